@@ -1,0 +1,103 @@
+import { timingSafeEqual } from "node:crypto";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { RampartError } from "../shared/errors.ts";
+import type { RouteDefinition } from "./route-definition.ts";
+import type { SseSink, StreamRouteDefinition } from "./stream-route.ts";
+import { parseRequestPart } from "./validation.ts";
+import { buildOpenApiDocument } from "./openapi.ts";
+
+export interface ApiServerOptions {
+  routes: RouteDefinition[];
+  streams: StreamRouteDefinition[];
+  token: string;
+  version: string;
+}
+
+/** Builds (does not listen) the control-plane HTTP API from every capability's routes. */
+export function buildApiServer(options: ApiServerOptions): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, forceCloseConnections: true });
+  const expected = Buffer.from(options.token);
+  const authorize = (request: FastifyRequest): string => {
+    const header = request.headers.authorization ?? "";
+    const given = Buffer.from(header.startsWith("Bearer ") ? header.slice(7) : "");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new RampartError("unauthorized", "missing or wrong bearer token", {
+        status: 401,
+        hint: "the CLI reads the token from RAMPART_TOKEN or the credentials file in the data dir",
+      });
+    }
+    return "admin";
+  };
+
+  app.setErrorHandler((error, _request, reply) => sendError(reply, error));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, new RampartError("not_found", `no route ${request.method} ${request.url.split("?")[0]}`, { status: 404 })),
+  );
+
+  for (const route of options.routes) {
+    app.route({
+      method: route.method,
+      url: route.path,
+      handler: async (request, reply) => {
+        const actor = route.auth === false ? "anonymous" : authorize(request);
+        const params = route.params ? parseRequestPart(route.params, request.params, "params") : {};
+        const query = route.query ? parseRequestPart(route.query, request.query, "query") : {};
+        const body = route.body ? parseRequestPart(route.body, request.body ?? {}, "body") : {};
+        const result = await route.handler({ params, query, body, actor });
+        reply.code(route.status ?? 200).send(result);
+      },
+    });
+  }
+
+  for (const stream of options.streams) {
+    app.get(stream.path, async (request, reply) => {
+      authorize(request);
+      const params = stream.params ? parseRequestPart(stream.params, request.params, "params") : {};
+      const query = stream.query ? parseRequestPart(stream.query, request.query, "query") : {};
+      reply.hijack();
+      await serveEventStream(request, reply, (sink) => stream.handler({ params, query }, sink));
+    });
+  }
+
+  const openApi = buildOpenApiDocument(options.routes, options.version);
+  app.get("/api/v1/openapi.json", async () => openApi);
+  return app;
+}
+
+function sendError(reply: FastifyReply, error: unknown): FastifyReply {
+  if (error instanceof RampartError) {
+    return reply.code(error.status).send({ error: { code: error.code, message: error.message, hint: error.hint, details: error.details } });
+  }
+  const fastifyError = error as { statusCode?: number; code?: string; message?: string };
+  if (typeof fastifyError.statusCode === "number" && fastifyError.statusCode < 500) {
+    // Fastify's own 4xx: unparsable JSON, body too large, wrong content type.
+    const code = fastifyError.code === "FST_ERR_CTP_BODY_TOO_LARGE" ? "body_too_large" : "invalid_request";
+    return reply.code(fastifyError.statusCode).send({ error: { code, message: fastifyError.message ?? "bad request" } });
+  }
+  process.stderr.write(`api: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return reply.code(500).send({ error: { code: "internal", message: "internal error (a bug in Rampart; see its log)" } });
+}
+
+async function serveEventStream(request: FastifyRequest, reply: FastifyReply, run: (sink: SseSink) => Promise<void>): Promise<void> {
+  const raw = reply.raw;
+  raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+  raw.write(": connected\n\n");
+  const controller = new AbortController();
+  request.raw.on("close", () => controller.abort());
+  const heartbeat = setInterval(() => raw.write(": ping\n\n"), 15_000);
+  const sink: SseSink = {
+    closed: controller.signal,
+    send(event, data, id) {
+      if (controller.signal.aborted) return;
+      raw.write(`${id === undefined ? "" : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    },
+  };
+  try {
+    await run(sink);
+  } catch (error) {
+    sink.send("error", { code: error instanceof RampartError ? error.code : "internal", message: error instanceof Error ? error.message : String(error) });
+  } finally {
+    clearInterval(heartbeat);
+    raw.end();
+  }
+}

@@ -1,0 +1,62 @@
+import { z } from "zod";
+import type { RouteDefinition } from "./route-definition.ts";
+
+/** The OpenAPI 3.1 document, generated from the same schemas that validate requests. */
+export function buildOpenApiDocument(routes: RouteDefinition[], version: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const openApiPath = route.path.replace(/:([A-Za-z_]+)/g, "{$1}");
+    const operation: Record<string, unknown> = {
+      summary: route.summary,
+      tags: [route.tag],
+      parameters: [...parameters(route.params, "path"), ...parameters(route.query, "query")],
+      responses: {
+        [String(route.status ?? 200)]: { description: "OK", content: { "application/json": { schema: jsonSchema(route.response, "output") } } },
+        default: { description: "Error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
+      },
+    };
+    if (route.auth === false) operation.security = [];
+    if (route.body) {
+      operation.requestBody = { required: true, content: { "application/json": { schema: jsonSchema(route.body, "input") } } };
+    }
+    (paths[openApiPath] ??= {})[route.method.toLowerCase()] = operation;
+  }
+  return {
+    openapi: "3.1.0",
+    info: { title: "Rampart control-plane API", version },
+    servers: [{ url: "/" }],
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      schemas: {
+        Error: {
+          type: "object",
+          required: ["error"],
+          properties: {
+            error: {
+              type: "object",
+              required: ["code", "message"],
+              properties: { code: { type: "string" }, message: { type: "string" }, hint: { type: "string" }, details: {} },
+            },
+          },
+        },
+      },
+    },
+  };
+}
+
+function jsonSchema(schema: z.ZodType, io: "input" | "output"): unknown {
+  return z.toJSONSchema(schema, { io, unrepresentable: "any" });
+}
+
+function parameters(schema: z.ZodType | undefined, where: "path" | "query"): unknown[] {
+  if (!schema) return [];
+  const json = jsonSchema(schema, "input") as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: where,
+    required: where === "path" || (json.required ?? []).includes(name),
+    schema: property,
+  }));
+}

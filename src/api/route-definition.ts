@@ -1,0 +1,44 @@
+import type { z } from "zod";
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
+
+export interface RequestContext<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  /** Who is calling: the token's owner ("admin" for the platform token). */
+  actor: string;
+}
+
+/**
+ * One route of the control-plane API. The same zod schemas validate the request, type the handler and
+ * the client, and generate the OpenAPI document, so the three cannot drift apart.
+ */
+export interface RouteDefinition<
+  P extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
+  R extends z.ZodType = z.ZodType,
+> {
+  method: HttpMethod;
+  /** Fastify syntax: /api/v1/envs/:env/apps/:app/releases */
+  path: string;
+  summary: string;
+  tag: string;
+  /** false only for the health route. */
+  auth?: boolean;
+  /** 200 unless set (201 for creations, 202 for accepted long-running work). */
+  status?: number;
+  params?: P;
+  query?: Q;
+  body?: B;
+  response: R;
+  handler: (ctx: RequestContext<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<z.infer<R>>;
+}
+
+/** Keeps the schema-derived types of each route while collecting routes of different shapes in one list. */
+export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(
+  route: RouteDefinition<P, Q, B, R>,
+): RouteDefinition {
+  return route as unknown as RouteDefinition;
+}

@@ -1,0 +1,22 @@
+import type { z } from "zod";
+
+/** What a streaming route writes to: one Server-Sent Event at a time. */
+export interface SseSink {
+  send(event: string, data: unknown, id?: string | number): void;
+  /** Resolves when the client goes away; the route stops its work then. */
+  readonly closed: AbortSignal;
+}
+
+/** A long-lived GET answered as text/event-stream (events, log tail). */
+export interface StreamRouteDefinition<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType> {
+  path: string;
+  summary: string;
+  tag: string;
+  params?: P;
+  query?: Q;
+  handler: (request: { params: z.infer<P>; query: z.infer<Q> }, sink: SseSink) => Promise<void>;
+}
+
+export function defineStreamRoute<P extends z.ZodType, Q extends z.ZodType>(route: StreamRouteDefinition<P, Q>): StreamRouteDefinition {
+  return route as unknown as StreamRouteDefinition;
+}

@@ -1,0 +1,72 @@
+import { resolve } from "node:path";
+import { ApiClient, ApiError } from "../client/api-client.ts";
+import { parseDuration } from "../config/units.ts";
+import { readCredentials } from "../daemon/credentials.ts";
+import { RampartError } from "../shared/errors.ts";
+
+export interface GlobalOptions {
+  data?: string;
+  api?: string;
+  json?: boolean;
+}
+
+export function dataDirOf(options: GlobalOptions): string {
+  return resolve(options.data ?? process.env.RAMPART_DATA ?? ".rampart");
+}
+
+/** The API address and token: flags, then RAMPART_API / RAMPART_TOKEN, then the credentials file `rampart up` wrote. */
+export function clientFor(options: GlobalOptions): ApiClient {
+  const credentials = readCredentials(dataDirOf(options));
+  const api = options.api ?? process.env.RAMPART_API ?? credentials?.api ?? "127.0.0.1:7700";
+  const token = process.env.RAMPART_TOKEN ?? credentials?.token;
+  if (!token) {
+    throw new RampartError("no_credentials", `no API token: ${dataDirOf(options)}/credentials.json does not exist and RAMPART_TOKEN is not set`, {
+      hint: "start the platform with `rampart up` (or pass --data DIR where it runs)",
+    });
+  }
+  return new ApiClient({ baseUrl: api.startsWith("http") ? api : `http://${api}`, token });
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Left-aligned columns, two spaces apart. */
+export function printTable(headers: string[], rows: string[][]): void {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  process.stdout.write(`${[line(headers), ...rows.map(line)].join("\n")}\n`);
+}
+
+/** `--since 5m` → epoch ms. */
+export function sinceToEpoch(since: string | undefined, now = Date.now()): number | undefined {
+  if (since === undefined) return undefined;
+  const parsed = parseDuration(since);
+  if (!parsed.ok) throw new RampartError("invalid_option", `--since: ${parsed.message}`);
+  return now - parsed.value;
+}
+
+export function ago(epochMs: number | null, now = Date.now()): string {
+  if (epochMs === null) return "-";
+  const s = Math.max(0, Math.round((now - epochMs) / 1000));
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ago`;
+  return `${Math.floor(s / 86400)}d ago`;
+}
+
+/** Progress goes to stderr and only on a terminal, so pipes and --json stay clean. */
+export function progress(line: string): void {
+  if (process.stderr.isTTY) process.stderr.write(`${line}\n`);
+}
+
+/** Prints an error as `error: message` plus its hint, and sets a non-zero exit code. */
+export function reportError(error: unknown): void {
+  if (error instanceof ApiError || error instanceof RampartError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+  } else {
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  process.exitCode = 1;
+}

@@ -1,0 +1,42 @@
+import { Command, CommanderError } from "commander";
+import { registerInitCommand } from "../config/init.cli.ts";
+import { ManifestError } from "../config/manifest-error.ts";
+import { registerUpCommands } from "../daemon/up.cli.ts";
+import { registerEventCommands } from "../events/event.cli.ts";
+import { registerStatusCommand } from "../platform/status.cli.ts";
+import { registerReleaseCommands } from "../releases/release.cli.ts";
+import { registerLogCommands } from "../runtime/log.cli.ts";
+import { rampartVersion } from "../shared/version.ts";
+import { reportError, type GlobalOptions } from "./cli-context.ts";
+import { registerDemoCommand } from "./demo.cli.ts";
+
+/** The CLI, composed from each capability's commands. */
+const program = new Command("rampart")
+  .description("a self-hosted production environment: supervised apps, zero-downtime releases, one timeline")
+  .version(rampartVersion)
+  .option("--data <dir>", "data dir (default ./.rampart or RAMPART_DATA)")
+  .option("--api <host:port>", "control-plane API address (default from the data dir's credentials, or RAMPART_API)")
+  .showHelpAfterError()
+  .exitOverride();
+
+const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+registerInitCommand(program);
+registerUpCommands(program, globals);
+registerDemoCommand(program, globals);
+registerStatusCommand(program, globals);
+registerReleaseCommands(program, globals);
+registerEventCommands(program, globals);
+registerLogCommands(program, globals);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if (error instanceof ManifestError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exitCode = 1;
+  } else {
+    reportError(error);
+  }
+}

@@ -1,0 +1,149 @@
+import type { RampartEvent } from "../events/event.types.ts";
+import type { PlatformStatus } from "../platform/status.types.ts";
+import type { DeployBody, ReleaseView, RollbackBody } from "../releases/release.types.ts";
+import type { LogLineView } from "../runtime/log.routes.ts";
+import { readSse } from "./sse-reader.ts";
+
+/** A non-2xx answer of the API, carrying its error code and hint. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly hint: string | undefined;
+  readonly details: unknown;
+
+  constructor(status: number, code: string, message: string, hint?: string, details?: unknown) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.hint = hint;
+    this.details = details;
+  }
+}
+
+export interface EventFilter {
+  since?: number;
+  afterId?: number;
+  env?: string;
+  app?: string;
+  type?: string;
+  limit?: number;
+}
+
+export interface LogFilter {
+  since?: number;
+  until?: number;
+  grep?: string;
+  release?: number;
+  limit?: number;
+}
+
+/** The one typed client of the control-plane API, used by the CLI, the console and the tests. */
+export class ApiClient {
+  readonly baseUrl: string;
+  readonly #token: string;
+
+  constructor(options: { baseUrl: string; token: string }) {
+    this.baseUrl = options.baseUrl.replace(/\/$/, "");
+    this.#token = options.token;
+  }
+
+  health(): Promise<{ ok: true; version: string; pid: number }> {
+    return this.#call("GET", "/api/v1/health");
+  }
+
+  status(): Promise<PlatformStatus> {
+    return this.#call("GET", "/api/v1/status");
+  }
+
+  deploy(env: string, app: string, body: DeployBody = {}): Promise<ReleaseView> {
+    return this.#call("POST", `${appPath(env, app)}/releases`, body);
+  }
+
+  rollback(env: string, app: string, body: RollbackBody = {}): Promise<ReleaseView> {
+    return this.#call("POST", `${appPath(env, app)}/rollbacks`, body);
+  }
+
+  async releases(env: string, app: string): Promise<ReleaseView[]> {
+    return (await this.#call<{ releases: ReleaseView[] }>("GET", `${appPath(env, app)}/releases`)).releases;
+  }
+
+  release(env: string, app: string, number: number): Promise<ReleaseView> {
+    return this.#call("GET", `${appPath(env, app)}/releases/${number}`);
+  }
+
+  async events(filter: EventFilter = {}): Promise<RampartEvent[]> {
+    return (await this.#call<{ events: RampartEvent[] }>("GET", `/api/v1/events${queryString(filter)}`)).events;
+  }
+
+  async logs(env: string, app: string, filter: LogFilter = {}): Promise<LogLineView[]> {
+    return (await this.#call<{ lines: LogLineView[] }>("GET", `${appPath(env, app)}/logs${queryString(filter)}`)).lines;
+  }
+
+  shutdown(stopApps: boolean): Promise<{ ok: true; stopApps: boolean }> {
+    return this.#call("POST", "/api/v1/shutdown", { stopApps });
+  }
+
+  async *streamEvents(filter: Omit<EventFilter, "since" | "limit">, signal?: AbortSignal): AsyncGenerator<RampartEvent> {
+    for await (const message of this.#stream(`/api/v1/events/stream${queryString(filter)}`, signal)) {
+      if (message.event === "event") yield JSON.parse(message.data) as RampartEvent;
+    }
+  }
+
+  async *streamLogs(env: string, app: string, filter: Pick<LogFilter, "grep" | "release">, signal?: AbortSignal): AsyncGenerator<LogLineView> {
+    for await (const message of this.#stream(`${appPath(env, app)}/logs/stream${queryString(filter)}`, signal)) {
+      if (message.event === "line") yield JSON.parse(message.data) as LogLineView;
+    }
+  }
+
+  async *#stream(path: string, signal?: AbortSignal) {
+    const response = await this.#fetch("GET", path, undefined, signal);
+    if (!response.ok) throw await toApiError(response);
+    if (!response.body) return;
+    for await (const message of readSse(response.body)) {
+      if (message.event === "error") {
+        const error = JSON.parse(message.data) as { code: string; message: string };
+        throw new ApiError(500, error.code, error.message);
+      }
+      yield message;
+    }
+  }
+
+  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await this.#fetch(method, path, body);
+    if (!response.ok) throw await toApiError(response);
+    return (await response.json()) as T;
+  }
+
+  async #fetch(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    try {
+      return await fetch(`${this.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      throw new ApiError(0, "unreachable", `cannot reach the Rampart API at ${this.baseUrl}`, "is `rampart up` running? (set --api or RAMPART_API if it listens elsewhere)");
+    }
+  }
+}
+
+async function toApiError(response: Response): Promise<ApiError> {
+  const text = await response.text();
+  try {
+    const { error } = JSON.parse(text) as { error: { code: string; message: string; hint?: string; details?: unknown } };
+    return new ApiError(response.status, error.code, error.message, error.hint, error.details);
+  } catch {
+    return new ApiError(response.status, "http_error", `HTTP ${response.status}: ${text.slice(0, 200)}`);
+  }
+}
+
+function appPath(env: string, app: string): string {
+  return `/api/v1/envs/${encodeURIComponent(env)}/apps/${encodeURIComponent(app)}`;
+}
+
+function queryString(params: object): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value));
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}

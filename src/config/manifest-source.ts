@@ -1,0 +1,46 @@
+import { RampartError } from "../shared/errors.ts";
+import { ManifestError } from "./manifest-error.ts";
+import { loadManifest } from "./manifest.loader.ts";
+import { resolveApp } from "./manifest.resolve.ts";
+import type { Manifest, ResolvedApp } from "./resolved-manifest.schema.ts";
+
+/**
+ * The project's rampart.yaml as the running platform sees it. It is read again at every deploy, so editing
+ * the file and deploying is enough; a file that does not validate is refused and the last good one stays.
+ */
+export class ManifestSource {
+  readonly path: string;
+  #current: Manifest;
+
+  constructor(path: string) {
+    this.path = path;
+    this.#current = loadManifest(path);
+  }
+
+  get current(): Manifest {
+    return this.#current;
+  }
+
+  reload(): Manifest {
+    try {
+      this.#current = loadManifest(this.path);
+    } catch (error) {
+      if (error instanceof ManifestError) {
+        throw new RampartError("invalid_manifest", error.message, { status: 400, details: error.issues, hint: "fix rampart.yaml and try again; nothing was changed" });
+      }
+      throw error;
+    }
+    return this.#current;
+  }
+
+  /** The effective config of one app in one environment, or a 404 naming what exists. */
+  resolve(manifest: Manifest, app: string, env: string): ResolvedApp {
+    if (!(env in manifest.environments)) {
+      throw new RampartError("unknown_environment", `environment "${env}" is not in ${manifest.path}`, { status: 404, hint: `environments: ${Object.keys(manifest.environments).join(", ")}` });
+    }
+    if (!(app in manifest.apps)) {
+      throw new RampartError("unknown_app", `app "${app}" is not in ${manifest.path}`, { status: 404, hint: `apps: ${Object.keys(manifest.apps).join(", ")}` });
+    }
+    return resolveApp(manifest, app, env);
+  }
+}

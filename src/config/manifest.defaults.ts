@@ -1,0 +1,30 @@
+import type { EnvironmentConfig, ResolvedApp } from "./resolved-manifest.schema.ts";
+
+/**
+ * Defaults a production team can live with: one instance, health checked every second, a new
+ * instance gets a minute to become healthy, ten seconds to drain, canary steps 5→25→50→100.
+ * The starter manifest and the docs quote these, so they live in one place.
+ */
+export const APP_DEFAULTS = {
+  build: null,
+  instances: 1,
+  routes: ["/"],
+  hosts: null,
+  health: { path: "/", intervalMs: 1_000, timeoutMs: 1_000, startTimeoutMs: 60_000, unhealthyThreshold: 3 },
+  drainMs: 10_000,
+  timeoutMs: 60_000,
+  env: {},
+  release: {
+    strategy: "rolling",
+    steps: [5, 25, 50, 100],
+    pauseMs: 30_000,
+    guards: { errorRate: null, p99Latency: null, p50Latency: null },
+  },
+} satisfies Omit<ResolvedApp, "name" | "source" | "run">;
+
+export const ENVIRONMENT_DEFAULTS = {
+  bind: "0.0.0.0",
+  protected: false,
+} satisfies Omit<EnvironmentConfig, "port">;
+
+export const MAX_INSTANCES = 64;

@@ -1,0 +1,104 @@
+import { resolve as resolvePath } from "node:path";
+import { APP_DEFAULTS } from "./manifest.defaults.ts";
+import type { AppFile, AppSettingsFile, ManifestFile } from "./manifest.schema.ts";
+import type { Manifest, ManifestApp, ResolvedApp } from "./resolved-manifest.schema.ts";
+
+/**
+ * Turns the validated file into the resolved manifest: per environment, the app's overrides are
+ * merged over its base (objects deep, arrays and scalars replaced), then defaults fill the rest.
+ */
+
+/** Keys `over` does not set keep `base` (zod leaves unset optional keys absent, YAML has no undefined). */
+function overlay<T extends object>(base: T | undefined, over: T | undefined): T | undefined {
+  if (over === undefined) return base;
+  if (base === undefined) return over;
+  return { ...base, ...over };
+}
+
+export function mergeSettings(base: AppSettingsFile, over: AppSettingsFile | undefined): AppSettingsFile {
+  if (over === undefined) return base;
+  const release = overlay(base.release, over.release);
+  const guards = overlay(base.release?.guards, over.release?.guards);
+  return {
+    ...overlay(base, over),
+    health: overlay(base.health, over.health),
+    env: overlay(base.env, over.env),
+    release: release === undefined ? undefined : { ...release, guards },
+  };
+}
+
+function withDefaults(name: string, source: string, settings: AppSettingsFile & { run: string }): ResolvedApp {
+  const d = APP_DEFAULTS;
+  const health = settings.health ?? {};
+  const release = settings.release ?? {};
+  const guards = release.guards ?? {};
+  return {
+    name,
+    source,
+    build: settings.build ?? d.build,
+    run: settings.run,
+    instances: settings.instances ?? d.instances,
+    routes: [...(settings.routes ?? d.routes)],
+    hosts: settings.hosts ? [...settings.hosts] : d.hosts,
+    health: {
+      path: health.path ?? d.health.path,
+      intervalMs: health.interval ?? d.health.intervalMs,
+      timeoutMs: health.timeout ?? d.health.timeoutMs,
+      startTimeoutMs: health.start_timeout ?? d.health.startTimeoutMs,
+      unhealthyThreshold: health.unhealthy_threshold ?? d.health.unhealthyThreshold,
+    },
+    drainMs: settings.drain ?? d.drainMs,
+    timeoutMs: settings.timeout ?? d.timeoutMs,
+    env: { ...settings.env },
+    release: {
+      strategy: release.strategy ?? d.release.strategy,
+      steps: [...(release.steps ?? d.release.steps)],
+      pauseMs: release.pause ?? d.release.pauseMs,
+      guards: {
+        errorRate: guards.error_rate ?? null,
+        p99Latency: guards.p99_latency ?? null,
+        p50Latency: guards.p50_latency ?? null,
+      },
+    },
+  };
+}
+
+function resolveManifestApp(name: string, app: AppFile, environments: string[], dir: string): ManifestApp {
+  const { source, environments: overrides, ...settings } = app;
+  const sourceDir = resolvePath(dir, source);
+  const perEnv: Record<string, ResolvedApp> = {};
+  for (const env of environments) {
+    const merged = mergeSettings(settings, overrides?.[env]);
+    perEnv[env] = withDefaults(name, sourceDir, { ...merged, run: merged.run ?? settings.run });
+  }
+  return { base: withDefaults(name, sourceDir, settings), perEnv };
+}
+
+export function buildManifest(file: ManifestFile, path: string, dir: string): Manifest {
+  const environments = Object.keys(file.environments);
+  const apps: Record<string, ManifestApp> = {};
+  for (const [name, app] of Object.entries(file.apps)) apps[name] = resolveManifestApp(name, app, environments, dir);
+  return { name: file.name, path, dir, environments: { ...file.environments }, apps };
+}
+
+/** The effective config of `app` in `env`. Throws when either is not in the manifest. */
+export function resolveApp(manifest: Manifest, app: string, env: string): ResolvedApp {
+  const entry = manifest.apps[app];
+  if (entry === undefined) {
+    throw new Error(`app "${app}" is not in ${manifest.path}; apps: ${appNames(manifest).join(", ")}`);
+  }
+  const resolved = entry.perEnv[env];
+  if (resolved === undefined) {
+    throw new Error(`environment "${env}" is not in ${manifest.path}; environments: ${environmentNames(manifest).join(", ")}`);
+  }
+  return resolved;
+}
+
+/** In the order the manifest declares them. */
+export function appNames(manifest: Manifest): string[] {
+  return Object.keys(manifest.apps);
+}
+
+export function environmentNames(manifest: Manifest): string[] {
+  return Object.keys(manifest.environments);
+}

@@ -1,0 +1,83 @@
+import { z } from "zod";
+
+/**
+ * The resolved manifest: what the rest of Rampart reads. Every default is applied, durations
+ * are milliseconds and keys are camelCase. These schemas exist so the types come from one
+ * place and so the API can validate and document a manifest it sends or receives.
+ */
+
+export const RELEASE_STRATEGIES = ["rolling", "blue-green", "canary"] as const;
+
+/** A latency guard is either an absolute ceiling (`300ms`) or relative to the stable release (`1.5x`). */
+export const latencyGuardSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("absolute"), ms: z.number() }),
+  z.object({ kind: z.literal("relative"), ratio: z.number() }),
+]);
+
+export const resolvedAppSchema = z.object({
+  name: z.string(),
+  /** Absolute path of the directory snapshotted into each artifact. */
+  source: z.string(),
+  build: z.string().nullable(),
+  run: z.string(),
+  instances: z.number().int(),
+  routes: z.array(z.string()),
+  /** Lowercased; null means the routes apply on any host. */
+  hosts: z.array(z.string()).nullable(),
+  health: z.object({
+    path: z.string(),
+    intervalMs: z.number(),
+    timeoutMs: z.number(),
+    /** How long a new instance may take to become healthy before it counts as failed. */
+    startTimeoutMs: z.number(),
+    unhealthyThreshold: z.number().int(),
+  }),
+  drainMs: z.number(),
+  /** Upstream response-header timeout at the edge. */
+  timeoutMs: z.number(),
+  env: z.record(z.string(), z.string()),
+  release: z.object({
+    strategy: z.enum(RELEASE_STRATEGIES),
+    /** Canary traffic percentages (1–100), ascending. */
+    steps: z.array(z.number().int()),
+    pauseMs: z.number(),
+    guards: z.object({
+      /** Fraction (0.01 for 1%); null when not guarded. */
+      errorRate: z.number().nullable(),
+      p99Latency: latencyGuardSchema.nullable(),
+      p50Latency: latencyGuardSchema.nullable(),
+    }),
+  }),
+});
+
+export const environmentConfigSchema = z.object({
+  port: z.number().int(),
+  bind: z.string(),
+  protected: z.boolean(),
+});
+
+export const manifestAppSchema = z.object({
+  /** The app as written at the top level, without any environment's overrides. */
+  base: resolvedAppSchema,
+  /** The effective app in every declared environment. */
+  perEnv: z.record(z.string(), resolvedAppSchema),
+});
+
+export const manifestSchema = z.object({
+  name: z.string(),
+  /** Absolute path of the manifest file. */
+  path: z.string(),
+  /** Absolute directory the manifest's relative paths are resolved against. */
+  dir: z.string(),
+  environments: z.record(z.string(), environmentConfigSchema),
+  apps: z.record(z.string(), manifestAppSchema),
+});
+
+export type LatencyGuard = z.infer<typeof latencyGuardSchema>;
+export type ResolvedApp = z.infer<typeof resolvedAppSchema>;
+export type EnvironmentConfig = z.infer<typeof environmentConfigSchema>;
+export type ManifestApp = z.infer<typeof manifestAppSchema>;
+export type Manifest = z.infer<typeof manifestSchema>;
+export type ReleaseStrategy = (typeof RELEASE_STRATEGIES)[number];
+/** What loadManifest returns; the same as Manifest, named for call sites that read a file. */
+export type LoadedManifest = Manifest;

@@ -1,0 +1,64 @@
+import { stringify } from "yaml";
+
+/**
+ * The rampart.yaml that `rampart init` writes: every key present or shown, each explained where
+ * it stands, so the file doubles as the reference. Defaults are spelt out as values so a team
+ * sees what it gets without looking anything up. A test loads it, so it cannot rot.
+ */
+export function starterManifest(name: string): string {
+  // stringify quotes names YAML would read as something else, e.g. "2024" or "null".
+  const nameYaml = stringify(projectNameFrom(name)).trimEnd();
+  return `# rampart.yaml: what Rampart runs and how it releases it.
+# Durations: 500ms, 30s, 5m, 1h, 1m30s. Percentages: 1%, 0.5%. Ratios: 1.5x.
+
+name: ${nameYaml}  # project name: a-z, 0-9 and -
+
+environments:                     # each has its own edge port, instances and releases
+  staging:
+    port: 8081                    # edge port for this environment (required)
+    bind: 0.0.0.0                 # address the edge listens on; 127.0.0.1 keeps it local
+  production:
+    port: 8080                    # each environment needs its own port
+    protected: true               # stricter gates and elevated access for releases here
+
+apps:                             # one entry per deployable service
+  web:
+    source: ./web                 # directory snapshotted into each artifact (node_modules, .git excluded)
+    # build: npm ci --omit=dev    # optional: runs once per artifact, inside its copy of source
+    run: node server.js           # starts one instance; Rampart sets PORT for it to listen on
+    instances: 2                  # processes per environment (1-64)
+    routes: ["/"]                 # path prefixes sent to this app; the longest prefix wins
+    # hosts: [shop.example.com]   # optional: only serve these host names (default: any host)
+    health:                       # how Rampart knows an instance can take traffic
+      path: /                     # polled on every instance; a 2xx answer means healthy
+      interval: 1s                # time between checks
+      timeout: 1s                 # a check slower than this counts as failed
+      start_timeout: 60s          # how long a new instance may take to become healthy
+      unhealthy_threshold: 3      # failed checks in a row before an instance is taken out
+    drain: 10s                    # how long an old instance may finish in-flight requests
+    timeout: 60s                  # longest wait for an instance's response headers
+    env:                          # environment variables for every instance
+      NODE_ENV: production
+    release:                      # how a new version replaces the running one
+      strategy: rolling           # rolling | blue-green | canary
+      steps: [5, 25, 50, 100]     # canary only: % of traffic at each step
+      pause: 30s                  # canary only: how long each step is held and judged
+      # guards:                   # canary only: judged on live traffic, canary against stable
+      #   error_rate: 1%          # roll back when more than 1% of requests fail
+      #   p99_latency: 1.5x       # ... or p99 is 1.5 times stable's (or a duration: 800ms)
+      #   p50_latency: 300ms      # ... or the median is slower than 300ms (or a ratio: 1.2x)
+    environments:                 # per-environment overrides of any key above except source
+      staging:
+        instances: 1
+        env: { NODE_ENV: staging }
+`;
+}
+
+/** A valid project name from anything, e.g. a directory name: "My Shop" → "my-shop". */
+export function projectNameFrom(text: string): string {
+  const name = text
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  return name === "" ? "app" : name;
+}

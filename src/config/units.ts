@@ -1,0 +1,76 @@
+/**
+ * Parsers for the value notations of rampart.yaml: durations (`1m30s`), percentages (`0.5%`)
+ * and ratios (`1.5x`). They return a result instead of throwing so the schema can report every
+ * bad value at once, each message naming what was given and what is expected.
+ */
+
+export type UnitResult = { ok: true; value: number } | { ok: false; message: string };
+
+const DURATION_UNITS_MS = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;
+
+// Units must come largest first and at most once, so `1m30s` is fine and `30s1m` is not.
+const DURATION = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$/;
+const PERCENT = /^(\d+(?:\.\d+)?)\s?%$/;
+const RATIO = /^(\d+(?:\.\d+)?)x$/;
+
+/** How a value appears in messages: strings quoted as the user wrote them, nothing as "nothing". */
+export function showValue(value: unknown): string {
+  if (value === undefined || value === null) return "nothing";
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return String(value);
+}
+
+export function parseDuration(value: unknown): UnitResult {
+  if (typeof value === "number") {
+    return { ok: false, message: `${showValue(value)} is not a duration: add a unit, e.g. ${value}s` };
+  }
+  const match = typeof value === "string" ? DURATION.exec(value.trim()) : null;
+  if (match === null || match.slice(1).every((part) => part === undefined)) {
+    return { ok: false, message: `${showValue(value)} is not a duration, e.g. 1s` };
+  }
+  const [, h, m, s, ms] = match;
+  const total =
+    Number(h ?? 0) * DURATION_UNITS_MS.h +
+    Number(m ?? 0) * DURATION_UNITS_MS.m +
+    Number(s ?? 0) * DURATION_UNITS_MS.s +
+    Number(ms ?? 0) * DURATION_UNITS_MS.ms;
+  return { ok: true, value: Math.round(total) };
+}
+
+/** `1%` → 0.01: the rest of Rampart computes with fractions. */
+export function parsePercent(value: unknown): UnitResult {
+  if (typeof value === "number") {
+    return { ok: false, message: `${showValue(value)} is not a percentage: add a %, e.g. ${value}%` };
+  }
+  const match = typeof value === "string" ? PERCENT.exec(value.trim()) : null;
+  if (match === null) return { ok: false, message: `${showValue(value)} is not a percentage, e.g. 1% or 0.5%` };
+  const percent = Number(match[1]);
+  if (percent > 100) return { ok: false, message: `${showValue(value)} is more than 100%` };
+  return { ok: true, value: percent / 100 };
+}
+
+export function parseRatio(value: unknown): UnitResult {
+  if (typeof value === "number") {
+    return { ok: false, message: `${showValue(value)} is not a ratio: add an x, e.g. ${value}x` };
+  }
+  const match = typeof value === "string" ? RATIO.exec(value.trim()) : null;
+  if (match === null) return { ok: false, message: `${showValue(value)} is not a ratio, e.g. 1.5x` };
+  return { ok: true, value: Number(match[1]) };
+}
+
+/** Formats milliseconds back into the manifest notation, for messages and the starter file. */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return "0s";
+  let rest = ms;
+  let out = "";
+  for (const [unit, size] of Object.entries(DURATION_UNITS_MS)) {
+    const count = Math.floor(rest / size);
+    if (count > 0) {
+      out += `${count}${unit}`;
+      rest -= count * size;
+    }
+  }
+  return out;
+}

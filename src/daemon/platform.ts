@@ -1,0 +1,168 @@
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { buildApiServer } from "../api/api-server.ts";
+import { ManifestSource } from "../config/manifest-source.ts";
+import { openDatabase, type OpenedDatabase } from "../db/database.ts";
+import { KvStore } from "../db/kv.store.ts";
+import { EdgeController } from "../edge/edge-controller.ts";
+import { RequestStatsStore } from "../edge/request-stats.store.ts";
+import { buildRoutingTable, type AppRouting } from "../edge/routing-table.builder.ts";
+import { EventLog } from "../events/event-log.ts";
+import { eventRoutes, eventStreams } from "../events/event.routes.ts";
+import { platformRoutes } from "../platform/platform.routes.ts";
+import { StatusService } from "../platform/status.service.ts";
+import { ArtifactService } from "../releases/artifact.service.ts";
+import { ArtifactStore } from "../releases/artifact.store.ts";
+import { releaseRoutes } from "../releases/release.routes.ts";
+import { ReleaseService } from "../releases/release.service.ts";
+import { ReleaseStore } from "../releases/release.store.ts";
+import type { ReleaseRecord } from "../releases/release.types.ts";
+import { RolloutEngine } from "../releases/rollout-engine.ts";
+import { RolloutStore } from "../releases/rollout.store.ts";
+import { InstanceSupervisor } from "../runtime/instance-supervisor.ts";
+import { InstanceStore } from "../runtime/instance.store.ts";
+import type { LaunchConfig } from "../runtime/launch-config.ts";
+import { LocalDriver } from "../runtime/local-driver.ts";
+import { logRoutes, logStreams } from "../runtime/log.routes.ts";
+import { LogService } from "../runtime/log.service.ts";
+import { systemClock, type Clock } from "../shared/clock.ts";
+import { rampartVersion } from "../shared/version.ts";
+import { writeCredentials, type Credentials } from "./credentials.ts";
+import { lockDataDir } from "./data-dir-lock.ts";
+
+export interface PlatformOptions {
+  configPath: string;
+  dataDir: string;
+  apiHost: string;
+  apiPort: number;
+  clock?: Clock;
+}
+
+export interface RunningPlatform {
+  credentials: Credentials;
+  status: StatusService;
+  /** Resolves when the platform has stopped (after `stop` or a shutdown request). */
+  stopped: Promise<void>;
+  /** Leaves the edge and instances serving unless `stopApps`. */
+  stop(stopApps: boolean): Promise<void>;
+}
+
+const STATS_RETENTION_MS = 7 * 24 * 3600_000;
+
+/** The one composition root: every store, service and route of the control plane is wired here. */
+export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
+  const clock = options.clock ?? systemClock;
+  const dataDir = resolve(options.dataDir);
+  // The manifest is validated before anything starts or changes.
+  const manifests = new ManifestSource(resolve(options.configPath));
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const unlock = lockDataDir(dataDir);
+  const database: OpenedDatabase = await openDatabase(dataDir);
+  const { db } = database;
+  const startedAt = clock.now();
+
+  const events = new EventLog(db, clock);
+  const releaseStore = new ReleaseStore(db);
+  const rolloutStore = new RolloutStore(db);
+  const instanceStore = new InstanceStore(db);
+  const statsStore = new RequestStatsStore(db);
+  const artifacts = new ArtifactService({ artifacts: new ArtifactStore(db), releases: releaseStore, events, clock, dataDir, retention: 10, buildTimeoutMs: 15 * 60_000 });
+
+  const launchConfigOf = (release: ReleaseRecord): LaunchConfig => ({
+    cwd: artifacts.srcDir(release.artifactDigest),
+    command: release.config.run,
+    env: release.config.env,
+    health: release.config.health,
+    drainMs: release.config.drainMs,
+  });
+
+  let supervisor: InstanceSupervisor;
+  const edge = new EdgeController({
+    dataDir,
+    events,
+    kv: new KvStore(db),
+    stats: statsStore,
+    buildTable: async (version) => {
+      const manifest = manifests.current;
+      const instances = supervisor.list();
+      const apps: AppRouting[] = [];
+      for (const env of Object.keys(manifest.environments)) {
+        for (const app of Object.keys(manifest.apps)) {
+          // Routes come from the newest release taking traffic, so a deploy that changes routes moves them with it.
+          const serving = instances.filter((i) => i.env === env && i.app === app && i.routable).map((i) => i.release);
+          const release = serving.length > 0 ? await releaseStore.get(env, app, Math.max(...serving)) : await releaseStore.findByStatus(env, app, "live");
+          const config = release?.config ?? manifests.resolve(manifest, app, env);
+          apps.push({ env, app, routes: config.routes, hosts: config.hosts, timeoutMs: config.timeoutMs });
+        }
+      }
+      return buildRoutingTable({ version, environments: manifest.environments, apps, instances });
+    },
+  });
+
+  supervisor = new InstanceSupervisor({
+    store: instanceStore,
+    events,
+    driver: new LocalDriver(),
+    clock,
+    dataDir,
+    traffic: edge,
+    launchConfig: async (instance) => {
+      const release = await releaseStore.get(instance.env, instance.app, instance.release);
+      if (!release) throw new Error(`instance ${instance.id} belongs to an unknown release`);
+      return launchConfigOf(release);
+    },
+  });
+  const engine = new RolloutEngine({ releases: releaseStore, rollouts: rolloutStore, artifacts, supervisor, traffic: edge, events, clock, launchConfig: launchConfigOf });
+  const releases = new ReleaseService({ manifests, releases: releaseStore, rollouts: rolloutStore, artifacts, engine, supervisor, events, clock });
+  const status = new StatusService({ manifests, releases: releaseStore, rollouts: rolloutStore, supervisor, edge, dataDir, version: rampartVersion, startedAt });
+  const logs = new LogService(instanceStore);
+
+  // Data plane first: the edge keeps (or resumes) serving, instances are re-adopted, then the table is pushed.
+  await edge.start();
+  await supervisor.adoptAll();
+  await edge.applyRouting();
+  supervisor.start();
+  edge.startPolling();
+  await engine.resumeActive();
+
+  let resolveStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  let stopping: Promise<void> | null = null;
+  let api: FastifyInstance | null = null;
+  const maintenance = setInterval(() => void statsStore.deleteBefore(clock.now() - STATS_RETENTION_MS), 3600_000);
+
+  const stop = (stopApps: boolean): Promise<void> =>
+    (stopping ??= (async () => {
+      await events.append({ type: "platform.stopping", message: stopApps ? "rampart down: draining every instance and stopping the edge" : "control plane stopping; the edge and instances keep serving", data: { stopApps } });
+      await api?.close();
+      clearInterval(maintenance);
+      if (stopApps) {
+        await Promise.all(supervisor.list().map((i) => supervisor.drainAndStop(i.id, "rampart down")));
+        await edge.stopEdge();
+      }
+      supervisor.stop();
+      edge.stopPolling();
+      await database.close();
+      unlock();
+      resolveStopped();
+    })());
+
+  api = buildApiServer({
+    routes: [...platformRoutes(status, (stopApps) => void stop(stopApps), rampartVersion), ...releaseRoutes(releases), ...eventRoutes(events), ...logRoutes(logs)],
+    streams: [...eventStreams(events), ...logStreams(logs)],
+    token: readOrCreateToken(dataDir),
+    version: rampartVersion,
+  });
+  await api.listen({ host: options.apiHost, port: options.apiPort });
+  const address = api.server.address();
+  const port = typeof address === "object" && address ? address.port : options.apiPort;
+  const credentials = writeCredentials(dataDir, `http://${options.apiHost.includes(":") ? `[${options.apiHost}]` : options.apiHost}:${port}`, process.pid);
+  await events.append({ type: "platform.started", message: `control plane up (pid ${process.pid}), API ${credentials.api}`, data: { pid: process.pid, api: credentials.api, version: rampartVersion } });
+  return { credentials, status, stopped, stop };
+}
+
+function readOrCreateToken(dataDir: string): string {
+  // writeCredentials keeps an existing token; write once with a placeholder address to learn it early.
+  return writeCredentials(dataDir, "http://starting", process.pid).token;
+}

@@ -1,0 +1,84 @@
+import type { Command } from "commander";
+import { clientFor, dataDirOf, progress, type GlobalOptions } from "../cli/cli-context.ts";
+import { ApiError } from "../client/api-client.ts";
+import { RampartError } from "../shared/errors.ts";
+import { rampartVersion } from "../shared/version.ts";
+import { waitFor } from "../shared/wait.ts";
+import { startPlatform, type RunningPlatform } from "./platform.ts";
+
+export interface UpOptions extends GlobalOptions {
+  config: string;
+}
+
+export function registerUpCommands(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command("up")
+    .description("run the platform in the foreground: control plane + API, the edge and your apps' instances")
+    .option("--config <file>", "the project manifest", "rampart.yaml")
+    .action(async (options: UpOptions) => {
+      const opts = { ...globals(), ...options };
+      const platform = await runUp(opts);
+      await printBanner(platform, opts);
+      process.stdout.write(`\nCtrl-C stops the control plane; the edge and the apps keep serving. \`rampart down\` stops everything.\n`);
+      await platform.stopped;
+    });
+
+  program
+    .command("down")
+    .description("drain and stop every instance, the edge and the control plane")
+    .action(async () => {
+      const client = clientFor(globals());
+      await client.shutdown(true);
+      progress("draining instances and stopping the edge…");
+      await waitFor(
+        async () => {
+          try {
+            await client.health();
+            return undefined;
+          } catch (error) {
+            return error instanceof ApiError && error.code === "unreachable" ? true : undefined;
+          }
+        },
+        { timeoutMs: 120_000, intervalMs: 200 },
+      );
+      process.stdout.write("rampart is down\n");
+    });
+}
+
+/** Starts the platform and stops it on SIGINT/SIGTERM (leaving the data plane serving). */
+export async function runUp(options: UpOptions): Promise<RunningPlatform> {
+  const [host, port] = parseApiAddress(options.api ?? process.env.RAMPART_API ?? "127.0.0.1:7700");
+  const platform = await startPlatform({ configPath: options.config, dataDir: dataDirOf(options), apiHost: host, apiPort: port });
+  const onSignal = (signal: NodeJS.Signals) => {
+    progress(`\n${signal}: stopping the control plane; the edge and instances keep serving`);
+    void platform.stop(false);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  void platform.stopped.then(() => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  });
+  return platform;
+}
+
+export async function printBanner(platform: RunningPlatform, options: GlobalOptions): Promise<void> {
+  const status = await platform.status.status();
+  const lines = [`Rampart ${rampartVersion} is up: project ${status.project} (${status.manifest})`, `  API         ${platform.credentials.api}  (token in ${dataDirOf(options)}/credentials.json)`];
+  for (const env of status.environments) {
+    const apps = env.apps.map((a) => `${a.name}: ${a.live === null ? "no release yet" : `release ${a.live}`}`).join(", ");
+    lines.push(`  ${env.name.padEnd(11)} ${env.url}${env.listening ? "" : ` NOT LISTENING (${env.error})`}  ${apps}`);
+  }
+  const firstUndeployed = status.environments.flatMap((e) => e.apps.filter((a) => a.live === null).map((a) => `rampart deploy ${a.name} --env ${e.name} --wait`))[0];
+  if (firstUndeployed) lines.push(`Next: ${firstUndeployed}`);
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+function parseApiAddress(value: string): [string, number] {
+  const match = /^(?:https?:\/\/)?(\[[^\]]+\]|[^:]+):(\d+)$/.exec(value);
+  const port = Number(match?.[2]);
+  if (!match || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RampartError("invalid_option", `--api: "${value}" is not HOST:PORT, e.g. 127.0.0.1:7700`);
+  }
+  return [match[1]?.replace(/^\[|\]$/g, "") ?? "127.0.0.1", port];
+}

@@ -1,0 +1,38 @@
+import { DatabaseSync, type StatementSync, type SQLInputValue } from "node:sqlite";
+import { SqliteDialect, type SqliteDatabase, type SqliteStatement } from "kysely";
+
+/**
+ * Kysely's SqliteDialect expects a better-sqlite3-shaped database; Node's built-in node:sqlite is close
+ * enough that a thin adapter suffices, and it spares users a native addon to compile on install.
+ */
+export function createNodeSqliteDialect(db: DatabaseSync): SqliteDialect {
+  return new SqliteDialect({ database: adaptDatabase(db) });
+}
+
+function adaptDatabase(db: DatabaseSync): SqliteDatabase {
+  return {
+    close: () => db.close(),
+    prepare: (sql: string) => adaptStatement(db.prepare(sql)),
+  };
+}
+
+function adaptStatement(statement: StatementSync): SqliteStatement {
+  const reader = statement.columns().length > 0;
+  return {
+    reader,
+    all: (parameters) => statement.all(...toInputs(parameters)),
+    run: (parameters) => {
+      const result = statement.run(...toInputs(parameters));
+      return { changes: result.changes, lastInsertRowid: result.lastInsertRowid };
+    },
+    iterate: (parameters) => statement.iterate(...toInputs(parameters)),
+  };
+}
+
+function toInputs(parameters: ReadonlyArray<unknown>): SQLInputValue[] {
+  return parameters.map((value) => {
+    if (typeof value === "boolean") return value ? 1 : 0;
+    if (value === undefined) return null;
+    return value as SQLInputValue;
+  });
+}

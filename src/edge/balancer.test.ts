@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { pickInstance, pickRelease, pickRetryInstance, type InstanceLoad } from "./balancer.ts";
+import { compileTable, type CompiledApp } from "./compiled-table.ts";
+import type { EdgeRelease } from "./routing-table.types.ts";
+
+function compileApp(releases: EdgeRelease[]): CompiledApp {
+  const table = compileTable({
+    version: 1,
+    environments: [{ name: "e", bind: "b", port: 1, routes: [{ app: "a", hosts: null, prefix: "/" }], apps: [{ name: "a", upstreamTimeoutMs: 1, releases }] }],
+  });
+  const app = table.environments[0]?.routes[0]?.app;
+  assert.ok(app !== undefined);
+  return app;
+}
+
+const instances = (...ids: string[]) => ids.map((id, i) => ({ id, host: "127.0.0.1", port: 1000 + i }));
+
+function fakeLoad(outstanding: Record<string, number> = {}, down: string[] = []): InstanceLoad {
+  return { outstanding: (id) => outstanding[id] ?? 0, isDown: (id) => down.includes(id) };
+}
+
+test("releases get traffic in proportion to their weights, weight 0 none", () => {
+  const app = compileApp([
+    { release: 1, weight: 95, instances: instances("a") },
+    { release: 2, weight: 5, instances: instances("b") },
+    { release: 3, weight: 0, instances: instances("c") },
+  ]);
+  const counts = new Map<number, number>();
+  for (let i = 0; i < 1000; i++) {
+    const r = pickRelease(app)?.release ?? -1;
+    counts.set(r, (counts.get(r) ?? 0) + 1);
+  }
+  assert.deepEqual(Object.fromEntries(counts), { 1: 950, 2: 50 });
+});
+
+test("a release without instances takes no traffic; none left means undefined", () => {
+  assert.equal(pickRelease(compileApp([{ release: 1, weight: 1, instances: [] }])), undefined);
+  assert.equal(pickRelease(compileApp([{ release: 1, weight: 0, instances: instances("a") }])), undefined);
+});
+
+test("fewest outstanding wins, ties go round-robin, down instances only as a last resort", () => {
+  const app = compileApp([{ release: 1, weight: 1, instances: instances("a", "b", "c") }]);
+  const release = app.weighted[0];
+  assert.ok(release !== undefined);
+  const ties = Array.from({ length: 6 }, () => pickInstance(release, fakeLoad())?.id);
+  assert.deepEqual(ties, ["a", "b", "c", "a", "b", "c"]);
+  for (let i = 0; i < 5; i++) assert.equal(pickInstance(release, fakeLoad({ a: 2, b: 1, c: 3 }))?.id, "b");
+  for (let i = 0; i < 5; i++) assert.notEqual(pickInstance(release, fakeLoad({}, ["b"]))?.id, "b");
+  assert.equal(pickInstance(release, fakeLoad({ a: 1, b: 0, c: 2 }, ["a", "b", "c"]))?.id, "b");
+});
+
+test("a retry goes to another instance, same release first", () => {
+  const app = compileApp([
+    { release: 1, weight: 1, instances: instances("a", "b") },
+    { release: 2, weight: 0, instances: instances("c") },
+  ]);
+  const [r1, r2] = app.all;
+  assert.ok(r1 !== undefined && r2 !== undefined);
+  const a = r1.instances[0];
+  const c = r2.instances[0];
+  assert.ok(a !== undefined && c !== undefined);
+  for (let i = 0; i < 4; i++) assert.equal(pickRetryInstance(app, a, fakeLoad())?.id, "b");
+  assert.equal(pickRetryInstance(app, c, fakeLoad({ a: 1 }))?.id, "b");
+  const lone = compileApp([{ release: 1, weight: 1, instances: instances("x") }]);
+  const x = lone.all[0]?.instances[0];
+  assert.ok(x !== undefined);
+  assert.equal(pickRetryInstance(lone, x, fakeLoad()), undefined);
+});

@@ -1,0 +1,75 @@
+import type { CompiledApp, CompiledInstance, CompiledRelease } from "./compiled-table.ts";
+
+/** What the picker needs to know about instances right now (kept by UpstreamRegistry). */
+export interface InstanceLoad {
+  outstanding(id: string): number;
+  isDown(id: string): boolean;
+}
+
+/**
+ * Smooth weighted round-robin (as in nginx): with weights 5/95 the canary gets exactly every 20th
+ * request, evenly spread, so its sample is not lumpy the way a random split is at small volumes.
+ */
+export function pickRelease(app: CompiledApp): CompiledRelease | undefined {
+  const releases = app.weighted;
+  if (releases.length <= 1) return releases[0];
+  let total = 0;
+  let best = -1;
+  let bestValue = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < releases.length; i++) {
+    const weight = (releases[i] as CompiledRelease).weight;
+    total += weight;
+    const value = (app.current[i] as number) + weight;
+    app.current[i] = value;
+    if (value > bestValue) {
+      bestValue = value;
+      best = i;
+    }
+  }
+  app.current[best] = bestValue - total;
+  return releases[best];
+}
+
+/**
+ * Fewest outstanding requests wins; scanning from a rotating start makes ties round-robin. Instances
+ * marked down are skipped unless every candidate is down (then refusing to try would be worse).
+ */
+export function pickInstance(release: CompiledRelease, load: InstanceLoad, exclude?: CompiledInstance): CompiledInstance | undefined {
+  const instances = release.instances;
+  const n = instances.length;
+  if (n === 0) return undefined;
+  const start = release.cursor;
+  release.cursor = start + 1 >= n ? 0 : start + 1;
+  let best: CompiledInstance | undefined;
+  let bestLoad = Number.POSITIVE_INFINITY;
+  let fallback: CompiledInstance | undefined;
+  let fallbackLoad = Number.POSITIVE_INFINITY;
+  for (let k = 0; k < n; k++) {
+    const instance = instances[(start + k) % n] as CompiledInstance;
+    if (instance === exclude) continue;
+    const outstanding = load.outstanding(instance.id);
+    if (load.isDown(instance.id)) {
+      if (outstanding < fallbackLoad) {
+        fallback = instance;
+        fallbackLoad = outstanding;
+      }
+    } else if (outstanding < bestLoad) {
+      best = instance;
+      bestLoad = outstanding;
+    }
+  }
+  return best ?? fallback;
+}
+
+/** A different instance for the one retry: same release first, then any release of the app, weight 0 included. */
+export function pickRetryInstance(app: CompiledApp, failed: CompiledInstance, load: InstanceLoad): CompiledInstance | undefined {
+  const same = app.all.find((r) => r.release === failed.release);
+  const fromSame = same === undefined ? undefined : pickInstance(same, load, failed);
+  if (fromSame !== undefined) return fromSame;
+  for (const release of app.all) {
+    if (release === same) continue;
+    const other = pickInstance(release, load, failed);
+    if (other !== undefined) return other;
+  }
+  return undefined;
+}

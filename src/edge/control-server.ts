@@ -1,0 +1,67 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { EdgeRuntime } from "./edge-runtime.ts";
+import { parseRoutingTable } from "./routing-table.schema.ts";
+import { errorMessage } from "../shared/errors.ts";
+
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The control API on the edge's unix socket (only the control plane talks to it):
+ * PUT /table, GET /stats, GET /health. Every failure is an answer, never a crash.
+ */
+export function createControlServer(runtime: EdgeRuntime): Server {
+  return createServer((req, res) => {
+    route(runtime, req, res).catch((error: unknown) => sendError(res, 500, "internal", errorMessage(error)));
+  });
+}
+
+async function route(runtime: EdgeRuntime, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? "/").split("?")[0];
+  if (path === "/table") {
+    if (req.method !== "PUT") return sendError(res, 405, "method_not_allowed", "use PUT /table");
+    return putTable(runtime, req, res);
+  }
+  if (path === "/stats" || path === "/health") {
+    if (req.method !== "GET") return sendError(res, 405, "method_not_allowed", `use GET ${path}`);
+    return sendJson(res, 200, path === "/stats" ? runtime.readStats() : runtime.health());
+  }
+  sendError(res, 404, "not_found", `no control endpoint ${req.method ?? ""} ${path ?? ""}`);
+}
+
+async function putTable(runtime: EdgeRuntime, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const text = await readBody(req);
+  if (text === undefined) return sendError(res, 413, "body_too_large", `table larger than ${MAX_BODY_BYTES} bytes`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return sendError(res, 400, "invalid_table", "body is not valid JSON");
+  }
+  const parsed = parseRoutingTable(json);
+  if (!parsed.ok) return sendError(res, 400, "invalid_table", parsed.message);
+  sendJson(res, 200, await runtime.applyTable(parsed.table, true));
+}
+
+/** The body as text, or undefined when it exceeds the limit. */
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { error: { code, message } });
+}

@@ -1,0 +1,17 @@
+/** Answers of the edge's control socket besides GET /stats (see edge-stats.types.ts). */
+
+/** PUT /table */
+export interface PutTableResult {
+  /** The version now in force: the pushed one, or the current one when the pushed table was older. */
+  version: number;
+  listening: { env: string; bind: string; port: number }[];
+  /** Environments whose port could not be bound (e.g. EADDRINUSE); the rest of the table still applies. */
+  errors: { env: string; port: number; message: string }[];
+}
+
+/** GET /health */
+export interface EdgeHealth {
+  pid: number;
+  tableVersion: number;
+  uptimeMs: number;
+}

@@ -1,0 +1,171 @@
+import { spawn } from "node:child_process";
+import { mkdirSync, openSync, closeSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { KvStore } from "../db/kv.store.ts";
+import type { EventLog } from "../events/event-log.ts";
+import { isSameProcess, readProcessStartTime } from "../runtime/process-info.ts";
+import type { TrafficControl } from "../runtime/instance-supervisor.ts";
+import { errorMessage } from "../shared/errors.ts";
+import { waitFor } from "../shared/wait.ts";
+import { createEdgeClient, type EdgeClient } from "./edge-client.ts";
+import type { PutTableResult } from "./edge-control.types.ts";
+import type { EdgeStats } from "./edge-stats.types.ts";
+import type { RequestStatsStore } from "./request-stats.store.ts";
+import type { RoutingTable } from "./routing-table.types.ts";
+
+const EDGE_MAIN = fileURLToPath(new URL("./edge-main.ts", import.meta.url));
+const POLL_MS = 1_000;
+const START_DEADLINE_MS = 15_000;
+
+export interface EdgeControllerDeps {
+  dataDir: string;
+  events: EventLog;
+  kv: KvStore;
+  stats: RequestStatsStore;
+  /** The table to push, from the platform's current state (the version is set here). */
+  buildTable(version: number): Promise<RoutingTable>;
+}
+
+interface EdgeIdentity {
+  pid: number;
+  pidStart: string;
+}
+
+/**
+ * The control plane's side of the edge: starts the edge process detached (or adopts the one a previous
+ * control plane left serving), pushes routing tables, and collects the edge's per-second measurements.
+ */
+export class EdgeController implements TrafficControl {
+  readonly #deps: EdgeControllerDeps;
+  readonly #client: EdgeClient;
+  #identity: EdgeIdentity | null = null;
+  #version = 0;
+  #chain: Promise<unknown> = Promise.resolve();
+  #timer: NodeJS.Timeout | undefined;
+  #inflight: Record<string, number> = {};
+  #lastResult: PutTableResult | null = null;
+
+  constructor(deps: EdgeControllerDeps) {
+    this.#deps = deps;
+    this.#client = createEdgeClient(join(deps.dataDir, "run", "edge.sock"));
+  }
+
+  get pid(): number | null {
+    return this.#identity?.pid ?? null;
+  }
+
+  get lastResult(): PutTableResult | null {
+    return this.#lastResult;
+  }
+
+  /** Adopts a live edge (so traffic never stops across control-plane restarts) or starts one. */
+  async start(): Promise<{ adopted: boolean }> {
+    const known = (await this.#deps.kv.get("edge")) as EdgeIdentity | undefined;
+    if (known && isSameProcess(known.pid, known.pidStart)) {
+      try {
+        const health = await this.#client.health();
+        this.#identity = known;
+        this.#version = health.tableVersion;
+        await this.#deps.events.append({ type: "edge.adopted", message: `adopted the edge (pid ${known.pid}) serving table ${health.tableVersion}`, data: { pid: known.pid } });
+        return { adopted: true };
+      } catch {
+        // Alive but not answering on its socket: replace it below.
+        process.kill(known.pid, "SIGKILL");
+      }
+    }
+    await this.#spawn("started");
+    return { adopted: false };
+  }
+
+  async #spawn(why: string): Promise<void> {
+    mkdirSync(join(this.#deps.dataDir, "logs"), { recursive: true });
+    const log = openSync(join(this.#deps.dataDir, "logs", "edge.log"), "a");
+    // Detached: the edge must outlive this process so traffic flows through a control-plane crash.
+    const child = spawn(process.execPath, [EDGE_MAIN, "--data", this.#deps.dataDir], { detached: true, stdio: ["ignore", log, log] });
+    closeSync(log);
+    child.unref();
+    const pid = child.pid;
+    if (pid === undefined) throw new Error("could not start the edge process");
+    const health = await waitFor(
+      async () => {
+        try {
+          return await this.#client.health();
+        } catch {
+          return undefined;
+        }
+      },
+      { timeoutMs: START_DEADLINE_MS, intervalMs: 50, onTimeout: () => new Error(`the edge did not come up within ${START_DEADLINE_MS} ms; see ${join(this.#deps.dataDir, "logs", "edge.log")}`) },
+    );
+    this.#identity = { pid, pidStart: readProcessStartTime(pid) ?? "" };
+    this.#version = health.tableVersion;
+    await this.#deps.kv.set("edge", this.#identity);
+    await this.#deps.events.append({ type: "edge.started", message: `edge ${why} (pid ${pid})`, data: { pid } });
+  }
+
+  /** Pushes a fresh table; calls are queued so tables reach the edge in order. */
+  applyRouting(): Promise<void> {
+    const next = this.#chain.then(() => this.#push());
+    this.#chain = next.catch(() => undefined);
+    return next;
+  }
+
+  async #push(): Promise<void> {
+    this.#version = Math.max(Date.now(), this.#version + 1);
+    const table = await this.#deps.buildTable(this.#version);
+    const result = await this.#client.putTable(table);
+    this.#version = result.version;
+    const newErrors = result.errors.filter((e) => !this.#lastResult?.errors.some((o) => o.env === e.env && o.port === e.port));
+    this.#lastResult = result;
+    for (const error of newErrors) {
+      await this.#deps.events.append({ type: "edge.table_rejected", env: error.env, message: `the edge cannot listen for ${error.env} on port ${error.port}: ${error.message}`, data: { ...error } });
+    }
+  }
+
+  async inflight(instanceId: string): Promise<number> {
+    await this.#collect();
+    return this.#inflight[instanceId] ?? 0;
+  }
+
+  startPolling(): void {
+    this.#timer ??= setInterval(() => void this.#tick(), POLL_MS);
+  }
+
+  stopPolling(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** `rampart down`: the edge finishes in-flight requests and exits. */
+  async stopEdge(): Promise<void> {
+    const identity = this.#identity;
+    if (!identity || !isSameProcess(identity.pid, identity.pidStart)) return;
+    process.kill(identity.pid, "SIGTERM");
+    await waitFor(() => (isSameProcess(identity.pid, identity.pidStart) ? undefined : true), { timeoutMs: 15_000 }).catch(() => process.kill(identity.pid, "SIGKILL"));
+  }
+
+  async #tick(): Promise<void> {
+    try {
+      await this.#collect();
+    } catch (error) {
+      const identity = this.#identity;
+      if (identity && isSameProcess(identity.pid, identity.pidStart)) {
+        process.stderr.write(`edge: stats unavailable: ${errorMessage(error)}\n`);
+        return;
+      }
+      try {
+        await this.#spawn("restarted after it exited");
+        await this.applyRouting();
+      } catch (spawnError) {
+        process.stderr.write(`edge: restart failed: ${errorMessage(spawnError)}\n`);
+      }
+    }
+  }
+
+  async #collect(): Promise<EdgeStats> {
+    const stats = await this.#client.stats();
+    this.#inflight = stats.inflight;
+    if (stats.series.length > 0) await this.#deps.stats.insert(Math.floor(stats.toMs / 1000) * 1000, stats.series);
+    return stats;
+  }
+}

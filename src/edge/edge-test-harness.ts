@@ -1,0 +1,180 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createEdgeClient, type EdgeClient } from "./edge-client.ts";
+import type { EdgeApp, EdgeEnvironment, EdgeRelease, EdgeRoute } from "./routing-table.types.ts";
+
+/** Test helpers for the edge's end-to-end tests: a real edge process, tiny upstreams, plain HTTP calls. */
+
+const EDGE_MAIN = new URL("./edge-main.ts", import.meta.url).pathname;
+
+/** A port that was free a moment ago (the table needs concrete ports). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((ok) => server.close(() => ok()));
+  return port;
+}
+
+export interface EdgeProcess {
+  readonly dataDir: string;
+  readonly socketPath: string;
+  readonly client: EdgeClient;
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr(): string;
+}
+
+const started = new Set<ChildProcess>();
+
+export async function makeDataDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), "rampart-edge-"));
+}
+
+/** Spawns edge-main and resolves once it printed its ready line (10 s deadline). */
+export async function startEdge(dataDir: string): Promise<EdgeProcess> {
+  const child = spawn(process.execPath, [EDGE_MAIN, "--data", dataDir], { stdio: ["ignore", "pipe", "pipe"] });
+  started.add(child);
+  let stdout = "";
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) =>
+    child.once("exit", (code, signal) => {
+      started.delete(child);
+      ok({ code, signal });
+    }),
+  );
+  const socketPath = await new Promise<string>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`edge not ready within 10 s: ${stderr}`)), 10_000);
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /edge ready pid=\d+ socket=(\S+)\n/.exec(stdout);
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer);
+        ok(match[1]);
+      }
+    });
+    void exited.then(({ code }) => {
+      clearTimeout(timer);
+      fail(new Error(`edge exited (${code}) before ready: ${stderr}`));
+    });
+  });
+  return { dataDir, socketPath, client: createEdgeClient(socketPath), child, exited, stderr: () => stderr };
+}
+
+/** Kills every edge still running and removes the data dir (for `after`). */
+export async function stopEdge(edge: EdgeProcess | undefined, removeDir = true): Promise<void> {
+  if (edge === undefined) return;
+  if (started.has(edge.child)) {
+    edge.child.kill("SIGKILL");
+    await edge.exited;
+  }
+  if (removeDir) await rm(edge.dataDir, { recursive: true, force: true });
+}
+
+export interface Upstream {
+  readonly name: string;
+  readonly port: number;
+  /** Requests answered or held so far. */
+  count: number;
+  /** When true, requests wait in `held` until release() (to make requests slow on demand). */
+  hold: boolean;
+  readonly held: ServerResponse[];
+  release(): void;
+  close(): Promise<void>;
+}
+
+export interface EchoBody {
+  name: string;
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  bodyBytes: number;
+}
+
+/** An HTTP server on 127.0.0.1:0 answering JSON EchoBody, or holding requests while `hold` is set. */
+export async function startUpstream(name: string, handler?: (req: IncomingMessage, res: ServerResponse) => void): Promise<Upstream> {
+  const server: Server = createServer();
+  const upstream: Upstream = {
+    name,
+    port: 0,
+    count: 0,
+    hold: false,
+    held: [],
+    release: () => {
+      for (const res of upstream.held.splice(0)) res.end(JSON.stringify({ name }));
+    },
+    close: async () => {
+      upstream.release();
+      server.closeAllConnections();
+      await new Promise<void>((ok) => server.close(() => ok()));
+    },
+  };
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    upstream.count++;
+    if (handler !== undefined) return handler(req, res);
+    let bodyBytes = 0;
+    req.on("data", (chunk: Buffer) => (bodyBytes += chunk.length));
+    req.on("end", () => {
+      res.setHeader("content-type", "application/json");
+      if (upstream.hold) {
+        res.flushHeaders();
+        upstream.held.push(res);
+        return;
+      }
+      const body: EchoBody = { name, method: req.method ?? "", url: req.url ?? "", headers: req.headers, bodyBytes };
+      res.end(JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  return Object.assign(upstream, { port: (server.address() as AddressInfo).port });
+}
+
+export interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** One request on a fresh connection, so tests never depend on keep-alive reuse. */
+export function httpRequest(
+  port: number,
+  path: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<Reply> {
+  return new Promise((ok, fail) => {
+    const req = request({ host: "127.0.0.1", port, path, method: options.method ?? "GET", headers: options.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => ok({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      res.on("error", fail);
+    });
+    req.on("error", fail);
+    req.end(options.body);
+  });
+}
+
+/** Which upstream answered (its name), from an EchoBody reply. */
+export function servedBy(reply: Reply): string {
+  return (JSON.parse(reply.body) as EchoBody).name;
+}
+
+export function release(number: number, weight: number, upstreams: Upstream[]): EdgeRelease {
+  return { release: number, weight, instances: upstreams.map((u) => ({ id: u.name, host: "127.0.0.1", port: u.port })) };
+}
+
+export function app(name: string, releases: EdgeRelease[], upstreamTimeoutMs = 5_000): EdgeApp {
+  return { name, upstreamTimeoutMs, releases };
+}
+
+export function route(appName: string, prefix: string, hosts: string[] | null = null): EdgeRoute {
+  return { app: appName, prefix, hosts };
+}
+
+export function environment(name: string, port: number, routes: EdgeRoute[], apps: EdgeApp[]): EdgeEnvironment {
+  return { name, bind: "127.0.0.1", port, routes, apps };
+}

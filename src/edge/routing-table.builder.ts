@@ -1,0 +1,47 @@
+import type { EnvironmentConfig } from "../config/resolved-manifest.schema.ts";
+import type { InstanceRecord } from "../runtime/instance.types.ts";
+import type { EdgeApp, EdgeEnvironment, EdgeRelease, RoutingTable } from "./routing-table.types.ts";
+
+export interface AppRouting {
+  env: string;
+  app: string;
+  routes: string[];
+  hosts: string[] | null;
+  timeoutMs: number;
+}
+
+/**
+ * The edge's table from the platform's state: every environment of the manifest gets a listener; an app's
+ * traffic goes to its routable, healthy instances, each release weighted by its number of such instances
+ * (so during a rolling deploy every serving instance gets an equal share).
+ */
+export function buildRoutingTable(input: {
+  version: number;
+  environments: Record<string, EnvironmentConfig>;
+  apps: AppRouting[];
+  instances: InstanceRecord[];
+}): RoutingTable {
+  const environments: EdgeEnvironment[] = Object.entries(input.environments).map(([name, config]) => {
+    const apps = input.apps.filter((a) => a.env === name);
+    return {
+      name,
+      bind: config.bind,
+      port: config.port,
+      routes: apps.flatMap((a) => a.routes.map((prefix) => ({ app: a.app, hosts: a.hosts, prefix }))),
+      apps: apps.map((a) => edgeApp(a, input.instances)),
+    };
+  });
+  return { version: input.version, environments };
+}
+
+function edgeApp(app: AppRouting, instances: InstanceRecord[]): EdgeApp {
+  const byRelease = new Map<number, EdgeRelease>();
+  for (const instance of instances) {
+    if (instance.env !== app.env || instance.app !== app.app || !instance.routable || instance.status !== "healthy") continue;
+    const release = byRelease.get(instance.release) ?? { release: instance.release, weight: 0, instances: [] };
+    release.instances.push({ id: instance.id, host: "127.0.0.1", port: instance.port });
+    release.weight = release.instances.length;
+    byRelease.set(instance.release, release);
+  }
+  return { name: app.app, upstreamTimeoutMs: app.timeoutMs, releases: [...byRelease.values()].sort((a, b) => a.release - b.release) };
+}

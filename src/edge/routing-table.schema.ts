@@ -1,0 +1,84 @@
+import { z } from "zod";
+import type { RoutingTable } from "./routing-table.types.ts";
+
+/**
+ * Validation of a routing table entering the edge (PUT /table, or the persisted file at start-up).
+ * The edge must never crash or half-apply a malformed table, so everything the proxy relies on
+ * (ports, prefixes, app references) is checked here once, not on the hot path.
+ */
+const port = z.number().int().min(1).max(65535);
+const name = z.string().min(1).max(200);
+
+const instanceSchema = z.object({ id: name, host: z.string().min(1).max(255), port });
+
+const releaseSchema = z.object({
+  release: z.number().int().nonnegative(),
+  weight: z.number().finite().nonnegative(),
+  instances: z.array(instanceSchema),
+});
+
+const appSchema = z.object({
+  name,
+  upstreamTimeoutMs: z.number().int().min(1).max(3_600_000),
+  releases: z.array(releaseSchema),
+});
+
+const routeSchema = z.object({
+  app: name,
+  hosts: z.array(z.string().min(1).max(255)).min(1).nullable(),
+  prefix: z
+    .string()
+    .max(2000)
+    .regex(/^\/[^?#]*$/, "must start with / and contain neither ? nor #"),
+});
+
+const environmentSchema = z
+  .object({ name, bind: z.string().min(1).max(255), port, routes: z.array(routeSchema), apps: z.array(appSchema) })
+  .superRefine((env, ctx) => {
+    const apps = new Set<string>();
+    env.apps.forEach((app, i) => {
+      if (apps.has(app.name)) ctx.addIssue({ code: "custom", path: ["apps", i, "name"], message: `duplicate app "${app.name}"` });
+      apps.add(app.name);
+    });
+    env.routes.forEach((route, i) => {
+      if (!apps.has(route.app)) ctx.addIssue({ code: "custom", path: ["routes", i, "app"], message: `unknown app "${route.app}"` });
+    });
+  });
+
+const routingTableSchema = z
+  .object({ version: z.number().int().nonnegative(), environments: z.array(environmentSchema) })
+  .superRefine((table, ctx) => {
+    const names = new Set<string>();
+    const addresses = new Set<string>();
+    table.environments.forEach((env, i) => {
+      if (names.has(env.name)) ctx.addIssue({ code: "custom", path: ["environments", i, "name"], message: `duplicate environment "${env.name}"` });
+      names.add(env.name);
+      const address = `${env.bind}:${env.port}`;
+      if (addresses.has(address)) ctx.addIssue({ code: "custom", path: ["environments", i, "port"], message: `${address} is used by another environment` });
+      addresses.add(address);
+    });
+  });
+
+export type ParseResult = { ok: true; table: RoutingTable } | { ok: false; message: string };
+
+export function parseRoutingTable(input: unknown): ParseResult {
+  const result = routingTableSchema.safeParse(input);
+  if (result.success) {
+    // Assigning to the declared interface keeps schema and type from drifting apart.
+    const table: RoutingTable = result.data;
+    return { ok: true, table };
+  }
+  const issue = result.error.issues[0];
+  if (issue === undefined) return { ok: false, message: "invalid routing table" };
+  return { ok: false, message: `${formatPath(issue.path) || "body"}: ${issue.message}` };
+}
+
+/** environments[0].routes[1].prefix: the field named the way a reader finds it in the JSON. */
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out === "" ? String(key) : `.${String(key)}`;
+  }
+  return out;
+}

@@ -1,0 +1,101 @@
+import { Pool } from "undici";
+
+const DOWN_FOR_MS = 2_000;
+
+interface PoolEntry {
+  origin: string;
+  pool: Pool;
+}
+
+/**
+ * Per-instance state that outlives routing tables: keep-alive pools, outstanding request counts and
+ * "refused a connection" marks. An instance that leaves the table keeps its pool until its last
+ * request ends, so draining instances finish their work and the control plane can watch them drain.
+ */
+export class UpstreamRegistry {
+  private readonly pools = new Map<string, PoolEntry>();
+  private readonly inflight = new Map<string, number>();
+  private readonly downUntil = new Map<string, number>();
+  private live: ReadonlySet<string> = new Set();
+  private readonly now: () => number;
+
+  constructor(now: () => number = () => performance.now()) {
+    this.now = now;
+  }
+
+  /** Called with each applied table: pools of instances that left it close once idle. */
+  setLive(ids: ReadonlySet<string>): void {
+    this.live = ids;
+    for (const id of [...this.pools.keys()]) this.closeIfRetired(id);
+    for (const id of [...this.downUntil.keys()]) if (!ids.has(id)) this.downUntil.delete(id);
+  }
+
+  pool(id: string, origin: string): Pool {
+    const entry = this.pools.get(id);
+    if (entry !== undefined && entry.origin === origin) return entry.pool;
+    // Same id on a new address (should not happen, but a stale pool would send traffic to the wrong place).
+    if (entry !== undefined) void entry.pool.close().catch(() => {});
+    const pool = new Pool(origin, { keepAliveTimeout: 4_000, connect: { timeout: 5_000 } });
+    this.pools.set(id, { origin, pool });
+    return pool;
+  }
+
+  begin(id: string): void {
+    this.inflight.set(id, (this.inflight.get(id) ?? 0) + 1);
+  }
+
+  end(id: string): void {
+    const count = (this.inflight.get(id) ?? 1) - 1;
+    if (count > 0) {
+      this.inflight.set(id, count);
+      return;
+    }
+    this.inflight.delete(id);
+    this.closeIfRetired(id);
+  }
+
+  outstanding(id: string): number {
+    return this.inflight.get(id) ?? 0;
+  }
+
+  markDown(id: string): void {
+    this.downUntil.set(id, this.now() + DOWN_FOR_MS);
+  }
+
+  isDown(id: string): boolean {
+    if (this.downUntil.size === 0) return false;
+    const until = this.downUntil.get(id);
+    if (until === undefined) return false;
+    if (until > this.now()) return true;
+    this.downUntil.delete(id);
+    return false;
+  }
+
+  /** Live count per instance: every instance of the table (0 included) plus draining ones still busy. */
+  inflightSnapshot(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const id of this.live) out[id] = 0;
+    for (const [id, count] of this.inflight) out[id] = count;
+    return out;
+  }
+
+  totalInflight(): number {
+    let total = 0;
+    for (const count of this.inflight.values()) total += count;
+    return total;
+  }
+
+  async closeAll(): Promise<void> {
+    const pools = [...this.pools.values()].map((e) => e.pool);
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.destroy().catch(() => {})));
+  }
+
+  private closeIfRetired(id: string): void {
+    if (this.live.has(id) || this.inflight.has(id)) return;
+    const entry = this.pools.get(id);
+    if (entry === undefined) return;
+    this.pools.delete(id);
+    void entry.pool.close().catch(() => {});
+  }
+}

@@ -1,0 +1,65 @@
+import { z } from "zod";
+import { defineRoute, type RouteDefinition } from "../api/route-definition.ts";
+import { defineStreamRoute, type StreamRouteDefinition } from "../api/stream-route.ts";
+import type { EventLog } from "./event-log.ts";
+import { eventSchema, type RampartEvent } from "./event.types.ts";
+
+const querySchema = z.strictObject({
+  since: z.coerce.number().int().optional().describe("epoch ms"),
+  afterId: z.coerce.number().int().optional(),
+  env: z.string().optional(),
+  app: z.string().optional(),
+  type: z.string().optional().describe("an event type, or a prefix ending in '.'"),
+  limit: z.coerce.number().int().min(1).max(10_000).default(500),
+});
+
+export function eventRoutes(events: EventLog): RouteDefinition[] {
+  return [
+    defineRoute({
+      method: "GET",
+      path: "/api/v1/events",
+      summary: "The event log: every state change, oldest first (the newest `limit` matching)",
+      tag: "events",
+      query: querySchema,
+      response: z.object({ events: z.array(eventSchema) }),
+      handler: async ({ query }) => ({ events: await events.query(query) }),
+    }),
+  ];
+}
+
+export function eventStreams(events: EventLog): StreamRouteDefinition[] {
+  return [
+    defineStreamRoute({
+      path: "/api/v1/events/stream",
+      summary: "Server-Sent Events: `event` for each new event; with afterId, the missed ones first",
+      tag: "events",
+      query: querySchema.omit({ limit: true, since: true }),
+      handler: async ({ query }, sink) => {
+        const matches = (e: RampartEvent) =>
+          (query.env === undefined || e.env === query.env) &&
+          (query.app === undefined || e.app === query.app) &&
+          (query.type === undefined || (query.type.endsWith(".") ? e.type.startsWith(query.type) : e.type === query.type));
+        // Subscribe before replaying so nothing committed in between is missed; ids drop the overlap.
+        let lastSent = query.afterId ?? 0;
+        const send = (e: RampartEvent) => {
+          if (e.id <= lastSent) return;
+          lastSent = e.id;
+          if (matches(e)) sink.send("event", e, e.id);
+        };
+        let replaying = query.afterId !== undefined;
+        const buffered: RampartEvent[] = [];
+        const unsubscribe = events.subscribe((e) => (replaying ? buffered.push(e) : send(e)));
+        try {
+          if (query.afterId !== undefined) {
+            for (const e of await events.query({ afterId: query.afterId, env: query.env, app: query.app, type: query.type, limit: 10_000 })) send(e);
+            replaying = false;
+            for (const e of buffered.splice(0)) send(e);
+          }
+          await new Promise<void>((resolve) => sink.closed.addEventListener("abort", () => resolve(), { once: true }));
+        } finally {
+          unsubscribe();
+        }
+      },
+    }),
+  ];
+}

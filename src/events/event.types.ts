@@ -1,0 +1,73 @@
+import { z } from "zod";
+
+/** Every state change Rampart makes is one of these, appended to the one event log. */
+export const eventTypes = [
+  "platform.started",
+  "platform.stopping",
+  "edge.started",
+  "edge.adopted",
+  "edge.table_rejected",
+  "artifact.created",
+  "artifact.build_started",
+  "artifact.built",
+  "artifact.build_failed",
+  "artifact.collected",
+  "release.created",
+  "release.live",
+  "release.failed",
+  "release.superseded",
+  "release.rolled_back",
+  "rollout.started",
+  "rollout.step",
+  "rollout.completed",
+  "rollout.failed",
+  "rollout.resumed",
+  "instance.started",
+  "instance.healthy",
+  "instance.unhealthy",
+  "instance.crashed",
+  "instance.restarted",
+  "instance.crash_loop",
+  "instance.adopted",
+  "instance.lost",
+  "instance.draining",
+  "instance.stopped",
+] as const;
+
+export const eventTypeSchema = z.enum(eventTypes);
+export type EventType = z.infer<typeof eventTypeSchema>;
+
+export const eventSchema = z.object({
+  id: z.number().int(),
+  at: z.number().int().describe("epoch milliseconds"),
+  type: eventTypeSchema,
+  env: z.string().nullable(),
+  app: z.string().nullable(),
+  release: z.number().int().nullable(),
+  instance: z.string().nullable(),
+  actor: z.string().describe("who caused it: a user name, or 'rampart' for the platform itself"),
+  message: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
+export type RampartEvent = z.infer<typeof eventSchema>;
+
+export interface NewEvent {
+  type: EventType;
+  message: string;
+  env?: string;
+  app?: string;
+  release?: number;
+  instance?: string;
+  actor?: string;
+  data?: Record<string, unknown>;
+}
+
+export const eventQuerySchema = z.object({
+  since: z.number().int().optional().describe("epoch ms: only events at or after"),
+  afterId: z.number().int().optional().describe("only events with a greater id (for paging and resuming a stream)"),
+  env: z.string().optional(),
+  app: z.string().optional(),
+  type: z.string().optional().describe("an event type, or a prefix ending in '.', e.g. 'release.'"),
+  limit: z.number().int().min(1).max(10_000).default(500),
+});
+export type EventQuery = z.infer<typeof eventQuerySchema>;

@@ -1,0 +1,43 @@
+import { z } from "zod";
+import { defineRoute, type RouteDefinition } from "../api/route-definition.ts";
+import type { StatusService } from "./status.service.ts";
+import { platformStatusSchema } from "./status.types.ts";
+
+export const shutdownBodySchema = z.strictObject({
+  stopApps: z.boolean().default(false).describe("also drain and stop every instance and the edge (rampart down); otherwise they keep serving"),
+});
+
+export function platformRoutes(status: StatusService, shutdown: (stopApps: boolean) => void, version: string): RouteDefinition[] {
+  return [
+    defineRoute({
+      method: "GET",
+      path: "/api/v1/health",
+      summary: "Liveness of the control plane (no token needed)",
+      tag: "platform",
+      auth: false,
+      response: z.object({ ok: z.literal(true), version: z.string(), pid: z.number().int() }),
+      handler: async () => ({ ok: true as const, version, pid: process.pid }),
+    }),
+    defineRoute({
+      method: "GET",
+      path: "/api/v1/status",
+      summary: "Every environment and app: live release, rollout in progress, instances with pid, port, release and health",
+      tag: "platform",
+      response: platformStatusSchema,
+      handler: () => status.status(),
+    }),
+    defineRoute({
+      method: "POST",
+      path: "/api/v1/shutdown",
+      summary: "Stop the control plane; with stopApps, drain and stop every instance and the edge too",
+      tag: "platform",
+      status: 202,
+      body: shutdownBodySchema,
+      response: z.object({ ok: z.literal(true), stopApps: z.boolean() }),
+      handler: async ({ body }) => {
+        setImmediate(() => shutdown(body.stopApps));
+        return { ok: true as const, stopApps: body.stopApps };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,96 @@
+import type { Command } from "commander";
+import { ago, clientFor, printJson, printTable, progress, type GlobalOptions } from "../cli/cli-context.ts";
+import { RELEASE_STRATEGIES, type ReleaseStrategy } from "../config/resolved-manifest.schema.ts";
+import { RampartError } from "../shared/errors.ts";
+import { short } from "./artifact.service.ts";
+import { waitForRelease } from "./release-wait.ts";
+import type { ReleaseView } from "./release.types.ts";
+
+interface DeployOptions extends GlobalOptions {
+  env: string;
+  source?: string;
+  strategy?: string;
+  wait?: boolean;
+  timeout: string;
+}
+
+const WAIT_TIMEOUT_MS = 30 * 60_000;
+
+export function registerReleaseCommands(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command("deploy <app>")
+    .description("snapshot the app's source into an artifact, create the next release and roll it out")
+    .requiredOption("--env <env>", "environment to deploy to")
+    .option("--source <dir>", "directory to deploy instead of the manifest's `source`")
+    .option("--strategy <strategy>", `rollout strategy (${RELEASE_STRATEGIES.join(", ")})`)
+    .option("--wait", "block until the release is live (exit 0) or failed (exit 1)")
+    .option("--json", "print the release as JSON")
+    .action(async (app: string, options: DeployOptions) => {
+      const opts = { ...globals(), ...options };
+      const client = clientFor(opts);
+      const strategy = options.strategy === undefined ? undefined : parseStrategy(options.strategy);
+      const release = await client.deploy(options.env, app, { source: options.source, strategy });
+      await finish(client, release, opts, `deploying ${app} to ${options.env}: release ${release.number} (artifact ${short(release.artifact)})`);
+    });
+
+  program
+    .command("rollback <app>")
+    .description("create a new release from an older release's artifact and config and roll it out")
+    .requiredOption("--env <env>", "environment")
+    .option("--to <number>", "release to return to (default: the one live before the current)", (v) => Number.parseInt(v, 10))
+    .option("--wait", "block until the release is live (exit 0) or failed (exit 1)")
+    .option("--json", "print the release as JSON")
+    .action(async (app: string, options: GlobalOptions & { env: string; to?: number; wait?: boolean }) => {
+      const opts = { ...globals(), ...options };
+      const client = clientFor(opts);
+      const release = await client.rollback(options.env, app, { to: options.to });
+      await finish(client, release, opts, `rolling ${app} in ${options.env} back to release ${release.rollbackOf} as release ${release.number}`);
+    });
+
+  program
+    .command("releases <app>")
+    .description("list an app's releases in an environment, newest first")
+    .requiredOption("--env <env>", "environment")
+    .option("--json", "print JSON")
+    .action(async (app: string, options: GlobalOptions & { env: string }) => {
+      const opts = { ...globals(), ...options };
+      const releases = await clientFor(opts).releases(options.env, app);
+      if (opts.json) return printJson({ releases });
+      if (releases.length === 0) return void process.stdout.write(`no releases of ${app} in ${options.env} yet; deploy one: rampart deploy ${app} --env ${options.env}\n`);
+      printTable(
+        ["RELEASE", "STATUS", "ARTIFACT", "GIT", "BY", "CREATED", "NOTE"],
+        releases.map((r) => [
+          String(r.number),
+          r.status,
+          short(r.artifact),
+          r.git ? `${r.git.commit.slice(0, 10)}${r.git.dirty ? "+" : ""}` : "-",
+          r.createdBy,
+          ago(r.createdAt),
+          r.rollbackOf !== null ? `rollback to ${r.rollbackOf}` : (r.reason ?? r.rollout?.message ?? "").split("\n")[0] ?? "",
+        ]),
+      );
+    });
+}
+
+async function finish(client: ReturnType<typeof clientFor>, release: ReleaseView, opts: GlobalOptions & { wait?: boolean }, headline: string): Promise<void> {
+  if (!opts.json) progress(headline);
+  if (!opts.wait) {
+    if (opts.json) return printJson(release);
+    process.stdout.write(`release ${release.number} of ${release.app} created in ${release.env}; rolling out (follow: rampart releases ${release.app} --env ${release.env})\n`);
+    return;
+  }
+  try {
+    const live = await waitForRelease(client, release, WAIT_TIMEOUT_MS);
+    if (opts.json) return printJson(live);
+    process.stdout.write(`release ${live.number} of ${live.app} is live in ${live.env} (${live.instances.length} instance(s))\n`);
+  } catch (error) {
+    if (opts.json) printJson(await client.release(release.env, release.app, release.number));
+    throw error;
+  }
+}
+
+function parseStrategy(value: string): ReleaseStrategy {
+  const strategy = RELEASE_STRATEGIES.find((s) => s === value);
+  if (!strategy) throw new RampartError("invalid_option", `--strategy: "${value}" is not one of ${RELEASE_STRATEGIES.join(", ")}`);
+  return strategy;
+}

@@ -1,0 +1,89 @@
+import type { Selectable } from "kysely";
+import type { Db } from "../db/database.ts";
+import type { RolloutsTable } from "../db/database.types.ts";
+import type { ReleaseStrategy } from "../config/resolved-manifest.schema.ts";
+import type { RolloutData, RolloutRecord, RolloutState } from "./rollout.types.ts";
+
+export type NewRollout = Omit<RolloutRecord, "id">;
+
+export class RolloutStore {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  async insert(db: Db, rollout: NewRollout): Promise<number> {
+    const { id } = await db
+      .insertInto("rollouts")
+      .values({
+        env: rollout.env,
+        app: rollout.app,
+        release: rollout.release,
+        from_release: rollout.fromRelease,
+        strategy: rollout.strategy,
+        state: rollout.state,
+        step: rollout.step,
+        started_at: rollout.startedAt,
+        updated_at: rollout.updatedAt,
+        finished_at: rollout.finishedAt,
+        data: JSON.stringify(rollout.data),
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    return id;
+  }
+
+  async update(db: Db, id: number, patch: { state: RolloutState; step?: number; updatedAt: number; finishedAt?: number; data?: RolloutData }): Promise<void> {
+    await db
+      .updateTable("rollouts")
+      .set({
+        state: patch.state,
+        step: patch.step,
+        updated_at: patch.updatedAt,
+        finished_at: patch.finishedAt,
+        data: patch.data === undefined ? undefined : JSON.stringify(patch.data),
+      })
+      .where("id", "=", id)
+      .execute();
+  }
+
+  async get(id: number): Promise<RolloutRecord | undefined> {
+    const row = await this.#db.selectFrom("rollouts").selectAll().where("id", "=", id).executeTakeFirst();
+    return row && fromRow(row);
+  }
+
+  async active(db: Db = this.#db): Promise<RolloutRecord[]> {
+    const rows = await db.selectFrom("rollouts").selectAll().where("state", "not in", ["completed", "failed"]).orderBy("id").execute();
+    return rows.map(fromRow);
+  }
+
+  async forRelease(env: string, app: string, release: number): Promise<RolloutRecord | undefined> {
+    const row = await this.#db
+      .selectFrom("rollouts")
+      .selectAll()
+      .where("env", "=", env)
+      .where("app", "=", app)
+      .where("release", "=", release)
+      .orderBy("id", "desc")
+      .executeTakeFirst();
+    return row && fromRow(row);
+  }
+}
+
+function fromRow(row: Selectable<RolloutsTable>): RolloutRecord {
+  return {
+    id: row.id,
+    env: row.env,
+    app: row.app,
+    release: row.release,
+    fromRelease: row.from_release,
+    strategy: row.strategy as ReleaseStrategy,
+    state: row.state as RolloutState,
+    step: row.step,
+    startedAt: row.started_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at,
+    data: JSON.parse(row.data) as RolloutData,
+  };
+}

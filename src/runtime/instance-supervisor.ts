@@ -1,0 +1,308 @@
+import { join } from "node:path";
+import type { EventLog } from "../events/event-log.ts";
+import type { Clock } from "../shared/clock.ts";
+import { errorMessage } from "../shared/errors.ts";
+import { probeHealth } from "./health-probe.ts";
+import type { InstanceStore } from "./instance.store.ts";
+import type { InstanceRecord, InstanceStatus } from "./instance.types.ts";
+import { backoffMs, restartPolicy, type LaunchConfig } from "./launch-config.ts";
+import type { LocalDriver } from "./local-driver.ts";
+import type { ExitStatus, InstanceProcess, InstanceSpec } from "./runtime.types.ts";
+import { allocatePort } from "./port-allocator.ts";
+
+/** How the supervisor reaches the edge without depending on it. */
+export interface TrafficControl {
+  /** Recomputes the routing table and resolves once the edge has applied it. */
+  applyRouting(): Promise<void>;
+  /** Requests the edge has in flight to this instance right now. */
+  inflight(instanceId: string): Promise<number>;
+}
+
+export interface SupervisorDeps {
+  store: InstanceStore;
+  events: EventLog;
+  driver: LocalDriver;
+  clock: Clock;
+  dataDir: string;
+  traffic: TrafficControl;
+  launchConfig(instance: InstanceRecord): Promise<LaunchConfig>;
+}
+
+interface Watched {
+  record: InstanceRecord;
+  launch: LaunchConfig;
+  crashes: number[];
+  failures: number;
+  nextProbeAt: number;
+  probing: boolean;
+  /** A start or restart is under way: no pid to check yet. */
+  spawning: boolean;
+  restartAt: number | null;
+}
+
+const TICK_MS = 100;
+
+/**
+ * Keeps instances alive and honest: starts them, probes their health, notices crashes (by pid and start time,
+ * since adopted instances are not our children), restarts them with capped backoff, gives up on crash loops,
+ * and drains them before stopping. Every transition is an event.
+ */
+export class InstanceSupervisor {
+  readonly #deps: SupervisorDeps;
+  readonly #watched = new Map<string, Watched>();
+  #timer: NodeJS.Timeout | undefined;
+  #ticking = false;
+
+  constructor(deps: SupervisorDeps) {
+    this.#deps = deps;
+  }
+
+  /** Re-adopts the instances a previous control plane left running; restarts those that died meanwhile. */
+  async adoptAll(): Promise<void> {
+    for (const record of await this.#deps.store.listActive()) {
+      const launch = await this.#deps.launchConfig(record);
+      const watched = this.#watch(record, launch);
+      const proc = processOf(record);
+      if (record.status === "stopping") {
+        void this.#finishStop(watched, "control plane restarted while draining");
+      } else if (proc && this.#deps.driver.isRunning(proc)) {
+        await this.#deps.events.append({ ...labels(record), type: "instance.adopted", message: `adopted ${record.id} (pid ${record.pid})`, data: { pid: record.pid } });
+      } else if (record.status !== "failed") {
+        await this.#onExit(watched, "lost while the control plane was down");
+      }
+    }
+  }
+
+  start(): void {
+    this.#timer ??= setInterval(() => void this.#tick(), TICK_MS);
+  }
+
+  /** Stops watching; the instances keep running (they do not die with the control plane). */
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  async launch(input: { env: string; app: string; release: number; slot: number; routable: boolean }, launch: LaunchConfig): Promise<InstanceRecord> {
+    const id = `${input.env}.${input.app}.r${input.release}.${input.slot}`;
+    const now = this.#deps.clock.now();
+    const record: InstanceRecord = {
+      ...input,
+      id,
+      port: await allocatePort(),
+      status: "starting",
+      pid: null,
+      pidStart: null,
+      runnerPid: null,
+      runnerStart: null,
+      restarts: 0,
+      startedAt: now,
+      updatedAt: now,
+      logPath: join(this.#deps.dataDir, "logs", input.env, input.app, `${id}.log`),
+      stateDir: join(this.#deps.dataDir, "instances", id),
+      lastExit: null,
+    };
+    await this.#deps.events.transact(async (trx) => this.#deps.store.insert(trx, record));
+    const watched = this.#watch(record, launch);
+    await this.#spawn(watched, "instance.started");
+    return watched.record;
+  }
+
+  get(id: string): InstanceRecord | undefined {
+    return this.#watched.get(id)?.record;
+  }
+
+  list(): InstanceRecord[] {
+    return [...this.#watched.values()].map((w) => w.record);
+  }
+
+  async setRoutable(ids: string[], routable: boolean): Promise<void> {
+    await this.#deps.events.transact(async (trx) => {
+      for (const id of ids) {
+        const watched = this.#watched.get(id);
+        if (!watched) continue;
+        await this.#deps.store.update(trx, id, { routable, updatedAt: this.#deps.clock.now() });
+        watched.record = { ...watched.record, routable };
+      }
+    });
+  }
+
+  /** No new requests, in-flight ones finish (up to `drain`), then SIGTERM, then SIGKILL at the drain deadline. */
+  async drainAndStop(id: string, reason: string): Promise<void> {
+    const watched = this.#watched.get(id);
+    if (!watched || watched.record.status === "stopped") return;
+    await this.#transition(watched, "stopping", "instance.draining", `draining ${id}: ${reason}`, { routable: false });
+    await this.#deps.traffic.applyRouting();
+    await this.#finishStop(watched, reason);
+  }
+
+  async #finishStop(watched: Watched, reason: string): Promise<void> {
+    const { record, launch } = watched;
+    const deadline = this.#deps.clock.now() + launch.drainMs;
+    while (this.#deps.clock.now() < deadline && (await this.#inflightOrZero(record.id)) > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const proc = processOf(record);
+    let exit: ExitStatus | null = null;
+    if (proc) {
+      const graceMs = Math.max(1_000, deadline - this.#deps.clock.now());
+      exit = await this.#deps.driver.stop(proc, { graceMs });
+    }
+    await this.#transition(watched, "stopped", "instance.stopped", `stopped ${record.id}: ${reason}`, { lastExit: exit ? describeExit(exit) : record.lastExit });
+    this.#watched.delete(record.id);
+  }
+
+  async #inflightOrZero(id: string): Promise<number> {
+    try {
+      return await this.#deps.traffic.inflight(id);
+    } catch {
+      return 0;
+    }
+  }
+
+  #watch(record: InstanceRecord, launch: LaunchConfig): Watched {
+    const watched: Watched = { record, launch, crashes: [], failures: 0, nextProbeAt: 0, probing: false, spawning: false, restartAt: null };
+    this.#watched.set(record.id, watched);
+    return watched;
+  }
+
+  async #spawn(watched: Watched, type: "instance.started" | "instance.restarted"): Promise<void> {
+    const { record, launch } = watched;
+    const spec: InstanceSpec = {
+      id: record.id,
+      cwd: launch.cwd,
+      command: launch.command,
+      env: {
+        ...launch.env,
+        PORT: String(record.port),
+        RAMPART_ENV: record.env,
+        RAMPART_APP: record.app,
+        RAMPART_RELEASE: String(record.release),
+        RAMPART_INSTANCE: record.id,
+      },
+      logPath: record.logPath,
+      stateDir: record.stateDir,
+    };
+    watched.spawning = true;
+    try {
+      const proc = await this.#deps.driver.start(spec);
+      const restarts = type === "instance.restarted" ? record.restarts + 1 : record.restarts;
+      await this.#transition(watched, "starting", type, `${type === "instance.started" ? "started" : "restarted"} ${record.id} (pid ${proc.pid}, port ${record.port})`, {
+        pid: proc.pid,
+        pidStart: proc.pidStart,
+        runnerPid: proc.runnerPid,
+        runnerStart: proc.runnerStart,
+        restarts,
+      }, { pid: proc.pid, port: record.port, restarts });
+      watched.failures = 0;
+      watched.nextProbeAt = 0;
+    } catch (error) {
+      await this.#onExit(watched, errorMessage(error));
+    } finally {
+      watched.spawning = false;
+    }
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#ticking) return;
+    this.#ticking = true;
+    try {
+      const now = this.#deps.clock.now();
+      for (const watched of [...this.#watched.values()]) {
+        const { record } = watched;
+        if (watched.spawning || record.status === "stopping" || record.status === "stopped" || record.status === "failed") continue;
+        if (record.status === "crashed") {
+          if (watched.restartAt !== null && now >= watched.restartAt) {
+            watched.restartAt = null;
+            void this.#spawn(watched, "instance.restarted");
+          }
+          continue;
+        }
+        const proc = processOf(record);
+        if (!proc || !this.#deps.driver.isRunning(proc)) {
+          const exit = this.#deps.driver.exitStatus(record);
+          await this.#onExit(watched, exit ? describeExit(exit) : "process disappeared");
+          continue;
+        }
+        if (!watched.probing && now >= watched.nextProbeAt) void this.#probe(watched);
+      }
+    } catch (error) {
+      process.stderr.write(`supervisor: ${errorMessage(error)}\n`);
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  async #probe(watched: Watched): Promise<void> {
+    watched.probing = true;
+    try {
+      const { health } = watched.launch;
+      const result = await probeHealth({ host: "127.0.0.1", port: watched.record.port, path: health.path, timeoutMs: health.timeoutMs });
+      const status = watched.record.status;
+      if (status !== "starting" && status !== "healthy" && status !== "unhealthy") return;
+      const detail = result.ok ? `HTTP ${result.status}` : (result.error ?? `HTTP ${result.status}`);
+      if (result.ok) {
+        watched.failures = 0;
+        if (status !== "healthy") {
+          await this.#transition(watched, "healthy", "instance.healthy", `${watched.record.id} is healthy (${detail} in ${result.ms} ms)`);
+          if (watched.record.routable) await this.#deps.traffic.applyRouting();
+        }
+      } else if (status === "healthy") {
+        watched.failures += 1;
+        if (watched.failures >= health.unhealthyThreshold) {
+          await this.#transition(watched, "unhealthy", "instance.unhealthy", `${watched.record.id} is unhealthy: ${health.path} ${detail} (${watched.failures} checks in a row)`);
+          if (watched.record.routable) await this.#deps.traffic.applyRouting();
+        }
+      }
+      const interval = watched.record.status === "starting" ? Math.min(restartPolicy.startingProbeMs, health.intervalMs) : health.intervalMs;
+      watched.nextProbeAt = this.#deps.clock.now() + interval;
+    } finally {
+      watched.probing = false;
+    }
+  }
+
+  async #onExit(watched: Watched, how: string): Promise<void> {
+    const now = this.#deps.clock.now();
+    watched.crashes = [...watched.crashes.filter((t) => now - t < restartPolicy.crashLoopWindowMs), now];
+    const wasRoutable = watched.record.routable && watched.record.status === "healthy";
+    if (watched.crashes.length >= restartPolicy.crashLoopCount) {
+      await this.#transition(watched, "failed", "instance.crash_loop", `${watched.record.id} crashed ${watched.crashes.length} times in ${restartPolicy.crashLoopWindowMs / 1000} s (last: ${how}); not restarting it`, { lastExit: how });
+    } else {
+      const delay = backoffMs(watched.crashes.length);
+      watched.restartAt = now + delay;
+      await this.#transition(watched, "crashed", "instance.crashed", `${watched.record.id} exited: ${how}; restarting in ${delay} ms`, { lastExit: how }, { exit: how, restartInMs: delay });
+    }
+    if (wasRoutable) await this.#deps.traffic.applyRouting();
+  }
+
+  async #transition(
+    watched: Watched,
+    status: InstanceStatus,
+    type: "instance.started" | "instance.restarted" | "instance.healthy" | "instance.unhealthy" | "instance.crashed" | "instance.crash_loop" | "instance.draining" | "instance.stopped",
+    message: string,
+    patch: Partial<InstanceRecord> = {},
+    data: Record<string, unknown> = {},
+  ): Promise<void> {
+    const updatedAt = this.#deps.clock.now();
+    const next: InstanceRecord = { ...watched.record, ...patch, status, updatedAt };
+    await this.#deps.events.transact(async (trx, emit) => {
+      await this.#deps.store.update(trx, next.id, { ...patch, status, updatedAt });
+      await emit({ ...labels(next), type, message, data: { status, ...data } });
+    });
+    watched.record = next;
+  }
+}
+
+function processOf(record: InstanceRecord): InstanceProcess | null {
+  if (record.pid === null || record.pidStart === null || record.runnerPid === null || record.runnerStart === null) return null;
+  return { pid: record.pid, pidStart: record.pidStart, runnerPid: record.runnerPid, runnerStart: record.runnerStart, stateDir: record.stateDir };
+}
+
+function labels(record: InstanceRecord) {
+  return { env: record.env, app: record.app, release: record.release, instance: record.id };
+}
+
+function describeExit(exit: ExitStatus): string {
+  if (exit.error) return exit.error;
+  return exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+}

@@ -1,0 +1,62 @@
+import { z } from "zod";
+
+/**
+ * starting: spawned, not yet healthy · healthy / unhealthy: by its health checks · crashed: exited, a restart
+ * is scheduled · failed: crash loop, restarts given up · stopping: draining before SIGTERM · stopped: gone for good.
+ */
+export const instanceStatuses = ["starting", "healthy", "unhealthy", "crashed", "failed", "stopping", "stopped"] as const;
+export type InstanceStatus = (typeof instanceStatuses)[number];
+
+export interface InstanceRecord {
+  id: string;
+  env: string;
+  app: string;
+  release: number;
+  slot: number;
+  port: number;
+  status: InstanceStatus;
+  /** Whether the edge may send it traffic (when healthy). Persisted, so a restarted control plane routes as before. */
+  routable: boolean;
+  pid: number | null;
+  pidStart: string | null;
+  runnerPid: number | null;
+  runnerStart: string | null;
+  restarts: number;
+  startedAt: number;
+  updatedAt: number;
+  logPath: string;
+  stateDir: string;
+  lastExit: string | null;
+}
+
+export const instanceViewSchema = z.object({
+  id: z.string(),
+  release: z.number().int(),
+  pid: z.number().int().nullable(),
+  port: z.number().int(),
+  health: z.enum(instanceStatuses),
+  routable: z.boolean(),
+  restarts: z.number().int(),
+  startedAt: z.number().int(),
+  lastExit: z.string().nullable(),
+});
+export type InstanceView = z.infer<typeof instanceViewSchema>;
+
+export function toInstanceView(record: InstanceRecord): InstanceView {
+  return {
+    id: record.id,
+    release: record.release,
+    pid: record.pid,
+    port: record.port,
+    health: record.status,
+    routable: record.routable,
+    restarts: record.restarts,
+    startedAt: record.startedAt,
+    lastExit: record.lastExit,
+  };
+}
+
+/** Instances that exist as processes (or should, after a restart). */
+export function isActive(record: InstanceRecord): boolean {
+  return record.status !== "stopped";
+}

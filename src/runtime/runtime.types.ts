@@ -1,0 +1,33 @@
+/** What the local driver needs to start one instance of an app as a supervised OS process. */
+export interface InstanceSpec {
+  id: string;
+  cwd: string;
+  /** Shell command line; run as `/bin/sh -c "exec <command>"` so the app keeps the pid. */
+  command: string;
+  /** The app's whole environment (PATH and HOME are added from the control plane if absent). */
+  env: Record<string, string>;
+  logPath: string;
+  /** One directory per instance for the pid, exit and runner-spec files; created if missing. */
+  stateDir: string;
+  /** Log rotation threshold; 16 MiB unless given (tests use a small one). */
+  logMaxBytes?: number;
+}
+
+/** Identity of a running instance; pid + start time so a recycled pid is never mistaken for it. */
+export interface InstanceProcess {
+  pid: number;
+  pidStart: string;
+  runnerPid: number;
+  runnerStart: string;
+  /** Set by start(); lets stop() return the exit status. Absent on records made elsewhere. */
+  stateDir?: string;
+}
+
+export interface ExitStatus {
+  code: number | null;
+  signal: string | null;
+  /** Epoch ms when the runner saw the app exit. */
+  at: number;
+  /** Set when the app could not be started at all (e.g. its cwd does not exist). */
+  error?: string;
+}
