@@ -182,6 +182,8 @@ export class RolloutEngine {
     await this.#deps.supervisor.setRoutable(restore.map((i) => i.id), true);
     await this.#deps.supervisor.setRoutable(fresh.map((i) => i.id), false);
     await this.#deps.traffic.applyRouting();
+    // Settled before it is reported: when `deploy --wait` returns, the failed instances are gone.
+    await Promise.all(fresh.map((i) => this.#deps.supervisor.drainAndStop(i.id, `release ${release.number} failed`)));
     const now = this.#deps.clock.now();
     await this.#deps.events.transact(async (trx, emit) => {
       await this.#deps.releases.setStatus(trx, release.env, release.app, release.number, { status: "failed", reason, finishedAt: now });
@@ -189,7 +191,6 @@ export class RolloutEngine {
       await emit({ ...labels(rollout), type: "release.failed", message: `release ${release.number} failed: ${reason}`, data: { reason } });
       await emit({ ...labels(rollout), type: "rollout.failed", message: `rollout of release ${release.number} failed at ${rollout.state}; ${previous ? `release ${previous.number} keeps serving` : "nothing was serving before"}`, data: { state: rollout.state, step: rollout.step } });
     });
-    await Promise.all(fresh.map((i) => this.#deps.supervisor.drainAndStop(i.id, `release ${release.number} failed`)));
   }
 
   async #advance(rollout: RolloutRecord, state: RolloutState, step: number, message: string, final = false): Promise<void> {

@@ -53,9 +53,13 @@ function run(stateDir: string, logPath: string, logMaxBytes: number): void {
   });
 
   const finish = (status: ExitStatus): void => {
-    writeJsonAtomic(exitFilePath(stateDir), status);
-    log.close();
-    process.exit(0);
+    try {
+      writeJsonAtomic(exitFilePath(stateDir), status);
+    } finally {
+      // Even if the state dir is gone, the runner must not linger after its app.
+      log.close();
+      process.exit(0);
+    }
   };
 
   if (child.pid === undefined) {

@@ -9,6 +9,7 @@ import { backoffMs, restartPolicy, type LaunchConfig } from "./launch-config.ts"
 import type { LocalDriver } from "./local-driver.ts";
 import type { ExitStatus, InstanceProcess, InstanceSpec } from "./runtime.types.ts";
 import { allocatePort } from "./port-allocator.ts";
+import { isSameProcess } from "./process-info.ts";
 
 /** How the supervisor reaches the edge without depending on it. */
 export interface TrafficControl {
@@ -35,12 +36,15 @@ interface Watched {
   failures: number;
   nextProbeAt: number;
   probing: boolean;
+  /** When the app was first seen gone, while waiting for its runner to report how it exited. */
+  goneSince: number | null;
   /** A start or restart is under way: no pid to check yet. */
   spawning: boolean;
   restartAt: number | null;
 }
 
 const TICK_MS = 100;
+const EXIT_STATUS_WAIT_MS = 1_500;
 
 /**
  * Keeps instances alive and honest: starts them, probes their health, notices crashes (by pid and start time,
@@ -161,7 +165,7 @@ export class InstanceSupervisor {
   }
 
   #watch(record: InstanceRecord, launch: LaunchConfig): Watched {
-    const watched: Watched = { record, launch, crashes: [], failures: 0, nextProbeAt: 0, probing: false, spawning: false, restartAt: null };
+    const watched: Watched = { record, launch, crashes: [], failures: 0, nextProbeAt: 0, probing: false, goneSince: null, spawning: false, restartAt: null };
     this.#watched.set(record.id, watched);
     return watched;
   }
@@ -221,6 +225,10 @@ export class InstanceSupervisor {
         const proc = processOf(record);
         if (!proc || !this.#deps.driver.isRunning(proc)) {
           const exit = this.#deps.driver.exitStatus(record);
+          // The runner writes the exit status once it has drained the app's output; give it a moment.
+          watched.goneSince ??= now;
+          if (!exit && proc && now - watched.goneSince < EXIT_STATUS_WAIT_MS && isSameProcess(proc.runnerPid, proc.runnerStart)) continue;
+          watched.goneSince = null;
           await this.#onExit(watched, exit ? describeExit(exit) : "process disappeared");
           continue;
         }

@@ -114,6 +114,15 @@ describe("LocalDriver", () => {
     assert.match(logText(spec), /Z err .*crashing on request\n/);
   });
 
+  it("forwards SIGTERM sent to the runner to the app", async () => {
+    const { spec, p } = await startApp();
+    process.kill(p.runnerPid, "SIGTERM");
+    const exit = await waitFor("exit file", () => driver.exitStatus(spec));
+    assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null });
+    assert.match(logText(spec), /out got SIGTERM, shutting down/);
+    assert.ok(await waitUntilGone(p.runnerPid, p.runnerStart, 5000));
+  });
+
   it("SIGKILLs an app that ignores SIGTERM once the grace period is over", async () => {
     const { spec, p } = await startApp({ IGNORE_TERM: "1" });
     const began = Date.now();

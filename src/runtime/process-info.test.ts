@@ -54,13 +54,19 @@ describe("process-info", () => {
   });
 
   it("counts a zombie as dead", async () => {
-    // The backgrounded `true` is inherited by `sleep`, which never reaps it: a zombie.
-    const child = spawn("/bin/sh", ["-c", "true & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] });
+    // The backgrounded `cat` is inherited by `sleep` (exec keeps the pid), which never reaps
+    // it; closing fd 3 makes `cat` exit, leaving a zombie.
+    const child = spawn("/bin/sh", ["-c", "cat <&3 >/dev/null & echo $!; exec sleep 30"], {
+      stdio: ["ignore", "pipe", "ignore", "pipe"],
+    });
     assert.ok(child.pid !== undefined);
     pids.push(child.pid);
     let out = "";
-    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-    const zombie = Number(await waitFor("the zombie's pid", () => (out.includes("\n") ? out.trim() : null)));
+    child.stdout?.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    const zombie = Number(await waitFor("the background pid", () => (out.includes("\n") ? out.trim() : null)));
+    await waitFor("the exec", () => readFileSync(`/proc/${child.pid}/cmdline`, "utf8").startsWith("sleep"));
+    const fd3 = child.stdio[3];
+    if (fd3 !== null && fd3 !== undefined && "destroy" in fd3) fd3.destroy();
     await waitFor("the zombie state", () => readFileSync(`/proc/${zombie}/stat`, "utf8").split(") ")[1]?.startsWith("Z"));
     const start = readProcessStartTime(zombie);
     assert.ok(start !== null, "a zombie still has a /proc entry");

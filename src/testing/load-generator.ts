@@ -1,0 +1,56 @@
+import { Agent, request } from "undici";
+
+export interface LoadResult {
+  sent: number;
+  ok: number;
+  failed: number;
+  /** The first few failures, for the assertion message. */
+  failures: string[];
+  byRelease: Record<string, number>;
+}
+
+export interface RunningLoad {
+  /** Stops sending, waits for requests in flight, and returns the counts. */
+  stop(): Promise<LoadResult>;
+  current(): LoadResult;
+}
+
+/**
+ * Steady keep-alive GET traffic from `concurrency` loops, bounded by `maxRequests` and `maxMs` so it always
+ * stops by itself. A failed request is any network error or a status >= 500.
+ */
+export function startLoad(url: string, options: { concurrency?: number; maxRequests?: number; maxMs?: number } = {}): RunningLoad {
+  const agent = new Agent({ connections: options.concurrency ?? 4, keepAliveTimeout: 30_000 });
+  const result: LoadResult = { sent: 0, ok: 0, failed: 0, failures: [], byRelease: {} };
+  const maxRequests = options.maxRequests ?? 200_000;
+  const deadline = Date.now() + (options.maxMs ?? 120_000);
+  let running = true;
+  const loop = async () => {
+    while (running && result.sent < maxRequests && Date.now() < deadline) {
+      result.sent++;
+      try {
+        const response = await request(url, { dispatcher: agent });
+        const body = await response.body.text();
+        if (response.statusCode >= 500) throw new Error(`HTTP ${response.statusCode}: ${body.slice(0, 200)}`);
+        result.ok++;
+        const release = /"release":"(\d+)"/.exec(body)?.[1] ?? "?";
+        result.byRelease[release] = (result.byRelease[release] ?? 0) + 1;
+      } catch (error) {
+        result.failed++;
+        if (result.failures.length < 5) result.failures.push(error instanceof Error ? `${error.message} ${(error as { code?: string }).code ?? ""}` : String(error));
+      }
+      // Pace each loop a little so the machine's two cores are not monopolised by the load itself.
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  };
+  const loops = Array.from({ length: options.concurrency ?? 4 }, loop);
+  return {
+    current: () => ({ ...result }),
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      await agent.close();
+      return { ...result };
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ApiClient } from "../client/api-client.ts";
+import { credentialsSchema } from "../daemon/credentials.ts";
+import { isSameProcess, readProcessStartTime } from "../runtime/process-info.ts";
+import { waitFor } from "../shared/wait.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const CLI = join(ROOT, "src", "cli", "main.ts");
+
+export interface RampartUp {
+  process: ChildProcess;
+  pid: number;
+  client: ApiClient;
+  output(): string;
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>;
+}
+
+/** Starts a real `rampart up` process on an ephemeral API port and waits until its API answers. */
+export async function startRampartUp(options: { manifestPath: string; dataDir: string }): Promise<RampartUp> {
+  const child = spawn(process.execPath, [CLI, "up", "--config", options.manifestPath, "--data", options.dataDir, "--api", "127.0.0.1:0"], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, RAMPART_API: "", RAMPART_TOKEN: "" },
+  });
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+  const credentials = await waitFor(
+    () => {
+      if (exitCode !== undefined) throw new Error(`rampart up exited with ${exitCode}:\n${output}`);
+      const path = join(options.dataDir, "credentials.json");
+      if (!existsSync(path)) return undefined;
+      const parsed = credentialsSchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
+      return parsed.success && parsed.data.pid === child.pid && !parsed.data.api.includes("starting") ? parsed.data : undefined;
+    },
+    { timeoutMs: 30_000, onTimeout: () => new Error(`rampart up did not come up:\n${output}`) },
+  );
+  const client = new ApiClient({ baseUrl: credentials.api, token: credentials.token });
+  await waitFor(async () => (await client.health().catch(() => undefined)) ?? undefined, { timeoutMs: 10_000 });
+  return { process: child, pid: child.pid ?? 0, client, output: () => output, exited };
+}
+
+/** Runs the CLI to completion, as a user would. */
+export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd: options.cwd ?? ROOT, encoding: "utf8", env: { ...process.env, ...options.env }, timeout: 120_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * Kills everything a test's platform started: the control plane, the edge and every instance (by the pids the
+ * store recorded, checked against their start times so nothing else is ever signalled).
+ */
+export async function killPlatform(dataDir: string, up?: RampartUp): Promise<void> {
+  if (up && up.process.exitCode === null) up.process.kill("SIGKILL");
+  const pids = recordedPids(dataDir);
+  for (const { pid, start } of pids) if (isSameProcess(pid, start)) process.kill(pid, "SIGKILL");
+  await waitFor(() => (pids.every(({ pid, start }) => !isSameProcess(pid, start)) ? true : undefined), { timeoutMs: 10_000 });
+}
+
+function recordedPids(dataDir: string): { pid: number; start: string }[] {
+  const db = join(dataDir, "rampart.db");
+  if (!existsSync(db)) return [];
+  const script = `
+    const { DatabaseSync } = require("node:sqlite");
+    const db = new DatabaseSync(${JSON.stringify(db)}, { readOnly: true });
+    const rows = db.prepare("select pid, pid_start as start from instances where pid is not null union all select runner_pid, runner_start from instances where runner_pid is not null").all();
+    const edge = db.prepare("select value from kv where key = 'edge'").get();
+    if (edge) { const e = JSON.parse(edge.value); rows.push({ pid: e.pid, start: e.pidStart }); }
+    console.log(JSON.stringify(rows));`;
+  const result = spawnSync(process.execPath, ["-e", script], { encoding: "utf8" });
+  try {
+    return JSON.parse(result.stdout) as { pid: number; start: string }[];
+  } catch {
+    return [];
+  }
+}
+
+export function processStart(pid: number): string | null {
+  return readProcessStartTime(pid);
+}

@@ -1,0 +1,52 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "./free-port.ts";
+import { TEST_APP_SERVER } from "./test-app.ts";
+
+export interface TestProject {
+  dir: string;
+  manifestPath: string;
+  dataDir: string;
+  ports: Record<string, number>;
+  /** Writes the manifest again (e.g. with another app setting). */
+  writeManifest(appYaml?: string): void;
+  /** Changes the app's source so the next deploy is a new artifact. */
+  touchSource(version: string): void;
+}
+
+/** A temp project with environments `staging` and `production` and one app `web` running the test app. */
+export async function createTestProject(options: { instances?: number; appYaml?: string } = {}): Promise<TestProject> {
+  const dir = mkdtempSync(join(tmpdir(), "rampart-e2e-"));
+  mkdirSync(join(dir, "web"));
+  writeFileSync(join(dir, "web", "server.mjs"), TEST_APP_SERVER);
+  const ports = { staging: await freePort(), production: await freePort() };
+  const manifestPath = join(dir, "rampart.yaml");
+  const writeManifest = (appYaml = options.appYaml ?? "") =>
+    writeFileSync(
+      manifestPath,
+      [
+        "name: e2e",
+        "environments:",
+        `  staging: { port: ${ports.staging}, bind: 127.0.0.1 }`,
+        `  production: { port: ${ports.production}, bind: 127.0.0.1, protected: true }`,
+        "apps:",
+        "  web:",
+        "    source: ./web",
+        "    run: node server.mjs",
+        `    instances: ${options.instances ?? 2}`,
+        "    health: { path: /healthz, interval: 500ms, timeout: 1s, start_timeout: 15s }",
+        "    drain: 3s",
+        appYaml,
+      ].join("\n"),
+    );
+  writeManifest();
+  return {
+    dir,
+    manifestPath,
+    dataDir: join(dir, ".rampart"),
+    ports,
+    writeManifest,
+    touchSource: (version) => writeFileSync(join(dir, "web", "VERSION"), version),
+  };
+}
