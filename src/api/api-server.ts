@@ -5,6 +5,7 @@ import type { RouteDefinition } from "./route-definition.ts";
 import type { SseSink, StreamRouteDefinition } from "./stream-route.ts";
 import { parseRequestPart } from "./validation.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
+import { logger } from "../shared/logger.ts";
 
 export interface ApiServerOptions {
   routes: RouteDefinition[];
@@ -74,7 +75,7 @@ function sendError(reply: FastifyReply, error: unknown): FastifyReply {
     const code = fastifyError.code === "FST_ERR_CTP_BODY_TOO_LARGE" ? "body_too_large" : "invalid_request";
     return reply.code(fastifyError.statusCode).send({ error: { code, message: fastifyError.message ?? "bad request" } });
   }
-  process.stderr.write(`api: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  logger.error({ err: error }, "api: internal error");
   return reply.code(500).send({ error: { code: "internal", message: "internal error (a bug in Rampart; see its log)" } });
 }
 

@@ -30,7 +30,7 @@ apps:                             # one entry per deployable service
     routes: ["/"]                 # path prefixes sent to this app; the longest prefix wins
     # hosts: [shop.example.com]   # optional: only serve these host names (default: any host)
     health:                       # how Rampart knows an instance can take traffic
-      path: /                     # polled on every instance; a 2xx answer means healthy
+      path: /                     # polled on every instance; a 200-399 answer means healthy
       interval: 1s                # time between checks
       timeout: 1s                 # a check slower than this counts as failed
       start_timeout: 60s          # how long a new instance may take to become healthy
@@ -40,7 +40,7 @@ apps:                             # one entry per deployable service
     env:                          # environment variables for every instance
       NODE_ENV: production
     release:                      # how a new version replaces the running one
-      strategy: rolling           # rolling | blue-green | canary
+      strategy: rolling           # rolling (blue-green and canary arrive with progressive delivery)
       steps: [5, 25, 50, 100]     # canary only: % of traffic at each step
       pause: 30s                  # canary only: how long each step is held and judged
       # guards:                   # canary only: judged on live traffic, canary against stable

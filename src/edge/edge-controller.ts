@@ -13,6 +13,7 @@ import type { PutTableResult } from "./edge-control.types.ts";
 import type { EdgeStats } from "./edge-stats.types.ts";
 import type { RequestStatsStore } from "./request-stats.store.ts";
 import type { RoutingTable } from "./routing-table.types.ts";
+import { logger } from "../shared/logger.ts";
 
 const EDGE_MAIN = fileURLToPath(new URL("./edge-main.ts", import.meta.url));
 const POLL_MS = 1_000;
@@ -150,14 +151,14 @@ export class EdgeController implements TrafficControl {
     } catch (error) {
       const identity = this.#identity;
       if (identity && isSameProcess(identity.pid, identity.pidStart)) {
-        process.stderr.write(`edge: stats unavailable: ${errorMessage(error)}\n`);
+        logger.warn({ err: error }, "edge stats unavailable");
         return;
       }
       try {
         await this.#spawn("restarted after it exited");
         await this.applyRouting();
       } catch (spawnError) {
-        process.stderr.write(`edge: restart failed: ${errorMessage(spawnError)}\n`);
+        logger.error({ err: spawnError }, "edge restart failed");
       }
     }
   }

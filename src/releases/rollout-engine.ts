@@ -11,6 +11,7 @@ import type { ReleaseRecord } from "./release.types.ts";
 import type { RolloutStore } from "./rollout.store.ts";
 import type { RolloutRecord, RolloutState } from "./rollout.types.ts";
 import { isActiveRollout } from "./rollout.types.ts";
+import { logger } from "../shared/logger.ts";
 
 export interface RolloutEngineDeps {
   releases: ReleaseStore;
@@ -47,7 +48,7 @@ export class RolloutEngine {
     if (this.#running.has(rolloutId)) return;
     const work = this.#drive(rolloutId)
       .catch((error: unknown) => {
-        process.stderr.write(`rollout ${rolloutId}: ${errorMessage(error)}\n`);
+        logger.error({ err: error, rolloutId }, "rollout driver failed");
       })
       .finally(() => {
         this.#running.delete(rolloutId);

@@ -10,6 +10,7 @@ import type { LocalDriver } from "./local-driver.ts";
 import type { ExitStatus, InstanceProcess, InstanceSpec } from "./runtime.types.ts";
 import { allocatePort } from "./port-allocator.ts";
 import { isSameProcess } from "./process-info.ts";
+import { logger } from "../shared/logger.ts";
 
 /** How the supervisor reaches the edge without depending on it. */
 export interface TrafficControl {
@@ -235,7 +236,7 @@ export class InstanceSupervisor {
         if (!watched.probing && now >= watched.nextProbeAt) void this.#probe(watched);
       }
     } catch (error) {
-      process.stderr.write(`supervisor: ${errorMessage(error)}\n`);
+      logger.error({ err: error }, "supervisor tick failed");
     } finally {
       this.#ticking = false;
     }

@@ -84,3 +84,10 @@ function recordedPids(dataDir: string): { pid: number; start: string }[] {
 export function processStart(pid: number): string | null {
   return readProcessStartTime(pid);
 }
+
+/** Pids the store recorded (instances, their runners, the edge) whose processes are still alive. */
+export function livePlatformPids(dataDir: string): number[] {
+  return recordedPids(dataDir)
+    .filter(({ pid, start }) => isSameProcess(pid, start))
+    .map(({ pid }) => pid);
+}
