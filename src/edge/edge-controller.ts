@@ -6,7 +6,6 @@ import type { KvStore } from "../db/kv.store.ts";
 import type { EventLog } from "../events/event-log.ts";
 import { isSameProcess, readProcessStartTime } from "../runtime/process-info.ts";
 import type { TrafficControl } from "../runtime/instance-supervisor.ts";
-import { errorMessage } from "../shared/errors.ts";
 import { waitFor } from "../shared/wait.ts";
 import { createEdgeClient, type EdgeClient } from "./edge-client.ts";
 import type { PutTableResult } from "./edge-control.types.ts";

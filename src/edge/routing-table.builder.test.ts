@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import type { InstanceRecord } from "../runtime/instance.types.ts";
+import { buildRoutingTable } from "./routing-table.builder.ts";
+
+const instance = (id: string, release: number, status: InstanceRecord["status"], routable: boolean): InstanceRecord => ({
+  id,
+  env: "production",
+  app: "web",
+  release,
+  slot: 1,
+  port: 4000 + release,
+  status,
+  routable,
+  pid: 1,
+  pidStart: "1",
+  runnerPid: 2,
+  runnerStart: "2",
+  restarts: 0,
+  startedAt: 0,
+  updatedAt: 0,
+  logPath: "",
+  stateDir: "",
+  lastExit: null,
+});
+
+it("routes only to routable, healthy instances, weighting each release by its serving instances", () => {
+  const table = buildRoutingTable({
+    version: 7,
+    environments: { production: { port: 8080, bind: "0.0.0.0", protected: true }, staging: { port: 8081, bind: "127.0.0.1", protected: false } },
+    apps: [{ env: "production", app: "web", routes: ["/", "/shop"], hosts: null, timeoutMs: 5_000 }],
+    instances: [
+      instance("a", 1, "healthy", true),
+      instance("b", 1, "healthy", true),
+      instance("c", 2, "healthy", true),
+      instance("d", 2, "starting", true),
+      instance("e", 2, "healthy", false),
+      instance("f", 1, "unhealthy", true),
+    ],
+  });
+  assert.equal(table.version, 7);
+  const production = table.environments.find((e) => e.name === "production");
+  assert.deepEqual(production?.routes, [
+    { app: "web", hosts: null, prefix: "/" },
+    { app: "web", hosts: null, prefix: "/shop" },
+  ]);
+  assert.deepEqual(
+    production?.apps[0]?.releases.map((r) => [r.release, r.weight, r.instances.map((i) => i.id)]),
+    [
+      [1, 2, ["a", "b"]],
+      [2, 1, ["c"]],
+    ],
+  );
+  const staging = table.environments.find((e) => e.name === "staging");
+  assert.deepEqual(staging, { name: "staging", bind: "127.0.0.1", port: 8081, routes: [], apps: [] });
+});
