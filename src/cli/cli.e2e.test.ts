@@ -174,7 +174,7 @@ describe("the CLI against a running `rampart up`", () => {
     up = await startRampartUp(project);
   });
   after(async () => {
-    if (follower?.pid !== undefined && follower.exitCode === null) process.kill(follower.pid, "SIGKILL");
+    if (follower?.pid !== undefined && follower.exitCode === null && follower.signalCode === null) process.kill(follower.pid, "SIGKILL");
     await killPlatform(project.dataDir, up);
   });
 
@@ -259,7 +259,12 @@ describe("the CLI against a running `rampart up`", () => {
       });
       assert.equal(child.exitCode, null, "still following");
     } finally {
-      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, "SIGKILL");
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        process.kill(child.pid, "SIGKILL");
+        await exited;
+      }
+      follower = undefined;
     }
   });
 

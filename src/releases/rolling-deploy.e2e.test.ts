@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { startLoad } from "../testing/load-generator.ts";
 import { killPlatform, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
@@ -11,6 +12,10 @@ describe("rolling deploy and rollback through a real `rampart up`", () => {
 
   before(async () => {
     project = await createTestProject({ instances: 2 });
+    const git = (...args: string[]) => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: project.dir });
+    git("init", "-q");
+    git("add", ".");
+    git("commit", "-qm", "first");
     up = await startRampartUp(project);
   });
   after(async () => killPlatform(project.dataDir, up));
@@ -20,6 +25,8 @@ describe("rolling deploy and rollback through a real `rampart up`", () => {
       const release = await up.client.deploy(env, "web");
       assert.equal(release.number, 1);
       assert.equal(release.status, "pending");
+      assert.match(release.git?.commit ?? "", /^[0-9a-f]{40}$/, "a git checkout's commit is recorded");
+      assert.equal(release.git?.dirty, false);
       const live = await waitForRelease(up.client, release, 60_000);
       assert.equal(live.status, "live");
     }
