@@ -16,7 +16,16 @@ export interface ApiServerOptions {
 
 /** Builds (does not listen) the control-plane HTTP API from every capability's routes. */
 export function buildApiServer(options: ApiServerOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, forceCloseConnections: true });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    forceCloseConnections: true,
+    maxParamLength: 200,
+    // Errors Fastify raises before routing (bad URL encoding, a too-long parameter) get our error shape too.
+    frameworkErrors: (error, _request, reply) => {
+      sendError(reply, error);
+    },
+  });
   const expected = Buffer.from(options.token);
   const authorize = (request: FastifyRequest): string => {
     const header = request.headers.authorization ?? "";
@@ -55,13 +64,17 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
       authorize(request);
       const params = stream.params ? parseRequestPart(stream.params, request.params, "params") : {};
       const query = stream.query ? parseRequestPart(stream.query, request.query, "query") : {};
+      await stream.check?.({ params, query });
       reply.hijack();
       await serveEventStream(request, reply, (sink) => stream.handler({ params, query }, sink));
     });
   }
 
-  const openApi = buildOpenApiDocument(options.routes, options.version);
-  app.get("/api/v1/openapi.json", async () => openApi);
+  const openApi = buildOpenApiDocument(options.routes, options.streams, options.version);
+  app.get("/api/v1/openapi.json", async (request) => {
+    authorize(request);
+    return openApi;
+  });
   return app;
 }
 

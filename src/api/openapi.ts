@@ -1,11 +1,23 @@
 import { z } from "zod";
 import type { RouteDefinition } from "./route-definition.ts";
+import type { StreamRouteDefinition } from "./stream-route.ts";
 
 /** The OpenAPI 3.1 document, generated from the same schemas that validate requests. */
-export function buildOpenApiDocument(routes: RouteDefinition[], version: string): Record<string, unknown> {
+export function buildOpenApiDocument(routes: RouteDefinition[], streams: StreamRouteDefinition[], version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
+  for (const stream of streams) {
+    (paths[toOpenApiPath(stream.path)] ??= {}).get = {
+      summary: stream.summary,
+      tags: [stream.tag],
+      parameters: [...parameters(stream.params, "path"), ...parameters(stream.query, "query")],
+      responses: {
+        "200": { description: "Server-Sent Events", content: { "text/event-stream": { schema: { type: "string" } } } },
+        default: { description: "Error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
+      },
+    };
+  }
   for (const route of routes) {
-    const openApiPath = route.path.replace(/:([A-Za-z_]+)/g, "{$1}");
+    const openApiPath = toOpenApiPath(route.path);
     const operation: Record<string, unknown> = {
       summary: route.summary,
       tags: [route.tag],
@@ -44,6 +56,10 @@ export function buildOpenApiDocument(routes: RouteDefinition[], version: string)
       },
     },
   };
+}
+
+function toOpenApiPath(path: string): string {
+  return path.replace(/:([A-Za-z_]+)/g, "{$1}");
 }
 
 function jsonSchema(schema: z.ZodType, io: "input" | "output"): unknown {

@@ -14,6 +14,8 @@ export interface StreamRouteDefinition<P extends z.ZodType = z.ZodType, Q extend
   tag: string;
   params?: P;
   query?: Q;
+  /** Runs before the stream opens, so a bad request still gets a proper 4xx instead of an empty stream. */
+  check?: (request: { params: z.infer<P>; query: z.infer<Q> }) => void | Promise<void>;
   handler: (request: { params: z.infer<P>; query: z.infer<Q> }, sink: SseSink) => Promise<void>;
 }
 

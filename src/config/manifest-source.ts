@@ -7,6 +7,8 @@ import type { Manifest, ResolvedApp } from "./resolved-manifest.schema.ts";
 /**
  * The project's rampart.yaml as the running platform sees it. It is read again at every deploy, so editing
  * the file and deploying is enough; a file that does not validate is refused and the last good one stays.
+ * Source directories are not required to exist here (a fresh `rampart init` project can start up); the
+ * snapshot of the app being deployed names its missing source instead.
  */
 export class ManifestSource {
   readonly path: string;
@@ -14,7 +16,7 @@ export class ManifestSource {
 
   constructor(path: string) {
     this.path = path;
-    this.#current = loadManifest(path);
+    this.#current = loadManifest(path, { checkSources: false });
   }
 
   get current(): Manifest {
@@ -23,7 +25,7 @@ export class ManifestSource {
 
   reload(): Manifest {
     try {
-      this.#current = loadManifest(this.path);
+      this.#current = loadManifest(this.path, { checkSources: false });
     } catch (error) {
       if (error instanceof ManifestError) {
         throw new RampartError("invalid_manifest", error.message, { status: 400, details: error.issues, hint: "fix rampart.yaml and try again; nothing was changed" });
@@ -31,6 +33,11 @@ export class ManifestSource {
       throw error;
     }
     return this.#current;
+  }
+
+  /** Throws a 404 naming what exists unless the manifest has this environment and app. */
+  assertApp(env: string, app: string): void {
+    this.resolve(this.#current, app, env);
   }
 
   /** The effective config of one app in one environment, or a 404 naming what exists. */

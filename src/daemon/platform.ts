@@ -116,7 +116,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const engine = new RolloutEngine({ releases: releaseStore, rollouts: rolloutStore, artifacts, supervisor, traffic: edge, events, clock, launchConfig: launchConfigOf });
   const releases = new ReleaseService({ manifests, releases: releaseStore, rollouts: rolloutStore, artifacts, engine, supervisor, events, clock });
   const status = new StatusService({ manifests, releases: releaseStore, rollouts: rolloutStore, supervisor, edge, dataDir, version: rampartVersion, startedAt });
-  const logs = new LogService(instanceStore);
+  const logs = new LogService(instanceStore, (env, app) => manifests.assertApp(env, app));
 
   // Data plane first: the edge keeps (or resumes) serving, instances are re-adopted, then the table is pushed.
   await edge.start();

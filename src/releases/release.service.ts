@@ -49,7 +49,7 @@ export class ReleaseService {
 
   /** A new release from an older one's artifact and config, rolled out like any other. */
   async rollback(env: string, app: string, body: RollbackBody, actor: string): Promise<ReleaseView> {
-    this.#deps.manifests.resolve(this.#deps.manifests.current, app, env);
+    this.#deps.manifests.assertApp(env, app);
     await this.#refuseConcurrent(env, app);
     const live = await this.#deps.releases.findByStatus(env, app, "live");
     if (!live && body.to === undefined) throw new RampartError("nothing_to_roll_back", `${app} has no live release in ${env}`, { status: 409, hint: `rampart releases ${app} --env ${env}` });
@@ -67,12 +67,13 @@ export class ReleaseService {
   }
 
   async list(env: string, app: string): Promise<ReleaseView[]> {
-    this.#deps.manifests.resolve(this.#deps.manifests.current, app, env);
+    this.#deps.manifests.assertApp(env, app);
     const releases = await this.#deps.releases.list(env, app);
     return Promise.all(releases.map((r) => this.#view(r)));
   }
 
   async get(env: string, app: string, number: number): Promise<ReleaseView> {
+    this.#deps.manifests.assertApp(env, app);
     const release = await this.#deps.releases.get(env, app, number);
     if (!release) throw notFound(`release ${number} of ${app} in ${env}`, `rampart releases ${app} --env ${env} lists them`);
     return this.#view(release);

@@ -7,6 +7,8 @@ import type { LogFile, LogLine } from "./log-line.ts";
 export interface FollowOptions {
   signal: AbortSignal;
   pollMs?: number;
+  /** Asked every poll for files to follow too (new instances); those are read from their start. */
+  discover?: () => Promise<readonly LogFile[]>;
 }
 
 // Bounds what one poll reads from one file, so a burst cannot balloon memory.
@@ -41,6 +43,9 @@ export async function followLogs(
   try {
     while (!options.signal.aborted) {
       const batch: LogLine[] = [];
+      for (const file of (await options.discover?.()) ?? []) {
+        if (!tails.some((t) => t.file.path === file.path)) tails.push({ file, handle: undefined, ino: 0, offset: 0, partial: Buffer.alloc(0) });
+      }
       for (const tail of tails) await poll(tail, batch);
       batch.sort((a, b) => a.time - b.time);
       for (const line of batch) {

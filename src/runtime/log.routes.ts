@@ -46,6 +46,7 @@ export function logStreams(logs: LogService): StreamRouteDefinition[] {
       tag: "logs",
       params: paramsSchema,
       query: querySchema.pick({ grep: true, release: true }),
+      check: ({ params }) => logs.check(params.env, params.app),
       handler: async ({ params, query }, sink) => {
         await logs.follow(params.env, params.app, query, (line) => sink.send("line", line), sink.closed);
       },
