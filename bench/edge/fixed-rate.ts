@@ -1,12 +1,15 @@
 import { createHistogram } from "node:perf_hooks";
 import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
 import { Pool } from "undici";
 
 /**
- * Open-loop load at a fixed rate (what wrk2 does; wrk2 is not in Debian). Requests are issued in 1 ms
- * batches of rate/1000, and each latency is counted from its batch's *scheduled* time, not from when it
- * was sent: a late timer or a server that makes requests queue counts against the target instead of
- * silently slowing the generator down (no coordinated omission).
+ * Open-loop load at a fixed rate (what wrk2 does; wrk2 is not in Debian). Requests are issued in batches
+ * every 0.25 ms, and each latency is counted from its batch's *scheduled* time, not from when it was
+ * sent: a late timer or a server that makes requests queue counts against the target instead of
+ * silently slowing the generator down (no coordinated omission). libuv timers only have millisecond
+ * resolution, which would charge up to 1 ms of the generator's own lateness to every request, so a
+ * worker thread sleeping in Atomics.wait (sub-millisecond) wakes the main loop for each batch.
  *
  * `node fixed-rate.ts --url http://127.0.0.1:PORT/ --rate 5000 --seconds 8 --warmup 2`
  * prints one JSON line: { rate, sent, ok, errors, p50Ms, p90Ms, p99Ms, maxMs, behindMs }.
@@ -42,9 +45,10 @@ let maxBehindMs = 0;
 const start = performance.now();
 const measureFrom = start + warmup * 1000;
 const end = measureFrom + seconds * 1000;
-const perMs = rate / 1000;
+const SLOT_MS = 0.25;
+const perSlot = (rate / 1000) * SLOT_MS;
 let issuedUpTo = 0; // total requests issued; the schedule stays exact over time even at fractional per-ms rates
-let nextSlot = 0; // the next 1 ms batch to issue
+let nextSlot = 0; // the next batch to issue
 
 function issue(scheduledAt: number): void {
   const measured = scheduledAt >= measureFrom;
@@ -69,19 +73,30 @@ function issue(scheduledAt: number): void {
 function tick(): void {
   const now = performance.now();
   // Every batch whose time has come, each stamped with its own scheduled time.
-  while (start + nextSlot <= now && start + nextSlot < end) {
-    const scheduledAt = start + nextSlot;
-    const due = Math.floor((nextSlot + 1) * perMs);
+  while (start + nextSlot * SLOT_MS <= now && start + nextSlot * SLOT_MS < end) {
+    const scheduledAt = start + nextSlot * SLOT_MS;
+    const due = Math.floor((nextSlot + 1) * perSlot);
     while (issuedUpTo < due) {
       issue(scheduledAt);
       issuedUpTo++;
     }
-    maxBehindMs = Math.max(maxBehindMs, now - scheduledAt);
+    if (scheduledAt >= measureFrom) maxBehindMs = Math.max(maxBehindMs, now - scheduledAt);
     nextSlot++;
   }
-  if (start + nextSlot < end) setTimeout(tick, 1);
-  else finish();
+  if (start + nextSlot * SLOT_MS >= end) {
+    void ticker.terminate();
+    finish();
+  }
 }
+
+// The ticker only wakes the main thread; the schedule itself is computed from performance.now() above.
+const ticker = new Worker(
+  `const { parentPort, workerData } = require("node:worker_threads");
+   const cell = new Int32Array(new SharedArrayBuffer(4));
+   for (;;) { Atomics.wait(cell, 0, 0, workerData); parentPort.postMessage(0); }`,
+  { eval: true, workerData: SLOT_MS },
+);
+ticker.on("message", tick);
 
 function finish(): void {
   // Stragglers get 5 s; whatever is still outstanding then counts as an error.
@@ -106,4 +121,3 @@ function finish(): void {
   wait();
 }
 
-tick();

@@ -1,19 +1,14 @@
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startProcess, type Started } from "./child-process.ts";
 
 /** The nginx version string, or undefined when nginx is not installed (the bench then skips it). */
 export function nginxVersion(): string | undefined {
-  try {
-    // nginx -v prints on stderr.
-    const out = execFileSync("nginx", ["-v"], { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
-    return out.trim() || undefined;
-  } catch (error) {
-    const stderr = (error as { stderr?: unknown }).stderr;
-    if (typeof stderr === "string" && stderr.includes("nginx version")) return stderr.trim().replace(/^nginx version: /, "");
-    return undefined;
-  }
+  // `nginx -v` prints "nginx version: nginx/1.22.1" on stderr.
+  const result = spawnSync("nginx", ["-v"], { encoding: "utf8" });
+  if (result.error !== undefined || result.status !== 0) return undefined;
+  return /nginx version: (\S+)/.exec(`${result.stderr}${result.stdout}`)?.[1] ?? "unknown version";
 }
 
 /**

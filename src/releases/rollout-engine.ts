@@ -140,6 +140,11 @@ export class RolloutEngine {
       await this.#advance(rollout, "shifting", step, `step ${step}/${total}: ${moving.id} takes traffic${leaving.length ? `, ${leaving.map((i) => i.id).join(", ")} leave(s) rotation` : ""}`);
       await this.#hold(release, Math.max(MIN_STEP_HOLD_MS, release.config.health.intervalMs));
     }
+    if (release.status !== "live") await this.#goLive(rollout, release);
+    await this.#advance(rollout, "draining", total, `release ${release.number} live; draining the old instances`);
+  }
+
+  async #goLive(rollout: RolloutRecord, release: ReleaseRecord): Promise<void> {
     const previous = await this.#deps.releases.findByStatus(release.env, release.app, "live");
     const now = this.#deps.clock.now();
     await this.#deps.events.transact(async (trx, emit) => {
@@ -151,7 +156,6 @@ export class RolloutEngine {
       await this.#deps.releases.setStatus(trx, release.env, release.app, release.number, { status: "live", liveAt: now, reason: null });
       await emit({ ...labels(rollout), type: "release.live", message: `release ${release.number} of ${release.app} is live in ${release.env}`, data: { durationMs: now - release.createdAt } });
     });
-    await this.#advance(rollout, "draining", total, `release ${release.number} live; draining the old instances`);
   }
 
   /** Watches the instances that already take traffic; one that crashes or turns unhealthy fails the rollout. */

@@ -39,6 +39,8 @@ interface Watched {
   probing: boolean;
   /** When the app was first seen gone, while waiting for its runner to report how it exited. */
   goneSince: number | null;
+  /** The drain-and-stop under way, so a second caller waits for it instead of stopping twice. */
+  stopping: Promise<void> | null;
   /** A start or restart is under way: no pid to check yet. */
   spawning: boolean;
   restartAt: number | null;
@@ -69,7 +71,7 @@ export class InstanceSupervisor {
       const watched = this.#watch(record, launch);
       const proc = processOf(record);
       if (record.status === "stopping") {
-        void this.#finishStop(watched, "control plane restarted while draining");
+        void this.drainAndStop(record.id, "control plane restarted while draining");
       } else if (proc && this.#deps.driver.isRunning(proc)) {
         await this.#deps.events.append({ ...labels(record), type: "instance.adopted", message: `adopted ${record.id} (pid ${record.pid})`, data: { pid: record.pid } });
       } else if (record.status !== "failed") {
@@ -136,9 +138,14 @@ export class InstanceSupervisor {
   async drainAndStop(id: string, reason: string): Promise<void> {
     const watched = this.#watched.get(id);
     if (!watched || watched.record.status === "stopped") return;
-    await this.#transition(watched, "stopping", "instance.draining", `draining ${id}: ${reason}`, { routable: false });
-    await this.#deps.traffic.applyRouting();
-    await this.#finishStop(watched, reason);
+    watched.stopping ??= (async () => {
+      if (watched.record.status !== "stopping") {
+        await this.#transition(watched, "stopping", "instance.draining", `draining ${id}: ${reason}`, { routable: false });
+        await this.#deps.traffic.applyRouting();
+      }
+      await this.#finishStop(watched, reason);
+    })();
+    await watched.stopping;
   }
 
   async #finishStop(watched: Watched, reason: string): Promise<void> {
@@ -166,7 +173,7 @@ export class InstanceSupervisor {
   }
 
   #watch(record: InstanceRecord, launch: LaunchConfig): Watched {
-    const watched: Watched = { record, launch, crashes: [], failures: 0, nextProbeAt: 0, probing: false, goneSince: null, spawning: false, restartAt: null };
+    const watched: Watched = { record, launch, crashes: [], failures: 0, nextProbeAt: 0, probing: false, goneSince: null, stopping: null, spawning: false, restartAt: null };
     this.#watched.set(record.id, watched);
     return watched;
   }
