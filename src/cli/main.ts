@@ -5,6 +5,7 @@ import { registerUpCommands } from "../daemon/up.cli.ts";
 import { registerEventCommands } from "../events/event.cli.ts";
 import { registerStatusCommand } from "../platform/status.cli.ts";
 import { registerReleaseCommands } from "../releases/release.cli.ts";
+import { registerRolloutCommands } from "../releases/rollout.cli.ts";
 import { registerLogCommands } from "../runtime/log.cli.ts";
 import { rampartVersion } from "../shared/version.ts";
 import { reportError, type GlobalOptions } from "./cli-context.ts";
@@ -25,6 +26,7 @@ registerUpCommands(program, globals);
 registerDemoCommand(program, globals);
 registerStatusCommand(program, globals);
 registerReleaseCommands(program, globals);
+registerRolloutCommands(program, globals);
 registerEventCommands(program, globals);
 registerLogCommands(program, globals);
 

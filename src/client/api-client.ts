@@ -1,6 +1,7 @@
 import type { RampartEvent } from "../events/event.types.ts";
 import type { PlatformStatus } from "../platform/status.types.ts";
-import type { DeployBody, ReleaseView, RollbackBody } from "../releases/release.types.ts";
+import type { DeployBody, PromoteBody, ReleaseView, RollbackBody } from "../releases/release.types.ts";
+import type { RolloutAction, RolloutView } from "../releases/rollout.view.ts";
 import type { LogLineView } from "../runtime/log.routes.ts";
 import { readSse } from "./sse-reader.ts";
 
@@ -70,6 +71,18 @@ export class ApiClient {
 
   release(env: string, app: string, number: number): Promise<ReleaseView> {
     return this.#call("GET", `${appPath(env, app)}/releases/${number}`);
+  }
+
+  rollout(env: string, app: string): Promise<RolloutView> {
+    return this.#call("GET", `${appPath(env, app)}/rollout`);
+  }
+
+  controlRollout(env: string, app: string, action: RolloutAction, reason?: string): Promise<RolloutView> {
+    return this.#call("POST", `${appPath(env, app)}/rollout/${action}`, { reason });
+  }
+
+  promote(app: string, body: Partial<PromoteBody> & Pick<PromoteBody, "from" | "to">): Promise<ReleaseView> {
+    return this.#call("POST", `/api/v1/apps/${encodeURIComponent(app)}/promotions`, body);
   }
 
   async events(filter: EventFilter = {}): Promise<RampartEvent[]> {

@@ -18,6 +18,7 @@ export const APP_DEFAULTS = {
     strategy: "rolling",
     steps: [5, 25, 50, 100],
     pauseMs: 30_000,
+    keepWarmMs: 300_000,
     guards: { errorRate: null, p99Latency: null, p50Latency: null },
   },
 } satisfies Omit<ResolvedApp, "name" | "source" | "run">;

@@ -54,6 +54,7 @@ function withDefaults(name: string, source: string, settings: AppSettingsFile & 
       strategy: release.strategy ?? d.release.strategy,
       steps: [...(release.steps ?? d.release.steps)],
       pauseMs: release.pause ?? d.release.pauseMs,
+      keepWarmMs: release.keep_warm ?? d.release.keepWarmMs,
       guards: {
         errorRate: guards.error_rate ?? null,
         p99Latency: guards.p99_latency ?? null,

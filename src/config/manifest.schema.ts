@@ -57,6 +57,7 @@ const releaseSchema = mapping(
     strategy: strategy.optional(),
     steps: canarySteps.optional(),
     pause: duration.optional(),
+    keep_warm: duration.optional(),
     guards: guardsSchema.optional(),
   },
   "a mapping such as { strategy: canary }",

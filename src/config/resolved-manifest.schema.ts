@@ -41,6 +41,8 @@ export const resolvedAppSchema = z.object({
     /** Canary traffic percentages (1–100), ascending. */
     steps: z.array(z.number().int()),
     pauseMs: z.number(),
+    /** How long the replaced release's instances stay up after a switch, so a rollback is instant. */
+    keepWarmMs: z.number(),
     guards: z.object({
       /** Fraction (0.01 for 1%); null when not guarded. */
       errorRate: z.number().nullable(),

@@ -43,6 +43,7 @@ apps:                             # one entry per deployable service
       strategy: rolling           # rolling (blue-green and canary arrive with progressive delivery)
       steps: [5, 25, 50, 100]     # canary only: % of traffic at each step
       pause: 30s                  # canary only: how long each step is held and judged
+      keep_warm: 5m               # the replaced release stays up this long: rollback is an instant switch
       # guards:                   # canary only: judged on live traffic, canary against stable
       #   error_rate: 1%          # roll back when more than 1% of requests fail
       #   p99_latency: 1.5x       # ... or p99 is 1.5 times stable's (or a duration: 800ms)

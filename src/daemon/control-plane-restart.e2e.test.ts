@@ -59,7 +59,7 @@ describe("kill -9 of the control plane", () => {
     assert.equal(live.status, "live");
     const instances = await instancesOf(up.client);
     assert.deepEqual(instances.map((i) => i.release), [release.number, release.number]);
-    const resumed = await up.client.events({ type: "rollout.resumed" });
+    const resumed = await up.client.events({ type: "rollout.recovered" });
     assert.ok(resumed.some((e) => e.release === release.number));
   });
 

@@ -20,6 +20,9 @@ import { ReleaseStore } from "../releases/release.store.ts";
 import type { ReleaseRecord } from "../releases/release.types.ts";
 import { RolloutEngine } from "../releases/rollout-engine.ts";
 import { RolloutStore } from "../releases/rollout.store.ts";
+import { rolloutRoutes } from "../releases/rollout.routes.ts";
+import { RolloutService } from "../releases/rollout.service.ts";
+import { judgeCanary } from "../releases/canary-judge.ts";
 import { InstanceSupervisor } from "../runtime/instance-supervisor.ts";
 import { InstanceStore } from "../runtime/instance.store.ts";
 import type { LaunchConfig } from "../runtime/launch-config.ts";
@@ -96,7 +99,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
           apps.push({ env, app, routes: config.routes, hosts: config.hosts, timeoutMs: config.timeoutMs });
         }
       }
-      return buildRoutingTable({ version, environments: manifest.environments, apps, instances });
+      // A canary in progress splits its app's traffic by percentage instead of by instance count.
+      const splits = (await rolloutStore.active())
+        .filter((r) => r.data.canaryPercent !== undefined && r.fromRelease !== null)
+        .map((r) => ({ env: r.env, app: r.app, weights: { [r.release]: r.data.canaryPercent ?? 0, [r.fromRelease ?? 0]: 100 - (r.data.canaryPercent ?? 0) } }));
+      return buildRoutingTable({ version, environments: manifest.environments, apps, instances, splits });
     },
   });
 
@@ -113,8 +120,20 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       return launchConfigOf(release);
     },
   });
-  const engine = new RolloutEngine({ releases: releaseStore, rollouts: rolloutStore, artifacts, supervisor, traffic: edge, events, clock, launchConfig: launchConfigOf });
+  const engine = new RolloutEngine({
+    releases: releaseStore,
+    rollouts: rolloutStore,
+    artifacts,
+    supervisor,
+    traffic: edge,
+    events,
+    clock,
+    launchConfig: launchConfigOf,
+    judge: judgeCanary,
+    windows: (env, app) => (releases, since) => statsStore.releaseWindows(env, app, releases, since),
+  });
   const releases = new ReleaseService({ manifests, releases: releaseStore, rollouts: rolloutStore, artifacts, engine, supervisor, events, clock });
+  const rollouts = new RolloutService({ manifests, releases: releaseStore, rollouts: rolloutStore, events, clock });
   const status = new StatusService({ manifests, releases: releaseStore, rollouts: rolloutStore, supervisor, edge, dataDir, version: rampartVersion, startedAt });
   const logs = new LogService(instanceStore, (env, app) => manifests.assertApp(env, app));
 
@@ -149,7 +168,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     })());
 
   api = buildApiServer({
-    routes: [...platformRoutes(status, (stopApps) => void stop(stopApps), rampartVersion), ...releaseRoutes(releases), ...eventRoutes(events), ...logRoutes(logs)],
+    routes: [...platformRoutes(status, (stopApps) => void stop(stopApps), rampartVersion), ...releaseRoutes(releases), ...rolloutRoutes(rollouts, releases), ...eventRoutes(events), ...logRoutes(logs)],
     streams: [...eventStreams(events), ...logStreams(logs)],
     token: readOrCreateToken(dataDir),
     version: rampartVersion,

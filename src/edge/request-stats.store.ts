@@ -1,6 +1,14 @@
 import type { Db } from "../db/database.ts";
 import type { RequestSeries } from "./edge-stats.types.ts";
 
+/** A release's requests over a period, as canary analysis compares them. */
+export interface ReleaseWindow {
+  requests: number;
+  errors: number;
+  /** Counts per LATENCY_BUCKETS_MS bucket, of the requests that did not fail (a fast 500 is not good latency). */
+  buckets: number[];
+}
+
 /** The edge's per-second request aggregates, kept for the telemetry queries built on them. */
 export class RequestStatsStore {
   readonly #db: Db;
@@ -26,6 +34,31 @@ export class RequestStatsStore {
       .where("at", ">=", sinceMs)
       .groupBy(["release", "status"])
       .execute();
+  }
+
+  /** Per release: requests, 5xx answers (the instance's or the edge's 502/503/504) and the others' latency buckets. */
+  async releaseWindows(env: string, app: string, releases: number[], sinceMs: number): Promise<Map<number, ReleaseWindow>> {
+    const rows = await this.#db
+      .selectFrom("request_stats")
+      .select(["release", "status", "count", "buckets"])
+      .where("env", "=", env)
+      .where("app", "=", app)
+      .where("release", "in", releases)
+      .where("at", ">=", sinceMs)
+      .execute();
+    const windows = new Map<number, ReleaseWindow>(releases.map((r) => [r, { requests: 0, errors: 0, buckets: [] }]));
+    for (const row of rows) {
+      const window = windows.get(row.release);
+      if (!window) continue;
+      window.requests += row.count;
+      if (row.status >= 500) {
+        window.errors += row.count;
+        continue;
+      }
+      const buckets = JSON.parse(row.buckets) as number[];
+      buckets.forEach((n, i) => (window.buckets[i] = (window.buckets[i] ?? 0) + n));
+    }
+    return windows;
   }
 
   async deleteBefore(at: number): Promise<void> {

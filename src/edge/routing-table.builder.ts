@@ -13,13 +13,21 @@ export interface AppRouting {
 /**
  * The edge's table from the platform's state: every environment of the manifest gets a listener; an app's
  * traffic goes to its routable, healthy instances, each release weighted by its number of such instances
- * (so during a rolling deploy every serving instance gets an equal share).
+ * (so during a rolling deploy every serving instance gets an equal share) unless a canary split sets the weights.
  */
+/** A canary's traffic split: weight per release (relative), overriding the per-instance default. */
+export interface TrafficSplit {
+  env: string;
+  app: string;
+  weights: Record<number, number>;
+}
+
 export function buildRoutingTable(input: {
   version: number;
   environments: Record<string, EnvironmentConfig>;
   apps: AppRouting[];
   instances: InstanceRecord[];
+  splits?: TrafficSplit[];
 }): RoutingTable {
   const environments: EdgeEnvironment[] = Object.entries(input.environments).map(([name, config]) => {
     const apps = input.apps.filter((a) => a.env === name);
@@ -28,19 +36,19 @@ export function buildRoutingTable(input: {
       bind: config.bind,
       port: config.port,
       routes: apps.flatMap((a) => a.routes.map((prefix) => ({ app: a.app, hosts: a.hosts, prefix }))),
-      apps: apps.map((a) => edgeApp(a, input.instances)),
+      apps: apps.map((a) => edgeApp(a, input.instances, input.splits?.find((s) => s.env === name && s.app === a.app))),
     };
   });
   return { version: input.version, environments };
 }
 
-function edgeApp(app: AppRouting, instances: InstanceRecord[]): EdgeApp {
+function edgeApp(app: AppRouting, instances: InstanceRecord[], split: TrafficSplit | undefined): EdgeApp {
   const byRelease = new Map<number, EdgeRelease>();
   for (const instance of instances) {
     if (instance.env !== app.env || instance.app !== app.app || !instance.routable || instance.status !== "healthy") continue;
     const release = byRelease.get(instance.release) ?? { release: instance.release, weight: 0, instances: [] };
     release.instances.push({ id: instance.id, host: "127.0.0.1", port: instance.port });
-    release.weight = release.instances.length;
+    release.weight = split?.weights[instance.release] ?? release.instances.length;
     byRelease.set(instance.release, release);
   }
   return { name: app.app, upstreamTimeoutMs: app.timeoutMs, releases: [...byRelease.values()].sort((a, b) => a.release - b.release) };

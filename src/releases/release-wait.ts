@@ -11,7 +11,8 @@ export async function waitForRelease(client: ApiClient, release: ReleaseView, ti
     const message = current.rollout?.message ?? "";
     if (message && message !== lastMessage) progress(`  ${message}`);
     lastMessage = message;
-    if (current.status === "live" && current.rollout?.state === "completed") return current;
+    // Live, and the old release drained (or, blue-green, kept warm on purpose for an instant rollback).
+    if (current.status === "live" && (current.rollout?.state === "completed" || current.rollout?.state === "warm")) return current;
     if (current.status === "failed" || current.status === "rolled_back") {
       throw new Error(`release ${current.number} ${current.status === "failed" ? "failed" : "was rolled back"}: ${current.reason ?? "no reason recorded"}`);
     }

@@ -10,8 +10,9 @@ import { gitInfo } from "./artifact-git.ts";
 import { short, type ArtifactService } from "./artifact.service.ts";
 import type { RolloutEngine } from "./rollout-engine.ts";
 import type { RolloutStore } from "./rollout.store.ts";
+import { blocksDeploys } from "./rollout.types.ts";
 import type { ReleaseStore } from "./release.store.ts";
-import type { DeployBody, ReleaseRecord, ReleaseView, RollbackBody } from "./release.types.ts";
+import type { DeployBody, PromoteBody, ReleaseRecord, ReleaseView, RollbackBody } from "./release.types.ts";
 
 export interface ReleaseServiceDeps {
   manifests: ManifestSource;
@@ -24,9 +25,6 @@ export interface ReleaseServiceDeps {
   clock: Clock;
 }
 
-/** Strategies this version can run; blue-green and canary arrive with progressive delivery. */
-const AVAILABLE_STRATEGIES: ReadonlySet<ReleaseStrategy> = new Set(["rolling"]);
-
 export class ReleaseService {
   readonly #deps: ReleaseServiceDeps;
 
@@ -38,7 +36,7 @@ export class ReleaseService {
   async deploy(env: string, app: string, body: DeployBody, actor: string): Promise<ReleaseView> {
     const manifest = this.#deps.manifests.reload();
     const config = this.#deps.manifests.resolve(manifest, app, env);
-    const strategy = this.#strategy(body.strategy ?? config.release.strategy);
+    const strategy = body.strategy ?? config.release.strategy;
     await this.#refuseConcurrent(env, app);
     const sourceDir = body.source ? (isAbsolute(body.source) ? body.source : resolve(manifest.dir, body.source)) : config.source;
     const what = body.source ? "--source" : `apps.${app}.source`;
@@ -47,11 +45,23 @@ export class ReleaseService {
     return this.#create({ env, app, config, strategy, digest: snapshot.digest, sourceDir, git: git && { commit: git.commit, commitTime: git.commitTime, dirty: git.dirty }, rollbackOf: null, actor });
   }
 
-  /** A new release from an older one's artifact and config, rolled out like any other. */
+  /**
+   * Back to an older release. When that release is still warm (blue-green keeps it up for `keep_warm`), traffic
+   * switches at once and it is live again; otherwise a new release from its artifact and config rolls out
+   * (rolling, no analysis: the older release already proved itself).
+   */
   async rollback(env: string, app: string, body: RollbackBody, actor: string): Promise<ReleaseView> {
     this.#deps.manifests.assertApp(env, app);
     await this.#refuseConcurrent(env, app);
     const live = await this.#deps.releases.findByStatus(env, app, "live");
+    const warm = (await this.#deps.rollouts.active()).find((r) => r.env === env && r.app === app && r.state === "warm" && r.release === live?.number);
+    if (warm && warm.fromRelease !== null && (body.to === undefined || body.to === warm.fromRelease)) {
+      const instances = this.#deps.supervisor.list().filter((i) => i.env === env && i.app === app && i.release === warm.fromRelease && i.status === "healthy");
+      if (instances.length > 0) {
+        await this.#deps.engine.switchBack(warm, actor);
+        return this.get(env, app, warm.fromRelease);
+      }
+    }
     if (!live && body.to === undefined) throw new RampartError("nothing_to_roll_back", `${app} has no live release in ${env}`, { status: 409, hint: `rampart releases ${app} --env ${env}` });
     const target = body.to !== undefined ? await this.#deps.releases.get(env, app, body.to) : live && (await this.#deps.releases.previousLive(env, app, live.number));
     if (!target) {
@@ -64,6 +74,28 @@ export class ReleaseService {
       throw new RampartError("artifact_collected", `release ${target.number}'s artifact ${short(target.artifactDigest)} was garbage-collected (only the newest are kept)`, { status: 409, hint: "deploy that source again instead" });
     }
     return this.#create({ env, app, config: target.config, strategy: "rolling", digest: target.artifactDigest, sourceDir: target.sourceDir, git: target.git, rollbackOf: target.number, actor });
+  }
+
+  /**
+   * Deploys the very artifact live in `from` to `to` (no rebuild) with `to`'s config and release policy.
+   * Refuses unless that artifact is live and healthy in `from`; `force` overrides and is recorded.
+   */
+  async promote(app: string, body: PromoteBody, actor: string): Promise<ReleaseView> {
+    const manifest = this.#deps.manifests.reload();
+    this.#deps.manifests.resolve(manifest, app, body.from);
+    const config = this.#deps.manifests.resolve(manifest, app, body.to);
+    await this.#refuseConcurrent(body.to, app);
+    const source = await this.#deps.releases.findByStatus(body.from, app, "live");
+    if (!source) throw conflict("nothing_to_promote", `${app} has no live release in ${body.from}`, `deploy it there first: rampart deploy ${app} --env ${body.from} --wait`);
+    const instances = this.#deps.supervisor.list().filter((i) => i.env === body.from && i.app === app && i.release === source.number && i.status !== "stopping");
+    const unhealthy = instances.filter((i) => i.status !== "healthy");
+    const problem = instances.length === 0 ? "has no running instance" : unhealthy.length > 0 ? `has unhealthy instances (${unhealthy.map((i) => `${i.id}: ${i.status}`).join(", ")})` : null;
+    if (problem && !body.force) {
+      throw conflict("source_not_healthy", `release ${source.number} of ${app} in ${body.from} ${problem}; refusing to promote it`, "fix it, or pass --force (recorded in the events)");
+    }
+    if (!(await this.#deps.artifacts.exists(source.artifactDigest))) throw conflict("artifact_collected", `the artifact of release ${source.number} was garbage-collected`);
+    const release = await this.#create({ env: body.to, app, config, strategy: config.release.strategy, digest: source.artifactDigest, sourceDir: source.sourceDir, git: source.git, rollbackOf: null, actor, promotedFrom: { env: body.from, release: source.number, forced: problem !== null ? problem : null } });
+    return release;
   }
 
   async list(env: string, app: string): Promise<ReleaseView[]> {
@@ -89,12 +121,18 @@ export class ReleaseService {
     git: ReleaseRecord["git"];
     rollbackOf: number | null;
     actor: string;
+    promotedFrom?: { env: string; release: number; forced: string | null };
   }): Promise<ReleaseView> {
     const now = this.#deps.clock.now();
     const { release, rolloutId } = await this.#deps.events.transact(async (trx, emit) => {
       // Checked again inside the transaction: two deploys racing must not both start.
-      if ((await this.#deps.rollouts.active(trx)).some((r) => r.env === input.env && r.app === input.app)) {
+      const previous = (await this.#deps.rollouts.active(trx)).filter((r) => r.env === input.env && r.app === input.app);
+      if (previous.some((r) => blocksDeploys(r.state))) {
         throw conflict("rollout_in_progress", `a rollout of ${input.app} in ${input.env} is already in progress`);
+      }
+      // A release kept warm for an instant rollback is let go once the next deploy starts.
+      for (const warm of previous.filter((r) => r.state === "warm")) {
+        await this.#deps.rollouts.update(trx, warm.id, { state: "draining", updatedAt: now, data: { ...warm.data, message: `a new deploy started; release ${warm.fromRelease} no longer kept warm` } });
       }
       const live = await this.#deps.releases.findByStatus(input.env, input.app, "live", trx);
       const release: ReleaseRecord = {
@@ -129,8 +167,13 @@ export class ReleaseService {
         data: { isRollback: input.rollbackOf !== null },
       });
       const labels = { env: input.env, app: input.app, release: release.number, actor: input.actor };
-      const origin = input.rollbackOf !== null ? `rollback to release ${input.rollbackOf}` : `artifact ${short(input.digest)}${input.git ? ` (git ${input.git.commit.slice(0, 12)}${input.git.dirty ? ", dirty" : ""})` : ""}`;
-      await emit({ ...labels, type: "release.created", message: `release ${release.number} of ${input.app} in ${input.env}: ${origin}`, data: { artifact: input.digest, rollbackOf: input.rollbackOf, git: input.git } });
+      const origin = input.promotedFrom
+        ? `promoted from ${input.promotedFrom.env} release ${input.promotedFrom.release} (artifact ${short(input.digest)})${input.promotedFrom.forced ? `, FORCED although the source ${input.promotedFrom.forced}` : ""}`
+        : input.rollbackOf !== null ? `rollback to release ${input.rollbackOf}` : `artifact ${short(input.digest)}${input.git ? ` (git ${input.git.commit.slice(0, 12)}${input.git.dirty ? ", dirty" : ""})` : ""}`;
+      await emit({ ...labels, type: "release.created", message: `release ${release.number} of ${input.app} in ${input.env}: ${origin}`, data: { artifact: input.digest, rollbackOf: input.rollbackOf, git: input.git, promotedFrom: input.promotedFrom ?? null } });
+      if (input.promotedFrom) {
+        await emit({ ...labels, type: "release.promoted", message: `${input.app}: ${input.promotedFrom.env} release ${input.promotedFrom.release} promoted to ${input.env} as release ${release.number}${input.promotedFrom.forced ? " (forced)" : ""}`, data: { ...input.promotedFrom } });
+      }
       await emit({ ...labels, type: "rollout.started", message: `${input.strategy} rollout of release ${release.number}${live ? ` replacing ${live.number}` : ""}`, data: { strategy: input.strategy, from: live?.number ?? null } });
       return { release, rolloutId };
     });
@@ -138,18 +181,8 @@ export class ReleaseService {
     return this.#view(release);
   }
 
-  #strategy(strategy: ReleaseStrategy): ReleaseStrategy {
-    if (!AVAILABLE_STRATEGIES.has(strategy)) {
-      throw new RampartError("strategy_unavailable", `release strategy "${strategy}" is not available in this version of Rampart; "rolling" is`, {
-        status: 400,
-        hint: "set release.strategy: rolling (or pass --strategy rolling)",
-      });
-    }
-    return strategy;
-  }
-
   async #refuseConcurrent(env: string, app: string): Promise<void> {
-    const active = (await this.#deps.rollouts.active()).find((r) => r.env === env && r.app === app);
+    const active = (await this.#deps.rollouts.active()).find((r) => r.env === env && r.app === app && blocksDeploys(r.state));
     if (active) {
       throw conflict("rollout_in_progress", `release ${active.release} of ${app} is still rolling out in ${env} (${active.state})`, `wait for it: rampart releases ${app} --env ${env}`);
     }

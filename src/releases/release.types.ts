@@ -71,6 +71,13 @@ export const rollbackBodySchema = z.strictObject({
 });
 export type RollbackBody = z.infer<typeof rollbackBodySchema>;
 
+export const promoteBodySchema = z.strictObject({
+  from: z.string().min(1).describe("environment whose live release is promoted, e.g. staging"),
+  to: z.string().min(1).describe("environment it is deployed to, e.g. production"),
+  force: z.boolean().default(false).describe("promote even when the source release is not live and healthy (recorded)"),
+});
+export type PromoteBody = z.infer<typeof promoteBodySchema>;
+
 export function isFinal(status: ReleaseStatus): boolean {
   return status === "live" || status === "failed" || status === "superseded" || status === "rolled_back";
 }

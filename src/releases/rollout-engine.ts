@@ -1,17 +1,20 @@
 import type { EventLog } from "../events/event-log.ts";
-import type { Clock } from "../shared/clock.ts";
-import { errorMessage } from "../shared/errors.ts";
+import type { RampartEvent } from "../events/event.types.ts";
 import type { InstanceSupervisor, TrafficControl } from "../runtime/instance-supervisor.ts";
 import type { InstanceRecord } from "../runtime/instance.types.ts";
 import type { LaunchConfig } from "../runtime/launch-config.ts";
 import { readLogLines } from "../runtime/log-reader.ts";
+import type { Clock } from "../shared/clock.ts";
+import { errorMessage } from "../shared/errors.ts";
+import { logger } from "../shared/logger.ts";
 import type { ArtifactService } from "./artifact.service.ts";
 import type { ReleaseStore } from "./release.store.ts";
 import type { ReleaseRecord } from "./release.types.ts";
+import { canaryShift, type CanaryJudge, type ReleaseWindows } from "./rollout-canary.ts";
+import { checkUnderTraffic, RolloutFailure, RolloutRollback, type StrategyContext } from "./rollout-context.ts";
+import { blueGreenSwitch, rollingShift } from "./rollout-strategies.ts";
 import type { RolloutStore } from "./rollout.store.ts";
-import type { RolloutRecord, RolloutState } from "./rollout.types.ts";
-import { isActiveRollout } from "./rollout.types.ts";
-import { logger } from "../shared/logger.ts";
+import { blocksDeploys, isActiveRollout, type RolloutData, type RolloutRecord, type RolloutState } from "./rollout.types.ts";
 
 export interface RolloutEngineDeps {
   releases: ReleaseStore;
@@ -22,19 +25,18 @@ export interface RolloutEngineDeps {
   events: EventLog;
   clock: Clock;
   launchConfig(release: ReleaseRecord): LaunchConfig;
+  judge: CanaryJudge;
+  windows(env: string, app: string): ReleaseWindows;
 }
 
-class RolloutFailure extends Error {}
-
 const POLL_MS = 100;
-/** Each shifted instance must stay healthy this long under live traffic before the next one moves. */
-const MIN_STEP_HOLD_MS = 500;
+const WARM_POLL_MS = 500;
 
 /**
- * Drives a rolling rollout: build once → start every new instance beside the old ones → move traffic one
- * instance at a time, each held while it proves healthy → drain and stop the old ones. Old instances keep
- * running until the new release is fully live, so a failure at any step puts traffic back at once.
- * Each step is persisted before it acts, so a restarted control plane resumes where the last one stopped.
+ * Drives rollouts: build once → start every new instance beside the old ones → move traffic by the release's
+ * strategy (rolling, blue-green, canary) → live → [keep the old release warm →] drain and stop the old instances.
+ * Old instances keep running until the new release is live, so any failure is one table push from the old state.
+ * Every step is persisted before it acts, so a restarted control plane resumes where the last one stopped.
  */
 export class RolloutEngine {
   readonly #deps: RolloutEngineDeps;
@@ -60,40 +62,53 @@ export class RolloutEngine {
     for (const rollout of await this.#deps.rollouts.active()) {
       await this.#deps.events.append({
         ...labels(rollout),
-        type: "rollout.resumed",
-        message: `resuming the rollout of release ${rollout.release} at ${rollout.state}${rollout.state === "shifting" ? ` step ${rollout.step}` : ""}`,
+        type: "rollout.recovered",
+        message: `resuming the rollout of release ${rollout.release} at ${rollout.state}${rollout.step ? ` step ${rollout.step}` : ""}`,
         data: { state: rollout.state, step: rollout.step },
       });
       this.run(rollout.id);
     }
   }
 
+  /** Blue-green's warm rollback: the old release takes all traffic again at once and the new one is drained. */
+  async switchBack(rollout: RolloutRecord, actor: string): Promise<void> {
+    const current = await this.#mustGet(rollout.env, rollout.app, rollout.release);
+    const previous = rollout.fromRelease === null ? undefined : await this.#deps.releases.get(rollout.env, rollout.app, rollout.fromRelease);
+    if (!previous) throw new Error(`release ${rollout.fromRelease} is gone`);
+    const warm = this.#instancesOf(previous).filter((i) => i.status === "healthy");
+    await this.#deps.supervisor.setRoutable(warm.map((i) => i.id), true);
+    await this.#deps.supervisor.setRoutable(this.#instancesOf(current).map((i) => i.id), false);
+    await this.#deps.traffic.applyRouting();
+    const now = this.#deps.clock.now();
+    await this.#deps.events.transact(async (trx, emit) => {
+      await this.#deps.releases.setStatus(trx, current.env, current.app, current.number, { status: "rolled_back", reason: `rolled back by ${actor} to the warm release ${previous.number}`, finishedAt: now });
+      await this.#deps.releases.setStatus(trx, previous.env, previous.app, previous.number, { status: "live", liveAt: now, reason: null, finishedAt: null });
+      await this.#deps.rollouts.update(trx, rollout.id, { state: "draining", updatedAt: now, data: { ...rollout.data, outcome: "rolled_back", message: `rolled back to warm release ${previous.number}` } });
+      await emit({ ...labels(rollout), actor, type: "release.rolled_back", message: `release ${current.number} rolled back: release ${previous.number} (still warm) took all traffic at once` });
+      await emit({ ...labels(rollout), release: previous.number, actor, type: "release.live", message: `release ${previous.number} of ${previous.app} is live again in ${previous.env}` });
+    });
+  }
+
   async #drive(id: number): Promise<void> {
     for (;;) {
       const rollout = await this.#deps.rollouts.get(id);
       if (!rollout || !isActiveRollout(rollout.state)) return;
-      const release = await this.#deps.releases.get(rollout.env, rollout.app, rollout.release);
-      if (!release) throw new Error(`release ${rollout.release} of ${rollout.app} in ${rollout.env} is missing`);
+      const release = await this.#mustGet(rollout.env, rollout.app, rollout.release);
       try {
         if (rollout.state === "building") await this.#build(rollout, release);
         else if (rollout.state === "starting") await this.#start(rollout, release);
         else if (rollout.state === "shifting") await this.#shift(rollout, release);
+        else if (rollout.state === "warm") await this.#warm(rollout);
         else if (rollout.state === "draining") await this.#drain(rollout, release);
       } catch (error) {
-        await this.#fail(rollout, release, errorMessage(error));
+        if (error instanceof RolloutRollback) await this.#rollBack(rollout, release, error);
+        else await this.#fail(rollout, release, errorMessage(error));
       }
     }
   }
 
   async #build(rollout: RolloutRecord, release: ReleaseRecord): Promise<void> {
-    const built = await this.#deps.artifacts.ensureBuilt({
-      env: release.env,
-      app: release.app,
-      release: release.number,
-      digest: release.artifactDigest,
-      command: release.config.build,
-      env_: release.config.env,
-    });
+    const built = await this.#deps.artifacts.ensureBuilt({ env: release.env, app: release.app, release: release.number, digest: release.artifactDigest, command: release.config.build, env_: release.config.env });
     if (!built.ok) throw new RolloutFailure(built.reason);
     await this.#advance(rollout, "starting", 0, `starting ${release.config.instances} instance(s) of release ${release.number}`);
   }
@@ -117,61 +132,74 @@ export class RolloutEngine {
           `instance ${slow?.id ?? "?"} did not become healthy within ${health.startTimeoutMs} ms (GET ${health.path} on its PORT must answer 200-399; status: ${slow?.status ?? "missing"}${slow?.lastExit ? `, last exit: ${slow.lastExit}` : ""})${slow ? lastLines(slow) : ""}`,
         );
       }
+      const current = await this.#deps.rollouts.get(rollout.id);
+      if (current?.data.abortRequested) throw new RolloutFailure(`aborted by ${current.data.abortRequested.by} before taking traffic: ${current.data.abortRequested.reason}`);
       await pause(POLL_MS);
     }
     await this.#deps.events.transact(async (trx) => {
       await this.#deps.releases.setStatus(trx, release.env, release.app, release.number, { status: "deploying" });
     });
-    await this.#advance(rollout, "shifting", 0, `all ${release.config.instances} instance(s) healthy; moving traffic`);
+    await this.#advance(rollout, "shifting", 0, `all ${release.config.instances} instance(s) healthy; moving traffic (${rollout.strategy})`);
   }
 
   async #shift(rollout: RolloutRecord, release: ReleaseRecord): Promise<void> {
-    const fresh = this.#instancesOf(release).sort((a, b) => a.slot - b.slot);
-    const total = fresh.length;
-    for (let step = rollout.step + 1; step <= total; step++) {
-      const old = this.#others(release).filter((i) => i.routable);
-      const moving = fresh[step - 1];
-      if (!moving) break;
-      // The last step takes every remaining old instance out, whatever the counts.
-      const leaving = step === total ? old : old.slice(0, 1);
-      await this.#deps.supervisor.setRoutable([moving.id], true);
-      await this.#deps.supervisor.setRoutable(leaving.map((i) => i.id), false);
-      await this.#deps.traffic.applyRouting();
-      await this.#advance(rollout, "shifting", step, `step ${step}/${total}: ${moving.id} takes traffic${leaving.length ? `, ${leaving.map((i) => i.id).join(", ")} leave(s) rotation` : ""}`);
-      await this.#hold(release, Math.max(MIN_STEP_HOLD_MS, release.config.health.intervalMs));
+    const ctx = this.#context(rollout, release);
+    const stable = ctx.stable();
+    if (rollout.strategy === "canary" && rollout.fromRelease !== null && stable.length > 0) {
+      await canaryShift(ctx, rollout.fromRelease, this.#deps.judge, this.#deps.windows(release.env, release.app));
+    } else if (rollout.strategy === "blue-green" || rollout.strategy === "canary") {
+      // A canary with nothing to compare against (the first release) goes out like blue-green.
+      await blueGreenSwitch(ctx);
+    } else {
+      await rollingShift(ctx);
     }
-    if (release.status !== "live") await this.#goLive(rollout, release);
-    await this.#advance(rollout, "draining", total, `release ${release.number} live; draining the old instances`);
+    const latest = ctx.rollout();
+    await ctx.route(ctx.fresh(), ctx.stable(), { canaryPercent: undefined });
+    if (release.status !== "live") await this.#goLive(latest, release);
+    const keepWarm = rollout.strategy === "blue-green" && ctx.stable().length > 0 ? release.config.release.keepWarmMs : 0;
+    if (keepWarm > 0) {
+      await this.#advance(latest, "warm", latest.step, `release ${release.number} live; release ${rollout.fromRelease} kept warm for ${Math.round(keepWarm / 1000)} s (instant rollback)`, false, { warmUntil: this.#deps.clock.now() + keepWarm });
+    } else {
+      await this.#advance(latest, "draining", latest.step, `release ${release.number} live; draining the old instances`);
+    }
   }
 
   async #goLive(rollout: RolloutRecord, release: ReleaseRecord): Promise<void> {
     const previous = await this.#deps.releases.findByStatus(release.env, release.app, "live");
     const now = this.#deps.clock.now();
+    const promoted = rollout.data.promoteRequestedBy;
     await this.#deps.events.transact(async (trx, emit) => {
       if (previous && previous.number !== release.number) {
         const status = rollout.data.isRollback ? "rolled_back" : "superseded";
         await this.#deps.releases.setStatus(trx, previous.env, previous.app, previous.number, { status, finishedAt: now, reason: `replaced by release ${release.number}` });
-        await emit({ ...labels(rollout), release: previous.number, type: rollout.data.isRollback ? "release.rolled_back" : "release.superseded", message: `release ${previous.number} ${status === "rolled_back" ? "rolled back" : "superseded"} by ${release.number}` });
+        await emit({ ...labels(rollout), release: previous.number, type: status === "rolled_back" ? "release.rolled_back" : "release.superseded", message: `release ${previous.number} ${status === "rolled_back" ? "rolled back" : "superseded"} by ${release.number}` });
       }
-      await this.#deps.releases.setStatus(trx, release.env, release.app, release.number, { status: "live", liveAt: now, reason: null });
-      await emit({ ...labels(rollout), type: "release.live", message: `release ${release.number} of ${release.app} is live in ${release.env}`, data: { durationMs: now - release.createdAt } });
+      await this.#deps.releases.setStatus(trx, release.env, release.app, release.number, { status: "live", liveAt: now, reason: promoted ? `promoted by ${promoted}, remaining analysis skipped` : null });
+      await emit({ ...labels(rollout), type: "release.live", message: `release ${release.number} of ${release.app} is live in ${release.env}`, data: { durationMs: now - release.createdAt, promotedBy: promoted ?? null } });
     });
   }
 
-  /** Watches the instances that already take traffic; one that crashes or turns unhealthy fails the rollout. */
-  async #hold(release: ReleaseRecord, ms: number): Promise<void> {
-    const until = this.#deps.clock.now() + ms;
-    while (this.#deps.clock.now() < until) {
-      const bad = this.#instancesOf(release).find((i) => i.routable && i.status !== "healthy");
-      if (bad) throw new RolloutFailure(`instance ${bad.id} became ${bad.status} while taking traffic${bad.lastExit ? ` (${bad.lastExit})` : ""}${lastLines(bad)}`);
-      await pause(POLL_MS);
+  /** Blue-green: the replaced release stays up (out of rotation) until its warm time is over or the next deploy. */
+  async #warm(rollout: RolloutRecord): Promise<void> {
+    for (;;) {
+      const current = await this.#deps.rollouts.get(rollout.id);
+      if (!current || current.state !== "warm") return;
+      if (this.#deps.clock.now() >= (current.data.warmUntil ?? 0)) {
+        await this.#advance(current, "draining", current.step, `warm period over; draining release ${rollout.fromRelease}`);
+        return;
+      }
+      await pause(WARM_POLL_MS);
     }
   }
 
+  /** Stops every instance of the app that belongs neither to the live release nor to a rollout still moving traffic. */
   async #drain(rollout: RolloutRecord, release: ReleaseRecord): Promise<void> {
-    const leaving = this.#others(release);
-    await Promise.all(leaving.map((i) => this.#deps.supervisor.drainAndStop(i.id, `replaced by release ${release.number}`)));
-    await this.#advance(rollout, "completed", rollout.step, `rollout of release ${release.number} completed`, true);
+    const live = await this.#deps.releases.findByStatus(rollout.env, rollout.app, "live");
+    const busy = new Set((await this.#deps.rollouts.active()).filter((r) => r.env === rollout.env && r.app === rollout.app && blocksDeploys(r.state)).map((r) => r.release));
+    const leaving = this.#deps.supervisor.list().filter((i) => i.env === rollout.env && i.app === rollout.app && i.release !== live?.number && !busy.has(i.release));
+    await Promise.all(leaving.map((i) => this.#deps.supervisor.drainAndStop(i.id, live ? `release ${live.number} is live` : "not live")));
+    const outcome = rollout.data.outcome ?? (release.status === "rolled_back" ? "rolled_back" : "live");
+    await this.#advance(rollout, "completed", rollout.step, outcome === "live" ? `rollout of release ${release.number} completed` : `rollout of release ${release.number} ended: ${release.reason ?? outcome}`, true, { outcome });
     const warm = new Set<string>();
     for (const instance of this.#deps.supervisor.list()) {
       const owner = await this.#deps.releases.get(instance.env, instance.app, instance.release);
@@ -180,40 +208,117 @@ export class RolloutEngine {
     await this.#deps.artifacts.collect(warm);
   }
 
+  /** Before traffic moved: restore routing, stop the new instances, mark the release failed. */
   async #fail(rollout: RolloutRecord, release: ReleaseRecord, reason: string): Promise<void> {
     const fresh = this.#instancesOf(release);
-    const previous = await this.#deps.releases.findByStatus(release.env, release.app, "live");
-    const restore = previous ? this.#others(release).filter((i) => i.release === previous.number && i.status !== "stopping") : [];
-    await this.#deps.supervisor.setRoutable(restore.map((i) => i.id), true);
-    await this.#deps.supervisor.setRoutable(fresh.map((i) => i.id), false);
-    await this.#deps.traffic.applyRouting();
+    await this.#restoreStable(release, fresh);
     // Settled before it is reported: when `deploy --wait` returns, the failed instances are gone.
     await Promise.all(fresh.map((i) => this.#deps.supervisor.drainAndStop(i.id, `release ${release.number} failed`)));
     const now = this.#deps.clock.now();
+    const previous = await this.#deps.releases.findByStatus(release.env, release.app, "live");
     await this.#deps.events.transact(async (trx, emit) => {
       await this.#deps.releases.setStatus(trx, release.env, release.app, release.number, { status: "failed", reason, finishedAt: now });
-      await this.#deps.rollouts.update(trx, rollout.id, { state: "failed", updatedAt: now, finishedAt: now, data: { ...rollout.data, message: reason } });
+      await this.#deps.rollouts.update(trx, rollout.id, { state: "failed", updatedAt: now, finishedAt: now, data: { ...rollout.data, message: reason, outcome: "failed" } });
       await emit({ ...labels(rollout), type: "release.failed", message: `release ${release.number} failed: ${reason}`, data: { reason } });
       await emit({ ...labels(rollout), type: "rollout.failed", message: `rollout of release ${release.number} failed at ${rollout.state}; ${previous ? `release ${previous.number} keeps serving` : "nothing was serving before"}`, data: { state: rollout.state, step: rollout.step } });
     });
   }
 
-  async #advance(rollout: RolloutRecord, state: RolloutState, step: number, message: string, final = false): Promise<void> {
+  /** After traffic moved: all traffic back on the stable release at once, then drain the new one; the release is rolled back. */
+  async #rollBack(rollout: RolloutRecord, release: ReleaseRecord, cause: RolloutRollback): Promise<void> {
+    const fresh = this.#instancesOf(release);
+    await this.#restoreStable(release, fresh);
+    const backAt = this.#deps.clock.now();
+    const current = (await this.#deps.rollouts.get(rollout.id)) ?? rollout;
+    await this.#deps.events.transact(async (_trx, emit) => {
+      await emit({ ...labels(rollout), actor: cause.by, type: "rollout.rolled_back", message: `all traffic back on the stable release: ${cause.message}`, data: { verdict: cause.verdict ?? null, step: current.step, canaryPercent: current.data.canaryPercent ?? null } });
+    });
+    await Promise.all(fresh.map((i) => this.#deps.supervisor.drainAndStop(i.id, `release ${release.number} rolled back`)));
     const now = this.#deps.clock.now();
     await this.#deps.events.transact(async (trx, emit) => {
-      await this.#deps.rollouts.update(trx, rollout.id, { state, step, updatedAt: now, finishedAt: final ? now : undefined, data: { ...rollout.data, message } });
-      await emit({ ...labels(rollout), type: final ? "rollout.completed" : "rollout.step", message, data: { state, step } });
+      await this.#deps.releases.setStatus(trx, release.env, release.app, release.number, { status: "rolled_back", reason: cause.message, finishedAt: now });
+      await this.#deps.rollouts.update(trx, rollout.id, {
+        state: "failed",
+        updatedAt: now,
+        finishedAt: now,
+        data: { ...current.data, canaryPercent: undefined, message: cause.message, outcome: "rolled_back", verdict: cause.verdict ?? current.data.verdict, rolledBackAt: backAt },
+      });
+      await emit({ ...labels(rollout), actor: cause.by, type: "release.rolled_back", message: `release ${release.number} rolled back: ${cause.message}`, data: { reason: cause.message, verdict: cause.verdict ?? null } });
     });
+  }
+
+  async #restoreStable(release: ReleaseRecord, fresh: InstanceRecord[]): Promise<void> {
+    const previous = await this.#deps.releases.findByStatus(release.env, release.app, "live");
+    const restore = previous ? this.#instancesOf(previous).filter((i) => i.status !== "stopping") : [];
+    const rollout = await this.#deps.rollouts.forRelease(release.env, release.app, release.number);
+    if (rollout?.data.canaryPercent !== undefined) {
+      await this.#deps.events.transact((trx) => this.#deps.rollouts.update(trx, rollout.id, { state: rollout.state, updatedAt: this.#deps.clock.now(), data: { ...rollout.data, canaryPercent: undefined } }));
+    }
+    await this.#deps.supervisor.setRoutable(restore.map((i) => i.id), true);
+    await this.#deps.supervisor.setRoutable(fresh.map((i) => i.id), false);
+    await this.#deps.traffic.applyRouting();
+  }
+
+  #context(initial: RolloutRecord, release: ReleaseRecord): StrategyContext {
+    let rollout = initial;
+    const stableRelease = initial.fromRelease;
+    const ctx: StrategyContext = {
+      release,
+      rollout: () => rollout,
+      reload: async () => (rollout = (await this.#deps.rollouts.get(rollout.id)) ?? rollout),
+      fresh: () => this.#instancesOf(release).sort((a, b) => a.slot - b.slot),
+      stable: () => this.#deps.supervisor.list().filter((i) => i.env === release.env && i.app === release.app && i.release === stableRelease && i.status !== "stopping" && i.status !== "stopped"),
+      route: async (on, off, data) => {
+        if (data) rollout = await this.#persist(rollout, rollout.state, rollout.step, rollout.data.message ?? "", data);
+        await this.#deps.supervisor.setRoutable(on.map((i) => i.id), true);
+        await this.#deps.supervisor.setRoutable(off.map((i) => i.id), false);
+        await this.#deps.traffic.applyRouting();
+      },
+      advance: async (step, message, data) => {
+        rollout = await this.#advance(rollout, "shifting", step, message, false, data);
+      },
+      note: async (message, data) => {
+        rollout = await this.#persist(rollout, rollout.state, rollout.step, message, data ?? {});
+      },
+      hold: async (ms) => {
+        const until = this.#deps.clock.now() + ms;
+        while (this.#deps.clock.now() < until) {
+          await ctx.reload();
+          checkUnderTraffic(ctx);
+          if (rollout.data.promoteRequestedBy) return;
+          await pause(POLL_MS);
+        }
+      },
+      now: () => this.#deps.clock.now(),
+    };
+    return ctx;
+  }
+
+  async #persist(rollout: RolloutRecord, state: RolloutState, step: number, message: string, data: Partial<RolloutData>): Promise<RolloutRecord> {
+    const updatedAt = this.#deps.clock.now();
+    const next = { ...rollout, state, step, updatedAt, data: { ...rollout.data, ...data, message } };
+    await this.#deps.events.transact((trx) => this.#deps.rollouts.update(trx, rollout.id, { state, step, updatedAt, data: next.data }));
+    return next;
+  }
+
+  async #advance(rollout: RolloutRecord, state: RolloutState, step: number, message: string, final = false, data: Partial<RolloutData> = {}): Promise<RolloutRecord> {
+    const now = this.#deps.clock.now();
+    const next: RolloutRecord = { ...rollout, state, step, updatedAt: now, finishedAt: final ? now : rollout.finishedAt, data: { ...rollout.data, ...data, message } };
+    await this.#deps.events.transact(async (trx, emit): Promise<RampartEvent> => {
+      await this.#deps.rollouts.update(trx, rollout.id, { state, step, updatedAt: now, finishedAt: final ? now : undefined, data: next.data });
+      return emit({ ...labels(rollout), type: final ? "rollout.completed" : "rollout.step", message, data: { state, step, canaryPercent: next.data.canaryPercent ?? null, verdict: data.verdict ?? null } });
+    });
+    return next;
+  }
+
+  async #mustGet(env: string, app: string, number: number): Promise<ReleaseRecord> {
+    const release = await this.#deps.releases.get(env, app, number);
+    if (!release) throw new Error(`release ${number} of ${app} in ${env} is missing`);
+    return release;
   }
 
   #instancesOf(release: ReleaseRecord): InstanceRecord[] {
     return this.#deps.supervisor.list().filter((i) => i.env === release.env && i.app === release.app && i.release === release.number);
-  }
-
-  #others(release: ReleaseRecord): InstanceRecord[] {
-    return this.#deps.supervisor
-      .list()
-      .filter((i) => i.env === release.env && i.app === release.app && i.release !== release.number && i.status !== "stopped");
   }
 }
 

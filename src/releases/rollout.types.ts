@@ -2,9 +2,10 @@ import type { ReleaseStrategy } from "../config/resolved-manifest.schema.ts";
 
 /**
  * A rollout's persisted state, so a control plane killed at any point picks it up where it was:
- * building → starting → shifting (step k of n) → draining → completed, or → failed (from any state).
+ * building → starting → shifting (step k) → [warm →] draining → completed, or → failed.
+ * `warm` (blue-green): the new release is live and the old one still runs, for an instant rollback.
  */
-export const rolloutStates = ["building", "starting", "shifting", "draining", "completed", "failed"] as const;
+export const rolloutStates = ["building", "starting", "shifting", "warm", "draining", "completed", "failed"] as const;
 export type RolloutState = (typeof rolloutStates)[number];
 
 export interface RolloutRecord {
@@ -27,8 +28,33 @@ export interface RolloutData {
   isRollback?: boolean;
   /** Last human-readable progress line or the failure reason. */
   message?: string;
+  /** Canary: the share of traffic (percent) the new release gets now; the stable release gets the rest. */
+  canaryPercent?: number;
+  /** When the current step began, so a resumed rollout holds the rest of its pause, not a new one. */
+  stepStartedAt?: number;
+  /** When the new release first took traffic: the start of the period analysis compares. */
+  trafficSince?: number;
+  paused?: boolean;
+  /** `rampart rollout … promote`: who asked to skip the remaining steps and analysis. */
+  promoteRequestedBy?: string;
+  /** `rampart rollout … abort`. */
+  abortRequested?: { by: string; reason: string };
+  /** Blue-green: the old release's instances are stopped at this time. */
+  warmUntil?: number;
+  /** The latest analysis verdict with its evidence. */
+  verdict?: Record<string, unknown>;
+  /** When traffic went back to the stable release after a failed verdict or an abort. */
+  rolledBackAt?: number;
+  /** How the rollout ended. */
+  outcome?: "live" | "rolled_back" | "failed";
 }
 
+/** Not completed or failed: the engine still has work to do (resumed after a restart). */
 export function isActiveRollout(state: RolloutState): boolean {
   return state !== "completed" && state !== "failed";
+}
+
+/** Moving traffic: another deploy of the same app must wait. Warm and draining ones do not block. */
+export function blocksDeploys(state: RolloutState): boolean {
+  return state === "building" || state === "starting" || state === "shifting";
 }

@@ -15,9 +15,14 @@ const server = createServer((req, res) => {
     return res.end("ok");
   }
   if (req.url.startsWith("/slow")) return setTimeout(() => res.end("slow done"), 300);
+  if (mode === "errors" && Math.random() < Number(process.env.ERROR_RATE ?? 0.2)) { res.statusCode = 500; return res.end("injected error"); }
+  if (mode === "latency") return setTimeout(() => reply(req, res), Number(process.env.DELAY_MS ?? 50));
+  reply(req, res);
+});
+function reply(req, res) {
   res.setHeader("content-type", "application/json");
   res.end(JSON.stringify({ release: process.env.RAMPART_RELEASE, instance: process.env.RAMPART_INSTANCE, version, path: req.url }));
-});
+}
 server.keepAliveTimeout = 65000;
 server.listen(port, "127.0.0.1", () => console.log("listening on " + port + " release " + process.env.RAMPART_RELEASE));
 process.on("SIGTERM", () => { console.log("SIGTERM: closing"); server.close(() => process.exit(0)); });

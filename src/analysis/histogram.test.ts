@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { LATENCY_BUCKET_COUNT, LATENCY_BUCKETS_MS, latencyBucketIndex } from "../edge/latency-histogram.ts";
+import { countSlowerThan, histogramTotal, latencyQuantile, latencyQuantileUpperBound } from "./histogram.ts";
+import { seededRandom } from "./random.ts";
+import { bucketProbabilities, modelQuantile, sampleSide } from "./synthetic-traffic.ts";
+
+function histogram(entries: Record<number, number>): number[] {
+  const buckets = new Array<number>(LATENCY_BUCKET_COUNT).fill(0);
+  for (const [ms, n] of Object.entries(entries)) buckets[latencyBucketIndex(Number(ms))] = (buckets[latencyBucketIndex(Number(ms))] ?? 0) + n;
+  return buckets;
+}
+
+test("requests slower than a threshold: whole buckets above it, a linear share of the one holding it", () => {
+  // 100 requests in (75, 100], 10 in (150, 200], 1 over a minute.
+  const h = histogram({ 90: 100, 180: 10, 90_000: 1 });
+  assert.equal(countSlowerThan(h, 100), 11);
+  assert.equal(countSlowerThan(h, 75), 111);
+  assert.equal(countSlowerThan(h, 87.5), 61);
+  assert.equal(countSlowerThan(h, 175), 1 + 5);
+  assert.equal(countSlowerThan(h, 120_000), 1); // timed-out requests are slower than anything
+  assert.equal(countSlowerThan(h, Number.POSITIVE_INFINITY), 0);
+});
+
+test("quantiles interpolate inside the bucket, as Prometheus's histogram_quantile does", () => {
+  const h = histogram({ 90: 100 });
+  assert.equal(latencyQuantile(h, 0.5), 87.5);
+  assert.equal(latencyQuantile(h, 0.99), 99.75);
+  assert.ok(Number.isNaN(latencyQuantile(histogram({}), 0.99)));
+  assert.equal(latencyQuantile(histogram({ 90_000: 3 }), 0.5), LATENCY_BUCKETS_MS.at(-2));
+});
+
+test("the p99 upper bound is +Inf on little traffic, then above and close to the true p99", () => {
+  const model = { errorRate: 0, medianMs: 40, sigma: 0.47 };
+  const probabilities = bucketProbabilities(model);
+  const trueP99 = modelQuantile(model, 2.3263);
+  const rng = seededRandom(3);
+  assert.equal(latencyQuantileUpperBound(sampleSide(rng, 300, model, probabilities).latency, 0.99, 0.001), Number.POSITIVE_INFINITY);
+  let below = 0;
+  for (let i = 0; i < 200; i++) {
+    const side = sampleSide(rng, 20_000, model, probabilities);
+    assert.equal(histogramTotal(side.latency), 20_000);
+    const bound = latencyQuantileUpperBound(side.latency, 0.99, 0.001);
+    if (bound < trueP99) below++;
+    assert.ok(bound < 1.3 * trueP99, `${bound} vs ${trueP99}`);
+  }
+  assert.equal(below, 0);
+});

@@ -1,0 +1,31 @@
+import type { StrategyContext } from "./rollout-context.ts";
+
+/** Each shifted instance must stay healthy this long under live traffic before the next one moves. */
+const MIN_STEP_HOLD_MS = 500;
+
+/**
+ * Rolling: one instance at a time, new k in and old k out (the last step takes the rest of the old ones out),
+ * each held while it proves healthy. Resumes at the persisted step.
+ */
+export async function rollingShift(ctx: StrategyContext): Promise<void> {
+  const fresh = ctx.fresh();
+  const total = fresh.length;
+  for (let step = ctx.rollout().step + 1; step <= total; step++) {
+    const moving = fresh[step - 1];
+    if (!moving) break;
+    const old = ctx.stable().filter((i) => i.routable);
+    const leaving = step === total ? old : old.slice(0, 1);
+    await ctx.route([moving], leaving, step === 1 ? { trafficSince: ctx.now() } : {});
+    await ctx.advance(step, `step ${step}/${total}: ${moving.id} takes traffic${leaving.length ? `, ${leaving.map((i) => i.id).join(", ")} leave(s) rotation` : ""}`);
+    if (!ctx.rollout().data.promoteRequestedBy) await ctx.hold(Math.max(MIN_STEP_HOLD_MS, ctx.release.config.health.intervalMs));
+  }
+}
+
+/** Blue-green: every new instance is already healthy; all traffic moves in one table push. */
+export async function blueGreenSwitch(ctx: StrategyContext): Promise<void> {
+  if (ctx.rollout().step === 0) {
+    await ctx.route(ctx.fresh(), ctx.stable(), { trafficSince: ctx.now() });
+    await ctx.advance(1, `switched: all traffic on release ${ctx.release.number}`);
+  }
+  await ctx.hold(Math.max(MIN_STEP_HOLD_MS, ctx.release.config.health.intervalMs));
+}
