@@ -25,10 +25,10 @@ export const DEFAULT_GUARDS: Readonly<AnalysisGuards> = Object.freeze<AnalysisGu
   p50Latency: null,
 });
 
-/** The manifest's guards (error_rate is a fraction there), each unset one replaced by its default. */
+/** The manifest's guards, each unset one replaced by its default. */
 export function guardsFromManifest(guards: ResolvedApp["release"]["guards"]): AnalysisGuards {
   return {
-    errorRate: guards.errorRate === null ? DEFAULT_GUARDS.errorRate : { kind: "absolute", rate: guards.errorRate },
+    errorRate: guards.errorRate ?? DEFAULT_GUARDS.errorRate,
     p99Latency: guards.p99Latency ?? DEFAULT_GUARDS.p99Latency,
     p50Latency: guards.p50Latency ?? DEFAULT_GUARDS.p50Latency,
   };

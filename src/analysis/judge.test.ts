@@ -127,10 +127,11 @@ test("a verdict carries every piece of evidence and survives JSON unchanged", ()
   const early = judge({ canary: side(120, 0), stable: side(150, 0), guards: DEFAULT_GUARDS }, clock);
   assert.equal(early.checks[1]?.testedAgainst, null);
   assert.deepEqual(JSON.parse(JSON.stringify(early)), early);
+  assert.deepEqual(guardsFromManifest({ errorRate: { kind: "relative", ratio: 3 }, p99Latency: null, p50Latency: null }).errorRate, { kind: "relative", ratio: 3 });
 });
 
 test("a manifest without guards gets the defaults; a set guard replaces only its own default", () => {
   assert.deepEqual(guardsFromManifest({ errorRate: null, p99Latency: null, p50Latency: null }), DEFAULT_GUARDS);
-  const some = guardsFromManifest({ errorRate: 0.01, p99Latency: null, p50Latency: { kind: "absolute", ms: 80 } });
+  const some = guardsFromManifest({ errorRate: { kind: "absolute", rate: 0.01 }, p99Latency: null, p50Latency: { kind: "absolute", ms: 80 } });
   assert.deepEqual(some, { errorRate: { kind: "absolute", rate: 0.01 }, p99Latency: DEFAULT_GUARDS.p99Latency, p50Latency: { kind: "absolute", ms: 80 } });
 });

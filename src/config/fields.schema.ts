@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
-import { RELEASE_STRATEGIES, type LatencyGuard } from "./resolved-manifest.schema.ts";
+import { RELEASE_STRATEGIES, type ErrorRateGuard, type LatencyGuard } from "./resolved-manifest.schema.ts";
 import { parseDuration, parsePercent, parseRatio, showValue } from "./units.ts";
 
 /**
@@ -91,6 +91,20 @@ export const latencyGuard = z.unknown().transform((value, ctx): LatencyGuard => 
     code: "custom",
     message: `${showValue(value)} is not a latency limit: use a duration (300ms) or a ratio to stable (1.5x)`,
   });
+  return z.NEVER;
+});
+
+/** An error-rate guard: a ceiling (`1%`) or a multiple of stable's rate (`2x`). */
+export const errorRateGuard = z.unknown().transform((value, ctx): ErrorRateGuard => {
+  if (typeof value === "string" && value.trim().endsWith("x")) {
+    const ratio = parseRatio(value);
+    if (ratio.ok && ratio.value >= 1) return { kind: "relative", ratio: ratio.value };
+    ctx.addIssue({ code: "custom", message: ratio.ok ? `${showValue(value)} would fail a canary as good as stable: use 1x or more` : ratio.message });
+    return z.NEVER;
+  }
+  const rate = parsePercent(value);
+  if (rate.ok) return { kind: "absolute", rate: rate.value };
+  ctx.addIssue({ code: "custom", message: `${rate.message} (or a ratio to stable, e.g. 2x)` });
   return z.NEVER;
 });
 

@@ -80,7 +80,7 @@ apps:
     expectIssue(issues, 11, "apps.web.drain", "10 is not a duration: add a unit, e.g. 10s");
     expectIssue(issues, 13, "apps.web.release.strategy", 'expected rolling, blue-green or canary, got "canery"');
     expectIssue(issues, 14, "apps.web.release.steps", "steps must go up, e.g. [5, 25, 50, 100], got [50, 25]");
-    expectIssue(issues, 15, "apps.web.release.guards.error_rate", "1 is not a percentage: add a %, e.g. 1%");
+    expectIssue(issues, 15, "apps.web.release.guards.error_rate", "1 is not a percentage: add a %, e.g. 1% (or a ratio to stable, e.g. 2x)");
     expectIssue(issues, 15, "apps.web.release.guards.p99_latency", /"fast" is not a latency limit/);
     assert.equal(issues.length, 9);
     assert.deepEqual(issues.map((issue) => issue.line), [1, 4, 9, 10, 11, 13, 14, 15, 15]);

@@ -64,7 +64,8 @@ describe("parseManifest", () => {
       strategy: "canary",
       steps: [5, 25, 50, 100],
       pauseMs: 30_000,
-      guards: { errorRate: 0.01, p99Latency: { kind: "relative", ratio: 1.5 }, p50Latency: null },
+      keepWarmMs: 300_000,
+      guards: { errorRate: { kind: "absolute", rate: 0.01 }, p99Latency: { kind: "relative", ratio: 1.5 }, p50Latency: null },
     });
     assert.equal(resolveApp(manifest, "web", "staging").instances, 1);
   });
@@ -141,7 +142,8 @@ apps:
       strategy: "canary",
       steps: [50, 100],
       pauseMs: 60_000,
-      guards: { errorRate: 0.05, p99Latency: { kind: "relative", ratio: 1.5 }, p50Latency: null },
+      keepWarmMs: 300_000,
+      guards: { errorRate: { kind: "absolute", rate: 0.05 }, p99Latency: { kind: "relative", ratio: 1.5 }, p50Latency: null },
     });
     assert.equal(manifest.environments.staging?.bind, "127.0.0.1");
 
@@ -150,7 +152,7 @@ apps:
     assert.deepEqual(production.routes, ["/", "/static"]);
     assert.equal(production.hosts, null);
     assert.deepEqual(production.env, { LOG_LEVEL: "info", REGION: "eu" });
-    assert.equal(production.release.guards.errorRate, 0.01);
+    assert.deepEqual(production.release.guards.errorRate, { kind: "absolute", rate: 0.01 });
   });
 
   it("accepts /api beside / (longest prefix wins) and one prefix on different hosts", () => {

@@ -11,7 +11,7 @@ import {
   latencyGuard,
   namedRecord,
   pathPrefix,
-  percent,
+  errorRateGuard,
   port,
   positiveDuration,
   projectName,
@@ -45,11 +45,11 @@ const healthSchema = mapping(
 
 const guardsSchema = mapping(
   {
-    error_rate: percent.optional(),
+    error_rate: errorRateGuard.optional(),
     p99_latency: latencyGuard.optional(),
     p50_latency: latencyGuard.optional(),
   },
-  "a mapping such as { error_rate: 1%, p99_latency: 1.5x }",
+  "a mapping such as { error_rate: 1%, p99_latency: 1.5x } (error_rate may be relative too: 2x)",
 );
 
 const releaseSchema = mapping(

@@ -14,6 +14,12 @@ export const latencyGuardSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("relative"), ratio: z.number() }),
 ]);
 
+/** An error-rate guard: a ceiling (`1%` ⇒ rate 0.01) or a multiple of the stable release's rate (`2x`). */
+export const errorRateGuardSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("absolute"), rate: z.number() }),
+  z.object({ kind: z.literal("relative"), ratio: z.number() }),
+]);
+
 export const resolvedAppSchema = z.object({
   name: z.string(),
   /** Absolute path of the directory snapshotted into each artifact. */
@@ -44,8 +50,8 @@ export const resolvedAppSchema = z.object({
     /** How long the replaced release's instances stay up after a switch, so a rollback is instant. */
     keepWarmMs: z.number(),
     guards: z.object({
-      /** Fraction (0.01 for 1%); null when not guarded. */
-      errorRate: z.number().nullable(),
+      /** null: the analysis default applies. */
+      errorRate: errorRateGuardSchema.nullable(),
       p99Latency: latencyGuardSchema.nullable(),
       p50Latency: latencyGuardSchema.nullable(),
     }),
@@ -76,6 +82,7 @@ export const manifestSchema = z.object({
 });
 
 export type LatencyGuard = z.infer<typeof latencyGuardSchema>;
+export type ErrorRateGuard = z.infer<typeof errorRateGuardSchema>;
 export type ResolvedApp = z.infer<typeof resolvedAppSchema>;
 export type EnvironmentConfig = z.infer<typeof environmentConfigSchema>;
 export type ManifestApp = z.infer<typeof manifestAppSchema>;

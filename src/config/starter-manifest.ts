@@ -45,7 +45,7 @@ apps:                             # one entry per deployable service
       pause: 30s                  # canary only: how long each step is held and judged
       keep_warm: 5m               # the replaced release stays up this long: rollback is an instant switch
       # guards:                   # canary only: judged on live traffic, canary against stable
-      #   error_rate: 1%          # roll back when more than 1% of requests fail
+      #   error_rate: 1%          # roll back when more than 1% of requests fail (or relative: 2x stable's)
       #   p99_latency: 1.5x       # ... or p99 is 1.5 times stable's (or a duration: 800ms)
       #   p50_latency: 300ms      # ... or the median is slower than 300ms (or a ratio: 1.2x)
     environments:                 # per-environment overrides of any key above except source
