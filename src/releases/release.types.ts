@@ -77,7 +77,3 @@ export const promoteBodySchema = z.strictObject({
   force: z.boolean().default(false).describe("promote even when the source release is not live and healthy (recorded)"),
 });
 export type PromoteBody = z.infer<typeof promoteBodySchema>;
-
-export function isFinal(status: ReleaseStatus): boolean {
-  return status === "live" || status === "failed" || status === "superseded" || status === "rolled_back";
-}

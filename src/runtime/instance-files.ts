@@ -1,6 +1,7 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ExitStatus, InstanceProcess, InstanceSpec } from "./runtime.types.ts";
+import { writeFileAtomicSync } from "../shared/atomic-file.ts";
 
 /**
  * The files the runner and the driver share in an instance's state dir. They are the only
@@ -24,15 +25,7 @@ export function specFilePath(stateDir: string): string {
 
 /** Readers never see a half-written file: write a temp file, then rename over the target. */
 export function writeJsonAtomic(path: string, value: unknown, mode = 0o644): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, "w", mode);
-  try {
-    writeSync(fd, JSON.stringify(value));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  writeFileAtomicSync(path, JSON.stringify(value), mode);
 }
 
 export function readJsonFile(path: string): unknown {

@@ -87,13 +87,8 @@ function fromRow(row: Selectable<InstancesTable>): InstanceRecord {
   };
 }
 
-function toRow(record: Partial<InstanceRecord>): Partial<InstancesTable> {
+function toRow(record: InstancePatch): Partial<InstancesTable> {
   const row: Partial<InstancesTable> = {};
-  if (record.id !== undefined) row.id = record.id;
-  if (record.env !== undefined) row.env = record.env;
-  if (record.app !== undefined) row.app = record.app;
-  if (record.release !== undefined) row.release = record.release;
-  if (record.slot !== undefined) row.slot = record.slot;
   if (record.port !== undefined) row.port = record.port;
   if (record.status !== undefined) row.status = record.status;
   if (record.routable !== undefined) row.routable = record.routable ? 1 : 0;

@@ -55,8 +55,3 @@ export function toInstanceView(record: InstanceRecord): InstanceView {
     lastExit: record.lastExit,
   };
 }
-
-/** Instances that exist as processes (or should, after a restart). */
-export function isActive(record: InstanceRecord): boolean {
-  return record.status !== "stopped";
-}
