@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { RELEASE_STRATEGIES, type ErrorRateGuard, type LatencyGuard } from "./resolved-manifest.schema.ts";
-import { parseDuration, parsePercent, parseRatio, showValue } from "./units.ts";
+import { parseDuration, parsePercent, parseRate, parseRatio, parseSize, showValue } from "./units.ts";
 
 /**
  * Leaf schemas of rampart.yaml. Each one words its own error as "expected X, got Y" because the
@@ -74,6 +74,28 @@ export const positiveDuration = fromParser((value) => {
 });
 
 export const percent = fromParser(parsePercent);
+
+export const size = fromParser(parseSize);
+
+export const rate = fromParser(parseRate);
+
+/** An IP address or a CIDR block: `127.0.0.1`, `10.0.0.0/8`, `::1`. */
+export const addressBlock = z.string({ error: expected("an IP address or block, e.g. 10.0.0.0/8") }).refine(
+  (value) => {
+    const [ip, bits, extra] = value.split("/");
+    const family = isIP(ip ?? "");
+    if (family === 0 || extra !== undefined) return false;
+    if (bits === undefined) return true;
+    const n = Number(bits);
+    return /^\d+$/.test(bits) && n >= 0 && n <= (family === 4 ? 32 : 128);
+  },
+  { error: (issue) => `${showValue(issue.input)} is not an IP address or block, e.g. 10.0.0.0/8` },
+);
+
+/** A cookie or header name (RFC 7230 token). */
+export const tokenName = z
+  .string({ error: expected("a cookie or header name") })
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: (issue) => `${showValue(issue.input)} is not a valid cookie or header name` });
 
 export const latencyGuard = z.unknown().transform((value, ctx): LatencyGuard => {
   if (typeof value === "string" && value.trim().endsWith("x")) {

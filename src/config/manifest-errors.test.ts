@@ -199,6 +199,29 @@ apps:
     assert.deepEqual(issuesOf("- a\n").map(formatIssue), ["rampart.yaml:1:1 expected a mapping with name, environments and apps, got a list"]);
   });
 
+  it("checks edge settings: sizes, rates, address blocks, sticky keys", () => {
+    const issues = issuesOf(`name: shop
+environments:
+  production:
+    port: 8080
+    pin_from: [10.0.0.0/33, everyone]
+    limits: { max_header_size: 16, header_timeout: soon }
+apps:
+  web:
+    source: ./web
+    run: node server.js
+    limits: { body: lots, rate: 100 }
+    sticky: { cookie: a, header: b }
+`);
+    expectIssue(issues, 5, "environments.production.pin_from[0]", '"10.0.0.0/33" is not an IP address or block, e.g. 10.0.0.0/8');
+    expectIssue(issues, 5, "environments.production.pin_from[1]", /"everyone" is not an IP address or block/);
+    expectIssue(issues, 6, "environments.production.limits.max_header_size", "16 is not a size: add a unit, e.g. 16kb");
+    expectIssue(issues, 6, "environments.production.limits.header_timeout", '"soon" is not a duration, e.g. 1s');
+    expectIssue(issues, 11, "apps.web.limits.body", '"lots" is not a size, e.g. 16kb or 10mb');
+    expectIssue(issues, 11, "apps.web.limits.rate", "100 is not a rate, e.g. 100/s or 6000/m");
+    expectIssue(issues, 12, "apps.web.sticky", "name exactly one of cookie or header, e.g. { cookie: session_id }");
+  });
+
   it("checks value ranges and names", () => {
     const issues = issuesOf(`name: shop
 environments:

@@ -14,6 +14,9 @@ export const APP_DEFAULTS = {
   drainMs: 10_000,
   timeoutMs: 60_000,
   env: {},
+  // nginx's client_max_body_size is 1m; 10mb fits form uploads without an override. No rate limit by default.
+  limits: { bodyBytes: 10 * 1024 * 1024, ratePerSecond: null, burst: null },
+  sticky: null,
   release: {
     strategy: "rolling",
     steps: [5, 25, 50, 100],
@@ -26,6 +29,11 @@ export const APP_DEFAULTS = {
 export const ENVIRONMENT_DEFAULTS = {
   bind: "0.0.0.0",
   protected: false,
+  tls: null,
+  // Only this machine may pin a request to a release (X-Rampart-Release) unless the manifest says more.
+  pinFrom: ["127.0.0.1/32", "::1/128"],
+  // Slow clients get 10 s to send their headers (slowloris); idle keep-alive connections are closed after 60 s.
+  limits: { headerTimeoutMs: 10_000, idleTimeoutMs: 60_000, maxHeaderBytes: 16 * 1024 },
 } satisfies Omit<EnvironmentConfig, "port">;
 
 export const MAX_INSTANCES = 64;

@@ -50,8 +50,9 @@ describe("parseManifest", () => {
     assert.equal(manifest.dir, "/srv/shop");
     assert.deepEqual(environmentNames(manifest), ["staging", "production"]);
     assert.deepEqual(appNames(manifest), ["web"]);
-    assert.deepEqual(manifest.environments.production, { port: 8080, bind: "0.0.0.0", protected: true });
-    assert.deepEqual(manifest.environments.staging, { port: 8081, bind: "0.0.0.0", protected: false });
+    const edgeDefaults = { tls: null, pinFrom: ["127.0.0.1/32", "::1/128"], limits: { headerTimeoutMs: 10_000, idleTimeoutMs: 60_000, maxHeaderBytes: 16_384 } };
+    assert.deepEqual(manifest.environments.production, { port: 8080, bind: "0.0.0.0", protected: true, ...edgeDefaults });
+    assert.deepEqual(manifest.environments.staging, { port: 8081, bind: "0.0.0.0", protected: false, ...edgeDefaults });
 
     const web = resolveApp(manifest, "web", "production");
     assert.equal(web.source, "/srv/shop/web");
@@ -60,6 +61,8 @@ describe("parseManifest", () => {
     assert.deepEqual(web.health, { path: "/healthz", intervalMs: 1000, timeoutMs: 1000, startTimeoutMs: 60_000, unhealthyThreshold: 3 });
     assert.equal(web.drainMs, 10_000);
     assert.deepEqual(web.env, { LOG_LEVEL: "info" });
+    assert.deepEqual(web.limits, { bodyBytes: 10 * 1024 * 1024, ratePerSecond: null, burst: null });
+    assert.equal(web.sticky, null);
     assert.deepEqual(web.release, {
       strategy: "canary",
       steps: [5, 25, 50, 100],
@@ -68,6 +71,40 @@ describe("parseManifest", () => {
       guards: { errorRate: { kind: "absolute", rate: 0.01 }, p99Latency: { kind: "relative", ratio: 1.5 }, p50Latency: null },
     });
     assert.equal(resolveApp(manifest, "web", "staging").instances, 1);
+  });
+
+  it("reads edge settings: TLS files relative to the manifest, pin sources, limits, sticky keys, rate limits", () => {
+    const manifest = parseManifest(
+      [
+        "name: shop",
+        "environments:",
+        "  production:",
+        "    port: 8443",
+        "    tls: { cert: ./tls/cert.pem, key: ./tls/key.pem }",
+        "    pin_from: [10.0.0.0/8, 192.168.1.7]",
+        "    limits: { header_timeout: 5s, idle_timeout: 30s, max_header_size: 8kb }",
+        "apps:",
+        "  web:",
+        "    source: ./web",
+        "    run: node server.js",
+        "    limits: { body: 1mb, rate: 600/m }",
+        "    sticky: { header: X-User-Id }",
+        "    environments:",
+        "      production: { limits: { burst: 50 } }",
+      ].join("\n"),
+      "/srv/shop/rampart.yaml",
+    );
+    assert.deepEqual(manifest.environments.production, {
+      port: 8443,
+      bind: "0.0.0.0",
+      protected: false,
+      tls: { certFile: "/srv/shop/tls/cert.pem", keyFile: "/srv/shop/tls/key.pem" },
+      pinFrom: ["10.0.0.0/8", "192.168.1.7"],
+      limits: { headerTimeoutMs: 5_000, idleTimeoutMs: 30_000, maxHeaderBytes: 8_192 },
+    });
+    const web = resolveApp(manifest, "web", "production");
+    assert.deepEqual(web.limits, { bodyBytes: 1024 * 1024, ratePerSecond: 10, burst: 50 });
+    assert.deepEqual(web.sticky, { kind: "header", name: "x-user-id" });
   });
 
   it("applies production defaults to everything left out", () => {

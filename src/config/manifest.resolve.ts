@@ -1,7 +1,7 @@
 import { resolve as resolvePath } from "node:path";
-import { APP_DEFAULTS } from "./manifest.defaults.ts";
+import { APP_DEFAULTS, ENVIRONMENT_DEFAULTS } from "./manifest.defaults.ts";
 import type { AppFile, AppSettingsFile, ManifestFile } from "./manifest.schema.ts";
-import type { Manifest, ManifestApp, ResolvedApp } from "./resolved-manifest.schema.ts";
+import type { EnvironmentConfig, Manifest, ManifestApp, ResolvedApp } from "./resolved-manifest.schema.ts";
 
 /**
  * Turns the validated file into the resolved manifest: per environment, the app's overrides are
@@ -23,6 +23,7 @@ export function mergeSettings(base: AppSettingsFile, over: AppSettingsFile | und
     ...overlay(base, over),
     health: overlay(base.health, over.health),
     env: overlay(base.env, over.env),
+    limits: overlay(base.limits, over.limits),
     release: release === undefined ? undefined : { ...release, guards },
   };
 }
@@ -50,6 +51,13 @@ function withDefaults(name: string, source: string, settings: AppSettingsFile & 
     drainMs: settings.drain ?? d.drainMs,
     timeoutMs: settings.timeout ?? d.timeoutMs,
     env: { ...settings.env },
+    limits: {
+      bodyBytes: settings.limits?.body ?? d.limits.bodyBytes,
+      ratePerSecond: settings.limits?.rate ?? d.limits.ratePerSecond,
+      // A burst defaults to one second's worth of the rate, at least one request.
+      burst: settings.limits?.burst ?? (settings.limits?.rate === undefined ? null : Math.max(1, Math.ceil(settings.limits.rate))),
+    },
+    sticky: settings.sticky?.cookie ? { kind: "cookie", name: settings.sticky.cookie } : settings.sticky?.header ? { kind: "header", name: settings.sticky.header.toLowerCase() } : null,
     release: {
       strategy: release.strategy ?? d.release.strategy,
       steps: [...(release.steps ?? d.release.steps)],
@@ -79,7 +87,23 @@ export function buildManifest(file: ManifestFile, path: string, dir: string): Ma
   const environments = Object.keys(file.environments);
   const apps: Record<string, ManifestApp> = {};
   for (const [name, app] of Object.entries(file.apps)) apps[name] = resolveManifestApp(name, app, environments, dir);
-  return { name: file.name, path, dir, environments: { ...file.environments }, apps };
+  const resolvedEnvironments: Record<string, EnvironmentConfig> = {};
+  for (const [name, env] of Object.entries(file.environments)) {
+    const e = ENVIRONMENT_DEFAULTS;
+    resolvedEnvironments[name] = {
+      port: env.port,
+      bind: env.bind,
+      protected: env.protected,
+      tls: env.tls ? { certFile: resolvePath(dir, env.tls.cert), keyFile: resolvePath(dir, env.tls.key) } : null,
+      pinFrom: env.pin_from ?? [...e.pinFrom],
+      limits: {
+        headerTimeoutMs: env.limits?.header_timeout ?? e.limits.headerTimeoutMs,
+        idleTimeoutMs: env.limits?.idle_timeout ?? e.limits.idleTimeoutMs,
+        maxHeaderBytes: env.limits?.max_header_size ?? e.limits.maxHeaderBytes,
+      },
+    };
+  }
+  return { name: file.name, path, dir, environments: resolvedEnvironments, apps };
 }
 
 /** The effective config of `app` in `env`. Throws when either is not in the manifest. */

@@ -12,7 +12,11 @@ import {
   namedRecord,
   pathPrefix,
   errorRateGuard,
+  addressBlock,
   port,
+  rate,
+  size,
+  tokenName,
   positiveDuration,
   projectName,
   routes,
@@ -63,6 +67,23 @@ const releaseSchema = mapping(
   "a mapping such as { strategy: canary }",
 );
 
+const appLimitsSchema = mapping(
+  {
+    body: size.optional(),
+    rate: rate.optional(),
+    burst: wholeNumber(1, 1_000_000).optional(),
+  },
+  "a mapping such as { body: 10mb, rate: 100/s, burst: 200 }",
+);
+
+const stickySchema = mapping(
+  {
+    cookie: tokenName.optional(),
+    header: tokenName.optional(),
+  },
+  "a mapping with one of cookie or header, e.g. { cookie: session_id }",
+).refine((value) => (value.cookie === undefined) !== (value.header === undefined), { error: "name exactly one of cookie or header, e.g. { cookie: session_id }" });
+
 /** Everything an environment may override. `source` may not: an artifact is promoted unchanged. */
 const appSettingsShape = {
   build: text("a shell command").optional(),
@@ -75,6 +96,8 @@ const appSettingsShape = {
   timeout: positiveDuration.optional(),
   env: envVars.optional(),
   release: releaseSchema.optional(),
+  limits: appLimitsSchema.optional(),
+  sticky: stickySchema.optional(),
 };
 
 export const appOverrideSchema = mapping(appSettingsShape, "a mapping of app settings, e.g. { instances: 1 }");
@@ -94,6 +117,16 @@ export const environmentSchema = mapping(
     port,
     bind: bindAddress.default(ENVIRONMENT_DEFAULTS.bind),
     protected: booleanField.default(ENVIRONMENT_DEFAULTS.protected),
+    tls: mapping({ cert: text("a certificate file (PEM)"), key: text("a private key file (PEM)") }, "a mapping such as { cert: ./tls/cert.pem, key: ./tls/key.pem }").optional(),
+    pin_from: z.array(addressBlock, { error: expected("a list of IP addresses or blocks, e.g. [127.0.0.1, 10.0.0.0/8]") }).optional(),
+    limits: mapping(
+      {
+        header_timeout: positiveDuration.optional(),
+        idle_timeout: positiveDuration.optional(),
+        max_header_size: size.optional(),
+      },
+      "a mapping such as { header_timeout: 10s, idle_timeout: 60s, max_header_size: 16kb }",
+    ).optional(),
   },
   "a mapping such as { port: 8080 }",
 );

@@ -42,6 +42,15 @@ export const resolvedAppSchema = z.object({
   /** Upstream response-header timeout at the edge. */
   timeoutMs: z.number(),
   env: z.record(z.string(), z.string()),
+  limits: z.object({
+    /** Larger request bodies are refused with 413. */
+    bodyBytes: z.number().int(),
+    /** Per client IP; null: no rate limit. */
+    ratePerSecond: z.number().nullable(),
+    burst: z.number().int().nullable(),
+  }),
+  /** What keeps a user on one side of a canary split: null is the cookie the edge sets itself. */
+  sticky: z.object({ kind: z.enum(["cookie", "header"]), name: z.string() }).nullable(),
   release: z.object({
     strategy: z.enum(RELEASE_STRATEGIES),
     /** Canary traffic percentages (1–100), ascending. */
@@ -62,6 +71,11 @@ export const environmentConfigSchema = z.object({
   port: z.number().int(),
   bind: z.string(),
   protected: z.boolean(),
+  /** TLS termination from these PEM files (absolute paths), reloaded when they change; null: plain HTTP. */
+  tls: z.object({ certFile: z.string(), keyFile: z.string() }).nullable(),
+  /** Client addresses or blocks allowed to pin a request to a release with X-Rampart-Release. */
+  pinFrom: z.array(z.string()),
+  limits: z.object({ headerTimeoutMs: z.number(), idleTimeoutMs: z.number(), maxHeaderBytes: z.number().int() }),
 });
 
 export const manifestAppSchema = z.object({

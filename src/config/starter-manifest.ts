@@ -20,6 +20,14 @@ environments:                     # each has its own edge port, instances and re
   production:
     port: 8080                    # each environment needs its own port
     protected: true               # stricter gates and elevated access for releases here
+    # tls:                        # optional: terminate HTTPS here; the files are reloaded when they change
+    #   cert: ./tls/cert.pem      # certificate chain (PEM)
+    #   key: ./tls/key.pem        # private key (PEM)
+    # pin_from: [127.0.0.1]       # who may send X-Rampart-Release: N to reach one release (default: this machine)
+    # limits:                     # protections of the edge listener
+    #   header_timeout: 10s       # a client must send its request headers within this (slowloris: 408)
+    #   idle_timeout: 60s         # an idle keep-alive connection is closed after this
+    #   max_header_size: 16kb     # larger request headers are refused (431)
 
 apps:                             # one entry per deployable service
   web:
@@ -37,6 +45,13 @@ apps:                             # one entry per deployable service
       unhealthy_threshold: 3      # failed checks in a row before an instance is taken out
     drain: 10s                    # how long an old instance may finish in-flight requests
     timeout: 60s                  # longest wait for an instance's response headers
+    # limits:                     # per app, at the edge
+    #   body: 10mb                # larger request bodies are refused (413)
+    #   rate: 100/s               # per client IP (429 with Retry-After); default: no limit
+    #   burst: 200                # requests a client may send at once above the rate
+    # sticky:                     # keeps a user on one side of a canary (default: a cookie the edge sets)
+    #   cookie: session_id        # ... or your own cookie
+    #   header: X-User-Id         # ... or a header; name one of cookie or header
     env:                          # environment variables for every instance
       NODE_ENV: production
     release:                      # how a new version replaces the running one

@@ -60,6 +60,29 @@ export function parseRatio(value: unknown): UnitResult {
   return { ok: true, value: Number(match[1]) };
 }
 
+const SIZE = /^(\d+(?:\.\d+)?)\s?(b|kb|mb|gb)$/i;
+const SIZE_UNITS = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 } as const;
+const RATE = /^(\d+(?:\.\d+)?)\s?\/\s?(s|m|h)$/;
+const RATE_UNITS_S = { s: 1, m: 60, h: 3600 } as const;
+
+/** `16kb`, `10mb` → bytes (powers of 1024, as nginx reads them). */
+export function parseSize(value: unknown): UnitResult {
+  if (typeof value === "number") return { ok: false, message: `${showValue(value)} is not a size: add a unit, e.g. ${value}kb` };
+  const match = typeof value === "string" ? SIZE.exec(value.trim()) : null;
+  if (match === null) return { ok: false, message: `${showValue(value)} is not a size, e.g. 16kb or 10mb` };
+  const unit = (match[2] ?? "b").toLowerCase() as keyof typeof SIZE_UNITS;
+  return { ok: true, value: Math.round(Number(match[1]) * SIZE_UNITS[unit]) };
+}
+
+/** `100/s`, `6000/m` → requests per second. */
+export function parseRate(value: unknown): UnitResult {
+  const match = typeof value === "string" ? RATE.exec(value.trim()) : null;
+  if (match === null) return { ok: false, message: `${showValue(value)} is not a rate, e.g. 100/s or 6000/m` };
+  const perSecond = Number(match[1]) / RATE_UNITS_S[(match[2] ?? "s") as keyof typeof RATE_UNITS_S];
+  if (perSecond <= 0) return { ok: false, message: `${showValue(value)} would refuse every request: use more than 0` };
+  return { ok: true, value: perSecond };
+}
+
 /** Formats milliseconds back into the manifest notation, for messages and the starter file. */
 export function formatDuration(ms: number): string {
   if (ms === 0) return "0s";

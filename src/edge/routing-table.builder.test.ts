@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
+import { ENVIRONMENT_DEFAULTS } from "../config/manifest.defaults.ts";
 import type { InstanceRecord } from "../runtime/instance.types.ts";
 import { buildRoutingTable } from "./routing-table.builder.ts";
 
@@ -27,7 +28,7 @@ const instance = (id: string, release: number, status: InstanceRecord["status"],
 it("routes only to routable, healthy instances, weighting each release by its serving instances", () => {
   const table = buildRoutingTable({
     version: 7,
-    environments: { production: { port: 8080, bind: "0.0.0.0", protected: true }, staging: { port: 8081, bind: "127.0.0.1", protected: false } },
+    environments: { production: { ...ENVIRONMENT_DEFAULTS, port: 8080, protected: true }, staging: { ...ENVIRONMENT_DEFAULTS, port: 8081, bind: "127.0.0.1" } },
     apps: [{ env: "production", app: "web", routes: ["/", "/shop"], hosts: null, timeoutMs: 5_000 }],
     instances: [
       instance("a", 1, "healthy", true),
