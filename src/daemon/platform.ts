@@ -96,7 +96,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
           const serving = instances.filter((i) => i.env === env && i.app === app && i.routable).map((i) => i.release);
           const release = serving.length > 0 ? await releaseStore.get(env, app, Math.max(...serving)) : await releaseStore.findByStatus(env, app, "live");
           const config = release?.config ?? manifests.resolve(manifest, app, env);
-          apps.push({ env, app, routes: config.routes, hosts: config.hosts, timeoutMs: config.timeoutMs });
+          apps.push({ env, app, routes: config.routes, hosts: config.hosts, timeoutMs: config.timeoutMs, drainMs: config.drainMs, limits: config.limits, sticky: config.sticky });
         }
       }
       // A canary in progress splits its app's traffic by percentage instead of by instance count.

@@ -1,4 +1,4 @@
-import type { EnvironmentConfig } from "../config/resolved-manifest.schema.ts";
+import type { EnvironmentConfig, ResolvedApp } from "../config/resolved-manifest.schema.ts";
 import type { InstanceRecord } from "../runtime/instance.types.ts";
 import type { EdgeApp, EdgeEnvironment, EdgeRelease, RoutingTable } from "./routing-table.types.ts";
 
@@ -8,6 +8,9 @@ export interface AppRouting {
   routes: string[];
   hosts: string[] | null;
   timeoutMs: number;
+  drainMs: number;
+  limits: ResolvedApp["limits"];
+  sticky: ResolvedApp["sticky"];
 }
 
 /**
@@ -36,6 +39,9 @@ export function buildRoutingTable(input: {
       bind: config.bind,
       port: config.port,
       routes: apps.flatMap((a) => a.routes.map((prefix) => ({ app: a.app, hosts: a.hosts, prefix }))),
+      tls: config.tls,
+      pinSources: config.pinFrom,
+      limits: config.limits,
       apps: apps.map((a) => edgeApp(a, input.instances, input.splits?.find((s) => s.env === name && s.app === a.app))),
     };
   });
@@ -51,5 +57,14 @@ function edgeApp(app: AppRouting, instances: InstanceRecord[], split: TrafficSpl
     release.weight = split?.weights[instance.release] ?? release.instances.length;
     byRelease.set(instance.release, release);
   }
-  return { name: app.app, upstreamTimeoutMs: app.timeoutMs, releases: [...byRelease.values()].sort((a, b) => a.release - b.release) };
+  const { ratePerSecond, burst, bodyBytes } = app.limits;
+  return {
+    name: app.app,
+    upstreamTimeoutMs: app.timeoutMs,
+    releases: [...byRelease.values()].sort((a, b) => a.release - b.release),
+    drainMs: app.drainMs,
+    maxBodyBytes: bodyBytes,
+    rateLimit: ratePerSecond === null ? null : { perSecond: ratePerSecond, burst: burst ?? Math.max(1, Math.ceil(ratePerSecond)) },
+    sticky: app.sticky,
+  };
 }

@@ -17,10 +17,21 @@ const releaseSchema = z.object({
   instances: z.array(instanceSchema),
 });
 
+// Fields added after the first version default, so a table persisted by an older edge still loads.
 const appSchema = z.object({
   name,
   upstreamTimeoutMs: z.number().int().min(1).max(3_600_000),
   releases: z.array(releaseSchema),
+  drainMs: z.number().int().min(0).max(3_600_000).default(10_000),
+  maxBodyBytes: z.number().int().min(0).default(10 * 1024 * 1024),
+  rateLimit: z.object({ perSecond: z.number().positive(), burst: z.number().int().min(1) }).nullable().default(null),
+  sticky: z.object({ kind: z.enum(["cookie", "header"]), name: z.string().min(1).max(200) }).nullable().default(null),
+});
+
+const limitsSchema = z.object({
+  headerTimeoutMs: z.number().int().min(1).max(3_600_000),
+  idleTimeoutMs: z.number().int().min(1).max(3_600_000),
+  maxHeaderBytes: z.number().int().min(1024).max(1024 * 1024),
 });
 
 const routeSchema = z.object({
@@ -33,7 +44,16 @@ const routeSchema = z.object({
 });
 
 const environmentSchema = z
-  .object({ name, bind: z.string().min(1).max(255), port, routes: z.array(routeSchema), apps: z.array(appSchema) })
+  .object({
+    name,
+    bind: z.string().min(1).max(255),
+    port,
+    routes: z.array(routeSchema),
+    apps: z.array(appSchema),
+    tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).nullable().default(null),
+    pinSources: z.array(z.string().min(1).max(64)).default(["127.0.0.1/32", "::1/128"]),
+    limits: limitsSchema.default({ headerTimeoutMs: 10_000, idleTimeoutMs: 60_000, maxHeaderBytes: 16 * 1024 }),
+  })
   .superRefine((env, ctx) => {
     const apps = new Set<string>();
     env.apps.forEach((app, i) => {

@@ -1,4 +1,7 @@
 /**
+ * Fields marked optional were added after the first version: the edge's schema fills their defaults, so a
+ * table persisted by an older edge still loads.
+ *
  * The routing table the control plane pushes to the edge (PUT /table on the edge's control socket).
  * The edge keeps serving with the last table it got, also across its own restarts (it persists it).
  */
@@ -15,6 +18,18 @@ export interface EdgeEnvironment {
   port: number;
   routes: EdgeRoute[];
   apps: EdgeApp[];
+  /** TLS termination from these PEM files, reloaded when they change; null: plain HTTP. */
+  tls?: { certFile: string; keyFile: string } | null;
+  /** Client address blocks (CIDR) allowed to pin a request to a release with `X-Rampart-Release: N`. */
+  pinSources?: string[];
+  limits?: {
+    /** A client must finish its request headers within this, else 408 and close (slowloris). */
+    headerTimeoutMs: number;
+    /** Idle keep-alive connections are closed after this. */
+    idleTimeoutMs: number;
+    /** Larger request headers get 431. */
+    maxHeaderBytes: number;
+  };
 }
 
 /** A request matches a route when its Host is in `hosts` (or `hosts` is null) and its path starts with `prefix`; longest prefix wins, host-specific before host-less. */
@@ -29,6 +44,14 @@ export interface EdgeApp {
   /** Upper bound on how long an upstream may take to answer the response headers. */
   upstreamTimeoutMs: number;
   releases: EdgeRelease[];
+  /** How long a removed instance may finish; long-lived streams (WebSocket, SSE) to it are closed cleanly just before. */
+  drainMs?: number;
+  /** Larger request bodies get 413. */
+  maxBodyBytes?: number;
+  /** Per client IP (token bucket); null: no limit. Above it: 429 with Retry-After. */
+  rateLimit?: { perSecond: number; burst: number } | null;
+  /** What keeps a client on one side of a weighted split: null is the edge's own cookie (`rampart_sticky`). */
+  sticky?: { kind: "cookie" | "header"; name: string } | null;
 }
 
 /** Traffic is split between releases by relative weight; within a release, least outstanding requests wins. */
