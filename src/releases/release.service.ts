@@ -184,7 +184,7 @@ export class ReleaseService {
   async #refuseConcurrent(env: string, app: string): Promise<void> {
     const active = (await this.#deps.rollouts.active()).find((r) => r.env === env && r.app === app && blocksDeploys(r.state));
     if (active) {
-      throw conflict("rollout_in_progress", `release ${active.release} of ${app} is still rolling out in ${env} (${active.state})`, `wait for it: rampart releases ${app} --env ${env}`);
+      throw conflict("rollout_in_progress", `release ${active.release} of ${app} is still rolling out in ${env} (${active.state})`, `follow it with \`rampart rollout ${app} --env ${env}\`, or stop it: \`rampart rollout ${app} --env ${env} abort\``);
     }
   }
 
