@@ -207,7 +207,15 @@ export class ReleaseService {
       liveAt: release.liveAt,
       finishedAt: release.finishedAt,
       config: release.config,
-      rollout: rollout ? { state: rollout.state, step: rollout.step, of: release.config.instances, message: rollout.data.message ?? null } : null,
+      rollout: rollout
+        ? {
+            state: rollout.state,
+            step: rollout.step,
+            of: release.strategy === "canary" ? release.config.release.steps.length : release.strategy === "blue-green" ? 1 : release.config.instances,
+            message: rollout.data.message ?? null,
+            verdict: rollout.data.verdict ?? null,
+          }
+        : null,
       instances: instances.map(toInstanceView),
     };
   }

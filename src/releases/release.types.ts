@@ -51,7 +51,13 @@ export const releaseViewSchema = z.object({
   finishedAt: z.number().int().nullable(),
   config: resolvedAppSchema,
   rollout: z
-    .object({ state: z.string(), step: z.number().int(), of: z.number().int(), message: z.string().nullable() })
+    .object({
+      state: z.string(),
+      step: z.number().int(),
+      of: z.number().int(),
+      message: z.string().nullable(),
+      verdict: z.record(z.string(), z.unknown()).nullable().describe("canary: the latest analysis verdict and its evidence"),
+    })
     .nullable(),
   instances: z.array(instanceViewSchema),
 });
