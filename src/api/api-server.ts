@@ -1,6 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { RampartError } from "../shared/errors.ts";
+import { storageError } from "../shared/storage-errors.ts";
 import type { RouteDefinition } from "./route-definition.ts";
 import type { SseSink, StreamRouteDefinition } from "./stream-route.ts";
 import { parseRequestPart } from "./validation.ts";
@@ -12,6 +13,8 @@ export interface ApiServerOptions {
   streams: StreamRouteDefinition[];
   token: string;
   version: string;
+  /** Named in the error when a request fails because the data dir is full or read-only. */
+  dataDir: string;
 }
 
 /** Builds (does not listen) the control-plane HTTP API from every capability's routes. */
@@ -23,7 +26,7 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     maxParamLength: 200,
     // Errors Fastify raises before routing (bad URL encoding, a too-long parameter) get our error shape too.
     frameworkErrors: (error, _request, reply) => {
-      sendError(reply, error);
+      sendError(reply, error, options.dataDir);
     },
   });
   const expected = Buffer.from(options.token);
@@ -39,9 +42,9 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     return "admin";
   };
 
-  app.setErrorHandler((error, _request, reply) => sendError(reply, error));
+  app.setErrorHandler((error, _request, reply) => sendError(reply, error, options.dataDir));
   app.setNotFoundHandler((request, reply) =>
-    sendError(reply, new RampartError("not_found", `no route ${request.method} ${request.url.split("?")[0]}`, { status: 404 })),
+    sendError(reply, new RampartError("not_found", `no route ${request.method} ${request.url.split("?")[0]}`, { status: 404 }), options.dataDir),
   );
 
   for (const route of options.routes) {
@@ -78,7 +81,9 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
   return app;
 }
 
-function sendError(reply: FastifyReply, error: unknown): FastifyReply {
+function sendError(reply: FastifyReply, error: unknown, dataDir: string): FastifyReply {
+  // A full or read-only data dir is the operator's to fix, not a bug: answer with what to do, not a 500.
+  error = storageError(error, dataDir) ?? error;
   if (error instanceof RampartError) {
     return reply.code(error.status).send({ error: { code: error.code, message: error.message, hint: error.hint, details: error.details } });
   }
@@ -86,10 +91,21 @@ function sendError(reply: FastifyReply, error: unknown): FastifyReply {
   if (typeof fastifyError.statusCode === "number" && fastifyError.statusCode < 500) {
     // Fastify's own 4xx: unparsable JSON, body too large, wrong content type.
     const code = fastifyError.code === "FST_ERR_CTP_BODY_TOO_LARGE" ? "body_too_large" : "invalid_request";
-    return reply.code(fastifyError.statusCode).send({ error: { code, message: fastifyError.message ?? "bad request" } });
+    const message = fastifyError.message ?? "bad request";
+    // Like our own validation errors, an invalid_request names the part of the request at fault.
+    const details = code === "invalid_request" ? [{ field: frameworkErrorField(fastifyError.code), message }] : undefined;
+    return reply.code(fastifyError.statusCode).send({ error: { code, message, details } });
   }
   logger.error({ err: error }, "api: internal error");
   return reply.code(500).send({ error: { code: "internal", message: "internal error (a bug in Rampart; see its log)" } });
+}
+
+/** Which part of the request one of Fastify's own 4xx errors is about. */
+function frameworkErrorField(code: string | undefined): string {
+  if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE" || code === "FST_ERR_CTP_INVALID_TYPE") return "headers.content-type";
+  if (code === "FST_ERR_CTP_INVALID_CONTENT_LENGTH") return "headers.content-length";
+  if (code === "FST_ERR_BAD_URL") return "url";
+  return code?.startsWith("FST_ERR_CTP") ? "body" : "request";
 }
 
 async function serveEventStream(request: FastifyRequest, reply: FastifyReply, run: (sink: SseSink) => Promise<void>): Promise<void> {

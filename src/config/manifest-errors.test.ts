@@ -187,6 +187,19 @@ apps:
     ]);
   });
 
+  it("names the path of a repeated key whose first occurrence has no value (found by the property tests)", () => {
+    const issues = issuesOf(HEAD.replace("apps:\n", "apps:\napps:\n"));
+    expectIssue(issues, 6, "apps", "duplicate key: each key may appear only once");
+  });
+
+  it("quotes keys a dotted path cannot show, and a key named like an Object method is just unknown", () => {
+    expectIssue(issuesOf(`${HEAD}"": 1\n`), 9, '[""]', /unknown key/);
+    expectIssue(issuesOf(`${HEAD}    "a.b": 1\n`), 9, 'apps.web["a.b"]', /unknown key/);
+    const [issue] = issuesOf(`${HEAD}    environments:\n      staging: { toString: 1 }\n`);
+    assert.equal(typeof issue?.message, "string");
+    assert.match(issue?.message ?? "", /unknown key/);
+  });
+
   it("reports YAML syntax errors with a line", () => {
     const issues = issuesOf("name: shop\nenvironments:\n  production: { port: 8080\napps:\n  web: 1\n");
     assert.ok(issues.length >= 1);

@@ -42,10 +42,11 @@ export class ManifestSource {
 
   /** The effective config of one app in one environment, or a 404 naming what exists. */
   resolve(manifest: Manifest, app: string, env: string): ResolvedApp {
-    if (!(env in manifest.environments)) {
+    // Own keys only: an app or environment named "toString" must not find Object.prototype.
+    if (!Object.hasOwn(manifest.environments, env)) {
       throw new RampartError("unknown_environment", `environment "${env}" is not in ${manifest.path}`, { status: 404, hint: `environments: ${Object.keys(manifest.environments).join(", ")}` });
     }
-    if (!(app in manifest.apps)) {
+    if (!Object.hasOwn(manifest.apps, app)) {
       throw new RampartError("unknown_app", `app "${app}" is not in ${manifest.path}`, { status: 404, hint: `apps: ${Object.keys(manifest.apps).join(", ")}` });
     }
     return resolveApp(manifest, app, env);

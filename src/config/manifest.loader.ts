@@ -7,7 +7,7 @@ import { buildManifest } from "./manifest.resolve.ts";
 import { manifestFileSchema } from "./manifest.schema.ts";
 import type { Manifest } from "./resolved-manifest.schema.ts";
 import { fromSchemaIssues } from "./schema-issues.ts";
-import { formatPath, locate, pathAtOffset } from "./yaml-locate.ts";
+import { duplicateKeys, formatPath, locate } from "./yaml-locate.ts";
 
 /**
  * Reads rampart.yaml into the resolved manifest, or throws one ManifestError listing every
@@ -53,15 +53,22 @@ export function parseManifest(text: string, file: string, options: LoadOptions =
   const path = resolve(file);
   const dir = dirname(path);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  // logLevel "error": a key that is a list or mapping is reported as an issue below, not as a warning on stderr.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, logLevel: "error" });
 
-  const issues: ManifestIssue[] = doc.errors.map((error) => {
-    const { line, col } = lineCounter.linePos(error.pos[0]);
-    // Only a duplicate key sits at a meaningful path; a syntax error's position is where the parser gave up.
-    return error.code === "DUPLICATE_KEY"
-      ? { file, line, column: col, path: formatPath(pathAtOffset(doc, error.pos[0])), message: "duplicate key: each key may appear only once" }
-      : { file, line, column: col, path: "", message: `YAML syntax: ${yamlMessage(error.message)}` };
-  });
+  // A syntax error's position is where the parser gave up; a duplicate key is reported at the repeated key.
+  const issues: ManifestIssue[] = doc.errors
+    .filter((error) => error.code !== "DUPLICATE_KEY")
+    .map((error) => {
+      const { line, col } = lineCounter.linePos(error.pos[0]);
+      return { file, line, column: col, path: "", message: `YAML syntax: ${yamlMessage(error.message)}` };
+    });
+  if (doc.errors.some((error) => error.code === "DUPLICATE_KEY")) {
+    for (const duplicate of duplicateKeys(doc)) {
+      const { line, col } = lineCounter.linePos(duplicate.offset);
+      issues.push({ file, line, column: col, path: formatPath(duplicate.path), message: "duplicate key: each key may appear only once" });
+    }
+  }
   // A duplicate key still leaves a usable document; anything else would only add noise.
   if (doc.errors.some((error) => error.code !== "DUPLICATE_KEY")) throw new ManifestError(sortIssues(issues));
   if (doc.contents === null) {

@@ -55,7 +55,8 @@ const NOT_OVERRIDABLE: Record<string, string> = {
 };
 
 function unknownKeyMessage(key: string, allowed: string[], path: readonly PathSegment[]): string {
-  const reason = path[0] === "apps" && path[2] === "environments" ? NOT_OVERRIDABLE[key] : undefined;
+  // Own keys only: a key named "toString" must not find Object.prototype's function.
+  const reason = path[0] === "apps" && path[2] === "environments" && Object.hasOwn(NOT_OVERRIDABLE, key) ? NOT_OVERRIDABLE[key] : undefined;
   if (reason !== undefined) return reason;
   const suggestion = didYouMean(key, allowed);
   if (suggestion !== undefined) return `unknown key, did you mean "${suggestion}"?`;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatDuration, parseDuration, parsePercent, parseRatio } from "./units.ts";
+import { formatDuration, parseDuration, parsePercent, parseRate, parseRatio, parseSize } from "./units.ts";
 
 function value(result: ReturnType<typeof parseDuration>): number {
   assert.ok(result.ok, result.ok ? "" : result.message);
@@ -65,5 +65,16 @@ describe("parseRatio", () => {
   it("rejects a missing x", () => {
     assert.equal(message(parseRatio(1.5)), "1.5 is not a ratio: add an x, e.g. 1.5x");
     assert.equal(message(parseRatio("x1.5")), '"x1.5" is not a ratio, e.g. 1.5x');
+  });
+});
+
+describe("values too large to keep", () => {
+  it("refuses durations no timer can wait (they would fire at once) and numbers beyond a double", () => {
+    assert.equal(value(parseDuration("596h")), 596 * 3_600_000);
+    assert.equal(message(parseDuration("1000h")), '"1000h" is too long: at most 596h');
+    assert.match(message(parseDuration(`${"9".repeat(400)}s`)), /is too long/);
+    assert.match(message(parseRatio(`${"9".repeat(400)}x`)), /is too large/);
+    assert.match(message(parseSize(`${"9".repeat(400)}kb`)), /is too large/);
+    assert.match(message(parseRate(`${"9".repeat(400)}/s`)), /is too large/);
   });
 });

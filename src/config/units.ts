@@ -7,6 +7,7 @@
 export type UnitResult = { ok: true; value: number } | { ok: false; message: string };
 
 const DURATION_UNITS_MS = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;
+export const MAX_DURATION_MS = 2 ** 31 - 1;
 
 // Units must come largest first and at most once, so `1m30s` is fine and `30s1m` is not.
 const DURATION = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$/;
@@ -36,6 +37,8 @@ export function parseDuration(value: unknown): UnitResult {
     Number(m ?? 0) * DURATION_UNITS_MS.m +
     Number(s ?? 0) * DURATION_UNITS_MS.s +
     Number(ms ?? 0) * DURATION_UNITS_MS.ms;
+  // Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer one would fire after 1 ms instead.
+  if (!(total <= MAX_DURATION_MS)) return { ok: false, message: `${showValue(value)} is too long: at most ${formatDuration(MAX_DURATION_MS - (MAX_DURATION_MS % 3_600_000))}` };
   return { ok: true, value: Math.round(total) };
 }
 
@@ -57,7 +60,10 @@ export function parseRatio(value: unknown): UnitResult {
   }
   const match = typeof value === "string" ? RATIO.exec(value.trim()) : null;
   if (match === null) return { ok: false, message: `${showValue(value)} is not a ratio, e.g. 1.5x` };
-  return { ok: true, value: Number(match[1]) };
+  const ratio = Number(match[1]);
+  // Digits beyond what a double holds become Infinity, which JSON (the stored release config) cannot keep.
+  if (!Number.isFinite(ratio)) return { ok: false, message: `${showValue(value)} is too large` };
+  return { ok: true, value: ratio };
 }
 
 const SIZE = /^(\d+(?:\.\d+)?)\s?(b|kb|mb|gb)$/i;
@@ -71,7 +77,9 @@ export function parseSize(value: unknown): UnitResult {
   const match = typeof value === "string" ? SIZE.exec(value.trim()) : null;
   if (match === null) return { ok: false, message: `${showValue(value)} is not a size, e.g. 16kb or 10mb` };
   const unit = (match[2] ?? "b").toLowerCase() as keyof typeof SIZE_UNITS;
-  return { ok: true, value: Math.round(Number(match[1]) * SIZE_UNITS[unit]) };
+  const bytes = Math.round(Number(match[1]) * SIZE_UNITS[unit]);
+  if (!Number.isSafeInteger(bytes)) return { ok: false, message: `${showValue(value)} is too large` };
+  return { ok: true, value: bytes };
 }
 
 /** `100/s`, `6000/m` → requests per second. */
@@ -80,6 +88,7 @@ export function parseRate(value: unknown): UnitResult {
   if (match === null) return { ok: false, message: `${showValue(value)} is not a rate, e.g. 100/s or 6000/m` };
   const perSecond = Number(match[1]) / RATE_UNITS_S[(match[2] ?? "s") as keyof typeof RATE_UNITS_S];
   if (perSecond <= 0) return { ok: false, message: `${showValue(value)} would refuse every request: use more than 0` };
+  if (!Number.isFinite(perSecond)) return { ok: false, message: `${showValue(value)} is too large` };
   return { ok: true, value: perSecond };
 }
 

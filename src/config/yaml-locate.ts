@@ -50,39 +50,42 @@ export function locate(
   return { line, column: col };
 }
 
-function contains(node: unknown, offset: number): boolean {
-  const range = isNode(node) ? node.range : undefined;
-  return range !== undefined && range !== null && offset >= range[0] && offset < range[2];
-}
+/** A key that would read as something else in a dotted path (empty, spaces, dots, brackets) is quoted. */
+const PLAIN_KEY = /^[\p{L}\p{N}_-]+$/u;
 
-/** The key path of the deepest node at `offset`, for YAML errors (e.g. a duplicate key). */
-export function pathAtOffset(doc: Document, offset: number): PathSegment[] {
-  const path: PathSegment[] = [];
-  let node: unknown = doc.contents;
-  for (;;) {
-    if (isMap(node)) {
-      const pair = node.items.find((item) => contains(item.key, offset) || contains(item.value, offset));
-      if (pair === undefined) return path;
-      const key = keyOf(pair);
-      path.push(typeof key === "number" ? key : String(key));
-      if (contains(pair.key, offset)) return path;
-      node = pair.value;
-    } else if (isSeq(node)) {
-      const index = node.items.findIndex((item) => contains(item, offset));
-      if (index < 0) return path;
-      path.push(index);
-      node = node.items[index];
-    } else {
-      return path;
-    }
-  }
-}
-
-/** `apps.web.routes[0]`: dots between keys, brackets for list items. */
+/** `apps.web.routes[0]`: dots between keys, brackets for list items, `apps["my app"]` for keys that need quotes. */
 export function formatPath(path: readonly PathSegment[]): string {
   let out = "";
   for (const segment of path) {
-    out += typeof segment === "number" ? `[${segment}]` : out === "" ? segment : `.${segment}`;
+    if (typeof segment === "number") out += `[${segment}]`;
+    else if (!PLAIN_KEY.test(segment)) out += `[${JSON.stringify(segment)}]`;
+    else out += out === "" ? segment : `.${segment}`;
   }
   return out;
+}
+
+/**
+ * Every key that repeats an earlier key of its mapping, with its path and where it is. Found by walking the
+ * document rather than from the parser's error offset, which points before the key when the first one has no value.
+ */
+export function duplicateKeys(doc: Document): { path: PathSegment[]; offset: number }[] {
+  const found: { path: PathSegment[]; offset: number }[] = [];
+  const visit = (node: unknown, path: PathSegment[], depth: number): void => {
+    // Bounded like the YAML itself; the depth guard only stops a pathological document from exhausting the stack.
+    if (depth > 200) return;
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        const key = keyOf(pair);
+        const name = typeof key === "number" ? key : String(key);
+        if (seen.has(String(name))) found.push({ path: [...path, name], offset: startOf(pair.key) ?? 0 });
+        seen.add(String(name));
+        visit(pair.value, [...path, name], depth + 1);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => visit(item, [...path, i], depth + 1));
+    }
+  };
+  visit(doc.contents, [], 0);
+  return found;
 }

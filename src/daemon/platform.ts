@@ -30,6 +30,7 @@ import { LocalDriver } from "../runtime/local-driver.ts";
 import { logRoutes, logStreams } from "../runtime/log.routes.ts";
 import { LogService } from "../runtime/log.service.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
+import { logger } from "../shared/logger.ts";
 import { rampartVersion } from "../shared/version.ts";
 import { writeCredentials, type Credentials } from "./credentials.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
@@ -153,7 +154,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
 
   const stop = (stopApps: boolean): Promise<void> =>
     (stopping ??= (async () => {
-      await events.append({ type: "platform.stopping", message: stopApps ? "rampart down: draining every instance and stopping the edge" : "control plane stopping; the edge and instances keep serving", data: { stopApps } });
+      // A full or read-only data dir must not keep the control plane from stopping: the event is best effort.
+      await events
+        .append({ type: "platform.stopping", message: stopApps ? "rampart down: draining every instance and stopping the edge" : "control plane stopping; the edge and instances keep serving", data: { stopApps } })
+        .catch((error: unknown) => logger.warn({ err: error }, "could not record platform.stopping"));
       await api?.close();
       clearInterval(maintenance);
       if (stopApps) {
@@ -163,7 +167,12 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       supervisor.stop();
       edge.stopPolling();
       await database.close();
-      unlock();
+      try {
+        unlock();
+      } catch (error) {
+        // The lock names this pid, which is about to exit: the next `rampart up` sees it as stale.
+        logger.warn({ err: error }, "could not release the data dir lock");
+      }
       resolveStopped();
     })());
 
@@ -172,6 +181,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     streams: [...eventStreams(events), ...logStreams(logs)],
     token: readOrCreateToken(dataDir),
     version: rampartVersion,
+    dataDir,
   });
   await api.listen({ host: options.apiHost, port: options.apiPort });
   const address = api.server.address();

@@ -12,9 +12,21 @@ export function createNodeSqliteDialect(db: DatabaseSync): SqliteDialect {
 function adaptDatabase(db: DatabaseSync): SqliteDatabase {
   return {
     close: () => db.close(),
-    prepare: (sql: string) => adaptStatement(db.prepare(sql)),
+    prepare: (sql: string) => {
+      // SQLite ends a transaction itself on some errors (SQLITE_FULL, SQLITE_IOERR …); Kysely's rollback would then
+      // fail with "no transaction is active" and replace the error that matters (the disk is full) with its own.
+      if (/^\s*rollback\s*$/i.test(sql) && !db.isTransaction) return NOTHING_TO_ROLL_BACK;
+      return adaptStatement(db.prepare(sql));
+    },
   };
 }
+
+const NOTHING_TO_ROLL_BACK: SqliteStatement = {
+  reader: false,
+  all: () => [],
+  run: () => ({ changes: 0, lastInsertRowid: 0 }),
+  iterate: () => [][Symbol.iterator](),
+};
 
 function adaptStatement(statement: StatementSync): SqliteStatement {
   const reader = statement.columns().length > 0;

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { EventLog } from "../events/event-log.ts";
 import type { Clock } from "../shared/clock.ts";
 import { RampartError } from "../shared/errors.ts";
+import { storageError } from "../shared/storage-errors.ts";
 import { isBuiltWith, readBuildMarker, runBuild, writeBuildMarker } from "./artifact-build.ts";
 import { pickArtifactsToCollect, removeArtifact } from "./artifact-gc.ts";
 import { snapshotSource } from "./artifact-snapshot.ts";
@@ -44,7 +45,8 @@ export class ArtifactService {
     try {
       result = await snapshotSource({ sourceDir: input.sourceDir, artifactsRoot: this.#root, what: input.what });
     } catch (error) {
-      throw new RampartError("invalid_source", error instanceof Error ? error.message : String(error), {
+      // A full or read-only data dir is not a bad source: say so, rather than pointing at the manifest.
+      throw storageError(error, this.#deps.dataDir) ?? new RampartError("invalid_source", error instanceof Error ? error.message : String(error), {
         status: 400,
         hint: "set apps.<app>.source in rampart.yaml, or pass --source DIR",
       });

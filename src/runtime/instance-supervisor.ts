@@ -11,6 +11,7 @@ import type { ExitStatus, InstanceProcess, InstanceSpec } from "./runtime.types.
 import { allocatePort } from "./port-allocator.ts";
 import { isSameProcess } from "./process-info.ts";
 import { logger } from "../shared/logger.ts";
+import { storageProblem } from "../shared/storage-errors.ts";
 
 /** How the supervisor reaches the edge without depending on it. */
 export interface TrafficControl {
@@ -47,6 +48,8 @@ interface Watched {
 }
 
 const TICK_MS = 100;
+/** A restart that failed because the data dir cannot be written is tried again this often, without giving up. */
+const STORAGE_RETRY_MS = 2_000;
 const EXIT_STATUS_WAIT_MS = 1_500;
 
 /**
@@ -71,7 +74,7 @@ export class InstanceSupervisor {
       const watched = this.#watch(record, launch);
       const proc = processOf(record);
       if (record.status === "stopping") {
-        void this.drainAndStop(record.id, "control plane restarted while draining");
+        this.#background(this.drainAndStop(record.id, "control plane restarted while draining"), record.id);
       } else if (proc && this.#deps.driver.isRunning(proc)) {
         await this.#deps.events.append({ ...labels(record), type: "instance.adopted", message: `adopted ${record.id} (pid ${record.pid})`, data: { pid: record.pid } });
       } else if (record.status !== "failed") {
@@ -209,10 +212,21 @@ export class InstanceSupervisor {
       watched.failures = 0;
       watched.nextProbeAt = 0;
     } catch (error) {
-      await this.#onExit(watched, errorMessage(error));
+      // The data dir, not the app, failed (full or read-only): a restart waits for it without counting as a crash.
+      if (watched.record.status === "crashed" && storageProblem(error, this.#deps.dataDir) !== undefined) {
+        watched.restartAt = this.#deps.clock.now() + STORAGE_RETRY_MS;
+        logger.warn({ err: error, instance: watched.record.id }, "cannot restart the instance: the data dir is not writable; retrying");
+      } else {
+        await this.#onExit(watched, errorMessage(error));
+      }
     } finally {
       watched.spawning = false;
     }
+  }
+
+  /** Work started from the tick: a failure (e.g. the store cannot be written) is logged and retried, never fatal. */
+  #background(work: Promise<void>, id: string): void {
+    work.catch((error: unknown) => logger.error({ err: error, instance: id }, "supervisor: background work failed"));
   }
 
   async #tick(): Promise<void> {
@@ -226,7 +240,7 @@ export class InstanceSupervisor {
         if (record.status === "crashed") {
           if (watched.restartAt !== null && now >= watched.restartAt) {
             watched.restartAt = null;
-            void this.#spawn(watched, "instance.restarted");
+            this.#background(this.#spawn(watched, "instance.restarted"), record.id);
           }
           continue;
         }
@@ -240,7 +254,7 @@ export class InstanceSupervisor {
           await this.#onExit(watched, exit ? describeExit(exit) : "process disappeared");
           continue;
         }
-        if (!watched.probing && now >= watched.nextProbeAt) void this.#probe(watched);
+        if (!watched.probing && now >= watched.nextProbeAt) this.#background(this.#probe(watched), record.id);
       }
     } catch (error) {
       logger.error({ err: error }, "supervisor tick failed");
@@ -279,15 +293,18 @@ export class InstanceSupervisor {
 
   async #onExit(watched: Watched, how: string): Promise<void> {
     const now = this.#deps.clock.now();
-    watched.crashes = [...watched.crashes.filter((t) => now - t < restartPolicy.crashLoopWindowMs), now];
+    // Counted only once recorded: when the store cannot be written (data dir full), the next tick tries again,
+    // and those retries must not add up to a crash loop the app never had.
+    const crashes = [...watched.crashes.filter((t) => now - t < restartPolicy.crashLoopWindowMs), now];
     const wasRoutable = watched.record.routable && watched.record.status === "healthy";
-    if (watched.crashes.length >= restartPolicy.crashLoopCount) {
-      await this.#transition(watched, "failed", "instance.crash_loop", `${watched.record.id} crashed ${watched.crashes.length} times in ${restartPolicy.crashLoopWindowMs / 1000} s (last: ${how}); not restarting it`, { lastExit: how });
+    if (crashes.length >= restartPolicy.crashLoopCount) {
+      await this.#transition(watched, "failed", "instance.crash_loop", `${watched.record.id} crashed ${crashes.length} times in ${restartPolicy.crashLoopWindowMs / 1000} s (last: ${how}); not restarting it`, { lastExit: how });
     } else {
-      const delay = backoffMs(watched.crashes.length);
-      watched.restartAt = now + delay;
+      const delay = backoffMs(crashes.length);
       await this.#transition(watched, "crashed", "instance.crashed", `${watched.record.id} exited: ${how}; restarting in ${delay} ms`, { lastExit: how }, { exit: how, restartInMs: delay });
+      watched.restartAt = now + delay;
     }
+    watched.crashes = crashes;
     if (wasRoutable) await this.#deps.traffic.applyRouting();
   }
 

@@ -19,11 +19,16 @@ export interface RampartUp {
   exited: Promise<number | null>;
 }
 
-/** Starts a real `rampart up` process on an ephemeral API port and waits until its API answers. */
-export async function startRampartUp(options: { manifestPath: string; dataDir: string }): Promise<RampartUp> {
+/**
+ * Starts a real `rampart up` process on an ephemeral API port and waits until its API answers.
+ * `uid`/`gid` run it as another user (a drill needs a non-root platform for file permissions to bind it).
+ */
+export async function startRampartUp(options: { manifestPath: string; dataDir: string; uid?: number; gid?: number }): Promise<RampartUp> {
   const child = spawn(process.execPath, [CLI, "up", "--config", options.manifestPath, "--data", options.dataDir, "--api", "127.0.0.1:0"], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, RAMPART_API: "", RAMPART_TOKEN: "" },
+    uid: options.uid,
+    gid: options.gid,
   });
   let output = "";
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()));

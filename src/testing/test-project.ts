@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./free-port.ts";
@@ -15,11 +15,27 @@ export interface TestProject {
   touchSource(version: string): void;
 }
 
+export interface TestProjectOptions {
+  instances?: number;
+  appYaml?: string;
+  /**
+   * Another app instead of the test app (the drills run against any app): its directory, copied into the project
+   * (without node_modules and .git, which artifacts leave out anyway) so `touchSource` can change it; its run
+   * command and health path.
+   */
+  source?: string;
+  run?: string;
+  healthPath?: string;
+}
+
 /** A temp project with environments `staging` and `production` and one app `web` running the test app. */
-export async function createTestProject(options: { instances?: number; appYaml?: string } = {}): Promise<TestProject> {
+export async function createTestProject(options: TestProjectOptions = {}): Promise<TestProject> {
   const dir = mkdtempSync(join(tmpdir(), "rampart-e2e-"));
-  mkdirSync(join(dir, "web"));
-  writeFileSync(join(dir, "web", "server.mjs"), TEST_APP_SERVER);
+  if (options.source) cpSync(options.source, join(dir, "web"), { recursive: true, filter: (path) => !/\/(node_modules|\.git)(\/|$)/.test(path) });
+  else {
+    mkdirSync(join(dir, "web"));
+    writeFileSync(join(dir, "web", "server.mjs"), TEST_APP_SERVER);
+  }
   const ports = { staging: await freePort(), production: await freePort() };
   const manifestPath = join(dir, "rampart.yaml");
   const writeManifest = (appYaml = options.appYaml ?? "") =>
@@ -33,9 +49,9 @@ export async function createTestProject(options: { instances?: number; appYaml?:
         "apps:",
         "  web:",
         "    source: ./web",
-        "    run: node server.mjs",
+        `    run: ${JSON.stringify(options.run ?? "node server.mjs")}`,
         `    instances: ${options.instances ?? 2}`,
-        "    health: { path: /healthz, interval: 500ms, timeout: 1s, start_timeout: 15s }",
+        `    health: { path: ${JSON.stringify(options.healthPath ?? "/healthz")}, interval: 500ms, timeout: 1s, start_timeout: 15s }`,
         "    drain: 3s",
         appYaml,
       ].join("\n"),

@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { dataDirDrills } from "./data-dir.drills.ts";
+import type { Drill, DrillOptions } from "./drill.types.ts";
+import { edgeSlowRestartDrill } from "./edge.drill.ts";
+import { hungInstanceDrill } from "./hung-instance.drill.ts";
+import { instanceDrills } from "./instance.drills.ts";
+import { canMountTmpfs, canRunAsNobody } from "./privileges.ts";
+
+/**
+ * The quick drills, in CI: those whose faults no other end-to-end test covers (the edge killed while its
+ * replacement is slow, a crash loop under traffic, a data dir full or read-only, a hung instance). The control-plane
+ * kills, instance kills and SIGTERM have their own e2e tests; `npm run drills` runs everything with the table.
+ * Time targets (e.g. a new edge within 1 s) are measured there, never asserted here.
+ */
+const OPTIONS: DrillOptions = { rate: 100 };
+const MOUNT = canMountTmpfs();
+const AS_NOBODY = canRunAsNobody();
+
+const crashLoop = instanceDrills.find((d) => d.name === "crash-loop");
+const drills: { drill: Drill; skip?: string; todo?: string }[] = [
+  {
+    drill: edgeSlowRestartDrill,
+    // A known bug in src/edge/edge-controller.ts (being rewritten by the edge work, so not fixed here): the poll
+    // timer starts a second edge while the first replacement is still starting, and records the pid it spawned
+    // even when the edge answering the socket is the other one. Deterministic here; under load `edge-kill` hits it.
+    todo: "edge controller: one replacement edge at a time, and record the process that actually answers",
+  },
+  {
+    drill: crashLoop ?? assert.fail("no crash-loop drill"),
+    // Runs and reports, but does not fail CI until the edge is fixed (src/edge is being rewritten): when every
+    // instance of the new release dies at once, the edge retries on the same (dead) release and a few GETs get 502.
+    todo: "edge: a retry after a dead instance should go to another release when its own is down too",
+  },
+  { drill: hungInstanceDrill },
+  ...dataDirDrills.map((drill) => ({
+    drill,
+    skip: drill.name === "data-dir-full" ? (MOUNT ? undefined : "needs root allowed to mount a tmpfs") : AS_NOBODY ? undefined : "needs root, and a checkout user nobody can read (the platform runs as nobody)",
+  })),
+];
+
+describe("reliability drills (the quick ones)", () => {
+  for (const { drill, skip, todo } of drills) {
+    it(drill.name, { skip, todo }, async (t) => {
+      for (const row of await drill.run(OPTIONS)) {
+        t.diagnostic(`${row.drill}: sent ${row.sent}, failed ${row.failed}, recovered in ${row.recoveredMs} ms; ${row.notes.join("; ")}`);
+        assert.ok(row.consistent, `state: ${row.notes.filter((n) => n.startsWith("state:")).join("; ")}`);
+        assert.ok(row.passed, row.notes.filter((n) => n.startsWith("FAILED")).join("; "));
+      }
+    });
+  }
+});
