@@ -45,6 +45,7 @@ export class EdgeController implements TrafficControl {
   #timer: NodeJS.Timeout | undefined;
   #inflight: Record<string, number> = {};
   #lastResult: PutTableResult | null = null;
+  #respawning: Promise<void> | null = null;
 
   constructor(deps: EdgeControllerDeps) {
     this.#deps = deps;
@@ -97,10 +98,12 @@ export class EdgeController implements TrafficControl {
       },
       { timeoutMs: START_DEADLINE_MS, intervalMs: 50, onTimeout: () => new Error(`the edge did not come up within ${START_DEADLINE_MS} ms; see ${join(this.#deps.dataDir, "logs", "edge.log")}`) },
     );
-    this.#identity = { pid, pidStart: readProcessStartTime(pid) ?? "" };
+    // The process that answers is the edge, even if it is not the one just spawned (which then exits: an
+    // edge refuses to start while another answers on the socket). Never record a pid that is not serving.
+    this.#identity = { pid: health.pid, pidStart: readProcessStartTime(health.pid) ?? "" };
     this.#version = health.tableVersion;
     await this.#deps.kv.set("edge", this.#identity);
-    await this.#deps.events.append({ type: "edge.started", message: `edge ${why} (pid ${pid})`, data: { pid } });
+    await this.#deps.events.append({ type: "edge.started", message: `edge ${why} (pid ${health.pid})`, data: { pid: health.pid } });
   }
 
   /** Pushes a fresh table; calls are queued so tables reach the edge in order. */
@@ -145,6 +148,8 @@ export class EdgeController implements TrafficControl {
   }
 
   async #tick(): Promise<void> {
+    // One replacement at a time: a start slower than the poll interval must not start a second edge.
+    if (this.#respawning) return;
     try {
       await this.#collect();
     } catch (error) {
@@ -153,11 +158,16 @@ export class EdgeController implements TrafficControl {
         logger.warn({ err: error }, "edge stats unavailable");
         return;
       }
-      try {
+      this.#respawning = (async () => {
         await this.#spawn("restarted after it exited");
         await this.applyRouting();
+      })();
+      try {
+        await this.#respawning;
       } catch (spawnError) {
         logger.error({ err: spawnError }, "edge restart failed");
+      } finally {
+        this.#respawning = null;
       }
     }
   }
