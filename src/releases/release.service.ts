@@ -132,7 +132,7 @@ export class ReleaseService {
       }
       // A release kept warm for an instant rollback is let go once the next deploy starts.
       for (const warm of previous.filter((r) => r.state === "warm")) {
-        await this.#deps.rollouts.update(trx, warm.id, { state: "draining", updatedAt: now, data: { ...warm.data, message: `a new deploy started; release ${warm.fromRelease} no longer kept warm` } });
+        await this.#deps.rollouts.update(trx, warm.id, { state: "draining", updatedAt: now, data: { message: `a new deploy started; release ${warm.fromRelease} no longer kept warm` } });
       }
       const live = await this.#deps.releases.findByStatus(input.env, input.app, "live", trx);
       const release: ReleaseRecord = {

@@ -1,5 +1,4 @@
 import type { EventLog } from "../events/event-log.ts";
-import type { RampartEvent } from "../events/event.types.ts";
 import type { InstanceSupervisor, TrafficControl } from "../runtime/instance-supervisor.ts";
 import type { InstanceRecord } from "../runtime/instance.types.ts";
 import type { LaunchConfig } from "../runtime/launch-config.ts";
@@ -83,7 +82,7 @@ export class RolloutEngine {
     await this.#deps.events.transact(async (trx, emit) => {
       await this.#deps.releases.setStatus(trx, current.env, current.app, current.number, { status: "rolled_back", reason: `rolled back by ${actor} to the warm release ${previous.number}`, finishedAt: now });
       await this.#deps.releases.setStatus(trx, previous.env, previous.app, previous.number, { status: "live", liveAt: now, reason: null, finishedAt: null });
-      await this.#deps.rollouts.update(trx, rollout.id, { state: "draining", updatedAt: now, data: { ...rollout.data, outcome: "rolled_back", message: `rolled back to warm release ${previous.number}` } });
+      await this.#deps.rollouts.update(trx, rollout.id, { state: "draining", updatedAt: now, data: { outcome: "rolled_back", message: `rolled back to warm release ${previous.number}` } });
       await emit({ ...labels(rollout), actor, type: "release.rolled_back", message: `release ${current.number} rolled back: release ${previous.number} (still warm) took all traffic at once` });
       await emit({ ...labels(rollout), release: previous.number, actor, type: "release.live", message: `release ${previous.number} of ${previous.app} is live again in ${previous.env}` });
     });
@@ -218,7 +217,7 @@ export class RolloutEngine {
     const previous = await this.#deps.releases.findByStatus(release.env, release.app, "live");
     await this.#deps.events.transact(async (trx, emit) => {
       await this.#deps.releases.setStatus(trx, release.env, release.app, release.number, { status: "failed", reason, finishedAt: now });
-      await this.#deps.rollouts.update(trx, rollout.id, { state: "failed", updatedAt: now, finishedAt: now, data: { ...rollout.data, message: reason, outcome: "failed" } });
+      await this.#deps.rollouts.update(trx, rollout.id, { state: "failed", updatedAt: now, finishedAt: now, data: { message: reason, outcome: "failed" } });
       await emit({ ...labels(rollout), type: "release.failed", message: `release ${release.number} failed: ${reason}`, data: { reason } });
       await emit({ ...labels(rollout), type: "rollout.failed", message: `rollout of release ${release.number} failed at ${rollout.state}; ${previous ? `release ${previous.number} keeps serving` : "nothing was serving before"}`, data: { state: rollout.state, step: rollout.step } });
     });
@@ -241,7 +240,7 @@ export class RolloutEngine {
         state: "failed",
         updatedAt: now,
         finishedAt: now,
-        data: { ...current.data, canaryPercent: undefined, message: cause.message, outcome: "rolled_back", verdict: cause.verdict ?? current.data.verdict, rolledBackAt: backAt },
+        data: { canaryPercent: undefined, message: cause.message, outcome: "rolled_back", verdict: cause.verdict ?? current.data.verdict, rolledBackAt: backAt },
       });
       await emit({ ...labels(rollout), actor: cause.by, type: "release.rolled_back", message: `release ${release.number} rolled back: ${cause.message}`, data: { reason: cause.message, verdict: cause.verdict ?? null } });
     });
@@ -252,7 +251,7 @@ export class RolloutEngine {
     const restore = previous ? this.#instancesOf(previous).filter((i) => i.status !== "stopping") : [];
     const rollout = await this.#deps.rollouts.forRelease(release.env, release.app, release.number);
     if (rollout?.data.canaryPercent !== undefined) {
-      await this.#deps.events.transact((trx) => this.#deps.rollouts.update(trx, rollout.id, { state: rollout.state, updatedAt: this.#deps.clock.now(), data: { ...rollout.data, canaryPercent: undefined } }));
+      await this.#deps.events.transact((trx) => this.#deps.rollouts.update(trx, rollout.id, { updatedAt: this.#deps.clock.now(), data: { canaryPercent: undefined } }));
     }
     await this.#deps.supervisor.setRoutable(restore.map((i) => i.id), true);
     await this.#deps.supervisor.setRoutable(fresh.map((i) => i.id), false);
@@ -296,19 +295,18 @@ export class RolloutEngine {
 
   async #persist(rollout: RolloutRecord, state: RolloutState, step: number, message: string, data: Partial<RolloutData>): Promise<RolloutRecord> {
     const updatedAt = this.#deps.clock.now();
-    const next = { ...rollout, state, step, updatedAt, data: { ...rollout.data, ...data, message } };
-    await this.#deps.events.transact((trx) => this.#deps.rollouts.update(trx, rollout.id, { state, step, updatedAt, data: next.data }));
-    return next;
+    const merged = await this.#deps.events.transact((trx) => this.#deps.rollouts.update(trx, rollout.id, { state, step, updatedAt, data: { ...data, message } }));
+    return { ...rollout, state, step, updatedAt, data: merged };
   }
 
   async #advance(rollout: RolloutRecord, state: RolloutState, step: number, message: string, final = false, data: Partial<RolloutData> = {}): Promise<RolloutRecord> {
     const now = this.#deps.clock.now();
-    const next: RolloutRecord = { ...rollout, state, step, updatedAt: now, finishedAt: final ? now : rollout.finishedAt, data: { ...rollout.data, ...data, message } };
-    await this.#deps.events.transact(async (trx, emit): Promise<RampartEvent> => {
-      await this.#deps.rollouts.update(trx, rollout.id, { state, step, updatedAt: now, finishedAt: final ? now : undefined, data: next.data });
-      return emit({ ...labels(rollout), type: final ? "rollout.completed" : "rollout.step", message, data: { state, step, canaryPercent: next.data.canaryPercent ?? null, verdict: data.verdict ?? null } });
+    const merged = await this.#deps.events.transact(async (trx, emit): Promise<RolloutData> => {
+      const result = await this.#deps.rollouts.update(trx, rollout.id, { state, step, updatedAt: now, finishedAt: final ? now : undefined, data: { ...data, message } });
+      await emit({ ...labels(rollout), type: final ? "rollout.completed" : "rollout.step", message, data: { state, step, canaryPercent: result.canaryPercent ?? null, verdict: data.verdict ?? null } });
+      return result;
     });
-    return next;
+    return { ...rollout, state, step, updatedAt: now, finishedAt: final ? now : rollout.finishedAt, data: merged };
   }
 
   async #mustGet(env: string, app: string, number: number): Promise<ReleaseRecord> {

@@ -40,10 +40,11 @@ export class RolloutService {
     if (!rollout) throw conflict("no_rollout_in_progress", `no rollout of ${app} is in progress in ${env}`, `rampart rollout ${app} --env ${env} status`);
     const change = this.#change(action, actor, reason, rollout.data);
     const now = this.#deps.clock.now();
-    const data: RolloutData = { ...rollout.data, ...change.data };
-    await this.#deps.events.transact(async (trx, emit) => {
-      await this.#deps.rollouts.update(trx, rollout.id, { state: rollout.state, updatedAt: now, data });
+    // Only the flag is written (merged in the transaction), never the state: the engine may have moved on.
+    const data = await this.#deps.events.transact(async (trx, emit) => {
+      const merged = await this.#deps.rollouts.update(trx, rollout.id, { updatedAt: now, data: change.data });
       await emit({ env, app, release: rollout.release, actor, type: change.type, message: change.message(rollout.release), data: { action, reason: reason ?? null, step: rollout.step } });
+      return merged;
     });
     const release = await this.#deps.releases.get(env, app, rollout.release);
     return toRolloutView({ ...rollout, updatedAt: now, data }, release?.config.release.steps ?? []);
