@@ -19,13 +19,8 @@ const AS_NOBODY = canRunAsNobody();
 
 const crashLoop = instanceDrills.find((d) => d.name === "crash-loop");
 const drills: { drill: Drill; skip?: string; todo?: string }[] = [
-  {
-    drill: edgeSlowRestartDrill,
-    // A known bug in src/edge/edge-controller.ts (being rewritten by the edge work, so not fixed here): the poll
-    // timer starts a second edge while the first replacement is still starting, and records the pid it spawned
-    // even when the edge answering the socket is the other one. Deterministic here; under load `edge-kill` hits it.
-    todo: "edge controller: one replacement edge at a time, and record the process that actually answers",
-  },
+  // Guards the edge controller: one replacement edge at a time, recording the process that answers.
+  { drill: edgeSlowRestartDrill },
   {
     drill: crashLoop ?? assert.fail("no crash-loop drill"),
     // Runs and reports, but does not fail CI until the edge is fixed (src/edge is being rewritten): when every
