@@ -39,6 +39,19 @@ describe("canary releases judged on live traffic through a real `rampart up`", (
     assert.equal(events.at(-1)?.release, release.number);
   });
 
+  it("a canary that answers slower (p99 over 1.5x stable's) is rolled back by the latency guard", async () => {
+    project.writeManifest(`${CANARY}\n    environments:\n      production: { env: { TEST_MODE: latency, DELAY_MS: "60" } }`);
+    project.touchSource("slow");
+    const load = startLoad(url(), { concurrency: 2, maxMs: 60_000 });
+    const release = await up.client.deploy("production", "web");
+    await assert.rejects(waitForRelease(up.client, release, 45_000), /rolled back: canary analysis failed/);
+    const result = await load.stop();
+    assert.equal(result.failed, 0, "slow is not failed: no request failed");
+    const rollout = await up.client.rollout("production", "web");
+    const checks = (rollout.verdict?.checks ?? []) as { metric: string; decision: string }[];
+    assert.ok(checks.some((c) => c.metric === "p99_latency" && c.decision === "fail"), JSON.stringify(checks));
+  });
+
   it("a canary no worse than stable goes through every step and, reaching 100%, becomes live", async () => {
     project.writeManifest(CANARY);
     project.touchSource("good");
