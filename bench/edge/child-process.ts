@@ -52,17 +52,10 @@ export function runToEnd(command: string, args: string[]): Promise<string> {
   });
 }
 
-/** Stops one process (SIGTERM, SIGKILL after 3 s) and waits for it to exit. */
-export async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((ok) => child.once("exit", () => ok()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** Last-resort cleanup on exit: nothing this bench started may outlive it. */
+/**
+ * Cleanup on exit: nothing this bench started may outlive it. SIGTERM rather than SIGKILL: nginx's
+ * master then stops its workers (killed outright it would orphan them) and the edge's primary its own.
+ */
 export function killAllSync(): void {
-  for (const child of children) child.kill("SIGKILL");
+  for (const child of children) child.kill("SIGTERM");
 }

@@ -9,6 +9,8 @@ export interface TargetResult {
   p50Ms: number;
   p99Ms: number;
   fixedErrors: number;
+  /** The proxy's CPU per request at saturation, µs (undefined for direct). */
+  cpu: { userUs: number; sysUs: number } | undefined;
 }
 
 export interface Machine {
@@ -22,19 +24,30 @@ export interface Machine {
 /** The results table as markdown (also what the terminal shows). */
 export function formatTable(results: TargetResult[], rate: number): string {
   const nginx = results.find((r) => r.name === "nginx");
+  // Saturation-only variants (p99 0) are listed without latency columns.
   const direct = results.find((r) => r.name === "direct");
   const lines = [
-    `| target | req/s (saturation) | ratio vs nginx | p50 @ ${rate} req/s | p99 @ ${rate} req/s | added p99 vs direct | errors |`,
-    "|---|---:|---:|---:|---:|---:|---:|",
+    `| target | req/s (saturation) | ratio vs nginx | proxy CPU per request (user + sys) | p50 @ ${rate} req/s | p99 @ ${rate} req/s | added p99 vs direct | errors (all runs) |`,
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of results) {
+    if (r.p99Ms === 0) {
+      const ratio = nginx === undefined ? "n/a" : `${(r.requestsPerSec / nginx.requestsPerSec).toFixed(2)}x`;
+      lines.push(`| ${r.name} | ${Math.round(r.requestsPerSec)} | ${ratio} | ${cpuText(r)} | — | — | — | ${r.saturationErrors} |`);
+      continue;
+    }
     const ratio = nginx === undefined ? "n/a" : `${(r.requestsPerSec / nginx.requestsPerSec).toFixed(2)}x`;
     const added = direct === undefined || r === direct ? "—" : `${(r.p99Ms - direct.p99Ms).toFixed(2)} ms`;
     lines.push(
-      `| ${r.name} | ${Math.round(r.requestsPerSec)} | ${ratio} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms | ${added} | ${r.saturationErrors + r.fixedErrors} |`,
+      `| ${r.name} | ${Math.round(r.requestsPerSec)} | ${ratio} | ${cpuText(r)} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms | ${added} | ${r.saturationErrors + r.fixedErrors} |`,
     );
   }
   return lines.join("\n");
+}
+
+function cpuText(r: TargetResult): string {
+  if (r.cpu === undefined) return "—";
+  return `${(r.cpu.userUs + r.cpu.sysUs).toFixed(1)} µs (${r.cpu.userUs.toFixed(1)} + ${r.cpu.sysUs.toFixed(1)})`;
 }
 
 /** Replaces (or appends) the "## Edge" section of docs/benchmarks.md, leaving other sections alone. */

@@ -1,15 +1,21 @@
+import { SeriesSlots, type SeriesSlot } from "./request-stats.ts";
 import type { EdgeEnvironment, RoutingTable } from "./routing-table.types.ts";
 
 /**
  * The routing table turned into the shape the hot path wants: routes pre-sorted by precedence, hosts
  * lower-cased into Sets, apps resolved by reference, origins pre-formatted. A compiled table is
  * immutable except for the balancing cursors, which live with it on purpose: a new table starts fresh.
+ * Every place a request can end up carries its measurement slot, so the hot path never builds a key.
  */
 export interface CompiledInstance {
   readonly id: string;
   readonly release: number;
   /** "http://host:port", the key of the connection pool. */
   readonly origin: string;
+  /** For the edge's own client: the host as net.connect takes it (no IPv6 brackets). */
+  readonly host: string;
+  readonly port: number;
+  readonly series: SeriesSlot;
 }
 
 export interface CompiledRelease {
@@ -29,6 +35,8 @@ export interface CompiledApp {
   readonly current: number[];
   /** Every release with instances, weight 0 included: retry candidates. */
   readonly all: readonly CompiledRelease[];
+  /** Where requests the edge answers itself for this app (503) are counted: release 0, instance "". */
+  readonly unserved: SeriesSlot;
 }
 
 export interface CompiledRoute {
@@ -45,6 +53,8 @@ export interface CompiledEnvironment {
   readonly port: number;
   /** Longest prefix first; at equal length, host-specific before host-less. First match wins. */
   readonly routes: readonly CompiledRoute[];
+  /** Where requests without a route (404) are counted: app "", release 0, instance "". */
+  readonly unrouted: SeriesSlot;
 }
 
 export interface CompiledTable {
@@ -56,13 +66,15 @@ export interface CompiledTable {
 
 export const EMPTY_TABLE: CompiledTable = { version: 0, environments: [], instanceIds: new Set() };
 
-export function compileTable(table: RoutingTable): CompiledTable {
+/** `slots` carries the measurement slots over from the previous table (same key, same slot). */
+export function compileTable(table: RoutingTable, slots: SeriesSlots = new SeriesSlots()): CompiledTable {
   const instanceIds = new Set<string>();
-  const environments = table.environments.map((env) => compileEnvironment(env, instanceIds));
+  const environments = table.environments.map((env) => compileEnvironment(env, instanceIds, slots));
+  slots.commit();
   return { version: table.version, environments, instanceIds };
 }
 
-function compileEnvironment(env: EdgeEnvironment, instanceIds: Set<string>): CompiledEnvironment {
+function compileEnvironment(env: EdgeEnvironment, instanceIds: Set<string>, slots: SeriesSlots): CompiledEnvironment {
   const apps = new Map<string, CompiledApp>();
   for (const app of env.apps) {
     const all: CompiledRelease[] = [];
@@ -70,12 +82,14 @@ function compileEnvironment(env: EdgeEnvironment, instanceIds: Set<string>): Com
       if (r.instances.length === 0) continue;
       const instances = r.instances.map((i) => {
         instanceIds.add(i.id);
-        return { id: i.id, release: r.release, origin: formatOrigin(i.host, i.port) };
+        const host = i.host.startsWith("[") && i.host.endsWith("]") ? i.host.slice(1, -1) : i.host;
+        return { id: i.id, release: r.release, origin: formatOrigin(i.host, i.port), host, port: i.port, series: slots.get(env.name, app.name, r.release, i.id) };
       });
       all.push({ release: r.release, weight: r.weight, instances, cursor: 0 });
     }
     const weighted = all.filter((r) => r.weight > 0);
-    apps.set(app.name, { name: app.name, upstreamTimeoutMs: app.upstreamTimeoutMs, weighted, current: weighted.map(() => 0), all });
+    const unserved = slots.get(env.name, app.name, 0, "");
+    apps.set(app.name, { name: app.name, upstreamTimeoutMs: app.upstreamTimeoutMs, weighted, current: weighted.map(() => 0), all, unserved });
   }
   const routes: CompiledRoute[] = [];
   for (const route of env.routes) {
@@ -90,7 +104,7 @@ function compileEnvironment(env: EdgeEnvironment, instanceIds: Set<string>): Com
     });
   }
   routes.sort((a, b) => b.prefix.length - a.prefix.length || hostRank(a) - hostRank(b));
-  return { name: env.name, bind: env.bind, port: env.port, routes };
+  return { name: env.name, bind: env.bind, port: env.port, routes, unrouted: slots.get(env.name, "", 0, "") };
 }
 
 function hostRank(route: CompiledRoute): number {

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { EdgeRuntime } from "./edge-runtime.ts";
+import type { EdgeControl } from "./edge-primary.ts";
 import { parseRoutingTable } from "./routing-table.schema.ts";
 import { errorMessage } from "../shared/errors.ts";
 
@@ -9,26 +9,26 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
  * The control API on the edge's unix socket (only the control plane talks to it):
  * PUT /table, GET /stats, GET /health. Every failure is an answer, never a crash.
  */
-export function createControlServer(runtime: EdgeRuntime): Server {
+export function createControlServer(control: EdgeControl): Server {
   return createServer((req, res) => {
-    route(runtime, req, res).catch((error: unknown) => sendError(res, 500, "internal", errorMessage(error)));
+    route(control, req, res).catch((error: unknown) => sendError(res, 500, "internal", errorMessage(error)));
   });
 }
 
-async function route(runtime: EdgeRuntime, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(control: EdgeControl, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? "/").split("?")[0];
   if (path === "/table") {
     if (req.method !== "PUT") return sendError(res, 405, "method_not_allowed", "use PUT /table");
-    return putTable(runtime, req, res);
+    return putTable(control, req, res);
   }
   if (path === "/stats" || path === "/health") {
     if (req.method !== "GET") return sendError(res, 405, "method_not_allowed", `use GET ${path}`);
-    return sendJson(res, 200, path === "/stats" ? runtime.readStats() : runtime.health());
+    return sendJson(res, 200, path === "/stats" ? await control.readStats() : control.health());
   }
   sendError(res, 404, "not_found", `no control endpoint ${req.method ?? ""} ${path ?? ""}`);
 }
 
-async function putTable(runtime: EdgeRuntime, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function putTable(control: EdgeControl, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const text = await readBody(req);
   if (text === undefined) return sendError(res, 413, "body_too_large", `table larger than ${MAX_BODY_BYTES} bytes`);
   let json: unknown;
@@ -39,7 +39,7 @@ async function putTable(runtime: EdgeRuntime, req: IncomingMessage, res: ServerR
   }
   const parsed = parseRoutingTable(json);
   if (!parsed.ok) return sendError(res, 400, "invalid_table", parsed.message);
-  sendJson(res, 200, await runtime.applyTable(parsed.table, true));
+  sendJson(res, 200, await control.applyTable(parsed.table, true));
 }
 
 /** The body as text, or undefined when it exceeds the limit. */

@@ -4,8 +4,8 @@ import { createServer, request } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createEdgeClient } from "./edge-client.ts";
-import type { RequestSeries } from "./edge-stats.types.ts";
 import { parseRoutingTable } from "./routing-table.schema.ts";
+import type { RequestSeries } from "./edge-stats.types.ts";
 import type { RoutingTable } from "./routing-table.types.ts";
 import {
   app, environment, freePort, httpRequest, makeDataDir, release, route, servedBy, startEdge, startUpstream, stopEdge,
@@ -202,7 +202,7 @@ describe("edge process lifecycle", () => {
     const table: RoutingTable = { version: 42, environments: [environment("prod", port, [route("web", "/")], [app("web", [release(3, 1, [up])])])] };
     await first.client.putTable(table);
     const saved = JSON.parse(await readFile(join(dataDir, "run", "edge-table.json"), "utf8")) as RoutingTable;
-    // Persisted as applied: the pushed table with the defaults of fields it left out.
+    // Saved as applied: the pushed table with the schema's defaults for the fields it left out.
     const applied = parseRoutingTable(table);
     assert.ok(applied.ok);
     assert.deepEqual(saved, applied.table);

@@ -11,7 +11,10 @@ export interface PutTableResult {
 
 /** GET /health */
 export interface EdgeHealth {
+  /** The edge's primary process: the one the control plane starts, signals and watches. */
   pid: number;
   tableVersion: number;
   uptimeMs: number;
+  /** The worker processes that serve traffic; `served` is as of their last stats answer. */
+  workers?: { pid: number; served: number; restarts: number }[];
 }

@@ -2,21 +2,27 @@ import { chmod, mkdir, unlink } from "node:fs/promises";
 import { connect } from "node:net";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { availableParallelism } from "node:os";
 import { createControlServer } from "./control-server.ts";
-import { EdgeRuntime } from "./edge-runtime.ts";
+import { EdgePrimary } from "./edge-primary.ts";
+import type { RoutingTable } from "./routing-table.types.ts";
 import { loadTable } from "./table-store.ts";
+import { WorkerPool } from "./worker-pool.ts";
 import { errorMessage } from "../shared/errors.ts";
 
 /**
- * The edge process: `node src/edge/edge-main.ts --data DIR`. Started detached by the control plane,
- * it outlives it and keeps serving the last table it was given (persisted in DIR/run/edge-table.json).
+ * The edge: `node src/edge/edge-main.ts --data DIR [--workers N]`. Started detached by the control
+ * plane, it outlives it and keeps serving the last table it was given (persisted in
+ * DIR/run/edge-table.json). This process is the primary: it owns the control socket and the table and
+ * forks N workers (default: one per available core) that serve the traffic (edge-worker.ts).
  */
 const DRAIN_MS = 10_000;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { data: { type: "string" } } });
-  if (values.data === undefined) {
-    process.stderr.write("usage: edge-main.ts --data DIR\n");
+  const { values } = parseArgs({ options: { data: { type: "string" }, workers: { type: "string" } } });
+  const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
+  if (values.data === undefined || !Number.isInteger(workers) || workers < 1) {
+    process.stderr.write("usage: edge-main.ts --data DIR [--workers N]\n");
     process.exit(2);
   }
   const runDir = join(resolve(values.data), "run");
@@ -30,19 +36,19 @@ async function main(): Promise<void> {
   }
   await unlink(socketPath).catch(() => {});
 
-  const runtime = new EdgeRuntime(tablePath);
+  let table: RoutingTable | undefined;
   try {
-    const table = await loadTable(tablePath);
-    if (table !== undefined) {
-      const result = await runtime.applyTable(table, false);
-      for (const e of result.errors) process.stderr.write(`edge: ${e.env} cannot listen on port ${e.port}: ${e.message}\n`);
-    }
+    table = await loadTable(tablePath);
   } catch (error) {
     // A corrupt table file must not keep the edge (and the control plane's next push) from starting.
     process.stderr.write(`edge: ignoring the saved table: ${errorMessage(error)}\n`);
   }
+  const pool = new WorkerPool(workers);
+  const started = await pool.start(table);
+  for (const e of started.errors) process.stderr.write(`edge: ${e.env} cannot listen on port ${e.port}: ${e.message}\n`);
+  const primary = new EdgePrimary(pool, tablePath, table?.version ?? 0);
 
-  const control = createControlServer(runtime);
+  const control = createControlServer(primary);
   await new Promise<void>((ok, fail) => {
     control.once("error", fail);
     control.listen(socketPath, () => ok());
@@ -55,7 +61,7 @@ async function main(): Promise<void> {
     stopping = true;
     control.close();
     control.closeAllConnections();
-    runtime.shutdown(DRAIN_MS).then(
+    pool.shutdown(DRAIN_MS).then(
       () => process.exit(0),
       () => process.exit(0),
     );

@@ -83,7 +83,12 @@ describe("edge proxy", () => {
   test("balances by fewest outstanding requests, round-robin on ties", async () => {
     const [slow, fast] = await Promise.all([upstream("slow"), upstream("fast")]);
     assert.ok(slow && fast);
-    await push({ routes: [route("web", "/")], apps: [app("web", [release(1, 1, [slow, fast])])] });
+    // Balancing state (cursor, outstanding counts) is per worker: one worker makes the order observable.
+    const single = await startEdge(await makeDataDir(), { workers: 1 });
+    const port = await freePort();
+    after(() => stopEdge(single));
+    const table: RoutingTable = { version: 1, environments: [environment("test", port, [route("web", "/")], [app("web", [release(1, 1, [slow, fast])])])] };
+    assert.deepEqual((await single.client.putTable(table)).errors, []);
     const idle: string[] = [];
     for (let i = 0; i < 6; i++) idle.push(servedBy(await httpRequest(port, "/")));
     for (let i = 1; i < idle.length; i++) assert.notEqual(idle[i], idle[i - 1], idle.join(","));

@@ -1,34 +1,34 @@
 import { compileTable, EMPTY_TABLE, type CompiledTable } from "./compiled-table.ts";
-import type { EdgeHealth, PutTableResult } from "./edge-control.types.ts";
-import type { EdgeStats } from "./edge-stats.types.ts";
+import type { PutTableResult } from "./edge-control.types.ts";
+import type { WorkerStats } from "./edge-ipc.types.ts";
 import { ListenerSet } from "./listener-set.ts";
 import { handleProxyRequest, type ProxyContext } from "./proxy-exchange.ts";
-import { RequestStats } from "./request-stats.ts";
+import { RequestStats, SeriesSlots } from "./request-stats.ts";
 import type { RoutingTable } from "./routing-table.types.ts";
-import { saveTable } from "./table-store.ts";
 import { UpstreamRegistry } from "./upstream-registry.ts";
 
 /**
- * The edge's state in one place: the table in force, the listeners, upstream pools and measurements.
- * Table applications are serialized, so two concurrent PUTs cannot interleave their reconciliations.
+ * One worker's state: the table in force, its listeners (bound with SO_REUSEPORT next to the other
+ * workers' so the kernel spreads connections), upstream pools and measurements. Table applications
+ * are serialized, so two quick pushes cannot interleave their reconciliations.
  */
 export class EdgeRuntime {
   private table: CompiledTable = EMPTY_TABLE;
   private readonly registry = new UpstreamRegistry();
   private readonly stats = new RequestStats();
+  private readonly slots = new SeriesSlots();
   private readonly listeners: ListenerSet;
-  private readonly tablePath: string;
-  private readonly startedAt = performance.now();
   private queue: Promise<unknown> = Promise.resolve();
   private active = 0;
+  private served = 0;
   private onIdle: (() => void) | undefined;
 
-  constructor(tablePath: string) {
-    this.tablePath = tablePath;
+  constructor() {
     const ctx: ProxyContext = {
       registry: this.registry,
       stats: this.stats,
       exchangeEnded: () => {
+        this.served++;
         this.active--;
         if (this.active === 0) this.onIdle?.();
       },
@@ -43,33 +43,27 @@ export class EdgeRuntime {
     return this.table.version;
   }
 
-  /** Applies a validated table (unless it is older than the current one) and persists it when asked. */
-  applyTable(table: RoutingTable, persist: boolean): Promise<PutTableResult> {
-    const run = this.queue.then(() => this.apply(table, persist));
+  /** Applies a validated table unless it is older than the current one. */
+  applyTable(table: RoutingTable): Promise<PutTableResult> {
+    const run = this.queue.then(() => this.apply(table));
     this.queue = run.catch(() => {});
     return run;
   }
 
-  private async apply(table: RoutingTable, persist: boolean): Promise<PutTableResult> {
+  private async apply(table: RoutingTable): Promise<PutTableResult> {
     if (table.version < this.table.version) {
       return { version: this.table.version, listening: this.listeners.addresses(), errors: [] };
     }
-    const compiled = compileTable(table);
+    const compiled = compileTable(table, this.slots);
     this.table = compiled;
     this.registry.setLive(compiled.instanceIds);
     const { listening, errors } = await this.listeners.reconcile(compiled);
-    // Applied first, persisted second: a full disk must not keep a rollout's traffic shift from happening.
-    if (persist) await saveTable(this.tablePath, table);
     return { version: compiled.version, listening, errors };
   }
 
-  readStats(): EdgeStats {
-    const folded = this.stats.drain();
-    return { pid: process.pid, tableVersion: this.table.version, ...folded, inflight: this.registry.inflightSnapshot() };
-  }
-
-  health(): EdgeHealth {
-    return { pid: process.pid, tableVersion: this.table.version, uptimeMs: Math.round(performance.now() - this.startedAt) };
+  /** The measurements folded since the last call (which resets them) and what is in flight now. */
+  readStats(): WorkerStats {
+    return { ...this.stats.drain(), inflight: this.registry.inflightSnapshot(), served: this.served };
   }
 
   /** Stops accepting, waits for in-flight requests (at most `graceMs`), then drops upstream connections. */

@@ -35,9 +35,13 @@ export async function makeDataDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), "rampart-edge-"));
 }
 
-/** Spawns edge-main and resolves once it printed its ready line (10 s deadline). */
-export async function startEdge(dataDir: string): Promise<EdgeProcess> {
-  const child = spawn(process.execPath, [EDGE_MAIN, "--data", dataDir], { stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * Spawns edge-main and resolves once it printed its ready line (10 s deadline). Two workers by default,
+ * whatever the machine, so every end-to-end test also runs through the multi-worker path.
+ */
+export async function startEdge(dataDir: string, options: { workers?: number } = {}): Promise<EdgeProcess> {
+  const args = [EDGE_MAIN, "--data", dataDir, "--workers", String(options.workers ?? 2)];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   started.add(child);
   let stdout = "";
   let stderr = "";

@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, IncomingMessage, type Server } from "node:http";
 import type { CompiledEnvironment, CompiledTable } from "./compiled-table.ts";
+import { EdgeResponse } from "./proxy-exchange.ts";
 import { errorMessage } from "../shared/errors.ts";
 
 export interface ListeningAddress {
@@ -14,17 +15,17 @@ export interface ListenError {
   message: string;
 }
 
-export type RequestHandler = (env: CompiledEnvironment, req: IncomingMessage, res: ServerResponse) => void;
+export type RequestHandler = (env: CompiledEnvironment, req: IncomingMessage, res: EdgeResponse) => void;
 
 interface Listener {
-  server: Server;
+  server: Server<typeof IncomingMessage, typeof EdgeResponse>;
   /** Swapped synchronously for every listener when a table applies, so a request sees one table. */
   env: CompiledEnvironment;
   closing: boolean;
 }
 
 /**
- * One HTTP server per environment address (bind:port), reconciled against each table. Keyed by
+ * One HTTP server per environment address (bind:port) in this worker, reconciled against each table. Keyed by
  * address rather than name, so renaming an environment keeps its socket and moving one frees the old.
  */
 export class ListenerSet {
@@ -75,9 +76,9 @@ export class ListenerSet {
   }
 
   private open(env: CompiledEnvironment): Promise<Listener> {
-    const server = createServer();
+    const server = createServer({ ServerResponse: EdgeResponse });
     const listener: Listener = { server, env, closing: false };
-    server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    server.on("request", (req: IncomingMessage, res: EdgeResponse) => {
       // A closing listener tells keep-alive clients to reconnect (to the new listener or edge).
       if (listener.closing) res.shouldKeepAlive = false;
       this.handler(listener.env, req, res);
@@ -94,7 +95,10 @@ export class ListenerSet {
       };
       server.once("error", onError);
       server.once("listening", onListening);
-      server.listen({ host: env.bind, port: env.port });
+      // SO_REUSEPORT: every worker binds the same address and the kernel spreads new connections over
+      // them, so no process sits between the client and the worker. A process that did not ask for it
+      // (another server on the port) still makes this fail with EADDRINUSE.
+      server.listen({ host: env.bind, port: env.port, reusePort: true });
     });
   }
 

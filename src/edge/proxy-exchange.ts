@@ -1,12 +1,12 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { pipeline } from "node:stream";
+import { ServerResponse, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import type { Dispatcher } from "undici";
 import { pickInstance, pickRelease, pickRetryInstance } from "./balancer.ts";
 import type { CompiledApp, CompiledEnvironment, CompiledInstance } from "./compiled-table.ts";
-import { planForwarding, responseHeaders, type ForwardPlan } from "./proxy-headers.ts";
+import { planForwarding, requestHead, writeResponseHead, writeResponseHeadFlat, type ForwardPlan } from "./proxy-headers.ts";
 import { sendEdgeError, type EdgeErrorCode } from "./proxy-error-response.ts";
-import type { RequestStats } from "./request-stats.ts";
+import type { RequestStats, SeriesSlot } from "./request-stats.ts";
 import { matchRoute, originFormTarget } from "./route-matcher.ts";
+import type { UpstreamConnection, UpstreamExchange } from "./upstream-connection.ts";
 import type { UpstreamRegistry } from "./upstream-registry.ts";
 
 export interface ProxyContext {
@@ -19,135 +19,223 @@ export interface ProxyContext {
 /** Failures that happen before the upstream saw the request, or before it answered: safe to retry for safe methods. */
 const RETRYABLE_CODES: ReadonlySet<string> = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
 const RETRYABLE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
+const CLIENT_GONE = new Error("client closed the connection");
 
 const ignore = (): void => {};
 
-export function handleProxyRequest(ctx: ProxyContext, env: CompiledEnvironment, req: IncomingMessage, res: ServerResponse): void {
-  new ProxyExchange(ctx, env, req, res).start();
+/**
+ * The response class of the edge's listeners: it carries its exchange, so one shared 'close' listener
+ * (called with the response as `this`) serves every request instead of a closure per request.
+ */
+export class EdgeResponse extends ServerResponse<IncomingMessage> {
+  exchange: ProxyExchange | undefined;
 }
 
-/** One client request: route, pick, forward (retrying once when allowed), answer, measure. */
-class ProxyExchange {
+function onResponseClose(this: EdgeResponse): void {
+  this.exchange?.closed();
+}
+
+function onResponseDrain(this: EdgeResponse): void {
+  this.exchange?.drained();
+}
+
+export function handleProxyRequest(ctx: ProxyContext, env: CompiledEnvironment, req: IncomingMessage, res: EdgeResponse): void {
+  const exchange = new ProxyExchange(ctx, env, req, res);
+  res.exchange = exchange;
+  res.on("close", onResponseClose);
+  exchange.start();
+}
+
+/**
+ * One client request: route, pick, forward (retrying once when allowed), answer, measure. The upstream's
+ * status, headers and body chunks are written straight to the client's response, with no intermediate
+ * stream, promise or per-request timer. A request without a body goes through the edge's own client
+ * (upstream-connection.ts); one with a body through undici, this object being the dispatch handler of
+ * both (undici's headers timeout is the upstream timeout).
+ */
+class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange {
   private readonly ctx: ProxyContext;
   private readonly env: CompiledEnvironment;
   private readonly req: IncomingMessage;
-  private readonly res: ServerResponse;
+  private readonly res: EdgeResponse;
   private readonly startedAt = performance.now();
   private readonly target: string;
   private readonly plan: ForwardPlan;
-  private appName = "";
-  private release = 0;
-  private instance = "";
+  private app: CompiledApp | undefined;
+  private instance: CompiledInstance | undefined;
+  /** Where this request is counted: the instance it went to, or the edge's own answer for app/env. */
+  private series: SeriesSlot;
+  /** True from registry.begin until registry.end for the current instance. */
+  private holding = false;
+  private retried = false;
   private clientGone = false;
-  private abort: AbortController | undefined;
+  /** The edge answered itself after the upstream had started answering; its later error is moot. */
+  private abandoned = false;
+  private controller: Dispatcher.DispatchController | undefined;
+  upstream: UpstreamConnection | undefined;
 
-  constructor(ctx: ProxyContext, env: CompiledEnvironment, req: IncomingMessage, res: ServerResponse) {
+  constructor(ctx: ProxyContext, env: CompiledEnvironment, req: IncomingMessage, res: EdgeResponse) {
     this.ctx = ctx;
     this.env = env;
     this.req = req;
     this.res = res;
     this.target = originFormTarget(req.url ?? "/");
     this.plan = planForwarding(req);
+    this.series = env.unrouted;
   }
 
   start(): void {
     // An aborted upload emits 'error' on the request; the failure is handled through the response.
-    this.req.on("error", ignore);
-    this.res.once("close", this.onClose);
+    if (this.plan.hasBody) this.req.on("error", ignore);
     const route = matchRoute(this.env, this.plan.host, this.target);
     if (route === undefined) return this.fail(404, "no_route", `no route for ${this.plan.host ?? ""}${this.target.split("?")[0] ?? ""}`);
     const app = route.app;
-    this.appName = app.name;
+    this.app = app;
+    this.series = app.unserved;
     const release = pickRelease(app);
     const instance = release === undefined ? undefined : pickInstance(release, this.ctx.registry);
     if (instance === undefined) return this.fail(503, "no_healthy_instance", `${app.name} has no instance to serve this request`);
-    this.forward(app, instance, false);
+    this.forward(app, instance);
   }
 
-  private forward(app: CompiledApp, instance: CompiledInstance, retried: boolean): void {
-    const registry = this.ctx.registry;
-    this.release = instance.release;
-    this.instance = instance.id;
-    registry.begin(instance.id);
-    const abort = new AbortController();
-    this.abort = abort;
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      abort.abort();
-    }, app.upstreamTimeoutMs);
-    const options: Dispatcher.RequestOptions = {
-      path: this.target,
-      method: this.req.method ?? "GET",
-      headers: this.plan.headers,
-      body: this.plan.hasBody ? this.req : null,
-      signal: abort.signal,
-      // Our own timer bounds the wait for headers; a streaming body may legitimately idle for long.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    };
-    registry
-      .pool(instance.id, instance.origin)
-      .request(options)
-      .then(
-        (upstream) => {
-          clearTimeout(timer);
-          this.respond(instance, upstream);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          registry.end(instance.id);
-          this.upstreamFailed(app, instance, error, timedOut, retried);
-        },
-      );
-  }
-
-  private respond(instance: CompiledInstance, upstream: Dispatcher.ResponseData): void {
-    const registry = this.ctx.registry;
-    if (this.clientGone) {
-      upstream.body.destroy();
-      registry.end(instance.id);
+  private forward(app: CompiledApp, instance: CompiledInstance): void {
+    this.instance = instance;
+    this.series = instance.series;
+    this.controller = undefined;
+    this.upstream = undefined;
+    this.ctx.registry.begin(instance.id);
+    this.holding = true;
+    const method = this.req.method ?? "GET";
+    if (!this.plan.hasBody) {
+      const head = requestHead(method, this.target, this.plan.headers, this.plan.host === undefined ? `${instance.host}:${instance.port}` : undefined);
+      this.ctx.registry.lean(instance).request(this, head, method === "HEAD", app.upstreamTimeoutMs, RETRYABLE_METHODS.has(method));
       return;
     }
+    const options: Dispatcher.DispatchOptions = {
+      path: this.target,
+      method,
+      headers: this.plan.headers,
+      body: this.req,
+      headersTimeout: app.upstreamTimeoutMs,
+      // A streaming body (SSE, downloads) may legitimately idle for long.
+      bodyTimeout: 0,
+    };
     try {
-      this.res.writeHead(upstream.statusCode, responseHeaders(upstream.headers, this.plan.requestId));
-    } catch {
-      // Node refuses a status or header value it considers invalid: that is a broken upstream answer.
-      upstream.body.destroy();
-      registry.end(instance.id);
-      return this.fail(502, "bad_gateway", `${this.appName} sent an invalid response`);
+      this.ctx.registry.pool(instance).dispatch(options, this);
+    } catch (error) {
+      this.onResponseError(undefined, error instanceof Error ? error : new Error(String(error)));
     }
-    pipeline(upstream.body, this.res, () => registry.end(instance.id));
   }
 
-  private upstreamFailed(app: CompiledApp, instance: CompiledInstance, error: unknown, timedOut: boolean, retried: boolean): void {
-    if (this.clientGone) return;
-    if (timedOut) return this.fail(504, "gateway_timeout", `${app.name} did not answer within ${app.upstreamTimeoutMs} ms`);
-    const code = errorCode(error);
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.clientGone) controller.abort(CLIENT_GONE);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    // 1xx informational answers are not forwarded; the final status follows.
+    if (statusCode < 200) return;
+    if (this.clientGone) return controller.abort(CLIENT_GONE);
+    if (!writeResponseHead(this.res, statusCode, headers, this.plan.requestId)) {
+      // Node refuses a status or header value it considers invalid: that is a broken upstream answer.
+      this.abandoned = true;
+      this.release();
+      controller.abort(new Error("invalid upstream response head"));
+      this.fail(502, "bad_gateway", `${this.app?.name ?? ""} sent an invalid response`);
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.res.write(chunk)) return;
+    // The client reads slower than the upstream sends: stop reading the upstream until it catches up.
+    controller.pause();
+    this.res.once("drain", () => controller.resume());
+  }
+
+  onResponseEnd(): void {
+    this.release();
+    this.res.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    this.upstreamFailed(errorCode(error));
+  }
+
+  onUpstreamHead(status: number, headers: string[]): void {
+    if (this.clientGone) return this.upstream?.abort();
+    if (!writeResponseHeadFlat(this.res, status, headers, this.plan.requestId)) {
+      this.abandoned = true;
+      this.release();
+      this.upstream?.abort();
+      this.fail(502, "bad_gateway", `${this.app?.name ?? ""} sent an invalid response`);
+    }
+  }
+
+  onUpstreamData(chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
+    this.res.once("drain", onResponseDrain);
+    return false;
+  }
+
+  onUpstreamEnd(): void {
+    this.release();
+    this.res.end();
+  }
+
+  onUpstreamError(code: string): void {
+    this.upstreamFailed(code);
+  }
+
+  drained(): void {
+    this.upstream?.resume();
+  }
+
+  private upstreamFailed(code: string): void {
+    this.release();
+    if (this.clientGone || this.abandoned) return;
+    // The status line is out: cutting the connection is the only honest signal left.
+    if (this.res.headersSent) return void this.res.destroy();
+    const app = this.app;
+    const instance = this.instance;
+    if (app === undefined || instance === undefined) return;
+    if (code === "UND_ERR_HEADERS_TIMEOUT") return this.fail(504, "gateway_timeout", `${app.name} did not answer within ${app.upstreamTimeoutMs} ms`);
     const registry = this.ctx.registry;
     if (code === "ECONNREFUSED") registry.markDown(instance.id);
-    if (!retried && RETRYABLE_CODES.has(code) && !this.plan.hasBody && RETRYABLE_METHODS.has(this.req.method ?? "")) {
+    if (!this.retried && RETRYABLE_CODES.has(code) && !this.plan.hasBody && RETRYABLE_METHODS.has(this.req.method ?? "")) {
       const other = pickRetryInstance(app, instance, registry);
-      if (other !== undefined) return this.forward(app, other, true);
+      if (other !== undefined) {
+        this.retried = true;
+        return this.forward(app, other);
+      }
     }
     this.fail(502, "bad_gateway", `${app.name} failed to answer (${code})`);
+  }
+
+  /** The response closed: finished, or the client went away first. */
+  closed(): void {
+    if (!this.res.writableFinished) {
+      this.clientGone = true;
+      this.controller?.abort(CLIENT_GONE);
+      this.upstream?.abort();
+      this.release();
+    }
+    // 499 (as nginx does): the client left before any status line was sent.
+    const status = this.res.headersSent ? this.res.statusCode : 499;
+    const now = performance.now();
+    this.ctx.stats.record(this.series, status, now - this.startedAt, now);
+    this.res.exchange = undefined;
+    this.ctx.exchangeEnded();
+  }
+
+  private release(): void {
+    if (!this.holding || this.instance === undefined) return;
+    this.holding = false;
+    this.ctx.registry.end(this.instance.id);
   }
 
   private fail(status: number, code: EdgeErrorCode, message: string): void {
     sendEdgeError(this.req, this.res, status, code, message, this.plan.requestId, this.plan.accept);
   }
-
-  private readonly onClose = (): void => {
-    const res = this.res;
-    if (!res.writableFinished) {
-      this.clientGone = true;
-      this.abort?.abort();
-    }
-    // 499 (as nginx does): the client left before any status line was sent.
-    const status = res.headersSent ? res.statusCode : 499;
-    this.ctx.stats.record(this.env.name, this.appName, this.release, this.instance, status, performance.now() - this.startedAt);
-    this.ctx.exchangeEnded();
-  };
 }
 
 function errorCode(error: unknown): string {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) plus Expect, which undici refuses and Node already answered. */
 const HOP_BY_HOP: ReadonlySet<string> = new Set([
@@ -10,6 +10,7 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set([
 const EDGE_OWNED: ReadonlySet<string> = new Set(["x-forwarded-proto", "x-forwarded-host", "x-request-id", "x-forwarded-for"]);
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,200}$/;
+const PLAIN_CONNECTION: ReadonlySet<string> = new Set(["keep-alive", "close"]);
 
 /** What the proxy needs from the request's headers, read in one pass over rawHeaders. */
 export interface ForwardPlan {
@@ -60,21 +61,67 @@ export function planForwarding(req: IncomingMessage): ForwardPlan {
   return { headers, requestId, host, accept, hasBody };
 }
 
-/** The upstream's response headers minus hop-by-hop ones, with the request id the client can quote. */
-export function responseHeaders(upstream: IncomingHttpHeaders, requestId: string): OutgoingHttpHeaders {
+/**
+ * Writes the upstream's status and headers, minus hop-by-hop ones, plus the request id the client can
+ * quote. A flat [name, value, …] list is Node's cheapest form. False when Node refuses a value.
+ */
+export function writeResponseHead(res: ServerResponse, status: number, upstream: IncomingHttpHeaders, requestId: string): boolean {
   let named: Set<string> | undefined;
   const connection = upstream["connection"];
   if (typeof connection === "string") named = addTokens(undefined, connection);
-  const out: OutgoingHttpHeaders = {};
+  const out: string[] = [];
   for (const name in upstream) {
-    if (HOP_BY_HOP.has(name) || (named !== undefined && named.has(name))) continue;
-    out[name] = upstream[name];
+    if (HOP_BY_HOP.has(name) || name === "x-request-id" || (named !== undefined && named.has(name))) continue;
+    const value = upstream[name];
+    if (typeof value === "string") out.push(name, value);
+    else if (value !== undefined) for (const v of value) out.push(name, v);
   }
-  out["x-request-id"] = requestId;
-  return out;
+  out.push("x-request-id", requestId);
+  try {
+    res.writeHead(status, out);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-function addTokens(set: Set<string> | undefined, value: string): Set<string> {
+/** Same as writeResponseHead, for the edge's own client, which hands over a flat [lower-case name, value, …] list. */
+export function writeResponseHeadFlat(res: ServerResponse, status: number, upstream: string[], requestId: string): boolean {
+  let named: Set<string> | undefined;
+  for (let i = 0; i < upstream.length; i += 2) {
+    if (upstream[i] === "connection") named = addTokens(named, upstream[i + 1] as string);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < upstream.length; i += 2) {
+    const name = upstream[i] as string;
+    if (HOP_BY_HOP.has(name) || name === "x-request-id" || (named !== undefined && named.has(name))) continue;
+    out.push(name, upstream[i + 1] as string);
+  }
+  out.push("x-request-id", requestId);
+  try {
+    res.writeHead(status, out);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The request head for the edge's own client, in one string (one write). Names and values come from
+ * Node's parser, which refuses CR, LF and NUL, or from the edge itself, so they cannot split the head.
+ */
+export function requestHead(method: string, target: string, headers: string[], hostFallback: string | undefined): string {
+  let head = `${method} ${target} HTTP/1.1\r\n`;
+  for (let i = 0; i < headers.length; i += 2) head += `${headers[i] as string}: ${headers[i + 1] as string}\r\n`;
+  // HTTP/1.1 needs a Host; a client speaking HTTP/1.0 may not have sent one.
+  if (hostFallback !== undefined) head += `host: ${hostFallback}\r\n`;
+  return `${head}\r\n`;
+}
+
+/** Header names listed in a Connection value (besides close / keep-alive), added to `set`. */
+function addTokens(set: Set<string> | undefined, value: string): Set<string> | undefined {
+  // Nearly every Connection header is just one of these: no split, no Set, nothing to remove.
+  if (value.length <= 10 && PLAIN_CONNECTION.has(value.toLowerCase())) return set;
   const out = set ?? new Set<string>();
   for (const token of value.split(",")) {
     const t = token.trim().toLowerCase();

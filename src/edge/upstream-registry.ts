@@ -1,10 +1,14 @@
 import { Pool } from "undici";
+import type { CompiledInstance } from "./compiled-table.ts";
+import { UpstreamPool } from "./upstream-connection.ts";
 
 const DOWN_FOR_MS = 2_000;
 
+/** Both clients of one instance, created on first use: the edge's own for bodyless requests, undici for uploads. */
 interface PoolEntry {
   origin: string;
-  pool: Pool;
+  pool: Pool | undefined;
+  lean: UpstreamPool | undefined;
 }
 
 /**
@@ -30,14 +34,28 @@ export class UpstreamRegistry {
     for (const id of [...this.downUntil.keys()]) if (!ids.has(id)) this.downUntil.delete(id);
   }
 
-  pool(id: string, origin: string): Pool {
-    const entry = this.pools.get(id);
-    if (entry !== undefined && entry.origin === origin) return entry.pool;
+  /** The undici pool (requests with a body). */
+  pool(instance: CompiledInstance): Pool {
+    const entry = this.entry(instance);
+    entry.pool ??= new Pool(instance.origin, { keepAliveTimeout: 4_000, connect: { timeout: 5_000 } });
+    return entry.pool;
+  }
+
+  /** The edge's own keep-alive client (requests without a body). */
+  lean(instance: CompiledInstance): UpstreamPool {
+    const entry = this.entry(instance);
+    entry.lean ??= new UpstreamPool(instance.host, instance.port);
+    return entry.lean;
+  }
+
+  private entry(instance: CompiledInstance): PoolEntry {
+    const entry = this.pools.get(instance.id);
+    if (entry !== undefined && entry.origin === instance.origin) return entry;
     // Same id on a new address (should not happen, but a stale pool would send traffic to the wrong place).
-    if (entry !== undefined) void entry.pool.close().catch(() => {});
-    const pool = new Pool(origin, { keepAliveTimeout: 4_000, connect: { timeout: 5_000 } });
-    this.pools.set(id, { origin, pool });
-    return pool;
+    if (entry !== undefined) closeEntry(entry);
+    const created: PoolEntry = { origin: instance.origin, pool: undefined, lean: undefined };
+    this.pools.set(instance.id, created);
+    return created;
   }
 
   begin(id: string): void {
@@ -86,9 +104,10 @@ export class UpstreamRegistry {
   }
 
   async closeAll(): Promise<void> {
-    const pools = [...this.pools.values()].map((e) => e.pool);
+    const entries = [...this.pools.values()];
     this.pools.clear();
-    await Promise.all(pools.map((p) => p.destroy().catch(() => {})));
+    for (const e of entries) e.lean?.destroy();
+    await Promise.all(entries.map((e) => e.pool?.destroy().catch(() => {})));
   }
 
   private closeIfRetired(id: string): void {
@@ -96,6 +115,11 @@ export class UpstreamRegistry {
     const entry = this.pools.get(id);
     if (entry === undefined) return;
     this.pools.delete(id);
-    void entry.pool.close().catch(() => {});
+    closeEntry(entry);
   }
+}
+
+function closeEntry(entry: PoolEntry): void {
+  void entry.pool?.close().catch(() => {});
+  entry.lean?.close();
 }

@@ -1,0 +1,27 @@
+import type { PutTableResult } from "./edge-control.types.ts";
+import type { RequestSeries } from "./edge-stats.types.ts";
+import type { RoutingTable } from "./routing-table.types.ts";
+
+/**
+ * Messages between the edge's primary and its workers (node IPC, JSON). The primary owns the control
+ * socket and the table file; workers own the listeners and the proxying and only ever answer it.
+ */
+export type PrimaryMessage =
+  | { type: "table"; seq: number; table: RoutingTable }
+  | { type: "collect"; seq: number }
+  | { type: "shutdown"; drainMs: number };
+
+export type WorkerMessage =
+  | { type: "hello" }
+  | { type: "applied"; seq: number; result: PutTableResult }
+  | { type: "collected"; seq: number; stats: WorkerStats };
+
+/** One worker's measurements since its previous answer, plus what it has in flight right now. */
+export interface WorkerStats {
+  fromMs: number;
+  toMs: number;
+  series: RequestSeries[];
+  inflight: Record<string, number>;
+  /** Requests this worker has finished since it started (health and tests read it). */
+  served: number;
+}

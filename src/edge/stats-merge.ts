@@ -1,0 +1,45 @@
+import type { RequestSeries } from "./edge-stats.types.ts";
+import type { WorkerStats } from "./edge-ipc.types.ts";
+
+/**
+ * Adds workers' answers into one EdgeStats body. Aggregates with the same env × app × release ×
+ * instance × status add up count, sum and bucket by bucket (fixed bucket bounds make that exact).
+ */
+export class StatsAccumulator {
+  private readonly series = new Map<string, RequestSeries>();
+  private fromMs = 0;
+  private toMs = 0;
+
+  add(stats: Pick<WorkerStats, "fromMs" | "toMs" | "series">): void {
+    if (stats.fromMs > 0 && (this.fromMs === 0 || stats.fromMs < this.fromMs)) this.fromMs = stats.fromMs;
+    if (stats.toMs > this.toMs) this.toMs = stats.toMs;
+    for (const s of stats.series) {
+      const key = `${s.env}\u0000${s.app}\u0000${s.release}\u0000${s.instance}\u0000${s.status}`;
+      const into = this.series.get(key);
+      if (into === undefined) {
+        this.series.set(key, { ...s, buckets: s.buckets.slice() });
+        continue;
+      }
+      into.count += s.count;
+      into.sumMs += s.sumMs;
+      for (let i = 0; i < s.buckets.length; i++) into.buckets[i] = (into.buckets[i] ?? 0) + (s.buckets[i] as number);
+    }
+  }
+
+  /** Everything added so far; starts over. */
+  take(): { fromMs: number; toMs: number; series: RequestSeries[] } {
+    const out = { fromMs: this.fromMs, toMs: this.toMs, series: [...this.series.values()] };
+    this.series.clear();
+    this.fromMs = 0;
+    this.toMs = 0;
+    return out;
+  }
+}
+
+/** In-flight counts per instance summed over workers; `baseline` ids (the table's) appear with 0. */
+export function sumInflight(baseline: Iterable<string>, perWorker: Iterable<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const id of baseline) out[id] = 0;
+  for (const inflight of perWorker) for (const id in inflight) out[id] = (out[id] ?? 0) + (inflight[id] as number);
+  return out;
+}
