@@ -11,6 +11,12 @@ import { rampartVersion } from "../shared/version.ts";
 import { reportError, type GlobalOptions } from "./cli-context.ts";
 import { registerDemoCommand } from "./demo.cli.ts";
 
+// `rampart status | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 /** The CLI, composed from each capability's commands. */
 const program = new Command("rampart")
   .description("a self-hosted production environment: supervised apps, zero-downtime releases, one timeline")
