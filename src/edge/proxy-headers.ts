@@ -71,18 +71,12 @@ export function writeResponseHead(res: ServerResponse, status: number, upstream:
   if (typeof connection === "string") named = addTokens(undefined, connection);
   const out: string[] = [];
   for (const name in upstream) {
-    if (HOP_BY_HOP.has(name) || name === "x-request-id" || (named !== undefined && named.has(name))) continue;
+    if (isDroppedResponseHeader(name, named)) continue;
     const value = upstream[name];
     if (typeof value === "string") out.push(name, value);
     else if (value !== undefined) for (const v of value) out.push(name, v);
   }
-  out.push("x-request-id", requestId);
-  try {
-    res.writeHead(status, out);
-    return true;
-  } catch {
-    return false;
-  }
+  return writeHeadWithRequestId(res, status, out, requestId);
 }
 
 /** Same as writeResponseHead, for the edge's own client, which hands over a flat [lower-case name, value, …] list. */
@@ -94,9 +88,19 @@ export function writeResponseHeadFlat(res: ServerResponse, status: number, upstr
   const out: string[] = [];
   for (let i = 0; i < upstream.length; i += 2) {
     const name = upstream[i] as string;
-    if (HOP_BY_HOP.has(name) || name === "x-request-id" || (named !== undefined && named.has(name))) continue;
+    if (isDroppedResponseHeader(name, named)) continue;
     out.push(name, upstream[i + 1] as string);
   }
+  return writeHeadWithRequestId(res, status, out, requestId);
+}
+
+/** Hop-by-hop headers (and those the upstream's Connection names) stay behind; the edge sets X-Request-Id itself. */
+function isDroppedResponseHeader(name: string, named: Set<string> | undefined): boolean {
+  return HOP_BY_HOP.has(name) || name === "x-request-id" || (named !== undefined && named.has(name));
+}
+
+/** False when the head cannot be written (an invalid header from the upstream): the caller answers 502. */
+function writeHeadWithRequestId(res: ServerResponse, status: number, out: string[], requestId: string): boolean {
   out.push("x-request-id", requestId);
   try {
     res.writeHead(status, out);
