@@ -2,7 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { RampartError } from "../shared/errors.ts";
 import { storageError } from "../shared/storage-errors.ts";
-import type { RouteDefinition } from "./route-definition.ts";
+import type { RouteAuth, RouteDefinition } from "./route-definition.ts";
 import type { SseSink, StreamRouteDefinition } from "./stream-route.ts";
 import { parseRequestPart } from "./validation.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
@@ -15,7 +15,14 @@ export interface ApiServerOptions {
   version: string;
   /** Named in the error when a request fails because the data dir is full or read-only. */
   dataDir: string;
+  /**
+   * Endpoints that speak someone else's protocol rather than our JSON API (Prometheus text, OTLP, OFREP with
+   * ETags): each registers its own Fastify routes, using `admin` to require the platform token.
+   */
+  protocols?: ProtocolPlugin[];
 }
+
+export type ProtocolPlugin = (app: FastifyInstance, auth: { admin(request: FastifyRequest): string }) => void;
 
 /** Builds (does not listen) the control-plane HTTP API from every capability's routes. */
 export function buildApiServer(options: ApiServerOptions): FastifyInstance {
@@ -42,6 +49,12 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     return "admin";
   };
 
+  const actorOf = async (auth: RouteAuth | undefined, request: FastifyRequest): Promise<string> => {
+    if (auth === false) return "anonymous";
+    if (typeof auth === "function") return auth(request.headers.authorization);
+    return authorize(request);
+  };
+
   app.setErrorHandler((error, _request, reply) => sendError(reply, error, options.dataDir));
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, new RampartError("not_found", `no route ${request.method} ${request.url.split("?")[0]}`, { status: 404 }), options.dataDir),
@@ -52,7 +65,7 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
       method: route.method,
       url: route.path,
       handler: async (request, reply) => {
-        const actor = route.auth === false ? "anonymous" : authorize(request);
+        const actor = await actorOf(route.auth, request);
         const params = route.params ? parseRequestPart(route.params, request.params, "params") : {};
         const query = route.query ? parseRequestPart(route.query, request.query, "query") : {};
         const body = route.body ? parseRequestPart(route.body, request.body ?? {}, "body") : {};
@@ -64,7 +77,7 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
 
   for (const stream of options.streams) {
     app.get(stream.path, async (request, reply) => {
-      authorize(request);
+      await actorOf(stream.auth, request);
       const params = stream.params ? parseRequestPart(stream.params, request.params, "params") : {};
       const query = stream.query ? parseRequestPart(stream.query, request.query, "query") : {};
       await stream.check?.({ params, query });
@@ -72,6 +85,8 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
       await serveEventStream(request, reply, (sink) => stream.handler({ params, query }, sink));
     });
   }
+
+  for (const plugin of options.protocols ?? []) plugin(app, { admin: authorize });
 
   const openApi = buildOpenApiDocument(options.routes, options.streams, options.version);
   app.get("/api/v1/openapi.json", async (request) => {

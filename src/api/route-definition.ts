@@ -11,6 +11,13 @@ export interface RequestContext<P, Q, B> {
 }
 
 /**
+ * A route's own check of the Authorization header (e.g. a per-environment SDK token): returns the actor
+ * it names, or throws a RampartError with status 401/403.
+ */
+export type RouteAuthorizer = (authorization: string | undefined) => string | Promise<string>;
+export type RouteAuth = boolean | RouteAuthorizer;
+
+/**
  * One route of the control-plane API. The same zod schemas validate the request, type the handler and
  * the client, and generate the OpenAPI document, so the three cannot drift apart.
  */
@@ -25,8 +32,8 @@ export interface RouteDefinition<
   path: string;
   summary: string;
   tag: string;
-  /** false only for the health route. */
-  auth?: boolean;
+  /** false only for the health route; a function for routes with their own tokens (SDK, OTLP ingest). */
+  auth?: RouteAuth;
   /** 200 unless set (201 for creations, 202 for accepted long-running work). */
   status?: number;
   params?: P;

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { RouteAuth } from "./route-definition.ts";
 
 /** What a streaming route writes to: one Server-Sent Event at a time. */
 export interface SseSink {
@@ -12,6 +13,8 @@ export interface StreamRouteDefinition<P extends z.ZodType = z.ZodType, Q extend
   path: string;
   summary: string;
   tag: string;
+  /** Platform token unless set (see RouteDefinition.auth). */
+  auth?: RouteAuth;
   params?: P;
   query?: Q;
   /** Runs before the stream opens, so a bad request still gets a proper 4xx instead of an empty stream. */

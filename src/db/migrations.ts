@@ -1,5 +1,8 @@
 import type { Kysely } from "kysely";
 import type { Migration } from "kysely/migration";
+import { flagsMigration } from "../flags/flags.migration.ts";
+import { logsTracesMigration } from "../telemetry/logs-traces.migration.ts";
+import { metricsMigration } from "../telemetry/metrics.migration.ts";
 
 /**
  * Versioned migrations, applied in name order at start-up. Never edit a released migration: add a new one.
@@ -120,4 +123,7 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0002_flags": flagsMigration,
+  "0003_metrics": metricsMigration,
+  "0004_logs_traces": logsTracesMigration,
 };

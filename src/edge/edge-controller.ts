@@ -25,6 +25,13 @@ export interface EdgeControllerDeps {
   stats: RequestStatsStore;
   /** The table to push, from the platform's current state (the version is set here). */
   buildTable(version: number): Promise<RoutingTable>;
+  /** Told about every collection (metrics, traces, flag guards), after request_stats is written. */
+  sinks?: EdgeStatsSink[];
+}
+
+/** A consumer of the edge's per-second collections; `atMs` is the second (epoch ms) they are filed under. */
+export interface EdgeStatsSink {
+  acceptEdgeStats(stats: EdgeStats, atMs: number): void;
 }
 
 interface EdgeIdentity {
@@ -175,7 +182,15 @@ export class EdgeController implements TrafficControl {
   async #collect(): Promise<EdgeStats> {
     const stats = await this.#client.stats();
     this.#inflight = stats.inflight;
-    if (stats.series.length > 0) await this.#deps.stats.insert(Math.floor(stats.toMs / 1000) * 1000, stats.series);
+    const atMs = Math.floor((stats.toMs || Date.now()) / 1000) * 1000;
+    if (stats.series.length > 0) await this.#deps.stats.insert(atMs, stats.series);
+    for (const sink of this.#deps.sinks ?? []) {
+      try {
+        sink.acceptEdgeStats(stats, atMs);
+      } catch (error) {
+        logger.error({ err: error }, "edge stats sink failed");
+      }
+    }
     return stats;
   }
 }
