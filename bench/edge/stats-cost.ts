@@ -14,7 +14,7 @@ const table = compileTable({
 });
 const app = table.environments[0]?.routes[0]?.app;
 if (app === undefined) throw new Error("bench table did not compile");
-const slots: SeriesSlot[] = (app.all[0]?.instances ?? []).map((i) => i.series);
+const slots: SeriesSlot[] = (app.all[0]?.instances ?? []).flatMap((i) => i.series);
 const stats = new RequestStats();
 
 function run(n: number): number {

@@ -50,7 +50,7 @@ test("fewest outstanding wins, ties go round-robin, down instances only as a las
   assert.equal(pickInstance(release, fakeLoad({ a: 1, b: 0, c: 2 }, ["a", "b", "c"]))?.id, "b");
 });
 
-test("a retry goes to another instance, same release first", () => {
+test("a retry goes to another instance: another release taking traffic, then the same release, then a warm one", () => {
   const app = compileApp([
     { release: 1, weight: 1, instances: instances("a", "b") },
     { release: 2, weight: 0, instances: instances("c") },

@@ -61,11 +61,32 @@ export function pickInstance(release: CompiledRelease, load: InstanceLoad, exclu
   return best ?? fallback;
 }
 
-/** A different instance for the one retry: same release first, then any release of the app, weight 0 included. */
+/**
+ * A different instance for the one retry, not marked down: from another release taking traffic first,
+ * because when an instance refuses connections its siblings often do too (a crashing canary, a bad release)
+ * while the other release was serving; then from the same release; then from a warm or draining release
+ * (weight 0); a down one only when nothing else is left.
+ */
 export function pickRetryInstance(app: CompiledApp, failed: CompiledInstance, load: InstanceLoad): CompiledInstance | undefined {
+  const elsewhere = pickUpInstanceElsewhere(app, failed.release, load, failed);
+  if (elsewhere !== undefined) return elsewhere;
   const same = app.all.find((r) => r.release === failed.release);
   const fromSame = same === undefined ? undefined : pickInstance(same, load, failed);
-  if (fromSame !== undefined) return fromSame;
+  if (fromSame !== undefined && !load.isDown(fromSame.id)) return fromSame;
+  return pickUpInstanceElsewhere(app, failed.release, load, failed, true) ?? fromSame ?? firstOther(app, same, failed, load);
+}
+
+/** An instance not marked down from a release other than `release` (taking traffic, unless `anyWeight`), or undefined. */
+export function pickUpInstanceElsewhere(app: CompiledApp, release: number, load: InstanceLoad, exclude?: CompiledInstance, anyWeight = false): CompiledInstance | undefined {
+  for (const other of app.all) {
+    if (other.release === release || (!anyWeight && other.weight === 0)) continue;
+    const instance = pickInstance(other, load, exclude);
+    if (instance !== undefined && !load.isDown(instance.id)) return instance;
+  }
+  return undefined;
+}
+
+function firstOther(app: CompiledApp, same: CompiledRelease | undefined, failed: CompiledInstance, load: InstanceLoad): CompiledInstance | undefined {
   for (const release of app.all) {
     if (release === same) continue;
     const other = pickInstance(release, load, failed);

@@ -1,5 +1,6 @@
+import { PinSources } from "./release-pin.ts";
 import { SeriesSlots, type SeriesSlot } from "./request-stats.ts";
-import type { EdgeEnvironment, RoutingTable } from "./routing-table.types.ts";
+import type { EdgeApp, EdgeEnvironment, RoutingTable } from "./routing-table.types.ts";
 
 /**
  * The routing table turned into the shape the hot path wants: routes pre-sorted by precedence, hosts
@@ -15,7 +16,8 @@ export interface CompiledInstance {
   /** For the edge's own client: the host as net.connect takes it (no IPv6 brackets). */
   readonly host: string;
   readonly port: number;
-  readonly series: SeriesSlot;
+  /** Measurement slot per route of the app (indexed by CompiledRoute.index): requests are counted per route too. */
+  readonly series: readonly SeriesSlot[];
 }
 
 export interface CompiledRelease {
@@ -33,10 +35,17 @@ export interface CompiledApp {
   readonly weighted: readonly CompiledRelease[];
   /** Smooth weighted round-robin state, one slot per `weighted` entry. */
   readonly current: number[];
-  /** Every release with instances, weight 0 included: retry candidates. */
+  /** Every release with instances, weight 0 included: retry candidates and pin targets. */
   readonly all: readonly CompiledRelease[];
-  /** Where requests the edge answers itself for this app (503) are counted: release 0, instance "". */
-  readonly unserved: SeriesSlot;
+  /** Where requests the edge answers itself for this app (503) are counted, per route: release 0, instance "". */
+  readonly unserved: readonly SeriesSlot[];
+  /** A canary split is in force: each client stays on one side (sticky-split.ts) instead of per-request rotation. */
+  readonly split: boolean;
+  /** `weighted`, newest release first: the canary owns the start of the sticky range. */
+  readonly newestFirst: readonly CompiledRelease[];
+  readonly totalWeight: number;
+  /** What keeps a client on one side: the edge's own cookie when null. */
+  readonly sticky: NonNullable<EdgeApp["sticky"]> | null;
 }
 
 export interface CompiledRoute {
@@ -45,6 +54,8 @@ export interface CompiledRoute {
   readonly hosts: ReadonlySet<string> | null;
   readonly prefix: string;
   readonly prefixEndsWithSlash: boolean;
+  /** This route's position among its app's routes: the index of its measurement slots. */
+  readonly index: number;
 }
 
 export interface CompiledEnvironment {
@@ -55,6 +66,13 @@ export interface CompiledEnvironment {
   readonly routes: readonly CompiledRoute[];
   /** Where requests without a route (404) are counted: app "", release 0, instance "". */
   readonly unrouted: SeriesSlot;
+  /** Clients allowed to pin a request to a release with X-Rampart-Release. */
+  readonly pinSources: PinSources;
+  /** Tracing: share of new traces sampled, and the duration from which every request gets a span. */
+  readonly traceSampleRate: number;
+  readonly traceSlowMs: number;
+  /** Served over TLS (the sticky cookie gets Secure, X-Forwarded-Proto says https). */
+  readonly secure: boolean;
 }
 
 export interface CompiledTable {
@@ -63,6 +81,9 @@ export interface CompiledTable {
   /** Every instance id in the table: the ones whose pools must stay open. */
   readonly instanceIds: ReadonlySet<string>;
 }
+
+export const DEFAULT_TRACE_SAMPLE_RATE = 0.01;
+export const DEFAULT_TRACE_SLOW_MS = 1_000;
 
 export const EMPTY_TABLE: CompiledTable = { version: 0, environments: [], instanceIds: new Set() };
 
@@ -75,36 +96,65 @@ export function compileTable(table: RoutingTable, slots: SeriesSlots = new Serie
 }
 
 function compileEnvironment(env: EdgeEnvironment, instanceIds: Set<string>, slots: SeriesSlots): CompiledEnvironment {
+  // An app's routes first: its instances get one measurement slot per route.
+  const routesOf = new Map<string, string[]>();
+  for (const route of env.routes) routesOf.set(route.app, [...(routesOf.get(route.app) ?? []), route.prefix]);
   const apps = new Map<string, CompiledApp>();
   for (const app of env.apps) {
+    const prefixes = routesOf.get(app.name) ?? [];
     const all: CompiledRelease[] = [];
     for (const r of app.releases) {
       if (r.instances.length === 0) continue;
       const instances = r.instances.map((i) => {
         instanceIds.add(i.id);
         const host = i.host.startsWith("[") && i.host.endsWith("]") ? i.host.slice(1, -1) : i.host;
-        return { id: i.id, release: r.release, origin: formatOrigin(i.host, i.port), host, port: i.port, series: slots.get(env.name, app.name, r.release, i.id) };
+        const series = prefixes.map((prefix) => slots.get(env.name, app.name, prefix, r.release, i.id));
+        return { id: i.id, release: r.release, origin: formatOrigin(i.host, i.port), host, port: i.port, series };
       });
       all.push({ release: r.release, weight: r.weight, instances, cursor: 0 });
     }
     const weighted = all.filter((r) => r.weight > 0);
-    const unserved = slots.get(env.name, app.name, 0, "");
-    apps.set(app.name, { name: app.name, upstreamTimeoutMs: app.upstreamTimeoutMs, weighted, current: weighted.map(() => 0), all, unserved });
+    apps.set(app.name, {
+      name: app.name,
+      upstreamTimeoutMs: app.upstreamTimeoutMs,
+      weighted,
+      current: weighted.map(() => 0),
+      all,
+      unserved: prefixes.map((prefix) => slots.get(env.name, app.name, prefix, 0, "")),
+      split: app.split === true && weighted.length > 1,
+      newestFirst: [...weighted].sort((a, b) => b.release - a.release),
+      totalWeight: weighted.reduce((sum, r) => sum + r.weight, 0),
+      sticky: app.sticky ?? null,
+    });
   }
   const routes: CompiledRoute[] = [];
+  const seen = new Map<string, number>();
   for (const route of env.routes) {
     const app = apps.get(route.app);
     // The schema rejects unknown apps; this keeps the type honest without a non-null assertion.
     if (app === undefined) continue;
+    const index = seen.get(route.app) ?? 0;
+    seen.set(route.app, index + 1);
     routes.push({
       app,
       hosts: route.hosts === null ? null : new Set(route.hosts.map(normalizeHost)),
       prefix: route.prefix,
       prefixEndsWithSlash: route.prefix.endsWith("/"),
+      index,
     });
   }
   routes.sort((a, b) => b.prefix.length - a.prefix.length || hostRank(a) - hostRank(b));
-  return { name: env.name, bind: env.bind, port: env.port, routes, unrouted: slots.get(env.name, "", 0, "") };
+  return {
+    name: env.name,
+    bind: env.bind,
+    port: env.port,
+    routes,
+    unrouted: slots.get(env.name, "", "", 0, ""),
+    pinSources: new PinSources(env.pinSources ?? []),
+    traceSampleRate: env.tracing?.sampleRate ?? DEFAULT_TRACE_SAMPLE_RATE,
+    traceSlowMs: env.tracing?.slowMs ?? DEFAULT_TRACE_SLOW_MS,
+    secure: env.tls !== undefined && env.tls !== null,
+  };
 }
 
 function hostRank(route: CompiledRoute): number {

@@ -1,5 +1,5 @@
 import type { PutTableResult } from "./edge-control.types.ts";
-import type { RequestSeries } from "./edge-stats.types.ts";
+import type { EdgeSpan, FlagVariantSeries, RequestSeries } from "./edge-stats.types.ts";
 import type { RoutingTable } from "./routing-table.types.ts";
 
 /**
@@ -22,6 +22,8 @@ export interface WorkerStats {
   toMs: number;
   series: RequestSeries[];
   inflight: Record<string, number>;
+  spans: EdgeSpan[];
+  flagVariants: FlagVariantSeries[];
   /** Requests this worker has finished since it started (health and tests read it). */
   served: number;
 }

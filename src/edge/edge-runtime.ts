@@ -5,6 +5,8 @@ import { ListenerSet } from "./listener-set.ts";
 import { handleProxyRequest, type ProxyContext } from "./proxy-exchange.ts";
 import { RequestStats, SeriesSlots } from "./request-stats.ts";
 import type { RoutingTable } from "./routing-table.types.ts";
+import { FlagVariantStats } from "./flag-variant-stats.ts";
+import { SpanRecorder } from "./span-recorder.ts";
 import { UpstreamRegistry } from "./upstream-registry.ts";
 
 /**
@@ -16,6 +18,8 @@ export class EdgeRuntime {
   private table: CompiledTable = EMPTY_TABLE;
   private readonly registry = new UpstreamRegistry();
   private readonly stats = new RequestStats();
+  private readonly flagStats = new FlagVariantStats();
+  private readonly spans = new SpanRecorder();
   private readonly slots = new SeriesSlots();
   private readonly listeners: ListenerSet;
   private queue: Promise<unknown> = Promise.resolve();
@@ -27,6 +31,8 @@ export class EdgeRuntime {
     const ctx: ProxyContext = {
       registry: this.registry,
       stats: this.stats,
+      flagStats: this.flagStats,
+      spans: this.spans,
       exchangeEnded: () => {
         this.served++;
         this.active--;
@@ -63,7 +69,7 @@ export class EdgeRuntime {
 
   /** The measurements folded since the last call (which resets them) and what is in flight now. */
   readStats(): WorkerStats {
-    return { ...this.stats.drain(), inflight: this.registry.inflightSnapshot(), served: this.served };
+    return { ...this.stats.drain(), inflight: this.registry.inflightSnapshot(), served: this.served, spans: this.spans.drain(), flagVariants: this.flagStats.drain() };
   }
 
   /** Stops accepting, waits for in-flight requests (at most `graceMs`), then drops upstream connections. */

@@ -1,7 +1,11 @@
 import { ServerResponse, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import type { Dispatcher } from "undici";
-import { pickInstance, pickRelease, pickRetryInstance } from "./balancer.ts";
-import type { CompiledApp, CompiledEnvironment, CompiledInstance } from "./compiled-table.ts";
+import { pickInstance, pickRelease, pickRetryInstance, pickUpInstanceElsewhere } from "./balancer.ts";
+import type { CompiledApp, CompiledEnvironment, CompiledInstance, CompiledRelease } from "./compiled-table.ts";
+import type { FlagVariantStats } from "./flag-variant-stats.ts";
+import { parsePinnedRelease } from "./release-pin.ts";
+import type { SpanRecorder } from "./span-recorder.ts";
+import { edgeStickyId, newStickyId, pickStickyRelease, readCookie, stickyCookieHeader, stickyPosition } from "./sticky-split.ts";
 import { planForwarding, requestHead, writeResponseHead, writeResponseHeadFlat, type ForwardPlan } from "./proxy-headers.ts";
 import { sendEdgeError, type EdgeErrorCode } from "./proxy-error-response.ts";
 import type { RequestStats, SeriesSlot } from "./request-stats.ts";
@@ -12,6 +16,8 @@ import type { UpstreamRegistry } from "./upstream-registry.ts";
 export interface ProxyContext {
   readonly registry: UpstreamRegistry;
   readonly stats: RequestStats;
+  readonly flagStats: FlagVariantStats;
+  readonly spans: SpanRecorder;
   /** Every exchange ends exactly once (response finished or connection gone); shutdown counts on it. */
   exchangeEnded(): void;
 }
@@ -62,6 +68,8 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange {
   private readonly target: string;
   private readonly plan: ForwardPlan;
   private app: CompiledApp | undefined;
+  /** The matched route's index in its app: which of an instance's measurement slots this request uses. */
+  private routeIndex = 0;
   private instance: CompiledInstance | undefined;
   /** Where this request is counted: the instance it went to, or the edge's own answer for app/env. */
   private series: SeriesSlot;
@@ -80,7 +88,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange {
     this.req = req;
     this.res = res;
     this.target = originFormTarget(req.url ?? "/");
-    this.plan = planForwarding(req);
+    this.plan = planForwarding(req, env);
     this.series = env.unrouted;
   }
 
@@ -91,16 +99,52 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange {
     if (route === undefined) return this.fail(404, "no_route", `no route for ${this.plan.host ?? ""}${this.target.split("?")[0] ?? ""}`);
     const app = route.app;
     this.app = app;
-    this.series = app.unserved;
-    const release = pickRelease(app);
-    const instance = release === undefined ? undefined : pickInstance(release, this.ctx.registry);
+    this.routeIndex = route.index;
+    this.series = app.unserved[route.index] ?? this.env.unrouted;
+    const pinned = this.plan.pin === undefined ? undefined : this.pinnedRelease(app);
+    if (pinned === null) return;
+    const release = pinned ?? (app.split ? pickStickyRelease(app, this.stickyPosition(app)) : pickRelease(app));
+    let instance = release === undefined ? undefined : pickInstance(release, this.ctx.registry);
+    // Every instance of the chosen release refuses connections (a crashing canary): another release serves.
+    if (instance !== undefined && pinned === undefined && this.ctx.registry.isDown(instance.id)) {
+      instance = pickUpInstanceElsewhere(app, instance.release, this.ctx.registry) ?? instance;
+    }
     if (instance === undefined) return this.fail(503, "no_healthy_instance", `${app.name} has no instance to serve this request`);
     this.forward(app, instance);
   }
 
+  /**
+   * The release named by X-Rampart-Release when the client may pin (the environment's pin sources), undefined
+   * when the header does not apply, null when the edge already answered (a pinned release with no instances).
+   */
+  private pinnedRelease(app: CompiledApp): CompiledRelease | undefined | null {
+    if (!this.env.pinSources.allows(this.req.socket.remoteAddress)) return undefined;
+    const number = parsePinnedRelease(this.plan.pin);
+    if (number === undefined) return undefined;
+    const release = app.all.find((r) => r.release === number);
+    if (release !== undefined) return release;
+    this.fail(503, "no_healthy_instance", `release ${number} of ${app.name} has no instance to serve this request (pinned by X-Rampart-Release)`);
+    return null;
+  }
+
+  /** Where this client sits in a sticky split: the manifest's cookie or header, else the edge's own cookie. */
+  private stickyPosition(app: CompiledApp): number {
+    const sticky = app.sticky;
+    if (sticky !== null) {
+      const value = sticky.kind === "cookie" ? readCookie(this.plan.cookie, sticky.name) : headerValue(this.req.headers[sticky.name.toLowerCase()]);
+      if (value !== undefined && value !== "") return stickyPosition(value);
+    }
+    let id = edgeStickyId(this.plan.cookie);
+    if (id === undefined) {
+      id = newStickyId();
+      this.plan.setCookie = stickyCookieHeader(id, this.env.secure);
+    }
+    return stickyPosition(id);
+  }
+
   private forward(app: CompiledApp, instance: CompiledInstance): void {
     this.instance = instance;
-    this.series = instance.series;
+    this.series = instance.series[this.routeIndex] ?? this.series;
     this.controller = undefined;
     this.upstream = undefined;
     this.ctx.registry.begin(instance.id);
@@ -136,7 +180,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange {
     // 1xx informational answers are not forwarded; the final status follows.
     if (statusCode < 200) return;
     if (this.clientGone) return controller.abort(CLIENT_GONE);
-    if (!writeResponseHead(this.res, statusCode, headers, this.plan.requestId)) {
+    if (!writeResponseHead(this.res, statusCode, headers, this.plan)) {
       // Node refuses a status or header value it considers invalid: that is a broken upstream answer.
       this.abandoned = true;
       this.release();
@@ -163,7 +207,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange {
 
   onUpstreamHead(status: number, headers: string[]): void {
     if (this.clientGone) return this.upstream?.abort();
-    if (!writeResponseHeadFlat(this.res, status, headers, this.plan.requestId)) {
+    if (!writeResponseHeadFlat(this.res, status, headers, this.plan)) {
       this.abandoned = true;
       this.release();
       this.upstream?.abort();
@@ -222,7 +266,29 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange {
     // 499 (as nginx does): the client left before any status line was sent.
     const status = this.res.headersSent ? this.res.statusCode : 499;
     const now = performance.now();
-    this.ctx.stats.record(this.series, status, now - this.startedAt, now);
+    const durationMs = now - this.startedAt;
+    const series = this.series;
+    this.ctx.stats.record(series, status, durationMs, now);
+    if (this.plan.flags !== undefined) this.ctx.flagStats.record(series.env, series.app, series.release, this.plan.flags, status, durationMs);
+    const trace = this.plan.trace;
+    if (this.ctx.spans.shouldKeep(trace.sampled, status, durationMs, this.env.traceSlowMs)) {
+      this.ctx.spans.add({
+        traceId: trace.traceId,
+        spanId: trace.spanId,
+        parentSpanId: trace.parentSpanId,
+        env: this.env.name,
+        app: series.app,
+        release: series.release,
+        instance: series.instance,
+        route: series.route,
+        method: this.req.method ?? "GET",
+        target: this.target,
+        status,
+        requestId: this.plan.requestId,
+        startMs: performance.timeOrigin + this.startedAt,
+        durationMs,
+      });
+    }
     this.res.exchange = undefined;
     this.ctx.exchangeEnded();
   }
@@ -236,6 +302,10 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange {
   private fail(status: number, code: EdgeErrorCode, message: string): void {
     sendEdgeError(this.req, this.res, status, code, message, this.plan.requestId, this.plan.accept);
   }
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function errorCode(error: unknown): string {

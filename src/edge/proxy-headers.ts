@@ -1,13 +1,19 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type { CompiledEnvironment } from "./compiled-table.ts";
+import { FLAG_VARIANT_HEADER } from "./flag-variant-stats.ts";
+import { formatTraceparent, traceContextFor, type TraceContext } from "./trace-context.ts";
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) plus Expect, which undici refuses and Node already answered. */
 const HOP_BY_HOP: ReadonlySet<string> = new Set([
   "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "expect",
 ]);
 
-/** Headers the edge sets itself; a client's own values are dropped (X-Forwarded-For is appended to instead). */
-const EDGE_OWNED: ReadonlySet<string> = new Set(["x-forwarded-proto", "x-forwarded-host", "x-request-id", "x-forwarded-for"]);
+/**
+ * Headers the edge sets itself; a client's own values are dropped (X-Forwarded-For is appended to, a valid
+ * traceparent continued, X-Rampart-Release read for pinning and not forwarded).
+ */
+const EDGE_OWNED: ReadonlySet<string> = new Set(["x-forwarded-proto", "x-forwarded-host", "x-request-id", "x-forwarded-for", "traceparent", "x-rampart-release"]);
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,200}$/;
 const PLAIN_CONNECTION: ReadonlySet<string> = new Set(["keep-alive", "close"]);
@@ -19,13 +25,25 @@ export interface ForwardPlan {
   requestId: string;
   host: string | undefined;
   accept: string | undefined;
+  /** The Cookie header (first one), read only when a sticky split needs it. */
+  cookie: string | undefined;
+  /** X-Rampart-Release as sent; honoured only from the environment's pin sources. */
+  pin: string | undefined;
   hasBody: boolean;
+  trace: TraceContext;
+  /** Set by the proxy before the response head is written: a Set-Cookie for the edge's sticky id. */
+  setCookie: string | undefined;
+  /** Captured from (and stripped off) the upstream's response: the flag variations that served it. */
+  flags: string | undefined;
 }
 
-export function planForwarding(req: IncomingMessage): ForwardPlan {
+export function planForwarding(req: IncomingMessage, env: CompiledEnvironment): ForwardPlan {
   const raw = req.rawHeaders;
   let host: string | undefined;
   let accept: string | undefined;
+  let cookie: string | undefined;
+  let pin: string | undefined;
+  let traceparent: string | undefined;
   let incomingId: string | undefined;
   let forwardedFor: string | undefined;
   let connectionTokens: Set<string> | undefined;
@@ -43,10 +61,13 @@ export function planForwarding(req: IncomingMessage): ForwardPlan {
     if (EDGE_OWNED.has(lower)) {
       if (lower === "x-forwarded-for") forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
       else if (lower === "x-request-id") incomingId ??= value;
+      else if (lower === "traceparent") traceparent = traceparent === undefined ? value : "";
+      else if (lower === "x-rampart-release") pin ??= value;
       continue;
     }
     if (lower === "host") host ??= value;
     else if (lower === "accept") accept ??= value;
+    else if (lower === "cookie") cookie ??= value;
     else if (lower === "content-length") hasBody ||= value !== "0";
     headers.push(name, value);
   }
@@ -55,32 +76,38 @@ export function planForwarding(req: IncomingMessage): ForwardPlan {
   const requestId = incomingId !== undefined && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
   const client = req.socket.remoteAddress ?? "";
   headers.push("x-forwarded-for", forwardedFor === undefined ? client : `${forwardedFor}, ${client}`);
-  headers.push("x-forwarded-proto", "http");
+  headers.push("x-forwarded-proto", env.secure ? "https" : "http");
   if (host !== undefined) headers.push("x-forwarded-host", host);
   headers.push("x-request-id", requestId);
-  return { headers, requestId, host, accept, hasBody };
+  // Two traceparent headers are invalid (the "" above): a new trace is started, as the spec asks.
+  const trace = traceContextFor(traceparent, { sampleRate: env.traceSampleRate });
+  headers.push("traceparent", formatTraceparent(trace));
+  return { headers, requestId, host, accept, cookie, pin, hasBody, trace, setCookie: undefined, flags: undefined };
 }
 
 /**
  * Writes the upstream's status and headers, minus hop-by-hop ones, plus the request id the client can
  * quote. A flat [name, value, …] list is Node's cheapest form. False when Node refuses a value.
  */
-export function writeResponseHead(res: ServerResponse, status: number, upstream: IncomingHttpHeaders, requestId: string): boolean {
+export function writeResponseHead(res: ServerResponse, status: number, upstream: IncomingHttpHeaders, plan: ForwardPlan): boolean {
   let named: Set<string> | undefined;
   const connection = upstream["connection"];
   if (typeof connection === "string") named = addTokens(undefined, connection);
   const out: string[] = [];
   for (const name in upstream) {
-    if (isDroppedResponseHeader(name, named)) continue;
+    if (isDroppedResponseHeader(name, named)) {
+      if (name === FLAG_VARIANT_HEADER) plan.flags = String(upstream[name]);
+      continue;
+    }
     const value = upstream[name];
     if (typeof value === "string") out.push(name, value);
     else if (value !== undefined) for (const v of value) out.push(name, v);
   }
-  return writeHeadWithRequestId(res, status, out, requestId);
+  return writeHeadWithEdgeHeaders(res, status, out, plan);
 }
 
 /** Same as writeResponseHead, for the edge's own client, which hands over a flat [lower-case name, value, …] list. */
-export function writeResponseHeadFlat(res: ServerResponse, status: number, upstream: string[], requestId: string): boolean {
+export function writeResponseHeadFlat(res: ServerResponse, status: number, upstream: string[], plan: ForwardPlan): boolean {
   let named: Set<string> | undefined;
   for (let i = 0; i < upstream.length; i += 2) {
     if (upstream[i] === "connection") named = addTokens(named, upstream[i + 1] as string);
@@ -88,20 +115,27 @@ export function writeResponseHeadFlat(res: ServerResponse, status: number, upstr
   const out: string[] = [];
   for (let i = 0; i < upstream.length; i += 2) {
     const name = upstream[i] as string;
-    if (isDroppedResponseHeader(name, named)) continue;
+    if (isDroppedResponseHeader(name, named)) {
+      if (name === FLAG_VARIANT_HEADER) plan.flags = upstream[i + 1] as string;
+      continue;
+    }
     out.push(name, upstream[i + 1] as string);
   }
-  return writeHeadWithRequestId(res, status, out, requestId);
+  return writeHeadWithEdgeHeaders(res, status, out, plan);
 }
 
-/** Hop-by-hop headers (and those the upstream's Connection names) stay behind; the edge sets X-Request-Id itself. */
+/**
+ * Hop-by-hop headers (and those the upstream's Connection names) stay behind; the edge sets X-Request-Id
+ * itself; the SDK's flag header is for the edge only.
+ */
 function isDroppedResponseHeader(name: string, named: Set<string> | undefined): boolean {
-  return HOP_BY_HOP.has(name) || name === "x-request-id" || (named !== undefined && named.has(name));
+  return HOP_BY_HOP.has(name) || name === "x-request-id" || name === FLAG_VARIANT_HEADER || (named !== undefined && named.has(name));
 }
 
 /** False when the head cannot be written (an invalid header from the upstream): the caller answers 502. */
-function writeHeadWithRequestId(res: ServerResponse, status: number, out: string[], requestId: string): boolean {
-  out.push("x-request-id", requestId);
+function writeHeadWithEdgeHeaders(res: ServerResponse, status: number, out: string[], plan: ForwardPlan): boolean {
+  out.push("x-request-id", plan.requestId);
+  if (plan.setCookie !== undefined) out.push("set-cookie", plan.setCookie);
   try {
     res.writeHead(status, out);
     return true;

@@ -16,22 +16,24 @@ interface StatusAggregate {
 }
 
 /**
- * The aggregates of one env × app × release × instance, created when a table is compiled so the hot
+ * The aggregates of one env × app × route × release × instance, created when a table is compiled so the hot
  * path never builds a string key: a request adds into its slot's entry for its status code (a short
  * list: almost every slot sees one or two codes).
  */
 export class SeriesSlot {
   readonly env: string;
   readonly app: string;
+  readonly route: string;
   readonly release: number;
   readonly instance: string;
   readonly statuses: StatusAggregate[] = [];
   /** Set while the slot is on its RequestStats' dirty list (it has counts since the last drain). */
   dirty = false;
 
-  constructor(env: string, app: string, release: number, instance: string) {
+  constructor(env: string, app: string, route: string, release: number, instance: string) {
     this.env = env;
     this.app = app;
+    this.route = route;
     this.release = release;
     this.instance = instance;
   }
@@ -57,10 +59,10 @@ export class SeriesSlots {
   private next = new Map<string, SeriesSlot>();
 
   /** The slot for a key while compiling a table: the current one when the key was already in force. */
-  get(env: string, app: string, release: number, instance: string): SeriesSlot {
-    const key = `${env}\u0000${app}\u0000${release}\u0000${instance}`;
+  get(env: string, app: string, route: string, release: number, instance: string): SeriesSlot {
+    const key = `${env}\u0000${app}\u0000${route}\u0000${release}\u0000${instance}`;
     let slot = this.next.get(key) ?? this.slots.get(key);
-    if (slot === undefined) slot = new SeriesSlot(env, app, release, instance);
+    if (slot === undefined) slot = new SeriesSlot(env, app, route, release, instance);
     this.next.set(key, slot);
     return slot;
   }
@@ -104,7 +106,7 @@ export class RequestStats {
       slot.dirty = false;
       for (const s of slot.statuses) {
         if (s.count === 0) continue;
-        series.push({ env: slot.env, app: slot.app, release: slot.release, instance: slot.instance, status: s.status, count: s.count, sumMs: s.sumMs, buckets: s.buckets.slice() });
+        series.push({ env: slot.env, app: slot.app, route: slot.route, release: slot.release, instance: slot.instance, status: s.status, count: s.count, sumMs: s.sumMs, buckets: s.buckets.slice() });
         s.count = 0;
         s.sumMs = 0;
         s.buckets.fill(0);

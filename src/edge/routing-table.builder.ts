@@ -66,5 +66,6 @@ function edgeApp(app: AppRouting, instances: InstanceRecord[], split: TrafficSpl
     maxBodyBytes: bodyBytes,
     rateLimit: ratePerSecond === null ? null : { perSecond: ratePerSecond, burst: burst ?? Math.max(1, Math.ceil(ratePerSecond)) },
     sticky: app.sticky,
+    split: split !== undefined,
   };
 }

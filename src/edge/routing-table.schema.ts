@@ -26,6 +26,7 @@ const appSchema = z.object({
   maxBodyBytes: z.number().int().min(0).default(10 * 1024 * 1024),
   rateLimit: z.object({ perSecond: z.number().positive(), burst: z.number().int().min(1) }).nullable().default(null),
   sticky: z.object({ kind: z.enum(["cookie", "header"]), name: z.string().min(1).max(200) }).nullable().default(null),
+  split: z.boolean().default(false),
 });
 
 const limitsSchema = z.object({
@@ -52,6 +53,7 @@ const environmentSchema = z
     apps: z.array(appSchema),
     tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).nullable().default(null),
     pinSources: z.array(z.string().min(1).max(64)).default(["127.0.0.1/32", "::1/128"]),
+    tracing: z.object({ sampleRate: z.number().min(0).max(1), slowMs: z.number().int().min(0).max(3_600_000) }).default({ sampleRate: 0.01, slowMs: 1_000 }),
     limits: limitsSchema.default({ headerTimeoutMs: 10_000, idleTimeoutMs: 60_000, maxHeaderBytes: 16 * 1024 }),
   })
   .superRefine((env, ctx) => {

@@ -22,6 +22,8 @@ export interface EdgeEnvironment {
   tls?: { certFile: string; keyFile: string } | null;
   /** Client address blocks (CIDR) allowed to pin a request to a release with `X-Rampart-Release: N`. */
   pinSources?: string[];
+  /** The edge's server spans: share of new traces sampled (0..1) and the duration from which every request gets one. */
+  tracing?: { sampleRate: number; slowMs: number };
   limits?: {
     /** A client must finish its request headers within this, else 408 and close (slowloris). */
     headerTimeoutMs: number;
@@ -52,6 +54,8 @@ export interface EdgeApp {
   rateLimit?: { perSecond: number; burst: number } | null;
   /** What keeps a client on one side of a weighted split: null is the edge's own cookie (`rampart_sticky`). */
   sticky?: { kind: "cookie" | "header"; name: string } | null;
+  /** The weights are a canary split (by percentage), so clients are kept on one side; otherwise they only balance load. */
+  split?: boolean;
 }
 
 /** Traffic is split between releases by relative weight; within a release, least outstanding requests wins. */

@@ -1,20 +1,25 @@
-import type { RequestSeries } from "./edge-stats.types.ts";
+import type { EdgeSpan, FlagVariantSeries, RequestSeries } from "./edge-stats.types.ts";
+import { mergeFlagVariants } from "./flag-variant-stats.ts";
 import type { WorkerStats } from "./edge-ipc.types.ts";
 
 /**
- * Adds workers' answers into one EdgeStats body. Aggregates with the same env × app × release ×
+ * Adds workers' answers into one EdgeStats body. Aggregates with the same env × app × route × release ×
  * instance × status add up count, sum and bucket by bucket (fixed bucket bounds make that exact).
  */
 export class StatsAccumulator {
   private readonly series = new Map<string, RequestSeries>();
+  private readonly flagVariants = new Map<string, FlagVariantSeries>();
+  private spans: EdgeSpan[] = [];
   private fromMs = 0;
   private toMs = 0;
 
-  add(stats: Pick<WorkerStats, "fromMs" | "toMs" | "series">): void {
+  add(stats: Pick<WorkerStats, "fromMs" | "toMs" | "series"> & Partial<Pick<WorkerStats, "spans" | "flagVariants">>): void {
+    if (stats.spans !== undefined && stats.spans.length > 0) this.spans = this.spans.length === 0 ? stats.spans : this.spans.concat(stats.spans);
+    if (stats.flagVariants !== undefined) mergeFlagVariants(this.flagVariants, stats.flagVariants);
     if (stats.fromMs > 0 && (this.fromMs === 0 || stats.fromMs < this.fromMs)) this.fromMs = stats.fromMs;
     if (stats.toMs > this.toMs) this.toMs = stats.toMs;
     for (const s of stats.series) {
-      const key = `${s.env}\u0000${s.app}\u0000${s.release}\u0000${s.instance}\u0000${s.status}`;
+      const key = `${s.env}\u0000${s.app}\u0000${s.route ?? ""}\u0000${s.release}\u0000${s.instance}\u0000${s.status}`;
       const into = this.series.get(key);
       if (into === undefined) {
         this.series.set(key, { ...s, buckets: s.buckets.slice() });
@@ -27,9 +32,11 @@ export class StatsAccumulator {
   }
 
   /** Everything added so far; starts over. */
-  take(): { fromMs: number; toMs: number; series: RequestSeries[] } {
-    const out = { fromMs: this.fromMs, toMs: this.toMs, series: [...this.series.values()] };
+  take(): { fromMs: number; toMs: number; series: RequestSeries[]; spans: EdgeSpan[]; flagVariants: FlagVariantSeries[] } {
+    const out = { fromMs: this.fromMs, toMs: this.toMs, series: [...this.series.values()], spans: this.spans, flagVariants: [...this.flagVariants.values()] };
     this.series.clear();
+    this.flagVariants.clear();
+    this.spans = [];
     this.fromMs = 0;
     this.toMs = 0;
     return out;

@@ -1,0 +1,87 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+
+/**
+ * What Node's HTTP parser refuses (ambiguous or invalid framing, oversized headers, slow headers) arrives
+ * as a 'clientError' on the server, before any request exists. The edge answers with a short status and
+ * `Connection: close`, then drops the connection: after a framing error nothing that follows on it can
+ * be trusted to be a request boundary.
+ */
+export function onClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const code = error.code ?? "";
+  if (code === "ECONNRESET" || !socket.writable || responseStarted(socket)) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, message] = answerFor(code);
+  socket.end(rawResponse(status, reason, message));
+  // A client that never reads its answer must not hold the socket.
+  setTimeout(() => socket.destroy(), 1_000).unref();
+}
+
+function answerFor(code: string): [number, string, string] {
+  if (code === "HPE_HEADER_OVERFLOW") return [431, "Request Header Fields Too Large", "request headers are over the limit"];
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT" || code === "HPE_HEADERS_TIMEOUT") return [408, "Request Timeout", "request headers were not received in time"];
+  return [400, "Bad Request", `malformed request (${code || "parse error"})`];
+}
+
+/** A response of a pipelined request is already on the wire: a status line now would corrupt it. */
+function responseStarted(socket: Duplex): boolean {
+  // Node keeps the response being written on the socket; its shape is internal, read defensively.
+  const current = (socket as unknown as { _httpMessage?: { headersSent?: unknown } | null })._httpMessage;
+  return current !== undefined && current !== null && current.headersSent === true;
+}
+
+/** A complete HTTP/1.1 response the edge writes itself on a raw socket (client errors, refused upgrades). */
+export function rawResponse(status: number, reason: string, message: string, extra: Record<string, string> = {}): string {
+  const body = JSON.stringify({ error: { code: codeFor(status), message } });
+  let head = `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`;
+  for (const [name, value] of Object.entries(extra)) head += `${name}: ${value}\r\n`;
+  return `${head}cache-control: no-store\r\nconnection: close\r\n\r\n${body}`;
+}
+
+function codeFor(status: number): string {
+  switch (status) {
+    case 408: return "request_timeout";
+    case 413: return "payload_too_large";
+    case 429: return "rate_limited";
+    case 431: return "header_too_large";
+    case 501: return "not_implemented";
+    case 502: return "bad_gateway";
+    case 503: return "no_healthy_instance";
+    case 504: return "gateway_timeout";
+    case 404: return "no_route";
+    default: return "bad_request";
+  }
+}
+
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(?::[0-9]{0,5})?$/;
+
+export interface FramingProblem {
+  status: 400 | 501;
+  message: string;
+}
+
+/**
+ * What Node's parser lets through but the edge must not forward, because the upstream (or the edge's own
+ * routing) could read it differently (RFC 9112 §3.2, §6.1): a second Host, an invalid Host, a transfer
+ * coding other than chunked (dropped when the edge re-frames the body), Transfer-Encoding in HTTP/1.0,
+ * and HTTP/0.9.
+ */
+export function framingProblem(req: IncomingMessage): FramingProblem | undefined {
+  if (req.httpVersionMajor !== 1) return { status: 400, message: `HTTP/${req.httpVersion} is not supported` };
+  const te = req.headers["transfer-encoding"];
+  if (te !== undefined) {
+    if (req.httpVersionMinor === 0) return { status: 400, message: "Transfer-Encoding is not allowed in an HTTP/1.0 request" };
+    if (te.trim().toLowerCase() !== "chunked") return { status: 501, message: `Transfer-Encoding "${te}" is not supported (only chunked)` };
+  }
+  const raw = req.rawHeaders;
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length !== 4 || name.toLowerCase() !== "host") continue;
+    if (++hosts > 1) return { status: 400, message: "more than one Host header" };
+    if (!HOST.test(raw[i + 1] as string)) return { status: 400, message: "invalid Host header" };
+  }
+  return undefined;
+}

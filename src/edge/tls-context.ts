@@ -1,0 +1,73 @@
+import { readFileSync, statSync } from "node:fs";
+import { createSecureContext, type SecureContextOptions } from "node:tls";
+import { errorMessage } from "../shared/errors.ts";
+
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+}
+
+/** Reads and checks a certificate/key pair: throws with a reason when the files are unreadable or do not match. */
+export function loadKeyPair(files: TlsFiles): SecureContextOptions {
+  const options: SecureContextOptions = { cert: readFileSync(files.certFile), key: readFileSync(files.keyFile) };
+  // Building a context is what validates the PEM and that the key belongs to the certificate.
+  createSecureContext(options);
+  return options;
+}
+
+const POLL_MS = 1_000;
+
+/**
+ * Watches a certificate and key by polling their mtime and size (fs.watch misses atomic renames on some
+ * file systems; a stat a second is nothing). A changed pair that loads is handed to `apply`
+ * (server.setSecureContext: new handshakes use it, open connections keep theirs). A pair that does not load,
+ * for example while only one of the two files has been replaced, keeps the old context and logs why, once per change.
+ */
+export class TlsWatcher {
+  readonly files: TlsFiles;
+  private readonly apply: (options: SecureContextOptions) => void;
+  private readonly log: (line: string) => void;
+  private stamp: string;
+  private failedStamp = "";
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(files: TlsFiles, apply: (options: SecureContextOptions) => void, log: (line: string) => void, pollMs = POLL_MS) {
+    this.files = files;
+    this.apply = apply;
+    this.log = log;
+    this.stamp = fileStamp(files);
+    this.timer = setInterval(() => this.check(), pollMs);
+    this.timer.unref();
+  }
+
+  check(): void {
+    const stamp = fileStamp(this.files);
+    if (stamp === this.stamp || stamp === this.failedStamp) return;
+    try {
+      this.apply(loadKeyPair(this.files));
+      this.stamp = stamp;
+      this.failedStamp = "";
+      this.log(`edge: reloaded TLS certificate ${this.files.certFile}`);
+    } catch (error) {
+      this.failedStamp = stamp;
+      this.log(`edge: kept the previous TLS certificate; ${this.files.certFile} / ${this.files.keyFile} did not load: ${errorMessage(error)}`);
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+function fileStamp(files: TlsFiles): string {
+  return `${statStamp(files.certFile)}|${statStamp(files.keyFile)}`;
+}
+
+function statStamp(path: string): string {
+  try {
+    const s = statSync(path);
+    return `${s.mtimeMs}:${s.size}:${s.ino}`;
+  } catch {
+    return "missing";
+  }
+}
