@@ -8,6 +8,7 @@ import { isSameProcess, readProcessStartTime } from "../runtime/process-info.ts"
 import type { TrafficControl } from "../runtime/instance-supervisor.ts";
 import { waitFor } from "../shared/wait.ts";
 import { createEdgeClient, type EdgeClient } from "./edge-client.ts";
+import { orphanedEdgeWorkers } from "./edge-processes.ts";
 import type { PutTableResult } from "./edge-control.types.ts";
 import type { EdgeStats } from "./edge-stats.types.ts";
 import type { RequestStatsStore } from "./request-stats.store.ts";
@@ -149,7 +150,10 @@ export class EdgeController implements TrafficControl {
   /** `rampart down`: the edge finishes in-flight requests and exits. */
   async stopEdge(): Promise<void> {
     const identity = this.#identity;
-    if (!identity || !isSameProcess(identity.pid, identity.pidStart)) return;
+    if (!identity) return;
+    // Workers orphaned by an earlier primary (none came after it) drain on SIGTERM like any worker.
+    for (const pid of orphanedEdgeWorkers(identity.pid)) process.kill(pid, "SIGTERM");
+    if (!isSameProcess(identity.pid, identity.pidStart)) return;
     process.kill(identity.pid, "SIGTERM");
     await waitFor(() => (isSameProcess(identity.pid, identity.pidStart) ? undefined : true), { timeoutMs: 15_000 }).catch(() => process.kill(identity.pid, "SIGKILL"));
   }

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     // A corrupt table file must not keep the edge (and the control plane's next push) from starting.
     process.stderr.write(`edge: ignoring the saved table: ${errorMessage(error)}\n`);
   }
-  const pool = new WorkerPool(workers);
+  const pool = new WorkerPool(workers, socketPath);
   const started = await pool.start(table);
   for (const e of started.errors) process.stderr.write(`edge: ${e.env} cannot listen on port ${e.port}: ${e.message}\n`);
   const primary = new EdgePrimary(pool, tablePath, table?.version ?? 0);

@@ -102,6 +102,29 @@ describe("edge workers", () => {
     );
   });
 
+  test("kill -9 of the primary: its workers serve on until a new edge answers, then drain and exit", async () => {
+    const old = running();
+    const orphans = (await workers()).map((w) => w.pid);
+    assert.equal(orphans.length, 2);
+    old.child.kill("SIGKILL");
+    await old.exited;
+    // Nobody has started a new edge yet: the orphans still answer every request.
+    assert.deepEqual((await load(40)).filter((s) => s !== 200), []);
+    assert.ok(orphans.every(alive));
+    // The successor loads the saved table; its workers listen beside the orphans, which then leave.
+    edge = await startEdge(old.dataDir, { workers: 2 });
+    const statuses: number[] = [];
+    await waitFor(
+      async () => {
+        statuses.push(...(await load(16)));
+        return orphans.some(alive) ? undefined : true;
+      },
+      { timeoutMs: 20_000 },
+    );
+    assert.deepEqual(statuses.filter((s) => s !== 200), [], "no request failed while the edge changed hands");
+    assert.deepEqual((await load(40)).filter((s) => s !== 200), []);
+  });
+
   /** Reads stats until `total` requests were counted; per env|app... key counts. */
   async function collect(total: number): Promise<Map<string, number>> {
     const counts = new Map<string, number>();

@@ -35,8 +35,12 @@ export class WorkerPool {
   private last: PutTableResult = { version: 0, listening: [], errors: [] };
   restarts = 0;
 
-  constructor(size: number) {
+  /** The control socket, told to workers so that, orphaned, they can wait for the next edge (edge-worker.ts). */
+  private readonly socketPath: string | undefined;
+
+  constructor(size: number, socketPath?: string) {
     this.size = Math.max(1, size);
+    this.socketPath = socketPath;
   }
 
   /** Forks the workers and resolves when each has applied the table it was given (if any). */
@@ -88,7 +92,8 @@ export class WorkerPool {
 
   private spawn(): Promise<PutTableResult> {
     // stdio inherited: a worker's messages land in the edge's log next to the primary's.
-    const child = fork(WORKER_MAIN, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: process.execArgv });
+    const env = this.socketPath === undefined ? process.env : { ...process.env, RAMPART_EDGE_SOCKET: this.socketPath };
+    const child = fork(WORKER_MAIN, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: process.execArgv, env });
     const worker: Worker = { child, startedAt: performance.now(), ready: false, inflight: {}, served: 0, waiting: new Map() };
     this.workers.add(worker);
     child.on("message", (raw: unknown) => this.onMessage(worker, raw as WorkerMessage));
