@@ -6,6 +6,7 @@ import { availableParallelism } from "node:os";
 import { createControlServer } from "./control-server.ts";
 import { EdgePrimary } from "./edge-primary.ts";
 import type { RoutingTable } from "./routing-table.types.ts";
+import { enableRequestMigration } from "./request-migration.ts";
 import { loadTable } from "./table-store.ts";
 import { WorkerPool } from "./worker-pool.ts";
 import { errorMessage } from "../shared/errors.ts";
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
     // A corrupt table file must not keep the edge (and the control plane's next push) from starting.
     process.stderr.write(`edge: ignoring the saved table: ${errorMessage(error)}\n`);
   }
+  enableRequestMigration((line) => process.stderr.write(`${line}\n`));
   const pool = new WorkerPool(workers, socketPath);
   const started = await pool.start(table);
   for (const e of started.errors) process.stderr.write(`edge: ${e.env} cannot listen on port ${e.port}: ${e.message}\n`);

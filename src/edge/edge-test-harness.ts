@@ -41,7 +41,9 @@ export async function makeDataDir(): Promise<string> {
  */
 export async function startEdge(dataDir: string, options: { workers?: number } = {}): Promise<EdgeProcess> {
   const args = [EDGE_MAIN, "--data", dataDir, "--workers", String(options.workers ?? 2)];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  // Its own process group, as the control plane starts it: stopEdge kills the group, workers included (they
+  // outlive a killed primary on purpose, waiting for a successor).
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
   started.add(child);
   let stdout = "";
   let stderr = "";
@@ -77,7 +79,18 @@ export async function stopEdge(edge: EdgeProcess | undefined, removeDir = true):
     edge.child.kill("SIGKILL");
     await edge.exited;
   }
+  killGroup(edge.child.pid);
   if (removeDir) await rm(edge.dataDir, { recursive: true, force: true });
+}
+
+/** Kills what is left of an edge's process group (orphaned workers); a test that killed the primary itself needs this too. */
+export function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // Nothing left in the group.
+  }
 }
 
 export interface Upstream {

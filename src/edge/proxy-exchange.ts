@@ -179,6 +179,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     // 1xx informational answers are not forwarded; the final status follows.
     if (statusCode < 200) return;
+    if (this.instance !== undefined) this.ctx.registry.answered(this.instance.id);
     if (this.clientGone) return controller.abort(CLIENT_GONE);
     if (!writeResponseHead(this.res, statusCode, headers, this.plan)) {
       // Node refuses a status or header value it considers invalid: that is a broken upstream answer.
@@ -206,6 +207,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange {
   }
 
   onUpstreamHead(status: number, headers: string[]): void {
+    if (this.instance !== undefined) this.ctx.registry.answered(this.instance.id);
     if (this.clientGone) return this.upstream?.abort();
     if (!writeResponseHeadFlat(this.res, status, headers, this.plan)) {
       this.abandoned = true;
@@ -242,8 +244,13 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange {
     const app = this.app;
     const instance = this.instance;
     if (app === undefined || instance === undefined) return;
-    if (code === "UND_ERR_HEADERS_TIMEOUT") return this.fail(504, "gateway_timeout", `${app.name} did not answer within ${app.upstreamTimeoutMs} ms`);
     const registry = this.ctx.registry;
+    if (code === "UND_ERR_HEADERS_TIMEOUT") {
+      // An instance that accepts and never answers (hung, stopped, overloaded) is taken out like one that
+      // refuses, so new requests stop piling onto it; it is tried again after the down period.
+      registry.markDown(instance.id);
+      return this.fail(504, "gateway_timeout", `${app.name} did not answer within ${app.upstreamTimeoutMs} ms`);
+    }
     if (code === "ECONNREFUSED") registry.markDown(instance.id);
     if (!this.retried && RETRYABLE_CODES.has(code) && !this.plan.hasBody && RETRYABLE_METHODS.has(this.req.method ?? "")) {
       const other = pickRetryInstance(app, instance, registry);

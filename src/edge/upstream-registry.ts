@@ -2,7 +2,9 @@ import { Pool } from "undici";
 import type { CompiledInstance } from "./compiled-table.ts";
 import { UpstreamPool } from "./upstream-connection.ts";
 
+/** First down period; each failure in a row doubles it (an instance that stays broken is tried less often), capped. */
 const DOWN_FOR_MS = 2_000;
+const MAX_DOWN_FOR_MS = 30_000;
 
 /** Both clients of one instance, created on first use: the edge's own for bodyless requests, undici for uploads. */
 interface PoolEntry {
@@ -20,6 +22,8 @@ export class UpstreamRegistry {
   private readonly pools = new Map<string, PoolEntry>();
   private readonly inflight = new Map<string, number>();
   private readonly downUntil = new Map<string, number>();
+  /** Failures in a row per instance (refused or timed out), cleared by its next good answer. */
+  private readonly failuresInRow = new Map<string, number>();
   private live: ReadonlySet<string> = new Set();
   private readonly now: () => number;
 
@@ -32,6 +36,7 @@ export class UpstreamRegistry {
     this.live = ids;
     for (const id of [...this.pools.keys()]) this.closeIfRetired(id);
     for (const id of [...this.downUntil.keys()]) if (!ids.has(id)) this.downUntil.delete(id);
+    for (const id of [...this.failuresInRow.keys()]) if (!ids.has(id)) this.failuresInRow.delete(id);
   }
 
   /** The undici pool (requests with a body). */
@@ -77,7 +82,14 @@ export class UpstreamRegistry {
   }
 
   markDown(id: string): void {
-    this.downUntil.set(id, this.now() + DOWN_FOR_MS);
+    const failures = (this.failuresInRow.get(id) ?? 0) + 1;
+    this.failuresInRow.set(id, failures);
+    this.downUntil.set(id, this.now() + Math.min(MAX_DOWN_FOR_MS, DOWN_FOR_MS * 2 ** (failures - 1)));
+  }
+
+  /** An answer came: the instance works again (one map check on the hot path while nothing failed). */
+  answered(id: string): void {
+    if (this.failuresInRow.size !== 0) this.failuresInRow.delete(id);
   }
 
   isDown(id: string): boolean {

@@ -64,8 +64,31 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
 export async function killPlatform(dataDir: string, up?: RampartUp): Promise<void> {
   if (up && up.process.exitCode === null) up.process.kill("SIGKILL");
   const pids = recordedPids(dataDir);
-  for (const { pid, start } of pids) if (isSameProcess(pid, start)) process.kill(pid, "SIGKILL");
+  for (const { pid, start } of pids) {
+    if (!isSameProcess(pid, start)) continue;
+    // The edge and each runner lead their own process group: killing the group also takes the edge's workers
+    // (which outlive a killed primary on purpose) and the app process under a runner.
+    killGroup(pid);
+    process.kill(pid, "SIGKILL");
+  }
   await waitFor(() => (pids.every(({ pid, start }) => !isSameProcess(pid, start)) ? true : undefined), { timeoutMs: 10_000 });
+}
+
+function killGroup(leader: number): void {
+  try {
+    if (processGroupOf(leader) === leader) process.kill(-leader, "SIGKILL");
+  } catch {
+    // Gone already.
+  }
+}
+
+function processGroupOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+  } catch {
+    return null;
+  }
 }
 
 function recordedPids(dataDir: string): { pid: number; start: string }[] {
