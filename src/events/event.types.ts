@@ -39,6 +39,21 @@ export const eventTypes = [
   "instance.lost",
   "instance.draining",
   "instance.stopped",
+  "flag.created",
+  "flag.changed",
+  "flag.killed",
+  "flag.segment_changed",
+  "flag.token_created",
+  "flag.rollout.started",
+  "flag.rollout.step",
+  "flag.rollout.paused",
+  "flag.rollout.resumed",
+  "flag.rollout.completed",
+  "flag.rollout.failed",
+  "flag.rollout.stopped",
+  "flag.approval.requested",
+  "flag.approval.approved",
+  "flag.approval.rejected",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { LATENCY_BUCKET_COUNT, latencyBucketIndex } from "../edge/latency-histogram.ts";
+import { FlagRolloutEngine } from "./flag-rollout-engine.ts";
+import { FlagRolloutStore } from "./flag-rollout.store.ts";
+import { FlagStore } from "./flag.store.ts";
+import { flagsFixture, type FlagsFixture } from "./flag.fixture.ts";
+import type { PlanBody } from "./flag.types.ts";
+
+/** One second of edge traffic for one variation: `count` requests, `errors` of them 5xx, the rest at `ms`. */
+function feed(engine: FlagRolloutEngine, atMs: number, variation: string, count: number, errors = 0, ms = 20): void {
+  const buckets = new Array<number>(LATENCY_BUCKET_COUNT).fill(0);
+  buckets[latencyBucketIndex(ms)] = count - errors;
+  engine.add({ env: "staging", app: "web", release: 1, flag: "reco", variation, count, errors, sumMs: (count - errors) * ms, buckets }, atMs);
+}
+
+const plan = (overrides: Partial<PlanBody> = {}): PlanBody => ({ steps: [5, 25, 50, 100], every: "10s", guards: {}, onFail: "pause", by: "userId", ...overrides });
+
+describe("FlagRolloutEngine", () => {
+  let f: FlagsFixture;
+  beforeEach(async () => {
+    f = await flagsFixture();
+    await f.service.create({ key: "reco", type: "boolean", kind: "release", description: "" }, "alice");
+  });
+  afterEach(() => f.close());
+
+  /** Runs `seconds` ticks, each after one second of traffic from `traffic`. */
+  async function run(seconds: number, traffic: (at: number) => void): Promise<void> {
+    for (let s = 0; s < seconds; s++) {
+      f.clock.advance(1000);
+      traffic(f.clock.now());
+      await f.engine.tick();
+    }
+  }
+
+  const rollout = async () => (await f.service.get("reco", "staging")).environments[0]?.rollout;
+
+  it("advances a healthy plan step by step once each step held its time, then completes", async () => {
+    await f.service.startPlan("reco", "staging", plan(), "alice");
+    assert.equal((await rollout())?.percentage, 5);
+    const healthy = (at: number) => {
+      feed(f.engine, at, "on", 150);
+      feed(f.engine, at, "off", 300);
+    };
+    await run(5, healthy);
+    assert.equal((await rollout())?.percentage, 5, "holds until the step's 10 s are over");
+    await run(6, healthy);
+    assert.equal((await rollout())?.percentage, 25);
+    await run(11, healthy);
+    assert.equal((await rollout())?.percentage, 50);
+    await run(11, healthy);
+    const done = await rollout();
+    assert.equal(done?.state, "completed");
+    assert.equal((await f.service.get("reco", "staging")).environments[0]?.serving, "100% on by userId (else off)");
+    const steps = (await f.events.query({ type: "flag.rollout.", limit: 100 })).map((e) => e.type);
+    assert.deepEqual(steps, ["flag.rollout.started", "flag.rollout.step", "flag.rollout.step", "flag.rollout.step", "flag.rollout.completed"]);
+  });
+
+  it("does not advance without evidence: too little traffic holds the step and says what is missing", async () => {
+    await f.service.startPlan("reco", "staging", plan(), "alice");
+    await run(30, (at) => {
+      feed(f.engine, at, "on", 1);
+      feed(f.engine, at, "off", 20);
+    });
+    const r = await rollout();
+    assert.equal(r?.percentage, 5);
+    assert.match(r?.message ?? "", /too little traffic/);
+  });
+
+  it("pauses when the feature errors more than the control, with the verdict as evidence", async () => {
+    await f.service.startPlan("reco", "staging", plan({ guards: { errors: "2x" } }), "alice");
+    await run(20, (at) => {
+      feed(f.engine, at, "on", 50, 10);
+      feed(f.engine, at, "off", 500, 0);
+    });
+    const r = await rollout();
+    assert.equal(r?.state, "paused");
+    assert.equal(r?.percentage, 5);
+    const paused = (await f.events.query({ type: "flag.rollout.paused", limit: 10 }))[0];
+    assert.ok(paused, "a flag.rollout.paused event");
+    assert.equal(paused.actor, "rampart");
+    const verdict = paused.data.verdict as { decision: string; checks: Array<{ metric: string; decision: string }> };
+    assert.equal(verdict.decision, "fail");
+    assert.ok(verdict.checks.some((c) => c.metric === "error_rate" && c.decision === "fail"));
+    // Paused: the flag stays where it was, and no more steps happen.
+    await run(30, () => undefined);
+    assert.equal((await rollout())?.percentage, 5);
+    assert.equal((await f.service.evaluate("reco", "staging", { userId: "x" })).reason === "DISABLED", false);
+  });
+
+  it("turns the flag off when onFail is off, and the kill reaches the snapshot", async () => {
+    await f.service.startPlan("reco", "staging", plan({ onFail: "off", guards: { p99: "1.5x" } }), "alice");
+    await run(20, (at) => {
+      feed(f.engine, at, "on", 100, 0, 900);
+      feed(f.engine, at, "off", 400, 0, 20);
+    });
+    assert.equal((await rollout())?.state, "failed");
+    assert.equal((await f.service.evaluate("reco", "staging", { userId: "u1" })).reason, "DISABLED");
+    const types = (await f.events.query({ type: "flag.", limit: 100 })).map((e) => e.type);
+    assert.ok(types.includes("flag.killed") && types.includes("flag.rollout.failed"), types.join(","));
+  });
+
+  it("resumes after a control-plane restart from the persisted plan, step and step start", async () => {
+    await f.service.startPlan("reco", "staging", plan(), "alice");
+    const healthy = (engine: FlagRolloutEngine) => (at: number) => {
+      feed(engine, at, "on", 150);
+      feed(engine, at, "off", 300);
+    };
+    await run(11, healthy(f.engine));
+    assert.equal((await rollout())?.percentage, 25);
+    // A new engine over the same store, as after a restart: no in-memory counts, same plan.
+    const restarted = new FlagRolloutEngine({ rollouts: new FlagRolloutStore(f.database.db), store: new FlagStore(f.database.db), writer: f.writer, events: f.events, clock: f.clock });
+    for (let s = 0; s < 11; s++) {
+      f.clock.advance(1000);
+      healthy(restarted)(f.clock.now());
+      await restarted.tick();
+    }
+    assert.equal((await rollout())?.percentage, 50);
+  });
+
+  it("a manual change stops the plan: a person took over", async () => {
+    await f.service.startPlan("reco", "staging", plan(), "alice");
+    await f.service.percentRollout("reco", "staging", { percentage: 40, by: "userId" }, "bob");
+    assert.equal((await rollout())?.state, "stopped");
+    await run(15, (at) => {
+      feed(f.engine, at, "on", 150);
+      feed(f.engine, at, "off", 300);
+    });
+    assert.match((await f.service.get("reco", "staging")).environments[0]?.serving ?? "", /^40% on/);
+  });
+});

@@ -1,0 +1,71 @@
+import type { Db } from "../db/database.ts";
+import { flagDb } from "./flag-tables.ts";
+import type { FlagRolloutData, FlagRolloutRecord, FlagRolloutState, RolloutPlan } from "./flag-change.types.ts";
+
+/** Guarded rollout plans: plan, current step and when it started are persisted, so a restarted control plane resumes them. */
+export class FlagRolloutStore {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  async insert(trx: Db, r: Omit<FlagRolloutRecord, "id">): Promise<number> {
+    const { id } = await flagDb(trx)
+      .insertInto("flag_rollouts")
+      .values({
+        flag: r.flag,
+        env: r.env,
+        state: r.state,
+        plan: JSON.stringify(r.plan),
+        step: r.step,
+        step_started_at: r.stepStartedAt,
+        created_by: r.createdBy,
+        created_at: r.createdAt,
+        updated_at: r.updatedAt,
+        data: JSON.stringify(r.data),
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    return id;
+  }
+
+  async update(trx: Db, id: number, patch: { state?: FlagRolloutState; step?: number; stepStartedAt?: number; updatedAt: number; data?: FlagRolloutData }): Promise<void> {
+    await flagDb(trx)
+      .updateTable("flag_rollouts")
+      .set({ state: patch.state, step: patch.step, step_started_at: patch.stepStartedAt, updated_at: patch.updatedAt, data: patch.data && JSON.stringify(patch.data) })
+      .where("id", "=", id)
+      .execute();
+  }
+
+  async get(id: number, db: Db = this.#db): Promise<FlagRolloutRecord | undefined> {
+    const row = await flagDb(db).selectFrom("flag_rollouts").selectAll().where("id", "=", id).executeTakeFirst();
+    return row && fromRow(row);
+  }
+
+  async active(db: Db = this.#db): Promise<FlagRolloutRecord[]> {
+    const rows = await flagDb(db).selectFrom("flag_rollouts").selectAll().where("state", "in", ["running", "paused"]).orderBy("id").execute();
+    return rows.map(fromRow);
+  }
+
+  async latest(flag: string, env: string, db: Db = this.#db): Promise<FlagRolloutRecord | undefined> {
+    const row = await flagDb(db).selectFrom("flag_rollouts").selectAll().where("flag", "=", flag).where("env", "=", env).orderBy("id", "desc").executeTakeFirst();
+    return row && fromRow(row);
+  }
+}
+
+function fromRow(row: { id: number; flag: string; env: string; state: string; plan: string; step: number; step_started_at: number; created_by: string; created_at: number; updated_at: number; data: string }): FlagRolloutRecord {
+  return {
+    id: row.id,
+    flag: row.flag,
+    env: row.env,
+    state: row.state as FlagRolloutState,
+    plan: JSON.parse(row.plan) as RolloutPlan,
+    step: row.step,
+    stepStartedAt: row.step_started_at,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    data: JSON.parse(row.data) as FlagRolloutData,
+  };
+}
