@@ -1,31 +1,50 @@
 import type { Command } from "commander";
 import { clientFor, printJson, sinceToEpoch, type GlobalOptions } from "../cli/cli-context.ts";
+import { RampartError } from "../shared/errors.ts";
+import { logLevelNames } from "../telemetry/log-record.ts";
 import type { LogLineView } from "./log.routes.ts";
+
+interface LogsOptions {
+  env: string;
+  since?: string;
+  grep?: string;
+  level?: string;
+  release?: number;
+  instance?: string;
+  limit: number;
+  follow?: boolean;
+}
 
 export function registerLogCommands(program: Command, globals: () => GlobalOptions): void {
   program
     .command("logs <app>")
-    .description("output of the app's instances, merged by time")
+    .description("the app's output (stdout, stderr, OTLP logs) from the log index, merged by time")
     .requiredOption("--env <env>", "environment")
     .option("--since <duration>", "only the last DURATION, e.g. 10m")
-    .option("--grep <text>", "only lines containing TEXT")
+    .option("--grep <text>", "only lines containing TEXT (case-sensitive; words matched from their start)")
+    .option("--level <level>", `only this level and above: ${logLevelNames.join(", ")}`)
     .option("--release <n>", "only this release's instances", (v) => Number.parseInt(v, 10))
+    .option("--instance <id>", "only this instance")
     .option("--limit <n>", "at most N lines", (v) => Number.parseInt(v, 10), 200)
     .option("--follow", "keep printing new lines")
     .option("--json", "print JSON (with --follow: one line object per line)")
-    .action(async (app: string, options: GlobalOptions & { env: string; since?: string; grep?: string; release?: number; limit: number; follow?: boolean }) => {
+    .action(async (app: string, options: GlobalOptions & LogsOptions) => {
       const opts = { ...globals(), ...options };
+      if (options.level !== undefined && !(logLevelNames as string[]).includes(options.level)) {
+        throw new RampartError("invalid_option", `--level: expected one of ${logLevelNames.join(", ")}, got "${options.level}"`);
+      }
       const client = clientFor(opts);
-      const lines = await client.logs(options.env, app, { since: sinceToEpoch(options.since), grep: options.grep, release: options.release, limit: options.limit });
+      const filter = { grep: options.grep, level: options.level, release: options.release, instance: options.instance };
+      const lines = await client.logs(options.env, app, { ...filter, since: sinceToEpoch(options.since), limit: options.limit });
       if (opts.json && !options.follow) return printJson({ lines });
       for (const line of lines) print(line, opts.json);
       if (!options.follow) return;
-      for await (const line of client.streamLogs(options.env, app, { grep: options.grep, release: options.release })) print(line, opts.json);
+      for await (const line of client.streamLogs(options.env, app, filter)) print(line, opts.json);
     });
 }
 
 function print(line: LogLineView, json: boolean | undefined): void {
   if (json) return void process.stdout.write(`${JSON.stringify(line)}\n`);
-  const stream = line.stream === "err" ? "!" : " ";
-  process.stdout.write(`${new Date(line.time).toISOString()} ${line.labels.instance ?? ""} ${stream} ${line.text}\n`);
+  const level = line.level.toUpperCase().padEnd(5);
+  process.stdout.write(`${new Date(line.time).toISOString()} ${line.labels.instance ?? ""} ${level} ${line.text}\n`);
 }

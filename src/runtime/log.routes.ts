@@ -1,14 +1,18 @@
 import { z } from "zod";
 import { defineRoute, type RouteDefinition } from "../api/route-definition.ts";
 import { defineStreamRoute, type StreamRouteDefinition } from "../api/stream-route.ts";
+import { LOG_LEVELS, logLevelNames } from "../telemetry/log-record.ts";
 import type { LogService } from "./log.service.ts";
 
 const paramsSchema = z.object({ env: z.string().min(1), app: z.string().min(1) });
 
 export const logLineSchema = z.object({
   time: z.number().describe("epoch ms the line was written"),
-  stream: z.enum(["out", "err"]),
-  text: z.string(),
+  stream: z.enum(["out", "err", "otlp"]).describe("stdout, stderr, or the app's OTLP log exporter"),
+  level: z.enum(logLevelNames as [string, ...string[]]).describe("from the JSON line's level, a leading level word, else info (stdout) / error (stderr)"),
+  text: z.string().describe("the line as written"),
+  message: z.string().describe("msg/message of a JSON line (pino, bunyan, winston), else the text"),
+  fields: z.record(z.string(), z.unknown()).describe("the JSON line's other fields"),
   labels: z.record(z.string(), z.string()).describe("env, app, release, instance"),
 });
 export type LogLineView = z.infer<typeof logLineSchema>;
@@ -16,23 +20,35 @@ export type LogLineView = z.infer<typeof logLineSchema>;
 const querySchema = z.strictObject({
   since: z.coerce.number().int().optional().describe("epoch ms"),
   until: z.coerce.number().int().optional().describe("epoch ms"),
-  grep: z.string().optional().describe("case-sensitive text the line must contain"),
+  grep: z.string().optional().describe("case-sensitive text the line must contain; words are matched from their start"),
+  level: z.enum(logLevelNames as [string, ...string[]]).optional().describe("this level and above"),
   release: z.coerce.number().int().optional(),
-  limit: z.coerce.number().int().min(1).max(100_000).default(200),
+  instance: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).default(200),
 });
+
+const minLevel = (level: string | undefined) => (level === undefined ? undefined : LOG_LEVELS[level as keyof typeof LOG_LEVELS]);
 
 export function logRoutes(logs: LogService): RouteDefinition[] {
   return [
     defineRoute({
       method: "GET",
       path: "/api/v1/envs/:env/apps/:app/logs",
-      summary: "The newest `limit` matching output lines of the app's instances, oldest first",
+      summary: "The newest `limit` matching lines of the app (instance output and OTLP logs), oldest first",
       tag: "logs",
       params: paramsSchema,
       query: querySchema,
       response: z.object({ lines: z.array(logLineSchema) }),
       handler: async ({ params, query }) => ({
-        lines: await logs.read(params.env, params.app, { sinceMs: query.since, untilMs: query.until, grep: query.grep, release: query.release, limit: query.limit }),
+        lines: await logs.read(params.env, params.app, {
+          sinceMs: query.since,
+          untilMs: query.until,
+          grep: query.grep,
+          release: query.release,
+          instance: query.instance,
+          minLevel: minLevel(query.level),
+          limit: query.limit,
+        }),
       }),
     }),
   ];
@@ -42,13 +58,13 @@ export function logStreams(logs: LogService): StreamRouteDefinition[] {
   return [
     defineStreamRoute({
       path: "/api/v1/envs/:env/apps/:app/logs/stream",
-      summary: "Server-Sent Events: `line` for each new output line of the app's instances",
+      summary: "Server-Sent Events: `line` for each new matching line of the app, as it is indexed",
       tag: "logs",
       params: paramsSchema,
-      query: querySchema.pick({ grep: true, release: true }),
+      query: querySchema.pick({ grep: true, release: true, instance: true, level: true }),
       check: ({ params }) => logs.check(params.env, params.app),
       handler: async ({ params, query }, sink) => {
-        await logs.follow(params.env, params.app, query, (line) => sink.send("line", line), sink.closed);
+        await logs.follow(params.env, params.app, { grep: query.grep, release: query.release, instance: query.instance, minLevel: minLevel(query.level) }, (line) => sink.send("line", line), sink.closed);
       },
     }),
   ];

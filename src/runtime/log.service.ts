@@ -1,25 +1,43 @@
-import type { InstanceStore } from "./instance.store.ts";
-import { followLogs, readLogLines, type LogFile, type LogLine } from "./log-reader.ts";
+import type { LogHub } from "../telemetry/log-hub.ts";
+import { levelName, messageAndFields, type IngestLine, type LogLevelName, type LogSource } from "../telemetry/log-record.ts";
+import type { SegmentQuery, StoredLine } from "../telemetry/log-segment.ts";
 
 export interface LogQuery {
   sinceMs?: number;
   untilMs?: number;
   grep?: string;
   release?: number;
+  instance?: string;
+  /** Minimum level (LOG_LEVELS value). */
+  minLevel?: number;
   limit: number;
 }
 
-// How often a tail looks for instances started after it began.
-const RESCAN_MS = 500;
+/** One line as the API returns it: labels, level, and for JSON lines the message and fields parsed out. */
+export interface LogEntry {
+  time: number;
+  stream: LogSource;
+  level: LogLevelName;
+  text: string;
+  message: string;
+  fields: Record<string, unknown>;
+  labels: Record<string, string>;
+}
 
-/** Instance output as captured by the runners: search over recent lines, and a live tail. */
+export interface LogSearch {
+  query(q: SegmentQuery): StoredLine[];
+}
+
+/** Instance output and OTLP logs from the log index: search by labels, level, time and text, and a live tail. */
 export class LogService {
-  readonly #instances: InstanceStore;
+  readonly #index: LogSearch;
+  readonly #hub: LogHub;
   readonly #assertApp: (env: string, app: string) => void;
 
   /** `assertApp` throws (404) for an environment or app the manifest does not have. */
-  constructor(instances: InstanceStore, assertApp: (env: string, app: string) => void) {
-    this.#instances = instances;
+  constructor(index: LogSearch, hub: LogHub, assertApp: (env: string, app: string) => void) {
+    this.#index = index;
+    this.#hub = hub;
     this.#assertApp = assertApp;
   }
 
@@ -28,26 +46,33 @@ export class LogService {
     this.#assertApp(env, app);
   }
 
-  async read(env: string, app: string, query: LogQuery): Promise<LogLine[]> {
+  async read(env: string, app: string, query: LogQuery): Promise<LogEntry[]> {
     this.#assertApp(env, app);
-    return readLogLines({ ...query, files: await this.#files(env, app, query.release) });
+    return this.#index.query({ env, app, ...query }).map(toEntry);
   }
 
-  /** Tails every instance of the app, picking up instances that start later (a deploy mid-tail) from their first line. */
-  async follow(env: string, app: string, query: Omit<LogQuery, "limit" | "sinceMs" | "untilMs">, onLine: (line: LogLine) => void, signal: AbortSignal): Promise<void> {
-    const matches = (line: LogLine) => !query.grep || line.text.includes(query.grep);
-    let lastScan = 0;
-    const discover = async (): Promise<LogFile[]> => {
-      if (Date.now() - lastScan < RESCAN_MS) return [];
-      lastScan = Date.now();
-      return this.#files(env, app, query.release);
-    };
-    lastScan = Date.now();
-    await followLogs(await this.#files(env, app, query.release), (line) => matches(line) && onLine(line), { signal, discover });
+  /** Every new matching line until `signal` aborts (the client went away). */
+  async follow(env: string, app: string, query: Pick<LogQuery, "grep" | "release" | "instance" | "minLevel">, onLine: (line: LogEntry) => void, signal: AbortSignal): Promise<void> {
+    const matches = (line: IngestLine) =>
+      line.labels.env === env &&
+      line.labels.app === app &&
+      (query.release === undefined || line.labels.release === query.release) &&
+      (query.instance === undefined || line.labels.instance === query.instance) &&
+      (query.minLevel === undefined || line.level >= query.minLevel) &&
+      (!query.grep || line.text.includes(query.grep));
+    await new Promise<void>((resolve) => {
+      const unsubscribe = this.#hub.subscribe((lines) => {
+        for (const line of lines) if (matches(line)) onLine(toEntry(line));
+      });
+      const end = () => (unsubscribe(), resolve());
+      if (signal.aborted) end();
+      else signal.addEventListener("abort", end, { once: true });
+    });
   }
+}
 
-  async #files(env: string, app: string, release: number | undefined): Promise<LogFile[]> {
-    const instances = await this.#instances.listForApp(env, app, { release, includeStopped: true });
-    return instances.map((i) => ({ path: i.logPath, labels: { env, app, release: String(i.release), instance: i.id } }));
-  }
+function toEntry(line: IngestLine | StoredLine): LogEntry {
+  const { message, fields } = messageAndFields(line.text);
+  const { env, app, release, instance, stream } = line.labels;
+  return { time: line.time, stream, level: levelName(line.level), text: line.text, message, fields, labels: { env, app, release: String(release), instance } };
 }

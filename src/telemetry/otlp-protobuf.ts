@@ -1,0 +1,231 @@
+/**
+ * OTLP/HTTP protobuf (`application/x-protobuf`) for traces and logs, decoded into the same shape as the JSON
+ * encoding (hex ids, decimal nanosecond strings, lowerCamelCase keys) so one schema and one converter serve both.
+ * A small wire-format reader instead of a protobuf library: only the fields Rampart reads are decoded, the rest
+ * skipped, as the spec asks of unknown fields. Field numbers from opentelemetry-proto (common, resource, trace, logs).
+ */
+
+type Json = Record<string, unknown>;
+
+export class ProtobufError extends Error {}
+
+class Reader {
+  readonly buf: Buffer;
+  pos: number;
+  readonly end: number;
+
+  constructor(buf: Buffer, start = 0, end = buf.length) {
+    this.buf = buf;
+    this.pos = start;
+    this.end = end;
+  }
+
+  varint(): bigint {
+    let result = 0n;
+    let shift = 0n;
+    for (;;) {
+      if (this.pos >= this.end) throw new ProtobufError("truncated varint");
+      const byte = this.buf[this.pos++] as number;
+      result |= BigInt(byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) return result;
+      shift += 7n;
+      if (shift > 63n) throw new ProtobufError("varint longer than 64 bits");
+    }
+  }
+
+  small(): number {
+    return Number(this.varint() & 0xffffffffn);
+  }
+
+  fixed64(): bigint {
+    this.need(8);
+    const value = this.buf.readBigUInt64LE(this.pos);
+    this.pos += 8;
+    return value;
+  }
+
+  double(): number {
+    this.need(8);
+    const value = this.buf.readDoubleLE(this.pos);
+    this.pos += 8;
+    return value;
+  }
+
+  bytes(): Reader {
+    const length = this.small();
+    this.need(length);
+    const sub = new Reader(this.buf, this.pos, this.pos + length);
+    this.pos += length;
+    return sub;
+  }
+
+  skip(wireType: number): void {
+    if (wireType === 0) this.varint();
+    else if (wireType === 1) (this.need(8), (this.pos += 8));
+    else if (wireType === 2) this.bytes();
+    else if (wireType === 5) (this.need(4), (this.pos += 4));
+    else throw new ProtobufError(`unsupported wire type ${wireType}`);
+  }
+
+  /** Calls `field` for each (number, wire type); the callback reads the value or returns false to skip it. */
+  each(field: (n: number, wireType: number) => boolean): void {
+    while (this.pos < this.end) {
+      const key = this.small();
+      const n = key >>> 3;
+      const wireType = key & 7;
+      if (!field(n, wireType)) this.skip(wireType);
+    }
+  }
+
+  string(): string {
+    const sub = this.bytes();
+    return this.buf.toString("utf8", sub.pos, sub.end);
+  }
+
+  base64(): string {
+    const sub = this.bytes();
+    return this.buf.toString("base64", sub.pos, sub.end);
+  }
+
+  hex(): string {
+    const sub = this.bytes();
+    return this.buf.toString("hex", sub.pos, sub.end);
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.end) throw new ProtobufError("truncated field");
+  }
+}
+
+// Attribute values nest (arrays, key-value lists); a hostile body could nest deep enough to exhaust the stack.
+const MAX_DEPTH = 32;
+
+function anyValue(r: Reader, depth = 0): Json {
+  if (depth > MAX_DEPTH) throw new ProtobufError(`attribute values nested deeper than ${MAX_DEPTH}`);
+  const out: Json = {};
+  r.each((n, w) => {
+    if (n === 1 && w === 2) out.stringValue = r.string();
+    else if (n === 2 && w === 0) out.boolValue = r.varint() !== 0n;
+    else if (n === 3 && w === 0) out.intValue = BigInt.asIntN(64, r.varint()).toString();
+    else if (n === 4 && w === 1) out.doubleValue = r.double();
+    else if (n === 5 && w === 2) out.arrayValue = { values: repeated(r.bytes(), 1, (sub) => anyValue(sub, depth + 1)) };
+    else if (n === 6 && w === 2) out.kvlistValue = { values: repeated(r.bytes(), 1, (sub) => keyValue(sub, depth + 1)) };
+    else if (n === 7 && w === 2) out.bytesValue = r.base64();
+    else return false;
+    return true;
+  });
+  return out;
+}
+
+function keyValue(r: Reader, depth = 0): Json {
+  const out: Json = { key: "" };
+  r.each((n, w) => {
+    if (n === 1 && w === 2) out.key = r.string();
+    else if (n === 2 && w === 2) out.value = anyValue(r.bytes(), depth);
+    else return false;
+    return true;
+  });
+  return out;
+}
+
+function repeated(r: Reader, field: number, decode: (r: Reader) => Json): Json[] {
+  const out: Json[] = [];
+  r.each((n, w) => {
+    if (n !== field || w !== 2) return false;
+    out.push(decode(r.bytes()));
+    return true;
+  });
+  return out;
+}
+
+/** A message whose fields are: resource (1) and a list of scoped items (2), each with a list at field 2. */
+function resourceEnvelope(r: Reader, scopeKey: string, itemsKey: string, item: (r: Reader) => Json): Json {
+  const out: Json = { [scopeKey]: [] };
+  r.each((n, w) => {
+    if (n === 1 && w === 2) out.resource = { attributes: repeated(r.bytes(), 1, keyValue) };
+    else if (n === 2 && w === 2) (out[scopeKey] as Json[]).push({ [itemsKey]: repeated(r.bytes(), 2, item) });
+    else return false;
+    return true;
+  });
+  return out;
+}
+
+function status(r: Reader): Json {
+  const out: Json = {};
+  r.each((n, w) => {
+    if (n === 2 && w === 2) out.message = r.string();
+    else if (n === 3 && w === 0) out.code = r.small();
+    else return false;
+    return true;
+  });
+  return out;
+}
+
+function span(r: Reader): Json {
+  const attributes: Json[] = [];
+  const out: Json = { attributes };
+  r.each((n, w) => {
+    if (n === 1 && w === 2) out.traceId = r.hex();
+    else if (n === 2 && w === 2) out.spanId = r.hex();
+    else if (n === 4 && w === 2) out.parentSpanId = r.hex();
+    else if (n === 5 && w === 2) out.name = r.string();
+    else if (n === 6 && w === 0) out.kind = r.small();
+    else if (n === 7 && w === 1) out.startTimeUnixNano = r.fixed64().toString();
+    else if (n === 8 && w === 1) out.endTimeUnixNano = r.fixed64().toString();
+    else if (n === 9 && w === 2) attributes.push(keyValue(r.bytes()));
+    else if (n === 15 && w === 2) out.status = status(r.bytes());
+    else return false;
+    return true;
+  });
+  return out;
+}
+
+function logRecord(r: Reader): Json {
+  const attributes: Json[] = [];
+  const out: Json = { attributes };
+  r.each((n, w) => {
+    if (n === 1 && w === 1) out.timeUnixNano = r.fixed64().toString();
+    else if (n === 2 && w === 0) out.severityNumber = r.small();
+    else if (n === 3 && w === 2) out.severityText = r.string();
+    else if (n === 5 && w === 2) out.body = anyValue(r.bytes());
+    else if (n === 6 && w === 2) attributes.push(keyValue(r.bytes()));
+    else if (n === 9 && w === 2) out.traceId = r.hex();
+    else if (n === 10 && w === 2) out.spanId = r.hex();
+    else if (n === 11 && w === 1) out.observedTimeUnixNano = r.fixed64().toString();
+    else return false;
+    return true;
+  });
+  return out;
+}
+
+/** ExportTraceServiceRequest (protobuf) → its JSON encoding. Throws ProtobufError on malformed input. */
+export function decodeTraceRequest(body: Buffer): Json {
+  return { resourceSpans: repeated(new Reader(body), 1, (r) => resourceEnvelope(r, "scopeSpans", "spans", span)) };
+}
+
+/** ExportLogsServiceRequest (protobuf) → its JSON encoding. */
+export function decodeLogsRequest(body: Buffer): Json {
+  return { resourceLogs: repeated(new Reader(body), 1, (r) => resourceEnvelope(r, "scopeLogs", "logRecords", logRecord)) };
+}
+
+/**
+ * Export*ServiceResponse: empty for success, else `partial_success` (field 1) holding the rejected count (field 1)
+ * and the message (field 2); the same layout for traces and logs.
+ */
+export function encodeExportResponse(partial: { rejected: number; message: string } | null): Buffer {
+  if (partial === null) return Buffer.alloc(0);
+  const message = Buffer.from(partial.message, "utf8");
+  const inner = Buffer.concat([Buffer.from([0x08]), varint(partial.rejected), Buffer.from([0x12]), varint(message.length), message]);
+  return Buffer.concat([Buffer.from([0x0a]), varint(inner.length), inner]);
+}
+
+function varint(value: number): Buffer {
+  const bytes: number[] = [];
+  let v = value;
+  while (v > 0x7f) {
+    bytes.push((v & 0x7f) | 0x80);
+    v = Math.floor(v / 128);
+  }
+  bytes.push(v);
+  return Buffer.from(bytes);
+}
