@@ -89,7 +89,8 @@ async function crashLoop(options: DrillOptions): Promise<DrillResult[]> {
 
 /**
  * kill -9 of an instance's runner (the process between Rampart and the app that writes its log): the app is left
- * with a broken stdout. It must keep serving, and the next rollout must still drain and replace it cleanly.
+ * with a broken stdout and nobody to report its exit. The supervisor must notice, take it out of traffic, stop it
+ * after its in-flight requests and restart it under a new runner, with no failed request; the next rollout works.
  */
 async function killRunner(options: DrillOptions): Promise<DrillResult[]> {
   const platform = await DrillPlatform.start(options);
@@ -104,12 +105,19 @@ async function killRunner(options: DrillOptions): Promise<DrillResult[]> {
     const acknowledged = platform.watcher.acknowledged();
     const killedAt = Date.now();
     process.kill(runnerPid, "SIGKILL");
-    // Two seconds of traffic with the runner gone.
-    const mark = load.current().sent;
-    await waitFor(() => (load.current().sent >= mark + options.rate * 2 ? true : undefined), { timeoutMs: 10_000 });
+    // Replaced: a new app process under a new runner, healthy again.
+    const replaced = await waitFor(
+      async () => {
+        const now = (await platform.instances()).find((i) => i.id === victim.id);
+        return now !== undefined && now.pid !== victim.pid && now.health === "healthy" ? now : undefined;
+      },
+      { timeoutMs: 30_000 },
+    ).catch(() => undefined);
+    const replacedMs = Date.now() - killedAt;
     const after = (await platform.instances()).find((i) => i.id === victim.id);
     const appAlive = after?.pid === victim.pid && processStart(victim.pid ?? 0) !== null;
     const noticed = (await platform.up.client.events({ env: ENV, app: APP, type: "instance." })).filter((e) => e.id > Math.max(...acknowledged.keys()) && e.instance === victim.id);
+    expect(replaced !== undefined, `the instance was restarted under a new runner (${after?.health ?? "gone"})`);
     platform.project.touchSource("runner-drill");
     const live = await waitForRelease(platform.up.client, await platform.up.client.deploy(ENV, APP), 60_000).then((r) => r.status, (error: unknown) => String(error));
     const recoveredMs = Date.now() - killedAt;
@@ -119,7 +127,7 @@ async function killRunner(options: DrillOptions): Promise<DrillResult[]> {
     const state = await platform.check(acknowledged);
     return [
       drillRow("kill -9 an instance's runner (log pipe)", result, recoveredMs, state, checks, [
-        `the app ${appAlive ? "kept running (same pid)" : `was replaced (${after?.health ?? "gone"})`}; events about it: ${noticed.map((e) => e.type).join(", ") || "none (its output is lost until it is replaced)"}`,
+        `the app ${appAlive ? "kept running unsupervised (same pid)" : `was replaced in ${replacedMs} ms (${after?.health ?? "gone"})`}; events about it: ${noticed.map((e) => e.type).join(", ") || "none"}`,
         `the next deploy was ${live} ${recoveredMs} ms after the kill`,
       ]),
     ];

@@ -45,6 +45,8 @@ interface Watched {
   /** A start or restart is under way: no pid to check yet. */
   spawning: boolean;
   restartAt: number | null;
+  /** Its runner died while the app runs on: being taken out of traffic and replaced. */
+  replacingRunner: boolean;
 }
 
 const TICK_MS = 100;
@@ -176,7 +178,7 @@ export class InstanceSupervisor {
   }
 
   #watch(record: InstanceRecord, launch: LaunchConfig): Watched {
-    const watched: Watched = { record, launch, crashes: [], failures: 0, nextProbeAt: 0, probing: false, goneSince: null, stopping: null, spawning: false, restartAt: null };
+    const watched: Watched = { record, launch, crashes: [], failures: 0, nextProbeAt: 0, probing: false, goneSince: null, stopping: null, spawning: false, restartAt: null, replacingRunner: false };
     this.#watched.set(record.id, watched);
     return watched;
   }
@@ -244,6 +246,8 @@ export class InstanceSupervisor {
           }
           continue;
         }
+        // Replacing a lost runner stops the app on purpose: that exit is not a crash to notice here.
+        if (watched.replacingRunner) continue;
         const proc = processOf(record);
         if (!proc || !this.#deps.driver.isRunning(proc)) {
           const exit = this.#deps.driver.exitStatus(record);
@@ -254,12 +258,39 @@ export class InstanceSupervisor {
           await this.#onExit(watched, exit ? describeExit(exit) : "process disappeared");
           continue;
         }
+        if (!isSameProcess(proc.runnerPid, proc.runnerStart)) {
+          watched.replacingRunner = true;
+          this.#background(this.#replaceLostRunner(watched, proc), record.id);
+          continue;
+        }
         if (!watched.probing && now >= watched.nextProbeAt) this.#background(this.#probe(watched), record.id);
       }
     } catch (error) {
       logger.error({ err: error }, "supervisor tick failed");
     } finally {
       this.#ticking = false;
+    }
+  }
+
+  /**
+   * The runner of a running app died (killed, OOM): nobody reads the app's output (it is lost, and the app may
+   * block or die on a full or broken pipe) and nobody reports its exit. The app is taken out of traffic, given
+   * its drain time for requests in flight, stopped, and restarted under a new runner like a crash.
+   */
+  async #replaceLostRunner(watched: Watched, proc: InstanceProcess): Promise<void> {
+    try {
+      const { record } = watched;
+      const wasRoutable = record.routable && record.status === "healthy";
+      await this.#transition(watched, "unhealthy", "instance.unhealthy", `${record.id}: its runner (pid ${proc.runnerPid}) died; taking it out of traffic and restarting it under a new runner`, {}, { runnerLost: true });
+      if (wasRoutable) await this.#deps.traffic.applyRouting();
+      const deadline = this.#deps.clock.now() + watched.launch.drainMs;
+      while (this.#deps.clock.now() < deadline && (await this.#inflightOrZero(record.id)) > 0) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await this.#deps.driver.stop(proc, { graceMs: Math.max(1_000, deadline - this.#deps.clock.now()) });
+      if (watched.record.status === "unhealthy") await this.#onExit(watched, `its runner died (pid ${proc.runnerPid}); stopped and restarted under a new runner`);
+    } finally {
+      watched.replacingRunner = false;
     }
   }
 
