@@ -196,6 +196,7 @@ export class InstanceSupervisor {
         RAMPART_APP: record.app,
         RAMPART_RELEASE: String(record.release),
         RAMPART_INSTANCE: record.id,
+        ...withInstanceAttribute(launch.env, record.id),
       },
       logPath: record.logPath,
       stateDir: record.stateDir,
@@ -355,6 +356,16 @@ export class InstanceSupervisor {
     });
     watched.record = next;
   }
+}
+
+/**
+ * OpenTelemetry resource attributes name the instance too, so an app's spans and logs say which one sent them.
+ * Only added to attributes Rampart injected (they start with rampart.env=); an app's own setting is left alone.
+ */
+function withInstanceAttribute(env: Record<string, string>, id: string): Record<string, string> {
+  const attributes = env.OTEL_RESOURCE_ATTRIBUTES;
+  if (attributes === undefined || !attributes.startsWith("rampart.env=") || attributes.includes("rampart.instance=")) return {};
+  return { OTEL_RESOURCE_ATTRIBUTES: `${attributes},rampart.instance=${id}` };
 }
 
 function processOf(record: InstanceRecord): InstanceProcess | null {
