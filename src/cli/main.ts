@@ -7,7 +7,10 @@ import { registerStatusCommand } from "../platform/status.cli.ts";
 import { registerReleaseCommands } from "../releases/release.cli.ts";
 import { registerRolloutCommands } from "../releases/rollout.cli.ts";
 import { registerLogCommands } from "../runtime/log.cli.ts";
+import { registerFlagCommands } from "../flags/flag.cli.ts";
+import { registerTraceCommands } from "../telemetry/trace.cli.ts";
 import { rampartVersion } from "../shared/version.ts";
+import { registerMetricsCommands } from "../telemetry/metrics.cli.ts";
 import { reportError, type GlobalOptions } from "./cli-context.ts";
 import { registerDemoCommand } from "./demo.cli.ts";
 
@@ -35,6 +38,9 @@ registerReleaseCommands(program, globals);
 registerRolloutCommands(program, globals);
 registerEventCommands(program, globals);
 registerLogCommands(program, globals);
+registerFlagCommands(program, globals);
+registerMetricsCommands(program, globals);
+registerTraceCommands(program, globals);
 
 try {
   await program.parseAsync(process.argv);

@@ -3,6 +3,11 @@ import type { PlatformStatus } from "../platform/status.types.ts";
 import type { DeployBody, PromoteBody, ReleaseView, RollbackBody } from "../releases/release.types.ts";
 import type { RolloutAction, RolloutView } from "../releases/rollout.view.ts";
 import type { LogLineView } from "../runtime/log.routes.ts";
+import type { TraceSummaryView, TraceView } from "../telemetry/trace.routes.ts";
+import type { MetricsQueryResult, MetricsSummary } from "../telemetry/metrics.view.ts";
+import type { CreateFlagBody, EnvStatePatch, PercentRolloutBody, PlanBody, SegmentBody } from "../flags/flag.types.ts";
+import type { ChangeRequestView, ChangeResult, EvaluationView, FlagView } from "../flags/flag.view.ts";
+import type { SegmentDefinition } from "../../packages/sdk/src/flag-data.ts";
 import { readSse } from "./sse-reader.ts";
 
 /** A non-2xx answer of the API, carrying its error code and hint. */
@@ -36,6 +41,17 @@ export interface LogFilter {
   until?: number;
   grep?: string;
   release?: number;
+  limit?: number;
+  /** Minimum level: trace, debug, info, warn, error, fatal. */
+  level?: string;
+  instance?: string;
+}
+
+export interface TraceFilter {
+  route?: string;
+  since?: number;
+  slowest?: boolean;
+  errors?: boolean;
   limit?: number;
 }
 
@@ -93,6 +109,24 @@ export class ApiClient {
     return (await this.#call<{ lines: LogLineView[] }>("GET", `${appPath(env, app)}/logs${queryString(filter)}`)).lines;
   }
 
+  async traces(env: string, app: string, filter: TraceFilter = {}): Promise<TraceSummaryView[]> {
+    return (await this.#call<{ traces: TraceSummaryView[] }>("GET", `${appPath(env, app)}/traces${queryString(filter)}`)).traces;
+  }
+
+  trace(traceId: string): Promise<TraceView> {
+    return this.#call("GET", `/api/v1/traces/${encodeURIComponent(traceId)}`);
+  }
+
+  /** Requests/s, error % and p50/p95/p99 of an app's edge traffic (`since` a duration such as 5m). */
+  metrics(env: string, app: string, options: { by?: "route" | "release" | "instance" | "code"; since?: string } = {}): Promise<MetricsSummary> {
+    return this.#call("GET", `${appPath(env, app)}/metrics${queryString(options)}`);
+  }
+
+  /** The structured metrics query (see docs/telemetry.md); `filter` as `env="production",app="web"`. */
+  metricsQuery(query: { metric: string; fn?: string; by?: string; filter?: string; q?: number; from?: number; to?: number; step?: string; window?: string }): Promise<MetricsQueryResult> {
+    return this.#call("GET", `/api/v1/metrics/query${queryString(query)}`);
+  }
+
   shutdown(stopApps: boolean): Promise<{ ok: true; stopApps: boolean }> {
     return this.#call("POST", "/api/v1/shutdown", { stopApps });
   }
@@ -103,10 +137,79 @@ export class ApiClient {
     }
   }
 
-  async *streamLogs(env: string, app: string, filter: Pick<LogFilter, "grep" | "release">, signal?: AbortSignal): AsyncGenerator<LogLineView> {
+  async *streamLogs(env: string, app: string, filter: Pick<LogFilter, "grep" | "release" | "level" | "instance">, signal?: AbortSignal): AsyncGenerator<LogLineView> {
     for await (const message of this.#stream(`${appPath(env, app)}/logs/stream${queryString(filter)}`, signal)) {
       if (message.event === "line") yield JSON.parse(message.data) as LogLineView;
     }
+  }
+
+  // Feature flags (src/flags). `as` names the person until Rampart has identities (see docs/flags.md).
+  async flags(env?: string): Promise<FlagView[]> {
+    return (await this.#call<{ flags: FlagView[] }>("GET", `/api/v1/flags${queryString({ env })}`)).flags;
+  }
+
+  flag(key: string, env?: string): Promise<FlagView> {
+    return this.#call("GET", `${flagPath(key)}${queryString({ env })}`);
+  }
+
+  createFlag(body: Partial<CreateFlagBody> & Pick<CreateFlagBody, "key">): Promise<FlagView> {
+    return this.#call("POST", "/api/v1/flags", body);
+  }
+
+  setFlag(key: string, env: string, patch: Partial<EnvStatePatch>): Promise<ChangeResult> {
+    return this.#call("PUT", `${flagPath(key)}/envs/${encodeURIComponent(env)}`, patch);
+  }
+
+  rolloutFlag(key: string, env: string, body: Partial<PercentRolloutBody> & Pick<PercentRolloutBody, "percentage">): Promise<ChangeResult> {
+    return this.#call("POST", `${flagPath(key)}/envs/${encodeURIComponent(env)}/rollout`, body);
+  }
+
+  planFlag(key: string, env: string, body: Partial<PlanBody> & Pick<PlanBody, "steps" | "every">): Promise<ChangeResult> {
+    return this.#call("POST", `${flagPath(key)}/envs/${encodeURIComponent(env)}/plan`, body);
+  }
+
+  controlFlagPlan(key: string, env: string, action: "pause" | "resume" | "stop", body: { as?: string; reason?: string } = {}): Promise<ChangeResult> {
+    return this.#call("POST", `${flagPath(key)}/envs/${encodeURIComponent(env)}/plan/${action}`, body);
+  }
+
+  killFlag(key: string, env: string, body: { as?: string; reason?: string } = {}): Promise<ChangeResult> {
+    return this.#call("POST", `${flagPath(key)}/envs/${encodeURIComponent(env)}/kill`, body);
+  }
+
+  evaluateFlag(key: string, env: string, context: Record<string, string | number | boolean | null>): Promise<EvaluationView> {
+    return this.#call("POST", `${flagPath(key)}/envs/${encodeURIComponent(env)}/evaluate`, { context });
+  }
+
+  async flagHistory(key: string, options: { env?: string; limit?: number } = {}): Promise<RampartEvent[]> {
+    return (await this.#call<{ events: RampartEvent[] }>("GET", `${flagPath(key)}/history${queryString(options)}`)).events;
+  }
+
+  async flagSegments(env: string): Promise<SegmentDefinition[]> {
+    return (await this.#call<{ segments: SegmentDefinition[] }>("GET", `/api/v1/flag-segments/${encodeURIComponent(env)}`)).segments;
+  }
+
+  setFlagSegment(env: string, key: string, body: Partial<SegmentBody>): Promise<ChangeResult> {
+    return this.#call("PUT", `/api/v1/flag-segments/${encodeURIComponent(env)}/${encodeURIComponent(key)}`, body);
+  }
+
+  deleteFlagSegment(env: string, key: string, as?: string): Promise<ChangeResult> {
+    return this.#call("DELETE", `/api/v1/flag-segments/${encodeURIComponent(env)}/${encodeURIComponent(key)}${queryString({ as })}`);
+  }
+
+  async flagRequests(filter: { env?: string; status?: ChangeRequestView["status"] } = {}): Promise<ChangeRequestView[]> {
+    return (await this.#call<{ requests: ChangeRequestView[] }>("GET", `/api/v1/flag-requests${queryString(filter)}`)).requests;
+  }
+
+  approveFlagChange(id: number, as?: string): Promise<ChangeResult> {
+    return this.#call("POST", `/api/v1/flag-requests/${id}/approve`, { as });
+  }
+
+  rejectFlagChange(id: number, body: { as?: string; reason?: string } = {}): Promise<ChangeRequestView> {
+    return this.#call("POST", `/api/v1/flag-requests/${id}/reject`, body);
+  }
+
+  createSdkToken(env: string, as?: string): Promise<{ token: string; env: string }> {
+    return this.#call("POST", "/api/v1/flag-tokens", { env, as });
   }
 
   async *#stream(path: string, signal?: AbortSignal) {
@@ -148,6 +251,10 @@ async function toApiError(response: Response): Promise<ApiError> {
   } catch {
     return new ApiError(response.status, "http_error", `HTTP ${response.status}: ${text.slice(0, 200)}`);
   }
+}
+
+function flagPath(key: string): string {
+  return `/api/v1/flags/${encodeURIComponent(key)}`;
 }
 
 function appPath(env: string, app: string): string {

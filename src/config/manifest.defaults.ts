@@ -17,6 +17,8 @@ export const APP_DEFAULTS = {
   // nginx's client_max_body_size is 1m; 10mb fits form uploads without an override. No rate limit by default.
   limits: { bodyBytes: 10 * 1024 * 1024, ratePerSecond: null, burst: null },
   sticky: null,
+  // Scraping is opt-in: `metrics: {}` turns it on with METRICS_SCRAPE_DEFAULTS.
+  metrics: null,
   release: {
     strategy: "rolling",
     steps: [5, 25, 50, 100],
@@ -25,6 +27,9 @@ export const APP_DEFAULTS = {
     guards: { errorRate: null, p99Latency: null, p50Latency: null },
   },
 } satisfies Omit<ResolvedApp, "name" | "source" | "run">;
+
+/** An app's `metrics:` scrape when it names no path or interval (Prometheus's own default interval is 1m; 15s here). */
+export const METRICS_SCRAPE_DEFAULTS = { path: "/metrics", intervalMs: 15_000 };
 
 export const ENVIRONMENT_DEFAULTS = {
   bind: "0.0.0.0",

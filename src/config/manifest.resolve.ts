@@ -1,5 +1,5 @@
 import { resolve as resolvePath } from "node:path";
-import { APP_DEFAULTS, ENVIRONMENT_DEFAULTS } from "./manifest.defaults.ts";
+import { APP_DEFAULTS, ENVIRONMENT_DEFAULTS, METRICS_SCRAPE_DEFAULTS } from "./manifest.defaults.ts";
 import type { AppFile, AppSettingsFile, ManifestFile } from "./manifest.schema.ts";
 import type { EnvironmentConfig, Manifest, ManifestApp, ResolvedApp } from "./resolved-manifest.schema.ts";
 
@@ -24,6 +24,7 @@ export function mergeSettings(base: AppSettingsFile, over: AppSettingsFile | und
     health: overlay(base.health, over.health),
     env: overlay(base.env, over.env),
     limits: overlay(base.limits, over.limits),
+    metrics: overlay(base.metrics, over.metrics),
     release: release === undefined ? undefined : { ...release, guards },
   };
 }
@@ -58,6 +59,7 @@ function withDefaults(name: string, source: string, settings: AppSettingsFile & 
       burst: settings.limits?.burst ?? (settings.limits?.rate === undefined ? null : Math.max(1, Math.ceil(settings.limits.rate))),
     },
     sticky: settings.sticky?.cookie ? { kind: "cookie", name: settings.sticky.cookie } : settings.sticky?.header ? { kind: "header", name: settings.sticky.header.toLowerCase() } : null,
+    metrics: settings.metrics ? { path: settings.metrics.path ?? METRICS_SCRAPE_DEFAULTS.path, intervalMs: settings.metrics.interval ?? METRICS_SCRAPE_DEFAULTS.intervalMs } : d.metrics,
     release: {
       strategy: release.strategy ?? d.release.strategy,
       steps: [...(release.steps ?? d.release.steps)],

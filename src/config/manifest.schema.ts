@@ -84,6 +84,14 @@ const stickySchema = mapping(
   "a mapping with one of cookie or header, e.g. { cookie: session_id }",
 ).refine((value) => (value.cookie === undefined) !== (value.header === undefined), { error: "name exactly one of cookie or header, e.g. { cookie: session_id }" });
 
+const metricsSchema = mapping(
+  {
+    path: pathPrefix.optional(),
+    interval: positiveDuration.optional(),
+  },
+  "a mapping such as { path: /metrics, interval: 15s }",
+);
+
 /** Everything an environment may override. `source` may not: an artifact is promoted unchanged. */
 const appSettingsShape = {
   build: text("a shell command").optional(),
@@ -98,6 +106,7 @@ const appSettingsShape = {
   release: releaseSchema.optional(),
   limits: appLimitsSchema.optional(),
   sticky: stickySchema.optional(),
+  metrics: metricsSchema.optional(),
 };
 
 export const appOverrideSchema = mapping(appSettingsShape, "a mapping of app settings, e.g. { instances: 1 }");

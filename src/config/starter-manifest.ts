@@ -52,6 +52,9 @@ apps:                             # one entry per deployable service
     # sticky:                     # keeps a user on one side of a canary (default: a cookie the edge sets)
     #   cookie: session_id        # ... or your own cookie
     #   header: X-User-Id         # ... or a header; name one of cookie or header
+    # metrics:                   # scrape the app's own Prometheus endpoint on every instance
+    #   path: /metrics            # served on the instance's PORT
+    #   interval: 15s             # time between scrapes
     env:                          # environment variables for every instance
       NODE_ENV: production
     release:                      # how a new version replaces the running one

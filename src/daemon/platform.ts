@@ -9,6 +9,7 @@ import { EdgeController } from "../edge/edge-controller.ts";
 import { RequestStatsStore } from "../edge/request-stats.store.ts";
 import { buildRoutingTable, type AppRouting } from "../edge/routing-table.builder.ts";
 import { EventLog } from "../events/event-log.ts";
+import { createFlags } from "../flags/flags.module.ts";
 import { eventRoutes, eventStreams } from "../events/event.routes.ts";
 import { platformRoutes } from "../platform/platform.routes.ts";
 import { StatusService } from "../platform/status.service.ts";
@@ -29,9 +30,13 @@ import type { LaunchConfig } from "../runtime/launch-config.ts";
 import { LocalDriver } from "../runtime/local-driver.ts";
 import { logRoutes, logStreams } from "../runtime/log.routes.ts";
 import { LogService } from "../runtime/log.service.ts";
+import { LogsTraces, otlpBaseUrl } from "../telemetry/log-trace.module.ts";
+import { traceRoutes } from "../telemetry/trace.routes.ts";
+import { TraceService } from "../telemetry/trace.service.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
 import { logger } from "../shared/logger.ts";
 import { rampartVersion } from "../shared/version.ts";
+import { MetricsModule } from "../telemetry/metrics.module.ts";
 import { writeCredentials, type Credentials } from "./credentials.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 
@@ -65,8 +70,14 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const database: OpenedDatabase = await openDatabase(dataDir);
   const { db } = database;
   const startedAt = clock.now();
+  // Logs and traces: the index tails instance logs, spans come from the edge and OTLP (own files under telemetry/).
+  const logsTraces = new LogsTraces({ dataDir, clock });
+  // A fixed API port is known now, so instances started before the API listens get the OTLP endpoint too.
+  if (options.apiPort !== 0) logsTraces.setApiBase(otlpBaseUrl(options.apiHost, options.apiPort));
 
   const events = new EventLog(db, clock);
+  // Feature flags: targeting per environment, SDK endpoints and OFREP, guarded rollouts fed by the edge (src/flags).
+  const flags = createFlags({ db, events, clock, manifests });
   const releaseStore = new ReleaseStore(db);
   const rolloutStore = new RolloutStore(db);
   const instanceStore = new InstanceStore(db);
@@ -76,17 +87,29 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const launchConfigOf = (release: ReleaseRecord): LaunchConfig => ({
     cwd: artifacts.srcDir(release.artifactDigest),
     command: release.config.run,
-    env: release.config.env,
+    // The app's own OTEL_* settings in the manifest win over the injected ones.
+    env: { ...logsTraces.otelEnv(release.env, release.app, release.number), ...release.config.env },
     health: release.config.health,
     drainMs: release.config.drainMs,
   });
 
   let supervisor: InstanceSupervisor;
+  // Metrics: the edge's per-second collections, runtime samples, app scrapes and OTLP into one store (telemetry/metrics*).
+  const metrics = new MetricsModule({
+    db,
+    dataDir,
+    clock,
+    startedAt,
+    instances: () => supervisor.list(),
+    scrapeTargetOf: async (instance) => (await releaseStore.get(instance.env, instance.app, instance.release))?.config.metrics ?? null,
+    assertApp: (env, app) => manifests.assertApp(env, app),
+  });
   const edge = new EdgeController({
     dataDir,
     events,
     kv: new KvStore(db),
     stats: statsStore,
+    sinks: [logsTraces.edgeSink, metrics.edgeSink, flags.engine],
     buildTable: async (version) => {
       const manifest = manifests.current;
       const instances = supervisor.list();
@@ -136,7 +159,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const releases = new ReleaseService({ manifests, releases: releaseStore, rollouts: rolloutStore, artifacts, engine, supervisor, events, clock });
   const rollouts = new RolloutService({ manifests, releases: releaseStore, rollouts: rolloutStore, events, clock });
   const status = new StatusService({ manifests, releases: releaseStore, rollouts: rolloutStore, supervisor, edge, dataDir, version: rampartVersion, startedAt });
-  const logs = new LogService(instanceStore, (env, app) => manifests.assertApp(env, app));
+  const logs = new LogService(logsTraces.index, logsTraces.hub, (env, app) => manifests.assertApp(env, app));
+  const traces = new TraceService(logsTraces.traces, (env, app) => manifests.assertApp(env, app));
+  logsTraces.start();
 
   // Data plane first: the edge keeps (or resumes) serving, instances are re-adopted, then the table is pushed.
   await edge.start();
@@ -144,7 +169,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   await edge.applyRouting();
   supervisor.start();
   edge.startPolling();
+  metrics.start();
   await engine.resumeActive();
+  flags.engine.start();
 
   let resolveStopped: () => void = () => undefined;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
@@ -160,12 +187,15 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         .catch((error: unknown) => logger.warn({ err: error }, "could not record platform.stopping"));
       await api?.close();
       clearInterval(maintenance);
+      await metrics.stop();
+      await flags.engine.stop();
       if (stopApps) {
         await Promise.all(supervisor.list().map((i) => supervisor.drainAndStop(i.id, "rampart down")));
         await edge.stopEdge();
       }
       supervisor.stop();
       edge.stopPolling();
+      logsTraces.stop();
       await database.close();
       try {
         unlock();
@@ -177,8 +207,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     })());
 
   api = buildApiServer({
-    routes: [...platformRoutes(status, (stopApps) => void stop(stopApps), rampartVersion), ...releaseRoutes(releases), ...rolloutRoutes(rollouts, releases), ...eventRoutes(events), ...logRoutes(logs)],
+    routes: [...platformRoutes(status, (stopApps) => void stop(stopApps), rampartVersion), ...releaseRoutes(releases), ...rolloutRoutes(rollouts, releases), ...eventRoutes(events), ...logRoutes(logs), ...traceRoutes(traces), ...metrics.routes, ...flags.routes],
     streams: [...eventStreams(events), ...logStreams(logs)],
+    protocols: [logsTraces.protocol(), ...metrics.protocols, flags.protocol],
     token: readOrCreateToken(dataDir),
     version: rampartVersion,
     dataDir,
@@ -186,6 +217,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   await api.listen({ host: options.apiHost, port: options.apiPort });
   const address = api.server.address();
   const port = typeof address === "object" && address ? address.port : options.apiPort;
+  logsTraces.setApiBase(otlpBaseUrl(options.apiHost, port));
   const credentials = writeCredentials(dataDir, `http://${options.apiHost.includes(":") ? `[${options.apiHost}]` : options.apiHost}:${port}`, process.pid);
   await events.append({ type: "platform.started", message: `control plane up (pid ${process.pid}), API ${credentials.api}`, data: { pid: process.pid, api: credentials.api, version: rampartVersion } });
   return { credentials, status, stopped, stop };
