@@ -37,6 +37,8 @@ export const ENVIRONMENT_DEFAULTS = {
   tls: null,
   // Only this machine may pin a request to a release (X-Rampart-Release) unless the manifest says more.
   pinFrom: ["127.0.0.1/32", "::1/128"],
+  // 1 % of new traces get an edge span, plus every error and every request slower than 1 s.
+  tracing: { sampleRate: 0.01, slowMs: 1_000 },
   // Slow clients get 10 s to send their headers (slowloris); idle keep-alive connections are closed after 60 s.
   limits: { headerTimeoutMs: 10_000, idleTimeoutMs: 60_000, maxHeaderBytes: 16 * 1024 },
 } satisfies Omit<EnvironmentConfig, "port">;

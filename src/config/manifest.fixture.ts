@@ -10,7 +10,7 @@ import { stringify } from "yaml";
 export const MANIFEST_FILE = "rampart.yaml";
 
 const KNOWN_KEYS = [
-  "name", "environments", "apps", "port", "bind", "protected", "tls", "cert", "key", "pin_from", "limits",
+  "name", "environments", "apps", "port", "bind", "protected", "tls", "cert", "key", "pin_from", "tracing", "sample", "slow", "limits",
   "header_timeout", "idle_timeout", "max_header_size", "source", "build", "run", "instances", "routes", "hosts",
   "health", "path", "interval", "timeout", "start_timeout", "unhealthy_threshold", "drain", "env", "release",
   "strategy", "steps", "pause", "keep_warm", "guards", "error_rate", "p99_latency", "p50_latency", "body", "rate",

@@ -50,7 +50,7 @@ describe("parseManifest", () => {
     assert.equal(manifest.dir, "/srv/shop");
     assert.deepEqual(environmentNames(manifest), ["staging", "production"]);
     assert.deepEqual(appNames(manifest), ["web"]);
-    const edgeDefaults = { tls: null, pinFrom: ["127.0.0.1/32", "::1/128"], limits: { headerTimeoutMs: 10_000, idleTimeoutMs: 60_000, maxHeaderBytes: 16_384 } };
+    const edgeDefaults = { tls: null, pinFrom: ["127.0.0.1/32", "::1/128"], tracing: { sampleRate: 0.01, slowMs: 1_000 }, limits: { headerTimeoutMs: 10_000, idleTimeoutMs: 60_000, maxHeaderBytes: 16_384 } };
     assert.deepEqual(manifest.environments.production, { port: 8080, bind: "0.0.0.0", protected: true, ...edgeDefaults });
     assert.deepEqual(manifest.environments.staging, { port: 8081, bind: "0.0.0.0", protected: false, ...edgeDefaults });
 
@@ -100,6 +100,7 @@ describe("parseManifest", () => {
       protected: false,
       tls: { certFile: "/srv/shop/tls/cert.pem", keyFile: "/srv/shop/tls/key.pem" },
       pinFrom: ["10.0.0.0/8", "192.168.1.7"],
+      tracing: { sampleRate: 0.01, slowMs: 1_000 },
       limits: { headerTimeoutMs: 5_000, idleTimeoutMs: 30_000, maxHeaderBytes: 8_192 },
     });
     const web = resolveApp(manifest, "web", "production");

@@ -98,6 +98,7 @@ export function buildManifest(file: ManifestFile, path: string, dir: string): Ma
       protected: env.protected,
       tls: env.tls ? { certFile: resolvePath(dir, env.tls.cert), keyFile: resolvePath(dir, env.tls.key) } : null,
       pinFrom: env.pin_from ?? [...e.pinFrom],
+      tracing: { sampleRate: env.tracing?.sample ?? e.tracing.sampleRate, slowMs: env.tracing?.slow ?? e.tracing.slowMs },
       limits: {
         headerTimeoutMs: env.limits?.header_timeout ?? e.limits.headerTimeoutMs,
         idleTimeoutMs: env.limits?.idle_timeout ?? e.limits.idleTimeoutMs,

@@ -5,6 +5,7 @@ import {
   booleanField,
   canarySteps,
   duration,
+  percent,
   envVars,
   expected,
   hosts,
@@ -128,6 +129,7 @@ export const environmentSchema = mapping(
     protected: booleanField.default(ENVIRONMENT_DEFAULTS.protected),
     tls: mapping({ cert: text("a certificate file (PEM)"), key: text("a private key file (PEM)") }, "a mapping such as { cert: ./tls/cert.pem, key: ./tls/key.pem }").optional(),
     pin_from: z.array(addressBlock, { error: expected("a list of IP addresses or blocks, e.g. [127.0.0.1, 10.0.0.0/8]") }).optional(),
+    tracing: mapping({ sample: percent.optional(), slow: duration.optional() }, "a mapping such as { sample: 1%, slow: 1s }").optional(),
     limits: mapping(
       {
         header_timeout: positiveDuration.optional(),

@@ -77,6 +77,8 @@ export const environmentConfigSchema = z.object({
   tls: z.object({ certFile: z.string(), keyFile: z.string() }).nullable(),
   /** Client addresses or blocks allowed to pin a request to a release with X-Rampart-Release. */
   pinFrom: z.array(z.string()),
+  /** The edge's server spans: share of new traces sampled (0..1); every request at least this slow gets one too. */
+  tracing: z.object({ sampleRate: z.number(), slowMs: z.number() }),
   limits: z.object({ headerTimeoutMs: z.number(), idleTimeoutMs: z.number(), maxHeaderBytes: z.number().int() }),
 });
 

@@ -24,6 +24,9 @@ environments:                     # each has its own edge port, instances and re
     #   cert: ./tls/cert.pem      # certificate chain (PEM)
     #   key: ./tls/key.pem        # private key (PEM)
     # pin_from: [127.0.0.1]       # who may send X-Rampart-Release: N to reach one release (default: this machine)
+    # tracing:                    # the edge's server spans (errors always get one)
+    #   sample: 1%                # share of new traces sampled; a sampled traceparent from the client is followed
+    #   slow: 1s                  # every request at least this slow gets a span
     # limits:                     # protections of the edge listener
     #   header_timeout: 10s       # a client must send its request headers within this (slowloris: 408)
     #   idle_timeout: 60s         # an idle keep-alive connection is closed after this

@@ -53,7 +53,7 @@ it("routes only to routable, healthy instances, weighting each release by its se
     ],
   );
   const staging = table.environments.find((e) => e.name === "staging");
-  assert.deepEqual(staging, { name: "staging", bind: "127.0.0.1", port: 8081, routes: [], apps: [], tls: null, pinSources: ENVIRONMENT_DEFAULTS.pinFrom, limits: ENVIRONMENT_DEFAULTS.limits });
+  assert.deepEqual(staging, { name: "staging", bind: "127.0.0.1", port: 8081, routes: [], apps: [], tls: null, pinSources: ENVIRONMENT_DEFAULTS.pinFrom, tracing: ENVIRONMENT_DEFAULTS.tracing, limits: ENVIRONMENT_DEFAULTS.limits });
   const web = production?.apps[0];
   assert.deepEqual([web?.drainMs, web?.maxBodyBytes, web?.rateLimit, web?.sticky], [3_000, 1024, { perSecond: 5, burst: 5 }, { kind: "header", name: "x-user" }]);
 });

@@ -41,6 +41,7 @@ export function buildRoutingTable(input: {
       routes: apps.flatMap((a) => a.routes.map((prefix) => ({ app: a.app, hosts: a.hosts, prefix }))),
       tls: config.tls,
       pinSources: config.pinFrom,
+      tracing: config.tracing,
       limits: config.limits,
       apps: apps.map((a) => edgeApp(a, input.instances, input.splits?.find((s) => s.env === name && s.app === a.app))),
     };
