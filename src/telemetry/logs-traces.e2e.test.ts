@@ -36,7 +36,7 @@ describe("logs and traces through a real `rampart up` and an app using the OpenT
     assert.match(env.OTEL_EXPORTER_OTLP_HEADERS ?? "", /^authorization=Bearer ingest_/);
     assert.equal(env.OTEL_EXPORTER_OTLP_PROTOCOL, "http/protobuf");
     assert.equal(env.OTEL_SERVICE_NAME, "web");
-    assert.equal(env.OTEL_RESOURCE_ATTRIBUTES, "rampart.env=staging,rampart.app=web,rampart.release=1");
+    assert.match(env.OTEL_RESOURCE_ATTRIBUTES ?? "", /^rampart\.env=staging,rampart\.app=web,rampart\.release=1,rampart\.instance=staging\.web\.r1\.\d+$/);
   });
 
   it("an app's spans arrive over OTLP as children of the edge's span of the same request", async () => {
