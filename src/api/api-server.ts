@@ -30,7 +30,7 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     logger: false,
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     // Errors Fastify raises before routing (bad URL encoding, a too-long parameter) get our error shape too.
     frameworkErrors: (error, _request, reply) => {
       sendError(reply, error, options.dataDir);
