@@ -49,11 +49,11 @@ export function operationsOf(doc: OpenApiDocument): Operation[] {
   return operations;
 }
 
-const ODD_TEXT = ["", " ", "0", "-1", "1", "2", "1.5", "1e3", "1e400", "0x10", "NaN", "Infinity", "null", "true", "[]", "{}", "%00", "..", "../..", "%2e%2e", "a/b", "é", "😀", "\u0000", "x".repeat(250), "9".repeat(30), "<script>", "'; drop table events; --", "__proto__", "constructor"];
+export const ODD_TEXT = ["", " ", "0", "-1", "1", "2", "1.5", "1e3", "1e400", "0x10", "NaN", "Infinity", "null", "true", "[]", "{}", "%00", "..", "../..", "%2e%2e", "a/b", "é", "😀", "\u0000", "x".repeat(250), "9".repeat(30), "<script>", "'; drop table events; --", "__proto__", "constructor"];
 
-const text = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...ODD_TEXT) }, { weight: 2, arbitrary: fc.string({ maxLength: 16 }) }, { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 8 }) });
+export const text = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...ODD_TEXT) }, { weight: 2, arbitrary: fc.string({ maxLength: 16 }) }, { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 8 }) });
 
-const anyJson = fc.jsonValue({ maxDepth: 3 });
+export const anyJson = fc.jsonValue({ maxDepth: 3 });
 
 /** A value for one JSON-schema property: mostly of the right kind (so deeper checks run), often not. */
 function valueFor(schema: JsonSchema): fc.Arbitrary<unknown> {
@@ -67,7 +67,7 @@ function valueFor(schema: JsonSchema): fc.Arbitrary<unknown> {
   return right.length === 0 ? anyJson : fc.oneof({ weight: 3, arbitrary: fc.oneof(...right) }, { weight: 1, arbitrary: anyJson });
 }
 
-function bodyFor(schema: JsonSchema | null): fc.Arbitrary<GeneratedRequest["body"]> {
+export function bodyFor(schema: JsonSchema | null): fc.Arbitrary<GeneratedRequest["body"]> {
   const props = Object.entries(schema?.properties ?? {});
   const shaped = fc
     .tuple(

@@ -6,6 +6,9 @@ import { otlpAuth } from "./otlp-auth.ts";
 import { decodeMetricsRequest } from "./otlp-metrics-protobuf.ts";
 import { exportMetricsRequestSchema, type OtlpMetricsIngest } from "./otlp-metrics.ts";
 import { encodeExportResponse, ProtobufError } from "./otlp-protobuf.ts";
+// The same JSON handling as logs and traces, the depth limit included: without it a few hundred levels of nested
+// attribute values overflowed the stack in the recursive schema (a 500 for bad input).
+import { jsonBody } from "./otlp-receiver.ts";
 
 const BODY_LIMIT = 64 * 1024 * 1024;
 const PROTOBUF = "application/x-protobuf";
@@ -38,14 +41,6 @@ function decoded(request: FastifyRequest): unknown {
     if (!(error instanceof ProtobufError)) throw error;
     throw new RampartError("invalid_request", `invalid body: not an OTLP protobuf message (${error.message})`, { status: 400, details: [{ field: "body", message: error.message }] });
   }
-}
-
-function jsonBody(request: FastifyRequest): unknown {
-  const type = request.headers["content-type"] ?? "";
-  if (!type.startsWith("application/json")) {
-    throw new RampartError("unsupported_media_type", `OTLP/HTTP takes application/json or ${PROTOBUF}, not ${type || "no content type"}`, { status: 415 });
-  }
-  return request.body ?? {};
 }
 
 function answer(reply: FastifyReply, protobuf: boolean, rejected: number): FastifyReply {

@@ -86,6 +86,12 @@ describe("POST /v1/metrics refusals", () => {
     assert.equal(badJson.statusCode, 400);
     assert.match(badJson.body, /body\.resourceMetrics\.0\.scopeMetrics\.0\.metrics\.0\.histogram\.dataPoints\.0\.count/);
     assert.equal((await post("x", "text/plain")).statusCode, 415);
+    // Attribute values nested a thousand deep overflowed the recursive schema (found by protocols.property.e2e.test.ts).
+    let deep: unknown = { stringValue: "bottom" };
+    for (let i = 0; i < 1000; i++) deep = { arrayValue: { values: [deep] } };
+    const nested = await post(JSON.stringify({ resourceMetrics: [{ resource: { attributes: [{ key: "k", value: deep }] } }] }), "application/json");
+    assert.equal(nested.statusCode, 400);
+    assert.match(nested.body, /nested deeper than/);
     assert.equal((await post("{}", "application/json", "nope")).statusCode, 401);
     assert.equal((await post("{}", "application/json", ADMIN)).statusCode, 200);
     await app.close();

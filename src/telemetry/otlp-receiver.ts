@@ -66,10 +66,12 @@ function decoded(request: FastifyRequest, decode: (body: Buffer) => unknown): un
   }
 }
 
-function jsonBody(request: FastifyRequest): unknown {
+/** The JSON body of an OTLP request (shared with /v1/metrics): 415 for other content types, 400 when nested too deep. */
+export function jsonBody(request: FastifyRequest): unknown {
   const type = request.headers["content-type"] ?? "";
   if (!type.startsWith("application/json")) {
-    throw new RampartError("unsupported_media_type", `OTLP/HTTP takes application/json or ${PROTOBUF}, not ${type || "no content type"}`, { status: 415 });
+    const message = `OTLP/HTTP takes application/json or ${PROTOBUF}, not ${type || "no content type"}`;
+    throw new RampartError("unsupported_media_type", message, { status: 415, details: [{ field: "headers.content-type", message }] });
   }
   const body = request.body ?? {};
   if (jsonDepthOver(body, MAX_JSON_DEPTH)) {
