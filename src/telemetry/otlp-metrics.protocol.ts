@@ -8,7 +8,7 @@ import { exportMetricsRequestSchema, type OtlpMetricsIngest } from "./otlp-metri
 import { encodeExportResponse, ProtobufError } from "./otlp-protobuf.ts";
 // The same JSON handling as logs and traces, the depth limit included: without it a few hundred levels of nested
 // attribute values overflowed the stack in the recursive schema (a 500 for bad input).
-import { jsonBody } from "./otlp-receiver.ts";
+import { jsonBody, otlpContentEncoding } from "./otlp-receiver.ts";
 
 const BODY_LIMIT = 64 * 1024 * 1024;
 const PROTOBUF = "application/x-protobuf";
@@ -24,7 +24,7 @@ export function otlpMetricsProtocol(deps: { ingest: OtlpMetricsIngest; ingestTok
     const authorize = otlpAuth(deps.ingestToken, auth.admin);
     // The logs/traces receiver registers the same parser; whichever plugin comes first does.
     if (!app.hasContentTypeParser(PROTOBUF)) app.addContentTypeParser(PROTOBUF, { parseAs: "buffer", bodyLimit: BODY_LIMIT }, (_request, body, done) => done(null, body));
-    app.post("/v1/metrics", { bodyLimit: BODY_LIMIT }, async (request, reply) => {
+    app.post("/v1/metrics", { bodyLimit: BODY_LIMIT, preParsing: otlpContentEncoding }, async (request, reply) => {
       authorize(request);
       const protobuf = (request.headers["content-type"] ?? "").startsWith(PROTOBUF);
       const body = parseRequestPart(exportMetricsRequestSchema, protobuf ? decoded(request) : jsonBody(request), "body");

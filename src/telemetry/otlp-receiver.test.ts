@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { SeverityNumber } from "@opentelemetry/api-logs";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
@@ -38,6 +39,22 @@ const resource = (attrs: Record<string, string>) => ({ attributes: Object.entrie
 const placed = resource({ "service.name": "web", "rampart.env": "production", "rampart.app": "web", "rampart.release": "4" });
 
 describe("OTLP/HTTP JSON receivers", () => {
+  it("takes gzip bodies (Content-Encoding: gzip); refuses broken gzip with a 400 and other encodings with a 415", async () => {
+    const { app, spans } = server();
+    const body = { resourceSpans: [{ resource: placed, scopeSpans: [{ spans: [{ traceId: "5b8efff798038103d269b633813fc60c", spanId: "eee19b7ec3c1b174", name: "GET /", kind: 2, startTimeUnixNano: "1544712660000000000", endTimeUnixNano: "1544712661000000000" }] }] }] };
+    const send = (payload: Buffer, encoding: string) =>
+      app.inject({ method: "POST", url: "/v1/traces", headers: { authorization: `Bearer ${INGEST}`, "content-type": "application/json", "content-encoding": encoding }, payload });
+    const ok = await send(gzipSync(JSON.stringify(body)), "gzip");
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.equal(spans.length, 1);
+    const broken = await send(Buffer.from("definitely not gzip"), "gzip");
+    assert.equal(broken.statusCode, 400, broken.body);
+    assert.equal(broken.json().error.details[0].field, "body");
+    const other = await send(Buffer.from(JSON.stringify(body)), "br");
+    assert.equal(other.statusCode, 415, other.body);
+    assert.equal(other.json().error.details[0].field, "headers.content-encoding");
+  });
+
   it("stores spans sent with the ingest token or the platform token, and refuses any other", async () => {
     const { spans, post } = server();
     const body = {

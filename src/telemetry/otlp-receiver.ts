@@ -1,4 +1,6 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { PassThrough } from "node:stream";
+import { createGunzip } from "node:zlib";
+import type { FastifyInstance, FastifyReply, FastifyRequest, preParsingHookHandler } from "fastify";
 import type { ProtocolPlugin } from "../api/api-server.ts";
 import { parseRequestPart } from "../api/validation.ts";
 import { RampartError } from "../shared/errors.ts";
@@ -34,7 +36,7 @@ export function otlpLogsTracesProtocol(deps: OtlpReceiverDeps): ProtocolPlugin {
     const authorize = otlpAuth(deps.ingestToken, auth.admin);
     // Another OTLP receiver (/v1/metrics) may have registered the protobuf parser already.
     if (!app.hasContentTypeParser(PROTOBUF)) app.addContentTypeParser(PROTOBUF, { parseAs: "buffer", bodyLimit: BODY_LIMIT }, (_request, body, done) => done(null, body));
-    app.post("/v1/traces", { bodyLimit: BODY_LIMIT }, async (request, reply) => {
+    app.post("/v1/traces", { bodyLimit: BODY_LIMIT, preParsing: otlpContentEncoding }, async (request, reply) => {
       authorize(request);
       const protobuf = isProtobuf(request);
       const body = parseRequestPart(exportTraceRequestSchema, protobuf ? decoded(request, decodeTraceRequest) : jsonBody(request), "body");
@@ -42,7 +44,7 @@ export function otlpLogsTracesProtocol(deps: OtlpReceiverDeps): ProtocolPlugin {
       deps.acceptSpans(spans);
       return answer(reply, protobuf, rejected === 0 ? null : { rejected, message: "spans whose resource names no service (service.name or rampart.app) were dropped" }, "rejectedSpans");
     });
-    app.post("/v1/logs", { bodyLimit: BODY_LIMIT }, async (request, reply) => {
+    app.post("/v1/logs", { bodyLimit: BODY_LIMIT, preParsing: otlpContentEncoding }, async (request, reply) => {
       authorize(request);
       const protobuf = isProtobuf(request);
       const body = parseRequestPart(exportLogsRequestSchema, protobuf ? decoded(request, decodeLogsRequest) : jsonBody(request), "body");
@@ -52,6 +54,29 @@ export function otlpLogsTracesProtocol(deps: OtlpReceiverDeps): ProtocolPlugin {
     });
   };
 }
+
+/**
+ * OTLP/HTTP exporters may gzip their bodies (`Content-Encoding: gzip`, the spec's one compression); the body
+ * limit then bounds the decompressed size, so a small bomb cannot grow past it. Anything else is a 415.
+ */
+export const otlpContentEncoding: preParsingHookHandler = (request, _reply, payload, done) => {
+  const encoding = (request.headers["content-encoding"] ?? "identity").toLowerCase().trim();
+  if (encoding === "identity" || encoding === "") return done(null, payload);
+  if (encoding !== "gzip") {
+    const message = `OTLP/HTTP bodies may be sent as they are or with Content-Encoding: gzip, not ${encoding}`;
+    return done(new RampartError("unsupported_media_type", message, { status: 415, details: [{ field: "headers.content-encoding", message }] }));
+  }
+  const gunzip = createGunzip();
+  const out = new PassThrough() as PassThrough & { receivedEncodedLength: number };
+  // Fastify compares Content-Length with the bytes that came over the wire, not the decompressed ones.
+  out.receivedEncodedLength = 0;
+  payload.on("data", (chunk: Buffer) => (out.receivedEncodedLength += chunk.length));
+  payload.on("error", (error) => out.destroy(error));
+  // A broken gzip stream is the client's error: a 400 naming the body, never a 500.
+  gunzip.on("error", (error) => out.destroy(new RampartError("invalid_request", `invalid body: not valid gzip (${error.message})`, { status: 400, details: [{ field: "body", message: "not valid gzip" }] })));
+  payload.pipe(gunzip).pipe(out);
+  done(null, out);
+};
 
 function isProtobuf(request: FastifyRequest): boolean {
   return (request.headers["content-type"] ?? "").startsWith(PROTOBUF);
