@@ -24,6 +24,8 @@ export const APP_DEFAULTS = {
     steps: [5, 25, 50, 100],
     pauseMs: 30_000,
     keepWarmMs: 300_000,
+    // Off by default (deploys stay quick); a release that tends to crash a while after it starts wants e.g. 30s.
+    settleMs: 0,
     guards: { errorRate: null, p99Latency: null, p50Latency: null },
   },
 } satisfies Omit<ResolvedApp, "name" | "source" | "run">;

@@ -13,7 +13,7 @@ const KNOWN_KEYS = [
   "name", "environments", "apps", "port", "bind", "protected", "tls", "cert", "key", "pin_from", "tracing", "sample", "slow", "limits",
   "header_timeout", "idle_timeout", "max_header_size", "source", "build", "run", "instances", "routes", "hosts",
   "health", "path", "interval", "timeout", "start_timeout", "unhealthy_threshold", "drain", "env", "release",
-  "strategy", "steps", "pause", "keep_warm", "guards", "error_rate", "p99_latency", "p50_latency", "body", "rate",
+  "strategy", "steps", "pause", "keep_warm", "settle", "guards", "error_rate", "p99_latency", "p50_latency", "body", "rate",
   "burst", "sticky", "cookie", "header", "staging", "production", "web", "api",
 ];
 const ODD_KEYS = ["", " ", "helth", "Name", "__proto__", "constructor", "toString", "a.b", "0", "-1", "PORT", "web ", "Web", "ünï", "x".repeat(300)];

@@ -65,6 +65,7 @@ function withDefaults(name: string, source: string, settings: AppSettingsFile & 
       steps: [...(release.steps ?? d.release.steps)],
       pauseMs: release.pause ?? d.release.pauseMs,
       keepWarmMs: release.keep_warm ?? d.release.keepWarmMs,
+      settleMs: release.settle ?? d.release.settleMs,
       guards: {
         errorRate: guards.error_rate ?? null,
         p99Latency: guards.p99_latency ?? null,

@@ -63,6 +63,7 @@ const releaseSchema = mapping(
     steps: canarySteps.optional(),
     pause: duration.optional(),
     keep_warm: duration.optional(),
+    settle: duration.optional(),
     guards: guardsSchema.optional(),
   },
   "a mapping such as { strategy: canary }",

@@ -60,6 +60,8 @@ export const resolvedAppSchema = z.object({
     pauseMs: z.number(),
     /** How long the replaced release's instances stay up after a switch, so a rollback is instant. */
     keepWarmMs: z.number(),
+    /** Rolling and blue-green: after the last traffic move, the new instances must stay up this long before the old ones are stopped. */
+    settleMs: z.number().default(0),
     guards: z.object({
       /** null: the analysis default applies. */
       errorRate: errorRateGuardSchema.nullable(),

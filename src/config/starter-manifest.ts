@@ -61,10 +61,11 @@ apps:                             # one entry per deployable service
     env:                          # environment variables for every instance
       NODE_ENV: production
     release:                      # how a new version replaces the running one
-      strategy: rolling           # rolling (blue-green and canary arrive with progressive delivery)
+      strategy: rolling           # rolling, blue-green or canary
       steps: [5, 25, 50, 100]     # canary only: % of traffic at each step
       pause: 30s                  # canary only: how long each step is held and judged
       keep_warm: 5m               # the replaced release stays up this long: rollback is an instant switch
+      # settle: 30s               # rolling/blue-green: new instances must stay up this long before the old stop
       # guards:                   # canary only: judged on live traffic, canary against stable
       #   error_rate: 1%          # roll back when more than 1% of requests fail (or relative: 2x stable's)
       #   p99_latency: 1.5x       # ... or p99 is 1.5 times stable's (or a duration: 800ms)

@@ -50,7 +50,7 @@ test("fewest outstanding wins, ties go round-robin, down instances only as a las
   assert.equal(pickInstance(release, fakeLoad({ a: 1, b: 0, c: 2 }, ["a", "b", "c"]))?.id, "b");
 });
 
-test("a retry goes to another instance: another release taking traffic, then the same release, then a warm one", () => {
+test("a retry goes to another instance: another release (taking traffic, then on standby), then the same release", () => {
   const app = compileApp([
     { release: 1, weight: 1, instances: instances("a", "b") },
     { release: 2, weight: 0, instances: instances("c") },
@@ -60,7 +60,9 @@ test("a retry goes to another instance: another release taking traffic, then the
   const a = r1.instances[0];
   const c = r2.instances[0];
   assert.ok(a !== undefined && c !== undefined);
-  for (let i = 0; i < 4; i++) assert.equal(pickRetryInstance(app, a, fakeLoad())?.id, "b");
+  // a failed: the standby release (c) first, its sibling only when c is down.
+  for (let i = 0; i < 4; i++) assert.equal(pickRetryInstance(app, a, fakeLoad())?.id, "c");
+  assert.equal(pickRetryInstance(app, a, fakeLoad({}, ["c"]))?.id, "b");
   assert.equal(pickRetryInstance(app, c, fakeLoad({ a: 1 }))?.id, "b");
   const lone = compileApp([{ release: 1, weight: 1, instances: instances("x") }]);
   const x = lone.all[0]?.instances[0];

@@ -62,18 +62,17 @@ export function pickInstance(release: CompiledRelease, load: InstanceLoad, exclu
 }
 
 /**
- * A different instance for the one retry, not marked down: from another release taking traffic first,
- * because when an instance refuses connections its siblings often do too (a crashing canary, a bad release)
- * while the other release was serving; then from the same release; then from a warm or draining release
- * (weight 0); a down one only when nothing else is left.
+ * A different instance for the one retry, not marked down: from another release first, because when an
+ * instance refuses connections its siblings often do too (a crashing canary, a release that crashes a while
+ * after starting) while the other release was serving: one taking traffic, else one on standby (weight 0:
+ * kept warm, or settling after a rollout); then from the same release; a down one only when nothing else is left.
  */
 export function pickRetryInstance(app: CompiledApp, failed: CompiledInstance, load: InstanceLoad): CompiledInstance | undefined {
-  const elsewhere = pickUpInstanceElsewhere(app, failed.release, load, failed);
+  const elsewhere = pickUpInstanceElsewhere(app, failed.release, load, failed) ?? pickUpInstanceElsewhere(app, failed.release, load, failed, true);
   if (elsewhere !== undefined) return elsewhere;
   const same = app.all.find((r) => r.release === failed.release);
   const fromSame = same === undefined ? undefined : pickInstance(same, load, failed);
-  if (fromSame !== undefined && !load.isDown(fromSame.id)) return fromSame;
-  return pickUpInstanceElsewhere(app, failed.release, load, failed, true) ?? fromSame ?? firstOther(app, same, failed, load);
+  return fromSame ?? firstOther(app, same, failed, load);
 }
 
 /** An instance not marked down from a release other than `release` (taking traffic, unless `anyWeight`), or undefined. */

@@ -157,6 +157,17 @@ describe("edge: sticky canary split, release pinning, trace context, flag varian
     assert.equal(series.filter((s) => s.route === "/").reduce((n, s) => n + s.count, 0), 4);
   });
 
+  test("a release on standby (weight 0) takes the retry when the serving one fails, and serves when none takes traffic", async () => {
+    const standby = await upstream("standby");
+    const gone = await upstream("gone");
+    const gonePort = gone.port;
+    await gone.close();
+    await push([app("web", [{ release: 9, weight: 1, instances: [{ id: "gone-1", host: "127.0.0.1", port: gonePort }, { id: "gone-2", host: "127.0.0.1", port: gonePort }] }, release(8, 0, [standby])])]);
+    for (let i = 0; i < 20; i++) assert.equal(servedBy(await httpRequest(port, "/")), "standby");
+    await push([app("web", [release(8, 0, [standby])])]);
+    assert.equal(servedBy(await httpRequest(port, "/")), "standby");
+  });
+
   test("when every instance of the canary refuses connections, its requests are served by stable", async () => {
     const stable = await upstream("stable-c");
     const dead = await upstream("dead");

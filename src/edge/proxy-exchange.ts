@@ -104,10 +104,12 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange {
     const pinned = this.plan.pin === undefined ? undefined : this.pinnedRelease(app);
     if (pinned === null) return;
     const release = pinned ?? (app.split ? pickStickyRelease(app, this.stickyPosition(app)) : pickRelease(app));
-    let instance = release === undefined ? undefined : pickInstance(release, this.ctx.registry);
+    // No release taking traffic (a failing rollout between two table pushes) but one on standby: it serves.
+    let instance = release === undefined ? pickUpInstanceElsewhere(app, -1, this.ctx.registry, undefined, true) : pickInstance(release, this.ctx.registry);
     // Every instance of the chosen release refuses connections (a crashing canary): another release serves.
     if (instance !== undefined && pinned === undefined && this.ctx.registry.isDown(instance.id)) {
-      instance = pickUpInstanceElsewhere(app, instance.release, this.ctx.registry) ?? instance;
+      const registry = this.ctx.registry;
+      instance = pickUpInstanceElsewhere(app, instance.release, registry) ?? pickUpInstanceElsewhere(app, instance.release, registry, undefined, true) ?? instance;
     }
     if (instance === undefined) return this.fail(503, "no_healthy_instance", `${app.name} has no instance to serve this request`);
     this.forward(app, instance);

@@ -51,13 +51,19 @@ export function buildRoutingTable(input: {
 
 function edgeApp(app: AppRouting, instances: InstanceRecord[], split: TrafficSplit | undefined): EdgeApp {
   const byRelease = new Map<number, EdgeRelease>();
+  const standby = new Map<number, EdgeRelease>();
   for (const instance of instances) {
-    if (instance.env !== app.env || instance.app !== app.app || !instance.routable || instance.status !== "healthy") continue;
-    const release = byRelease.get(instance.release) ?? { release: instance.release, weight: 0, instances: [] };
+    if (instance.env !== app.env || instance.app !== app.app || instance.status !== "healthy") continue;
+    const into = instance.routable ? byRelease : standby;
+    const release = into.get(instance.release) ?? { release: instance.release, weight: 0, instances: [] };
     release.instances.push({ id: instance.id, host: "127.0.0.1", port: instance.port });
-    release.weight = split?.weights[instance.release] ?? release.instances.length;
-    byRelease.set(instance.release, release);
+    if (instance.routable) release.weight = split?.weights[instance.release] ?? release.instances.length;
+    into.set(instance.release, release);
   }
+  // A release whose healthy instances are all out of rotation (kept warm, settling after a rollout, not shifted in
+  // yet) is in the table at weight 0: no share of traffic, but a retry target when the serving release fails and
+  // a target for X-Rampart-Release. A release partly in rotation never mixes in its other instances.
+  for (const [number, release] of standby) if (!byRelease.has(number)) byRelease.set(number, release);
   const { ratePerSecond, burst, bodyBytes } = app.limits;
   return {
     name: app.app,

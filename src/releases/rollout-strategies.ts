@@ -17,8 +17,18 @@ export async function rollingShift(ctx: StrategyContext): Promise<void> {
     const leaving = step === total ? old : old.slice(0, 1);
     await ctx.route([moving], leaving, step === 1 ? { trafficSince: ctx.now() } : {});
     await ctx.advance(step, `step ${step}/${total}: ${moving.id} takes traffic${leaving.length ? `, ${leaving.map((i) => i.id).join(", ")} leave(s) rotation` : ""}`);
-    if (!ctx.rollout().data.promoteRequestedBy) await ctx.hold(Math.max(MIN_STEP_HOLD_MS, ctx.release.config.health.intervalMs));
+    if (!ctx.rollout().data.promoteRequestedBy) await ctx.hold(stepHoldMs(ctx, step === total));
   }
+}
+
+/**
+ * How long a step is held under live traffic. The last one also waits `settle`: the old instances are out of
+ * rotation but still running, so a new release that crashes a while after starting fails the rollout and
+ * traffic goes back to them, instead of going live and then crash-looping with nothing left to fall back on.
+ */
+function stepHoldMs(ctx: StrategyContext, last: boolean): number {
+  const hold = Math.max(MIN_STEP_HOLD_MS, ctx.release.config.health.intervalMs);
+  return last ? Math.max(hold, ctx.release.config.release.settleMs ?? 0) : hold;
 }
 
 /** Blue-green: every new instance is already healthy; all traffic moves in one table push. */
@@ -27,5 +37,5 @@ export async function blueGreenSwitch(ctx: StrategyContext): Promise<void> {
     await ctx.route(ctx.fresh(), ctx.stable(), { trafficSince: ctx.now() });
     await ctx.advance(1, `switched: all traffic on release ${ctx.release.number}`);
   }
-  await ctx.hold(Math.max(MIN_STEP_HOLD_MS, ctx.release.config.health.intervalMs));
+  await ctx.hold(stepHoldMs(ctx, true));
 }

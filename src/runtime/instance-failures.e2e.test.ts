@@ -70,6 +70,18 @@ describe("instance failures through a real `rampart up`", () => {
     assert.equal((await up.client.status()).environments.find((e) => e.name === "production")?.apps[0]?.live, 1);
   });
 
+  it("with release.settle, a release that crashes a while after going healthy fails; the old one serves on, nothing fails", async () => {
+    project.writeManifest("    release: { settle: 8s }\n    environments:\n      production: { env: { TEST_MODE: crash-later, CRASH_AFTER_MS: \"3000\" } }");
+    const load = startLoad(url(), { concurrency: 2, maxMs: 60_000 });
+    const release = await up.client.deploy("production", "web");
+    await assert.rejects(waitForRelease(up.client, release, 60_000), /crash/);
+    const result = await load.stop();
+    assert.equal(result.failed, 0, `failed requests: ${result.failures.join("; ")}`);
+    const web = (await up.client.status()).environments.find((e) => e.name === "production")?.apps[0];
+    assert.notEqual(web?.live, release.number);
+    assert.ok(web?.instances.every((i) => i.release !== release.number && i.health === "healthy"), "the old release serves, healthy");
+  });
+
   it("refuses a second deploy while a rollout is in progress", async () => {
     project.writeManifest();
     project.touchSource("busy");
