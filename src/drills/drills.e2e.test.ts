@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { dataDirDrills } from "./data-dir.drills.ts";
 import type { Drill, DrillOptions } from "./drill.types.ts";
 import { edgeSlowRestartDrill } from "./edge.drill.ts";
+import { edgeCorpusDrill } from "./edge-corpus.drill.ts";
 import { hungInstanceDrill } from "./hung-instance.drill.ts";
 import { instanceDrills } from "./instance.drills.ts";
 import { canMountTmpfs, canRunAsNobody } from "./privileges.ts";
@@ -18,16 +19,17 @@ const MOUNT = canMountTmpfs();
 const AS_NOBODY = canRunAsNobody();
 
 const crashLoop = instanceDrills.find((d) => d.name === "crash-loop");
+const runnerKill = instanceDrills.find((d) => d.name === "runner-kill");
 const drills: { drill: Drill; skip?: string; todo?: string }[] = [
   // Guards the edge controller: one replacement edge at a time, recording the process that answers.
   { drill: edgeSlowRestartDrill },
-  {
-    drill: crashLoop ?? assert.fail("no crash-loop drill"),
-    // Runs and reports, but does not fail CI until the edge is fixed (src/edge is being rewritten): when every
-    // instance of the new release dies at once, the edge retries on the same (dead) release and a few GETs get 502.
-    todo: "edge: a retry after a dead instance should go to another release when its own is down too",
-  },
+  // Every instance of the new release dies at once: the edge's retry must go to the other release (0 failed).
+  { drill: crashLoop ?? assert.fail("no crash-loop drill") },
+  // A killed runner: noticed, the app drained, stopped and restarted under a new runner (0 failed).
+  { drill: runnerKill ?? assert.fail("no runner-kill drill") },
   { drill: hungInstanceDrill },
+  // The edge's malformed-request corpus against a real platform, under traffic.
+  { drill: edgeCorpusDrill },
   ...dataDirDrills.map((drill) => ({
     drill,
     skip: drill.name === "data-dir-full" ? (MOUNT ? undefined : "needs root allowed to mount a tmpfs") : AS_NOBODY ? undefined : "needs root, and a checkout user nobody can read (the platform runs as nobody)",

@@ -21,7 +21,7 @@ export function onClientError(error: NodeJS.ErrnoException, socket: Duplex): voi
 
 function answerFor(code: string): [number, string, string] {
   if (code === "HPE_HEADER_OVERFLOW") return [431, "Request Header Fields Too Large", "request headers are over the limit"];
-  if (code === "ERR_HTTP_REQUEST_TIMEOUT" || code === "HPE_HEADERS_TIMEOUT") return [408, "Request Timeout", "request headers were not received in time"];
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT" || code === "HPE_HEADERS_TIMEOUT") return [408, "Request Timeout", "the request was not received in time"];
   return [400, "Bad Request", `malformed request (${code || "parse error"})`];
 }
 
@@ -70,11 +70,13 @@ export interface FramingProblem {
  */
 export function framingProblem(req: IncomingMessage): FramingProblem | undefined {
   if (req.httpVersionMajor !== 1) return { status: 400, message: `HTTP/${req.httpVersion} is not supported` };
+  // req.headers is already built: Node's server reads Host and Expect from it for every request.
   const te = req.headers["transfer-encoding"];
   if (te !== undefined) {
     if (req.httpVersionMinor === 0) return { status: 400, message: "Transfer-Encoding is not allowed in an HTTP/1.0 request" };
     if (te.trim().toLowerCase() !== "chunked") return { status: 501, message: `Transfer-Encoding "${te}" is not supported (only chunked)` };
   }
+  // req.headers keeps only the first Host: counting them takes the raw list.
   const raw = req.rawHeaders;
   let hosts = 0;
   for (let i = 0; i < raw.length; i += 2) {

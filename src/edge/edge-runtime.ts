@@ -1,13 +1,16 @@
 import { compileTable, EMPTY_TABLE, type CompiledTable } from "./compiled-table.ts";
 import type { PutTableResult } from "./edge-control.types.ts";
 import type { WorkerStats } from "./edge-ipc.types.ts";
-import { ListenerSet } from "./listener-set.ts";
+import { DEFAULT_LISTENER_SETTINGS, ListenerSet, type ListenerSettings } from "./listener-set.ts";
 import { handleProxyRequest, type ProxyContext } from "./proxy-exchange.ts";
 import { RequestStats, SeriesSlots } from "./request-stats.ts";
 import type { RoutingTable } from "./routing-table.types.ts";
 import { FlagVariantStats } from "./flag-variant-stats.ts";
 import { SpanRecorder } from "./span-recorder.ts";
 import { UpstreamRegistry } from "./upstream-registry.ts";
+import { RequestGuard } from "./request-guard.ts";
+import { StreamRegistry } from "./stream-drain.ts";
+import { handleUpgrade, type UpgradeContext } from "./upgrade-proxy.ts";
 
 /**
  * One worker's state: the table in force, its listeners (bound with SO_REUSEPORT next to the other
@@ -21,6 +24,8 @@ export class EdgeRuntime {
   private readonly flagStats = new FlagVariantStats();
   private readonly spans = new SpanRecorder();
   private readonly slots = new SeriesSlots();
+  private readonly guard = new RequestGuard();
+  private readonly streams = new StreamRegistry();
   private readonly listeners: ListenerSet;
   private queue: Promise<unknown> = Promise.resolve();
   private active = 0;
@@ -33,16 +38,23 @@ export class EdgeRuntime {
       stats: this.stats,
       flagStats: this.flagStats,
       spans: this.spans,
+      guard: this.guard,
+      streams: this.streams,
       exchangeEnded: () => {
         this.served++;
         this.active--;
         if (this.active === 0) this.onIdle?.();
       },
     };
-    this.listeners = new ListenerSet((env, req, res) => {
-      this.active++;
-      handleProxyRequest(ctx, env, req, res);
-    });
+    const upgrades: UpgradeContext = { registry: this.registry, stats: this.stats, streams: this.streams, guard: this.guard };
+    this.listeners = new ListenerSet(
+      (env, req, res) => {
+        this.active++;
+        handleProxyRequest(ctx, env, req, res);
+      },
+      10_000,
+      (env, req, socket, head) => handleUpgrade(upgrades, env, req, socket, head),
+    );
   }
 
   get tableVersion(): number {
@@ -62,8 +74,10 @@ export class EdgeRuntime {
     }
     const compiled = compileTable(table, this.slots);
     this.table = compiled;
+    this.guard.configure(compiled, table);
     this.registry.setLive(compiled.instanceIds);
-    const { listening, errors } = await this.listeners.reconcile(compiled);
+    this.streams.setLive(compiled.instanceIds, drainByInstance(table));
+    const { listening, errors } = await this.listeners.reconcile(compiled, listenerSettings(table));
     return { version: compiled.version, listening, errors };
   }
 
@@ -75,6 +89,9 @@ export class EdgeRuntime {
   /** Stops accepting, waits for in-flight requests (at most `graceMs`), then drops upstream connections. */
   async shutdown(graceMs: number): Promise<void> {
     this.listeners.closeAll();
+    // Streams never finish on their own: they are closed cleanly now (close frame, SSE end), so their
+    // clients reconnect to the edge that takes over, instead of being cut at the end of the grace.
+    const streamsClosed = this.streams.closeAll(graceMs);
     if (this.active > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);
@@ -84,6 +101,26 @@ export class EdgeRuntime {
         };
       });
     }
+    await streamsClosed;
     await this.registry.closeAll();
   }
+}
+
+/** Each instance's app drain (ms): when it leaves the table, its streams are closed just before that. */
+function drainByInstance(table: RoutingTable): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const env of table.environments) {
+    for (const app of env.apps) {
+      for (const release of app.releases) for (const instance of release.instances) out.set(instance.id, app.drainMs ?? 10_000);
+    }
+  }
+  return out;
+}
+
+function listenerSettings(table: RoutingTable): Map<string, ListenerSettings> {
+  const out = new Map<string, ListenerSettings>();
+  for (const env of table.environments) {
+    out.set(env.name, { tls: env.tls ?? null, limits: env.limits ?? DEFAULT_LISTENER_SETTINGS.limits });
+  }
+  return out;
 }

@@ -1,6 +1,12 @@
-import { createServer, IncomingMessage, type Server } from "node:http";
+import { randomUUID } from "node:crypto";
+import { createServer, IncomingMessage, type Server, type ServerOptions } from "node:http";
+import { createServer as createTlsServer, type Server as TlsServer } from "node:https";
+import type { Duplex } from "node:stream";
+import { framingProblem, onClientError } from "./client-errors.ts";
 import type { CompiledEnvironment, CompiledTable } from "./compiled-table.ts";
 import { EdgeResponse } from "./proxy-exchange.ts";
+import { sendEdgeError } from "./proxy-error-response.ts";
+import { loadKeyPair, TlsWatcher, type TlsFiles } from "./tls-context.ts";
 import { errorMessage } from "../shared/errors.ts";
 
 export interface ListeningAddress {
@@ -16,11 +22,36 @@ export interface ListenError {
 }
 
 export type RequestHandler = (env: CompiledEnvironment, req: IncomingMessage, res: EdgeResponse) => void;
+export type UpgradeHandler = (env: CompiledEnvironment, req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+export interface ListenerLimits {
+  headerTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxHeaderBytes: number;
+}
+
+/** What the routing table says about an environment's listener besides its routes. */
+export interface ListenerSettings {
+  tls: TlsFiles | null;
+  limits: ListenerLimits;
+}
+
+export const DEFAULT_LISTENER_SETTINGS: ListenerSettings = {
+  tls: null,
+  limits: { headerTimeoutMs: 10_000, idleTimeoutMs: 60_000, maxHeaderBytes: 16 * 1024 },
+};
+
+/** Request bodies (uploads) may take long; headers are bounded separately by headerTimeoutMs. */
+const REQUEST_TIMEOUT_MS = 300_000;
+
+type EdgeServer = Server<typeof IncomingMessage, typeof EdgeResponse> | TlsServer<typeof IncomingMessage, typeof EdgeResponse>;
 
 interface Listener {
-  server: Server<typeof IncomingMessage, typeof EdgeResponse>;
+  server: EdgeServer;
   /** Swapped synchronously for every listener when a table applies, so a request sees one table. */
   env: CompiledEnvironment;
+  tlsKey: string;
+  watcher: TlsWatcher | undefined;
   closing: boolean;
 }
 
@@ -31,21 +62,36 @@ interface Listener {
 export class ListenerSet {
   private readonly listeners = new Map<string, Listener>();
   private readonly handler: RequestHandler;
+  private readonly upgrade: UpgradeHandler | undefined;
   private readonly drainMs: number;
 
-  constructor(handler: RequestHandler, drainMs = 10_000) {
+  constructor(handler: RequestHandler, drainMs = 10_000, upgrade?: UpgradeHandler) {
     this.handler = handler;
     this.drainMs = drainMs;
+    this.upgrade = upgrade;
   }
 
-  async reconcile(table: CompiledTable): Promise<{ listening: ListeningAddress[]; errors: ListenError[] }> {
+  /** `settings` by environment name; an environment without an entry gets the defaults. */
+  async reconcile(
+    table: CompiledTable,
+    settings: ReadonlyMap<string, ListenerSettings> = new Map(),
+  ): Promise<{ listening: ListeningAddress[]; errors: ListenError[] }> {
     const wanted = new Map<string, CompiledEnvironment>();
     for (const env of table.environments) wanted.set(addressKey(env.bind, env.port), env);
     const toOpen: CompiledEnvironment[] = [];
+    const replaced: Listener[] = [];
     for (const [key, env] of wanted) {
       const listener = this.listeners.get(key);
+      const wantedSettings = settings.get(env.name) ?? DEFAULT_LISTENER_SETTINGS;
       if (listener === undefined) toOpen.push(env);
-      else listener.env = env;
+      else if (listener.tlsKey !== tlsKey(wantedSettings.tls)) {
+        // Plain HTTP to TLS (or other files): a new server binds next to the old one (SO_REUSEPORT), then the old drains.
+        replaced.push(listener);
+        toOpen.push(env);
+      } else {
+        listener.env = env;
+        applyLimits(listener.server, wantedSettings.limits);
+      }
     }
     for (const [key, listener] of this.listeners) {
       if (wanted.has(key)) continue;
@@ -55,13 +101,22 @@ export class ListenerSet {
     const errors: ListenError[] = [];
     await Promise.all(
       toOpen.map(async (env) => {
+        const key = addressKey(env.bind, env.port);
         try {
-          this.listeners.set(addressKey(env.bind, env.port), await this.open(env));
+          const opened = await this.open(env, settings.get(env.name) ?? DEFAULT_LISTENER_SETTINGS);
+          const old = this.listeners.get(key);
+          this.listeners.set(key, opened);
+          if (old !== undefined) this.close(old);
         } catch (error) {
           errors.push({ env: env.name, port: env.port, message: errorMessage(error) });
         }
       }),
     );
+    // A listener that could not be replaced (say, a bad certificate) keeps serving as it was, with the new routes.
+    for (const listener of replaced) {
+      const key = addressKey(listener.env.bind, listener.env.port);
+      if (this.listeners.get(key) === listener) listener.env = wanted.get(key) ?? listener.env;
+    }
     return { listening: this.addresses(), errors };
   }
 
@@ -75,17 +130,46 @@ export class ListenerSet {
     this.listeners.clear();
   }
 
-  private open(env: CompiledEnvironment): Promise<Listener> {
-    const server = createServer({ ServerResponse: EdgeResponse });
-    const listener: Listener = { server, env, closing: false };
+  private open(env: CompiledEnvironment, settings: ListenerSettings): Promise<Listener> {
+    const limits = settings.limits;
+    const options: ServerOptions<typeof IncomingMessage, typeof EdgeResponse> = {
+      ServerResponse: EdgeResponse,
+      maxHeaderSize: limits.maxHeaderBytes,
+      // Node checks header and request deadlines on this interval: it bounds how late a slowloris is cut.
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headerTimeoutMs / 2))),
+      // Only WebSocket upgrades are tunnelled; any other Upgrade is served as a plain request (and the header dropped).
+      shouldUpgradeCallback: (req) => this.upgrade !== undefined && isWebSocketUpgrade(req),
+    };
+    let watcher: TlsWatcher | undefined;
+    let server: EdgeServer;
+    if (settings.tls === null) {
+      server = createServer(options);
+    } else {
+      const tls = settings.tls;
+      const https = createTlsServer({ ...options, ...loadKeyPair(tls) });
+      watcher = new TlsWatcher(tls, (pair) => https.setSecureContext(pair), (line) => process.stderr.write(`${line}\n`));
+      server = https;
+    }
+    applyLimits(server, limits);
+    const listener: Listener = { server, env, tlsKey: tlsKey(settings.tls), watcher, closing: false };
     server.on("request", (req: IncomingMessage, res: EdgeResponse) => {
       // A closing listener tells keep-alive clients to reconnect (to the new listener or edge).
       if (listener.closing) res.shouldKeepAlive = false;
+      const problem = framingProblem(req);
+      if (problem !== undefined) {
+        // Framing the upstream could read differently: answer, and end the connection with it.
+        res.shouldKeepAlive = false;
+        return sendEdgeError(req, res, problem.status, problem.status === 501 ? "not_implemented" : "bad_request", problem.message, randomUUID(), undefined);
+      }
       this.handler(listener.env, req, res);
     });
+    server.on("clientError", onClientError);
+    const upgrade = this.upgrade;
+    if (upgrade !== undefined) server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(listener.env, req, socket, head));
     return new Promise((resolve, reject) => {
       const onError = (error: Error): void => {
         server.off("listening", onListening);
+        watcher?.stop();
         reject(error);
       };
       const onListening = (): void => {
@@ -104,12 +188,31 @@ export class ListenerSet {
 
   private close(listener: Listener): void {
     listener.closing = true;
+    listener.watcher?.stop();
     const server = listener.server;
     server.close();
     server.closeIdleConnections();
     // Connections still busy after the drain window are cut; unref so this timer never holds the process.
     setTimeout(() => server.closeAllConnections(), this.drainMs).unref();
   }
+}
+
+/** Limits that can change on a running server: Node reads these properties per connection or per check. */
+function applyLimits(server: EdgeServer, limits: ListenerLimits): void {
+  server.headersTimeout = limits.headerTimeoutMs;
+  server.requestTimeout = Math.max(REQUEST_TIMEOUT_MS, limits.headerTimeoutMs);
+  server.keepAliveTimeout = limits.idleTimeoutMs;
+  // Undeclared in @types/node, but the server reads it for each new connection's parser.
+  (server as unknown as { maxHeaderSize: number }).maxHeaderSize = limits.maxHeaderBytes;
+}
+
+function isWebSocketUpgrade(req: IncomingMessage): boolean {
+  const upgrade = req.headers.upgrade;
+  return req.method === "GET" && upgrade !== undefined && upgrade.toLowerCase() === "websocket";
+}
+
+function tlsKey(tls: TlsFiles | null): string {
+  return tls === null ? "" : `${tls.certFile}\u0000${tls.keyFile}`;
 }
 
 function addressKey(bind: string, port: number): string {

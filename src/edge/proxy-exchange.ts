@@ -8,7 +8,9 @@ import type { SpanRecorder } from "./span-recorder.ts";
 import { edgeStickyId, newStickyId, pickStickyRelease, readCookie, stickyCookieHeader, stickyPosition } from "./sticky-split.ts";
 import { planForwarding, requestHead, writeResponseHead, writeResponseHeadFlat, type ForwardPlan } from "./proxy-headers.ts";
 import { sendEdgeError, type EdgeErrorCode } from "./proxy-error-response.ts";
+import type { RequestGuard } from "./request-guard.ts";
 import type { RequestStats, SeriesSlot } from "./request-stats.ts";
+import { isEventStream, isEventStreamFlat, type DrainableStream, type StreamRegistry } from "./stream-drain.ts";
 import { matchRoute, originFormTarget } from "./route-matcher.ts";
 import type { UpstreamConnection, UpstreamExchange } from "./upstream-connection.ts";
 import type { UpstreamRegistry } from "./upstream-registry.ts";
@@ -18,6 +20,10 @@ export interface ProxyContext {
   readonly stats: RequestStats;
   readonly flagStats: FlagVariantStats;
   readonly spans: SpanRecorder;
+  /** Rate limit and body size per app (request-guard.ts), checked once the request is routed. */
+  readonly guard: RequestGuard;
+  /** SSE responses per instance, ended cleanly at their instance's drain deadline (stream-drain.ts). */
+  readonly streams: StreamRegistry;
   /** Every exchange ends exactly once (response finished or connection gone); shutdown counts on it. */
   exchangeEnded(): void;
 }
@@ -26,6 +32,8 @@ export interface ProxyContext {
 const RETRYABLE_CODES: ReadonlySet<string> = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
 const RETRYABLE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
 const CLIENT_GONE = new Error("client closed the connection");
+const STREAM_DRAINED = new Error("stream closed at the instance's drain deadline");
+const BODY_TOO_LARGE = new Error("request body over the app's limit");
 
 const ignore = (): void => {};
 
@@ -59,7 +67,7 @@ export function handleProxyRequest(ctx: ProxyContext, env: CompiledEnvironment, 
  * (upstream-connection.ts); one with a body through undici, this object being the dispatch handler of
  * both (undici's headers timeout is the upstream timeout).
  */
-class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange {
+class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, DrainableStream {
   private readonly ctx: ProxyContext;
   private readonly env: CompiledEnvironment;
   private readonly req: IncomingMessage;
@@ -79,6 +87,8 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange {
   private clientGone = false;
   /** The edge answered itself after the upstream had started answering; its later error is moot. */
   private abandoned = false;
+  /** An SSE response registered with ctx.streams until it closes. */
+  private streaming = false;
   private controller: Dispatcher.DispatchController | undefined;
   upstream: UpstreamConnection | undefined;
 
@@ -101,6 +111,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange {
     this.app = app;
     this.routeIndex = route.index;
     this.series = app.unserved[route.index] ?? this.env.unrouted;
+    if (!this.ctx.guard.admit(app, this.req, this.res, this.plan.requestId, this.plan.accept, this)) return;
     const pinned = this.plan.pin === undefined ? undefined : this.pinnedRelease(app);
     if (pinned === null) return;
     const release = pinned ?? (app.split ? pickStickyRelease(app, this.stickyPosition(app)) : pickRelease(app));
@@ -175,20 +186,22 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    if (this.clientGone) controller.abort(CLIENT_GONE);
+    if (this.clientGone || this.abandoned) controller.abort(CLIENT_GONE);
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     // 1xx informational answers are not forwarded; the final status follows.
     if (statusCode < 200) return;
     if (this.instance !== undefined) this.ctx.registry.answered(this.instance.id);
-    if (this.clientGone) return controller.abort(CLIENT_GONE);
+    if (this.clientGone || this.abandoned) return controller.abort(CLIENT_GONE);
     if (!writeResponseHead(this.res, statusCode, headers, this.plan)) {
       // Node refuses a status or header value it considers invalid: that is a broken upstream answer.
       this.abandoned = true;
       this.release();
       controller.abort(new Error("invalid upstream response head"));
       this.fail(502, "bad_gateway", `${this.app?.name ?? ""} sent an invalid response`);
+    } else if (isEventStream(headers["content-type"])) {
+      this.trackStream();
     }
   }
 
@@ -216,6 +229,8 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange {
       this.release();
       this.upstream?.abort();
       this.fail(502, "bad_gateway", `${this.app?.name ?? ""} sent an invalid response`);
+    } else if (isEventStreamFlat(headers)) {
+      this.trackStream();
     }
   }
 
@@ -236,6 +251,40 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange {
 
   drained(): void {
     this.upstream?.resume();
+  }
+
+  private trackStream(): void {
+    if (this.instance === undefined) return;
+    this.streaming = true;
+    this.ctx.streams.add(this.instance.id, this);
+    // An event stream's head goes out now, not with its first event: EventSource reports the connection open.
+    this.res.flushHeaders();
+  }
+
+  /** Drain deadline or edge shutdown: the SSE response ends with its chunked terminator (EventSource reconnects), not a reset. */
+  closeGracefully(): void {
+    if (this.res.writableEnded) return;
+    this.abandoned = true;
+    this.controller?.abort(STREAM_DRAINED);
+    this.upstream?.abort();
+    this.release();
+    this.res.end();
+  }
+
+  /** A chunked upload outgrew the app's limit (request-guard.ts): 413 unless a status is out, then the upload stops. */
+  bodyTooLarge(limit: number): void {
+    if (this.clientGone || this.abandoned) return;
+    this.abandoned = true;
+    this.release();
+    // undici destroys the request stream (and with it the client's socket) when aborted: only once the 413 is out.
+    const stop = (): void => this.controller?.abort(BODY_TOO_LARGE);
+    if (this.res.headersSent) {
+      stop();
+      return void this.res.destroy();
+    }
+    this.res.shouldKeepAlive = false;
+    this.res.once("finish", stop);
+    this.fail(413, "payload_too_large", `request body is over ${this.app?.name ?? "the app"}'s limit of ${limit} bytes`);
   }
 
   private upstreamFailed(code: string): void {
@@ -266,6 +315,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange {
 
   /** The response closed: finished, or the client went away first. */
   closed(): void {
+    if (this.streaming && this.instance !== undefined) this.ctx.streams.remove(this.instance.id, this);
     if (!this.res.writableFinished) {
       this.clientGone = true;
       this.controller?.abort(CLIENT_GONE);

@@ -96,3 +96,15 @@ export class StreamRegistry {
     this.deadlines.delete(id);
   }
 }
+
+/** An SSE response (Content-Type text/event-stream, parameters allowed): a stream to close at the drain deadline. */
+export function isEventStream(contentType: string | string[] | undefined): boolean {
+  const value = Array.isArray(contentType) ? contentType[0] : contentType;
+  return value !== undefined && value.length >= 17 && value.slice(0, 17).toLowerCase() === "text/event-stream";
+}
+
+/** The same for the edge's own client's flat [lower-case name, value, …] header list. */
+export function isEventStreamFlat(headers: readonly string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === "content-type") return isEventStream(headers[i + 1]);
+  return false;
+}
