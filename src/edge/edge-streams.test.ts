@@ -54,8 +54,8 @@ async function startStreamInstance(name: string): Promise<StreamInstance> {
   return Object.assign(instance, { port: (server.address() as AddressInfo).port });
 }
 
-function openSocket(port: number, path = "/ws"): Promise<{ ws: WebSocket; messages: string[]; closed: Promise<{ code: number; reason: string }> }> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`);
+function openSocket(port: number, path = "/ws", headers: Record<string, string> = {}): Promise<{ ws: WebSocket; messages: string[]; closed: Promise<{ code: number; reason: string }> }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers });
   const messages: string[] = [];
   ws.on("message", (data) => messages.push(String(data)));
   const closed = new Promise<{ code: number; reason: string }>((ok) => ws.on("close", (code, reason) => ok({ code, reason: String(reason) })));
@@ -136,6 +136,27 @@ describe("edge streams: WebSocket and SSE, drained cleanly", () => {
     ws.close(1000, "done");
     assert.equal((await closed).code, 1000);
     await waitFor(async () => ((await edge?.client.stats())?.inflight["a"] === 0 ? true : undefined), { timeoutMs: 5_000 });
+  });
+
+  test("a WebSocket follows X-Rampart-Release and the sticky split like a request", async () => {
+    const [a, b] = instances;
+    assert.ok(a !== undefined && b !== undefined && edge !== undefined);
+    const web: EdgeApp = { ...app("web", [{ release: 1, weight: 50, instances: [{ id: a.name, host: "127.0.0.1", port: a.port }] }, { release: 2, weight: 50, instances: [{ id: b.name, host: "127.0.0.1", port: b.port }] }]), split: true, sticky: { kind: "header", name: "x-user" } };
+    assert.deepEqual((await edge.client.putTable({ version: ++version, environments: [environment("test", port, [route("web", "/")], [web])] })).errors, []);
+    const echo = async (headers: Record<string, string>): Promise<string> => {
+      const { ws, messages, closed } = await openSocket(port, "/ws", headers);
+      ws.send("who");
+      const reply = await waitFor(() => messages[0], { timeoutMs: 5_000 });
+      ws.close(1000);
+      await closed;
+      return reply.split(":")[0] ?? "";
+    };
+    assert.equal(await echo({ "x-rampart-release": "2" }), "b");
+    assert.equal(await echo({ "x-rampart-release": "1" }), "a");
+    for (const user of ["u1", "u2", "u3", "u4"]) {
+      const first = await echo({ "x-user": user });
+      assert.equal(await echo({ "x-user": user }), first, `${user} stays on one side`);
+    }
   });
 
   test("an instance that leaves the table: its WebSocket gets 1001 going away before the drain ends, and the instance a close too", async () => {

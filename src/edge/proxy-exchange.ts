@@ -1,11 +1,10 @@
 import { ServerResponse, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import type { Dispatcher } from "undici";
-import { pickInstance, pickRelease, pickRetryInstance, pickUpInstanceElsewhere } from "./balancer.ts";
-import type { CompiledApp, CompiledEnvironment, CompiledInstance, CompiledRelease } from "./compiled-table.ts";
+import { pickRetryInstance } from "./balancer.ts";
+import type { CompiledApp, CompiledEnvironment, CompiledInstance } from "./compiled-table.ts";
 import type { FlagVariantStats } from "./flag-variant-stats.ts";
-import { parsePinnedRelease } from "./release-pin.ts";
+import { chooseInstance } from "./instance-choice.ts";
 import type { SpanRecorder } from "./span-recorder.ts";
-import { edgeStickyId, newStickyId, pickStickyRelease, readCookie, stickyCookieHeader, stickyPosition } from "./sticky-split.ts";
 import { planForwarding, requestHead, writeResponseHead, writeResponseHeadFlat, type ForwardPlan } from "./proxy-headers.ts";
 import { sendEdgeError, type EdgeErrorCode } from "./proxy-error-response.ts";
 import type { RequestGuard } from "./request-guard.ts";
@@ -112,47 +111,9 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
     this.routeIndex = route.index;
     this.series = app.unserved[route.index] ?? this.env.unrouted;
     if (!this.ctx.guard.admit(app, this.req, this.res, this.plan.requestId, this.plan.accept, this)) return;
-    const pinned = this.plan.pin === undefined ? undefined : this.pinnedRelease(app);
-    if (pinned === null) return;
-    const release = pinned ?? (app.split ? pickStickyRelease(app, this.stickyPosition(app)) : pickRelease(app));
-    // No release taking traffic (a failing rollout between two table pushes) but one on standby: it serves.
-    let instance = release === undefined ? pickUpInstanceElsewhere(app, -1, this.ctx.registry, undefined, true) : pickInstance(release, this.ctx.registry);
-    // Every instance of the chosen release refuses connections (a crashing canary): another release serves.
-    if (instance !== undefined && pinned === undefined && this.ctx.registry.isDown(instance.id)) {
-      const registry = this.ctx.registry;
-      instance = pickUpInstanceElsewhere(app, instance.release, registry) ?? pickUpInstanceElsewhere(app, instance.release, registry, undefined, true) ?? instance;
-    }
-    if (instance === undefined) return this.fail(503, "no_healthy_instance", `${app.name} has no instance to serve this request`);
-    this.forward(app, instance);
-  }
-
-  /**
-   * The release named by X-Rampart-Release when the client may pin (the environment's pin sources), undefined
-   * when the header does not apply, null when the edge already answered (a pinned release with no instances).
-   */
-  private pinnedRelease(app: CompiledApp): CompiledRelease | undefined | null {
-    if (!this.env.pinSources.allows(this.req.socket.remoteAddress)) return undefined;
-    const number = parsePinnedRelease(this.plan.pin);
-    if (number === undefined) return undefined;
-    const release = app.all.find((r) => r.release === number);
-    if (release !== undefined) return release;
-    this.fail(503, "no_healthy_instance", `release ${number} of ${app.name} has no instance to serve this request (pinned by X-Rampart-Release)`);
-    return null;
-  }
-
-  /** Where this client sits in a sticky split: the manifest's cookie or header, else the edge's own cookie. */
-  private stickyPosition(app: CompiledApp): number {
-    const sticky = app.sticky;
-    if (sticky !== null) {
-      const value = sticky.kind === "cookie" ? readCookie(this.plan.cookie, sticky.name) : headerValue(this.req.headers[sticky.name.toLowerCase()]);
-      if (value !== undefined && value !== "") return stickyPosition(value);
-    }
-    let id = edgeStickyId(this.plan.cookie);
-    if (id === undefined) {
-      id = newStickyId();
-      this.plan.setCookie = stickyCookieHeader(id, this.env.secure);
-    }
-    return stickyPosition(id);
+    const choice = chooseInstance(this.env, app, this.req, this.plan, this.ctx.registry);
+    if ("none" in choice) return this.fail(503, "no_healthy_instance", choice.none);
+    this.forward(app, choice.instance);
   }
 
   private forward(app: CompiledApp, instance: CompiledInstance): void {
@@ -361,10 +322,6 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
   private fail(status: number, code: EdgeErrorCode, message: string): void {
     sendEdgeError(this.req, this.res, status, code, message, this.plan.requestId, this.plan.accept);
   }
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function errorCode(error: unknown): string {

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from "node:http";
 import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { pickInstance, pickRelease } from "./balancer.ts";
 import { rawResponse } from "./client-errors.ts";
 import type { CompiledEnvironment, CompiledInstance } from "./compiled-table.ts";
+import { chooseInstance } from "./instance-choice.ts";
 import { planForwarding, requestHead } from "./proxy-headers.ts";
 import type { RequestGuard } from "./request-guard.ts";
 import type { RequestStats, SeriesSlot } from "./request-stats.ts";
@@ -49,12 +49,14 @@ export function handleUpgrade(ctx: UpgradeContext, env: CompiledEnvironment, req
     ctx.stats.record(app.unserved[route.index] ?? env.unrouted, 429, performance.now() - startedAt, performance.now());
     return refuse(429, "Too Many Requests", `too many requests to ${app.name} from this address`, { "retry-after": String(retryAfter) });
   }
-  const release = pickRelease(app);
-  const instance = release === undefined ? undefined : pickInstance(release, ctx.registry);
-  if (instance === undefined) {
+  // Pinned, sticky and standby like a request. A sticky id made here cannot be set (the 101 is the instance's
+  // answer); browsers got the cookie with the page that opens the socket.
+  const choice = chooseInstance(env, app, req, plan, ctx.registry);
+  if ("none" in choice) {
     ctx.stats.record(app.unserved[route.index] ?? env.unrouted, 503, performance.now() - startedAt, performance.now());
-    return refuse(503, "Service Unavailable", `${app.name} has no instance to serve this request`);
+    return refuse(503, "Service Unavailable", choice.none);
   }
+  const instance = choice.instance;
   const headers = [...plan.headers, "connection", "Upgrade", "upgrade", "websocket"];
   const requestText = requestHead(req.method ?? "GET", target, headers, plan.host === undefined ? `${instance.host}:${instance.port}` : undefined);
   const series = instance.series[route.index] ?? env.unrouted;
