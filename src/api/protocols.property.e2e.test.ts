@@ -74,7 +74,7 @@ function problemWith(req: ProtocolRequest, answer: Answer): string | undefined {
     if (problem) return problem;
     const code = (json(answer.text)?.error as { code: string }).code;
     if (answer.status === 401 && code !== "unauthorized") return `a 401 that is not unauthorized: ${what}`;
-    if (answer.status === 415 && !answer.text.includes('"field":"headers.content-type"')) return `a 415 that does not name headers.content-type: ${what}`;
+    if (answer.status === 415 && !/"field":"headers\.content-(type|encoding)"/.test(answer.text)) return `a 415 that names neither headers.content-type nor headers.content-encoding: ${what}`;
     return undefined;
   }
   switch (req.expect) {

@@ -68,6 +68,7 @@ describe("parseManifest", () => {
       steps: [5, 25, 50, 100],
       pauseMs: 30_000,
       keepWarmMs: 300_000,
+      settleMs: 0,
       guards: { errorRate: { kind: "absolute", rate: 0.01 }, p99Latency: { kind: "relative", ratio: 1.5 }, p50Latency: null },
     });
     assert.equal(resolveApp(manifest, "web", "staging").instances, 1);
@@ -181,6 +182,7 @@ apps:
       steps: [50, 100],
       pauseMs: 60_000,
       keepWarmMs: 300_000,
+      settleMs: 0,
       guards: { errorRate: { kind: "absolute", rate: 0.05 }, p99Latency: { kind: "relative", ratio: 1.5 }, p50Latency: null },
     });
     assert.equal(manifest.environments.staging?.bind, "127.0.0.1");

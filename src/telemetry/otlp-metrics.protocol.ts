@@ -8,7 +8,7 @@ import { exportMetricsRequestSchema, type OtlpMetricsIngest } from "./otlp-metri
 import { encodeExportResponse, ProtobufError } from "./otlp-protobuf.ts";
 // The same JSON handling as logs and traces, the depth limit included: without it a few hundred levels of nested
 // attribute values overflowed the stack in the recursive schema (a 500 for bad input).
-import { jsonBody, otlpContentEncoding } from "./otlp-receiver.ts";
+import { jsonBody, otlpContentEncoding, refuseBadGzip } from "./otlp-receiver.ts";
 
 const BODY_LIMIT = 64 * 1024 * 1024;
 const PROTOBUF = "application/x-protobuf";
@@ -35,6 +35,7 @@ export function otlpMetricsProtocol(deps: { ingest: OtlpMetricsIngest; ingestTok
 }
 
 function decoded(request: FastifyRequest): unknown {
+  refuseBadGzip(request);
   try {
     return decodeMetricsRequest(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
   } catch (error) {

@@ -1,4 +1,4 @@
-import { PassThrough } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { FastifyInstance, FastifyReply, FastifyRequest, preParsingHookHandler } from "fastify";
 import type { ProtocolPlugin } from "../api/api-server.ts";
@@ -64,7 +64,8 @@ export const otlpContentEncoding: preParsingHookHandler = (request, _reply, payl
   if (encoding === "identity" || encoding === "") return done(null, payload);
   if (encoding !== "gzip") {
     const message = `OTLP/HTTP bodies may be sent as they are or with Content-Encoding: gzip, not ${encoding}`;
-    return done(new RampartError("unsupported_media_type", message, { status: 415, details: [{ field: "headers.content-encoding", message }] }));
+    // Read the body before answering, so the keep-alive connection stays usable for the client's next request.
+    return discard(payload, () => done(new RampartError("unsupported_media_type", message, { status: 415, details: [{ field: "headers.content-encoding", message }] })));
   }
   const gunzip = createGunzip();
   const out = new PassThrough() as PassThrough & { receivedEncodedLength: number };
@@ -72,17 +73,55 @@ export const otlpContentEncoding: preParsingHookHandler = (request, _reply, payl
   out.receivedEncodedLength = 0;
   payload.on("data", (chunk: Buffer) => (out.receivedEncodedLength += chunk.length));
   payload.on("error", (error) => out.destroy(error));
-  // A broken gzip stream is the client's error: a 400 naming the body, never a 500.
-  gunzip.on("error", (error) => out.destroy(new RampartError("invalid_request", `invalid body: not valid gzip (${error.message})`, { status: 400, details: [{ field: "body", message: "not valid gzip" }] })));
+  // A broken gzip stream is the client's error: the body is read to its end and the route answers 400 naming
+  // it. Erroring the stream instead would make the server close the client's keep-alive connection.
+  gunzip.on("error", (error) => {
+    payload.unpipe(gunzip);
+    badGzip.set(request, error.message);
+    discard(payload, () => out.end(PLACEHOLDER_BODY));
+  });
   payload.pipe(gunzip).pipe(out);
   done(null, out);
 };
+
+/** Requests whose gzip body did not decompress; their route answers 400 (see otlpContentEncoding). */
+const badGzip = new WeakMap<FastifyRequest, string>();
+/** What a body that failed to decompress is replaced by: parses as JSON, never reaches a decoder. */
+const PLACEHOLDER_BODY = "{}";
+
+export function refuseBadGzip(request: FastifyRequest): void {
+  const reason = badGzip.get(request);
+  if (reason !== undefined) throw new RampartError("invalid_request", `invalid body: not valid gzip (${reason})`, { status: 400, details: [{ field: "body", message: "not valid gzip" }] });
+}
+
+/** Reads and drops the rest of a body (at most the body limit; beyond it the connection is not worth keeping). */
+function discard(payload: Readable, then: () => void): void {
+  let called = false;
+  const once = (): void => {
+    if (called) return;
+    called = true;
+    payload.removeListener("data", onData);
+    then();
+  };
+  let seen = 0;
+  const onData = (chunk: Buffer): void => {
+    seen += chunk.length;
+    if (seen > BODY_LIMIT) once();
+  };
+  if (payload.readableEnded || payload.destroyed) return once();
+  payload.on("data", onData);
+  payload.once("end", once);
+  payload.once("error", once);
+  payload.once("close", once);
+  payload.resume();
+}
 
 function isProtobuf(request: FastifyRequest): boolean {
   return (request.headers["content-type"] ?? "").startsWith(PROTOBUF);
 }
 
 function decoded(request: FastifyRequest, decode: (body: Buffer) => unknown): unknown {
+  refuseBadGzip(request);
   try {
     return decode(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
   } catch (error) {
@@ -93,6 +132,7 @@ function decoded(request: FastifyRequest, decode: (body: Buffer) => unknown): un
 
 /** The JSON body of an OTLP request (shared with /v1/metrics): 415 for other content types, 400 when nested too deep. */
 export function jsonBody(request: FastifyRequest): unknown {
+  refuseBadGzip(request);
   const type = request.headers["content-type"] ?? "";
   if (!type.startsWith("application/json")) {
     const message = `OTLP/HTTP takes application/json or ${PROTOBUF}, not ${type || "no content type"}`;
