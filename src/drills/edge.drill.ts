@@ -23,6 +23,9 @@ async function edgeKill(options: DrillOptions): Promise<DrillResult[]> {
     const acknowledged = platform.watcher.acknowledged();
     const killedAt = Date.now();
     process.kill(old.pid, "SIGKILL");
+    // Workers outlive their primary on purpose: they serve until the new edge answers.
+    await waitFor(() => (isSameProcess(old.pid, old.start) ? undefined : true), { timeoutMs: 5_000, intervalMs: 5 });
+    const survivedKill = workers.filter((w) => isSameProcess(w.pid, w.start)).length;
     const newPid = await waitFor(async () => {
       const pid = (await platform.up.client.status()).edge.pid;
       return pid !== null && pid !== old.pid ? pid : undefined;
@@ -35,7 +38,6 @@ async function edgeKill(options: DrillOptions): Promise<DrillResult[]> {
       return now.lastFailureAt === null || Date.now() - now.lastFailureAt > 1_000 ? (now.lastFailureAt ?? killedAt) : undefined;
     }, { timeoutMs: 20_000, intervalMs: 20 });
     // The killed edge's workers serve on until the new edge answers, then drain and exit (edge-worker.ts).
-    const survivedKill = workers.filter((w) => isSameProcess(w.pid, w.start)).length;
     const orphans = await waitFor(() => {
       const left = workers.filter((w) => isSameProcess(w.pid, w.start));
       return left.length === 0 ? left : undefined;
@@ -84,10 +86,13 @@ async function edgeKillSlowRestart(options: DrillOptions): Promise<DrillResult[]
     platform.onCleanup(() => process.kill(slow, "SIGCONT"));
     await waitFor(() => (Date.now() - killedAt > SLOW_START_MS ? true : undefined), { timeoutMs: SLOW_START_MS + 1_000 });
     process.kill(slow, "SIGCONT");
-    // Serving again: a full second of traffic with no failure.
-    await waitFor(() => {
+    // Serving again: a full second of traffic with no failure (none at all is the goal: the killed edge's workers
+    // serve until the replacement answers), and the replacement recorded.
+    await waitFor(async () => {
       const now = load.current();
-      return now.lastFailureAt !== null && Date.now() - now.lastFailureAt > 1_000 ? true : undefined;
+      const quietSince = now.lastFailureAt ?? killedAt + SLOW_START_MS;
+      if (Date.now() - quietSince <= 1_000) return undefined;
+      return (await platform.up.client.status()).edge.pid === slow ? true : undefined;
     }, { timeoutMs: 30_000, intervalMs: 20 });
     const recoveredMs = (load.current().lastFailureAt ?? killedAt) - killedAt;
     const edges = edgesOf(dataDir);
