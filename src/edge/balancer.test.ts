@@ -16,8 +16,8 @@ function compileApp(releases: EdgeRelease[]): CompiledApp {
 
 const instances = (...ids: string[]) => ids.map((id, i) => ({ id, host: "127.0.0.1", port: 1000 + i }));
 
-function fakeLoad(outstanding: Record<string, number> = {}, down: string[] = []): InstanceLoad {
-  return { outstanding: (id) => outstanding[id] ?? 0, isDown: (id) => down.includes(id) };
+function fakeLoad(outstanding: Record<string, number> = {}, down: string[] = [], answers: Record<string, number> = {}): InstanceLoad {
+  return { outstanding: (id) => outstanding[id] ?? 0, isDown: (id) => down.includes(id), lastAnswer: (id) => answers[id] ?? 0 };
 }
 
 test("releases get traffic in proportion to their weights, weight 0 none", () => {
@@ -68,4 +68,14 @@ test("a retry goes to another instance: another release (taking traffic, then on
   const x = lone.all[0]?.instances[0];
   assert.ok(x !== undefined);
   assert.equal(pickRetryInstance(lone, x, fakeLoad()), undefined);
+});
+
+test("a retry within the release goes to the instance that answered most recently, not another dead one", () => {
+  const app = compileApp([{ release: 1, weight: 1, instances: instances("a", "b", "c") }]);
+  const a = app.all[0]?.instances[0];
+  assert.ok(a !== undefined);
+  // b died with a (its last answer is older); c is still answering.
+  for (let i = 0; i < 5; i++) assert.equal(pickRetryInstance(app, a, fakeLoad({ c: 3 }, [], { a: 5, b: 4, c: 9 }))?.id, "c");
+  // Nothing answered yet: least outstanding.
+  assert.equal(pickRetryInstance(app, a, fakeLoad({ b: 2, c: 0 }))?.id, "c");
 });

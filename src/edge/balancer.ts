@@ -4,6 +4,8 @@ import type { CompiledApp, CompiledInstance, CompiledRelease } from "./compiled-
 export interface InstanceLoad {
   outstanding(id: string): number;
   isDown(id: string): boolean;
+  /** Order of the instance's latest answer (0: none): the most recent is the one most surely alive. */
+  lastAnswer(id: string): number;
 }
 
 /**
@@ -71,8 +73,27 @@ export function pickRetryInstance(app: CompiledApp, failed: CompiledInstance, lo
   const elsewhere = pickUpInstanceElsewhere(app, failed.release, load, failed) ?? pickUpInstanceElsewhere(app, failed.release, load, failed, true);
   if (elsewhere !== undefined) return elsewhere;
   const same = app.all.find((r) => r.release === failed.release);
-  const fromSame = same === undefined ? undefined : pickInstance(same, load, failed);
+  const fromSame = same === undefined ? undefined : (pickMostRecentlyAnswering(same, load, failed) ?? pickInstance(same, load, failed));
   return fromSame ?? firstOther(app, same, failed, load);
+}
+
+/**
+ * For the retry within one release: the instance that answered last. When several instances died at once
+ * (two of three killed), the one still answering is the one that did most recently; least outstanding could
+ * pick the other dead one, which nothing has marked down yet.
+ */
+function pickMostRecentlyAnswering(release: CompiledRelease, load: InstanceLoad, exclude: CompiledInstance): CompiledInstance | undefined {
+  let best: CompiledInstance | undefined;
+  let bestAnswer = 0;
+  for (const instance of release.instances) {
+    if (instance === exclude || load.isDown(instance.id)) continue;
+    const answer = load.lastAnswer(instance.id);
+    if (answer > bestAnswer) {
+      best = instance;
+      bestAnswer = answer;
+    }
+  }
+  return best;
 }
 
 /** An instance not marked down from a release other than `release` (taking traffic, unless `anyWeight`), or undefined. */

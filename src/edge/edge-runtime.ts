@@ -102,6 +102,10 @@ export class EdgeRuntime {
       });
     }
     await streamsClosed;
+    // Idle keep-alive connections are left to their clients for a moment (listener-set.ts): exiting now would
+    // cut them, and a request just being sent on one would fail.
+    const deadline = performance.now() + graceMs;
+    while (this.listeners.lingering > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     await this.registry.closeAll();
   }
 }

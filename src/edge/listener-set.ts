@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, IncomingMessage, type Server, type ServerOptions } from "node:http";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:https";
+import { Server as NetServer } from "node:net";
 import type { Duplex } from "node:stream";
 import { framingProblem, onClientError } from "./client-errors.ts";
 import type { CompiledEnvironment, CompiledTable } from "./compiled-table.ts";
@@ -43,6 +44,8 @@ export const DEFAULT_LISTENER_SETTINGS: ListenerSettings = {
 
 /** Request bodies (uploads) may take long; headers are bounded separately by headerTimeoutMs. */
 const REQUEST_TIMEOUT_MS = 300_000;
+/** How long a closing listener leaves idle keep-alive connections to their clients before closing them. */
+const IDLE_GRACE_MS = 2_000;
 
 type EdgeServer = Server<typeof IncomingMessage, typeof EdgeResponse> | TlsServer<typeof IncomingMessage, typeof EdgeResponse>;
 
@@ -53,6 +56,9 @@ interface Listener {
   tlsKey: string;
   watcher: TlsWatcher | undefined;
   closing: boolean;
+  /** Connections open right now; after the listener closed, they count into ListenerSet.lingering. */
+  open: number;
+  closedAt: boolean;
 }
 
 /**
@@ -61,6 +67,7 @@ interface Listener {
  */
 export class ListenerSet {
   private readonly listeners = new Map<string, Listener>();
+  private closedOpen = 0;
   private readonly handler: RequestHandler;
   private readonly upgrade: UpgradeHandler | undefined;
   private readonly drainMs: number;
@@ -151,7 +158,14 @@ export class ListenerSet {
       server = https;
     }
     applyLimits(server, limits);
-    const listener: Listener = { server, env, tlsKey: tlsKey(settings.tls), watcher, closing: false };
+    const listener: Listener = { server, env, tlsKey: tlsKey(settings.tls), watcher, closing: false, open: 0, closedAt: false };
+    server.on("connection", (socket: Duplex) => {
+      listener.open++;
+      socket.once("close", () => {
+        listener.open--;
+        if (listener.closedAt) this.closedOpen--;
+      });
+    });
     server.on("request", (req: IncomingMessage, res: EdgeResponse) => {
       // A closing listener tells keep-alive clients to reconnect (to the new listener or edge).
       if (listener.closing) res.shouldKeepAlive = false;
@@ -186,13 +200,23 @@ export class ListenerSet {
     });
   }
 
+  /** Connections still open on listeners that were closed (the caller of closeAll waits for them to end). */
+  get lingering(): number {
+    return this.closedOpen;
+  }
+
   private close(listener: Listener): void {
     listener.closing = true;
     listener.watcher?.stop();
     const server = listener.server;
-    server.close();
-    server.closeIdleConnections();
-    // Connections still busy after the drain window are cut; unref so this timer never holds the process.
+    // Stop accepting, but not as http.Server.close() does, which also closes idle keep-alive connections at
+    // once: one closed just as its client sends a request on it makes that request fail with a reset. Each
+    // connection instead gets `Connection: close` on its next response (a busy client moves within ms); the
+    // ones still idle after IDLE_GRACE_MS are closed then, and anything still open after the drain window is cut.
+    NetServer.prototype.close.call(server);
+    this.closedOpen += listener.open;
+    listener.closedAt = true;
+    setTimeout(() => server.closeIdleConnections(), IDLE_GRACE_MS).unref();
     setTimeout(() => server.closeAllConnections(), this.drainMs).unref();
   }
 }

@@ -24,6 +24,9 @@ export class UpstreamRegistry {
   private readonly downUntil = new Map<string, number>();
   /** Failures in a row per instance (refused or timed out), cleared by its next good answer. */
   private readonly failuresInRow = new Map<string, number>();
+  /** Sequence number of each instance's latest response head (see lastAnswer). */
+  private readonly lastAnswers = new Map<string, number>();
+  private answerSeq = 0;
   private live: ReadonlySet<string> = new Set();
   private readonly now: () => number;
 
@@ -37,6 +40,7 @@ export class UpstreamRegistry {
     for (const id of [...this.pools.keys()]) this.closeIfRetired(id);
     for (const id of [...this.downUntil.keys()]) if (!ids.has(id)) this.downUntil.delete(id);
     for (const id of [...this.failuresInRow.keys()]) if (!ids.has(id)) this.failuresInRow.delete(id);
+    for (const id of [...this.lastAnswers.keys()]) if (!ids.has(id)) this.lastAnswers.delete(id);
   }
 
   /** The undici pool (requests with a body). */
@@ -89,7 +93,13 @@ export class UpstreamRegistry {
 
   /** An answer came: the instance works again (one map check on the hot path while nothing failed). */
   answered(id: string): void {
+    this.lastAnswers.set(id, ++this.answerSeq);
     if (this.failuresInRow.size !== 0) this.failuresInRow.delete(id);
+  }
+
+  /** Order of the instance's latest answer among all answers (0: none yet): higher is more recently alive. */
+  lastAnswer(id: string): number {
+    return this.lastAnswers.get(id) ?? 0;
   }
 
   isDown(id: string): boolean {
