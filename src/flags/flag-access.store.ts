@@ -1,5 +1,6 @@
+import type { Selectable } from "kysely";
 import type { Db } from "../db/database.ts";
-import { flagDb } from "./flag-tables.ts";
+import { flagDb, type FlagTables } from "./flag-tables.ts";
 import type { ChangeRequest, ChangeRequestStatus, FlagChange } from "./flag-change.types.ts";
 
 /** SDK tokens (SHA-256 only), change requests of protected environments, and evaluation counts from SDKs. */
@@ -74,17 +75,7 @@ function targetOf(change: FlagChange): string {
   return change.target === "segment" ? `segment:${change.segment}` : `flag:${change.flag}`;
 }
 
-function requestFromRow(row: {
-  id: number;
-  env: string;
-  change: string;
-  status: string;
-  requested_by: string;
-  requested_at: number;
-  reason: string | null;
-  decided_by: string | null;
-  decided_at: number | null;
-}): ChangeRequest {
+function requestFromRow(row: Selectable<FlagTables["flag_change_requests"]>): ChangeRequest {
   return {
     id: row.id,
     env: row.env,
