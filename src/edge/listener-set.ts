@@ -56,9 +56,8 @@ interface Listener {
   tlsKey: string;
   watcher: TlsWatcher | undefined;
   closing: boolean;
-  /** Connections open right now; after the listener closed, they count into ListenerSet.lingering. */
+  /** Connections open right now; once the listener is closing, they count into ListenerSet.lingering. */
   open: number;
-  closedAt: boolean;
 }
 
 /**
@@ -158,12 +157,12 @@ export class ListenerSet {
       server = https;
     }
     applyLimits(server, limits);
-    const listener: Listener = { server, env, tlsKey: tlsKey(settings.tls), watcher, closing: false, open: 0, closedAt: false };
+    const listener: Listener = { server, env, tlsKey: tlsKey(settings.tls), watcher, closing: false, open: 0 };
     server.on("connection", (socket: Duplex) => {
       listener.open++;
       socket.once("close", () => {
         listener.open--;
-        if (listener.closedAt) this.closedOpen--;
+        if (listener.closing) this.closedOpen--;
       });
     });
     server.on("request", (req: IncomingMessage, res: EdgeResponse) => {
@@ -215,7 +214,6 @@ export class ListenerSet {
     // ones still idle after IDLE_GRACE_MS are closed then, and anything still open after the drain window is cut.
     NetServer.prototype.close.call(server);
     this.closedOpen += listener.open;
-    listener.closedAt = true;
     setTimeout(() => server.closeIdleConnections(), IDLE_GRACE_MS).unref();
     setTimeout(() => server.closeAllConnections(), this.drainMs).unref();
   }
