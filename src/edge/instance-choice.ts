@@ -5,8 +5,8 @@ import type { ForwardPlan } from "./proxy-headers.ts";
 import { parsePinnedRelease } from "./release-pin.ts";
 import { edgeStickyId, newStickyId, pickStickyRelease, readCookie, stickyCookieHeader, stickyPosition } from "./sticky-split.ts";
 
-/** What a request (or a WebSocket upgrade) goes to: an instance, none, or a pinned release that has none. */
-export type InstanceChoice = { instance: CompiledInstance } | { none: string };
+/** What a request (or a WebSocket upgrade) goes to: an instance, or why there is none (no object per request). */
+export type InstanceChoice = CompiledInstance | string;
 
 /**
  * The instance for a new request or upgrade: the release pinned by X-Rampart-Release (from the environment's
@@ -16,13 +16,13 @@ export type InstanceChoice = { instance: CompiledInstance } | { none: string };
  */
 export function chooseInstance(env: CompiledEnvironment, app: CompiledApp, req: IncomingMessage, plan: ForwardPlan, load: InstanceLoad): InstanceChoice {
   const pinned = plan.pin === undefined ? undefined : pinnedRelease(env, app, req, plan);
-  if (typeof pinned === "number") return { none: `release ${pinned} of ${app.name} has no instance to serve this request (pinned by X-Rampart-Release)` };
+  if (typeof pinned === "number") return `release ${pinned} of ${app.name} has no instance to serve this request (pinned by X-Rampart-Release)`;
   const release = pinned ?? (app.split ? pickStickyRelease(app, clientPosition(env, app, req, plan)) : pickRelease(app));
   let instance = release === undefined ? pickUpInstanceElsewhere(app, -1, load, undefined, true) : pickInstance(release, load);
   if (instance !== undefined && pinned === undefined && load.isDown(instance.id)) {
     instance = pickUpInstanceElsewhere(app, instance.release, load) ?? pickUpInstanceElsewhere(app, instance.release, load, undefined, true) ?? instance;
   }
-  return instance === undefined ? { none: `${app.name} has no instance to serve this request` } : { instance };
+  return instance ?? `${app.name} has no instance to serve this request`;
 }
 
 /** The pinned release, undefined when the header does not apply, its number when it has no instances. */

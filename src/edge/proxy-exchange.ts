@@ -112,8 +112,8 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
     this.series = app.unserved[route.index] ?? this.env.unrouted;
     if (!this.ctx.guard.admit(app, this.req, this.res, this.plan.requestId, this.plan.accept, this)) return;
     const choice = chooseInstance(this.env, app, this.req, this.plan, this.ctx.registry);
-    if ("none" in choice) return this.fail(503, "no_healthy_instance", choice.none);
-    this.forward(app, choice.instance);
+    if (typeof choice === "string") return this.fail(503, "no_healthy_instance", choice);
+    this.forward(app, choice);
   }
 
   private forward(app: CompiledApp, instance: CompiledInstance): void {

@@ -52,11 +52,11 @@ export function handleUpgrade(ctx: UpgradeContext, env: CompiledEnvironment, req
   // Pinned, sticky and standby like a request. A sticky id made here cannot be set (the 101 is the instance's
   // answer); browsers got the cookie with the page that opens the socket.
   const choice = chooseInstance(env, app, req, plan, ctx.registry);
-  if ("none" in choice) {
+  if (typeof choice === "string") {
     ctx.stats.record(app.unserved[route.index] ?? env.unrouted, 503, performance.now() - startedAt, performance.now());
-    return refuse(503, "Service Unavailable", choice.none);
+    return refuse(503, "Service Unavailable", choice);
   }
-  const instance = choice.instance;
+  const instance = choice;
   const headers = [...plan.headers, "connection", "Upgrade", "upgrade", "websocket"];
   const requestText = requestHead(req.method ?? "GET", target, headers, plan.host === undefined ? `${instance.host}:${instance.port}` : undefined);
   const series = instance.series[route.index] ?? env.unrouted;
