@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { readProcessGroup } from "../runtime/process-info.ts";
 
 /**
  * Edge workers left serving by a primary that died (edge-worker.ts waits for a successor before draining).
@@ -17,11 +18,8 @@ export function orphanedEdgeWorkers(primaryPid: number): number[] {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
     if (pid === primaryPid) continue;
+    if (readProcessGroup(pid) !== primaryPid) continue;
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      // Fields after the last ')' start with field 3 (state); field 5 is the process group.
-      const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(rest[2]) !== primaryPid) continue;
       if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("edge-worker.ts")) out.push(pid);
     } catch {
       // Gone meanwhile, or not ours to read.

@@ -8,6 +8,8 @@ import { readFileSync } from "node:fs";
 
 interface StatFields {
   state: string;
+  /** Process group id (field 5). */
+  pgrp: number;
   utime: number;
   stime: number;
   startTime: string;
@@ -37,6 +39,7 @@ function readStat(pid: number): StatFields | null {
   if (state === undefined || startTime === undefined || !/^\d+$/.test(startTime)) return null;
   return {
     state,
+    pgrp: Number(field(5) ?? 0),
     utime: Number(field(14) ?? 0),
     stime: Number(field(15) ?? 0),
     startTime,
@@ -72,6 +75,12 @@ export function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/** The process group of a live process, or null (a detached edge or runner leads its own). */
+export function readProcessGroup(pid: number): number | null {
+  const stat = readStat(pid);
+  return stat === null || isGone(stat.state) ? null : stat.pgrp;
 }
 
 /** Resident memory and total CPU time (user + system) of a live process, or null. */

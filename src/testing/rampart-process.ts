@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ApiClient } from "../client/api-client.ts";
 import { credentialsSchema } from "../daemon/credentials.ts";
-import { isSameProcess, readProcessStartTime } from "../runtime/process-info.ts";
+import { isSameProcess, readProcessGroup, readProcessStartTime } from "../runtime/process-info.ts";
 import { waitFor } from "../shared/wait.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -76,18 +76,9 @@ export async function killPlatform(dataDir: string, up?: RampartUp): Promise<voi
 
 function killGroup(leader: number): void {
   try {
-    if (processGroupOf(leader) === leader) process.kill(-leader, "SIGKILL");
+    if (readProcessGroup(leader) === leader) process.kill(-leader, "SIGKILL");
   } catch {
     // Gone already.
-  }
-}
-
-function processGroupOf(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
-  } catch {
-    return null;
   }
 }
 
