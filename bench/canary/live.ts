@@ -62,7 +62,9 @@ try {
 }
 
 const header = ["scenario", "outcome", "canary traffic → verdict", "verdict → 100 % stable", "requests failed"];
-const table = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+const table = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join(
+  "\n",
+);
 process.stdout.write(`${table}\n`);
 writeSection(
   "Canary (live)",

@@ -21,13 +21,19 @@ function pct(part: number, whole: number): string {
 
 /** "k/n (x %)" plus, with none seen, the 95 % upper bound (1 − 0.05^(1/n)) so "0" is not read as "never". */
 function rateCell(k: number, n: number): string {
-  const bound = k === 0 ? ` (< ${(100 * (1 - Math.pow(0.05, 1 / n))).toFixed(2)} % at 95 %)` : "";
+  const bound = k === 0 ? ` (< ${(100 * (1 - 0.05 ** (1 / n))).toFixed(2)} % at 95 %)` : "";
   return `${k}/${n} = ${pct(k, n)}${bound}`;
 }
 
 function detection(outcomes: readonly RolloutOutcome[]): { rate: string; times: string } {
-  const caught = outcomes.filter((o) => o.result === "rolled_back").map((o) => o.seconds).sort((a, b) => a - b);
-  return { rate: pct(caught.length, outcomes.length), times: caught.length === 0 ? "—" : `${quantile(caught, 0.5)} s / ${quantile(caught, 0.95)} s` };
+  const caught = outcomes
+    .filter((o) => o.result === "rolled_back")
+    .map((o) => o.seconds)
+    .sort((a, b) => a - b);
+  return {
+    rate: pct(caught.length, outcomes.length),
+    times: caught.length === 0 ? "—" : `${quantile(caught, 0.5)} s / ${quantile(caught, 0.95)} s`,
+  };
 }
 
 export function formatTable(rows: readonly RowResult[]): string {
@@ -39,7 +45,10 @@ export function formatTable(rows: readonly RowResult[]): string {
     const n = row.identical.length;
     const falseRollbacks = row.identical.filter((o) => o.result === "rolled_back").length;
     const stuck = row.identical.filter((o) => o.result === "stuck").length;
-    const promoted = row.identical.filter((o) => o.result === "promoted").map((o) => o.seconds).sort((a, b) => a - b);
+    const promoted = row.identical
+      .filter((o) => o.result === "promoted")
+      .map((o) => o.seconds)
+      .sort((a, b) => a - b);
     const errors = detection(row.errors);
     const slow = detection(row.slow);
     return `| ${row.guards} | ${row.rate} | ${rateCell(falseRollbacks, n)} | ${pct(stuck, n)} | ${quantile(promoted, 0.5)} s / ${quantile(promoted, 0.95)} s | ${errors.rate} | ${errors.times} | ${slow.rate} | ${slow.times} |`;

@@ -64,7 +64,14 @@ const edgeRuns = Math.max(100, Math.round(runs / 4));
 let verdicts = 0;
 for (const [g, set] of GUARD_SETS.entries()) {
   for (const rate of rates) {
-    const plan: RolloutPlan = { rate, steps: [5, 25, 50, 100], pauseSeconds, maxStepSeconds: 10 * pauseSeconds, window, guards: set.guards };
+    const plan: RolloutPlan = {
+      rate,
+      steps: [5, 25, 50, 100],
+      pauseSeconds,
+      maxStepSeconds: 10 * pauseSeconds,
+      window,
+      guards: set.guards,
+    };
     const base = seed + g * 1_000_003 + rate * 7919;
     const identical = runMany(plan, CANARIES.identical, base + 1);
     const errors = runMany(plan, CANARIES.errors, base + 2);

@@ -16,11 +16,22 @@ const table: RoutingTable = {
   version: 1,
   environments: [
     {
-      name: "production", bind: "127.0.0.1", port: 8080,
-      routes: [{ app: "web", hosts: null, prefix: "/" }, { app: "api", hosts: null, prefix: "/api" }],
+      name: "production",
+      bind: "127.0.0.1",
+      port: 8080,
+      routes: [
+        { app: "web", hosts: null, prefix: "/" },
+        { app: "api", hosts: null, prefix: "/api" },
+      ],
       apps: [
         { name: "web", upstreamTimeoutMs: 1000, releases: [{ release: 1, weight: 1, instances }], maxBodyBytes: 1 << 20, rateLimit: null },
-        { name: "api", upstreamTimeoutMs: 1000, releases: [{ release: 1, weight: 1, instances }], maxBodyBytes: 1 << 20, rateLimit: { perSecond: 1e9, burst: 1e9 } },
+        {
+          name: "api",
+          upstreamTimeoutMs: 1000,
+          releases: [{ release: 1, weight: 1, instances }],
+          maxBodyBytes: 1 << 20,
+          rateLimit: { perSecond: 1e9, burst: 1e9 },
+        },
       ],
     },
   ],
@@ -36,14 +47,36 @@ const guard = new RequestGuard();
 guard.configure(compiled, table);
 
 const rawHeaders = [
-  "Host", "shop.example.com", "User-Agent", "Mozilla/5.0 (X11; Linux x86_64)", "Accept", "text/html,application/xhtml+xml",
-  "Accept-Language", "en-GB,en;q=0.9", "Accept-Encoding", "gzip, deflate, br", "Connection", "keep-alive",
-  "Cookie", "rampart_sticky=abc123", "Upgrade-Insecure-Requests", "1", "Sec-Fetch-Mode", "navigate", "Cache-Control", "max-age=0",
+  "Host",
+  "shop.example.com",
+  "User-Agent",
+  "Mozilla/5.0 (X11; Linux x86_64)",
+  "Accept",
+  "text/html,application/xhtml+xml",
+  "Accept-Language",
+  "en-GB,en;q=0.9",
+  "Accept-Encoding",
+  "gzip, deflate, br",
+  "Connection",
+  "keep-alive",
+  "Cookie",
+  "rampart_sticky=abc123",
+  "Upgrade-Insecure-Requests",
+  "1",
+  "Sec-Fetch-Mode",
+  "navigate",
+  "Cache-Control",
+  "max-age=0",
 ];
 const headers: Record<string, string> = {};
 for (let i = 0; i < rawHeaders.length; i += 2) headers[(rawHeaders[i] as string).toLowerCase()] = rawHeaders[i + 1] as string;
 const requests = Array.from({ length: 1000 }, (_, i) => ({
-  httpVersionMajor: 1, httpVersionMinor: 1, httpVersion: "1.1", method: "GET", headers, rawHeaders,
+  httpVersionMajor: 1,
+  httpVersionMinor: 1,
+  httpVersion: "1.1",
+  method: "GET",
+  headers,
+  rawHeaders,
   socket: { remoteAddress: `10.0.${i >> 8}.${i & 255}` },
 })) as unknown as IncomingMessage[];
 const res = {} as ServerResponse;

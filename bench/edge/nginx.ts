@@ -57,6 +57,10 @@ http {
 `,
   );
   // nginx prints nothing when it is up, so readiness is a config test followed by polling the port.
-  const started = await startProcess("sh", ["-c", `nginx -t -q -p ${dir} -c ${conf} -e stderr && echo ok && exec nginx -p ${dir} -c ${conf} -e stderr`], /(ok)\n/);
+  const started = await startProcess(
+    "sh",
+    ["-c", `nginx -t -q -p ${dir} -c ${conf} -e stderr && echo ok && exec nginx -p ${dir} -c ${conf} -e stderr`],
+    /(ok)\n/,
+  );
   return started;
 }

@@ -39,9 +39,17 @@ interface Target {
 }
 
 /** Spawns the real edge (edge-main.ts) with a temp data dir and pushes a one-route table to the upstream. */
-async function startEdgeTarget(dataDir: string, upstreamPort: number, workers: number): Promise<{ url: string; pid: number; client: ReturnType<typeof createEdgeClient> }> {
+async function startEdgeTarget(
+  dataDir: string,
+  upstreamPort: number,
+  workers: number,
+): Promise<{ url: string; pid: number; client: ReturnType<typeof createEdgeClient> }> {
   const port = await freePort();
-  const edge = await startProcess(NODE, [join(ROOT, "src/edge/edge-main.ts"), "--data", dataDir, "--workers", String(workers)], /edge ready pid=\d+ socket=(\S+)\n/);
+  const edge = await startProcess(
+    NODE,
+    [join(ROOT, "src/edge/edge-main.ts"), "--data", dataDir, "--workers", String(workers)],
+    /edge ready pid=\d+ socket=(\S+)\n/,
+  );
   const client = createEdgeClient(edge.match);
   await client.putTable({
     version: 1,
@@ -51,7 +59,13 @@ async function startEdgeTarget(dataDir: string, upstreamPort: number, workers: n
         bind: "127.0.0.1",
         port,
         routes: [{ app: "app", hosts: null, prefix: "/" }],
-        apps: [{ name: "app", upstreamTimeoutMs: 30_000, releases: [{ release: 1, weight: 1, instances: [{ id: "app-1", host: "127.0.0.1", port: upstreamPort }] }] }],
+        apps: [
+          {
+            name: "app",
+            upstreamTimeoutMs: 30_000,
+            releases: [{ release: 1, weight: 1, instances: [{ id: "app-1", host: "127.0.0.1", port: upstreamPort }] }],
+          },
+        ],
       },
     ],
   });
@@ -63,7 +77,10 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "rampart-bench-edge-"));
   const machine = describeMachine();
   const loadBefore = loadavg()[0] ?? 0;
-  if (loadBefore > 0.5) process.stdout.write(`warning: load average ${loadBefore.toFixed(2)} before the run: something else is using the CPU, numbers will be noisy\n`);
+  if (loadBefore > 0.5)
+    process.stdout.write(
+      `warning: load average ${loadBefore.toFixed(2)} before the run: something else is using the CPU, numbers will be noisy\n`,
+    );
   process.stdout.write(`edge bench on ${machine.nproc} cpu (${machine.cpu}), node ${machine.node}, nginx ${machine.nginx}\n`);
   try {
     const upstream = await startProcess(NODE, [join(HERE, "upstream-server.ts")], /listening (\d+)\n/);
@@ -78,7 +95,10 @@ async function main(): Promise<void> {
     // Read the edge's measurements every second, as the control plane does, so that path is part of the run.
     let counted = 0;
     const poll = setInterval(() => {
-      edge.client.stats().then((s) => (counted += s.series.reduce((n, x) => n + x.count, 0)), () => {});
+      edge.client.stats().then(
+        (s) => (counted += s.series.reduce((n, x) => n + x.count, 0)),
+        () => {},
+      );
     }, 1_000);
 
     if (machine.nginx !== "absent") {
@@ -92,7 +112,15 @@ async function main(): Promise<void> {
 
     // Two interleaved rounds, best of two per target: the machine may be shared, and a burst of someone
     // else's work then lands on one measurement of one target instead of deciding the comparison.
-    const results: TargetResult[] = targets.map((t) => ({ name: t.name, requestsPerSec: 0, saturationErrors: 0, p50Ms: 0, p99Ms: 0, fixedErrors: 0, cpu: undefined }));
+    const results: TargetResult[] = targets.map((t) => ({
+      name: t.name,
+      requestsPerSec: 0,
+      saturationErrors: 0,
+      p50Ms: 0,
+      p99Ms: 0,
+      fixedErrors: 0,
+      cpu: undefined,
+    }));
     // CPU per request, over all saturation rounds: of each proxy (its processes), and of the upstream.
     const cpu = targets.map(() => ({ userUs: 0, sysUs: 0, requests: 0 }));
     const upstreamCpu = { us: 0, requests: 0 };
@@ -116,7 +144,9 @@ async function main(): Promise<void> {
           c.sysUs += after.sysUs - before.sysUs;
           c.requests += sat.requests;
         }
-        process.stdout.write(`round ${round} ${target.name}: ${Math.round(sat.requestsPerSec)} req/s at saturation (${sat.errors} errors)\n`);
+        process.stdout.write(
+          `round ${round} ${target.name}: ${Math.round(sat.requestsPerSec)} req/s at saturation (${sat.errors} errors)\n`,
+        );
         const r = results[i] as TargetResult;
         r.requestsPerSec = Math.max(r.requestsPerSec, sat.requestsPerSec);
         r.saturationErrors += sat.errors;
@@ -131,10 +161,31 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const [i, target] of targets.entries()) {
         if (target.saturationOnly === true) continue;
-        const args = [join(HERE, "fixed-rate.ts"), "--url", target.url, "--rate", String(rate), "--seconds", String(FIXED_SECONDS), "--warmup", String(FIXED_WARMUP_SECONDS)];
-        const fixed = JSON.parse(await runToEnd(NODE, args)) as { p50Ms: number; p99Ms: number; errors: number; sent: number; non200: number; failed: number; unfinished: number };
-        const detail = fixed.errors === 0 ? "" : `: ${fixed.non200} non-200, ${fixed.failed} failed, ${fixed.unfinished} unanswered after 5 s`;
-        process.stdout.write(`round ${round} ${target.name}: p50 ${fixed.p50Ms.toFixed(2)} ms, p99 ${fixed.p99Ms.toFixed(2)} ms at ${rate} req/s (${fixed.sent} sent, ${fixed.errors} errors${detail})\n`);
+        const args = [
+          join(HERE, "fixed-rate.ts"),
+          "--url",
+          target.url,
+          "--rate",
+          String(rate),
+          "--seconds",
+          String(FIXED_SECONDS),
+          "--warmup",
+          String(FIXED_WARMUP_SECONDS),
+        ];
+        const fixed = JSON.parse(await runToEnd(NODE, args)) as {
+          p50Ms: number;
+          p99Ms: number;
+          errors: number;
+          sent: number;
+          non200: number;
+          failed: number;
+          unfinished: number;
+        };
+        const detail =
+          fixed.errors === 0 ? "" : `: ${fixed.non200} non-200, ${fixed.failed} failed, ${fixed.unfinished} unanswered after 5 s`;
+        process.stdout.write(
+          `round ${round} ${target.name}: p50 ${fixed.p50Ms.toFixed(2)} ms, p99 ${fixed.p99Ms.toFixed(2)} ms at ${rate} req/s (${fixed.sent} sent, ${fixed.errors} errors${detail})\n`,
+        );
         const r = results[i] as TargetResult;
         if (r.p99Ms === 0 || fixed.p99Ms < r.p99Ms) {
           r.p50Ms = fixed.p50Ms;
@@ -185,7 +236,13 @@ ${body}
 function describeMachine(): Machine {
   const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
   const cpu = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? "unknown CPU";
-  return { nproc: availableParallelism(), cpu, node: process.version, nginx: nginxVersion() ?? "absent", date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC" };
+  return {
+    nproc: availableParallelism(),
+    cpu,
+    node: process.version,
+    nginx: nginxVersion() ?? "absent",
+    date: `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
+  };
 }
 
 function wrkVersion(): string {

@@ -10,7 +10,15 @@ const REQUESTS = 5_000_000;
 const instances = [1, 2, 3, 4].map((n) => ({ id: `web-${n}`, host: "127.0.0.1", port: 3000 + n }));
 const table = compileTable({
   version: 1,
-  environments: [{ name: "production", bind: "127.0.0.1", port: 8080, routes: [{ app: "web", hosts: null, prefix: "/" }], apps: [{ name: "web", upstreamTimeoutMs: 1000, releases: [{ release: 3, weight: 1, instances }] }] }],
+  environments: [
+    {
+      name: "production",
+      bind: "127.0.0.1",
+      port: 8080,
+      routes: [{ app: "web", hosts: null, prefix: "/" }],
+      apps: [{ name: "web", upstreamTimeoutMs: 1000, releases: [{ release: 3, weight: 1, instances }] }],
+    },
+  ],
 });
 const app = table.environments[0]?.routes[0]?.app;
 if (app === undefined) throw new Error("bench table did not compile");

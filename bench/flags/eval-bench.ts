@@ -38,7 +38,8 @@ export async function checkAnswers(peer: Peer, users: User[]): Promise<{ targete
     }
   }
   const share = on / inList;
-  if (Math.abs(share - 0.5) > 0.05) throw new Error(`${peer.name}: ${Math.round(share * 100)} % of the listed users are in the 50 % rollout`);
+  if (Math.abs(share - 0.5) > 0.05)
+    throw new Error(`${peer.name}: ${Math.round(share * 100)} % of the listed users are in the 50 % rollout`);
   return { targetedShare: share };
 }
 
@@ -64,7 +65,8 @@ async function roundAsync(peer: Peer, flag: Scenario, n: number): Promise<number
   return (n / ns) * 1e9;
 }
 
-const round = (peer: Peer, flag: Scenario, n: number) => (peer.sync ? Promise.resolve(roundSync(peer, flag, n)) : roundAsync(peer, flag, n));
+const round = (peer: Peer, flag: Scenario, n: number) =>
+  peer.sync ? Promise.resolve(roundSync(peer, flag, n)) : roundAsync(peer, flag, n);
 
 export async function benchEvaluations(peers: Peer[], users: User[], options: { rounds: number; roundMs: number }): Promise<EvalResult[]> {
   if (users.length !== MASK_SIZE) throw new Error(`benchEvaluations needs ${MASK_SIZE} users`);
@@ -94,8 +96,13 @@ export async function benchEvaluations(peers: Peer[], users: User[], options: { 
     for (const peer of peers) {
       const s = samples.get(peer.name)!.sort((a, b) => a - b);
       results.push({
-        peer: peer.name, scenario, opsPerSec: s[Math.floor(s.length / 2)]!, minOps: s[0]!, maxOps: s.at(-1)!,
-        share: scenario === "plain" ? 1 : shares.get(peer.name)!, api: peer.sync ? "sync" : "async",
+        peer: peer.name,
+        scenario,
+        opsPerSec: s[Math.floor(s.length / 2)]!,
+        minOps: s[0]!,
+        maxOps: s.at(-1)!,
+        share: scenario === "plain" ? 1 : shares.get(peer.name)!,
+        api: peer.sync ? "sync" : "async",
       });
     }
   }
@@ -104,14 +111,19 @@ export async function benchEvaluations(peers: Peer[], users: User[], options: { 
 
 /** Markdown table: ops/s, ns/op, and the ratio against the fastest peer (the rows marked as peers). */
 export function formatEvalTable(results: EvalResult[], peerNames: string[]): string {
-  const lines = ["| scenario | SDK | API | evaluations/s (median) | ns/op | rounds min–max ops/s | share on (b) | vs fastest peer |", "|---|---|---|---:|---:|---:|---:|---:|"];
+  const lines = [
+    "| scenario | SDK | API | evaluations/s (median) | ns/op | rounds min–max ops/s | share on (b) | vs fastest peer |",
+    "|---|---|---|---:|---:|---:|---:|---:|",
+  ];
   for (const scenario of ["plain", "targeted"] as const) {
     const rows = results.filter((r) => r.scenario === scenario);
     const fastestPeer = Math.max(...rows.filter((r) => peerNames.includes(r.peer)).map((r) => r.opsPerSec));
     for (const r of rows) {
       const label = scenario === "plain" ? "(a) plain boolean" : "(b) in-list + 50 % rollout";
       const share = scenario === "plain" ? "—" : `${(r.share * 100).toFixed(1)} %`;
-      lines.push(`| ${label} | ${r.peer} | ${r.api} | ${fmt(r.opsPerSec)} | ${(1e9 / r.opsPerSec).toFixed(0)} | ${fmt(r.minOps)}–${fmt(r.maxOps)} | ${share} | ${(r.opsPerSec / fastestPeer).toFixed(2)}x |`);
+      lines.push(
+        `| ${label} | ${r.peer} | ${r.api} | ${fmt(r.opsPerSec)} | ${(1e9 / r.opsPerSec).toFixed(0)} | ${fmt(r.minOps)}–${fmt(r.maxOps)} | ${share} | ${(r.opsPerSec / fastestPeer).toFixed(2)}x |`,
+      );
     }
   }
   return lines.join("\n");

@@ -32,18 +32,43 @@ export interface Peer {
 
 /** Half the users in the country list, half outside; ids distinct. */
 export function makeUsers(n: number): User[] {
-  return Array.from({ length: n }, (_, i) => ({ id: `user-${i}-${(i * 2654435761) >>> 0}`, country: i % 2 === 0 ? COUNTRIES[i % COUNTRIES.length]! : "us" }));
+  return Array.from({ length: n }, (_, i) => ({
+    id: `user-${i}-${(i * 2654435761) >>> 0}`,
+    country: i % 2 === 0 ? COUNTRIES[i % COUNTRIES.length]! : "us",
+  }));
 }
 
 export function rampartSnapshot(): FlagSnapshot {
-  const base = { type: "boolean" as const, kind: "release" as const, enabled: true, variations: [{ key: "on", value: true }, { key: "off", value: false }], offVariation: "off", prerequisites: [] };
+  const base = {
+    type: "boolean" as const,
+    kind: "release" as const,
+    enabled: true,
+    variations: [
+      { key: "on", value: true },
+      { key: "off", value: false },
+    ],
+    offVariation: "off",
+    prerequisites: [],
+  };
   return {
-    schema: 1, env: "bench", version: 1, segments: [],
+    schema: 1,
+    env: "bench",
+    version: 1,
+    segments: [],
     flags: [
       { ...base, key: "plain", rules: [], fallthrough: { variation: "on" }, salt: "plain-1" },
       {
-        ...base, key: "targeted", salt: "targeted-1", fallthrough: { variation: "off" },
-        rules: [{ id: "r1", clauses: [{ attribute: "country", operator: "in", values: COUNTRIES }], serve: { rollout: { by: "userId", percentage: 50, variations: [{ variation: "on", weight: 1 }], outVariation: "off" } } }],
+        ...base,
+        key: "targeted",
+        salt: "targeted-1",
+        fallthrough: { variation: "off" },
+        rules: [
+          {
+            id: "r1",
+            clauses: [{ attribute: "country", operator: "in", values: COUNTRIES }],
+            serve: { rollout: { by: "userId", percentage: 50, variations: [{ variation: "on", weight: 1 }], outVariation: "off" } },
+          },
+        ],
       },
     ],
   };
@@ -59,7 +84,11 @@ export async function rampartOpenFeaturePeer(users: User[]): Promise<Peer> {
   await OpenFeature.setProviderAndWait("bench", new RampartProvider({ bootstrap: rampartSnapshot() }));
   const client = OpenFeature.getClient("bench");
   const contexts = users.map((u) => ({ targetingKey: u.id, userId: u.id, country: u.country }));
-  return { name: "@rampart/sdk via OpenFeature", async: (flag, i) => client.getBooleanValue(flag, false, contexts[i]!), close: () => OpenFeature.close() };
+  return {
+    name: "@rampart/sdk via OpenFeature",
+    async: (flag, i) => client.getBooleanValue(flag, false, contexts[i]!),
+    close: () => OpenFeature.close(),
+  };
 }
 
 async function closedPort(): Promise<number> {
@@ -73,14 +102,24 @@ async function closedPort(): Promise<number> {
 export async function unleashPeer(users: User[]): Promise<Peer> {
   const port = await closedPort();
   const unleash = new Unleash({
-    appName: "bench", url: `http://127.0.0.1:${port}/api`, disableMetrics: true, refreshInterval: 0,
+    appName: "bench",
+    url: `http://127.0.0.1:${port}/api`,
+    disableMetrics: true,
+    refreshInterval: 0,
     storageProvider: new InMemStorageProvider(),
     bootstrap: {
       data: [
         { name: "plain", enabled: true, strategies: [{ name: "default", parameters: {}, constraints: [] }] },
         {
-          name: "targeted", enabled: true,
-          strategies: [{ name: "flexibleRollout", parameters: { rollout: "50", stickiness: "userId", groupId: "targeted" }, constraints: [{ contextName: "country", operator: "IN", values: COUNTRIES }] }],
+          name: "targeted",
+          enabled: true,
+          strategies: [
+            {
+              name: "flexibleRollout",
+              parameters: { rollout: "50", stickiness: "userId", groupId: "targeted" },
+              constraints: [{ contextName: "country", operator: "IN", values: COUNTRIES }],
+            },
+          ],
         },
       ] as never,
     },
@@ -97,7 +136,10 @@ export function growthbookPeer(users: User[]): Peer {
     payload: {
       features: {
         plain: { defaultValue: true },
-        targeted: { defaultValue: false, rules: [{ condition: { country: { $in: COUNTRIES } }, force: true, coverage: 0.5, hashAttribute: "id" }] },
+        targeted: {
+          defaultValue: false,
+          rules: [{ condition: { country: { $in: COUNTRIES } }, force: true, coverage: 0.5, hashAttribute: "id" }],
+        },
       },
     },
   });
@@ -109,12 +151,39 @@ export async function launchDarklyPeer(users: User[]): Promise<Peer> {
   const td = new integrations.TestData();
   await td.update(td.flag("plain").booleanFlag().variationForAll(true));
   await td.usePreconfiguredFlag({
-    key: "targeted", version: 1, on: true, variations: [true, false], offVariation: 1, fallthrough: { variation: 1 }, salt: "targeted",
-    rules: [{ id: "r1", clauses: [{ attribute: "country", op: "in", values: COUNTRIES, contextKind: "user" }], rollout: { variations: [{ variation: 0, weight: 50000 }, { variation: 1, weight: 50000 }] } }],
-    targets: [], prerequisites: [],
+    key: "targeted",
+    version: 1,
+    on: true,
+    variations: [true, false],
+    offVariation: 1,
+    fallthrough: { variation: 1 },
+    salt: "targeted",
+    rules: [
+      {
+        id: "r1",
+        clauses: [{ attribute: "country", op: "in", values: COUNTRIES, contextKind: "user" }],
+        rollout: {
+          variations: [
+            { variation: 0, weight: 50000 },
+            { variation: 1, weight: 50000 },
+          ],
+        },
+      },
+    ],
+    targets: [],
+    prerequisites: [],
   });
-  const client = ldInit("sdk-bench-key", { updateProcessor: td.getFactory(), sendEvents: false, diagnosticOptOut: true, logger: { error() {}, warn() {}, info() {}, debug() {} } });
+  const client = ldInit("sdk-bench-key", {
+    updateProcessor: td.getFactory(),
+    sendEvents: false,
+    diagnosticOptOut: true,
+    logger: { error() {}, warn() {}, info() {}, debug() {} },
+  });
   await client.waitForInitialization({ timeout: 10 });
   const contexts = users.map((u) => ({ kind: "user", key: u.id, country: u.country }));
-  return { name: "@launchdarkly/node-server-sdk", async: (flag, i) => client.variation(flag, contexts[i]!, false) as Promise<boolean>, close: async () => client.close() };
+  return {
+    name: "@launchdarkly/node-server-sdk",
+    async: (flag, i) => client.variation(flag, contexts[i]!, false) as Promise<boolean>,
+    close: async () => client.close(),
+  };
 }

@@ -72,7 +72,8 @@ export async function benchPropagation(options: { sdks: number; rounds: number }
       const t0 = performance.now();
       await api(base, token, "PUT", `/api/v1/flags/${FLAG}/envs/${ENV}`, { enabled, reason: "bench" });
       await waitFor(() => (times.every((t) => t >= 0) ? true : undefined), {
-        timeoutMs: 30_000, intervalMs: 5,
+        timeoutMs: 30_000,
+        intervalMs: 5,
         onTimeout: () => new Error(`round ${round}: ${times.filter((t) => t < 0).length} SDKs never saw the change`),
       });
       clients.forEach((c, i) => c.off("change", listeners[i]!));
@@ -82,9 +83,14 @@ export async function benchPropagation(options: { sdks: number; rounds: number }
     samples.sort((a, b) => a - b);
     allTimes.sort((a, b) => a - b);
     return {
-      sdks: options.sdks, rounds: options.rounds, samples: samples.length,
-      p50Ms: quantile(samples, 0.5), p99Ms: quantile(samples, 0.99), maxMs: samples.at(-1)!,
-      allP50Ms: quantile(allTimes, 0.5), allMaxMs: allTimes.at(-1)!,
+      sdks: options.sdks,
+      rounds: options.rounds,
+      samples: samples.length,
+      p50Ms: quantile(samples, 0.5),
+      p99Ms: quantile(samples, 0.99),
+      maxMs: samples.at(-1)!,
+      allP50Ms: quantile(allTimes, 0.5),
+      allMaxMs: allTimes.at(-1)!,
     };
   } finally {
     await Promise.all(clients.map((c) => c.close()));

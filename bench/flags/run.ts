@@ -18,10 +18,20 @@ const sections: string[] = [];
 
 if (!args.has("--propagation-only")) {
   const users = makeUsers(4096);
-  const peers = [rampartPeer(users), await unleashPeer(users), growthbookPeer(users), await launchDarklyPeer(users), await rampartOpenFeaturePeer(users)];
-  const results = await benchEvaluations(peers, users, { rounds: Number(process.env.ROUNDS ?? 7), roundMs: Number(process.env.ROUND_MS ?? 250) });
+  const peers = [
+    rampartPeer(users),
+    await unleashPeer(users),
+    growthbookPeer(users),
+    await launchDarklyPeer(users),
+    await rampartOpenFeaturePeer(users),
+  ];
+  const results = await benchEvaluations(peers, users, {
+    rounds: Number(process.env.ROUNDS ?? 7),
+    roundMs: Number(process.env.ROUND_MS ?? 250),
+  });
   const n = 10_000_000;
-  const gcLine = `Garbage collections while @rampart/sdk evaluates ${n / 1e6} M times after warm-up (0–1 = the loop does not allocate): ` +
+  const gcLine =
+    `Garbage collections while @rampart/sdk evaluates ${n / 1e6} M times after warm-up (0–1 = the loop does not allocate): ` +
     `(a) ${await gcRunsDuring(peers[0]!, "plain", n)}, (b) ${await gcRunsDuring(peers[0]!, "targeted", n)}.`;
   for (const p of peers) await p.close();
   const table = formatEvalTable(results, PEERS);

@@ -29,7 +29,17 @@ function edgeSeries(n: number): RequestSeries[] {
     buckets[3] = 5;
     buckets[8] = 3;
     buckets[15] = 1;
-    out.push({ env: "production", app: `app-${i % 7}`, release: 1 + (i % 5), instance: `i-${i % 4}`, route: `/r${Math.floor(i / 60)}`, status: [200, 404, 503][i % 3] as number, count: 9, sumMs: 120, buckets });
+    out.push({
+      env: "production",
+      app: `app-${i % 7}`,
+      release: 1 + (i % 5),
+      instance: `i-${i % 4}`,
+      route: `/r${Math.floor(i / 60)}`,
+      status: [200, 404, 503][i % 3] as number,
+      count: 9,
+      sumMs: 120,
+      buckets,
+    });
   }
   return out;
 }
@@ -48,7 +58,14 @@ function gc(): void {
 function arrayBytes(store: MetricsStore): number {
   let bytes = 0;
   for (const s of store.all()) {
-    if (s.kind === "histogram") bytes += s.ring.counts.byteLength + s.ring.sums.byteLength + s.ring.stamps.byteLength + s.ring.buckets.byteLength + s.ring.bucketStamps.byteLength + s.totalBuckets.byteLength;
+    if (s.kind === "histogram")
+      bytes +=
+        s.ring.counts.byteLength +
+        s.ring.sums.byteLength +
+        s.ring.stamps.byteLength +
+        s.ring.buckets.byteLength +
+        s.ring.bucketStamps.byteLength +
+        s.totalBuckets.byteLength;
     else bytes += s.ring.values.byteLength + s.ring.stamps.byteLength;
   }
   return bytes;
@@ -91,8 +108,30 @@ export async function runMetricsBench(): Promise<void> {
       await rollup.value;
       const summary = await timeAsync(5, () => service.summary("production", "app-0", "release", HOUR * 1000));
       const summary5m = await timeAsync(20, () => service.summary("production", "app-0", "release", 300_000));
-      const rateByRelease = await timeAsync(5, () => service.query({ metric: "rampart_http_requests_total", fn: "rate", by: ["release"], q: 0.99, from: now - (HOUR - 60) * 1000, to: now, step: 60_000, window: 60_000 }));
-      const p99 = await timeAsync(5, () => service.query({ metric: "rampart_http_request_duration_seconds", fn: "quantile", by: ["route"], q: 0.99, from: now - (HOUR - 60) * 1000, to: now, step: 60_000, window: 60_000 }));
+      const rateByRelease = await timeAsync(5, () =>
+        service.query({
+          metric: "rampart_http_requests_total",
+          fn: "rate",
+          by: ["release"],
+          q: 0.99,
+          from: now - (HOUR - 60) * 1000,
+          to: now,
+          step: 60_000,
+          window: 60_000,
+        }),
+      );
+      const p99 = await timeAsync(5, () =>
+        service.query({
+          metric: "rampart_http_request_duration_seconds",
+          fn: "quantile",
+          by: ["route"],
+          q: 0.99,
+          from: now - (HOUR - 60) * 1000,
+          to: now,
+          step: 60_000,
+          window: 60_000,
+        }),
+      );
       const exposition = time(20, () => renderExposition(store, sink, T0));
       rows.push([
         String(n),
@@ -111,9 +150,22 @@ export async function runMetricsBench(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   process.stdout.write("\n## Telemetry — metrics\n\n");
-  const header = ["series", "ingest per series-second", "memory per series (1 h of 1 s data)", "summary 5m (`rampart metrics --by release`)", "summary 1h", "rate by release, 1h step 1m", "p99 by route, 1h step 1m", "GET /metrics render"];
-  const table = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
-  process.stdout.write(`${table}\n\nmachine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`);
+  const header = [
+    "series",
+    "ingest per series-second",
+    "memory per series (1 h of 1 s data)",
+    "summary 5m (`rampart metrics --by release`)",
+    "summary 1h",
+    "rate by release, 1h step 1m",
+    "p99 by route, 1h step 1m",
+    "GET /metrics render",
+  ];
+  const table = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join(
+    "\n",
+  );
+  process.stdout.write(
+    `${table}\n\nmachine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`,
+  );
 }
 
 async function timeAsync(runs: number, fn: () => Promise<unknown>): Promise<number> {

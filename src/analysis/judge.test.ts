@@ -22,7 +22,13 @@ function side(requests: number, errors: number, model: ReleaseModel = STABLE, se
 }
 
 /** Judges once per simulated second; returns the first fail, or the last verdict. */
-function monitor(rng: Random, seconds: number, rates: { canary: number; stable: number }, canary: ReleaseModel, guards: AnalysisGuards): { verdict: Verdict; second: number } {
+function monitor(
+  rng: Random,
+  seconds: number,
+  rates: { canary: number; stable: number },
+  canary: ReleaseModel,
+  guards: AnalysisGuards,
+): { verdict: Verdict; second: number } {
   const c = emptySide();
   const s = emptySide();
   const cp = bucketProbabilities(canary);
@@ -57,7 +63,9 @@ test("20% errors at 10 req/s against 0.1% on stable fails in seconds (median <= 
     seconds.push(second);
     const check = verdict.checks.find((c) => c.metric === "error_rate");
     assert.ok(check !== undefined && check.decision === "fail");
-    assert.ok(check.statistic >= check.boundary && check.canary !== null && check.testedAgainst !== null && check.canary > check.testedAgainst);
+    assert.ok(
+      check.statistic >= check.boundary && check.canary !== null && check.testedAgainst !== null && check.canary > check.testedAgainst,
+    );
     assert.match(verdict.reason, /^error_rate [\d.]+% is worse than its 2x guard: evidence/);
   }
   seconds.sort((a, b) => a - b);
@@ -111,15 +119,29 @@ test("an absolute p99 guard passes a canary well under it and fails one over it"
   assert.equal(fast.decision, "pass");
   const slow = judge({ canary: side(3000, 0, { ...STABLE, medianMs: 200 }), stable: emptySide(), guards }, clock);
   assert.equal(slow.decision, "fail");
-  assert.deepEqual(slow.checks.map((c) => c.decision), ["fail", "fail"]);
+  assert.deepEqual(
+    slow.checks.map((c) => c.decision),
+    ["fail", "fail"],
+  );
 });
 
 test("a verdict carries every piece of evidence and survives JSON unchanged", () => {
-  const verdict = judge({ canary: side(1000, 1), stable: side(19_000, 19, STABLE, 2), guards: { ...DEFAULT_GUARDS, p50Latency: { kind: "relative", ratio: 2 } } }, clock);
+  const verdict = judge(
+    {
+      canary: side(1000, 1),
+      stable: side(19_000, 19, STABLE, 2),
+      guards: { ...DEFAULT_GUARDS, p50Latency: { kind: "relative", ratio: 2 } },
+    },
+    clock,
+  );
   assert.equal(verdict.at, clock.now());
-  assert.deepEqual(verdict.checks.map((c) => c.metric), ["error_rate", "p99_latency", "p50_latency"]);
+  assert.deepEqual(
+    verdict.checks.map((c) => c.metric),
+    ["error_rate", "p99_latency", "p50_latency"],
+  );
   for (const check of verdict.checks) {
-    for (const key of ["canary", "stable", "threshold", "testedAgainst", "statistic", "boundary"] as const) assert.equal(typeof check[key], "number", `${check.metric}.${key}`);
+    for (const key of ["canary", "stable", "threshold", "testedAgainst", "statistic", "boundary"] as const)
+      assert.equal(typeof check[key], "number", `${check.metric}.${key}`);
     assert.ok(check.samples.canary > 0 && check.samples.stable > 0 && check.detail.length > 0);
   }
   assert.deepEqual(JSON.parse(JSON.stringify(verdict)), verdict);
@@ -127,11 +149,22 @@ test("a verdict carries every piece of evidence and survives JSON unchanged", ()
   const early = judge({ canary: side(120, 0), stable: side(150, 0), guards: DEFAULT_GUARDS }, clock);
   assert.equal(early.checks[1]?.testedAgainst, null);
   assert.deepEqual(JSON.parse(JSON.stringify(early)), early);
-  assert.deepEqual(guardsFromManifest({ errorRate: { kind: "relative", ratio: 3 }, p99Latency: null, p50Latency: null }).errorRate, { kind: "relative", ratio: 3 });
+  assert.deepEqual(guardsFromManifest({ errorRate: { kind: "relative", ratio: 3 }, p99Latency: null, p50Latency: null }).errorRate, {
+    kind: "relative",
+    ratio: 3,
+  });
 });
 
 test("a manifest without guards gets the defaults; a set guard replaces only its own default", () => {
   assert.deepEqual(guardsFromManifest({ errorRate: null, p99Latency: null, p50Latency: null }), DEFAULT_GUARDS);
-  const some = guardsFromManifest({ errorRate: { kind: "absolute", rate: 0.01 }, p99Latency: null, p50Latency: { kind: "absolute", ms: 80 } });
-  assert.deepEqual(some, { errorRate: { kind: "absolute", rate: 0.01 }, p99Latency: DEFAULT_GUARDS.p99Latency, p50Latency: { kind: "absolute", ms: 80 } });
+  const some = guardsFromManifest({
+    errorRate: { kind: "absolute", rate: 0.01 },
+    p99Latency: null,
+    p50Latency: { kind: "absolute", ms: 80 },
+  });
+  assert.deepEqual(some, {
+    errorRate: { kind: "absolute", rate: 0.01 },
+    p99Latency: DEFAULT_GUARDS.p99Latency,
+    p50Latency: { kind: "absolute", ms: 80 },
+  });
 });

@@ -74,7 +74,8 @@ function reasonFor(decision: Decision, checks: readonly Check[], canary: SideCou
 /** Names the counts needed against the counts seen, per side, so an operator knows what is missing. */
 function holdReason(checks: readonly Check[], canary: SideCounts, stable: SideCounts, options: JudgeOptions): string {
   const holding = checks.filter((check) => check.decision === "hold");
-  if (holding.length === 0) return `too little traffic to judge: canary ${count(canary.requests)} of the ${count(options.minCanaryRequests)} requests needed`;
+  if (holding.length === 0)
+    return `too little traffic to judge: canary ${count(canary.requests)} of the ${count(options.minCanaryRequests)} requests needed`;
   const canaryShort = holding.filter((check) => check.samples.canary < options.minCanaryRequests);
   const stableShort = holding.filter((check) => check.kind === "relative" && check.samples.stable < options.minStableRequests);
   const short: string[] = [];

@@ -63,7 +63,7 @@ export function sampleBinomial(rng: Random, n: number, p: number): number {
   }
   const ratio = p / (1 - p);
   let k = 0;
-  let prob = Math.pow(1 - p, n);
+  let prob = (1 - p) ** n;
   let cdf = prob;
   const u = rng.next();
   while (u > cdf && k < n) {

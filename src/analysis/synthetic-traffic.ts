@@ -19,8 +19,15 @@ export function normalCdf(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;
   const t = 1 / (1 + 0.5 * x);
   const poly =
-    -x * x - 1.26551223 +
-    t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+    -x * x -
+    1.26551223 +
+    t *
+      (1.00002368 +
+        t *
+          (0.37409196 +
+            t *
+              (0.09678418 +
+                t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
   const erfc = t * Math.exp(poly);
   return z >= 0 ? 1 - erfc / 2 : erfc / 2;
 }
@@ -50,7 +57,13 @@ export function sampleSide(rng: Random, requests: number, model: ReleaseModel, p
 }
 
 /** Adds a sampled second into a side in place: the simulation's hot path, so no allocation per bucket. */
-export function addSampledSecond(side: SideCounts, rng: Random, requests: number, model: ReleaseModel, probabilities: readonly number[]): void {
+export function addSampledSecond(
+  side: SideCounts,
+  rng: Random,
+  requests: number,
+  model: ReleaseModel,
+  probabilities: readonly number[],
+): void {
   const second = sampleSide(rng, requests, model, probabilities);
   side.requests += second.requests;
   side.errors += second.errors;

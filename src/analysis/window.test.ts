@@ -35,7 +35,10 @@ test("a drain of the edge's stats folds into canary and stable, failed requests 
   );
   assert.deepEqual([window.canary.requests, window.canary.errors], [100, 5]);
   assert.deepEqual([window.stable.requests, window.stable.errors], [1002, 2]);
-  assert.equal(window.canary.latency.reduce((a, b) => a + b, 0), 95);
+  assert.equal(
+    window.canary.latency.reduce((a, b) => a + b, 0),
+    95,
+  );
   assert.equal(window.stable.latency[latencyBucketIndex(30_000)], 0);
   assert.deepEqual([window.fromMs, window.toMs], [1000, 2000]);
 });

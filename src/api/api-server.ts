@@ -57,7 +57,11 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
 
   app.setErrorHandler((error, _request, reply) => sendError(reply, error, options.dataDir));
   app.setNotFoundHandler((request, reply) =>
-    sendError(reply, new RampartError("not_found", `no route ${request.method} ${request.url.split("?")[0]}`, { status: 404 }), options.dataDir),
+    sendError(
+      reply,
+      new RampartError("not_found", `no route ${request.method} ${request.url.split("?")[0]}`, { status: 404 }),
+      options.dataDir,
+    ),
   );
 
   for (const route of options.routes) {
@@ -125,7 +129,12 @@ function frameworkErrorField(code: string | undefined): string {
 
 async function serveEventStream(request: FastifyRequest, reply: FastifyReply, run: (sink: SseSink) => Promise<void>): Promise<void> {
   const raw = reply.raw;
-  raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+  raw.writeHead(200, {
+    "content-type": "text/event-stream",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+    "x-accel-buffering": "no",
+  });
   raw.write(": connected\n\n");
   const controller = new AbortController();
   request.raw.on("close", () => controller.abort());
@@ -140,7 +149,10 @@ async function serveEventStream(request: FastifyRequest, reply: FastifyReply, ru
   try {
     await run(sink);
   } catch (error) {
-    sink.send("error", { code: error instanceof RampartError ? error.code : "internal", message: error instanceof Error ? error.message : String(error) });
+    sink.send("error", {
+      code: error instanceof RampartError ? error.code : "internal",
+      message: error instanceof Error ? error.message : String(error),
+    });
   } finally {
     clearInterval(heartbeat);
     raw.end();

@@ -38,7 +38,12 @@ const concrete = (path: string) => path.replace("{env}", "staging").replace("{ap
 function isErrorBody(value: unknown): value is ErrorBody {
   if (typeof value !== "object" || value === null || !("error" in value)) return false;
   const error = (value as { error: unknown }).error;
-  return typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "string" && typeof (error as { message?: unknown }).message === "string";
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    typeof (error as { code?: unknown }).code === "string" &&
+    typeof (error as { message?: unknown }).message === "string"
+  );
 }
 
 describe("the HTTP API, called directly", () => {
@@ -58,7 +63,11 @@ describe("the HTTP API, called directly", () => {
   after(async () => killPlatform(project.dataDir, up));
 
   /** One request; the body is sent as is when a string, as JSON otherwise. Streams are read only up to their headers. */
-  async function call(method: Method, path: string, options: { auth?: string | null; body?: unknown; contentType?: string; stream?: boolean } = {}): Promise<Answer> {
+  async function call(
+    method: Method,
+    path: string,
+    options: { auth?: string | null; body?: unknown; contentType?: string; stream?: boolean } = {},
+  ): Promise<Answer> {
     const headers: Record<string, string> = {};
     const auth = options.auth === undefined ? `Bearer ${token}` : options.auth;
     if (auth !== null) headers.authorization = auth;
@@ -146,7 +155,11 @@ describe("the HTTP API, called directly", () => {
     assert.match(`${fields(unknown).join(",")} ${JSON.stringify(unknown.details)}`, /body.*bogus|bogus.*body/s);
     const both = expectError(await call("POST", deploy, { body: { strategy: 7, source: "" } }), 400, "invalid_request");
     assert.deepEqual(fields(both).sort(), ["body.source", "body.strategy"], "every bad field at once");
-    const rollback = expectError(await call("POST", "/api/v1/envs/staging/apps/web/rollbacks", { body: { to: "one" } }), 400, "invalid_request");
+    const rollback = expectError(
+      await call("POST", "/api/v1/envs/staging/apps/web/rollbacks", { body: { to: "one" } }),
+      400,
+      "invalid_request",
+    );
     assert.deepEqual(fields(rollback), ["body.to"]);
     assert.equal((await up.client.releases("staging", "web")).length, 0, "nothing was deployed");
   });
@@ -257,10 +270,15 @@ describe("the HTTP API, called directly", () => {
       components?: { securitySchemes?: Record<string, { type?: string; scheme?: string }> };
     };
     assert.match(doc.openapi, /^3\.1\.\d+$/);
-    const schemes = Object.entries(doc.components?.securitySchemes ?? {}).filter(([, s]) => s.type === "http" && s.scheme?.toLowerCase() === "bearer");
+    const schemes = Object.entries(doc.components?.securitySchemes ?? {}).filter(
+      ([, s]) => s.type === "http" && s.scheme?.toLowerCase() === "bearer",
+    );
     assert.equal(schemes.length, 1, JSON.stringify(doc.components?.securitySchemes));
     const [schemeName] = schemes[0] ?? [];
-    assert.ok(doc.security?.some((requirement) => schemeName !== undefined && schemeName in requirement), "bearer is required by default");
+    assert.ok(
+      doc.security?.some((requirement) => schemeName !== undefined && schemeName in requirement),
+      "bearer is required by default",
+    );
     const missing = [...CLIENT_ROUTES, { method: "GET" as const, path: "/api/v1/health" }]
       .filter((route) => doc.paths[route.path]?.[route.method.toLowerCase()] === undefined)
       .map((route) => `${route.method} ${route.path}`);
@@ -273,7 +291,10 @@ describe("the HTTP API, called directly", () => {
     const controller = new AbortController();
     const deadline = setTimeout(() => controller.abort(), 30_000);
     try {
-      const response = await fetch(`${base}/api/v1/events/stream?afterId=${after}`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+      const response = await fetch(`${base}/api/v1/events/stream?afterId=${after}`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: controller.signal,
+      });
       assert.equal(response.status, 200);
       assert.match(response.headers.get("content-type") ?? "", /^text\/event-stream/);
       const release = await up.client.deploy("staging", "web");
@@ -283,7 +304,11 @@ describe("the HTTP API, called directly", () => {
       assert.ok(streamed.length > 3, `${streamed.length} events`);
       assert.equal(streamed[0]?.id, after + 1, "starts right after N");
       const ids = streamed.map((e) => e.id);
-      assert.deepEqual(ids, ids.map((_, i) => after + 1 + i), "every event after N, in id order, none twice");
+      assert.deepEqual(
+        ids,
+        ids.map((_, i) => after + 1 + i),
+        "every event after N, in id order, none twice",
+      );
       assert.ok(streamed.some((e) => e.type === "release.created" && e.release === release.number));
       const logged = await up.client.events({ afterId: after, limit: 10_000 });
       assert.deepEqual(ids, logged.map((e) => e.id).slice(0, ids.length), "the same events the log holds");
@@ -292,10 +317,16 @@ describe("the HTTP API, called directly", () => {
       const replayController = new AbortController();
       const replayDeadline = setTimeout(() => replayController.abort(), 10_000);
       try {
-        const replay = await fetch(`${base}/api/v1/events/stream?afterId=${after}`, { headers: { authorization: `Bearer ${token}` }, signal: replayController.signal });
+        const replay = await fetch(`${base}/api/v1/events/stream?afterId=${after}`, {
+          headers: { authorization: `Bearer ${token}` },
+          signal: replayController.signal,
+        });
         const last = streamed.at(-1)?.id ?? 0;
         const again = await readEventsUntil(replay, (e) => e.id >= last);
-        assert.deepEqual(again.map((e) => e.id), ids);
+        assert.deepEqual(
+          again.map((e) => e.id),
+          ids,
+        );
       } finally {
         replayController.abort();
         clearTimeout(replayDeadline);
@@ -309,7 +340,10 @@ describe("the HTTP API, called directly", () => {
 
   it("answered no request with a 5xx", () => {
     assert.ok(seen.length > 50, `${seen.length} requests`);
-    assert.deepEqual(seen.filter((s) => s.status >= 500), []);
+    assert.deepEqual(
+      seen.filter((s) => s.status >= 500),
+      [],
+    );
   });
 });
 
@@ -326,7 +360,11 @@ async function readEventsUntil(response: Response, done: (event: RampartEvent) =
       buffer = buffer.slice(end + 2);
       const lines = block.split("\n").filter((l) => !l.startsWith(":") && l !== "");
       if (lines.length === 0) continue;
-      const field = (name: string) => lines.find((l) => l.startsWith(`${name}:`))?.slice(name.length + 1).trim();
+      const field = (name: string) =>
+        lines
+          .find((l) => l.startsWith(`${name}:`))
+          ?.slice(name.length + 1)
+          .trim();
       assert.equal(field("event"), "event", block);
       const event = JSON.parse(field("data") ?? "") as RampartEvent;
       assert.equal(field("id"), String(event.id), `id: line of ${block}`);

@@ -9,7 +9,16 @@ import { deployBodySchema, promoteBodySchema, rollbackBodySchema } from "../rele
 import { killPlatform, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
 import { createTestProject, type TestProject } from "../testing/test-project.ts";
 import { operationsOf, requestFor, urlOf, type GeneratedRequest, type Operation } from "./api-requests.fixture.ts";
-import { BATCH, countOf, envelopeProblem, PROPERTY_RUNS as REQUESTS, runGenerated, sendRaw, statusSummary, type Answer } from "./property-harness.fixture.ts";
+import {
+  BATCH,
+  countOf,
+  envelopeProblem,
+  PROPERTY_RUNS as REQUESTS,
+  runGenerated,
+  sendRaw,
+  statusSummary,
+  type Answer,
+} from "./property-harness.fixture.ts";
 
 /**
  * Generated requests against a real `rampart up`, over keep-alive, a batch at a time: no answer is a 5xx, every
@@ -42,7 +51,8 @@ function defanged(req: GeneratedRequest): GeneratedRequest {
   const schema = GUARDED[`${req.method} ${req.operation.path}`];
   const body = bodyAsSeen(req.body);
   if (!schema || req.auth !== "token" || !body || !schema.safeParse(body.value ?? {}).success) return req;
-  if (req.operation.path.endsWith("/shutdown")) return { ...req, body: { text: '{"stopApps":"not a boolean"}', contentType: "application/json" } };
+  if (req.operation.path.endsWith("/shutdown"))
+    return { ...req, body: { text: '{"stopApps":"not a boolean"}', contentType: "application/json" } };
   return { ...req, params: { ...req.params, app: "no-such-app" } };
 }
 

@@ -3,7 +3,11 @@ import type { RouteDefinition } from "./route-definition.ts";
 import type { StreamRouteDefinition } from "./stream-route.ts";
 
 /** The OpenAPI 3.1 document, generated from the same schemas that validate requests. */
-export function buildOpenApiDocument(routes: RouteDefinition[], streams: StreamRouteDefinition[], version: string): Record<string, unknown> {
+export function buildOpenApiDocument(
+  routes: RouteDefinition[],
+  streams: StreamRouteDefinition[],
+  version: string,
+): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const stream of streams) {
     (paths[toOpenApiPath(stream.path)] ??= {}).get = {
@@ -23,7 +27,10 @@ export function buildOpenApiDocument(routes: RouteDefinition[], streams: StreamR
       tags: [route.tag],
       parameters: [...parameters(route.params, "path"), ...parameters(route.query, "query")],
       responses: {
-        [String(route.status ?? 200)]: { description: "OK", content: { "application/json": { schema: jsonSchema(route.response, "output") } } },
+        [String(route.status ?? 200)]: {
+          description: "OK",
+          content: { "application/json": { schema: jsonSchema(route.response, "output") } },
+        },
         default: { description: "Error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
       },
     };

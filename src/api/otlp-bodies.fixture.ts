@@ -28,7 +28,8 @@ const lenField = (n: number, payload: Buffer) => Buffer.concat([tag(n, 2), varin
 const str = (n: number, s: string | undefined) => (s === undefined ? Buffer.alloc(0) : lenField(n, Buffer.from(s, "utf8")));
 const hexField = (n: number, s: unknown) => (typeof s === "string" ? lenField(n, Buffer.from(s, "hex")) : Buffer.alloc(0));
 const msg = (n: number, parts: Buffer[]) => lenField(n, Buffer.concat(parts));
-const vint = (n: number, v: number | bigint | boolean | undefined) => (v === undefined ? Buffer.alloc(0) : Buffer.concat([tag(n, 0), varint(BigInt(typeof v === "boolean" ? Number(v) : v))]));
+const vint = (n: number, v: number | bigint | boolean | undefined) =>
+  v === undefined ? Buffer.alloc(0) : Buffer.concat([tag(n, 0), varint(BigInt(typeof v === "boolean" ? Number(v) : v))]);
 function fixed64(n: number, v: string | number | undefined): Buffer {
   if (v === undefined) return Buffer.alloc(0);
   const b = Buffer.alloc(8);
@@ -47,8 +48,20 @@ function anyValue(v: AnyValueJson): Buffer[] {
   if (v.boolValue !== undefined) return [vint(2, v.boolValue)];
   if (v.intValue !== undefined) return [vint(3, BigInt(v.intValue))];
   if (v.doubleValue !== undefined) return [double(4, v.doubleValue)];
-  if (v.arrayValue !== undefined) return [msg(5, (v.arrayValue.values ?? []).map((x) => msg(1, anyValue(x))))];
-  if (v.kvlistValue !== undefined) return [msg(6, (v.kvlistValue.values ?? []).map((kv) => msg(1, keyValue(kv))))];
+  if (v.arrayValue !== undefined)
+    return [
+      msg(
+        5,
+        (v.arrayValue.values ?? []).map((x) => msg(1, anyValue(x))),
+      ),
+    ];
+  if (v.kvlistValue !== undefined)
+    return [
+      msg(
+        6,
+        (v.kvlistValue.values ?? []).map((kv) => msg(1, keyValue(kv))),
+      ),
+    ];
   if (v.bytesValue !== undefined) return [lenField(7, Buffer.from(v.bytesValue, "base64"))];
   return [];
 }
@@ -57,24 +70,91 @@ const attributes = (n: number, list: unknown) => ((list ?? []) as KeyValueJson[]
 
 function span(s: Json): Buffer[] {
   const status = s.status as Json | undefined;
-  return [hexField(1, s.traceId), hexField(2, s.spanId), hexField(4, s.parentSpanId), str(5, s.name as string), vint(6, s.kind as number), fixed64(7, s.startTimeUnixNano as string), fixed64(8, s.endTimeUnixNano as string), ...attributes(9, s.attributes), ...(status ? [msg(15, [str(2, status.message as string), vint(3, status.code as number)])] : [])];
+  return [
+    hexField(1, s.traceId),
+    hexField(2, s.spanId),
+    hexField(4, s.parentSpanId),
+    str(5, s.name as string),
+    vint(6, s.kind as number),
+    fixed64(7, s.startTimeUnixNano as string),
+    fixed64(8, s.endTimeUnixNano as string),
+    ...attributes(9, s.attributes),
+    ...(status ? [msg(15, [str(2, status.message as string), vint(3, status.code as number)])] : []),
+  ];
 }
 function logRecord(l: Json): Buffer[] {
-  return [fixed64(1, l.timeUnixNano as string), vint(2, l.severityNumber as number), str(3, l.severityText as string), ...(l.body ? [msg(5, anyValue(l.body as AnyValueJson))] : []), ...attributes(6, l.attributes), hexField(9, l.traceId), hexField(10, l.spanId), fixed64(11, l.observedTimeUnixNano as string)];
+  return [
+    fixed64(1, l.timeUnixNano as string),
+    vint(2, l.severityNumber as number),
+    str(3, l.severityText as string),
+    ...(l.body ? [msg(5, anyValue(l.body as AnyValueJson))] : []),
+    ...attributes(6, l.attributes),
+    hexField(9, l.traceId),
+    hexField(10, l.spanId),
+    fixed64(11, l.observedTimeUnixNano as string),
+  ];
 }
 function numberPoint(p: Json): Buffer[] {
-  return [...attributes(7, p.attributes), fixed64(3, p.timeUnixNano as string), double(4, p.asDouble as number), ...(p.asInt === undefined ? [] : [Buffer.concat([tag(6, 1), (() => { const b = Buffer.alloc(8); b.writeBigInt64LE(BigInt(p.asInt as string)); return b; })()])])];
+  return [
+    ...attributes(7, p.attributes),
+    fixed64(3, p.timeUnixNano as string),
+    double(4, p.asDouble as number),
+    ...(p.asInt === undefined
+      ? []
+      : [
+          Buffer.concat([
+            tag(6, 1),
+            (() => {
+              const b = Buffer.alloc(8);
+              b.writeBigInt64LE(BigInt(p.asInt as string));
+              return b;
+            })(),
+          ]),
+        ]),
+  ];
 }
 function histogramPoint(p: Json): Buffer[] {
-  const packed = (n: number, values: unknown[], write: (b: Buffer, v: unknown) => void) => lenField(n, Buffer.concat(values.map((v) => { const b = Buffer.alloc(8); write(b, v); return b; })));
-  return [...attributes(9, p.attributes), fixed64(3, p.timeUnixNano as string), fixed64(4, p.count as string), double(5, p.sum as number), packed(6, (p.bucketCounts ?? []) as unknown[], (b, v) => b.writeBigUInt64LE(BigInt(v as string))), packed(7, (p.explicitBounds ?? []) as unknown[], (b, v) => b.writeDoubleLE(v as number))];
+  const packed = (n: number, values: unknown[], write: (b: Buffer, v: unknown) => void) =>
+    lenField(
+      n,
+      Buffer.concat(
+        values.map((v) => {
+          const b = Buffer.alloc(8);
+          write(b, v);
+          return b;
+        }),
+      ),
+    );
+  return [
+    ...attributes(9, p.attributes),
+    fixed64(3, p.timeUnixNano as string),
+    fixed64(4, p.count as string),
+    double(5, p.sum as number),
+    packed(6, (p.bucketCounts ?? []) as unknown[], (b, v) => b.writeBigUInt64LE(BigInt(v as string))),
+    packed(7, (p.explicitBounds ?? []) as unknown[], (b, v) => b.writeDoubleLE(v as number)),
+  ];
 }
 function metric(m: Json): Buffer[] {
-  const points = (n: number, body: Json, point: (p: Json) => Buffer[]) => msg(n, [...((body.dataPoints ?? []) as Json[]).map((p) => msg(1, point(p))), vint(2, body.aggregationTemporality as number), vint(3, body.isMonotonic as boolean)]);
-  return [str(1, m.name as string), str(3, m.unit as string), ...(m.gauge ? [points(5, m.gauge as Json, numberPoint)] : []), ...(m.sum ? [points(7, m.sum as Json, numberPoint)] : []), ...(m.histogram ? [points(9, m.histogram as Json, histogramPoint)] : [])];
+  const points = (n: number, body: Json, point: (p: Json) => Buffer[]) =>
+    msg(n, [
+      ...((body.dataPoints ?? []) as Json[]).map((p) => msg(1, point(p))),
+      vint(2, body.aggregationTemporality as number),
+      vint(3, body.isMonotonic as boolean),
+    ]);
+  return [
+    str(1, m.name as string),
+    str(3, m.unit as string),
+    ...(m.gauge ? [points(5, m.gauge as Json, numberPoint)] : []),
+    ...(m.sum ? [points(7, m.sum as Json, numberPoint)] : []),
+    ...(m.histogram ? [points(9, m.histogram as Json, histogramPoint)] : []),
+  ];
 }
 
-const LAYOUT = { traces: ["resourceSpans", "scopeSpans", "spans", span], logs: ["resourceLogs", "scopeLogs", "logRecords", logRecord], metrics: ["resourceMetrics", "scopeMetrics", "metrics", metric] } as const;
+const LAYOUT = {
+  traces: ["resourceSpans", "scopeSpans", "spans", span],
+  logs: ["resourceLogs", "scopeLogs", "logRecords", logRecord],
+  metrics: ["resourceMetrics", "scopeMetrics", "metrics", metric],
+} as const;
 
 /** A valid JSON-encoded export request → the same request in protobuf. */
 export function toProtobuf(signal: Signal, body: Json): Buffer {
@@ -83,7 +163,12 @@ export function toProtobuf(signal: Signal, body: Json): Buffer {
     ((body[resourceKey] ?? []) as Json[]).map((r) =>
       msg(1, [
         ...(r.resource ? [msg(1, attributes(1, (r.resource as Json).attributes))] : []),
-        ...((r[scopeKey] ?? []) as Json[]).map((s) => msg(2, ((s[itemsKey] ?? []) as Json[]).map((x) => msg(2, (item as (x: Json) => Buffer[])(x))))),
+        ...((r[scopeKey] ?? []) as Json[]).map((s) =>
+          msg(
+            2,
+            ((s[itemsKey] ?? []) as Json[]).map((x) => msg(2, (item as (x: Json) => Buffer[])(x))),
+          ),
+        ),
       ]),
     ),
   );
@@ -109,7 +194,12 @@ const kv = (key: fc.Arbitrary<string>, value: fc.Arbitrary<AnyValueJson>) => fc.
 const attrs = fc.array(kv(shortText, anyValueArb), { maxLength: 3 });
 /** Where the sender runs: mostly placeable (env and app known), sometimes not, so partial success is exercised. */
 const resource = fc
-  .record({ env: fc.constantFrom("staging", "production", undefined), app: fc.constantFrom("web", "api", undefined), service: fc.constantFrom("web", undefined), release: fc.constantFrom("1", "x", undefined) })
+  .record({
+    env: fc.constantFrom("staging", "production", undefined),
+    app: fc.constantFrom("web", "api", undefined),
+    service: fc.constantFrom("web", undefined),
+    release: fc.constantFrom("1", "x", undefined),
+  })
   .chain(({ env, app, service, release }) =>
     attrs.map((extra) => ({
       attributes: [
@@ -125,7 +215,16 @@ const resource = fc
 function envelope(signal: Signal, item: fc.Arbitrary<Json>): fc.Arbitrary<Json> {
   const [resourceKey, scopeKey, itemsKey] = LAYOUT[signal];
   return fc
-    .array(fc.record({ resource, [scopeKey]: fc.array(fc.record({ scope: fc.record({ name: shortText }), [itemsKey]: fc.array(item, { minLength: 1, maxLength: 3 }) }), { minLength: 1, maxLength: 2 }) }), { minLength: 1, maxLength: 2 })
+    .array(
+      fc.record({
+        resource,
+        [scopeKey]: fc.array(
+          fc.record({ scope: fc.record({ name: shortText }), [itemsKey]: fc.array(item, { minLength: 1, maxLength: 3 }) }),
+          { minLength: 1, maxLength: 2 },
+        ),
+      }),
+      { minLength: 1, maxLength: 2 },
+    )
     .map((list) => ({ [resourceKey]: list }));
 }
 
@@ -136,9 +235,15 @@ export function validOtlp(signal: Signal, nowMs: number): fc.Arbitrary<Json> {
     const spanArb = fc.tuple(nanos, fc.integer({ min: 0, max: 5_000 })).chain(([start, ms]) =>
       fc.record(
         {
-          traceId: hex(16), spanId: hex(8), parentSpanId: fc.oneof(hex(8), fc.constant("")), name: shortText, kind: fc.integer({ min: 0, max: 5 }),
-          startTimeUnixNano: fc.constant(start), endTimeUnixNano: fc.constant((BigInt(start) + BigInt(ms) * 1_000_000n).toString()),
-          attributes: attrs, status: fc.record({ code: fc.integer({ min: 0, max: 2 }), message: shortText }),
+          traceId: hex(16),
+          spanId: hex(8),
+          parentSpanId: fc.oneof(hex(8), fc.constant("")),
+          name: shortText,
+          kind: fc.integer({ min: 0, max: 5 }),
+          startTimeUnixNano: fc.constant(start),
+          endTimeUnixNano: fc.constant((BigInt(start) + BigInt(ms) * 1_000_000n).toString()),
+          attributes: attrs,
+          status: fc.record({ code: fc.integer({ min: 0, max: 2 }), message: shortText }),
         },
         { requiredKeys: ["traceId", "spanId", "name", "startTimeUnixNano", "endTimeUnixNano"] },
       ),
@@ -147,24 +252,51 @@ export function validOtlp(signal: Signal, nowMs: number): fc.Arbitrary<Json> {
   }
   if (signal === "logs") {
     const record = fc.record(
-      { timeUnixNano: nanos, observedTimeUnixNano: nanos, severityNumber: fc.integer({ min: 0, max: 24 }), severityText: fc.constantFrom("INFO", "ERROR", "debug", ""), body: anyValueArb, attributes: attrs, traceId: hex(16), spanId: hex(8) },
+      {
+        timeUnixNano: nanos,
+        observedTimeUnixNano: nanos,
+        severityNumber: fc.integer({ min: 0, max: 24 }),
+        severityText: fc.constantFrom("INFO", "ERROR", "debug", ""),
+        body: anyValueArb,
+        attributes: attrs,
+        traceId: hex(16),
+        spanId: hex(8),
+      },
       { requiredKeys: ["body"] },
     );
     return envelope("logs", record);
   }
-  const number = fc.record({ attributes: attrs, timeUnixNano: nanos, asDouble: fc.double({ noNaN: true, noDefaultInfinity: true }) }, { requiredKeys: ["timeUnixNano", "asDouble"] });
+  const number = fc.record(
+    { attributes: attrs, timeUnixNano: nanos, asDouble: fc.double({ noNaN: true, noDefaultInfinity: true }) },
+    { requiredKeys: ["timeUnixNano", "asDouble"] },
+  );
   const histogram = fc.integer({ min: 0, max: 4 }).chain((bounds) =>
     fc.record({
-      attributes: attrs, timeUnixNano: nanos, count: fc.nat(1000).map(String), sum: fc.double({ min: 0, max: 1e6, noNaN: true }),
+      attributes: attrs,
+      timeUnixNano: nanos,
+      count: fc.nat(1000).map(String),
+      sum: fc.double({ min: 0, max: 1e6, noNaN: true }),
       bucketCounts: fc.array(fc.nat(100).map(String), { minLength: bounds + 1, maxLength: bounds + 1 }),
-      explicitBounds: fc.array(fc.double({ min: 0, max: 1e4, noNaN: true }), { minLength: bounds, maxLength: bounds }).map((b) => b.sort((x, y) => x - y)),
+      explicitBounds: fc
+        .array(fc.double({ min: 0, max: 1e4, noNaN: true }), { minLength: bounds, maxLength: bounds })
+        .map((b) => b.sort((x, y) => x - y)),
     }),
   );
   const name = fc.constantFrom("http.server.duration", "queue.depth", "jobs", "db.client.connections.usage", "x");
   const metricArb = fc.oneof(
     fc.record({ name, unit: fc.constantFrom("ms", "1", "By"), gauge: fc.record({ dataPoints: fc.array(number, { maxLength: 3 }) }) }),
-    fc.record({ name, sum: fc.record({ dataPoints: fc.array(number, { maxLength: 3 }), aggregationTemporality: fc.constantFrom(1, 2), isMonotonic: fc.boolean() }) }),
-    fc.record({ name, histogram: fc.record({ dataPoints: fc.array(histogram, { maxLength: 2 }), aggregationTemporality: fc.constantFrom(1, 2) }) }),
+    fc.record({
+      name,
+      sum: fc.record({
+        dataPoints: fc.array(number, { maxLength: 3 }),
+        aggregationTemporality: fc.constantFrom(1, 2),
+        isMonotonic: fc.boolean(),
+      }),
+    }),
+    fc.record({
+      name,
+      histogram: fc.record({ dataPoints: fc.array(histogram, { maxLength: 2 }), aggregationTemporality: fc.constantFrom(1, 2) }),
+    }),
   );
   return envelope("metrics", metricArb);
 }
@@ -179,10 +311,54 @@ function nested(depth: number, kind: number): unknown {
 }
 
 export const oddValue: fc.Arbitrary<unknown> = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom(null, true, false, 0, -1, -0, 1.5, -1e308, 1e308, 2 ** 53 + 1, 2 ** 64, "", "NaN", "Infinity", "-Infinity", "nan", "1e400", "-5", "0x1f", "18446744073709551616", "99999999999999999999999999", "-9223372036854775809", "😀", "\u0000", "\ud800", "ab", "ZZ", [], {}, [null], [{}], { stringValue: 5 }, { intValue: "1.5" }, { arrayValue: { values: "x" } }, { kvlistValue: { values: [{ value: {} }] } }) },
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom(
+      null,
+      true,
+      false,
+      0,
+      -1,
+      -0,
+      1.5,
+      -1e308,
+      1e308,
+      2 ** 53 + 1,
+      2 ** 64,
+      "",
+      "NaN",
+      "Infinity",
+      "-Infinity",
+      "nan",
+      "1e400",
+      "-5",
+      "0x1f",
+      "18446744073709551616",
+      "99999999999999999999999999",
+      "-9223372036854775809",
+      "😀",
+      "\u0000",
+      "\ud800",
+      "ab",
+      "ZZ",
+      [],
+      {},
+      [null],
+      [{}],
+      { stringValue: 5 },
+      { intValue: "1.5" },
+      { arrayValue: { values: "x" } },
+      { kvlistValue: { values: [{ value: {} }] } },
+    ),
+  },
   { weight: 2, arbitrary: fc.string({ maxLength: 20 }) },
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 20_000 }).map((n) => "x".repeat(n)) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(10, 33, 63, 64, 65, 100, 300, 1_000), fc.integer({ min: 0, max: 2 })).map(([depth, kind]) => nested(depth, kind)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom(10, 33, 63, 64, 65, 100, 300, 1_000), fc.integer({ min: 0, max: 2 }))
+      .map(([depth, kind]) => nested(depth, kind)),
+  },
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
 );
 
@@ -210,21 +386,30 @@ function slots(root: unknown): { get: () => unknown; set: (v: unknown) => void; 
 
 /** One value of a valid request spoiled: replaced by an odd one, dropped, or given an odd sibling key. */
 export function spoiledJson(valid: fc.Arbitrary<Json>): fc.Arbitrary<unknown> {
-  return fc.tuple(valid, fc.nat(), fc.integer({ min: 0, max: 5 }), oddValue, fc.constantFrom("name", "spans", "attributes", "value", "dataPoints", "__proto__", "constructor", "")).map(([body, at, how, odd, key]) => {
-    const copy = structuredClone(body) as Json;
-    if (how === 5) return odd;
-    const all = slots(copy);
-    const slot = all[at % all.length];
-    if (!slot) return copy;
-    if (how <= 2) slot.set(odd);
-    else if (how === 3) slot.drop();
-    else {
-      const parent = slot.get();
-      if (typeof parent === "object" && parent !== null && !Array.isArray(parent)) Object.defineProperty(parent, key, { value: odd, enumerable: true, writable: true, configurable: true });
-      else slot.set(odd);
-    }
-    return copy;
-  });
+  return fc
+    .tuple(
+      valid,
+      fc.nat(),
+      fc.integer({ min: 0, max: 5 }),
+      oddValue,
+      fc.constantFrom("name", "spans", "attributes", "value", "dataPoints", "__proto__", "constructor", ""),
+    )
+    .map(([body, at, how, odd, key]) => {
+      const copy = structuredClone(body) as Json;
+      if (how === 5) return odd;
+      const all = slots(copy);
+      const slot = all[at % all.length];
+      if (!slot) return copy;
+      if (how <= 2) slot.set(odd);
+      else if (how === 3) slot.drop();
+      else {
+        const parent = slot.get();
+        if (typeof parent === "object" && parent !== null && !Array.isArray(parent))
+          Object.defineProperty(parent, key, { value: odd, enumerable: true, writable: true, configurable: true });
+        else slot.set(odd);
+      }
+      return copy;
+    });
 }
 
 /** A valid request many times over: hundreds of resources in one export. */
@@ -248,15 +433,24 @@ function deepAttribute(body: Json, depth: number): Json {
  * inserted, or an attribute nested deeper than the reader allows; or as is.
  */
 export function spoiledProtobuf(signal: Signal, valid: fc.Arbitrary<Json>): fc.Arbitrary<Buffer> {
-  return fc.tuple(valid, fc.integer({ min: 0, max: 6 }), fc.nat(), fc.nat(255), fc.uint8Array({ minLength: 1, maxLength: 12 }), fc.constantFrom(31, 32, 33, 200, 2_000)).map(([body, how, at, byte, extra, depth]) => {
-    if (how === 6) return toProtobuf(signal, deepAttribute(body, depth));
-    const bytes = toProtobuf(signal, body);
-    const i = bytes.length === 0 ? 0 : at % bytes.length;
-    if (how === 0 || bytes.length === 0) return bytes;
-    if (how === 1) return Buffer.from(bytes.map((b, j) => (j === i ? b ^ (1 << byte % 8) : b)));
-    if (how === 2) return Buffer.from(bytes.map((b, j) => (j === i ? byte : b)));
-    if (how === 3) return bytes.subarray(0, i);
-    if (how === 4) return Buffer.concat([bytes, Buffer.from(extra)]);
-    return Buffer.concat([bytes.subarray(0, i), Buffer.from(extra), bytes.subarray(i)]);
-  });
+  return fc
+    .tuple(
+      valid,
+      fc.integer({ min: 0, max: 6 }),
+      fc.nat(),
+      fc.nat(255),
+      fc.uint8Array({ minLength: 1, maxLength: 12 }),
+      fc.constantFrom(31, 32, 33, 200, 2_000),
+    )
+    .map(([body, how, at, byte, extra, depth]) => {
+      if (how === 6) return toProtobuf(signal, deepAttribute(body, depth));
+      const bytes = toProtobuf(signal, body);
+      const i = bytes.length === 0 ? 0 : at % bytes.length;
+      if (how === 0 || bytes.length === 0) return bytes;
+      if (how === 1) return Buffer.from(bytes.map((b, j) => (j === i ? b ^ (1 << (byte % 8)) : b)));
+      if (how === 2) return Buffer.from(bytes.map((b, j) => (j === i ? byte : b)));
+      if (how === 3) return bytes.subarray(0, i);
+      if (how === 4) return Buffer.concat([bytes, Buffer.from(extra)]);
+      return Buffer.concat([bytes.subarray(0, i), Buffer.from(extra), bytes.subarray(i)]);
+    });
 }

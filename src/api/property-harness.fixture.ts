@@ -28,7 +28,12 @@ export interface RawRequest {
 }
 
 export async function sendRaw(agent: Agent, baseUrl: string, req: RawRequest): Promise<Answer> {
-  const response = await request(`${baseUrl}${req.url}`, { method: req.method as "GET", headers: req.headers, body: req.body, dispatcher: agent });
+  const response = await request(`${baseUrl}${req.url}`, {
+    method: req.method as "GET",
+    headers: req.headers,
+    body: req.body,
+    dispatcher: agent,
+  });
   const contentType = String(response.headers["content-type"] ?? "");
   // A stream that opened is left at its headers: it would never end by itself.
   if (contentType.startsWith("text/event-stream")) {
@@ -49,12 +54,17 @@ export function envelopeProblem(answer: Answer, what: string): string | undefine
   } catch {
     return `a ${answer.status} that is not JSON: ${what}`;
   }
-  if (typeof error?.code !== "string" || typeof error.message !== "string" || error.message === "") return `a ${answer.status} without error.code and message: ${what}`;
+  if (typeof error?.code !== "string" || typeof error.message !== "string" || error.message === "")
+    return `a ${answer.status} without error.code and message: ${what}`;
   if (error.code !== "invalid_request") return undefined;
   const details = error.details;
   if (!Array.isArray(details) || details.length === 0) return `invalid_request without details: ${what}`;
   for (const detail of details as { field?: unknown; message?: unknown }[]) {
-    if (typeof detail.field !== "string" || !/^(body|query|params|headers|url|request)(\.|$)/.test(detail.field) || typeof detail.message !== "string") {
+    if (
+      typeof detail.field !== "string" ||
+      !/^(body|query|params|headers|url|request)(\.|$)/.test(detail.field) ||
+      typeof detail.message !== "string"
+    ) {
       return `invalid_request detail without a field: ${JSON.stringify(detail)} in ${what}`;
     }
   }
@@ -65,7 +75,11 @@ export function envelopeProblem(answer: Answer, what: string): string | undefine
  * Runs PROPERTY_RUNS generated requests, BATCH at a time, and throws on the first answer `check` finds wrong
  * (fast-check then reports the seed to replay it). Returns the count of answers by status.
  */
-export async function runGenerated<R>(generated: fc.Arbitrary<R>, send: (req: R) => Promise<Answer>, check: (req: R, answer: Answer) => string | undefined): Promise<{ sent: number; statuses: Map<number, number> }> {
+export async function runGenerated<R>(
+  generated: fc.Arbitrary<R>,
+  send: (req: R) => Promise<Answer>,
+  check: (req: R, answer: Answer) => string | undefined,
+): Promise<{ sent: number; statuses: Map<number, number> }> {
   const statuses = new Map<number, number>();
   let sent = 0;
   await fc.assert(

@@ -20,9 +20,13 @@ export function clientFor(options: GlobalOptions): ApiClient {
   const api = options.api ?? process.env.RAMPART_API ?? credentials?.api ?? "127.0.0.1:7700";
   const token = process.env.RAMPART_TOKEN ?? credentials?.token;
   if (!token) {
-    throw new RampartError("no_credentials", `no API token: ${dataDirOf(options)}/credentials.json does not exist and RAMPART_TOKEN is not set`, {
-      hint: "start the platform with `rampart up` (or pass --data DIR where it runs)",
-    });
+    throw new RampartError(
+      "no_credentials",
+      `no API token: ${dataDirOf(options)}/credentials.json does not exist and RAMPART_TOKEN is not set`,
+      {
+        hint: "start the platform with `rampart up` (or pass --data DIR where it runs)",
+      },
+    );
   }
   return new ApiClient({ baseUrl: api.startsWith("http") ? api : `http://${api}`, token });
 }
@@ -34,7 +38,11 @@ export function printJson(value: unknown): void {
 /** Left-aligned columns, two spaces apart. */
 export function printTable(headers: string[], rows: string[][]): void {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
   process.stdout.write(`${[line(headers), ...rows.map(line)].join("\n")}\n`);
 }
 

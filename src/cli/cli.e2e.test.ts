@@ -40,7 +40,11 @@ function runCliWithin(args: string[], options: { cwd: string; timeoutMs: number 
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
     child.once("exit", (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr: code === null ? `${stderr}\n(killed after ${options.timeoutMs} ms: it did not exit by itself)` : stderr });
+      resolve({
+        code,
+        stdout,
+        stderr: code === null ? `${stderr}\n(killed after ${options.timeoutMs} ms: it did not exit by itself)` : stderr,
+      });
     });
   });
 }
@@ -92,8 +96,14 @@ describe("rampart init", () => {
     localizeStarter(manifestPath, await freePort(), await freePort());
     up = await startRampartUp({ manifestPath, dataDir: join(dir, ".rampart") });
     const status = await up.client.status();
-    assert.deepEqual(status.environments.map((e) => e.name), ["staging", "production"]);
-    assert.deepEqual(status.environments[0]?.apps.map((a) => a.name), ["web"]);
+    assert.deepEqual(
+      status.environments.map((e) => e.name),
+      ["staging", "production"],
+    );
+    assert.deepEqual(
+      status.environments[0]?.apps.map((a) => a.name),
+      ["web"],
+    );
     await killPlatform(join(dir, ".rampart"), up);
     up = undefined;
     return dir;
@@ -138,7 +148,10 @@ describe("rampart up with a bad manifest", () => {
     const manifestPath = join(dir, "rampart.yaml");
     writeFileSync(manifestPath, `${lines.join("\n")}\n`);
     const dataDir = join(dir, ".rampart");
-    const result = await runCliWithin(["up", "--config", manifestPath, "--data", dataDir, "--api", "127.0.0.1:0"], { cwd: dir, timeoutMs: 20_000 });
+    const result = await runCliWithin(["up", "--config", manifestPath, "--data", dataDir, "--api", "127.0.0.1:0"], {
+      cwd: dir,
+      timeoutMs: 20_000,
+    });
     assert.notEqual(result.code, 0, result.stdout);
     assert.ok(!existsSync(dataDir), "nothing was started: no data dir");
 
@@ -194,7 +207,10 @@ describe("the CLI against a running `rampart up`", () => {
 
   it("status --json: per environment and app the live release and instances with pid, port, release, health", () => {
     const status = oneJson(cli("status", "--json"), platformStatusSchema);
-    assert.deepEqual(status.environments.map((e) => e.name), ["staging", "production"]);
+    assert.deepEqual(
+      status.environments.map((e) => e.name),
+      ["staging", "production"],
+    );
     const staging = status.environments.find((e) => e.name === "staging");
     const web = staging?.apps.find((a) => a.name === "web");
     assert.equal(web?.live, 2);
@@ -212,12 +228,18 @@ describe("the CLI against a running `rampart up`", () => {
 
   it("releases, events and logs --json each print one JSON document and nothing else", () => {
     const { releases } = oneJson(cli("releases", "web", "--env", "staging", "--json"), z.object({ releases: z.array(releaseViewSchema) }));
-    assert.deepEqual(releases.map((r) => [r.number, r.status]), [
-      [2, "live"],
-      [1, "superseded"],
-    ]);
+    assert.deepEqual(
+      releases.map((r) => [r.number, r.status]),
+      [
+        [2, "live"],
+        [1, "superseded"],
+      ],
+    );
     const { events } = oneJson(cli("events", "--app", "web", "--json"), z.object({ events: z.array(eventSchema) }));
-    assert.ok(events.some((e) => e.type === "release.live" && e.release === 2), "release.live of release 2");
+    assert.ok(
+      events.some((e) => e.type === "release.live" && e.release === 2),
+      "release.live of release 2",
+    );
     const { lines } = oneJson(cli("logs", "web", "--env", "staging", "--json"), z.object({ lines: z.array(logLineSchema) }));
     assert.ok(lines.some((l) => l.text.includes("listening on") && l.labels.release === "2"));
   });
@@ -240,16 +262,23 @@ describe("the CLI against a running `rampart up`", () => {
   });
 
   it("logs --follow prints a line the app writes after the follow began", async () => {
-    const child = spawn(process.execPath, [CLI, "--data", project.dataDir, "logs", "web", "--env", "staging", "--follow", "--grep", "listening"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, "--data", project.dataDir, "logs", "web", "--env", "staging", "--follow", "--grep", "listening"],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     follower = child;
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     try {
-      await waitFor(() => (stdout.includes("release 3") ? true : undefined), { timeoutMs: 10_000, onTimeout: () => new Error(`no backlog printed:\n${stdout}\n${stderr}`) });
+      await waitFor(() => (stdout.includes("release 3") ? true : undefined), {
+        timeoutMs: 10_000,
+        onTimeout: () => new Error(`no backlog printed:\n${stdout}\n${stderr}`),
+      });
       assert.doesNotMatch(stdout, /release 4/);
       project.touchSource("4");
       await waitForRelease(up.client, await up.client.deploy("staging", "web"), 30_000);
@@ -269,7 +298,9 @@ describe("the CLI against a running `rampart up`", () => {
   });
 
   it("deploy --wait of a release that never gets healthy exits non-zero with the reason on stderr", () => {
-    project.writeManifest(["    environments:", "      production: { env: { TEST_MODE: unhealthy }, health: { start_timeout: 2s } }"].join("\n"));
+    project.writeManifest(
+      ["    environments:", "      production: { env: { TEST_MODE: unhealthy }, health: { start_timeout: 2s } }"].join("\n"),
+    );
     try {
       const result = cli("deploy", "web", "--env", "production", "--wait");
       assert.notEqual(result.code, 0, result.stdout);

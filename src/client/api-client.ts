@@ -118,12 +118,26 @@ export class ApiClient {
   }
 
   /** Requests/s, error % and p50/p95/p99 of an app's edge traffic (`since` a duration such as 5m). */
-  metrics(env: string, app: string, options: { by?: "route" | "release" | "instance" | "code"; since?: string } = {}): Promise<MetricsSummary> {
+  metrics(
+    env: string,
+    app: string,
+    options: { by?: "route" | "release" | "instance" | "code"; since?: string } = {},
+  ): Promise<MetricsSummary> {
     return this.#call("GET", `${appPath(env, app)}/metrics${queryString(options)}`);
   }
 
   /** The structured metrics query (see docs/telemetry.md); `filter` as `env="production",app="web"`. */
-  metricsQuery(query: { metric: string; fn?: string; by?: string; filter?: string; q?: number; from?: number; to?: number; step?: string; window?: string }): Promise<MetricsQueryResult> {
+  metricsQuery(query: {
+    metric: string;
+    fn?: string;
+    by?: string;
+    filter?: string;
+    q?: number;
+    from?: number;
+    to?: number;
+    step?: string;
+    window?: string;
+  }): Promise<MetricsQueryResult> {
     return this.#call("GET", `/api/v1/metrics/query${queryString(query)}`);
   }
 
@@ -137,7 +151,12 @@ export class ApiClient {
     }
   }
 
-  async *streamLogs(env: string, app: string, filter: Pick<LogFilter, "grep" | "release" | "level" | "instance">, signal?: AbortSignal): AsyncGenerator<LogLineView> {
+  async *streamLogs(
+    env: string,
+    app: string,
+    filter: Pick<LogFilter, "grep" | "release" | "level" | "instance">,
+    signal?: AbortSignal,
+  ): AsyncGenerator<LogLineView> {
     for await (const message of this.#stream(`${appPath(env, app)}/logs/stream${queryString(filter)}`, signal)) {
       if (message.event === "line") yield JSON.parse(message.data) as LogLineView;
     }
@@ -168,7 +187,12 @@ export class ApiClient {
     return this.#call("POST", `${flagPath(key)}/envs/${encodeURIComponent(env)}/plan`, body);
   }
 
-  controlFlagPlan(key: string, env: string, action: "pause" | "resume" | "stop", body: { as?: string; reason?: string } = {}): Promise<ChangeResult> {
+  controlFlagPlan(
+    key: string,
+    env: string,
+    action: "pause" | "resume" | "stop",
+    body: { as?: string; reason?: string } = {},
+  ): Promise<ChangeResult> {
     return this.#call("POST", `${flagPath(key)}/envs/${encodeURIComponent(env)}/plan/${action}`, body);
   }
 
@@ -235,10 +259,20 @@ export class ApiClient {
     const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept: "application/json" };
     if (body !== undefined) headers["content-type"] = "application/json";
     try {
-      return await fetch(`${this.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+      return await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+      });
     } catch (error) {
       if (signal?.aborted) throw error;
-      throw new ApiError(0, "unreachable", `cannot reach the Rampart API at ${this.baseUrl}`, "is `rampart up` running? (set --api or RAMPART_API if it listens elsewhere)");
+      throw new ApiError(
+        0,
+        "unreachable",
+        `cannot reach the Rampart API at ${this.baseUrl}`,
+        "is `rampart up` running? (set --api or RAMPART_API if it listens elsewhere)",
+      );
     }
   }
 }

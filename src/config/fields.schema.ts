@@ -21,7 +21,10 @@ export function wholeNumber(min: number, max: number) {
 
 export function text(what: string) {
   const error = expected(what);
-  return z.string({ error }).trim().min(1, { error: () => `expected ${what}, got an empty string` });
+  return z
+    .string({ error })
+    .trim()
+    .min(1, { error: () => `expected ${what}, got an empty string` });
 }
 
 export const booleanField = z.boolean({ error: expected("true or false") });
@@ -121,7 +124,10 @@ export const errorRateGuard = z.unknown().transform((value, ctx): ErrorRateGuard
   if (typeof value === "string" && value.trim().endsWith("x")) {
     const ratio = parseRatio(value);
     if (ratio.ok && ratio.value >= 1) return { kind: "relative", ratio: ratio.value };
-    ctx.addIssue({ code: "custom", message: ratio.ok ? `${showValue(value)} would fail a canary as good as stable: use 1x or more` : ratio.message });
+    ctx.addIssue({
+      code: "custom",
+      message: ratio.ok ? `${showValue(value)} would fail a canary as good as stable: use 1x or more` : ratio.message,
+    });
     return z.NEVER;
   }
   const rate = parsePercent(value);

@@ -18,6 +18,8 @@ export function registerInitCommand(program: Command): void {
       }
       const name = projectNameFrom(options.name ?? basename(process.cwd()));
       writeFileSync(path, starterManifest(name));
-      process.stdout.write(`wrote ${path}\nnext: point apps.web.source and apps.web.run at your app, then run \`rampart up\` and \`rampart deploy web --env staging --wait\`\n`);
+      process.stdout.write(
+        `wrote ${path}\nnext: point apps.web.source and apps.web.run at your app, then run \`rampart up\` and \`rampart deploy web --env staging --wait\`\n`,
+      );
     });
 }

@@ -42,10 +42,7 @@ describe("manifest errors", () => {
   it("formats file:line:column path: message with the column of the value", () => {
     const issues = issuesOf(`${HEAD}    health: { path: /healthz, interval: 1 sec }\n`);
     assert.equal(issues.length, 1);
-    assert.equal(
-      formatIssue(issues[0] ?? assert.fail()),
-      'rampart.yaml:9:41 apps.web.health.interval: "1 sec" is not a duration, e.g. 1s',
-    );
+    assert.equal(formatIssue(issues[0] ?? assert.fail()), 'rampart.yaml:9:41 apps.web.health.interval: "1 sec" is not a duration, e.g. 1s');
   });
 
   it("reports every problem at once, sorted by line, in the error message", () => {
@@ -80,17 +77,30 @@ apps:
     expectIssue(issues, 11, "apps.web.drain", "10 is not a duration: add a unit, e.g. 10s");
     expectIssue(issues, 13, "apps.web.release.strategy", 'expected rolling, blue-green or canary, got "canery"');
     expectIssue(issues, 14, "apps.web.release.steps", "steps must go up, e.g. [5, 25, 50, 100], got [50, 25]");
-    expectIssue(issues, 15, "apps.web.release.guards.error_rate", "1 is not a percentage: add a %, e.g. 1% (or a ratio to stable, e.g. 2x)");
+    expectIssue(
+      issues,
+      15,
+      "apps.web.release.guards.error_rate",
+      "1 is not a percentage: add a %, e.g. 1% (or a ratio to stable, e.g. 2x)",
+    );
     expectIssue(issues, 15, "apps.web.release.guards.p99_latency", /"fast" is not a latency limit/);
     assert.equal(issues.length, 9);
-    assert.deepEqual(issues.map((issue) => issue.line), [1, 4, 9, 10, 11, 13, 14, 15, 15]);
+    assert.deepEqual(
+      issues.map((issue) => issue.line),
+      [1, 4, 9, 10, 11, 13, 14, 15, 15],
+    );
     assert.equal(error.message.split("\n").length, 9);
     assert.match(error.message, /^rampart\.yaml:1:7 name: "Shop"/);
   });
 
   it("lists the allowed keys when no key is close", () => {
     const issues = issuesOf(`${HEAD}    banana: 1\n`);
-    const issue = expectIssue(issues, 9, "apps.web.banana", /unknown key; allowed keys here: source, build, run, instances, routes, hosts, health/);
+    const issue = expectIssue(
+      issues,
+      9,
+      "apps.web.banana",
+      /unknown key; allowed keys here: source, build, run, instances, routes, hosts, health/,
+    );
     assert.equal(issue.column, 5);
   });
 
@@ -147,7 +157,12 @@ apps:
 
   it("rejects an override for an environment that is not declared", () => {
     const issues = issuesOf(`${HEAD}    environments:\n      stagin: { instances: 1 }\n      qa: { instances: 1 }\n`);
-    expectIssue(issues, 10, "apps.web.environments.stagin", /environment "stagin" is not declared under environments; did you mean "staging"\?/);
+    expectIssue(
+      issues,
+      10,
+      "apps.web.environments.stagin",
+      /environment "stagin" is not declared under environments; did you mean "staging"\?/,
+    );
     expectIssue(issues, 11, "apps.web.environments.qa", /"qa" is not declared .*; declared: staging, production/);
   });
 
@@ -173,7 +188,12 @@ apps:
     run: node shop.js
     hosts: [shop.example.com]
 `);
-    expectIssue(issues, 12, "apps.api.routes[1]", 'route "/" is also claimed by app "web" in staging, production; give one of them another prefix or hosts');
+    expectIssue(
+      issues,
+      12,
+      "apps.api.routes[1]",
+      'route "/" is also claimed by app "web" in staging, production; give one of them another prefix or hosts',
+    );
     expectIssue(issues, 20, "apps.shop.routes", /the default route "\/" on shop.example.com is also claimed by app "admin" in production/);
     assert.equal(issues.length, 2);
   });
@@ -209,7 +229,9 @@ apps:
   it("rejects an empty file and one that is not a mapping", () => {
     assert.deepEqual(issuesOf("").map(formatIssue), ["rampart.yaml:1:1 the file is empty; `rampart init` writes a starter rampart.yaml"]);
     assert.equal(issuesOf("# only a comment\n").length, 1);
-    assert.deepEqual(issuesOf("- a\n").map(formatIssue), ["rampart.yaml:1:1 expected a mapping with name, environments and apps, got a list"]);
+    assert.deepEqual(issuesOf("- a\n").map(formatIssue), [
+      "rampart.yaml:1:1 expected a mapping with name, environments and apps, got a list",
+    ]);
   });
 
   it("checks edge settings: sizes, rates, address blocks, sticky keys", () => {

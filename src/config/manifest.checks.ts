@@ -56,8 +56,7 @@ type Claim = { app: string; prefix: string; hosts: string[] | null; path: PathSe
 /** The routes one app claims in one environment, with where each was written. */
 function claimsOf(app: string, base: Raw, env: string): Claim[] | undefined {
   const override = asObject(asObject(base.environments)?.[env]);
-  const routesAt: PathSegment[] =
-    override?.routes !== undefined ? ["apps", app, "environments", env, "routes"] : ["apps", app, "routes"];
+  const routesAt: PathSegment[] = override?.routes !== undefined ? ["apps", app, "environments", env, "routes"] : ["apps", app, "routes"];
   const rawRoutes = override?.routes ?? base.routes;
   const routes = rawRoutes === undefined ? { success: true as const, data: APP_DEFAULTS.routes } : routesSchema.safeParse(rawRoutes);
   const rawHosts = override?.hosts ?? base.hosts;
@@ -86,7 +85,9 @@ export function checkRouteOverlaps(raw: Raw): PathIssue[] {
       if (base !== undefined) claims.push(...(claimsOf(app, base, env) ?? []));
     }
     for (const [i, later] of claims.entries()) {
-      const earlier = claims.slice(0, i).find((c) => c.app !== later.app && c.prefix === later.prefix && hostsOverlap(c.hosts, later.hosts));
+      const earlier = claims
+        .slice(0, i)
+        .find((c) => c.app !== later.app && c.prefix === later.prefix && hostsOverlap(c.hosts, later.hosts));
       if (earlier === undefined) continue;
       const key = `${later.path.join("\0")}\0${earlier.app}`;
       const entry = found.get(key) ?? { claim: later, other: earlier.app, envs: [] };

@@ -10,22 +10,152 @@ import { stringify } from "yaml";
 export const MANIFEST_FILE = "rampart.yaml";
 
 const KNOWN_KEYS = [
-  "name", "environments", "apps", "port", "bind", "protected", "tls", "cert", "key", "pin_from", "tracing", "sample", "slow", "limits",
-  "header_timeout", "idle_timeout", "max_header_size", "source", "build", "run", "instances", "routes", "hosts",
-  "health", "path", "interval", "timeout", "start_timeout", "unhealthy_threshold", "drain", "env", "release",
-  "strategy", "steps", "pause", "keep_warm", "settle", "guards", "error_rate", "p99_latency", "p50_latency", "body", "rate",
-  "burst", "sticky", "cookie", "header", "staging", "production", "web", "api",
+  "name",
+  "environments",
+  "apps",
+  "port",
+  "bind",
+  "protected",
+  "tls",
+  "cert",
+  "key",
+  "pin_from",
+  "tracing",
+  "sample",
+  "slow",
+  "limits",
+  "header_timeout",
+  "idle_timeout",
+  "max_header_size",
+  "source",
+  "build",
+  "run",
+  "instances",
+  "routes",
+  "hosts",
+  "health",
+  "path",
+  "interval",
+  "timeout",
+  "start_timeout",
+  "unhealthy_threshold",
+  "drain",
+  "env",
+  "release",
+  "strategy",
+  "steps",
+  "pause",
+  "keep_warm",
+  "settle",
+  "guards",
+  "error_rate",
+  "p99_latency",
+  "p50_latency",
+  "body",
+  "rate",
+  "burst",
+  "sticky",
+  "cookie",
+  "header",
+  "staging",
+  "production",
+  "web",
+  "api",
 ];
-const ODD_KEYS = ["", " ", "helth", "Name", "__proto__", "constructor", "toString", "a.b", "0", "-1", "PORT", "web ", "Web", "ünï", "x".repeat(300)];
+const ODD_KEYS = [
+  "",
+  " ",
+  "helth",
+  "Name",
+  "__proto__",
+  "constructor",
+  "toString",
+  "a.b",
+  "0",
+  "-1",
+  "PORT",
+  "web ",
+  "Web",
+  "ünï",
+  "x".repeat(300),
+];
 const UNIT_TEXT = [
-  "1s", "500ms", "5m", "1h", "1m30s", "30s1m", "1 sec", "-1s", "0s", "0ms", "1.5s", "1e3ms", "ms", "s", "10", "1%", "0.5%", "150%", "-1%",
-  "1.5x", "0.5x", "1x", "x", "2x", "10mb", "1kb", "0b", "5gb", "100/s", "0/s", "/s", "6000/m", "abc", "", " ", "∞", "1_000ms", "NaN",
-  "Infinity", "596h", "597h", "100000h", `${"9".repeat(400)}s`, `${"9".repeat(400)}kb`, "0.0001ms", "/", "/api", "api", "rolling",
-  "canary", "blue-green", "blue_green", "0.0.0.0", "127.0.0.1", "::1", "localhost", "10.0.0.0/8", "10.0.0.0/33", "shop.example.com",
-  "http://x", "node server.js", "./web", "session_id", "bad header", "yes", "no", "~", "null", "true",
+  "1s",
+  "500ms",
+  "5m",
+  "1h",
+  "1m30s",
+  "30s1m",
+  "1 sec",
+  "-1s",
+  "0s",
+  "0ms",
+  "1.5s",
+  "1e3ms",
+  "ms",
+  "s",
+  "10",
+  "1%",
+  "0.5%",
+  "150%",
+  "-1%",
+  "1.5x",
+  "0.5x",
+  "1x",
+  "x",
+  "2x",
+  "10mb",
+  "1kb",
+  "0b",
+  "5gb",
+  "100/s",
+  "0/s",
+  "/s",
+  "6000/m",
+  "abc",
+  "",
+  " ",
+  "∞",
+  "1_000ms",
+  "NaN",
+  "Infinity",
+  "596h",
+  "597h",
+  "100000h",
+  `${"9".repeat(400)}s`,
+  `${"9".repeat(400)}kb`,
+  "0.0001ms",
+  "/",
+  "/api",
+  "api",
+  "rolling",
+  "canary",
+  "blue-green",
+  "blue_green",
+  "0.0.0.0",
+  "127.0.0.1",
+  "::1",
+  "localhost",
+  "10.0.0.0/8",
+  "10.0.0.0/33",
+  "shop.example.com",
+  "http://x",
+  "node server.js",
+  "./web",
+  "session_id",
+  "bad header",
+  "yes",
+  "no",
+  "~",
+  "null",
+  "true",
 ];
 
-const key = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...KNOWN_KEYS) }, { weight: 1, arbitrary: fc.constantFrom(...ODD_KEYS) }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) });
+const key = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(...KNOWN_KEYS) },
+  { weight: 1, arbitrary: fc.constantFrom(...ODD_KEYS) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
+);
 
 const scalar = fc.oneof(
   { weight: 5, arbitrary: fc.constantFrom(...UNIT_TEXT) },
@@ -63,7 +193,13 @@ const BASE = {
       release: { strategy: "canary", steps: [5, 25, 50, 100], pause: "30s", guards: { error_rate: "1%", p99_latency: "1.5x" } },
       environments: { staging: { instances: 1 } },
     },
-    api: { source: "./api", run: "node api.js", routes: ["/api"], limits: { body: "1mb", rate: "100/s", burst: 200 }, sticky: { cookie: "sid" } },
+    api: {
+      source: "./api",
+      run: "node api.js",
+      routes: ["/api"],
+      limits: { body: "1mb", rate: "100/s", burst: 200 },
+      sticky: { cookie: "sid" },
+    },
   },
 };
 
@@ -89,7 +225,10 @@ function applyEdit(root: Record<string, unknown>, { path, value, remove }: Edit)
   for (const [i, segment] of path.entries()) {
     const keys = Object.keys(target);
     // A generated key that does not exist here is, half of the time, swapped for one that does, so edits land deep.
-    const name = Object.hasOwn(target, segment) || keys.length === 0 || segment.length % 2 === 1 ? segment : (keys[segment.length % keys.length] ?? segment);
+    const name =
+      Object.hasOwn(target, segment) || keys.length === 0 || segment.length % 2 === 1
+        ? segment
+        : (keys[segment.length % keys.length] ?? segment);
     if (i === path.length - 1) {
       if (remove) delete target[name];
       else Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
@@ -112,18 +251,32 @@ const editedManifest = fc.array(edit, { minLength: 0, maxLength: 3 }).map((edits
   return doc;
 });
 
-const toYaml = (value: unknown, flow: boolean) => stringify(value, { flowCollectionPadding: flow, collectionStyle: flow ? "flow" : "any", lineWidth: 0 });
+const toYaml = (value: unknown, flow: boolean) =>
+  stringify(value, { flowCollectionPadding: flow, collectionStyle: flow ? "flow" : "any", lineWidth: 0 });
 
 /** Text-level damage: what an editor, a paste or a merge conflict does to a file. */
 const damage = fc.oneof(
   { weight: 6, arbitrary: fc.constant((text: string) => text) },
-  { weight: 1, arbitrary: fc.nat().map((n) => (text: string) => text.slice(0, n % (text.length + 1)) + text.slice((n % (text.length + 1)) + 1)) },
-  { weight: 1, arbitrary: fc.tuple(fc.nat(), fc.constantFrom("\t", ":", "-", "[", "{", "'", '"', "&a ", "*a", "#", "\n", "? ", "!!str ", "%")).map(([n, c]) => (text: string) => text.slice(0, n % (text.length + 1)) + c + text.slice(n % (text.length + 1))) },
-  { weight: 1, arbitrary: fc.nat().map((n) => (text: string) => {
-    const lines = text.split("\n");
-    lines.splice(n % lines.length, 0, lines[n % lines.length] ?? "");
-    return lines.join("\n");
-  }) },
+  {
+    weight: 1,
+    arbitrary: fc.nat().map((n) => (text: string) => text.slice(0, n % (text.length + 1)) + text.slice((n % (text.length + 1)) + 1)),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(fc.nat(), fc.constantFrom("\t", ":", "-", "[", "{", "'", '"', "&a ", "*a", "#", "\n", "? ", "!!str ", "%")).map(
+      ([n, c]) =>
+        (text: string) =>
+          text.slice(0, n % (text.length + 1)) + c + text.slice(n % (text.length + 1)),
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.nat().map((n) => (text: string) => {
+      const lines = text.split("\n");
+      lines.splice(n % lines.length, 0, lines[n % lines.length] ?? "");
+      return lines.join("\n");
+    }),
+  },
 );
 
 /** One generated rampart.yaml. */
@@ -131,5 +284,22 @@ export const manifestCase: fc.Arbitrary<string> = fc.oneof(
   { weight: 14, arbitrary: fc.tuple(editedManifest, fc.boolean(), damage).map(([doc, flow, hurt]) => hurt(toYaml(doc, flow))) },
   { weight: 4, arbitrary: fc.tuple(node, fc.boolean()).map(([value, flow]) => toYaml(value, flow)) },
   { weight: 1, arbitrary: fc.string({ maxLength: 200 }) },
-  { weight: 1, arbitrary: fc.constantFrom("", "---", "~", "[]", "{}", "- a\n- b", "name: x\n---\nname: y", "a: &a [*a]", "x: *nope", `${"[".repeat(3000)}`, "a: !!binary AAAA", "!!set {a, b}", "? [a, b]\n: c") },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      "",
+      "---",
+      "~",
+      "[]",
+      "{}",
+      "- a\n- b",
+      "name: x\n---\nname: y",
+      "a: &a [*a]",
+      "x: *nope",
+      `${"[".repeat(3000)}`,
+      "a: !!binary AAAA",
+      "!!set {a, b}",
+      "? [a, b]\n: c",
+    ),
+  },
 );

@@ -50,7 +50,12 @@ describe("parseManifest", () => {
     assert.equal(manifest.dir, "/srv/shop");
     assert.deepEqual(environmentNames(manifest), ["staging", "production"]);
     assert.deepEqual(appNames(manifest), ["web"]);
-    const edgeDefaults = { tls: null, pinFrom: ["127.0.0.1/32", "::1/128"], tracing: { sampleRate: 0.01, slowMs: 1_000 }, limits: { headerTimeoutMs: 10_000, idleTimeoutMs: 60_000, maxHeaderBytes: 16_384 } };
+    const edgeDefaults = {
+      tls: null,
+      pinFrom: ["127.0.0.1/32", "::1/128"],
+      tracing: { sampleRate: 0.01, slowMs: 1_000 },
+      limits: { headerTimeoutMs: 10_000, idleTimeoutMs: 60_000, maxHeaderBytes: 16_384 },
+    };
     assert.deepEqual(manifest.environments.production, { port: 8080, bind: "0.0.0.0", protected: true, ...edgeDefaults });
     assert.deepEqual(manifest.environments.staging, { port: 8081, bind: "0.0.0.0", protected: false, ...edgeDefaults });
 
@@ -175,7 +180,13 @@ apps:
     assert.equal(staging.instances, 1);
     assert.deepEqual(staging.routes, ["/"]);
     assert.deepEqual(staging.hosts, ["staging.example.com"]);
-    assert.deepEqual(staging.health, { path: "/healthz", intervalMs: 5000, timeoutMs: 1000, startTimeoutMs: 60_000, unhealthyThreshold: 3 });
+    assert.deepEqual(staging.health, {
+      path: "/healthz",
+      intervalMs: 5000,
+      timeoutMs: 1000,
+      startTimeoutMs: 60_000,
+      unhealthyThreshold: 3,
+    });
     assert.deepEqual(staging.env, { LOG_LEVEL: "debug", REGION: "eu" });
     assert.deepEqual(staging.release, {
       strategy: "canary",
@@ -238,8 +249,9 @@ describe("loadManifest", () => {
   });
 
   it("reports a missing file as a ManifestError", () => {
-    assert.throws(() => loadManifest("/nonexistent/rampart.yaml"), (error: unknown) =>
-      error instanceof ManifestError && /^\/nonexistent\/rampart\.yaml: not found; `rampart init`/.test(error.message),
+    assert.throws(
+      () => loadManifest("/nonexistent/rampart.yaml"),
+      (error: unknown) => error instanceof ManifestError && /^\/nonexistent\/rampart\.yaml: not found; `rampart init`/.test(error.message),
     );
   });
 });

@@ -100,7 +100,8 @@ export function loadManifest(file: string, options: LoadOptions = {}): Manifest 
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    const reason = error instanceof Error && "code" in error && error.code === "ENOENT" ? "not found; `rampart init` writes a starter" : String(error);
+    const reason =
+      error instanceof Error && "code" in error && error.code === "ENOENT" ? "not found; `rampart init` writes a starter" : String(error);
     throw new ManifestError([{ file, line: 0, column: 0, path: "", message: reason }]);
   }
   return parseManifest(text, file, { checkSources: true, ...options });

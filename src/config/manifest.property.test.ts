@@ -19,7 +19,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const WHOLE_FILE = /^(YAML|the file is empty|expected a mapping with name, environments and apps)/;
 
 function problemWithRejection(text: string, error: unknown): string | undefined {
-  if (!(error instanceof ManifestError)) return `threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)} instead of a ManifestError`;
+  if (!(error instanceof ManifestError))
+    return `threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)} instead of a ManifestError`;
   if (error.issues.length === 0) return "a ManifestError without issues";
   const lines = text.split("\n").length;
   for (const issue of error.issues) {
@@ -40,7 +41,8 @@ function problemWithAcceptance(text: string): string | undefined {
       const resolved = resolveApp(manifest, app, env);
       // Releases keep their config as JSON: what is accepted must come back the same.
       const stored = JSON.stringify(resolved);
-      if (JSON.stringify(JSON.parse(stored)) !== stored || !isDeepStrictEqual(JSON.parse(stored), resolved)) return `${app}/${env}: config does not survive JSON`;
+      if (JSON.stringify(JSON.parse(stored)) !== stored || !isDeepStrictEqual(JSON.parse(stored), resolved))
+        return `${app}/${env}: config does not survive JSON`;
       const bad = badNumber(resolved, app);
       if (bad) return `${env}: ${bad}`;
     }

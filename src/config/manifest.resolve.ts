@@ -58,8 +58,17 @@ function withDefaults(name: string, source: string, settings: AppSettingsFile & 
       // A burst defaults to one second's worth of the rate, at least one request.
       burst: settings.limits?.burst ?? (settings.limits?.rate === undefined ? null : Math.max(1, Math.ceil(settings.limits.rate))),
     },
-    sticky: settings.sticky?.cookie ? { kind: "cookie", name: settings.sticky.cookie } : settings.sticky?.header ? { kind: "header", name: settings.sticky.header.toLowerCase() } : null,
-    metrics: settings.metrics ? { path: settings.metrics.path ?? METRICS_SCRAPE_DEFAULTS.path, intervalMs: settings.metrics.interval ?? METRICS_SCRAPE_DEFAULTS.intervalMs } : d.metrics,
+    sticky: settings.sticky?.cookie
+      ? { kind: "cookie", name: settings.sticky.cookie }
+      : settings.sticky?.header
+        ? { kind: "header", name: settings.sticky.header.toLowerCase() }
+        : null,
+    metrics: settings.metrics
+      ? {
+          path: settings.metrics.path ?? METRICS_SCRAPE_DEFAULTS.path,
+          intervalMs: settings.metrics.interval ?? METRICS_SCRAPE_DEFAULTS.intervalMs,
+        }
+      : d.metrics,
     release: {
       strategy: release.strategy ?? d.release.strategy,
       steps: [...(release.steps ?? d.release.steps)],

@@ -84,7 +84,9 @@ const stickySchema = mapping(
     header: tokenName.optional(),
   },
   "a mapping with one of cookie or header, e.g. { cookie: session_id }",
-).refine((value) => (value.cookie === undefined) !== (value.header === undefined), { error: "name exactly one of cookie or header, e.g. { cookie: session_id }" });
+).refine((value) => (value.cookie === undefined) !== (value.header === undefined), {
+  error: "name exactly one of cookie or header, e.g. { cookie: session_id }",
+});
 
 const metricsSchema = mapping(
   {
@@ -128,7 +130,10 @@ export const environmentSchema = mapping(
     port,
     bind: bindAddress.default(ENVIRONMENT_DEFAULTS.bind),
     protected: booleanField.default(ENVIRONMENT_DEFAULTS.protected),
-    tls: mapping({ cert: text("a certificate file (PEM)"), key: text("a private key file (PEM)") }, "a mapping such as { cert: ./tls/cert.pem, key: ./tls/key.pem }").optional(),
+    tls: mapping(
+      { cert: text("a certificate file (PEM)"), key: text("a private key file (PEM)") },
+      "a mapping such as { cert: ./tls/cert.pem, key: ./tls/key.pem }",
+    ).optional(),
     pin_from: z.array(addressBlock, { error: expected("a list of IP addresses or blocks, e.g. [127.0.0.1, 10.0.0.0/8]") }).optional(),
     tracing: mapping({ sample: percent.optional(), slow: duration.optional() }, "a mapping such as { sample: 1%, slow: 1s }").optional(),
     limits: mapping(
@@ -144,8 +149,9 @@ export const environmentSchema = mapping(
 );
 
 function nonEmptyRecord<T extends z.ZodType>(value: T, what: string, example: string) {
-  return namedRecord(value, `a mapping of ${what}s, e.g. ${example}`)
-    .refine((record) => Object.keys(record).length > 0, { error: `declare at least one ${what}, e.g. ${example}` });
+  return namedRecord(value, `a mapping of ${what}s, e.g. ${example}`).refine((record) => Object.keys(record).length > 0, {
+    error: `declare at least one ${what}, e.g. ${example}`,
+  });
 }
 
 export const manifestFileSchema = mapping(

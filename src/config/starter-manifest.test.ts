@@ -21,12 +21,26 @@ describe("starterManifest", () => {
 
   it("shows and comments every key the schema knows", () => {
     const text = starterManifest("shop");
-    const paths = [[], ["environments", "x"], ["environments", "x", "tls"], ["environments", "x", "limits"], ["apps", "x"], ["apps", "x", "health"], ["apps", "x", "limits"], ["apps", "x", "sticky"], ["apps", "x", "release"], ["apps", "x", "release", "guards"]];
+    const paths = [
+      [],
+      ["environments", "x"],
+      ["environments", "x", "tls"],
+      ["environments", "x", "limits"],
+      ["apps", "x"],
+      ["apps", "x", "health"],
+      ["apps", "x", "limits"],
+      ["apps", "x", "sticky"],
+      ["apps", "x", "release"],
+      ["apps", "x", "release", "guards"],
+    ];
     for (const path of paths) {
       for (const key of allowedKeysAt(manifestFileSchema, path)) {
         const lines = text.split("\n").filter((l) => new RegExp(`^[\\s#]*${key}:`).test(l));
         assert.ok(lines.length > 0, `starter shows ${[...path, key].join(".")}`);
-        assert.ok(lines.some((l) => l.includes("#", l.indexOf(`${key}:`))), `starter explains ${key}`);
+        assert.ok(
+          lines.some((l) => l.includes("#", l.indexOf(`${key}:`))),
+          `starter explains ${key}`,
+        );
       }
     }
   });

@@ -38,7 +38,11 @@ export function parseDuration(value: unknown): UnitResult {
     Number(s ?? 0) * DURATION_UNITS_MS.s +
     Number(ms ?? 0) * DURATION_UNITS_MS.ms;
   // Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer one would fire after 1 ms instead.
-  if (!(total <= MAX_DURATION_MS)) return { ok: false, message: `${showValue(value)} is too long: at most ${formatDuration(MAX_DURATION_MS - (MAX_DURATION_MS % 3_600_000))}` };
+  if (!(total <= MAX_DURATION_MS))
+    return {
+      ok: false,
+      message: `${showValue(value)} is too long: at most ${formatDuration(MAX_DURATION_MS - (MAX_DURATION_MS % 3_600_000))}`,
+    };
   return { ok: true, value: Math.round(total) };
 }
 

@@ -21,12 +21,7 @@ function startOf(node: unknown): number | undefined {
 }
 
 /** Where `path` is: its value, or with at: "key" the key that names it (for unknown keys). */
-export function locate(
-  doc: Document,
-  lineCounter: LineCounter,
-  path: readonly PathSegment[],
-  at: "key" | "value" = "value",
-): Position {
+export function locate(doc: Document, lineCounter: LineCounter, path: readonly PathSegment[], at: "key" | "value" = "value"): Position {
   let node: unknown = deref(doc, doc.contents);
   let offset = startOf(node) ?? 0;
   for (const [i, segment] of path.entries()) {

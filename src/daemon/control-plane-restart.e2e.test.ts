@@ -36,7 +36,11 @@ describe("kill -9 of the control plane", () => {
     const after = await instancesOf(up.client);
     const result = await load.stop();
     assert.equal(result.failed, 0, `failed requests: ${result.failures.join("; ")}`);
-    assert.deepEqual(after.map((i) => i.pid), before.map((i) => i.pid), "same pids");
+    assert.deepEqual(
+      after.map((i) => i.pid),
+      before.map((i) => i.pid),
+      "same pids",
+    );
     for (const instance of after) assert.equal(processStart(instance.pid ?? 0), starts.get(instance.pid), "same processes (start time)");
     assert.equal((await up.client.status()).edge.pid, edgePid, "same edge process");
     const adopted = await up.client.events({ type: "instance.adopted" });
@@ -49,7 +53,10 @@ describe("kill -9 of the control plane", () => {
     project.touchSource("mid-rollout");
     const release = await up.client.deploy("production", "web");
     // Kill as soon as traffic has started to move (step 1 of 2).
-    await waitFor(async () => ((await up.client.release("production", "web", release.number)).rollout?.state === "shifting" ? true : undefined), { timeoutMs: 30_000, intervalMs: 20 });
+    await waitFor(
+      async () => ((await up.client.release("production", "web", release.number)).rollout?.state === "shifting" ? true : undefined),
+      { timeoutMs: 30_000, intervalMs: 20 },
+    );
     up.process.kill("SIGKILL");
     await up.exited;
     up = await startRampartUp(project);
@@ -58,7 +65,10 @@ describe("kill -9 of the control plane", () => {
     assert.equal(result.failed, 0, `failed requests: ${result.failures.join("; ")}`);
     assert.equal(live.status, "live");
     const instances = await instancesOf(up.client);
-    assert.deepEqual(instances.map((i) => i.release), [release.number, release.number]);
+    assert.deepEqual(
+      instances.map((i) => i.release),
+      [release.number, release.number],
+    );
     const resumed = await up.client.events({ type: "rollout.recovered" });
     assert.ok(resumed.some((e) => e.release === release.number));
   });
@@ -70,6 +80,9 @@ describe("kill -9 of the control plane", () => {
     const response = await fetch(`http://127.0.0.1:${project.ports.production}/`);
     assert.equal(response.status, 200);
     up = await startRampartUp(project);
-    assert.deepEqual((await instancesOf(up.client)).map((i) => i.pid), pids);
+    assert.deepEqual(
+      (await instancesOf(up.client)).map((i) => i.pid),
+      pids,
+    );
   });
 });

@@ -12,7 +12,12 @@ export function lockDataDir(dataDir: string): () => void {
   const path = join(dataDir, "control-plane.lock");
   try {
     const held = JSON.parse(readFileSync(path, "utf8")) as { pid?: number; pidStart?: string };
-    if (typeof held.pid === "number" && typeof held.pidStart === "string" && held.pid !== process.pid && isSameProcess(held.pid, held.pidStart)) {
+    if (
+      typeof held.pid === "number" &&
+      typeof held.pidStart === "string" &&
+      held.pid !== process.pid &&
+      isSameProcess(held.pid, held.pidStart)
+    ) {
       throw new RampartError("already_running", `another rampart up (pid ${held.pid}) is running on ${dataDir}`, {
         hint: "use that one (rampart status), or stop it first (rampart down)",
       });

@@ -82,7 +82,15 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const rolloutStore = new RolloutStore(db);
   const instanceStore = new InstanceStore(db);
   const statsStore = new RequestStatsStore(db);
-  const artifacts = new ArtifactService({ artifacts: new ArtifactStore(db), releases: releaseStore, events, clock, dataDir, retention: 10, buildTimeoutMs: 15 * 60_000 });
+  const artifacts = new ArtifactService({
+    artifacts: new ArtifactStore(db),
+    releases: releaseStore,
+    events,
+    clock,
+    dataDir,
+    retention: 10,
+    buildTimeoutMs: 15 * 60_000,
+  });
 
   const launchConfigOf = (release: ReleaseRecord): LaunchConfig => ({
     cwd: artifacts.srcDir(release.artifactDigest),
@@ -118,15 +126,29 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         for (const app of Object.keys(manifest.apps)) {
           // Routes come from the newest release taking traffic, so a deploy that changes routes moves them with it.
           const serving = instances.filter((i) => i.env === env && i.app === app && i.routable).map((i) => i.release);
-          const release = serving.length > 0 ? await releaseStore.get(env, app, Math.max(...serving)) : await releaseStore.findByStatus(env, app, "live");
+          const release =
+            serving.length > 0 ? await releaseStore.get(env, app, Math.max(...serving)) : await releaseStore.findByStatus(env, app, "live");
           const config = release?.config ?? manifests.resolve(manifest, app, env);
-          apps.push({ env, app, routes: config.routes, hosts: config.hosts, timeoutMs: config.timeoutMs, drainMs: config.drainMs, limits: config.limits, sticky: config.sticky });
+          apps.push({
+            env,
+            app,
+            routes: config.routes,
+            hosts: config.hosts,
+            timeoutMs: config.timeoutMs,
+            drainMs: config.drainMs,
+            limits: config.limits,
+            sticky: config.sticky,
+          });
         }
       }
       // A canary in progress splits its app's traffic by percentage instead of by instance count.
       const splits = (await rolloutStore.active())
         .filter((r) => r.data.canaryPercent !== undefined && r.fromRelease !== null)
-        .map((r) => ({ env: r.env, app: r.app, weights: { [r.release]: r.data.canaryPercent ?? 0, [r.fromRelease ?? 0]: 100 - (r.data.canaryPercent ?? 0) } }));
+        .map((r) => ({
+          env: r.env,
+          app: r.app,
+          weights: { [r.release]: r.data.canaryPercent ?? 0, [r.fromRelease ?? 0]: 100 - (r.data.canaryPercent ?? 0) },
+        }));
       return buildRoutingTable({ version, environments: manifest.environments, apps, instances, splits });
     },
   });
@@ -156,9 +178,27 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     judge: judgeCanary,
     windows: (env, app) => (releases, since) => statsStore.releaseWindows(env, app, releases, since),
   });
-  const releases = new ReleaseService({ manifests, releases: releaseStore, rollouts: rolloutStore, artifacts, engine, supervisor, events, clock });
+  const releases = new ReleaseService({
+    manifests,
+    releases: releaseStore,
+    rollouts: rolloutStore,
+    artifacts,
+    engine,
+    supervisor,
+    events,
+    clock,
+  });
   const rollouts = new RolloutService({ manifests, releases: releaseStore, rollouts: rolloutStore, events, clock });
-  const status = new StatusService({ manifests, releases: releaseStore, rollouts: rolloutStore, supervisor, edge, dataDir, version: rampartVersion, startedAt });
+  const status = new StatusService({
+    manifests,
+    releases: releaseStore,
+    rollouts: rolloutStore,
+    supervisor,
+    edge,
+    dataDir,
+    version: rampartVersion,
+    startedAt,
+  });
   const logs = new LogService(logsTraces.index, logsTraces.hub, (env, app) => manifests.assertApp(env, app));
   const traces = new TraceService(logsTraces.traces, (env, app) => manifests.assertApp(env, app));
   logsTraces.start();
@@ -183,7 +223,13 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     (stopping ??= (async () => {
       // A full or read-only data dir must not keep the control plane from stopping: the event is best effort.
       await events
-        .append({ type: "platform.stopping", message: stopApps ? "rampart down: draining every instance and stopping the edge" : "control plane stopping; the edge and instances keep serving", data: { stopApps } })
+        .append({
+          type: "platform.stopping",
+          message: stopApps
+            ? "rampart down: draining every instance and stopping the edge"
+            : "control plane stopping; the edge and instances keep serving",
+          data: { stopApps },
+        })
         .catch((error: unknown) => logger.warn({ err: error }, "could not record platform.stopping"));
       await api?.close();
       clearInterval(maintenance);
@@ -207,7 +253,16 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     })());
 
   api = buildApiServer({
-    routes: [...platformRoutes(status, (stopApps) => void stop(stopApps), rampartVersion), ...releaseRoutes(releases), ...rolloutRoutes(rollouts, releases), ...eventRoutes(events), ...logRoutes(logs), ...traceRoutes(traces), ...metrics.routes, ...flags.routes],
+    routes: [
+      ...platformRoutes(status, (stopApps) => void stop(stopApps), rampartVersion),
+      ...releaseRoutes(releases),
+      ...rolloutRoutes(rollouts, releases),
+      ...eventRoutes(events),
+      ...logRoutes(logs),
+      ...traceRoutes(traces),
+      ...metrics.routes,
+      ...flags.routes,
+    ],
     streams: [...eventStreams(events), ...logStreams(logs)],
     protocols: [logsTraces.protocol(), ...metrics.protocols, flags.protocol],
     token: readOrCreateToken(dataDir),
@@ -218,8 +273,16 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const address = api.server.address();
   const port = typeof address === "object" && address ? address.port : options.apiPort;
   logsTraces.setApiBase(otlpBaseUrl(options.apiHost, port));
-  const credentials = writeCredentials(dataDir, `http://${options.apiHost.includes(":") ? `[${options.apiHost}]` : options.apiHost}:${port}`, process.pid);
-  await events.append({ type: "platform.started", message: `control plane up (pid ${process.pid}), API ${credentials.api}`, data: { pid: process.pid, api: credentials.api, version: rampartVersion } });
+  const credentials = writeCredentials(
+    dataDir,
+    `http://${options.apiHost.includes(":") ? `[${options.apiHost}]` : options.apiHost}:${port}`,
+    process.pid,
+  );
+  await events.append({
+    type: "platform.started",
+    message: `control plane up (pid ${process.pid}), API ${credentials.api}`,
+    data: { pid: process.pid, api: credentials.api, version: rampartVersion },
+  });
   return { credentials, status, stopped, stop };
 }
 

@@ -64,12 +64,17 @@ export async function runUp(options: UpOptions): Promise<RunningPlatform> {
 
 export async function printBanner(platform: RunningPlatform, options: GlobalOptions): Promise<void> {
   const status = await platform.status.status();
-  const lines = [`Rampart ${rampartVersion} is up: project ${status.project} (${status.manifest})`, `  API         ${platform.credentials.api}  (token in ${dataDirOf(options)}/credentials.json)`];
+  const lines = [
+    `Rampart ${rampartVersion} is up: project ${status.project} (${status.manifest})`,
+    `  API         ${platform.credentials.api}  (token in ${dataDirOf(options)}/credentials.json)`,
+  ];
   for (const env of status.environments) {
     const apps = env.apps.map((a) => `${a.name}: ${a.live === null ? "no release yet" : `release ${a.live}`}`).join(", ");
     lines.push(`  ${env.name.padEnd(11)} ${env.url}${env.listening ? "" : ` NOT LISTENING (${env.error})`}  ${apps}`);
   }
-  const firstUndeployed = status.environments.flatMap((e) => e.apps.filter((a) => a.live === null).map((a) => `rampart deploy ${a.name} --env ${e.name} --wait`))[0];
+  const firstUndeployed = status.environments.flatMap((e) =>
+    e.apps.filter((a) => a.live === null).map((a) => `rampart deploy ${a.name} --env ${e.name} --wait`),
+  )[0];
   if (firstUndeployed) lines.push(`Next: ${firstUndeployed}`);
   process.stdout.write(`${lines.join("\n")}\n`);
 }

@@ -35,7 +35,13 @@ it("kill -9 in the middle of writing leaves every state change with its event an
 
   const db = new DatabaseSync(join(dir, "rampart.db"));
   try {
-    assert.deepEqual(db.prepare("PRAGMA integrity_check").all().map((row) => ({ ...row })), [{ integrity_check: "ok" }]);
+    assert.deepEqual(
+      db
+        .prepare("PRAGMA integrity_check")
+        .all()
+        .map((row) => ({ ...row })),
+      [{ integrity_check: "ok" }],
+    );
     const states = db.prepare("select count(*) as n from kv").get() as { n: number };
     const events = db.prepare("select count(*) as n from events where type = 'release.created'").get() as { n: number };
     assert.ok(states.n >= 50);

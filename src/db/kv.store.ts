@@ -15,6 +15,10 @@ export class KvStore {
 
   async set(key: string, value: unknown): Promise<void> {
     const text = JSON.stringify(value);
-    await this.#db.insertInto("kv").values({ key, value: text }).onConflict((c) => c.column("key").doUpdateSet({ value: text })).execute();
+    await this.#db
+      .insertInto("kv")
+      .values({ key, value: text })
+      .onConflict((c) => c.column("key").doUpdateSet({ value: text }))
+      .execute();
   }
 }

@@ -17,7 +17,11 @@ it("a transaction that fills the store fails with SQLite's own 'full' error, not
     const { rows } = await sql<{ page_count: number }>`PRAGMA page_count`.execute(db);
     await sql.raw(`PRAGMA max_page_count = ${rows[0]?.page_count ?? 1}`).execute(db);
     const write = db.transaction().execute(async (trx) => {
-      for (let i = 0; i < 50; i++) await trx.insertInto("kv").values({ key: `k${i}`, value: "x".repeat(100_000) }).execute();
+      for (let i = 0; i < 50; i++)
+        await trx
+          .insertInto("kv")
+          .values({ key: `k${i}`, value: "x".repeat(100_000) })
+          .execute();
     });
     await assert.rejects(write, (error: unknown) => {
       assert.equal(storageProblem(error), "full", String(error));

@@ -26,10 +26,17 @@ async function steady(options: DrillOptions): Promise<DrillResult[]> {
     const result = await load.stop();
     expect(result.failed === 0, "0 failed requests");
     expect(JSON.stringify(after.map((i) => i.pid)) === JSON.stringify(before.map((i) => i.pid)), "the same instance pids re-adopted");
-    expect(after.every((i) => processStart(i.pid ?? 0) !== null), "instances still running");
+    expect(
+      after.every((i) => processStart(i.pid ?? 0) !== null),
+      "instances still running",
+    );
     expect((await platform.up.client.status()).edge.pid === edgePid, "the same edge process re-adopted");
     const state = await platform.check(acknowledged);
-    return [drillRow("kill -9 control plane, steady traffic", result, recoveredMs, state, checks, [`1 s with no control plane, then a new one up with ${after.length} instances re-adopted in ${recoveredMs} ms`])];
+    return [
+      drillRow("kill -9 control plane, steady traffic", result, recoveredMs, state, checks, [
+        `1 s with no control plane, then a new one up with ${after.length} instances re-adopted in ${recoveredMs} ms`,
+      ]),
+    ];
   } finally {
     await platform.cleanup();
   }
@@ -44,7 +51,10 @@ async function rolling(options: DrillOptions): Promise<DrillResult[]> {
     const load = platform.load(60_000);
     platform.project.touchSource("rolling-drill");
     const release = await platform.up.client.deploy(ENV, APP);
-    await waitFor(async () => ((await platform.up.client.release(ENV, APP, release.number)).rollout?.state === "shifting" ? true : undefined), { timeoutMs: 30_000, intervalMs: 20 });
+    await waitFor(
+      async () => ((await platform.up.client.release(ENV, APP, release.number)).rollout?.state === "shifting" ? true : undefined),
+      { timeoutMs: 30_000, intervalMs: 20 },
+    );
     const acknowledged = platform.watcher.acknowledged();
     const killedAt = Date.now();
     await platform.killControlPlane();
@@ -58,9 +68,16 @@ async function rolling(options: DrillOptions): Promise<DrillResult[]> {
     const instances = await platform.instances();
     expect(instances.length === 3 && instances.every((i) => i.release === release.number), "only the new release's 3 instances remain");
     const recovered = await platform.up.client.events({ type: "rollout.recovered" });
-    expect(recovered.some((e) => e.release === release.number), "rollout.recovered recorded");
+    expect(
+      recovered.some((e) => e.release === release.number),
+      "rollout.recovered recorded",
+    );
     const state = await platform.check(acknowledged);
-    return [drillRow("kill -9 control plane, rolling deploy", result, recoveredMs, state, checks, [`killed at step "shifting"; resumed ${resumedMs} ms later; release ${release.number} live ${recoveredMs} ms after the kill`])];
+    return [
+      drillRow("kill -9 control plane, rolling deploy", result, recoveredMs, state, checks, [
+        `killed at step "shifting"; resumed ${resumedMs} ms later; release ${release.number} live ${recoveredMs} ms after the kill`,
+      ]),
+    ];
   } finally {
     await platform.cleanup();
   }
@@ -82,7 +99,10 @@ async function canary(options: DrillOptions): Promise<DrillResult[]> {
     const acknowledged = new Map<number, string>();
     const recoveries: number[] = [];
     for (const percent of CANARY_STEPS.slice(0, -1)) {
-      await waitFor(async () => ((await platform.up.client.rollout(ENV, APP).catch(() => undefined))?.canaryPercent === percent ? true : undefined), { timeoutMs: 60_000, intervalMs: 20 });
+      await waitFor(
+        async () => ((await platform.up.client.rollout(ENV, APP).catch(() => undefined))?.canaryPercent === percent ? true : undefined),
+        { timeoutMs: 60_000, intervalMs: 20 },
+      );
       for (const [id, type] of platform.watcher.acknowledged()) acknowledged.set(id, type);
       const killedAt = Date.now();
       await platform.killControlPlane();
@@ -94,16 +114,23 @@ async function canary(options: DrillOptions): Promise<DrillResult[]> {
     const result = await load.stop();
     expect(result.failed === 0, "0 failed requests");
     expect(live.status === "live", "the canary went live");
-    const steps = (await platform.up.client.events({ env: ENV, type: "rollout.step" })).filter((e) => e.release === release.number && e.data.state === "shifting");
+    const steps = (await platform.up.client.events({ env: ENV, type: "rollout.step" })).filter(
+      (e) => e.release === release.number && e.data.state === "shifting",
+    );
     for (const [k, percent] of CANARY_STEPS.slice(0, -1).entries()) {
       const entered = steps.filter((e) => e.message.startsWith(`step ${k + 1}/${CANARY_STEPS.length}: ${percent}%`)).length;
       expect(entered === 1, `step ${k + 1} (${percent}%) entered once, not ${entered} times`);
     }
     const state = await platform.check(acknowledged);
     return [
-      drillRow(`kill -9 control plane at each canary step (${CANARY_STEPS.slice(0, -1).join("/")} %)`, result, Math.max(...recoveries), state, checks, [
-        `back up in ${recoveries.join(" / ")} ms; live ${Date.now() - startedAt} ms after the last restart`,
-      ]),
+      drillRow(
+        `kill -9 control plane at each canary step (${CANARY_STEPS.slice(0, -1).join("/")} %)`,
+        result,
+        Math.max(...recoveries),
+        state,
+        checks,
+        [`back up in ${recoveries.join(" / ")} ms; live ${Date.now() - startedAt} ms after the last restart`],
+      ),
     ];
   } finally {
     await platform.cleanup();

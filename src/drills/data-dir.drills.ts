@@ -42,7 +42,14 @@ function fill(dir: string, limitBytes: number): string {
  * says why (not a 500 or a misleading one), traffic and the API's reads go on, a killed instance is looked after;
  * and once the data dir is writable again, a deploy goes through.
  */
-async function whileUnwritable(platform: DrillPlatform, label: string, expectedCode: string, breakIt: () => void, repair: () => void, options: DrillOptions): Promise<DrillResult> {
+async function whileUnwritable(
+  platform: DrillPlatform,
+  label: string,
+  expectedCode: string,
+  breakIt: () => void,
+  repair: () => void,
+  options: DrillOptions,
+): Promise<DrillResult> {
   const checks = expectations();
   const { expect } = checks;
   const load = platform.load(60_000);
@@ -61,16 +68,24 @@ async function whileUnwritable(platform: DrillPlatform, label: string, expectedC
   // Ten seconds of traffic while it stays unwritable (longer than five restart backoffs, which once made a crash
   // loop of it): stats, event and log writes fail underneath.
   const mark = load.current().sent;
-  await waitFor(() => (load.current().sent >= mark + options.rate * UNWRITABLE_S ? true : undefined), { timeoutMs: UNWRITABLE_S * 1000 + 10_000 });
-  const status = await platform.up.client.status().then(() => "answers", (error: unknown) => String(error));
+  await waitFor(() => (load.current().sent >= mark + options.rate * UNWRITABLE_S ? true : undefined), {
+    timeoutMs: UNWRITABLE_S * 1000 + 10_000,
+  });
+  const status = await platform.up.client.status().then(
+    () => "answers",
+    (error: unknown) => String(error),
+  );
   expect(status === "answers", `the control plane still answers status (${status})`);
   const whileBroken = (await platform.instances().catch(() => [])).find((i) => i.id === victim?.id);
   repair();
   const repairedAt = Date.now();
-  const back = await waitFor(async () => {
-    const again = (await platform.instances()).find((i) => i.id === victim?.id);
-    return again && again.pid !== victim?.pid && again.health === "healthy" ? Date.now() - repairedAt : undefined;
-  }, { timeoutMs: 30_000 }).catch(() => null);
+  const back = await waitFor(
+    async () => {
+      const again = (await platform.instances()).find((i) => i.id === victim?.id);
+      return again && again.pid !== victim?.pid && again.health === "healthy" ? Date.now() - repairedAt : undefined;
+    },
+    { timeoutMs: 30_000 },
+  ).catch(() => null);
   expect(back !== null, "the instance killed meanwhile runs again (new pid, healthy) once the data dir is writable");
   await platform.waitHealthy(others.length + 1).catch(() => expect(false, "every instance healthy again"));
   platform.project.touchSource(`${label}-after`);

@@ -43,7 +43,13 @@ export class DrillPlatform {
   }
 
   static async start(options: DrillPlatformOptions): Promise<DrillPlatform> {
-    const project = await createTestProject({ instances: options.instances ?? 2, appYaml: options.appYaml, source: options.source, run: options.run, healthPath: options.healthPath });
+    const project = await createTestProject({
+      instances: options.instances ?? 2,
+      appYaml: options.appYaml,
+      source: options.source,
+      run: options.run,
+      healthPath: options.healthPath,
+    });
     const undo = options.prepare?.(project);
     let up: RampartUp;
     try {
@@ -71,7 +77,13 @@ export class DrillPlatform {
 
   /** Steady load on production for at most `maxMs`; `maxInflight` above the default for drills that expect slow answers. */
   load(maxMs = 60_000, maxInflight = 64): SteadyLoad {
-    return startSteadyLoad(this.url, { ratePerSecond: this.options.rate, maxMs, maxRequests: Math.ceil((this.options.rate * maxMs) / 1000), requestTimeoutMs: 10_000, maxInflight });
+    return startSteadyLoad(this.url, {
+      ratePerSecond: this.options.rate,
+      maxMs,
+      maxRequests: Math.ceil((this.options.rate * maxMs) / 1000),
+      requestTimeoutMs: 10_000,
+      maxInflight,
+    });
   }
 
   /** Called from `prepare` or a drill: undone in `cleanup` (unmounts, permissions). */
@@ -90,10 +102,13 @@ export class DrillPlatform {
   }
 
   async waitHealthy(count: number, timeoutMs = 30_000): Promise<InstanceView[]> {
-    return waitFor(async () => {
-      const all = await this.instances().catch(() => []);
-      return all.length === count && all.every((i) => i.health === "healthy") ? all : undefined;
-    }, { timeoutMs, intervalMs: 50, onTimeout: () => new Error(`not ${count} healthy instances within ${timeoutMs} ms`) });
+    return waitFor(
+      async () => {
+        const all = await this.instances().catch(() => []);
+        return all.length === count && all.every((i) => i.health === "healthy") ? all : undefined;
+      },
+      { timeoutMs, intervalMs: 50, onTimeout: () => new Error(`not ${count} healthy instances within ${timeoutMs} ms`) },
+    );
   }
 
   async killControlPlane(signal: NodeJS.Signals = "SIGKILL"): Promise<number | null> {
@@ -162,9 +177,23 @@ export function expectations(): Expectations {
 }
 
 /** One table row from a drill's load, recovery time, state check and expectations. */
-export function drillRow(drill: string, load: SteadyLoadResult, recoveredMs: number | null, state: StateCheckResult, checks: Expectations, notes: string[] = []): DrillResult {
+export function drillRow(
+  drill: string,
+  load: SteadyLoadResult,
+  recoveredMs: number | null,
+  state: StateCheckResult,
+  checks: Expectations,
+  notes: string[] = [],
+): DrillResult {
   const latency = [`latency p99 ${load.p99Ms} ms, max ${load.maxMs} ms`];
-  const loadNote = load.failed > 0 ? [`failures: ${Object.entries(load.failureKinds).map(([k, n]) => `${k} × ${n}`).join(", ")}`] : [];
+  const loadNote =
+    load.failed > 0
+      ? [
+          `failures: ${Object.entries(load.failureKinds)
+            .map(([k, n]) => `${k} × ${n}`)
+            .join(", ")}`,
+        ]
+      : [];
   const skipped = load.skipped > 0 ? [`${load.skipped} scheduled requests not sent: the in-flight cap was reached (a stall)`] : [];
   return {
     drill,

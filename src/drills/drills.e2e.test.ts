@@ -32,7 +32,14 @@ const drills: { drill: Drill; skip?: string }[] = [
   { drill: edgeCorpusDrill },
   ...dataDirDrills.map((drill) => ({
     drill,
-    skip: drill.name === "data-dir-full" ? (MOUNT ? undefined : "needs root allowed to mount a tmpfs") : AS_NOBODY ? undefined : "needs root, and a checkout user nobody can read (the platform runs as nobody)",
+    skip:
+      drill.name === "data-dir-full"
+        ? MOUNT
+          ? undefined
+          : "needs root allowed to mount a tmpfs"
+        : AS_NOBODY
+          ? undefined
+          : "needs root, and a checkout user nobody can read (the platform runs as nobody)",
   })),
 ];
 

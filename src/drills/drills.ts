@@ -8,4 +8,13 @@ import { instanceDrills } from "./instance.drills.ts";
 import { sigtermDrill } from "./sigterm.drill.ts";
 
 /** Every drill, in the order `npm run drills` runs them. */
-export const allDrills: Drill[] = [...controlPlaneDrills, ...instanceDrills, edgeDrill, edgeSlowRestartDrill, edgeCorpusDrill, sigtermDrill, ...dataDirDrills, hungInstanceDrill];
+export const allDrills: Drill[] = [
+  ...controlPlaneDrills,
+  ...instanceDrills,
+  edgeDrill,
+  edgeSlowRestartDrill,
+  edgeCorpusDrill,
+  sigtermDrill,
+  ...dataDirDrills,
+  hungInstanceDrill,
+];

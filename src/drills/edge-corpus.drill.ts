@@ -20,11 +20,16 @@ async function edgeCorpus(options: DrillOptions): Promise<DrillResult[]> {
     if (port === undefined) throw new Error(`no port for ${ENV}`);
     const results = await runCorpus(port);
     const result = await load.stop();
-    for (const r of results) expect(r.ok, `${r.name}: expected ${r.expect}, got ${r.status ?? "no answer"}${r.closed ? "" : ", connection left open"}`);
+    for (const r of results)
+      expect(r.ok, `${r.name}: expected ${r.expect}, got ${r.status ?? "no answer"}${r.closed ? "" : ", connection left open"}`);
     expect(result.failed === 0, `no failed request in the steady traffic (${result.failed})`);
     const state = await platform.check(acknowledged);
     const passed = results.filter((r) => r.ok).length;
-    return [drillRow("malformed-request corpus", result, null, state, checks, [`${passed}/${results.length} corpus cases answered as expected, connection closed`])];
+    return [
+      drillRow("malformed-request corpus", result, null, state, checks, [
+        `${passed}/${results.length} corpus cases answered as expected, connection closed`,
+      ]),
+    ];
   } finally {
     await platform.cleanup();
   }

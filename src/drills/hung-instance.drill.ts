@@ -23,7 +23,8 @@ async function hungInstance(options: DrillOptions): Promise<DrillResult[]> {
     const [victim] = await platform.waitHealthy(3);
     if (!victim?.pid) throw new Error("no instance to hang");
     const edgePid = (await platform.up.client.status()).edge.pid ?? 0;
-    const edgeRss = () => [edgePid, ...descendantsOf(edgePid).map((p) => p.pid)].reduce((sum, pid) => sum + (readProcessUsage(pid)?.rssBytes ?? 0), 0);
+    const edgeRss = () =>
+      [edgePid, ...descendantsOf(edgePid).map((p) => p.pid)].reduce((sum, pid) => sum + (readProcessUsage(pid)?.rssBytes ?? 0), 0);
     // Requests to the hung instance wait the whole upstream timeout: room for all of them, so none is skipped.
     const load = platform.load(60_000, Math.ceil(options.rate * 3));
     await waitFor(() => (load.current().ok >= options.rate ? true : undefined), { timeoutMs: 10_000 });
@@ -37,17 +38,23 @@ async function hungInstance(options: DrillOptions): Promise<DrillResult[]> {
       const now = establishedWith(victim.port);
       peak = { accepted: Math.max(peak.accepted, now.accepted), opened: Math.max(peak.opened, now.opened) };
     };
-    await waitFor(async () => {
-      sample();
-      const instance = (await platform.instances()).find((i) => i.id === victim.id);
-      return instance && instance.health !== "healthy" ? true : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 50 });
+    await waitFor(
+      async () => {
+        sample();
+        const instance = (await platform.instances()).find((i) => i.id === victim.id);
+        return instance && instance.health !== "healthy" ? true : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 50 },
+    );
     const ejectedMs = Date.now() - hungAt;
     // Failures still in flight at ejection land within one upstream timeout; count only what comes after.
     await waitFor(() => (sample(), Date.now() - hungAt > ejectedMs + SETTLE_MS ? true : undefined), { timeoutMs: 10_000, intervalMs: 50 });
     const failedAtEjection = load.current().failed;
     const connectionsAtEjection = establishedWith(victim.port);
-    await waitFor(() => (sample(), Date.now() - hungAt > ejectedMs + SETTLE_MS + HUNG_AFTER_EJECTION_MS ? true : undefined), { timeoutMs: 20_000, intervalMs: 50 });
+    await waitFor(() => (sample(), Date.now() - hungAt > ejectedMs + SETTLE_MS + HUNG_AFTER_EJECTION_MS ? true : undefined), {
+      timeoutMs: 20_000,
+      intervalMs: 50,
+    });
     const connectionsLater = establishedWith(victim.port);
     const rssLater = edgeRss();
     const failedLater = load.current().failed;
@@ -56,9 +63,15 @@ async function hungInstance(options: DrillOptions): Promise<DrillResult[]> {
     const recoveredMs = Date.now() - hungAt;
     const result = await load.stop();
     expect(failedLater === failedAtEjection, `no failure after ejection (${failedLater - failedAtEjection} more)`);
-    expect(Object.keys(result.failureKinds).every((k) => k === "HTTP 504"), "every failure is a 504 gateway timeout");
+    expect(
+      Object.keys(result.failureKinds).every((k) => k === "HTTP 504"),
+      "every failure is a 504 gateway timeout",
+    );
     // One health probe at a time may be waiting on it; traffic must not leave connections behind.
-    expect(connectionsLater.opened <= Math.max(2, connectionsAtEjection.opened), `connections to the hung instance do not grow (${connectionsAtEjection.opened} → ${connectionsLater.opened})`);
+    expect(
+      connectionsLater.opened <= Math.max(2, connectionsAtEjection.opened),
+      `connections to the hung instance do not grow (${connectionsAtEjection.opened} → ${connectionsLater.opened})`,
+    );
     expect(rssLater < rssBefore + 64 * 1024 * 1024, "the edge's memory does not grow by more than 64 MiB");
     const state = await platform.check(acknowledged);
     const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;

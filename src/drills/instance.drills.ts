@@ -11,7 +11,10 @@ async function killInstances(options: DrillOptions): Promise<DrillResult[]> {
   const platform = await DrillPlatform.start({ ...options, instances: 3 });
   try {
     const rows: DrillResult[] = [];
-    for (const [label, victims] of [["kill -9 one instance (of 3)", 1], ["kill -9 all but one instance (2 of 3)", 2]] as const) {
+    for (const [label, victims] of [
+      ["kill -9 one instance (of 3)", 1],
+      ["kill -9 all but one instance (2 of 3)", 2],
+    ] as const) {
       const checks = expectations();
       const { expect } = checks;
       const before = await platform.waitHealthy(3);
@@ -21,23 +24,38 @@ async function killInstances(options: DrillOptions): Promise<DrillResult[]> {
       const killed = before.slice(0, victims);
       const killedAt = Date.now();
       for (const victim of killed) process.kill(victim.pid ?? 0, "SIGKILL");
-      const after = await waitFor(async () => {
-        const now = await platform.instances();
-        const back = killed.every((v) => now.some((i) => i.id === v.id && i.pid !== v.pid && i.health === "healthy"));
-        return back ? now : undefined;
-      }, { timeoutMs: 30_000, intervalMs: 20 });
+      const after = await waitFor(
+        async () => {
+          const now = await platform.instances();
+          const back = killed.every((v) => now.some((i) => i.id === v.id && i.pid !== v.pid && i.health === "healthy"));
+          return back ? now : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 20 },
+      );
       const recoveredMs = Date.now() - killedAt;
       // A little traffic on the restarted instances before counting.
       const settled = load.current().sent;
       await waitFor(() => (load.current().sent >= settled + options.rate / 2 ? true : undefined), { timeoutMs: 10_000 });
       const result = await load.stop();
       expect(result.failed === 0, "0 failed requests (GET is retried on another instance)");
-      expect(after.filter((i) => killed.some((v) => v.id === i.id)).every((i) => i.restarts >= 1), "each killed instance restarted");
-      const crashes = (await platform.up.client.events({ env: ENV, app: APP, type: "instance.crashed" })).filter((e) => e.id > Math.max(...acknowledged.keys()));
+      expect(
+        after.filter((i) => killed.some((v) => v.id === i.id)).every((i) => i.restarts >= 1),
+        "each killed instance restarted",
+      );
+      const crashes = (await platform.up.client.events({ env: ENV, app: APP, type: "instance.crashed" })).filter(
+        (e) => e.id > Math.max(...acknowledged.keys()),
+      );
       const backoffs = crashes.map((e) => Number(e.data.restartInMs));
-      expect(crashes.length === victims && backoffs.every((ms) => ms >= 500), `each crash recorded with a backoff of at least 500 ms (got ${backoffs.join(", ")})`);
+      expect(
+        crashes.length === victims && backoffs.every((ms) => ms >= 500),
+        `each crash recorded with a backoff of at least 500 ms (got ${backoffs.join(", ")})`,
+      );
       const state = await platform.check(acknowledged);
-      rows.push(drillRow(label, result, recoveredMs, state, checks, [`back healthy ${recoveredMs} ms after the kill; restart backoff ${backoffs.join(", ")} ms`]));
+      rows.push(
+        drillRow(label, result, recoveredMs, state, checks, [
+          `back healthy ${recoveredMs} ms after the kill; restart backoff ${backoffs.join(", ")} ms`,
+        ]),
+      );
     }
     return rows;
   } finally {
@@ -67,7 +85,7 @@ async function crashLoop(options: DrillOptions): Promise<DrillResult[]> {
       await waitForRelease(platform.up.client, release, 60_000);
       outcome = "went live";
     } catch (error) {
-      outcome = error instanceof Error ? error.message.split("\n")[0] ?? "" : String(error);
+      outcome = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
     }
     const after = await platform.waitHealthy(2);
     const recoveredMs = Date.now() - deployedAt;
@@ -75,13 +93,27 @@ async function crashLoop(options: DrillOptions): Promise<DrillResult[]> {
     platform.project.writeManifest();
     const final = await platform.up.client.release(ENV, APP, release.number);
     expect(final.status === "failed" || final.status === "rolled_back", `the crash-looping release was stopped (status ${final.status})`);
-    expect(JSON.stringify(after.map((i) => i.pid)) === JSON.stringify(stable.map((i) => i.pid)), "the stable release's processes untouched (same pids)");
-    expect(after.every((i) => i.release === 1 && i.restarts === 0), "only stable instances remain, never restarted");
+    expect(
+      JSON.stringify(after.map((i) => i.pid)) === JSON.stringify(stable.map((i) => i.pid)),
+      "the stable release's processes untouched (same pids)",
+    );
+    expect(
+      after.every((i) => i.release === 1 && i.restarts === 0),
+      "only stable instances remain, never restarted",
+    );
     expect(result.failed === 0, "0 failed requests");
     // Apps that do not say their release (not JSON with "release") are counted under "?".
-    expect(Object.keys(result.byRelease).every((r) => r === "1" || r === "?" || r === String(release.number)), "only the two releases answered");
+    expect(
+      Object.keys(result.byRelease).every((r) => r === "1" || r === "?" || r === String(release.number)),
+      "only the two releases answered",
+    );
     const state = await platform.check(acknowledged);
-    return [drillRow("crash-looping release during rollout", result, recoveredMs, state, checks, [`rollout over ${recoveredMs} ms after the deploy: ${outcome}`, `requests by release: ${JSON.stringify(result.byRelease)}`])];
+    return [
+      drillRow("crash-looping release during rollout", result, recoveredMs, state, checks, [
+        `rollout over ${recoveredMs} ms after the deploy: ${outcome}`,
+        `requests by release: ${JSON.stringify(result.byRelease)}`,
+      ]),
+    ];
   } finally {
     await platform.cleanup();
   }
@@ -99,7 +131,9 @@ async function killRunner(options: DrillOptions): Promise<DrillResult[]> {
     const { expect } = checks;
     const [victim] = await platform.waitHealthy(2);
     if (!victim) throw new Error("no instance");
-    const { runnerPid } = JSON.parse(readFileSync(join(platform.project.dataDir, "instances", victim.id, "pid.json"), "utf8")) as { runnerPid: number };
+    const { runnerPid } = JSON.parse(readFileSync(join(platform.project.dataDir, "instances", victim.id, "pid.json"), "utf8")) as {
+      runnerPid: number;
+    };
     const load = platform.load(60_000);
     await waitFor(() => (load.current().ok >= options.rate / 2 ? true : undefined), { timeoutMs: 10_000 });
     const acknowledged = platform.watcher.acknowledged();
@@ -116,10 +150,15 @@ async function killRunner(options: DrillOptions): Promise<DrillResult[]> {
     const replacedMs = Date.now() - killedAt;
     const after = (await platform.instances()).find((i) => i.id === victim.id);
     const appAlive = after?.pid === victim.pid && processStart(victim.pid ?? 0) !== null;
-    const noticed = (await platform.up.client.events({ env: ENV, app: APP, type: "instance." })).filter((e) => e.id > Math.max(...acknowledged.keys()) && e.instance === victim.id);
+    const noticed = (await platform.up.client.events({ env: ENV, app: APP, type: "instance." })).filter(
+      (e) => e.id > Math.max(...acknowledged.keys()) && e.instance === victim.id,
+    );
     expect(replaced !== undefined, `the instance was restarted under a new runner (${after?.health ?? "gone"})`);
     platform.project.touchSource("runner-drill");
-    const live = await waitForRelease(platform.up.client, await platform.up.client.deploy(ENV, APP), 60_000).then((r) => r.status, (error: unknown) => String(error));
+    const live = await waitForRelease(platform.up.client, await platform.up.client.deploy(ENV, APP), 60_000).then(
+      (r) => r.status,
+      (error: unknown) => String(error),
+    );
     const recoveredMs = Date.now() - killedAt;
     const result = await load.stop();
     expect(result.failed === 0, "0 failed requests");

@@ -29,6 +29,10 @@ export function canMountTmpfs(): boolean {
 export function canRunAsNobody(): boolean {
   if (!ROOT) return false;
   const main = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
-  const probe = spawnSync(process.execPath, ["-e", `require("node:fs").readFileSync(${JSON.stringify(main)})`], { uid: 65534, gid: 65534, stdio: "ignore" });
+  const probe = spawnSync(process.execPath, ["-e", `require("node:fs").readFileSync(${JSON.stringify(main)})`], {
+    uid: 65534,
+    gid: 65534,
+    stdio: "ignore",
+  });
   return probe.status === 0;
 }

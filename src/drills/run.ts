@@ -44,7 +44,16 @@ for (const drill of drills) {
   try {
     results.push(...(await drill.run(options)));
   } catch (error) {
-    results.push({ drill: drill.name, sent: 0, failed: 0, recoveredMs: null, consistent: false, passed: false, slow: [], notes: [`the drill itself failed: ${errorMessage(error)}`] });
+    results.push({
+      drill: drill.name,
+      sent: 0,
+      failed: 0,
+      recoveredMs: null,
+      consistent: false,
+      passed: false,
+      slow: [],
+      notes: [`the drill itself failed: ${errorMessage(error)}`],
+    });
   }
   process.stderr.write(`drill ${drill.name}: ${Math.round((Date.now() - drillStarted) / 1000)} s\n`);
 }
@@ -52,6 +61,9 @@ for (const drill of drills) {
 process.stdout.write(`\n${formatTable(results)}\n\n${formatNotes(results)}\n`);
 if (!values["no-write"] && only === undefined) {
   const command = `npm run drills${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
-  writeRun(fileURLToPath(new URL("../../docs/reliability.md", import.meta.url)), formatRun(results, options, command, Date.now() - started));
+  writeRun(
+    fileURLToPath(new URL("../../docs/reliability.md", import.meta.url)),
+    formatRun(results, options, command, Date.now() - started),
+  );
 }
 process.exitCode = results.every((r) => r.passed && r.slow.length === 0) ? 0 : 1;

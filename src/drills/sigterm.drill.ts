@@ -16,14 +16,23 @@ async function sigterm(options: DrillOptions): Promise<DrillResult[]> {
     await waitFor(() => (load.current().ok >= options.rate / 2 ? true : undefined), { timeoutMs: 10_000 });
     platform.project.touchSource("sigterm-drill");
     const release = await platform.up.client.deploy(ENV, APP);
-    await waitFor(async () => ((await platform.up.client.release(ENV, APP, release.number)).rollout?.state === "shifting" ? true : undefined), { timeoutMs: 30_000, intervalMs: 20 });
+    await waitFor(
+      async () => ((await platform.up.client.release(ENV, APP, release.number)).rollout?.state === "shifting" ? true : undefined),
+      { timeoutMs: 30_000, intervalMs: 20 },
+    );
     const running = (await platform.instances()).map((i) => i.pid);
     const acknowledged = platform.watcher.acknowledged();
     const signalledAt = Date.now();
-    const exit = await Promise.race([platform.killControlPlane("SIGTERM"), new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 15_000))]);
+    const exit = await Promise.race([
+      platform.killControlPlane("SIGTERM"),
+      new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 15_000)),
+    ]);
     const exitMs = Date.now() - signalledAt;
     expect(exit === 0, `exit code 0 (got ${String(exit)})`);
-    const refused = await platform.up.client.health().then(() => false, () => true);
+    const refused = await platform.up.client.health().then(
+      () => false,
+      () => true,
+    );
     expect(refused, "the API no longer answers");
     // A second of traffic served with no control plane.
     const whileDown = load.current().ok;
@@ -31,7 +40,10 @@ async function sigterm(options: DrillOptions): Promise<DrillResult[]> {
     const restartedAt = Date.now();
     await platform.restart();
     const adopted = (await platform.instances()).map((i) => i.pid);
-    expect(running.every((pid) => adopted.includes(pid)), "every instance running at SIGTERM was re-adopted, not restarted");
+    expect(
+      running.every((pid) => adopted.includes(pid)),
+      "every instance running at SIGTERM was re-adopted, not restarted",
+    );
     const live = await waitForRelease(platform.up.client, release, 60_000);
     const continuedMs = Date.now() - restartedAt;
     const result = await load.stop();

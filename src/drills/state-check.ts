@@ -71,7 +71,8 @@ function checkReleases(all: (sql: string) => Row[], problems: string[]): void {
     problems.push(`${r.env}/${r.app}: ${r.n} live releases`);
   }
   for (const r of all("select env, app, number, status from releases")) {
-    if (!(releaseStatuses as readonly unknown[]).includes(r.status)) problems.push(`release ${r.env}/${r.app}#${r.number}: unknown status ${String(r.status)}`);
+    if (!(releaseStatuses as readonly unknown[]).includes(r.status))
+      problems.push(`release ${r.env}/${r.app}#${r.number}: unknown status ${String(r.status)}`);
   }
   // A release still on its way must have a rollout carrying it, or nothing would ever finish it.
   const orphans = all(`select r.env, r.app, r.number, r.status from releases r where r.status in ('pending', 'deploying')
@@ -80,7 +81,9 @@ function checkReleases(all: (sql: string) => Row[], problems: string[]): void {
 }
 
 function checkRollouts(all: (sql: string) => Row[], problems: string[]): void {
-  const rows = all("select o.id, o.env, o.app, o.release, o.state, o.finished_at, o.data, r.status from rollouts o left join releases r on r.env = o.env and r.app = o.app and r.number = o.release");
+  const rows = all(
+    "select o.id, o.env, o.app, o.release, o.state, o.finished_at, o.data, r.status from rollouts o left join releases r on r.env = o.env and r.app = o.app and r.number = o.release",
+  );
   const blocking = new Map<string, number>();
   for (const o of rows) {
     const name = `rollout ${o.id} (${o.env}/${o.app}#${o.release})`;
@@ -90,7 +93,8 @@ function checkRollouts(all: (sql: string) => Row[], problems: string[]): void {
       continue;
     }
     if (o.status === null) problems.push(`${name}: its release does not exist`);
-    else if (!RELEASE_STATUS_BY_ROLLOUT_STATE[state]?.includes(String(o.status))) problems.push(`${name}: state ${state} beside release status ${String(o.status)}`);
+    else if (!RELEASE_STATUS_BY_ROLLOUT_STATE[state]?.includes(String(o.status)))
+      problems.push(`${name}: state ${state} beside release status ${String(o.status)}`);
     const finished = state === "completed" || state === "failed";
     if (finished !== (o.finished_at !== null)) problems.push(`${name}: state ${state} with finished_at ${String(o.finished_at)}`);
     try {
@@ -115,7 +119,8 @@ function checkInstances(all: (sql: string) => Row[], problems: string[]): void {
       continue;
     }
     const alive = typeof i.pid === "number" && typeof i.pid_start === "string" && isSameProcess(i.pid, i.pid_start);
-    if (RUNNING.has(status) && !alive) problems.push(`instance ${i.id} is ${status} but pid ${String(i.pid)} is not running with its recorded start time`);
+    if (RUNNING.has(status) && !alive)
+      problems.push(`instance ${i.id} is ${status} but pid ${String(i.pid)} is not running with its recorded start time`);
     // Starting with a pid: spawned and not yet healthy, so it must be running too (a dead one is noticed as crashed).
     if (status === "starting" && i.pid !== null && !alive) problems.push(`instance ${i.id} is starting but pid ${String(i.pid)} is gone`);
     if (status === "stopped" && alive) problems.push(`instance ${i.id} is stopped but pid ${String(i.pid)} still runs (leaked)`);
@@ -141,7 +146,10 @@ function checkEvents(all: (sql: string) => Row[], input: StateCheckInput, proble
   for (const [id, type] of acknowledged) {
     const now = stored.get(id);
     if (now === type) continue;
-    if (lost++ < 5) problems.push(now === undefined ? `acknowledged event ${id} (${type}) is gone` : `acknowledged event ${id} was ${type}, is now ${now}`);
+    if (lost++ < 5)
+      problems.push(
+        now === undefined ? `acknowledged event ${id} (${type}) is gone` : `acknowledged event ${id} was ${type}, is now ${now}`,
+      );
   }
   if (lost > 5) problems.push(`… ${lost} acknowledged events lost in all`);
   const streamed = input.streamed ?? [];
@@ -157,7 +165,8 @@ function checkEvents(all: (sql: string) => Row[], input: StateCheckInput, proble
     const seen = new Set(streamed);
     const [first, last] = [streamed[0] ?? 0, streamed.at(-1) ?? 0];
     const missed = [...stored.keys()].filter((id) => id >= first && id <= last && !seen.has(id));
-    if (missed.length > 0) problems.push(`${missed.length} stored event(s) never reached the stream, e.g. ${missed.slice(0, 5).join(", ")}`);
+    if (missed.length > 0)
+      problems.push(`${missed.length} stored event(s) never reached the stream, e.g. ${missed.slice(0, 5).join(", ")}`);
   }
 }
 

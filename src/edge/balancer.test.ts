@@ -7,7 +7,15 @@ import type { EdgeRelease } from "./routing-table.types.ts";
 function compileApp(releases: EdgeRelease[]): CompiledApp {
   const table = compileTable({
     version: 1,
-    environments: [{ name: "e", bind: "b", port: 1, routes: [{ app: "a", hosts: null, prefix: "/" }], apps: [{ name: "a", upstreamTimeoutMs: 1, releases }] }],
+    environments: [
+      {
+        name: "e",
+        bind: "b",
+        port: 1,
+        routes: [{ app: "a", hosts: null, prefix: "/" }],
+        apps: [{ name: "a", upstreamTimeoutMs: 1, releases }],
+      },
+    ],
   });
   const app = table.environments[0]?.routes[0]?.app;
   assert.ok(app !== undefined);

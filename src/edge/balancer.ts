@@ -70,7 +70,8 @@ export function pickInstance(release: CompiledRelease, load: InstanceLoad, exclu
  * kept warm, or settling after a rollout); then from the same release; a down one only when nothing else is left.
  */
 export function pickRetryInstance(app: CompiledApp, failed: CompiledInstance, load: InstanceLoad): CompiledInstance | undefined {
-  const elsewhere = pickUpInstanceElsewhere(app, failed.release, load, failed) ?? pickUpInstanceElsewhere(app, failed.release, load, failed, true);
+  const elsewhere =
+    pickUpInstanceElsewhere(app, failed.release, load, failed) ?? pickUpInstanceElsewhere(app, failed.release, load, failed, true);
   if (elsewhere !== undefined) return elsewhere;
   const same = app.all.find((r) => r.release === failed.release);
   const fromSame = same === undefined ? undefined : (pickMostRecentlyAnswering(same, load, failed) ?? pickInstance(same, load, failed));
@@ -97,7 +98,13 @@ function pickMostRecentlyAnswering(release: CompiledRelease, load: InstanceLoad,
 }
 
 /** An instance not marked down from a release other than `release` (taking traffic, unless `anyWeight`), or undefined. */
-export function pickUpInstanceElsewhere(app: CompiledApp, release: number, load: InstanceLoad, exclude?: CompiledInstance, anyWeight = false): CompiledInstance | undefined {
+export function pickUpInstanceElsewhere(
+  app: CompiledApp,
+  release: number,
+  load: InstanceLoad,
+  exclude?: CompiledInstance,
+  anyWeight = false,
+): CompiledInstance | undefined {
   for (const other of app.all) {
     if (other.release === release || (!anyWeight && other.weight === 0)) continue;
     const instance = pickInstance(other, load, exclude);
@@ -106,7 +113,12 @@ export function pickUpInstanceElsewhere(app: CompiledApp, release: number, load:
   return undefined;
 }
 
-function firstOther(app: CompiledApp, same: CompiledRelease | undefined, failed: CompiledInstance, load: InstanceLoad): CompiledInstance | undefined {
+function firstOther(
+  app: CompiledApp,
+  same: CompiledRelease | undefined,
+  failed: CompiledInstance,
+  load: InstanceLoad,
+): CompiledInstance | undefined {
   for (const release of app.all) {
     if (release === same) continue;
     const other = pickInstance(release, load, failed);

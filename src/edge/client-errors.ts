@@ -21,7 +21,8 @@ export function onClientError(error: NodeJS.ErrnoException, socket: Duplex): voi
 
 function answerFor(code: string): [number, string, string] {
   if (code === "HPE_HEADER_OVERFLOW") return [431, "Request Header Fields Too Large", "request headers are over the limit"];
-  if (code === "ERR_HTTP_REQUEST_TIMEOUT" || code === "HPE_HEADERS_TIMEOUT") return [408, "Request Timeout", "the request was not received in time"];
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT" || code === "HPE_HEADERS_TIMEOUT")
+    return [408, "Request Timeout", "the request was not received in time"];
   return [400, "Bad Request", `malformed request (${code || "parse error"})`];
 }
 
@@ -42,16 +43,26 @@ export function rawResponse(status: number, reason: string, message: string, ext
 
 function codeFor(status: number): string {
   switch (status) {
-    case 408: return "request_timeout";
-    case 413: return "payload_too_large";
-    case 429: return "rate_limited";
-    case 431: return "header_too_large";
-    case 501: return "not_implemented";
-    case 502: return "bad_gateway";
-    case 503: return "no_healthy_instance";
-    case 504: return "gateway_timeout";
-    case 404: return "no_route";
-    default: return "bad_request";
+    case 408:
+      return "request_timeout";
+    case 413:
+      return "payload_too_large";
+    case 429:
+      return "rate_limited";
+    case 431:
+      return "header_too_large";
+    case 501:
+      return "not_implemented";
+    case 502:
+      return "bad_gateway";
+    case 503:
+      return "no_healthy_instance";
+    case 504:
+      return "gateway_timeout";
+    case 404:
+      return "no_route";
+    default:
+      return "bad_request";
   }
 }
 

@@ -15,8 +15,7 @@ export interface EdgeClient {
  */
 export function createEdgeClient(socketPath: string, options: { timeoutMs?: number } = {}): EdgeClient {
   const timeoutMs = options.timeoutMs ?? 5_000;
-  const call = <T>(method: string, path: string, body?: unknown): Promise<T> =>
-    callEdge<T>(socketPath, timeoutMs, method, path, body);
+  const call = <T>(method: string, path: string, body?: unknown): Promise<T> => callEdge<T>(socketPath, timeoutMs, method, path, body);
   return {
     putTable: (table) => call<PutTableResult>("PUT", "/table", table),
     stats: () => call<EdgeStats>("GET", "/stats"),
@@ -57,7 +56,9 @@ function callEdge<T>(socketPath: string, timeoutMs: number, method: string, path
     req.on("timeout", () => req.destroy(new Error(`edge ${method} ${path}: no answer within ${timeoutMs} ms (socket ${socketPath})`)));
     req.on("error", (error: NodeJS.ErrnoException) => {
       if (error.code === "ENOENT" || error.code === "ECONNREFUSED") {
-        reject(new Error(`edge is not running: control socket ${socketPath} is ${error.code === "ENOENT" ? "absent" : "refusing connections"}`));
+        reject(
+          new Error(`edge is not running: control socket ${socketPath} is ${error.code === "ENOENT" ? "absent" : "refusing connections"}`),
+        );
       } else reject(error);
     });
     req.end(payload);

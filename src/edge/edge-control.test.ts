@@ -8,8 +8,19 @@ import { parseRoutingTable } from "./routing-table.schema.ts";
 import type { RequestSeries } from "./edge-stats.types.ts";
 import type { RoutingTable } from "./routing-table.types.ts";
 import {
-  app, environment, freePort, httpRequest, makeDataDir, release, route, servedBy, startEdge, startUpstream, stopEdge,
-  type EdgeProcess, type Upstream,
+  app,
+  environment,
+  freePort,
+  httpRequest,
+  makeDataDir,
+  release,
+  route,
+  servedBy,
+  startEdge,
+  startUpstream,
+  stopEdge,
+  type EdgeProcess,
+  type Upstream,
 } from "./edge-test-harness.ts";
 import { waitFor } from "../shared/wait.ts";
 
@@ -51,7 +62,9 @@ describe("edge control API", () => {
     const up = await upstream("st");
     await running().client.putTable({
       ...webTable(port, [up]),
-      environments: [environment("prod", port, [route("web", "/web"), route("empty", "/empty")], [app("web", [release(1, 1, [up])]), app("empty", [])])],
+      environments: [
+        environment("prod", port, [route("web", "/web"), route("empty", "/empty")], [app("web", [release(1, 1, [up])]), app("empty", [])]),
+      ],
     });
     await running().client.stats();
     for (let i = 0; i < 7; i++) assert.equal((await httpRequest(port, "/web")).status, 200);
@@ -72,13 +85,21 @@ describe("edge control API", () => {
       { timeoutMs: 5_000, intervalMs: 10 },
     );
     const count = (app: string, release: number, instance: string, status: number) =>
-      series.filter((s) => s.env === "prod" && s.app === app && s.release === release && s.instance === instance && s.status === status).reduce((n, s) => n + s.count, 0);
+      series
+        .filter((s) => s.env === "prod" && s.app === app && s.release === release && s.instance === instance && s.status === status)
+        .reduce((n, s) => n + s.count, 0);
     assert.equal(count("web", 1, "st", 200), 7);
     assert.equal(count("", 0, "", 404), 3);
     assert.equal(count("empty", 0, "", 503), 2);
-    assert.equal(series.reduce((n, s) => n + s.count, 0), 12);
+    assert.equal(
+      series.reduce((n, s) => n + s.count, 0),
+      12,
+    );
     for (const s of series) {
-      assert.equal(s.buckets.reduce((a, b) => a + b, 0), s.count);
+      assert.equal(
+        s.buckets.reduce((a, b) => a + b, 0),
+        s.count,
+      );
       assert.ok(s.sumMs > 0);
     }
     assert.ok(fromMs > 0);
@@ -93,20 +114,20 @@ describe("edge control API", () => {
     const [slow, other] = await Promise.all([upstream("slow"), upstream("other")]);
     slow.hold = true;
     await running().client.putTable(webTable(port, [slow]));
-    assert.equal((await running().client.stats()).inflight["slow"], 0);
+    assert.equal((await running().client.stats()).inflight.slow, 0);
     const pending = httpRequest(port, "/");
     await waitFor(() => (slow.held.length === 1 ? true : undefined), { timeoutMs: 5_000, intervalMs: 5 });
-    assert.equal((await running().client.stats()).inflight["slow"], 1);
+    assert.equal((await running().client.stats()).inflight.slow, 1);
 
     await running().client.putTable(webTable(port, [other]));
     const draining = (await running().client.stats()).inflight;
-    assert.equal(draining["slow"], 1);
-    assert.equal(draining["other"], 0);
+    assert.equal(draining.slow, 1);
+    assert.equal(draining.other, 0);
     assert.equal(servedBy(await httpRequest(port, "/")), "other");
 
     slow.release();
     assert.equal((await pending).status, 200);
-    await waitFor(async () => ((await running().client.stats()).inflight["slow"] === undefined ? true : undefined), { timeoutMs: 5_000 });
+    await waitFor(async () => ((await running().client.stats()).inflight.slow === undefined ? true : undefined), { timeoutMs: 5_000 });
   });
 
   test("reconciles listeners: opens added environments, closes removed ones, reports a busy port", async () => {
@@ -124,7 +145,14 @@ describe("edge control API", () => {
 
     result = await client.putTable({ version: ++version, environments: [env("b", p2)] });
     assert.deepEqual(result.listening, [{ env: "b", bind: "127.0.0.1", port: p2 }]);
-    await waitFor(() => httpRequest(p1, "/").then(() => undefined, (e: NodeJS.ErrnoException) => (e.code === "ECONNREFUSED" ? true : undefined)), { timeoutMs: 5_000 });
+    await waitFor(
+      () =>
+        httpRequest(p1, "/").then(
+          () => undefined,
+          (e: NodeJS.ErrnoException) => (e.code === "ECONNREFUSED" ? true : undefined),
+        ),
+      { timeoutMs: 5_000 },
+    );
     assert.equal((await httpRequest(p2, "/")).status, 200);
 
     const blocker = createServer();
@@ -180,7 +208,10 @@ describe("edge control API", () => {
   });
 
   test("the client names an absent socket clearly", async () => {
-    await assert.rejects(createEdgeClient(join(running().dataDir, "nope.sock")).health(), /edge is not running: control socket .* is absent/);
+    await assert.rejects(
+      createEdgeClient(join(running().dataDir, "nope.sock")).health(),
+      /edge is not running: control socket .* is absent/,
+    );
   });
 });
 
@@ -199,7 +230,10 @@ describe("edge process lifecycle", () => {
     const up = await startUpstream("persisted");
     upstreams.push(up);
     const port = await freePort();
-    const table: RoutingTable = { version: 42, environments: [environment("prod", port, [route("web", "/")], [app("web", [release(3, 1, [up])])])] };
+    const table: RoutingTable = {
+      version: 42,
+      environments: [environment("prod", port, [route("web", "/")], [app("web", [release(3, 1, [up])])])],
+    };
     await first.client.putTable(table);
     const saved = JSON.parse(await readFile(join(dataDir, "run", "edge-table.json"), "utf8")) as RoutingTable;
     // Saved as applied: the pushed table with the schema's defaults for the fields it left out.
@@ -226,13 +260,23 @@ describe("edge process lifecycle", () => {
     upstreams.push(up);
     up.hold = true;
     const port = await freePort();
-    await edge.client.putTable({ version: 1, environments: [environment("prod", port, [route("web", "/web")], [app("web", [release(1, 1, [up])])])] });
+    await edge.client.putTable({
+      version: 1,
+      environments: [environment("prod", port, [route("web", "/web")], [app("web", [release(1, 1, [up])])])],
+    });
     const pending = httpRequest(port, "/web");
     await waitFor(() => (up.held.length === 1 ? true : undefined), { timeoutMs: 5_000, intervalMs: 5 });
 
     edge.child.kill("SIGTERM");
     // Probes go to an unrouted path (answered by the edge at once) until the listener refuses them.
-    await waitFor(() => httpRequest(port, "/probe").then(() => undefined, (e: NodeJS.ErrnoException) => (e.code === "ECONNREFUSED" ? true : undefined)), { timeoutMs: 5_000 });
+    await waitFor(
+      () =>
+        httpRequest(port, "/probe").then(
+          () => undefined,
+          (e: NodeJS.ErrnoException) => (e.code === "ECONNREFUSED" ? true : undefined),
+        ),
+      { timeoutMs: 5_000 },
+    );
     up.release();
     const reply = await pending;
     assert.equal(reply.status, 200);

@@ -76,7 +76,11 @@ export class EdgeController implements TrafficControl {
         const health = await this.#client.health();
         this.#identity = known;
         this.#version = health.tableVersion;
-        await this.#deps.events.append({ type: "edge.adopted", message: `adopted the edge (pid ${known.pid}) serving table ${health.tableVersion}`, data: { pid: known.pid } });
+        await this.#deps.events.append({
+          type: "edge.adopted",
+          message: `adopted the edge (pid ${known.pid}) serving table ${health.tableVersion}`,
+          data: { pid: known.pid },
+        });
         return { adopted: true };
       } catch {
         // Alive but not answering on its socket: replace it below.
@@ -104,7 +108,12 @@ export class EdgeController implements TrafficControl {
           return undefined;
         }
       },
-      { timeoutMs: START_DEADLINE_MS, intervalMs: 50, onTimeout: () => new Error(`the edge did not come up within ${START_DEADLINE_MS} ms; see ${join(this.#deps.dataDir, "logs", "edge.log")}`) },
+      {
+        timeoutMs: START_DEADLINE_MS,
+        intervalMs: 50,
+        onTimeout: () =>
+          new Error(`the edge did not come up within ${START_DEADLINE_MS} ms; see ${join(this.#deps.dataDir, "logs", "edge.log")}`),
+      },
     );
     // The process that answers is the edge, even if it is not the one just spawned (which then exits: an
     // edge refuses to start while another answers on the socket). Never record a pid that is not serving.
@@ -129,7 +138,12 @@ export class EdgeController implements TrafficControl {
     const newErrors = result.errors.filter((e) => !this.#lastResult?.errors.some((o) => o.env === e.env && o.port === e.port));
     this.#lastResult = result;
     for (const error of newErrors) {
-      await this.#deps.events.append({ type: "edge.table_rejected", env: error.env, message: `the edge cannot listen for ${error.env} on port ${error.port}: ${error.message}`, data: { ...error } });
+      await this.#deps.events.append({
+        type: "edge.table_rejected",
+        env: error.env,
+        message: `the edge cannot listen for ${error.env} on port ${error.port}: ${error.message}`,
+        data: { ...error },
+      });
     }
   }
 
@@ -155,7 +169,9 @@ export class EdgeController implements TrafficControl {
     for (const pid of orphanedEdgeWorkers(identity.pid)) process.kill(pid, "SIGTERM");
     if (!isSameProcess(identity.pid, identity.pidStart)) return;
     process.kill(identity.pid, "SIGTERM");
-    await waitFor(() => (isSameProcess(identity.pid, identity.pidStart) ? undefined : true), { timeoutMs: 15_000 }).catch(() => process.kill(identity.pid, "SIGKILL"));
+    await waitFor(() => (isSameProcess(identity.pid, identity.pidStart) ? undefined : true), { timeoutMs: 15_000 }).catch(() =>
+      process.kill(identity.pid, "SIGKILL"),
+    );
   }
 
   async #tick(): Promise<void> {

@@ -2,7 +2,19 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import type { EdgeEnvironment, RoutingTable } from "./routing-table.types.ts";
-import { app, environment, freePort, httpRequest, makeDataDir, release, route, startEdge, startUpstream, type EdgeProcess, type Upstream } from "./edge-test-harness.ts";
+import {
+  app,
+  environment,
+  freePort,
+  httpRequest,
+  makeDataDir,
+  release,
+  route,
+  startEdge,
+  startUpstream,
+  type EdgeProcess,
+  type Upstream,
+} from "./edge-test-harness.ts";
 import { stopGracefully } from "./edge-stream-harness.ts";
 import { runCorpus, sendRaw, SMUGGLED_PATH, SMUGGLING_CORPUS } from "./smuggling-corpus.ts";
 import { waitFor } from "../shared/wait.ts";
@@ -46,7 +58,7 @@ describe("edge hardening", () => {
     assert.equal(results.length, SMUGGLING_CORPUS.length);
     assert.ok(!seen.includes(SMUGGLED_PATH), `the upstream saw a smuggled request: ${seen.join(" ")}`);
     // The declined upgrade held the instance while it lasted; nothing stays counted in flight.
-    await waitFor(async () => ((await edge?.client.stats())?.inflight["hard"] === 0 ? true : undefined), { timeoutMs: 5_000 });
+    await waitFor(async () => ((await edge?.client.stats())?.inflight.hard === 0 ? true : undefined), { timeoutMs: 5_000 });
   });
 
   test("valid framing still passes: chunked, Chunked, tab before chunked, chunk extensions, GET with a body", async () => {
@@ -68,7 +80,7 @@ describe("edge hardening", () => {
     const before = seen.length;
     const reply = await httpRequest(port, "/big", { method: "POST", body: Buffer.alloc(4096) });
     assert.equal(reply.status, 413);
-    assert.equal(reply.headers["connection"], "close");
+    assert.equal(reply.headers.connection, "close");
     assert.equal((JSON.parse(reply.body) as { error: { code: string } }).error.code, "payload_too_large");
     assert.equal(seen.length, before);
     const small = await httpRequest(port, "/small", { method: "POST", body: Buffer.alloc(1000) });

@@ -55,6 +55,11 @@ export class EdgePrimary implements EdgeControl {
   }
 
   health(): EdgeHealth {
-    return { pid: process.pid, tableVersion: this.version, uptimeMs: Math.round(performance.now() - this.startedAt), workers: this.pool.describe() };
+    return {
+      pid: process.pid,
+      tableVersion: this.version,
+      uptimeMs: Math.round(performance.now() - this.startedAt),
+      workers: this.pool.describe(),
+    };
   }
 }

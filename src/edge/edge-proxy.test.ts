@@ -2,8 +2,20 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { RoutingTable } from "./routing-table.types.ts";
 import {
-  app, environment, freePort, httpRequest, makeDataDir, release, route, servedBy, startEdge, startUpstream, stopEdge,
-  type EchoBody, type EdgeProcess, type Upstream,
+  app,
+  environment,
+  freePort,
+  httpRequest,
+  makeDataDir,
+  release,
+  route,
+  servedBy,
+  startEdge,
+  startUpstream,
+  stopEdge,
+  type EchoBody,
+  type EdgeProcess,
+  type Upstream,
 } from "./edge-test-harness.ts";
 import { waitFor } from "../shared/wait.ts";
 
@@ -40,7 +52,13 @@ describe("edge proxy", () => {
     const names = ["root", "api", "v2", "shop", "admin"];
     const ups = await Promise.all(names.map((n) => upstream(n)));
     await push({
-      routes: [route("root", "/"), route("api", "/api"), route("v2", "/api/v2"), route("shop", "/api", ["shop.example.com"]), route("admin", "/", ["admin.example.com"])],
+      routes: [
+        route("root", "/"),
+        route("api", "/api"),
+        route("v2", "/api/v2"),
+        route("shop", "/api", ["shop.example.com"]),
+        route("admin", "/", ["admin.example.com"]),
+      ],
       apps: ups.map((u) => app(u.name, [release(1, 1, [u])])),
     });
     const cases: [string | undefined, string, string][] = [
@@ -75,9 +93,9 @@ describe("edge proxy", () => {
       const name = servedBy(await httpRequest(port, "/"));
       counts[name] = (counts[name] ?? 0) + 1;
     }
-    assert.ok(Math.abs((counts["w1"] ?? 0) - 50) <= 10, JSON.stringify(counts));
-    assert.ok(Math.abs((counts["w3"] ?? 0) - 150) <= 10, JSON.stringify(counts));
-    assert.equal(counts["w0"], undefined);
+    assert.ok(Math.abs((counts.w1 ?? 0) - 50) <= 10, JSON.stringify(counts));
+    assert.ok(Math.abs((counts.w3 ?? 0) - 150) <= 10, JSON.stringify(counts));
+    assert.equal(counts.w0, undefined);
   });
 
   test("balances by fewest outstanding requests, round-robin on ties", async () => {
@@ -87,7 +105,10 @@ describe("edge proxy", () => {
     const single = await startEdge(await makeDataDir(), { workers: 1 });
     const port = await freePort();
     after(() => stopEdge(single));
-    const table: RoutingTable = { version: 1, environments: [environment("test", port, [route("web", "/")], [app("web", [release(1, 1, [slow, fast])])])] };
+    const table: RoutingTable = {
+      version: 1,
+      environments: [environment("test", port, [route("web", "/")], [app("web", [release(1, 1, [slow, fast])])])],
+    };
     assert.deepEqual((await single.client.putTable(table)).errors, []);
     const idle: string[] = [];
     for (let i = 0; i < 6; i++) idle.push(servedBy(await httpRequest(port, "/")));
@@ -137,7 +158,7 @@ describe("edge proxy", () => {
     });
     assert.equal(reply.status, 200);
     const seen = (JSON.parse(reply.body) as EchoBody).headers;
-    assert.equal(seen["host"], "shop.example.com:9999");
+    assert.equal(seen.host, "shop.example.com:9999");
     assert.equal(seen["x-forwarded-for"], "203.0.113.7, 127.0.0.1");
     assert.equal(seen["x-forwarded-proto"], "http");
     assert.equal(seen["x-forwarded-host"], "shop.example.com:9999");
@@ -216,7 +237,10 @@ describe("edge proxy", () => {
     await a.close();
     await load;
     assert.equal(statuses.length, 160);
-    assert.deepEqual(statuses.filter((s) => s !== 200), []);
+    assert.deepEqual(
+      statuses.filter((s) => s !== 200),
+      [],
+    );
     for (let i = 0; i < 10; i++) assert.equal(servedBy(await httpRequest(port, "/")), "rb");
   });
 
@@ -225,7 +249,18 @@ describe("edge proxy", () => {
     const closedPort = await freePort();
     await push({
       routes: [route("web", "/")],
-      apps: [app("web", [{ release: 1, weight: 1, instances: [{ id: "dead", host: "127.0.0.1", port: closedPort }, { id: live.name, host: "127.0.0.1", port: live.port }] }])],
+      apps: [
+        app("web", [
+          {
+            release: 1,
+            weight: 1,
+            instances: [
+              { id: "dead", host: "127.0.0.1", port: closedPort },
+              { id: live.name, host: "127.0.0.1", port: live.port },
+            ],
+          },
+        ]),
+      ],
     });
     // A fresh table starts its round-robin at the first instance: the dead one.
     const post = await httpRequest(port, "/", { method: "POST", body: "payload", headers: { "content-type": "text/plain" } });

@@ -3,8 +3,20 @@ import { after, before, describe, test } from "node:test";
 import type { EdgeStats } from "./edge-stats.types.ts";
 import type { EdgeApp, RoutingTable } from "./routing-table.types.ts";
 import {
-  app, environment, freePort, httpRequest, makeDataDir, release, route, servedBy, startEdge, startUpstream, stopEdge,
-  type EchoBody, type EdgeProcess, type Upstream,
+  app,
+  environment,
+  freePort,
+  httpRequest,
+  makeDataDir,
+  release,
+  route,
+  servedBy,
+  startEdge,
+  startUpstream,
+  stopEdge,
+  type EchoBody,
+  type EdgeProcess,
+  type Upstream,
 } from "./edge-test-harness.ts";
 import { waitFor } from "../shared/wait.ts";
 
@@ -31,7 +43,10 @@ describe("edge: sticky canary split, release pinning, trace context, flag varian
 
   async function push(apps: EdgeApp[], extra: Partial<RoutingTable["environments"][number]> = {}): Promise<void> {
     assert.ok(edge !== undefined);
-    const table: RoutingTable = { version: ++version, environments: [{ ...environment("test", port, [route("web", "/"), route("web", "/api")], apps), ...extra }] };
+    const table: RoutingTable = {
+      version: ++version,
+      environments: [{ ...environment("test", port, [route("web", "/"), route("web", "/api")], apps), ...extra }],
+    };
     const result = await edge.client.putTable(table);
     assert.deepEqual(result.errors, []);
   }
@@ -41,17 +56,23 @@ describe("edge: sticky canary split, release pinning, trace context, flag varian
     assert.ok(edge !== undefined);
     const client = edge.client;
     const all: EdgeStats[] = [];
-    await waitFor(async () => {
-      all.push(await client.stats());
-      return until(all) ? true : undefined;
-    }, { timeoutMs: 10_000 });
+    await waitFor(
+      async () => {
+        all.push(await client.stats());
+        return until(all) ? true : undefined;
+      },
+      { timeoutMs: 10_000 },
+    );
     return all;
   }
 
   test("a canary split keeps each client on one side by the edge's cookie, and grows without moving anyone off the canary", async () => {
     const stable = await upstream("stable");
     const canary = await upstream("canary");
-    const split = (percent: number): EdgeApp => ({ ...app("web", [release(1, 100 - percent, [stable]), release(2, percent, [canary])]), split: true });
+    const split = (percent: number): EdgeApp => ({
+      ...app("web", [release(1, 100 - percent, [stable]), release(2, percent, [canary])]),
+      split: true,
+    });
     await push([split(25)]);
     // New clients get a cookie; each then stays on its side for every request.
     const clients: { cookie: string; side: string }[] = [];
@@ -71,16 +92,24 @@ describe("edge: sticky canary split, release pinning, trace context, flag varian
     }
     await push([split(50)]);
     for (const c of clients.filter((x) => x.side === "canary")) {
-      assert.equal(servedBy(await httpRequest(port, "/", { headers: { cookie: c.cookie } })), "canary", "a canary user stays on the canary when it grows");
+      assert.equal(
+        servedBy(await httpRequest(port, "/", { headers: { cookie: c.cookie } })),
+        "canary",
+        "a canary user stays on the canary when it grows",
+      );
     }
-    const nowOnCanary = (await Promise.all(clients.map((c) => httpRequest(port, "/", { headers: { cookie: c.cookie } })))).filter((r) => servedBy(r) === "canary").length;
+    const nowOnCanary = (await Promise.all(clients.map((c) => httpRequest(port, "/", { headers: { cookie: c.cookie } })))).filter(
+      (r) => servedBy(r) === "canary",
+    ).length;
     assert.ok(nowOnCanary > 160 && nowOnCanary < 240, `50 % expected, got ${nowOnCanary} of 400`);
   });
 
   test("a sticky header named in the manifest keeps a user on one side; without a split no cookie is set", async () => {
     const stable = await upstream("stable-h");
     const canary = await upstream("canary-h");
-    await push([{ ...app("web", [release(1, 50, [stable]), release(2, 50, [canary])]), split: true, sticky: { kind: "header", name: "X-User" } }]);
+    await push([
+      { ...app("web", [release(1, 50, [stable]), release(2, 50, [canary])]), split: true, sticky: { kind: "header", name: "X-User" } },
+    ]);
     for (let i = 0; i < 20; i++) {
       const sides = new Set<string>();
       for (let k = 0; k < 4; k++) sides.add(servedBy(await httpRequest(port, "/", { headers: { "x-user": `user-${i}` } })));
@@ -127,8 +156,14 @@ describe("edge: sticky canary split, release pinning, trace context, flag varian
     assert.ok(continued, "the sampled request has a span");
     assert.equal(continued.parentSpanId, "00f067aa0ba902b7");
     assert.equal(seen[0]?.split("-")[2], continued.spanId, "the instance got the edge span as parent");
-    assert.deepEqual([continued.app, continued.release, continued.instance, continued.route, continued.target, continued.status], ["web", 5, "traced", "/api", "/api/items?x=1", 200]);
-    assert.ok(spans.some((s) => s.status === 500 && s.target === "/fail"), "every error gets a span");
+    assert.deepEqual(
+      [continued.app, continued.release, continued.instance, continued.route, continued.target, continued.status],
+      ["web", 5, "traced", "/api", "/api/items?x=1", 200],
+    );
+    assert.ok(
+      spans.some((s) => s.status === 500 && s.target === "/fail"),
+      "every error gets a span",
+    );
     assert.ok(!spans.some((s) => s.target === "/plain"), "an unsampled fast success gets none");
   });
 
@@ -153,8 +188,14 @@ describe("edge: sticky canary split, release pinning, trace context, flag varian
     assert.equal(count("new-reco", "off", "count"), 2);
     assert.equal(count("checkout", "v2", "count"), 3);
     const series = all.flatMap((s) => s.series).filter((s) => s.release === 6);
-    assert.equal(series.filter((s) => s.route === "/api").reduce((n, s) => n + s.count, 0), 1);
-    assert.equal(series.filter((s) => s.route === "/").reduce((n, s) => n + s.count, 0), 4);
+    assert.equal(
+      series.filter((s) => s.route === "/api").reduce((n, s) => n + s.count, 0),
+      1,
+    );
+    assert.equal(
+      series.filter((s) => s.route === "/").reduce((n, s) => n + s.count, 0),
+      4,
+    );
   });
 
   test("a release on standby (weight 0) takes the retry when the serving one fails, and serves when none takes traffic", async () => {
@@ -162,7 +203,19 @@ describe("edge: sticky canary split, release pinning, trace context, flag varian
     const gone = await upstream("gone");
     const gonePort = gone.port;
     await gone.close();
-    await push([app("web", [{ release: 9, weight: 1, instances: [{ id: "gone-1", host: "127.0.0.1", port: gonePort }, { id: "gone-2", host: "127.0.0.1", port: gonePort }] }, release(8, 0, [standby])])]);
+    await push([
+      app("web", [
+        {
+          release: 9,
+          weight: 1,
+          instances: [
+            { id: "gone-1", host: "127.0.0.1", port: gonePort },
+            { id: "gone-2", host: "127.0.0.1", port: gonePort },
+          ],
+        },
+        release(8, 0, [standby]),
+      ]),
+    ]);
     for (let i = 0; i < 20; i++) assert.equal(servedBy(await httpRequest(port, "/")), "standby");
     await push([app("web", [release(8, 0, [standby])])]);
     assert.equal(servedBy(await httpRequest(port, "/")), "standby");
@@ -173,7 +226,22 @@ describe("edge: sticky canary split, release pinning, trace context, flag varian
     const dead = await upstream("dead");
     const deadPort = dead.port;
     await dead.close();
-    await push([{ ...app("web", [release(1, 50, [stable]), { release: 2, weight: 50, instances: [{ id: "dead-1", host: "127.0.0.1", port: deadPort }, { id: "dead-2", host: "127.0.0.1", port: deadPort }] }]), split: true }]);
+    await push([
+      {
+        ...app("web", [
+          release(1, 50, [stable]),
+          {
+            release: 2,
+            weight: 50,
+            instances: [
+              { id: "dead-1", host: "127.0.0.1", port: deadPort },
+              { id: "dead-2", host: "127.0.0.1", port: deadPort },
+            ],
+          },
+        ]),
+        split: true,
+      },
+    ]);
     for (let i = 0; i < 60; i++) {
       const reply = await httpRequest(port, "/");
       assert.equal(reply.status, 200, `request ${i}: ${reply.body}`);

@@ -83,7 +83,13 @@ export class EdgeRuntime {
 
   /** The measurements folded since the last call (which resets them) and what is in flight now. */
   readStats(): WorkerStats {
-    return { ...this.stats.drain(), inflight: this.registry.inflightSnapshot(), served: this.served, spans: this.spans.drain(), flagVariants: this.flagStats.drain() };
+    return {
+      ...this.stats.drain(),
+      inflight: this.registry.inflightSnapshot(),
+      served: this.served,
+      spans: this.spans.drain(),
+      flagVariants: this.flagStats.drain(),
+    };
   }
 
   /** Stops accepting, waits for in-flight requests (at most `graceMs`), then drops upstream connections. */

@@ -54,11 +54,17 @@ async function startStreamInstance(name: string): Promise<StreamInstance> {
   return Object.assign(instance, { port: (server.address() as AddressInfo).port });
 }
 
-function openSocket(port: number, path = "/ws", headers: Record<string, string> = {}): Promise<{ ws: WebSocket; messages: string[]; closed: Promise<{ code: number; reason: string }> }> {
+function openSocket(
+  port: number,
+  path = "/ws",
+  headers: Record<string, string> = {},
+): Promise<{ ws: WebSocket; messages: string[]; closed: Promise<{ code: number; reason: string }> }> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers });
   const messages: string[] = [];
   ws.on("message", (data) => messages.push(String(data)));
-  const closed = new Promise<{ code: number; reason: string }>((ok) => ws.on("close", (code, reason) => ok({ code, reason: String(reason) })));
+  const closed = new Promise<{ code: number; reason: string }>((ok) =>
+    ws.on("close", (code, reason) => ok({ code, reason: String(reason) })),
+  );
   return new Promise((ok, fail) => {
     ws.once("open", () => ok({ ws, messages, closed }));
     ws.once("error", fail);
@@ -110,7 +116,10 @@ describe("edge streams: WebSocket and SSE, drained cleanly", () => {
 
   async function serve(instance: StreamInstance, drainMs = 1_500): Promise<void> {
     assert.ok(edge !== undefined);
-    const web: EdgeApp = { ...app("web", [{ release: 1, weight: 1, instances: [{ id: instance.name, host: "127.0.0.1", port: instance.port }] }]), drainMs };
+    const web: EdgeApp = {
+      ...app("web", [{ release: 1, weight: 1, instances: [{ id: instance.name, host: "127.0.0.1", port: instance.port }] }]),
+      drainMs,
+    };
     const table: RoutingTable = { version: ++version, environments: [environment("test", port, [route("web", "/")], [web])] };
     assert.deepEqual((await edge.client.putTable(table)).errors, []);
   }
@@ -132,17 +141,27 @@ describe("edge streams: WebSocket and SSE, drained cleanly", () => {
     assert.equal(messages[1]?.length, big.length);
     // The open socket keeps the instance busy in the edge's in-flight counts (what the control plane drains on).
     const stats = await edge.client.stats();
-    assert.equal(stats.inflight["a"], 1);
+    assert.equal(stats.inflight.a, 1);
     ws.close(1000, "done");
     assert.equal((await closed).code, 1000);
-    await waitFor(async () => ((await edge?.client.stats())?.inflight["a"] === 0 ? true : undefined), { timeoutMs: 5_000 });
+    await waitFor(async () => ((await edge?.client.stats())?.inflight.a === 0 ? true : undefined), { timeoutMs: 5_000 });
   });
 
   test("a WebSocket follows X-Rampart-Release and the sticky split like a request", async () => {
     const [a, b] = instances;
     assert.ok(a !== undefined && b !== undefined && edge !== undefined);
-    const web: EdgeApp = { ...app("web", [{ release: 1, weight: 50, instances: [{ id: a.name, host: "127.0.0.1", port: a.port }] }, { release: 2, weight: 50, instances: [{ id: b.name, host: "127.0.0.1", port: b.port }] }]), split: true, sticky: { kind: "header", name: "x-user" } };
-    assert.deepEqual((await edge.client.putTable({ version: ++version, environments: [environment("test", port, [route("web", "/")], [web])] })).errors, []);
+    const web: EdgeApp = {
+      ...app("web", [
+        { release: 1, weight: 50, instances: [{ id: a.name, host: "127.0.0.1", port: a.port }] },
+        { release: 2, weight: 50, instances: [{ id: b.name, host: "127.0.0.1", port: b.port }] },
+      ]),
+      split: true,
+      sticky: { kind: "header", name: "x-user" },
+    };
+    assert.deepEqual(
+      (await edge.client.putTable({ version: ++version, environments: [environment("test", port, [route("web", "/")], [web])] })).errors,
+      [],
+    );
     const echo = async (headers: Record<string, string>): Promise<string> => {
       const { ws, messages, closed } = await openSocket(port, "/ws", headers);
       ws.send("who");

@@ -9,7 +9,19 @@ import type { AddressInfo } from "node:net";
 import { connect, type TLSSocket } from "node:tls";
 import { WebSocket, WebSocketServer } from "ws";
 import type { RoutingTable } from "./routing-table.types.ts";
-import { app, environment, freePort, httpRequest, makeDataDir, release, route, startEdge, startUpstream, type EdgeProcess, type Upstream } from "./edge-test-harness.ts";
+import {
+  app,
+  environment,
+  freePort,
+  httpRequest,
+  makeDataDir,
+  release,
+  route,
+  startEdge,
+  startUpstream,
+  type EdgeProcess,
+  type Upstream,
+} from "./edge-test-harness.ts";
 import { stopGracefully } from "./edge-stream-harness.ts";
 import { waitFor } from "../shared/wait.ts";
 
@@ -17,7 +29,11 @@ import { waitFor } from "../shared/wait.ts";
 function selfSigned(dir: string, name: string): { certFile: string; keyFile: string } {
   const certFile = join(dir, `${name}.crt`);
   const keyFile = join(dir, `${name}.key`);
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", `/CN=${name}`, "-keyout", keyFile, "-out", certFile], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", `/CN=${name}`, "-keyout", keyFile, "-out", certFile],
+    { stdio: "ignore" },
+  );
   return { certFile, keyFile };
 }
 
@@ -111,7 +127,10 @@ describe("edge TLS termination", () => {
     await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
     try {
       const wsPort = (server.address() as AddressInfo).port;
-      const apps = [app("web", [release(1, 1, [up])]), app("ws", [{ release: 1, weight: 1, instances: [{ id: "ws-1", host: "127.0.0.1", port: wsPort }] }])];
+      const apps = [
+        app("web", [release(1, 1, [up])]),
+        app("ws", [{ release: 1, weight: 1, instances: [{ id: "ws-1", host: "127.0.0.1", port: wsPort }] }]),
+      ];
       const env = { ...environment("secure", port, [route("web", "/"), route("ws", "/ws")], apps), tls: live };
       assert.deepEqual((await edge.client.putTable({ version: 2, environments: [env] })).errors, []);
       const client = new WebSocket(`wss://127.0.0.1:${port}/ws`, { rejectUnauthorized: false });
@@ -133,7 +152,10 @@ describe("edge TLS termination", () => {
     assert.ok(edge !== undefined);
     copyFileSync(first.certFile, live.certFile);
     // live.key is still the second key: the pair does not match.
-    await waitFor(() => (edge?.stderr().includes("kept the previous TLS certificate") ? true : undefined), { timeoutMs: 10_000, intervalMs: 100 });
+    await waitFor(() => (edge?.stderr().includes("kept the previous TLS certificate") ? true : undefined), {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
     for (let i = 0; i < 4; i++) assert.equal(await servedName(port), "second.test");
   });
 

@@ -4,8 +4,18 @@ import { connect as connectNet, createServer as createNetServer, type AddressInf
 import { after, before, describe, test } from "node:test";
 import type { RoutingTable } from "./routing-table.types.ts";
 import {
-  app, environment, freePort, httpRequest, makeDataDir, release, route, startEdge, startUpstream, stopEdge,
-  type EdgeProcess, type Upstream,
+  app,
+  environment,
+  freePort,
+  httpRequest,
+  makeDataDir,
+  release,
+  route,
+  startEdge,
+  startUpstream,
+  stopEdge,
+  type EdgeProcess,
+  type Upstream,
 } from "./edge-test-harness.ts";
 import { waitFor } from "../shared/wait.ts";
 
@@ -29,7 +39,10 @@ describe("edge upstream client", () => {
     const u = await startUpstream(name, handler);
     upstreams.push(u);
     assert.ok(edge !== undefined);
-    const table: RoutingTable = { version: ++version, environments: [environment("t", port, [route(name, "/")], [app(name, [release(1, 1, [u])])])] };
+    const table: RoutingTable = {
+      version: ++version,
+      environments: [environment("t", port, [route(name, "/")], [app(name, [release(1, 1, [u])])])],
+    };
     assert.deepEqual((await edge.client.putTable(table)).errors, []);
     return u;
   }
@@ -113,7 +126,14 @@ describe("edge upstream client", () => {
     assert.ok(edge !== undefined);
     const table: RoutingTable = {
       version: ++version,
-      environments: [environment("t", port, [route("raw", "/")], [app("raw", [{ release: 1, weight: 1, instances: [{ id: "raw-1", host: "127.0.0.1", port: rawPort }] }])])],
+      environments: [
+        environment(
+          "t",
+          port,
+          [route("raw", "/")],
+          [app("raw", [{ release: 1, weight: 1, instances: [{ id: "raw-1", host: "127.0.0.1", port: rawPort }] }])],
+        ),
+      ],
     };
     await edge.client.putTable(table);
     const statuses: number[] = [];
@@ -152,8 +172,8 @@ describe("edge upstream client", () => {
     req.on("error", () => {});
     req.end();
     await waitFor(() => (u.count === 1 ? true : undefined), { timeoutMs: 5_000, intervalMs: 5 });
-    assert.equal((await client.stats()).inflight["held"], 1);
+    assert.equal((await client.stats()).inflight.held, 1);
     req.destroy();
-    await waitFor(async () => ((await client.stats()).inflight["held"] === 0 ? true : undefined), { timeoutMs: 5_000 });
+    await waitFor(async () => ((await client.stats()).inflight.held === 0 ? true : undefined), { timeoutMs: 5_000 });
   });
 });

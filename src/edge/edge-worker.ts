@@ -55,8 +55,12 @@ process.on("SIGTERM", () => stop(DRAIN_MS));
 // Ctrl-C reaches the whole process group: the primary handles it and tells the workers to drain.
 process.on("SIGINT", () => {});
 // One bad request must not take every site down: log and keep serving.
-process.on("uncaughtException", (error) => process.stderr.write(`edge worker ${process.pid}: uncaught: ${error.stack ?? errorMessage(error)}\n`));
-process.on("unhandledRejection", (error) => process.stderr.write(`edge worker ${process.pid}: unhandled rejection: ${errorMessage(error)}\n`));
+process.on("uncaughtException", (error) =>
+  process.stderr.write(`edge worker ${process.pid}: uncaught: ${error.stack ?? errorMessage(error)}\n`),
+);
+process.on("unhandledRejection", (error) =>
+  process.stderr.write(`edge worker ${process.pid}: unhandled rejection: ${errorMessage(error)}\n`),
+);
 
 /** Polls the control socket until an edge other than our dead primary answers, then drains. */
 async function awaitSuccessor(): Promise<void> {

@@ -2,8 +2,18 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { RoutingTable } from "./routing-table.types.ts";
 import {
-  app, environment, freePort, httpRequest, makeDataDir, release, route, startEdge, startUpstream, stopEdge,
-  type EdgeProcess, type Upstream,
+  app,
+  environment,
+  freePort,
+  httpRequest,
+  makeDataDir,
+  release,
+  route,
+  startEdge,
+  startUpstream,
+  stopEdge,
+  type EdgeProcess,
+  type Upstream,
 } from "./edge-test-harness.ts";
 import { waitFor } from "../shared/wait.ts";
 
@@ -17,7 +27,10 @@ describe("edge workers", () => {
     edge = await startEdge(await makeDataDir(), { workers: 2 });
     up = await startUpstream("w");
     port = await freePort();
-    const table: RoutingTable = { version: 1, environments: [environment("prod", port, [route("web", "/")], [app("web", [release(1, 1, [up])])])] };
+    const table: RoutingTable = {
+      version: 1,
+      environments: [environment("prod", port, [route("web", "/")], [app("web", [release(1, 1, [up])])])],
+    };
     assert.deepEqual((await edge.client.putTable(table)).errors, []);
   });
   after(async () => {
@@ -51,7 +64,10 @@ describe("edge workers", () => {
     assert.equal(before.length, 2);
     assert.notEqual(before[0]?.pid, running().child.pid);
     const statuses = await load(300);
-    assert.deepEqual(statuses.filter((s) => s !== 200), []);
+    assert.deepEqual(
+      statuses.filter((s) => s !== 200),
+      [],
+    );
     const counted = await collect(300);
     assert.equal(counted.get("web|1|w|200"), 300);
     const after = await workers();
@@ -67,11 +83,11 @@ describe("edge workers", () => {
     u.hold = true;
     const pending = Array.from({ length: 12 }, () => httpRequest(port, "/"));
     await waitFor(() => (u.held.length === 12 ? true : undefined), { timeoutMs: 5_000, intervalMs: 5 });
-    assert.equal((await running().client.stats()).inflight["w"], 12);
+    assert.equal((await running().client.stats()).inflight.w, 12);
     u.hold = false;
     u.release();
     for (const reply of await Promise.all(pending)) assert.equal(reply.status, 200);
-    await waitFor(async () => ((await running().client.stats()).inflight["w"] === 0 ? true : undefined), { timeoutMs: 5_000 });
+    await waitFor(async () => ((await running().client.stats()).inflight.w === 0 ? true : undefined), { timeoutMs: 5_000 });
   });
 
   test("kill -9 of a worker: the other keeps serving and the primary starts a new one", async () => {
@@ -80,7 +96,10 @@ describe("edge workers", () => {
     process.kill(victim.pid, "SIGKILL");
     await waitFor(() => (alive(victim.pid) ? undefined : true), { timeoutMs: 5_000, intervalMs: 5 });
     // Until the replacement is up, every connection lands on the surviving worker.
-    assert.deepEqual((await load(40)).filter((s) => s !== 200), []);
+    assert.deepEqual(
+      (await load(40)).filter((s) => s !== 200),
+      [],
+    );
     const replaced = await waitFor(
       async () => {
         const now = await workers();
@@ -95,7 +114,10 @@ describe("edge workers", () => {
     assert.ok(fresh !== undefined);
     await waitFor(
       async () => {
-        assert.deepEqual((await load(40)).filter((s) => s !== 200), []);
+        assert.deepEqual(
+          (await load(40)).filter((s) => s !== 200),
+          [],
+        );
         return ((await workers()).find((w) => w.pid === fresh.pid)?.served ?? 0) > 0 ? true : undefined;
       },
       { timeoutMs: 10_000 },
@@ -109,7 +131,10 @@ describe("edge workers", () => {
     old.child.kill("SIGKILL");
     await old.exited;
     // Nobody has started a new edge yet: the orphans still answer every request.
-    assert.deepEqual((await load(40)).filter((s) => s !== 200), []);
+    assert.deepEqual(
+      (await load(40)).filter((s) => s !== 200),
+      [],
+    );
     assert.ok(orphans.every(alive));
     // The successor loads the saved table; its workers listen beside the orphans, which then leave.
     edge = await startEdge(old.dataDir, { workers: 2 });
@@ -121,8 +146,15 @@ describe("edge workers", () => {
       },
       { timeoutMs: 20_000 },
     );
-    assert.deepEqual(statuses.filter((s) => s !== 200), [], "no request failed while the edge changed hands");
-    assert.deepEqual((await load(40)).filter((s) => s !== 200), []);
+    assert.deepEqual(
+      statuses.filter((s) => s !== 200),
+      [],
+      "no request failed while the edge changed hands",
+    );
+    assert.deepEqual(
+      (await load(40)).filter((s) => s !== 200),
+      [],
+    );
   });
 
   /** Reads stats until `total` requests were counted; per env|app... key counts. */
@@ -136,7 +168,10 @@ describe("edge workers", () => {
           const key = `${s.app}|${s.release}|${s.instance}|${s.status}`;
           counts.set(key, (counts.get(key) ?? 0) + s.count);
           seen += s.count;
-          assert.equal(s.buckets.reduce((a, b) => a + b, 0), s.count);
+          assert.equal(
+            s.buckets.reduce((a, b) => a + b, 0),
+            s.count,
+          );
         }
         return seen >= total ? true : undefined;
       },

@@ -14,19 +14,34 @@ export type InstanceChoice = CompiledInstance | string;
  * least outstanding instance. When every instance of that release refuses connections another release
  * serves, and a release on standby (weight 0) serves when none takes traffic.
  */
-export function chooseInstance(env: CompiledEnvironment, app: CompiledApp, req: IncomingMessage, plan: ForwardPlan, load: InstanceLoad): InstanceChoice {
+export function chooseInstance(
+  env: CompiledEnvironment,
+  app: CompiledApp,
+  req: IncomingMessage,
+  plan: ForwardPlan,
+  load: InstanceLoad,
+): InstanceChoice {
   const pinned = plan.pin === undefined ? undefined : pinnedRelease(env, app, req, plan);
-  if (typeof pinned === "number") return `release ${pinned} of ${app.name} has no instance to serve this request (pinned by X-Rampart-Release)`;
+  if (typeof pinned === "number")
+    return `release ${pinned} of ${app.name} has no instance to serve this request (pinned by X-Rampart-Release)`;
   const release = pinned ?? (app.split ? pickStickyRelease(app, clientPosition(env, app, req, plan)) : pickRelease(app));
   let instance = release === undefined ? pickUpInstanceElsewhere(app, -1, load, undefined, true) : pickInstance(release, load);
   if (instance !== undefined && pinned === undefined && load.isDown(instance.id)) {
-    instance = pickUpInstanceElsewhere(app, instance.release, load) ?? pickUpInstanceElsewhere(app, instance.release, load, undefined, true) ?? instance;
+    instance =
+      pickUpInstanceElsewhere(app, instance.release, load) ??
+      pickUpInstanceElsewhere(app, instance.release, load, undefined, true) ??
+      instance;
   }
   return instance ?? `${app.name} has no instance to serve this request`;
 }
 
 /** The pinned release, undefined when the header does not apply, its number when it has no instances. */
-function pinnedRelease(env: CompiledEnvironment, app: CompiledApp, req: IncomingMessage, plan: ForwardPlan): CompiledRelease | number | undefined {
+function pinnedRelease(
+  env: CompiledEnvironment,
+  app: CompiledApp,
+  req: IncomingMessage,
+  plan: ForwardPlan,
+): CompiledRelease | number | undefined {
   if (!env.pinSources.allows(req.socket.remoteAddress)) return undefined;
   const number = parsePinnedRelease(plan.pin);
   if (number === undefined) return undefined;

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createServer, IncomingMessage, type Server, type ServerOptions } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerOptions } from "node:http";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:https";
 import { Server as NetServer } from "node:net";
 import type { Duplex } from "node:stream";
@@ -153,7 +153,11 @@ export class ListenerSet {
     } else {
       const tls = settings.tls;
       const https = createTlsServer({ ...options, ...loadKeyPair(tls) });
-      watcher = new TlsWatcher(tls, (pair) => https.setSecureContext(pair), (line) => process.stderr.write(`${line}\n`));
+      watcher = new TlsWatcher(
+        tls,
+        (pair) => https.setSecureContext(pair),
+        (line) => process.stderr.write(`${line}\n`),
+      );
       server = https;
     }
     applyLimits(server, limits);
@@ -172,13 +176,22 @@ export class ListenerSet {
       if (problem !== undefined) {
         // Framing the upstream could read differently: answer, and end the connection with it.
         res.shouldKeepAlive = false;
-        return sendEdgeError(req, res, problem.status, problem.status === 501 ? "not_implemented" : "bad_request", problem.message, randomUUID(), undefined);
+        return sendEdgeError(
+          req,
+          res,
+          problem.status,
+          problem.status === 501 ? "not_implemented" : "bad_request",
+          problem.message,
+          randomUUID(),
+          undefined,
+        );
       }
       this.handler(listener.env, req, res);
     });
     server.on("clientError", onClientError);
     const upgrade = this.upgrade;
-    if (upgrade !== undefined) server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(listener.env, req, socket, head));
+    if (upgrade !== undefined)
+      server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(listener.env, req, socket, head));
     return new Promise((resolve, reject) => {
       const onError = (error: Error): void => {
         server.off("listening", onListening);

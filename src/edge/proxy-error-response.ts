@@ -1,8 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 export type EdgeErrorCode =
-  | "no_route" | "no_healthy_instance" | "bad_gateway" | "gateway_timeout"
-  | "bad_request" | "not_implemented" | "payload_too_large" | "rate_limited";
+  | "no_route"
+  | "no_healthy_instance"
+  | "bad_gateway"
+  | "gateway_timeout"
+  | "bad_request"
+  | "not_implemented"
+  | "payload_too_large"
+  | "rate_limited";
 
 const TITLES: Record<EdgeErrorCode, string> = {
   bad_request: "Bad Request",

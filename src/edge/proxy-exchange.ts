@@ -125,7 +125,12 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
     this.holding = true;
     const method = this.req.method ?? "GET";
     if (!this.plan.hasBody) {
-      const head = requestHead(method, this.target, this.plan.headers, this.plan.host === undefined ? `${instance.host}:${instance.port}` : undefined);
+      const head = requestHead(
+        method,
+        this.target,
+        this.plan.headers,
+        this.plan.host === undefined ? `${instance.host}:${instance.port}` : undefined,
+      );
       this.ctx.registry.lean(instance).request(this, head, method === "HEAD", app.upstreamTimeoutMs, RETRYABLE_METHODS.has(method));
       return;
     }
@@ -289,7 +294,8 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
     const durationMs = now - this.startedAt;
     const series = this.series;
     this.ctx.stats.record(series, status, durationMs, now);
-    if (this.plan.flags !== undefined) this.ctx.flagStats.record(series.env, series.app, series.release, this.plan.flags, status, durationMs);
+    if (this.plan.flags !== undefined)
+      this.ctx.flagStats.record(series.env, series.app, series.release, this.plan.flags, status, durationMs);
     const trace = this.plan.trace;
     if (this.ctx.spans.shouldKeep(trace.sampled, status, durationMs, this.env.traceSlowMs)) {
       this.ctx.spans.add({

@@ -6,14 +6,28 @@ import { formatTraceparent, traceContextFor, type TraceContext } from "./trace-c
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) plus Expect, which undici refuses and Node already answered. */
 const HOP_BY_HOP: ReadonlySet<string> = new Set([
-  "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "expect",
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "expect",
 ]);
 
 /**
  * Headers the edge sets itself; a client's own values are dropped (X-Forwarded-For is appended to, a valid
  * traceparent continued, X-Rampart-Release read for pinning and not forwarded).
  */
-const EDGE_OWNED: ReadonlySet<string> = new Set(["x-forwarded-proto", "x-forwarded-host", "x-request-id", "x-forwarded-for", "traceparent", "x-rampart-release"]);
+const EDGE_OWNED: ReadonlySet<string> = new Set([
+  "x-forwarded-proto",
+  "x-forwarded-host",
+  "x-request-id",
+  "x-forwarded-for",
+  "traceparent",
+  "x-rampart-release",
+]);
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,200}$/;
 const PLAIN_CONNECTION: ReadonlySet<string> = new Set(["keep-alive", "close"]);
@@ -91,7 +105,7 @@ export function planForwarding(req: IncomingMessage, env: CompiledEnvironment): 
  */
 export function writeResponseHead(res: ServerResponse, status: number, upstream: IncomingHttpHeaders, plan: ForwardPlan): boolean {
   let named: Set<string> | undefined;
-  const connection = upstream["connection"];
+  const connection = upstream.connection;
   if (typeof connection === "string") named = addTokens(undefined, connection);
   const out: string[] = [];
   for (const name in upstream) {
@@ -129,7 +143,7 @@ export function writeResponseHeadFlat(res: ServerResponse, status: number, upstr
  * itself; the SDK's flag header is for the edge only.
  */
 function isDroppedResponseHeader(name: string, named: Set<string> | undefined): boolean {
-  return HOP_BY_HOP.has(name) || name === "x-request-id" || name === FLAG_VARIANT_HEADER || (named !== undefined && named.has(name));
+  return HOP_BY_HOP.has(name) || name === "x-request-id" || name === FLAG_VARIANT_HEADER || named?.has(name) === true;
 }
 
 /** False when the head cannot be written (an invalid header from the upstream): the caller answers 502. */

@@ -39,12 +39,24 @@ describe("StreamRegistry", () => {
     const stream = (name: string) => ({ closeGracefully: () => void closed.push(name) });
     const a = stream("a");
     const b = stream("b");
-    registry.setLive(new Set(["i1", "i2"]), new Map([["i1", 100], ["i2", 100]]));
+    registry.setLive(
+      new Set(["i1", "i2"]),
+      new Map([
+        ["i1", 100],
+        ["i2", 100],
+      ]),
+    );
     registry.add("i1", a);
     registry.add("i2", b);
     registry.setLive(new Set(["i2"]), new Map([["i2", 100]]));
     // i1 left and comes back before its deadline: nothing is closed.
-    registry.setLive(new Set(["i1", "i2"]), new Map([["i1", 100], ["i2", 100]]));
+    registry.setLive(
+      new Set(["i1", "i2"]),
+      new Map([
+        ["i1", 100],
+        ["i2", 100],
+      ]),
+    );
     registry.setLive(new Set(["i2"]), new Map([["i2", 100]]));
     await waitFor(() => (closed.length > 0 ? true : undefined), { timeoutMs: 2_000, intervalMs: 5 });
     assert.deepEqual(closed, ["a"]);

@@ -18,5 +18,6 @@ test("pin sources match IPv4, IPv6 and IPv4-mapped addresses by CIDR", () => {
 test("only a plain positive release number pins", () => {
   assert.equal(parsePinnedRelease("12"), 12);
   assert.equal(parsePinnedRelease(" 3 "), 3);
-  for (const bad of [undefined, "", "0", "-1", "1.5", "abc", "01", "9999999999"]) assert.equal(parsePinnedRelease(bad), undefined, String(bad));
+  for (const bad of [undefined, "", "0", "-1", "1.5", "abc", "01", "9999999999"])
+    assert.equal(parsePinnedRelease(bad), undefined, String(bad));
 });

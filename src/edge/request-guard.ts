@@ -58,13 +58,28 @@ export class RequestGuard {
    * True when the request may go on. Otherwise the answer (429 or 413) has been sent. A chunked body is
    * counted as it streams: `target` hears when it passes the limit.
    */
-  admit(app: CompiledApp, req: IncomingMessage, res: ServerResponse, requestId: string, accept: string | undefined, target: BodyLimitTarget): boolean {
+  admit(
+    app: CompiledApp,
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    accept: string | undefined,
+    target: BodyLimitTarget,
+  ): boolean {
     const policy = this.policies.get(app);
     if (policy === undefined) return true;
     const retryAfter = policy.limiter === null ? 0 : policy.limiter.take(req.socket.remoteAddress ?? "");
     if (retryAfter > 0) {
       res.setHeader("retry-after", String(retryAfter));
-      sendEdgeError(req, res, 429, "rate_limited", `too many requests to ${app.name} from this address; retry in ${retryAfter} s`, requestId, accept);
+      sendEdgeError(
+        req,
+        res,
+        429,
+        "rate_limited",
+        `too many requests to ${app.name} from this address; retry in ${retryAfter} s`,
+        requestId,
+        accept,
+      );
       return false;
     }
     const max = policy.maxBodyBytes;
@@ -74,7 +89,15 @@ export class RequestGuard {
       if (Number(declared) <= max) return true;
       // The body will not be read: the connection cannot carry another request after this answer.
       res.shouldKeepAlive = false;
-      sendEdgeError(req, res, 413, "payload_too_large", `request body of ${declared} bytes is over ${app.name}'s limit of ${max} bytes`, requestId, accept);
+      sendEdgeError(
+        req,
+        res,
+        413,
+        "payload_too_large",
+        `request body of ${declared} bytes is over ${app.name}'s limit of ${max} bytes`,
+        requestId,
+        accept,
+      );
       return false;
     }
     if (req.headers["transfer-encoding"] !== undefined) countBody(req, max, target);

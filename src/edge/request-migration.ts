@@ -18,12 +18,16 @@ export function enableRequestMigration(log: (line: string) => void): void {
   }
   if (current === "1") return;
   if (process.env.RAMPART_EDGE_KEEP_SYSCTL !== undefined) {
-    return log("edge: net.ipv4.tcp_migrate_req is 0 and RAMPART_EDGE_KEEP_SYSCTL is set: a connection queued on a closing worker can be reset");
+    return log(
+      "edge: net.ipv4.tcp_migrate_req is 0 and RAMPART_EDGE_KEEP_SYSCTL is set: a connection queued on a closing worker can be reset",
+    );
   }
   try {
     writeFileSync(SYSCTL, "1");
     log("edge: set net.ipv4.tcp_migrate_req=1 (connections queued on a closing worker move to another instead of being reset)");
   } catch {
-    log("edge: net.ipv4.tcp_migrate_req is 0 and cannot be changed by this user: run `sysctl -w net.ipv4.tcp_migrate_req=1` as root so restarts of edge workers never reset a connection");
+    log(
+      "edge: net.ipv4.tcp_migrate_req is 0 and cannot be changed by this user: run `sysctl -w net.ipv4.tcp_migrate_req=1` as root so restarts of edge workers never reset a connection",
+    );
   }
 }

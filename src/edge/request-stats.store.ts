@@ -21,7 +21,19 @@ export class RequestStatsStore {
     if (series.length === 0) return;
     await this.#db
       .insertInto("request_stats")
-      .values(series.map((s) => ({ at, env: s.env, app: s.app, release: s.release, instance: s.instance, status: s.status, count: s.count, sum_ms: s.sumMs, buckets: JSON.stringify(s.buckets) })))
+      .values(
+        series.map((s) => ({
+          at,
+          env: s.env,
+          app: s.app,
+          release: s.release,
+          instance: s.instance,
+          status: s.status,
+          count: s.count,
+          sum_ms: s.sumMs,
+          buckets: JSON.stringify(s.buckets),
+        })),
+      )
       .execute();
   }
 

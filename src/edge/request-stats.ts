@@ -106,7 +106,17 @@ export class RequestStats {
       slot.dirty = false;
       for (const s of slot.statuses) {
         if (s.count === 0) continue;
-        series.push({ env: slot.env, app: slot.app, route: slot.route, release: slot.release, instance: slot.instance, status: s.status, count: s.count, sumMs: s.sumMs, buckets: s.buckets.slice() });
+        series.push({
+          env: slot.env,
+          app: slot.app,
+          route: slot.route,
+          release: slot.release,
+          instance: slot.instance,
+          status: s.status,
+          count: s.count,
+          sumMs: s.sumMs,
+          buckets: s.buckets.slice(),
+        });
         s.count = 0;
         s.sumMs = 0;
         s.buckets.fill(0);

@@ -150,7 +150,8 @@ export class ResponseParser {
     let eol = head.indexOf("\r\n");
     const statusLine = eol === -1 ? head : head.slice(0, eol);
     // "HTTP/1.x NNN reason": the reason phrase is optional and ignored.
-    if (!statusLine.startsWith("HTTP/1.") || statusLine.length < 12 || statusLine.charCodeAt(8) !== 32) return this.fail("malformed status line");
+    if (!statusLine.startsWith("HTTP/1.") || statusLine.length < 12 || statusLine.charCodeAt(8) !== 32)
+      return this.fail("malformed status line");
     const minor = statusLine.charCodeAt(7) - 48;
     const status = digit(statusLine, 9) * 100 + digit(statusLine, 10) * 10 + digit(statusLine, 11);
     if ((minor !== 0 && minor !== 1) || !(status >= 100 && status <= 999) || (statusLine.length > 12 && statusLine.charCodeAt(12) !== 32)) {

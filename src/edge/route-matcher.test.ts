@@ -47,7 +47,15 @@ test("a route with hosts beats a host-less one at equal length, never a longer p
 test("no match without a catch-all", () => {
   const only = compileTable({
     version: 1,
-    environments: [{ name: "e", bind: "b", port: 1, routes: [{ app: "a", hosts: null, prefix: "/a" }], apps: [{ name: "a", upstreamTimeoutMs: 1, releases: [] }] }],
+    environments: [
+      {
+        name: "e",
+        bind: "b",
+        port: 1,
+        routes: [{ app: "a", hosts: null, prefix: "/a" }],
+        apps: [{ name: "a", upstreamTimeoutMs: 1, releases: [] }],
+      },
+    ],
   }).environments[0];
   assert.ok(only !== undefined);
   assert.equal(matchRoute(only, "x", "/b"), undefined);

@@ -28,8 +28,22 @@ const instance = (id: string, release: number, status: InstanceRecord["status"],
 it("routes only to routable, healthy instances, weighting each release by its serving instances", () => {
   const table = buildRoutingTable({
     version: 7,
-    environments: { production: { ...ENVIRONMENT_DEFAULTS, port: 8080, protected: true }, staging: { ...ENVIRONMENT_DEFAULTS, port: 8081, bind: "127.0.0.1" } },
-    apps: [{ env: "production", app: "web", routes: ["/", "/shop"], hosts: null, timeoutMs: 5_000, drainMs: 3_000, limits: { bodyBytes: 1024, ratePerSecond: 5, burst: null }, sticky: { kind: "header", name: "x-user" } }],
+    environments: {
+      production: { ...ENVIRONMENT_DEFAULTS, port: 8080, protected: true },
+      staging: { ...ENVIRONMENT_DEFAULTS, port: 8081, bind: "127.0.0.1" },
+    },
+    apps: [
+      {
+        env: "production",
+        app: "web",
+        routes: ["/", "/shop"],
+        hosts: null,
+        timeoutMs: 5_000,
+        drainMs: 3_000,
+        limits: { bodyBytes: 1024, ratePerSecond: 5, burst: null },
+        sticky: { kind: "header", name: "x-user" },
+      },
+    ],
     instances: [
       instance("a", 1, "healthy", true),
       instance("b", 1, "healthy", true),
@@ -53,7 +67,20 @@ it("routes only to routable, healthy instances, weighting each release by its se
     ],
   );
   const staging = table.environments.find((e) => e.name === "staging");
-  assert.deepEqual(staging, { name: "staging", bind: "127.0.0.1", port: 8081, routes: [], apps: [], tls: null, pinSources: ENVIRONMENT_DEFAULTS.pinFrom, tracing: ENVIRONMENT_DEFAULTS.tracing, limits: ENVIRONMENT_DEFAULTS.limits });
+  assert.deepEqual(staging, {
+    name: "staging",
+    bind: "127.0.0.1",
+    port: 8081,
+    routes: [],
+    apps: [],
+    tls: null,
+    pinSources: ENVIRONMENT_DEFAULTS.pinFrom,
+    tracing: ENVIRONMENT_DEFAULTS.tracing,
+    limits: ENVIRONMENT_DEFAULTS.limits,
+  });
   const web = production?.apps[0];
-  assert.deepEqual([web?.drainMs, web?.maxBodyBytes, web?.rateLimit, web?.sticky], [3_000, 1024, { perSecond: 5, burst: 5 }, { kind: "header", name: "x-user" }]);
+  assert.deepEqual(
+    [web?.drainMs, web?.maxBodyBytes, web?.rateLimit, web?.sticky],
+    [3_000, 1024, { perSecond: 5, burst: 5 }, { kind: "header", name: "x-user" }],
+  );
 });

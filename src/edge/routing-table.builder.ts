@@ -43,7 +43,13 @@ export function buildRoutingTable(input: {
       pinSources: config.pinFrom,
       tracing: config.tracing,
       limits: config.limits,
-      apps: apps.map((a) => edgeApp(a, input.instances, input.splits?.find((s) => s.env === name && s.app === a.app))),
+      apps: apps.map((a) =>
+        edgeApp(
+          a,
+          input.instances,
+          input.splits?.find((s) => s.env === name && s.app === a.app),
+        ),
+      ),
     };
   });
   return { version: input.version, environments };

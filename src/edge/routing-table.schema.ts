@@ -23,16 +23,30 @@ const appSchema = z.object({
   upstreamTimeoutMs: z.number().int().min(1).max(3_600_000),
   releases: z.array(releaseSchema),
   drainMs: z.number().int().min(0).max(3_600_000).default(10_000),
-  maxBodyBytes: z.number().int().min(0).default(10 * 1024 * 1024),
-  rateLimit: z.object({ perSecond: z.number().positive(), burst: z.number().int().min(1) }).nullable().default(null),
-  sticky: z.object({ kind: z.enum(["cookie", "header"]), name: z.string().min(1).max(200) }).nullable().default(null),
+  maxBodyBytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(10 * 1024 * 1024),
+  rateLimit: z
+    .object({ perSecond: z.number().positive(), burst: z.number().int().min(1) })
+    .nullable()
+    .default(null),
+  sticky: z
+    .object({ kind: z.enum(["cookie", "header"]), name: z.string().min(1).max(200) })
+    .nullable()
+    .default(null),
   split: z.boolean().default(false),
 });
 
 const limitsSchema = z.object({
   headerTimeoutMs: z.number().int().min(1).max(3_600_000),
   idleTimeoutMs: z.number().int().min(1).max(3_600_000),
-  maxHeaderBytes: z.number().int().min(1024).max(1024 * 1024),
+  maxHeaderBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024),
 });
 
 const routeSchema = z.object({
@@ -51,9 +65,14 @@ const environmentSchema = z
     port,
     routes: z.array(routeSchema),
     apps: z.array(appSchema),
-    tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).nullable().default(null),
+    tls: z
+      .object({ certFile: z.string().min(1), keyFile: z.string().min(1) })
+      .nullable()
+      .default(null),
     pinSources: z.array(z.string().min(1).max(64)).default(["127.0.0.1/32", "::1/128"]),
-    tracing: z.object({ sampleRate: z.number().min(0).max(1), slowMs: z.number().int().min(0).max(3_600_000) }).default({ sampleRate: 0.01, slowMs: 1_000 }),
+    tracing: z
+      .object({ sampleRate: z.number().min(0).max(1), slowMs: z.number().int().min(0).max(3_600_000) })
+      .default({ sampleRate: 0.01, slowMs: 1_000 }),
     limits: limitsSchema.default({ headerTimeoutMs: 10_000, idleTimeoutMs: 60_000, maxHeaderBytes: 16 * 1024 }),
   })
   .superRefine((env, ctx) => {
@@ -73,10 +92,12 @@ const routingTableSchema = z
     const names = new Set<string>();
     const addresses = new Set<string>();
     table.environments.forEach((env, i) => {
-      if (names.has(env.name)) ctx.addIssue({ code: "custom", path: ["environments", i, "name"], message: `duplicate environment "${env.name}"` });
+      if (names.has(env.name))
+        ctx.addIssue({ code: "custom", path: ["environments", i, "name"], message: `duplicate environment "${env.name}"` });
       names.add(env.name);
       const address = `${env.bind}:${env.port}`;
-      if (addresses.has(address)) ctx.addIssue({ code: "custom", path: ["environments", i, "port"], message: `${address} is used by another environment` });
+      if (addresses.has(address))
+        ctx.addIssue({ code: "custom", path: ["environments", i, "port"], message: `${address} is used by another environment` });
       addresses.add(address);
     });
   });

@@ -25,12 +25,28 @@ const HUGE_HEADER = `X-Filler: ${"a".repeat(64 * 1024)}\r\n`;
 
 export const SMUGGLING_CORPUS: readonly CorpusCase[] = [
   // Content-Length and Transfer-Encoding together (CL.TE / TE.CL desync).
-  { name: "CL.TE: Content-Length then chunked", raw: `${POST}Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`, expect: 400 },
-  { name: "TE.CL: chunked then Content-Length", raw: `${POST}Transfer-Encoding: chunked\r\nContent-Length: 40\r\n\r\n0\r\n\r\n${SMUGGLED}`, expect: 400 },
-  { name: "TE.CL with Content-Length: 0", raw: `${POST}Content-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n`, expect: 400 },
+  {
+    name: "CL.TE: Content-Length then chunked",
+    raw: `${POST}Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`,
+    expect: 400,
+  },
+  {
+    name: "TE.CL: chunked then Content-Length",
+    raw: `${POST}Transfer-Encoding: chunked\r\nContent-Length: 40\r\n\r\n0\r\n\r\n${SMUGGLED}`,
+    expect: 400,
+  },
+  {
+    name: "TE.CL with Content-Length: 0",
+    raw: `${POST}Content-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n`,
+    expect: 400,
+  },
   // Content-Length variants.
   { name: "duplicate Content-Length, same value", raw: `${POST}Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc`, expect: 400 },
-  { name: "duplicate Content-Length, different values", raw: `${POST}Content-Length: 3\r\nContent-Length: 44\r\n\r\nabc${SMUGGLED}`, expect: 400 },
+  {
+    name: "duplicate Content-Length, different values",
+    raw: `${POST}Content-Length: 3\r\nContent-Length: 44\r\n\r\nabc${SMUGGLED}`,
+    expect: 400,
+  },
   { name: "Content-Length list", raw: `${POST}Content-Length: 3, 3\r\n\r\nabc`, expect: 400 },
   { name: "Content-Length with sign", raw: `${POST}Content-Length: +3\r\n\r\nabc`, expect: 400 },
   { name: "negative Content-Length", raw: `${POST}Content-Length: -1\r\n\r\nabc`, expect: 400 },
@@ -40,20 +56,40 @@ export const SMUGGLING_CORPUS: readonly CorpusCase[] = [
   { name: "space before colon in Content-Length", raw: `${POST}Content-Length : 3\r\n\r\nabc`, expect: 400 },
   // Transfer-Encoding variants.
   { name: "chunked not last", raw: `${POST}Transfer-Encoding: chunked, gzip\r\n\r\n${CHUNKED_BODY}`, expect: 400 },
-  { name: "coding before chunked (edge would drop it)", raw: `${POST}Transfer-Encoding: gzip, chunked\r\n\r\n${CHUNKED_BODY}`, expect: 501 },
+  {
+    name: "coding before chunked (edge would drop it)",
+    raw: `${POST}Transfer-Encoding: gzip, chunked\r\n\r\n${CHUNKED_BODY}`,
+    expect: 501,
+  },
   { name: "Transfer-Encoding: identity", raw: `${POST}Transfer-Encoding: identity\r\n\r\nabc`, expect: 501 },
-  { name: "duplicate Transfer-Encoding", raw: `${POST}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n${CHUNKED_BODY}`, expect: 400 },
-  { name: "space before colon in Transfer-Encoding", raw: `${POST}Transfer-Encoding : chunked\r\n\r\n${CHUNKED_BODY}${SMUGGLED}`, expect: 400 },
+  {
+    name: "duplicate Transfer-Encoding",
+    raw: `${POST}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n${CHUNKED_BODY}`,
+    expect: 400,
+  },
+  {
+    name: "space before colon in Transfer-Encoding",
+    raw: `${POST}Transfer-Encoding : chunked\r\n\r\n${CHUNKED_BODY}${SMUGGLED}`,
+    expect: 400,
+  },
   { name: "vertical tab before chunked", raw: `${POST}Transfer-Encoding: \x0bchunked\r\n\r\n${CHUNKED_BODY}`, expect: 400 },
   { name: "xchunked", raw: `${POST}Transfer-Encoding: xchunked\r\n\r\n${CHUNKED_BODY}`, expect: 501 },
   { name: "obs-fold Transfer-Encoding", raw: `${POST}Transfer-Encoding:\r\n chunked\r\n\r\n${CHUNKED_BODY}`, expect: 400 },
-  { name: "Transfer-Encoding in HTTP/1.0", raw: `POST / HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${CHUNKED_BODY}`, expect: 400 },
+  {
+    name: "Transfer-Encoding in HTTP/1.0",
+    raw: `POST / HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${CHUNKED_BODY}`,
+    expect: 400,
+  },
   // Chunked body syntax.
   { name: "invalid chunk size", raw: `${POST}Transfer-Encoding: chunked\r\n\r\n3x\r\nabc\r\n0\r\n\r\n`, expect: 400 },
   { name: "chunk size overflow", raw: `${POST}Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\nabc\r\n0\r\n\r\n`, expect: 400 },
   { name: "chunk data without CRLF", raw: `${POST}Transfer-Encoding: chunked\r\n\r\n3\r\nabcX0\r\n\r\n${SMUGGLED}`, expect: 400 },
   { name: "chunked with bare LF", raw: `${POST}Transfer-Encoding: chunked\r\n\r\n3\nabc\n0\n\n${SMUGGLED}`, expect: 400 },
-  { name: "Content-Length in trailers", raw: `${POST}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nContent-Length: 44\r\n\r\n${SMUGGLED}`, expect: 400 },
+  {
+    name: "Content-Length in trailers",
+    raw: `${POST}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nContent-Length: 44\r\n\r\n${SMUGGLED}`,
+    expect: 400,
+  },
   // Request line and header syntax.
   { name: "bare LF line endings", raw: "GET / HTTP/1.1\nHost: x\n\n", expect: 400 },
   { name: "bare CR", raw: "GET / HTTP/1.1\rHost: x\r\n\r\n", expect: 400 },
@@ -89,7 +125,12 @@ export interface CorpusResult {
 }
 
 /** Sends each case on a fresh connection, one after another, and reports status and closure. */
-export async function runCorpus(port: number, host = "127.0.0.1", cases: readonly CorpusCase[] = SMUGGLING_CORPUS, timeoutMs = 5_000): Promise<CorpusResult[]> {
+export async function runCorpus(
+  port: number,
+  host = "127.0.0.1",
+  cases: readonly CorpusCase[] = SMUGGLING_CORPUS,
+  timeoutMs = 5_000,
+): Promise<CorpusResult[]> {
   const results: CorpusResult[] = [];
   for (const c of cases) {
     const { status, closed } = await sendRaw(port, host, c.raw, timeoutMs);
@@ -100,7 +141,12 @@ export async function runCorpus(port: number, host = "127.0.0.1", cases: readonl
 }
 
 /** Writes `raw` and reads until the server closes the connection or `timeoutMs` passes (then: not closed). */
-export function sendRaw(port: number, host: string, raw: string, timeoutMs: number): Promise<{ status: number | null; closed: boolean; text: string }> {
+export function sendRaw(
+  port: number,
+  host: string,
+  raw: string,
+  timeoutMs: number,
+): Promise<{ status: number | null; closed: boolean; text: string }> {
   return new Promise((resolve) => {
     const socket = connect({ port, host });
     const chunks: Buffer[] = [];

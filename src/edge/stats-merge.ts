@@ -14,7 +14,8 @@ export class StatsAccumulator {
   private toMs = 0;
 
   add(stats: Pick<WorkerStats, "fromMs" | "toMs" | "series"> & Partial<Pick<WorkerStats, "spans" | "flagVariants">>): void {
-    if (stats.spans !== undefined && stats.spans.length > 0) this.spans = this.spans.length === 0 ? stats.spans : this.spans.concat(stats.spans);
+    if (stats.spans !== undefined && stats.spans.length > 0)
+      this.spans = this.spans.length === 0 ? stats.spans : this.spans.concat(stats.spans);
     if (stats.flagVariants !== undefined) mergeFlagVariants(this.flagVariants, stats.flagVariants);
     if (stats.fromMs > 0 && (this.fromMs === 0 || stats.fromMs < this.fromMs)) this.fromMs = stats.fromMs;
     if (stats.toMs > this.toMs) this.toMs = stats.toMs;
@@ -33,7 +34,13 @@ export class StatsAccumulator {
 
   /** Everything added so far; starts over. */
   take(): { fromMs: number; toMs: number; series: RequestSeries[]; spans: EdgeSpan[]; flagVariants: FlagVariantSeries[] } {
-    const out = { fromMs: this.fromMs, toMs: this.toMs, series: [...this.series.values()], spans: this.spans, flagVariants: [...this.flagVariants.values()] };
+    const out = {
+      fromMs: this.fromMs,
+      toMs: this.toMs,
+      series: [...this.series.values()],
+      spans: this.spans,
+      flagVariants: [...this.flagVariants.values()],
+    };
     this.series.clear();
     this.flagVariants.clear();
     this.spans = [];

@@ -6,16 +6,25 @@ import { edgeStickyId, newStickyId, pickStickyRelease, readCookie, stickyPositio
 function canaryApp(canaryPercent: number): CompiledApp {
   const table = compileTable({
     version: 1,
-    environments: [{
-      name: "production", bind: "127.0.0.1", port: 8080, routes: [{ app: "web", hosts: null, prefix: "/" }],
-      apps: [{
-        name: "web", upstreamTimeoutMs: 1000, split: true,
-        releases: [
-          { release: 7, weight: 100 - canaryPercent, instances: [{ id: "a", host: "127.0.0.1", port: 1 }] },
-          { release: 8, weight: canaryPercent, instances: [{ id: "b", host: "127.0.0.1", port: 2 }] },
+    environments: [
+      {
+        name: "production",
+        bind: "127.0.0.1",
+        port: 8080,
+        routes: [{ app: "web", hosts: null, prefix: "/" }],
+        apps: [
+          {
+            name: "web",
+            upstreamTimeoutMs: 1000,
+            split: true,
+            releases: [
+              { release: 7, weight: 100 - canaryPercent, instances: [{ id: "a", host: "127.0.0.1", port: 1 }] },
+              { release: 8, weight: canaryPercent, instances: [{ id: "b", host: "127.0.0.1", port: 2 }] },
+            ],
+          },
         ],
-      }],
-    }],
+      },
+    ],
   });
   const app = table.environments[0]?.routes[0]?.app;
   assert.ok(app !== undefined);

@@ -81,10 +81,13 @@ export class StreamRegistry {
   private schedule(id: string): void {
     if (this.deadlines.has(id)) return;
     const drainMs = this.drainMsById.get(id) ?? 10_000;
-    const timer = setTimeout(() => {
-      this.deadlines.delete(id);
-      for (const stream of [...(this.streams.get(id) ?? [])]) stream.closeGracefully();
-    }, Math.max(0, drainMs - closeMargin(drainMs)));
+    const timer = setTimeout(
+      () => {
+        this.deadlines.delete(id);
+        for (const stream of [...(this.streams.get(id) ?? [])]) stream.closeGracefully();
+      },
+      Math.max(0, drainMs - closeMargin(drainMs)),
+    );
     timer.unref();
     this.deadlines.set(id, timer);
   }

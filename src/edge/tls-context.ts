@@ -50,7 +50,9 @@ export class TlsWatcher {
       this.log(`edge: reloaded TLS certificate ${this.files.certFile}`);
     } catch (error) {
       this.failedStamp = stamp;
-      this.log(`edge: kept the previous TLS certificate; ${this.files.certFile} / ${this.files.keyFile} did not load: ${errorMessage(error)}`);
+      this.log(
+        `edge: kept the previous TLS certificate; ${this.files.certFile} / ${this.files.keyFile} did not load: ${errorMessage(error)}`,
+      );
     }
   }
 

@@ -58,7 +58,12 @@ export function handleUpgrade(ctx: UpgradeContext, env: CompiledEnvironment, req
   }
   const instance = choice;
   const headers = [...plan.headers, "connection", "Upgrade", "upgrade", "websocket"];
-  const requestText = requestHead(req.method ?? "GET", target, headers, plan.host === undefined ? `${instance.host}:${instance.port}` : undefined);
+  const requestText = requestHead(
+    req.method ?? "GET",
+    target,
+    headers,
+    plan.host === undefined ? `${instance.host}:${instance.port}` : undefined,
+  );
   const series = instance.series[route.index] ?? env.unrouted;
   new UpgradeAttempt(ctx, instance, series, socket, head, startedAt, app.upstreamTimeoutMs, refuse).start(requestText);
 }
@@ -81,7 +86,16 @@ class UpgradeAttempt {
   private held = true;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(ctx: UpgradeContext, instance: CompiledInstance, series: SeriesSlot, client: Duplex, clientHead: Buffer, startedAt: number, timeoutMs: number, refuse: Refuse) {
+  constructor(
+    ctx: UpgradeContext,
+    instance: CompiledInstance,
+    series: SeriesSlot,
+    client: Duplex,
+    clientHead: Buffer,
+    startedAt: number,
+    timeoutMs: number,
+    refuse: Refuse,
+  ) {
     this.ctx = ctx;
     this.instance = instance;
     this.series = series;
@@ -97,7 +111,10 @@ class UpgradeAttempt {
     this.ctx.registry.begin(this.instance.id);
     // Nothing from the client is read (so nothing is forwarded) before the instance accepts the upgrade.
     this.client.pause();
-    this.timer = setTimeout(() => this.fail(504, "Gateway Timeout", `no answer to the upgrade within ${this.timeoutMs} ms`), this.timeoutMs);
+    this.timer = setTimeout(
+      () => this.fail(504, "Gateway Timeout", `no answer to the upgrade within ${this.timeoutMs} ms`),
+      this.timeoutMs,
+    );
     this.upstream.on("data", this.onData);
     this.upstream.on("error", this.onUpstreamError);
     this.upstream.on("close", this.onUpstreamClose);
@@ -110,7 +127,8 @@ class UpgradeAttempt {
     this.fail(502, "Bad Gateway", `upgrade to the instance failed (${error.code ?? "error"})`);
   };
 
-  private readonly onUpstreamClose = (): void => this.fail(502, "Bad Gateway", "the instance closed the connection before answering the upgrade");
+  private readonly onUpstreamClose = (): void =>
+    this.fail(502, "Bad Gateway", "the instance closed the connection before answering the upgrade");
 
   private readonly onClientClose = (): void => this.fail(0, "", "");
 

@@ -112,7 +112,8 @@ export class UpstreamConnection implements ResponseEvents {
   }
 
   timedOut(): void {
-    if (this.waitingHead && this.exchange !== undefined) this.fail("UND_ERR_HEADERS_TIMEOUT", `no response head within ${this.timeoutMs} ms`);
+    if (this.waitingHead && this.exchange !== undefined)
+      this.fail("UND_ERR_HEADERS_TIMEOUT", `no response head within ${this.timeoutMs} ms`);
   }
 
   destroy(): void {

@@ -112,13 +112,21 @@ describe("WebSocketTunnel drain", () => {
     upstreamPeer.write(frame(8, Buffer.from([0x03, 0xe9]), false));
     clientPeer.on("end", () => clientPeer.end());
     upstreamPeer.on("end", () => upstreamPeer.end());
-    await waitFor(() => (registry.outstanding("i1") === 0 && streams.count() === 0 ? true : undefined), { timeoutMs: 3_000, intervalMs: 5 });
+    await waitFor(() => (registry.outstanding("i1") === 0 && streams.count() === 0 ? true : undefined), {
+      timeoutMs: 3_000,
+      intervalMs: 5,
+    });
   });
 
   test("a peer that closed first gets no second close frame", async () => {
     const [clientEdge, clientPeer] = duplexPair();
     const [upstreamEdge, upstreamPeer] = duplexPair();
-    const tunnel = new WebSocketTunnel({ registry: new UpstreamRegistry(), streams: new StreamRegistry() }, instance, clientEdge, upstreamEdge);
+    const tunnel = new WebSocketTunnel(
+      { registry: new UpstreamRegistry(), streams: new StreamRegistry() },
+      instance,
+      clientEdge,
+      upstreamEdge,
+    );
     const toClient = collect(clientPeer);
     tunnel.open(Buffer.alloc(0), Buffer.alloc(0), Buffer.alloc(0));
     const close = frame(8, Buffer.from([0x03, 0xe8]), false);

@@ -71,7 +71,13 @@ export class WorkerPool {
     await Promise.all([...this.workers].map((w) => this.request(w, { type: "collect", seq }, timeoutMs)));
     const folded = this.accumulator.take();
     const baseline = this.table === undefined ? [] : instanceIds(this.table);
-    return { ...folded, inflight: sumInflight(baseline, [...this.workers].map((w) => w.inflight)) };
+    return {
+      ...folded,
+      inflight: sumInflight(
+        baseline,
+        [...this.workers].map((w) => w.inflight),
+      ),
+    };
   }
 
   describe(): { pid: number; served: number; restarts: number }[] {
@@ -81,7 +87,9 @@ export class WorkerPool {
   /** Tells every worker to drain (up to drainMs) and resolves when all have exited. */
   async shutdown(drainMs: number): Promise<void> {
     this.stopping = true;
-    const exits = [...this.workers].map((w) => new Promise<void>((ok) => (w.child.exitCode !== null ? ok() : w.child.once("exit", () => ok()))));
+    const exits = [...this.workers].map(
+      (w) => new Promise<void>((ok) => (w.child.exitCode !== null ? ok() : w.child.once("exit", () => ok()))),
+    );
     for (const w of this.workers) this.post(w, { type: "shutdown", drainMs });
     const cut = setTimeout(() => {
       for (const w of this.workers) w.child.kill("SIGKILL");
@@ -142,7 +150,9 @@ export class WorkerPool {
   }
 
   private applyTo(worker: Worker, table: RoutingTable): Promise<PutTableResult | undefined> {
-    return this.request(worker, { type: "table", seq: ++this.seq, table }, APPLY_TIMEOUT_MS).then((m) => (m?.type === "applied" ? m.result : undefined));
+    return this.request(worker, { type: "table", seq: ++this.seq, table }, APPLY_TIMEOUT_MS).then((m) =>
+      m?.type === "applied" ? m.result : undefined,
+    );
   }
 
   /** Sends a message and resolves with the answer carrying its seq (undefined on exit or timeout). */
@@ -172,10 +182,13 @@ function instanceIds(table: RoutingTable): string[] {
 function mergeResults(version: number, results: PutTableResult[]): PutTableResult {
   if (results.length === 0) return { version, listening: [], errors: [] };
   const key = (a: { env: string; port: number }): string => `${a.env}|${a.port}`;
-  const everywhere = results.slice(1).reduce((acc, r) => {
-    const keys = new Set(r.listening.map(key));
-    return acc.filter((a) => keys.has(key(a)));
-  }, (results[0] as PutTableResult).listening);
+  const everywhere = results.slice(1).reduce(
+    (acc, r) => {
+      const keys = new Set(r.listening.map(key));
+      return acc.filter((a) => keys.has(key(a)));
+    },
+    (results[0] as PutTableResult).listening,
+  );
   const errors = new Map<string, PutTableResult["errors"][number]>();
   for (const r of results) for (const e of r.errors) if (!errors.has(key(e))) errors.set(key(e), e);
   return { version: Math.max(...results.map((r) => r.version)), listening: everywhere, errors: [...errors.values()] };

@@ -56,13 +56,27 @@ describe("EventLog", () => {
   it("queries by time, id, app and type prefix, newest `limit` in ascending order", async () => {
     for (let i = 0; i < 5; i++) {
       now = 2_000 + i;
-      await log.append({ type: i % 2 ? "instance.started" : "instance.stopped", env: "staging", app: i < 3 ? "web" : "api", message: `e${i}` });
+      await log.append({
+        type: i % 2 ? "instance.started" : "instance.stopped",
+        env: "staging",
+        app: i < 3 ? "web" : "api",
+        message: `e${i}`,
+      });
     }
     const web = await log.query({ app: "web", type: "instance.", limit: 100 });
-    assert.deepEqual(web.map((e) => e.message), ["e0", "e1", "e2"]);
+    assert.deepEqual(
+      web.map((e) => e.message),
+      ["e0", "e1", "e2"],
+    );
     const lastTwo = await log.query({ since: 2_000, limit: 2 });
-    assert.deepEqual(lastTwo.map((e) => e.message), ["e3", "e4"]);
+    assert.deepEqual(
+      lastTwo.map((e) => e.message),
+      ["e3", "e4"],
+    );
     const afterFirst = await log.query({ afterId: web[0]?.id ?? 0, type: "instance.started", limit: 100 });
-    assert.deepEqual(afterFirst.map((e) => e.message), ["e1", "e3"]);
+    assert.deepEqual(
+      afterFirst.map((e) => e.message),
+      ["e1", "e3"],
+    );
   });
 });

@@ -13,17 +13,19 @@ export function registerEventCommands(program: Command, globals: () => GlobalOpt
     .option("--limit <n>", "at most N events", (v) => Number.parseInt(v, 10), 200)
     .option("--follow", "keep printing new events")
     .option("--json", "print JSON (with --follow: one event per line)")
-    .action(async (options: GlobalOptions & { since: string; app?: string; env?: string; type?: string; limit: number; follow?: boolean }) => {
-      const opts = { ...globals(), ...options };
-      const client = clientFor(opts);
-      const filter = { env: options.env, app: options.app, type: options.type };
-      const events = await client.events({ ...filter, since: sinceToEpoch(options.since), limit: options.limit });
-      if (opts.json && !options.follow) return printJson({ events });
-      for (const event of events) print(event, opts.json);
-      if (!options.follow) return;
-      const afterId = events.at(-1)?.id ?? (await client.events({ limit: 1 })).at(-1)?.id ?? 0;
-      for await (const event of client.streamEvents({ ...filter, afterId })) print(event, opts.json);
-    });
+    .action(
+      async (options: GlobalOptions & { since: string; app?: string; env?: string; type?: string; limit: number; follow?: boolean }) => {
+        const opts = { ...globals(), ...options };
+        const client = clientFor(opts);
+        const filter = { env: options.env, app: options.app, type: options.type };
+        const events = await client.events({ ...filter, since: sinceToEpoch(options.since), limit: options.limit });
+        if (opts.json && !options.follow) return printJson({ events });
+        for (const event of events) print(event, opts.json);
+        if (!options.follow) return;
+        const afterId = events.at(-1)?.id ?? (await client.events({ limit: 1 })).at(-1)?.id ?? 0;
+        for await (const event of client.streamEvents({ ...filter, afterId })) print(event, opts.json);
+      },
+    );
 }
 
 function print(event: RampartEvent, json: boolean | undefined): void {

@@ -51,7 +51,8 @@ export function eventStreams(events: EventLog): StreamRouteDefinition[] {
         const unsubscribe = events.subscribe((e) => (replaying ? buffered.push(e) : send(e)));
         try {
           if (query.afterId !== undefined) {
-            for (const e of await events.query({ afterId: query.afterId, env: query.env, app: query.app, type: query.type, limit: 10_000 })) send(e);
+            for (const e of await events.query({ afterId: query.afterId, env: query.env, app: query.app, type: query.type, limit: 10_000 }))
+              send(e);
             replaying = false;
             for (const e of buffered.splice(0)) send(e);
           }

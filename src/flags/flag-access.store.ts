@@ -59,7 +59,9 @@ export class FlagAccessStore {
       await flagDb(trx)
         .insertInto("flag_usage")
         .values({ flag: c.flag, env, variation: c.variation, count: c.count, last_at: at })
-        .onConflict((o) => o.columns(["flag", "env", "variation"]).doUpdateSet((eb) => ({ count: eb("flag_usage.count", "+", c.count), last_at: at })))
+        .onConflict((o) =>
+          o.columns(["flag", "env", "variation"]).doUpdateSet((eb) => ({ count: eb("flag_usage.count", "+", c.count), last_at: at })),
+        )
         .execute();
     }
   }

@@ -54,7 +54,23 @@ describe("a guarded flag rollout judged on the edge's per-variant metrics, throu
   after(async () => killPlatform(project.dataDir, up));
 
   it("the feature variation errors → the rollout turns the flag off by itself, with the evidence in the event log", async () => {
-    const started = cli("flags", "rollout", "reco", "--env", "staging", "--plan", "20,50,100", "--every", "30s", "--guard", "errors=2x", "--on-fail", "off", "--by", "userId");
+    const started = cli(
+      "flags",
+      "rollout",
+      "reco",
+      "--env",
+      "staging",
+      "--plan",
+      "20,50,100",
+      "--every",
+      "30s",
+      "--guard",
+      "errors=2x",
+      "--on-fail",
+      "off",
+      "--by",
+      "userId",
+    );
     assert.equal(started.code, 0, started.stderr);
     const load = startLoad(`http://127.0.0.1:${project.ports.staging}/`, { concurrency: 2, maxMs: 60_000 });
     try {
@@ -75,7 +91,10 @@ describe("a guarded flag rollout judged on the edge's per-variant metrics, throu
     const failed = (await up.client.events({ env: "staging", type: "flag.rollout.failed" })).at(-1);
     assert.ok(failed, "a flag.rollout.failed event");
     assert.equal(failed.actor, "rampart");
-    const verdict = failed.data.verdict as { decision: string; checks: Array<{ metric: string; decision: string; samples: { canary: number; stable: number } }> };
+    const verdict = failed.data.verdict as {
+      decision: string;
+      checks: Array<{ metric: string; decision: string; samples: { canary: number; stable: number } }>;
+    };
     assert.equal(verdict.decision, "fail");
     const errors = verdict.checks.find((c) => c.metric === "error_rate");
     assert.equal(errors?.decision, "fail");
@@ -85,7 +104,9 @@ describe("a guarded flag rollout judged on the edge's per-variant metrics, throu
     // The kill reached the app's SDK over the stream: the new code path no longer runs, nothing fails.
     await waitFor(
       async () => {
-        const statuses = await Promise.all(Array.from({ length: 100 }, async () => (await fetch(`http://127.0.0.1:${project.ports.staging}/`)).status));
+        const statuses = await Promise.all(
+          Array.from({ length: 100 }, async () => (await fetch(`http://127.0.0.1:${project.ports.staging}/`)).status),
+        );
         return statuses.every((s) => s === 200) ? true : undefined;
       },
       { timeoutMs: 10_000, onTimeout: () => new Error("requests still fail after the flag was turned off") },
@@ -108,8 +129,17 @@ describe("a guarded flag rollout judged on the edge's per-variant metrics, throu
       await load.stop();
     }
     const steps = (await up.client.flagHistory("reco2", { env: "staging" })).filter((e) => e.type === "flag.rollout.step");
-    assert.deepEqual(steps.map((e) => [e.data.from, e.data.to]), [[20, 50], [50, 100]]);
-    assert.ok(steps.every((e) => (e.data.verdict as { decision: string }).decision === "pass"), "each step passed its guards");
+    assert.deepEqual(
+      steps.map((e) => [e.data.from, e.data.to]),
+      [
+        [20, 50],
+        [50, 100],
+      ],
+    );
+    assert.ok(
+      steps.every((e) => (e.data.verdict as { decision: string }).decision === "pass"),
+      "each step passed its guards",
+    );
     assert.equal((await up.client.flag("reco2", "staging")).environments[0]?.serving, "100% on by userId (else off)");
   });
 
@@ -128,12 +158,27 @@ describe("a guarded flag rollout judged on the edge's per-variant metrics, throu
       // The app's SDK keeps serving its last snapshot while the API is gone (and the new API listens elsewhere).
       up = await startRampartUp(project);
       const resumed = await rolloutOf();
-      assert.deepEqual([resumed?.id, resumed?.step, resumed?.stepStartedAt], [before?.id, before?.step, before?.stepStartedAt], "same plan, same step, same step start");
-      await waitFor(async () => ((await rolloutOf())?.state === "completed" ? true : undefined), { timeoutMs: 45_000, intervalMs: 250, onTimeout: () => new Error("the resumed rollout did not complete") });
+      assert.deepEqual(
+        [resumed?.id, resumed?.step, resumed?.stepStartedAt],
+        [before?.id, before?.step, before?.stepStartedAt],
+        "same plan, same step, same step start",
+      );
+      await waitFor(async () => ((await rolloutOf())?.state === "completed" ? true : undefined), {
+        timeoutMs: 45_000,
+        intervalMs: 250,
+        onTimeout: () => new Error("the resumed rollout did not complete"),
+      });
     } finally {
       await load.stop();
     }
     const steps = (await up.client.flagHistory("reco3", { env: "staging" })).filter((e) => e.type === "flag.rollout.step");
-    assert.deepEqual(steps.map((e) => [e.data.from, e.data.to]), [[20, 50], [50, 100]], "each step once");
+    assert.deepEqual(
+      steps.map((e) => [e.data.from, e.data.to]),
+      [
+        [20, 50],
+        [50, 100],
+      ],
+      "each step once",
+    );
   });
 });

@@ -11,7 +11,11 @@ describe("guarded rollout plans", () => {
     const plan = parsePlan(planBodySchema.parse({ steps: [5, 25, 50], every: "1h", guards: { errors: "1%", p99: "300ms" } }), sides);
     assert.deepEqual(plan.steps, [5, 25, 50, 100], "100 is appended: a plan ends with everyone");
     assert.equal(plan.everyMs, 3_600_000);
-    assert.deepEqual(plan.guards, { errorRate: { kind: "absolute", rate: 0.01 }, p99Latency: { kind: "absolute", ms: 300 }, p50Latency: null });
+    assert.deepEqual(plan.guards, {
+      errorRate: { kind: "absolute", rate: 0.01 },
+      p99Latency: { kind: "absolute", ms: 300 },
+      p50Latency: null,
+    });
     assert.deepEqual(parsePlan(planBodySchema.parse({ steps: [10], every: "5s" }), sides).guards.errorRate, { kind: "relative", ratio: 2 });
   });
 
@@ -21,7 +25,10 @@ describe("guarded rollout plans", () => {
       assert.fail("expected a 400");
     } catch (error) {
       assert.ok(error instanceof RampartError);
-      assert.deepEqual((error.details as Array<{ field: string }>).map((d) => d.field), ["body.every", "body.guards.errors", "body.guards.p99"]);
+      assert.deepEqual(
+        (error.details as Array<{ field: string }>).map((d) => d.field),
+        ["body.every", "body.guards.errors", "body.guards.p99"],
+      );
     }
     assert.equal(planBodySchema.safeParse({ steps: [50, 25], every: "1h" }).error?.issues[0]?.path.join("."), "steps");
   });

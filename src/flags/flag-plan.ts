@@ -11,13 +11,15 @@ export function parsePlan(body: PlanBody, sides: { variation: string; outVariati
   const issues: FieldIssue[] = [];
   const every = parseDuration(body.every);
   if (!every.ok) issues.push({ field: "body.every", message: every.message });
-  else if (every.value < 1000) issues.push({ field: "body.every", message: `${body.every} is too short: a step must hold at least 1s to be judged` });
+  else if (every.value < 1000)
+    issues.push({ field: "body.every", message: `${body.every} is too short: a step must hold at least 1s to be judged` });
   const guards: AnalysisGuards = { ...DEFAULT_GUARDS };
   const guardText: string[] = [];
   if (body.guards.errors !== undefined) {
     const parsed = errorRateGuard.safeParse(body.guards.errors);
     if (parsed.success) guards.errorRate = parsed.data;
-    else issues.push({ field: "body.guards.errors", message: parsed.error.issues[0]?.message ?? "expected a ratio (2x) or a ceiling (1%)" });
+    else
+      issues.push({ field: "body.guards.errors", message: parsed.error.issues[0]?.message ?? "expected a ratio (2x) or a ceiling (1%)" });
     guardText.push(`errors=${body.guards.errors}`);
   }
   for (const metric of ["p99", "p50"] as const) {
@@ -25,7 +27,11 @@ export function parsePlan(body: PlanBody, sides: { variation: string; outVariati
     if (text === undefined) continue;
     const parsed = latencyGuard.safeParse(text);
     if (parsed.success) guards[metric === "p99" ? "p99Latency" : "p50Latency"] = parsed.data;
-    else issues.push({ field: `body.guards.${metric}`, message: parsed.error.issues[0]?.message ?? "expected a ratio (1.5x) or a duration (300ms)" });
+    else
+      issues.push({
+        field: `body.guards.${metric}`,
+        message: parsed.error.issues[0]?.message ?? "expected a ratio (1.5x) or a duration (300ms)",
+      });
     guardText.push(`${metric}=${text}`);
   }
   assertValid(issues, "rollout plan");

@@ -11,10 +11,20 @@ import type { PlanBody } from "./flag.types.ts";
 function feed(engine: FlagRolloutEngine, atMs: number, variation: string, count: number, errors = 0, ms = 20): void {
   const buckets = new Array<number>(LATENCY_BUCKET_COUNT).fill(0);
   buckets[latencyBucketIndex(ms)] = count - errors;
-  engine.add({ env: "staging", app: "web", release: 1, flag: "reco", variation, count, errors, sumMs: (count - errors) * ms, buckets }, atMs);
+  engine.add(
+    { env: "staging", app: "web", release: 1, flag: "reco", variation, count, errors, sumMs: (count - errors) * ms, buckets },
+    atMs,
+  );
 }
 
-const plan = (overrides: Partial<PlanBody> = {}): PlanBody => ({ steps: [5, 25, 50, 100], every: "10s", guards: {}, onFail: "pause", by: "userId", ...overrides });
+const plan = (overrides: Partial<PlanBody> = {}): PlanBody => ({
+  steps: [5, 25, 50, 100],
+  every: "10s",
+  guards: {},
+  onFail: "pause",
+  by: "userId",
+  ...overrides,
+});
 
 describe("FlagRolloutEngine", () => {
   let f: FlagsFixture;
@@ -53,7 +63,13 @@ describe("FlagRolloutEngine", () => {
     assert.equal(done?.state, "completed");
     assert.equal((await f.service.get("reco", "staging")).environments[0]?.serving, "100% on by userId (else off)");
     const steps = (await f.events.query({ type: "flag.rollout.", limit: 100 })).map((e) => e.type);
-    assert.deepEqual(steps, ["flag.rollout.started", "flag.rollout.step", "flag.rollout.step", "flag.rollout.step", "flag.rollout.completed"]);
+    assert.deepEqual(steps, [
+      "flag.rollout.started",
+      "flag.rollout.step",
+      "flag.rollout.step",
+      "flag.rollout.step",
+      "flag.rollout.completed",
+    ]);
   });
 
   it("does not advance without evidence: too little traffic holds the step and says what is missing", async () => {
@@ -109,7 +125,13 @@ describe("FlagRolloutEngine", () => {
     await run(11, healthy(f.engine));
     assert.equal((await rollout())?.percentage, 25);
     // A new engine over the same store, as after a restart: no in-memory counts, same plan.
-    const restarted = new FlagRolloutEngine({ rollouts: new FlagRolloutStore(f.database.db), store: new FlagStore(f.database.db), writer: f.writer, events: f.events, clock: f.clock });
+    const restarted = new FlagRolloutEngine({
+      rollouts: new FlagRolloutStore(f.database.db),
+      store: new FlagStore(f.database.db),
+      writer: f.writer,
+      events: f.events,
+      clock: f.clock,
+    });
     for (let s = 0; s < 11; s++) {
       f.clock.advance(1000);
       healthy(restarted)(f.clock.now());

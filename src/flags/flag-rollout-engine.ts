@@ -58,7 +58,11 @@ export class FlagRolloutEngine implements EdgeStatsSink {
     const key = binKey(series.env, series.flag);
     let bins = this.#bins.get(key);
     if (!bins) this.#bins.set(key, (bins = []));
-    bins.push({ atMs, variation: series.variation, counts: { requests: series.count, errors: series.errors, latency: series.buckets.slice() } });
+    bins.push({
+      atMs,
+      variation: series.variation,
+      counts: { requests: series.count, errors: series.errors, latency: series.buckets.slice() },
+    });
   }
 
   start(intervalMs = 1000): void {
@@ -78,7 +82,13 @@ export class FlagRolloutEngine implements EdgeStatsSink {
   }
 
   /** The window of the current step: the feature's and the control's counts since the step started. */
-  window(env: string, flag: string, variation: string, outVariation: string, sinceMs: number): { feature: SideCounts; control: SideCounts } {
+  window(
+    env: string,
+    flag: string,
+    variation: string,
+    outVariation: string,
+    sinceMs: number,
+  ): { feature: SideCounts; control: SideCounts } {
     let feature = emptySide();
     let control = emptySide();
     for (const bin of this.#bins.get(binKey(env, flag)) ?? []) {
@@ -108,18 +118,27 @@ export class FlagRolloutEngine implements EdgeStatsSink {
     const { plan } = r;
     if ((plan.steps[r.step] ?? 100) >= 100) return this.#complete(r);
     const { feature, control } = this.window(r.env, r.flag, plan.variation, plan.outVariation, r.stepStartedAt);
-    const options: Partial<JudgeOptions> = { minCanaryRequests: plan.minSamples, minStableRequests: plan.minSamples, ...this.#deps.judgeOptions };
+    const options: Partial<JudgeOptions> = {
+      minCanaryRequests: plan.minSamples,
+      minStableRequests: plan.minSamples,
+      ...this.#deps.judgeOptions,
+    };
     const verdict = judge({ canary: feature, stable: control, guards: plan.guards, options }, this.#deps.clock);
     const percent = plan.steps[r.step] ?? 100;
     if (verdict.decision === "fail") return this.#fail(r, verdict, percent);
     const held = now - r.stepStartedAt >= plan.everyMs;
     if (held && verdict.decision === "pass") return this.#advance(r, verdict);
-    const waiting = held ? `held ${formatDuration(plan.everyMs)} but not passed yet: ${verdict.reason}` : `holding ${percent}% for ${Math.ceil((r.stepStartedAt + plan.everyMs - now) / 1000)}s more; ${verdict.decision}: ${verdict.reason}`;
+    const waiting = held
+      ? `held ${formatDuration(plan.everyMs)} but not passed yet: ${verdict.reason}`
+      : `holding ${percent}% for ${Math.ceil((r.stepStartedAt + plan.everyMs - now) / 1000)}s more; ${verdict.decision}: ${verdict.reason}`;
     // The verdict is persisted when its decision changes, not every second: the evidence of each turn is kept.
     if (this.#lastDecision.get(r.id) !== `${r.step}:${verdict.decision}`) {
       this.#lastDecision.set(r.id, `${r.step}:${verdict.decision}`);
       await this.#deps.events.transact(async (trx) => {
-        await this.#deps.rollouts.update(trx, r.id, { updatedAt: now, data: { ...r.data, message: waiting, verdict: verdictData(verdict) } });
+        await this.#deps.rollouts.update(trx, r.id, {
+          updatedAt: now,
+          data: { ...r.data, message: waiting, verdict: verdictData(verdict) },
+        });
       });
     }
   }
@@ -138,9 +157,28 @@ export class FlagRolloutEngine implements EdgeStatsSink {
       also: async (trx, emit) => {
         await assertUnchanged(this.#deps.rollouts, trx, r);
         const message = last ? `completed: ${plan.variation} serves 100%` : `step ${next + 1} of ${plan.steps.length}: ${percent}%`;
-        await this.#deps.rollouts.update(trx, r.id, { state: last ? "completed" : "running", step: next, stepStartedAt: now, updatedAt: now, data: { ...r.data, message, verdict: verdictData(verdict) } });
-        await emit({ type: "flag.rollout.step", env: r.env, actor: ENGINE, message: `rollout ${r.id} of ${r.flag} in ${r.env}: ${plan.steps[r.step]}% → ${percent}% (${verdict.reason})`, data: { flag: r.flag, rollout: r.id, from: plan.steps[r.step], to: percent, step: next + 1, verdict: verdictData(verdict) } });
-        if (last) await emit({ type: "flag.rollout.completed", env: r.env, actor: ENGINE, message: `rollout ${r.id} of ${r.flag} in ${r.env} completed: everyone gets ${plan.variation}`, data: { flag: r.flag, rollout: r.id } });
+        await this.#deps.rollouts.update(trx, r.id, {
+          state: last ? "completed" : "running",
+          step: next,
+          stepStartedAt: now,
+          updatedAt: now,
+          data: { ...r.data, message, verdict: verdictData(verdict) },
+        });
+        await emit({
+          type: "flag.rollout.step",
+          env: r.env,
+          actor: ENGINE,
+          message: `rollout ${r.id} of ${r.flag} in ${r.env}: ${plan.steps[r.step]}% → ${percent}% (${verdict.reason})`,
+          data: { flag: r.flag, rollout: r.id, from: plan.steps[r.step], to: percent, step: next + 1, verdict: verdictData(verdict) },
+        });
+        if (last)
+          await emit({
+            type: "flag.rollout.completed",
+            env: r.env,
+            actor: ENGINE,
+            message: `rollout ${r.id} of ${r.flag} in ${r.env} completed: everyone gets ${plan.variation}`,
+            data: { flag: r.flag, rollout: r.id },
+          });
       },
     });
   }
@@ -150,8 +188,18 @@ export class FlagRolloutEngine implements EdgeStatsSink {
     const now = this.#deps.clock.now();
     await this.#deps.events.transact(async (trx, emit) => {
       await assertUnchanged(this.#deps.rollouts, trx, r);
-      await this.#deps.rollouts.update(trx, r.id, { state: "completed", updatedAt: now, data: { ...r.data, message: `completed: ${r.plan.variation} serves 100%` } });
-      await emit({ type: "flag.rollout.completed", env: r.env, actor: ENGINE, message: `rollout ${r.id} of ${r.flag} in ${r.env} completed: everyone gets ${r.plan.variation}`, data: { flag: r.flag, rollout: r.id } });
+      await this.#deps.rollouts.update(trx, r.id, {
+        state: "completed",
+        updatedAt: now,
+        data: { ...r.data, message: `completed: ${r.plan.variation} serves 100%` },
+      });
+      await emit({
+        type: "flag.rollout.completed",
+        env: r.env,
+        actor: ENGINE,
+        message: `rollout ${r.id} of ${r.flag} in ${r.env} completed: everyone gets ${r.plan.variation}`,
+        data: { flag: r.flag, rollout: r.id },
+      });
     });
   }
 
@@ -161,8 +209,18 @@ export class FlagRolloutEngine implements EdgeStatsSink {
     if (r.plan.onFail === "pause") {
       await this.#deps.events.transact(async (trx, emit) => {
         await assertUnchanged(this.#deps.rollouts, trx, r);
-        await this.#deps.rollouts.update(trx, r.id, { state: "paused", updatedAt: now, data: { ...r.data, message: `paused at ${percent}%: ${verdict.reason}`, verdict: evidence, pausedBy: ENGINE } });
-        await emit({ type: "flag.rollout.paused", env: r.env, actor: ENGINE, message: `rollout ${r.id} of ${r.flag} in ${r.env} paused at ${percent}%: ${verdict.reason}`, data: { flag: r.flag, rollout: r.id, percent, verdict: evidence } });
+        await this.#deps.rollouts.update(trx, r.id, {
+          state: "paused",
+          updatedAt: now,
+          data: { ...r.data, message: `paused at ${percent}%: ${verdict.reason}`, verdict: evidence, pausedBy: ENGINE },
+        });
+        await emit({
+          type: "flag.rollout.paused",
+          env: r.env,
+          actor: ENGINE,
+          message: `rollout ${r.id} of ${r.flag} in ${r.env} paused at ${percent}%: ${verdict.reason}`,
+          data: { flag: r.flag, rollout: r.id, percent, verdict: evidence },
+        });
       });
       return;
     }
@@ -173,8 +231,18 @@ export class FlagRolloutEngine implements EdgeStatsSink {
       reason: `guard failed in rollout ${r.id}`,
       also: async (trx, emit) => {
         await assertUnchanged(this.#deps.rollouts, trx, r);
-        await this.#deps.rollouts.update(trx, r.id, { state: "failed", updatedAt: now, data: { ...r.data, message: `failed at ${percent}%, flag turned off: ${verdict.reason}`, verdict: evidence } });
-        await emit({ type: "flag.rollout.failed", env: r.env, actor: ENGINE, message: `rollout ${r.id} of ${r.flag} in ${r.env} failed at ${percent}% and the flag was turned off: ${verdict.reason}`, data: { flag: r.flag, rollout: r.id, percent, verdict: evidence } });
+        await this.#deps.rollouts.update(trx, r.id, {
+          state: "failed",
+          updatedAt: now,
+          data: { ...r.data, message: `failed at ${percent}%, flag turned off: ${verdict.reason}`, verdict: evidence },
+        });
+        await emit({
+          type: "flag.rollout.failed",
+          env: r.env,
+          actor: ENGINE,
+          message: `rollout ${r.id} of ${r.flag} in ${r.env} failed at ${percent}% and the flag was turned off: ${verdict.reason}`,
+          data: { flag: r.flag, rollout: r.id, percent, verdict: evidence },
+        });
       },
     });
   }

@@ -30,10 +30,20 @@ export class FlagRolloutStore {
     return id;
   }
 
-  async update(trx: Db, id: number, patch: { state?: FlagRolloutState; step?: number; stepStartedAt?: number; updatedAt: number; data?: FlagRolloutData }): Promise<void> {
+  async update(
+    trx: Db,
+    id: number,
+    patch: { state?: FlagRolloutState; step?: number; stepStartedAt?: number; updatedAt: number; data?: FlagRolloutData },
+  ): Promise<void> {
     await flagDb(trx)
       .updateTable("flag_rollouts")
-      .set({ state: patch.state, step: patch.step, step_started_at: patch.stepStartedAt, updated_at: patch.updatedAt, data: patch.data && JSON.stringify(patch.data) })
+      .set({
+        state: patch.state,
+        step: patch.step,
+        step_started_at: patch.stepStartedAt,
+        updated_at: patch.updatedAt,
+        data: patch.data && JSON.stringify(patch.data),
+      })
       .where("id", "=", id)
       .execute();
   }
@@ -44,17 +54,40 @@ export class FlagRolloutStore {
   }
 
   async active(db: Db = this.#db): Promise<FlagRolloutRecord[]> {
-    const rows = await flagDb(db).selectFrom("flag_rollouts").selectAll().where("state", "in", ["running", "paused"]).orderBy("id").execute();
+    const rows = await flagDb(db)
+      .selectFrom("flag_rollouts")
+      .selectAll()
+      .where("state", "in", ["running", "paused"])
+      .orderBy("id")
+      .execute();
     return rows.map(fromRow);
   }
 
   async latest(flag: string, env: string, db: Db = this.#db): Promise<FlagRolloutRecord | undefined> {
-    const row = await flagDb(db).selectFrom("flag_rollouts").selectAll().where("flag", "=", flag).where("env", "=", env).orderBy("id", "desc").executeTakeFirst();
+    const row = await flagDb(db)
+      .selectFrom("flag_rollouts")
+      .selectAll()
+      .where("flag", "=", flag)
+      .where("env", "=", env)
+      .orderBy("id", "desc")
+      .executeTakeFirst();
     return row && fromRow(row);
   }
 }
 
-function fromRow(row: { id: number; flag: string; env: string; state: string; plan: string; step: number; step_started_at: number; created_by: string; created_at: number; updated_at: number; data: string }): FlagRolloutRecord {
+function fromRow(row: {
+  id: number;
+  flag: string;
+  env: string;
+  state: string;
+  plan: string;
+  step: number;
+  step_started_at: number;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+  data: string;
+}): FlagRolloutRecord {
   return {
     id: row.id,
     flag: row.flag,

@@ -41,9 +41,13 @@ export function flagSdkProtocol(deps: FlagSdkProtocolDeps): ProtocolPlugin {
     // OFREP answers errors in its own shape ({ key?, errorCode, errorDetails }), unparsable JSON included.
     void app.register(async (scope: FastifyInstance) => {
       scope.setErrorHandler((error, _request, reply) => {
-        if (error instanceof RampartError) return reply.code(error.status).send({ errorCode: error.status === 401 ? "UNAUTHORIZED" : "GENERAL", errorDetails: error.message });
+        if (error instanceof RampartError)
+          return reply
+            .code(error.status)
+            .send({ errorCode: error.status === 401 ? "UNAUTHORIZED" : "GENERAL", errorDetails: error.message });
         const status = (error as { statusCode?: number }).statusCode;
-        if (typeof status === "number" && status < 500) return reply.code(400).send({ errorCode: "PARSE_ERROR", errorDetails: `body: ${(error as Error).message}` });
+        if (typeof status === "number" && status < 500)
+          return reply.code(400).send({ errorCode: "PARSE_ERROR", errorDetails: `body: ${(error as Error).message}` });
         return reply.code(500).send({ errorCode: "GENERAL", errorDetails: "internal error (a bug in Rampart; see its log)" });
       });
 
@@ -53,8 +57,10 @@ export function flagSdkProtocol(deps: FlagSdkProtocolDeps): ProtocolPlugin {
         const context = contextOf(request.body);
         if (typeof context === "string") return reply.code(400).send({ key, errorCode: "INVALID_CONTEXT", errorDetails: context });
         const result = evaluateFlag(await deps.snapshots.compiled(env), key, context);
-        if (result.errorCode === "FLAG_NOT_FOUND") return reply.code(404).send({ key, errorCode: "FLAG_NOT_FOUND", errorDetails: result.errorMessage ?? `no flag ${key}` });
-        if (result.errorCode !== undefined) return reply.code(400).send({ key, errorCode: result.errorCode, errorDetails: result.errorMessage ?? result.errorCode });
+        if (result.errorCode === "FLAG_NOT_FOUND")
+          return reply.code(404).send({ key, errorCode: "FLAG_NOT_FOUND", errorDetails: result.errorMessage ?? `no flag ${key}` });
+        if (result.errorCode !== undefined)
+          return reply.code(400).send({ key, errorCode: result.errorCode, errorDetails: result.errorMessage ?? result.errorCode });
         return reply.code(200).send(ofrepSuccess(result, env));
       });
 
@@ -76,7 +82,9 @@ export function flagSdkProtocol(deps: FlagSdkProtocolDeps): ProtocolPlugin {
 function bulk(compiled: CompiledFlags, context: EvaluationContext, env: string): unknown[] {
   return [...compiled.flags.keys()].map((key) => {
     const result = evaluateFlag(compiled, key, context);
-    return result.errorCode === undefined ? ofrepSuccess(result, env) : { key, errorCode: result.errorCode, errorDetails: result.errorMessage ?? result.errorCode };
+    return result.errorCode === undefined
+      ? ofrepSuccess(result, env)
+      : { key, errorCode: result.errorCode, errorDetails: result.errorMessage ?? result.errorCode };
   });
 }
 
@@ -87,10 +95,11 @@ function ofrepSuccess(result: EvaluationResult, env: string) {
 /** OFREP's `{ context: {...} }`: a flat object of primitives (nested values are not targetable and are dropped). */
 function contextOf(body: unknown): EvaluationContext | string {
   if (body === undefined || body === null) return {};
-  if (typeof body !== "object" || Array.isArray(body)) return "body: expected a JSON object { \"context\": { \"targetingKey\": … } }";
+  if (typeof body !== "object" || Array.isArray(body)) return 'body: expected a JSON object { "context": { "targetingKey": … } }';
   const context = (body as { context?: unknown }).context;
   if (context === undefined || context === null) return {};
-  if (typeof context !== "object" || Array.isArray(context)) return "context: expected an object of attributes, e.g. { \"targetingKey\": \"user-1\" }";
+  if (typeof context !== "object" || Array.isArray(context))
+    return 'context: expected an object of attributes, e.g. { "targetingKey": "user-1" }';
   const flat: EvaluationContext = {};
   for (const [name, value] of Object.entries(context as Record<string, unknown>)) {
     if (value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean") flat[name] = value;
@@ -107,7 +116,12 @@ function matchesEtag(request: FastifyRequest, etag: string): boolean {
 /** text/event-stream of `snapshot` events: the current one on connect, then each new version, pings between. */
 function streamSnapshots(request: FastifyRequest, reply: FastifyReply, env: string, snapshots: FlagSnapshots): void {
   const raw = reply.raw;
-  raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+  raw.writeHead(200, {
+    "content-type": "text/event-stream",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+    "x-accel-buffering": "no",
+  });
   let lastVersion = -1;
   const send = (snapshot: { version: number }) => {
     // A rebuild that raced a newer one must not send an older version after it.

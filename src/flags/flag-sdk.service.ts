@@ -28,7 +28,10 @@ export class FlagSdkService {
   }
 
   /** Adds the counts of flags that exist in the token's environment; others (typos, deleted flags) are not kept. */
-  async metrics(actor: string, body: { fromMs: number; toMs: number; counts: Array<{ flag: string; variation: string; count: number }> }): Promise<{ accepted: number }> {
+  async metrics(
+    actor: string,
+    body: { fromMs: number; toMs: number; counts: Array<{ flag: string; variation: string; count: number }> },
+  ): Promise<{ accepted: number }> {
     const env = actor.slice(SDK_ACTOR.length);
     const compiled = await this.#snapshots.compiled(env);
     const merged = new Map<string, { flag: string; variation: string; count: number }>();

@@ -7,7 +7,13 @@ export function initialState(flag: Pick<FlagRecord, "offVariation">): FlagEnvSta
 }
 
 /** One environment's flags as the SDKs and OFREP evaluate them; a flag without a stored state gets the initial one. */
-export function buildSnapshot(env: string, version: number, flags: readonly FlagRecord[], states: ReadonlyMap<string, FlagEnvRecord>, segments: SegmentDefinition[]): FlagSnapshot {
+export function buildSnapshot(
+  env: string,
+  version: number,
+  flags: readonly FlagRecord[],
+  states: ReadonlyMap<string, FlagEnvRecord>,
+  segments: SegmentDefinition[],
+): FlagSnapshot {
   return { schema: 1, env, version, flags: flags.map((flag) => definitionOf(flag, states.get(flag.key) ?? initialState(flag))), segments };
 }
 

@@ -4,7 +4,17 @@ import type { Db } from "../db/database.ts";
 /** The flag tables (migration 0002_flags), known to Kysely through `withTables` so the shared Database type stays untouched. */
 // A type alias, not an interface: withTables needs the index signature an alias implies.
 export type FlagTables = {
-  flags: { key: string; type: string; kind: string; description: string; variations: string; off_variation: string; salt: string; created_at: number; created_by: string };
+  flags: {
+    key: string;
+    type: string;
+    kind: string;
+    description: string;
+    variations: string;
+    off_variation: string;
+    salt: string;
+    created_at: number;
+    created_by: string;
+  };
   flag_env_states: { flag: string; env: string; state: string; updated_at: number; updated_by: string; uniform_since: number | null };
   flag_segments: { env: string; key: string; state: string; updated_at: number };
   flag_versions: { env: string; version: number };

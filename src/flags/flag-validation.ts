@@ -14,10 +14,14 @@ export function assertValid(issues: FieldIssue[], what: string): void {
 
 export function valueMatchesType(type: FlagValueType, value: unknown): boolean {
   switch (type) {
-    case "boolean": return typeof value === "boolean";
-    case "string": return typeof value === "string";
-    case "number": return typeof value === "number" && Number.isFinite(value);
-    case "json": return typeof value === "object" && value !== null; // an object or a list, as OpenFeature's object flags
+    case "boolean":
+      return typeof value === "boolean";
+    case "string":
+      return typeof value === "string";
+    case "number":
+      return typeof value === "number" && Number.isFinite(value);
+    case "json":
+      return typeof value === "object" && value !== null; // an object or a list, as OpenFeature's object flags
   }
 }
 
@@ -26,11 +30,17 @@ export function checkDefinition(flag: Pick<FlagRecord, "type" | "variations" | "
   const issues: FieldIssue[] = [];
   const seen = new Set<string>();
   flag.variations.forEach((v, i) => {
-    if (seen.has(v.key)) issues.push({ field: `${at}.variations.${i}.key`, message: `"${v.key}" is used twice: variation keys must be distinct` });
+    if (seen.has(v.key))
+      issues.push({ field: `${at}.variations.${i}.key`, message: `"${v.key}" is used twice: variation keys must be distinct` });
     seen.add(v.key);
-    if (!valueMatchesType(flag.type, v.value)) issues.push({ field: `${at}.variations.${i}.value`, message: `expected a ${flag.type} value for a ${flag.type} flag, got ${JSON.stringify(v.value)}` });
+    if (!valueMatchesType(flag.type, v.value))
+      issues.push({
+        field: `${at}.variations.${i}.value`,
+        message: `expected a ${flag.type} value for a ${flag.type} flag, got ${JSON.stringify(v.value)}`,
+      });
   });
-  if (!seen.has(flag.offVariation)) issues.push({ field: `${at}.offVariation`, message: `"${flag.offVariation}" is not one of the variations (${[...seen].join(", ")})` });
+  if (!seen.has(flag.offVariation))
+    issues.push({ field: `${at}.offVariation`, message: `"${flag.offVariation}" is not one of the variations (${[...seen].join(", ")})` });
   return issues;
 }
 
@@ -57,7 +67,8 @@ export function checkState(flag: FlagRecord, state: FlagEnvState, context: State
   };
   const ids = new Set<string>();
   state.rules.forEach((rule, i) => {
-    if (rule.id !== undefined && ids.has(rule.id)) issues.push({ field: `${at}.rules.${i}.id`, message: `rule id "${rule.id}" is used twice` });
+    if (rule.id !== undefined && ids.has(rule.id))
+      issues.push({ field: `${at}.rules.${i}.id`, message: `rule id "${rule.id}" is used twice` });
     ids.add(rule.id);
     rule.clauses.forEach((clause, j) => issues.push(...checkClause(clause, context.segments, `${at}.rules.${i}.clauses.${j}`)));
     serve(`${at}.rules.${i}.serve`, rule.serve);
@@ -68,7 +79,11 @@ export function checkState(flag: FlagRecord, state: FlagEnvState, context: State
     if (p.flag === flag.key) return issues.push({ field: `${field}.flag`, message: "a flag cannot be its own prerequisite" });
     const other = context.flags.get(p.flag);
     if (!other) return issues.push({ field: `${field}.flag`, message: `no flag "${p.flag}" (create it first)` });
-    if (!other.some((v) => v.key === p.variation)) issues.push({ field: `${field}.variation`, message: `"${p.variation}" is not a variation of ${p.flag} (${other.map((v) => v.key).join(", ")})` });
+    if (!other.some((v) => v.key === p.variation))
+      issues.push({
+        field: `${field}.variation`,
+        message: `"${p.variation}" is not a variation of ${p.flag} (${other.map((v) => v.key).join(", ")})`,
+      });
     const cycle = findCycle(flag.key, p.flag, context.prerequisites);
     if (cycle) issues.push({ field: `${field}.flag`, message: `prerequisite cycle: ${[flag.key, ...cycle].join(" → ")}` });
   });
@@ -92,7 +107,9 @@ function findCycle(origin: string, start: string, graph: ReadonlyMap<string, rea
 }
 
 export function checkSegment(segment: SegmentState, segments: ReadonlySet<string>, at = "body"): FieldIssue[] {
-  return segment.rules.flatMap((rule, i) => rule.clauses.flatMap((clause, j) => checkClause(clause, segments, `${at}.rules.${i}.clauses.${j}`)));
+  return segment.rules.flatMap((rule, i) =>
+    rule.clauses.flatMap((clause, j) => checkClause(clause, segments, `${at}.rules.${i}.clauses.${j}`)),
+  );
 }
 
 /** The values' types an operator needs, patterns that compile, versions that parse, segments that exist. */
@@ -101,20 +118,35 @@ export function checkClause(clause: Clause, segments: ReadonlySet<string>, at: s
   clause.values.forEach((value, k) => {
     const field = `${at}.values.${k}`;
     switch (clause.operator) {
-      case "lt": case "lte": case "gt": case "gte":
-        if (typeof value !== "number") issues.push({ field, message: `${clause.operator} compares numbers: expected a number, got ${JSON.stringify(value)}` });
+      case "lt":
+      case "lte":
+      case "gt":
+      case "gte":
+        if (typeof value !== "number")
+          issues.push({ field, message: `${clause.operator} compares numbers: expected a number, got ${JSON.stringify(value)}` });
         break;
-      case "starts_with": case "ends_with": case "contains":
-        if (typeof value !== "string") issues.push({ field, message: `${clause.operator} compares text: expected a string, got ${JSON.stringify(value)}` });
+      case "starts_with":
+      case "ends_with":
+      case "contains":
+        if (typeof value !== "string")
+          issues.push({ field, message: `${clause.operator} compares text: expected a string, got ${JSON.stringify(value)}` });
         break;
-      case "semver_eq": case "semver_lt": case "semver_gt":
-        if (typeof value !== "string" || !parseSemver(value)) issues.push({ field, message: `expected a semantic version such as "1.4.0", got ${JSON.stringify(value)}` });
+      case "semver_eq":
+      case "semver_lt":
+      case "semver_gt":
+        if (typeof value !== "string" || !parseSemver(value))
+          issues.push({ field, message: `expected a semantic version such as "1.4.0", got ${JSON.stringify(value)}` });
         break;
       case "matches":
         issues.push(...checkPattern(value, field));
         break;
-      case "in_segment": case "not_in_segment":
-        if (typeof value !== "string" || !segments.has(value)) issues.push({ field, message: `no segment ${JSON.stringify(value)} in this environment${segments.size > 0 ? ` (segments: ${[...segments].join(", ")})` : " (create it with rampart flags segments set)"}` });
+      case "in_segment":
+      case "not_in_segment":
+        if (typeof value !== "string" || !segments.has(value))
+          issues.push({
+            field,
+            message: `no segment ${JSON.stringify(value)} in this environment${segments.size > 0 ? ` (segments: ${[...segments].join(", ")})` : " (create it with rampart flags segments set)"}`,
+          });
         break;
       default:
         break;
@@ -124,8 +156,10 @@ export function checkClause(clause: Clause, segments: ReadonlySet<string>, at: s
 }
 
 function checkPattern(value: unknown, field: string): FieldIssue[] {
-  if (typeof value !== "string") return [{ field, message: `matches takes a regular expression as a string, got ${JSON.stringify(value)}` }];
-  if (value.length > MAX_PATTERN_LENGTH) return [{ field, message: `the pattern is ${value.length} characters long: at most ${MAX_PATTERN_LENGTH}` }];
+  if (typeof value !== "string")
+    return [{ field, message: `matches takes a regular expression as a string, got ${JSON.stringify(value)}` }];
+  if (value.length > MAX_PATTERN_LENGTH)
+    return [{ field, message: `the pattern is ${value.length} characters long: at most ${MAX_PATTERN_LENGTH}` }];
   try {
     new RegExp(value, "u");
     return [];

@@ -5,10 +5,14 @@ import type { ChangeResult, FlagRolloutView, FlagView } from "./flag.view.ts";
 export function printFlag(flag: FlagView): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`${flag.key} (${flag.type}, ${flag.kind})${flag.description ? `: ${flag.description}` : ""}`);
-  out(`variations: ${flag.variations.map((v) => `${v.key}=${JSON.stringify(v.value)}`).join(", ")} · off: ${flag.offVariation} · created ${ago(flag.createdAt)} by ${flag.createdBy}`);
+  out(
+    `variations: ${flag.variations.map((v) => `${v.key}=${JSON.stringify(v.value)}`).join(", ")} · off: ${flag.offVariation} · created ${ago(flag.createdAt)} by ${flag.createdBy}`,
+  );
   for (const e of flag.environments) {
     out("");
-    out(`${e.env}${e.protected ? " (protected)" : ""}: ${e.serving}${e.updatedBy ? ` · changed ${ago(e.updatedAt)} by ${e.updatedBy}` : ""}`);
+    out(
+      `${e.env}${e.protected ? " (protected)" : ""}: ${e.serving}${e.updatedBy ? ` · changed ${ago(e.updatedAt)} by ${e.updatedBy}` : ""}`,
+    );
     if (e.prerequisites.length > 0) out(`  prerequisites: ${JSON.stringify(e.prerequisites)}`);
     for (const rule of e.rules) out(`  rule ${JSON.stringify(rule)}`);
     if (e.stale.stale) out(`  stale: ${e.stale.reasons.join("; ")}`);
@@ -19,7 +23,9 @@ export function printFlag(flag: FlagView): void {
 
 function printRollout(r: FlagRolloutView): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  out(`  guarded rollout ${r.id}: ${r.state} · step ${r.step}/${r.steps.length} [${r.steps.join(" → ")}]% · ${r.percentage}% ${r.variation} vs ${r.outVariation} by ${r.by} · every ${formatDuration(r.everyMs)} · guards ${r.guards.join(", ") || "errors=2x, p99=1.5x (defaults)"} · on fail ${r.onFail}`);
+  out(
+    `  guarded rollout ${r.id}: ${r.state} · step ${r.step}/${r.steps.length} [${r.steps.join(" → ")}]% · ${r.percentage}% ${r.variation} vs ${r.outVariation} by ${r.by} · every ${formatDuration(r.everyMs)} · guards ${r.guards.join(", ") || "errors=2x, p99=1.5x (defaults)"} · on fail ${r.onFail}`,
+  );
   if (r.message) out(`  ${r.message}`);
   const checks = Array.isArray(r.verdict?.checks) ? (r.verdict.checks as Record<string, unknown>[]) : [];
   if (checks.length > 0) {

@@ -9,7 +9,9 @@ type Opts = GlobalOptions & { env?: string; as?: string; reason?: string };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerFlagCommands(program: Command, globals: () => GlobalOptions): void {
-  const flags = program.command("flags").description("feature flags: targeting per environment, rollouts that guard themselves, kill switch, approvals");
+  const flags = program
+    .command("flags")
+    .description("feature flags: targeting per environment, rollouts that guard themselves, kill switch, approvals");
   const opts = <T extends object>(options: T) => ({ ...globals(), ...options });
 
   flags
@@ -24,7 +26,16 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
       if (list.length === 0) return void process.stdout.write("no flags yet: rampart flags create KEY\n");
       printTable(
         ["FLAG", "ENV", "KIND", "SERVING", "ROLLOUT", "STALE"],
-        list.flatMap((f) => f.environments.map((e) => [f.key, e.env, f.kind, e.serving, e.rollout ? `${e.rollout.state} ${e.rollout.percentage}%` : "-", e.stale.stale ? `yes: ${e.stale.reasons.join("; ")}` : "no"])),
+        list.flatMap((f) =>
+          f.environments.map((e) => [
+            f.key,
+            e.env,
+            f.kind,
+            e.serving,
+            e.rollout ? `${e.rollout.state} ${e.rollout.percentage}%` : "-",
+            e.stale.stale ? `yes: ${e.stale.reasons.join("; ")}` : "no",
+          ]),
+        ),
       );
     });
 
@@ -41,7 +52,9 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
         if (!o.env) throw new RampartError("invalid_option", "--context needs --env: an evaluation happens in one environment");
         const result = await client.evaluateFlag(key, o.env, parseContext(o.context));
         if (o.json) return printJson(result);
-        return void process.stdout.write(`${key} in ${o.env}: ${result.variation} = ${JSON.stringify(result.value)} (${result.reason}${result.errorMessage ? `: ${result.errorMessage}` : ""}; snapshot ${result.version})\n`);
+        return void process.stdout.write(
+          `${key} in ${o.env}: ${result.variation} = ${JSON.stringify(result.value)} (${result.reason}${result.errorMessage ? `: ${result.errorMessage}` : ""}; snapshot ${result.version})\n`,
+        );
       }
       const flag = await client.flag(key, o.env);
       if (o.json) return printJson(flag);
@@ -53,28 +66,38 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
     .description("create a flag; every environment gets it serving its off variation")
     .option("--type <type>", "boolean, string, number or json", "boolean")
     .option("--kind <kind>", "release, experiment, ops, permission or kill-switch (sets its expected lifetime)", "release")
-    .option("--variation <key=json>", "a variation of a non-boolean flag, repeatable: --variation control='\"a\"' --variation v2='\"b\"'", collect)
+    .option(
+      "--variation <key=json>",
+      "a variation of a non-boolean flag, repeatable: --variation control='\"a\"' --variation v2='\"b\"'",
+      collect,
+    )
     .option("--off <variation>", "the variation served when killed (default: off, or the first variation)")
     .option("--description <text>", "what the flag is for")
     .option("--env <env>", "the environment you will roll it out in (for the next step shown)")
     .option("--as <name>", "record the change as made by this person")
     .option("--json", "print JSON")
-    .action(async (key: string, options: Opts & { type: string; kind: string; variation?: string[]; off?: string; description?: string }) => {
-      const o = opts(options);
-      const flag = await clientFor(o).createFlag({
-        key,
-        type: o.type as "boolean",
-        kind: o.kind as "release",
-        description: o.description,
-        offVariation: o.off,
-        variations: o.variation?.map(parseVariation),
-        as: o.as,
-      });
-      if (o.json) return printJson(flag);
-      const env = o.env ?? flag.environments[0]?.env ?? "ENV";
-      process.stdout.write(`created ${flag.type} flag ${key}: serving ${flag.offVariation} in ${flag.environments.map((e) => e.env).join(", ")}\n`);
-      process.stdout.write(`next: rampart flags token --env ${env} (for the SDK), then rampart flags rollout ${key} --env ${env} --percent 5 --by userId\n`);
-    });
+    .action(
+      async (key: string, options: Opts & { type: string; kind: string; variation?: string[]; off?: string; description?: string }) => {
+        const o = opts(options);
+        const flag = await clientFor(o).createFlag({
+          key,
+          type: o.type as "boolean",
+          kind: o.kind as "release",
+          description: o.description,
+          offVariation: o.off,
+          variations: o.variation?.map(parseVariation),
+          as: o.as,
+        });
+        if (o.json) return printJson(flag);
+        const env = o.env ?? flag.environments[0]?.env ?? "ENV";
+        process.stdout.write(
+          `created ${flag.type} flag ${key}: serving ${flag.offVariation} in ${flag.environments.map((e) => e.env).join(", ")}\n`,
+        );
+        process.stdout.write(
+          `next: rampart flags token --env ${env} (for the SDK), then rampart flags rollout ${key} --env ${env} --percent 5 --by userId\n`,
+        );
+      },
+    );
 
   flags
     .command("set <key>")
@@ -112,7 +135,11 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
     .option("--percent <n>", "share of contexts that get the variation (0-100); raising it keeps everyone already in")
     .option("--plan <steps>", "guarded plan, e.g. 5,25,50,100")
     .option("--every <duration>", "how long each step holds before it may advance, e.g. 1h", "1h")
-    .option("--guard <metric=limit>", "errors=2x, errors=1%, p99=1.5x, p99=300ms, p50=…; repeatable (defaults: errors=2x, p99=1.5x)", collect)
+    .option(
+      "--guard <metric=limit>",
+      "errors=2x, errors=1%, p99=1.5x, p99=300ms, p50=…; repeatable (defaults: errors=2x, p99=1.5x)",
+      collect,
+    )
     .option("--on-fail <action>", "pause (default) or off (kill the flag) when a guard fails", "pause")
     .option("--min-samples <n>", "requests per variation before a step may pass (default 100)")
     .option("--by <attribute>", "context attribute that keeps a user on one side", "targetingKey")
@@ -121,34 +148,74 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
     .option("--as <name>", "record the change as made by this person")
     .option("--reason <text>", "why (recorded in the event)")
     .option("--json", "print JSON")
-    .action(async (key: string, action: string | undefined, options: Opts & { percent?: string; plan?: string; every: string; guard?: string[]; onFail: string; minSamples?: string; by: string; variation?: string; outVariation?: string }) => {
-      const o = opts(options);
-      const client = clientFor(o);
-      const env = o.env ?? "";
-      let result;
-      if (action !== undefined && action !== "status") {
-        if (action !== "pause" && action !== "resume" && action !== "stop") throw new RampartError("invalid_option", `"${action}" is not one of status, pause, resume, stop`);
-        result = await client.controlFlagPlan(key, env, action, { as: o.as, reason: o.reason });
-      } else if (o.plan !== undefined) {
-        const { guards, issues } = guardsFromFlags(o.guard ?? []);
-        if (issues.length > 0) throw new RampartError("invalid_option", issues.join("; "));
-        const steps = o.plan.split(",").map((s) => Number(s.trim()));
-        if (steps.some((n) => !Number.isFinite(n))) throw new RampartError("invalid_option", `--plan ${o.plan}: expected increasing percentages, e.g. 5,25,50,100`);
-        result = await client.planFlag(key, env, { steps, every: o.every, guards, onFail: o.onFail as "pause", by: o.by, variation: o.variation, outVariation: o.outVariation, minSamples: o.minSamples === undefined ? undefined : Number(o.minSamples), as: o.as, reason: o.reason });
-      } else if (o.percent !== undefined) {
-        const percentage = Number(o.percent.replace(/%$/, ""));
-        if (!Number.isFinite(percentage)) throw new RampartError("invalid_option", `--percent ${o.percent}: expected a number from 0 to 100`);
-        result = await client.rolloutFlag(key, env, { percentage, by: o.by, variation: o.variation, outVariation: o.outVariation, as: o.as, reason: o.reason });
-      } else {
-        const flag = await client.flag(key, env);
-        if (o.json) return printJson(flag.environments[0]?.rollout ?? null);
-        const r = flag.environments[0]?.rollout;
-        if (!r) return void process.stdout.write(`no guarded rollout of ${key} in ${env}: start one with rampart flags rollout ${key} --env ${env} --plan 5,25,50,100 --every 1h\n`);
-        return printFlag(flag);
-      }
-      if (o.json) return printJson(result);
-      printResult(result);
-    });
+    .action(
+      async (
+        key: string,
+        action: string | undefined,
+        options: Opts & {
+          percent?: string;
+          plan?: string;
+          every: string;
+          guard?: string[];
+          onFail: string;
+          minSamples?: string;
+          by: string;
+          variation?: string;
+          outVariation?: string;
+        },
+      ) => {
+        const o = opts(options);
+        const client = clientFor(o);
+        const env = o.env ?? "";
+        let result;
+        if (action !== undefined && action !== "status") {
+          if (action !== "pause" && action !== "resume" && action !== "stop")
+            throw new RampartError("invalid_option", `"${action}" is not one of status, pause, resume, stop`);
+          result = await client.controlFlagPlan(key, env, action, { as: o.as, reason: o.reason });
+        } else if (o.plan !== undefined) {
+          const { guards, issues } = guardsFromFlags(o.guard ?? []);
+          if (issues.length > 0) throw new RampartError("invalid_option", issues.join("; "));
+          const steps = o.plan.split(",").map((s) => Number(s.trim()));
+          if (steps.some((n) => !Number.isFinite(n)))
+            throw new RampartError("invalid_option", `--plan ${o.plan}: expected increasing percentages, e.g. 5,25,50,100`);
+          result = await client.planFlag(key, env, {
+            steps,
+            every: o.every,
+            guards,
+            onFail: o.onFail as "pause",
+            by: o.by,
+            variation: o.variation,
+            outVariation: o.outVariation,
+            minSamples: o.minSamples === undefined ? undefined : Number(o.minSamples),
+            as: o.as,
+            reason: o.reason,
+          });
+        } else if (o.percent !== undefined) {
+          const percentage = Number(o.percent.replace(/%$/, ""));
+          if (!Number.isFinite(percentage))
+            throw new RampartError("invalid_option", `--percent ${o.percent}: expected a number from 0 to 100`);
+          result = await client.rolloutFlag(key, env, {
+            percentage,
+            by: o.by,
+            variation: o.variation,
+            outVariation: o.outVariation,
+            as: o.as,
+            reason: o.reason,
+          });
+        } else {
+          const flag = await client.flag(key, env);
+          if (o.json) return printJson(flag.environments[0]?.rollout ?? null);
+          const r = flag.environments[0]?.rollout;
+          if (!r)
+            return void process.stdout.write(
+              `no guarded rollout of ${key} in ${env}: start one with rampart flags rollout ${key} --env ${env} --plan 5,25,50,100 --every 1h\n`,
+            );
+          return printFlag(flag);
+        }
+        if (o.json) return printJson(result);
+        printResult(result);
+      },
+    );
 
   flags
     .command("kill <key>")
@@ -174,7 +241,10 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
       const o = opts(options);
       const events = await clientFor(o).flagHistory(key, { env: o.env, limit: Number(o.limit) });
       if (o.json) return printJson(events);
-      printTable(["WHEN", "TYPE", "ENV", "ACTOR", "WHAT"], events.map((e) => [ago(e.at), e.type, e.env ?? "-", e.actor, e.message]));
+      printTable(
+        ["WHEN", "TYPE", "ENV", "ACTOR", "WHAT"],
+        events.map((e) => [ago(e.at), e.type, e.env ?? "-", e.actor, e.message]),
+      );
     });
 
   flags
@@ -202,7 +272,17 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
       const requests = await clientFor(o).flagRequests({ env: o.env, status: o.status as "pending" | undefined });
       if (o.json) return printJson(requests);
       if (requests.length === 0) return void process.stdout.write("no change requests\n");
-      printTable(["ID", "ENV", "STATUS", "BY", "WHEN", "CHANGE"], requests.map((r) => [String(r.id), r.env, r.status + (r.decidedBy ? ` by ${r.decidedBy}` : ""), r.requestedBy, ago(r.requestedAt), r.summary]));
+      printTable(
+        ["ID", "ENV", "STATUS", "BY", "WHEN", "CHANGE"],
+        requests.map((r) => [
+          String(r.id),
+          r.env,
+          r.status + (r.decidedBy ? ` by ${r.decidedBy}` : ""),
+          r.requestedBy,
+          ago(r.requestedAt),
+          r.summary,
+        ]),
+      );
     });
 
   for (const verb of ["approve", "reject"] as const) {
@@ -215,7 +295,10 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
       .action(async (id: string, options: Opts) => {
         const o = opts(options);
         const client = clientFor(o);
-        const result = verb === "approve" ? await client.approveFlagChange(Number(id), o.as) : await client.rejectFlagChange(Number(id), { as: o.as, reason: o.reason });
+        const result =
+          verb === "approve"
+            ? await client.approveFlagChange(Number(id), o.as)
+            : await client.rejectFlagChange(Number(id), { as: o.as, reason: o.reason });
         if (o.json) return printJson(result);
         if ("applied" in result) printResult(result);
         else process.stdout.write(`change request ${result.id} rejected\n`);
@@ -231,7 +314,10 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
       const o = opts(options);
       const segments = await clientFor(o).flagSegments(o.env ?? "");
       if (o.json) return printJson(segments);
-      printTable(["SEGMENT", "BY", "INCLUDED", "EXCLUDED", "RULES"], segments.map((s) => [s.key, s.by, String(s.included.length), String(s.excluded.length), String(s.rules.length)]));
+      printTable(
+        ["SEGMENT", "BY", "INCLUDED", "EXCLUDED", "RULES"],
+        segments.map((s) => [s.key, s.by, String(s.included.length), String(s.excluded.length), String(s.rules.length)]),
+      );
     });
 
   flags
@@ -248,10 +334,20 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
     .action(async (key: string, options: Opts & { by: string; include: string; exclude: string; rules?: string; delete?: boolean }) => {
       const o = opts(options);
       const client = clientFor(o);
-      const list = (text: string) => text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+      const list = (text: string) =>
+        text
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s !== "");
       const result = o.delete
         ? await client.deleteFlagSegment(o.env ?? "", key, o.as)
-        : await client.setFlagSegment(o.env ?? "", key, { by: o.by, included: list(o.include), excluded: list(o.exclude), rules: o.rules === undefined ? [] : (readJson(o.rules, "--rules") as never), as: o.as });
+        : await client.setFlagSegment(o.env ?? "", key, {
+            by: o.by,
+            included: list(o.include),
+            excluded: list(o.exclude),
+            rules: o.rules === undefined ? [] : (readJson(o.rules, "--rules") as never),
+            as: o.as,
+          });
       if (o.json) return printJson(result);
       printResult(result);
     });
@@ -281,7 +377,8 @@ function parseContext(pairs: string[]): Record<string, string | number | boolean
     const eq = pair.indexOf("=");
     if (eq <= 0) throw new RampartError("invalid_option", `--context ${pair}: expected attribute=value, e.g. userId=42`);
     const raw = pair.slice(eq + 1);
-    context[pair.slice(0, eq)] = raw === "true" ? true : raw === "false" ? false : raw !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+    context[pair.slice(0, eq)] =
+      raw === "true" ? true : raw === "false" ? false : raw !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
   }
   return context;
 }

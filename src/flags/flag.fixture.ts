@@ -28,7 +28,16 @@ export async function flagsFixture(): Promise<FlagsFixture> {
   const dir = mkdtempSync(join(tmpdir(), "rampart-flags-"));
   writeFileSync(
     join(dir, "rampart.yaml"),
-    ["name: t", "environments:", "  staging: { port: 18081 }", "  production: { port: 18080, protected: true }", "apps:", "  web:", "    source: ./web", "    run: node server.js"].join("\n"),
+    [
+      "name: t",
+      "environments:",
+      "  staging: { port: 18081 }",
+      "  production: { port: 18080, protected: true }",
+      "apps:",
+      "  web:",
+      "    source: ./web",
+      "    run: node server.js",
+    ].join("\n"),
   );
   const database = await openDatabase(join(dir, "data"));
   const clock = fakeClock();

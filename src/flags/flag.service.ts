@@ -49,7 +49,10 @@ export class FlagService {
 
   assertEnv(env: string): void {
     if (!Object.hasOwn(this.#deps.manifests.current.environments, env)) {
-      throw new RampartError("unknown_environment", `environment "${env}" is not in ${this.#deps.manifests.path}`, { status: 404, hint: `environments: ${this.environments().join(", ")}` });
+      throw new RampartError("unknown_environment", `environment "${env}" is not in ${this.#deps.manifests.path}`, {
+        status: 404,
+        hint: `environments: ${this.environments().join(", ")}`,
+      });
     }
   }
 
@@ -69,28 +72,69 @@ export class FlagService {
   }
 
   async create(body: CreateFlagBody, actor: string): Promise<FlagView> {
-    const variations: Variation[] = body.type === "boolean" ? [{ key: "on", value: true }, { key: "off", value: false }] : (body.variations ?? []);
+    const variations: Variation[] =
+      body.type === "boolean"
+        ? [
+            { key: "on", value: true },
+            { key: "off", value: false },
+          ]
+        : (body.variations ?? []);
     if (body.type === "boolean" && body.variations !== undefined) {
-      assertValid([{ field: "body.variations", message: "a boolean flag has the variations on (true) and off (false): leave variations out" }], "flag");
+      assertValid(
+        [{ field: "body.variations", message: "a boolean flag has the variations on (true) and off (false): leave variations out" }],
+        "flag",
+      );
     }
     if (body.type !== "boolean" && body.variations === undefined) {
-      assertValid([{ field: "body.variations", message: `a ${body.type} flag needs at least two variations, e.g. [{"key":"control","value":…},{"key":"treatment","value":…}]` }], "flag");
+      assertValid(
+        [
+          {
+            field: "body.variations",
+            message: `a ${body.type} flag needs at least two variations, e.g. [{"key":"control","value":…},{"key":"treatment","value":…}]`,
+          },
+        ],
+        "flag",
+      );
     }
     const offVariation = body.offVariation ?? (body.type === "boolean" ? "off" : (variations[0]?.key ?? ""));
     assertValid(checkDefinition({ type: body.type, variations, offVariation }), "flag");
-    if (RESERVED_KEYS.has(body.key)) assertValid([{ field: "body.key", message: `"${body.key}" is reserved by the API; choose another key` }], "flag");
-    if (await this.#deps.store.flag(body.key)) throw conflict("flag_exists", `flag "${body.key}" already exists`, `rampart flags get ${body.key}`);
+    if (RESERVED_KEYS.has(body.key))
+      assertValid([{ field: "body.key", message: `"${body.key}" is reserved by the API; choose another key` }], "flag");
+    if (await this.#deps.store.flag(body.key))
+      throw conflict("flag_exists", `flag "${body.key}" already exists`, `rampart flags get ${body.key}`);
     const now = this.#deps.clock.now();
-    const flag: FlagRecord = { key: body.key, type: body.type, kind: body.kind, description: body.description, variations, offVariation, salt: randomBytes(8).toString("hex"), createdAt: now, createdBy: actor };
+    const flag: FlagRecord = {
+      key: body.key,
+      type: body.type,
+      kind: body.kind,
+      description: body.description,
+      variations,
+      offVariation,
+      salt: randomBytes(8).toString("hex"),
+      createdAt: now,
+      createdBy: actor,
+    };
     const envs = this.environments();
     await this.#deps.events.transact(async (trx, emit) => {
       await this.#deps.store.insertFlag(trx, flag);
       // Every environment gets it at once, serving its off variation: creating a flag changes what nobody sees.
       for (const env of envs) {
-        await this.#deps.store.putState(trx, { flag: flag.key, env, ...initialState(flag), updatedAt: now, updatedBy: actor, uniformSince: now });
+        await this.#deps.store.putState(trx, {
+          flag: flag.key,
+          env,
+          ...initialState(flag),
+          updatedAt: now,
+          updatedBy: actor,
+          uniformSince: now,
+        });
         await this.#deps.store.bumpVersion(trx, env);
       }
-      await emit({ type: "flag.created", actor, message: `${actor} created ${flag.type} flag ${flag.key} (${flag.kind}), serving ${offVariation} everywhere`, data: { flag: flag.key, type: flag.type, kind: flag.kind, variations, offVariation } });
+      await emit({
+        type: "flag.created",
+        actor,
+        message: `${actor} created ${flag.type} flag ${flag.key} (${flag.kind}), serving ${offVariation} everywhere`,
+        data: { flag: flag.key, type: flag.type, kind: flag.kind, variations, offVariation },
+      });
     });
     for (const env of envs) await this.#deps.snapshots.changed(env);
     return this.#view(flag);
@@ -101,7 +145,9 @@ export class FlagService {
     const after: FlagEnvState = {
       enabled: patch.enabled ?? before.enabled,
       prerequisites: patch.prerequisites ?? before.prerequisites,
-      rules: patch.rules ? patch.rules.map((rule, i) => ({ id: rule.id ?? `rule-${i + 1}`, clauses: rule.clauses, serve: rule.serve })) : before.rules,
+      rules: patch.rules
+        ? patch.rules.map((rule, i) => ({ id: rule.id ?? `rule-${i + 1}`, clauses: rule.clauses, serve: rule.serve }))
+        : before.rules,
       fallthrough: patch.fallthrough ?? before.fallthrough,
     };
     assertValid(checkState(flag, after, await this.#context(env, key)), "flag state");
@@ -111,7 +157,9 @@ export class FlagService {
   async percentRollout(key: string, env: string, body: PercentRolloutBody, actor: string): Promise<ChangeResult> {
     const { flag, before } = await this.#current(key, env);
     const { variation, outVariation } = this.#sides(flag, body.variation, body.outVariation);
-    const fallthrough: Serve = { rollout: { by: body.by, percentage: body.percentage, variations: [{ variation, weight: 1 }], outVariation } };
+    const fallthrough: Serve = {
+      rollout: { by: body.by, percentage: body.percentage, variations: [{ variation, weight: 1 }], outVariation },
+    };
     const after: FlagEnvState = { ...before, fallthrough };
     assertValid(checkState(flag, after, await this.#context(env, key)), "rollout");
     return this.#submit(flag, env, { target: "flag", flag: key, before, after }, actor, body.reason);
@@ -131,27 +179,64 @@ export class FlagService {
   async controlPlan(key: string, env: string, action: "pause" | "resume" | "stop", actor: string, reason?: string): Promise<ChangeResult> {
     const { flag } = await this.#current(key, env);
     const rollout = await this.#deps.rollouts.latest(key, env);
-    if (!rollout || !isActiveRollout(rollout.state)) throw conflict("no_rollout_in_progress", `no guarded rollout of ${key} is in progress in ${env}`, `start one: rampart flags rollout ${key} --env ${env} --plan 5,25,50,100 --every 1h`);
-    if (action === "pause" && rollout.state === "paused") throw conflict("already_paused", `rollout ${rollout.id} is already paused`, `rampart flags rollout ${key} --env ${env} resume`);
+    if (!rollout || !isActiveRollout(rollout.state))
+      throw conflict(
+        "no_rollout_in_progress",
+        `no guarded rollout of ${key} is in progress in ${env}`,
+        `start one: rampart flags rollout ${key} --env ${env} --plan 5,25,50,100 --every 1h`,
+      );
+    if (action === "pause" && rollout.state === "paused")
+      throw conflict("already_paused", `rollout ${rollout.id} is already paused`, `rampart flags rollout ${key} --env ${env} resume`);
     if (action === "resume" && rollout.state === "running") throw conflict("not_paused", `rollout ${rollout.id} is running, not paused`);
     const now = this.#deps.clock.now();
     const state = action === "pause" ? "paused" : action === "resume" ? "running" : "stopped";
     const percent = rollout.plan.steps[rollout.step] ?? 100;
     const message = `${action === "stop" ? "stopped" : action === "pause" ? "paused" : "resumed"} by ${actor} at ${percent}%${reason ? `: ${reason}` : ""}`;
     await this.#deps.events.transact(async (trx, emit) => {
-      await this.#deps.rollouts.update(trx, rollout.id, { state, updatedAt: now, stepStartedAt: action === "resume" ? now : undefined, data: { ...rollout.data, message, pausedBy: action === "pause" ? actor : undefined } });
+      await this.#deps.rollouts.update(trx, rollout.id, {
+        state,
+        updatedAt: now,
+        stepStartedAt: action === "resume" ? now : undefined,
+        data: { ...rollout.data, message, pausedBy: action === "pause" ? actor : undefined },
+      });
       const type = action === "pause" ? "flag.rollout.paused" : action === "resume" ? "flag.rollout.resumed" : "flag.rollout.stopped";
-      await emit({ type, env, actor, message: `rollout ${rollout.id} of ${key} in ${env} ${message}`, data: { flag: key, rollout: rollout.id, percent, reason: reason ?? null } });
+      await emit({
+        type,
+        env,
+        actor,
+        message: `rollout ${rollout.id} of ${key} in ${env} ${message}`,
+        data: { flag: key, rollout: rollout.id, percent, reason: reason ?? null },
+      });
     });
-    return { applied: true, version: null, request: null, flag: await this.#view(flag, env), message: `rollout ${rollout.id} of ${key} ${message}` };
+    return {
+      applied: true,
+      version: null,
+      request: null,
+      flag: await this.#view(flag, env),
+      message: `rollout ${rollout.id} of ${key} ${message}`,
+    };
   }
 
   /** The kill switch never waits for approval: turning a feature off only ever reduces who gets it. */
   async kill(key: string, env: string, actor: string, reason?: string): Promise<ChangeResult> {
     const { flag, before } = await this.#current(key, env);
-    if (!before.enabled) throw conflict("already_killed", `${key} is already killed in ${env}`, `turn it back on with rampart flags set ${key} --env ${env} --enabled true`);
-    const version = await this.#deps.writer.apply(env, { target: "flag", flag: key, before, after: { ...before, enabled: false } }, actor, { reason, event: "flag.killed" });
-    return { applied: true, version, request: null, flag: await this.#view(flag, env), message: `${key} is off in ${env}: every SDK gets ${flag.offVariation} (pushed as snapshot ${version}). Turn it back on with rampart flags set ${key} --env ${env} --enabled true` };
+    if (!before.enabled)
+      throw conflict(
+        "already_killed",
+        `${key} is already killed in ${env}`,
+        `turn it back on with rampart flags set ${key} --env ${env} --enabled true`,
+      );
+    const version = await this.#deps.writer.apply(env, { target: "flag", flag: key, before, after: { ...before, enabled: false } }, actor, {
+      reason,
+      event: "flag.killed",
+    });
+    return {
+      applied: true,
+      version,
+      request: null,
+      flag: await this.#view(flag, env),
+      message: `${key} is off in ${env}: every SDK gets ${flag.offVariation} (pushed as snapshot ${version}). Turn it back on with rampart flags set ${key} --env ${env} --enabled true`,
+    };
   }
 
   async evaluate(key: string, env: string, context: EvaluationContext): Promise<EvaluationView> {
@@ -178,9 +263,22 @@ export class FlagService {
     if (body === null && !current) throw notFound(`segment "${key}" in ${env}`, `rampart flags segments --env ${env}`);
     if (body === null) {
       // A rule naming a deleted segment would silently never match: refuse while anything uses it.
-      const users = [...(await this.#deps.store.states(env))].filter(([, st]) => st.rules.some((r) => r.clauses.some((c) => (c.operator === "in_segment" || c.operator === "not_in_segment") && c.values.includes(key)))).map(([flagKey]) => flagKey);
-      const nested = segments.filter((s) => s.rules.some((r) => r.clauses.some((c) => c.values.includes(key) && c.operator.endsWith("_segment")))).map((s) => `segment ${s.key}`);
-      if (users.length + nested.length > 0) throw conflict("segment_in_use", `segment ${key} is used in ${env} by ${[...users, ...nested].join(", ")}`, "remove it from their rules first");
+      const users = [...(await this.#deps.store.states(env))]
+        .filter(([, st]) =>
+          st.rules.some((r) =>
+            r.clauses.some((c) => (c.operator === "in_segment" || c.operator === "not_in_segment") && c.values.includes(key)),
+          ),
+        )
+        .map(([flagKey]) => flagKey);
+      const nested = segments
+        .filter((s) => s.rules.some((r) => r.clauses.some((c) => c.values.includes(key) && c.operator.endsWith("_segment"))))
+        .map((s) => `segment ${s.key}`);
+      if (users.length + nested.length > 0)
+        throw conflict(
+          "segment_in_use",
+          `segment ${key} is used in ${env} by ${[...users, ...nested].join(", ")}`,
+          "remove it from their rules first",
+        );
     }
     const before = current ? { by: current.by, included: current.included, excluded: current.excluded, rules: current.rules } : null;
     const after = body === null ? null : { by: body.by, included: body.included, excluded: body.excluded, rules: body.rules };
@@ -210,32 +308,82 @@ export class FlagService {
     const token = `rsdk_${env}_${randomBytes(16).toString("hex")}`;
     await this.#deps.events.transact(async (trx, emit) => {
       await this.#deps.access.insertToken(trx, sha256(token), env, this.#deps.clock.now(), actor);
-      await emit({ type: "flag.token_created", env, actor, message: `${actor} created an SDK token for ${env}`, data: { prefix: token.slice(0, token.length - 28) } });
+      await emit({
+        type: "flag.token_created",
+        env,
+        actor,
+        message: `${actor} created an SDK token for ${env}`,
+        data: { prefix: token.slice(0, token.length - 28) },
+      });
     });
     return { token, env };
   }
 
-  async #submit(flag: FlagRecord, env: string, change: Parameters<FlagWriter["submit"]>[1], actor: string, reason?: string): Promise<ChangeResult> {
+  async #submit(
+    flag: FlagRecord,
+    env: string,
+    change: Parameters<FlagWriter["submit"]>[1],
+    actor: string,
+    reason?: string,
+  ): Promise<ChangeResult> {
     return this.#result(await this.#deps.writer.submit(env, change, actor, reason), flag, env, describe(change));
   }
 
   async #result(outcome: ChangeOutcome, flag: FlagRecord | null, env: string, what: string): Promise<ChangeResult> {
     const view = flag ? await this.#view(flag, env) : null;
-    if (outcome.applied) return { applied: true, version: outcome.version, request: null, flag: view, message: `applied in ${env}: ${what} (snapshot ${outcome.version} pushed to SDKs)` };
+    if (outcome.applied)
+      return {
+        applied: true,
+        version: outcome.version,
+        request: null,
+        flag: view,
+        message: `applied in ${env}: ${what} (snapshot ${outcome.version} pushed to SDKs)`,
+      };
     const request = requestView(outcome.request);
-    return { applied: false, version: null, request, flag: view, message: `${env} is protected: change request ${request.id} awaits approval by someone other than ${request.requestedBy} (rampart flags approve ${request.id})` };
+    return {
+      applied: false,
+      version: null,
+      request,
+      flag: view,
+      message: `${env} is protected: change request ${request.id} awaits approval by someone other than ${request.requestedBy} (rampart flags approve ${request.id})`,
+    };
   }
 
   #sides(flag: FlagRecord, variation?: string, outVariation?: string): { variation: string; outVariation: string } {
     const feature = variation ?? (flag.type === "boolean" ? "on" : undefined);
-    if (feature === undefined) assertValid([{ field: "body.variation", message: `name the variation users in the rollout get (one of ${flag.variations.map((v) => v.key).join(", ")})` }], "rollout");
+    if (feature === undefined)
+      assertValid(
+        [
+          {
+            field: "body.variation",
+            message: `name the variation users in the rollout get (one of ${flag.variations.map((v) => v.key).join(", ")})`,
+          },
+        ],
+        "rollout",
+      );
     const sides = { variation: feature ?? "", outVariation: outVariation ?? flag.offVariation };
     const keys = new Set(flag.variations.map((v) => v.key));
     assertValid(
       [
-        ...(keys.has(sides.variation) ? [] : [{ field: "body.variation", message: `"${sides.variation}" is not a variation of ${flag.key} (${[...keys].join(", ")})` }]),
-        ...(keys.has(sides.outVariation) ? [] : [{ field: "body.outVariation", message: `"${sides.outVariation}" is not a variation of ${flag.key} (${[...keys].join(", ")})` }]),
-        ...(sides.variation === sides.outVariation && keys.has(sides.variation) ? [{ field: "body.variation", message: `the rollout's variation and outVariation are both "${sides.variation}": nothing would change` }] : []),
+        ...(keys.has(sides.variation)
+          ? []
+          : [{ field: "body.variation", message: `"${sides.variation}" is not a variation of ${flag.key} (${[...keys].join(", ")})` }]),
+        ...(keys.has(sides.outVariation)
+          ? []
+          : [
+              {
+                field: "body.outVariation",
+                message: `"${sides.outVariation}" is not a variation of ${flag.key} (${[...keys].join(", ")})`,
+              },
+            ]),
+        ...(sides.variation === sides.outVariation && keys.has(sides.variation)
+          ? [
+              {
+                field: "body.variation",
+                message: `the rollout's variation and outVariation are both "${sides.variation}": nothing would change`,
+              },
+            ]
+          : []),
       ],
       "rollout",
     );
@@ -256,7 +404,11 @@ export class FlagService {
   }
 
   async #context(env: string, self: string): Promise<StateContext> {
-    const [flags, states, segments] = await Promise.all([this.#deps.store.flags(), this.#deps.store.states(env), this.#deps.store.segments(env)]);
+    const [flags, states, segments] = await Promise.all([
+      this.#deps.store.flags(),
+      this.#deps.store.states(env),
+      this.#deps.store.segments(env),
+    ]);
     return {
       segments: new Set(segments.map((s) => s.key)),
       flags: new Map(flags.map((f) => [f.key, f.variations])),
@@ -275,21 +427,49 @@ export class FlagService {
       environments.push({
         env,
         enabled: state.enabled,
-        serving: state.enabled ? serveText(state.fallthrough) + (state.rules.length > 0 ? ` (+${state.rules.length} rules)` : "") : `${flag.offVariation} (killed)`,
+        serving: state.enabled
+          ? serveText(state.fallthrough) + (state.rules.length > 0 ? ` (+${state.rules.length} rules)` : "")
+          : `${flag.offVariation} (killed)`,
         prerequisites: state.prerequisites,
         rules: state.rules,
         fallthrough: state.fallthrough,
         updatedAt: record?.updatedAt ?? null,
         updatedBy: record?.updatedBy ?? null,
         protected: this.isProtected(env),
-        stale: staleness(flag, record, usage.filter((u) => u.flag === flag.key && u.env === env), now),
+        stale: staleness(
+          flag,
+          record,
+          usage.filter((u) => u.flag === flag.key && u.env === env),
+          now,
+        ),
         rollout: rollout ? toRolloutView(rollout) : null,
       });
     }
-    return { key: flag.key, type: flag.type, kind: flag.kind, description: flag.description, variations: flag.variations, offVariation: flag.offVariation, createdAt: flag.createdAt, createdBy: flag.createdBy, environments };
+    return {
+      key: flag.key,
+      type: flag.type,
+      kind: flag.kind,
+      description: flag.description,
+      variations: flag.variations,
+      offVariation: flag.offVariation,
+      createdAt: flag.createdAt,
+      createdBy: flag.createdBy,
+      environments,
+    };
   }
 }
 
 function requestView(r: ChangeRequest): ChangeRequestView {
-  return { id: r.id, env: r.env, status: r.status, summary: describe(r.change), change: r.change, requestedBy: r.requestedBy, requestedAt: r.requestedAt, reason: r.reason, decidedBy: r.decidedBy, decidedAt: r.decidedAt };
+  return {
+    id: r.id,
+    env: r.env,
+    status: r.status,
+    summary: describe(r.change),
+    change: r.change,
+    requestedBy: r.requestedBy,
+    requestedAt: r.requestedAt,
+    reason: r.reason,
+    decidedBy: r.decidedBy,
+    decidedAt: r.decidedAt,
+  };
 }

@@ -44,12 +44,21 @@ export class FlagStore {
     await flagDb(trx)
       .insertInto("flag_env_states")
       .values(values)
-      .onConflict((c) => c.columns(["flag", "env"]).doUpdateSet({ state: values.state, updated_at: updatedAt, updated_by: updatedBy, uniform_since: uniformSince }))
+      .onConflict((c) =>
+        c
+          .columns(["flag", "env"])
+          .doUpdateSet({ state: values.state, updated_at: updatedAt, updated_by: updatedBy, uniform_since: uniformSince }),
+      )
       .execute();
   }
 
   async state(flag: string, env: string, db: Db = this.#db): Promise<FlagEnvRecord | undefined> {
-    const row = await flagDb(db).selectFrom("flag_env_states").selectAll().where("flag", "=", flag).where("env", "=", env).executeTakeFirst();
+    const row = await flagDb(db)
+      .selectFrom("flag_env_states")
+      .selectAll()
+      .where("flag", "=", flag)
+      .where("env", "=", env)
+      .executeTakeFirst();
     return row && stateFromRow(row);
   }
 
@@ -94,7 +103,17 @@ export class FlagStore {
   }
 }
 
-function flagFromRow(row: { key: string; type: string; kind: string; description: string; variations: string; off_variation: string; salt: string; created_at: number; created_by: string }): FlagRecord {
+function flagFromRow(row: {
+  key: string;
+  type: string;
+  kind: string;
+  description: string;
+  variations: string;
+  off_variation: string;
+  salt: string;
+  created_at: number;
+  created_by: string;
+}): FlagRecord {
   return {
     key: row.key,
     type: row.type as FlagValueType,
@@ -108,6 +127,20 @@ function flagFromRow(row: { key: string; type: string; kind: string; description
   };
 }
 
-function stateFromRow(row: { flag: string; env: string; state: string; updated_at: number; updated_by: string; uniform_since: number | null }): FlagEnvRecord {
-  return { flag: row.flag, env: row.env, ...(JSON.parse(row.state) as FlagEnvState), updatedAt: row.updated_at, updatedBy: row.updated_by, uniformSince: row.uniform_since };
+function stateFromRow(row: {
+  flag: string;
+  env: string;
+  state: string;
+  updated_at: number;
+  updated_by: string;
+  uniform_since: number | null;
+}): FlagEnvRecord {
+  return {
+    flag: row.flag,
+    env: row.env,
+    ...(JSON.parse(row.state) as FlagEnvState),
+    updatedAt: row.updated_at,
+    updatedBy: row.updated_by,
+    uniformSince: row.uniform_since,
+  };
 }

@@ -1,20 +1,51 @@
 import { z } from "zod";
-import type { FlagKind, FlagValueType, JsonValue, Prerequisite, SegmentDefinition, Serve, TargetingRule, Variation } from "../../packages/sdk/src/flag-data.ts";
+import type {
+  FlagKind,
+  FlagValueType,
+  JsonValue,
+  Prerequisite,
+  SegmentDefinition,
+  Serve,
+  TargetingRule,
+  Variation,
+} from "../../packages/sdk/src/flag-data.ts";
 
 export const FLAG_TYPES = ["boolean", "string", "number", "json"] as const satisfies readonly FlagValueType[];
 export const FLAG_KINDS = ["release", "experiment", "ops", "permission", "kill-switch"] as const satisfies readonly FlagKind[];
 export const CLAUSE_OPERATORS = [
-  "in", "not_in", "equals", "not_equals", "starts_with", "ends_with", "contains",
-  "lt", "lte", "gt", "gte", "semver_eq", "semver_lt", "semver_gt", "matches", "in_segment", "not_in_segment",
+  "in",
+  "not_in",
+  "equals",
+  "not_equals",
+  "starts_with",
+  "ends_with",
+  "contains",
+  "lt",
+  "lte",
+  "gt",
+  "gte",
+  "semver_eq",
+  "semver_lt",
+  "semver_gt",
+  "matches",
+  "in_segment",
+  "not_in_segment",
 ] as const;
 
 /** Expected lifetime per kind (days) before a flag is "potentially stale"; null: meant to stay. */
-export const KIND_LIFETIME_DAYS: Record<FlagKind, number | null> = { release: 40, experiment: 40, ops: 7, permission: null, "kill-switch": null };
+export const KIND_LIFETIME_DAYS: Record<FlagKind, number | null> = {
+  release: 40,
+  experiment: 40,
+  ops: 7,
+  permission: null,
+  "kill-switch": null,
+};
 
 // Keys travel in the x-rampart-flags header (`key=variation,…`) and in URLs, so no separators or spaces.
 const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 export const keySchema = z.string({ error: "expected a key: letters, digits, '.', '_' or '-' (up to 100)" }).regex(KEY, {
-  error: (issue) => `${JSON.stringify(issue.input)} is not a valid key: use letters, digits, '.', '_' or '-', starting with a letter or digit (up to 100)`,
+  error: (issue) =>
+    `${JSON.stringify(issue.input)} is not a valid key: use letters, digits, '.', '_' or '-', starting with a letter or digit (up to 100)`,
 });
 const attributeSchema = z.string({ error: "expected a context attribute name, e.g. userId" }).min(1).max(100);
 
@@ -26,7 +57,10 @@ export const variationSchema = z.strictObject({ key: keySchema, value: jsonValue
 export const clauseSchema = z.strictObject({
   attribute: attributeSchema,
   operator: z.enum(CLAUSE_OPERATORS),
-  values: z.array(z.union([z.string().max(2000), z.number(), z.boolean()])).min(1, { error: "give at least one value" }).max(10_000),
+  values: z
+    .array(z.union([z.string().max(2000), z.number(), z.boolean()]))
+    .min(1, { error: "give at least one value" })
+    .max(10_000),
 });
 export const rolloutSchema = z.strictObject({
   by: attributeSchema.describe("context attribute that keeps a user on one side, e.g. userId"),
@@ -45,7 +79,13 @@ export const ruleSchema = z.strictObject({
 export const prerequisiteSchema = z.strictObject({ flag: keySchema, variation: keySchema });
 
 /** Who the change is recorded under. Only until Rampart has identities: the platform token may name any person. */
-const asSchema = z.string().min(1).max(100).regex(/^[^\s]+$/, { error: "a name without spaces" }).optional().describe("record the change as made by this person (the platform token has no identity yet)");
+const asSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[^\s]+$/, { error: "a name without spaces" })
+  .optional()
+  .describe("record the change as made by this person (the platform token has no identity yet)");
 const reasonSchema = z.string().max(500).optional().describe("why; recorded in the event");
 
 export const createFlagBodySchema = z.strictObject({
@@ -80,7 +120,11 @@ export const percentRolloutBodySchema = z.strictObject({
 export type PercentRolloutBody = z.infer<typeof percentRolloutBodySchema>;
 
 export const planBodySchema = z.strictObject({
-  steps: z.array(z.number().gt(0).max(100)).min(1).max(20).refine((s) => s.every((v, i) => i === 0 || v > (s[i - 1] ?? 0)), { error: "steps must increase, e.g. [5, 25, 50, 100]" }),
+  steps: z
+    .array(z.number().gt(0).max(100))
+    .min(1)
+    .max(20)
+    .refine((s) => s.every((v, i) => i === 0 || v > (s[i - 1] ?? 0)), { error: "steps must increase, e.g. [5, 25, 50, 100]" }),
   every: z.string().describe("how long each step holds before it may advance, e.g. 1h, 30s"),
   guards: z.strictObject({ errors: z.string().optional(), p99: z.string().optional(), p50: z.string().optional() }).default({}),
   onFail: z.enum(["pause", "off"]).default("pause"),
@@ -100,7 +144,10 @@ export const segmentBodySchema = z.strictObject({
   by: attributeSchema.default("targetingKey"),
   included: z.array(z.string().max(500)).max(100_000).default([]),
   excluded: z.array(z.string().max(500)).max(100_000).default([]),
-  rules: z.array(z.strictObject({ clauses: z.array(clauseSchema).min(1).max(100) })).max(100).default([]),
+  rules: z
+    .array(z.strictObject({ clauses: z.array(clauseSchema).min(1).max(100) }))
+    .max(100)
+    .default([]),
   as: asSchema,
   reason: reasonSchema,
 });

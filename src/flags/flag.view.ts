@@ -75,7 +75,13 @@ export const changeResultSchema = z.object({
 });
 export type ChangeResult = z.infer<typeof changeResultSchema>;
 
-export const segmentViewSchema = z.object({ key: z.string(), by: z.string(), included: z.array(z.string()), excluded: z.array(z.string()), rules: z.array(looseObject) });
+export const segmentViewSchema = z.object({
+  key: z.string(),
+  by: z.string(),
+  included: z.array(z.string()),
+  excluded: z.array(z.string()),
+  rules: z.array(looseObject),
+});
 
 export const evaluationViewSchema = z.object({
   key: z.string(),

@@ -13,7 +13,11 @@ describe("feature flags through a real `rampart up`", () => {
   let token: string;
   const cli = (...args: string[]) => runCli([...args, "--data", project.dataDir]);
   const ofrep = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${up.client.baseUrl}/ofrep/v1/evaluate/flags${path}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+    fetch(`${up.client.baseUrl}/ofrep/v1/evaluate/flags${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    });
 
   before(async () => {
     project = await createTestProject({ instances: 1 });
@@ -34,7 +38,17 @@ describe("feature flags through a real `rampart up`", () => {
     const served = async () => {
       const variants: string[] = [];
       for (let i = 0; i < 4000; i += 200) {
-        const batch = await Promise.all(Array.from({ length: 200 }, async (_, j) => (await (await ofrep("/new-reco", { context: { targetingKey: `t${i + j}`, userId: `user-${i + j}` } })).json()) as { variant: string; value: boolean; reason: string }));
+        const batch = await Promise.all(
+          Array.from(
+            { length: 200 },
+            async (_, j) =>
+              (await (await ofrep("/new-reco", { context: { targetingKey: `t${i + j}`, userId: `user-${i + j}` } })).json()) as {
+                variant: string;
+                value: boolean;
+                reason: string;
+              },
+          ),
+        );
         variants.push(...batch.map((r) => r.variant));
       }
       return variants;
@@ -68,7 +82,11 @@ describe("feature flags through a real `rampart up`", () => {
     const bulkEtag = bulk.headers.get("etag") ?? "";
     assert.ok(((await bulk.json()) as { flags: unknown[] }).flags.length >= 1);
     assert.equal((await ofrep("", { context: { userId: "u1" } }, { "if-none-match": bulkEtag })).status, 304);
-    assert.equal((await ofrep("", { context: { userId: "u2" } }, { "if-none-match": bulkEtag })).status, 200, "another context, another answer");
+    assert.equal(
+      (await ofrep("", { context: { userId: "u2" } }, { "if-none-match": bulkEtag })).status,
+      200,
+      "another context, another answer",
+    );
     cli("flags", "rollout", "new-reco", "--env", "staging", "--percent", "60", "--by", "userId");
     const changed = await fetch(url, { headers: { authorization: `Bearer ${token}`, "if-none-match": etag } });
     assert.equal(changed.status, 200);
@@ -77,7 +95,10 @@ describe("feature flags through a real `rampart up`", () => {
 
   it("the kill switch reaches a connected SSE client at once", async () => {
     const controller = new AbortController();
-    const response = await fetch(`${up.client.baseUrl}/api/v1/flags/sdk/stream`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+    const response = await fetch(`${up.client.baseUrl}/api/v1/flags/sdk/stream`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: controller.signal,
+    });
     assert.equal(response.headers.get("content-type"), "text/event-stream");
     const messages = readSse(response.body as ReadableStream<Uint8Array>);
     const first = (await messages.next()).value;
@@ -96,12 +117,27 @@ describe("feature flags through a real `rampart up`", () => {
   });
 
   it("a protected environment needs a second person: the change waits, the requester cannot approve, another can", async () => {
-    const filed = cli("flags", "rollout", "new-reco", "--env", "production", "--percent", "10", "--by", "userId", "--as", "alice", "--json");
+    const filed = cli(
+      "flags",
+      "rollout",
+      "new-reco",
+      "--env",
+      "production",
+      "--percent",
+      "10",
+      "--by",
+      "userId",
+      "--as",
+      "alice",
+      "--json",
+    );
     assert.equal(filed.code, 0, filed.stderr);
     const result = JSON.parse(filed.stdout) as { applied: boolean; request: { id: number } };
     assert.equal(result.applied, false);
     const id = String(result.request.id);
-    const pending = JSON.parse(cli("flags", "requests", "--env", "production", "--status", "pending", "--json").stdout) as Array<{ id: number }>;
+    const pending = JSON.parse(cli("flags", "requests", "--env", "production", "--status", "pending", "--json").stdout) as Array<{
+      id: number;
+    }>;
     assert.ok(pending.some((r) => r.id === result.request.id));
     const self = cli("flags", "approve", id, "--as", "alice");
     assert.equal(self.code, 1);
@@ -109,7 +145,11 @@ describe("feature flags through a real `rampart up`", () => {
     const approved = cli("flags", "approve", id, "--as", "bob");
     assert.equal(approved.code, 0, approved.stderr);
     assert.match(approved.stdout, /production now serves: 10% on by userId/);
-    const history = JSON.parse(cli("flags", "history", "new-reco", "--env", "production", "--json").stdout) as Array<{ type: string; actor: string; data: { before?: unknown; after?: unknown } }>;
+    const history = JSON.parse(cli("flags", "history", "new-reco", "--env", "production", "--json").stdout) as Array<{
+      type: string;
+      actor: string;
+      data: { before?: unknown; after?: unknown };
+    }>;
     const change = history.find((e) => e.type === "flag.changed");
     assert.equal(change?.actor, "bob");
     assert.ok(change?.data.before && change.data.after, "before and after are recorded");
@@ -118,7 +158,10 @@ describe("feature flags through a real `rampart up`", () => {
 
   it("rejects bad input with 4xx naming the field", async () => {
     const fieldsOf = async (work: Promise<unknown>) => {
-      const error = await work.then(() => null, (e: unknown) => e);
+      const error = await work.then(
+        () => null,
+        (e: unknown) => e,
+      );
       assert.ok(error instanceof ApiError, String(error));
       assert.equal(error.status, 400, error.message);
       return (error.details as Array<{ field: string }>).map((d) => d.field);
@@ -126,11 +169,27 @@ describe("feature flags through a real `rampart up`", () => {
     assert.deepEqual(await fieldsOf(up.client.createFlag({ key: "bad key!" })), ["body.key"]);
     assert.deepEqual(await fieldsOf(up.client.createFlag({ key: "x", type: "color" as "boolean" })), ["body.type"]);
     assert.deepEqual(await fieldsOf(up.client.rolloutFlag("new-reco", "staging", { percentage: 140 })), ["body.percentage"]);
-    assert.deepEqual(await fieldsOf(up.client.setFlag("new-reco", "staging", { rules: [{ clauses: [{ attribute: "email", operator: "matches", values: ["(("] }], serve: { variation: "on" } }] as never })), ["body.rules.0.clauses.0.values.0"]);
-    assert.deepEqual(await fieldsOf(up.client.planFlag("new-reco", "staging", { steps: [50, 10], every: "soon", guards: { errors: "lots" } })), ["body.steps"]);
-    assert.deepEqual(await fieldsOf(up.client.planFlag("new-reco", "staging", { steps: [10, 50], every: "soon", guards: { errors: "lots" } })), ["body.every", "body.guards.errors"]);
+    assert.deepEqual(
+      await fieldsOf(
+        up.client.setFlag("new-reco", "staging", {
+          rules: [{ clauses: [{ attribute: "email", operator: "matches", values: ["(("] }], serve: { variation: "on" } }] as never,
+        }),
+      ),
+      ["body.rules.0.clauses.0.values.0"],
+    );
+    assert.deepEqual(
+      await fieldsOf(up.client.planFlag("new-reco", "staging", { steps: [50, 10], every: "soon", guards: { errors: "lots" } })),
+      ["body.steps"],
+    );
+    assert.deepEqual(
+      await fieldsOf(up.client.planFlag("new-reco", "staging", { steps: [10, 50], every: "soon", guards: { errors: "lots" } })),
+      ["body.every", "body.guards.errors"],
+    );
     await assert.rejects(up.client.flag("nope"), (e: ApiError) => e.status === 404);
-    await assert.rejects(up.client.setFlag("new-reco", "mars", { enabled: true }), (e: ApiError) => e.status === 404 && /environment "mars"/.test(e.message));
+    await assert.rejects(
+      up.client.setFlag("new-reco", "mars", { enabled: true }),
+      (e: ApiError) => e.status === 404 && /environment "mars"/.test(e.message),
+    );
 
     assert.equal((await ofrep("/new-reco", {}, { authorization: "Bearer rsdk_staging_00000000000000000000000000000000" })).status, 401);
     assert.equal((await ofrep("/new-reco", {}, { authorization: "" })).status, 401);
@@ -140,26 +199,47 @@ describe("feature flags through a real `rampart up`", () => {
     const invalid = await ofrep("/new-reco", { context: "user-1" });
     assert.equal(invalid.status, 400);
     assert.equal(((await invalid.json()) as { errorCode: string }).errorCode, "INVALID_CONTEXT");
-    const unparsable = await fetch(`${up.client.baseUrl}/ofrep/v1/evaluate/flags/new-reco`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: "{not json" });
+    const unparsable = await fetch(`${up.client.baseUrl}/ofrep/v1/evaluate/flags/new-reco`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: "{not json",
+    });
     assert.equal(unparsable.status, 400);
     assert.equal(((await unparsable.json()) as { errorCode: string }).errorCode, "PARSE_ERROR");
-    const metrics = await fetch(`${up.client.baseUrl}/api/v1/flags/sdk/metrics`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ fromMs: 0, toMs: 1, counts: [{ flag: "new-reco", variation: "on", count: -1 }] }) });
+    const metrics = await fetch(`${up.client.baseUrl}/api/v1/flags/sdk/metrics`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ fromMs: 0, toMs: 1, counts: [{ flag: "new-reco", variation: "on", count: -1 }] }),
+    });
     assert.equal(metrics.status, 400);
-    assert.deepEqual(((await metrics.json()) as { error: { details: Array<{ field: string }> } }).error.details.map((d) => d.field), ["body.counts.0.count"]);
+    assert.deepEqual(
+      ((await metrics.json()) as { error: { details: Array<{ field: string }> } }).error.details.map((d) => d.field),
+      ["body.counts.0.count"],
+    );
   });
 
   it("SDK metrics feed stale detection: evaluation counts show in the flag", async () => {
     const response = await fetch(`${up.client.baseUrl}/api/v1/flags/sdk/metrics`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ fromMs: Date.now() - 60_000, toMs: Date.now(), counts: [{ flag: "new-reco", variation: "on", count: 7 }, { flag: "typo", variation: "on", count: 1 }] }),
+      body: JSON.stringify({
+        fromMs: Date.now() - 60_000,
+        toMs: Date.now(),
+        counts: [
+          { flag: "new-reco", variation: "on", count: 7 },
+          { flag: "typo", variation: "on", count: 1 },
+        ],
+      }),
     });
     assert.equal(response.status, 202);
     assert.deepEqual(await response.json(), { accepted: 1 });
-    const flag = await waitFor(async () => {
-      const f = await up.client.flag("new-reco", "staging");
-      return f.environments[0]?.stale.evaluations === 7 ? f : undefined;
-    }, { timeoutMs: 5000 });
+    const flag = await waitFor(
+      async () => {
+        const f = await up.client.flag("new-reco", "staging");
+        return f.environments[0]?.stale.evaluations === 7 ? f : undefined;
+      },
+      { timeoutMs: 5000 },
+    );
     assert.ok(flag.environments[0]?.stale.lastEvaluatedAt);
   });
 });

@@ -33,7 +33,16 @@ export function createFlags(deps: { db: Db; events: EventLog; clock: Clock; mani
   const snapshots = new FlagSnapshots(store);
   const isProtected = (env: string) => deps.manifests.current.environments[env]?.protected ?? false;
   const writer = new FlagWriter({ store, access, rollouts, snapshots, events: deps.events, clock: deps.clock, isProtected });
-  const service = new FlagService({ manifests: deps.manifests, store, access, rollouts, snapshots, writer, events: deps.events, clock: deps.clock });
+  const service = new FlagService({
+    manifests: deps.manifests,
+    store,
+    access,
+    rollouts,
+    snapshots,
+    writer,
+    events: deps.events,
+    clock: deps.clock,
+  });
   const auth = new SdkTokenAuth(access);
   const sdk = new FlagSdkService({ auth, access, snapshots, events: deps.events, clock: deps.clock });
   const engine = new FlagRolloutEngine({ rollouts, store, writer, events: deps.events, clock: deps.clock });

@@ -4,7 +4,10 @@ import type { StatusService } from "./status.service.ts";
 import { platformStatusSchema } from "./status.types.ts";
 
 export const shutdownBodySchema = z.strictObject({
-  stopApps: z.boolean().default(false).describe("also drain and stop every instance and the edge (rampart down); otherwise they keep serving"),
+  stopApps: z
+    .boolean()
+    .default(false)
+    .describe("also drain and stop every instance and the edge (rampart down); otherwise they keep serving"),
 });
 
 export function platformRoutes(status: StatusService, shutdown: (stopApps: boolean) => void, version: string): RouteDefinition[] {

@@ -10,9 +10,13 @@ export function registerStatusCommand(program: Command, globals: () => GlobalOpt
       const opts = { ...globals(), ...options };
       const status = await clientFor(opts).status();
       if (opts.json) return printJson(status);
-      process.stdout.write(`project ${status.project} · control plane pid ${status.controlPlane.pid} · edge pid ${status.edge.pid ?? "-"}\n`);
+      process.stdout.write(
+        `project ${status.project} · control plane pid ${status.controlPlane.pid} · edge pid ${status.edge.pid ?? "-"}\n`,
+      );
       for (const env of status.environments) {
-        process.stdout.write(`\n${env.name}${env.protected ? " (protected)" : ""}  ${env.url}${env.listening ? "" : `  NOT LISTENING: ${env.error}`}\n`);
+        process.stdout.write(
+          `\n${env.name}${env.protected ? " (protected)" : ""}  ${env.url}${env.listening ? "" : `  NOT LISTENING: ${env.error}`}\n`,
+        );
         const rows = env.apps.flatMap((app) => {
           const head = [app.name, app.live === null ? "-" : String(app.live), app.deploying === null ? "" : `→ ${app.deploying}`];
           if (app.instances.length === 0) return [[...head, "-", "", "", "", "", ""]];

@@ -42,7 +42,16 @@ export class StatusService {
           })),
         );
         const host = env.bind === "0.0.0.0" || env.bind === "::" ? "127.0.0.1" : env.bind;
-        return { name, url: `http://${host}:${env.port}`, port: env.port, bind: env.bind, protected: env.protected, listening: !error, error: error?.message ?? null, apps };
+        return {
+          name,
+          url: `http://${host}:${env.port}`,
+          port: env.port,
+          bind: env.bind,
+          protected: env.protected,
+          listening: !error,
+          error: error?.message ?? null,
+          apps,
+        };
       }),
     );
     return {

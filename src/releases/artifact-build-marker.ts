@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { z } from 'zod';
-import { writeFileAtomic } from './artifact-layout.ts';
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { writeFileAtomic } from "./artifact-layout.ts";
 
 /**
  * `<artifactDir>/build.json` records that an artifact's build ran, so "built once per
@@ -19,13 +19,13 @@ const buildMarkerSchema = z.object({
 
 export type BuildMarker = z.infer<typeof buildMarkerSchema>;
 
-const MARKER_FILE = 'build.json';
+const MARKER_FILE = "build.json";
 
 /** Null when there is no marker or it is unreadable (then the build simply runs again). */
 export async function readBuildMarker(artifactDir: string): Promise<BuildMarker | null> {
   let text: string;
   try {
-    text = await readFile(join(artifactDir, MARKER_FILE), 'utf8');
+    text = await readFile(join(artifactDir, MARKER_FILE), "utf8");
   } catch {
     return null;
   }
@@ -44,5 +44,5 @@ export async function writeBuildMarker(artifactDir: string, marker: BuildMarker)
 
 /** True when the marker records a successful build of exactly this command: skip building. */
 export function isBuiltWith(marker: BuildMarker | null, command: string): boolean {
-  return marker !== null && marker.ok && marker.command === command;
+  return marker?.ok === true && marker.command === command;
 }

@@ -1,13 +1,13 @@
-import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import type { Readable } from 'node:stream';
-import type { Clock } from '../shared/clock.ts';
-import { systemClock } from '../shared/clock.ts';
+import { spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { mkdir, stat } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { Readable } from "node:stream";
+import type { Clock } from "../shared/clock.ts";
+import { systemClock } from "../shared/clock.ts";
 
-export { readBuildMarker, writeBuildMarker, isBuiltWith } from './artifact-build-marker.ts';
-export type { BuildMarker } from './artifact-build-marker.ts';
+export { readBuildMarker, writeBuildMarker, isBuiltWith } from "./artifact-build-marker.ts";
+export type { BuildMarker } from "./artifact-build-marker.ts";
 
 /**
  * Runs an app's build command once inside an artifact's `src` copy. The build is a shell
@@ -24,7 +24,7 @@ export interface BuildOptions {
   /** The complete environment of the build (not merged with process.env: include PATH). */
   env: Record<string, string | undefined>;
   timeoutMs: number;
-  onLine?: (line: string, stream: 'out' | 'err') => void;
+  onLine?: (line: string, stream: "out" | "err") => void;
   clock?: Clock;
   /** After SIGTERM on timeout, how long before SIGKILL. Default 5 s. */
   killGraceMs?: number;
@@ -51,9 +51,9 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   const info = await stat(options.dir).catch(() => null);
   if (!info?.isDirectory()) throw new Error(`build directory "${options.dir}" does not exist`);
   await mkdir(dirname(options.logPath), { recursive: true });
-  const log = createWriteStream(options.logPath, { flags: 'a' });
+  const log = createWriteStream(options.logPath, { flags: "a" });
   const tail: string[] = [];
-  const emit = (text: string, stream: 'out' | 'err'): void => {
+  const emit = (text: string, stream: "out" | "err"): void => {
     log.write(`${new Date(clock.now()).toISOString()} ${stream} ${text}\n`);
     tail.push(text);
     if (tail.length > TAIL_LINES) tail.shift();
@@ -61,36 +61,36 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   };
 
   const started = clock.now();
-  const child = spawn('/bin/sh', ['-c', options.command], {
+  const child = spawn("/bin/sh", ["-c", options.command], {
     cwd: options.dir,
     env: options.env,
     detached: true, // own process group, so -pid reaches every descendant
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ["ignore", "pipe", "pipe"],
   });
-  const flushOut = readLines(child.stdout, (line) => emit(line, 'out'));
-  const flushErr = readLines(child.stderr, (line) => emit(line, 'err'));
+  const flushOut = readLines(child.stdout, (line) => emit(line, "out"));
+  const flushErr = readLines(child.stderr, (line) => emit(line, "err"));
 
   let timedOut = false;
   let killTimer: NodeJS.Timeout | undefined;
   const timeout = setTimeout(() => {
     timedOut = true;
-    killGroup(child.pid, 'SIGTERM');
-    killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), options.killGraceMs ?? 5_000);
+    killGroup(child.pid, "SIGTERM");
+    killTimer = setTimeout(() => killGroup(child.pid, "SIGKILL"), options.killGraceMs ?? 5_000);
   }, options.timeoutMs);
 
   const outcome = await new Promise<{ code: number | null; signal: string | null; error?: Error }>((done) => {
-    child.once('error', (error) => done({ code: null, signal: null, error }));
-    child.once('exit', (code, signal) => done({ code, signal }));
+    child.once("error", (error) => done({ code: null, signal: null, error }));
+    child.once("exit", (code, signal) => done({ code, signal }));
   });
   clearTimeout(timeout);
   clearTimeout(killTimer);
   // The build is over: stragglers it left in its group (`server &`) would hold our pipes open.
-  killGroup(child.pid, 'SIGKILL');
+  killGroup(child.pid, "SIGKILL");
   await waitForClose(child.stdout, child.stderr, PIPE_GRACE_MS);
   flushOut();
   flushErr();
-  if (outcome.error) emit(`rampart: could not start the build: ${outcome.error.message}`, 'err');
-  if (timedOut) emit(`rampart: build timed out after ${options.timeoutMs} ms and was killed`, 'err');
+  if (outcome.error) emit(`rampart: could not start the build: ${outcome.error.message}`, "err");
+  if (timedOut) emit(`rampart: build timed out after ${options.timeoutMs} ms and was killed`, "err");
   await new Promise<void>((done) => log.end(done));
 
   return {
@@ -114,26 +114,26 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
 
 /** Splits a byte stream into lines; returns a flush for the unterminated last line. */
 function readLines(stream: Readable, onLine: (line: string) => void): () => void {
-  let partial = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n');
-    partial = parts.pop() ?? '';
-    for (const part of parts) onLine(part.endsWith('\r') ? part.slice(0, -1) : part);
+  let partial = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk: string) => {
+    const parts = (partial + chunk).split("\n");
+    partial = parts.pop() ?? "";
+    for (const part of parts) onLine(part.endsWith("\r") ? part.slice(0, -1) : part);
     while (partial.length > MAX_LINE) {
       onLine(partial.slice(0, MAX_LINE));
       partial = partial.slice(MAX_LINE);
     }
   });
   return () => {
-    if (partial !== '') onLine(partial);
-    partial = '';
+    if (partial !== "") onLine(partial);
+    partial = "";
   };
 }
 
 async function waitForClose(a: Readable, b: Readable, graceMs: number): Promise<void> {
   const closed = (s: Readable): Promise<void> =>
-    s.closed || s.destroyed ? Promise.resolve() : new Promise((done) => s.once('close', () => done()));
+    s.closed || s.destroyed ? Promise.resolve() : new Promise((done) => s.once("close", () => done()));
   let timer: NodeJS.Timeout | undefined;
   const grace = new Promise<void>((done) => {
     timer = setTimeout(done, graceMs);

@@ -1,6 +1,6 @@
-import { lstat, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { TMP_PREFIX, TRASH_PREFIX, artifactPaths, randomSuffix } from './artifact-layout.ts';
+import { lstat, readdir, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { TMP_PREFIX, TRASH_PREFIX, artifactPaths, randomSuffix } from "./artifact-layout.ts";
 
 /**
  * Deleting artifacts. Which ones to delete is the caller's decision (it knows from the
@@ -18,7 +18,7 @@ export async function removeArtifact(artifactsRoot: string, digest: string): Pro
   try {
     await rename(dir, trash);
   } catch (err) {
-    if (isErrno(err, 'ENOENT')) return false;
+    if (isErrno(err, "ENOENT")) return false;
     throw err;
   }
   await rm(trash, { recursive: true, force: true });
@@ -36,7 +36,7 @@ export async function artifactDiskUsage(dir: string): Promise<number> {
     try {
       stat = await lstat(path, { bigint: true });
     } catch (err) {
-      if (isErrno(err, 'ENOENT')) return 0;
+      if (isErrno(err, "ENOENT")) return 0;
       throw err;
     }
     const inode = `${stat.dev}:${stat.ino}`;
@@ -62,11 +62,7 @@ export interface ArtifactUse {
  * returns the digests to delete, oldest first. In-use artifacts do not count against
  * `keep`, so a long-running old release never pushes newer rollback targets out.
  */
-export function pickArtifactsToCollect(input: {
-  artifacts: readonly ArtifactUse[];
-  inUse: ReadonlySet<string>;
-  keep: number;
-}): string[] {
+export function pickArtifactsToCollect(input: { artifacts: readonly ArtifactUse[]; inUse: ReadonlySet<string>; keep: number }): string[] {
   const latest = new Map<string, number>();
   for (const { digest, lastUsedAt } of input.artifacts) {
     const at = toMillis(lastUsedAt);
@@ -85,20 +81,16 @@ export function pickArtifactsToCollect(input: {
 
 function toMillis(value: Date | string | number | null): number {
   if (value === null) return Number.NEGATIVE_INFINITY;
-  const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(value);
+  const ms = value instanceof Date ? value.getTime() : typeof value === "number" ? value : Date.parse(value);
   return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms;
 }
 
 export function isErrno(err: unknown, code: string): boolean {
-  return err instanceof Error && 'code' in err && err.code === code;
+  return err instanceof Error && "code" in err && err.code === code;
 }
 
 /** Best-effort sweep of leftovers: all `.trash-*`, and `.tmp-*` older than `olderThanMs`. */
-export async function sweepLeftovers(
-  artifactsRoot: string,
-  now: number,
-  olderThanMs: number,
-): Promise<string[]> {
+export async function sweepLeftovers(artifactsRoot: string, now: number, olderThanMs: number): Promise<string[]> {
   const removed: string[] = [];
   let names: string[];
   try {

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile } from "node:child_process";
 
 /**
  * Where an artifact's source came from, when it lives in a git work tree. Purely
@@ -17,28 +17,28 @@ export interface GitInfo {
 }
 
 const TIMEOUT_MS = 10_000;
-const EXCLUDED_PATHSPECS = ['node_modules', '.rampart'].map((name) => `:(exclude,glob)**/${name}/**`);
+const EXCLUDED_PATHSPECS = ["node_modules", ".rampart"].map((name) => `:(exclude,glob)**/${name}/**`);
 
 /**
  * Null when `dir` is not inside a git work tree, the repository has no commit yet, or git
  * is not installed. Never throws for those.
  */
 export async function gitInfo(dir: string): Promise<GitInfo | null> {
-  const commit = await git(dir, ['rev-parse', '--verify', '-q', 'HEAD']);
+  const commit = await git(dir, ["rev-parse", "--verify", "-q", "HEAD"]);
   if (commit === null || !/^[0-9a-f]{40,64}$/.test(commit)) return null;
   const [time, status, branch] = await Promise.all([
-    git(dir, ['log', '-1', '--format=%cI', commit]),
+    git(dir, ["log", "-1", "--format=%cI", commit]),
     // Same exclusions as the snapshot, so an un-ignored node_modules does not read as dirty.
-    git(dir, ['status', '--porcelain', '--', '.', ...EXCLUDED_PATHSPECS]),
-    git(dir, ['rev-parse', '--abbrev-ref', 'HEAD']),
+    git(dir, ["status", "--porcelain", "--", ".", ...EXCLUDED_PATHSPECS]),
+    git(dir, ["rev-parse", "--abbrev-ref", "HEAD"]),
   ]);
   const parsed = time === null ? Number.NaN : Date.parse(time);
   if (Number.isNaN(parsed) || status === null) return null;
   return {
     commit,
     commitTime: new Date(parsed).toISOString(),
-    dirty: status !== '',
-    branch: branch === null || branch === 'HEAD' ? null : branch,
+    dirty: status !== "",
+    branch: branch === null || branch === "HEAD" ? null : branch,
   };
 }
 
@@ -46,8 +46,8 @@ export async function gitInfo(dir: string): Promise<GitInfo | null> {
 function git(dir: string, args: readonly string[]): Promise<string | null> {
   return new Promise((resolvePromise) => {
     execFile(
-      'git',
-      ['-C', dir, ...args],
+      "git",
+      ["-C", dir, ...args],
       {
         timeout: TIMEOUT_MS,
         maxBuffer: 16 * 1024 * 1024,
@@ -63,7 +63,7 @@ function git(dir: string, args: readonly string[]): Promise<string | null> {
  * friends are dropped, or Rampart started from a git hook would ask about the wrong repo.
  */
 function gitEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, GIT_OPTIONAL_LOCKS: '0', GIT_TERMINAL_PROMPT: '0' };
-  for (const name of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR']) delete env[name];
+  const env: NodeJS.ProcessEnv = { ...process.env, GIT_OPTIONAL_LOCKS: "0", GIT_TERMINAL_PROMPT: "0" };
+  for (const name of ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR"]) delete env[name];
   return env;
 }

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomBytes } from "node:crypto";
+import { rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 
 /**
  * On-disk layout of the artifact store:
@@ -16,8 +16,8 @@ import { join } from 'node:path';
  */
 
 export const DIGEST_PATTERN = /^sha256-[0-9a-f]{64}$/;
-export const TMP_PREFIX = '.tmp-';
-export const TRASH_PREFIX = '.trash-';
+export const TMP_PREFIX = ".tmp-";
+export const TRASH_PREFIX = ".trash-";
 
 export interface ArtifactPaths {
   dir: string;
@@ -40,14 +40,14 @@ export function artifactPaths(artifactsRoot: string, digest: string): ArtifactPa
   const dir = join(artifactsRoot, digest);
   return {
     dir,
-    src: join(dir, 'src'),
-    listing: join(dir, 'listing.txt'),
-    buildMarker: join(dir, 'build.json'),
+    src: join(dir, "src"),
+    listing: join(dir, "listing.txt"),
+    buildMarker: join(dir, "build.json"),
   };
 }
 
 export function randomSuffix(): string {
-  return randomBytes(8).toString('hex');
+  return randomBytes(8).toString("hex");
 }
 
 /** Write-then-rename, so readers see the old file or the new one, never a torn one. */
@@ -67,11 +67,7 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
  * On the first failure no new items start, and it rejects only once the running ones have
  * settled, so a caller can safely clean up (e.g. rm a temp dir) without racing a worker.
  */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   // One iterator shared by all workers: each next() hands out a distinct item.
   const queue = items.entries();
@@ -89,6 +85,6 @@ export async function mapLimit<T, R>(
   };
   const count = Math.max(1, Math.min(limit, items.length));
   const settled = await Promise.allSettled(Array.from({ length: count }, worker));
-  for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
+  for (const outcome of settled) if (outcome.status === "rejected") throw outcome.reason;
   return results;
 }

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open, readdir, readlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { mapLimit } from './artifact-layout.ts';
+import { createHash } from "node:crypto";
+import { constants } from "node:fs";
+import { open, readdir, readlink } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { mapLimit } from "./artifact-layout.ts";
 
 /**
  * The canonical listing of a source tree, and its digest.
@@ -16,10 +16,10 @@ import { mapLimit } from './artifact-layout.ts';
  * copied (like git). Sockets, FIFOs and devices are skipped: they cannot be snapshotted.
  */
 
-export const DEFAULT_EXCLUDES: readonly string[] = ['node_modules', '.git', '.rampart'];
+export const DEFAULT_EXCLUDES: readonly string[] = ["node_modules", ".git", ".rampart"];
 
 export interface ListingEntry {
-  type: 'file' | 'link';
+  type: "file" | "link";
   mode: 644 | 755 | 777;
   /** Relative path with `/` separators (unescaped). */
   path: string;
@@ -41,27 +41,27 @@ const CHUNK = 1 << 20;
 export async function listTree(root: string, options: WalkOptions = {}): Promise<ListingEntry[]> {
   const excluded = new Set([...DEFAULT_EXCLUDES, ...(options.exclude ?? [])]);
   const skipDirs = new Set((options.skipDirs ?? []).map((dir) => resolve(dir)));
-  const pending: { type: 'file' | 'link'; path: string; abs: string }[] = [];
+  const pending: { type: "file" | "link"; path: string; abs: string }[] = [];
 
   const walk = async (absDir: string, relDir: string): Promise<void> => {
     const dirents = await readdir(absDir, { withFileTypes: true });
     for (const dirent of dirents) {
       if (excluded.has(dirent.name)) continue;
       const abs = join(absDir, dirent.name);
-      const rel = relDir === '' ? dirent.name : `${relDir}/${dirent.name}`;
+      const rel = relDir === "" ? dirent.name : `${relDir}/${dirent.name}`;
       if (dirent.isDirectory()) {
         if (!skipDirs.has(resolve(abs))) await walk(abs, rel);
       } else if (dirent.isFile()) {
-        pending.push({ type: 'file', path: rel, abs });
+        pending.push({ type: "file", path: rel, abs });
       } else if (dirent.isSymbolicLink()) {
-        pending.push({ type: 'link', path: rel, abs });
+        pending.push({ type: "link", path: rel, abs });
       }
     }
   };
-  await walk(resolve(root), '');
+  await walk(resolve(root), "");
 
   const entries = await mapLimit(pending, options.concurrency ?? 16, async (item) =>
-    item.type === 'link' ? hashLink(item.path, item.abs) : hashFile(item.path, item.abs),
+    item.type === "link" ? hashLink(item.path, item.abs) : hashFile(item.path, item.abs),
   );
   // Sort the whole list by path (not directory by directory) so `a/b` vs `a-b` is stable.
   return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -69,8 +69,8 @@ export async function listTree(root: string, options: WalkOptions = {}): Promise
 
 async function hashLink(path: string, abs: string): Promise<ListingEntry> {
   const target = await readlink(abs);
-  const sha256 = createHash('sha256').update(target).digest('hex');
-  return { type: 'link', mode: 777, path, sha256, size: Buffer.byteLength(target) };
+  const sha256 = createHash("sha256").update(target).digest("hex");
+  return { type: "link", mode: 777, path, sha256, size: Buffer.byteLength(target) };
 }
 
 async function hashFile(path: string, abs: string): Promise<ListingEntry> {
@@ -79,7 +79,7 @@ async function hashFile(path: string, abs: string): Promise<ListingEntry> {
   const handle = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const stat = await handle.stat();
-    const hash = createHash('sha256');
+    const hash = createHash("sha256");
     // Read in bounded chunks: memory stays flat for big files, small files take one read.
     const buffer = Buffer.allocUnsafe(Math.min(Math.max(stat.size, 1), CHUNK));
     let size = 0;
@@ -90,20 +90,20 @@ async function hashFile(path: string, abs: string): Promise<ListingEntry> {
       size += bytesRead;
     }
     const mode = (stat.mode & 0o111) !== 0 ? 755 : 644;
-    return { type: 'file', mode, path, sha256: hash.digest('hex'), size };
+    return { type: "file", mode, path, sha256: hash.digest("hex"), size };
   } finally {
     await handle.close();
   }
 }
 
 function escapePath(path: string): string {
-  return path.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+  return path.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
 }
 
 export function formatListing(entries: readonly ListingEntry[]): string {
-  return entries.map((e) => `${e.type} ${e.mode} ${escapePath(e.path)} ${e.sha256}\n`).join('');
+  return entries.map((e) => `${e.type} ${e.mode} ${escapePath(e.path)} ${e.sha256}\n`).join("");
 }
 
 export function digestOfListing(listing: string): string {
-  return `sha256-${createHash('sha256').update(listing).digest('hex')}`;
+  return `sha256-${createHash("sha256").update(listing).digest("hex")}`;
 }

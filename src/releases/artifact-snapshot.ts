@@ -1,12 +1,12 @@
-import { constants } from 'node:fs';
-import { copyFile, mkdir, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import type { Clock } from '../shared/clock.ts';
-import { systemClock } from '../shared/clock.ts';
-import { isErrno, removeArtifact, sweepLeftovers } from './artifact-gc.ts';
-import { TMP_PREFIX, artifactPaths, mapLimit, randomSuffix } from './artifact-layout.ts';
-import type { ListingEntry } from './artifact-listing.ts';
-import { digestOfListing, formatListing, listTree } from './artifact-listing.ts';
+import { constants } from "node:fs";
+import { copyFile, mkdir, readlink, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import type { Clock } from "../shared/clock.ts";
+import { systemClock } from "../shared/clock.ts";
+import { isErrno, removeArtifact, sweepLeftovers } from "./artifact-gc.ts";
+import { TMP_PREFIX, artifactPaths, mapLimit, randomSuffix } from "./artifact-layout.ts";
+import type { ListingEntry } from "./artifact-listing.ts";
+import { digestOfListing, formatListing, listTree } from "./artifact-listing.ts";
 
 /**
  * Content-addressed snapshots of an app's source directory. The listing rules (what is
@@ -45,8 +45,7 @@ export interface SnapshotResult {
 
 const HOUR = 60 * 60 * 1000;
 
-const defaultCopy = (from: string, to: string): Promise<void> =>
-  copyFile(from, to, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
+const defaultCopy = (from: string, to: string): Promise<void> => copyFile(from, to, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
 
 export async function snapshotSource(options: SnapshotOptions): Promise<SnapshotResult> {
   const sourceDir = resolve(options.sourceDir);
@@ -64,14 +63,14 @@ export async function snapshotSource(options: SnapshotOptions): Promise<Snapshot
 
   const tmp = join(artifactsRoot, `${TMP_PREFIX}${randomSuffix()}`);
   try {
-    await copyTree(sourceDir, join(tmp, 'src'), entries, options);
+    await copyTree(sourceDir, join(tmp, "src"), entries, options);
     // Re-list the copy: if the source changed while we copied, the copy is what we publish,
     // so its digest must describe the copy, not what we hashed a moment earlier.
-    const copied = await listTree(join(tmp, 'src'), { concurrency: options.concurrency });
+    const copied = await listTree(join(tmp, "src"), { concurrency: options.concurrency });
     const listing = formatListing(copied);
     const finalDigest = digestOfListing(listing);
     const finalDir = artifactPaths(artifactsRoot, finalDigest).dir;
-    await writeFile(join(tmp, 'listing.txt'), listing, { flush: true });
+    await writeFile(join(tmp, "listing.txt"), listing, { flush: true });
     const published = await publish(tmp, artifactsRoot, finalDigest);
     return result(finalDigest, finalDir, copied, published);
   } catch (err) {
@@ -88,7 +87,7 @@ async function publish(tmp: string, artifactsRoot: string, digest: string): Prom
       await rename(tmp, dir);
       return true;
     } catch (err) {
-      if (!isErrno(err, 'ENOTEMPTY') && !isErrno(err, 'EEXIST')) throw err;
+      if (!isErrno(err, "ENOTEMPTY") && !isErrno(err, "EEXIST")) throw err;
       // Someone published the same content first: theirs is as good as ours.
       if (await isComplete(dir)) {
         await rm(tmp, { recursive: true, force: true });
@@ -103,12 +102,12 @@ async function publish(tmp: string, artifactsRoot: string, digest: string): Prom
 }
 
 async function assertDirectory(path: string, what: string | undefined): Promise<void> {
-  const suffix = what === undefined ? '' : ` (${what})`;
+  const suffix = what === undefined ? "" : ` (${what})`;
   let info;
   try {
     info = await stat(path);
   } catch (err) {
-    if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) {
+    if (isErrno(err, "ENOENT") || isErrno(err, "ENOTDIR")) {
       throw new Error(`source directory "${path}" does not exist${suffix}`);
     }
     throw err;
@@ -120,34 +119,29 @@ async function assertDirectory(path: string, what: string | undefined): Promise<
 
 async function isComplete(dir: string): Promise<boolean> {
   try {
-    const [src, listing] = await Promise.all([stat(join(dir, 'src')), stat(join(dir, 'listing.txt'))]);
+    const [src, listing] = await Promise.all([stat(join(dir, "src")), stat(join(dir, "listing.txt"))]);
     return src.isDirectory() && listing.isFile();
   } catch {
     return false;
   }
 }
 
-async function copyTree(
-  from: string,
-  to: string,
-  entries: readonly ListingEntry[],
-  options: SnapshotOptions,
-): Promise<void> {
+async function copyTree(from: string, to: string, entries: readonly ListingEntry[], options: SnapshotOptions): Promise<void> {
   await mkdir(to, { recursive: true });
   // Create each parent once, shallow first, before the parallel copies need them.
-  const dirs = [...new Set(entries.map((e) => dirname(e.path)).filter((d) => d !== '.'))].sort();
+  const dirs = [...new Set(entries.map((e) => dirname(e.path)).filter((d) => d !== "."))].sort();
   for (const dir of dirs) await mkdir(join(to, dir), { recursive: true });
   const copy = options.copyFile ?? defaultCopy;
   await mapLimit(entries, options.concurrency ?? 16, async (entry) => {
     const src = join(from, entry.path);
     const dest = join(to, entry.path);
-    if (entry.type === 'link') await symlink(await readlink(src), dest);
+    if (entry.type === "link") await symlink(await readlink(src), dest);
     else await copy(src, dest);
   });
 }
 
 function result(digest: string, dir: string, entries: readonly ListingEntry[], created: boolean): SnapshotResult {
   let bytes = 0;
-  for (const e of entries) if (e.type === 'file') bytes += e.size;
-  return { digest, dir, srcDir: join(dir, 'src'), files: entries.length, bytes, created };
+  for (const e of entries) if (e.type === "file") bytes += e.size;
+  return { digest, dir, srcDir: join(dir, "src"), files: entries.length, bytes, created };
 }

@@ -24,7 +24,15 @@ describe("ArtifactService", () => {
     opened = await openDatabase(join(dir, "data"));
     events = new EventLog(opened.db, { now: () => now });
     releases = new ReleaseStore(opened.db);
-    service = new ArtifactService({ artifacts: new ArtifactStore(opened.db), releases, events, clock: { now: () => now }, dataDir: join(dir, "data"), retention: 3, buildTimeoutMs: 30_000 });
+    service = new ArtifactService({
+      artifacts: new ArtifactStore(opened.db),
+      releases,
+      events,
+      clock: { now: () => now },
+      dataDir: join(dir, "data"),
+      retention: 3,
+      buildTimeoutMs: 30_000,
+    });
   });
   after(async () => {
     await opened.close();
@@ -40,8 +48,21 @@ describe("ArtifactService", () => {
 
   const release = async (number: number, digest: string, status: ReleaseStatus) => {
     await releases.insert(opened.db, {
-      env: "production", app: "web", number, artifactDigest: digest, config: { ...APP_DEFAULTS, name: "web", source: "", run: "x" }, strategy: "rolling", status,
-      reason: null, sourceDir: "", git: null, rollbackOf: null, createdBy: "t", createdAt: number, liveAt: null, finishedAt: null,
+      env: "production",
+      app: "web",
+      number,
+      artifactDigest: digest,
+      config: { ...APP_DEFAULTS, name: "web", source: "", run: "x" },
+      strategy: "rolling",
+      status,
+      reason: null,
+      sourceDir: "",
+      git: null,
+      rollbackOf: null,
+      createdBy: "t",
+      createdAt: number,
+      liveAt: null,
+      finishedAt: null,
     });
   };
 
@@ -60,7 +81,14 @@ describe("ArtifactService", () => {
 
   it("a failed build says why, with the output's tail", async () => {
     const a = await service.snapshot({ app: "web", sourceDir: source("broken"), what: "apps.web.source", actor: "t" });
-    const result = await service.ensureBuilt({ env: "production", app: "web", release: 2, digest: a.digest, command: "echo compiling; echo 'syntax error' >&2; exit 2", env_: {} });
+    const result = await service.ensureBuilt({
+      env: "production",
+      app: "web",
+      release: 2,
+      digest: a.digest,
+      command: "echo compiling; echo 'syntax error' >&2; exit 2",
+      env_: {},
+    });
     assert.equal(result.ok, false);
     assert.match(result.ok ? "" : result.reason, /exited with code 2.*syntax error/s);
   });

@@ -46,27 +46,52 @@ export class ArtifactService {
       result = await snapshotSource({ sourceDir: input.sourceDir, artifactsRoot: this.#root, what: input.what });
     } catch (error) {
       // A full or read-only data dir is not a bad source: say so, rather than pointing at the manifest.
-      throw storageError(error, this.#deps.dataDir) ?? new RampartError("invalid_source", error instanceof Error ? error.message : String(error), {
-        status: 400,
-        hint: "set apps.<app>.source in rampart.yaml, or pass --source DIR",
-      });
+      throw (
+        storageError(error, this.#deps.dataDir) ??
+        new RampartError("invalid_source", error instanceof Error ? error.message : String(error), {
+          status: 400,
+          hint: "set apps.<app>.source in rampart.yaml, or pass --source DIR",
+        })
+      );
     }
     await this.#deps.events.transact(async (trx, emit) => {
-      await this.#deps.artifacts.upsert(trx, { digest: result.digest, dir: result.dir, files: result.files, bytes: result.bytes }, this.#deps.clock.now());
+      await this.#deps.artifacts.upsert(
+        trx,
+        { digest: result.digest, dir: result.dir, files: result.files, bytes: result.bytes },
+        this.#deps.clock.now(),
+      );
       if (result.created) {
-        await emit({ type: "artifact.created", app: input.app, actor: input.actor, message: `artifact ${short(result.digest)}: ${result.files} files, ${result.bytes} bytes from ${input.sourceDir}`, data: { digest: result.digest, files: result.files, bytes: result.bytes } });
+        await emit({
+          type: "artifact.created",
+          app: input.app,
+          actor: input.actor,
+          message: `artifact ${short(result.digest)}: ${result.files} files, ${result.bytes} bytes from ${input.sourceDir}`,
+          data: { digest: result.digest, files: result.files, bytes: result.bytes },
+        });
       }
     });
     return { digest: result.digest, srcDir: result.srcDir, created: result.created };
   }
 
   /** Runs the app's build in the artifact once; a later deploy of the same content reuses its output. */
-  async ensureBuilt(input: { env: string; app: string; release: number; digest: string; command: string | null; env_: Record<string, string> }): Promise<{ ok: true } | { ok: false; reason: string }> {
+  async ensureBuilt(input: {
+    env: string;
+    app: string;
+    release: number;
+    digest: string;
+    command: string | null;
+    env_: Record<string, string>;
+  }): Promise<{ ok: true } | { ok: false; reason: string }> {
     if (!input.command) return { ok: true };
     const dir = join(this.#root, input.digest);
     if (isBuiltWith(await readBuildMarker(dir), input.command)) return { ok: true };
     const labels = { env: input.env, app: input.app, release: input.release };
-    await this.#deps.events.append({ ...labels, type: "artifact.build_started", message: `building ${short(input.digest)}: ${input.command}`, data: { digest: input.digest, command: input.command } });
+    await this.#deps.events.append({
+      ...labels,
+      type: "artifact.build_started",
+      message: `building ${short(input.digest)}: ${input.command}`,
+      data: { digest: input.digest, command: input.command },
+    });
     const result = await runBuild({
       dir: join(dir, "src"),
       command: input.command,
@@ -74,18 +99,39 @@ export class ArtifactService {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...input.env_ },
       timeoutMs: this.#deps.buildTimeoutMs,
     });
-    if (result.ok) await writeBuildMarker(dir, { command: input.command, ok: true, at: new Date(this.#deps.clock.now()).toISOString(), durationMs: result.durationMs });
+    if (result.ok)
+      await writeBuildMarker(dir, {
+        command: input.command,
+        ok: true,
+        at: new Date(this.#deps.clock.now()).toISOString(),
+        durationMs: result.durationMs,
+      });
     await this.#deps.events.transact(async (trx, emit) => {
       await this.#deps.artifacts.setBuild(trx, input.digest, result.ok ? "built" : "failed", input.command, result.durationMs);
       await emit(
         result.ok
-          ? { ...labels, type: "artifact.built", message: `built ${short(input.digest)} in ${result.durationMs} ms`, data: { digest: input.digest, durationMs: result.durationMs } }
-          : { ...labels, type: "artifact.build_failed", message: `build of ${short(input.digest)} failed`, data: { digest: input.digest, exitCode: result.exitCode, timedOut: result.timedOut, tail: result.tail } },
+          ? {
+              ...labels,
+              type: "artifact.built",
+              message: `built ${short(input.digest)} in ${result.durationMs} ms`,
+              data: { digest: input.digest, durationMs: result.durationMs },
+            }
+          : {
+              ...labels,
+              type: "artifact.build_failed",
+              message: `build of ${short(input.digest)} failed`,
+              data: { digest: input.digest, exitCode: result.exitCode, timedOut: result.timedOut, tail: result.tail },
+            },
       );
     });
     if (result.ok) return { ok: true };
-    const how = result.timedOut ? `timed out after ${this.#deps.buildTimeoutMs} ms` : `exited with ${result.signal ?? `code ${result.exitCode}`}`;
-    return { ok: false, reason: `build "${input.command}" ${how}; last output:\n${result.tail.join("\n")}\n(full log: ${join(dir, "build.log")})` };
+    const how = result.timedOut
+      ? `timed out after ${this.#deps.buildTimeoutMs} ms`
+      : `exited with ${result.signal ?? `code ${result.exitCode}`}`;
+    return {
+      ok: false,
+      reason: `build "${input.command}" ${how}; last output:\n${result.tail.join("\n")}\n(full log: ${join(dir, "build.log")})`,
+    };
   }
 
   /** Deletes artifacts beyond the retention count per app; never one a pending, deploying, live or running release uses. */
@@ -110,7 +156,11 @@ export class ArtifactService {
       await removeArtifact(this.#root, digest);
       await this.#deps.events.transact(async (trx, emit) => {
         await this.#deps.artifacts.remove(trx, digest);
-        await emit({ type: "artifact.collected", message: `collected artifact ${short(digest)} (beyond the ${this.#deps.retention} kept per app)`, data: { digest } });
+        await emit({
+          type: "artifact.collected",
+          message: `collected artifact ${short(digest)} (beyond the ${this.#deps.retention} kept per app)`,
+          data: { digest },
+        });
       });
     }
     return collected;

@@ -29,7 +29,11 @@ export class ArtifactStore {
   }
 
   async setBuild(db: Db, digest: string, status: ArtifactRecord["buildStatus"], command: string | null, ms: number | null): Promise<void> {
-    await db.updateTable("artifacts").set({ build_status: status, build_command: command, build_ms: ms }).where("digest", "=", digest).execute();
+    await db
+      .updateTable("artifacts")
+      .set({ build_status: status, build_command: command, build_ms: ms })
+      .where("digest", "=", digest)
+      .execute();
   }
 
   async touch(db: Db, digest: string, now: number): Promise<void> {

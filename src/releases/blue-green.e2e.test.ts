@@ -9,7 +9,8 @@ import { waitForRelease } from "./release-wait.ts";
 describe("blue-green, instant rollback and promotion through a real `rampart up`", () => {
   let project: TestProject;
   let up: RampartUp;
-  const web = async (env: string) => (await up.client.status()).environments.find((e) => e.name === env)?.apps.find((a) => a.name === "web");
+  const web = async (env: string) =>
+    (await up.client.status()).environments.find((e) => e.name === env)?.apps.find((a) => a.name === "web");
 
   before(async () => {
     project = await createTestProject({ instances: 2, appYaml: "    release: { strategy: blue-green, keep_warm: 2m }" });
@@ -18,7 +19,10 @@ describe("blue-green, instant rollback and promotion through a real `rampart up`
   after(async () => killPlatform(project.dataDir, up));
 
   it("promotion refuses what is not live in staging, then deploys staging's very artifact to production", async () => {
-    await assert.rejects(up.client.promote("web", { from: "staging", to: "production" }), (e: unknown) => e instanceof ApiError && e.code === "nothing_to_promote");
+    await assert.rejects(
+      up.client.promote("web", { from: "staging", to: "production" }),
+      (e: unknown) => e instanceof ApiError && e.code === "nothing_to_promote",
+    );
     const staged = await waitForRelease(up.client, await up.client.deploy("staging", "web"), 60_000);
     project.touchSource("changed after staging");
     const promoted = await waitForRelease(up.client, await up.client.promote("web", { from: "staging", to: "production" }), 60_000);

@@ -30,11 +30,17 @@ describe("canary releases judged on live traffic through a real `rampart up`", (
     assert.equal(rollout.outcome, "rolled_back");
     assert.equal(rollout.verdict?.decision, "fail");
     assert.ok(Array.isArray(rollout.verdict?.checks) && rollout.verdict.checks.length > 0, "evidence per guard");
-    assert.ok(rollout.trafficSince && rollout.rolledBackAt && rollout.rolledBackAt - rollout.trafficSince < 15_000, `detected and back in ${(rollout.rolledBackAt ?? 0) - (rollout.trafficSince ?? 0)} ms`);
+    assert.ok(
+      rollout.trafficSince && rollout.rolledBackAt && rollout.rolledBackAt - rollout.trafficSince < 15_000,
+      `detected and back in ${(rollout.rolledBackAt ?? 0) - (rollout.trafficSince ?? 0)} ms`,
+    );
     assert.ok(result.failed < result.sent * 0.05, `failed ${result.failed} of ${result.sent}: only the canary's share failed`);
     const status = (await up.client.status()).environments.find((e) => e.name === "production")?.apps[0];
     assert.equal(status?.live, 1);
-    assert.ok(status?.instances.every((i) => i.release === 1), "the canary's instances were stopped");
+    assert.ok(
+      status?.instances.every((i) => i.release === 1),
+      "the canary's instances were stopped",
+    );
     const events = await up.client.events({ env: "production", type: "rollout.rolled_back" });
     assert.equal(events.at(-1)?.release, release.number);
   });
@@ -49,7 +55,10 @@ describe("canary releases judged on live traffic through a real `rampart up`", (
     assert.equal(result.failed, 0, "slow is not failed: no request failed");
     const rollout = await up.client.rollout("production", "web");
     const checks = (rollout.verdict?.checks ?? []) as { metric: string; decision: string }[];
-    assert.ok(checks.some((c) => c.metric === "p99_latency" && c.decision === "fail"), JSON.stringify(checks));
+    assert.ok(
+      checks.some((c) => c.metric === "p99_latency" && c.decision === "fail"),
+      JSON.stringify(checks),
+    );
   });
 
   it("a canary no worse than stable goes through every step and, reaching 100%, becomes live", async () => {
@@ -60,9 +69,14 @@ describe("canary releases judged on live traffic through a real `rampart up`", (
     const result = await load.stop();
     assert.equal(result.failed, 0, result.failures.join("; "));
     assert.equal(live.status, "live");
-    const steps = (await up.client.events({ env: "production", type: "rollout.step" })).filter((e) => e.release === live.number && typeof e.data.canaryPercent === "number");
+    const steps = (await up.client.events({ env: "production", type: "rollout.step" })).filter(
+      (e) => e.release === live.number && typeof e.data.canaryPercent === "number",
+    );
     assert.deepEqual([...new Set(steps.map((e) => e.data.canaryPercent))], [10, 50]);
-    assert.ok(steps.some((e) => /step 2\/3 passed .*promoting release \d+ to 100%/.test(e.message)), "promoted after the last judged step passed");
+    assert.ok(
+      steps.some((e) => /step 2\/3 passed .*promoting release \d+ to 100%/.test(e.message)),
+      "promoted after the last judged step passed",
+    );
   });
 
   it("pause holds a step; promote skips the remaining analysis and is recorded", async () => {
@@ -70,21 +84,27 @@ describe("canary releases judged on live traffic through a real `rampart up`", (
     project.touchSource("manual");
     const load = startLoad(url(), { concurrency: 1, maxMs: 60_000 });
     const release = await up.client.deploy("production", "web");
-    await waitFor(async () => ((await up.client.rollout("production", "web")).canaryPercent === 10 ? true : undefined), { timeoutMs: 30_000 });
+    await waitFor(async () => ((await up.client.rollout("production", "web")).canaryPercent === 10 ? true : undefined), {
+      timeoutMs: 30_000,
+    });
     assert.equal((await up.client.controlRollout("production", "web", "pause")).paused, true);
     const promoted = await up.client.controlRollout("production", "web", "promote", "looks fine");
     assert.equal(promoted.promotedBy, "admin");
     const live = await waitForRelease(up.client, release, 30_000);
     assert.match(live.reason ?? "", /promoted by admin, remaining analysis skipped/);
     assert.equal((await load.stop()).failed, 0);
-    const kinds = (await up.client.events({ env: "production", app: "web", type: "rollout." })).filter((e) => e.release === release.number).map((e) => e.type);
+    const kinds = (await up.client.events({ env: "production", app: "web", type: "rollout." }))
+      .filter((e) => e.release === release.number)
+      .map((e) => e.type);
     assert.ok(kinds.includes("rollout.paused") && kinds.includes("rollout.promoted"));
   });
 
   it("abort sends traffic back to stable and marks the release rolled back", async () => {
     project.touchSource("to abort");
     const release = await up.client.deploy("production", "web");
-    await waitFor(async () => ((await up.client.rollout("production", "web")).canaryPercent === 10 ? true : undefined), { timeoutMs: 30_000 });
+    await waitFor(async () => ((await up.client.rollout("production", "web")).canaryPercent === 10 ? true : undefined), {
+      timeoutMs: 30_000,
+    });
     await up.client.controlRollout("production", "web", "abort", "wrong build");
     await assert.rejects(waitForRelease(up.client, release, 30_000), /aborted by admin: wrong build/);
   });
@@ -94,7 +114,9 @@ describe("canary releases judged on live traffic through a real `rampart up`", (
     project.touchSource("durable");
     const load = startLoad(url(), { concurrency: 2, maxMs: 90_000 });
     const release = await up.client.deploy("production", "web");
-    await waitFor(async () => ((await up.client.rollout("production", "web")).canaryPercent === 20 ? true : undefined), { timeoutMs: 30_000 });
+    await waitFor(async () => ((await up.client.rollout("production", "web")).canaryPercent === 20 ? true : undefined), {
+      timeoutMs: 30_000,
+    });
     up.process.kill("SIGKILL");
     await up.exited;
     up = await startRampartUp(project);
@@ -102,7 +124,9 @@ describe("canary releases judged on live traffic through a real `rampart up`", (
     const result = await load.stop();
     assert.equal(result.failed, 0, result.failures.join("; "));
     assert.equal(live.status, "live");
-    const steps = (await up.client.events({ env: "production", type: "rollout.step" })).filter((e) => e.release === release.number && e.data.state === "shifting");
+    const steps = (await up.client.events({ env: "production", type: "rollout.step" })).filter(
+      (e) => e.release === release.number && e.data.state === "shifting",
+    );
     const firstEntries = steps.filter((e) => e.message.startsWith("step 1/2: 20%"));
     assert.equal(firstEntries.length, 1, "step 1 was not repeated");
     assert.equal(steps.filter((e) => e.message.includes("promoting release")).length, 1, "promoted once");

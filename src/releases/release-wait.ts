@@ -14,9 +14,14 @@ export async function waitForRelease(client: ApiClient, release: ReleaseView, ti
     // Live, and the old release drained (or, blue-green, kept warm on purpose for an instant rollback).
     if (current.status === "live" && (current.rollout?.state === "completed" || current.rollout?.state === "warm")) return current;
     if (current.status === "failed" || current.status === "rolled_back") {
-      throw new Error(`release ${current.number} ${current.status === "failed" ? "failed" : "was rolled back"}: ${current.reason ?? "no reason recorded"}`);
+      throw new Error(
+        `release ${current.number} ${current.status === "failed" ? "failed" : "was rolled back"}: ${current.reason ?? "no reason recorded"}`,
+      );
     }
-    if (Date.now() > deadline) throw new Error(`release ${current.number} is still ${current.status} after ${Math.round(timeoutMs / 1000)} s; it goes on in the background (rampart releases ${current.app} --env ${current.env})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `release ${current.number} is still ${current.status} after ${Math.round(timeoutMs / 1000)} s; it goes on in the background (rampart releases ${current.app} --env ${current.env})`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -30,7 +30,12 @@ export function registerReleaseCommands(program: Command, globals: () => GlobalO
       const client = clientFor(opts);
       const strategy = options.strategy === undefined ? undefined : parseStrategy(options.strategy);
       const release = await client.deploy(options.env, app, { source: options.source, strategy });
-      await finish(client, release, opts, `deploying ${app} to ${options.env}: release ${release.number} (artifact ${short(release.artifact)})`);
+      await finish(
+        client,
+        release,
+        opts,
+        `deploying ${app} to ${options.env}: release ${release.number} (artifact ${short(release.artifact)})`,
+      );
     });
 
   program
@@ -44,7 +49,12 @@ export function registerReleaseCommands(program: Command, globals: () => GlobalO
       const opts = { ...globals(), ...options };
       const client = clientFor(opts);
       const release = await client.rollback(options.env, app, { to: options.to });
-      await finish(client, release, opts, `rolling ${app} in ${options.env} back to release ${release.rollbackOf} as release ${release.number}`);
+      await finish(
+        client,
+        release,
+        opts,
+        `rolling ${app} in ${options.env} back to release ${release.rollbackOf} as release ${release.number}`,
+      );
     });
 
   program
@@ -56,7 +66,10 @@ export function registerReleaseCommands(program: Command, globals: () => GlobalO
       const opts = { ...globals(), ...options };
       const releases = await clientFor(opts).releases(options.env, app);
       if (opts.json) return printJson({ releases });
-      if (releases.length === 0) return void process.stdout.write(`no releases of ${app} in ${options.env} yet; deploy one: rampart deploy ${app} --env ${options.env}\n`);
+      if (releases.length === 0)
+        return void process.stdout.write(
+          `no releases of ${app} in ${options.env} yet; deploy one: rampart deploy ${app} --env ${options.env}\n`,
+        );
       printTable(
         ["RELEASE", "STATUS", "ARTIFACT", "GIT", "BY", "CREATED", "NOTE"],
         releases.map((r) => [
@@ -66,17 +79,24 @@ export function registerReleaseCommands(program: Command, globals: () => GlobalO
           r.git ? `${r.git.commit.slice(0, 10)}${r.git.dirty ? "+" : ""}` : "-",
           r.createdBy,
           ago(r.createdAt),
-          r.rollbackOf !== null ? `rollback to ${r.rollbackOf}` : (r.reason ?? r.rollout?.message ?? "").split("\n")[0] ?? "",
+          r.rollbackOf !== null ? `rollback to ${r.rollbackOf}` : ((r.reason ?? r.rollout?.message ?? "").split("\n")[0] ?? ""),
         ]),
       );
     });
 }
 
-async function finish(client: ReturnType<typeof clientFor>, release: ReleaseView, opts: GlobalOptions & { wait?: boolean }, headline: string): Promise<void> {
+async function finish(
+  client: ReturnType<typeof clientFor>,
+  release: ReleaseView,
+  opts: GlobalOptions & { wait?: boolean },
+  headline: string,
+): Promise<void> {
   if (!opts.json) progress(headline);
   if (!opts.wait) {
     if (opts.json) return printJson(release);
-    process.stdout.write(`release ${release.number} of ${release.app} created in ${release.env}; rolling out (follow: rampart releases ${release.app} --env ${release.env})\n`);
+    process.stdout.write(
+      `release ${release.number} of ${release.app} created in ${release.env}; rolling out (follow: rampart releases ${release.app} --env ${release.env})\n`,
+    );
     return;
   }
   try {

@@ -8,7 +8,8 @@ export function releaseRoutes(service: ReleaseService): RouteDefinition[] {
     defineRoute({
       method: "POST",
       path: "/api/v1/envs/:env/apps/:app/releases",
-      summary: "Deploy: snapshot the source into an artifact, create the next release and start its rollout (returns at once; follow /api/v1/events/stream or poll the release)",
+      summary:
+        "Deploy: snapshot the source into an artifact, create the next release and start its rollout (returns at once; follow /api/v1/events/stream or poll the release)",
       tag: "releases",
       status: 202,
       params: appParamsSchema,

@@ -42,7 +42,17 @@ export class ReleaseService {
     const what = body.source ? "--source" : `apps.${app}.source`;
     const snapshot = await this.#deps.artifacts.snapshot({ app, sourceDir, what, actor });
     const git = await gitInfo(sourceDir);
-    return this.#create({ env, app, config, strategy, digest: snapshot.digest, sourceDir, git: git && { commit: git.commit, commitTime: git.commitTime, dirty: git.dirty }, rollbackOf: null, actor });
+    return this.#create({
+      env,
+      app,
+      config,
+      strategy,
+      digest: snapshot.digest,
+      sourceDir,
+      git: git && { commit: git.commit, commitTime: git.commitTime, dirty: git.dirty },
+      rollbackOf: null,
+      actor,
+    });
   }
 
   /**
@@ -54,26 +64,55 @@ export class ReleaseService {
     this.#deps.manifests.assertApp(env, app);
     await this.#refuseConcurrent(env, app);
     const live = await this.#deps.releases.findByStatus(env, app, "live");
-    const warm = (await this.#deps.rollouts.active()).find((r) => r.env === env && r.app === app && r.state === "warm" && r.release === live?.number);
+    const warm = (await this.#deps.rollouts.active()).find(
+      (r) => r.env === env && r.app === app && r.state === "warm" && r.release === live?.number,
+    );
     if (warm && warm.fromRelease !== null && (body.to === undefined || body.to === warm.fromRelease)) {
-      const instances = this.#deps.supervisor.list().filter((i) => i.env === env && i.app === app && i.release === warm.fromRelease && i.status === "healthy");
+      const instances = this.#deps.supervisor
+        .list()
+        .filter((i) => i.env === env && i.app === app && i.release === warm.fromRelease && i.status === "healthy");
       if (instances.length > 0) {
         await this.#deps.engine.switchBack(warm, actor);
         return this.get(env, app, warm.fromRelease);
       }
     }
-    if (!live && body.to === undefined) throw new RampartError("nothing_to_roll_back", `${app} has no live release in ${env}`, { status: 409, hint: `rampart releases ${app} --env ${env}` });
-    const target = body.to !== undefined ? await this.#deps.releases.get(env, app, body.to) : live && (await this.#deps.releases.previousLive(env, app, live.number));
+    if (!live && body.to === undefined)
+      throw new RampartError("nothing_to_roll_back", `${app} has no live release in ${env}`, {
+        status: 409,
+        hint: `rampart releases ${app} --env ${env}`,
+      });
+    const target =
+      body.to !== undefined
+        ? await this.#deps.releases.get(env, app, body.to)
+        : live && (await this.#deps.releases.previousLive(env, app, live.number));
     if (!target) {
       throw body.to !== undefined
         ? notFound(`release ${body.to} of ${app} in ${env}`, `rampart releases ${app} --env ${env} lists them`)
-        : new RampartError("nothing_to_roll_back", `release ${live?.number} is the first release of ${app} in ${env} that went live; there is nothing before it`, { status: 409 });
+        : new RampartError(
+            "nothing_to_roll_back",
+            `release ${live?.number} is the first release of ${app} in ${env} that went live; there is nothing before it`,
+            { status: 409 },
+          );
     }
     if (live && target.number === live.number) throw conflict("already_live", `release ${target.number} is already live`);
     if (!(await this.#deps.artifacts.exists(target.artifactDigest))) {
-      throw new RampartError("artifact_collected", `release ${target.number}'s artifact ${short(target.artifactDigest)} was garbage-collected (only the newest are kept)`, { status: 409, hint: "deploy that source again instead" });
+      throw new RampartError(
+        "artifact_collected",
+        `release ${target.number}'s artifact ${short(target.artifactDigest)} was garbage-collected (only the newest are kept)`,
+        { status: 409, hint: "deploy that source again instead" },
+      );
     }
-    return this.#create({ env, app, config: target.config, strategy: "rolling", digest: target.artifactDigest, sourceDir: target.sourceDir, git: target.git, rollbackOf: target.number, actor });
+    return this.#create({
+      env,
+      app,
+      config: target.config,
+      strategy: "rolling",
+      digest: target.artifactDigest,
+      sourceDir: target.sourceDir,
+      git: target.git,
+      rollbackOf: target.number,
+      actor,
+    });
   }
 
   /**
@@ -86,15 +125,43 @@ export class ReleaseService {
     const config = this.#deps.manifests.resolve(manifest, app, body.to);
     await this.#refuseConcurrent(body.to, app);
     const source = await this.#deps.releases.findByStatus(body.from, app, "live");
-    if (!source) throw conflict("nothing_to_promote", `${app} has no live release in ${body.from}`, `deploy it there first: rampart deploy ${app} --env ${body.from} --wait`);
-    const instances = this.#deps.supervisor.list().filter((i) => i.env === body.from && i.app === app && i.release === source.number && i.status !== "stopping");
+    if (!source)
+      throw conflict(
+        "nothing_to_promote",
+        `${app} has no live release in ${body.from}`,
+        `deploy it there first: rampart deploy ${app} --env ${body.from} --wait`,
+      );
+    const instances = this.#deps.supervisor
+      .list()
+      .filter((i) => i.env === body.from && i.app === app && i.release === source.number && i.status !== "stopping");
     const unhealthy = instances.filter((i) => i.status !== "healthy");
-    const problem = instances.length === 0 ? "has no running instance" : unhealthy.length > 0 ? `has unhealthy instances (${unhealthy.map((i) => `${i.id}: ${i.status}`).join(", ")})` : null;
+    const problem =
+      instances.length === 0
+        ? "has no running instance"
+        : unhealthy.length > 0
+          ? `has unhealthy instances (${unhealthy.map((i) => `${i.id}: ${i.status}`).join(", ")})`
+          : null;
     if (problem && !body.force) {
-      throw conflict("source_not_healthy", `release ${source.number} of ${app} in ${body.from} ${problem}; refusing to promote it`, "fix it, or pass --force (recorded in the events)");
+      throw conflict(
+        "source_not_healthy",
+        `release ${source.number} of ${app} in ${body.from} ${problem}; refusing to promote it`,
+        "fix it, or pass --force (recorded in the events)",
+      );
     }
-    if (!(await this.#deps.artifacts.exists(source.artifactDigest))) throw conflict("artifact_collected", `the artifact of release ${source.number} was garbage-collected`);
-    const release = await this.#create({ env: body.to, app, config, strategy: config.release.strategy, digest: source.artifactDigest, sourceDir: source.sourceDir, git: source.git, rollbackOf: null, actor, promotedFrom: { env: body.from, release: source.number, forced: problem !== null ? problem : null } });
+    if (!(await this.#deps.artifacts.exists(source.artifactDigest)))
+      throw conflict("artifact_collected", `the artifact of release ${source.number} was garbage-collected`);
+    const release = await this.#create({
+      env: body.to,
+      app,
+      config,
+      strategy: config.release.strategy,
+      digest: source.artifactDigest,
+      sourceDir: source.sourceDir,
+      git: source.git,
+      rollbackOf: null,
+      actor,
+      promotedFrom: { env: body.from, release: source.number, forced: problem !== null ? problem : null },
+    });
     return release;
   }
 
@@ -132,7 +199,11 @@ export class ReleaseService {
       }
       // A release kept warm for an instant rollback is let go once the next deploy starts.
       for (const warm of previous.filter((r) => r.state === "warm")) {
-        await this.#deps.rollouts.update(trx, warm.id, { state: "draining", updatedAt: now, data: { message: `a new deploy started; release ${warm.fromRelease} no longer kept warm` } });
+        await this.#deps.rollouts.update(trx, warm.id, {
+          state: "draining",
+          updatedAt: now,
+          data: { message: `a new deploy started; release ${warm.fromRelease} no longer kept warm` },
+        });
       }
       const live = await this.#deps.releases.findByStatus(input.env, input.app, "live", trx);
       const release: ReleaseRecord = {
@@ -169,12 +240,29 @@ export class ReleaseService {
       const labels = { env: input.env, app: input.app, release: release.number, actor: input.actor };
       const origin = input.promotedFrom
         ? `promoted from ${input.promotedFrom.env} release ${input.promotedFrom.release} (artifact ${short(input.digest)})${input.promotedFrom.forced ? `, FORCED although the source ${input.promotedFrom.forced}` : ""}`
-        : input.rollbackOf !== null ? `rollback to release ${input.rollbackOf}` : `artifact ${short(input.digest)}${input.git ? ` (git ${input.git.commit.slice(0, 12)}${input.git.dirty ? ", dirty" : ""})` : ""}`;
-      await emit({ ...labels, type: "release.created", message: `release ${release.number} of ${input.app} in ${input.env}: ${origin}`, data: { artifact: input.digest, rollbackOf: input.rollbackOf, git: input.git, promotedFrom: input.promotedFrom ?? null } });
+        : input.rollbackOf !== null
+          ? `rollback to release ${input.rollbackOf}`
+          : `artifact ${short(input.digest)}${input.git ? ` (git ${input.git.commit.slice(0, 12)}${input.git.dirty ? ", dirty" : ""})` : ""}`;
+      await emit({
+        ...labels,
+        type: "release.created",
+        message: `release ${release.number} of ${input.app} in ${input.env}: ${origin}`,
+        data: { artifact: input.digest, rollbackOf: input.rollbackOf, git: input.git, promotedFrom: input.promotedFrom ?? null },
+      });
       if (input.promotedFrom) {
-        await emit({ ...labels, type: "release.promoted", message: `${input.app}: ${input.promotedFrom.env} release ${input.promotedFrom.release} promoted to ${input.env} as release ${release.number}${input.promotedFrom.forced ? " (forced)" : ""}`, data: { ...input.promotedFrom } });
+        await emit({
+          ...labels,
+          type: "release.promoted",
+          message: `${input.app}: ${input.promotedFrom.env} release ${input.promotedFrom.release} promoted to ${input.env} as release ${release.number}${input.promotedFrom.forced ? " (forced)" : ""}`,
+          data: { ...input.promotedFrom },
+        });
       }
-      await emit({ ...labels, type: "rollout.started", message: `${input.strategy} rollout of release ${release.number}${live ? ` replacing ${live.number}` : ""}`, data: { strategy: input.strategy, from: live?.number ?? null } });
+      await emit({
+        ...labels,
+        type: "rollout.started",
+        message: `${input.strategy} rollout of release ${release.number}${live ? ` replacing ${live.number}` : ""}`,
+        data: { strategy: input.strategy, from: live?.number ?? null },
+      });
       return { release, rolloutId };
     });
     this.#deps.engine.run(rolloutId);
@@ -184,13 +272,19 @@ export class ReleaseService {
   async #refuseConcurrent(env: string, app: string): Promise<void> {
     const active = (await this.#deps.rollouts.active()).find((r) => r.env === env && r.app === app && blocksDeploys(r.state));
     if (active) {
-      throw conflict("rollout_in_progress", `release ${active.release} of ${app} is still rolling out in ${env} (${active.state})`, `follow it with \`rampart rollout ${app} --env ${env}\`, or stop it: \`rampart rollout ${app} --env ${env} abort\``);
+      throw conflict(
+        "rollout_in_progress",
+        `release ${active.release} of ${app} is still rolling out in ${env} (${active.state})`,
+        `follow it with \`rampart rollout ${app} --env ${env}\`, or stop it: \`rampart rollout ${app} --env ${env} abort\``,
+      );
     }
   }
 
   async #view(release: ReleaseRecord): Promise<ReleaseView> {
     const rollout = await this.#deps.rollouts.forRelease(release.env, release.app, release.number);
-    const instances = this.#deps.supervisor.list().filter((i) => i.env === release.env && i.app === release.app && i.release === release.number);
+    const instances = this.#deps.supervisor
+      .list()
+      .filter((i) => i.env === release.env && i.app === release.app && i.release === release.number);
     return {
       env: release.env,
       app: release.app,
@@ -211,7 +305,12 @@ export class ReleaseService {
         ? {
             state: rollout.state,
             step: rollout.step,
-            of: release.strategy === "canary" ? release.config.release.steps.length : release.strategy === "blue-green" ? 1 : release.config.instances,
+            of:
+              release.strategy === "canary"
+                ? release.config.release.steps.length
+                : release.strategy === "blue-green"
+                  ? 1
+                  : release.config.instances,
             message: rollout.data.message ?? null,
             verdict: rollout.data.verdict ?? null,
           }

@@ -59,12 +59,25 @@ export class ReleaseStore {
   }
 
   async get(env: string, app: string, number: number, db: Db = this.#db): Promise<ReleaseRecord | undefined> {
-    const row = await db.selectFrom("releases").selectAll().where("env", "=", env).where("app", "=", app).where("number", "=", number).executeTakeFirst();
+    const row = await db
+      .selectFrom("releases")
+      .selectAll()
+      .where("env", "=", env)
+      .where("app", "=", app)
+      .where("number", "=", number)
+      .executeTakeFirst();
     return row && fromRow(row);
   }
 
   async list(env: string, app: string, limit = 100): Promise<ReleaseRecord[]> {
-    const rows = await this.#db.selectFrom("releases").selectAll().where("env", "=", env).where("app", "=", app).orderBy("number", "desc").limit(limit).execute();
+    const rows = await this.#db
+      .selectFrom("releases")
+      .selectAll()
+      .where("env", "=", env)
+      .where("app", "=", app)
+      .orderBy("number", "desc")
+      .limit(limit)
+      .execute();
     return rows.map(fromRow);
   }
 
@@ -113,7 +126,10 @@ function fromRow(row: Selectable<ReleasesTable>): ReleaseRecord {
     status: row.status as ReleaseStatus,
     reason: row.reason,
     sourceDir: row.source_dir,
-    git: row.git_commit && row.git_commit_time ? { commit: row.git_commit, commitTime: row.git_commit_time, dirty: row.git_dirty === 1 } : null,
+    git:
+      row.git_commit && row.git_commit_time
+        ? { commit: row.git_commit, commitTime: row.git_commit_time, dirty: row.git_dirty === 1 }
+        : null,
     rollbackOf: row.rollback_of,
     createdBy: row.created_by,
     createdAt: row.created_at,

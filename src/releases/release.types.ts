@@ -67,13 +67,22 @@ export const appParamsSchema = z.object({ env: z.string().min(1), app: z.string(
 export const releaseParamsSchema = appParamsSchema.extend({ number: z.coerce.number().int().min(1) });
 
 export const deployBodySchema = z.strictObject({
-  source: z.string().min(1).optional().describe("directory to snapshot instead of the manifest's `source` (absolute, or relative to the manifest)"),
+  source: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("directory to snapshot instead of the manifest's `source` (absolute, or relative to the manifest)"),
   strategy: z.enum(RELEASE_STRATEGIES).optional().describe("overrides release.strategy for this deploy"),
 });
 export type DeployBody = z.infer<typeof deployBodySchema>;
 
 export const rollbackBodySchema = z.strictObject({
-  to: z.number().int().min(1).optional().describe("release number to return to; default: the last release that was live before the current one"),
+  to: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe("release number to return to; default: the last release that was live before the current one"),
 });
 export type RollbackBody = z.infer<typeof rollbackBodySchema>;
 

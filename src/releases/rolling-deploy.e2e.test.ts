@@ -12,7 +12,8 @@ describe("rolling deploy and rollback through a real `rampart up`", () => {
 
   before(async () => {
     project = await createTestProject({ instances: 2 });
-    const git = (...args: string[]) => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: project.dir });
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: project.dir });
     git("init", "-q");
     git("add", ".");
     git("commit", "-qm", "first");
@@ -72,17 +73,37 @@ describe("rolling deploy and rollback through a real `rampart up`", () => {
     );
     const status = await up.client.status();
     const web = status.environments.find((e) => e.name === "production")?.apps.find((a) => a.name === "web");
-    assert.deepEqual(web?.instances.map((i) => i.release), [3, 3], "old instances were drained and stopped");
+    assert.deepEqual(
+      web?.instances.map((i) => i.release),
+      [3, 3],
+      "old instances were drained and stopped",
+    );
   });
 
   it("records every step in the event log", async () => {
     const events = await up.client.events({ env: "production", app: "web", limit: 1000 });
     const types = new Set(events.map((e) => e.type));
-    for (const type of ["release.created", "rollout.started", "instance.started", "instance.healthy", "rollout.step", "release.live", "release.superseded", "release.rolled_back", "instance.draining", "instance.stopped", "rollout.completed"]) {
+    for (const type of [
+      "release.created",
+      "rollout.started",
+      "instance.started",
+      "instance.healthy",
+      "rollout.step",
+      "release.live",
+      "release.superseded",
+      "release.rolled_back",
+      "instance.draining",
+      "instance.stopped",
+      "rollout.completed",
+    ]) {
       assert.ok(types.has(type as never), `missing ${type}`);
     }
     const ids = events.map((e) => e.id);
-    assert.deepEqual(ids, [...ids].sort((a, b) => a - b), "events come in append order");
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => a - b),
+      "events come in append order",
+    );
   });
 
   it("serves each release's output in the logs", async () => {

@@ -13,7 +13,12 @@ export interface CanaryVerdict {
   at: number;
 }
 
-export type CanaryJudge = (input: { canary: ReleaseWindow; stable: ReleaseWindow; guards: ResolvedApp["release"]["guards"]; now: number }) => CanaryVerdict;
+export type CanaryJudge = (input: {
+  canary: ReleaseWindow;
+  stable: ReleaseWindow;
+  guards: ResolvedApp["release"]["guards"];
+  now: number;
+}) => CanaryVerdict;
 
 /** Requests per release since a time, from the edge's measurements. */
 export type ReleaseWindows = (releases: number[], sinceMs: number) => Promise<Map<number, ReleaseWindow>>;
@@ -51,7 +56,12 @@ export async function canaryShift(ctx: StrategyContext, stableRelease: number, j
     const since = rollout.data.stepStartedAt ?? rollout.data.trafficSince ?? rollout.updatedAt;
     const measured = await windows([ctx.release.number, stableRelease], since);
     const empty = { requests: 0, errors: 0, buckets: [] };
-    const verdict = judge({ canary: measured.get(ctx.release.number) ?? empty, stable: measured.get(stableRelease) ?? empty, guards, now: ctx.now() });
+    const verdict = judge({
+      canary: measured.get(ctx.release.number) ?? empty,
+      stable: measured.get(stableRelease) ?? empty,
+      guards,
+      now: ctx.now(),
+    });
     if (verdict.decision === "fail") throw new RolloutRollback(`canary analysis failed: ${verdict.reason}`, { verdict: { ...verdict } });
 
     const due = ctx.now() >= (rollout.data.stepStartedAt ?? since) + pauseMs;
@@ -59,18 +69,28 @@ export async function canaryShift(ctx: StrategyContext, stableRelease: number, j
       const percent = steps[step] ?? 100;
       // 100 % is the promotion itself: with no stable traffic left there is nothing to compare against.
       if (percent >= 100) {
-        await ctx.advance(step + 1, `step ${step}/${steps.length} passed (${verdict.reason}); promoting release ${ctx.release.number} to 100%`, { verdict: { ...verdict } });
+        await ctx.advance(
+          step + 1,
+          `step ${step}/${steps.length} passed (${verdict.reason}); promoting release ${ctx.release.number} to 100%`,
+          { verdict: { ...verdict } },
+        );
         return;
       }
       step += 1;
       await ctx.route([], [], { canaryPercent: percent, stepStartedAt: ctx.now() });
-      await ctx.advance(step, `step ${step}/${steps.length}: ${percent}% of traffic on release ${ctx.release.number} (previous step passed: ${verdict.reason})`, { verdict: { ...verdict } });
+      await ctx.advance(
+        step,
+        `step ${step}/${steps.length}: ${percent}% of traffic on release ${ctx.release.number} (previous step passed: ${verdict.reason})`,
+        { verdict: { ...verdict } },
+      );
       lastNote = ctx.now();
     } else if (verdict.decision !== lastDecision || ctx.now() - lastNote >= NOTE_EVERY_MS) {
       const why = rollout.data.paused ? "paused" : due ? `holding: ${verdict.reason}` : `judging: ${verdict.reason}`;
       const message = `step ${step}/${steps.length} (${rollout.data.canaryPercent ?? steps[step - 1]}%): ${why}`;
       // An event when the verdict changes (e.g. traffic too low to decide); otherwise only the stored evidence.
-      await (verdict.decision !== lastDecision ? ctx.advance(step, message, { verdict: { ...verdict } }) : ctx.note(message, { verdict: { ...verdict } }));
+      await (verdict.decision !== lastDecision
+        ? ctx.advance(step, message, { verdict: { ...verdict } })
+        : ctx.note(message, { verdict: { ...verdict } }));
       lastNote = ctx.now();
     }
     lastDecision = verdict.decision;

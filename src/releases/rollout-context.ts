@@ -44,5 +44,6 @@ export function checkUnderTraffic(ctx: StrategyContext): void {
   const abort = ctx.rollout().data.abortRequested;
   if (abort) throw new RolloutRollback(`aborted by ${abort.by}: ${abort.reason}`, { by: abort.by });
   const bad = ctx.fresh().find((i) => i.routable && i.status !== "healthy");
-  if (bad) throw new RolloutRollback(`instance ${bad.id} became ${bad.status} while taking traffic${bad.lastExit ? ` (${bad.lastExit})` : ""}`);
+  if (bad)
+    throw new RolloutRollback(`instance ${bad.id} became ${bad.status} while taking traffic${bad.lastExit ? ` (${bad.lastExit})` : ""}`);
 }

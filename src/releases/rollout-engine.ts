@@ -72,19 +72,50 @@ export class RolloutEngine {
   /** Blue-green's warm rollback: the old release takes all traffic again at once and the new one is drained. */
   async switchBack(rollout: RolloutRecord, actor: string): Promise<void> {
     const current = await this.#mustGet(rollout.env, rollout.app, rollout.release);
-    const previous = rollout.fromRelease === null ? undefined : await this.#deps.releases.get(rollout.env, rollout.app, rollout.fromRelease);
+    const previous =
+      rollout.fromRelease === null ? undefined : await this.#deps.releases.get(rollout.env, rollout.app, rollout.fromRelease);
     if (!previous) throw new Error(`release ${rollout.fromRelease} is gone`);
     const warm = this.#instancesOf(previous).filter((i) => i.status === "healthy");
-    await this.#deps.supervisor.setRoutable(warm.map((i) => i.id), true);
-    await this.#deps.supervisor.setRoutable(this.#instancesOf(current).map((i) => i.id), false);
+    await this.#deps.supervisor.setRoutable(
+      warm.map((i) => i.id),
+      true,
+    );
+    await this.#deps.supervisor.setRoutable(
+      this.#instancesOf(current).map((i) => i.id),
+      false,
+    );
     await this.#deps.traffic.applyRouting();
     const now = this.#deps.clock.now();
     await this.#deps.events.transact(async (trx, emit) => {
-      await this.#deps.releases.setStatus(trx, current.env, current.app, current.number, { status: "rolled_back", reason: `rolled back by ${actor} to the warm release ${previous.number}`, finishedAt: now });
-      await this.#deps.releases.setStatus(trx, previous.env, previous.app, previous.number, { status: "live", liveAt: now, reason: null, finishedAt: null });
-      await this.#deps.rollouts.update(trx, rollout.id, { state: "draining", updatedAt: now, data: { outcome: "rolled_back", message: `rolled back to warm release ${previous.number}` } });
-      await emit({ ...labels(rollout), actor, type: "release.rolled_back", message: `release ${current.number} rolled back: release ${previous.number} (still warm) took all traffic at once` });
-      await emit({ ...labels(rollout), release: previous.number, actor, type: "release.live", message: `release ${previous.number} of ${previous.app} is live again in ${previous.env}` });
+      await this.#deps.releases.setStatus(trx, current.env, current.app, current.number, {
+        status: "rolled_back",
+        reason: `rolled back by ${actor} to the warm release ${previous.number}`,
+        finishedAt: now,
+      });
+      await this.#deps.releases.setStatus(trx, previous.env, previous.app, previous.number, {
+        status: "live",
+        liveAt: now,
+        reason: null,
+        finishedAt: null,
+      });
+      await this.#deps.rollouts.update(trx, rollout.id, {
+        state: "draining",
+        updatedAt: now,
+        data: { outcome: "rolled_back", message: `rolled back to warm release ${previous.number}` },
+      });
+      await emit({
+        ...labels(rollout),
+        actor,
+        type: "release.rolled_back",
+        message: `release ${current.number} rolled back: release ${previous.number} (still warm) took all traffic at once`,
+      });
+      await emit({
+        ...labels(rollout),
+        release: previous.number,
+        actor,
+        type: "release.live",
+        message: `release ${previous.number} of ${previous.app} is live again in ${previous.env}`,
+      });
     });
   }
 
@@ -107,7 +138,14 @@ export class RolloutEngine {
   }
 
   async #build(rollout: RolloutRecord, release: ReleaseRecord): Promise<void> {
-    const built = await this.#deps.artifacts.ensureBuilt({ env: release.env, app: release.app, release: release.number, digest: release.artifactDigest, command: release.config.build, env_: release.config.env });
+    const built = await this.#deps.artifacts.ensureBuilt({
+      env: release.env,
+      app: release.app,
+      release: release.number,
+      digest: release.artifactDigest,
+      command: release.config.build,
+      env_: release.config.env,
+    });
     if (!built.ok) throw new RolloutFailure(built.reason);
     await this.#advance(rollout, "starting", 0, `starting ${release.config.instances} instance(s) of release ${release.number}`);
   }
@@ -116,13 +154,15 @@ export class RolloutEngine {
     const launch = this.#deps.launchConfig(release);
     const existing = new Set(this.#instancesOf(release).map((i) => i.slot));
     for (let slot = 1; slot <= release.config.instances; slot++) {
-      if (!existing.has(slot)) await this.#deps.supervisor.launch({ env: release.env, app: release.app, release: release.number, slot, routable: false }, launch);
+      if (!existing.has(slot))
+        await this.#deps.supervisor.launch({ env: release.env, app: release.app, release: release.number, slot, routable: false }, launch);
     }
     const deadline = Math.max(rollout.updatedAt, this.#deps.clock.now()) + release.config.health.startTimeoutMs;
     for (;;) {
       const instances = this.#instancesOf(release);
       const failed = instances.find((i) => i.status === "failed" || i.status === "stopped");
-      if (failed) throw new RolloutFailure(`instance ${failed.id} keeps crashing (${failed.lastExit ?? "no exit status"})${lastLines(failed)}`);
+      if (failed)
+        throw new RolloutFailure(`instance ${failed.id} keeps crashing (${failed.lastExit ?? "no exit status"})${lastLines(failed)}`);
       if (instances.length >= release.config.instances && instances.every((i) => i.status === "healthy")) break;
       if (this.#deps.clock.now() > deadline) {
         const slow = instances.find((i) => i.status !== "healthy");
@@ -132,13 +172,21 @@ export class RolloutEngine {
         );
       }
       const current = await this.#deps.rollouts.get(rollout.id);
-      if (current?.data.abortRequested) throw new RolloutFailure(`aborted by ${current.data.abortRequested.by} before taking traffic: ${current.data.abortRequested.reason}`);
+      if (current?.data.abortRequested)
+        throw new RolloutFailure(
+          `aborted by ${current.data.abortRequested.by} before taking traffic: ${current.data.abortRequested.reason}`,
+        );
       await pause(POLL_MS);
     }
     await this.#deps.events.transact(async (trx) => {
       await this.#deps.releases.setStatus(trx, release.env, release.app, release.number, { status: "deploying" });
     });
-    await this.#advance(rollout, "shifting", 0, `all ${release.config.instances} instance(s) healthy; moving traffic (${rollout.strategy})`);
+    await this.#advance(
+      rollout,
+      "shifting",
+      0,
+      `all ${release.config.instances} instance(s) healthy; moving traffic (${rollout.strategy})`,
+    );
   }
 
   async #shift(rollout: RolloutRecord, release: ReleaseRecord): Promise<void> {
@@ -157,7 +205,14 @@ export class RolloutEngine {
     if (release.status !== "live") await this.#goLive(latest, release);
     const keepWarm = rollout.strategy === "blue-green" && ctx.stable().length > 0 ? release.config.release.keepWarmMs : 0;
     if (keepWarm > 0) {
-      await this.#advance(latest, "warm", latest.step, `release ${release.number} live; release ${rollout.fromRelease} kept warm for ${Math.round(keepWarm / 1000)} s (instant rollback)`, false, { warmUntil: this.#deps.clock.now() + keepWarm });
+      await this.#advance(
+        latest,
+        "warm",
+        latest.step,
+        `release ${release.number} live; release ${rollout.fromRelease} kept warm for ${Math.round(keepWarm / 1000)} s (instant rollback)`,
+        false,
+        { warmUntil: this.#deps.clock.now() + keepWarm },
+      );
     } else {
       await this.#advance(latest, "draining", latest.step, `release ${release.number} live; draining the old instances`);
     }
@@ -170,11 +225,29 @@ export class RolloutEngine {
     await this.#deps.events.transact(async (trx, emit) => {
       if (previous && previous.number !== release.number) {
         const status = rollout.data.isRollback ? "rolled_back" : "superseded";
-        await this.#deps.releases.setStatus(trx, previous.env, previous.app, previous.number, { status, finishedAt: now, reason: `replaced by release ${release.number}` });
-        await emit({ ...labels(rollout), release: previous.number, type: status === "rolled_back" ? "release.rolled_back" : "release.superseded", message: `release ${previous.number} ${status === "rolled_back" ? "rolled back" : "superseded"} by ${release.number}` });
+        await this.#deps.releases.setStatus(trx, previous.env, previous.app, previous.number, {
+          status,
+          finishedAt: now,
+          reason: `replaced by release ${release.number}`,
+        });
+        await emit({
+          ...labels(rollout),
+          release: previous.number,
+          type: status === "rolled_back" ? "release.rolled_back" : "release.superseded",
+          message: `release ${previous.number} ${status === "rolled_back" ? "rolled back" : "superseded"} by ${release.number}`,
+        });
       }
-      await this.#deps.releases.setStatus(trx, release.env, release.app, release.number, { status: "live", liveAt: now, reason: promoted ? `promoted by ${promoted}, remaining analysis skipped` : null });
-      await emit({ ...labels(rollout), type: "release.live", message: `release ${release.number} of ${release.app} is live in ${release.env}`, data: { durationMs: now - release.createdAt, promotedBy: promoted ?? null } });
+      await this.#deps.releases.setStatus(trx, release.env, release.app, release.number, {
+        status: "live",
+        liveAt: now,
+        reason: promoted ? `promoted by ${promoted}, remaining analysis skipped` : null,
+      });
+      await emit({
+        ...labels(rollout),
+        type: "release.live",
+        message: `release ${release.number} of ${release.app} is live in ${release.env}`,
+        data: { durationMs: now - release.createdAt, promotedBy: promoted ?? null },
+      });
     });
   }
 
@@ -182,7 +255,7 @@ export class RolloutEngine {
   async #warm(rollout: RolloutRecord): Promise<void> {
     for (;;) {
       const current = await this.#deps.rollouts.get(rollout.id);
-      if (!current || current.state !== "warm") return;
+      if (current?.state !== "warm") return;
       if (this.#deps.clock.now() >= (current.data.warmUntil ?? 0)) {
         await this.#advance(current, "draining", current.step, `warm period over; draining release ${rollout.fromRelease}`);
         return;
@@ -194,11 +267,26 @@ export class RolloutEngine {
   /** Stops every instance of the app that belongs neither to the live release nor to a rollout still moving traffic. */
   async #drain(rollout: RolloutRecord, release: ReleaseRecord): Promise<void> {
     const live = await this.#deps.releases.findByStatus(rollout.env, rollout.app, "live");
-    const busy = new Set((await this.#deps.rollouts.active()).filter((r) => r.env === rollout.env && r.app === rollout.app && blocksDeploys(r.state)).map((r) => r.release));
-    const leaving = this.#deps.supervisor.list().filter((i) => i.env === rollout.env && i.app === rollout.app && i.release !== live?.number && !busy.has(i.release));
+    const busy = new Set(
+      (await this.#deps.rollouts.active())
+        .filter((r) => r.env === rollout.env && r.app === rollout.app && blocksDeploys(r.state))
+        .map((r) => r.release),
+    );
+    const leaving = this.#deps.supervisor
+      .list()
+      .filter((i) => i.env === rollout.env && i.app === rollout.app && i.release !== live?.number && !busy.has(i.release));
     await Promise.all(leaving.map((i) => this.#deps.supervisor.drainAndStop(i.id, live ? `release ${live.number} is live` : "not live")));
     const outcome = rollout.data.outcome ?? (release.status === "rolled_back" ? "rolled_back" : "live");
-    await this.#advance(rollout, "completed", rollout.step, outcome === "live" ? `rollout of release ${release.number} completed` : `rollout of release ${release.number} ended: ${release.reason ?? outcome}`, true, { outcome });
+    await this.#advance(
+      rollout,
+      "completed",
+      rollout.step,
+      outcome === "live"
+        ? `rollout of release ${release.number} completed`
+        : `rollout of release ${release.number} ended: ${release.reason ?? outcome}`,
+      true,
+      { outcome },
+    );
     const warm = new Set<string>();
     for (const instance of this.#deps.supervisor.list()) {
       const owner = await this.#deps.releases.get(instance.env, instance.app, instance.release);
@@ -217,9 +305,19 @@ export class RolloutEngine {
     const previous = await this.#deps.releases.findByStatus(release.env, release.app, "live");
     await this.#deps.events.transact(async (trx, emit) => {
       await this.#deps.releases.setStatus(trx, release.env, release.app, release.number, { status: "failed", reason, finishedAt: now });
-      await this.#deps.rollouts.update(trx, rollout.id, { state: "failed", updatedAt: now, finishedAt: now, data: { message: reason, outcome: "failed" } });
+      await this.#deps.rollouts.update(trx, rollout.id, {
+        state: "failed",
+        updatedAt: now,
+        finishedAt: now,
+        data: { message: reason, outcome: "failed" },
+      });
       await emit({ ...labels(rollout), type: "release.failed", message: `release ${release.number} failed: ${reason}`, data: { reason } });
-      await emit({ ...labels(rollout), type: "rollout.failed", message: `rollout of release ${release.number} failed at ${rollout.state}; ${previous ? `release ${previous.number} keeps serving` : "nothing was serving before"}`, data: { state: rollout.state, step: rollout.step } });
+      await emit({
+        ...labels(rollout),
+        type: "rollout.failed",
+        message: `rollout of release ${release.number} failed at ${rollout.state}; ${previous ? `release ${previous.number} keeps serving` : "nothing was serving before"}`,
+        data: { state: rollout.state, step: rollout.step },
+      });
     });
   }
 
@@ -230,19 +328,41 @@ export class RolloutEngine {
     const backAt = this.#deps.clock.now();
     const current = (await this.#deps.rollouts.get(rollout.id)) ?? rollout;
     await this.#deps.events.transact(async (_trx, emit) => {
-      await emit({ ...labels(rollout), actor: cause.by, type: "rollout.rolled_back", message: `all traffic back on the stable release: ${cause.message}`, data: { verdict: cause.verdict ?? null, step: current.step, canaryPercent: current.data.canaryPercent ?? null } });
+      await emit({
+        ...labels(rollout),
+        actor: cause.by,
+        type: "rollout.rolled_back",
+        message: `all traffic back on the stable release: ${cause.message}`,
+        data: { verdict: cause.verdict ?? null, step: current.step, canaryPercent: current.data.canaryPercent ?? null },
+      });
     });
     await Promise.all(fresh.map((i) => this.#deps.supervisor.drainAndStop(i.id, `release ${release.number} rolled back`)));
     const now = this.#deps.clock.now();
     await this.#deps.events.transact(async (trx, emit) => {
-      await this.#deps.releases.setStatus(trx, release.env, release.app, release.number, { status: "rolled_back", reason: cause.message, finishedAt: now });
+      await this.#deps.releases.setStatus(trx, release.env, release.app, release.number, {
+        status: "rolled_back",
+        reason: cause.message,
+        finishedAt: now,
+      });
       await this.#deps.rollouts.update(trx, rollout.id, {
         state: "failed",
         updatedAt: now,
         finishedAt: now,
-        data: { canaryPercent: undefined, message: cause.message, outcome: "rolled_back", verdict: cause.verdict ?? current.data.verdict, rolledBackAt: backAt },
+        data: {
+          canaryPercent: undefined,
+          message: cause.message,
+          outcome: "rolled_back",
+          verdict: cause.verdict ?? current.data.verdict,
+          rolledBackAt: backAt,
+        },
       });
-      await emit({ ...labels(rollout), actor: cause.by, type: "release.rolled_back", message: `release ${release.number} rolled back: ${cause.message}`, data: { reason: cause.message, verdict: cause.verdict ?? null } });
+      await emit({
+        ...labels(rollout),
+        actor: cause.by,
+        type: "release.rolled_back",
+        message: `release ${release.number} rolled back: ${cause.message}`,
+        data: { reason: cause.message, verdict: cause.verdict ?? null },
+      });
     });
   }
 
@@ -251,10 +371,18 @@ export class RolloutEngine {
     const restore = previous ? this.#instancesOf(previous).filter((i) => i.status !== "stopping") : [];
     const rollout = await this.#deps.rollouts.forRelease(release.env, release.app, release.number);
     if (rollout?.data.canaryPercent !== undefined) {
-      await this.#deps.events.transact((trx) => this.#deps.rollouts.update(trx, rollout.id, { updatedAt: this.#deps.clock.now(), data: { canaryPercent: undefined } }));
+      await this.#deps.events.transact((trx) =>
+        this.#deps.rollouts.update(trx, rollout.id, { updatedAt: this.#deps.clock.now(), data: { canaryPercent: undefined } }),
+      );
     }
-    await this.#deps.supervisor.setRoutable(restore.map((i) => i.id), true);
-    await this.#deps.supervisor.setRoutable(fresh.map((i) => i.id), false);
+    await this.#deps.supervisor.setRoutable(
+      restore.map((i) => i.id),
+      true,
+    );
+    await this.#deps.supervisor.setRoutable(
+      fresh.map((i) => i.id),
+      false,
+    );
     await this.#deps.traffic.applyRouting();
   }
 
@@ -266,11 +394,27 @@ export class RolloutEngine {
       rollout: () => rollout,
       reload: async () => (rollout = (await this.#deps.rollouts.get(rollout.id)) ?? rollout),
       fresh: () => this.#instancesOf(release).sort((a, b) => a.slot - b.slot),
-      stable: () => this.#deps.supervisor.list().filter((i) => i.env === release.env && i.app === release.app && i.release === stableRelease && i.status !== "stopping" && i.status !== "stopped"),
+      stable: () =>
+        this.#deps.supervisor
+          .list()
+          .filter(
+            (i) =>
+              i.env === release.env &&
+              i.app === release.app &&
+              i.release === stableRelease &&
+              i.status !== "stopping" &&
+              i.status !== "stopped",
+          ),
       route: async (on, off, data) => {
         if (data) rollout = await this.#persist(rollout, rollout.state, rollout.step, rollout.data.message ?? "", data);
-        await this.#deps.supervisor.setRoutable(on.map((i) => i.id), true);
-        await this.#deps.supervisor.setRoutable(off.map((i) => i.id), false);
+        await this.#deps.supervisor.setRoutable(
+          on.map((i) => i.id),
+          true,
+        );
+        await this.#deps.supervisor.setRoutable(
+          off.map((i) => i.id),
+          false,
+        );
         await this.#deps.traffic.applyRouting();
       },
       advance: async (step, message, data) => {
@@ -293,17 +437,43 @@ export class RolloutEngine {
     return ctx;
   }
 
-  async #persist(rollout: RolloutRecord, state: RolloutState, step: number, message: string, data: Partial<RolloutData>): Promise<RolloutRecord> {
+  async #persist(
+    rollout: RolloutRecord,
+    state: RolloutState,
+    step: number,
+    message: string,
+    data: Partial<RolloutData>,
+  ): Promise<RolloutRecord> {
     const updatedAt = this.#deps.clock.now();
-    const merged = await this.#deps.events.transact((trx) => this.#deps.rollouts.update(trx, rollout.id, { state, step, updatedAt, data: { ...data, message } }));
+    const merged = await this.#deps.events.transact((trx) =>
+      this.#deps.rollouts.update(trx, rollout.id, { state, step, updatedAt, data: { ...data, message } }),
+    );
     return { ...rollout, state, step, updatedAt, data: merged };
   }
 
-  async #advance(rollout: RolloutRecord, state: RolloutState, step: number, message: string, final = false, data: Partial<RolloutData> = {}): Promise<RolloutRecord> {
+  async #advance(
+    rollout: RolloutRecord,
+    state: RolloutState,
+    step: number,
+    message: string,
+    final = false,
+    data: Partial<RolloutData> = {},
+  ): Promise<RolloutRecord> {
     const now = this.#deps.clock.now();
     const merged = await this.#deps.events.transact(async (trx, emit): Promise<RolloutData> => {
-      const result = await this.#deps.rollouts.update(trx, rollout.id, { state, step, updatedAt: now, finishedAt: final ? now : undefined, data: { ...data, message } });
-      await emit({ ...labels(rollout), type: final ? "rollout.completed" : "rollout.step", message, data: { state, step, canaryPercent: result.canaryPercent ?? null, verdict: data.verdict ?? null } });
+      const result = await this.#deps.rollouts.update(trx, rollout.id, {
+        state,
+        step,
+        updatedAt: now,
+        finishedAt: final ? now : undefined,
+        data: { ...data, message },
+      });
+      await emit({
+        ...labels(rollout),
+        type: final ? "rollout.completed" : "rollout.step",
+        message,
+        data: { state, step, canaryPercent: result.canaryPercent ?? null, verdict: data.verdict ?? null },
+      });
       return result;
     });
     return { ...rollout, state, step, updatedAt: now, finishedAt: final ? now : rollout.finishedAt, data: merged };

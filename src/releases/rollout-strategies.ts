@@ -16,7 +16,10 @@ export async function rollingShift(ctx: StrategyContext): Promise<void> {
     const old = ctx.stable().filter((i) => i.routable);
     const leaving = step === total ? old : old.slice(0, 1);
     await ctx.route([moving], leaving, step === 1 ? { trafficSince: ctx.now() } : {});
-    await ctx.advance(step, `step ${step}/${total}: ${moving.id} takes traffic${leaving.length ? `, ${leaving.map((i) => i.id).join(", ")} leave(s) rotation` : ""}`);
+    await ctx.advance(
+      step,
+      `step ${step}/${total}: ${moving.id} takes traffic${leaving.length ? `, ${leaving.map((i) => i.id).join(", ")} leave(s) rotation` : ""}`,
+    );
     if (!ctx.rollout().data.promoteRequestedBy) await ctx.hold(stepHoldMs(ctx, step === total));
   }
 }

@@ -14,7 +14,10 @@ export function registerRolloutCommands(program: Command, globals: () => GlobalO
     .action(async (app: string, action: string | undefined, options: GlobalOptions & { env: string; reason?: string }) => {
       const opts = { ...globals(), ...options };
       const client = clientFor(opts);
-      const rollout = action === undefined || action === "status" ? await client.rollout(options.env, app) : await client.controlRollout(options.env, app, parseAction(action), options.reason);
+      const rollout =
+        action === undefined || action === "status"
+          ? await client.rollout(options.env, app)
+          : await client.controlRollout(options.env, app, parseAction(action), options.reason);
       if (opts.json) return printJson(rollout);
       printRollout(rollout);
     });
@@ -34,7 +37,11 @@ export function registerRolloutCommands(program: Command, globals: () => GlobalO
       if (!opts.json) progress(`promoting ${app} from ${options.from} to ${options.to}: release ${release.number}`);
       const final = options.wait ? await waitForRelease(client, release, 60 * 60_000) : release;
       if (opts.json) return printJson(final);
-      process.stdout.write(options.wait ? `release ${final.number} of ${app} is live in ${options.to}\n` : `release ${release.number} of ${app} created in ${options.to}; rolling out (rampart rollout ${app} --env ${options.to})\n`);
+      process.stdout.write(
+        options.wait
+          ? `release ${final.number} of ${app} is live in ${options.to}\n`
+          : `release ${release.number} of ${app} created in ${options.to}; rolling out (rampart rollout ${app} --env ${options.to})\n`,
+      );
     });
 }
 
@@ -45,10 +52,15 @@ function parseAction(value: string): RolloutAction {
 }
 
 function printRollout(r: RolloutView): void {
-  const split = r.canaryPercent !== null ? ` · ${r.canaryPercent}% on release ${r.release}, ${100 - r.canaryPercent}% on ${r.fromRelease}` : "";
+  const split =
+    r.canaryPercent !== null ? ` · ${r.canaryPercent}% on release ${r.release}, ${100 - r.canaryPercent}% on ${r.fromRelease}` : "";
   const steps = r.steps.length > 0 ? ` · step ${r.step}/${r.steps.length} [${r.steps.join(" → ")}]` : r.step ? ` · step ${r.step}` : "";
-  process.stdout.write(`release ${r.release} (${r.strategy}${r.fromRelease !== null ? ` replacing ${r.fromRelease}` : ""}): ${r.state}${r.paused ? " (paused)" : ""}${steps}${split}\n`);
-  process.stdout.write(`started ${ago(r.startedAt)}, updated ${ago(r.updatedAt)}${r.outcome ? ` · outcome: ${r.outcome}` : ""}${r.promotedBy ? ` · promoted by ${r.promotedBy}` : ""}${r.abortedBy ? ` · aborted by ${r.abortedBy}` : ""}\n`);
+  process.stdout.write(
+    `release ${r.release} (${r.strategy}${r.fromRelease !== null ? ` replacing ${r.fromRelease}` : ""}): ${r.state}${r.paused ? " (paused)" : ""}${steps}${split}\n`,
+  );
+  process.stdout.write(
+    `started ${ago(r.startedAt)}, updated ${ago(r.updatedAt)}${r.outcome ? ` · outcome: ${r.outcome}` : ""}${r.promotedBy ? ` · promoted by ${r.promotedBy}` : ""}${r.abortedBy ? ` · aborted by ${r.abortedBy}` : ""}\n`,
+  );
   if (r.message) process.stdout.write(`${r.message}\n`);
   const checks = Array.isArray(r.verdict?.checks) ? (r.verdict.checks as Record<string, unknown>[]) : [];
   if (r.verdict) {

@@ -19,7 +19,8 @@ export function rolloutRoutes(rollouts: RolloutService, releases: ReleaseService
     defineRoute({
       method: "POST",
       path: "/api/v1/envs/:env/apps/:app/rollout/:action",
-      summary: "Control the rollout in progress: pause (no step advances), resume, promote (skip the remaining steps and analysis), abort (traffic back to stable)",
+      summary:
+        "Control the rollout in progress: pause (no step advances), resume, promote (skip the remaining steps and analysis), abort (traffic back to stable)",
       tag: "rollouts",
       params: appParamsSchema.extend({ action: z.enum(rolloutActions) }),
       body: z.strictObject({ reason: z.string().max(500).optional().describe("why; recorded in the event") }),

@@ -37,13 +37,26 @@ export class RolloutService {
   async control(env: string, app: string, action: RolloutAction, actor: string, reason?: string): Promise<RolloutView> {
     this.#deps.manifests.assertApp(env, app);
     const rollout = (await this.#deps.rollouts.active()).find((r) => r.env === env && r.app === app && blocksDeploys(r.state));
-    if (!rollout) throw conflict("no_rollout_in_progress", `no rollout of ${app} is in progress in ${env}`, `rampart rollout ${app} --env ${env} status`);
+    if (!rollout)
+      throw conflict(
+        "no_rollout_in_progress",
+        `no rollout of ${app} is in progress in ${env}`,
+        `rampart rollout ${app} --env ${env} status`,
+      );
     const change = this.#change(action, actor, reason, rollout.data);
     const now = this.#deps.clock.now();
     // Only the flag is written (merged in the transaction), never the state: the engine may have moved on.
     const data = await this.#deps.events.transact(async (trx, emit) => {
       const merged = await this.#deps.rollouts.update(trx, rollout.id, { updatedAt: now, data: change.data });
-      await emit({ env, app, release: rollout.release, actor, type: change.type, message: change.message(rollout.release), data: { action, reason: reason ?? null, step: rollout.step } });
+      await emit({
+        env,
+        app,
+        release: rollout.release,
+        actor,
+        type: change.type,
+        message: change.message(rollout.release),
+        data: { action, reason: reason ?? null, step: rollout.step },
+      });
       return merged;
     });
     const release = await this.#deps.releases.get(env, app, rollout.release);
@@ -54,14 +67,31 @@ export class RolloutService {
     switch (action) {
       case "pause":
         if (data.paused) throw conflict("already_paused", "the rollout is already paused");
-        return { type: "rollout.paused" as const, data: { paused: true }, message: (n: number) => `rollout of release ${n} paused by ${actor}: no step advances until resumed (analysis still rolls back a bad release)` };
+        return {
+          type: "rollout.paused" as const,
+          data: { paused: true },
+          message: (n: number) =>
+            `rollout of release ${n} paused by ${actor}: no step advances until resumed (analysis still rolls back a bad release)`,
+        };
       case "resume":
         if (!data.paused) throw conflict("not_paused", "the rollout is not paused");
-        return { type: "rollout.resumed" as const, data: { paused: false }, message: (n: number) => `rollout of release ${n} resumed by ${actor}` };
+        return {
+          type: "rollout.resumed" as const,
+          data: { paused: false },
+          message: (n: number) => `rollout of release ${n} resumed by ${actor}`,
+        };
       case "promote":
-        return { type: "rollout.promoted" as const, data: { promoteRequestedBy: actor, paused: false }, message: (n: number) => `release ${n} promoted by ${actor}: remaining steps and analysis skipped` };
+        return {
+          type: "rollout.promoted" as const,
+          data: { promoteRequestedBy: actor, paused: false },
+          message: (n: number) => `release ${n} promoted by ${actor}: remaining steps and analysis skipped`,
+        };
       case "abort":
-        return { type: "rollout.aborted" as const, data: { abortRequested: { by: actor, reason: reason ?? "manual abort" } }, message: (n: number) => `rollout of release ${n} aborted by ${actor}${reason ? `: ${reason}` : ""}` };
+        return {
+          type: "rollout.aborted" as const,
+          data: { abortRequested: { by: actor, reason: reason ?? "manual abort" } },
+          message: (n: number) => `rollout of release ${n} aborted by ${actor}${reason ? `: ${reason}` : ""}`,
+        };
     }
   }
 }

@@ -39,13 +39,23 @@ export class RolloutStore {
    * removed): the engine's progress notes and the control flags set by `rampart rollout …` are written by
    * different callers, and neither may overwrite what the other wrote meanwhile. Returns the merged data.
    */
-  async update(db: Db, id: number, patch: { state?: RolloutState; step?: number; updatedAt: number; finishedAt?: number; data?: Partial<RolloutData> }): Promise<RolloutData> {
+  async update(
+    db: Db,
+    id: number,
+    patch: { state?: RolloutState; step?: number; updatedAt: number; finishedAt?: number; data?: Partial<RolloutData> },
+  ): Promise<RolloutData> {
     const row = await db.selectFrom("rollouts").select("data").where("id", "=", id).executeTakeFirstOrThrow();
     const merged: Record<string, unknown> = { ...(JSON.parse(row.data) as RolloutData), ...patch.data };
     for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];
     await db
       .updateTable("rollouts")
-      .set({ state: patch.state, step: patch.step, updated_at: patch.updatedAt, finished_at: patch.finishedAt, data: JSON.stringify(merged) })
+      .set({
+        state: patch.state,
+        step: patch.step,
+        updated_at: patch.updatedAt,
+        finished_at: patch.finishedAt,
+        data: JSON.stringify(merged),
+      })
       .where("id", "=", id)
       .execute();
     return merged as RolloutData;

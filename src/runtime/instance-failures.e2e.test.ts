@@ -58,7 +58,10 @@ describe("instance failures through a real `rampart up`", () => {
     assert.deepEqual(Object.keys(result.byRelease), ["1"], "only the stable release served");
     const web = (await up.client.status()).environments.find((e) => e.name === "production")?.apps[0];
     assert.equal(web?.live, 1);
-    assert.ok(web?.instances.every((i) => i.release === 1), "the failed release's instances were stopped");
+    assert.ok(
+      web?.instances.every((i) => i.release === 1),
+      "the failed release's instances were stopped",
+    );
   });
 
   it("a release that crashes on start is a crash loop, reported, and fails", async () => {
@@ -71,7 +74,9 @@ describe("instance failures through a real `rampart up`", () => {
   });
 
   it("with release.settle, a release that crashes a while after going healthy fails; the old one serves on, nothing fails", async () => {
-    project.writeManifest("    release: { settle: 8s }\n    environments:\n      production: { env: { TEST_MODE: crash-later, CRASH_AFTER_MS: \"3000\" } }");
+    project.writeManifest(
+      '    release: { settle: 8s }\n    environments:\n      production: { env: { TEST_MODE: crash-later, CRASH_AFTER_MS: "3000" } }',
+    );
     const load = startLoad(url(), { concurrency: 2, maxMs: 60_000 });
     const release = await up.client.deploy("production", "web");
     await assert.rejects(waitForRelease(up.client, release, 60_000), /crash/);
@@ -79,14 +84,20 @@ describe("instance failures through a real `rampart up`", () => {
     assert.equal(result.failed, 0, `failed requests: ${result.failures.join("; ")}`);
     const web = (await up.client.status()).environments.find((e) => e.name === "production")?.apps[0];
     assert.notEqual(web?.live, release.number);
-    assert.ok(web?.instances.every((i) => i.release !== release.number && i.health === "healthy"), "the old release serves, healthy");
+    assert.ok(
+      web?.instances.every((i) => i.release !== release.number && i.health === "healthy"),
+      "the old release serves, healthy",
+    );
   });
 
   it("refuses a second deploy while a rollout is in progress", async () => {
     project.writeManifest();
     project.touchSource("busy");
     const first = await up.client.deploy("production", "web");
-    await assert.rejects(up.client.deploy("production", "web"), (error: unknown) => error instanceof ApiError && error.status === 409 && error.code === "rollout_in_progress");
+    await assert.rejects(
+      up.client.deploy("production", "web"),
+      (error: unknown) => error instanceof ApiError && error.status === 409 && error.code === "rollout_in_progress",
+    );
     await waitForRelease(up.client, first, 60_000);
   });
 });

@@ -12,14 +12,7 @@
  */
 import { spawn } from "node:child_process";
 import type { Readable } from "node:stream";
-import {
-  DEFAULT_LOG_MAX_BYTES,
-  exitFilePath,
-  parseInstanceSpec,
-  pidFilePath,
-  readJsonFile,
-  writeJsonAtomic,
-} from "./instance-files.ts";
+import { DEFAULT_LOG_MAX_BYTES, exitFilePath, parseInstanceSpec, pidFilePath, readJsonFile, writeJsonAtomic } from "./instance-files.ts";
 import { LineSplitter } from "./line-splitter.ts";
 import { LogFileWriter, type LogStream } from "./log-file-writer.ts";
 import { readProcessStartTime } from "./process-info.ts";

@@ -78,7 +78,12 @@ export class InstanceSupervisor {
       if (record.status === "stopping") {
         this.#background(this.drainAndStop(record.id, "control plane restarted while draining"), record.id);
       } else if (proc && this.#deps.driver.isRunning(proc)) {
-        await this.#deps.events.append({ ...labels(record), type: "instance.adopted", message: `adopted ${record.id} (pid ${record.pid})`, data: { pid: record.pid } });
+        await this.#deps.events.append({
+          ...labels(record),
+          type: "instance.adopted",
+          message: `adopted ${record.id} (pid ${record.pid})`,
+          data: { pid: record.pid },
+        });
       } else if (record.status !== "failed") {
         await this.#onExit(watched, "lost while the control plane was down");
       }
@@ -95,7 +100,10 @@ export class InstanceSupervisor {
     this.#timer = undefined;
   }
 
-  async launch(input: { env: string; app: string; release: number; slot: number; routable: boolean }, launch: LaunchConfig): Promise<InstanceRecord> {
+  async launch(
+    input: { env: string; app: string; release: number; slot: number; routable: boolean },
+    launch: LaunchConfig,
+  ): Promise<InstanceRecord> {
     const id = `${input.env}.${input.app}.r${input.release}.${input.slot}`;
     const now = this.#deps.clock.now();
     const record: InstanceRecord = {
@@ -165,7 +173,9 @@ export class InstanceSupervisor {
       const graceMs = Math.max(1_000, deadline - this.#deps.clock.now());
       exit = await this.#deps.driver.stop(proc, { graceMs });
     }
-    await this.#transition(watched, "stopped", "instance.stopped", `stopped ${record.id}: ${reason}`, { lastExit: exit ? describeExit(exit) : record.lastExit });
+    await this.#transition(watched, "stopped", "instance.stopped", `stopped ${record.id}: ${reason}`, {
+      lastExit: exit ? describeExit(exit) : record.lastExit,
+    });
     this.#watched.delete(record.id);
   }
 
@@ -178,7 +188,19 @@ export class InstanceSupervisor {
   }
 
   #watch(record: InstanceRecord, launch: LaunchConfig): Watched {
-    const watched: Watched = { record, launch, crashes: [], failures: 0, nextProbeAt: 0, probing: false, goneSince: null, stopping: null, spawning: false, restartAt: null, replacingRunner: false };
+    const watched: Watched = {
+      record,
+      launch,
+      crashes: [],
+      failures: 0,
+      nextProbeAt: 0,
+      probing: false,
+      goneSince: null,
+      stopping: null,
+      spawning: false,
+      restartAt: null,
+      replacingRunner: false,
+    };
     this.#watched.set(record.id, watched);
     return watched;
   }
@@ -205,13 +227,20 @@ export class InstanceSupervisor {
     try {
       const proc = await this.#deps.driver.start(spec);
       const restarts = type === "instance.restarted" ? record.restarts + 1 : record.restarts;
-      await this.#transition(watched, "starting", type, `${type === "instance.started" ? "started" : "restarted"} ${record.id} (pid ${proc.pid}, port ${record.port})`, {
-        pid: proc.pid,
-        pidStart: proc.pidStart,
-        runnerPid: proc.runnerPid,
-        runnerStart: proc.runnerStart,
-        restarts,
-      }, { pid: proc.pid, port: record.port, restarts });
+      await this.#transition(
+        watched,
+        "starting",
+        type,
+        `${type === "instance.started" ? "started" : "restarted"} ${record.id} (pid ${proc.pid}, port ${record.port})`,
+        {
+          pid: proc.pid,
+          pidStart: proc.pidStart,
+          runnerPid: proc.runnerPid,
+          runnerStart: proc.runnerStart,
+          restarts,
+        },
+        { pid: proc.pid, port: record.port, restarts },
+      );
       watched.failures = 0;
       watched.nextProbeAt = 0;
     } catch (error) {
@@ -282,14 +311,22 @@ export class InstanceSupervisor {
     try {
       const { record } = watched;
       const wasRoutable = record.routable && record.status === "healthy";
-      await this.#transition(watched, "unhealthy", "instance.unhealthy", `${record.id}: its runner (pid ${proc.runnerPid}) died; taking it out of traffic and restarting it under a new runner`, {}, { runnerLost: true });
+      await this.#transition(
+        watched,
+        "unhealthy",
+        "instance.unhealthy",
+        `${record.id}: its runner (pid ${proc.runnerPid}) died; taking it out of traffic and restarting it under a new runner`,
+        {},
+        { runnerLost: true },
+      );
       if (wasRoutable) await this.#deps.traffic.applyRouting();
       const deadline = this.#deps.clock.now() + watched.launch.drainMs;
       while (this.#deps.clock.now() < deadline && (await this.#inflightOrZero(record.id)) > 0) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       await this.#deps.driver.stop(proc, { graceMs: Math.max(1_000, deadline - this.#deps.clock.now()) });
-      if (watched.record.status === "unhealthy") await this.#onExit(watched, `its runner died (pid ${proc.runnerPid}); stopped and restarted under a new runner`);
+      if (watched.record.status === "unhealthy")
+        await this.#onExit(watched, `its runner died (pid ${proc.runnerPid}); stopped and restarted under a new runner`);
     } finally {
       watched.replacingRunner = false;
     }
@@ -312,11 +349,17 @@ export class InstanceSupervisor {
       } else if (status === "healthy") {
         watched.failures += 1;
         if (watched.failures >= health.unhealthyThreshold) {
-          await this.#transition(watched, "unhealthy", "instance.unhealthy", `${watched.record.id} is unhealthy: ${health.path} ${detail} (${watched.failures} checks in a row)`);
+          await this.#transition(
+            watched,
+            "unhealthy",
+            "instance.unhealthy",
+            `${watched.record.id} is unhealthy: ${health.path} ${detail} (${watched.failures} checks in a row)`,
+          );
           if (watched.record.routable) await this.#deps.traffic.applyRouting();
         }
       }
-      const interval = watched.record.status === "starting" ? Math.min(restartPolicy.startingProbeMs, health.intervalMs) : health.intervalMs;
+      const interval =
+        watched.record.status === "starting" ? Math.min(restartPolicy.startingProbeMs, health.intervalMs) : health.intervalMs;
       watched.nextProbeAt = this.#deps.clock.now() + interval;
     } finally {
       watched.probing = false;
@@ -330,10 +373,23 @@ export class InstanceSupervisor {
     const crashes = [...watched.crashes.filter((t) => now - t < restartPolicy.crashLoopWindowMs), now];
     const wasRoutable = watched.record.routable && watched.record.status === "healthy";
     if (crashes.length >= restartPolicy.crashLoopCount) {
-      await this.#transition(watched, "failed", "instance.crash_loop", `${watched.record.id} crashed ${crashes.length} times in ${restartPolicy.crashLoopWindowMs / 1000} s (last: ${how}); not restarting it`, { lastExit: how });
+      await this.#transition(
+        watched,
+        "failed",
+        "instance.crash_loop",
+        `${watched.record.id} crashed ${crashes.length} times in ${restartPolicy.crashLoopWindowMs / 1000} s (last: ${how}); not restarting it`,
+        { lastExit: how },
+      );
     } else {
       const delay = backoffMs(crashes.length);
-      await this.#transition(watched, "crashed", "instance.crashed", `${watched.record.id} exited: ${how}; restarting in ${delay} ms`, { lastExit: how }, { exit: how, restartInMs: delay });
+      await this.#transition(
+        watched,
+        "crashed",
+        "instance.crashed",
+        `${watched.record.id} exited: ${how}; restarting in ${delay} ms`,
+        { lastExit: how },
+        { exit: how, restartInMs: delay },
+      );
       watched.restartAt = now + delay;
     }
     watched.crashes = crashes;
@@ -343,7 +399,15 @@ export class InstanceSupervisor {
   async #transition(
     watched: Watched,
     status: InstanceStatus,
-    type: "instance.started" | "instance.restarted" | "instance.healthy" | "instance.unhealthy" | "instance.crashed" | "instance.crash_loop" | "instance.draining" | "instance.stopped",
+    type:
+      | "instance.started"
+      | "instance.restarted"
+      | "instance.healthy"
+      | "instance.unhealthy"
+      | "instance.crashed"
+      | "instance.crash_loop"
+      | "instance.draining"
+      | "instance.stopped",
     message: string,
     patch: Partial<InstanceRecord> = {},
     data: Record<string, unknown> = {},
@@ -370,7 +434,13 @@ function withInstanceAttribute(env: Record<string, string>, id: string): Record<
 
 function processOf(record: InstanceRecord): InstanceProcess | null {
   if (record.pid === null || record.pidStart === null || record.runnerPid === null || record.runnerStart === null) return null;
-  return { pid: record.pid, pidStart: record.pidStart, runnerPid: record.runnerPid, runnerStart: record.runnerStart, stateDir: record.stateDir };
+  return {
+    pid: record.pid,
+    pidStart: record.pidStart,
+    runnerPid: record.runnerPid,
+    runnerStart: record.runnerStart,
+    stateDir: record.stateDir,
+  };
 }
 
 function labels(record: InstanceRecord) {

@@ -38,11 +38,20 @@ describe("LineSplitter", () => {
   it("cuts very long lines at 64 KiB, with or without a newline", () => {
     const { lines, splitter } = collect();
     splitter.push(Buffer.from(`${"a".repeat(MAX_LINE_CHARS + 10)}\n`));
-    assert.deepEqual(lines.map((l) => l.length), [MAX_LINE_CHARS, 10]);
+    assert.deepEqual(
+      lines.map((l) => l.length),
+      [MAX_LINE_CHARS, 10],
+    );
     lines.length = 0;
     splitter.push(Buffer.from("b".repeat(MAX_LINE_CHARS * 2 + 5)));
-    assert.deepEqual(lines.map((l) => l.length), [MAX_LINE_CHARS, MAX_LINE_CHARS]);
+    assert.deepEqual(
+      lines.map((l) => l.length),
+      [MAX_LINE_CHARS, MAX_LINE_CHARS],
+    );
     splitter.end();
-    assert.deepEqual(lines.map((l) => l.length), [MAX_LINE_CHARS, MAX_LINE_CHARS, 5]);
+    assert.deepEqual(
+      lines.map((l) => l.length),
+      [MAX_LINE_CHARS, MAX_LINE_CHARS, 5],
+    );
   });
 });

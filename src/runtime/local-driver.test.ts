@@ -30,7 +30,10 @@ describe("LocalDriver", () => {
 
   after(() => {
     for (const p of started) {
-      for (const [pid, start] of [[p.pid, p.pidStart], [p.runnerPid, p.runnerStart]] as const) {
+      for (const [pid, start] of [
+        [p.pid, p.pidStart],
+        [p.runnerPid, p.runnerStart],
+      ] as const) {
         if (isSameProcess(pid, start)) process.kill(pid, "SIGKILL");
       }
     }
@@ -195,7 +198,10 @@ describe("LocalDriver", () => {
     await waitFor("the burst to be logged", () => logText(spec).includes("burst 199"));
     assert.ok(statSync(`${spec.logPath}.1`).size <= 150 * 1024);
     const lines = readLogLines({ files: [{ path: spec.logPath, labels: { instance: spec.id } }], grep: "burst ", limit: 1000 });
-    assert.deepEqual(lines.map((l) => l.text.slice(0, 9)), Array.from({ length: 200 }, (_, i) => `burst ${String(i).padStart(3, "0")}`));
+    assert.deepEqual(
+      lines.map((l) => l.text.slice(0, 9)),
+      Array.from({ length: 200 }, (_, i) => `burst ${String(i).padStart(3, "0")}`),
+    );
     await driver.stop(p, { graceMs: 5000 });
   });
 

@@ -55,7 +55,10 @@ export class LocalDriver {
     runner.unref();
     let runnerFailure: string | undefined;
     runner.on("error", (error) => (runnerFailure = `could not spawn the instance runner: ${error.message}`));
-    runner.on("exit", (code, signal) => (runnerFailure ??= `instance runner exited (${signal ?? `code ${code}`}) before reporting the app's pid`));
+    runner.on(
+      "exit",
+      (code, signal) => (runnerFailure ??= `instance runner exited (${signal ?? `code ${code}`}) before reporting the app's pid`),
+    );
 
     const deadline = Date.now() + START_DEADLINE_MS;
     for (;;) {

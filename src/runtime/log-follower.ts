@@ -27,11 +27,7 @@ interface Tail {
  * or appear later, across rotations (the old file is read to its end, then the new one from
  * its start). Each poll's lines are delivered merged by time. Resolves when `signal` aborts.
  */
-export async function followLogs(
-  files: readonly LogFile[],
-  onLine: (line: LogLine) => void,
-  options: FollowOptions,
-): Promise<void> {
+export async function followLogs(files: readonly LogFile[], onLine: (line: LogLine) => void, options: FollowOptions): Promise<void> {
   const pollMs = options.pollMs ?? 200;
   const tails: Tail[] = [];
   for (const file of files) {
@@ -44,7 +40,8 @@ export async function followLogs(
     while (!options.signal.aborted) {
       const batch: LogLine[] = [];
       for (const file of (await options.discover?.()) ?? []) {
-        if (!tails.some((t) => t.file.path === file.path)) tails.push({ file, handle: undefined, ino: 0, offset: 0, partial: Buffer.alloc(0) });
+        if (!tails.some((t) => t.file.path === file.path))
+          tails.push({ file, handle: undefined, ino: 0, offset: 0, partial: Buffer.alloc(0) });
       }
       for (const tail of tails) await poll(tail, batch);
       batch.sort((a, b) => a.time - b.time);

@@ -19,7 +19,7 @@ describe("readLogLines", () => {
   // a: rotated file holds t0, t2; live file t4, t6. b: t1, t3, t5 + one line without a timestamp.
   writeFileSync(`${a.path}.1`, formatLogLine(T0, "out", "a0 GET /") + formatLogLine(T0 + 2, "err", "a2 boom"));
   writeFileSync(a.path, formatLogLine(T0 + 4, "out", "a4 GET /x") + formatLogLine(T0 + 6, "out", ""));
-  writeFileSync(b.path, [1, 3, 5].map((t) => formatLogLine(T0 + t, "out", `b${t} GET /`)).join("") + "stray text\n");
+  writeFileSync(b.path, `${[1, 3, 5].map((t) => formatLogLine(T0 + t, "out", `b${t} GET /`)).join("")}stray text\n`);
 
   const texts = (lines: LogLine[]): string[] => lines.map((l) => l.text);
 
@@ -28,7 +28,10 @@ describe("readLogLines", () => {
     assert.deepEqual(texts(lines), ["a0 GET /", "b1 GET /", "a2 boom", "b3 GET /", "a4 GET /x", "b5 GET /", "", "stray text"]);
     assert.deepEqual(lines[2], { time: T0 + 2, stream: "err", text: "a2 boom", labels: { instance: "a" } });
     const stray = lines[7];
-    assert.deepEqual({ stream: stray?.stream, time: stray?.time, labels: stray?.labels }, { stream: "out", time: statSync(b.path).mtimeMs, labels: b.labels });
+    assert.deepEqual(
+      { stream: stray?.stream, time: stray?.time, labels: stray?.labels },
+      { stream: "out", time: statSync(b.path).mtimeMs, labels: b.labels },
+    );
   });
 
   it("keeps the newest `limit` lines, oldest first", () => {
@@ -37,7 +40,11 @@ describe("readLogLines", () => {
   });
 
   it("filters by time window and case-sensitive substring", () => {
-    assert.deepEqual(texts(readLogLines({ files: [a, b], sinceMs: T0 + 2, untilMs: T0 + 4, limit: 10 })), ["a2 boom", "b3 GET /", "a4 GET /x"]);
+    assert.deepEqual(texts(readLogLines({ files: [a, b], sinceMs: T0 + 2, untilMs: T0 + 4, limit: 10 })), [
+      "a2 boom",
+      "b3 GET /",
+      "a4 GET /x",
+    ]);
     assert.deepEqual(texts(readLogLines({ files: [a, b], grep: "GET /x", limit: 10 })), ["a4 GET /x"]);
     assert.deepEqual(texts(readLogLines({ files: [a, b], grep: "get", limit: 10 })), []);
   });

@@ -9,7 +9,9 @@ const paramsSchema = z.object({ env: z.string().min(1), app: z.string().min(1) }
 export const logLineSchema = z.object({
   time: z.number().describe("epoch ms the line was written"),
   stream: z.enum(["out", "err", "otlp"]).describe("stdout, stderr, or the app's OTLP log exporter"),
-  level: z.enum(logLevelNames as [string, ...string[]]).describe("from the JSON line's level, a leading level word, else info (stdout) / error (stderr)"),
+  level: z
+    .enum(logLevelNames as [string, ...string[]])
+    .describe("from the JSON line's level, a leading level word, else info (stdout) / error (stderr)"),
   text: z.string().describe("the line as written"),
   message: z.string().describe("msg/message of a JSON line (pino, bunyan, winston), else the text"),
   fields: z.record(z.string(), z.unknown()).describe("the JSON line's other fields"),
@@ -21,7 +23,10 @@ const querySchema = z.strictObject({
   since: z.coerce.number().int().optional().describe("epoch ms"),
   until: z.coerce.number().int().optional().describe("epoch ms"),
   grep: z.string().optional().describe("case-sensitive text the line must contain; words are matched from their start"),
-  level: z.enum(logLevelNames as [string, ...string[]]).optional().describe("this level and above"),
+  level: z
+    .enum(logLevelNames as [string, ...string[]])
+    .optional()
+    .describe("this level and above"),
   release: z.coerce.number().int().optional(),
   instance: z.string().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(200),
@@ -64,7 +69,13 @@ export function logStreams(logs: LogService): StreamRouteDefinition[] {
       query: querySchema.pick({ grep: true, release: true, instance: true, level: true }),
       check: ({ params }) => logs.check(params.env, params.app),
       handler: async ({ params, query }, sink) => {
-        await logs.follow(params.env, params.app, { grep: query.grep, release: query.release, instance: query.instance, minLevel: minLevel(query.level) }, (line) => sink.send("line", line), sink.closed);
+        await logs.follow(
+          params.env,
+          params.app,
+          { grep: query.grep, release: query.release, instance: query.instance, minLevel: minLevel(query.level) },
+          (line) => sink.send("line", line),
+          sink.closed,
+        );
       },
     }),
   ];

@@ -52,7 +52,13 @@ export class LogService {
   }
 
   /** Every new matching line until `signal` aborts (the client went away). */
-  async follow(env: string, app: string, query: Pick<LogQuery, "grep" | "release" | "instance" | "minLevel">, onLine: (line: LogEntry) => void, signal: AbortSignal): Promise<void> {
+  async follow(
+    env: string,
+    app: string,
+    query: Pick<LogQuery, "grep" | "release" | "instance" | "minLevel">,
+    onLine: (line: LogEntry) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
     const matches = (line: IngestLine) =>
       line.labels.env === env &&
       line.labels.app === app &&
@@ -74,5 +80,13 @@ export class LogService {
 function toEntry(line: IngestLine | StoredLine): LogEntry {
   const { message, fields } = messageAndFields(line.text);
   const { env, app, release, instance, stream } = line.labels;
-  return { time: line.time, stream, level: levelName(line.level), text: line.text, message, fields, labels: { env, app, release: String(release), instance } };
+  return {
+    time: line.time,
+    stream,
+    level: levelName(line.level),
+    text: line.text,
+    message,
+    fields,
+    labels: { env, app, release: String(release), instance },
+  };
 }

@@ -31,7 +31,10 @@ function readStat(pid: number): StatFields | null {
   // comm (field 2) may itself contain spaces and ')' — everything after the LAST ')' is fixed-format.
   const close = text.lastIndexOf(")");
   if (close < 0) return null;
-  const rest = text.slice(close + 1).trim().split(/\s+/);
+  const rest = text
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
   // rest[0] is field 3 (state), so field n is rest[n - 3].
   const field = (n: number): string | undefined => rest[n - 3];
   const state = field(3);

@@ -18,11 +18,9 @@ export class RampartError extends Error {
   }
 }
 
-export const notFound = (what: string, hint?: string) =>
-  new RampartError("not_found", `${what} not found`, { status: 404, hint });
+export const notFound = (what: string, hint?: string) => new RampartError("not_found", `${what} not found`, { status: 404, hint });
 
-export const conflict = (code: string, message: string, hint?: string) =>
-  new RampartError(code, message, { status: 409, hint });
+export const conflict = (code: string, message: string, hint?: string) => new RampartError(code, message, { status: 409, hint });
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -54,38 +54,63 @@ describe("LogIndexStore and LogTailer", () => {
   it("ingests runner lines with labels and levels, and finds them by text, level, time and labels", () => {
     const f = fixture();
     const t0 = f.now.ms;
-    appendFileSync(f.logFile, formatLogLine(t0, "out", "listening on 8080") + formatLogLine(t0 + 1, "err", '{"level":50,"msg":"db down","code":"ECONNREFUSED"}') + formatLogLine(t0 + 2, "out", "GET /users 200 unique-7f3a"));
+    appendFileSync(
+      f.logFile,
+      formatLogLine(t0, "out", "listening on 8080") +
+        formatLogLine(t0 + 1, "err", '{"level":50,"msg":"db down","code":"ECONNREFUSED"}') +
+        formatLogLine(t0 + 2, "out", "GET /users 200 unique-7f3a"),
+    );
     const index = f.open();
     new LogTailer({ logsDir: f.logsDir, index }).pass();
     const all = index.query({ env: "prod", app: "web", limit: 10 });
-    assert.deepEqual(all.map((l) => l.text), ["listening on 8080", '{"level":50,"msg":"db down","code":"ECONNREFUSED"}', "GET /users 200 unique-7f3a"]);
+    assert.deepEqual(
+      all.map((l) => l.text),
+      ["listening on 8080", '{"level":50,"msg":"db down","code":"ECONNREFUSED"}', "GET /users 200 unique-7f3a"],
+    );
     assert.deepEqual(all[1]?.labels, { env: "prod", app: "web", release: 3, instance: "prod.web.r3.0", stream: "err" });
-    assert.deepEqual(index.query({ app: "web", grep: "unique-7f3", limit: 10 }).map((l) => l.time), [t0 + 2]);
+    assert.deepEqual(
+      index.query({ app: "web", grep: "unique-7f3", limit: 10 }).map((l) => l.time),
+      [t0 + 2],
+    );
     assert.deepEqual(index.query({ app: "web", grep: "Unique-7f3", limit: 10 }), [], "grep is case-sensitive");
-    assert.deepEqual(index.query({ app: "web", minLevel: LOG_LEVELS.error, limit: 10 }).map((l) => l.level), [50]);
+    assert.deepEqual(
+      index.query({ app: "web", minLevel: LOG_LEVELS.error, limit: 10 }).map((l) => l.level),
+      [50],
+    );
     assert.deepEqual(index.query({ app: "web", sinceMs: t0 + 1, untilMs: t0 + 1, limit: 10 }).length, 1);
     assert.deepEqual(index.query({ app: "other", limit: 10 }), []);
     assert.deepEqual(index.query({ app: "web", grep: "->", limit: 10 }), []);
-    assert.deepEqual(index.query({ app: "web", limit: 2 }).map((l) => l.time), [t0 + 1, t0 + 2], "the newest lines, oldest first");
+    assert.deepEqual(
+      index.query({ app: "web", limit: 2 }).map((l) => l.time),
+      [t0 + 1, t0 + 2],
+      "the newest lines, oldest first",
+    );
     index.close();
   });
 
   it("neither loses nor repeats lines across a restart, a partial line and a rotation", () => {
     const f = fixture();
-    appendFileSync(f.logFile, formatLogLine(f.now.ms, "out", "one") + "2026-01-01T00:00:00.000Z out tw");
+    appendFileSync(f.logFile, `${formatLogLine(f.now.ms, "out", "one")}2026-01-01T00:00:00.000Z out tw`);
     let index = f.open();
     new LogTailer({ logsDir: f.logsDir, index }).pass();
-    assert.deepEqual(index.query({ limit: 10 }).map((l) => l.text), ["one"], "a partial line waits for its newline");
+    assert.deepEqual(
+      index.query({ limit: 10 }).map((l) => l.text),
+      ["one"],
+      "a partial line waits for its newline",
+    );
     index.close();
     // Written while the control plane was down, then the file rotates and a new one starts.
-    appendFileSync(f.logFile, "o\n" + formatLogLine(f.now.ms, "out", "three"));
+    appendFileSync(f.logFile, `o\n${formatLogLine(f.now.ms, "out", "three")}`);
     renameSync(f.logFile, `${f.logFile}.1`);
     appendFileSync(f.logFile, formatLogLine(f.now.ms, "out", "four"));
     index = f.open();
     const tailer = new LogTailer({ logsDir: f.logsDir, index });
     tailer.pass();
     tailer.pass();
-    assert.deepEqual(index.query({ limit: 10 }).map((l) => l.text), ["one", "two", "three", "four"]);
+    assert.deepEqual(
+      index.query({ limit: 10 }).map((l) => l.text),
+      ["one", "two", "three", "four"],
+    );
     index.close();
   });
 
@@ -103,7 +128,13 @@ describe("LogIndexStore and LogTailer", () => {
 
   it("drops whole segments by age and by total size, never the one being written", () => {
     const f = fixture();
-    const index = new LogIndexStore({ dir: join(f.dir, "index"), clock: f.clock, segmentMs: 3600_000, maxAgeMs: 2 * 3600_000, maxBytes: 1024 ** 3 });
+    const index = new LogIndexStore({
+      dir: join(f.dir, "index"),
+      clock: f.clock,
+      segmentMs: 3600_000,
+      maxAgeMs: 2 * 3600_000,
+      maxBytes: 1024 ** 3,
+    });
     const labels = { env: "prod", app: "web", release: 1, instance: "i", stream: "out" as const };
     for (let hour = 0; hour < 4; hour++) {
       index.append([{ labels, time: f.now.ms, level: 30, text: `hour ${hour}` }]);
@@ -111,11 +142,17 @@ describe("LogIndexStore and LogTailer", () => {
     }
     assert.equal(index.query({ limit: 10 }).length, 4);
     assert.deepEqual(index.enforceRetention(), { removed: 2 });
-    assert.deepEqual(index.query({ limit: 10 }).map((l) => l.text), ["hour 2", "hour 3"]);
+    assert.deepEqual(
+      index.query({ limit: 10 }).map((l) => l.text),
+      ["hour 2", "hour 3"],
+    );
     index.close();
     const small = new LogIndexStore({ dir: join(f.dir, "index"), clock: f.clock, segmentMs: 3600_000, maxBytes: 1 });
     assert.deepEqual(small.enforceRetention(), { removed: 1 });
-    assert.deepEqual(small.query({ limit: 10 }).map((l) => l.text), ["hour 3"]);
+    assert.deepEqual(
+      small.query({ limit: 10 }).map((l) => l.text),
+      ["hour 3"],
+    );
     small.close();
   });
 });
@@ -124,7 +161,13 @@ describe("LogTailer under a backlog of several files", () => {
   it("shares each pass's budget without ever splitting a line", () => {
     const f = fixture();
     const other = join(f.logsDir, "prod", "web", "prod.web.r3.1.log");
-    for (const file of [f.logFile, other]) appendFileSync(file, Array.from({ length: 500 }, (_, i) => formatLogLine(f.now.ms, "err", `{"level":50,"msg":"failure number ${i} of a longer line to cross chunk borders"}`)).join(""));
+    for (const file of [f.logFile, other])
+      appendFileSync(
+        file,
+        Array.from({ length: 500 }, (_, i) =>
+          formatLogLine(f.now.ms, "err", `{"level":50,"msg":"failure number ${i} of a longer line to cross chunk borders"}`),
+        ).join(""),
+      );
     const index = f.open();
     const tailer = new LogTailer({ logsDir: f.logsDir, index, chunkBytes: 1000 });
     while (tailer.pass()) {

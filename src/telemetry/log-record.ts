@@ -24,7 +24,21 @@ export interface IngestLine {
 }
 
 const NAMED: Record<string, number> = {
-  trace: 10, debug: 20, info: 30, information: 30, notice: 30, warn: 40, warning: 40, error: 50, err: 50, fatal: 60, critical: 60, crit: 60, panic: 60, emerg: 60, alert: 60,
+  trace: 10,
+  debug: 20,
+  info: 30,
+  information: 30,
+  notice: 30,
+  warn: 40,
+  warning: 40,
+  error: 50,
+  err: 50,
+  fatal: 60,
+  critical: 60,
+  crit: 60,
+  panic: 60,
+  emerg: 60,
+  alert: 60,
 };
 // A plain-text line that starts with a level word: "ERROR ...", "[warn] ...", "INFO: ...".
 const PLAIN_LEVEL = /^\[?(trace|debug|info|notice|warn|warning|error|err|fatal|critical|crit|panic)\b/i;

@@ -89,9 +89,16 @@ export class LogSegment {
         if (line.time < min) min = line.time;
         if (line.time > max) max = line.time;
       }
-      const upsert = this.#db.prepare("INSERT INTO offsets (path, ino, offset) VALUES (?, ?, ?) ON CONFLICT (path) DO UPDATE SET ino = excluded.ino, offset = excluded.offset");
+      const upsert = this.#db.prepare(
+        "INSERT INTO offsets (path, ino, offset) VALUES (?, ?, ?) ON CONFLICT (path) DO UPDATE SET ino = excluded.ino, offset = excluded.offset",
+      );
       for (const o of offsets) upsert.run(o.path, o.ino, o.offset);
-      if (lines.length > 0) this.#db.prepare("INSERT INTO bounds (one, min_time, max_time) VALUES (1, ?, ?) ON CONFLICT (one) DO UPDATE SET min_time = excluded.min_time, max_time = excluded.max_time").run(min, max);
+      if (lines.length > 0)
+        this.#db
+          .prepare(
+            "INSERT INTO bounds (one, min_time, max_time) VALUES (1, ?, ?) ON CONFLICT (one) DO UPDATE SET min_time = excluded.min_time, max_time = excluded.max_time",
+          )
+          .run(min, max);
       this.#db.exec("COMMIT");
       this.minTime = min;
       this.maxTime = max;
@@ -105,7 +112,10 @@ export class LogSegment {
   }
 
   offsets(): TailOffset[] {
-    return this.#db.prepare("SELECT path, ino, offset FROM offsets").all().map((r) => ({ path: String(r.path), ino: Number(r.ino), offset: Number(r.offset) }));
+    return this.#db
+      .prepare("SELECT path, ino, offset FROM offsets")
+      .all()
+      .map((r) => ({ path: String(r.path), ino: Number(r.ino), offset: Number(r.offset) }));
   }
 
   /** Newest first (by arrival), at most `limit`. */
@@ -114,10 +124,10 @@ export class LogSegment {
     if (sids.length === 0) return [];
     const where: string[] = [`l.sid IN (${sids.join(",")})`];
     const args: (string | number)[] = [];
-    if (q.minLevel !== undefined) (where.push("l.level >= ?"), args.push(q.minLevel));
-    if (q.sinceMs !== undefined) (where.push("l.time >= ?"), args.push(q.sinceMs));
-    if (q.untilMs !== undefined) (where.push("l.time <= ?"), args.push(q.untilMs));
-    if (q.afterId !== undefined) (where.push("l.id > ?"), args.push(q.afterId));
+    if (q.minLevel !== undefined) where.push("l.level >= ?"), args.push(q.minLevel);
+    if (q.sinceMs !== undefined) where.push("l.time >= ?"), args.push(q.sinceMs);
+    if (q.untilMs !== undefined) where.push("l.time <= ?"), args.push(q.untilMs);
+    if (q.afterId !== undefined) where.push("l.id > ?"), args.push(q.afterId);
     // The word index (text words, and the level as a word of its own column) narrows to candidate lines, newest
     // first by arrival; the exact conditions (case-sensitive substring, level, time) are checked on those.
     const match: string[] = [];
@@ -139,7 +149,13 @@ export class LogSegment {
     }
     const sql = `SELECT l.id, l.time, l.sid, l.level, l.text FROM ${from} WHERE ${where.join(" AND ")} ORDER BY ${order} LIMIT ?`;
     const rows = this.#db.prepare(sql).all(...args, q.limit);
-    return rows.map((r) => ({ id: Number(r.id), time: Number(r.time), level: Number(r.level), text: String(r.text), labels: this.#labels.get(Number(r.sid)) as LogStreamLabels }));
+    return rows.map((r) => ({
+      id: Number(r.id),
+      time: Number(r.time),
+      level: Number(r.level),
+      text: String(r.text),
+      labels: this.#labels.get(Number(r.sid)) as LogStreamLabels,
+    }));
   }
 
   lastId(): number {
@@ -154,7 +170,13 @@ export class LogSegment {
     this.#streamIds.clear();
     this.#labels.clear();
     for (const row of this.#db.prepare("SELECT id, env, app, release, instance, stream FROM streams").all()) {
-      const labels: LogStreamLabels = { env: String(row.env), app: String(row.app), release: Number(row.release), instance: String(row.instance), stream: String(row.stream) as LogSource };
+      const labels: LogStreamLabels = {
+        env: String(row.env),
+        app: String(row.app),
+        release: Number(row.release),
+        instance: String(row.instance),
+        stream: String(row.stream) as LogSource,
+      };
       this.#labels.set(Number(row.id), labels);
       this.#streamIds.set(streamKey(labels), Number(row.id));
     }
@@ -164,7 +186,11 @@ export class LogSegment {
     const key = streamKey(labels);
     const known = this.#streamIds.get(key);
     if (known !== undefined) return known;
-    const id = Number(this.#db.prepare("INSERT INTO streams (env, app, release, instance, stream) VALUES (?, ?, ?, ?, ?)").run(labels.env, labels.app, labels.release, labels.instance, labels.stream).lastInsertRowid);
+    const id = Number(
+      this.#db
+        .prepare("INSERT INTO streams (env, app, release, instance, stream) VALUES (?, ?, ?, ?, ?)")
+        .run(labels.env, labels.app, labels.release, labels.instance, labels.stream).lastInsertRowid,
+    );
     this.#streamIds.set(key, id);
     this.#labels.set(id, { ...labels });
     return id;
@@ -176,7 +202,12 @@ function streamKey(l: LogStreamLabels): string {
 }
 
 function matchesLabels(l: LogStreamLabels, q: SegmentQuery): boolean {
-  return (q.env === undefined || l.env === q.env) && (q.app === undefined || l.app === q.app) && (q.release === undefined || l.release === q.release) && (q.instance === undefined || l.instance === q.instance);
+  return (
+    (q.env === undefined || l.env === q.env) &&
+    (q.app === undefined || l.app === q.app) &&
+    (q.release === undefined || l.release === q.release) &&
+    (q.instance === undefined || l.instance === q.instance)
+  );
 }
 
 /** Level words (as indexed in the `lvl` column) whose range reaches `minLevel`: error → error OR fatal. */

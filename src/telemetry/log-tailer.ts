@@ -91,7 +91,8 @@ export class LogTailer {
     const files: string[] = [];
     for (const env of safeReaddir(this.#options.logsDir)) {
       for (const app of safeReaddir(join(this.#options.logsDir, env))) {
-        for (const name of safeReaddir(join(this.#options.logsDir, env, app))) if (name.endsWith(".log")) files.push(join(this.#options.logsDir, env, app, name));
+        for (const name of safeReaddir(join(this.#options.logsDir, env, app)))
+          if (name.endsWith(".log")) files.push(join(this.#options.logsDir, env, app, name));
       }
     }
     return files;
@@ -110,7 +111,8 @@ export class LogTailer {
     if (known !== undefined && known.ino !== stat.ino) {
       // Rotated since the last pass: finish the old file (now `<path>.1`) before starting the new one.
       const rotated = readNew(`${path}.1`, known.ino, known.offset, maxBytes, maxBytes >= this.#chunkBytes, labels, out);
-      if (rotated.more) return { offset: { path, ino: known.ino, offset: rotated.offset }, more: true, bytes: rotated.offset - known.offset };
+      if (rotated.more)
+        return { offset: { path, ino: known.ino, offset: rotated.offset }, more: true, bytes: rotated.offset - known.offset };
       from = 0;
     } else if (from > stat.size) {
       from = 0; // truncated
@@ -122,7 +124,15 @@ export class LogTailer {
 }
 
 /** Reads complete lines of `path` from `offset` (if it is still the file `ino`); a partial last line waits. */
-function readNew(path: string, ino: number, offset: number, maxBytes: number, wholeBudget: boolean, labels: Omit<LogStreamLabels, "stream">, out: IngestLine[]): { offset: number; more: boolean } {
+function readNew(
+  path: string,
+  ino: number,
+  offset: number,
+  maxBytes: number,
+  wholeBudget: boolean,
+  labels: Omit<LogStreamLabels, "stream">,
+  out: IngestLine[],
+): { offset: number; more: boolean } {
   let fd: number;
   try {
     fd = openSync(path, "r");
@@ -176,7 +186,7 @@ export function parseChunk(chunk: string, labels: Omit<LogStreamLabels, "stream"
       stream = marker;
       text = raw.slice(TIME_CHARS + 5);
     }
-    if (!Number.isFinite(time)) ((time = fallbackTime), (stream = "out"), (text = raw));
+    if (!Number.isFinite(time)) (time = fallbackTime), (stream = "out"), (text = raw);
     out.push({ labels: stream === "out" ? out1 : err1, time, level: levelOfLine(text, stream), text });
   }
 }

@@ -32,13 +32,21 @@ export function limitsFromEnv(env: NodeJS.ProcessEnv): LogTraceLimits {
   const size = env.RAMPART_LOG_MAX_SIZE;
   if (size !== undefined && size !== "") {
     const parsed = parseSize(size);
-    if (!parsed.ok || parsed.value < 1024 ** 2) throw new RampartError("invalid_setting", `RAMPART_LOG_MAX_SIZE: ${parsed.ok ? `${JSON.stringify(size)} is under 1mb` : parsed.message}, e.g. 1gb or 500mb`);
+    if (!parsed.ok || parsed.value < 1024 ** 2)
+      throw new RampartError(
+        "invalid_setting",
+        `RAMPART_LOG_MAX_SIZE: ${parsed.ok ? `${JSON.stringify(size)} is under 1mb` : parsed.message}, e.g. 1gb or 500mb`,
+      );
     limits.logMaxBytes = parsed.value;
   }
   const spans = env.RAMPART_TRACE_MAX_SPANS;
   if (spans !== undefined && spans !== "") {
     const n = Number(spans);
-    if (!Number.isSafeInteger(n) || n < 1) throw new RampartError("invalid_setting", `RAMPART_TRACE_MAX_SPANS: ${JSON.stringify(spans)} is not a whole number of spans above 0, e.g. 2000000`);
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new RampartError(
+        "invalid_setting",
+        `RAMPART_TRACE_MAX_SPANS: ${JSON.stringify(spans)} is not a whole number of spans above 0, e.g. 2000000`,
+      );
     limits.traceMaxSpans = n;
   }
   return limits;

@@ -36,11 +36,25 @@ export class LogsTraces {
   constructor(given: LogsTracesOptions) {
     const options: LogsTracesOptions = { ...limitsFromEnv(process.env), ...definedOnly(given), dataDir: given.dataDir, clock: given.clock };
     const dir = join(options.dataDir, "telemetry");
-    this.index = new LogIndexStore({ dir: join(dir, "logs"), clock: options.clock, maxAgeMs: options.logMaxAgeMs, maxBytes: options.logMaxBytes });
-    this.traces = new TraceStore({ path: join(dir, "traces.db"), clock: options.clock, maxAgeMs: options.traceMaxAgeMs, maxSpans: options.traceMaxSpans });
+    this.index = new LogIndexStore({
+      dir: join(dir, "logs"),
+      clock: options.clock,
+      maxAgeMs: options.logMaxAgeMs,
+      maxBytes: options.logMaxBytes,
+    });
+    this.traces = new TraceStore({
+      path: join(dir, "traces.db"),
+      clock: options.clock,
+      maxAgeMs: options.traceMaxAgeMs,
+      maxSpans: options.traceMaxSpans,
+    });
     this.edgeSink = new EdgeSpanSink(this.traces);
     this.ingestToken = readOrCreateIngestToken(options.dataDir);
-    this.#tailer = new LogTailer({ logsDir: join(options.dataDir, "logs"), index: this.index, onLines: (lines) => this.hub.publish(lines) });
+    this.#tailer = new LogTailer({
+      logsDir: join(options.dataDir, "logs"),
+      index: this.index,
+      onLines: (lines) => this.hub.publish(lines),
+    });
   }
 
   start(): void {

@@ -36,7 +36,10 @@ describe("logs and traces through a real `rampart up` and an app using the OpenT
     assert.match(env.OTEL_EXPORTER_OTLP_HEADERS ?? "", /^authorization=Bearer ingest_/);
     assert.equal(env.OTEL_EXPORTER_OTLP_PROTOCOL, "http/protobuf");
     assert.equal(env.OTEL_SERVICE_NAME, "web");
-    assert.match(env.OTEL_RESOURCE_ATTRIBUTES ?? "", /^rampart\.env=staging,rampart\.app=web,rampart\.release=1,rampart\.instance=staging\.web\.r1\.\d+$/);
+    assert.match(
+      env.OTEL_RESOURCE_ATTRIBUTES ?? "",
+      /^rampart\.env=staging,rampart\.app=web,rampart\.release=1,rampart\.instance=staging\.web\.r1\.\d+$/,
+    );
   });
 
   it("an app's spans arrive over OTLP as children of the edge's span of the same request", async () => {
@@ -72,7 +75,10 @@ describe("logs and traces through a real `rampart up` and an app using the OpenT
     const listed = cli("traces", "web", "--env", "staging", "--slowest", "--since", "5m", "--json");
     assert.equal(listed.code, 0, listed.stderr);
     const { traces } = JSON.parse(listed.stdout) as { traces: { traceId: string; spans: number }[] };
-    assert.ok(traces.some((t) => t.traceId === traceId && t.spans === 3), listed.stdout);
+    assert.ok(
+      traces.some((t) => t.traceId === traceId && t.spans === 3),
+      listed.stdout,
+    );
   });
 
   it("a unique line written under load is found by `rampart logs --grep` within seconds, with labels and fields", async () => {
@@ -84,7 +90,9 @@ describe("logs and traces through a real `rampart up` and an app using the OpenT
       const found = await waitFor(
         () => {
           const result = cli("logs", "web", "--env", "staging", "--grep", token, "--since", "1m", "--json");
-          const { lines } = JSON.parse(result.stdout || '{"lines":[]}') as { lines: { text: string; level: string; message: string; fields: Record<string, unknown>; labels: Record<string, string> }[] };
+          const { lines } = JSON.parse(result.stdout || '{"lines":[]}') as {
+            lines: { text: string; level: string; message: string; fields: Record<string, unknown>; labels: Record<string, string> }[];
+          };
           return lines.length > 0 ? lines : undefined;
         },
         { timeoutMs: 10_000, intervalMs: 100, onTimeout: () => new Error(`${token} not found by rampart logs --grep`) },
@@ -159,6 +167,10 @@ describe("logs and traces through a real `rampart up` and an app using the OpenT
       { timeoutMs: 20_000, onTimeout: () => new Error(`not every one of ${sent} lines was indexed`) },
     );
     assert.equal(numbers.length, sent, "no line repeated");
-    assert.deepEqual([...numbers].sort((a, b) => a - b), Array.from({ length: sent }, (_, i) => i), "no line lost");
+    assert.deepEqual(
+      [...numbers].sort((a, b) => a - b),
+      Array.from({ length: sent }, (_, i) => i),
+      "no line lost",
+    );
   });
 });

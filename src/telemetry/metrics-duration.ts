@@ -10,5 +10,7 @@ export function parseMetricsDuration(value: string): { ok: true; value: number }
   const days = DAYS.exec(value.trim());
   if (days) return { ok: true, value: Math.round(Number(days[1]) * 86_400_000) };
   const parsed = parseDuration(value);
-  return parsed.ok ? { ok: true, value: parsed.value } : { ok: false, message: `${JSON.stringify(value)} is not a duration: use e.g. 30s, 5m, 1h or 7d` };
+  return parsed.ok
+    ? { ok: true, value: parsed.value }
+    : { ok: false, message: `${JSON.stringify(value)} is not a duration: use e.g. 30s, 5m, 1h or 7d` };
 }

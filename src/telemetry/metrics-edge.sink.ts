@@ -51,19 +51,29 @@ export class EdgeMetricsSink implements EdgeStatsSink {
       const seriesKey = `${key}\u0000${s.instance}`;
       let series = this.#series.get(seriesKey);
       if (!series) {
-        series = this.#store.histogramSeries(HTTP_DURATION, { env: s.env, app: s.app, release, route, instance: s.instance, code }, LATENCY_BOUNDS_SECONDS);
+        series = this.#store.histogramSeries(
+          HTTP_DURATION,
+          { env: s.env, app: s.app, release, route, instance: s.instance, code },
+          LATENCY_BOUNDS_SECONDS,
+        );
         if (series) this.#series.set(seriesKey, series);
       }
       if (series) this.#store.recordHistogram(series, sec, s.count, sumSeconds, s.buckets);
       let total = this.#totals.get(key);
       if (!total) {
         if (this.#totals.size >= this.#maxTotals) continue;
-        total = { labels: { env: s.env, app: s.app, release, route, code }, count: 0, sum: 0, buckets: new Float64Array(LATENCY_BOUNDS_SECONDS.length) };
+        total = {
+          labels: { env: s.env, app: s.app, release, route, code },
+          count: 0,
+          sum: 0,
+          buckets: new Float64Array(LATENCY_BOUNDS_SECONDS.length),
+        };
         this.#totals.set(key, total);
       }
       total.count += s.count;
       total.sum += sumSeconds;
-      for (let i = 0; i < s.buckets.length && i < total.buckets.length; i++) total.buckets[i] = (total.buckets[i] as number) + (s.buckets[i] as number);
+      for (let i = 0; i < s.buckets.length && i < total.buckets.length; i++)
+        total.buckets[i] = (total.buckets[i] as number) + (s.buckets[i] as number);
     }
   }
 

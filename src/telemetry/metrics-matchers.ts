@@ -9,10 +9,16 @@ export function parseMatchers(text: string): { ok: true; labels: Labels } | { ok
   if (s.startsWith("{") && s.endsWith("}")) s = s.slice(1, -1).trim();
   const labels: Labels = {};
   let i = 0;
-  const fail = (what: string) => ({ ok: false as const, message: `${what} at character ${i + 1} of ${JSON.stringify(text)}; expected label="value" pairs separated by commas, e.g. env="production",app="web"` });
+  const fail = (what: string) => ({
+    ok: false as const,
+    message: `${what} at character ${i + 1} of ${JSON.stringify(text)}; expected label="value" pairs separated by commas, e.g. env="production",app="web"`,
+  });
   while (i < s.length) {
     const nameMatch = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"/.exec(s.slice(i));
-    if (!nameMatch) return fail(/^\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(!=|=~|!~)/.test(s.slice(i)) ? "only = matchers are supported" : "a label name followed by =\"");
+    if (!nameMatch)
+      return fail(
+        /^\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(!=|=~|!~)/.test(s.slice(i)) ? "only = matchers are supported" : 'a label name followed by ="',
+      );
     const name = nameMatch[1] as string;
     i += nameMatch[0].length;
     let value = "";

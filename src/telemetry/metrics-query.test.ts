@@ -52,7 +52,10 @@ describe("evaluate", () => {
 
   it("gauges aggregate their latest value per series; an empty window is null", () => {
     const [max] = evaluate(readers("g"), { fn: "max", by: [], q: 0, times: [1059, 2000], windowSec: 10 });
-    assert.deepEqual(max?.points.map(([, v]) => v), [1059, null]);
+    assert.deepEqual(
+      max?.points.map(([, v]) => v),
+      [1059, null],
+    );
     const [avg] = evaluate(readers("g"), { fn: "avg", by: [], q: 0, times: [1059], windowSec: 10 });
     assert.equal(avg?.points[0]?.[1], (1059 + 5) / 2);
   });

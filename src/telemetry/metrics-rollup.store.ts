@@ -42,7 +42,15 @@ export class MetricsRollupStore {
       const base = { minute, name: s.name, series: s.key, labels: JSON.stringify(s.labels), kind: s.kind };
       if (s.kind === "histogram") {
         const window = emptyHistogramWindow(s.bounds.length);
-        if (s.ring.addWindow(minute - 1, minute + 59, window)) rows.push({ ...base, value: window.count, count: window.count, sum: window.sum, bounds: JSON.stringify(s.bounds.map(finite)), buckets: JSON.stringify(window.buckets) });
+        if (s.ring.addWindow(minute - 1, minute + 59, window))
+          rows.push({
+            ...base,
+            value: window.count,
+            count: window.count,
+            sum: window.sum,
+            bounds: JSON.stringify(s.bounds.map(finite)),
+            buckets: JSON.stringify(window.buckets),
+          });
         continue;
       }
       let value: number | undefined;
@@ -56,7 +64,11 @@ export class MetricsRollupStore {
       if (value !== undefined) rows.push({ ...base, value, count: samples, sum: 0, bounds: null, buckets: null });
     }
     // SQLite caps bound parameters per statement; 10 columns × 500 rows stays well under it.
-    for (let i = 0; i < rows.length; i += 500) await this.#db.insertInto("metric_rollups").values(rows.slice(i, i + 500)).execute();
+    for (let i = 0; i < rows.length; i += 500)
+      await this.#db
+        .insertInto("metric_rollups")
+        .values(rows.slice(i, i + 500))
+        .execute();
     return rows.length;
   }
 
@@ -81,7 +93,14 @@ export class MetricsRollupStore {
       const first = list[0] as RollupRow;
       const labels = JSON.parse(first.labels) as Labels;
       if (!Object.entries(matchers).every(([k, v]) => (labels[k] ?? "") === v)) continue;
-      readers.push(rollupReader(first.kind as SeriesKind, labels, first.bounds ? (JSON.parse(first.bounds) as (number | null)[]).map((b) => b ?? Infinity) : undefined, list));
+      readers.push(
+        rollupReader(
+          first.kind as SeriesKind,
+          labels,
+          first.bounds ? (JSON.parse(first.bounds) as (number | null)[]).map((b) => b ?? Infinity) : undefined,
+          list,
+        ),
+      );
     }
     return readers;
   }

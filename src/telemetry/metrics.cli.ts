@@ -16,15 +16,29 @@ export function registerMetricsCommands(program: Command, globals: () => GlobalO
       if (options.by !== undefined && !(SUMMARY_BY as readonly string[]).includes(options.by)) {
         throw new RampartError("invalid_option", `--by: expected one of ${SUMMARY_BY.join(", ")}, got ${JSON.stringify(options.by)}`);
       }
-      const summary = await clientFor(opts).metrics(options.env, app, { by: options.by as (typeof SUMMARY_BY)[number] | undefined, since: options.since });
+      const summary = await clientFor(opts).metrics(options.env, app, {
+        by: options.by as (typeof SUMMARY_BY)[number] | undefined,
+        since: options.since,
+      });
       if (opts.json) return printJson(summary);
       const label = (summary.by ?? "").toUpperCase() || "ALL";
-      const rows = [...summary.rows.map((r) => cells(r.key === "" ? "-" : (r.key ?? "-"), r)), cells(summary.by ? "total" : "all", summary.total)];
+      const rows = [
+        ...summary.rows.map((r) => cells(r.key === "" ? "-" : (r.key ?? "-"), r)),
+        cells(summary.by ? "total" : "all", summary.total),
+      ];
       printTable([label, "REQ/S", "ERR %", "P50", "P95", "P99", "REQUESTS"], rows);
     });
 }
 
 function cells(key: string, row: SummaryRow): string[] {
   const ms = (v: number | null) => (v === null ? "-" : v < 10 ? `${v.toFixed(2)}ms` : `${Math.round(v)}ms`);
-  return [key, row.rps.toFixed(row.rps < 10 ? 2 : 1), row.errorPercent.toFixed(2), ms(row.p50Ms), ms(row.p95Ms), ms(row.p99Ms), String(row.requests)];
+  return [
+    key,
+    row.rps.toFixed(row.rps < 10 ? 2 : 1),
+    row.errorPercent.toFixed(2),
+    ms(row.p50Ms),
+    ms(row.p95Ms),
+    ms(row.p99Ms),
+    String(row.requests),
+  ];
 }

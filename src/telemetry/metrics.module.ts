@@ -45,7 +45,9 @@ export class MetricsModule {
 
   constructor(options: MetricsModuleOptions) {
     const env = options.env ?? process.env;
-    this.store = new MetricsStore({ maxSeries: positiveInt(env.RAMPART_METRICS_MAX_SERIES, DEFAULT_MAX_SERIES, "RAMPART_METRICS_MAX_SERIES") });
+    this.store = new MetricsStore({
+      maxSeries: positiveInt(env.RAMPART_METRICS_MAX_SERIES, DEFAULT_MAX_SERIES, "RAMPART_METRICS_MAX_SERIES"),
+    });
     this.edgeSink = new EdgeMetricsSink(this.store);
     const runtime = new RuntimeMetricsCollector(this.store, options.instances);
     this.service = new MetricsService({
@@ -56,11 +58,19 @@ export class MetricsModule {
       assertApp: options.assertApp,
       onTick: (now) => runtime.collect(now),
     });
-    this.#scraper = new Scraper({ store: this.store, clock: options.clock, instances: options.instances, targetOf: options.scrapeTargetOf });
+    this.#scraper = new Scraper({
+      store: this.store,
+      clock: options.clock,
+      instances: options.instances,
+      targetOf: options.scrapeTargetOf,
+    });
     this.routes = metricsRoutes(this.service);
     const ingest = new OtlpMetricsIngest(this.store);
     this.protocols = [
-      prometheusProtocol({ render: () => renderExposition(this.store, this.edgeSink, options.startedAt, options.clock.now()), requireToken: env.RAMPART_METRICS_AUTH !== "none" }),
+      prometheusProtocol({
+        render: () => renderExposition(this.store, this.edgeSink, options.startedAt, options.clock.now()),
+        requireToken: env.RAMPART_METRICS_AUTH !== "none",
+      }),
       otlpMetricsProtocol({ ingest, ingestToken: readOrCreateIngestToken(options.dataDir), now: () => options.clock.now() }),
     ];
   }

@@ -10,7 +10,8 @@ export function metricsRoutes(metrics: MetricsService): RouteDefinition[] {
     defineRoute({
       method: "GET",
       path: "/api/v1/metrics/query",
-      summary: "Evaluate a metric over a range: rate/increase of counters and histogram counts, sum/avg/max/min, or a histogram quantile, grouped by labels",
+      summary:
+        "Evaluate a metric over a range: rate/increase of counters and histogram counts, sum/avg/max/min, or a histogram quantile, grouped by labels",
       tag: "metrics",
       query: metricsQuerySchema,
       response: metricsQueryResultSchema,
@@ -27,7 +28,8 @@ export function metricsRoutes(metrics: MetricsService): RouteDefinition[] {
     defineRoute({
       method: "GET",
       path: "/api/v1/envs/:env/apps/:app/metrics",
-      summary: "Requests/s, error % and p50/p95/p99 latency of an app's traffic at the edge, in total and per route, release, instance or status code",
+      summary:
+        "Requests/s, error % and p50/p95/p99 latency of an app's traffic at the edge, in total and per route, release, instance or status code",
       tag: "metrics",
       params: appParamsSchema,
       query: summaryQuerySchema,

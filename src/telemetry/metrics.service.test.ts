@@ -59,17 +59,57 @@ describe("MetricsService", () => {
     assert.equal(summary.rows[0]?.p50Ms, 2.5);
     assert.ok((summary.rows[1]?.p99Ms ?? 0) > 75 && (summary.rows[1]?.p99Ms ?? 0) <= 100);
 
-    const rate = await service.query({ metric: "rampart_http_requests_total", fn: "rate", by: ["code"], q: 0.99, from: T0 + 120_000, to: T0 + 179_000, step: 60_000, window: 60_000 });
+    const rate = await service.query({
+      metric: "rampart_http_requests_total",
+      fn: "rate",
+      by: ["code"],
+      q: 0.99,
+      from: T0 + 120_000,
+      to: T0 + 179_000,
+      step: 60_000,
+      window: 60_000,
+    });
     assert.equal(rate.source, "memory");
-    assert.deepEqual(rate.series.map((s) => [s.labels.code, s.points[0]?.[1]]), [["200", 14], ["503", 1]]);
+    assert.deepEqual(
+      rate.series.map((s) => [s.labels.code, s.points[0]?.[1]]),
+      [
+        ["200", 14],
+        ["503", 1],
+      ],
+    );
 
     // The first two minutes are rolled up (the third is not over yet); a new process reads them from the table.
     const restarted = new MetricsService({ store: new MetricsStore(), rollups: new MetricsRollupStore(database.db), clock });
-    const old = await restarted.query({ metric: "rampart_http_requests_total", fn: "increase", q: 0.99, from: T0, to: T0 + 119_000, step: 60_000, window: 60_000 });
+    const old = await restarted.query({
+      metric: "rampart_http_requests_total",
+      fn: "increase",
+      q: 0.99,
+      from: T0,
+      to: T0 + 119_000,
+      step: 60_000,
+      window: 60_000,
+    });
     assert.equal(old.source, "rollups");
-    assert.deepEqual(old.series[0]?.points.map(([, v]) => v), [900, 900]);
-    const p99 = await restarted.query({ metric: "rampart_http_request_duration_seconds", fn: "quantile", q: 0.5, by: ["release"], from: T0 + 119_000, to: T0 + 119_000, window: 120_000 });
-    assert.deepEqual(p99.series.map((s) => [s.labels.release, s.points[0]?.[1]]), [["1", 0.0025], ["2", 0.0875]]);
+    assert.deepEqual(
+      old.series[0]?.points.map(([, v]) => v),
+      [900, 900],
+    );
+    const p99 = await restarted.query({
+      metric: "rampart_http_request_duration_seconds",
+      fn: "quantile",
+      q: 0.5,
+      by: ["release"],
+      from: T0 + 119_000,
+      to: T0 + 119_000,
+      window: 120_000,
+    });
+    assert.deepEqual(
+      p99.series.map((s) => [s.labels.release, s.points[0]?.[1]]),
+      [
+        ["1", 0.0025],
+        ["2", 0.0875],
+      ],
+    );
   });
 
   it("rolls up the minute in progress when it stops, so the next process can read it", async () => {
@@ -88,8 +128,15 @@ describe("MetricsService", () => {
   });
 
   it("rejects a query with too many points, naming the field", async () => {
-    const service = new MetricsService({ store: new MetricsStore(), rollups: new MetricsRollupStore(database.db), clock: { now: () => T0 } });
-    await assert.rejects(service.query({ metric: "x", fn: "rate", q: 0.99, from: T0 - 86_400_000, to: T0, step: 1000 }), /too many.*use a larger step/);
+    const service = new MetricsService({
+      store: new MetricsStore(),
+      rollups: new MetricsRollupStore(database.db),
+      clock: { now: () => T0 },
+    });
+    await assert.rejects(
+      service.query({ metric: "x", fn: "rate", q: 0.99, from: T0 - 86_400_000, to: T0, step: 1000 }),
+      /too many.*use a larger step/,
+    );
     await assert.rejects(service.query({ metric: "x", fn: "rate", q: 0.99, from: 0, to: T0 }), /more than 400 days/);
     const kinds = new MetricsStore();
     kinds.setGauge("temp", {}, T0 / 1000, 20);
@@ -114,13 +161,33 @@ describe("OTLP metrics ingestion", () => {
     const body = (cumulative: number): ExportMetricsRequest => ({
       resourceMetrics: [
         {
-          resource: { attributes: [{ key: "service.name", value: { stringValue: "web" } }, { key: "rampart.env", value: { stringValue: "production" } }] },
+          resource: {
+            attributes: [
+              { key: "service.name", value: { stringValue: "web" } },
+              { key: "rampart.env", value: { stringValue: "production" } },
+            ],
+          },
           scopeMetrics: [
             {
               metrics: [
                 { name: "queue.depth", gauge: { dataPoints: [{ timeUnixNano: time, asInt: "7" }] } },
-                { name: "jobs", sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [{ timeUnixNano: time, asDouble: cumulative, attributes: [{ key: "queue", value: { stringValue: "q1" } }] }] } },
-                { name: "http.server.duration", histogram: { aggregationTemporality: 1, dataPoints: [{ timeUnixNano: time, count: "3", sum: 0.6, bucketCounts: ["1", "2", "0"], explicitBounds: [0.1, 0.5] }] } },
+                {
+                  name: "jobs",
+                  sum: {
+                    aggregationTemporality: 2,
+                    isMonotonic: true,
+                    dataPoints: [
+                      { timeUnixNano: time, asDouble: cumulative, attributes: [{ key: "queue", value: { stringValue: "q1" } }] },
+                    ],
+                  },
+                },
+                {
+                  name: "http.server.duration",
+                  histogram: {
+                    aggregationTemporality: 1,
+                    dataPoints: [{ timeUnixNano: time, count: "3", sum: 0.6, bucketCounts: ["1", "2", "0"], explicitBounds: [0.1, 0.5] }],
+                  },
+                },
                 { name: "bad", histogram: { dataPoints: [{ timeUnixNano: time, bucketCounts: ["1"], explicitBounds: [0.1, 0.5] }] } },
               ],
             },
@@ -145,12 +212,33 @@ describe("OTLP metrics ingestion", () => {
     const from = (pid: number, value: number): ExportMetricsRequest => ({
       resourceMetrics: [
         {
-          resource: { attributes: [{ key: "service.name", value: { stringValue: "web" } }, { key: "process.pid", value: { intValue: String(pid) } }] },
-          scopeMetrics: [{ metrics: [{ name: "jobs", sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [{ timeUnixNano: time, asInt: String(value) }] } }] }],
+          resource: {
+            attributes: [
+              { key: "service.name", value: { stringValue: "web" } },
+              { key: "process.pid", value: { intValue: String(pid) } },
+            ],
+          },
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name: "jobs",
+                  sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [{ timeUnixNano: time, asInt: String(value) }] },
+                },
+              ],
+            },
+          ],
         },
       ],
     });
-    for (const [pid, value] of [[1, 10], [2, 100], [1, 20], [2, 130], [1, 25]] as const) ingest.ingest(from(pid, value), T0);
+    for (const [pid, value] of [
+      [1, 10],
+      [2, 100],
+      [1, 20],
+      [2, 130],
+      [1, 25],
+    ] as const)
+      ingest.ingest(from(pid, value), T0);
     const [jobs] = store.select("jobs_total");
     assert.equal(jobs?.kind === "counter" ? jobs.total : -1, 10 + 30 + 5);
   });

@@ -108,14 +108,22 @@ export class MetricsService {
     const now = this.#deps.clock.now();
     const to = params.to ?? now;
     const from = params.from ?? to - 300_000;
-    if (from > to) throw new RampartError("invalid_request", "from must not be after to", { details: [{ field: "query.from", message: "must be <= to" }] });
-    if (to - from > 400 * 86_400_000) throw new RampartError("invalid_request", "from..to spans more than 400 days", { details: [{ field: "query.from", message: "at most 400 days before to" }] });
+    if (from > to)
+      throw new RampartError("invalid_request", "from must not be after to", {
+        details: [{ field: "query.from", message: "must be <= to" }],
+      });
+    if (to - from > 400 * 86_400_000)
+      throw new RampartError("invalid_request", "from..to spans more than 400 days", {
+        details: [{ field: "query.from", message: "at most 400 days before to" }],
+      });
     const stepMs = params.step ?? Math.max(1000, to - from);
     const windowMs = params.window ?? (params.step === undefined ? Math.max(1000, to - from) : stepMs);
     // Without a step the answer is one point at `to` over the whole range (or `window`).
     const points = params.step === undefined ? 1 : Math.floor((to - from) / stepMs) + 1;
     if (points > MAX_POINTS) {
-      throw new RampartError("invalid_request", `${points} points is too many (at most ${MAX_POINTS}): use a larger step`, { details: [{ field: "query.step", message: `at least ${Math.ceil((to - from) / (MAX_POINTS - 1) / 1000)}s for this range` }] });
+      throw new RampartError("invalid_request", `${points} points is too many (at most ${MAX_POINTS}): use a larger step`, {
+        details: [{ field: "query.step", message: `at least ${Math.ceil((to - from) / (MAX_POINTS - 1) / 1000)}s for this range` }],
+      });
     }
     const toSec = Math.floor(to / 1000);
     const stepSec = Math.max(1, Math.round(stepMs / 1000));
@@ -126,17 +134,31 @@ export class MetricsService {
     const firstSec = (times[0] ?? toSec) - windowSec;
     const { readers, source } = await this.#readers(metric, params.filter ?? {}, firstSec, toSec, Math.floor(now / 1000));
     const kinds = new Set(readers.map((r) => r.kind));
-    const misfit = params.fn === "quantile" ? [...kinds].find((k) => k !== "histogram") : params.fn === "rate" || params.fn === "increase" ? (kinds.has("gauge") ? "gauge" : undefined) : undefined;
+    const misfit =
+      params.fn === "quantile"
+        ? [...kinds].find((k) => k !== "histogram")
+        : params.fn === "rate" || params.fn === "increase"
+          ? kinds.has("gauge")
+            ? "gauge"
+            : undefined
+          : undefined;
     if (misfit !== undefined) {
       const expected = params.fn === "quantile" ? "a histogram" : "a counter or histogram (use sum, avg, max or min for a gauge)";
-      throw new RampartError("invalid_request", `${params.metric} is a ${misfit}: fn=${params.fn} needs ${expected}`, { details: [{ field: "query.fn", message: `${params.fn} needs ${expected}` }] });
+      throw new RampartError("invalid_request", `${params.metric} is a ${misfit}: fn=${params.fn} needs ${expected}`, {
+        details: [{ field: "query.fn", message: `${params.fn} needs ${expected}` }],
+      });
     }
     const series = evaluate(readers, { fn: params.fn, by: params.by ?? [], q: params.q, times, windowSec });
     return { metric: params.metric, fn: params.fn, from, to, stepMs: stepSec * 1000, windowMs: windowSec * 1000, source, series };
   }
 
   /** Requests/s, error % and latency quantiles of an app's traffic at the edge, per `by` value. */
-  async summary(env: string, app: string, by: "route" | "release" | "instance" | "code" | undefined, sinceMs: number): Promise<MetricsSummary> {
+  async summary(
+    env: string,
+    app: string,
+    by: "route" | "release" | "instance" | "code" | undefined,
+    sinceMs: number,
+  ): Promise<MetricsSummary> {
     this.#deps.assertApp?.(env, app);
     const now = this.#deps.clock.now();
     const toSec = Math.floor(now / 1000);
@@ -166,14 +188,32 @@ export class MetricsService {
         const seconds = histogramQuantile(q, bounds, g.buckets);
         return seconds === null ? null : Math.round(seconds * 1e6) / 1e3;
       };
-      return { key, requests: g.count, rps: round(g.count / windowSec), errors: g.errors, errorPercent: g.count === 0 ? 0 : round((100 * g.errors) / g.count), p50Ms: ms(0.5), p95Ms: ms(0.95), p99Ms: ms(0.99) };
+      return {
+        key,
+        requests: g.count,
+        rps: round(g.count / windowSec),
+        errors: g.errors,
+        errorPercent: g.count === 0 ? 0 : round((100 * g.errors) / g.count),
+        p50Ms: ms(0.5),
+        p95Ms: ms(0.95),
+        p99Ms: ms(0.99),
+      };
     };
-    const rows = by === undefined ? [] : [...groups.entries()].sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true })).map(([key, g]) => row(key, g));
+    const rows =
+      by === undefined
+        ? []
+        : [...groups.entries()].sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true })).map(([key, g]) => row(key, g));
     return { env, app, by: by ?? null, from: fromSec * 1000, to: toSec * 1000, rows, total: row(null, total) };
   }
 
   /** Ring readers, plus rollup readers when the range starts before what the rings hold. */
-  async #readers(metric: string, matchers: Labels, fromSec: number, toSec: number, nowSec: number): Promise<{ readers: SeriesReader[]; source: "memory" | "rollups" }> {
+  async #readers(
+    metric: string,
+    matchers: Labels,
+    fromSec: number,
+    toSec: number,
+    nowSec: number,
+  ): Promise<{ readers: SeriesReader[]; source: "memory" | "rollups" }> {
     const ringReaders = this.#deps.store.select(metric, matchers).map(ringReader);
     // The last second read from rollups: before this process started, or the end of the minute the hour-old ring edge falls in.
     const cutoff = this.#startSec > nowSec - 3600 ? this.#startSec - 1 : Math.floor((nowSec - 3600) / 60) * 60 + 59;
@@ -205,8 +245,13 @@ function splitReader(old: SeriesReader | undefined, recent: SeriesReader | undef
     kind: base.kind,
     labels: base.labels,
     bounds: recent?.bounds ?? old?.bounds,
-    increase: (f, t) => add(f < cutoff ? old?.increase(f, Math.min(t, cutoff)) : undefined, t > cutoff ? recent?.increase(Math.max(f, cutoff), t) : undefined),
-    last: (f, t) => (t > cutoff ? recent?.last(Math.max(f, cutoff), t) : undefined) ?? (f < cutoff ? old?.last(f, Math.min(t, cutoff)) : undefined),
+    increase: (f, t) =>
+      add(
+        f < cutoff ? old?.increase(f, Math.min(t, cutoff)) : undefined,
+        t > cutoff ? recent?.increase(Math.max(f, cutoff), t) : undefined,
+      ),
+    last: (f, t) =>
+      (t > cutoff ? recent?.last(Math.max(f, cutoff), t) : undefined) ?? (f < cutoff ? old?.last(f, Math.min(t, cutoff)) : undefined),
     histogram: (f, t, into) => {
       const a = f < cutoff && old ? old.histogram(f, Math.min(t, cutoff), into) : false;
       const b = t > cutoff && recent ? recent.histogram(Math.max(f, cutoff), t, into) : false;

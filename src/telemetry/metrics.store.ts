@@ -52,7 +52,15 @@ export class MetricsStore {
   generation = 0;
 
   /** `bucketCounts` per bound (not cumulative); bounds ascending and ending with +Infinity. */
-  addHistogram(name: string, labels: Labels, bounds: readonly number[], sec: number, count: number, sum: number, bucketCounts: ArrayLike<number>): void {
+  addHistogram(
+    name: string,
+    labels: Labels,
+    bounds: readonly number[],
+    sec: number,
+    count: number,
+    sum: number,
+    bucketCounts: ArrayLike<number>,
+  ): void {
     const series = this.histogramSeries(name, labels, bounds);
     if (series) this.recordHistogram(series, sec, count, sum, bucketCounts);
   }
@@ -67,7 +75,19 @@ export class MetricsStore {
     }
     if (!series) {
       if (!this.#admit(key)) return undefined;
-      series = { kind: "histogram", id: this.#nextId++, name, labels: { ...labels }, key, ring: new HistogramRing(bounds.length), bounds: [...bounds], totalCount: 0, totalSum: 0, totalBuckets: new Float64Array(bounds.length), lastSec: 0 };
+      series = {
+        kind: "histogram",
+        id: this.#nextId++,
+        name,
+        labels: { ...labels },
+        key,
+        ring: new HistogramRing(bounds.length),
+        bounds: [...bounds],
+        totalCount: 0,
+        totalSum: 0,
+        totalBuckets: new Float64Array(bounds.length),
+        lastSec: 0,
+      };
       this.#insert(series);
     }
     return series;
@@ -78,7 +98,8 @@ export class MetricsStore {
     series.ring.add(sec, count, sum, bucketCounts);
     series.totalCount += count;
     series.totalSum += sum;
-    for (let i = 0; i < bucketCounts.length && i < series.totalBuckets.length; i++) series.totalBuckets[i] = (series.totalBuckets[i] as number) + (bucketCounts[i] as number);
+    for (let i = 0; i < bucketCounts.length && i < series.totalBuckets.length; i++)
+      series.totalBuckets[i] = (series.totalBuckets[i] as number) + (bucketCounts[i] as number);
     if (sec > series.lastSec) series.lastSec = sec;
   }
 
@@ -126,7 +147,16 @@ export class MetricsStore {
       return undefined;
     }
     if (!this.#admit(key)) return undefined;
-    const series: ScalarSeries = { kind, id: this.#nextId++, name, labels: { ...labels }, key, ring: new ScalarRing(), total: 0, lastSec: 0 };
+    const series: ScalarSeries = {
+      kind,
+      id: this.#nextId++,
+      name,
+      labels: { ...labels },
+      key,
+      ring: new ScalarRing(),
+      total: 0,
+      lastSec: 0,
+    };
     this.#insert(series);
     return series;
   }

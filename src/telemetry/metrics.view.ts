@@ -9,7 +9,10 @@ const durationParam = (example: string) =>
   z.string().transform((value, ctx): number => {
     const parsed = parseMetricsDuration(value);
     if (parsed.ok && parsed.value >= 1000 && parsed.value <= MAX_WINDOW_MS) return parsed.value;
-    ctx.addIssue({ code: "custom", message: parsed.ok ? `expected 1s to 400d, got ${JSON.stringify(value)}` : `${parsed.message} (e.g. ${example})` });
+    ctx.addIssue({
+      code: "custom",
+      message: parsed.ok ? `expected 1s to 400d, got ${JSON.stringify(value)}` : `${parsed.message} (e.g. ${example})`,
+    });
     return z.NEVER;
   });
 
@@ -20,7 +23,10 @@ const epochMs = z.coerce.number(epochError).int(epochError).min(0, epochError).m
 const MAX_WINDOW_MS = 400 * 86_400_000;
 
 const labelList = z.string().transform((value, ctx): string[] => {
-  const names = value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  const names = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   const bad = names.find((n) => !LABEL_NAME.test(n));
   if (bad === undefined) return names;
   ctx.addIssue({ code: "custom", message: `expected label names separated by commas (e.g. release,route), got ${JSON.stringify(bad)}` });
@@ -28,7 +34,9 @@ const labelList = z.string().transform((value, ctx): string[] => {
 });
 
 export const metricsQuerySchema = z.strictObject({
-  metric: z.string({ error: "expected a metric name, e.g. rampart_http_requests_total" }).regex(METRIC_NAME, { error: "expected a metric name (letters, digits, _ and :), e.g. rampart_http_requests_total" }),
+  metric: z
+    .string({ error: "expected a metric name, e.g. rampart_http_requests_total" })
+    .regex(METRIC_NAME, { error: "expected a metric name (letters, digits, _ and :), e.g. rampart_http_requests_total" }),
   fn: z.enum(QUERY_FUNCTIONS, { error: `expected one of ${QUERY_FUNCTIONS.join(", ")}` }).default("rate"),
   by: labelList.optional().describe("labels to group by, comma-separated (like PromQL's `by`)"),
   filter: z
@@ -41,7 +49,12 @@ export const metricsQuerySchema = z.strictObject({
     })
     .optional()
     .describe('equality matchers, e.g. env="production",app="web"'),
-  q: z.coerce.number({ error: "expected a number from 0 to 1, e.g. 0.99" }).min(0, { error: "expected a number from 0 to 1, e.g. 0.99" }).max(1, { error: "expected a number from 0 to 1, e.g. 0.99" }).default(0.99).describe("the quantile, with fn=quantile"),
+  q: z.coerce
+    .number({ error: "expected a number from 0 to 1, e.g. 0.99" })
+    .min(0, { error: "expected a number from 0 to 1, e.g. 0.99" })
+    .max(1, { error: "expected a number from 0 to 1, e.g. 0.99" })
+    .default(0.99)
+    .describe("the quantile, with fn=quantile"),
   from: epochMs.optional().describe("epoch ms; default to − 5m"),
   to: epochMs.optional().describe("epoch ms; default now"),
   step: durationParam("15s").optional().describe("between evaluation points; default: one point at `to`"),

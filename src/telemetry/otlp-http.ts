@@ -19,7 +19,8 @@ const MAX_JSON_DEPTH = 64;
 
 /** Registers the protobuf body parser once (several OTLP plugins share one server) and returns the route options. */
 export function otlpRouteOptions(app: FastifyInstance): { bodyLimit: number; preParsing: preParsingHookHandler } {
-  if (!app.hasContentTypeParser(PROTOBUF)) app.addContentTypeParser(PROTOBUF, { parseAs: "buffer", bodyLimit: BODY_LIMIT }, (_request, body, done) => done(null, body));
+  if (!app.hasContentTypeParser(PROTOBUF))
+    app.addContentTypeParser(PROTOBUF, { parseAs: "buffer", bodyLimit: BODY_LIMIT }, (_request, body, done) => done(null, body));
   return { bodyLimit: BODY_LIMIT, preParsing: otlpContentEncoding };
 }
 
@@ -33,7 +34,12 @@ export function otlpBody(request: FastifyRequest, decode: (body: Buffer) => unkn
 }
 
 /** 200 with an empty answer, or `partialSuccess` naming what was rejected, in the request's encoding. */
-export function otlpAnswer(reply: FastifyReply, protobuf: boolean, partial: { rejected: number; message: string } | null, rejectedKey: string): FastifyReply {
+export function otlpAnswer(
+  reply: FastifyReply,
+  protobuf: boolean,
+  partial: { rejected: number; message: string } | null,
+  rejectedKey: string,
+): FastifyReply {
   if (protobuf) return reply.code(200).header("content-type", PROTOBUF).send(encodeExportResponse(partial));
   const body = partial === null ? {} : { partialSuccess: { [rejectedKey]: String(partial.rejected), errorMessage: partial.message } };
   return reply.code(200).header("content-type", "application/json").send(body);
@@ -49,7 +55,9 @@ const otlpContentEncoding: preParsingHookHandler = (request, _reply, payload, do
   if (encoding !== "gzip") {
     const message = `OTLP/HTTP bodies may be sent as they are or with Content-Encoding: gzip, not ${encoding}`;
     // Read the body before answering, so the keep-alive connection stays usable for the client's next request.
-    return discard(payload, () => done(new RampartError("unsupported_media_type", message, { status: 415, details: [{ field: "headers.content-encoding", message }] })));
+    return discard(payload, () =>
+      done(new RampartError("unsupported_media_type", message, { status: 415, details: [{ field: "headers.content-encoding", message }] })),
+    );
   }
   const gunzip = createGunzip();
   const out = new PassThrough() as PassThrough & { receivedEncodedLength: number };
@@ -75,7 +83,11 @@ const PLACEHOLDER_BODY = "{}";
 
 function refuseBadGzip(request: FastifyRequest): void {
   const reason = badGzip.get(request);
-  if (reason !== undefined) throw new RampartError("invalid_request", `invalid body: not valid gzip (${reason})`, { status: 400, details: [{ field: "body", message: "not valid gzip" }] });
+  if (reason !== undefined)
+    throw new RampartError("invalid_request", `invalid body: not valid gzip (${reason})`, {
+      status: 400,
+      details: [{ field: "body", message: "not valid gzip" }],
+    });
 }
 
 /** Reads and drops the rest of a body (at most the body limit; beyond it the connection is not worth keeping). */
@@ -106,7 +118,10 @@ function protobufBody(request: FastifyRequest, decode: (body: Buffer) => unknown
     return decode(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
   } catch (error) {
     if (!(error instanceof ProtobufError)) throw error;
-    throw new RampartError("invalid_request", `invalid body: not an OTLP protobuf message (${error.message})`, { status: 400, details: [{ field: "body", message: error.message }] });
+    throw new RampartError("invalid_request", `invalid body: not an OTLP protobuf message (${error.message})`, {
+      status: 400,
+      details: [{ field: "body", message: error.message }],
+    });
   }
 }
 
@@ -120,7 +135,10 @@ function jsonBody(request: FastifyRequest): unknown {
   }
   const body = request.body ?? {};
   if (jsonDepthOver(body, MAX_JSON_DEPTH)) {
-    throw new RampartError("invalid_request", `invalid body: nested deeper than ${MAX_JSON_DEPTH} levels`, { status: 400, details: [{ field: "body", message: `nested deeper than ${MAX_JSON_DEPTH} levels` }] });
+    throw new RampartError("invalid_request", `invalid body: nested deeper than ${MAX_JSON_DEPTH} levels`, {
+      status: 400,
+      details: [{ field: "body", message: `nested deeper than ${MAX_JSON_DEPTH} levels` }],
+    });
   }
   return body;
 }

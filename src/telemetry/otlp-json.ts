@@ -35,7 +35,10 @@ export const keyValueSchema: z.ZodType<KeyValueJson> = z.lazy(() => z.looseObjec
 export const resourceSchema = z.looseObject({ attributes: z.array(keyValueSchema).optional() }).optional();
 
 /** Nanoseconds since the epoch as OTLP JSON writes them (a decimal string, or a number) → epoch ms. */
-export const unixNanoSchema = z.union([z.string().regex(/^\d+$/, "nanoseconds since the epoch as a decimal string"), z.number().nonnegative()]);
+export const unixNanoSchema = z.union([
+  z.string().regex(/^\d+$/, "nanoseconds since the epoch as a decimal string"),
+  z.number().nonnegative(),
+]);
 
 export function nanosToMs(value: string | number | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -100,7 +103,8 @@ export function jsonDepthOver(value: unknown, max: number): boolean {
     const [item, depth] = stack.pop() as [unknown, number];
     if (typeof item !== "object" || item === null) continue;
     if (depth >= max) return true;
-    for (const child of Array.isArray(item) ? item : Object.values(item)) if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+    for (const child of Array.isArray(item) ? item : Object.values(item))
+      if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
   }
   return false;
 }

@@ -1,5 +1,15 @@
 import { z } from "zod";
-import { anyValueSchema, anyValueToJs, attributesToJs, keyValueSchema, nanosToMs, normalizeId, resourceSchema, senderOf, unixNanoSchema } from "./otlp-json.ts";
+import {
+  anyValueSchema,
+  anyValueToJs,
+  attributesToJs,
+  keyValueSchema,
+  nanosToMs,
+  normalizeId,
+  resourceSchema,
+  senderOf,
+  unixNanoSchema,
+} from "./otlp-json.ts";
 import { LOG_LEVELS, levelFromName, levelName, type IngestLine } from "./log-record.ts";
 
 const logRecordSchema = z.looseObject({
@@ -16,7 +26,12 @@ const logRecordSchema = z.looseObject({
 /** ExportLogsServiceRequest, JSON encoding. */
 export const exportLogsRequestSchema = z.looseObject({
   resourceLogs: z
-    .array(z.looseObject({ resource: resourceSchema, scopeLogs: z.array(z.looseObject({ logRecords: z.array(logRecordSchema).optional() })).optional() }))
+    .array(
+      z.looseObject({
+        resource: resourceSchema,
+        scopeLogs: z.array(z.looseObject({ logRecords: z.array(logRecordSchema).optional() })).optional(),
+      }),
+    )
     .optional(),
 });
 export type ExportLogsRequest = z.infer<typeof exportLogsRequestSchema>;
@@ -52,9 +67,23 @@ export function linesFromOtlp(request: ExportLogsRequest, now: number): { lines:
         const traceId = normalizeId(record.traceId);
         const spanId = normalizeId(record.spanId);
         const structured = Object.keys(attributes).length > 0 || traceId !== null;
-        const text = structured ? JSON.stringify({ level: levelName(level), msg: message, ...attributes, ...(traceId ? { trace_id: traceId } : {}), ...(spanId ? { span_id: spanId } : {}) }) : message;
+        const text = structured
+          ? JSON.stringify({
+              level: levelName(level),
+              msg: message,
+              ...attributes,
+              ...(traceId ? { trace_id: traceId } : {}),
+              ...(spanId ? { span_id: spanId } : {}),
+            })
+          : message;
         lines.push({
-          labels: { env: sender.env, app: sender.app, release: sender.release ?? 0, instance: sender.instance ?? sender.service, stream: "otlp" },
+          labels: {
+            env: sender.env,
+            app: sender.app,
+            release: sender.release ?? 0,
+            instance: sender.instance ?? sender.service,
+            stream: "otlp",
+          },
           time: Math.floor(nanosToMs(record.timeUnixNano) || nanosToMs(record.observedTimeUnixNano) || now),
           level,
           text,

@@ -17,7 +17,13 @@ import { ingestScrape } from "./scrape-ingest.ts";
 
 const ADMIN = "a".repeat(43);
 const INGEST = `ingest_${"b".repeat(32)}`;
-const RESOURCE = resourceFromAttributes({ "service.name": "billing", "rampart.env": "production", "rampart.app": "billing", "rampart.release": "3", "rampart.instance": "production.billing.r3.1" });
+const RESOURCE = resourceFromAttributes({
+  "service.name": "billing",
+  "rampart.env": "production",
+  "rampart.app": "billing",
+  "rampart.release": "3",
+  "rampart.instance": "production.billing.r3.1",
+});
 
 /** The official OpenTelemetry JS SDK as the client: what it sends is what apps will send. */
 describe("OTLP/HTTP metrics from the OpenTelemetry SDK", () => {
@@ -25,7 +31,14 @@ describe("OTLP/HTTP metrics from the OpenTelemetry SDK", () => {
   let app: FastifyInstance;
   let url = "";
   before(async () => {
-    app = buildApiServer({ routes: [], streams: [], token: ADMIN, version: "test", dataDir: "/tmp", protocols: [otlpMetricsProtocol({ ingest: new OtlpMetricsIngest(store), ingestToken: INGEST, now: () => Date.now() })] });
+    app = buildApiServer({
+      routes: [],
+      streams: [],
+      token: ADMIN,
+      version: "test",
+      dataDir: "/tmp",
+      protocols: [otlpMetricsProtocol({ ingest: new OtlpMetricsIngest(store), ingestToken: INGEST, now: () => Date.now() })],
+    });
     await app.listen({ host: "127.0.0.1", port: 0 });
     url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/metrics`;
   });
@@ -49,7 +62,10 @@ describe("OTLP/HTTP metrics from the OpenTelemetry SDK", () => {
       const histogram = meter.createHistogram(`orders.duration.${suffix}`, { unit: "s", advice: { explicitBucketBoundaries: [0.1, 1] } });
       const gauge = meter.createGauge(`orders.queue.${suffix}`);
       let failure: unknown;
-      exporter.export = ((original) => (metrics, done) => original.call(exporter, metrics, (result) => ((failure ??= result.error), done(result))))(exporter.export);
+      exporter.export = (
+        (original) => (metrics, done) =>
+          original.call(exporter, metrics, (result) => ((failure ??= result.error), done(result)))
+      )(exporter.export);
       counter.add(3, { channel: "web" });
       histogram.record(0.05);
       histogram.record(0.5);
@@ -77,19 +93,33 @@ describe("OTLP/HTTP metrics from the OpenTelemetry SDK", () => {
 
 describe("POST /v1/metrics refusals", () => {
   it("400 names the problem of a malformed body (JSON or protobuf), 415 another type, 401 another token", async () => {
-    const app = buildApiServer({ routes: [], streams: [], token: ADMIN, version: "test", dataDir: "/tmp", protocols: [otlpMetricsProtocol({ ingest: new OtlpMetricsIngest(new MetricsStore()), ingestToken: INGEST, now: () => Date.now() })] });
-    const post = (payload: string | Buffer, type: string, token = INGEST) => app.inject({ method: "POST", url: "/v1/metrics", headers: { authorization: `Bearer ${token}`, "content-type": type }, payload });
+    const app = buildApiServer({
+      routes: [],
+      streams: [],
+      token: ADMIN,
+      version: "test",
+      dataDir: "/tmp",
+      protocols: [otlpMetricsProtocol({ ingest: new OtlpMetricsIngest(new MetricsStore()), ingestToken: INGEST, now: () => Date.now() })],
+    });
+    const post = (payload: string | Buffer, type: string, token = INGEST) =>
+      app.inject({ method: "POST", url: "/v1/metrics", headers: { authorization: `Bearer ${token}`, "content-type": type }, payload });
     const badProto = await post(Buffer.from([0x0a, 0xff, 0xff]), "application/x-protobuf");
     assert.equal(badProto.statusCode, 400);
     assert.match(badProto.body, /not an OTLP protobuf message/);
-    const badJson = await post(JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: "x", histogram: { dataPoints: [{ count: "-1" }] } }] }] }] }), "application/json");
+    const badJson = await post(
+      JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: "x", histogram: { dataPoints: [{ count: "-1" }] } }] }] }] }),
+      "application/json",
+    );
     assert.equal(badJson.statusCode, 400);
     assert.match(badJson.body, /body\.resourceMetrics\.0\.scopeMetrics\.0\.metrics\.0\.histogram\.dataPoints\.0\.count/);
     assert.equal((await post("x", "text/plain")).statusCode, 415);
     // Attribute values nested a thousand deep overflowed the recursive schema (found by protocols.property.e2e.test.ts).
     let deep: unknown = { stringValue: "bottom" };
     for (let i = 0; i < 1000; i++) deep = { arrayValue: { values: [deep] } };
-    const nested = await post(JSON.stringify({ resourceMetrics: [{ resource: { attributes: [{ key: "k", value: deep }] } }] }), "application/json");
+    const nested = await post(
+      JSON.stringify({ resourceMetrics: [{ resource: { attributes: [{ key: "k", value: deep }] } }] }),
+      "application/json",
+    );
     assert.equal(nested.statusCode, 400);
     assert.match(nested.body, /nested deeper than/);
     assert.equal((await post("{}", "application/json", "nope")).statusCode, 401);

@@ -28,13 +28,26 @@ const metricSchema = z.looseObject({
   name: z.string().min(1, { error: "expected a metric name" }),
   unit: z.string().optional(),
   gauge: z.looseObject({ dataPoints: z.array(numberPointSchema).optional() }).optional(),
-  sum: z.looseObject({ dataPoints: z.array(numberPointSchema).optional(), aggregationTemporality: temporality.optional(), isMonotonic: z.boolean().optional() }).optional(),
-  histogram: z.looseObject({ dataPoints: z.array(histogramPointSchema).optional(), aggregationTemporality: temporality.optional() }).optional(),
+  sum: z
+    .looseObject({
+      dataPoints: z.array(numberPointSchema).optional(),
+      aggregationTemporality: temporality.optional(),
+      isMonotonic: z.boolean().optional(),
+    })
+    .optional(),
+  histogram: z
+    .looseObject({ dataPoints: z.array(histogramPointSchema).optional(), aggregationTemporality: temporality.optional() })
+    .optional(),
 });
 
 export const exportMetricsRequestSchema = z.looseObject({
   resourceMetrics: z
-    .array(z.looseObject({ resource: resourceSchema, scopeMetrics: z.array(z.looseObject({ metrics: z.array(metricSchema).optional() })).optional() }))
+    .array(
+      z.looseObject({
+        resource: resourceSchema,
+        scopeMetrics: z.array(z.looseObject({ metrics: z.array(metricSchema).optional() })).optional(),
+      }),
+    )
     .optional(),
 });
 export type ExportMetricsRequest = z.infer<typeof exportMetricsRequestSchema>;
@@ -79,7 +92,9 @@ export class OtlpMetricsIngest {
       const sender = senderOf(resource);
       // Instances of one app share their resource attributes but not their processes: cumulative readings are
       // tracked per process (service.instance.id, or host and pid), so two senders never read as resets of one.
-      const senderProcess = [resource["service.instance.id"], resource["rampart.instance"], resource["host.name"], resource["process.pid"]].map((v) => String(v ?? "")).join("/");
+      const senderProcess = [resource["service.instance.id"], resource["rampart.instance"], resource["host.name"], resource["process.pid"]]
+        .map((v) => String(v ?? ""))
+        .join("/");
       const base: Labels = { service: sender.service };
       if (sender.env) base.env = sender.env;
       if (sender.app) base.app = sender.app;
@@ -90,7 +105,8 @@ export class OtlpMetricsIngest {
           const name = sanitizeName(metric.name);
           const labelsOf = (attributes: Parameters<typeof attributesToJs>[0]): Labels => {
             const labels: Labels = {};
-            for (const [k, v] of Object.entries(attributesToJs(attributes))) labels[sanitizeName(k, LABEL_NAME)] = typeof v === "string" ? v : JSON.stringify(v);
+            for (const [k, v] of Object.entries(attributesToJs(attributes)))
+              labels[sanitizeName(k, LABEL_NAME)] = typeof v === "string" ? v : JSON.stringify(v);
             return { ...labels, ...base };
           };
           if (metric.gauge || (metric.sum && !metric.sum.isMonotonic)) {
@@ -114,7 +130,10 @@ export class OtlpMetricsIngest {
                 continue;
               }
               const labels = labelsOf(p.attributes);
-              const increase = metric.sum.aggregationTemporality === DELTA ? value : (this.#deltas.delta(`${senderProcess}|${seriesKey(counter, labels)}`, [value])[0] ?? 0);
+              const increase =
+                metric.sum.aggregationTemporality === DELTA
+                  ? value
+                  : (this.#deltas.delta(`${senderProcess}|${seriesKey(counter, labels)}`, [value])[0] ?? 0);
               this.#store.addCounter(counter, labels, sec, increase);
               accepted++;
             }
@@ -129,7 +148,10 @@ export class OtlpMetricsIngest {
               }
               const labels = labelsOf(p.attributes);
               const values = [toNumber(p.count) ?? counts.reduce((a, b) => a + b, 0), toNumber(p.sum) ?? 0, ...counts];
-              const d = metric.histogram.aggregationTemporality === DELTA ? values : this.#deltas.delta(`${senderProcess}|${seriesKey(name, labels)}|${bounds.join(",")}`, values);
+              const d =
+                metric.histogram.aggregationTemporality === DELTA
+                  ? values
+                  : this.#deltas.delta(`${senderProcess}|${seriesKey(name, labels)}|${bounds.join(",")}`, values);
               this.#store.addHistogram(name, labels, bounds, sec, d[0] ?? 0, d[1] ?? 0, d.slice(2));
               accepted++;
             }

@@ -32,7 +32,12 @@ export function otlpLogsTracesProtocol(deps: OtlpReceiverDeps): ProtocolPlugin {
       const body = parseRequestPart(exportTraceRequestSchema, otlpBody(request, decodeTraceRequest), "body");
       const { spans, rejected } = spansFromOtlp(body);
       deps.acceptSpans(spans);
-      return otlpAnswer(reply, protobuf, rejected === 0 ? null : { rejected, message: "spans whose resource names no service (service.name or rampart.app) were dropped" }, "rejectedSpans");
+      return otlpAnswer(
+        reply,
+        protobuf,
+        rejected === 0 ? null : { rejected, message: "spans whose resource names no service (service.name or rampart.app) were dropped" },
+        "rejectedSpans",
+      );
     });
     app.post("/v1/logs", options, async (request, reply) => {
       authorize(request);
@@ -40,8 +45,14 @@ export function otlpLogsTracesProtocol(deps: OtlpReceiverDeps): ProtocolPlugin {
       const body = parseRequestPart(exportLogsRequestSchema, otlpBody(request, decodeLogsRequest), "body");
       const { lines, rejected } = linesFromOtlp(body, deps.now());
       deps.acceptLines(lines);
-      return otlpAnswer(reply, protobuf, rejected === 0 ? null : { rejected, message: "log records whose resource has no rampart.env and rampart.app attributes were dropped" }, "rejectedLogRecords");
+      return otlpAnswer(
+        reply,
+        protobuf,
+        rejected === 0
+          ? null
+          : { rejected, message: "log records whose resource has no rampart.env and rampart.app attributes were dropped" },
+        "rejectedLogRecords",
+      );
     });
   };
 }
-

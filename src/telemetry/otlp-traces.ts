@@ -5,7 +5,10 @@ import type { SpanRecord } from "./trace.types.ts";
 const spanSchema = z.looseObject({
   traceId: z.string().regex(/^[0-9a-fA-F]{32}$/, "32 hex digits"),
   spanId: z.string().regex(/^[0-9a-fA-F]{16}$/, "16 hex digits"),
-  parentSpanId: z.string().regex(/^([0-9a-fA-F]{16})?$/, "16 hex digits or empty").optional(),
+  parentSpanId: z
+    .string()
+    .regex(/^([0-9a-fA-F]{16})?$/, "16 hex digits or empty")
+    .optional(),
   name: z.string(),
   kind: z.number().int().min(0).max(5).optional(),
   startTimeUnixNano: unixNanoSchema,
@@ -17,7 +20,14 @@ const spanSchema = z.looseObject({
 /** ExportTraceServiceRequest, JSON encoding. */
 export const exportTraceRequestSchema = z.looseObject({
   resourceSpans: z
-    .array(z.looseObject({ resource: resourceSchema, scopeSpans: z.array(z.looseObject({ scope: z.looseObject({ name: z.string().optional() }).optional(), spans: z.array(spanSchema).optional() })).optional() }))
+    .array(
+      z.looseObject({
+        resource: resourceSchema,
+        scopeSpans: z
+          .array(z.looseObject({ scope: z.looseObject({ name: z.string().optional() }).optional(), spans: z.array(spanSchema).optional() }))
+          .optional(),
+      }),
+    )
     .optional(),
 });
 export type ExportTraceRequest = z.infer<typeof exportTraceRequestSchema>;

@@ -32,7 +32,13 @@ export function renderExposition(store: MetricsStore, edge: EdgeMetricsSink, sta
       name: HTTP_DURATION,
       type: "histogram",
       help: "Time from the request's arrival at the edge to the end of its response",
-      samples: totals.map((t) => ({ labels: { ...t.labels }, bounds: LATENCY_BOUNDS_SECONDS, buckets: t.buckets, sum: t.sum, count: t.count })),
+      samples: totals.map((t) => ({
+        labels: { ...t.labels },
+        bounds: LATENCY_BOUNDS_SECONDS,
+        buckets: t.buckets,
+        sum: t.sum,
+        count: t.count,
+      })),
     },
   ];
   for (const family of RUNTIME_FAMILIES) {
@@ -43,12 +49,42 @@ export function renderExposition(store: MetricsStore, edge: EdgeMetricsSink, sta
   }
   const self = readProcessUsage(process.pid);
   families.push(
-    { name: "rampart_metrics_series", type: "gauge", help: "Series held in the metrics store's one-second rings", samples: [{ labels: {}, value: store.size }] },
-    { name: "rampart_metrics_max_series", type: "gauge", help: "The metrics store's series cap", samples: [{ labels: {}, value: store.maxSeries }] },
-    { name: "rampart_metrics_dropped_series_total", type: "counter", help: "New series refused because the store held its cap", samples: [{ labels: {}, value: store.droppedSeries }] },
-    { name: "process_resident_memory_bytes", type: "gauge", help: "Resident memory of the control plane", samples: [{ labels: {}, value: self?.rssBytes ?? process.memoryUsage().rss }] },
-    { name: "process_cpu_seconds_total", type: "counter", help: "CPU time of the control plane", samples: [{ labels: {}, value: self?.cpuSeconds ?? process.cpuUsage().user / 1e6 }] },
-    { name: "process_start_time_seconds", type: "gauge", help: "When the control plane started (Unix seconds)", samples: [{ labels: {}, value: Math.floor(startedAtMs / 1000) }] },
+    {
+      name: "rampart_metrics_series",
+      type: "gauge",
+      help: "Series held in the metrics store's one-second rings",
+      samples: [{ labels: {}, value: store.size }],
+    },
+    {
+      name: "rampart_metrics_max_series",
+      type: "gauge",
+      help: "The metrics store's series cap",
+      samples: [{ labels: {}, value: store.maxSeries }],
+    },
+    {
+      name: "rampart_metrics_dropped_series_total",
+      type: "counter",
+      help: "New series refused because the store held its cap",
+      samples: [{ labels: {}, value: store.droppedSeries }],
+    },
+    {
+      name: "process_resident_memory_bytes",
+      type: "gauge",
+      help: "Resident memory of the control plane",
+      samples: [{ labels: {}, value: self?.rssBytes ?? process.memoryUsage().rss }],
+    },
+    {
+      name: "process_cpu_seconds_total",
+      type: "counter",
+      help: "CPU time of the control plane",
+      samples: [{ labels: {}, value: self?.cpuSeconds ?? process.cpuUsage().user / 1e6 }],
+    },
+    {
+      name: "process_start_time_seconds",
+      type: "gauge",
+      help: "When the control plane started (Unix seconds)",
+      samples: [{ labels: {}, value: Math.floor(startedAtMs / 1000) }],
+    },
   );
   return renderFamilies(families);
 }

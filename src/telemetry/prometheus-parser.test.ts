@@ -43,11 +43,18 @@ describe("Prometheus text parser", () => {
 
   it("reports a bad line with its number and keeps the rest; never throws on garbage", () => {
     const parsed = parsePrometheusText('ok_metric 1\nbad{a="1" 2\n{}\nx{a="\\q"} 1\ny 1 2 3\nz notanumber\n# TYPE q bogus\nlast 3\n');
-    assert.deepEqual(parsed.samples.map((s) => s.name), ["ok_metric", "last"]);
-    assert.deepEqual(parsed.problems.map((p) => p.line), [2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(
+      parsed.samples.map((s) => s.name),
+      ["ok_metric", "last"],
+    );
+    assert.deepEqual(
+      parsed.problems.map((p) => p.line),
+      [2, 3, 4, 5, 6, 7],
+    );
     assert.match(parsed.problems[0]?.message ?? "", /expected , or \}/);
     assert.match(parsed.problems[2]?.message ?? "", /invalid escape/);
-    for (const junk of ["\u0000\u0001", "{{{{", "a{b=\"", "é 1", "#", " ".repeat(1000)]) assert.doesNotThrow(() => parsePrometheusText(junk));
+    for (const junk of ["\u0000\u0001", "{{{{", 'a{b="', "é 1", "#", " ".repeat(1000)])
+      assert.doesNotThrow(() => parsePrometheusText(junk));
   });
 });
 
@@ -57,7 +64,15 @@ describe("scrape ingestion", () => {
     const deltas = new CumulativeDeltas(100);
     const target = { env: "production", app: "web", release: "3", instance: "web-3-1" };
     const scrape = (n: number, sec: number) =>
-      ingestScrape(store, (k, v) => deltas.delta(k, v), parsePrometheusText(`# TYPE jobs_total counter\njobs_total{env="app-says"} ${n}\n# TYPE lat histogram\nlat_bucket{le="1"} ${n}\nlat_bucket{le="+Inf"} ${2 * n}\nlat_sum ${n}\nlat_count ${2 * n}\n# TYPE temp gauge\ntemp 21.5\n`), target, sec);
+      ingestScrape(
+        store,
+        (k, v) => deltas.delta(k, v),
+        parsePrometheusText(
+          `# TYPE jobs_total counter\njobs_total{env="app-says"} ${n}\n# TYPE lat histogram\nlat_bucket{le="1"} ${n}\nlat_bucket{le="+Inf"} ${2 * n}\nlat_sum ${n}\nlat_count ${2 * n}\n# TYPE temp gauge\ntemp 21.5\n`,
+        ),
+        target,
+        sec,
+      );
     scrape(100, 10);
     scrape(130, 25);
     scrape(5, 40); // the app restarted: its counter starts again
@@ -75,8 +90,18 @@ describe("scrape ingestion", () => {
 
 describe("Prometheus text output", () => {
   const families: MetricFamily[] = [
-    { name: "rampart_http_requests_total", type: "counter", help: "Requests", samples: [{ labels: { env: "p", route: '/a"b\\c\nd' }, value: 3 }] },
-    { name: "rampart_http_request_duration_seconds", type: "histogram", help: "Latency", samples: [{ labels: { env: "p" }, bounds: [0.1, 1, Infinity], buckets: [1, 1, 1], sum: 2.5, count: 3 }] },
+    {
+      name: "rampart_http_requests_total",
+      type: "counter",
+      help: "Requests",
+      samples: [{ labels: { env: "p", route: '/a"b\\c\nd' }, value: 3 }],
+    },
+    {
+      name: "rampart_http_request_duration_seconds",
+      type: "histogram",
+      help: "Latency",
+      samples: [{ labels: { env: "p" }, bounds: [0.1, 1, Infinity], buckets: [1, 1, 1], sum: 2.5, count: 3 }],
+    },
     { name: "rampart_metrics_series", type: "gauge", help: "Series\nheld", samples: [{ labels: {}, value: 7 }] },
   ];
   const text = renderFamilies(families);
@@ -86,7 +111,11 @@ describe("Prometheus text output", () => {
     assert.deepEqual(parsed.problems, []);
     assert.equal(parsed.samples[0]?.labels.route, '/a"b\\c\nd');
     const buckets = parsed.samples.filter((s) => s.name.endsWith("_bucket")).map((s) => [s.labels.le, s.value]);
-    assert.deepEqual(buckets, [["0.1", 1], ["1", 2], ["+Inf", 3]]);
+    assert.deepEqual(buckets, [
+      ["0.1", 1],
+      ["1", 2],
+      ["+Inf", 3],
+    ]);
     assert.ok(text.endsWith("\n"));
   });
 

@@ -46,7 +46,8 @@ export function parsePrometheusText(text: string): ParsedExposition {
       continue;
     }
     const parsed = parseSampleLine(line);
-    if ("error" in parsed) problems.push({ line: n + 1, message: `${parsed.error}: ${JSON.stringify(line.length > 120 ? `${line.slice(0, 120)}…` : line)}` });
+    if ("error" in parsed)
+      problems.push({ line: n + 1, message: `${parsed.error}: ${JSON.stringify(line.length > 120 ? `${line.slice(0, 120)}…` : line)}` });
     else samples.push({ ...parsed, line: n + 1 });
   }
   return { types, samples, problems };
@@ -99,10 +100,12 @@ function parseSampleLine(line: string): { name: string; labels: Record<string, s
     }
   }
   const rest = line.slice(i).trim().split(/\s+/);
-  if (rest.length < 1 || rest[0] === "" || rest.length > 2) return { error: "expected a value (and an optional timestamp) after the name and labels" };
+  if (rest.length < 1 || rest[0] === "" || rest.length > 2)
+    return { error: "expected a value (and an optional timestamp) after the name and labels" };
   const value = parseNumber(rest[0] as string);
   if (value === undefined) return { error: `${JSON.stringify(rest[0])} is not a number` };
-  if (rest[1] !== undefined && !/^-?\d+(\.\d+)?$/.test(rest[1])) return { error: `${JSON.stringify(rest[1])} is not a timestamp (milliseconds)` };
+  if (rest[1] !== undefined && !/^-?\d+(\.\d+)?$/.test(rest[1]))
+    return { error: `${JSON.stringify(rest[1])} is not a timestamp (milliseconds)` };
   if (!METRIC_NAME.test(name)) return { error: `invalid metric name ${name}` };
   return { name, labels, value };
 }

@@ -60,9 +60,9 @@ export class Reader {
 
   skip(wireType: number): void {
     if (wireType === 0) this.varint();
-    else if (wireType === 1) (this.need(8), (this.pos += 8));
+    else if (wireType === 1) this.need(8), (this.pos += 8);
     else if (wireType === 2) this.bytes();
-    else if (wireType === 5) (this.need(4), (this.pos += 4));
+    else if (wireType === 5) this.need(4), (this.pos += 4);
     else throw new ProtobufError(`unsupported wire type ${wireType}`);
   }
 
@@ -143,4 +143,3 @@ export function repeated(r: Reader, field: number, decode: (r: Reader) => Json):
   });
   return out;
 }
-

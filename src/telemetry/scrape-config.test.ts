@@ -23,8 +23,13 @@ describe("the manifest's `metrics:` scrape setting", () => {
   it("names the file, line and key of a bad setting", () => {
     assert.throws(
       () => parseManifest(manifest("    metrics: { path: metrics, interval: 15 }\n"), "rampart.yaml"),
-      (error: Error) => /rampart\.yaml:9:\d+ apps\.web\.metrics\.path/.test(error.message) && /apps\.web\.metrics\.interval: 15 is not a duration/.test(error.message),
+      (error: Error) =>
+        /rampart\.yaml:9:\d+ apps\.web\.metrics\.path/.test(error.message) &&
+        /apps\.web\.metrics\.interval: 15 is not a duration/.test(error.message),
     );
-    assert.throws(() => parseManifest(manifest("    metrics: { pth: /m }\n"), "rampart.yaml"), /apps\.web\.metrics.*pth.*did you mean "path"/s);
+    assert.throws(
+      () => parseManifest(manifest("    metrics: { pth: /m }\n"), "rampart.yaml"),
+      /apps\.web\.metrics.*pth.*did you mean "path"/s,
+    );
   });
 });

@@ -9,7 +9,13 @@ import type { ParsedExposition, ParsedSample } from "./prometheus-parser.ts";
  * stored as gauges.
  */
 /** `delta` is CumulativeDeltas.delta (per target), so a target's readings never mix with another's. */
-export function ingestScrape(store: MetricsStore, delta: (key: string, values: number[]) => number[], parsed: ParsedExposition, target: Labels, sec: number): number {
+export function ingestScrape(
+  store: MetricsStore,
+  delta: (key: string, values: number[]) => number[],
+  parsed: ParsedExposition,
+  target: Labels,
+  sec: number,
+): number {
   let stored = 0;
   const histograms = new Map<string, { name: string; labels: Labels; buckets: [number, number][]; sum?: number; count?: number }>();
   const familyOf = (sample: ParsedSample): { base: string; type: string; suffix: string } => {

@@ -8,7 +8,26 @@ import { INSTANCE_CPU, INSTANCE_RSS, INSTANCE_UP, RuntimeMetricsCollector } from
 import { SCRAPE_PROBLEMS, SCRAPE_UP, Scraper } from "./scraper.ts";
 
 function instance(id: string, port: number, pid: number | null = null): InstanceRecord {
-  return { id, env: "production", app: "web", release: 2, slot: 1, port, status: "healthy", routable: true, pid, pidStart: null, runnerPid: null, runnerStart: null, restarts: 0, startedAt: 0, updatedAt: 0, logPath: "", stateDir: "", lastExit: null };
+  return {
+    id,
+    env: "production",
+    app: "web",
+    release: 2,
+    slot: 1,
+    port,
+    status: "healthy",
+    routable: true,
+    pid,
+    pidStart: null,
+    runnerPid: null,
+    runnerStart: null,
+    restarts: 0,
+    startedAt: 0,
+    updatedAt: 0,
+    logPath: "",
+    stateDir: "",
+    lastExit: null,
+  };
 }
 
 describe("Scraper", () => {
@@ -80,6 +99,9 @@ describe("RuntimeMetricsCollector", () => {
     const cpu = store.select(INSTANCE_CPU, { instance: "production.web.r2.1" })[0];
     assert.ok(cpu?.kind === "counter" && cpu.total >= 0);
     const up = store.select(INSTANCE_UP).map((s) => [s.labels.instance, s.kind === "gauge" ? s.total : -1]);
-    assert.deepEqual(up.sort(), [["production.web.r2.1", 1], ["production.web.r2.2", 0]]);
+    assert.deepEqual(up.sort(), [
+      ["production.web.r2.1", 1],
+      ["production.web.r2.2", 0],
+    ]);
   });
 });

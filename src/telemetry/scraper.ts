@@ -92,7 +92,11 @@ export class Scraper {
     const sec = Math.floor(this.#deps.clock.now() / 1000);
     try {
       const timeout = Math.min(target.intervalMs, 10_000);
-      const response = await request(`http://127.0.0.1:${instance.port}${target.path}`, { headers: { accept: ACCEPT }, headersTimeout: timeout, bodyTimeout: timeout });
+      const response = await request(`http://127.0.0.1:${instance.port}${target.path}`, {
+        headers: { accept: ACCEPT },
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
       if (response.statusCode !== 200) {
         await response.body.dump();
         throw new Error(`HTTP ${response.statusCode} from ${target.path}`);
@@ -105,12 +109,21 @@ export class Scraper {
       const text = await response.body.text();
       if (text.length > MAX_BODY_BYTES) throw new Error(`${target.path} sent more than ${MAX_BODY_BYTES} bytes`);
       const parsed = parsePrometheusText(text);
-      const stored = ingestScrape(this.#deps.store, (key, values) => this.#deltas.delta(`${instance.id}|${key}`, values), parsed, labels, sec);
+      const stored = ingestScrape(
+        this.#deps.store,
+        (key, values) => this.#deltas.delta(`${instance.id}|${key}`, values),
+        parsed,
+        labels,
+        sec,
+      );
       this.#deps.store.setGauge(SCRAPE_UP, labels, sec, 1);
       this.#deps.store.setGauge(SCRAPE_SAMPLES, labels, sec, stored);
       this.#deps.store.setGauge(SCRAPE_PROBLEMS, labels, sec, parsed.problems.length);
       const first = parsed.problems[0];
-      this.#report(instance.id, first ? `${target.path} line ${first.line}: ${first.message} (${parsed.problems.length} bad line(s) skipped)` : undefined);
+      this.#report(
+        instance.id,
+        first ? `${target.path} line ${first.line}: ${first.message} (${parsed.problems.length} bad line(s) skipped)` : undefined,
+      );
     } catch (error) {
       this.#deps.store.setGauge(SCRAPE_UP, labels, sec, 0);
       this.#report(instance.id, error instanceof Error ? error.message : String(error));

@@ -23,7 +23,12 @@ export function spanFromEdge(span: EdgeSpan): SpanRecord {
     startMs: span.startMs,
     durationMs: span.durationMs,
     source: "edge",
-    attributes: { "http.request.method": span.method, "url.path": span.target, "http.response.status_code": span.status, "rampart.request_id": span.requestId },
+    attributes: {
+      "http.request.method": span.method,
+      "url.path": span.target,
+      "http.response.status_code": span.status,
+      "rampart.request_id": span.requestId,
+    },
   };
 }
 

@@ -27,7 +27,9 @@ export function formatTraceTree(spans: readonly SpanView[]): string {
     const branch = depth === 0 ? "" : last ? "└─ " : "├─ ";
     const status = span.httpStatus !== null ? ` ${span.httpStatus}` : "";
     const where = span.source === "edge" ? "edge" : span.service;
-    out.push(`${prefix}${branch}${span.name}${status}  ${ms(span.durationMs)}  (+${ms(span.startMs - t0)}, ${where}${span.error ? ", ERROR" : ""})`);
+    out.push(
+      `${prefix}${branch}${span.name}${status}  ${ms(span.durationMs)}  (+${ms(span.startMs - t0)}, ${where}${span.error ? ", ERROR" : ""})`,
+    );
     const kids = (children.get(span.spanId) ?? []).sort((a, b) => a.startMs - b.startMs);
     kids.forEach((kid, i) => walk(kid, depth === 0 ? prefix : prefix + (last ? "   " : "│  "), i === kids.length - 1, depth + 1));
   };

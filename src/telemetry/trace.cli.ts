@@ -27,14 +27,33 @@ export function registerTraceCommands(program: Command, globals: () => GlobalOpt
     .action(async (app: string | undefined, options: TracesOptions & GlobalOptions) => {
       const opts = { ...globals(), ...options };
       if (app === undefined || options.env === undefined) {
-        throw new RampartError("invalid_option", "usage: rampart traces APP --env ENV [--route /search] [--slowest] [--since 15m], or rampart traces show TRACE_ID");
+        throw new RampartError(
+          "invalid_option",
+          "usage: rampart traces APP --env ENV [--route /search] [--slowest] [--since 15m], or rampart traces show TRACE_ID",
+        );
       }
-      const list = await clientFor(opts).traces(options.env, app, { route: options.route, slowest: options.slowest, errors: options.errors, since: sinceToEpoch(options.since), limit: options.limit });
+      const list = await clientFor(opts).traces(options.env, app, {
+        route: options.route,
+        slowest: options.slowest,
+        errors: options.errors,
+        since: sinceToEpoch(options.since),
+        limit: options.limit,
+      });
       if (opts.json) return printJson({ traces: list });
-      if (list.length === 0) return void process.stdout.write(`no traces of ${app} in ${options.env}${options.route ? ` on ${options.route}` : ""} since ${options.since}\n`);
+      if (list.length === 0)
+        return void process.stdout.write(
+          `no traces of ${app} in ${options.env}${options.route ? ` on ${options.route}` : ""} since ${options.since}\n`,
+        );
       printTable(
         ["TRACE", "REQUEST", "STATUS", "DURATION", "SPANS", "WHEN"],
-        list.map((t) => [t.traceId, t.name, t.httpStatus === null ? (t.error ? "error" : "-") : String(t.httpStatus), `${t.durationMs.toFixed(1)} ms`, String(t.spans), ago(t.startMs)]),
+        list.map((t) => [
+          t.traceId,
+          t.name,
+          t.httpStatus === null ? (t.error ? "error" : "-") : String(t.httpStatus),
+          `${t.durationMs.toFixed(1)} ms`,
+          String(t.spans),
+          ago(t.startMs),
+        ]),
       );
     });
   traces

@@ -10,7 +10,7 @@ const spanSchema = z.object({
   app: z.string(),
   release: z.number().nullable(),
   instance: z.string().nullable(),
-  service: z.string().describe('"rampart-edge" for the edge\'s server span, else the app\'s service.name'),
+  service: z.string().describe("\"rampart-edge\" for the edge's server span, else the app's service.name"),
   name: z.string(),
   kind: z.number().describe("OTLP SpanKind: 1 internal, 2 server, 3 client, 4 producer, 5 consumer"),
   route: z.string().nullable(),
@@ -57,7 +57,15 @@ export function traceRoutes(traces: TraceService): RouteDefinition[] {
       }),
       response: z.object({ traces: z.array(summarySchema) }),
       handler: async ({ params, query }) => ({
-        traces: traces.list({ env: params.env, app: params.app, route: query.route, sinceMs: query.since, slowest: query.slowest, errorsOnly: query.errors, limit: query.limit }),
+        traces: traces.list({
+          env: params.env,
+          app: params.app,
+          route: query.route,
+          sinceMs: query.since,
+          slowest: query.slowest,
+          errorsOnly: query.errors,
+          limit: query.limit,
+        }),
       }),
     }),
     defineRoute({

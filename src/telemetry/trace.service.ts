@@ -19,7 +19,8 @@ export class TraceService {
 
   get(traceId: string): SpanRecord[] {
     const spans = this.#store.trace(traceId);
-    if (spans.length === 0) throw notFound(`trace ${traceId}`, "traces are kept 7 days; the edge records a sample of requests (every error and slow one)");
+    if (spans.length === 0)
+      throw notFound(`trace ${traceId}`, "traces are kept 7 days; the edge records a sample of requests (every error and slow one)");
     return spans;
   }
 }

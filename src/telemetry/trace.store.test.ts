@@ -12,11 +12,46 @@ import type { SpanRecord } from "./trace.types.ts";
 const T = "0af7651916cd43dd8448eb211c80319c";
 
 function edgeSpan(over: Partial<EdgeSpan> = {}): EdgeSpan {
-  return { traceId: T, spanId: "b7ad6b7169203331", parentSpanId: null, env: "production", app: "web", release: 2, instance: "production.web.r2.0", route: "/search", method: "GET", target: "/search?q=x", status: 200, requestId: "r1", startMs: 1000, durationMs: 40, ...over };
+  return {
+    traceId: T,
+    spanId: "b7ad6b7169203331",
+    parentSpanId: null,
+    env: "production",
+    app: "web",
+    release: 2,
+    instance: "production.web.r2.0",
+    route: "/search",
+    method: "GET",
+    target: "/search?q=x",
+    status: 200,
+    requestId: "r1",
+    startMs: 1000,
+    durationMs: 40,
+    ...over,
+  };
 }
 
 function appSpan(over: Partial<SpanRecord>): SpanRecord {
-  return { traceId: T, spanId: "1111111111111111", parentSpanId: "b7ad6b7169203331", env: "production", app: "web", release: 2, instance: null, service: "web", name: "GET /search", kind: 2, route: "/search", httpStatus: 200, error: false, startMs: 1001, durationMs: 35, source: "otlp", attributes: {}, ...over };
+  return {
+    traceId: T,
+    spanId: "1111111111111111",
+    parentSpanId: "b7ad6b7169203331",
+    env: "production",
+    app: "web",
+    release: 2,
+    instance: null,
+    service: "web",
+    name: "GET /search",
+    kind: 2,
+    route: "/search",
+    httpStatus: 200,
+    error: false,
+    startMs: 1001,
+    durationMs: 35,
+    source: "otlp",
+    attributes: {},
+    ...over,
+  };
 }
 
 function withStore(run: (store: TraceStore, clock: { ms: number }) => void): void {
@@ -34,8 +69,28 @@ function withStore(run: (store: TraceStore, clock: { ms: number }) => void): voi
 describe("TraceStore", () => {
   it("joins the edge's span and the app's spans of one trace, and prints them as a tree", () =>
     withStore((store) => {
-      new EdgeSpanSink(store).acceptEdgeStats({ pid: 1, tableVersion: 1, fromMs: 0, toMs: 0, series: [], inflight: {}, spans: [edgeSpan()] });
-      store.insert([appSpan({}), appSpan({ spanId: "2222222222222222", parentSpanId: "1111111111111111", name: "db.query", kind: 3, route: null, httpStatus: null, startMs: 1005, durationMs: 20 })]);
+      new EdgeSpanSink(store).acceptEdgeStats({
+        pid: 1,
+        tableVersion: 1,
+        fromMs: 0,
+        toMs: 0,
+        series: [],
+        inflight: {},
+        spans: [edgeSpan()],
+      });
+      store.insert([
+        appSpan({}),
+        appSpan({
+          spanId: "2222222222222222",
+          parentSpanId: "1111111111111111",
+          name: "db.query",
+          kind: 3,
+          route: null,
+          httpStatus: null,
+          startMs: 1005,
+          durationMs: 20,
+        }),
+      ]);
       store.insert([appSpan({})]); // an exporter's retry is stored once
       const spans = store.trace(T.toUpperCase());
       assert.equal(spans.length, 3);
@@ -54,18 +109,39 @@ describe("TraceStore", () => {
         spanFromEdge(edgeSpan({ traceId: "2".repeat(32), spanId: "4".repeat(16), startMs: 3000, durationMs: 5, route: "/api/" })),
         appSpan({}),
       ]);
-      assert.deepEqual(store.listRoots({ env: "production", app: "web", limit: 10 }).map((t) => t.startMs), [3000, 2000, 1000]);
+      assert.deepEqual(
+        store.listRoots({ env: "production", app: "web", limit: 10 }).map((t) => t.startMs),
+        [3000, 2000, 1000],
+      );
       const slow = store.listRoots({ env: "production", app: "web", route: "/search", slowest: true, limit: 10 });
-      assert.deepEqual(slow.map((t) => [t.durationMs, t.spans, t.error]), [[900, 1, true], [40, 2, false]]);
-      assert.deepEqual(store.listRoots({ env: "production", app: "web", route: "/api", limit: 10 }).length, 1, "with or without the trailing slash");
-      assert.deepEqual(store.listRoots({ env: "production", app: "web", errorsOnly: true, sinceMs: 1500, limit: 10 }).map((t) => t.httpStatus), [502]);
+      assert.deepEqual(
+        slow.map((t) => [t.durationMs, t.spans, t.error]),
+        [
+          [900, 1, true],
+          [40, 2, false],
+        ],
+      );
+      assert.deepEqual(
+        store.listRoots({ env: "production", app: "web", route: "/api", limit: 10 }).length,
+        1,
+        "with or without the trailing slash",
+      );
+      assert.deepEqual(
+        store.listRoots({ env: "production", app: "web", errorsOnly: true, sinceMs: 1500, limit: 10 }).map((t) => t.httpStatus),
+        [502],
+      );
     }));
 
   it("deletes spans past the age limit and the oldest beyond the count limit", () =>
     withStore((store, clock) => {
-      store.insert([1000, 6000, 7000, 8000, 9000, 9500].map((startMs, i) => spanFromEdge(edgeSpan({ traceId: String(i).repeat(32), startMs }))));
+      store.insert(
+        [1000, 6000, 7000, 8000, 9000, 9500].map((startMs, i) => spanFromEdge(edgeSpan({ traceId: String(i).repeat(32), startMs }))),
+      );
       clock.ms = 12_000;
       assert.deepEqual(store.enforceRetention(), { removed: 2 });
-      assert.deepEqual(store.listRoots({ env: "production", app: "web", limit: 10 }).map((t) => t.startMs), [9500, 9000, 8000, 7000]);
+      assert.deepEqual(
+        store.listRoots({ env: "production", app: "web", limit: 10 }).map((t) => t.startMs),
+        [9500, 9000, 8000, 7000],
+      );
     }));
 });

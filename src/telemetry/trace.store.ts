@@ -66,7 +66,26 @@ export class TraceStore {
       for (const s of spans) {
         // A trace's entry: the edge's span, or a span with no parent (the trace did not pass the edge).
         const entry = s.source === "edge" || s.parentSpanId === null ? 1 : 0;
-        this.#insert.run(s.traceId, s.spanId, s.parentSpanId, s.env, s.app, s.release, s.instance, s.service, s.name, s.kind, s.route, s.httpStatus, s.error ? 1 : 0, s.startMs, s.durationMs, s.source, entry, JSON.stringify(s.attributes));
+        this.#insert.run(
+          s.traceId,
+          s.spanId,
+          s.parentSpanId,
+          s.env,
+          s.app,
+          s.release,
+          s.instance,
+          s.service,
+          s.name,
+          s.kind,
+          s.route,
+          s.httpStatus,
+          s.error ? 1 : 0,
+          s.startMs,
+          s.durationMs,
+          s.source,
+          entry,
+          JSON.stringify(s.attributes),
+        );
       }
       this.#db.exec("COMMIT");
     } catch (error) {
@@ -83,22 +102,40 @@ export class TraceStore {
   listRoots(q: TraceListQuery): TraceSummary[] {
     const where = ["env = ?", "app = ?", "entry = 1"];
     const args: (string | number)[] = [q.env, q.app];
-    if (q.sinceMs !== undefined) (where.push("start_ms >= ?"), args.push(q.sinceMs));
-    if (q.route !== undefined) (where.push("(route = ? OR route = ?)"), args.push(q.route, q.route.endsWith("/") ? q.route.slice(0, -1) : `${q.route}/`));
+    if (q.sinceMs !== undefined) where.push("start_ms >= ?"), args.push(q.sinceMs);
+    if (q.route !== undefined)
+      where.push("(route = ? OR route = ?)"), args.push(q.route, q.route.endsWith("/") ? q.route.slice(0, -1) : `${q.route}/`);
     if (q.errorsOnly) where.push("error = 1");
     const order = q.slowest ? "duration_ms DESC" : "start_ms DESC";
     const sql = `SELECT s.*, (SELECT count(*) FROM spans c WHERE c.trace_id = s.trace_id) AS span_count FROM spans s WHERE ${where.join(" AND ")} ORDER BY ${order} LIMIT ?`;
-    return this.#db.prepare(sql).all(...args, q.limit).map((row) => {
-      const s = toSpan(row);
-      return { traceId: s.traceId, env: s.env, app: s.app, name: s.name, route: s.route, httpStatus: s.httpStatus, error: s.error, startMs: s.startMs, durationMs: s.durationMs, spans: Number(row.span_count) };
-    });
+    return this.#db
+      .prepare(sql)
+      .all(...args, q.limit)
+      .map((row) => {
+        const s = toSpan(row);
+        return {
+          traceId: s.traceId,
+          env: s.env,
+          app: s.app,
+          name: s.name,
+          route: s.route,
+          httpStatus: s.httpStatus,
+          error: s.error,
+          startMs: s.startMs,
+          durationMs: s.durationMs,
+          spans: Number(row.span_count),
+        };
+      });
   }
 
   enforceRetention(): { removed: number } {
     let removed = Number(this.#db.prepare("DELETE FROM spans WHERE start_ms < ?").run(this.#clock.now() - this.#maxAgeMs).changes);
     const count = Number(this.#db.prepare("SELECT count(*) AS n FROM spans").get()?.n ?? 0);
     if (count > this.#maxSpans) {
-      removed += Number(this.#db.prepare("DELETE FROM spans WHERE rowid IN (SELECT rowid FROM spans ORDER BY start_ms LIMIT ?)").run(count - this.#maxSpans).changes);
+      removed += Number(
+        this.#db.prepare("DELETE FROM spans WHERE rowid IN (SELECT rowid FROM spans ORDER BY start_ms LIMIT ?)").run(count - this.#maxSpans)
+          .changes,
+      );
     }
     return { removed };
   }

@@ -37,7 +37,8 @@ export function startLoad(url: string, options: { concurrency?: number; maxReque
         result.byRelease[release] = (result.byRelease[release] ?? 0) + 1;
       } catch (error) {
         result.failed++;
-        if (result.failures.length < 5) result.failures.push(error instanceof Error ? `${error.message} ${(error as { code?: string }).code ?? ""}` : String(error));
+        if (result.failures.length < 5)
+          result.failures.push(error instanceof Error ? `${error.message} ${(error as { code?: string }).code ?? ""}` : String(error));
       }
       // Pace each loop a little so the machine's two cores are not monopolised by the load itself.
       await new Promise((resolve) => setTimeout(resolve, 2));

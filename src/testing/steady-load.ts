@@ -47,8 +47,24 @@ export function startSteadyLoad(url: string, options: SteadyLoadOptions = {}): S
   const maxMs = options.maxMs ?? 120_000;
   const maxInflight = options.maxInflight ?? 64;
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
-  const agent = new Agent({ connections: maxInflight, keepAliveTimeout: 30_000, headersTimeout: requestTimeoutMs, bodyTimeout: requestTimeoutMs });
-  const result: SteadyLoadResult = { sent: 0, ok: 0, failed: 0, skipped: 0, firstFailureAt: null, lastFailureAt: null, failureKinds: {}, byRelease: {}, p99Ms: 0, maxMs: 0 };
+  const agent = new Agent({
+    connections: maxInflight,
+    keepAliveTimeout: 30_000,
+    headersTimeout: requestTimeoutMs,
+    bodyTimeout: requestTimeoutMs,
+  });
+  const result: SteadyLoadResult = {
+    sent: 0,
+    ok: 0,
+    failed: 0,
+    skipped: 0,
+    firstFailureAt: null,
+    lastFailureAt: null,
+    failureKinds: {},
+    byRelease: {},
+    p99Ms: 0,
+    maxMs: 0,
+  };
   const latencies: number[] = [];
   const inflight = new Set<Promise<void>>();
   const started = Date.now();
@@ -93,7 +109,13 @@ export function startSteadyLoad(url: string, options: SteadyLoadOptions = {}): S
   const snapshot = (): SteadyLoadResult => {
     const sorted = [...latencies].sort((a, b) => a - b);
     const p99Ms = Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0);
-    return { ...result, failureKinds: { ...result.failureKinds }, byRelease: { ...result.byRelease }, p99Ms, maxMs: Math.round(sorted.at(-1) ?? 0) };
+    return {
+      ...result,
+      failureKinds: { ...result.failureKinds },
+      byRelease: { ...result.byRelease },
+      p99Ms,
+      maxMs: Math.round(sorted.at(-1) ?? 0),
+    };
   };
   return {
     current: snapshot,

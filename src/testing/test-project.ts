@@ -31,7 +31,8 @@ export interface TestProjectOptions {
 /** A temp project with environments `staging` and `production` and one app `web` running the test app. */
 export async function createTestProject(options: TestProjectOptions = {}): Promise<TestProject> {
   const dir = mkdtempSync(join(tmpdir(), "rampart-e2e-"));
-  if (options.source) cpSync(options.source, join(dir, "web"), { recursive: true, filter: (path) => !/\/(node_modules|\.git)(\/|$)/.test(path) });
+  if (options.source)
+    cpSync(options.source, join(dir, "web"), { recursive: true, filter: (path) => !/\/(node_modules|\.git)(\/|$)/.test(path) });
   else {
     mkdirSync(join(dir, "web"));
     writeFileSync(join(dir, "web", "server.mjs"), TEST_APP_SERVER);

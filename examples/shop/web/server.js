@@ -8,7 +8,9 @@ const greeting = process.env.GREETING ?? "Welcome";
 const server = createServer((req, res) => {
   if (req.url === "/healthz") return res.end("ok");
   res.setHeader("content-type", "text/html; charset=utf-8");
-  res.end(`<h1>${greeting}</h1><p>release ${release} · instance ${process.env.RAMPART_INSTANCE ?? "-"}</p><p><a href="/api/products">products</a></p>\n`);
+  res.end(
+    `<h1>${greeting}</h1><p>release ${release} · instance ${process.env.RAMPART_INSTANCE ?? "-"}</p><p><a href="/api/products">products</a></p>\n`,
+  );
 });
 
 server.listen(port, "127.0.0.1", () => console.log(`web listening on ${port} (release ${release})`));

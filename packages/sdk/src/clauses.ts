@@ -89,13 +89,21 @@ function regexOperator(values: Attr[], problems: ClauseProblem[], clause: Clause
   for (const v of values) {
     const source = String(v);
     if (source.length > MAX_PATTERN_LENGTH) {
-      problems.push({ attribute: clause.attribute, operator: clause.operator, message: `pattern longer than ${MAX_PATTERN_LENGTH} characters is refused` });
+      problems.push({
+        attribute: clause.attribute,
+        operator: clause.operator,
+        message: `pattern longer than ${MAX_PATTERN_LENGTH} characters is refused`,
+      });
       continue;
     }
     try {
       patterns.push(new RegExp(source, "u"));
     } catch (err) {
-      problems.push({ attribute: clause.attribute, operator: clause.operator, message: `invalid regular expression: ${(err as Error).message}` });
+      problems.push({
+        attribute: clause.attribute,
+        operator: clause.operator,
+        message: `invalid regular expression: ${(err as Error).message}`,
+      });
     }
   }
   return (value) => {
@@ -135,17 +143,39 @@ export function compileClause(clause: Clause, segments: SegmentLookup, problems:
       test = (v) => inSet(set, v);
       break;
     }
-    case "starts_with": test = stringOperator(values, (s, o) => s.startsWith(o)); break;
-    case "ends_with": test = stringOperator(values, (s, o) => s.endsWith(o)); break;
-    case "contains": test = stringOperator(values, (s, o) => s.includes(o)); break;
-    case "lt": test = numericOperator(values, (s, o) => s < o); break;
-    case "lte": test = numericOperator(values, (s, o) => s <= o); break;
-    case "gt": test = numericOperator(values, (s, o) => s > o); break;
-    case "gte": test = numericOperator(values, (s, o) => s >= o); break;
-    case "semver_eq": test = semverOperator(values, (c) => c === 0, problems, clause); break;
-    case "semver_lt": test = semverOperator(values, (c) => c < 0, problems, clause); break;
-    case "semver_gt": test = semverOperator(values, (c) => c > 0, problems, clause); break;
-    case "matches": test = regexOperator(values, problems, clause); break;
+    case "starts_with":
+      test = stringOperator(values, (s, o) => s.startsWith(o));
+      break;
+    case "ends_with":
+      test = stringOperator(values, (s, o) => s.endsWith(o));
+      break;
+    case "contains":
+      test = stringOperator(values, (s, o) => s.includes(o));
+      break;
+    case "lt":
+      test = numericOperator(values, (s, o) => s < o);
+      break;
+    case "lte":
+      test = numericOperator(values, (s, o) => s <= o);
+      break;
+    case "gt":
+      test = numericOperator(values, (s, o) => s > o);
+      break;
+    case "gte":
+      test = numericOperator(values, (s, o) => s >= o);
+      break;
+    case "semver_eq":
+      test = semverOperator(values, (c) => c === 0, problems, clause);
+      break;
+    case "semver_lt":
+      test = semverOperator(values, (c) => c < 0, problems, clause);
+      break;
+    case "semver_gt":
+      test = semverOperator(values, (c) => c > 0, problems, clause);
+      break;
+    case "matches":
+      test = regexOperator(values, problems, clause);
+      break;
     default:
       problems.push({ attribute, operator: String(clause.operator), message: "unknown operator" });
       return never;

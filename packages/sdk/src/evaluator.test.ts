@@ -81,11 +81,34 @@ describe("evaluator", () => {
 
   it("evaluates segments by inclusion, exclusion and rules, nested and cyclic", () => {
     const flag = withRule([{ attribute: "userId", operator: "in_segment", values: ["beta"] }]);
-    const compiled = compileSnapshot(snapshotOf([flag], [
-      { key: "beta", by: "userId", included: ["u1"], excluded: ["u2"], rules: [{ clauses: [{ attribute: "userId", operator: "in_segment", values: ["staff"] }] }] },
-      { key: "staff", by: "userId", included: [], excluded: [], rules: [{ clauses: [{ attribute: "email", operator: "ends_with", values: ["@us.com"] }] }] },
-      { key: "loop", by: "userId", included: [], excluded: [], rules: [{ clauses: [{ attribute: "userId", operator: "in_segment", values: ["loop"] }] }] },
-    ]));
+    const compiled = compileSnapshot(
+      snapshotOf(
+        [flag],
+        [
+          {
+            key: "beta",
+            by: "userId",
+            included: ["u1"],
+            excluded: ["u2"],
+            rules: [{ clauses: [{ attribute: "userId", operator: "in_segment", values: ["staff"] }] }],
+          },
+          {
+            key: "staff",
+            by: "userId",
+            included: [],
+            excluded: [],
+            rules: [{ clauses: [{ attribute: "email", operator: "ends_with", values: ["@us.com"] }] }],
+          },
+          {
+            key: "loop",
+            by: "userId",
+            included: [],
+            excluded: [],
+            rules: [{ clauses: [{ attribute: "userId", operator: "in_segment", values: ["loop"] }] }],
+          },
+        ],
+      ),
+    );
     assert.equal(evaluateFlag(compiled, "f", { userId: "u1" }).value, true);
     assert.equal(evaluateFlag(compiled, "f", { userId: "u2", email: "x@us.com" }).value, false, "excluded wins");
     assert.equal(evaluateFlag(compiled, "f", { userId: "u3", email: "x@us.com" }).value, true);
@@ -94,13 +117,18 @@ describe("evaluator", () => {
   });
 
   it("serves the off variation with PREREQUISITE_FAILED when a prerequisite is not met, and survives cycles", () => {
-    const compiled = compileSnapshot(snapshotOf([
-      booleanFlag("parent", { rules: [{ id: "r", clauses: [{ attribute: "plan", operator: "in", values: ["pro"] }], serve: { variation: "on" } }], fallthrough: { variation: "off" } }),
-      booleanFlag("child", { prerequisites: [{ flag: "parent", variation: "on" }] }),
-      booleanFlag("orphan", { prerequisites: [{ flag: "missing", variation: "on" }] }),
-      booleanFlag("x", { prerequisites: [{ flag: "y", variation: "on" }] }),
-      booleanFlag("y", { prerequisites: [{ flag: "x", variation: "on" }] }),
-    ]));
+    const compiled = compileSnapshot(
+      snapshotOf([
+        booleanFlag("parent", {
+          rules: [{ id: "r", clauses: [{ attribute: "plan", operator: "in", values: ["pro"] }], serve: { variation: "on" } }],
+          fallthrough: { variation: "off" },
+        }),
+        booleanFlag("child", { prerequisites: [{ flag: "parent", variation: "on" }] }),
+        booleanFlag("orphan", { prerequisites: [{ flag: "missing", variation: "on" }] }),
+        booleanFlag("x", { prerequisites: [{ flag: "y", variation: "on" }] }),
+        booleanFlag("y", { prerequisites: [{ flag: "x", variation: "on" }] }),
+      ]),
+    );
     assert.equal(evaluateFlag(compiled, "child", { plan: "pro" }).value, true);
     assert.equal(evaluateFlag(compiled, "child", { plan: "free" }).reason, "PREREQUISITE_FAILED");
     assert.equal(evaluateFlag(compiled, "orphan", {}).reason, "PREREQUISITE_FAILED");
@@ -109,8 +137,14 @@ describe("evaluator", () => {
 
   it("serves typed variations and marks a flag naming an unknown variation as broken", () => {
     const flag: FlagDefinition = {
-      ...booleanFlag("cfg"), type: "json",
-      variations: [{ key: "a", value: { limit: 5, tags: ["x"] } }, { key: "b", value: null }], offVariation: "b", fallthrough: { variation: "a" },
+      ...booleanFlag("cfg"),
+      type: "json",
+      variations: [
+        { key: "a", value: { limit: 5, tags: ["x"] } },
+        { key: "b", value: null },
+      ],
+      offVariation: "b",
+      fallthrough: { variation: "a" },
     };
     const broken = { ...booleanFlag("broken"), fallthrough: { variation: "nope" } };
     const compiled = compileSnapshot(snapshotOf([flag, broken]));
@@ -123,28 +157,56 @@ describe("evaluator", () => {
   });
 
   it("rolls out by a sticky key: about the configured share, monotonic when the percentage rises", () => {
-    const at = (percentage: number) => compileSnapshot(snapshotOf([booleanFlag("r", {
-      fallthrough: { rollout: { by: "userId", percentage, variations: [{ variation: "on", weight: 1 }], outVariation: "off" } },
-    })]));
+    const at = (percentage: number) =>
+      compileSnapshot(
+        snapshotOf([
+          booleanFlag("r", {
+            fallthrough: { rollout: { by: "userId", percentage, variations: [{ variation: "on", weight: 1 }], outVariation: "off" } },
+          }),
+        ]),
+      );
     const half = at(50);
     let on = 0;
     for (let i = 0; i < 20000; i++) if (evaluateFlag(half, "r", { userId: `user-${i}` }).value === true) on++;
     assert.ok(Math.abs(on / 20000 - 0.5) < 0.02, `share ${on / 20000}`);
     assert.equal(evaluateFlag(half, "r", {}).reason, "DEFAULT", "no sticky key: out, not split");
     assert.equal(evaluateFlag(half, "r", { userId: "u" }).reason, "SPLIT");
-    fc.assert(fc.property(fc.string(), fc.double({ min: 0, max: 100, noNaN: true }), fc.double({ min: 0, max: 100, noNaN: true }), (id, p1, p2) => {
-      fc.pre(id !== "");
-      const [lo, hi] = p1 <= p2 ? [p1, p2] : [p2, p1];
-      if (evaluateFlag(at(lo), "r", { userId: id }).value === true) assert.equal(evaluateFlag(at(hi), "r", { userId: id }).value, true);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.string(), fc.double({ min: 0, max: 100, noNaN: true }), fc.double({ min: 0, max: 100, noNaN: true }), (id, p1, p2) => {
+        fc.pre(id !== "");
+        const [lo, hi] = p1 <= p2 ? [p1, p2] : [p2, p1];
+        if (evaluateFlag(at(lo), "r", { userId: id }).value === true) assert.equal(evaluateFlag(at(hi), "r", { userId: id }).value, true);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it("splits the users in a rollout by weight, independently of the in/out hash", () => {
-    const compiled = compileSnapshot(snapshotOf([{
-      ...booleanFlag("m"), type: "string",
-      variations: [{ key: "control", value: "c" }, { key: "a", value: "A" }, { key: "b", value: "B" }], offVariation: "control",
-      fallthrough: { rollout: { by: "userId", percentage: 100, variations: [{ variation: "a", weight: 1 }, { variation: "b", weight: 3 }], outVariation: "control" } },
-    }]));
+    const compiled = compileSnapshot(
+      snapshotOf([
+        {
+          ...booleanFlag("m"),
+          type: "string",
+          variations: [
+            { key: "control", value: "c" },
+            { key: "a", value: "A" },
+            { key: "b", value: "B" },
+          ],
+          offVariation: "control",
+          fallthrough: {
+            rollout: {
+              by: "userId",
+              percentage: 100,
+              variations: [
+                { variation: "a", weight: 1 },
+                { variation: "b", weight: 3 },
+              ],
+              outVariation: "control",
+            },
+          },
+        },
+      ]),
+    );
     const counts: Record<string, number> = { a: 0, b: 0, control: 0 };
     for (let i = 0; i < 20000; i++) counts[evaluateFlag(compiled, "m", { userId: `u${i}` }).variation]!++;
     assert.equal(counts.control, 0);

@@ -5,7 +5,14 @@
  * normal paths and callers receive shared, immutable results.
  */
 import type {
-  EvaluationContext, EvaluationErrorCode, EvaluationReason, EvaluationResult, FlagDefinition, FlagSnapshot, Serve, Variation,
+  EvaluationContext,
+  EvaluationErrorCode,
+  EvaluationReason,
+  EvaluationResult,
+  FlagDefinition,
+  FlagSnapshot,
+  Serve,
+  Variation,
 } from "./flag-data.ts";
 import { ROLLOUT_SEED, VARIANT_SEED } from "./flag-data.ts";
 import { compileClauses } from "./clauses.ts";
@@ -45,13 +52,23 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export function errorResult(key: string, value: Variation["value"], errorCode: EvaluationErrorCode, errorMessage: string): EvaluationResult {
+export function errorResult(
+  key: string,
+  value: Variation["value"],
+  errorCode: EvaluationErrorCode,
+  errorMessage: string,
+): EvaluationResult {
   return { key, value, variation: "", reason: "ERROR", errorCode, errorMessage };
 }
 
 type Rule = { matches: Predicate; serve: (context: EvaluationContext) => EvaluationResult };
 
-function compileFlag(flag: FlagDefinition, all: Map<string, CompiledFlag>, segments: SegmentLookup, problems: CompileProblem[]): CompiledFlag {
+function compileFlag(
+  flag: FlagDefinition,
+  all: Map<string, CompiledFlag>,
+  segments: SegmentLookup,
+  problems: CompileProblem[],
+): CompiledFlag {
   const values = new Map<string, Variation["value"]>(flag.variations.map((v) => [v.key, deepFreeze(structuredClone(v.value))]));
   const cache = new Map<string, EvaluationResult>();
   let broken: string | undefined;
@@ -148,10 +165,14 @@ export function compileSnapshot(snapshot: FlagSnapshot): CompiledFlags {
 
 function matchesType(type: FlagDefinition["type"], value: unknown): boolean {
   switch (type) {
-    case "boolean": return typeof value === "boolean";
-    case "string": return typeof value === "string";
-    case "number": return typeof value === "number";
-    case "json": return typeof value === "object";
+    case "boolean":
+      return typeof value === "boolean";
+    case "string":
+      return typeof value === "string";
+    case "number":
+      return typeof value === "number";
+    case "json":
+      return typeof value === "object";
   }
 }
 
@@ -159,11 +180,22 @@ function matchesType(type: FlagDefinition["type"], value: unknown): boolean {
  * Evaluates one flag. With `defaultValue`, a missing flag, a type mismatch (the default's type differs from
  * the flag's) or a broken flag yields an ERROR result carrying the default, as OpenFeature expects.
  */
-export function evaluateFlag(compiled: CompiledFlags, key: string, context: EvaluationContext, defaultValue?: Variation["value"]): EvaluationResult {
+export function evaluateFlag(
+  compiled: CompiledFlags,
+  key: string,
+  context: EvaluationContext,
+  defaultValue?: Variation["value"],
+): EvaluationResult {
   const flag = compiled.flags.get(key);
-  if (!flag) return errorResult(key, defaultValue ?? null, "FLAG_NOT_FOUND", `flag "${key}" does not exist in environment "${compiled.env}"`);
+  if (!flag)
+    return errorResult(key, defaultValue ?? null, "FLAG_NOT_FOUND", `flag "${key}" does not exist in environment "${compiled.env}"`);
   if (defaultValue !== undefined && !matchesType(flag.definition.type, defaultValue)) {
-    return errorResult(key, defaultValue, "TYPE_MISMATCH", `flag "${key}" is of type ${flag.definition.type}, the default value is ${typeof defaultValue}`);
+    return errorResult(
+      key,
+      defaultValue,
+      "TYPE_MISMATCH",
+      `flag "${key}" is of type ${flag.definition.type}, the default value is ${typeof defaultValue}`,
+    );
   }
   const r = flag.evaluate(context, 0);
   if (r.errorCode !== undefined && defaultValue !== undefined) return errorResult(key, defaultValue, r.errorCode, r.errorMessage ?? "");

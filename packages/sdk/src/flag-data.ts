@@ -75,13 +75,23 @@ export interface WeightedVariation {
 }
 
 export type ClauseOperator =
-  | "in" | "not_in"
-  | "equals" | "not_equals"
-  | "starts_with" | "ends_with" | "contains"
-  | "lt" | "lte" | "gt" | "gte"
-  | "semver_eq" | "semver_lt" | "semver_gt"
+  | "in"
+  | "not_in"
+  | "equals"
+  | "not_equals"
+  | "starts_with"
+  | "ends_with"
+  | "contains"
+  | "lt"
+  | "lte"
+  | "gt"
+  | "gte"
+  | "semver_eq"
+  | "semver_lt"
+  | "semver_gt"
   | "matches"
-  | "in_segment" | "not_in_segment";
+  | "in_segment"
+  | "not_in_segment";
 
 export interface Clause {
   /** Context attribute name (dotted paths not supported: flat contexts, as OFREP sends them). */
@@ -107,7 +117,13 @@ export type EvaluationContext = Record<string, string | number | boolean | null 
 
 /** OpenFeature resolution reasons. */
 export type EvaluationReason = "STATIC" | "DEFAULT" | "TARGETING_MATCH" | "SPLIT" | "DISABLED" | "ERROR" | "PREREQUISITE_FAILED";
-export type EvaluationErrorCode = "FLAG_NOT_FOUND" | "TYPE_MISMATCH" | "PARSE_ERROR" | "TARGETING_KEY_MISSING" | "INVALID_CONTEXT" | "GENERAL";
+export type EvaluationErrorCode =
+  | "FLAG_NOT_FOUND"
+  | "TYPE_MISMATCH"
+  | "PARSE_ERROR"
+  | "TARGETING_KEY_MISSING"
+  | "INVALID_CONTEXT"
+  | "GENERAL";
 
 export interface EvaluationResult {
   key: string;

@@ -7,7 +7,10 @@ export function booleanFlag(key: string, overrides: Partial<FlagDefinition> = {}
     type: "boolean",
     kind: "release",
     enabled: true,
-    variations: [{ key: "on", value: true }, { key: "off", value: false }],
+    variations: [
+      { key: "on", value: true },
+      { key: "off", value: false },
+    ],
     offVariation: "off",
     prerequisites: [],
     rules: [],

@@ -120,12 +120,18 @@ export class FlagSync {
       const connection = new AbortController();
       const signal = AbortSignal.any([this.#abort.signal, connection.signal]);
       let lastByte = Date.now();
-      const watchdog = setInterval(() => {
-        if (Date.now() - lastByte > this.#o.streamIdleMs) connection.abort(new Error("flag stream idle: no ping from the server"));
-      }, Math.max(100, Math.min(5000, this.#o.streamIdleMs / 3)));
+      const watchdog = setInterval(
+        () => {
+          if (Date.now() - lastByte > this.#o.streamIdleMs) connection.abort(new Error("flag stream idle: no ping from the server"));
+        },
+        Math.max(100, Math.min(5000, this.#o.streamIdleMs / 3)),
+      );
       watchdog.unref();
       try {
-        const res = await this.#o.fetch(`${this.#o.url}/api/v1/flags/sdk/stream`, { headers: this.#headers({ accept: "text/event-stream" }), signal });
+        const res = await this.#o.fetch(`${this.#o.url}/api/v1/flags/sdk/stream`, {
+          headers: this.#headers({ accept: "text/event-stream" }),
+          signal,
+        });
         await this.#check(res, "opening the flag stream");
         if (!res.ok || !res.body) {
           await res.body?.cancel();
@@ -162,7 +168,14 @@ export class FlagSync {
       const jittered = delay / 2 + Math.random() * (delay / 2);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, jittered);
-        this.#abort.signal.addEventListener("abort", () => { clearTimeout(t); resolve(); }, { once: true });
+        this.#abort.signal.addEventListener(
+          "abort",
+          () => {
+            clearTimeout(t);
+            resolve();
+          },
+          { once: true },
+        );
       });
       delay = Math.min(delay * 2, this.#o.reconnectMaxMs);
     }

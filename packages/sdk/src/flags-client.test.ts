@@ -19,10 +19,24 @@ const v3 = snapshotOf([booleanFlag("checkout"), booleanFlag("reco")], [], 3);
 describe("FlagsClient", () => {
   it("serves a bootstrap file offline, synchronously, with typed getters", async () => {
     const file = join(dir, "bootstrap.json");
-    writeFileSync(file, JSON.stringify(snapshotOf([
-      booleanFlag("a"),
-      { ...booleanFlag("limit"), type: "number", variations: [{ key: "low", value: 5 }, { key: "high", value: 50 }], offVariation: "low", fallthrough: { variation: "high" } },
-    ])));
+    writeFileSync(
+      file,
+      JSON.stringify(
+        snapshotOf([
+          booleanFlag("a"),
+          {
+            ...booleanFlag("limit"),
+            type: "number",
+            variations: [
+              { key: "low", value: 5 },
+              { key: "high", value: 50 },
+            ],
+            offVariation: "low",
+            fallthrough: { variation: "high" },
+          },
+        ]),
+      ),
+    );
     const client = new FlagsClient({ bootstrapFile: file });
     assert.equal(client.status, "READY");
     await client.ready();
@@ -43,7 +57,13 @@ describe("FlagsClient", () => {
   it("streams updates, keeps the last good state while the server is down, and catches up after", async () => {
     const server = await startFakeFlagsServer(v1);
     const statuses: FlagsClientStatus[] = [];
-    const client = new FlagsClient({ url: server.url, sdkToken: server.token, reconnectMinMs: 20, reconnectMaxMs: 100, metricsIntervalMs: 0 });
+    const client = new FlagsClient({
+      url: server.url,
+      sdkToken: server.token,
+      reconnectMinMs: 20,
+      reconnectMaxMs: 100,
+      metricsIntervalMs: 0,
+    });
     client.on("status", (s) => statuses.push(s));
     const changes: string[][] = [];
     client.on("change", (c) => changes.push(c.changed));
@@ -74,7 +94,13 @@ describe("FlagsClient", () => {
   it("falls back to ETag-checked polling when the stream is unavailable", async () => {
     const server = await startFakeFlagsServer(v1);
     server.streaming = false;
-    const client = new FlagsClient({ url: server.url, sdkToken: server.token, pollIntervalMs: 30, reconnectMinMs: 5000, metricsIntervalMs: 0 });
+    const client = new FlagsClient({
+      url: server.url,
+      sdkToken: server.token,
+      pollIntervalMs: 30,
+      reconnectMinMs: 5000,
+      metricsIntervalMs: 0,
+    });
     try {
       await client.ready(5000);
       assert.equal(client.version, 1);
@@ -130,7 +156,14 @@ describe("FlagsClient", () => {
     await first.close();
     await server.stop();
     assert.equal(JSON.parse(readFileSync(backupFile, "utf8")).version, 3);
-    const second = new FlagsClient({ url: server.url, sdkToken: server.token, backupFile, bootstrap: v1, metricsIntervalMs: 0, reconnectMinMs: 50 });
+    const second = new FlagsClient({
+      url: server.url,
+      sdkToken: server.token,
+      backupFile,
+      bootstrap: v1,
+      metricsIntervalMs: 0,
+      reconnectMinMs: 50,
+    });
     try {
       assert.equal(second.status, "STALE");
       assert.equal(second.version, 3, "the newer backup wins over the bootstrap");
@@ -142,7 +175,9 @@ describe("FlagsClient", () => {
   });
 
   it("scope records the served variations for the x-rampart-flags header", () => {
-    const client = new FlagsClient({ bootstrap: snapshotOf([booleanFlag("checkout"), booleanFlag("reco", { enabled: false }), booleanFlag("new ui")]) });
+    const client = new FlagsClient({
+      bootstrap: snapshotOf([booleanFlag("checkout"), booleanFlag("reco", { enabled: false }), booleanFlag("new ui")]),
+    });
     const scope = client.scope({ userId: "u1" });
     assert.equal(scope.header(), "");
     const headers: Record<string, string> = {};

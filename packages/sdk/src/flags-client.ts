@@ -47,7 +47,13 @@ export interface FlagsChange {
   changed: string[];
 }
 
-export class FlagsClient extends EventEmitter<{ ready: []; change: [FlagsChange]; error: [Error]; stale: [Error]; status: [FlagsClientStatus] }> {
+export class FlagsClient extends EventEmitter<{
+  ready: [];
+  change: [FlagsChange];
+  error: [Error];
+  stale: [Error];
+  status: [FlagsClientStatus];
+}> {
   #compiled: CompiledFlags | undefined;
   #status: FlagsClientStatus = "NOT_READY";
   #sync: FlagSync | undefined;
@@ -86,7 +92,9 @@ export class FlagsClient extends EventEmitter<{ ready: []; change: [FlagsChange]
         streamIdleMs: options.streamIdleMs ?? 45_000,
         currentVersion: () => this.#compiled?.version,
         onSnapshot: (s, source) => this.#accept(s, source),
-        onConnected: () => { if (this.#compiled) this.#setStatus("READY"); },
+        onConnected: () => {
+          if (this.#compiled) this.#setStatus("READY");
+        },
         onError: (error, fatal, stale) => this.#onSyncError(error, fatal, stale),
       });
       const interval = options.metricsIntervalMs ?? 60_000;
@@ -200,7 +208,10 @@ export class FlagsClient extends EventEmitter<{ ready: []; change: [FlagsChange]
     const previous = this.#compiled;
     // A poll answered after a streamed update may carry older data: only the stream may move backwards
     // (its first event after a reconnect is authoritative, e.g. after the server's data was restored).
-    if (previous && (source === "poll" ? snapshot.version <= previous.version : snapshot.version === previous.version && snapshot.env === previous.env)) {
+    if (
+      previous &&
+      (source === "poll" ? snapshot.version <= previous.version : snapshot.version === previous.version && snapshot.env === previous.env)
+    ) {
       this.#setStatus("READY");
       return;
     }
@@ -213,7 +224,11 @@ export class FlagsClient extends EventEmitter<{ ready: []; change: [FlagsChange]
         this.#report(new Error(`writing the flag backup ${this.#backupFile}: ${(err as Error).message}`));
       }
     }
-    this.emit("change", { version: snapshot.version, previousVersion: previous?.version, changed: changedKeys(previous?.snapshot, snapshot) });
+    this.emit("change", {
+      version: snapshot.version,
+      previousVersion: previous?.version,
+      changed: changedKeys(previous?.snapshot, snapshot),
+    });
   }
 
   #onSyncError(error: Error, fatal: boolean, stale: boolean): void {

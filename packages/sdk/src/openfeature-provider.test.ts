@@ -10,12 +10,38 @@ import { waitFor } from "../../../src/shared/wait.ts";
 const snapshot = snapshotOf([
   booleanFlag("plain"),
   booleanFlag("killed", { enabled: false }),
-  booleanFlag("targeted", { rules: [{ id: "r", clauses: [{ attribute: "plan", operator: "in", values: ["pro"] }], serve: { variation: "on" } }], fallthrough: { variation: "off" } }),
-  booleanFlag("split", { fallthrough: { rollout: { by: "targetingKey", percentage: 100, variations: [{ variation: "on", weight: 1 }], outVariation: "off" } } }),
-  { ...booleanFlag("color"), type: "string", variations: [{ key: "red", value: "#f00" }, { key: "blue", value: "#00f" }], offVariation: "red", fallthrough: { variation: "blue" } },
-  { ...booleanFlag("limit"), type: "number", variations: [{ key: "low", value: 1 }, { key: "high", value: 9 }], offVariation: "low", fallthrough: { variation: "high" } },
+  booleanFlag("targeted", {
+    rules: [{ id: "r", clauses: [{ attribute: "plan", operator: "in", values: ["pro"] }], serve: { variation: "on" } }],
+    fallthrough: { variation: "off" },
+  }),
+  booleanFlag("split", {
+    fallthrough: { rollout: { by: "targetingKey", percentage: 100, variations: [{ variation: "on", weight: 1 }], outVariation: "off" } },
+  }),
+  {
+    ...booleanFlag("color"),
+    type: "string",
+    variations: [
+      { key: "red", value: "#f00" },
+      { key: "blue", value: "#00f" },
+    ],
+    offVariation: "red",
+    fallthrough: { variation: "blue" },
+  },
+  {
+    ...booleanFlag("limit"),
+    type: "number",
+    variations: [
+      { key: "low", value: 1 },
+      { key: "high", value: 9 },
+    ],
+    offVariation: "low",
+    fallthrough: { variation: "high" },
+  },
   { ...booleanFlag("cfg"), type: "json", variations: [{ key: "a", value: { x: 1 } }], offVariation: "a", fallthrough: { variation: "a" } },
-  booleanFlag("expired", { rules: [{ id: "r", clauses: [{ attribute: "signup", operator: "lt", values: [Date.UTC(2020, 0, 1)] }], serve: { variation: "on" } }], fallthrough: { variation: "off" } }),
+  booleanFlag("expired", {
+    rules: [{ id: "r", clauses: [{ attribute: "signup", operator: "lt", values: [Date.UTC(2020, 0, 1)] }], serve: { variation: "on" } }],
+    fallthrough: { variation: "off" },
+  }),
 ]);
 
 after(() => OpenFeature.close());
@@ -37,7 +63,11 @@ describe("RampartProvider through the OpenFeature server SDK", () => {
     assert.equal(await client.getStringValue("color", "x"), "#00f");
     assert.equal(await client.getNumberValue("limit", 0), 9);
     assert.deepEqual(await client.getObjectValue("cfg", {}), { x: 1 });
-    assert.equal(await client.getBooleanValue("expired", false, { signup: new Date(Date.UTC(2019, 5, 1)) }), true, "Dates compare as epoch ms");
+    assert.equal(
+      await client.getBooleanValue("expired", false, { signup: new Date(Date.UTC(2019, 5, 1)) }),
+      true,
+      "Dates compare as epoch ms",
+    );
   });
 
   it("returns the default with ERROR and the spec's error codes", async () => {

@@ -4,8 +4,17 @@
  * errors, which the SDK turns into an ERROR reason with the caller's default (spec 1.4.10, 2.3.2).
  */
 import {
-  ErrorCode, FlagNotFoundError, GeneralError, InvalidContextError, OpenFeatureEventEmitter, ParseError, ProviderEvents, ProviderFatalError,
-  ProviderNotReadyError, TargetingKeyMissingError, TypeMismatchError,
+  ErrorCode,
+  FlagNotFoundError,
+  GeneralError,
+  InvalidContextError,
+  OpenFeatureEventEmitter,
+  ParseError,
+  ProviderEvents,
+  ProviderFatalError,
+  ProviderNotReadyError,
+  TargetingKeyMissingError,
+  TypeMismatchError,
 } from "@openfeature/server-sdk";
 import type { EvaluationContext as OFContext, JsonValue as OFJson, Provider, ResolutionDetails } from "@openfeature/server-sdk";
 import type { EvaluationContext, EvaluationResult, Variation } from "./flag-data.ts";
@@ -39,12 +48,18 @@ export function flattenContext(context: OFContext): EvaluationContext {
 function toError(r: EvaluationResult): Error {
   const message = r.errorMessage ?? r.errorCode ?? "evaluation failed";
   switch (r.errorCode) {
-    case "FLAG_NOT_FOUND": return new FlagNotFoundError(message);
-    case "TYPE_MISMATCH": return new TypeMismatchError(message);
-    case "PARSE_ERROR": return new ParseError(message);
-    case "TARGETING_KEY_MISSING": return new TargetingKeyMissingError(message);
-    case "INVALID_CONTEXT": return new InvalidContextError(message);
-    default: return new GeneralError(message);
+    case "FLAG_NOT_FOUND":
+      return new FlagNotFoundError(message);
+    case "TYPE_MISMATCH":
+      return new TypeMismatchError(message);
+    case "PARSE_ERROR":
+      return new ParseError(message);
+    case "TARGETING_KEY_MISSING":
+      return new TargetingKeyMissingError(message);
+    case "INVALID_CONTEXT":
+      return new InvalidContextError(message);
+    default:
+      return new GeneralError(message);
   }
 }
 
@@ -61,11 +76,14 @@ export class RampartProvider implements Provider {
     this.#owned = !(clientOrOptions instanceof FlagsClient);
     this.client = clientOrOptions instanceof FlagsClient ? clientOrOptions : new FlagsClient(clientOrOptions);
     this.#readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
-    this.client.on("change", (change) => this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged: change.changed, metadata: { version: change.version } }));
+    this.client.on("change", (change) =>
+      this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged: change.changed, metadata: { version: change.version } }),
+    );
     this.client.on("stale", (error) => this.events.emit(ProviderEvents.Stale, { message: error.message }));
     this.client.on("status", (status) => {
       if (status === "READY") this.events.emit(ProviderEvents.Ready);
-      else if (status === "ERROR") this.events.emit(ProviderEvents.Error, { message: "the server refused the SDK token", errorCode: ErrorCode.PROVIDER_FATAL });
+      else if (status === "ERROR")
+        this.events.emit(ProviderEvents.Error, { message: "the server refused the SDK token", errorCode: ErrorCode.PROVIDER_FATAL });
     });
   }
 

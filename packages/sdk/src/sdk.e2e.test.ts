@@ -58,7 +58,9 @@ describe("@rampart/sdk against a real `rampart up`", () => {
     assert.ok(on > 850 && on < 1150, `${on} of 2000 users in a 50 % rollout`);
 
     // The server evaluates with the same engine: its answer for a context equals the SDK's.
-    const served = (await api("POST", "/api/v1/flags/new-checkout/envs/staging/evaluate", { context: { userId: "user-7" } })) as { value?: unknown };
+    const served = (await api("POST", "/api/v1/flags/new-checkout/envs/staging/evaluate", { context: { userId: "user-7" } })) as {
+      value?: unknown;
+    };
     assert.equal(served.value, client.boolean("new-checkout", { userId: "user-7" }, false));
 
     await OpenFeature.setProviderAndWait("e2e", new RampartProvider({ url: base, sdkToken: token, metricsIntervalMs: 0 }));
@@ -66,16 +68,27 @@ describe("@rampart/sdk against a real `rampart up`", () => {
     assert.equal((await of.getBooleanDetails("new-checkout", true, { userId: "user-7" })).reason, "SPLIT");
 
     await api("POST", "/api/v1/flags/new-checkout/envs/staging/kill", { reason: "e2e" });
-    await waitFor(() => (client.detail("new-checkout", { userId: "user-7" }).reason === "DISABLED" ? true : undefined), { timeoutMs: 10_000 });
-    await waitFor(async () => ((await of.getBooleanDetails("new-checkout", true, { userId: "user-7" })).reason === "DISABLED" ? true : undefined), { timeoutMs: 10_000 });
+    await waitFor(() => (client.detail("new-checkout", { userId: "user-7" }).reason === "DISABLED" ? true : undefined), {
+      timeoutMs: 10_000,
+    });
+    await waitFor(
+      async () => ((await of.getBooleanDetails("new-checkout", true, { userId: "user-7" })).reason === "DISABLED" ? true : undefined),
+      { timeoutMs: 10_000 },
+    );
 
-    const before = (await fetch(`${base}/api/v1/flags/sdk/metrics`, {
-      method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ fromMs: 0, toMs: 1, counts: [] }),
-    })).status;
+    const before = (
+      await fetch(`${base}/api/v1/flags/sdk/metrics`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ fromMs: 0, toMs: 1, counts: [] }),
+      })
+    ).status;
     assert.equal(before, 202, "the metrics endpoint accepts the SDK token");
     await client.flushMetrics();
-    const view = (await api("GET", "/api/v1/flags/new-checkout?env=staging")) as { environments?: Array<{ env: string; stale?: { evaluations: number } }>; stale?: { evaluations: number } };
+    const view = (await api("GET", "/api/v1/flags/new-checkout?env=staging")) as {
+      environments?: Array<{ env: string; stale?: { evaluations: number } }>;
+      stale?: { evaluations: number };
+    };
     const evaluations = view.stale?.evaluations ?? view.environments?.find((e) => e.env === "staging")?.stale?.evaluations;
     assert.ok((evaluations ?? 0) >= 2000, `the server counted the SDK's evaluations: ${JSON.stringify(view).slice(0, 400)}`);
   });

@@ -12,13 +12,21 @@ interface Vectors {
   variantSeed: number;
   murmur3: Array<{ input: string; seed: number; hash: number }>;
   buckets: Array<{ salt: string; value: string; seed: number; hash: number; bucket: number }>;
-  rollouts: Array<{ salt: string; percentage: number; variations: Array<{ variation: string; weight: number }>; outVariation: string; value: string; expected: string }>;
+  rollouts: Array<{
+    salt: string;
+    percentage: number;
+    variations: Array<{ variation: string; weight: number }>;
+    outVariation: string;
+    value: string;
+    expected: string;
+  }>;
 }
 
 const vectors = JSON.parse(readFileSync(new URL("../test-vectors.json", import.meta.url), "utf8")) as Vectors;
 // An independent murmur3 (unleash-client's dependency) over TextEncoder's bytes, so the vectors are not only self-consistent.
 const reference = (createRequire(import.meta.url)("murmurhash3js") as { x86: { hash32(latin1: string, seed: number): number } }).x86;
-const referenceHash = (text: string, seed: number) => reference.hash32(Buffer.from(new TextEncoder().encode(text)).toString("latin1"), seed) >>> 0;
+const referenceHash = (text: string, seed: number) =>
+  reference.hash32(Buffer.from(new TextEncoder().encode(text)).toString("latin1"), seed) >>> 0;
 
 describe("published hashing test vectors (packages/sdk/test-vectors.json)", () => {
   it("uses the seeds the vectors were made with", () => {
@@ -45,9 +53,13 @@ describe("published hashing test vectors (packages/sdk/test-vectors.json)", () =
 
   it("matches the rollout vectors, through the evaluator and through the documented algorithm", () => {
     for (const v of vectors.rollouts) {
-      const flag = { ...booleanFlag("f"), type: "string" as const, salt: v.salt,
+      const flag = {
+        ...booleanFlag("f"),
+        type: "string" as const,
+        salt: v.salt,
         variations: ["off", "on", "a", "b", "c"].map((key) => ({ key, value: key })),
-        fallthrough: { rollout: { by: "userId", percentage: v.percentage, variations: v.variations, outVariation: v.outVariation } } };
+        fallthrough: { rollout: { by: "userId", percentage: v.percentage, variations: v.variations, outVariation: v.outVariation } },
+      };
       assert.equal(evaluateFlag(compileSnapshot(snapshotOf([flag])), "f", { userId: v.value }).variation, v.expected, JSON.stringify(v));
       // docs/flags-hashing.md, written out plainly:
       const bucket = (seed: number) => Number((BigInt(referenceHash(`${v.salt}:${v.value}`, seed)) * 100000n) >> 32n);
