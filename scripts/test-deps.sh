@@ -1,0 +1,32 @@
+#!/usr/bin/env sh
+# Installs the Debian packages the tests need when they are missing, so that `npm test` passes on a fresh
+# Debian machine by itself. Idempotent and quick when everything is present (only `command -v` checks).
+# Each line: a command the tests run, and the Debian package that brings it.
+set -eu
+needs="
+git git
+promtool prometheus
+prometheus prometheus
+"
+missing=""
+printf '%s\n' "$needs" | {
+  while read -r cmd pkg; do
+    [ -z "$cmd" ] && continue
+    command -v "$cmd" >/dev/null 2>&1 || echo "$pkg"
+  done
+} | sort -u > "${TMPDIR:-/tmp}/rampart-test-deps.$$"
+missing=$(tr '\n' ' ' < "${TMPDIR:-/tmp}/rampart-test-deps.$$")
+rm -f "${TMPDIR:-/tmp}/rampart-test-deps.$$"
+[ -z "${missing% }" ] && exit 0
+
+if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "npm test needs these Debian packages, which are missing: $missing" >&2
+  echo "hint: sudo apt-get install --no-install-recommends $missing   (then run npm test again)" >&2
+  exit 1
+fi
+echo "npm test: installing the Debian packages the tests need: $missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# Without recommends: prometheus would pull in a node-exporter service.
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
