@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { RequestSeries } from "../edge/edge-stats.types.ts";
-import { LATENCY_BUCKET_COUNT, latencyBucketIndex } from "../edge/latency-histogram.ts";
+import { emptyBuckets, latencyBucketIndex } from "../shared/measurement.ts";
 import { emptyWindow, isFailedStatus, mergeWindows, windowFromSeries } from "./window.ts";
 
 function series(release: number, status: number, count: number, ms: number, app = "web", env = "production"): RequestSeries {
-  const buckets = new Array<number>(LATENCY_BUCKET_COUNT).fill(0);
+  const buckets = emptyBuckets();
   buckets[latencyBucketIndex(ms)] = count;
   return { env, app, release, instance: `i${release}`, status, count, sumMs: count * ms, buckets };
 }

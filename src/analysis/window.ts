@@ -1,5 +1,5 @@
 import type { RequestSeries } from "../edge/edge-stats.types.ts";
-import { LATENCY_BUCKET_COUNT } from "../edge/latency-histogram.ts";
+import { addBuckets, emptyBuckets, isFailedRequest, mergeBuckets } from "../shared/measurement.ts";
 
 /**
  * What the analysis reads: for one release over one period, how many requests it answered, how many of
@@ -27,11 +27,11 @@ export interface AnalysisWindow {
  * does not cause more of them in a way analysis could tell from users' mistakes, so they are ignored.
  */
 export function isFailedStatus(status: number): boolean {
-  return status >= 500 && status <= 599;
+  return isFailedRequest(status);
 }
 
 export function emptySide(): SideCounts {
-  return { requests: 0, errors: 0, latency: new Array<number>(LATENCY_BUCKET_COUNT).fill(0) };
+  return { requests: 0, errors: 0, latency: emptyBuckets() };
 }
 
 export function emptyWindow(fromMs = 0, toMs = 0): AnalysisWindow {
@@ -39,9 +39,7 @@ export function emptyWindow(fromMs = 0, toMs = 0): AnalysisWindow {
 }
 
 export function addSides(a: SideCounts, b: SideCounts): SideCounts {
-  const latency = new Array<number>(Math.max(a.latency.length, b.latency.length));
-  for (let i = 0; i < latency.length; i++) latency[i] = (a.latency[i] ?? 0) + (b.latency[i] ?? 0);
-  return { requests: a.requests + b.requests, errors: a.errors + b.errors, latency };
+  return { requests: a.requests + b.requests, errors: a.errors + b.errors, latency: mergeBuckets([a.latency, b.latency]) };
 }
 
 /** Merging empty windows (fromMs 0) keeps the other's period, so a fold can start from emptyWindow(). */
@@ -65,7 +63,7 @@ export function addSeries(side: SideCounts, series: RequestSeries): void {
     side.errors += series.count;
     return;
   }
-  for (let i = 0; i < series.buckets.length; i++) side.latency[i] = (side.latency[i] ?? 0) + (series.buckets[i] ?? 0);
+  addBuckets(side.latency, series.buckets);
 }
 
 export interface WindowSelector {
