@@ -1,4 +1,5 @@
 import { Agent, request } from "undici";
+import { isFailedRequest } from "../../src/shared/measurement.ts";
 
 export interface PacedLoad {
   /** Requests answered with a status >= 500 or not answered at all, per release label seen. */
@@ -20,7 +21,7 @@ export function pacedLoad(url: string, ratePerSecond: number, maxMs: number): Pa
     try {
       const response = await request(url, { dispatcher: agent });
       const body = await response.body.text();
-      if (response.statusCode >= 500) state.failed++;
+      if (isFailedRequest(response.statusCode)) state.failed++;
       const release = /"release":"(\d+)"/.exec(body)?.[1] ?? "error";
       state.byRelease[release] = (state.byRelease[release] ?? 0) + 1;
     } catch {

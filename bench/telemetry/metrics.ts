@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { openDatabase } from "../../src/db/database.ts";
 import type { EdgeStats, RequestSeries } from "../../src/edge/edge-stats.types.ts";
-import { LATENCY_BUCKET_COUNT } from "../../src/edge/latency-histogram.ts";
+import { emptyBuckets } from "../../src/shared/measurement.ts";
 import { EdgeMetricsSink } from "../../src/telemetry/metrics-edge.sink.ts";
 import { MetricsRollupStore } from "../../src/telemetry/metrics-rollup.store.ts";
 import { MetricsService } from "../../src/telemetry/metrics.service.ts";
@@ -25,7 +25,7 @@ const T0 = Math.floor(Date.now() / 60_000) * 60_000 - HOUR * 1000;
 function edgeSeries(n: number): RequestSeries[] {
   const out: RequestSeries[] = [];
   for (let i = 0; i < n; i++) {
-    const buckets = new Array<number>(LATENCY_BUCKET_COUNT).fill(0);
+    const buckets = emptyBuckets();
     buckets[3] = 5;
     buckets[8] = 3;
     buckets[15] = 1;

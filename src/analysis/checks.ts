@@ -1,6 +1,7 @@
+import { bucketQuantile, bucketTotal } from "../shared/measurement.ts";
 import { count, finiteOrNull, millis, percent } from "./format.ts";
 import type { LatencyGuard, RateGuard } from "./guards.ts";
-import { countSlowerThan, histogramTotal, latencyQuantile, latencyQuantileUpperBound } from "./histogram.ts";
+import { countSlowerThan, latencyQuantileUpperBound } from "./histogram.ts";
 import { evidenceAbove, rateUpperBound } from "./sequential-test.ts";
 import type { Check, Decision, JudgeOptions, Metric } from "./verdict.types.ts";
 import type { SideCounts } from "./window.ts";
@@ -81,10 +82,10 @@ export function checkLatency(
 ): Check {
   const q = metric === "p99_latency" ? 0.99 : 0.5;
   const relative = guard.kind === "relative";
-  const canaryN = histogramTotal(canary.latency);
-  const stableN = histogramTotal(stable.latency);
-  const canaryQ = finiteOrNull(latencyQuantile(canary.latency, q));
-  const stableQ = finiteOrNull(latencyQuantile(stable.latency, q));
+  const canaryN = bucketTotal(canary.latency);
+  const stableN = bucketTotal(stable.latency);
+  const canaryQ = finiteOrNull(bucketQuantile(canary.latency, q));
+  const stableQ = finiteOrNull(bucketQuantile(stable.latency, q));
   let threshold: number | null;
   let testedAgainst: number;
   if (guard.kind === "absolute") {

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { LATENCY_BUCKET_COUNT, LATENCY_BUCKETS_MS, latencyBucketIndex } from "../edge/latency-histogram.ts";
-import { countSlowerThan, histogramTotal, latencyQuantile, latencyQuantileUpperBound } from "./histogram.ts";
+import { bucketTotal, emptyBuckets, latencyBucketIndex } from "../shared/measurement.ts";
+import { countSlowerThan, latencyQuantileUpperBound } from "./histogram.ts";
 import { seededRandom } from "./random.ts";
 import { bucketProbabilities, modelQuantile, sampleSide } from "./synthetic-traffic.ts";
 
 function histogram(entries: Record<number, number>): number[] {
-  const buckets = new Array<number>(LATENCY_BUCKET_COUNT).fill(0);
+  const buckets = emptyBuckets();
   for (const [ms, n] of Object.entries(entries))
     buckets[latencyBucketIndex(Number(ms))] = (buckets[latencyBucketIndex(Number(ms))] ?? 0) + n;
   return buckets;
@@ -23,14 +23,6 @@ test("requests slower than a threshold: whole buckets above it, a linear share o
   assert.equal(countSlowerThan(h, Number.POSITIVE_INFINITY), 0);
 });
 
-test("quantiles interpolate inside the bucket, as Prometheus's histogram_quantile does", () => {
-  const h = histogram({ 90: 100 });
-  assert.equal(latencyQuantile(h, 0.5), 87.5);
-  assert.equal(latencyQuantile(h, 0.99), 99.75);
-  assert.ok(Number.isNaN(latencyQuantile(histogram({}), 0.99)));
-  assert.equal(latencyQuantile(histogram({ 90000: 3 }), 0.5), LATENCY_BUCKETS_MS.at(-2));
-});
-
 test("the p99 upper bound is +Inf on little traffic, then above and close to the true p99", () => {
   const model = { errorRate: 0, medianMs: 40, sigma: 0.47 };
   const probabilities = bucketProbabilities(model);
@@ -40,7 +32,7 @@ test("the p99 upper bound is +Inf on little traffic, then above and close to the
   let below = 0;
   for (let i = 0; i < 200; i++) {
     const side = sampleSide(rng, 20_000, model, probabilities);
-    assert.equal(histogramTotal(side.latency), 20_000);
+    assert.equal(bucketTotal(side.latency), 20_000);
     const bound = latencyQuantileUpperBound(side.latency, 0.99, 0.001);
     if (bound < trueP99) below++;
     assert.ok(bound < 1.3 * trueP99, `${bound} vs ${trueP99}`);

@@ -5,5 +5,5 @@ export type { Check, Decision, JudgeOptions, Metric, Verdict } from "./verdict.t
 export { DEFAULT_JUDGE_OPTIONS } from "./verdict.types.ts";
 export { DEFAULT_GUARDS, guardsFromManifest } from "./guards.ts";
 export type { AnalysisGuards, LatencyGuard, RateGuard } from "./guards.ts";
-export { addSeries, addSides, emptySide, emptyWindow, isFailedStatus, mergeWindows, windowFromSeries } from "./window.ts";
-export type { AnalysisWindow, SideCounts, WindowSelector } from "./window.ts";
+export { addSides, emptySide } from "./window.ts";
+export type { SideCounts } from "./window.ts";

@@ -1,4 +1,4 @@
-import { LATENCY_BUCKETS_MS } from "../edge/latency-histogram.ts";
+import { addBuckets, LATENCY_BUCKETS_MS } from "../shared/measurement.ts";
 import type { Random } from "./random.ts";
 import { sampleBinomial, sampleMultinomial } from "./random.ts";
 import type { SideCounts } from "./window.ts";
@@ -67,5 +67,5 @@ export function addSampledSecond(
   const second = sampleSide(rng, requests, model, probabilities);
   side.requests += second.requests;
   side.errors += second.errors;
-  for (let i = 0; i < second.latency.length; i++) side.latency[i] = (side.latency[i] ?? 0) + (second.latency[i] ?? 0);
+  addBuckets(side.latency, second.latency);
 }

@@ -69,6 +69,6 @@ export interface RequestSeries {
   count: number;
   /** Sum of durations, milliseconds. */
   sumMs: number;
-  /** Counts per latency bucket; bounds in LATENCY_BUCKETS_MS (src/edge/latency-histogram.ts), last bucket is +Inf. */
+  /** Counts per latency bucket; bounds in LATENCY_BUCKETS_MS (src/shared/measurement.ts), last bucket is +Inf. */
   buckets: number[];
 }

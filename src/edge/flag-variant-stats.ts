@@ -1,5 +1,5 @@
 import type { FlagVariantSeries } from "./edge-stats.types.ts";
-import { LATENCY_BUCKET_COUNT, latencyBucketIndex } from "./latency-histogram.ts";
+import { addBuckets, emptyBuckets, isFailedRequest, latencyBucketIndex } from "../shared/measurement.ts";
 
 /** Matches FLAG_VARIANT_HEADER in packages/sdk/src/flag-data.ts (the SDK sets it, the edge strips it). */
 export const FLAG_VARIANT_HEADER = "x-rampart-flags";
@@ -20,7 +20,7 @@ export class FlagVariantStats {
 
   record(env: string, app: string, release: number, header: string, status: number, durationMs: number): void {
     const pairs = header.split(",", MAX_PAIRS_PER_REQUEST);
-    const error = status >= 500;
+    const error = isFailedRequest(status);
     const bucket = latencyBucketIndex(durationMs);
     for (const raw of pairs) {
       const match = PAIR.exec(raw.trim());
@@ -37,7 +37,7 @@ export class FlagVariantStats {
           this.dropped++;
           continue;
         }
-        s = { env, app, release, flag, variation, count: 0, errors: 0, sumMs: 0, buckets: new Array<number>(LATENCY_BUCKET_COUNT).fill(0) };
+        s = { env, app, release, flag, variation, count: 0, errors: 0, sumMs: 0, buckets: emptyBuckets() };
         this.series.set(key, s);
       }
       s.count++;
@@ -70,6 +70,6 @@ export function mergeFlagVariants(into: Map<string, FlagVariantSeries>, series: 
     existing.count += s.count;
     existing.errors += s.errors;
     existing.sumMs += s.sumMs;
-    s.buckets.forEach((n, i) => (existing.buckets[i] = (existing.buckets[i] ?? 0) + n));
+    addBuckets(existing.buckets, s.buckets);
   }
 }

@@ -1,4 +1,5 @@
 import type { Db } from "../db/database.ts";
+import { addBuckets, isFailedRequest } from "../shared/measurement.ts";
 import type { RequestSeries } from "./edge-stats.types.ts";
 
 /** A release's requests over a period, as canary analysis compares them. */
@@ -63,12 +64,12 @@ export class RequestStatsStore {
       const window = windows.get(row.release);
       if (!window) continue;
       window.requests += row.count;
-      if (row.status >= 500) {
+      if (isFailedRequest(row.status)) {
         window.errors += row.count;
         continue;
       }
       const buckets = JSON.parse(row.buckets) as number[];
-      buckets.forEach((n, i) => (window.buckets[i] = (window.buckets[i] ?? 0) + n));
+      addBuckets(window.buckets, buckets);
     }
     return windows;
   }

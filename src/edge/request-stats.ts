@@ -1,5 +1,5 @@
 import type { RequestSeries } from "./edge-stats.types.ts";
-import { LATENCY_BUCKET_COUNT, latencyBucketIndex } from "./latency-histogram.ts";
+import { emptyBuckets, recordLatency } from "../shared/measurement.ts";
 
 export interface FoldedStats {
   fromMs: number;
@@ -44,7 +44,7 @@ export class SeriesSlot {
       const s = statuses[i] as StatusAggregate;
       if (s.status === status) return s;
     }
-    const created: StatusAggregate = { status, count: 0, sumMs: 0, buckets: new Array<number>(LATENCY_BUCKET_COUNT).fill(0) };
+    const created: StatusAggregate = { status, count: 0, sumMs: 0, buckets: emptyBuckets() };
     statuses.push(created);
     return created;
   }
@@ -90,7 +90,7 @@ export class RequestStats {
     const aggregate = first !== undefined && first.status === status ? first : slot.aggregate(status);
     aggregate.count++;
     aggregate.sumMs += durationMs;
-    (aggregate.buckets[latencyBucketIndex(durationMs)] as number)++;
+    recordLatency(aggregate.buckets, durationMs);
     if (!slot.dirty) {
       slot.dirty = true;
       this.dirty.push(slot);

@@ -1,3 +1,4 @@
+import { isFailedRequest } from "../shared/measurement.ts";
 import type { EdgeSpan } from "./edge-stats.types.ts";
 
 /** Spans kept per worker between two collections (one second); beyond it sampled spans are dropped, errors too. */
@@ -12,7 +13,7 @@ export class SpanRecorder {
   dropped = 0;
 
   shouldKeep(sampled: boolean, status: number, durationMs: number, slowMs: number): boolean {
-    return sampled || status >= 500 || durationMs >= slowMs;
+    return sampled || isFailedRequest(status) || durationMs >= slowMs;
   }
 
   add(span: EdgeSpan): void {

@@ -1,3 +1,4 @@
+import { addBuckets } from "../shared/measurement.ts";
 import type { EdgeSpan, FlagVariantSeries, RequestSeries } from "./edge-stats.types.ts";
 import { mergeFlagVariants } from "./flag-variant-stats.ts";
 import type { WorkerStats } from "./edge-ipc.types.ts";
@@ -28,7 +29,7 @@ export class StatsAccumulator {
       }
       into.count += s.count;
       into.sumMs += s.sumMs;
-      for (let i = 0; i < s.buckets.length; i++) into.buckets[i] = (into.buckets[i] ?? 0) + (s.buckets[i] as number);
+      addBuckets(into.buckets, s.buckets);
     }
   }
 

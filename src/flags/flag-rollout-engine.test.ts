@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { LATENCY_BUCKET_COUNT, latencyBucketIndex } from "../edge/latency-histogram.ts";
+import { emptyBuckets, latencyBucketIndex } from "../shared/measurement.ts";
 import { FlagRolloutEngine } from "./flag-rollout-engine.ts";
 import { FlagRolloutStore } from "./flag-rollout.store.ts";
 import { FlagStore } from "./flag.store.ts";
@@ -9,7 +9,7 @@ import type { PlanBody } from "./flag.types.ts";
 
 /** One second of edge traffic for one variation: `count` requests, `errors` of them 5xx, the rest at `ms`. */
 function feed(engine: FlagRolloutEngine, atMs: number, variation: string, count: number, errors = 0, ms = 20): void {
-  const buckets = new Array<number>(LATENCY_BUCKET_COUNT).fill(0);
+  const buckets = emptyBuckets();
   buckets[latencyBucketIndex(ms)] = count - errors;
   engine.add(
     { env: "staging", app: "web", release: 1, flag: "reco", variation, count, errors, sumMs: (count - errors) * ms, buckets },

@@ -1,6 +1,6 @@
 import type { EdgeStatsSink } from "../edge/edge-controller.ts";
 import type { EdgeStats } from "../edge/edge-stats.types.ts";
-import { LATENCY_BUCKETS_MS } from "../edge/latency-histogram.ts";
+import { addBuckets, LATENCY_BUCKETS_MS } from "../shared/measurement.ts";
 import type { HistogramSeries, MetricsStore } from "./metrics.store.ts";
 
 export const HTTP_DURATION = "rampart_http_request_duration_seconds";
@@ -72,8 +72,7 @@ export class EdgeMetricsSink implements EdgeStatsSink {
       }
       total.count += s.count;
       total.sum += sumSeconds;
-      for (let i = 0; i < s.buckets.length && i < total.buckets.length; i++)
-        total.buckets[i] = (total.buckets[i] as number) + (s.buckets[i] as number);
+      addBuckets(total.buckets, s.buckets);
     }
   }
 

@@ -1,3 +1,5 @@
+import { addBuckets, emptyBuckets } from "../shared/measurement.ts";
+
 /**
  * Fixed one-second rings: slot = epoch second mod RING_SECONDS, and each slot remembers which second it
  * holds, so a slot last written an hour ago reads as empty instead of as stale data. Memory per series is
@@ -107,10 +109,7 @@ export class HistogramRing {
       const j = slot % BUCKET_SLOTS;
       if (this.bucketStamps[j] !== slot + 1) continue;
       const base = j * this.bucketCount;
-      for (let b = 0; b < this.bucketCount; b++) {
-        const c = this.buckets[base + b] as number;
-        if (c > 0) into.buckets[b] = (into.buckets[b] ?? 0) + c;
-      }
+      addBuckets(into.buckets, this.buckets.subarray(base, base + this.bucketCount));
     }
     return true;
   }
@@ -124,5 +123,5 @@ export interface HistogramWindow {
 }
 
 export function emptyHistogramWindow(bucketCount: number): HistogramWindow {
-  return { count: 0, sum: 0, buckets: new Array<number>(bucketCount).fill(0) };
+  return { count: 0, sum: 0, buckets: emptyBuckets(bucketCount) };
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Db } from "../db/database.ts";
+import { addBuckets } from "../shared/measurement.ts";
 import { emptyHistogramWindow, RING_SECONDS, type HistogramWindow } from "./metrics-ring.ts";
 import type { SeriesReader } from "./metrics-query.ts";
 import type { Labels, Series, SeriesKind } from "./metrics.types.ts";
@@ -139,7 +140,7 @@ function rollupReader(kind: SeriesKind, labels: Labels, bounds: readonly number[
         any = true;
         into.count += row.count;
         into.sum += row.sum;
-        (JSON.parse(row.buckets) as number[]).forEach((n, i) => (into.buckets[i] = (into.buckets[i] ?? 0) + n));
+        addBuckets(into.buckets, JSON.parse(row.buckets) as number[]);
       }
       return any;
     },

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { openDatabase, type OpenedDatabase } from "../db/database.ts";
 import type { EdgeStats, RequestSeries } from "../edge/edge-stats.types.ts";
-import { LATENCY_BUCKET_COUNT } from "../edge/latency-histogram.ts";
+import { emptyBuckets } from "../shared/measurement.ts";
 import { EdgeMetricsSink } from "./metrics-edge.sink.ts";
 import { MetricsRollupStore } from "./metrics-rollup.store.ts";
 import { MetricsService } from "./metrics.service.ts";
@@ -15,7 +15,7 @@ import { OtlpMetricsIngest, type ExportMetricsRequest } from "./otlp-metrics.ts"
 const T0 = 1_800_000_000_000; // a whole minute
 
 function series(release: number, status: number, count: number, bucket: number, instance = `web-${release}-1`): RequestSeries {
-  const buckets = new Array<number>(LATENCY_BUCKET_COUNT).fill(0);
+  const buckets = emptyBuckets();
   buckets[bucket] = count;
   return { env: "production", app: "web", release, instance, route: "/", status, count, sumMs: count * 2, buckets };
 }

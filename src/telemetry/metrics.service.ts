@@ -1,6 +1,7 @@
 import type { Clock } from "../shared/clock.ts";
 import { RampartError } from "../shared/errors.ts";
 import { logger } from "../shared/logger.ts";
+import { addBuckets, isFailedRequest } from "../shared/measurement.ts";
 import { HTTP_DURATION, HTTP_REQUESTS } from "./metrics-edge.sink.ts";
 import { histogramQuantile } from "./metrics-quantile.ts";
 import { evaluate, type SeriesReader } from "./metrics-query.ts";
@@ -172,7 +173,7 @@ export class MetricsService {
       const window = emptyHistogramWindow(reader.bounds?.length ?? 0);
       if (!reader.histogram(fromSec, toSec, window)) continue;
       bounds = reader.bounds ?? bounds;
-      const errors = Number(reader.labels.code) >= 500 ? window.count : 0;
+      const errors = isFailedRequest(Number(reader.labels.code)) ? window.count : 0;
       const key = by === undefined ? "" : (reader.labels[by] ?? "");
       let group = groups.get(key);
       if (!group) groups.set(key, (group = { ...emptyHistogramWindow(window.buckets.length), errors: 0 }));
@@ -180,7 +181,7 @@ export class MetricsService {
         target.count += window.count;
         target.sum += window.sum;
         target.errors += errors;
-        window.buckets.forEach((n, i) => (target.buckets[i] = (target.buckets[i] ?? 0) + n));
+        addBuckets(target.buckets, window.buckets);
       }
     }
     const row = (key: string | null, g: { count: number; errors: number; buckets: number[] }): SummaryRow => {

@@ -1,6 +1,7 @@
 import type { EdgeSpan, EdgeStats } from "../edge/edge-stats.types.ts";
 import type { EdgeStatsSink } from "../edge/edge-controller.ts";
 import { logger } from "../shared/logger.ts";
+import { isFailedRequest } from "../shared/measurement.ts";
 import type { TraceStore } from "./trace.store.ts";
 import type { SpanRecord } from "./trace.types.ts";
 
@@ -19,7 +20,7 @@ export function spanFromEdge(span: EdgeSpan): SpanRecord {
     kind: 2,
     route: span.route === "" ? null : span.route,
     httpStatus: span.status,
-    error: span.status >= 500,
+    error: isFailedRequest(span.status),
     startMs: span.startMs,
     durationMs: span.durationMs,
     source: "edge",

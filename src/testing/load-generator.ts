@@ -1,4 +1,5 @@
 import { Agent, request } from "undici";
+import { isFailedRequest } from "../shared/measurement.ts";
 
 export interface LoadResult {
   sent: number;
@@ -31,7 +32,7 @@ export function startLoad(url: string, options: { concurrency?: number; maxReque
       try {
         const response = await request(url, { dispatcher: agent });
         const body = await response.body.text();
-        if (response.statusCode >= 500) throw new Error(`HTTP ${response.statusCode}: ${body.slice(0, 200)}`);
+        if (isFailedRequest(response.statusCode)) throw new Error(`HTTP ${response.statusCode}: ${body.slice(0, 200)}`);
         result.ok++;
         const release = /"release":"(\d+)"/.exec(body)?.[1] ?? "?";
         result.byRelease[release] = (result.byRelease[release] ?? 0) + 1;

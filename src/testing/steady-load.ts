@@ -1,4 +1,5 @@
 import { Agent, request } from "undici";
+import { isFailedRequest } from "../shared/measurement.ts";
 
 export interface SteadyLoadResult {
   /** Requests issued. */
@@ -84,7 +85,7 @@ export function startSteadyLoad(url: string, options: SteadyLoadOptions = {}): S
       const response = await request(url, { dispatcher: agent });
       const body = await response.body.text();
       latencies.push(performance.now() - sentAt);
-      if (response.statusCode >= 500) return fail(`HTTP ${response.statusCode}`);
+      if (isFailedRequest(response.statusCode)) return fail(`HTTP ${response.statusCode}`);
       result.ok++;
       const release = /"release":"(\d+)"/.exec(body)?.[1] ?? "?";
       result.byRelease[release] = (result.byRelease[release] ?? 0) + 1;
