@@ -186,6 +186,9 @@ export class ListenerSet {
           undefined,
         );
       }
+      // An Upgrade the edge does not tunnel (h2c) is served as a plain request, but Node's parser has stopped at
+      // the upgrade and will never read what follows: the connection ends with this answer instead of hanging.
+      if (req.headers.upgrade !== undefined) res.shouldKeepAlive = false;
       this.handler(listener.env, req, res);
     });
     server.on("clientError", onClientError);

@@ -5,7 +5,14 @@ import type { CompiledApp, CompiledEnvironment, CompiledInstance } from "./compi
 import type { FlagVariantStats } from "./flag-variant-stats.ts";
 import { chooseInstance } from "./instance-choice.ts";
 import type { SpanRecorder } from "./span-recorder.ts";
-import { planForwarding, requestHead, writeResponseHead, writeResponseHeadFlat, type ForwardPlan } from "./proxy-headers.ts";
+import {
+  allowUnderscoreHeaders,
+  planForwarding,
+  requestHead,
+  writeResponseHead,
+  writeResponseHeadFlat,
+  type ForwardPlan,
+} from "./proxy-headers.ts";
 import { sendEdgeError, type EdgeErrorCode } from "./proxy-error-response.ts";
 import type { RequestGuard } from "./request-guard.ts";
 import type { RequestStats, SeriesSlot } from "./request-stats.ts";
@@ -110,6 +117,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
     this.app = app;
     this.routeIndex = route.index;
     this.series = app.unserved[route.index] ?? this.env.unrouted;
+    if (app.underscoresInHeaders) allowUnderscoreHeaders(this.plan);
     if (!this.ctx.guard.admit(app, this.req, this.res, this.plan.requestId, this.plan.accept, this)) return;
     const choice = chooseInstance(this.env, app, this.req, this.plan, this.ctx.registry);
     if (typeof choice === "string") return this.fail(503, "no_healthy_instance", choice);
