@@ -34,6 +34,7 @@ describe("edge: underscores, trailing garbage, h2c", () => {
   let edge: EdgeProcess | undefined;
   let port = 0;
   let up: Upstream | undefined;
+  let table: RoutingTable | undefined;
 
   before(async () => {
     edge = await startEdge(await makeDataDir(), { workers: 1 });
@@ -46,7 +47,7 @@ describe("edge: underscores, trailing garbage, h2c", () => {
       [route("web", "/"), route("cgi", "/cgi")],
       [app("web", [release(1, 1, [echo])]), { ...app("cgi", [release(1, 1, [echo])]), underscoresInHeaders: true }],
     );
-    const table: RoutingTable = { version: 1, environments: [env] };
+    table = { version: 1, environments: [env] };
     assert.deepEqual((await edge.client.putTable(table)).errors, []);
   });
   after(async () => {
@@ -96,5 +97,27 @@ describe("edge: underscores, trailing garbage, h2c", () => {
     assert.ok(reply.closed, `the connection hung open after: ${reply.text}`);
     assert.equal(reply.status, 200, reply.text);
     assert.equal(echoed(reply.text).url, "/h2c");
+  });
+
+  test("issue 19 item 11a: a GET is retried on each instance until one answers (two of three dead, neither marked down)", async () => {
+    assert.ok(edge !== undefined && up !== undefined && table !== undefined);
+    const [env] = table.environments;
+    assert.ok(env !== undefined);
+    // Fresh ids: nothing answered or was marked down for them, so the first pick is the first instance (a dead port),
+    // and a single retry within the release would go to the next one, dead too.
+    const dead = [await freePort(), await freePort()];
+    const instances = [
+      { id: "dead-1", host: "127.0.0.1", port: dead[0] ?? 0 },
+      { id: "dead-2", host: "127.0.0.1", port: dead[1] ?? 0 },
+      { id: "alive", host: "127.0.0.1", port: up.port },
+    ];
+    const retry = { ...app("retry", []), releases: [{ release: 1, weight: 1, instances }] };
+    const next: RoutingTable = {
+      version: 2,
+      environments: [{ ...env, routes: [...env.routes, route("retry", "/retry")], apps: [...env.apps, retry] }],
+    };
+    assert.deepEqual((await edge.client.putTable(next)).errors, []);
+    const reply = await sendRaw(port, "127.0.0.1", "GET /retry HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5_000);
+    assert.equal(reply.status, 200, reply.text);
   });
 });
