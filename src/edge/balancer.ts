@@ -53,7 +53,7 @@ export function pickInstance(
   let fallbackLoad = Number.POSITIVE_INFINITY;
   for (let k = 0; k < n; k++) {
     const instance = instances[(start + k) % n] as CompiledInstance;
-    if (exclude !== undefined && exclude.includes(instance)) continue;
+    if (exclude?.includes(instance)) continue;
     const outstanding = load.outstanding(instance.id);
     if (load.isDown(instance.id)) {
       if (outstanding < fallbackLoad) {
