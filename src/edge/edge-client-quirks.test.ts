@@ -29,8 +29,8 @@ function echoed(text: string): EchoBody {
   return JSON.parse(text.slice(start, end === -1 ? undefined : end + 1)) as EchoBody;
 }
 
-/** Issue 19, items 2, 3 and 9: what real clients and attackers send that a strict parser still lets through. */
-describe("edge: underscores, trailing garbage, h2c", () => {
+/** Issue 19, items 2, 3, 9 and 11a: what real clients and attackers send that a strict parser still lets through, and a retry window. */
+describe("edge: underscore headers, trailing garbage, h2c, retries over dead instances", () => {
   let edge: EdgeProcess | undefined;
   let port = 0;
   let up: Upstream | undefined;
@@ -89,7 +89,7 @@ describe("edge: underscores, trailing garbage, h2c", () => {
     assert.equal(echoed(reply.text).bodyBytes, 2);
   });
 
-  test("bytes pipelined after an Upgrade: h2c request are answered, not left hanging", async () => {
+  test("Upgrade: h2c with a request pipelined after it: answered, then closed (never left hanging)", async () => {
     const raw =
       "GET /h2c HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n" +
       "GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
@@ -99,7 +99,7 @@ describe("edge: underscores, trailing garbage, h2c", () => {
     assert.equal(echoed(reply.text).url, "/h2c");
   });
 
-  test("issue 19 item 11a: a GET is retried on each instance until one answers (two of three dead, neither marked down)", async () => {
+  test("a GET is retried on each instance until one answers (two of three dead, neither marked down)", async () => {
     assert.ok(edge !== undefined && up !== undefined && table !== undefined);
     const [env] = table.environments;
     assert.ok(env !== undefined);
