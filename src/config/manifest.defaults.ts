@@ -17,6 +17,8 @@ export const APP_DEFAULTS = {
   // nginx's client_max_body_size is 1m; 10mb fits form uploads without an override. No rate limit by default.
   limits: { bodyBytes: 10 * 1024 * 1024, ratePerSecond: null, burst: null },
   sticky: null,
+  // CGI-style servers read X_Forwarded_For as X-Forwarded-For: the edge drops such names unless the app allows them.
+  headers: { underscores: "drop" },
   // Scraping is opt-in: `metrics: {}` turns it on with METRICS_SCRAPE_DEFAULTS.
   metrics: null,
   release: {

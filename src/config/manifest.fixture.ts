@@ -57,6 +57,8 @@ const KNOWN_KEYS = [
   "sticky",
   "cookie",
   "header",
+  "headers",
+  "underscores",
   "staging",
   "production",
   "web",

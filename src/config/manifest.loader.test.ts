@@ -114,6 +114,28 @@ describe("parseManifest", () => {
     assert.deepEqual(web.sticky, { kind: "header", name: "x-user-id" });
   });
 
+  it("reads headers.underscores per app and environment: drop by default, allow when asked", () => {
+    const manifest = parseManifest(
+      [
+        "name: shop",
+        "environments:",
+        "  staging: { port: 8081 }",
+        "  production: { port: 8080 }",
+        "apps:",
+        "  web:",
+        "    source: ./web",
+        "    run: node server.js",
+        "    headers: { underscores: allow }",
+        "    environments:",
+        "      production: { headers: { underscores: drop } }",
+      ].join("\n"),
+      "/srv/shop/rampart.yaml",
+    );
+    assert.deepEqual(resolveApp(manifest, "web", "staging").headers, { underscores: "allow" });
+    assert.deepEqual(resolveApp(manifest, "web", "production").headers, { underscores: "drop" });
+    assert.deepEqual(resolveApp(parseManifest(MINIMAL, "/srv/shop/rampart.yaml"), "web", "production").headers, { underscores: "drop" });
+  });
+
   it("applies production defaults to everything left out", () => {
     const manifest = parseManifest(MINIMAL, "/srv/shop/rampart.yaml");
     const web = resolveApp(manifest, "web", "production");

@@ -24,6 +24,7 @@ export function mergeSettings(base: AppSettingsFile, over: AppSettingsFile | und
     health: overlay(base.health, over.health),
     env: overlay(base.env, over.env),
     limits: overlay(base.limits, over.limits),
+    headers: overlay(base.headers, over.headers),
     metrics: overlay(base.metrics, over.metrics),
     release: release === undefined ? undefined : { ...release, guards },
   };
@@ -63,6 +64,7 @@ function withDefaults(name: string, source: string, settings: AppSettingsFile & 
       : settings.sticky?.header
         ? { kind: "header", name: settings.sticky.header.toLowerCase() }
         : null,
+    headers: { underscores: settings.headers?.underscores ?? d.headers.underscores },
     metrics: settings.metrics
       ? {
           path: settings.metrics.path ?? METRICS_SCRAPE_DEFAULTS.path,

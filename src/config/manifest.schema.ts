@@ -88,6 +88,13 @@ const stickySchema = mapping(
   error: "name exactly one of cookie or header, e.g. { cookie: session_id }",
 });
 
+const headersSchema = mapping(
+  {
+    underscores: z.enum(["drop", "allow"], { error: expected("drop or allow") }).optional(),
+  },
+  "a mapping such as { underscores: allow }",
+);
+
 const metricsSchema = mapping(
   {
     path: pathPrefix.optional(),
@@ -110,6 +117,7 @@ const appSettingsShape = {
   release: releaseSchema.optional(),
   limits: appLimitsSchema.optional(),
   sticky: stickySchema.optional(),
+  headers: headersSchema.optional(),
   metrics: metricsSchema.optional(),
 };
 

@@ -51,6 +51,11 @@ export const resolvedAppSchema = z.object({
   }),
   /** What keeps a user on one side of a canary split: null is the cookie the edge sets itself. */
   sticky: z.object({ kind: z.enum(["cookie", "header"]), name: z.string() }).nullable(),
+  /**
+   * Client request headers named with an underscore: dropped at the edge (as nginx does), or forwarded. Absent in
+   * releases made before it existed (dropped).
+   */
+  headers: z.object({ underscores: z.enum(["drop", "allow"]) }).optional(),
   /** The app's own Prometheus endpoint, scraped on each instance; null: not scraped. Absent in releases made before it existed. */
   metrics: z.object({ path: z.string(), intervalMs: z.number() }).nullable().optional(),
   release: z.object({

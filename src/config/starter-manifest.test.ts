@@ -30,6 +30,7 @@ describe("starterManifest", () => {
       ["apps", "x", "health"],
       ["apps", "x", "limits"],
       ["apps", "x", "sticky"],
+      ["apps", "x", "headers"],
       ["apps", "x", "release"],
       ["apps", "x", "release", "guards"],
     ];

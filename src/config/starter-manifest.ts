@@ -55,6 +55,8 @@ apps:                             # one entry per deployable service
     # sticky:                     # keeps a user on one side of a canary (default: a cookie the edge sets)
     #   cookie: session_id        # ... or your own cookie
     #   header: X-User-Id         # ... or a header; name one of cookie or header
+    # headers:                    # client request headers, at the edge
+    #   underscores: drop         # names with _ (X_Forwarded_For) are dropped; allow forwards them
     # metrics:                   # scrape the app's own Prometheus endpoint on every instance
     #   path: /metrics            # served on the instance's PORT
     #   interval: 15s             # time between scrapes

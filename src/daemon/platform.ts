@@ -138,6 +138,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
             drainMs: config.drainMs,
             limits: config.limits,
             sticky: config.sticky,
+            underscoresInHeaders: config.headers?.underscores === "allow",
           });
         }
       }

@@ -69,13 +69,13 @@ test("a retry goes to another instance: another release (taking traffic, then on
   const c = r2.instances[0];
   assert.ok(a !== undefined && c !== undefined);
   // a failed: the standby release (c) first, its sibling only when c is down.
-  for (let i = 0; i < 4; i++) assert.equal(pickRetryInstance(app, a, fakeLoad())?.id, "c");
-  assert.equal(pickRetryInstance(app, a, fakeLoad({}, ["c"]))?.id, "b");
-  assert.equal(pickRetryInstance(app, c, fakeLoad({ a: 1 }))?.id, "b");
+  for (let i = 0; i < 4; i++) assert.equal(pickRetryInstance(app, [a], fakeLoad())?.id, "c");
+  assert.equal(pickRetryInstance(app, [a], fakeLoad({}, ["c"]))?.id, "b");
+  assert.equal(pickRetryInstance(app, [c], fakeLoad({ a: 1 }))?.id, "b");
   const lone = compileApp([{ release: 1, weight: 1, instances: instances("x") }]);
   const x = lone.all[0]?.instances[0];
   assert.ok(x !== undefined);
-  assert.equal(pickRetryInstance(lone, x, fakeLoad()), undefined);
+  assert.equal(pickRetryInstance(lone, [x], fakeLoad()), undefined);
 });
 
 test("a retry within the release goes to the instance that answered most recently, not another dead one", () => {
@@ -83,7 +83,18 @@ test("a retry within the release goes to the instance that answered most recentl
   const a = app.all[0]?.instances[0];
   assert.ok(a !== undefined);
   // b died with a (its last answer is older); c is still answering.
-  for (let i = 0; i < 5; i++) assert.equal(pickRetryInstance(app, a, fakeLoad({ c: 3 }, [], { a: 5, b: 4, c: 9 }))?.id, "c");
+  for (let i = 0; i < 5; i++) assert.equal(pickRetryInstance(app, [a], fakeLoad({ c: 3 }, [], { a: 5, b: 4, c: 9 }))?.id, "c");
   // Nothing answered yet: least outstanding.
-  assert.equal(pickRetryInstance(app, a, fakeLoad({ b: 2, c: 0 }))?.id, "c");
+  assert.equal(pickRetryInstance(app, [a], fakeLoad({ b: 2, c: 0 }))?.id, "c");
+});
+
+test("a retry skips every instance the request already failed on, then gives up", () => {
+  const app = compileApp([{ release: 1, weight: 1, instances: instances("a", "b", "c") }]);
+  const [a, b, c] = app.all[0]?.instances ?? [];
+  assert.ok(a !== undefined && b !== undefined && c !== undefined);
+  // a and b were killed together; b answered last before it died, and nothing marked it down yet.
+  const load = fakeLoad({}, [], { a: 5, b: 9, c: 4 });
+  assert.equal(pickRetryInstance(app, [a], load)?.id, "b");
+  for (let i = 0; i < 5; i++) assert.equal(pickRetryInstance(app, [a, b], load)?.id, "c");
+  assert.equal(pickRetryInstance(app, [a, b, c], load), undefined);
 });

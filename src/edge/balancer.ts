@@ -34,9 +34,14 @@ export function pickRelease(app: CompiledApp): CompiledRelease | undefined {
 
 /**
  * Fewest outstanding requests wins; scanning from a rotating start makes ties round-robin. Instances
- * marked down are skipped unless every candidate is down (then refusing to try would be worse).
+ * marked down are skipped unless every candidate is down (then refusing to try would be worse). `exclude`:
+ * the instances a retried request already failed on.
  */
-export function pickInstance(release: CompiledRelease, load: InstanceLoad, exclude?: CompiledInstance): CompiledInstance | undefined {
+export function pickInstance(
+  release: CompiledRelease,
+  load: InstanceLoad,
+  exclude?: readonly CompiledInstance[],
+): CompiledInstance | undefined {
   const instances = release.instances;
   const n = instances.length;
   if (n === 0) return undefined;
@@ -48,7 +53,7 @@ export function pickInstance(release: CompiledRelease, load: InstanceLoad, exclu
   let fallbackLoad = Number.POSITIVE_INFINITY;
   for (let k = 0; k < n; k++) {
     const instance = instances[(start + k) % n] as CompiledInstance;
-    if (instance === exclude) continue;
+    if (exclude?.includes(instance)) continue;
     const outstanding = load.outstanding(instance.id);
     if (load.isDown(instance.id)) {
       if (outstanding < fallbackLoad) {
@@ -64,18 +69,21 @@ export function pickInstance(release: CompiledRelease, load: InstanceLoad, exclu
 }
 
 /**
- * A different instance for the one retry, not marked down: from another release first, because when an
- * instance refuses connections its siblings often do too (a crashing canary, a release that crashes a while
- * after starting) while the other release was serving: one taking traffic, else one on standby (weight 0:
- * kept warm, or settling after a rollout); then from the same release; a down one only when nothing else is left.
+ * An instance the request has not failed on yet (`tried`, the latest last), not marked down: from another release
+ * first, because when an instance refuses connections its siblings often do too (a crashing canary, a release that
+ * crashes a while after starting) while the other release was serving: one taking traffic, else one on standby
+ * (weight 0: kept warm, or settling after a rollout); then from the same release; a down one only when nothing
+ * else is left. Undefined when every instance was tried.
  */
-export function pickRetryInstance(app: CompiledApp, failed: CompiledInstance, load: InstanceLoad): CompiledInstance | undefined {
+export function pickRetryInstance(app: CompiledApp, tried: readonly CompiledInstance[], load: InstanceLoad): CompiledInstance | undefined {
+  const failed = tried.at(-1);
+  if (failed === undefined) return undefined;
   const elsewhere =
-    pickUpInstanceElsewhere(app, failed.release, load, failed) ?? pickUpInstanceElsewhere(app, failed.release, load, failed, true);
+    pickUpInstanceElsewhere(app, failed.release, load, tried) ?? pickUpInstanceElsewhere(app, failed.release, load, tried, true);
   if (elsewhere !== undefined) return elsewhere;
   const same = app.all.find((r) => r.release === failed.release);
-  const fromSame = same === undefined ? undefined : (pickMostRecentlyAnswering(same, load, failed) ?? pickInstance(same, load, failed));
-  return fromSame ?? firstOther(app, same, failed, load);
+  const fromSame = same === undefined ? undefined : (pickMostRecentlyAnswering(same, load, tried) ?? pickInstance(same, load, tried));
+  return fromSame ?? firstOther(app, same, tried, load);
 }
 
 /**
@@ -83,11 +91,15 @@ export function pickRetryInstance(app: CompiledApp, failed: CompiledInstance, lo
  * (two of three killed), the one still answering is the one that did most recently; least outstanding could
  * pick the other dead one, which nothing has marked down yet.
  */
-function pickMostRecentlyAnswering(release: CompiledRelease, load: InstanceLoad, exclude: CompiledInstance): CompiledInstance | undefined {
+function pickMostRecentlyAnswering(
+  release: CompiledRelease,
+  load: InstanceLoad,
+  exclude: readonly CompiledInstance[],
+): CompiledInstance | undefined {
   let best: CompiledInstance | undefined;
   let bestAnswer = 0;
   for (const instance of release.instances) {
-    if (instance === exclude || load.isDown(instance.id)) continue;
+    if (exclude.includes(instance) || load.isDown(instance.id)) continue;
     const answer = load.lastAnswer(instance.id);
     if (answer > bestAnswer) {
       best = instance;
@@ -102,7 +114,7 @@ export function pickUpInstanceElsewhere(
   app: CompiledApp,
   release: number,
   load: InstanceLoad,
-  exclude?: CompiledInstance,
+  exclude?: readonly CompiledInstance[],
   anyWeight = false,
 ): CompiledInstance | undefined {
   for (const other of app.all) {
@@ -116,12 +128,12 @@ export function pickUpInstanceElsewhere(
 function firstOther(
   app: CompiledApp,
   same: CompiledRelease | undefined,
-  failed: CompiledInstance,
+  tried: readonly CompiledInstance[],
   load: InstanceLoad,
 ): CompiledInstance | undefined {
   for (const release of app.all) {
     if (release === same) continue;
-    const other = pickInstance(release, load, failed);
+    const other = pickInstance(release, load, tried);
     if (other !== undefined) return other;
   }
   return undefined;

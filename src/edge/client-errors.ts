@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http";
+import { ServerResponse, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 
 /**
@@ -6,17 +6,61 @@ import type { Duplex } from "node:stream";
  * as a 'clientError' on the server, before any request exists. The edge answers with a short status and
  * `Connection: close`, then drops the connection: after a framing error nothing that follows on it can
  * be trusted to be a request boundary.
+ *
+ * Requests parsed completely before the bad bytes were already forwarded (the app runs them as soon as they
+ * are whole): their answers go out first, then the error, so no request runs with its answer thrown away.
  */
 export function onClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  // Node reports every later chunk on a failed parser again; the first report decides.
+  if (reported.has(socket)) return;
+  reported.add(socket);
   const code = error.code ?? "";
-  if (code === "ECONNRESET" || !socket.writable || responseStarted(socket)) {
+  if (code === "ECONNRESET" || !socket.writable) {
     socket.destroy();
     return;
   }
+  if (!insideRequest(socket)) {
+    afterResponses(socket, () => answer(socket, code));
+    return;
+  }
+  // The error is inside a request still being received: its exchange cannot complete.
+  if (responseStarted(socket)) socket.destroy();
+  else answer(socket, code);
+}
+
+const reported = new WeakSet<Duplex>();
+
+function answer(socket: Duplex, code: string): void {
+  if (!socket.writable) return void socket.destroy();
   const [status, reason, message] = answerFor(code);
   socket.end(rawResponse(status, reason, message));
   // A client that never reads its answer must not hold the socket.
   setTimeout(() => socket.destroy(), 1_000).unref();
+}
+
+/** Node's view of the connection; internal, so every field is read defensively. */
+interface HttpSocketState {
+  /** The response being written on the socket (pipelined ones queue behind it). */
+  _httpMessage?: ServerResponse | null;
+  /** The connection's parser and the request it parsed last. */
+  parser?: { incoming?: IncomingMessage | null } | null;
+}
+
+function httpState(socket: Duplex): HttpSocketState {
+  return socket as unknown as HttpSocketState;
+}
+
+/** True when the bad bytes are part of a request still being received (a bad chunk, a slow body). */
+function insideRequest(socket: Duplex): boolean {
+  const incoming = httpState(socket).parser?.incoming;
+  return incoming !== undefined && incoming !== null && !incoming.complete;
+}
+
+/** Runs `then` once every response of the connection is finished (Node assigns the next queued one on 'finish'). */
+function afterResponses(socket: Duplex, then: () => void): void {
+  const current = httpState(socket)._httpMessage;
+  if (!(current instanceof ServerResponse) || current.writableFinished) return then();
+  current.once("finish", () => afterResponses(socket, then));
 }
 
 function answerFor(code: string): [number, string, string] {
@@ -26,11 +70,10 @@ function answerFor(code: string): [number, string, string] {
   return [400, "Bad Request", `malformed request (${code || "parse error"})`];
 }
 
-/** A response of a pipelined request is already on the wire: a status line now would corrupt it. */
+/** A response is already on the wire: a status line now would corrupt it. */
 function responseStarted(socket: Duplex): boolean {
-  // Node keeps the response being written on the socket; its shape is internal, read defensively.
-  const current = (socket as unknown as { _httpMessage?: { headersSent?: unknown } | null })._httpMessage;
-  return current !== undefined && current !== null && current.headersSent === true;
+  const current = httpState(socket)._httpMessage;
+  return current instanceof ServerResponse && current.headersSent;
 }
 
 /** A complete HTTP/1.1 response the edge writes itself on a raw socket (client errors, refused upgrades). */

@@ -46,6 +46,8 @@ export interface CompiledApp {
   readonly totalWeight: number;
   /** What keeps a client on one side: the edge's own cookie when null. */
   readonly sticky: NonNullable<EdgeApp["sticky"]> | null;
+  /** Client headers named with an underscore are forwarded (`headers: { underscores: allow }`); dropped otherwise. */
+  readonly underscoresInHeaders: boolean;
 }
 
 export interface CompiledRoute {
@@ -125,6 +127,7 @@ function compileEnvironment(env: EdgeEnvironment, instanceIds: Set<string>, slot
       newestFirst: [...weighted].sort((a, b) => b.release - a.release),
       totalWeight: weighted.reduce((sum, r) => sum + r.weight, 0),
       sticky: app.sticky ?? null,
+      underscoresInHeaders: app.underscoresInHeaders === true,
     });
   }
   const routes: CompiledRoute[] = [];

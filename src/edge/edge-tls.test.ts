@@ -23,6 +23,7 @@ import {
   type Upstream,
 } from "./edge-test-harness.ts";
 import { stopGracefully } from "./edge-stream-harness.ts";
+import { sendRaw } from "./smuggling-corpus.ts";
 import { waitFor } from "../shared/wait.ts";
 
 /** A self-signed certificate for `name` in `dir` (cert and key PEM files). */
@@ -157,6 +158,15 @@ describe("edge TLS termination", () => {
       intervalMs: 100,
     });
     for (let i = 0; i < 4; i++) assert.equal(await servedName(port), "second.test");
+  });
+
+  test("plain HTTP sent to the TLS port gets a 400 saying so, then the connection closes", async () => {
+    const reply = await sendRaw(port, "127.0.0.1", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 5_000);
+    assert.equal(reply.status, 400, reply.text);
+    assert.ok(reply.closed);
+    assert.match(reply.text, /plain HTTP request was sent to HTTPS port/);
+    // TLS still works on the same port afterwards.
+    assert.equal(await servedName(port), "second.test");
   });
 
   test("a table can switch the environment to plain HTTP; a certificate that does not load is reported and the listener kept", async () => {

@@ -7,7 +7,7 @@ import { framingProblem, onClientError } from "./client-errors.ts";
 import type { CompiledEnvironment, CompiledTable } from "./compiled-table.ts";
 import { EdgeResponse } from "./proxy-exchange.ts";
 import { sendEdgeError } from "./proxy-error-response.ts";
-import { loadKeyPair, TlsWatcher, type TlsFiles } from "./tls-context.ts";
+import { answerPlainHttp, loadKeyPair, TlsWatcher, type TlsFiles } from "./tls-context.ts";
 import { errorMessage } from "../shared/errors.ts";
 
 export interface ListeningAddress {
@@ -153,6 +153,7 @@ export class ListenerSet {
     } else {
       const tls = settings.tls;
       const https = createTlsServer({ ...options, ...loadKeyPair(tls) });
+      answerPlainHttp(https, () => https.headersTimeout);
       watcher = new TlsWatcher(
         tls,
         (pair) => https.setSecureContext(pair),
@@ -186,6 +187,9 @@ export class ListenerSet {
           undefined,
         );
       }
+      // An Upgrade the edge does not tunnel (h2c) is served as a plain request, but Node's parser has stopped at
+      // the upgrade and will never read what follows: the connection ends with this answer instead of hanging.
+      if (req.headers.upgrade !== undefined) res.shouldKeepAlive = false;
       this.handler(listener.env, req, res);
     });
     server.on("clientError", onClientError);

@@ -5,7 +5,14 @@ import type { CompiledApp, CompiledEnvironment, CompiledInstance } from "./compi
 import type { FlagVariantStats } from "./flag-variant-stats.ts";
 import { chooseInstance } from "./instance-choice.ts";
 import type { SpanRecorder } from "./span-recorder.ts";
-import { planForwarding, requestHead, writeResponseHead, writeResponseHeadFlat, type ForwardPlan } from "./proxy-headers.ts";
+import {
+  allowUnderscoreHeaders,
+  planForwarding,
+  requestHead,
+  writeResponseHead,
+  writeResponseHeadFlat,
+  type ForwardPlan,
+} from "./proxy-headers.ts";
 import { sendEdgeError, type EdgeErrorCode } from "./proxy-error-response.ts";
 import type { RequestGuard } from "./request-guard.ts";
 import type { RequestStats, SeriesSlot } from "./request-stats.ts";
@@ -30,6 +37,8 @@ export interface ProxyContext {
 /** Failures that happen before the upstream saw the request, or before it answered: safe to retry for safe methods. */
 const RETRYABLE_CODES: ReadonlySet<string> = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
 const RETRYABLE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
+/** Attempts of one retryable request on distinct instances: bounds a request's work when a whole release is dying. */
+const MAX_ATTEMPTS = 8;
 const CLIENT_GONE = new Error("client closed the connection");
 const STREAM_DRAINED = new Error("stream closed at the instance's drain deadline");
 const BODY_TOO_LARGE = new Error("request body over the app's limit");
@@ -82,7 +91,8 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
   private series: SeriesSlot;
   /** True from registry.begin until registry.end for the current instance. */
   private holding = false;
-  private retried = false;
+  /** The instances this request failed on before any answer (set on the first failure: nothing on the common path). */
+  private tried: CompiledInstance[] | undefined;
   private clientGone = false;
   /** The edge answered itself after the upstream had started answering; its later error is moot. */
   private abandoned = false;
@@ -110,6 +120,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
     this.app = app;
     this.routeIndex = route.index;
     this.series = app.unserved[route.index] ?? this.env.unrouted;
+    if (app.underscoresInHeaders) allowUnderscoreHeaders(this.plan);
     if (!this.ctx.guard.admit(app, this.req, this.res, this.plan.requestId, this.plan.accept, this)) return;
     const choice = chooseInstance(this.env, app, this.req, this.plan, this.ctx.registry);
     if (typeof choice === "string") return this.fail(503, "no_healthy_instance", choice);
@@ -269,12 +280,13 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
       return this.fail(504, "gateway_timeout", `${app.name} did not answer within ${app.upstreamTimeoutMs} ms`);
     }
     if (code === "ECONNREFUSED") registry.markDown(instance.id);
-    if (!this.retried && RETRYABLE_CODES.has(code) && !this.plan.hasBody && RETRYABLE_METHODS.has(this.req.method ?? "")) {
-      const other = pickRetryInstance(app, instance, registry);
-      if (other !== undefined) {
-        this.retried = true;
-        return this.forward(app, other);
-      }
+    if (RETRYABLE_CODES.has(code) && !this.plan.hasBody && RETRYABLE_METHODS.has(this.req.method ?? "")) {
+      // Each instance at most once (as nginx's proxy_next_upstream): with two of three killed at once, a retry
+      // can land on the other dead one before anything marked it down; the third attempt reaches the live one.
+      const tried = (this.tried ??= []);
+      tried.push(instance);
+      const other = tried.length < MAX_ATTEMPTS ? pickRetryInstance(app, tried, registry) : undefined;
+      if (other !== undefined) return this.forward(app, other);
     }
     this.fail(502, "bad_gateway", `${app.name} failed to answer (${code})`);
   }

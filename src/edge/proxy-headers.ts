@@ -29,6 +29,12 @@ const EDGE_OWNED: ReadonlySet<string> = new Set([
   "x-rampart-release",
 ]);
 
+/**
+ * Headers an underscore spelling must never stand in for, even for an app that accepts underscores: CGI-style
+ * servers (WSGI, PHP, Rack) fold `X_Forwarded_For` and `X-Forwarded-For` into one variable, client's value first.
+ */
+const NEVER_UNDERSCORED: ReadonlySet<string> = new Set([...HOP_BY_HOP, ...EDGE_OWNED, "content-length", "content-type"]);
+
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,200}$/;
 const PLAIN_CONNECTION: ReadonlySet<string> = new Set(["keep-alive", "close"]);
 
@@ -49,6 +55,13 @@ export interface ForwardPlan {
   setCookie: string | undefined;
   /** Captured from (and stripped off) the upstream's response: the flag variations that served it. */
   flags: string | undefined;
+  /**
+   * Client headers whose names hold an underscore, [name, value, …], left out of `headers` (as nginx does by
+   * default); an app that accepts them gets them back once routed (allowUnderscoreHeaders).
+   */
+  underscored: string[] | undefined;
+  /** Where the client's own headers end in `headers` (the edge's follow). */
+  clientHeadersEnd: number;
 }
 
 export function planForwarding(req: IncomingMessage, env: CompiledEnvironment): ForwardPlan {
@@ -62,6 +75,7 @@ export function planForwarding(req: IncomingMessage, env: CompiledEnvironment): 
   let forwardedFor: string | undefined;
   let connectionTokens: Set<string> | undefined;
   let hasBody = false;
+  let underscored: string[] | undefined;
   const headers: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
@@ -79,6 +93,11 @@ export function planForwarding(req: IncomingMessage, env: CompiledEnvironment): 
       else if (lower === "x-rampart-release") pin ??= value;
       continue;
     }
+    // Rare in practice, so the check costs one scan of the name on the common path.
+    if (lower.includes("_")) {
+      (underscored ??= []).push(name, value);
+      continue;
+    }
     if (lower === "host") host ??= value;
     else if (lower === "accept") accept ??= value;
     else if (lower === "cookie") cookie ??= value;
@@ -87,6 +106,7 @@ export function planForwarding(req: IncomingMessage, env: CompiledEnvironment): 
   }
   // Headers named in Connection are hop-by-hop too; rare, so filtered after the fact.
   if (connectionTokens !== undefined) removeNamed(headers, connectionTokens);
+  const clientHeadersEnd = headers.length;
   const requestId = incomingId !== undefined && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
   const client = req.socket.remoteAddress ?? "";
   headers.push("x-forwarded-for", forwardedFor === undefined ? client : `${forwardedFor}, ${client}`);
@@ -96,7 +116,37 @@ export function planForwarding(req: IncomingMessage, env: CompiledEnvironment): 
   // Two traceparent headers are invalid (the "" above): a new trace is started, as the spec asks.
   const trace = traceContextFor(traceparent, { sampleRate: env.traceSampleRate });
   headers.push("traceparent", formatTraceparent(trace));
-  return { headers, requestId, host, accept, cookie, pin, hasBody, trace, setCookie: undefined, flags: undefined };
+  return {
+    headers,
+    requestId,
+    host,
+    accept,
+    cookie,
+    pin,
+    hasBody,
+    trace,
+    setCookie: undefined,
+    flags: undefined,
+    underscored,
+    clientHeadersEnd,
+  };
+}
+
+/**
+ * For an app whose manifest sets `headers: { underscores: allow }`: the client's underscore headers go back among
+ * its own, except spellings of headers the edge sets or that frame the body, which would shadow the real ones.
+ */
+export function allowUnderscoreHeaders(plan: ForwardPlan): void {
+  const underscored = plan.underscored;
+  if (underscored === undefined) return;
+  plan.underscored = undefined;
+  const allowed: string[] = [];
+  for (let i = 0; i < underscored.length; i += 2) {
+    const name = underscored[i] as string;
+    if (!NEVER_UNDERSCORED.has(name.toLowerCase().replaceAll("_", "-"))) allowed.push(name, underscored[i + 1] as string);
+  }
+  plan.headers.splice(plan.clientHeadersEnd, 0, ...allowed);
+  plan.clientHeadersEnd += allowed.length;
 }
 
 /**

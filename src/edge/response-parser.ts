@@ -26,9 +26,11 @@ const FAILED = 8;
 const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_LINE_BYTES = 8 * 1024;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const INVALID_VALUE = /[\0\r\n]/;
+/** Control characters other than tab (llhttp and Node's writeHead refuse them too); obs-text (0x80-0xff) is allowed. */
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const DIGITS = /^\d{1,15}$/;
 const HEX = /^[0-9A-Fa-f]{1,12}$/;
+const CHUNK_EXTENSIONS = /^(?:;[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:=(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|"(?:[^"\\\r\n]|\\[^\r\n])*"))?)*$/;
 const CRLF_CRLF = Buffer.from("\r\n\r\n");
 
 export class ResponseParser {
@@ -157,6 +159,8 @@ export class ResponseParser {
     if ((minor !== 0 && minor !== 1) || !(status >= 100 && status <= 999) || (statusLine.length > 12 && statusLine.charCodeAt(12) !== 32)) {
       return this.fail("malformed status line");
     }
+    // A bare CR or LF would end the line for another parser: what follows it would be a header to one and not the other.
+    if (hasBareLineBreak(statusLine)) return this.fail("bare CR or LF in the status line");
     const headers: string[] = [];
     let contentLength = -1;
     let chunked = false;
@@ -178,14 +182,15 @@ export class ResponseParser {
       if (INVALID_VALUE.test(value)) return this.fail("invalid header value");
       const name = rawName.toLowerCase();
       if (name === "content-length") {
-        for (const part of value.includes(",") ? value.split(",") : [value]) {
-          const v = part.trim();
-          if (!DIGITS.test(v)) return this.fail("invalid content-length");
-          const n = Number(v);
-          if (contentLength !== -1 && contentLength !== n) return this.fail("conflicting content-length");
-          contentLength = n;
-        }
+        // One plain number, as llhttp has it: a second one (even equal) or a list is refused, not reconciled.
+        if (contentLength !== -1) return this.fail("duplicate content-length");
+        if (!DIGITS.test(value)) return this.fail("invalid content-length");
+        contentLength = Number(value);
       } else if (name === "transfer-encoding") {
+        // llhttp reads `chunked<TAB>` as some other coding (the body then runs to the close) where trimming the
+        // value would read chunked: two framings of one response. A tab past the value's start is refused.
+        const tab = head.indexOf("\t", from);
+        if (tab !== -1 && tab < end) return this.fail("tab inside transfer-encoding");
         transferEncoding = true;
         // Only a final "chunked" frames the body; any other coding is read until the connection closes.
         chunked = value.toLowerCase().split(",").at(-1)?.trim() === "chunked";
@@ -199,6 +204,8 @@ export class ResponseParser {
       }
       headers.push(name, value);
     }
+    // RFC 9112 §6.3: "ought to be handled as an error" (a smuggling or splitting attempt); llhttp refuses it too.
+    if (transferEncoding && contentLength !== -1) return this.fail("both content-length and transfer-encoding");
     if (status < 200) {
       // 1xx informational (100 Continue, 103 Early Hints): not forwarded, the final answer follows.
       // 101 would switch protocols, which the edge never asked for.
@@ -211,8 +218,6 @@ export class ResponseParser {
     if (this.headRequest || status === 204 || status === 304) {
       this.state = DONE;
     } else if (transferEncoding) {
-      // With Transfer-Encoding, Content-Length is ignored (RFC 9112 6.3), and the connection is not reused.
-      if (contentLength !== -1) this.reusable = false;
       this.state = chunked ? CHUNK_SIZE : UNTIL_CLOSE;
       if (!chunked) this.reusable = false;
     } else if (contentLength !== -1) {
@@ -231,13 +236,20 @@ export class ResponseParser {
       return;
     }
     if (this.state === TRAILERS) {
-      // Trailers are read and dropped (as undici's default proxying did); an empty line ends the body.
+      // Trailers are read and dropped (as undici's default proxying did); an empty line ends the body. They are
+      // checked as llhttp checks them: a malformed one means the upstream's framing is not what it seems.
       if (line === "") this.state = DONE;
+      else {
+        const problem = trailerProblem(line);
+        if (problem !== undefined) this.fail(problem);
+      }
       return;
     }
+    // No whitespace around the size, extensions as llhttp reads them (`;name`, `;name=token` or a quoted string).
     const semicolon = line.indexOf(";");
-    const size = (semicolon === -1 ? line : line.slice(0, semicolon)).trim();
+    const size = semicolon === -1 ? line : line.slice(0, semicolon);
     if (!HEX.test(size)) return this.fail("invalid chunk size");
+    if (semicolon !== -1 && !CHUNK_EXTENSIONS.test(line.slice(semicolon))) return this.fail("invalid chunk extension");
     this.remaining = parseInt(size, 16);
     this.state = this.remaining === 0 ? TRAILERS : CHUNK_DATA;
   }
@@ -253,6 +265,22 @@ export class ResponseParser {
     this.pending = undefined;
     this.events.error(message);
   }
+}
+
+/** What is wrong with a trailer field line (RFC 9112 §7.1.2), as llhttp judges it; undefined when nothing is. */
+function trailerProblem(line: string): string | undefined {
+  const colon = line.indexOf(":");
+  if (colon <= 0) return "malformed trailer line";
+  const name = line.slice(0, colon);
+  if (!TOKEN.test(name)) return "invalid trailer name";
+  if (INVALID_VALUE.test(line.slice(colon + 1))) return "invalid trailer value";
+  // A length after the body it would have framed: llhttp refuses it, and so does the edge.
+  if (name.length === 14 && name.toLowerCase() === "content-length") return "content-length in trailers";
+  return undefined;
+}
+
+function hasBareLineBreak(text: string): boolean {
+  return text.includes("\r") || text.includes("\n");
 }
 
 /** Optional whitespace around a header value (RFC 9110 5.6.3): space or tab. */

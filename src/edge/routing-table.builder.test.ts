@@ -84,3 +84,23 @@ it("routes only to routable, healthy instances, weighting each release by its se
     [3_000, 1024, { perSecond: 5, burst: 5 }, { kind: "header", name: "x-user" }],
   );
 });
+
+it("carries an app's underscore-header switch to the edge (off unless the manifest allows it)", () => {
+  const base = { routes: ["/"], hosts: null, timeoutMs: 5_000, drainMs: 0, limits: { bodyBytes: 1, ratePerSecond: null, burst: null } };
+  const table = buildRoutingTable({
+    version: 1,
+    environments: { production: { ...ENVIRONMENT_DEFAULTS, port: 8080 } },
+    apps: [
+      { ...base, env: "production", app: "cgi", sticky: null, underscoresInHeaders: true },
+      { ...base, env: "production", app: "web", sticky: null },
+    ],
+    instances: [],
+  });
+  assert.deepEqual(
+    table.environments[0]?.apps.map((a) => [a.name, a.underscoresInHeaders]),
+    [
+      ["cgi", true],
+      ["web", false],
+    ],
+  );
+});

@@ -11,6 +11,8 @@ export interface AppRouting {
   drainMs: number;
   limits: ResolvedApp["limits"];
   sticky: ResolvedApp["sticky"];
+  /** Forward client headers named with an underscore (manifest `headers: { underscores: allow }`). */
+  underscoresInHeaders?: boolean;
 }
 
 /**
@@ -79,6 +81,7 @@ function edgeApp(app: AppRouting, instances: InstanceRecord[], split: TrafficSpl
     maxBodyBytes: bodyBytes,
     rateLimit: ratePerSecond === null ? null : { perSecond: ratePerSecond, burst: burst ?? Math.max(1, Math.ceil(ratePerSecond)) },
     sticky: app.sticky,
+    underscoresInHeaders: app.underscoresInHeaders === true,
     split: split !== undefined,
   };
 }

@@ -37,6 +37,7 @@ const appSchema = z.object({
     .nullable()
     .default(null),
   split: z.boolean().default(false),
+  underscoresInHeaders: z.boolean().default(false),
 });
 
 const limitsSchema = z.object({

@@ -54,6 +54,8 @@ export interface EdgeApp {
   rateLimit?: { perSecond: number; burst: number } | null;
   /** What keeps a client on one side of a weighted split: null is the edge's own cookie (`rampart_sticky`). */
   sticky?: { kind: "cookie" | "header"; name: string } | null;
+  /** Forward client headers whose names hold an underscore (dropped by default, as nginx does). */
+  underscoresInHeaders?: boolean;
   /** The weights are a canary split (by percentage), so clients are kept on one side; otherwise they only balance load. */
   split?: boolean;
 }

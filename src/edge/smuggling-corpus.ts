@@ -113,6 +113,14 @@ export const SMUGGLING_CORPUS: readonly CorpusCase[] = [
     raw: `GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n${SMUGGLED}`,
     expect: "closed",
   },
+  // Issue 19: an Upgrade the edge does not tunnel is served as a plain request; Node's parser stops reading after it.
+  {
+    name: "Upgrade: h2c, then a pipelined request (answered, then closed, never left hanging)",
+    raw: `GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n${SMUGGLED}`,
+    expect: "closed",
+  },
+  // Issue 19: the valid request is answered (the instance ran it), then the 400 for the garbage, then the close.
+  { name: "valid request followed by garbage", raw: `${POST}Content-Length: 2\r\n\r\nokGARBAGE\x01 / HTTP/1.1\r\n\r\n`, expect: "closed" },
 ];
 
 export interface CorpusResult {

@@ -1,5 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
+import type { Server as NetServer, Socket } from "node:net";
 import { createSecureContext, type SecureContextOptions } from "node:tls";
+import { rawResponse } from "./client-errors.ts";
 import { errorMessage } from "../shared/errors.ts";
 
 export interface TlsFiles {
@@ -72,4 +74,38 @@ function statStamp(path: string): string {
   } catch {
     return "missing";
   }
+}
+
+/** The first byte of every TLS record that opens a connection (a handshake record, RFC 8446 §5.1). */
+const TLS_HANDSHAKE = 0x16;
+
+/**
+ * Makes a TLS server answer plain HTTP on its port with a 400, as nginx does ("The plain HTTP request was sent
+ * to HTTPS port"), instead of closing the connection without a word. The first bytes of each connection are
+ * read before the TLS layer takes it: a handshake goes on to TLS (Node's TLS socket reads what was read ahead),
+ * anything else gets the answer. Call right after creating the server, before other 'connection' listeners.
+ */
+export function answerPlainHttp(server: NetServer, firstByteTimeoutMs: () => number): void {
+  const tlsListeners = server.listeners("connection") as ((socket: Socket) => void)[];
+  server.removeAllListeners("connection");
+  server.on("connection", (socket: Socket) => {
+    const onError = (): void => void socket.destroy();
+    socket.on("error", onError);
+    // A connection that never sends anything is held no longer than one that sends headers slowly.
+    const timer = setTimeout(() => socket.destroy(), firstByteTimeoutMs());
+    timer.unref();
+    socket.once("close", () => clearTimeout(timer));
+    socket.once("data", (chunk: Buffer) => {
+      clearTimeout(timer);
+      socket.pause();
+      if (chunk[0] === TLS_HANDSHAKE) {
+        socket.off("error", onError);
+        socket.unshift(chunk);
+        for (const listener of tlsListeners) listener.call(server, socket);
+        return;
+      }
+      socket.end(rawResponse(400, "Bad Request", `The plain HTTP request was sent to HTTPS port: this port speaks TLS, use https://`));
+      setTimeout(() => socket.destroy(), 1_000).unref();
+    });
+  });
 }

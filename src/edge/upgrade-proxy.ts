@@ -4,7 +4,7 @@ import type { Duplex } from "node:stream";
 import { rawResponse } from "./client-errors.ts";
 import type { CompiledEnvironment, CompiledInstance } from "./compiled-table.ts";
 import { chooseInstance } from "./instance-choice.ts";
-import { planForwarding, requestHead } from "./proxy-headers.ts";
+import { allowUnderscoreHeaders, planForwarding, requestHead } from "./proxy-headers.ts";
 import type { RequestGuard } from "./request-guard.ts";
 import type { RequestStats, SeriesSlot } from "./request-stats.ts";
 import { matchRoute, originFormTarget } from "./route-matcher.ts";
@@ -44,6 +44,7 @@ export function handleUpgrade(ctx: UpgradeContext, env: CompiledEnvironment, req
     return refuse(404, "Not Found", `no route for ${plan.host ?? ""}${target.split("?")[0] ?? ""}`);
   }
   const app = route.app;
+  if (app.underscoresInHeaders) allowUnderscoreHeaders(plan);
   const retryAfter = ctx.guard.retryAfter(app, req.socket.remoteAddress ?? "");
   if (retryAfter > 0) {
     ctx.stats.record(app.unserved[route.index] ?? env.unrouted, 429, performance.now() - startedAt, performance.now());

@@ -4,6 +4,7 @@ import type { ReleaseStore } from "../releases/release.store.ts";
 import type { RolloutStore } from "../releases/rollout.store.ts";
 import type { InstanceSupervisor } from "../runtime/instance-supervisor.ts";
 import { toInstanceView } from "../runtime/instance.types.ts";
+import { environmentUrl } from "./environment-url.ts";
 import type { PlatformStatus } from "./status.types.ts";
 
 export interface StatusServiceDeps {
@@ -41,10 +42,9 @@ export class StatusService {
             instances: instances.filter((i) => i.env === name && i.app === app).map(toInstanceView),
           })),
         );
-        const host = env.bind === "0.0.0.0" || env.bind === "::" ? "127.0.0.1" : env.bind;
         return {
           name,
-          url: `http://${host}:${env.port}`,
+          url: environmentUrl(env),
           port: env.port,
           bind: env.bind,
           protected: env.protected,
