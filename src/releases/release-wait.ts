@@ -7,6 +7,8 @@ export function printProgress(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
+function silent(): void {}
+
 /**
  * `--wait`: follows the rollout until the release is live (resolves) or failed (rejects with the reason), handing each
  * change of step, split, verdict, hold reason and instance health to `print` as it happens (nothing by default).
@@ -15,13 +17,19 @@ export async function waitForRelease(
   client: ApiClient,
   release: ReleaseView,
   timeoutMs: number,
-  print: (line: string) => void = () => {},
+  print: (line: string) => void = silent,
 ): Promise<ReleaseView> {
   const deadline = Date.now() + timeoutMs;
   const progress = new RolloutProgress();
+  let afterId: number | undefined;
   for (;;) {
     const current = await client.release(release.env, release.app, release.number);
-    for (const line of progress.lines(current, Date.now())) print(line);
+    if (print !== silent) {
+      const scope = { env: release.env, app: release.app, type: "rollout." };
+      const events = await client.events(afterId === undefined ? { ...scope, since: release.createdAt } : { ...scope, afterId });
+      afterId = events.at(-1)?.id ?? afterId;
+      for (const line of progress.lines(current, events, Date.now())) print(line);
+    }
     // Live, and the old release drained (or, blue-green, kept warm on purpose for an instant rollback).
     if (current.status === "live" && (current.rollout?.state === "completed" || current.rollout?.state === "warm")) return current;
     if (current.status === "failed" || current.status === "rolled_back") {

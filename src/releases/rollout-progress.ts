@@ -1,3 +1,4 @@
+import type { RampartEvent } from "../events/event.types.ts";
 import type { ReleaseView } from "./release.types.ts";
 
 /** While only the counts in a line change (requests seen, time left), a fresh line at most this often. */
@@ -5,30 +6,41 @@ const COUNTS_EVERY_MS = 60_000;
 
 /**
  * What `--wait` prints while a release rolls out: one line per change of state, step, split, verdict, hold reason
- * or instance health, in pipes as on a terminal. A line whose only difference is a number (the canary's request
- * count, a countdown) is a change of counts, printed at most once a minute, so a held step stays visible without
- * a line per second.
+ * or instance health, in pipes as on a terminal. The rollout's events are the changes (a step that lasts less than
+ * a poll still gets its line); the rollout's latest message adds what only it carries, and a line whose only
+ * difference is a number (the canary's request count, a countdown) is printed at most once a minute, so a held
+ * step stays visible without a line per second.
  */
 export class RolloutProgress {
-  #rolloutKey = "";
-  #rolloutLine = "";
-  #rolloutAt = 0;
+  #lastKey = "";
+  #lastLine = "";
+  #lastAt = 0;
   readonly #instances = new Map<string, string>();
 
-  /** The lines the release's latest view adds to what was printed before. */
-  lines(release: Pick<ReleaseView, "rollout" | "instances">, now: number): string[] {
+  /**
+   * The lines that `release` (read first) and the rollout events since the last call (read after it, so every
+   * message the view shows has its event here already) add to what was printed before.
+   */
+  lines(
+    release: Pick<ReleaseView, "number" | "status" | "reason" | "rollout" | "instances">,
+    events: readonly RampartEvent[],
+    now: number,
+  ): string[] {
     const out: string[] = [];
-    const rollout = release.rollout;
-    const message = rollout?.message ?? "";
-    if (rollout && message) {
-      const decision = typeof rollout.verdict?.decision === "string" ? rollout.verdict.decision : "";
-      const key = [rollout.state, rollout.step, decision, withoutCounts(message)].join("|");
-      const countsOnly = key === this.#rolloutKey && message !== this.#rolloutLine;
-      if (key !== this.#rolloutKey || (countsOnly && now - this.#rolloutAt >= COUNTS_EVERY_MS)) {
+    // The reason of a failed or rolled-back release is the error `--wait` ends with: not printed twice.
+    const ended = release.status === "failed" || release.status === "rolled_back";
+    const repeatsReason = (line: string): boolean => ended && release.reason !== null && line.includes(release.reason);
+    for (const event of events) {
+      if (event.release !== release.number || !event.type.startsWith("rollout.")) continue;
+      if (!repeatsReason(event.message)) out.push(`  ${event.message}`);
+      this.#remember(event.message, now);
+    }
+    const message = release.rollout?.message ?? "";
+    if (message && message !== this.#lastLine && !repeatsReason(message)) {
+      const countsOnly = withoutCounts(message) === this.#lastKey;
+      if (!countsOnly || now - this.#lastAt >= COUNTS_EVERY_MS) {
         out.push(`  ${message}`);
-        this.#rolloutKey = key;
-        this.#rolloutLine = message;
-        this.#rolloutAt = now;
+        this.#remember(message, now);
       }
     }
     for (const instance of release.instances) {
@@ -40,6 +52,12 @@ export class RolloutProgress {
       if (!quiet) out.push(`    ${line}`);
     }
     return out;
+  }
+
+  #remember(line: string, now: number): void {
+    this.#lastKey = withoutCounts(line);
+    this.#lastLine = line;
+    this.#lastAt = now;
   }
 }
 
