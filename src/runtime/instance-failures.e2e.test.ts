@@ -73,20 +73,21 @@ describe("instance failures through a real `rampart up`", () => {
   });
 
   it("a release that crashes on start is a crash loop, reported, and fails", async () => {
-    project.writeManifest("    environments:\n      production: { env: { TEST_MODE: crash } }");
+    // start_timeout well above the crash loop's ~8 s of backoff: on a loaded machine 15 s ran out first.
+    project.writeManifest("    environments:\n      production: { env: { TEST_MODE: crash }, health: { start_timeout: 90s } }");
     const release = await up.client.deploy("production", "web");
-    await assert.rejects(waitForRelease(up.client, release, 60_000), /keeps crashing \(exit code 3\).*boom: crashing on start/s);
+    await assert.rejects(waitForRelease(up.client, release, 90_000), /keeps crashing \(exit code 3\).*boom: crashing on start/s);
     const events = await up.client.events({ env: "production", app: "web", type: "instance.crash_loop" });
     assert.ok(events.some((e) => e.release === release.number));
     assert.equal((await up.client.status()).environments.find((e) => e.name === "production")?.apps[0]?.live, 1);
   });
 
   it("a crash on start names the first error line of its output, not only the stack's last lines", async () => {
-    project.writeManifest("    environments:\n      production: { env: { TEST_MODE: missing-config } }");
+    project.writeManifest("    environments:\n      production: { env: { TEST_MODE: missing-config }, health: { start_timeout: 90s } }");
     const release = await up.client.deploy("production", "web");
     await assert.rejects(
-      waitForRelease(up.client, release, 60_000),
-      /; first error: Error: Cannot find module '\.\/config\.json'; its last output:\n/,
+      waitForRelease(up.client, release, 90_000),
+      /keeps crashing \(exit code 1\); first error: Error: Cannot find module '\.\/config\.json'; its last output:\n/,
     );
   });
 
