@@ -7,7 +7,8 @@ export function finiteOrNull(value: number): number | null {
 export function percent(rate: number | null): string {
   if (rate === null) return "n/a";
   const value = rate * 100;
-  return `${value >= 10 || value === 0 ? value.toFixed(0) : value.toPrecision(2)}%`;
+  // Two significant digits without a trailing zero: a 1% guard reads "1%", not "1.0%".
+  return `${value >= 10 || value === 0 ? value.toFixed(0) : Number(value.toPrecision(2))}%`;
 }
 
 export function millis(ms: number | null): string {

@@ -66,7 +66,10 @@ test("20% errors at 10 req/s against 0.1% on stable fails in seconds (median <= 
     assert.ok(
       check.statistic >= check.boundary && check.canary !== null && check.testedAgainst !== null && check.canary > check.testedAgainst,
     );
-    assert.match(verdict.reason, /^error_rate [\d.]+% is worse than its 2x guard: evidence/);
+    assert.match(
+      verdict.reason,
+      /^error_rate: canary failed [\d.]+% of [\d,]+ requests, stable [\d.]+% of [\d,]+; the guard allows 2x stable \([\d.]+%\) \[evidence/,
+    );
   }
   seconds.sort((a, b) => a - b);
   assert.ok((seconds[25] as number) <= 6 && (seconds[49] as number) <= 20, seconds.join(" "));
@@ -79,6 +82,25 @@ test("a 3x slower canary fails its relative p99 guard, judged on the histograms"
   const p99 = verdict.checks.find((c) => c.metric === "p99_latency");
   assert.ok(p99 !== undefined && p99.decision === "fail" && p99.canary !== null && p99.stable !== null);
   assert.ok(p99.canary > 2 * p99.stable);
+});
+
+test("a failed verdict reads as a sentence with units before its statistics", () => {
+  const verdict = judge({ canary: side(138, 48), stable: side(2610, 5), guards: ERRORS_ONLY }, clock);
+  assert.equal(verdict.decision, "fail");
+  assert.match(
+    verdict.reason,
+    /^error_rate: canary failed 35% of 138 requests, stable 0\.19% of 2,610; the guard allows 2x stable \(0\.39%\) \[evidence \d+\.\d >= \d+\.\d, p <= [\d.e-]+\]$/,
+  );
+  const absolute = judge(
+    { canary: side(138, 48), stable: side(2610, 5), guards: { ...ERRORS_ONLY, errorRate: { kind: "absolute", rate: 0.01 } } },
+    clock,
+  );
+  assert.match(absolute.reason, /^error_rate: canary failed 35% of 138 requests, stable 0\.19% of 2,610; the guard allows 1% \[/);
+  const slow = judge({ canary: side(400, 0, { ...STABLE, medianMs: 400 }), stable: side(5000, 0), guards: DEFAULT_GUARDS }, clock);
+  assert.match(
+    slow.reason,
+    /p99_latency: canary p99 [\d,]+ ms over 400 requests, stable \d+ ms over 5,000; the guard allows 1\.5x stable \(\d+ ms\) \[/,
+  );
 });
 
 test("too little traffic holds, naming the counts needed and seen; a bad-enough canary still fails", () => {

@@ -45,15 +45,30 @@ function value(check: Check, v: number | null): string {
   return check.metric === "error_rate" ? percent(v) : millis(v);
 }
 
+/**
+ * What the canary did against stable, in words and units, e.g. "canary failed 35% of 138 requests, stable 0.19% of
+ * 2,610; the guard allows 2x stable (0.59%)": what an operator reads first, before the statistics behind it.
+ */
+export function checkSentence(check: Check): string {
+  const { samples } = check;
+  const allows = `the guard allows ${check.guard}${check.kind === "relative" ? ` stable${check.threshold === null ? "" : ` (${value(check, check.threshold)})`}` : ""}`;
+  if (check.metric === "error_rate") {
+    return `canary failed ${percent(check.canary)} of ${count(samples.canary)} requests, stable ${percent(check.stable)} of ${count(samples.stable)}; ${allows}`;
+  }
+  const quantile = check.metric === "p99_latency" ? "p99" : "median";
+  return `canary ${quantile} ${millis(check.canary)} over ${count(samples.canary)} requests, stable ${millis(check.stable)} over ${count(samples.stable)}; ${allows}`;
+}
+
+function evidence(check: Check): string {
+  const relation = check.statistic >= check.boundary ? ">=" : "<";
+  return `evidence ${check.statistic.toFixed(1)} ${relation} ${check.boundary.toFixed(1)}, p <= ${alwaysValidP(check.statistic).toPrecision(2)}`;
+}
+
 function reasonFor(decision: Decision, checks: readonly Check[], canary: SideCounts, stable: SideCounts, options: JudgeOptions): string {
   if (decision === "fail") {
     return checks
       .filter((check) => check.decision === "fail")
-      .map(
-        (check) =>
-          `${check.metric} ${value(check, check.canary)} is worse than its ${check.guard} guard: ` +
-          `evidence ${check.statistic.toFixed(1)} >= ${check.boundary.toFixed(1)} (p <= ${alwaysValidP(check.statistic).toPrecision(2)}); ${check.detail}`,
-      )
+      .map((check) => `${check.metric}: ${checkSentence(check)} [${evidence(check)}]`)
       .join("; ");
   }
   if (decision === "hold") return holdReason(checks, canary, stable, options);
@@ -61,9 +76,7 @@ function reasonFor(decision: Decision, checks: readonly Check[], canary: SideCou
     return checks
       .filter((check) => check.decision === "continue")
       .map(
-        (check) =>
-          `${check.metric} ${value(check, check.canary)} is above its ceiling ${value(check, check.threshold)} but not conclusively ` +
-          `(evidence ${check.statistic.toFixed(1)} < ${check.boundary.toFixed(1)}): collecting more`,
+        (check) => `${check.metric} above its ceiling, not conclusively yet: ${checkSentence(check)} [${evidence(check)}]; collecting more`,
       )
       .join("; ");
   }

@@ -28,6 +28,8 @@ export const APP_DEFAULTS = {
     keepWarmMs: 300_000,
     // Off by default (deploys stay quick); a release that tends to crash a while after it starts wants e.g. 30s.
     settleMs: 0,
+    // Like Flagger's progress deadline: a canary step that gets no verdict (too little traffic) fails after this.
+    holdTimeoutMs: 600_000,
     guards: { errorRate: null, p99Latency: null, p50Latency: null },
   },
 } satisfies Omit<ResolvedApp, "name" | "source" | "run">;

@@ -47,6 +47,7 @@ const KNOWN_KEYS = [
   "pause",
   "keep_warm",
   "settle",
+  "hold_timeout",
   "guards",
   "error_rate",
   "p99_latency",

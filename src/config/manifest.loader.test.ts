@@ -74,6 +74,7 @@ describe("parseManifest", () => {
       pauseMs: 30_000,
       keepWarmMs: 300_000,
       settleMs: 0,
+      holdTimeoutMs: 600_000,
       guards: { errorRate: { kind: "absolute", rate: 0.01 }, p99Latency: { kind: "relative", ratio: 1.5 }, p50Latency: null },
     });
     assert.equal(resolveApp(manifest, "web", "staging").instances, 1);
@@ -193,7 +194,7 @@ apps:
         hosts: [staging.example.com]
         health: { interval: 5s }
         env: { LOG_LEVEL: debug }
-        release: { steps: [50, 100], guards: { error_rate: 5% } }
+        release: { steps: [50, 100], hold_timeout: 20m, guards: { error_rate: 5% } }
 `,
       "rampart.yaml",
     );
@@ -216,6 +217,7 @@ apps:
       pauseMs: 60_000,
       keepWarmMs: 300_000,
       settleMs: 0,
+      holdTimeoutMs: 1_200_000,
       guards: { errorRate: { kind: "absolute", rate: 0.05 }, p99Latency: { kind: "relative", ratio: 1.5 }, p50Latency: null },
     });
     assert.equal(manifest.environments.staging?.bind, "127.0.0.1");

@@ -77,6 +77,7 @@ function withDefaults(name: string, source: string, settings: AppSettingsFile & 
       pauseMs: release.pause ?? d.release.pauseMs,
       keepWarmMs: release.keep_warm ?? d.release.keepWarmMs,
       settleMs: release.settle ?? d.release.settleMs,
+      holdTimeoutMs: release.hold_timeout ?? d.release.holdTimeoutMs,
       guards: {
         errorRate: guards.error_rate ?? null,
         p99Latency: guards.p99_latency ?? null,

@@ -64,6 +64,7 @@ const releaseSchema = mapping(
     pause: duration.optional(),
     keep_warm: duration.optional(),
     settle: duration.optional(),
+    hold_timeout: duration.optional(),
     guards: guardsSchema.optional(),
   },
   "a mapping such as { strategy: canary }",

@@ -67,6 +67,8 @@ export const resolvedAppSchema = z.object({
     keepWarmMs: z.number(),
     /** Rolling and blue-green: after the last traffic move, the new instances must stay up this long before the old ones are stopped. */
     settleMs: z.number().default(0),
+    /** Canary: a step held this long after its pause without a verdict (pass or fail) fails the rollout. Absent in older releases. */
+    holdTimeoutMs: z.number().default(600_000),
     guards: z.object({
       /** null: the analysis default applies. */
       errorRate: errorRateGuardSchema.nullable(),

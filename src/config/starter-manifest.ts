@@ -66,6 +66,7 @@ apps:                             # one entry per deployable service
       strategy: rolling           # rolling, blue-green or canary
       steps: [5, 25, 50, 100]     # canary only: % of traffic at each step
       pause: 30s                  # canary only: how long each step is held and judged
+      # hold_timeout: 10m         # canary only: a step with no verdict this long after its pause rolls back
       keep_warm: 5m               # the replaced release stays up this long: rollback is an instant switch
       # settle: 30s               # rolling/blue-green: new instances must stay up this long before the old stop
       # guards:                   # canary only: judged on live traffic, canary against stable

@@ -26,7 +26,7 @@ export function registerStatusCommand(program: Command, globals: () => GlobalOpt
             String(i.release),
             String(i.pid ?? "-"),
             String(i.port),
-            i.health + (i.routable ? "" : " (no traffic)"),
+            i.health + (i.routable ? "" : " (no traffic)") + (i.lastProbe && i.health !== "healthy" ? `: ${i.lastProbe}` : ""),
             `${i.restarts} · ${ago(i.startedAt)}`,
           ]);
         });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { waitFor } from "../shared/wait.ts";
 import { startLoad } from "../testing/load-generator.ts";
-import { killPlatform, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
+import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
 import { createTestProject, type TestProject } from "../testing/test-project.ts";
 import { waitForRelease } from "./release-wait.ts";
 
@@ -130,5 +130,39 @@ describe("canary releases judged on live traffic through a real `rampart up`", (
     const firstEntries = steps.filter((e) => e.message.startsWith("step 1/2: 20%"));
     assert.equal(firstEntries.length, 1, "step 1 was not repeated");
     assert.equal(steps.filter((e) => e.message.includes("promoting release")).length, 1, "promoted once");
+  });
+
+  it("a canary step starved of traffic is held, then rolled back after release.hold_timeout; --wait prints each change", async () => {
+    project.writeManifest("    release: { strategy: canary, steps: [10, 50, 100], pause: 1s, hold_timeout: 3s }");
+    project.touchSource("starved");
+    // No load at all: the step can never get a verdict. Through the CLI in a pipe, as CI runs it.
+    const wait = runCli(["deploy", "web", "--env", "production", "--wait", "--data", project.dataDir]);
+    assert.equal(wait.code, 1, wait.stderr);
+    const lines = wait.stderr.split("\n");
+    const number = /release (\d+)/.exec(wait.stderr)?.[1];
+    assert.ok(
+      lines.some((l) => l === `  step 1/3: 10% of traffic on release ${number}`),
+      `the step and split, once:\n${wait.stderr}`,
+    );
+    const holding = lines.filter((l) => /^ {2}step 1\/3 \(10%\): holding: too little traffic to judge/.test(l));
+    assert.ok(holding.length >= 1 && holding.length <= 3, `the hold reason, once per change, not per second:\n${wait.stderr}`);
+    assert.match(holding[0] ?? "", /canary 0 of the 100 requests needed.*; fails in \ds without a verdict \(release\.hold_timeout 3s\)/);
+    assert.match(
+      wait.stderr,
+      /error: release \d+ was rolled back: step 1\/3 \(10%\) held for 3s without a verdict: too little traffic to judge .*canary 0 of the 100 requests needed.*rampart rollout web --env production promote\|abort/,
+    );
+    const rollout = await up.client.rollout("production", "web");
+    assert.equal(rollout.outcome, "rolled_back");
+    assert.equal(
+      (await up.client.status()).environments.find((e) => e.name === "production")?.apps[0]?.live,
+      rollout.fromRelease,
+      "the stable release serves on",
+    );
+
+    project.touchSource("starved, quietly");
+    const json = runCli(["deploy", "web", "--env", "production", "--wait", "--json", "--data", project.dataDir]);
+    assert.equal(json.code, 1);
+    assert.equal(JSON.parse(json.stdout).status, "rolled_back", "--json prints the final document");
+    assert.doesNotMatch(json.stderr, /^ {2}/m, "and no progress lines");
   });
 });

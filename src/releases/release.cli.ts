@@ -3,7 +3,7 @@ import { ago, clientFor, printJson, printTable, progress, type GlobalOptions } f
 import { RELEASE_STRATEGIES, type ReleaseStrategy } from "../config/resolved-manifest.schema.ts";
 import { RampartError } from "../shared/errors.ts";
 import { short } from "./artifact.service.ts";
-import { waitForRelease } from "./release-wait.ts";
+import { printProgress, waitForRelease } from "./release-wait.ts";
 import type { ReleaseView } from "./release.types.ts";
 
 interface DeployOptions extends GlobalOptions {
@@ -100,7 +100,7 @@ async function finish(
     return;
   }
   try {
-    const live = await waitForRelease(client, release, WAIT_TIMEOUT_MS);
+    const live = await waitForRelease(client, release, WAIT_TIMEOUT_MS, opts.json ? undefined : printProgress);
     if (opts.json) return printJson(live);
     process.stdout.write(`release ${live.number} of ${live.app} is live in ${live.env} (${live.instances.length} instance(s))\n`);
   } catch (error) {

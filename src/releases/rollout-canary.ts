@@ -1,5 +1,6 @@
 import type { ResolvedApp } from "../config/resolved-manifest.schema.ts";
 import type { ReleaseWindow } from "../edge/request-stats.store.ts";
+import { holdCountdown, holdExpiredReason, trackHold } from "./hold-deadline.ts";
 import { checkUnderTraffic, RolloutRollback, type StrategyContext } from "./rollout-context.ts";
 
 export type CanaryDecision = "continue" | "pass" | "fail" | "hold";
@@ -30,10 +31,11 @@ const NOTE_EVERY_MS = 5_000;
 /**
  * Canary: the new release gets each step's share of traffic for `pause`, judged every second against the stable
  * release over the same period. A failed verdict rolls back at once; a step advances only on a passing verdict
- * after its pause (too little traffic holds it, with the reason); `paused` holds; promote skips to 100 %.
+ * after its pause (too little traffic holds it, with the reason, for at most `hold_timeout`); `paused` holds; promote
+ * skips to 100 %.
  */
 export async function canaryShift(ctx: StrategyContext, stableRelease: number, judge: CanaryJudge, windows: ReleaseWindows): Promise<void> {
-  const { steps, pauseMs, guards } = ctx.release.config.release;
+  const { steps, pauseMs, guards, holdTimeoutMs } = ctx.release.config.release;
   let step = ctx.rollout().step;
   if (step === 0) {
     const percent = steps[0] ?? 100;
@@ -65,6 +67,28 @@ export async function canaryShift(ctx: StrategyContext, stableRelease: number, j
     if (verdict.decision === "fail") throw new RolloutRollback(`canary analysis failed: ${verdict.reason}`, { verdict: { ...verdict } });
 
     const due = ctx.now() >= (rollout.data.stepStartedAt ?? since) + pauseMs;
+    const percentNow = rollout.data.canaryPercent ?? steps[step - 1] ?? 0;
+    const hold = trackHold({
+      heldSince: rollout.data.heldSince,
+      now: ctx.now(),
+      due,
+      paused: rollout.data.paused ?? false,
+      decision: verdict.decision,
+      timeoutMs: holdTimeoutMs,
+    });
+    if (hold.expiredAfterMs !== null) {
+      const { env, app } = ctx.release;
+      const reason = holdExpiredReason({
+        step,
+        steps: steps.length,
+        percent: percentNow,
+        timeoutMs: holdTimeoutMs,
+        reason: verdict.reason,
+        app,
+        env,
+      });
+      throw new RolloutRollback(reason, { verdict: { ...verdict } });
+    }
     if (due && !rollout.data.paused && verdict.decision === "pass") {
       const percent = steps[step] ?? 100;
       // 100 % is the promotion itself: with no stable traffic left there is nothing to compare against.
@@ -77,20 +101,25 @@ export async function canaryShift(ctx: StrategyContext, stableRelease: number, j
         return;
       }
       step += 1;
-      await ctx.route([], [], { canaryPercent: percent, stepStartedAt: ctx.now() });
+      await ctx.route([], [], { canaryPercent: percent, stepStartedAt: ctx.now(), heldSince: undefined });
       await ctx.advance(
         step,
         `step ${step}/${steps.length}: ${percent}% of traffic on release ${ctx.release.number} (previous step passed: ${verdict.reason})`,
         { verdict: { ...verdict } },
       );
       lastNote = ctx.now();
-    } else if (verdict.decision !== lastDecision || ctx.now() - lastNote >= NOTE_EVERY_MS) {
-      const why = rollout.data.paused ? "paused" : due ? `holding: ${verdict.reason}` : `judging: ${verdict.reason}`;
-      const message = `step ${step}/${steps.length} (${rollout.data.canaryPercent ?? steps[step - 1]}%): ${why}`;
-      // An event when the verdict changes (e.g. traffic too low to decide); otherwise only the stored evidence.
-      await (verdict.decision !== lastDecision
-        ? ctx.advance(step, message, { verdict: { ...verdict } })
-        : ctx.note(message, { verdict: { ...verdict } }));
+    } else if (verdict.decision !== lastDecision || hold.heldSince !== rollout.data.heldSince || ctx.now() - lastNote >= NOTE_EVERY_MS) {
+      const why = rollout.data.paused
+        ? "paused"
+        : due
+          ? `holding: ${verdict.reason}${holdCountdown(hold, holdTimeoutMs)}`
+          : `judging: ${verdict.reason}`;
+      const message = `step ${step}/${steps.length} (${percentNow}%): ${why}`;
+      const data = { verdict: { ...verdict }, heldSince: hold.heldSince };
+      // An event when the verdict changes (e.g. traffic too low to decide) or a hold begins; otherwise only the stored evidence.
+      await (verdict.decision !== lastDecision || (hold.heldSince !== undefined && rollout.data.heldSince === undefined)
+        ? ctx.advance(step, message, data)
+        : ctx.note(message, data));
       lastNote = ctx.now();
     }
     lastDecision = verdict.decision;

@@ -3,6 +3,7 @@ import type { InstanceSupervisor, TrafficControl } from "../runtime/instance-sup
 import type { InstanceRecord } from "../runtime/instance.types.ts";
 import type { LaunchConfig } from "../runtime/launch-config.ts";
 import { readLogLines } from "../runtime/log-reader.ts";
+import { describeOutput, SEARCHED_LINES } from "../runtime/crash-output.ts";
 import type { Clock } from "../shared/clock.ts";
 import { errorMessage } from "../shared/errors.ts";
 import { logger } from "../shared/logger.ts";
@@ -168,7 +169,7 @@ export class RolloutEngine {
         const slow = instances.find((i) => i.status !== "healthy");
         const health = release.config.health;
         throw new RolloutFailure(
-          `instance ${slow?.id ?? "?"} did not become healthy within ${health.startTimeoutMs} ms (GET ${health.path} on its PORT must answer 200-399; status: ${slow?.status ?? "missing"}${slow?.lastExit ? `, last exit: ${slow.lastExit}` : ""})${slow ? lastLines(slow) : ""}`,
+          `instance ${slow?.id ?? "?"} did not become healthy within ${health.startTimeoutMs} ms (GET ${health.path} on its PORT must answer 200-399; status: ${slow?.status ?? "missing"}${slow?.lastProbe ? `, last check: ${slow.lastProbe}` : ""}${slow?.lastExit ? `, last exit: ${slow.lastExit}` : ""})${slow ? lastLines(slow) : ""}`,
         );
       }
       const current = await this.#deps.rollouts.get(rollout.id);
@@ -495,9 +496,7 @@ function labels(rollout: RolloutRecord) {
 }
 
 function lastLines(instance: InstanceRecord): string {
-  const lines = readLogLines({ files: [{ path: instance.logPath, labels: {} }], limit: 8 });
-  if (lines.length === 0) return "";
-  return `; its last output:\n${lines.map((l) => `  ${l.stream === "err" ? "!" : " "} ${l.text}`).join("\n")}`;
+  return describeOutput(readLogLines({ files: [{ path: instance.logPath, labels: {} }], limit: SEARCHED_LINES }));
 }
 
 function pause(ms: number): Promise<void> {

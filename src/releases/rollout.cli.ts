@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { ago, clientFor, printJson, printTable, progress, type GlobalOptions } from "../cli/cli-context.ts";
 import { RampartError } from "../shared/errors.ts";
-import { waitForRelease } from "./release-wait.ts";
-import { rolloutActions, type RolloutAction, type RolloutView } from "./rollout.view.ts";
+import { printProgress, waitForRelease } from "./release-wait.ts";
+import { ANALYSIS_COLUMNS, analysisRows, rolloutActions, type RolloutAction, type RolloutView } from "./rollout.view.ts";
 
 export function registerRolloutCommands(program: Command, globals: () => GlobalOptions): void {
   program
@@ -35,7 +35,7 @@ export function registerRolloutCommands(program: Command, globals: () => GlobalO
       const client = clientFor(opts);
       const release = await client.promote(app, { from: options.from, to: options.to, force: options.force ?? false });
       if (!opts.json) progress(`promoting ${app} from ${options.from} to ${options.to}: release ${release.number}`);
-      const final = options.wait ? await waitForRelease(client, release, 60 * 60_000) : release;
+      const final = options.wait ? await waitForRelease(client, release, 60 * 60_000, opts.json ? undefined : printProgress) : release;
       if (opts.json) return printJson(final);
       process.stdout.write(
         options.wait
@@ -62,21 +62,9 @@ function printRollout(r: RolloutView): void {
     `started ${ago(r.startedAt)}, updated ${ago(r.updatedAt)}${r.outcome ? ` · outcome: ${r.outcome}` : ""}${r.promotedBy ? ` · promoted by ${r.promotedBy}` : ""}${r.abortedBy ? ` · aborted by ${r.abortedBy}` : ""}\n`,
   );
   if (r.message) process.stdout.write(`${r.message}\n`);
-  const checks = Array.isArray(r.verdict?.checks) ? (r.verdict.checks as Record<string, unknown>[]) : [];
   if (r.verdict) {
     process.stdout.write(`\nanalysis: ${String(r.verdict.decision)} — ${String(r.verdict.reason)}\n`);
-    if (checks.length > 0) {
-      printTable(
-        ["METRIC", "CANARY", "STABLE", "THRESHOLD", "STATISTIC", "BOUNDARY", "SAMPLES", "DECISION"],
-        checks.map((c) => [c.metric, c.canary, c.stable, c.threshold, c.statistic, c.boundary, c.samples, c.decision].map(show)),
-      );
-    }
+    const rows = analysisRows(r.verdict);
+    if (rows.length > 0) printTable(ANALYSIS_COLUMNS, rows);
   }
-}
-
-function show(value: unknown): string {
-  if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toPrecision(4);
-  if (value === null || value === undefined) return "-";
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
 }

@@ -35,6 +35,8 @@ export interface RolloutData {
   /** When the new release first took traffic: the start of the period analysis compares. */
   trafficSince?: number;
   paused?: boolean;
+  /** Canary: since when the current step is held after its pause without a verdict (ends it at `hold_timeout`). */
+  heldSince?: number;
   /** `rampart rollout … promote`: who asked to skip the remaining steps and analysis. */
   promoteRequestedBy?: string;
   /** `rampart rollout … abort`. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { count, millis, percent } from "../analysis/format.ts";
 import { RELEASE_STRATEGIES } from "../config/resolved-manifest.schema.ts";
 import { rolloutStates, type RolloutRecord } from "./rollout.types.ts";
 
@@ -53,4 +54,51 @@ export function toRolloutView(rollout: RolloutRecord, steps: number[]): RolloutV
     updatedAt: rollout.updatedAt,
     finishedAt: rollout.finishedAt,
   };
+}
+
+// The per-guard evidence as stored in a verdict; read leniently, since verdicts of older releases may lack a field.
+const checkRowSchema = z.object({
+  metric: z.string(),
+  guard: z.string().optional(),
+  canary: z.number().nullable().optional(),
+  stable: z.number().nullable().optional(),
+  threshold: z.number().nullable().optional(),
+  statistic: z.number().optional(),
+  boundary: z.number().optional(),
+  samples: z.object({ canary: z.number(), stable: z.number() }).optional(),
+  decision: z.string(),
+});
+
+export const ANALYSIS_COLUMNS = [
+  "METRIC",
+  "GUARD",
+  "CANARY",
+  "STABLE",
+  "CEILING",
+  "REQUESTS (CANARY / STABLE)",
+  "EVIDENCE (FAILS AT)",
+  "DECISION",
+];
+
+/**
+ * The rollout table's rows, one per guard, in units: error rates as percentages, latencies in milliseconds, the
+ * evidence with the boundary at which the canary fails in brackets.
+ */
+export function analysisRows(verdict: Record<string, unknown> | null): string[][] {
+  const checks = z.array(checkRowSchema).safeParse(verdict?.checks);
+  if (!checks.success) return [];
+  return checks.data.map((c) => {
+    const show = (v: number | null | undefined): string =>
+      v === undefined || v === null ? "-" : c.metric === "error_rate" ? percent(v) : millis(v);
+    return [
+      c.metric,
+      c.guard ?? "-",
+      show(c.canary),
+      show(c.stable),
+      show(c.threshold),
+      c.samples ? `${count(c.samples.canary)} / ${count(c.samples.stable)}` : "-",
+      c.statistic !== undefined && c.boundary !== undefined ? `${c.statistic.toFixed(1)} (${c.boundary.toFixed(1)})` : "-",
+      c.decision,
+    ];
+  });
 }

@@ -3,7 +3,7 @@ import { createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { probeHealth } from "./health-probe.ts";
+import { describeProbe, probeHealth } from "./health-probe.ts";
 import { allocatePort } from "./port-allocator.ts";
 
 describe("probeHealth", () => {
@@ -14,6 +14,7 @@ describe("probeHealth", () => {
       if (req.url === "/healthz") res.end("ok");
       else if (req.url === "/moved") res.writeHead(302, { location: "/healthz" }).end();
       else if (req.url === "/broken") res.writeHead(503).end("no");
+      else if (req.url === "/missing") res.writeHead(404).end("not found");
       // anything else never answers
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -50,6 +51,19 @@ describe("probeHealth", () => {
     const result = await probeHealth({ host: "127.0.0.1", port: closedPort, path: "/", timeoutMs: 2000 });
     assert.equal(result.ok, false);
     assert.match(result.error ?? "", /connection refused/);
+  });
+
+  it("says what a failing check got: the status, the connection error, or how long it waited", async () => {
+    const missing = await probeHealth({ host: "127.0.0.1", port, path: "/missing", timeoutMs: 2000 });
+    assert.equal(describeProbe("/missing", 2000, missing), "GET /missing → 404 Not Found");
+    const closedPort = await allocatePort();
+    const refused = await probeHealth({ host: "127.0.0.1", port: closedPort, path: "/healthz", timeoutMs: 2000 });
+    assert.equal(
+      describeProbe("/healthz", 2000, refused),
+      `GET /healthz → connection refused by 127.0.0.1:${closedPort} (ECONNREFUSED: nothing listens on its PORT yet)`,
+    );
+    const hung = await probeHealth({ host: "127.0.0.1", port, path: "/hang", timeoutMs: 1000 });
+    assert.equal(describeProbe("/hang", 1000, hung), "GET /hang → no answer within 1s");
   });
 });
 

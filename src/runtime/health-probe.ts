@@ -1,4 +1,5 @@
-import { request } from "node:http";
+import { request, STATUS_CODES } from "node:http";
+import { formatDuration } from "../config/units.ts";
 
 export interface HealthProbeTarget {
   host: string;
@@ -55,10 +56,21 @@ export function probeHealth(target: HealthProbeTarget): Promise<HealthProbeResul
 function describeError(error: NodeJS.ErrnoException, host: string, port: number): string {
   switch (error.code) {
     case "ECONNREFUSED":
-      return `connection refused by ${host}:${port}`;
+      return `connection refused by ${host}:${port} (ECONNREFUSED: nothing listens on its PORT yet)`;
     case "ECONNRESET":
-      return `connection reset by ${host}:${port}`;
+      return `connection reset by ${host}:${port} (ECONNRESET)`;
     default:
       return error.code !== undefined ? `${error.code}: ${error.message}` : error.message;
   }
+}
+
+/**
+ * One probe as a person reads it, for progress lines, `rampart status` and failure messages: the request and what
+ * came back (`GET /healthz → 404 Not Found`), the connection error, or how long it waited.
+ */
+export function describeProbe(path: string, timeoutMs: number, result: HealthProbeResult): string {
+  if (result.status !== undefined)
+    return `GET ${path} → ${result.status}${STATUS_CODES[result.status] ? ` ${STATUS_CODES[result.status]}` : ""}`;
+  if (result.error?.startsWith("timed out")) return `GET ${path} → no answer within ${formatDuration(timeoutMs)}`;
+  return `GET ${path} → ${result.error ?? "no answer"}`;
 }

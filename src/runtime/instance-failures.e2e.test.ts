@@ -49,7 +49,15 @@ describe("instance failures through a real `rampart up`", () => {
     project.writeManifest("    environments:\n      production: { env: { TEST_MODE: unhealthy }, health: { start_timeout: 2s } }");
     const load = startLoad(url(), { concurrency: 2, maxMs: 60_000 });
     const release = await up.client.deploy("production", "web");
-    await assert.rejects(waitForRelease(up.client, release, 30_000), /did not become healthy within 2000 ms.*GET \/healthz/s);
+    const printed: string[] = [];
+    await assert.rejects(
+      waitForRelease(up.client, release, 30_000, (line) => printed.push(line)),
+      /did not become healthy within 2000 ms.*last check: GET \/healthz → 500 Internal Server Error/s,
+    );
+    assert.ok(
+      printed.some((line) => line.includes(`r${release.number}.1: starting (last check: GET /healthz → 500 Internal Server Error)`)),
+      `--wait says what the check got while it waits:\n${printed.join("\n")}`,
+    );
     const failed = await up.client.release("production", "web", release.number);
     assert.equal(failed.status, "failed");
     assert.match(failed.reason ?? "", /listening on/, "the reason shows the instance's last output");
@@ -65,12 +73,22 @@ describe("instance failures through a real `rampart up`", () => {
   });
 
   it("a release that crashes on start is a crash loop, reported, and fails", async () => {
-    project.writeManifest("    environments:\n      production: { env: { TEST_MODE: crash } }");
+    // start_timeout well above the crash loop's ~8 s of backoff: on a loaded machine 15 s ran out first.
+    project.writeManifest("    environments:\n      production: { env: { TEST_MODE: crash }, health: { start_timeout: 90s } }");
     const release = await up.client.deploy("production", "web");
-    await assert.rejects(waitForRelease(up.client, release, 60_000), /keeps crashing \(exit code 3\).*boom: crashing on start/s);
+    await assert.rejects(waitForRelease(up.client, release, 90_000), /keeps crashing \(exit code 3\).*boom: crashing on start/s);
     const events = await up.client.events({ env: "production", app: "web", type: "instance.crash_loop" });
     assert.ok(events.some((e) => e.release === release.number));
     assert.equal((await up.client.status()).environments.find((e) => e.name === "production")?.apps[0]?.live, 1);
+  });
+
+  it("a crash on start names the first error line of its output, not only the stack's last lines", async () => {
+    project.writeManifest("    environments:\n      production: { env: { TEST_MODE: missing-config }, health: { start_timeout: 90s } }");
+    const release = await up.client.deploy("production", "web");
+    await assert.rejects(
+      waitForRelease(up.client, release, 90_000),
+      /keeps crashing \(exit code 1\); first error: Error: Cannot find module '\.\/config\.json'; its last output:\n/,
+    );
   });
 
   it("with release.settle, a release that crashes a while after going healthy fails; the old one serves on, nothing fails", async () => {

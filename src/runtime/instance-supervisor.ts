@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { EventLog } from "../events/event-log.ts";
 import type { Clock } from "../shared/clock.ts";
 import { errorMessage } from "../shared/errors.ts";
-import { probeHealth } from "./health-probe.ts";
+import { describeProbe, probeHealth } from "./health-probe.ts";
 import type { InstanceStore } from "./instance.store.ts";
 import type { InstanceRecord, InstanceStatus } from "./instance.types.ts";
 import { backoffMs, restartPolicy, type LaunchConfig } from "./launch-config.ts";
@@ -340,6 +340,9 @@ export class InstanceSupervisor {
       const status = watched.record.status;
       if (status !== "starting" && status !== "healthy" && status !== "unhealthy") return;
       const detail = result.ok ? `HTTP ${result.status}` : (result.error ?? `HTTP ${result.status}`);
+      // Shown while it waits (deploy --wait, rampart status) and in a start failure, instead of silence.
+      const lastProbe = result.ok ? null : describeProbe(health.path, health.timeoutMs, result);
+      if ((watched.record.lastProbe ?? null) !== lastProbe) watched.record = { ...watched.record, lastProbe };
       if (result.ok) {
         watched.failures = 0;
         if (status !== "healthy") {
@@ -353,7 +356,7 @@ export class InstanceSupervisor {
             watched,
             "unhealthy",
             "instance.unhealthy",
-            `${watched.record.id} is unhealthy: ${health.path} ${detail} (${watched.failures} checks in a row)`,
+            `${watched.record.id} is unhealthy: ${lastProbe ?? `${health.path} ${detail}`} (${watched.failures} checks in a row)`,
           );
           if (watched.record.routable) await this.#deps.traffic.applyRouting();
         }

@@ -27,6 +27,11 @@ export interface InstanceRecord {
   logPath: string;
   stateDir: string;
   lastExit: string | null;
+  /**
+   * What the last failed health check got (`GET /healthz → 404`), while the instance is not healthy; null once a
+   * check passes. In memory only: after a control-plane restart the next probe fills it again.
+   */
+  lastProbe?: string | null;
 }
 
 export const instanceViewSchema = z.object({
@@ -39,6 +44,7 @@ export const instanceViewSchema = z.object({
   restarts: z.number().int(),
   startedAt: z.number().int(),
   lastExit: z.string().nullable(),
+  lastProbe: z.string().nullable().describe("what the last failed health check got, e.g. GET /healthz → 404; null once healthy"),
 });
 export type InstanceView = z.infer<typeof instanceViewSchema>;
 
@@ -53,5 +59,6 @@ export function toInstanceView(record: InstanceRecord): InstanceView {
     restarts: record.restarts,
     startedAt: record.startedAt,
     lastExit: record.lastExit,
+    lastProbe: record.lastProbe ?? null,
   };
 }

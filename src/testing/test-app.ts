@@ -9,6 +9,7 @@ const version = existsSync("VERSION") ? readFileSync("VERSION", "utf8").trim() :
 const port = Number(process.env.PORT);
 const mode = process.env.TEST_MODE ?? "ok";
 if (mode === "crash") { console.error("boom: crashing on start"); process.exit(3); }
+if (mode === "missing-config") { const { createRequire } = await import("node:module"); createRequire(import.meta.url)("./config.json"); }
 if (mode === "crash-later") setTimeout(() => { console.error("boom: crashing a while after start"); process.exit(4); }, Number(process.env.CRASH_AFTER_MS ?? 3000));
 const server = createServer((req, res) => {
   if (req.url === "/healthz") {
