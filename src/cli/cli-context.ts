@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
-import { ApiClient, ApiError } from "../client/api-client.ts";
-import { parseDuration } from "../config/units.ts";
+import { ApiClient } from "../client/api-client.ts";
+import { MAX_WINDOW_MS, parseDuration } from "../config/units.ts";
 import { readCredentials } from "../daemon/credentials.ts";
 import { RampartError } from "../shared/errors.ts";
 
@@ -49,8 +49,8 @@ export function printTable(headers: string[], rows: string[][]): void {
 /** `--since 5m` → epoch ms. */
 export function sinceToEpoch(since: string | undefined, now = Date.now()): number | undefined {
   if (since === undefined) return undefined;
-  const parsed = parseDuration(since);
-  if (!parsed.ok) throw new RampartError("invalid_option", `--since: ${parsed.message}`);
+  const parsed = parseDuration(since, { maxMs: MAX_WINDOW_MS });
+  if (!parsed.ok) throw new RampartError("invalid_option", `--since: ${parsed.message}`, { hint: "e.g. --since 30s, 5m, 1h or 7d" });
   return now - parsed.value;
 }
 
@@ -66,15 +66,4 @@ export function ago(epochMs: number | null, now = Date.now()): string {
 /** Progress goes to stderr and only on a terminal, so pipes and --json stay clean. */
 export function progress(line: string): void {
   if (process.stderr.isTTY) process.stderr.write(`${line}\n`);
-}
-
-/** Prints an error as `error: message` plus its hint, and sets a non-zero exit code. */
-export function reportError(error: unknown): void {
-  if (error instanceof ApiError || error instanceof RampartError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
-  } else {
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-  }
-  process.exitCode = 1;
 }
