@@ -11,9 +11,9 @@ import { RampartError } from "../shared/errors.ts";
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
-// Codes of errors that mean "the command was called wrongly": from the CLI's own checks, and from the API's
-// validation of a request the CLI built from its options.
-const USAGE_CODES = new Set(["invalid_option", "invalid_request"]);
+// Codes of errors that mean "the command was called wrongly": from the CLI's own checks, from the API's validation
+// of a request the CLI built from its options, and a protected environment stopped without --yes and no terminal.
+const USAGE_CODES = new Set(["invalid_option", "invalid_request", "confirmation_required"]);
 
 /** A commander error carrying the command it came from, so the hint can name that command's --help. */
 class UsageError extends Error {
@@ -64,6 +64,8 @@ export function reportError(error: unknown): void {
   if (error instanceof UsageError) {
     // Commander printed `error: …` already; help and --version end here too, with exit code 0.
     if (error.commander.exitCode === 0) return void (process.exitCode = 0);
+    // A command group run without its subcommand: commander printed the group's help.
+    if (error.commander.code === "commander.help") process.stderr.write(`error: \`${error.command}\` needs one of the commands above\n`);
     process.stderr.write(`hint: ${helpHint(error.command)}\n`);
     process.exitCode = EXIT_USAGE;
     return;

@@ -30,7 +30,7 @@ const program = new Command("rampart")
   .hook("preAction", (_program, command) => setCurrentCommand(command));
 
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
-registerInitCommand(program);
+registerInitCommand(program, globals);
 registerUpCommands(program, globals);
 registerDemoCommand(program, globals);
 registerStatusCommand(program, globals);
