@@ -24,7 +24,8 @@ export function registerInitCommand(program: Command, globals: () => GlobalOptio
       const projectDir = dirname(path);
       const given = globals().data || process.env.RAMPART_DATA;
       const ignored = ignoreDataDir(projectDir, given ? resolve(given) : resolve(projectDir, ".rampart"));
-      if (ignored !== null) process.stdout.write(`added ${ignored} to ${resolve(projectDir, ".gitignore")} (the data dir holds the API token)\n`);
+      if (ignored !== null)
+        process.stdout.write(`added ${ignored} to ${resolve(projectDir, ".gitignore")} (the data dir holds the API token)\n`);
       process.stdout.write(
         `wrote ${path}\nnext: point apps.web.source and apps.web.run at your app, then run \`rampart up\` and \`rampart deploy web --env staging --wait\`\n`,
       );
