@@ -71,7 +71,11 @@ export function reportError(error: unknown): void {
     return;
   }
   if (error instanceof ManifestError) {
-    process.stderr.write(`${error.message}\nhint: fix ${error.issues[0]?.file ?? "rampart.yaml"} as above, then run the command again\n`);
+    const first = error.issues[0];
+    const hint = first?.message.startsWith("not found")
+      ? "run this in your project's folder (or a subfolder), pass --config FILE, or write a starter with `rampart init`"
+      : `fix ${first?.file ?? "rampart.yaml"} as above, then run the command again`;
+    process.stderr.write(`${error.message}\nhint: ${hint}\n`);
     process.exitCode = EXIT_FAILURE;
     return;
   }
