@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Agent } from "undici";
-import type { z } from "zod";
+import { z } from "zod";
 import { readCredentials } from "../daemon/credentials.ts";
 import { shutdownBodySchema } from "../platform/platform.routes.ts";
 import { waitForRelease } from "../releases/release-wait.ts";
@@ -26,12 +26,14 @@ import {
  */
 
 // Requests that would change the platform if they were valid: deploys, rollbacks, promotions start rollouts,
-// a shutdown stops the platform under test. A valid one is pointed at an app that does not exist instead.
+// a shutdown stops the platform under test, an environment stop its instances. A valid one is pointed at an app
+// (or an environment) that does not exist instead.
 const GUARDED: Record<string, z.ZodType> = {
   "POST /api/v1/envs/{env}/apps/{app}/releases": deployBodySchema,
   "POST /api/v1/envs/{env}/apps/{app}/rollbacks": rollbackBodySchema,
   "POST /api/v1/apps/{app}/promotions": promoteBodySchema,
   "POST /api/v1/shutdown": shutdownBodySchema,
+  "POST /api/v1/envs/{env}/stop": z.unknown(),
 };
 
 /** The body as the server will see it (Fastify's parsers, then `body ?? {}`), or undefined when it is refused first. */
@@ -53,6 +55,7 @@ function defanged(req: GeneratedRequest): GeneratedRequest {
   if (!schema || req.auth !== "token" || !body || !schema.safeParse(body.value ?? {}).success) return req;
   if (req.operation.path.endsWith("/shutdown"))
     return { ...req, body: { text: '{"stopApps":"not a boolean"}', contentType: "application/json" } };
+  if (req.operation.path.endsWith("/stop")) return { ...req, params: { ...req.params, env: "no-such-env" } };
   return { ...req, params: { ...req.params, app: "no-such-app" } };
 }
 

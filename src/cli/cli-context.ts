@@ -1,6 +1,7 @@
-import { resolve } from "node:path";
-import { ApiClient, ApiError } from "../client/api-client.ts";
-import { parseDuration } from "../config/units.ts";
+import { existsSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { ApiClient } from "../client/api-client.ts";
+import { MAX_WINDOW_MS, parseDuration } from "../config/units.ts";
 import { readCredentials } from "../daemon/credentials.ts";
 import { RampartError } from "../shared/errors.ts";
 
@@ -10,25 +11,55 @@ export interface GlobalOptions {
   json?: boolean;
 }
 
+/**
+ * The project's folder, found as git finds a repository: the working directory or its nearest ancestor that holds
+ * `rampart.yaml` or a `.rampart/` data dir. Null outside any project.
+ */
+export function findProjectDir(start = process.cwd()): string | null {
+  for (let dir = resolve(start); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "rampart.yaml")) || isDirectory(join(dir, ".rampart"))) return dir;
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+function isDirectory(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
+/** `--data`, else RAMPART_DATA, else the project's `.rampart` (so a command run in a subfolder finds it), else ./.rampart. */
 export function dataDirOf(options: GlobalOptions): string {
-  return resolve(options.data ?? process.env.RAMPART_DATA ?? ".rampart");
+  const given = options.data || process.env.RAMPART_DATA;
+  if (given) return resolve(given);
+  return join(findProjectDir() ?? process.cwd(), ".rampart");
+}
+
+/** `--config`, else the project's `rampart.yaml` (found from a subfolder too), else ./rampart.yaml. */
+export function manifestPathOf(config: string | undefined): string {
+  return resolve(config ?? join(findProjectDir() ?? process.cwd(), "rampart.yaml"));
 }
 
 /** The API address and token: flags, then RAMPART_API / RAMPART_TOKEN, then the credentials file `rampart up` wrote. */
 export function clientFor(options: GlobalOptions): ApiClient {
   const credentials = readCredentials(dataDirOf(options));
-  const api = options.api ?? process.env.RAMPART_API ?? credentials?.api ?? "127.0.0.1:7700";
-  const token = process.env.RAMPART_TOKEN ?? credentials?.token;
+  const api = options.api || process.env.RAMPART_API || credentials?.api || "127.0.0.1:7700";
+  const token = process.env.RAMPART_TOKEN || credentials?.token;
   if (!token) {
     throw new RampartError(
       "no_credentials",
       `no API token: ${dataDirOf(options)}/credentials.json does not exist and RAMPART_TOKEN is not set`,
       {
-        hint: "start the platform with `rampart up` (or pass --data DIR where it runs)",
+        hint: noCredentialsHint(options),
       },
     );
   }
   return new ApiClient({ baseUrl: api.startsWith("http") ? api : `http://${api}`, token });
+}
+
+function noCredentialsHint(options: GlobalOptions): string {
+  if (options.data || process.env.RAMPART_DATA) return "start the platform with `rampart up` (or pass --data DIR where it runs)";
+  const project = findProjectDir();
+  if (project !== null) return `start the platform with \`rampart up\` in ${project} (or pass --data DIR where it runs)`;
+  return `no project here: run this in your project's folder (none of ${process.cwd()} and its parents has rampart.yaml or .rampart/), or pass --data DIR`;
 }
 
 export function printJson(value: unknown): void {
@@ -49,8 +80,8 @@ export function printTable(headers: string[], rows: string[][]): void {
 /** `--since 5m` → epoch ms. */
 export function sinceToEpoch(since: string | undefined, now = Date.now()): number | undefined {
   if (since === undefined) return undefined;
-  const parsed = parseDuration(since);
-  if (!parsed.ok) throw new RampartError("invalid_option", `--since: ${parsed.message}`);
+  const parsed = parseDuration(since, { maxMs: MAX_WINDOW_MS });
+  if (!parsed.ok) throw new RampartError("invalid_option", `--since: ${parsed.message}`, { hint: "e.g. --since 30s, 5m, 1h or 7d" });
   return now - parsed.value;
 }
 
@@ -66,15 +97,4 @@ export function ago(epochMs: number | null, now = Date.now()): string {
 /** Progress goes to stderr and only on a terminal, so pipes and --json stay clean. */
 export function progress(line: string): void {
   if (process.stderr.isTTY) process.stderr.write(`${line}\n`);
-}
-
-/** Prints an error as `error: message` plus its hint, and sets a non-zero exit code. */
-export function reportError(error: unknown): void {
-  if (error instanceof ApiError || error instanceof RampartError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
-  } else {
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-  }
-  process.exitCode = 1;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -121,6 +121,18 @@ describe("rampart init", () => {
   it("writes a rampart.yaml that `rampart up` accepts in an empty directory", async () => {
     await initAndUp(false);
   });
+
+  it("keeps the data dir (token, database) out of git: .gitignore created or appended to, once", () => {
+    const dir = mkdtempSync(join(tmpdir(), "rampart-init-"));
+    writeFileSync(join(dir, ".gitignore"), "node_modules\n");
+    const init = runCli(["init"], { cwd: dir });
+    assert.equal(init.code, 0, init.stderr);
+    assert.match(init.stdout, /added \/\.rampart\/ to .*\.gitignore/);
+    assert.equal(runCli(["init", "--force"], { cwd: dir }).code, 0);
+    const lines = readFileSync(join(dir, ".gitignore"), "utf8").split("\n");
+    assert.equal(lines[0], "node_modules");
+    assert.equal(lines.filter((l) => l === "/.rampart/").length, 1, lines.join("\n"));
+  });
 });
 
 describe("rampart up with a bad manifest", () => {
@@ -162,7 +174,11 @@ describe("rampart up with a bad manifest", () => {
       [lineOf('"/api"'), "apps.api.routes[1]", /^route "\/" is also claimed by app "web"/],
       [lineOf("1 sec"), "apps.api.health.interval", /^"1 sec" is not a duration, e.g. 1s$/],
     ];
-    const printed = result.stderr.trim().split("\n");
+    const printed = result.stderr
+      .trim()
+      .split("\n")
+      .filter((line) => !line.startsWith("hint: "));
+    assert.match(result.stderr, /^hint: fix .*rampart\.yaml/m);
     assert.equal(printed.length, expected.length, `all problems at once, one per line:\n${result.stderr}`);
     for (const [i, [line, path, message]] of expected.entries()) {
       const match = /^(.+):(\d+):(\d+) (\S+): (.+)$/.exec(printed[i] ?? "");
@@ -327,10 +343,74 @@ describe("the CLI against a running `rampart up`", () => {
     }
   });
 
-  it("down stops everything: the control plane exits and no recorded pid is alive", async () => {
+  it("run in a subfolder of the project, the CLI finds its data dir (walking up, as git finds .git)", () => {
+    const deep = join(project.dir, "web", "src", "lib");
+    mkdirSync(deep, { recursive: true });
+    const status = oneJson(runCli(["status", "--json"], { cwd: deep }), platformStatusSchema);
+    assert.equal(status.dataDir, project.dataDir);
+  });
+
+  it("every duration option takes days: events, logs, metrics and traces --since 7d, flags rollout --every 1d", () => {
+    for (const args of [
+      ["events", "--since", "7d", "--json"],
+      ["logs", "web", "--env", "staging", "--since", "7d", "--json"],
+      ["metrics", "web", "--env", "staging", "--since", "7d", "--json"],
+      ["traces", "web", "--env", "staging", "--since", "7d", "--json"],
+      ["flags", "create", "daily"],
+      ["flags", "rollout", "daily", "--env", "staging", "--plan", "5,25,100", "--every", "1d", "--json"],
+    ]) {
+      const result = cli(...args);
+      assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
+    }
+    const flag = oneJson(
+      cli("flags", "get", "daily", "--env", "staging", "--json"),
+      z.object({ environments: z.array(z.object({ rollout: z.object({ everyMs: z.number() }).nullable() })) }),
+    );
+    assert.equal(flag.environments[0]?.rollout?.everyMs, 86_400_000);
+  });
+
+  it("down --env staging stops only staging's instances; production, the edge and the control plane keep serving", async () => {
+    // Through the CLI (a fresh connection each): a POST on a kept-alive socket the server just closed is not retried.
+    const deployed = cli("deploy", "web", "--env", "production", "--wait");
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const result = cli("down", "--env", "staging");
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /staging is down: 1 instance\(s\) drained and stopped/);
+    const status = oneJson(cli("status", "--json"), platformStatusSchema);
+    const instancesOf = (env: string) => status.environments.find((e) => e.name === env)?.apps[0]?.instances ?? [];
+    assert.deepEqual(instancesOf("staging"), []);
+    assert.equal(instancesOf("production")[0]?.health, "healthy");
+    const answer = await fetch(`http://127.0.0.1:${project.ports.production}/`);
+    assert.equal(answer.status, 200, "production still answers through the edge");
+    const { events } = oneJson(cli("events", "--type", "environment.stopping", "--json"), z.object({ events: z.array(eventSchema) }));
+    assert.ok(events.some((e) => e.env === "staging" && e.type === "environment.stopping"));
+  });
+
+  it("down of a protected environment without a terminal refuses (exit 2, hint: --yes) and stops nothing", async () => {
+    for (const args of [["down"], ["down", "--env", "production"]]) {
+      const result = cli(...args);
+      assert.equal(result.code, 2, `${args.join(" ")}: ${result.stdout}`);
+      assert.match(result.stderr, /protected environment production/);
+      assert.match(result.stderr, new RegExp(`^hint: .*${args.join(" ")} --yes`, "m"));
+    }
+    const status = oneJson(cli("status", "--json"), platformStatusSchema);
+    assert.equal(status.environments.find((e) => e.name === "production")?.apps[0]?.instances[0]?.health, "healthy");
+  });
+
+  it("down of a protected environment on a terminal asks; anything but y stops nothing", async () => {
+    // `script` gives the CLI a terminal; the answer "n" comes through it.
+    const command = [process.execPath, CLI, "--data", project.dataDir, "down"].map((a) => `'${a}'`).join(" ");
+    const result = spawnSync("script", ["-qec", command, "/dev/null"], { input: "n\n", encoding: "utf8", timeout: 60_000 });
+    assert.match(result.stdout, /Stop the protected environment production .*\? \[y\/N\]/);
+    assert.match(result.stdout, /nothing was stopped: not confirmed/);
+    assert.equal(result.status, 1, result.stdout);
+    assert.equal((await up.client.health()).ok, true, "the control plane still runs");
+  });
+
+  it("down --yes stops everything: the control plane exits and no recorded pid is alive", async () => {
     const before = livePlatformPids(project.dataDir);
     assert.ok(before.length >= 2, `instances and the edge are running: ${before.join(", ")}`);
-    const result = cli("down");
+    const result = cli("down", "--yes");
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /rampart is down/);
     assert.equal(await up.exited, 0);

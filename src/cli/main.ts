@@ -1,6 +1,5 @@
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import { registerInitCommand } from "../config/init.cli.ts";
-import { ManifestError } from "../config/manifest-error.ts";
 import { registerUpCommands } from "../daemon/up.cli.ts";
 import { registerEventCommands } from "../events/event.cli.ts";
 import { registerStatusCommand } from "../platform/status.cli.ts";
@@ -11,7 +10,8 @@ import { registerFlagCommands } from "../flags/flag.cli.ts";
 import { registerTraceCommands } from "../telemetry/trace.cli.ts";
 import { rampartVersion } from "../shared/version.ts";
 import { registerMetricsCommands } from "../telemetry/metrics.cli.ts";
-import { reportError, type GlobalOptions } from "./cli-context.ts";
+import type { GlobalOptions } from "./cli-context.ts";
+import { installUsageHandling, reportError, setCurrentCommand } from "./cli-usage.ts";
 import { registerDemoCommand } from "./demo.cli.ts";
 
 // `rampart status | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE.
@@ -26,11 +26,11 @@ const program = new Command("rampart")
   .version(rampartVersion)
   .option("--data <dir>", "data dir (default ./.rampart or RAMPART_DATA)")
   .option("--api <host:port>", "control-plane API address (default from the data dir's credentials, or RAMPART_API)")
-  .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  .hook("preAction", (_program, command) => setCurrentCommand(command));
 
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
-registerInitCommand(program);
+registerInitCommand(program, globals);
 registerUpCommands(program, globals);
 registerDemoCommand(program, globals);
 registerStatusCommand(program, globals);
@@ -42,15 +42,10 @@ registerFlagCommands(program, globals);
 registerMetricsCommands(program, globals);
 registerTraceCommands(program, globals);
 
+installUsageHandling(program);
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof CommanderError) {
-    process.exitCode = error.exitCode === 0 ? 0 : 2;
-  } else if (error instanceof ManifestError) {
-    process.stderr.write(`${error.message}\n`);
-    process.exitCode = 1;
-  } else {
-    reportError(error);
-  }
+  reportError(error);
 }

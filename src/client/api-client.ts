@@ -141,6 +141,10 @@ export class ApiClient {
     return this.#call("GET", `/api/v1/metrics/query${queryString(query)}`);
   }
 
+  stopEnvironment(env: string): Promise<{ env: string; stopped: string[] }> {
+    return this.#call("POST", `/api/v1/envs/${encodeURIComponent(env)}/stop`, {});
+  }
+
   shutdown(stopApps: boolean): Promise<{ ok: true; stopApps: boolean }> {
     return this.#call("POST", "/api/v1/shutdown", { stopApps });
   }

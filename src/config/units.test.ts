@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatDuration, parseDuration, parsePercent, parseRate, parseRatio, parseSize } from "./units.ts";
+import { MAX_WINDOW_MS, formatDuration, parseDuration, parsePercent, parseRate, parseRatio, parseSize } from "./units.ts";
 
 function value(result: ReturnType<typeof parseDuration>): number {
   assert.ok(result.ok, result.ok ? "" : result.message);
@@ -22,6 +22,14 @@ describe("parseDuration", () => {
     assert.equal(value(parseDuration("1h2m3s4ms")), 3_723_004);
     assert.equal(value(parseDuration("1.5s")), 1_500);
     assert.equal(value(parseDuration("0s")), 0);
+    assert.equal(value(parseDuration("7d")), 7 * 86_400_000);
+    assert.equal(value(parseDuration("1d12h")), 36 * 3_600_000);
+  });
+
+  it("is bounded by what a timer holds unless a longer window is allowed", () => {
+    assert.match(message(parseDuration("30d")), /"30d" is too long: at most 24d20h/);
+    assert.equal(value(parseDuration("30d", { maxMs: MAX_WINDOW_MS })), 30 * 86_400_000);
+    assert.match(message(parseDuration("401d", { maxMs: MAX_WINDOW_MS })), /at most 400d/);
   });
 
   it("says what was given and what is expected", () => {
@@ -39,6 +47,7 @@ describe("parseDuration", () => {
     assert.equal(formatDuration(90_000), "1m30s");
     assert.equal(formatDuration(500), "500ms");
     assert.equal(formatDuration(0), "0s");
+    assert.equal(formatDuration(7 * 86_400_000), "7d");
   });
 });
 
@@ -71,7 +80,7 @@ describe("parseRatio", () => {
 describe("values too large to keep", () => {
   it("refuses durations no timer can wait (they would fire at once) and numbers beyond a double", () => {
     assert.equal(value(parseDuration("596h")), 596 * 3_600_000);
-    assert.equal(message(parseDuration("1000h")), '"1000h" is too long: at most 596h');
+    assert.equal(message(parseDuration("1000h")), '"1000h" is too long: at most 24d20h');
     assert.match(message(parseDuration(`${"9".repeat(400)}s`)), /is too long/);
     assert.match(message(parseRatio(`${"9".repeat(400)}x`)), /is too large/);
     assert.match(message(parseSize(`${"9".repeat(400)}kb`)), /is too large/);

@@ -6,11 +6,14 @@
 
 export type UnitResult = { ok: true; value: number } | { ok: false; message: string };
 
-const DURATION_UNITS_MS = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;
+const DURATION_UNITS_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;
+/** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer one would fire after 1 ms instead. */
 export const MAX_DURATION_MS = 2 ** 31 - 1;
+/** Look-back windows and retention (`--since 90d`, RAMPART_LOG_RETENTION) are not timers: they may be longer. */
+export const MAX_WINDOW_MS = 400 * 86_400_000;
 
 // Units must come largest first and at most once, so `1m30s` is fine and `30s1m` is not.
-const DURATION = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$/;
+const DURATION = /^(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$/;
 const PERCENT = /^(\d+(?:\.\d+)?)\s?%$/;
 const RATIO = /^(\d+(?:\.\d+)?)x$/;
 
@@ -23,7 +26,11 @@ export function showValue(value: unknown): string {
   return String(value);
 }
 
-export function parseDuration(value: unknown): UnitResult {
+/**
+ * The one duration parser: the manifest, every CLI option and every API parameter that takes a duration use it
+ * (`500ms`, `30s`, `5m`, `1h`, `7d`, `1h30m`). `maxMs` defaults to what a timer can hold; windows pass MAX_WINDOW_MS.
+ */
+export function parseDuration(value: unknown, options: { maxMs?: number } = {}): UnitResult {
   if (typeof value === "number") {
     return { ok: false, message: `${showValue(value)} is not a duration: add a unit, e.g. ${value}s` };
   }
@@ -31,18 +38,17 @@ export function parseDuration(value: unknown): UnitResult {
   if (match === null || match.slice(1).every((part) => part === undefined)) {
     return { ok: false, message: `${showValue(value)} is not a duration, e.g. 1s` };
   }
-  const [, h, m, s, ms] = match;
+  const [, d, h, m, s, ms] = match;
   const total =
+    Number(d ?? 0) * DURATION_UNITS_MS.d +
     Number(h ?? 0) * DURATION_UNITS_MS.h +
     Number(m ?? 0) * DURATION_UNITS_MS.m +
     Number(s ?? 0) * DURATION_UNITS_MS.s +
     Number(ms ?? 0) * DURATION_UNITS_MS.ms;
-  // Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer one would fire after 1 ms instead.
-  if (!(total <= MAX_DURATION_MS))
-    return {
-      ok: false,
-      message: `${showValue(value)} is too long: at most ${formatDuration(MAX_DURATION_MS - (MAX_DURATION_MS % 3_600_000))}`,
-    };
+  const maxMs = options.maxMs ?? MAX_DURATION_MS;
+  if (!(total <= maxMs)) {
+    return { ok: false, message: `${showValue(value)} is too long: at most ${formatDuration(maxMs - (maxMs % 3_600_000))}` };
+  }
   return { ok: true, value: Math.round(total) };
 }
 

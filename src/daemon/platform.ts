@@ -12,6 +12,7 @@ import { EventLog } from "../events/event-log.ts";
 import { createFlags } from "../flags/flags.module.ts";
 import { eventRoutes, eventStreams } from "../events/event.routes.ts";
 import { platformRoutes } from "../platform/platform.routes.ts";
+import { stopEnvironment } from "../platform/environment-stop.ts";
 import { StatusService } from "../platform/status.service.ts";
 import { ArtifactService } from "../releases/artifact.service.ts";
 import { ArtifactStore } from "../releases/artifact.store.ts";
@@ -255,7 +256,23 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
 
   api = buildApiServer({
     routes: [
-      ...platformRoutes(status, (stopApps) => void stop(stopApps), rampartVersion),
+      ...platformRoutes(
+        status,
+        (stopApps) => void stop(stopApps),
+        rampartVersion,
+        (env, actor) =>
+          stopEnvironment(
+            {
+              manifest: () => manifests.current,
+              instances: () => supervisor.list(),
+              drainAndStop: (id, reason) => supervisor.drainAndStop(id, reason),
+              activeRollouts: () => rolloutStore.active(),
+              append: (event) => events.append(event),
+            },
+            env,
+            actor,
+          ),
+      ),
       ...releaseRoutes(releases),
       ...rolloutRoutes(rollouts, releases),
       ...eventRoutes(events),

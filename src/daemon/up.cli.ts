@@ -1,20 +1,19 @@
 import type { Command } from "commander";
-import { clientFor, dataDirOf, progress, type GlobalOptions } from "../cli/cli-context.ts";
-import { ApiError } from "../client/api-client.ts";
+import { dataDirOf, manifestPathOf, progress, type GlobalOptions } from "../cli/cli-context.ts";
 import { RampartError } from "../shared/errors.ts";
 import { rampartVersion } from "../shared/version.ts";
-import { waitFor } from "../shared/wait.ts";
+import { registerDownCommand } from "./down.cli.ts";
 import { startPlatform, type RunningPlatform } from "./platform.ts";
 
 export interface UpOptions extends GlobalOptions {
-  config: string;
+  config?: string;
 }
 
 export function registerUpCommands(program: Command, globals: () => GlobalOptions): void {
   program
     .command("up")
     .description("run the platform in the foreground: control plane + API, the edge and your apps' instances")
-    .option("--config <file>", "the project manifest", "rampart.yaml")
+    .option("--config <file>", "the project manifest (default: rampart.yaml here or in the nearest parent folder that has one)")
     .action(async (options: UpOptions) => {
       const opts = { ...globals(), ...options };
       const platform = await runUp(opts);
@@ -23,32 +22,18 @@ export function registerUpCommands(program: Command, globals: () => GlobalOption
       await platform.stopped;
     });
 
-  program
-    .command("down")
-    .description("drain and stop every instance, the edge and the control plane")
-    .action(async () => {
-      const client = clientFor(globals());
-      await client.shutdown(true);
-      progress("draining instances and stopping the edge…");
-      await waitFor(
-        async () => {
-          try {
-            await client.health();
-            return undefined;
-          } catch (error) {
-            return error instanceof ApiError && error.code === "unreachable" ? true : undefined;
-          }
-        },
-        { timeoutMs: 120_000, intervalMs: 200 },
-      );
-      process.stdout.write("rampart is down\n");
-    });
+  registerDownCommand(program, globals);
 }
 
 /** Starts the platform and stops it on SIGINT/SIGTERM (leaving the data plane serving). */
 export async function runUp(options: UpOptions): Promise<RunningPlatform> {
-  const [host, port] = parseApiAddress(options.api ?? process.env.RAMPART_API ?? "127.0.0.1:7700");
-  const platform = await startPlatform({ configPath: options.config, dataDir: dataDirOf(options), apiHost: host, apiPort: port });
+  const [host, port] = parseApiAddress(options.api || process.env.RAMPART_API || "127.0.0.1:7700");
+  const platform = await startPlatform({
+    configPath: manifestPathOf(options.config),
+    dataDir: dataDirOf(options),
+    apiHost: host,
+    apiPort: port,
+  });
   const onSignal = (signal: NodeJS.Signals) => {
     progress(`\n${signal}: stopping the control plane; the edge and instances keep serving`);
     void platform.stop(false);

@@ -1,16 +1,17 @@
 import type { Command } from "commander";
 import { clientFor, printJson, sinceToEpoch, type GlobalOptions } from "../cli/cli-context.ts";
+import { durationOption, positiveIntOption } from "../cli/cli-usage.ts";
 import type { RampartEvent } from "./event.types.ts";
 
 export function registerEventCommands(program: Command, globals: () => GlobalOptions): void {
   program
     .command("events")
     .description("read the event log: every release, rollout step, instance change")
-    .option("--since <duration>", "only the last DURATION, e.g. 1h", "24h")
+    .option("--since <duration>", "only the last DURATION, e.g. 1h or 7d", durationOption, "24h")
     .option("--app <app>", "only this app")
     .option("--env <env>", "only this environment")
     .option("--type <type>", "an event type, or a prefix such as release.")
-    .option("--limit <n>", "at most N events", (v) => Number.parseInt(v, 10), 200)
+    .option("--limit <n>", "at most N events", positiveIntOption, 200)
     .option("--follow", "keep printing new events")
     .option("--json", "print JSON (with --follow: one event per line)")
     .action(

@@ -4,6 +4,7 @@ import { z } from "zod";
 export const eventTypes = [
   "platform.started",
   "platform.stopping",
+  "environment.stopping",
   "edge.started",
   "edge.adopted",
   "edge.table_rejected",

@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { ago, clientFor, printJson, printTable, type GlobalOptions } from "../cli/cli-context.ts";
+import { durationOption, positiveIntOption } from "../cli/cli-usage.ts";
 import { RampartError } from "../shared/errors.ts";
 import { guardsFromFlags } from "./flag-plan.ts";
 import { printFlag, printResult } from "./flag.cli-format.ts";
+import { FLAG_KINDS, FLAG_TYPES } from "./flag.types.ts";
 
 type Opts = GlobalOptions & { env?: string; as?: string; reason?: string };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -47,9 +49,9 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
     .option("--json", "print JSON")
     .action(async (key: string, options: Opts & { context?: string[] }) => {
       const o = opts(options);
+      if (o.context && !o.env) throw new RampartError("invalid_option", "--context needs --env: an evaluation happens in one environment");
       const client = clientFor(o);
-      if (o.context) {
-        if (!o.env) throw new RampartError("invalid_option", "--context needs --env: an evaluation happens in one environment");
+      if (o.context && o.env) {
         const result = await client.evaluateFlag(key, o.env, parseContext(o.context));
         if (o.json) return printJson(result);
         return void process.stdout.write(
@@ -64,8 +66,8 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
   flags
     .command("create <key>")
     .description("create a flag; every environment gets it serving its off variation")
-    .option("--type <type>", "boolean, string, number or json", "boolean")
-    .option("--kind <kind>", "release, experiment, ops, permission or kill-switch (sets its expected lifetime)", "release")
+    .addOption(new Option("--type <type>", "the value type").choices(FLAG_TYPES).default("boolean"))
+    .addOption(new Option("--kind <kind>", "what it is for (sets its expected lifetime)").choices(FLAG_KINDS).default("release"))
     .option(
       "--variation <key=json>",
       "a variation of a non-boolean flag, repeatable: --variation control='\"a\"' --variation v2='\"b\"'",
@@ -112,7 +114,7 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
     .option("--json", "print JSON")
     .action(async (key: string, options: Opts & { enabled?: string; serve?: string; rules?: string; prerequisite?: string[] }) => {
       const o = opts(options);
-      const result = await clientFor(o).setFlag(key, o.env ?? "", {
+      const change = {
         enabled: o.enabled === undefined ? undefined : parseBool(o.enabled),
         fallthrough: o.serve === undefined ? undefined : { variation: o.serve },
         rules: o.rules === undefined ? undefined : (readJson(o.rules, "--rules") as never),
@@ -123,7 +125,8 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
         }),
         as: o.as,
         reason: o.reason,
-      });
+      };
+      const result = await clientFor(o).setFlag(key, o.env ?? "", change);
       if (o.json) return printJson(result);
       printResult(result);
     });
@@ -134,14 +137,18 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
     .requiredOption("--env <env>", "environment")
     .option("--percent <n>", "share of contexts that get the variation (0-100); raising it keeps everyone already in")
     .option("--plan <steps>", "guarded plan, e.g. 5,25,50,100")
-    .option("--every <duration>", "how long each step holds before it may advance, e.g. 1h", "1h")
+    .option("--every <duration>", "how long each step holds before it may advance, e.g. 1h or 1d", durationOption, "1h")
     .option(
       "--guard <metric=limit>",
       "errors=2x, errors=1%, p99=1.5x, p99=300ms, p50=…; repeatable (defaults: errors=2x, p99=1.5x)",
       collect,
     )
-    .option("--on-fail <action>", "pause (default) or off (kill the flag) when a guard fails", "pause")
-    .option("--min-samples <n>", "requests per variation before a step may pass (default 100)")
+    .addOption(
+      new Option("--on-fail <action>", "what a failed guard does: pause, or off (kill the flag)")
+        .choices(["pause", "off"])
+        .default("pause"),
+    )
+    .option("--min-samples <n>", "requests per variation before a step may pass (default 100)", positiveIntOption)
     .option("--by <attribute>", "context attribute that keeps a user on one side", "targetingKey")
     .option("--variation <key>", "what users in the rollout get (boolean: on)")
     .option("--out-variation <key>", "what the others get (default: the off variation)")
@@ -158,26 +165,29 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
           every: string;
           guard?: string[];
           onFail: string;
-          minSamples?: string;
+          minSamples?: number;
           by: string;
           variation?: string;
           outVariation?: string;
         },
       ) => {
         const o = opts(options);
-        const client = clientFor(o);
         const env = o.env ?? "";
+        if (action !== undefined && action !== "status" && action !== "pause" && action !== "resume" && action !== "stop")
+          throw new RampartError("invalid_option", `"${action}" is not one of status, pause, resume, stop`);
+        const { guards, issues } = guardsFromFlags(o.guard ?? []);
+        if (issues.length > 0) throw new RampartError("invalid_option", issues.join("; "));
+        const steps = o.plan?.split(",").map((s) => Number(s.trim()));
+        if (steps?.some((n) => !Number.isFinite(n)))
+          throw new RampartError("invalid_option", `--plan ${o.plan}: expected increasing percentages, e.g. 5,25,50,100`);
+        const percentage = o.percent === undefined ? undefined : Number(o.percent.replace(/%$/, ""));
+        if (percentage !== undefined && !Number.isFinite(percentage))
+          throw new RampartError("invalid_option", `--percent ${o.percent}: expected a number from 0 to 100`);
+        const client = clientFor(o);
         let result;
         if (action !== undefined && action !== "status") {
-          if (action !== "pause" && action !== "resume" && action !== "stop")
-            throw new RampartError("invalid_option", `"${action}" is not one of status, pause, resume, stop`);
           result = await client.controlFlagPlan(key, env, action, { as: o.as, reason: o.reason });
-        } else if (o.plan !== undefined) {
-          const { guards, issues } = guardsFromFlags(o.guard ?? []);
-          if (issues.length > 0) throw new RampartError("invalid_option", issues.join("; "));
-          const steps = o.plan.split(",").map((s) => Number(s.trim()));
-          if (steps.some((n) => !Number.isFinite(n)))
-            throw new RampartError("invalid_option", `--plan ${o.plan}: expected increasing percentages, e.g. 5,25,50,100`);
+        } else if (steps !== undefined) {
           result = await client.planFlag(key, env, {
             steps,
             every: o.every,
@@ -186,14 +196,11 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
             by: o.by,
             variation: o.variation,
             outVariation: o.outVariation,
-            minSamples: o.minSamples === undefined ? undefined : Number(o.minSamples),
+            minSamples: o.minSamples,
             as: o.as,
             reason: o.reason,
           });
-        } else if (o.percent !== undefined) {
-          const percentage = Number(o.percent.replace(/%$/, ""));
-          if (!Number.isFinite(percentage))
-            throw new RampartError("invalid_option", `--percent ${o.percent}: expected a number from 0 to 100`);
+        } else if (percentage !== undefined) {
           result = await client.rolloutFlag(key, env, {
             percentage,
             by: o.by,
@@ -235,11 +242,11 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
     .command("history <key>")
     .description("who changed the flag, when, before and after")
     .option("--env <env>", "only this environment")
-    .option("--limit <n>", "newest n events", "50")
+    .option("--limit <n>", "newest n events", positiveIntOption, 50)
     .option("--json", "print JSON")
-    .action(async (key: string, options: Opts & { limit: string }) => {
+    .action(async (key: string, options: Opts & { limit: number }) => {
       const o = opts(options);
-      const events = await clientFor(o).flagHistory(key, { env: o.env, limit: Number(o.limit) });
+      const events = await clientFor(o).flagHistory(key, { env: o.env, limit: o.limit });
       if (o.json) return printJson(events);
       printTable(
         ["WHEN", "TYPE", "ENV", "ACTOR", "WHAT"],
@@ -265,7 +272,7 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
     .command("requests")
     .description("change requests of protected environments")
     .option("--env <env>", "only this environment")
-    .option("--status <status>", "pending, applied, rejected")
+    .addOption(new Option("--status <status>", "only requests in this state").choices(["pending", "applied", "rejected"]))
     .option("--json", "print JSON")
     .action(async (options: Opts & { status?: string }) => {
       const o = opts(options);
@@ -287,18 +294,17 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
 
   for (const verb of ["approve", "reject"] as const) {
     flags
-      .command(`${verb} <id>`)
+      .command(verb)
+      .argument("<id>", "the change request's number (rampart flags requests)", positiveIntOption)
       .description(verb === "approve" ? "approve and apply a change request (you must not be its requester)" : "reject a change request")
       .option("--as <name>", "record the decision as made by this person")
       .option("--reason <text>", "why (recorded in the event)")
       .option("--json", "print JSON")
-      .action(async (id: string, options: Opts) => {
+      .action(async (id: number, options: Opts) => {
         const o = opts(options);
         const client = clientFor(o);
         const result =
-          verb === "approve"
-            ? await client.approveFlagChange(Number(id), o.as)
-            : await client.rejectFlagChange(Number(id), { as: o.as, reason: o.reason });
+          verb === "approve" ? await client.approveFlagChange(id, o.as) : await client.rejectFlagChange(id, { as: o.as, reason: o.reason });
         if (o.json) return printJson(result);
         if ("applied" in result) printResult(result);
         else process.stdout.write(`change request ${result.id} rejected\n`);
@@ -384,7 +390,20 @@ function parseContext(pairs: string[]): Record<string, string | number | boolean
 }
 
 function readJson(value: string, option: string): unknown {
-  const text = value.startsWith("@") ? readFileSync(value.slice(1), "utf8") : value;
+  let text = value;
+  if (value.startsWith("@")) {
+    try {
+      text = readFileSync(value.slice(1), "utf8");
+    } catch (error) {
+      throw new RampartError(
+        "invalid_option",
+        `${option} ${value}: cannot read ${value.slice(1)} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+        {
+          hint: `give the path of a JSON file after @, or the JSON itself: ${option} '[...]'`,
+        },
+      );
+    }
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {

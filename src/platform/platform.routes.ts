@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineRoute, type RouteDefinition } from "../api/route-definition.ts";
+import type { EnvironmentStopped } from "./environment-stop.ts";
 import type { StatusService } from "./status.service.ts";
 import { platformStatusSchema } from "./status.types.ts";
 
@@ -10,7 +11,17 @@ export const shutdownBodySchema = z.strictObject({
     .describe("also drain and stop every instance and the edge (rampart down); otherwise they keep serving"),
 });
 
-export function platformRoutes(status: StatusService, shutdown: (stopApps: boolean) => void, version: string): RouteDefinition[] {
+export const environmentStoppedSchema = z.object({
+  env: z.string(),
+  stopped: z.array(z.string()).describe("ids of the instances stopped"),
+});
+
+export function platformRoutes(
+  status: StatusService,
+  shutdown: (stopApps: boolean) => void,
+  version: string,
+  stopEnvironment: (env: string, actor: string) => Promise<EnvironmentStopped>,
+): RouteDefinition[] {
   return [
     defineRoute({
       method: "GET",
@@ -41,6 +52,15 @@ export function platformRoutes(status: StatusService, shutdown: (stopApps: boole
         setImmediate(() => shutdown(body.stopApps));
         return { ok: true as const, stopApps: body.stopApps };
       },
+    }),
+    defineRoute({
+      method: "POST",
+      path: "/api/v1/envs/:env/stop",
+      summary: "Drain and stop one environment's instances (rampart down --env); the edge and the other environments keep serving",
+      tag: "platform",
+      params: z.object({ env: z.string().min(1) }),
+      response: environmentStoppedSchema,
+      handler: ({ params, actor }) => stopEnvironment(params.env, actor),
     }),
   ];
 }

@@ -1,6 +1,8 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { ago, clientFor, printJson, printTable, progress, type GlobalOptions } from "../cli/cli-context.ts";
+import { positiveIntOption } from "../cli/cli-usage.ts";
 import { RELEASE_STRATEGIES, type ReleaseStrategy } from "../config/resolved-manifest.schema.ts";
+import { ApiError } from "../client/api-client.ts";
 import { RampartError } from "../shared/errors.ts";
 import { short } from "./artifact.service.ts";
 import { printProgress, waitForRelease } from "./release-wait.ts";
@@ -22,13 +24,13 @@ export function registerReleaseCommands(program: Command, globals: () => GlobalO
     .description("snapshot the app's source into an artifact, create the next release and roll it out")
     .requiredOption("--env <env>", "environment to deploy to")
     .option("--source <dir>", "directory to deploy instead of the manifest's `source`")
-    .option("--strategy <strategy>", `rollout strategy (${RELEASE_STRATEGIES.join(", ")})`)
+    .addOption(new Option("--strategy <strategy>", "rollout strategy").choices(RELEASE_STRATEGIES))
     .option("--wait", "block until the release is live (exit 0) or failed (exit 1)")
     .option("--json", "print the release as JSON")
     .action(async (app: string, options: DeployOptions) => {
       const opts = { ...globals(), ...options };
-      const client = clientFor(opts);
       const strategy = options.strategy === undefined ? undefined : parseStrategy(options.strategy);
+      const client = clientFor(opts);
       const release = await client.deploy(options.env, app, { source: options.source, strategy });
       await finish(
         client,
@@ -42,7 +44,7 @@ export function registerReleaseCommands(program: Command, globals: () => GlobalO
     .command("rollback <app>")
     .description("create a new release from an older release's artifact and config and roll it out")
     .requiredOption("--env <env>", "environment")
-    .option("--to <number>", "release to return to (default: the one live before the current)", (v) => Number.parseInt(v, 10))
+    .option("--to <number>", "release to return to (default: the one live before the current)", positiveIntOption)
     .option("--wait", "block until the release is live (exit 0) or failed (exit 1)")
     .option("--json", "print the release as JSON")
     .action(async (app: string, options: GlobalOptions & { env: string; to?: number; wait?: boolean }) => {
@@ -105,8 +107,17 @@ async function finish(
     process.stdout.write(`release ${live.number} of ${live.app} is live in ${live.env} (${live.instances.length} instance(s))\n`);
   } catch (error) {
     if (opts.json) printJson(await client.release(release.env, release.app, release.number));
-    throw error;
+    throw releaseFailed(error, release);
   }
+}
+
+/** A release that failed or was rolled back: the next step is to read why. */
+export function releaseFailed(error: unknown, release: ReleaseView): unknown {
+  if (!(error instanceof Error) || error instanceof RampartError || error instanceof ApiError) return error;
+  const where = `${release.app} --env ${release.env}`;
+  return new RampartError("release_failed", error.message, {
+    hint: `the verdict and steps: rampart rollout ${where}; the app's output: rampart logs ${where} --since 15m`,
+  });
 }
 
 function parseStrategy(value: string): ReleaseStrategy {

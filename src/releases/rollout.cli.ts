@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { ago, clientFor, printJson, printTable, progress, type GlobalOptions } from "../cli/cli-context.ts";
 import { RampartError } from "../shared/errors.ts";
+import { releaseFailed } from "./release.cli.ts";
 import { printProgress, waitForRelease } from "./release-wait.ts";
 import { ANALYSIS_COLUMNS, analysisRows, rolloutActions, type RolloutAction, type RolloutView } from "./rollout.view.ts";
 
@@ -13,11 +14,10 @@ export function registerRolloutCommands(program: Command, globals: () => GlobalO
     .option("--json", "print JSON")
     .action(async (app: string, action: string | undefined, options: GlobalOptions & { env: string; reason?: string }) => {
       const opts = { ...globals(), ...options };
+      const control = action === undefined || action === "status" ? null : parseAction(action);
       const client = clientFor(opts);
       const rollout =
-        action === undefined || action === "status"
-          ? await client.rollout(options.env, app)
-          : await client.controlRollout(options.env, app, parseAction(action), options.reason);
+        control === null ? await client.rollout(options.env, app) : await client.controlRollout(options.env, app, control, options.reason);
       if (opts.json) return printJson(rollout);
       printRollout(rollout);
     });
@@ -35,7 +35,11 @@ export function registerRolloutCommands(program: Command, globals: () => GlobalO
       const client = clientFor(opts);
       const release = await client.promote(app, { from: options.from, to: options.to, force: options.force ?? false });
       if (!opts.json) progress(`promoting ${app} from ${options.from} to ${options.to}: release ${release.number}`);
-      const final = options.wait ? await waitForRelease(client, release, 60 * 60_000, opts.json ? undefined : printProgress) : release;
+      const final = options.wait
+        ? await waitForRelease(client, release, 60 * 60_000, opts.json ? undefined : printProgress).catch((e: unknown) =>
+            Promise.reject(releaseFailed(e, release)),
+          )
+        : release;
       if (opts.json) return printJson(final);
       process.stdout.write(
         options.wait

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { clientFor, printJson, sinceToEpoch, type GlobalOptions } from "../cli/cli-context.ts";
+import { durationOption, positiveIntOption } from "../cli/cli-usage.ts";
 import { RampartError } from "../shared/errors.ts";
 import { logLevelNames } from "../telemetry/log-record.ts";
 import type { LogLineView } from "./log.routes.ts";
@@ -20,12 +21,12 @@ export function registerLogCommands(program: Command, globals: () => GlobalOptio
     .command("logs <app>")
     .description("the app's output (stdout, stderr, OTLP logs) from the log index, merged by time")
     .requiredOption("--env <env>", "environment")
-    .option("--since <duration>", "only the last DURATION, e.g. 10m")
+    .option("--since <duration>", "only the last DURATION, e.g. 10m or 7d", durationOption)
     .option("--grep <text>", "only lines containing TEXT (case-sensitive; words matched from their start)")
     .option("--level <level>", `only this level and above: ${logLevelNames.join(", ")}`)
-    .option("--release <n>", "only this release's instances", (v) => Number.parseInt(v, 10))
+    .option("--release <n>", "only this release's instances", positiveIntOption)
     .option("--instance <id>", "only this instance")
-    .option("--limit <n>", "at most N lines", (v) => Number.parseInt(v, 10), 200)
+    .option("--limit <n>", "at most N lines", positiveIntOption, 200)
     .option("--follow", "keep printing new lines")
     .option("--json", "print JSON (with --follow: one line object per line)")
     .action(async (app: string, options: GlobalOptions & LogsOptions) => {

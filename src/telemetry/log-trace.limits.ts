@@ -1,4 +1,4 @@
-import { parseSize } from "../config/units.ts";
+import { MAX_WINDOW_MS, parseDuration, parseSize } from "../config/units.ts";
 import { RampartError } from "../shared/errors.ts";
 
 /** Retention of the log index and the trace store; each falls back to its store's default when absent. */
@@ -8,9 +8,6 @@ export interface LogTraceLimits {
   traceMaxAgeMs?: number;
   traceMaxSpans?: number;
 }
-
-const AGE = /^(\d+)\s?(d|h|m)$/;
-const AGE_UNITS_MS = { d: 86_400_000, h: 3_600_000, m: 60_000 } as const;
 
 /**
  * The platform-wide retention settings from `rampart up`'s environment: RAMPART_LOG_RETENTION (e.g. 7d, 36h),
@@ -22,8 +19,8 @@ export function limitsFromEnv(env: NodeJS.ProcessEnv): LogTraceLimits {
   const age = (name: string): number | undefined => {
     const value = env[name];
     if (value === undefined || value === "") return undefined;
-    const match = AGE.exec(value.trim());
-    const ms = match === null ? Number.NaN : Number(match[1]) * AGE_UNITS_MS[match[2] as keyof typeof AGE_UNITS_MS];
+    const parsed = parseDuration(value, { maxMs: MAX_WINDOW_MS });
+    const ms = parsed.ok ? parsed.value : Number.NaN;
     if (!(ms > 0)) throw new RampartError("invalid_setting", `${name}: ${JSON.stringify(value)} is not a retention, e.g. 7d, 36h or 90m`);
     return ms;
   };

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { clientFor, printJson, printTable, type GlobalOptions } from "../cli/cli-context.ts";
+import { durationOption } from "../cli/cli-usage.ts";
 import { RampartError } from "../shared/errors.ts";
 import { SUMMARY_BY, type SummaryRow } from "./metrics.view.ts";
 
@@ -9,7 +10,7 @@ export function registerMetricsCommands(program: Command, globals: () => GlobalO
     .description("requests/s, error % and p50/p95/p99 latency of the app's traffic at the edge")
     .requiredOption("--env <env>", "environment")
     .option("--by <label>", `one row per ${SUMMARY_BY.join(" | ")}`)
-    .option("--since <duration>", "look-back window, e.g. 5m, 1h, 7d", "5m")
+    .option("--since <duration>", "look-back window, e.g. 5m, 1h, 7d", durationOption, "5m")
     .option("--json", "print JSON")
     .action(async (app: string, options: GlobalOptions & { env: string; by?: string; since: string }) => {
       const opts = { ...globals(), ...options };

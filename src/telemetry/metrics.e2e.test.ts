@@ -88,12 +88,14 @@ describe("metrics through a real `rampart up` with an app it has never seen", ()
     const table = cli("metrics", "web", "--env", "production", "--by", "release", "--since", "10m");
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^RELEASE\s+REQ\/S\s+ERR %\s+P50\s+P95\s+P99\s+REQUESTS/);
+    // Bad usage (docs/cli.md): exit 2 with a hint, refused by the CLI before any request.
     const bad = cli("metrics", "web", "--env", "production", "--by", "colour");
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--by: expected one of route, release, instance, code/);
+    assert.match(bad.stderr, /^hint: /m);
     const badSince = cli("metrics", "web", "--env", "production", "--since", "soon");
-    assert.equal(badSince.code, 1);
-    assert.match(badSince.stderr, /query\.since/);
+    assert.equal(badSince.code, 2);
+    assert.match(badSince.stderr, /--since .*"soon" is not a duration/);
   });
 
   it("GET /metrics is Prometheus text that promtool accepts, with the edge's counts; it needs the token", async () => {

@@ -4,7 +4,7 @@ import type { Db } from "../db/database.ts";
 import type { InstanceRecord } from "../runtime/instance.types.ts";
 import type { Clock } from "../shared/clock.ts";
 import { logger } from "../shared/logger.ts";
-import { parseMetricsDuration } from "./metrics-duration.ts";
+import { MAX_WINDOW_MS, parseDuration } from "../config/units.ts";
 import { EdgeMetricsSink } from "./metrics-edge.sink.ts";
 import { MetricsRollupStore } from "./metrics-rollup.store.ts";
 import { metricsRoutes } from "./metrics.routes.ts";
@@ -97,7 +97,7 @@ function positiveInt(value: string | undefined, fallback: number, name: string):
 
 function durationSetting(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === "") return fallback;
-  const parsed = parseMetricsDuration(value);
+  const parsed = parseDuration(value, { maxMs: MAX_WINDOW_MS });
   if (parsed.ok && parsed.value >= 3600_000) return parsed.value;
   logger.warn(`${name}=${value} is not a duration of at least 1h (e.g. 30d); using the default`);
   return fallback;

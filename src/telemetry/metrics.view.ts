@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseMetricsDuration } from "./metrics-duration.ts";
+import { MAX_WINDOW_MS, parseDuration } from "../config/units.ts";
 import { parseMatchers } from "./metrics-matchers.ts";
 import { QUERY_FUNCTIONS } from "./metrics-query.ts";
 import { LABEL_NAME, METRIC_NAME } from "./metrics.types.ts";
@@ -7,8 +7,8 @@ import { LABEL_NAME, METRIC_NAME } from "./metrics.types.ts";
 /** A duration like the manifest's (`15s`, `5m`), as a query parameter; milliseconds out. */
 const durationParam = (example: string) =>
   z.string().transform((value, ctx): number => {
-    const parsed = parseMetricsDuration(value);
-    if (parsed.ok && parsed.value >= 1000 && parsed.value <= MAX_WINDOW_MS) return parsed.value;
+    const parsed = parseDuration(value, { maxMs: MAX_WINDOW_MS });
+    if (parsed.ok && parsed.value >= 1000) return parsed.value;
     ctx.addIssue({
       code: "custom",
       message: parsed.ok ? `expected 1s to 400d, got ${JSON.stringify(value)}` : `${parsed.message} (e.g. ${example})`,
@@ -18,9 +18,6 @@ const durationParam = (example: string) =>
 
 const epochError = { error: "expected epoch milliseconds, e.g. 1767225600000" };
 const epochMs = z.coerce.number(epochError).int(epochError).min(0, epochError).max(1e14, epochError);
-
-/** Windows up to 400 days: longer than any retention, short enough that no loop over them runs away. */
-const MAX_WINDOW_MS = 400 * 86_400_000;
 
 const labelList = z.string().transform((value, ctx): string[] => {
   const names = value

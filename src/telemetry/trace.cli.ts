@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { ago, clientFor, printJson, printTable, sinceToEpoch, type GlobalOptions } from "../cli/cli-context.ts";
+import { durationOption, positiveIntOption } from "../cli/cli-usage.ts";
 import { RampartError } from "../shared/errors.ts";
 import { formatTraceTree } from "./trace-tree.ts";
 
@@ -21,8 +22,8 @@ export function registerTraceCommands(program: Command, globals: () => GlobalOpt
     .option("--route <prefix>", "only requests of this route, e.g. /search")
     .option("--slowest", "longest first (default: newest first)")
     .option("--errors", "only failed requests")
-    .option("--since <duration>", "only the last DURATION, e.g. 15m", "15m")
-    .option("--limit <n>", "at most N traces", (v) => Number.parseInt(v, 10), 20)
+    .option("--since <duration>", "only the last DURATION, e.g. 15m or 7d", durationOption, "15m")
+    .option("--limit <n>", "at most N traces", positiveIntOption, 20)
     .option("--json", "print JSON")
     .action(async (app: string | undefined, options: TracesOptions & GlobalOptions) => {
       const opts = { ...globals(), ...options };
