@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { clientFor, printJson, sinceToEpoch, type GlobalOptions } from "../cli/cli-context.ts";
+import { followNotices } from "../cli/follow-notice.ts";
 import type { RampartEvent } from "./event.types.ts";
 
 export function registerEventCommands(program: Command, globals: () => GlobalOptions): void {
@@ -11,7 +12,7 @@ export function registerEventCommands(program: Command, globals: () => GlobalOpt
     .option("--env <env>", "only this environment")
     .option("--type <type>", "an event type, or a prefix such as release.")
     .option("--limit <n>", "at most N events", (v) => Number.parseInt(v, 10), 200)
-    .option("--follow", "keep printing new events")
+    .option("--follow", "keep printing new events (across control-plane restarts: none missed, none twice)")
     .option("--json", "print JSON (with --follow: one event per line)")
     .action(
       async (options: GlobalOptions & { since: string; app?: string; env?: string; type?: string; limit: number; follow?: boolean }) => {
@@ -23,7 +24,8 @@ export function registerEventCommands(program: Command, globals: () => GlobalOpt
         for (const event of events) print(event, opts.json);
         if (!options.follow) return;
         const afterId = events.at(-1)?.id ?? (await client.events({ limit: 1 })).at(-1)?.id ?? 0;
-        for await (const event of client.streamEvents({ ...filter, afterId })) print(event, opts.json);
+        for await (const event of client.streamEvents({ ...filter, afterId }, undefined, followNotices("event stream")))
+          print(event, opts.json);
       },
     );
 }

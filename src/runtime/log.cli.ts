@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { clientFor, printJson, sinceToEpoch, type GlobalOptions } from "../cli/cli-context.ts";
+import { followNotices } from "../cli/follow-notice.ts";
 import { RampartError } from "../shared/errors.ts";
 import { logLevelNames } from "../telemetry/log-record.ts";
 import type { LogLineView } from "./log.routes.ts";
@@ -26,7 +27,7 @@ export function registerLogCommands(program: Command, globals: () => GlobalOptio
     .option("--release <n>", "only this release's instances", (v) => Number.parseInt(v, 10))
     .option("--instance <id>", "only this instance")
     .option("--limit <n>", "at most N lines", (v) => Number.parseInt(v, 10), 200)
-    .option("--follow", "keep printing new lines")
+    .option("--follow", "keep printing new lines (across control-plane restarts)")
     .option("--json", "print JSON (with --follow: one line object per line)")
     .action(async (app: string, options: GlobalOptions & LogsOptions) => {
       const opts = { ...globals(), ...options };
@@ -39,7 +40,7 @@ export function registerLogCommands(program: Command, globals: () => GlobalOptio
       if (opts.json && !options.follow) return printJson({ lines });
       for (const line of lines) print(line, opts.json);
       if (!options.follow) return;
-      for await (const line of client.streamLogs(options.env, app, filter)) print(line, opts.json);
+      for await (const line of client.streamLogs(options.env, app, filter, undefined, followNotices("log stream"))) print(line, opts.json);
     });
 }
 
