@@ -12,7 +12,7 @@ import { readEvents } from "../../packages/sdk/src/sse-reader.ts";
 import { followEvents, StreamRefused, type FollowOptions } from "./sse-follow.ts";
 
 /** Reconnects a stream after a disconnect and resumes after its last event (see followEvents). */
-export type FollowHooks = Pick<FollowOptions, "onReconnecting" | "onReconnected" | "minDelayMs" | "maxDelayMs">;
+export type FollowHooks = Pick<FollowOptions, "lastEventId" | "onReconnecting" | "onReconnected" | "minDelayMs" | "maxDelayMs">;
 
 /** A non-2xx answer of the API, carrying its error code and hint. */
 export class ApiError extends Error {

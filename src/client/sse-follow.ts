@@ -16,6 +16,8 @@ export interface FollowOptions {
    * `StreamRefused` for an answer retrying cannot change (401, 404, a bad filter); any other error retries.
    */
   open(lastEventId: string | undefined, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>>;
+  /** Where to start: an id the server sent earlier (the first connection sends it as Last-Event-ID too). */
+  lastEventId?: string;
   onReconnecting?(state: Reconnecting): void;
   onReconnected?(state: { lastEventId: string | undefined }): void;
   signal?: AbortSignal;
@@ -41,7 +43,7 @@ export async function* followEvents(options: FollowOptions): AsyncGenerator<SseE
   const minDelay = options.minDelayMs ?? 250;
   const maxDelay = options.maxDelayMs ?? 5000;
   const idleMs = options.idleMs ?? 45_000;
-  let lastEventId: string | undefined;
+  let lastEventId = options.lastEventId;
   let attempt = 0;
   for (;;) {
     options.signal?.throwIfAborted();

@@ -24,8 +24,8 @@ export function registerEventCommands(program: Command, globals: () => GlobalOpt
         for (const event of events) print(event, opts.json);
         if (!options.follow) return;
         const afterId = events.at(-1)?.id ?? (await client.events({ limit: 1 })).at(-1)?.id ?? 0;
-        for await (const event of client.streamEvents({ ...filter, afterId }, undefined, followNotices("event stream")))
-          print(event, opts.json);
+        const follow = { ...followNotices("event stream"), lastEventId: String(afterId) };
+        for await (const event of client.streamEvents({ ...filter, afterId }, undefined, follow)) print(event, opts.json);
       },
     );
 }

@@ -29,9 +29,10 @@ interface Follower {
 
 /** A `rampart … --follow --json` run as a user would: finds the API through the data dir, as it moves. */
 function follow(dataDir: string, args: string[]): Follower {
+  const { RAMPART_API: _api, RAMPART_TOKEN: _token, ...env } = process.env;
   const child = spawn(process.execPath, [CLI, ...args, "--follow", "--json", "--data", dataDir], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, RAMPART_API: "", RAMPART_TOKEN: "" },
+    env,
   });
   let out = "";
   let err = "";
@@ -122,7 +123,7 @@ describe("--follow across a control-plane restart", () => {
     assert.deepEqual(
       seen,
       Array.from({ length: last - firstMark + 1 }, (_, i) => firstMark + i),
-      "every line from the first followed one printed once, in order",
+      `every line from the first followed one printed once, in order:\n${logs.stdout().join("\n")}\n${logs.stderr()}`,
     );
     assert.match(events.stderr(), /rampart: event stream interrupted \(.+\); reconnecting in \d+\.\d s \(attempt 1\)/);
     assert.match(events.stderr(), /rampart: reconnected; resuming after \d+/);

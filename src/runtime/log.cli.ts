@@ -36,12 +36,24 @@ export function registerLogCommands(program: Command, globals: () => GlobalOptio
       }
       const client = clientFor(opts);
       const filter = { grep: options.grep, level: options.level, release: options.release, instance: options.instance };
+      const askedAt = Date.now();
       const lines = await client.logs(options.env, app, { ...filter, since: sinceToEpoch(options.since), limit: options.limit });
       if (opts.json && !options.follow) return printJson({ lines });
       for (const line of lines) print(line, opts.json);
       if (!options.follow) return;
-      for await (const line of client.streamLogs(options.env, app, filter, undefined, followNotices("log stream"))) print(line, opts.json);
+      const follow = { ...followNotices("log stream"), lastEventId: cursorAfter(lines, askedAt) };
+      for await (const line of client.streamLogs(options.env, app, filter, undefined, follow)) print(line, opts.json);
     });
+}
+
+/**
+ * The log stream's id (TIME-COUNT) of the last line printed, so the tail starts right after it: a line written
+ * between the read and the tail's start is not lost. With nothing printed, every line since the read began.
+ */
+function cursorAfter(lines: LogLineView[], askedAt: number): string {
+  const last = lines.at(-1);
+  if (last === undefined) return `${askedAt}-0`;
+  return `${last.time}-${lines.filter((l) => l.time === last.time).length}`;
 }
 
 function print(line: LogLineView, json: boolean | undefined): void {
