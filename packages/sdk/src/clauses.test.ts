@@ -1,6 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { compilePattern, MAX_MATCH_INPUT_LENGTH } from "./clauses.ts";
+import fc from "fast-check";
+import { RE2JS } from "re2js";
+import { anchoredBody, compilePattern, MAX_MATCH_INPUT_LENGTH } from "./clauses.ts";
 import { compileSnapshot, evaluateFlag } from "./evaluator.ts";
 import { booleanFlag, snapshotOf } from "./flag-fixtures.ts";
 
@@ -63,5 +65,50 @@ describe("matches (RE2)", () => {
     const compiled = matchesFlag("(a)\\1");
     assert.match(compiled.problems[0]?.message ?? "", /x matches: invalid regular expression for RE2/);
     assert.equal(evaluateFlag(compiled, "f", { x: "aa" }).value, false);
+  });
+
+  it("runs a fully anchored ^X$ as a full match of X, with the same answers as the search", () => {
+    assert.equal(anchoredBody("^[a-z]+@example\\.com$"), "[a-z]+@example\\.com");
+    for (const source of ["^a|b$", "^a\\$", "^[$]", "(?m)^a$", "^(?i)a$", "^a$|^b$", "a$", "^a"])
+      assert.equal(anchoredBody(source), undefined, source);
+    assert.equal(anchoredBody("^(a|b)[|\\]]$"), "(a|b)[|\\]]");
+    const token = fc.constantFrom(
+      "a",
+      "b",
+      "|",
+      "(",
+      ")",
+      "(?:",
+      "*",
+      "+",
+      "?",
+      "[ab]",
+      "[^a]",
+      "[|]",
+      "[]a]",
+      ".",
+      "\\|",
+      "\\$",
+      "^",
+      "$",
+      "\\n",
+      "{2}",
+    );
+    const pattern = fc.array(token, { minLength: 1, maxLength: 8 }).map((t) => `^${t.join("")}$`);
+    const value = fc.stringMatching(/^[ab|$\n]{0,6}$/);
+    fc.assert(
+      fc.property(pattern, fc.array(value, { maxLength: 8 }), (source, values) => {
+        let reference: RE2JS;
+        try {
+          reference = RE2JS.compile(source);
+        } catch {
+          return; // not a pattern
+        }
+        const compiled = compilePattern(source);
+        assert.ok(typeof compiled !== "string", source);
+        for (const v of values) assert.equal(compiled.test(v), reference.test(v), `${source} on ${JSON.stringify(v)}`);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
