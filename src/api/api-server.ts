@@ -86,7 +86,10 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
       const query = stream.query ? parseRequestPart(stream.query, request.query, "query") : {};
       await stream.check?.({ params, query });
       reply.hijack();
-      await serveEventStream(request, reply, (sink) => stream.handler({ params, query }, sink));
+      const lastEventId = request.headers["last-event-id"];
+      await serveEventStream(request, reply, (sink) =>
+        stream.handler({ params, query, lastEventId: typeof lastEventId === "string" ? lastEventId : undefined }, sink),
+      );
     });
   }
 

@@ -19,7 +19,11 @@ export interface StreamRouteDefinition<P extends z.ZodType = z.ZodType, Q extend
   query?: Q;
   /** Runs before the stream opens, so a bad request still gets a proper 4xx instead of an empty stream. */
   check?: (request: { params: z.infer<P>; query: z.infer<Q> }) => void | Promise<void>;
-  handler: (request: { params: z.infer<P>; query: z.infer<Q> }, sink: SseSink) => Promise<void>;
+  /**
+   * `lastEventId` is the client's Last-Event-ID header: the `id` of the last event it received before it
+   * reconnected. A stream that sends ids resumes after it, so a reconnecting client misses nothing.
+   */
+  handler: (request: { params: z.infer<P>; query: z.infer<Q>; lastEventId?: string }, sink: SseSink) => Promise<void>;
 }
 
 export function defineStreamRoute<P extends z.ZodType, Q extends z.ZodType>(route: StreamRouteDefinition<P, Q>): StreamRouteDefinition {

@@ -52,7 +52,15 @@ export function clientFor(options: GlobalOptions): ApiClient {
       },
     );
   }
-  return new ApiClient({ baseUrl: api.startsWith("http") ? api : `http://${api}`, token });
+  const url = (address: string) => (address.startsWith("http") ? address : `http://${address}`);
+  // Found through the data dir, the API may move when `rampart up` restarts: a followed stream looks again.
+  const fromDataDir = options.api === undefined && !process.env.RAMPART_API;
+  const locate = fromDataDir ? () => mapDefined(readCredentials(dataDirOf(options))?.api, url) : undefined;
+  return new ApiClient({ baseUrl: url(api), token, locate });
+}
+
+function mapDefined<T, U>(value: T | undefined, f: (value: T) => U): U | undefined {
+  return value === undefined ? undefined : f(value);
 }
 
 function noCredentialsHint(options: GlobalOptions): string {

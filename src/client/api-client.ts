@@ -8,7 +8,11 @@ import type { MetricsQueryResult, MetricsSummary } from "../telemetry/metrics.vi
 import type { CreateFlagBody, EnvStatePatch, PercentRolloutBody, PlanBody, SegmentBody } from "../flags/flag.types.ts";
 import type { ChangeRequestView, ChangeResult, EvaluationView, FlagView } from "../flags/flag.view.ts";
 import type { SegmentDefinition } from "../../packages/sdk/src/flag-data.ts";
-import { readSse } from "./sse-reader.ts";
+import { readEvents } from "../../packages/sdk/src/sse-reader.ts";
+import { followEvents, StreamRefused, type FollowOptions } from "./sse-follow.ts";
+
+/** Reconnects a stream after a disconnect and resumes after its last event (see followEvents). */
+export type FollowHooks = Pick<FollowOptions, "lastEventId" | "onReconnecting" | "onReconnected" | "minDelayMs" | "maxDelayMs">;
 
 /** A non-2xx answer of the API, carrying its error code and hint. */
 export class ApiError extends Error {
@@ -59,10 +63,16 @@ export interface TraceFilter {
 export class ApiClient {
   readonly baseUrl: string;
   readonly #token: string;
+  readonly #locate: (() => string | undefined) | undefined;
 
-  constructor(options: { baseUrl: string; token: string }) {
+  /**
+   * `locate` finds the API again when a followed stream reconnects (a restarted `rampart up` may listen on
+   * another port: the CLI re-reads the credentials file); without it, or when it finds nothing, `baseUrl`.
+   */
+  constructor(options: { baseUrl: string; token: string; locate?: () => string | undefined }) {
     this.baseUrl = options.baseUrl.replace(/\/$/, "");
     this.#token = options.token;
+    this.#locate = options.locate;
   }
 
   health(): Promise<{ ok: true; version: string; pid: number }> {
@@ -149,8 +159,13 @@ export class ApiClient {
     return this.#call("POST", "/api/v1/shutdown", { stopApps });
   }
 
-  async *streamEvents(filter: Omit<EventFilter, "since" | "limit">, signal?: AbortSignal): AsyncGenerator<RampartEvent> {
-    for await (const message of this.#stream(`/api/v1/events/stream${queryString(filter)}`, signal)) {
+  /** New events as they are appended; with `follow`, across reconnects, none missed or repeated. */
+  async *streamEvents(
+    filter: Omit<EventFilter, "since" | "limit">,
+    signal?: AbortSignal,
+    follow?: FollowHooks,
+  ): AsyncGenerator<RampartEvent> {
+    for await (const message of this.#stream(`/api/v1/events/stream${queryString(filter)}`, signal, follow)) {
       if (message.event === "event") yield JSON.parse(message.data) as RampartEvent;
     }
   }
@@ -160,8 +175,9 @@ export class ApiClient {
     app: string,
     filter: Pick<LogFilter, "grep" | "release" | "level" | "instance">,
     signal?: AbortSignal,
+    follow?: FollowHooks,
   ): AsyncGenerator<LogLineView> {
-    for await (const message of this.#stream(`${appPath(env, app)}/logs/stream${queryString(filter)}`, signal)) {
+    for await (const message of this.#stream(`${appPath(env, app)}/logs/stream${queryString(filter)}`, signal, follow)) {
       if (message.event === "line") yield JSON.parse(message.data) as LogLineView;
     }
   }
@@ -240,11 +256,11 @@ export class ApiClient {
     return this.#call("POST", "/api/v1/flag-tokens", { env, as });
   }
 
-  async *#stream(path: string, signal?: AbortSignal) {
-    const response = await this.#fetch("GET", path, undefined, signal);
-    if (!response.ok) throw await toApiError(response);
-    if (!response.body) return;
-    for await (const message of readSse(response.body)) {
+  async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {
+    const messages = follow
+      ? followEvents({ ...follow, signal, open: (lastEventId, connection) => this.#openStream(path, connection, lastEventId, true) })
+      : readEvents(await this.#openStream(path, signal));
+    for await (const message of messages) {
       if (message.event === "error") {
         const error = JSON.parse(message.data) as { code: string; message: string };
         throw new ApiError(500, error.code, error.message);
@@ -253,17 +269,37 @@ export class ApiClient {
     }
   }
 
+  /** GET of a text/event-stream; `resuming` asks `locate` for the API's address and refuses only for good. */
+  async #openStream(path: string, signal?: AbortSignal, lastEventId?: string, resuming = false): Promise<AsyncIterable<Uint8Array>> {
+    const baseUrl = resuming ? (this.#locate?.() ?? this.baseUrl).replace(/\/$/, "") : this.baseUrl;
+    const headers: Record<string, string> = lastEventId === undefined ? {} : { "last-event-id": lastEventId };
+    const response = await this.#fetch("GET", path, undefined, signal, headers, baseUrl);
+    if (!response.ok) {
+      const error = await toApiError(response);
+      // A 4xx (bad token, unknown app, bad filter) stays so however often it is asked; a 5xx or 503 at start-up may not.
+      throw resuming && response.status < 500 && response.status !== 429 ? new StreamRefused(error) : error;
+    }
+    return response.body ?? emptyBody();
+  }
+
   async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await this.#fetch(method, path, body);
     if (!response.ok) throw await toApiError(response);
     return (await response.json()) as T;
   }
 
-  async #fetch(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept: "application/json" };
+  async #fetch(
+    method: string,
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+    extraHeaders: Record<string, string> = {},
+    baseUrl = this.baseUrl,
+  ): Promise<Response> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept: "application/json", ...extraHeaders };
     if (body !== undefined) headers["content-type"] = "application/json";
     try {
-      return await fetch(`${this.baseUrl}${path}`, {
+      return await fetch(`${baseUrl}${path}`, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -274,7 +310,7 @@ export class ApiClient {
       throw new ApiError(
         0,
         "unreachable",
-        `cannot reach the Rampart API at ${this.baseUrl}`,
+        `cannot reach the Rampart API at ${baseUrl}`,
         "is `rampart up` running? (set --api or RAMPART_API if it listens elsewhere)",
       );
     }
@@ -290,6 +326,8 @@ async function toApiError(response: Response): Promise<ApiError> {
     return new ApiError(response.status, "http_error", `HTTP ${response.status}: ${text.slice(0, 200)}`);
   }
 }
+
+async function* emptyBody(): AsyncGenerator<Uint8Array> {}
 
 function flagPath(key: string): string {
   return `/api/v1/flags/${encodeURIComponent(key)}`;

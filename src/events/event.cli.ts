@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { clientFor, printJson, sinceToEpoch, type GlobalOptions } from "../cli/cli-context.ts";
 import { durationOption, positiveIntOption } from "../cli/cli-usage.ts";
+import { followNotices } from "../cli/follow-notice.ts";
 import type { RampartEvent } from "./event.types.ts";
 
 export function registerEventCommands(program: Command, globals: () => GlobalOptions): void {
@@ -12,7 +13,7 @@ export function registerEventCommands(program: Command, globals: () => GlobalOpt
     .option("--env <env>", "only this environment")
     .option("--type <type>", "an event type, or a prefix such as release.")
     .option("--limit <n>", "at most N events", positiveIntOption, 200)
-    .option("--follow", "keep printing new events")
+    .option("--follow", "keep printing new events (across control-plane restarts: none missed, none twice)")
     .option("--json", "print JSON (with --follow: one event per line)")
     .action(
       async (options: GlobalOptions & { since: string; app?: string; env?: string; type?: string; limit: number; follow?: boolean }) => {
@@ -24,7 +25,8 @@ export function registerEventCommands(program: Command, globals: () => GlobalOpt
         for (const event of events) print(event, opts.json);
         if (!options.follow) return;
         const afterId = events.at(-1)?.id ?? (await client.events({ limit: 1 })).at(-1)?.id ?? 0;
-        for await (const event of client.streamEvents({ ...filter, afterId })) print(event, opts.json);
+        const follow = { ...followNotices("event stream"), lastEventId: String(afterId) };
+        for await (const event of client.streamEvents({ ...filter, afterId }, undefined, follow)) print(event, opts.json);
       },
     );
 }

@@ -31,10 +31,14 @@ export function eventStreams(events: EventLog): StreamRouteDefinition[] {
   return [
     defineStreamRoute({
       path: "/api/v1/events/stream",
-      summary: "Server-Sent Events: `event` for each new event; with afterId, the missed ones first",
+      summary:
+        "Server-Sent Events: `event` for each new event, its id as the SSE id; with afterId (or a Last-Event-ID header, which wins), the missed ones first",
       tag: "events",
       query: querySchema.omit({ limit: true, since: true }),
-      handler: async ({ query }, sink) => {
+      handler: async ({ query: asked, lastEventId }, sink) => {
+        // A reconnecting client resumes after the last event it saw (ids are what we sent: positive integers).
+        const resumeAfter = lastEventId !== undefined && /^\d{1,15}$/.test(lastEventId.trim()) ? Number(lastEventId.trim()) : undefined;
+        const query = resumeAfter === undefined ? asked : { ...asked, afterId: resumeAfter };
         const matches = (e: RampartEvent) =>
           (query.env === undefined || e.env === query.env) &&
           (query.app === undefined || e.app === query.app) &&

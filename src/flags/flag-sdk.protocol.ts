@@ -5,6 +5,7 @@ import { RampartError } from "../shared/errors.ts";
 import type { EvaluationContext, EvaluationResult } from "../../packages/sdk/src/flag-data.ts";
 import { evaluateFlag, type CompiledFlags } from "../../packages/sdk/src/evaluator.ts";
 import type { SdkTokenAuth } from "./flag-sdk-auth.ts";
+import { canonical } from "./flag-writer.ts";
 import type { FlagSnapshots } from "./flag-snapshots.ts";
 
 const PING_MS = 15_000;
@@ -40,15 +41,18 @@ export function flagSdkProtocol(deps: FlagSdkProtocolDeps): ProtocolPlugin {
 
     // OFREP answers errors in its own shape ({ key?, errorCode, errorDetails }), unparsable JSON included.
     void app.register(async (scope: FastifyInstance) => {
-      scope.setErrorHandler((error, _request, reply) => {
+      scope.setErrorHandler((error, request, reply) => {
+        // A single-flag failure names its flag: OFREP clients refuse a 400 body without `key`.
+        const key = (request.params as { key?: unknown } | undefined)?.key;
+        const named = typeof key === "string" ? { key } : {};
         if (error instanceof RampartError)
           return reply
             .code(error.status)
-            .send({ errorCode: error.status === 401 ? "UNAUTHORIZED" : "GENERAL", errorDetails: error.message });
+            .send({ ...named, errorCode: error.status === 401 ? "UNAUTHORIZED" : "GENERAL", errorDetails: error.message });
         const status = (error as { statusCode?: number }).statusCode;
         if (typeof status === "number" && status < 500)
-          return reply.code(400).send({ errorCode: "PARSE_ERROR", errorDetails: `body: ${(error as Error).message}` });
-        return reply.code(500).send({ errorCode: "GENERAL", errorDetails: "internal error (a bug in Rampart; see its log)" });
+          return reply.code(400).send({ ...named, errorCode: "PARSE_ERROR", errorDetails: `body: ${(error as Error).message}` });
+        return reply.code(500).send({ ...named, errorCode: "GENERAL", errorDetails: "internal error (a bug in Rampart; see its log)" });
       });
 
       scope.post<{ Params: { key: string } }>("/ofrep/v1/evaluate/flags/:key", async (request, reply) => {
@@ -69,8 +73,9 @@ export function flagSdkProtocol(deps: FlagSdkProtocolDeps): ProtocolPlugin {
         const context = contextOf(request.body);
         if (typeof context === "string") return reply.code(400).send({ errorCode: "INVALID_CONTEXT", errorDetails: context });
         const compiled = await deps.snapshots.compiled(env);
-        // Same version and same context give the same answers: the ETag names both.
-        const etag = `"${compiled.version}-${createHash("sha256").update(JSON.stringify(context)).digest("hex").slice(0, 16)}"`;
+        // Same version and same context give the same answers: the ETag names both, the context in canonical form
+        // (sorted keys), since clients need not send its attributes in the same order twice.
+        const etag = `"${compiled.version}-${createHash("sha256").update(canonical(context)).digest("hex").slice(0, 16)}"`;
         reply.header("etag", etag);
         if (matchesEtag(request, etag)) return reply.code(304).send();
         return reply.code(200).send({ flags: bulk(compiled, context, env) });

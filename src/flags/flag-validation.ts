@@ -1,6 +1,6 @@
 import type { FieldIssue } from "../api/validation.ts";
 import { RampartError } from "../shared/errors.ts";
-import { MAX_PATTERN_LENGTH } from "../../packages/sdk/src/clauses.ts";
+import { compilePattern, MAX_PATTERN_LENGTH } from "../../packages/sdk/src/clauses.ts";
 import type { Clause, FlagValueType, Prerequisite, Serve, Variation } from "../../packages/sdk/src/flag-data.ts";
 import { parseSemver } from "../../packages/sdk/src/semver.ts";
 import type { FlagEnvState, FlagRecord, SegmentState } from "./flag.types.ts";
@@ -160,10 +160,8 @@ function checkPattern(value: unknown, field: string): FieldIssue[] {
     return [{ field, message: `matches takes a regular expression as a string, got ${JSON.stringify(value)}` }];
   if (value.length > MAX_PATTERN_LENGTH)
     return [{ field, message: `the pattern is ${value.length} characters long: at most ${MAX_PATTERN_LENGTH}` }];
-  try {
-    new RegExp(value, "u");
-    return [];
-  } catch (error) {
-    return [{ field, message: `not a valid regular expression: ${error instanceof Error ? error.message : String(error)}` }];
-  }
+  const compiled = compilePattern(value);
+  return typeof compiled === "string"
+    ? [{ field, message: `${compiled}; write it in RE2 syntax (github.com/google/re2/wiki/Syntax)` }]
+    : [];
 }

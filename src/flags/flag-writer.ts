@@ -290,14 +290,17 @@ export function stripRecord(record: FlagEnvState): FlagEnvState {
   return { enabled: record.enabled, prerequisites: record.prerequisites, rules: record.rules, fallthrough: record.fallthrough };
 }
 
-/** JSON with sorted keys: states read back from the store compare equal to the same state built in code. */
+/**
+ * JSON with keys sorted by code point, at every depth: states read back from the store compare equal to the same
+ * state built in code, and OFREP's bulk ETag does not depend on the order a client sent the context's keys in.
+ */
 export function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === "object" && !Array.isArray(v)
       ? Object.fromEntries(
           Object.entries(v as Record<string, unknown>)
             .filter(([, x]) => x !== undefined)
-            .sort(([a], [b]) => a.localeCompare(b)),
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
         )
       : v,
   );

@@ -122,6 +122,44 @@ describe("FlagService", () => {
     ]);
   });
 
+  it("refuses at write time patterns RE2 cannot run (backreferences, lookaround) and versions semver refuses", async () => {
+    const work = f.service.setState(
+      "color",
+      "staging",
+      {
+        rules: [
+          {
+            clauses: [
+              { attribute: "email", operator: "matches", values: ["^(a+)+$", "(a)\\1", "x(?=y)"] },
+              { attribute: "v", operator: "semver_gt", values: ["1.2.3", "01.2.3", "1.2.3-01"] },
+            ],
+            serve: { variation: "blue" },
+          },
+        ],
+      },
+      "a",
+    );
+    const error = await work.then(
+      () => assert.fail("expected a 400"),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof RampartError && error.status === 400, String(error));
+    assert.deepEqual(
+      (error.details as Array<{ field: string }>).map((d) => d.field),
+      [
+        "body.rules.0.clauses.0.values.1",
+        "body.rules.0.clauses.0.values.2",
+        "body.rules.0.clauses.1.values.1",
+        "body.rules.0.clauses.1.values.2",
+      ],
+    );
+    assert.match(
+      error.message,
+      /body\.rules\.0\.clauses\.0\.values\.1: invalid regular expression for RE2: .*backreferences and lookaround/,
+    );
+    assert.match(error.message, /body\.rules\.0\.clauses\.1\.values\.1: expected a semantic version such as "1\.4\.0", got "01\.2\.3"/);
+  });
+
   it("checks prerequisites: existing flag and variation, no self-reference, no cycles", async () => {
     await f.service.create({ key: "a", type: "boolean", kind: "release", description: "" }, "x");
     await f.service.create({ key: "b", type: "boolean", kind: "release", description: "" }, "x");

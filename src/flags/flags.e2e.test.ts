@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { isEvaluationFailureResponse } from "@openfeature/ofrep-core";
+import { OFREPProvider } from "@openfeature/ofrep-provider";
+import { OpenFeature } from "@openfeature/server-sdk";
 import { ApiError } from "../client/api-client.ts";
 import { readSse } from "../client/sse-reader.ts";
 import { waitFor } from "../shared/wait.ts";
@@ -216,6 +219,55 @@ describe("feature flags through a real `rampart up`", () => {
       ((await metrics.json()) as { error: { details: Array<{ field: string }> } }).error.details.map((d) => d.field),
       ["body.counts.0.count"],
     );
+  });
+
+  it("OFREP: the bulk ETag ignores the context's key order; single-flag failures carry the key; OpenFeature's OFREP provider reads us", async () => {
+    const forward = await ofrep("", { context: { targetingKey: "t1", userId: "u1", country: "de", plan: "pro" } });
+    assert.equal(forward.status, 200);
+    const etag = forward.headers.get("etag") ?? "";
+    const reordered = await ofrep(
+      "",
+      { context: { plan: "pro", country: "de", userId: "u1", targetingKey: "t1" } },
+      { "if-none-match": etag },
+    );
+    assert.equal(reordered.status, 304, "the same context with its keys in another order has the same answers");
+    assert.equal(reordered.headers.get("etag"), etag);
+
+    for (const body of ["{not json", '{"context":'])
+      for (const key of ["new-reco", "no-such-flag"]) {
+        const failed = await fetch(`${up.client.baseUrl}/ofrep/v1/evaluate/flags/${key}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body,
+        });
+        assert.equal(failed.status, 400);
+        const answer = (await failed.json()) as { key?: string; errorCode: string };
+        assert.equal(answer.errorCode, "PARSE_ERROR");
+        assert.equal(answer.key, key);
+        assert.ok(isEvaluationFailureResponse(answer), `OFREP clients must accept ${JSON.stringify(answer)}`);
+      }
+
+    const domain = "ofrep-e2e";
+    await OpenFeature.setProviderAndWait(
+      domain,
+      new OFREPProvider({ baseUrl: up.client.baseUrl, headers: [["authorization", `Bearer ${token}`]] }),
+    );
+    try {
+      const client = OpenFeature.getClient(domain);
+      const details = await client.getBooleanDetails("new-reco", false, { targetingKey: "t1", userId: "user-1" });
+      const expected = (await (await ofrep("/new-reco", { context: { targetingKey: "t1", userId: "user-1" } })).json()) as {
+        value: boolean;
+        variant: string;
+      };
+      assert.equal(details.errorCode, undefined, details.errorMessage);
+      assert.equal(details.value, expected.value);
+      assert.equal(details.variant, expected.variant);
+      const missing = await client.getBooleanDetails("no-such-flag", true, { targetingKey: "t1" });
+      assert.equal(missing.value, true);
+      assert.equal(missing.errorCode, "FLAG_NOT_FOUND");
+    } finally {
+      await OpenFeature.clearProviders();
+    }
   });
 
   it("SDK metrics feed stale detection: evaluation counts show in the flag", async () => {

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { clientFor, printJson, sinceToEpoch, type GlobalOptions } from "../cli/cli-context.ts";
 import { durationOption, positiveIntOption } from "../cli/cli-usage.ts";
+import { followNotices } from "../cli/follow-notice.ts";
 import { RampartError } from "../shared/errors.ts";
 import { logLevelNames } from "../telemetry/log-record.ts";
 import type { LogLineView } from "./log.routes.ts";
@@ -27,7 +28,7 @@ export function registerLogCommands(program: Command, globals: () => GlobalOptio
     .option("--release <n>", "only this release's instances", positiveIntOption)
     .option("--instance <id>", "only this instance")
     .option("--limit <n>", "at most N lines", positiveIntOption, 200)
-    .option("--follow", "keep printing new lines")
+    .option("--follow", "keep printing new lines (across control-plane restarts)")
     .option("--json", "print JSON (with --follow: one line object per line)")
     .action(async (app: string, options: GlobalOptions & LogsOptions) => {
       const opts = { ...globals(), ...options };
@@ -36,12 +37,24 @@ export function registerLogCommands(program: Command, globals: () => GlobalOptio
       }
       const client = clientFor(opts);
       const filter = { grep: options.grep, level: options.level, release: options.release, instance: options.instance };
+      const askedAt = Date.now();
       const lines = await client.logs(options.env, app, { ...filter, since: sinceToEpoch(options.since), limit: options.limit });
       if (opts.json && !options.follow) return printJson({ lines });
       for (const line of lines) print(line, opts.json);
       if (!options.follow) return;
-      for await (const line of client.streamLogs(options.env, app, filter)) print(line, opts.json);
+      const follow = { ...followNotices("log stream"), lastEventId: cursorAfter(lines, askedAt) };
+      for await (const line of client.streamLogs(options.env, app, filter, undefined, follow)) print(line, opts.json);
     });
+}
+
+/**
+ * The log stream's id (TIME-COUNT) of the last line printed, so the tail starts right after it: a line written
+ * between the read and the tail's start is not lost. With nothing printed, every line since the read began.
+ */
+function cursorAfter(lines: LogLineView[], askedAt: number): string {
+  const last = lines.at(-1);
+  if (last === undefined) return `${askedAt}-0`;
+  return `${last.time}-${lines.filter((l) => l.time === last.time).length}`;
 }
 
 function print(line: LogLineView, json: boolean | undefined): void {

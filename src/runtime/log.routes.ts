@@ -63,18 +63,20 @@ export function logStreams(logs: LogService): StreamRouteDefinition[] {
   return [
     defineStreamRoute({
       path: "/api/v1/envs/:env/apps/:app/logs/stream",
-      summary: "Server-Sent Events: `line` for each new matching line of the app, as it is indexed",
+      summary:
+        "Server-Sent Events: `line` for each new matching line of the app, as it is indexed; with a Last-Event-ID header (an id this stream sent), the lines indexed since then first",
       tag: "logs",
       params: paramsSchema,
       query: querySchema.pick({ grep: true, release: true, instance: true, level: true }),
       check: ({ params }) => logs.check(params.env, params.app),
-      handler: async ({ params, query }, sink) => {
+      handler: async ({ params, query, lastEventId }, sink) => {
         await logs.follow(
           params.env,
           params.app,
           { grep: query.grep, release: query.release, instance: query.instance, minLevel: minLevel(query.level) },
-          (line) => sink.send("line", line),
+          (line, cursor) => sink.send("line", line, cursor),
           sink.closed,
+          lastEventId,
         );
       },
     }),
