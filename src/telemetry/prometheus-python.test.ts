@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { request } from "undici";
 import { openDatabase, type OpenedDatabase } from "../db/database.ts";
 import type { InstanceRecord } from "../runtime/instance.types.ts";
+import { instanceRecord } from "./instance-record.fixture.ts";
 import { MetricsRollupStore } from "./metrics-rollup.store.ts";
 import { MetricsService } from "./metrics.service.ts";
 import { MetricsStore } from "./metrics.store.ts";
@@ -17,26 +18,7 @@ const OPENMETRICS = SCRAPE_ACCEPT; // what the scraper sends by default: the Pyt
 const TEXT = "text/plain;version=0.0.4";
 
 function instance(id: string, port: number): InstanceRecord {
-  return {
-    id,
-    env: "production",
-    app: "jobs",
-    release: 1,
-    slot: 1,
-    port,
-    status: "healthy",
-    routable: true,
-    pid: null,
-    pidStart: null,
-    runnerPid: null,
-    runnerStart: null,
-    restarts: 0,
-    startedAt: 0,
-    updatedAt: 0,
-    logPath: "",
-    stateDir: "",
-    lastExit: null,
-  };
+  return instanceRecord(id, port, { app: "jobs", release: 1 });
 }
 
 async function get(port: number, path: string, accept = "*/*"): Promise<{ type: string; body: string }> {
