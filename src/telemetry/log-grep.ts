@@ -14,6 +14,7 @@ export function icontains(text: unknown, lowered: unknown): number {
   return typeof text === "string" && typeof lowered === "string" && text.toLowerCase().includes(lowered) ? 1 : 0;
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
 // The trigram tokenizer indexes every run of three characters; shorter text cannot use the index.
 const TRIGRAM = 3;
 // A long grep narrows no better with every one of its trigrams than with this many spread over it.
@@ -33,9 +34,13 @@ export interface GrepSql {
  * unicode61 word index, which can narrow only by the words the text holds whole (see legacyWordQuery).
  */
 export function grepSql(grep: string, caseSensitive: boolean, trigram: boolean): GrepSql {
+  // SQLite's own lower() folds ASCII only, which decides exactly for an ASCII text and costs a fraction of a
+  // call into JavaScript per line; other text needs JavaScript's lowercasing (the live tail's).
   const where = caseSensitive
     ? { sql: "instr(l.text, ?) > 0", arg: grep }
-    : { sql: `${ICONTAINS_SQL_FUNCTION}(l.text, ?)`, arg: grep.toLowerCase() };
+    : ASCII.test(grep)
+      ? { sql: "instr(lower(l.text), ?) > 0", arg: grep.toLowerCase() }
+      : { sql: `${ICONTAINS_SQL_FUNCTION}(l.text, ?)`, arg: grep.toLowerCase() };
   const match = trigram ? trigramQuery(grep) : legacyWordQuery(grep);
   return match === null ? { where } : { match, where };
 }
