@@ -31,10 +31,10 @@ export function formatTraceTree(spans: readonly TreeSpan[]): string {
     const status = span.httpStatus !== null ? ` ${span.httpStatus}` : "";
     // The path the client asked for, beside the route in the name, unless the name already says it.
     const requested = spanPath(span.attributes);
-    const path = requested !== null && !span.name.endsWith(` ${requested}`) ? ` (${requested})` : "";
+    const path = requested !== null && !span.name.endsWith(` ${requested}`) ? `, ${requested}` : "";
     const where = span.source === "edge" ? "edge" : span.service;
     out.push(
-      `${prefix}${branch}${span.name}${path}${status}  ${ms(span.durationMs)}  (+${ms(span.startMs - t0)}, ${where}${span.error ? ", ERROR" : ""})`,
+      `${prefix}${branch}${span.name}${status}  ${ms(span.durationMs)}  (+${ms(span.startMs - t0)}, ${where}${path}${span.error ? ", ERROR" : ""})`,
     );
     const kids = (children.get(span.spanId) ?? []).sort((a, b) => a.startMs - b.startMs);
     kids.forEach((kid, i) => walk(kid, depth === 0 ? prefix : prefix + (last ? "   " : "│  "), i === kids.length - 1, depth + 1));
