@@ -34,12 +34,12 @@ export interface GrepSql {
  * unicode61 word index, which can narrow only by the words the text holds whole (see legacyWordQuery).
  */
 export function grepSql(grep: string, caseSensitive: boolean, trigram: boolean): GrepSql {
-  // SQLite's own lower() folds ASCII only, which decides exactly for an ASCII text and costs a fraction of a
-  // call into JavaScript per line; other text needs JavaScript's lowercasing (the live tail's).
+  // SQLite's LIKE folds ASCII only, which decides exactly for an ASCII text and costs a fraction of a call
+  // into JavaScript per line; other text needs JavaScript's lowercasing (the live tail's).
   const where = caseSensitive
     ? { sql: "instr(l.text, ?) > 0", arg: grep }
     : ASCII.test(grep)
-      ? { sql: "instr(lower(l.text), ?) > 0", arg: grep.toLowerCase() }
+      ? { sql: "l.text LIKE ? ESCAPE '\\'", arg: `%${grep.replace(/[\\%_]/g, "\\$&")}%` }
       : { sql: `${ICONTAINS_SQL_FUNCTION}(l.text, ?)`, arg: grep.toLowerCase() };
   const match = trigram ? trigramQuery(grep) : legacyWordQuery(grep);
   return match === null ? { where } : { match, where };

@@ -156,8 +156,10 @@ export class LogSegment {
       match.push(this.trigram ? `(${terms.map((t) => `"${t}"`).join(" OR ")})` : `lvl : (${terms.join(" OR ")})`);
     }
     let from = "lines l";
-    // Without words to match, the time index orders (and bounds) the scan.
-    let order = "l.time DESC, l.id DESC";
+    // Without words to match, the time index orders (and bounds) the scan; a grep that the index cannot narrow,
+    // over the whole segment, reads the lines in arrival order instead, as the index path does: one pass over the
+    // table rather than a lookup per line through the time index.
+    let order = q.grep && q.sinceMs === undefined && q.untilMs === undefined ? "l.id DESC" : "l.time DESC, l.id DESC";
     if (match.length > 0) {
       from = "lines_fts f JOIN lines l ON l.id = f.rowid";
       order = "f.rowid DESC";
