@@ -14,7 +14,8 @@ export function icontains(text: unknown, lowered: unknown): number {
   return typeof text === "string" && typeof lowered === "string" && text.toLowerCase().includes(lowered) ? 1 : 0;
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
+// Any UTF-16 unit past ASCII (surrogate halves of other planes included).
+const NON_ASCII = /[\u0080-\uffff]/;
 // The trigram tokenizer indexes every run of three characters; shorter text cannot use the index.
 const TRIGRAM = 3;
 // A long grep narrows no better with every one of its trigrams than with this many spread over it.
@@ -38,7 +39,7 @@ export function grepSql(grep: string, caseSensitive: boolean, trigram: boolean):
   // into JavaScript per line; other text needs JavaScript's lowercasing (the live tail's).
   const where = caseSensitive
     ? { sql: "instr(l.text, ?) > 0", arg: grep }
-    : ASCII.test(grep)
+    : !NON_ASCII.test(grep)
       ? { sql: "l.text LIKE ? ESCAPE '\\'", arg: `%${grep.replace(/[\\%_]/g, "\\$&")}%` }
       : { sql: `${ICONTAINS_SQL_FUNCTION}(l.text, ?)`, arg: grep.toLowerCase() };
   const match = trigram ? trigramQuery(grep) : legacyWordQuery(grep);
