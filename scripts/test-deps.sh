@@ -1,18 +1,30 @@
 #!/usr/bin/env sh
 # Installs the Debian packages the tests need when they are missing, so that `npm test` passes on a fresh
 # Debian machine by itself. Idempotent and quick when everything is present (only `command -v` checks).
-# Each line: a command the tests run, and the Debian package that brings it.
+# Each line: a command the tests run, and the Debian package that brings it; `py:MODULE` is a Python module
+# instead, present when Debian's python3 (or the python3 on PATH) can import it.
 set -eu
 needs="
 git git
 promtool prometheus
 prometheus prometheus
+python3 python3
+py:prometheus_client python3-prometheus-client
 "
+has_python_module() {
+  for py in /usr/bin/python3 python3; do
+    "$py" -c "import $1" >/dev/null 2>&1 && return 0
+  done
+  return 1
+}
 missing=""
 printf '%s\n' "$needs" | {
   while read -r cmd pkg; do
     [ -z "$cmd" ] && continue
-    command -v "$cmd" >/dev/null 2>&1 || echo "$pkg"
+    case "$cmd" in
+      py:*) has_python_module "${cmd#py:}" || echo "$pkg" ;;
+      *) command -v "$cmd" >/dev/null 2>&1 || echo "$pkg" ;;
+    esac
   done
 } | sort -u > "${TMPDIR:-/tmp}/rampart-test-deps.$$"
 missing=$(tr '\n' ' ' < "${TMPDIR:-/tmp}/rampart-test-deps.$$")

@@ -95,6 +95,12 @@ export async function runLogsTracesBench(): Promise<LogsTracesResult> {
     const searches: [string, Parameters<LogIndexStore["query"]>[0]][] = [
       ["search: rare token (`--grep needle-token-q7`)", { env: "production", app: "web", grep: "needle-token-q7", limit: 200 }],
       ["search: common token (`--grep completed`, newest 200)", { env: "production", app: "web", grep: "completed", limit: 200 }],
+      ["search: rare, mid-word, other case (`--grep EDLE-TOKEN-Q`)", { env: "production", app: "web", grep: "EDLE-TOKEN-Q", limit: 200 }],
+      ["search: two characters, rare (`--grep q7`: no index, a scan)", { env: "production", app: "web", grep: "q7", limit: 200 }],
+      [
+        "search: case-sensitive, no match (`--grep Completed --case-sensitive`)",
+        { env: "production", app: "web", grep: "Completed", caseSensitive: true, limit: 200 },
+      ],
       [
         "search: level ≥ error, last 30 min",
         { env: "production", app: "web", minLevel: LOG_LEVELS.error, sinceMs: start + 1800_000, limit: 200 },

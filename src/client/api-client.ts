@@ -44,6 +44,8 @@ export interface LogFilter {
   since?: number;
   until?: number;
   grep?: string;
+  /** grep matches case exactly (default: ignores case). */
+  caseSensitive?: boolean;
   release?: number;
   limit?: number;
   /** Minimum level: trace, debug, info, warn, error, fatal. */

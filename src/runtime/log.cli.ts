@@ -10,6 +10,7 @@ interface LogsOptions {
   env: string;
   since?: string;
   grep?: string;
+  caseSensitive?: boolean;
   level?: string;
   release?: number;
   instance?: string;
@@ -23,7 +24,8 @@ export function registerLogCommands(program: Command, globals: () => GlobalOptio
     .description("the app's output (stdout, stderr, OTLP logs) from the log index, merged by time")
     .requiredOption("--env <env>", "environment")
     .option("--since <duration>", "only the last DURATION, e.g. 10m or 7d", durationOption)
-    .option("--grep <text>", "only lines containing TEXT (case-sensitive; words matched from their start)")
+    .option("--grep <text>", "only lines containing TEXT anywhere (ignoring case; see --case-sensitive)")
+    .option("--case-sensitive", "--grep matches case exactly")
     .option("--level <level>", `only this level and above: ${logLevelNames.join(", ")}`)
     .option("--release <n>", "only this release's instances", positiveIntOption)
     .option("--instance <id>", "only this instance")
@@ -36,7 +38,13 @@ export function registerLogCommands(program: Command, globals: () => GlobalOptio
         throw new RampartError("invalid_option", `--level: expected one of ${logLevelNames.join(", ")}, got "${options.level}"`);
       }
       const client = clientFor(opts);
-      const filter = { grep: options.grep, level: options.level, release: options.release, instance: options.instance };
+      const filter = {
+        grep: options.grep,
+        caseSensitive: options.caseSensitive,
+        level: options.level,
+        release: options.release,
+        instance: options.instance,
+      };
       const askedAt = Date.now();
       const lines = await client.logs(options.env, app, { ...filter, since: sinceToEpoch(options.since), limit: options.limit });
       if (opts.json && !options.follow) return printJson({ lines });
@@ -58,7 +66,21 @@ function cursorAfter(lines: LogLineView[], askedAt: number): string {
 }
 
 function print(line: LogLineView, json: boolean | undefined): void {
-  if (json) return void process.stdout.write(`${JSON.stringify(line)}\n`);
+  process.stdout.write(`${json ? JSON.stringify(line) : humanLogLine(line)}\n`);
+}
+
+/**
+ * One line for people: time, instance, level, then the message the line carried (a JSON or logfmt line's
+ * msg, not its raw text) and its other fields as key=value; a line without a message shows as written.
+ */
+export function humanLogLine(line: LogLineView): string {
   const level = line.level.toUpperCase().padEnd(5);
-  process.stdout.write(`${new Date(line.time).toISOString()} ${line.labels.instance ?? ""} ${level} ${line.text}\n`);
+  const fields = Object.entries(line.fields).map(([key, value]) => `${key}=${fieldText(value)}`);
+  const body = line.message === "" ? line.text : [line.message, ...fields].join(" ");
+  return `${new Date(line.time).toISOString()} ${line.labels.instance ?? ""} ${level} ${body}`;
+}
+
+function fieldText(value: unknown): string {
+  if (typeof value === "string") return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
+  return JSON.stringify(value) ?? String(value);
 }

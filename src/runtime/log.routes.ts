@@ -22,7 +22,8 @@ export type LogLineView = z.infer<typeof logLineSchema>;
 const querySchema = z.strictObject({
   since: z.coerce.number().int().optional().describe("epoch ms"),
   until: z.coerce.number().int().optional().describe("epoch ms"),
-  grep: z.string().optional().describe("case-sensitive text the line must contain; words are matched from their start"),
+  grep: z.string().optional().describe("text the line must contain anywhere; case-insensitive unless caseSensitive=true"),
+  caseSensitive: z.stringbool().optional().describe("grep matches case exactly"),
   level: z
     .enum(logLevelNames as [string, ...string[]])
     .optional()
@@ -49,6 +50,7 @@ export function logRoutes(logs: LogService): RouteDefinition[] {
           sinceMs: query.since,
           untilMs: query.until,
           grep: query.grep,
+          caseSensitive: query.caseSensitive,
           release: query.release,
           instance: query.instance,
           minLevel: minLevel(query.level),
@@ -67,13 +69,19 @@ export function logStreams(logs: LogService): StreamRouteDefinition[] {
         "Server-Sent Events: `line` for each new matching line of the app, as it is indexed; with a Last-Event-ID header (an id this stream sent), the lines indexed since then first",
       tag: "logs",
       params: paramsSchema,
-      query: querySchema.pick({ grep: true, release: true, instance: true, level: true }),
+      query: querySchema.pick({ grep: true, caseSensitive: true, release: true, instance: true, level: true }),
       check: ({ params }) => logs.check(params.env, params.app),
       handler: async ({ params, query, lastEventId }, sink) => {
         await logs.follow(
           params.env,
           params.app,
-          { grep: query.grep, release: query.release, instance: query.instance, minLevel: minLevel(query.level) },
+          {
+            grep: query.grep,
+            caseSensitive: query.caseSensitive,
+            release: query.release,
+            instance: query.instance,
+            minLevel: minLevel(query.level),
+          },
           (line, cursor) => sink.send("line", line, cursor),
           sink.closed,
           lastEventId,

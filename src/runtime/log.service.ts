@@ -1,11 +1,14 @@
 import type { LogHub } from "../telemetry/log-hub.ts";
+import { lineMatchesGrep } from "../telemetry/log-grep.ts";
 import { levelName, messageAndFields, type IngestLine, type LogLevelName, type LogSource } from "../telemetry/log-record.ts";
 import type { SegmentQuery, StoredLine } from "../telemetry/log-segment.ts";
 
 export interface LogQuery {
   sinceMs?: number;
   untilMs?: number;
+  /** Text the line contains anywhere, ignoring case unless caseSensitive. */
   grep?: string;
+  caseSensitive?: boolean;
   release?: number;
   instance?: string;
   /** Minimum level (LOG_LEVELS value). */
@@ -59,7 +62,7 @@ export class LogService {
   async follow(
     env: string,
     app: string,
-    query: Pick<LogQuery, "grep" | "release" | "instance" | "minLevel">,
+    query: Pick<LogQuery, "grep" | "caseSensitive" | "release" | "instance" | "minLevel">,
     onLine: (line: LogEntry, cursor: string) => void,
     signal: AbortSignal,
     resumeFrom?: string,
@@ -70,7 +73,7 @@ export class LogService {
       (query.release === undefined || line.labels.release === query.release) &&
       (query.instance === undefined || line.labels.instance === query.instance) &&
       (query.minLevel === undefined || line.level >= query.minLevel) &&
-      (!query.grep || line.text.includes(query.grep));
+      (!query.grep || lineMatchesGrep(line.text, query.grep, query.caseSensitive === true));
     const cursor = new LogCursor(resumeFrom);
     const send = (line: IngestLine | StoredLine) => {
       const id = cursor.advance(line.time);

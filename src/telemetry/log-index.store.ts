@@ -49,6 +49,8 @@ export class LogIndexStore {
     this.#current = this.#segment(newest?.name ?? segmentName(this.#currentStart));
     this.#currentBytes = this.#sizeOf(this.#current.path);
     for (const o of this.#current.offsets()) this.#offsets.set(o.path, o);
+    // A segment from before the trigram index is not written to any more: new lines go where substrings are found.
+    if (!this.#current.trigram) this.#roll();
   }
 
   /** Where each tailed file was read up to, as last committed. */
@@ -116,7 +118,11 @@ export class LogIndexStore {
   #rollIfDue(): void {
     const now = this.#clock.now();
     if (now - this.#currentStart < this.#segmentMs && this.#currentBytes < this.#maxBytes / 16) return;
-    const start = Math.max(now, this.#currentStart + 1);
+    this.#roll();
+  }
+
+  #roll(): void {
+    const start = Math.max(this.#clock.now(), this.#currentStart + 1);
     this.#currentStart = start;
     this.#current = this.#segment(segmentName(start));
     this.#currentBytes = 0;

@@ -1,3 +1,5 @@
+import { parseLogfmt } from "./logfmt.ts";
+
 /** Severity as pino/bunyan number it; OTLP severity numbers and level names map onto these. */
 export const LOG_LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;
 export type LogLevelName = keyof typeof LOG_LEVELS;
@@ -44,7 +46,8 @@ const NAMED: Record<string, number> = {
 const PLAIN_LEVEL = /^\[?(trace|debug|info|notice|warn|warning|error|err|fatal|critical|crit|panic)\b/i;
 
 export function levelFromName(name: string): number | undefined {
-  return NAMED[name.toLowerCase()];
+  // slog writes levels between the named ones as an offset: "WARN+2", "INFO-4".
+  return NAMED[name.toLowerCase()] ?? NAMED[name.toLowerCase().replace(/[+-]\d+$/, "")];
 }
 
 export function levelName(level: number): LogLevelName {
@@ -54,15 +57,20 @@ export function levelName(level: number): LogLevelName {
 }
 
 /**
- * The level of one line of output. JSON lines (pino and bunyan write a number, winston a name) give it
- * themselves; a plain line may start with a level word; otherwise stdout is info and stderr is error, since
- * uncaught exceptions and console.error go to stderr. Only a line that starts with "{" is parsed as JSON.
+ * The level of one line of output. JSON lines (pino and bunyan write a number, winston a name) and logfmt
+ * lines (Go's slog, logrus: `level=warning`) give it themselves; a plain line may start with a level word;
+ * otherwise stdout is info and stderr is error, since uncaught exceptions and console.error go to stderr.
+ * Only a line that starts with "{" is parsed as JSON.
  */
 export function levelOfLine(text: string, stream: LogSource): number {
   if (text.charCodeAt(0) === 123 /* { */) {
     const level = jsonLevel(text);
     if (level !== undefined) return level;
   } else {
+    const logfmt = parseLogfmt(text);
+    const named = logfmt?.level ?? logfmt?.lvl;
+    const level = named === undefined ? undefined : levelFromName(named);
+    if (level !== undefined) return level;
     const match = PLAIN_LEVEL.exec(text);
     if (match !== null) return NAMED[(match[1] ?? "").toLowerCase()] ?? 30;
   }
@@ -90,9 +98,12 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
 // Keys the loggers add to every record: not interesting as fields of one line.
 const ENVELOPE_KEYS = new Set(["level", "severity", "lvl", "msg", "message", "time", "timestamp", "v", "pid", "hostname", "name"]);
 
-/** Message and fields of a JSON line (pino `msg`, bunyan `msg`, winston `message`); a plain line is its own message. */
+/**
+ * Message and fields of a JSON line (pino `msg`, bunyan `msg`, winston `message`) or a logfmt line (slog and
+ * logrus `msg`); a plain line is its own message.
+ */
 export function messageAndFields(text: string): { message: string; fields: Record<string, unknown> } {
-  const record = text.charCodeAt(0) === 123 ? parseJsonObject(text) : undefined;
+  const record = text.charCodeAt(0) === 123 ? parseJsonObject(text) : parseLogfmt(text);
   if (record === undefined) return { message: text, fields: {} };
   const message = record.msg ?? record.message;
   const fields: Record<string, unknown> = {};

@@ -1,5 +1,14 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { LOG_LEVELS, levelName, logLevelNames, type IngestLine, type LogSource, type LogStreamLabels } from "./log-record.ts";
+import { ICONTAINS_SQL_FUNCTION, grepSql, icontains, levelToken } from "./log-grep.ts";
+import {
+  LOG_LEVELS,
+  levelName,
+  logLevelNames,
+  type IngestLine,
+  type LogLevelName,
+  type LogSource,
+  type LogStreamLabels,
+} from "./log-record.ts";
 
 /** A stored line as a segment returns it (id is the segment's rowid: arrival order). */
 export interface StoredLine {
@@ -18,8 +27,9 @@ export interface SegmentQuery {
   minLevel?: number;
   sinceMs?: number;
   untilMs?: number;
-  /** Case-sensitive substring of the line. */
+  /** Text the line contains anywhere; case-insensitive unless caseSensitive. */
   grep?: string;
+  caseSensitive?: boolean;
   /** Only lines stored after this id (live tail). */
   afterId?: number;
   limit: number;
@@ -35,17 +45,17 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS streams (id INTEGER PRIMARY KEY, env TEXT NOT NULL, app TEXT NOT NULL, release INTEGER NOT NULL, instance TEXT NOT NULL, stream TEXT NOT NULL, UNIQUE (env, app, release, instance, stream));
 CREATE TABLE IF NOT EXISTS lines (id INTEGER PRIMARY KEY, time INTEGER NOT NULL, sid INTEGER NOT NULL, level INTEGER NOT NULL, text TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS lines_time ON lines (time);
-CREATE VIRTUAL TABLE IF NOT EXISTS lines_fts USING fts5 (text, lvl, content = '', tokenize = 'unicode61');
+CREATE VIRTUAL TABLE IF NOT EXISTS lines_fts USING fts5 (text, lvl, content = '', tokenize = 'trigram', detail = none);
 CREATE TABLE IF NOT EXISTS offsets (path TEXT PRIMARY KEY, ino INTEGER NOT NULL, offset INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS bounds (one INTEGER PRIMARY KEY CHECK (one = 1), min_time INTEGER NOT NULL, max_time INTEGER NOT NULL);
 `;
 
-// Words as FTS5's unicode61 tokenizer sees them: letters, digits and private-use characters.
-const WORD = /[\p{L}\p{N}\p{Co}]+/gu;
-
 /**
  * One segment of the log index: an SQLite file holding the lines that arrived in one period, with an FTS5
- * word index over their text. Retention drops whole segments (a file delete), never rows.
+ * trigram index over their text (any substring of three or more characters, case-insensitive) and level.
+ * Segments written before the trigram index have a unicode61 word index instead: they are still searched,
+ * narrowing by whole words where it can (log-grep.ts), and age out with retention. Retention drops whole
+ * segments (a file delete), never rows.
  */
 export class LogSegment {
   readonly path: string;
@@ -56,6 +66,8 @@ export class LogSegment {
   #insertFts: StatementSync | undefined;
   minTime = Number.POSITIVE_INFINITY;
   maxTime = Number.NEGATIVE_INFINITY;
+  /** False for a segment written before the trigram index (its words index cannot find any substring). */
+  readonly trigram: boolean;
 
   constructor(path: string, options: { readOnly?: boolean } = {}) {
     this.path = path;
@@ -65,6 +77,9 @@ export class LogSegment {
       this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
       this.#db.exec(SCHEMA);
     }
+    const fts = this.#db.prepare("SELECT sql FROM sqlite_master WHERE name = 'lines_fts'").get();
+    this.trigram = String(fts?.sql ?? "").includes("trigram");
+    this.#db.function(ICONTAINS_SQL_FUNCTION, { deterministic: true }, icontains);
     this.#loadStreams();
     const bounds = this.#db.prepare("SELECT min_time, max_time FROM bounds").get();
     if (bounds !== undefined) {
@@ -84,7 +99,7 @@ export class LogSegment {
       let max = this.maxTime;
       for (const line of lines) {
         const id = Number(this.#insertLine.run(line.time, this.#streamId(line.labels), line.level, line.text).lastInsertRowid);
-        this.#insertFts.run(id, line.text, levelName(line.level));
+        this.#insertFts.run(id, line.text, this.#levelTerm(levelName(line.level)));
         ids.push(id);
         if (line.time < min) min = line.time;
         if (line.time > max) max = line.time;
@@ -128,19 +143,23 @@ export class LogSegment {
     if (q.sinceMs !== undefined) where.push("l.time >= ?"), args.push(q.sinceMs);
     if (q.untilMs !== undefined) where.push("l.time <= ?"), args.push(q.untilMs);
     if (q.afterId !== undefined) where.push("l.id > ?"), args.push(q.afterId);
-    // The word index (text words, and the level as a word of its own column) narrows to candidate lines, newest
-    // first by arrival; the exact conditions (case-sensitive substring, level, time) are checked on those.
+    // The text index (and the level, as text of its own column) narrows to candidate lines, newest first by
+    // arrival; the exact conditions (case-sensitive substring, level, time) are checked on those.
     const match: string[] = [];
     if (q.grep !== undefined && q.grep !== "") {
-      const phrase = ftsQuery(q.grep);
-      if (phrase !== null) match.push(`text : ${phrase}`);
-      where.push("instr(l.text, ?) > 0");
-      args.push(q.grep);
+      const grep = grepSql(q.grep, q.caseSensitive === true, this.trigram);
+      if (grep.match !== undefined) match.push(grep.match);
+      where.push(grep.where.sql), args.push(grep.where.arg);
     }
-    if (q.minLevel !== undefined && q.minLevel > LOG_LEVELS.trace) match.push(`lvl : (${levelWordsFrom(q.minLevel).join(" OR ")})`);
+    if (q.minLevel !== undefined && q.minLevel > LOG_LEVELS.trace) {
+      const terms = levelWordsFrom(q.minLevel).map((name) => this.#levelTerm(name));
+      match.push(this.trigram ? `(${terms.map((t) => `"${t}"`).join(" OR ")})` : `lvl : (${terms.join(" OR ")})`);
+    }
     let from = "lines l";
-    // Without words to match, the time index orders (and bounds) the scan.
-    let order = "l.time DESC, l.id DESC";
+    // Without words to match, the time index orders (and bounds) the scan; a grep that the index cannot narrow,
+    // over the whole segment, reads the lines in arrival order instead, as the index path does: one pass over the
+    // table rather than a lookup per line through the time index.
+    let order = q.grep && q.sinceMs === undefined && q.untilMs === undefined ? "l.id DESC" : "l.time DESC, l.id DESC";
     if (match.length > 0) {
       from = "lines_fts f JOIN lines l ON l.id = f.rowid";
       order = "f.rowid DESC";
@@ -156,6 +175,11 @@ export class LogSegment {
       text: String(r.text),
       labels: this.#labels.get(Number(r.sid)) as LogStreamLabels,
     }));
+  }
+
+  /** What the `lvl` column holds for a level: its name in a word index, a token of its own in a trigram index. */
+  #levelTerm(name: LogLevelName): string {
+    return this.trigram ? levelToken(LOG_LEVELS[name]) : name;
   }
 
   lastId(): number {
@@ -211,20 +235,9 @@ function matchesLabels(l: LogStreamLabels, q: SegmentQuery): boolean {
 }
 
 /** Level words (as indexed in the `lvl` column) whose range reaches `minLevel`: error → error OR fatal. */
-function levelWordsFrom(minLevel: number): string[] {
+function levelWordsFrom(minLevel: number): LogLevelName[] {
   return logLevelNames.filter((_name, i) => {
     const next = logLevelNames[i + 1];
     return next === undefined || LOG_LEVELS[next] > minLevel;
   });
-}
-
-/**
- * An FTS5 phrase for a grep text: its words in order, the last one as a prefix (the text may end mid-word).
- * The first word must start a word of the line; null when the text has no word (grep "->" scans instead).
- */
-export function ftsQuery(grep: string): string | null {
-  const words = grep.match(WORD);
-  if (words === null || words.length === 0) return null;
-  const endsInWord = new RegExp(`${WORD.source}$`, "u").test(grep);
-  return `"${words.join(" ")}"${endsInWord ? "*" : ""}`;
 }

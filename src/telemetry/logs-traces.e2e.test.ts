@@ -71,6 +71,19 @@ describe("logs and traces through a real `rampart up` and an app using the OpenT
     assert.match(lines[1] ?? "", /^GET \S+ 200 .*edge/, `the edge's span is the root:\n${shown.stdout}`);
     assert.match(lines[2] ?? "", /^└─ GET \/work .* web/);
     assert.match(lines[3] ?? "", /^ {3}└─ db\.query /);
+    // The app is routed at `/`: the path asked for shows beside the route (issue 19 item 14), and --json is JSON.
+    assert.match(lines[1] ?? "", /, edge, \/work\)$/);
+    const json = cli("traces", "show", traceId, "--json");
+    assert.equal(json.code, 0, json.stderr);
+    const shownJson = JSON.parse(json.stdout) as {
+      traceId: string;
+      spans: { source: string; route: string | null; path: string | null }[];
+    };
+    assert.equal(shownJson.traceId, traceId);
+    assert.deepEqual(
+      shownJson.spans.filter((s) => s.source === "edge").map((s) => [s.route, s.path]),
+      [["/", "/work"]],
+    );
 
     const listed = cli("traces", "web", "--env", "staging", "--slowest", "--since", "5m", "--json");
     assert.equal(listed.code, 0, listed.stderr);

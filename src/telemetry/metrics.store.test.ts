@@ -64,6 +64,18 @@ describe("MetricsStore", () => {
     assert.equal(store.size, 1);
   });
 
+  it("keeps one kind per name: a counter series is refused beside gauge series of the same name", () => {
+    const store = new MetricsStore();
+    store.setGauge("jobs_total", { instance: "a" }, 1, 3);
+    store.addCounter("jobs_total", { instance: "b" }, 1, 3);
+    store.addHistogram("jobs_total", { instance: "c" }, [1, Infinity], 1, 1, 1, [1, 0]);
+    assert.deepEqual(
+      store.select("jobs_total").map((s) => s.kind),
+      ["gauge"],
+    );
+    assert.equal(store.conflictingSamples, 2);
+  });
+
   it("evicts series idle for a whole ring and admits new ones again", () => {
     const store = new MetricsStore({ maxSeries: 1 });
     store.addCounter("a_total", {}, 100, 1);

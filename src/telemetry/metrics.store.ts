@@ -16,7 +16,7 @@ export class MetricsStore {
   /** Distinct series refused because of the cap (a refused series is counted once). */
   droppedSeries = 0;
   readonly #dropped = new Set<string>();
-  /** Samples refused because their series exists with another kind (an app changed a metric's type). */
+  /** Samples refused because their name exists with another kind (an app changed a metric's type, or typed it differently). */
   conflictingSamples = 0;
 
   constructor(options: { maxSeries?: number } = {}) {
@@ -74,7 +74,7 @@ export class MetricsStore {
       return undefined;
     }
     if (!series) {
-      if (!this.#admit(key)) return undefined;
+      if (this.#otherKind(name, "histogram") || !this.#admit(key)) return undefined;
       series = {
         kind: "histogram",
         id: this.#nextId++,
@@ -146,7 +146,7 @@ export class MetricsStore {
       this.conflictingSamples++;
       return undefined;
     }
-    if (!this.#admit(key)) return undefined;
+    if (this.#otherKind(name, kind) || !this.#admit(key)) return undefined;
     const series: ScalarSeries = {
       kind,
       id: this.#nextId++,
@@ -159,6 +159,21 @@ export class MetricsStore {
     };
     this.#insert(series);
     return series;
+  }
+
+  /**
+   * One kind per metric name, as Prometheus has one type per family: a name holding counter and gauge series at
+   * once (one instance's exposition typed it, another's did not) would make every query over it half wrong.
+   */
+  #otherKind(name: string, kind: Series["kind"]): boolean {
+    const named = this.#byName.get(name);
+    if (named === undefined) return false;
+    for (const series of named) {
+      if (series.kind === kind) return false;
+      this.conflictingSamples++;
+      return true;
+    }
+    return false;
   }
 
   #admit(key: string): boolean {

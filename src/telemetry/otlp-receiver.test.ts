@@ -2,13 +2,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
-import { SeverityNumber } from "@opentelemetry/api-logs";
-import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { SeverityNumber, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-proto";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs";
-import { BasicTracerProvider, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { buildApiServer } from "../api/api-server.ts";
 import type { IngestLine } from "./log-record.ts";
 import { otlpLogsTracesProtocol } from "./otlp-receiver.ts";
@@ -256,9 +255,9 @@ describe("OTLP/HTTP protobuf from the official exporters", () => {
         "rampart.app": "web",
         "rampart.release": "7",
       });
-      const tracing = new BasicTracerProvider({
+      const tracing = new TracerProvider({
         resource,
-        spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url: `${base}/v1/traces`, headers }))],
+        spanProcessors: [new SimpleSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${base}/v1/traces`, headers }) })],
       });
       const tracer = tracing.getTracer("test");
       const parent = tracer.startSpan("GET /search", {

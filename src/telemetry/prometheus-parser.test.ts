@@ -88,6 +88,73 @@ describe("scrape ingestion", () => {
   });
 });
 
+describe("OpenMetrics 1.0 families (issue 19 item 5)", () => {
+  const OPENMETRICS = `# TYPE jobs counter
+# HELP jobs Jobs done.
+jobs_total{queue="a"} 4.0
+jobs_created{queue="a"} 1.7964749729427373e+09
+# TYPE lat histogram
+lat_bucket{le="0.1"} 1.0 # {trace_id="4bf92f3577b34da6a3ce929d0e0e4736"} 0.05 1796474972.9428048
+lat_bucket{le="+Inf"} 2.0 # {} 7
+lat_count 2.0
+lat_sum 7.05
+lat_created 1.79647497294277e+09
+# TYPE size summary
+size_count 1.0
+size_sum 100.0
+size_created 1.7964749729428148e+09
+# TYPE up_since gauge
+up_since 1.7e9 1.7e9
+# EOF
+`;
+
+  it("accepts exemplars and second timestamps, and refuses a broken exemplar with its line", () => {
+    const parsed = parsePrometheusText(OPENMETRICS);
+    assert.deepEqual(parsed.problems, []);
+    assert.equal(parsed.samples.find((s) => s.name === "lat_bucket")?.value, 1);
+    const bad = parsePrometheusText('x_bucket{le="1"} 1 # trace 0.5\ny_bucket{le="1"} 1 # {a="1} 0.5\nz 1 # {a="1"}\n');
+    assert.deepEqual(
+      bad.problems.map((p) => [p.line, /exemplar/.test(p.message)]),
+      [
+        [1, true],
+        [2, true],
+        [3, true],
+      ],
+    );
+  });
+
+  it("files x_total of a counter family x as a counter, drops _created, and stores what 0.0.4 would", () => {
+    const store = new MetricsStore();
+    const deltas = new CumulativeDeltas(100);
+    const target = { instance: "i" };
+    const ingest = (text: string, sec: number) => ingestScrape(store, (k, v) => deltas.delta(k, v), parsePrometheusText(text), target, sec);
+    ingest(OPENMETRICS, 10);
+    ingest(OPENMETRICS.replace('jobs_total{queue="a"} 4.0', 'jobs_total{queue="a"} 9.0'), 11);
+    const [jobs] = store.select("jobs_total", { queue: "a" });
+    assert.equal(jobs?.kind, "counter");
+    assert.equal(jobs?.kind === "counter" ? jobs.total : -1, 5);
+    assert.equal(store.select("lat")[0]?.kind, "histogram");
+    assert.equal(store.select("size_count")[0]?.kind, "counter");
+    assert.equal(store.select("up_since")[0]?.kind, "gauge");
+    assert.deepEqual(
+      store.names().filter((n) => n.endsWith("_created")),
+      [],
+    );
+    // The Python client's 0.0.4 output declares the creation times as gauges of their own.
+    const text = new MetricsStore();
+    ingestScrape(
+      text,
+      (_k, v) => v,
+      parsePrometheusText(
+        '# TYPE jobs_total counter\njobs_total{queue="a"} 4.0\n# TYPE jobs_created gauge\njobs_created{queue="a"} 1.7e9\n# TYPE lat_created gauge\nlat_created 1.7e9\n# TYPE lat histogram\nlat_bucket{le="+Inf"} 1\n',
+      ),
+      target,
+      10,
+    );
+    assert.deepEqual(text.names(), ["jobs_total", "lat"]);
+  });
+});
+
 describe("Prometheus text output", () => {
   const families: MetricFamily[] = [
     {

@@ -1,9 +1,11 @@
 import { LABEL_NAME, METRIC_NAME } from "./metrics.types.ts";
 
 /**
- * A parser for the Prometheus text format 0.0.4 (and the OpenMetrics text most client libraries also
- * serve, which differs only in ways ignored here: `# EOF`, `# UNIT`). It never throws on what an app
- * serves: a bad line is reported with its line number and skipped, the rest still counts.
+ * A parser for the Prometheus text format 0.0.4 and OpenMetrics 1.0 text (what the scraper asks for first).
+ * OpenMetrics names a family without its sample suffixes (`# TYPE jobs counter` over `jobs_total`), which
+ * scrape-ingest resolves; exemplars (`… # {trace_id="…"} 0.05 1.7e9`) are checked and dropped; `# EOF` and
+ * `# UNIT` are comments here. It never throws on what an app serves: a bad line is reported with its line
+ * number and skipped, the rest still counts.
  */
 export type ParsedType = "counter" | "gauge" | "histogram" | "summary" | "untyped";
 
@@ -99,15 +101,32 @@ function parseSampleLine(line: string): { name: string; labels: Record<string, s
       else if (line[i] !== "}") return { error: `expected , or } at column ${i + 1}` };
     }
   }
-  const rest = line.slice(i).trim().split(/\s+/);
+  let tail = line.slice(i);
+  // An OpenMetrics exemplar follows ` # `; nothing after the labels can hold a `#` otherwise.
+  const hash = tail.indexOf("#");
+  if (hash >= 0) {
+    const exemplar = parseExemplar(tail.slice(hash + 1));
+    if (exemplar !== undefined) return { error: exemplar };
+    tail = tail.slice(0, hash);
+  }
+  const rest = tail.trim().split(/\s+/);
   if (rest.length < 1 || rest[0] === "" || rest.length > 2)
     return { error: "expected a value (and an optional timestamp) after the name and labels" };
   const value = parseNumber(rest[0] as string);
   if (value === undefined) return { error: `${JSON.stringify(rest[0])} is not a number` };
-  if (rest[1] !== undefined && !/^-?\d+(\.\d+)?$/.test(rest[1]))
-    return { error: `${JSON.stringify(rest[1])} is not a timestamp (milliseconds)` };
+  // Milliseconds in 0.0.4, seconds (possibly fractional or with an exponent) in OpenMetrics: only checked, not used.
+  if (rest[1] !== undefined && !Number.isFinite(parseNumber(rest[1]) ?? Number.NaN))
+    return { error: `${JSON.stringify(rest[1])} is not a timestamp` };
   if (!METRIC_NAME.test(name)) return { error: `invalid metric name ${name}` };
   return { name, labels, value };
+}
+
+/** Checks an exemplar (`{labels} value [timestamp]`, the text after `#`); returns what is wrong, or undefined. */
+function parseExemplar(text: string): string | undefined {
+  const trimmed = text.trimStart();
+  if (!trimmed.startsWith("{")) return "expected an exemplar ({labels} value) after #";
+  const parsed = parseSampleLine(`exemplar${trimmed}`);
+  return "error" in parsed ? `bad exemplar: ${parsed.error}` : undefined;
 }
 
 function parseNumber(text: string): number | undefined {

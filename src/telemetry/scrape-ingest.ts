@@ -1,12 +1,16 @@
 import type { MetricsStore } from "./metrics.store.ts";
 import { seriesKey, type Labels } from "./metrics.types.ts";
-import type { ParsedExposition, ParsedSample } from "./prometheus-parser.ts";
+import type { ParsedExposition, ParsedSample, ParsedType } from "./prometheus-parser.ts";
 
 /**
  * Files one scrape into the store with the instance's labels added (they win over the app's own labels of
  * the same name, which Prometheus would rename to exported_*). Counters and histogram/summary counts are
  * cumulative in the exposition and become per-second increases; gauges, untyped and summary quantiles are
- * stored as gauges.
+ * stored as gauges. Samples are stored under their own names whichever format declared them (a counter is
+ * `x_total` from `# TYPE x_total counter` in 0.0.4 and from `# TYPE x counter` in OpenMetrics), so both
+ * formats give the same series. `_created` samples (a family's creation time, a timestamp rather than a
+ * measurement: OpenMetrics puts them in the family, the Python client's 0.0.4 output declares them as
+ * gauges of their own) are not stored, as Prometheus does by default.
  */
 /** `delta` is CumulativeDeltas.delta (per target), so a target's readings never mix with another's. */
 export function ingestScrape(
@@ -18,20 +22,10 @@ export function ingestScrape(
 ): number {
   let stored = 0;
   const histograms = new Map<string, { name: string; labels: Labels; buckets: [number, number][]; sum?: number; count?: number }>();
-  const familyOf = (sample: ParsedSample): { base: string; type: string; suffix: string } => {
-    const direct = parsed.types.get(sample.name);
-    if (direct) return { base: sample.name, type: direct, suffix: "" };
-    for (const suffix of ["_bucket", "_sum", "_count"]) {
-      if (!sample.name.endsWith(suffix)) continue;
-      const base = sample.name.slice(0, -suffix.length);
-      const type = parsed.types.get(base);
-      if (type === "histogram" || type === "summary") return { base, type, suffix };
-    }
-    return { base: sample.name, type: "untyped", suffix: "" };
-  };
   for (const sample of parsed.samples) {
+    const family = familyOf(parsed.types, sample);
+    if (family.suffix === "_created" || isCreatedGauge(parsed.types, sample.name)) continue;
     const labels: Labels = { ...sample.labels, ...target };
-    const family = familyOf(sample);
     if (family.type === "histogram") {
       const { le, ...rest } = labels;
       const key = seriesKey(family.base, rest);
@@ -62,4 +56,32 @@ export function ingestScrape(
     stored++;
   }
   return stored;
+}
+
+const SUFFIXES: Record<string, readonly string[]> = {
+  counter: ["_total", "_created"],
+  histogram: ["_bucket", "_sum", "_count", "_created"],
+  summary: ["_sum", "_count", "_created"],
+};
+
+/** The family a sample belongs to: declared under its own name (0.0.4), or under its name less a suffix (OpenMetrics). */
+function familyOf(types: ReadonlyMap<string, ParsedType>, sample: ParsedSample): { base: string; type: ParsedType; suffix: string } {
+  const direct = types.get(sample.name);
+  if (direct) return { base: sample.name, type: direct, suffix: "" };
+  const cut = sample.name.lastIndexOf("_");
+  if (cut > 0) {
+    const base = sample.name.slice(0, cut);
+    const suffix = sample.name.slice(cut);
+    const type = types.get(base);
+    if (type !== undefined && SUFFIXES[type]?.includes(suffix)) return { base, type, suffix };
+  }
+  return { base: sample.name, type: "untyped", suffix: "" };
+}
+
+/** 0.0.4 from the Python client: `# TYPE jobs_created gauge` beside `# TYPE jobs_total counter` (or a histogram `jobs`). */
+function isCreatedGauge(types: ReadonlyMap<string, ParsedType>, name: string): boolean {
+  if (!name.endsWith("_created")) return false;
+  const base = name.slice(0, -"_created".length);
+  const type = types.get(base);
+  return types.get(`${base}_total`) === "counter" || type === "counter" || type === "histogram" || type === "summary";
 }

@@ -3,31 +3,13 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { InstanceRecord } from "../runtime/instance.types.ts";
+import { instanceRecord } from "./instance-record.fixture.ts";
 import { MetricsStore } from "./metrics.store.ts";
 import { INSTANCE_CPU, INSTANCE_RSS, INSTANCE_UP, RuntimeMetricsCollector } from "./runtime-metrics.ts";
 import { SCRAPE_PROBLEMS, SCRAPE_UP, Scraper } from "./scraper.ts";
 
 function instance(id: string, port: number, pid: number | null = null): InstanceRecord {
-  return {
-    id,
-    env: "production",
-    app: "web",
-    release: 2,
-    slot: 1,
-    port,
-    status: "healthy",
-    routable: true,
-    pid,
-    pidStart: null,
-    runnerPid: null,
-    runnerStart: null,
-    restarts: 0,
-    startedAt: 0,
-    updatedAt: 0,
-    logPath: "",
-    stateDir: "",
-    lastExit: null,
-  };
+  return instanceRecord(id, port, { pid });
 }
 
 describe("Scraper", () => {

@@ -18,14 +18,16 @@ export interface ScraperDeps {
   instances: () => InstanceRecord[];
   /** The release's `metrics` setting; null when the app does not ask to be scraped. */
   targetOf: (instance: InstanceRecord) => Promise<ScrapeTarget | null>;
+  /** The Accept header; SCRAPE_ACCEPT (OpenMetrics first) unless a test asks for one format. */
+  accept?: string;
 }
 
 export const SCRAPE_UP = "rampart_scrape_up";
 export const SCRAPE_SAMPLES = "rampart_scrape_samples";
 export const SCRAPE_PROBLEMS = "rampart_scrape_problem_lines";
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
-// Prometheus's own Accept order; an app that serves OpenMetrics is parsed the same (its extra lines are comments).
-const ACCEPT = "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1";
+// Prometheus's own Accept order; the parser and scrape-ingest read both formats into the same series.
+export const SCRAPE_ACCEPT = "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1";
 
 /**
  * Scrapes each live instance's own Prometheus endpoint at its app's interval (`metrics:` in the manifest)
@@ -93,7 +95,7 @@ export class Scraper {
     try {
       const timeout = Math.min(target.intervalMs, 10_000);
       const response = await request(`http://127.0.0.1:${instance.port}${target.path}`, {
-        headers: { accept: ACCEPT },
+        headers: { accept: this.#deps.accept ?? SCRAPE_ACCEPT },
         headersTimeout: timeout,
         bodyTimeout: timeout,
       });

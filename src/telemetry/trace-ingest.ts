@@ -26,11 +26,18 @@ export function spanFromEdge(span: EdgeSpan): SpanRecord {
     source: "edge",
     attributes: {
       "http.request.method": span.method,
-      "url.path": span.target,
+      // As semconv splits them: the query may carry tokens, and spanPath shows the path alone.
+      "url.path": pathOf(span.target),
+      ...(span.target.includes("?") ? { "url.query": span.target.slice(span.target.indexOf("?") + 1) } : {}),
       "http.response.status_code": span.status,
       "rampart.request_id": span.requestId,
     },
   };
+}
+
+function pathOf(target: string): string {
+  const query = target.indexOf("?");
+  return query === -1 ? target : target.slice(0, query);
 }
 
 /** Files the edge's sampled spans, reported with its per-second stats, in the trace store. */

@@ -46,10 +46,11 @@ export function registerTraceCommands(program: Command, globals: () => GlobalOpt
           `no traces of ${app} in ${options.env}${options.route ? ` on ${options.route}` : ""} since ${options.since}\n`,
         );
       printTable(
-        ["TRACE", "REQUEST", "STATUS", "DURATION", "SPANS", "WHEN"],
+        ["TRACE", "REQUEST", "PATH", "STATUS", "DURATION", "SPANS", "WHEN"],
         list.map((t) => [
           t.traceId,
           t.name,
+          t.path ?? "-",
           t.httpStatus === null ? (t.error ? "error" : "-") : String(t.httpStatus),
           `${t.durationMs.toFixed(1)} ms`,
           String(t.spans),
@@ -61,8 +62,9 @@ export function registerTraceCommands(program: Command, globals: () => GlobalOpt
     .command("show <traceId>")
     .description("one trace as a tree of spans with durations, the edge's span at the root")
     .option("--json", "print JSON")
-    .action(async (traceId: string, options: GlobalOptions) => {
-      const opts = { ...globals(), ...options };
+    .action(async (traceId: string, _options: GlobalOptions, command: Command) => {
+      // `traces` has a --json of its own, which commander gives `--json` to when it follows `show ID`.
+      const opts = { ...globals(), ...command.optsWithGlobals<GlobalOptions>() };
       const trace = await clientFor(opts).trace(traceId);
       if (opts.json) return printJson(trace);
       process.stdout.write(`trace ${trace.traceId} (${trace.spans.length} spans)\n${formatTraceTree(trace.spans)}`);

@@ -1,6 +1,6 @@
 import { notFound } from "../shared/errors.ts";
 import type { TraceListQuery, TraceStore } from "./trace.store.ts";
-import type { SpanRecord, TraceSummary } from "./trace.types.ts";
+import { spanPath, type SpanWithPath, type TraceSummary } from "./trace.types.ts";
 
 /** Lookups over stored spans: an app's traces (newest or slowest, per route) and one trace by id. */
 export class TraceService {
@@ -17,10 +17,10 @@ export class TraceService {
     return this.#store.listRoots(query);
   }
 
-  get(traceId: string): SpanRecord[] {
+  get(traceId: string): SpanWithPath[] {
     const spans = this.#store.trace(traceId);
     if (spans.length === 0)
       throw notFound(`trace ${traceId}`, "traces are kept 7 days; the edge records a sample of requests (every error and slow one)");
-    return spans;
+    return spans.map((span) => ({ ...span, path: spanPath(span.attributes) }));
   }
 }

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Clock } from "../shared/clock.ts";
-import type { SpanRecord, TraceSummary } from "./trace.types.ts";
+import { spanPath, type SpanRecord, type TraceSummary } from "./trace.types.ts";
 
 export interface TraceStoreOptions {
   path: string;
@@ -119,6 +119,7 @@ export class TraceStore {
           app: s.app,
           name: s.name,
           route: s.route,
+          path: spanPath(s.attributes),
           httpStatus: s.httpStatus,
           error: s.error,
           startMs: s.startMs,

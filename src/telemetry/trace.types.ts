@@ -24,6 +24,20 @@ export interface SpanRecord {
   attributes: Record<string, unknown>;
 }
 
+/** A span as the API shows it: with the request's path beside the route it matched. */
+export type SpanWithPath = SpanRecord & { path: string | null };
+
+/**
+ * The request path of an HTTP span, without its query (which may carry tokens): `url.path` (semconv, and the
+ * edge's own spans), else the older `http.target`. Null for spans that are not HTTP requests.
+ */
+export function spanPath(attributes: Record<string, unknown>): string | null {
+  const path = attributes["url.path"] ?? attributes["http.target"];
+  if (typeof path !== "string" || path === "") return null;
+  const query = path.indexOf("?");
+  return query === -1 ? path : path.slice(0, query);
+}
+
 /** A trace as listed: its entry span (the edge's, or the first span of a trace that did not pass the edge). */
 export interface TraceSummary {
   traceId: string;
@@ -31,6 +45,8 @@ export interface TraceSummary {
   app: string;
   name: string;
   route: string | null;
+  /** The request's path (the entry span's `url.path`, no query), beside the route it matched. */
+  path: string | null;
   httpStatus: number | null;
   error: boolean;
   startMs: number;
