@@ -1,8 +1,9 @@
-import type { RampartEvent } from "../events/event.types.ts";
+import { eventSchema, type RampartEvent } from "../events/event.types.ts";
 import type { PlatformStatus } from "../platform/status.types.ts";
 import type { DeployBody, PromoteBody, ReleaseView, RollbackBody } from "../releases/release.types.ts";
 import type { RolloutAction, RolloutView } from "../releases/rollout.view.ts";
-import type { LogLineView } from "../runtime/log.routes.ts";
+import { type LogLineView, logLineSchema } from "../runtime/log.routes.ts";
+import { parseJsonAs } from "../shared/checked-json.ts";
 import type { TraceSummaryView, TraceView } from "../telemetry/trace.routes.ts";
 import type { MetricsQueryResult, MetricsSummary } from "../telemetry/metrics.view.ts";
 import type { CreateFlagBody, EnvStatePatch, PercentRolloutBody, PlanBody, SegmentBody } from "../flags/flag.types.ts";
@@ -163,7 +164,7 @@ export class ApiClient {
 
   async *streamEvents(filter: Omit<EventFilter, "since" | "limit">, signal?: AbortSignal): AsyncGenerator<RampartEvent> {
     for await (const message of this.#stream(`/api/v1/events/stream${queryString(filter)}`, signal)) {
-      if (message.event === "event") yield JSON.parse(message.data) as RampartEvent;
+      if (message.event === "event") yield parseJsonAs(eventSchema, message.data, "an event of the API's event stream");
     }
   }
 
@@ -174,7 +175,7 @@ export class ApiClient {
     signal?: AbortSignal,
   ): AsyncGenerator<LogLineView> {
     for await (const message of this.#stream(`${appPath(env, app)}/logs/stream${queryString(filter)}`, signal)) {
-      if (message.event === "line") yield JSON.parse(message.data) as LogLineView;
+      if (message.event === "line") yield parseJsonAs(logLineSchema, message.data, "a line of the API's log stream");
     }
   }
 

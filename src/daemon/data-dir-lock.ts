@@ -1,8 +1,11 @@
+import { z } from "zod";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isSameProcess, readProcessStartTime } from "../runtime/process-info.ts";
 import { writeFileAtomicSync } from "../shared/atomic-file.ts";
 import { RampartError } from "../shared/errors.ts";
+
+const heldLockSchema = z.object({ pid: z.number(), pidStart: z.string() });
 
 /**
  * One control plane per data dir: two would fight over the same instances. The lock names a pid and its
@@ -11,13 +14,10 @@ import { RampartError } from "../shared/errors.ts";
 export function lockDataDir(dataDir: string): () => void {
   const path = join(dataDir, "control-plane.lock");
   try {
-    const held = JSON.parse(readFileSync(path, "utf8")) as { pid?: number; pidStart?: string };
-    if (
-      typeof held.pid === "number" &&
-      typeof held.pidStart === "string" &&
-      held.pid !== process.pid &&
-      isSameProcess(held.pid, held.pidStart)
-    ) {
+    // A released lock is "{}": only a lock naming a live process other than this one holds the data dir.
+    const parsed = heldLockSchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
+    const held = parsed.success ? parsed.data : undefined;
+    if (held !== undefined && held.pid !== process.pid && isSameProcess(held.pid, held.pidStart)) {
       throw new RampartError("already_running", `another rampart up (pid ${held.pid}) is running on ${dataDir}`, {
         hint: "use that one (rampart status), or stop it first (rampart down)",
       });

@@ -1,5 +1,6 @@
 import type { Db } from "../db/database.ts";
-import type { RequestSeries } from "./edge-stats.types.ts";
+import { parseJsonAs } from "../shared/checked-json.ts";
+import { bucketCountsSchema, type RequestSeries } from "./edge-stats.types.ts";
 
 /** A release's requests over a period, as canary analysis compares them. */
 export interface ReleaseWindow {
@@ -67,7 +68,7 @@ export class RequestStatsStore {
         window.errors += row.count;
         continue;
       }
-      const buckets = JSON.parse(row.buckets) as number[];
+      const buckets = parseJsonAs(bucketCountsSchema, row.buckets, `request_stats.buckets of ${env}/${app} release ${row.release}`);
       buckets.forEach((n, i) => (window.buckets[i] = (window.buckets[i] ?? 0) + n));
     }
     return windows;

@@ -24,6 +24,7 @@ const CODE_SITES = [
   /new ApiError\(\s*[^,()]+,\s*"([a-z_]+)"/g,
   /\berror:\s*\{\s*code:\s*"([a-z_]+)"/g,
   /:\s*(?:Edge)?ErrorCode\s*=[^;]*?"([a-z_]+)"/g,
+  /\bsendError\(\s*\w+,\s*"([a-z_]+)"/g,
 ];
 
 function codesUsed(): Map<string, string> {

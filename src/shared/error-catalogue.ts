@@ -6,9 +6,10 @@
  *
  * `origin` says who produces the code: the control-plane API, the CLI before any request (its status is what
  * the API would answer if the error crossed it; the CLI exits 1), the typed client when no API answer could be
- * read (status 0: there is no HTTP answer of Rampart's), or the edge answering an app's users.
+ * read (status 0: there is no HTTP answer of Rampart's), the edge answering an app's users, or the edge's control
+ * socket answering the control plane.
  */
-export type ErrorOrigin = "api" | "cli" | "client" | "edge";
+export type ErrorOrigin = "api" | "cli" | "client" | "edge" | "edge-control";
 
 export interface ErrorEntry {
   readonly status: number;
@@ -224,6 +225,20 @@ export const errorCatalogue = {
     origin: "cli",
     meaning: "Another `rampart up` holds the data dir.",
     hint: "use that one (rampart status), or stop it first (rampart down)",
+  },
+
+  // The edge's control socket, answering the control plane (which logs them; they are not shown to users).
+  method_not_allowed: {
+    status: 405,
+    origin: "edge-control",
+    meaning: "The control socket endpoint exists but not with this method (PUT /table, GET /stats, GET /health).",
+    hint: "a control plane and an edge of different Rampart versions: restart rampart up so both are the same",
+  },
+  invalid_table: {
+    status: 400,
+    origin: "edge-control",
+    meaning: "The routing table pushed to the edge is not valid JSON or not a valid table; the edge keeps its current one.",
+    hint: "a bug in the control plane's table builder, or versions that differ: look at the rampart up log",
   },
 
   // The typed client, when there is no API answer it can read.

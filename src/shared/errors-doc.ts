@@ -21,6 +21,12 @@ const SECTIONS: Record<ErrorOrigin, { title: string; intro: string }> = {
       'Answered by the edge to an app\'s users when it cannot forward a request: `{"error":{"code","message","requestId"}}`, ' +
       "or a small HTML page for browsers.",
   },
+  "edge-control": {
+    title: "Edge control socket",
+    intro:
+      "Answered by the edge's control socket to the control plane (internal; the control plane logs them). It also answers " +
+      "`not_found`, `body_too_large` and `internal` with the statuses above.",
+  },
 };
 
 /** docs/errors.md, generated from the error catalogue (`npm run docs:errors`); a test checks it is current. */
