@@ -245,7 +245,7 @@ export const errorCatalogue = {
   unreachable: {
     status: 0,
     origin: "client",
-    meaning: "The API could not be reached (nothing listens at the address, or the connection failed).",
+    meaning: "The API could not be reached (nothing listens at the address, or the connection failed); there is no HTTP status.",
     hint: "is `rampart up` running? (set --api or RAMPART_API if it listens elsewhere)",
   },
   http_error: {

@@ -50,7 +50,7 @@ export function renderErrorsDoc(): string {
       .filter((code) => errorCatalogue[code].origin === origin)
       .map((code) => {
         const entry = errorCatalogue[code];
-        return [`\`${code}\``, entry.status === 0 ? "— (no answer)" : String(entry.status), cell(entry.meaning), cell(entry.hint)];
+        return [`\`${code}\``, entry.status === 0 ? "—" : String(entry.status), cell(entry.meaning), cell(entry.hint)];
       });
     lines.push("", `## ${section.title}`, "", section.intro, "", ...table(["code", "HTTP status", "meaning", "hint"], rows));
   }
