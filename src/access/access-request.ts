@@ -126,13 +126,11 @@ export function review(
 ): AccessRequest {
   const state = stateAt(request, input.now);
   if (state !== "pending")
-    throw new RampartError("conflict", `access request ${request.id} is ${state}, not pending`, {
-      status: 409,
+    throw new RampartError("access_request_closed", `access request ${request.id} is ${state}, not pending`, {
       hint: "rampart access list",
     });
   if (input.reviewer === request.requester) {
     throw new RampartError("forbidden", `you cannot ${input.decision} your own access request ${request.id}`, {
-      status: 403,
       hint: "ask another approver: rampart access list shows who may",
     });
   }
@@ -142,13 +140,12 @@ export function review(
       "forbidden",
       `${input.reviewer} may not review requests for ${request.role} in ${request.env}; approvers: ${approverList(policy)}`,
       {
-        status: 403,
         hint: "ask one of them",
       },
     );
   }
   if (request.reviews.some((r) => r.by === input.reviewer))
-    throw new RampartError("conflict", `${input.reviewer} already reviewed access request ${request.id}`, { status: 409 });
+    throw new RampartError("access_request_closed", `${input.reviewer} already reviewed access request ${request.id}`);
   const reviews = [...request.reviews, { by: input.reviewer, decision: input.decision, reason: input.reason.trim(), at: input.now }];
   if (input.decision === "deny") return { ...request, reviews, state: "denied" };
   const approvals = reviews.filter((r) => r.decision === "approve").length;
@@ -159,7 +156,7 @@ export function review(
 export function revoke(request: AccessRequest, by: string, now: number): AccessRequest {
   const state = stateAt(request, now);
   if (state !== "approved" && state !== "pending")
-    throw new RampartError("conflict", `access request ${request.id} is ${state}: nothing to revoke`, { status: 409 });
+    throw new RampartError("access_request_closed", `access request ${request.id} is ${state}: nothing to revoke`);
   return { ...request, state: "revoked", revokedBy: by, until: request.until === null ? null : Math.min(request.until, now) };
 }
 

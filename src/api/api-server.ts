@@ -1,5 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { type ErrorCode, errorCatalogue } from "../shared/error-catalogue.ts";
 import { RampartError } from "../shared/errors.ts";
 import { storageError } from "../shared/storage-errors.ts";
 import type { RouteAuth, RouteDefinition } from "./route-definition.ts";
@@ -41,10 +42,7 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     const header = request.headers.authorization ?? "";
     const given = Buffer.from(header.startsWith("Bearer ") ? header.slice(7) : "");
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new RampartError("unauthorized", "missing or wrong bearer token", {
-        status: 401,
-        hint: "the CLI reads the token from RAMPART_TOKEN or the credentials file in the data dir",
-      });
+      throw new RampartError("unauthorized", "missing or wrong bearer token");
     }
     return "admin";
   };
@@ -59,7 +57,9 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
   app.setNotFoundHandler((request, reply) =>
     sendError(
       reply,
-      new RampartError("not_found", `no route ${request.method} ${request.url.split("?")[0]}`, { status: 404 }),
+      new RampartError("not_found", `no route ${request.method} ${request.url.split("?")[0]}`, {
+        hint: "the OpenAPI document at /api/v1/openapi.json lists the routes",
+      }),
       options.dataDir,
     ),
   );
@@ -111,15 +111,26 @@ function sendError(reply: FastifyReply, error: unknown, dataDir: string): Fastif
   }
   const fastifyError = error as { statusCode?: number; code?: string; message?: string };
   if (typeof fastifyError.statusCode === "number" && fastifyError.statusCode < 500) {
-    // Fastify's own 4xx: unparsable JSON, body too large, wrong content type.
-    const code = fastifyError.code === "FST_ERR_CTP_BODY_TOO_LARGE" ? "body_too_large" : "invalid_request";
+    // Fastify's own 4xx: unparsable JSON, body too large, wrong content type, a too-long parameter.
+    const code = frameworkErrorCode(fastifyError.statusCode);
     const message = fastifyError.message ?? "bad request";
-    // Like our own validation errors, an invalid_request names the part of the request at fault.
-    const details = code === "invalid_request" ? [{ field: frameworkErrorField(fastifyError.code), message }] : undefined;
-    return reply.code(fastifyError.statusCode).send({ error: { code, message, details } });
+    // Like our own validation errors, the answer names the part of the request at fault.
+    const details = code === "body_too_large" ? undefined : [{ field: frameworkErrorField(fastifyError.code), message }];
+    const { status, hint } = errorCatalogue[code];
+    return reply.code(status).send({ error: { code, message, hint, details } });
   }
   logger.error({ err: error }, "api: internal error");
-  return reply.code(500).send({ error: { code: "internal", message: "internal error (a bug in Rampart; see its log)" } });
+  const { status, hint } = errorCatalogue.internal;
+  return reply.code(status).send({ error: { code: "internal", message: "internal error (a bug in Rampart; see its log)", hint } });
+}
+
+/** Our code for one of Fastify's own 4xx statuses; any other 4xx it may raise is a bad request. */
+function frameworkErrorCode(status: number): ErrorCode {
+  if (status === 404) return "not_found";
+  if (status === 413) return "body_too_large";
+  if (status === 414) return "url_too_long";
+  if (status === 415) return "unsupported_media_type";
+  return "invalid_request";
 }
 
 /** Which part of the request one of Fastify's own 4xx errors is about. */
@@ -152,9 +163,11 @@ async function serveEventStream(request: FastifyRequest, reply: FastifyReply, ru
   try {
     await run(sink);
   } catch (error) {
+    const code: ErrorCode = error instanceof RampartError ? error.code : "internal";
     sink.send("error", {
-      code: error instanceof RampartError ? error.code : "internal",
+      code,
       message: error instanceof Error ? error.message : String(error),
+      hint: error instanceof RampartError ? error.hint : errorCatalogue.internal.hint,
     });
   } finally {
     clearInterval(heartbeat);

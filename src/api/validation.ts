@@ -16,7 +16,7 @@ export function parseRequestPart<S extends z.ZodType>(schema: S, value: unknown,
     message: issue.message,
   }));
   const summary = issues.map((i) => `${i.field}: ${i.message}`).join("; ");
-  return fail(new RampartError("invalid_request", `invalid ${part}: ${summary}`, { status: 400, details: issues }));
+  return fail(new RampartError("invalid_request", `invalid ${part}: ${summary}`, { details: issues }));
 }
 
 function fail(error: RampartError): never {

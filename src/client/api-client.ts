@@ -1,8 +1,9 @@
-import type { RampartEvent } from "../events/event.types.ts";
+import { eventSchema, type RampartEvent } from "../events/event.types.ts";
 import type { PlatformStatus } from "../platform/status.types.ts";
 import type { DeployBody, PromoteBody, ReleaseView, RollbackBody } from "../releases/release.types.ts";
 import type { RolloutAction, RolloutView } from "../releases/rollout.view.ts";
-import type { LogLineView } from "../runtime/log.routes.ts";
+import { type LogLineView, logLineSchema } from "../runtime/log.routes.ts";
+import { parseJsonAs } from "../shared/checked-json.ts";
 import type { TraceSummaryView, TraceView } from "../telemetry/trace.routes.ts";
 import type { MetricsQueryResult, MetricsSummary } from "../telemetry/metrics.view.ts";
 import type { CreateFlagBody, EnvStatePatch, PercentRolloutBody, PlanBody, SegmentBody } from "../flags/flag.types.ts";
@@ -10,26 +11,42 @@ import type { ChangeRequestView, ChangeResult, EvaluationView, FlagView } from "
 import type { SegmentDefinition } from "../../packages/sdk/src/flag-data.ts";
 import { readEvents } from "../../packages/sdk/src/sse-reader.ts";
 import { followEvents, StreamRefused, type FollowOptions } from "./sse-follow.ts";
+import { z } from "zod";
+import { type ErrorCode, errorCatalogue, isErrorCode } from "../shared/error-catalogue.ts";
 
 /** Reconnects a stream after a disconnect and resumes after its last event (see followEvents). */
 export type FollowHooks = Pick<FollowOptions, "lastEventId" | "onReconnecting" | "onReconnected" | "minDelayMs" | "maxDelayMs">;
 
-/** A non-2xx answer of the API, carrying its error code and hint. */
+export type { ErrorCode } from "../shared/error-catalogue.ts";
+
+/**
+ * A non-2xx answer of the API (or no readable answer at all), carrying its error code and hint. `status` is the
+ * HTTP status of the answer, 0 when there was none (`unreachable`).
+ */
 export class ApiError extends Error {
   readonly status: number;
-  readonly code: string;
-  readonly hint: string | undefined;
+  readonly code: ErrorCode;
+  readonly hint: string;
   readonly details: unknown;
 
-  constructor(status: number, code: string, message: string, hint?: string, details?: unknown) {
+  constructor(status: number, code: ErrorCode, message: string, hint?: string, details?: unknown) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
-    this.hint = hint;
+    this.hint = hint ?? errorCatalogue[code].hint;
     this.details = details;
   }
 }
+
+/** The API's error envelope, as `sendError` writes it (and an SSE `error` event's data, without the wrapper). */
+const errorBodySchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  hint: z.string().optional(),
+  details: z.unknown().optional(),
+});
+const errorEnvelopeSchema = z.object({ error: errorBodySchema });
 
 export interface EventFilter {
   since?: number;
@@ -168,7 +185,7 @@ export class ApiClient {
     follow?: FollowHooks,
   ): AsyncGenerator<RampartEvent> {
     for await (const message of this.#stream(`/api/v1/events/stream${queryString(filter)}`, signal, follow)) {
-      if (message.event === "event") yield JSON.parse(message.data) as RampartEvent;
+      if (message.event === "event") yield parseJsonAs(eventSchema, message.data, "an event of the API's event stream");
     }
   }
 
@@ -180,7 +197,7 @@ export class ApiClient {
     follow?: FollowHooks,
   ): AsyncGenerator<LogLineView> {
     for await (const message of this.#stream(`${appPath(env, app)}/logs/stream${queryString(filter)}`, signal, follow)) {
-      if (message.event === "line") yield JSON.parse(message.data) as LogLineView;
+      if (message.event === "line") yield parseJsonAs(logLineSchema, message.data, "a line of the API's log stream");
     }
   }
 
@@ -263,10 +280,7 @@ export class ApiClient {
       ? followEvents({ ...follow, signal, open: (lastEventId, connection) => this.#openStream(path, connection, lastEventId, true) })
       : readEvents(await this.#openStream(path, signal));
     for await (const message of messages) {
-      if (message.event === "error") {
-        const error = JSON.parse(message.data) as { code: string; message: string };
-        throw new ApiError(500, error.code, error.message);
-      }
+      if (message.event === "error") throw streamError(message.data);
       yield message;
     }
   }
@@ -321,11 +335,28 @@ export class ApiClient {
 
 async function toApiError(response: Response): Promise<ApiError> {
   const text = await response.text();
+  const parsed = errorEnvelopeSchema.safeParse(parseJson(text));
+  if (!parsed.success) return new ApiError(response.status, "http_error", `HTTP ${response.status}: ${text.slice(0, 200)}`);
+  const { code, message, hint, details } = parsed.data.error;
+  // A code this client does not know (a newer server) keeps its message; the code is named in it.
+  if (!isErrorCode(code)) return new ApiError(response.status, "http_error", `${message} (error code ${code})`, hint, details);
+  return new ApiError(response.status, code, message, hint, details);
+}
+
+/** An SSE `error` event: the stream had already answered 200, so the status is the code's own. */
+function streamError(data: string): ApiError {
+  const parsed = errorBodySchema.safeParse(parseJson(data));
+  if (!parsed.success) return new ApiError(500, "internal", `the event stream failed: ${data.slice(0, 200)}`);
+  const { code, message, hint, details } = parsed.data;
+  if (!isErrorCode(code)) return new ApiError(500, "internal", `${message} (error code ${code})`, hint, details);
+  return new ApiError(errorCatalogue[code].status, code, message, hint, details);
+}
+
+function parseJson(text: string): unknown {
   try {
-    const { error } = JSON.parse(text) as { error: { code: string; message: string; hint?: string; details?: unknown } };
-    return new ApiError(response.status, error.code, error.message, error.hint, error.details);
+    return JSON.parse(text);
   } catch {
-    return new ApiError(response.status, "http_error", `HTTP ${response.status}: ${text.slice(0, 200)}`);
+    return undefined;
   }
 }
 

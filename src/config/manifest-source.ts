@@ -29,7 +29,6 @@ export class ManifestSource {
     } catch (error) {
       if (error instanceof ManifestError) {
         throw new RampartError("invalid_manifest", error.message, {
-          status: 400,
           details: error.issues,
           hint: "fix rampart.yaml and try again; nothing was changed",
         });
@@ -49,13 +48,11 @@ export class ManifestSource {
     // Own keys only: an app or environment named "toString" must not find Object.prototype.
     if (!Object.hasOwn(manifest.environments, env)) {
       throw new RampartError("unknown_environment", `environment "${env}" is not in ${manifest.path}`, {
-        status: 404,
         hint: `environments: ${Object.keys(manifest.environments).join(", ")}`,
       });
     }
     if (!Object.hasOwn(manifest.apps, app)) {
       throw new RampartError("unknown_app", `app "${app}" is not in ${manifest.path}`, {
-        status: 404,
         hint: `apps: ${Object.keys(manifest.apps).join(", ")}`,
       });
     }

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { createHash, randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
@@ -108,10 +109,12 @@ function look(path: string): Seen | null {
   return { holder: parseHolder(content), identity, young: content === "" && Date.now() - mtimeMs < EMPTY_GRACE_MS };
 }
 
+const holderSchema = z.object({ pid: z.number().int(), pidStart: z.string() });
+
 function parseHolder(content: string): Holder | null {
   try {
-    const value = JSON.parse(content) as { pid?: unknown; pidStart?: unknown };
-    return typeof value.pid === "number" && typeof value.pidStart === "string" ? { pid: value.pid, pidStart: value.pidStart } : null;
+    const parsed = holderSchema.safeParse(JSON.parse(content));
+    return parsed.success ? parsed.data : null;
   } catch {
     return null; // empty, torn or an old "{}": nobody holds it
   }

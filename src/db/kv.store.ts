@@ -8,9 +8,10 @@ export class KvStore {
     this.#db = db;
   }
 
+  /** The value as parsed JSON: the caller checks it against the schema of what it wrote (checkedAs). */
   async get(key: string): Promise<unknown> {
     const row = await this.#db.selectFrom("kv").select("value").where("key", "=", key).executeTakeFirst();
-    return row ? (JSON.parse(row.value) as unknown) : undefined;
+    return row ? JSON.parse(row.value) : undefined;
   }
 
   async set(key: string, value: unknown): Promise<void> {

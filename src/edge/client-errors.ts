@@ -1,5 +1,6 @@
 import { ServerResponse, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
+import type { EdgeErrorCode } from "../shared/error-catalogue.ts";
 
 /**
  * What Node's HTTP parser refuses (ambiguous or invalid framing, oversized headers, slow headers) arrives
@@ -84,7 +85,7 @@ export function rawResponse(status: number, reason: string, message: string, ext
   return `${head}cache-control: no-store\r\nconnection: close\r\n\r\n${body}`;
 }
 
-function codeFor(status: number): string {
+function codeFor(status: number): EdgeErrorCode {
   switch (status) {
     case 408:
       return "request_timeout";

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { EdgeControl } from "./edge-primary.ts";
 import { parseRoutingTable } from "./routing-table.schema.ts";
 import { errorMessage } from "../shared/errors.ts";
+import { type ErrorCode, errorCatalogue } from "../shared/error-catalogue.ts";
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -11,34 +12,34 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
  */
 export function createControlServer(control: EdgeControl): Server {
   return createServer((req, res) => {
-    route(control, req, res).catch((error: unknown) => sendError(res, 500, "internal", errorMessage(error)));
+    route(control, req, res).catch((error: unknown) => sendError(res, "internal", errorMessage(error)));
   });
 }
 
 async function route(control: EdgeControl, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? "/").split("?")[0];
   if (path === "/table") {
-    if (req.method !== "PUT") return sendError(res, 405, "method_not_allowed", "use PUT /table");
+    if (req.method !== "PUT") return sendError(res, "method_not_allowed", "use PUT /table");
     return putTable(control, req, res);
   }
   if (path === "/stats" || path === "/health") {
-    if (req.method !== "GET") return sendError(res, 405, "method_not_allowed", `use GET ${path}`);
+    if (req.method !== "GET") return sendError(res, "method_not_allowed", `use GET ${path}`);
     return sendJson(res, 200, path === "/stats" ? await control.readStats() : control.health());
   }
-  sendError(res, 404, "not_found", `no control endpoint ${req.method ?? ""} ${path ?? ""}`);
+  sendError(res, "not_found", `no control endpoint ${req.method ?? ""} ${path ?? ""}`);
 }
 
 async function putTable(control: EdgeControl, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const text = await readBody(req);
-  if (text === undefined) return sendError(res, 413, "body_too_large", `table larger than ${MAX_BODY_BYTES} bytes`);
+  if (text === undefined) return sendError(res, "body_too_large", `table larger than ${MAX_BODY_BYTES} bytes`);
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return sendError(res, 400, "invalid_table", "body is not valid JSON");
+    return sendError(res, "invalid_table", "body is not valid JSON");
   }
   const parsed = parseRoutingTable(json);
-  if (!parsed.ok) return sendError(res, 400, "invalid_table", parsed.message);
+  if (!parsed.ok) return sendError(res, "invalid_table", parsed.message);
   sendJson(res, 200, await control.applyTable(parsed.table, true));
 }
 
@@ -62,6 +63,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function sendError(res: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { error: { code, message } });
+function sendError(res: ServerResponse, code: ErrorCode, message: string): void {
+  sendJson(res, errorCatalogue[code].status, { error: { code, message } });
 }

@@ -1,6 +1,8 @@
 import { request } from "node:http";
-import type { EdgeHealth, PutTableResult } from "./edge-control.types.ts";
-import type { EdgeStats } from "./edge-stats.types.ts";
+import type { z } from "zod";
+import { checkedAs } from "../shared/checked-json.ts";
+import { type EdgeHealth, edgeHealthSchema, type PutTableResult, putTableResultSchema } from "./edge-control.types.ts";
+import { type EdgeStats, edgeStatsSchema } from "./edge-stats.types.ts";
 import type { RoutingTable } from "./routing-table.types.ts";
 
 export interface EdgeClient {
@@ -15,17 +17,18 @@ export interface EdgeClient {
  */
 export function createEdgeClient(socketPath: string, options: { timeoutMs?: number } = {}): EdgeClient {
   const timeoutMs = options.timeoutMs ?? 5_000;
-  const call = <T>(method: string, path: string, body?: unknown): Promise<T> => callEdge<T>(socketPath, timeoutMs, method, path, body);
+  const call = <S extends z.ZodType>(schema: S, method: string, path: string, body?: unknown): Promise<z.infer<S>> =>
+    callEdge(socketPath, timeoutMs, method, path, body).then((json) => checkedAs(schema, json, `the edge's answer to ${method} ${path}`));
   return {
-    putTable: (table) => call<PutTableResult>("PUT", "/table", table),
-    stats: () => call<EdgeStats>("GET", "/stats"),
-    health: () => call<EdgeHealth>("GET", "/health"),
+    putTable: (table): Promise<PutTableResult> => call(putTableResultSchema, "PUT", "/table", table),
+    stats: (): Promise<EdgeStats> => call(edgeStatsSchema, "GET", "/stats"),
+    health: (): Promise<EdgeHealth> => call(edgeHealthSchema, "GET", "/health"),
   };
 }
 
-function callEdge<T>(socketPath: string, timeoutMs: number, method: string, path: string, body: unknown): Promise<T> {
+function callEdge(socketPath: string, timeoutMs: number, method: string, path: string, body: unknown): Promise<unknown> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise<T>((resolve, reject) => {
+  return new Promise<unknown>((resolve, reject) => {
     const req = request(
       {
         socketPath,
@@ -48,7 +51,7 @@ function callEdge<T>(socketPath: string, timeoutMs: number, method: string, path
             return reject(new Error(`edge ${method} ${path}: answered ${res.statusCode} with a non-JSON body`));
           }
           const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) return resolve(json as T);
+          if (status >= 200 && status < 300) return resolve(json);
           reject(new Error(`edge ${method} ${path}: ${status} ${errorText(json)}`));
         });
       },

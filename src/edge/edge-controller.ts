@@ -2,7 +2,9 @@ import { spawn } from "node:child_process";
 import { mkdirSync, openSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { z } from "zod";
 import type { KvStore } from "../db/kv.store.ts";
+import { checkedAs } from "../shared/checked-json.ts";
 import type { EventLog } from "../events/event-log.ts";
 import { isSameProcess, readProcessStartTime } from "../runtime/process-info.ts";
 import type { TrafficControl } from "../runtime/instance-supervisor.ts";
@@ -35,10 +37,9 @@ export interface EdgeStatsSink {
   acceptEdgeStats(stats: EdgeStats, atMs: number): void;
 }
 
-interface EdgeIdentity {
-  pid: number;
-  pidStart: string;
-}
+/** The edge process the control plane started, kept in KV "edge" (null once it is stopped) to adopt it after a restart. */
+const edgeIdentitySchema = z.object({ pid: z.number(), pidStart: z.string() });
+type EdgeIdentity = z.infer<typeof edgeIdentitySchema>;
 
 /**
  * The control plane's side of the edge: starts the edge process detached (or adopts the one a previous
@@ -70,7 +71,7 @@ export class EdgeController implements TrafficControl {
 
   /** Adopts a live edge (so traffic never stops across control-plane restarts) or starts one. */
   async start(): Promise<{ adopted: boolean }> {
-    const known = (await this.#deps.kv.get("edge")) as EdgeIdentity | undefined;
+    const known = checkedAs(edgeIdentitySchema.nullish(), await this.#deps.kv.get("edge"), `KV "edge" (the edge process to adopt)`);
     if (known && isSameProcess(known.pid, known.pidStart)) {
       try {
         const health = await this.#client.health();

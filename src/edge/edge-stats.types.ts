@@ -1,74 +1,83 @@
-/**
- * What the edge reports on GET /stats of its control socket: the request measurements folded since the
- * previous call (the call resets them), and the requests in flight right now per instance, which the
- * control plane reads to know when a removed instance has finished draining.
- */
-export interface EdgeStats {
-  pid: number;
-  tableVersion: number;
-  /** Epoch ms of the first and last request folded into `series` (0 when empty). */
-  fromMs: number;
-  toMs: number;
-  series: RequestSeries[];
-  inflight: Record<string, number>;
-  /** Server spans of sampled requests since the previous call (every error and slow request is kept). */
-  spans?: EdgeSpan[];
-  /** Requests per flag variation, from the `x-rampart-flags` response header an app's SDK sets. */
-  flagVariants?: FlagVariantSeries[];
-}
+import { z } from "zod";
+
+/** Counts per latency bucket; bounds in LATENCY_BUCKETS_MS (src/edge/latency-histogram.ts), last bucket is +Inf. */
+export const bucketCountsSchema = z.array(z.number());
+
+/** One aggregate per environment × app × release × instance × status code. */
+export const requestSeriesSchema = z.object({
+  env: z.string(),
+  app: z.string(),
+  /** 0 when no route or no release matched (404/503 answered by the edge itself). */
+  release: z.number(),
+  /** "" when the edge answered itself. */
+  instance: z.string(),
+  /** The matched route's prefix, e.g. "/api/"; "" when no route matched. Optional: older edges did not send it. */
+  route: z.string().optional(),
+  status: z.number(),
+  count: z.number(),
+  /** Sum of durations, milliseconds. */
+  sumMs: z.number(),
+  buckets: bucketCountsSchema,
+});
+export type RequestSeries = z.infer<typeof requestSeriesSchema>;
 
 /**
  * The edge's server span for one proxied request, in the W3C trace it propagated (`traceparent` sent to
  * the instance carries `traceId` and `spanId`, so the app's spans are children of this one).
  */
-export interface EdgeSpan {
-  traceId: string;
-  spanId: string;
+export const edgeSpanSchema = z.object({
+  traceId: z.string(),
+  spanId: z.string(),
   /** The client's span when the request came with a valid `traceparent`, else null (the edge started the trace). */
-  parentSpanId: string | null;
-  env: string;
-  app: string;
-  release: number;
-  instance: string;
+  parentSpanId: z.string().nullable(),
+  env: z.string(),
+  app: z.string(),
+  release: z.number(),
+  instance: z.string(),
   /** The matched route's prefix ("" when none matched). */
-  route: string;
-  method: string;
+  route: z.string(),
+  method: z.string(),
   /** Path and query as received. */
-  target: string;
-  status: number;
-  requestId: string;
+  target: z.string(),
+  status: z.number(),
+  requestId: z.string(),
   /** Epoch milliseconds (fractional). */
-  startMs: number;
-  durationMs: number;
-}
+  startMs: z.number(),
+  durationMs: z.number(),
+});
+export type EdgeSpan = z.infer<typeof edgeSpanSchema>;
 
 /** Requests served with one variation of one flag, per env × app × release, folded like RequestSeries. */
-export interface FlagVariantSeries {
-  env: string;
-  app: string;
-  release: number;
-  flag: string;
-  variation: string;
-  count: number;
-  errors: number;
-  sumMs: number;
-  buckets: number[];
-}
+export const flagVariantSeriesSchema = z.object({
+  env: z.string(),
+  app: z.string(),
+  release: z.number(),
+  flag: z.string(),
+  variation: z.string(),
+  count: z.number(),
+  errors: z.number(),
+  sumMs: z.number(),
+  buckets: bucketCountsSchema,
+});
+export type FlagVariantSeries = z.infer<typeof flagVariantSeriesSchema>;
 
-/** One aggregate per environment × app × release × instance × status code. */
-export interface RequestSeries {
-  env: string;
-  app: string;
-  /** 0 when no route or no release matched (404/503 answered by the edge itself). */
-  release: number;
-  /** "" when the edge answered itself. */
-  instance: string;
-  /** The matched route's prefix, e.g. "/api/"; "" when no route matched. Optional: older edges did not send it. */
-  route?: string;
-  status: number;
-  count: number;
-  /** Sum of durations, milliseconds. */
-  sumMs: number;
-  /** Counts per latency bucket; bounds in LATENCY_BUCKETS_MS (src/shared/measurement.ts), last bucket is +Inf. */
-  buckets: number[];
-}
+/**
+ * What the edge reports on GET /stats of its control socket: the request measurements folded since the
+ * previous call (the call resets them), and the requests in flight right now per instance, which the
+ * control plane reads to know when a removed instance has finished draining. Checked when the control plane
+ * reads it (edge-client.ts).
+ */
+export const edgeStatsSchema = z.object({
+  pid: z.number(),
+  tableVersion: z.number(),
+  /** Epoch ms of the first and last request folded into `series` (0 when empty). */
+  fromMs: z.number(),
+  toMs: z.number(),
+  series: z.array(requestSeriesSchema),
+  inflight: z.record(z.string(), z.number()),
+  /** Server spans of sampled requests since the previous call (every error and slow request is kept). */
+  spans: z.array(edgeSpanSchema).optional(),
+  /** Requests per flag variation, from the `x-rampart-flags` response header an app's SDK sets. */
+  flagVariants: z.array(flagVariantSeriesSchema).optional(),
+});
+export type EdgeStats = z.infer<typeof edgeStatsSchema>;

@@ -1,17 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { EdgeErrorCode } from "../shared/error-catalogue.ts";
 
-export type EdgeErrorCode =
-  | "no_route"
-  | "no_healthy_instance"
-  | "bad_gateway"
-  | "gateway_timeout"
-  | "bad_request"
-  | "not_implemented"
-  | "payload_too_large"
-  | "rate_limited";
+// The codes and their statuses are declared in the error catalogue; error-catalogue.test.ts checks each call site.
+export type { EdgeErrorCode } from "../shared/error-catalogue.ts";
 
 const TITLES: Record<EdgeErrorCode, string> = {
   bad_request: "Bad Request",
+  request_timeout: "Request Timeout",
+  header_too_large: "Request Header Fields Too Large",
   not_implemented: "Not Implemented",
   payload_too_large: "Content Too Large",
   rate_limited: "Too Many Requests",

@@ -1,6 +1,7 @@
 import type { Db } from "../db/database.ts";
+import { parseJsonAs } from "../shared/checked-json.ts";
 import { addBuckets, isFailedRequest } from "../shared/measurement.ts";
-import type { RequestSeries } from "./edge-stats.types.ts";
+import { bucketCountsSchema, type RequestSeries } from "./edge-stats.types.ts";
 
 /** A release's requests over a period, as canary analysis compares them. */
 export interface ReleaseWindow {
@@ -68,7 +69,7 @@ export class RequestStatsStore {
         window.errors += row.count;
         continue;
       }
-      const buckets = JSON.parse(row.buckets) as number[];
+      const buckets = parseJsonAs(bucketCountsSchema, row.buckets, `request_stats.buckets of ${env}/${app} release ${row.release}`);
       addBuckets(window.buckets, buckets);
     }
     return windows;

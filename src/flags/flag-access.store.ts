@@ -1,7 +1,8 @@
 import type { Selectable } from "kysely";
 import type { Db } from "../db/database.ts";
 import { flagDb, type FlagTables } from "./flag-tables.ts";
-import type { ChangeRequest, ChangeRequestStatus, FlagChange } from "./flag-change.types.ts";
+import { parseJsonAs } from "../shared/checked-json.ts";
+import { type ChangeRequest, type ChangeRequestStatus, type FlagChange, flagChangeSchema } from "./flag-change.types.ts";
 
 /** SDK tokens (SHA-256 only), change requests of protected environments, and evaluation counts from SDKs. */
 export class FlagAccessStore {
@@ -81,7 +82,7 @@ function requestFromRow(row: Selectable<FlagTables["flag_change_requests"]>): Ch
   return {
     id: row.id,
     env: row.env,
-    change: JSON.parse(row.change) as FlagChange,
+    change: parseJsonAs(flagChangeSchema, row.change, `flag_change_requests.change of request ${row.id}`),
     status: row.status as ChangeRequestStatus,
     requestedBy: row.requested_by,
     requestedAt: row.requested_at,

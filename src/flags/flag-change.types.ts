@@ -1,15 +1,24 @@
+import { z } from "zod";
 import type { AnalysisGuards } from "../analysis/index.ts";
-import type { FlagEnvState, SegmentState } from "./flag.types.ts";
+import { errorRateGuardSchema, latencyGuardSchema } from "../config/resolved-manifest.schema.ts";
+import { flagEnvStateSchema, segmentStateSchema } from "./flag.types.ts";
 
 /**
  * A change to one environment, as a full before/after: what a protected environment's change request holds,
  * and what `flag.changed` records. Approving re-checks that `before` is still current, so an approval never
- * applies a change on top of something its approver did not see.
+ * applies a change on top of something its approver did not see. Stored as JSON in change requests.
  */
-export type FlagChange =
-  | { target: "flag"; flag: string; before: FlagEnvState; after: FlagEnvState }
-  | { target: "segment"; segment: string; before: SegmentState | null; after: SegmentState | null }
-  | { target: "plan"; flag: string; plan: RolloutPlan };
+export const flagChangeSchema = z.discriminatedUnion("target", [
+  z.object({ target: z.literal("flag"), flag: z.string(), before: flagEnvStateSchema, after: flagEnvStateSchema }),
+  z.object({
+    target: z.literal("segment"),
+    segment: z.string(),
+    before: segmentStateSchema.nullable(),
+    after: segmentStateSchema.nullable(),
+  }),
+  z.object({ target: z.literal("plan"), flag: z.string(), plan: z.lazy(() => rolloutPlanSchema) }),
+]);
+export type FlagChange = z.infer<typeof flagChangeSchema>;
 
 export const changeRequestStatuses = ["pending", "applied", "rejected", "superseded"] as const;
 export type ChangeRequestStatus = (typeof changeRequestStatuses)[number];
@@ -26,21 +35,26 @@ export interface ChangeRequest {
   decidedAt: number | null;
 }
 
-/** A guarded rollout: percentages held `everyMs` each, advancing only while the guards pass. */
-export interface RolloutPlan {
-  steps: number[];
-  everyMs: number;
-  guards: AnalysisGuards;
+/** A guarded rollout: percentages held `everyMs` each, advancing only while the guards pass. Stored as JSON. */
+export const rolloutPlanSchema = z.object({
+  steps: z.array(z.number()),
+  everyMs: z.number(),
+  guards: z.object({
+    errorRate: errorRateGuardSchema.nullable(),
+    p99Latency: latencyGuardSchema.nullable(),
+    p50Latency: latencyGuardSchema.nullable(),
+  }) satisfies z.ZodType<AnalysisGuards>,
   /** The guards as the person wrote them (`errors=2x`), for messages. */
-  guardText: string[];
-  onFail: "pause" | "off";
-  by: string;
+  guardText: z.array(z.string()),
+  onFail: z.enum(["pause", "off"]),
+  by: z.string(),
   /** The feature: what users in the rollout get. */
-  variation: string;
+  variation: z.string(),
   /** The control: what everyone else gets, and what the feature is compared with. */
-  outVariation: string;
-  minSamples: number;
-}
+  outVariation: z.string(),
+  minSamples: z.number(),
+});
+export type RolloutPlan = z.infer<typeof rolloutPlanSchema>;
 
 export const flagRolloutStates = ["running", "paused", "completed", "stopped", "failed"] as const;
 export type FlagRolloutState = (typeof flagRolloutStates)[number];
@@ -60,13 +74,14 @@ export interface FlagRolloutRecord {
   data: FlagRolloutData;
 }
 
-export interface FlagRolloutData {
+export const flagRolloutDataSchema = z.object({
   /** The latest judgement, one line for people. */
-  message?: string;
+  message: z.string().optional(),
   /** The latest verdict (src/analysis Verdict) with its checks: the evidence. */
-  verdict?: Record<string, unknown>;
-  pausedBy?: string;
-}
+  verdict: z.record(z.string(), z.unknown()).optional(),
+  pausedBy: z.string().optional(),
+});
+export type FlagRolloutData = z.infer<typeof flagRolloutDataSchema>;
 
 export function isActiveRollout(state: FlagRolloutState): boolean {
   return state === "running" || state === "paused";

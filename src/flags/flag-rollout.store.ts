@@ -1,6 +1,13 @@
 import type { Db } from "../db/database.ts";
 import { flagDb } from "./flag-tables.ts";
-import type { FlagRolloutData, FlagRolloutRecord, FlagRolloutState, RolloutPlan } from "./flag-change.types.ts";
+import { parseJsonAs } from "../shared/checked-json.ts";
+import {
+  type FlagRolloutData,
+  type FlagRolloutRecord,
+  type FlagRolloutState,
+  flagRolloutDataSchema,
+  rolloutPlanSchema,
+} from "./flag-change.types.ts";
 
 /** Guarded rollout plans: plan, current step and when it started are persisted, so a restarted control plane resumes them. */
 export class FlagRolloutStore {
@@ -93,12 +100,12 @@ function fromRow(row: {
     flag: row.flag,
     env: row.env,
     state: row.state as FlagRolloutState,
-    plan: JSON.parse(row.plan) as RolloutPlan,
+    plan: parseJsonAs(rolloutPlanSchema, row.plan, `flag_rollouts.plan of rollout ${row.id}`),
     step: row.step,
     stepStartedAt: row.step_started_at,
     createdBy: row.created_by,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
-    data: JSON.parse(row.data) as FlagRolloutData,
+    data: parseJsonAs(flagRolloutDataSchema, row.data, `flag_rollouts.data of rollout ${row.id}`),
   };
 }

@@ -22,14 +22,13 @@ export class SdkTokenAuth {
     const token = authorization?.startsWith("Bearer ") ? authorization.slice(7).trim() : "";
     if (!token.startsWith("rsdk_")) {
       throw new RampartError("unauthorized", "missing or malformed SDK token: send Authorization: Bearer rsdk_<env>_<hex>", {
-        status: 401,
         hint: "create one with rampart flags token --env ENV",
       });
     }
     const hash = sha256(token);
     const env = this.#known.get(hash) ?? (await this.#access.tokenEnv(hash));
     if (env === undefined)
-      throw new RampartError("unauthorized", "unknown SDK token", { status: 401, hint: "create one with rampart flags token --env ENV" });
+      throw new RampartError("unauthorized", "unknown SDK token", { hint: "create one with rampart flags token --env ENV" });
     this.#known.set(hash, env);
     return env;
   }

@@ -9,7 +9,7 @@ import type { FlagEnvState, FlagRecord, SegmentState } from "./flag.types.ts";
 export function assertValid(issues: FieldIssue[], what: string): void {
   if (issues.length === 0) return;
   const summary = issues.map((i) => `${i.field}: ${i.message}`).join("; ");
-  throw new RampartError("invalid_request", `invalid ${what}: ${summary}`, { status: 400, details: issues });
+  throw new RampartError("invalid_request", `invalid ${what}: ${summary}`, { details: issues });
 }
 
 export function valueMatchesType(type: FlagValueType, value: unknown): boolean {

@@ -68,7 +68,6 @@ export class FlagWriter {
     const request = await this.#pending(id);
     if (request.requestedBy === actor) {
       throw new RampartError("self_approval", `${actor} requested change ${id}: someone else must approve it`, {
-        status: 403,
         hint: "ask another person to run rampart flags approve",
       });
     }

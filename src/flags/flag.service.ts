@@ -50,7 +50,6 @@ export class FlagService {
   assertEnv(env: string): void {
     if (!Object.hasOwn(this.#deps.manifests.current.environments, env)) {
       throw new RampartError("unknown_environment", `environment "${env}" is not in ${this.#deps.manifests.path}`, {
-        status: 404,
         hint: `environments: ${this.environments().join(", ")}`,
       });
     }

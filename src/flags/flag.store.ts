@@ -1,7 +1,8 @@
 import type { Db } from "../db/database.ts";
-import type { FlagKind, FlagValueType, SegmentDefinition, Variation } from "../../packages/sdk/src/flag-data.ts";
+import type { FlagKind, FlagValueType, SegmentDefinition } from "../../packages/sdk/src/flag-data.ts";
 import { flagDb } from "./flag-tables.ts";
-import type { FlagEnvRecord, FlagEnvState, FlagRecord, SegmentState } from "./flag.types.ts";
+import { parseJsonAs } from "../shared/checked-json.ts";
+import { type FlagEnvRecord, type FlagRecord, flagEnvStateSchema, segmentStateSchema, storedVariationsSchema } from "./flag.types.ts";
 
 /** Flags, their per-environment state, segments and snapshot versions. Writes take the caller's transaction. */
 export class FlagStore {
@@ -83,7 +84,10 @@ export class FlagStore {
 
   async segments(env: string, db: Db = this.#db): Promise<SegmentDefinition[]> {
     const rows = await flagDb(db).selectFrom("flag_segments").selectAll().where("env", "=", env).orderBy("key").execute();
-    return rows.map((row) => ({ key: row.key, ...(JSON.parse(row.state) as SegmentState) }));
+    return rows.map((row) => ({
+      key: row.key,
+      ...parseJsonAs(segmentStateSchema, row.state, `flag_segments.state of ${row.key} in ${env}`),
+    }));
   }
 
   async version(env: string, db: Db = this.#db): Promise<number> {
@@ -119,7 +123,7 @@ function flagFromRow(row: {
     type: row.type as FlagValueType,
     kind: row.kind as FlagKind,
     description: row.description,
-    variations: JSON.parse(row.variations) as Variation[],
+    variations: parseJsonAs(storedVariationsSchema, row.variations, `flags.variations of ${row.key}`),
     offVariation: row.off_variation,
     salt: row.salt,
     createdAt: row.created_at,
@@ -138,7 +142,7 @@ function stateFromRow(row: {
   return {
     flag: row.flag,
     env: row.env,
-    ...(JSON.parse(row.state) as FlagEnvState),
+    ...parseJsonAs(flagEnvStateSchema, row.state, `flag_env_states.state of ${row.flag} in ${row.env}`),
     updatedAt: row.updated_at,
     updatedBy: row.updated_by,
     uniformSince: row.uniform_since,

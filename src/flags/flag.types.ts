@@ -1,14 +1,5 @@
 import { z } from "zod";
-import type {
-  FlagKind,
-  FlagValueType,
-  JsonValue,
-  Prerequisite,
-  SegmentDefinition,
-  Serve,
-  TargetingRule,
-  Variation,
-} from "../../packages/sdk/src/flag-data.ts";
+import type { FlagKind, FlagValueType, JsonValue, SegmentDefinition, Variation } from "../../packages/sdk/src/flag-data.ts";
 
 export const FLAG_TYPES = ["boolean", "string", "number", "json"] as const satisfies readonly FlagValueType[];
 export const FLAG_KINDS = ["release", "experiment", "ops", "permission", "kill-switch"] as const satisfies readonly FlagKind[];
@@ -166,13 +157,15 @@ export interface FlagRecord {
   createdBy: string;
 }
 
-/** A flag's targeting in one environment: the part that changes, is approved and is rolled out. */
-export interface FlagEnvState {
-  enabled: boolean;
-  prerequisites: Prerequisite[];
-  rules: TargetingRule[];
-  fallthrough: Serve;
-}
+/** A flag's targeting in one environment: the part that changes, is approved and is rolled out. Stored as JSON. */
+export const flagEnvStateSchema = z.object({
+  enabled: z.boolean(),
+  prerequisites: z.array(prerequisiteSchema),
+  // Stored rules always have their id (the service gives one to each rule sent without).
+  rules: z.array(ruleSchema.extend({ id: z.string() })),
+  fallthrough: serveSchema,
+});
+export type FlagEnvState = z.infer<typeof flagEnvStateSchema>;
 
 export interface FlagEnvRecord extends FlagEnvState {
   flag: string;
@@ -183,4 +176,14 @@ export interface FlagEnvRecord extends FlagEnvState {
   uniformSince: number | null;
 }
 
-export type SegmentState = Omit<SegmentDefinition, "key">;
+/** A segment in one environment, as stored (its key is the row's): the SDK's SegmentDefinition without its key. */
+export const segmentStateSchema = z.object({
+  by: z.string(),
+  included: z.array(z.string()),
+  excluded: z.array(z.string()),
+  rules: z.array(z.object({ clauses: z.array(clauseSchema) })),
+}) satisfies z.ZodType<Omit<SegmentDefinition, "key">>;
+export type SegmentState = z.infer<typeof segmentStateSchema>;
+
+/** A flag's variations, as stored. */
+export const storedVariationsSchema = z.array(variationSchema);

@@ -24,7 +24,6 @@ export async function stopEnvironment(deps: EnvironmentStopDeps, env: string, ac
   const manifest = deps.manifest();
   if (!Object.hasOwn(manifest.environments, env)) {
     throw new RampartError("unknown_environment", `environment "${env}" is not in ${manifest.path}`, {
-      status: 404,
       hint: `environments: ${Object.keys(manifest.environments).join(", ")}`,
     });
   }

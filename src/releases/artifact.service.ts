@@ -49,7 +49,6 @@ export class ArtifactService {
       throw (
         storageError(error, this.#deps.dataDir) ??
         new RampartError("invalid_source", error instanceof Error ? error.message : String(error), {
-          status: 400,
           hint: "set apps.<app>.source in rampart.yaml, or pass --source DIR",
         })
       );

@@ -78,7 +78,6 @@ export class ReleaseService {
     }
     if (!live && body.to === undefined)
       throw new RampartError("nothing_to_roll_back", `${app} has no live release in ${env}`, {
-        status: 409,
         hint: `rampart releases ${app} --env ${env}`,
       });
     const target =
@@ -91,7 +90,6 @@ export class ReleaseService {
         : new RampartError(
             "nothing_to_roll_back",
             `release ${live?.number} is the first release of ${app} in ${env} that went live; there is nothing before it`,
-            { status: 409 },
           );
     }
     if (live && target.number === live.number) throw conflict("already_live", `release ${target.number} is already live`);
@@ -99,7 +97,7 @@ export class ReleaseService {
       throw new RampartError(
         "artifact_collected",
         `release ${target.number}'s artifact ${short(target.artifactDigest)} was garbage-collected (only the newest are kept)`,
-        { status: 409, hint: "deploy that source again instead" },
+        { hint: "deploy that source again instead" },
       );
     }
     return this.#create({

@@ -1,7 +1,8 @@
 import type { Selectable } from "kysely";
 import type { Db } from "../db/database.ts";
 import type { ReleasesTable } from "../db/database.types.ts";
-import type { ResolvedApp, ReleaseStrategy } from "../config/resolved-manifest.schema.ts";
+import { type ReleaseStrategy, resolvedAppSchema } from "../config/resolved-manifest.schema.ts";
+import { parseJsonAs } from "../shared/checked-json.ts";
 import type { ReleaseRecord, ReleaseStatus } from "./release.types.ts";
 
 export type ReleaseStatusPatch = Pick<ReleaseRecord, "status"> & Partial<Pick<ReleaseRecord, "reason" | "liveAt" | "finishedAt">>;
@@ -120,8 +121,8 @@ function fromRow(row: Selectable<ReleasesTable>): ReleaseRecord {
     app: row.app,
     number: row.number,
     artifactDigest: row.artifact_digest,
-    // Written by this store from a validated ResolvedApp; not user input.
-    config: JSON.parse(row.config) as ResolvedApp,
+    // Written by this store from a validated ResolvedApp: checked again, a row of another version must not pass unseen.
+    config: parseJsonAs(resolvedAppSchema, row.config, `releases.config of release ${row.number} of ${row.app} in ${row.env}`),
     strategy: row.strategy as ReleaseStrategy,
     status: row.status as ReleaseStatus,
     reason: row.reason,

@@ -2,7 +2,8 @@ import type { Selectable } from "kysely";
 import type { Db } from "../db/database.ts";
 import type { RolloutsTable } from "../db/database.types.ts";
 import type { ReleaseStrategy } from "../config/resolved-manifest.schema.ts";
-import type { RolloutData, RolloutRecord, RolloutState } from "./rollout.types.ts";
+import { parseJsonAs } from "../shared/checked-json.ts";
+import { type RolloutData, type RolloutRecord, type RolloutState, rolloutDataSchema } from "./rollout.types.ts";
 
 export type NewRollout = Omit<RolloutRecord, "id">;
 
@@ -45,7 +46,10 @@ export class RolloutStore {
     patch: { state?: RolloutState; step?: number; updatedAt: number; finishedAt?: number; data?: Partial<RolloutData> },
   ): Promise<RolloutData> {
     const row = await db.selectFrom("rollouts").select("data").where("id", "=", id).executeTakeFirstOrThrow();
-    const merged: Record<string, unknown> = { ...(JSON.parse(row.data) as RolloutData), ...patch.data };
+    const merged: Record<string, unknown> = {
+      ...parseJsonAs(rolloutDataSchema, row.data, `rollouts.data of rollout ${id}`),
+      ...patch.data,
+    };
     for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];
     await db
       .updateTable("rollouts")
@@ -97,6 +101,6 @@ function fromRow(row: Selectable<RolloutsTable>): RolloutRecord {
     startedAt: row.started_at,
     updatedAt: row.updated_at,
     finishedAt: row.finished_at,
-    data: JSON.parse(row.data) as RolloutData,
+    data: parseJsonAs(rolloutDataSchema, row.data, `rollouts.data of rollout ${row.id}`),
   };
 }

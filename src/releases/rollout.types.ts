@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { ReleaseStrategy } from "../config/resolved-manifest.schema.ts";
 
 /**
@@ -23,33 +24,35 @@ export interface RolloutRecord {
   data: RolloutData;
 }
 
-export interface RolloutData {
+export const rolloutDataSchema = z.object({
   /** Set when the rollout replaces the live release with an older artifact (`rampart rollback`). */
-  isRollback?: boolean;
+  isRollback: z.boolean().optional(),
   /** Last human-readable progress line or the failure reason. */
-  message?: string;
+  message: z.string().optional(),
   /** Canary: the share of traffic (percent) the new release gets now; the stable release gets the rest. */
-  canaryPercent?: number;
+  canaryPercent: z.number().optional(),
   /** When the current step began, so a resumed rollout holds the rest of its pause, not a new one. */
-  stepStartedAt?: number;
+  stepStartedAt: z.number().optional(),
   /** When the new release first took traffic: the start of the period analysis compares. */
-  trafficSince?: number;
-  paused?: boolean;
+  trafficSince: z.number().optional(),
+  paused: z.boolean().optional(),
   /** Canary: since when the current step is held after its pause without a verdict (ends it at `hold_timeout`). */
-  heldSince?: number;
+  heldSince: z.number().optional(),
   /** `rampart rollout … promote`: who asked to skip the remaining steps and analysis. */
-  promoteRequestedBy?: string;
+  promoteRequestedBy: z.string().optional(),
   /** `rampart rollout … abort`. */
-  abortRequested?: { by: string; reason: string };
+  abortRequested: z.object({ by: z.string(), reason: z.string() }).optional(),
   /** Blue-green: the old release's instances are stopped at this time. */
-  warmUntil?: number;
+  warmUntil: z.number().optional(),
   /** The latest analysis verdict with its evidence. */
-  verdict?: Record<string, unknown>;
+  verdict: z.record(z.string(), z.unknown()).optional(),
   /** When traffic went back to the stable release after a failed verdict or an abort. */
-  rolledBackAt?: number;
+  rolledBackAt: z.number().optional(),
   /** How the rollout ended. */
-  outcome?: "live" | "rolled_back" | "failed";
-}
+  outcome: z.enum(["live", "rolled_back", "failed"]).optional(),
+});
+/** A rollout's `data` column: progress notes and control flags (checked with rolloutDataSchema when read back). */
+export type RolloutData = z.infer<typeof rolloutDataSchema>;
 
 /** Not completed or failed: the engine still has work to do (resumed after a restart). */
 export function isActiveRollout(state: RolloutState): boolean {

@@ -30,7 +30,8 @@ export function writeJsonAtomic(path: string, value: unknown, mode = 0o644): voi
 
 export function readJsonFile(path: string): unknown {
   try {
-    return JSON.parse(readFileSync(path, "utf8")) as unknown;
+    // Checked by the parse* functions below before use.
+    return JSON.parse(readFileSync(path, "utf8"));
   } catch {
     return null;
   }

@@ -41,13 +41,8 @@ export function storageError(error: unknown, dataDir: string): RampartError | un
   const problem = storageProblem(error, dataDir);
   if (problem === undefined) return undefined;
   const detail = error instanceof Error ? error.message : String(error);
+  // The hints (what to do) are the catalogue's defaults for these codes.
   return problem === "full"
-    ? new RampartError("data_dir_full", `the data dir ${dataDir} is full (${detail}); nothing was changed`, {
-        status: 507,
-        hint: "free space on its file system and try again; the apps keep serving meanwhile",
-      })
-    : new RampartError("data_dir_read_only", `the data dir ${dataDir} is not writable (${detail}); nothing was changed`, {
-        status: 503,
-        hint: "make it writable for the user running `rampart up` (or remount it read-write) and try again; the apps keep serving meanwhile",
-      });
+    ? new RampartError("data_dir_full", `the data dir ${dataDir} is full (${detail}); nothing was changed`)
+    : new RampartError("data_dir_read_only", `the data dir ${dataDir} is not writable (${detail}); nothing was changed`);
 }

@@ -1,9 +1,15 @@
 import type { Kysely } from "kysely";
+import { z } from "zod";
 import type { Db } from "../db/database.ts";
+import { parseJsonAs } from "../shared/checked-json.ts";
 import { addBuckets } from "../shared/measurement.ts";
 import { emptyHistogramWindow, RING_SECONDS, type HistogramWindow } from "./metrics-ring.ts";
 import type { SeriesReader } from "./metrics-query.ts";
-import type { Labels, Series, SeriesKind } from "./metrics.types.ts";
+import { type Labels, labelsSchema, type Series, type SeriesKind } from "./metrics.types.ts";
+
+// The JSON columns of a rollup row; +Inf bounds are stored as null.
+const boundsSchema = z.array(z.number().nullable());
+const countsSchema = z.array(z.number());
 
 /** The metric_rollups table (metrics.migration.ts); declared here because only this store reads it. */
 type RollupTables = {
@@ -92,13 +98,15 @@ export class MetricsRollupStore {
     const readers: SeriesReader[] = [];
     for (const list of bySeries.values()) {
       const first = list[0] as RollupRow;
-      const labels = JSON.parse(first.labels) as Labels;
+      const labels = parseJsonAs(labelsSchema, first.labels, `metric_rollups.labels of series ${first.series}`);
       if (!Object.entries(matchers).every(([k, v]) => (labels[k] ?? "") === v)) continue;
       readers.push(
         rollupReader(
           first.kind as SeriesKind,
           labels,
-          first.bounds ? (JSON.parse(first.bounds) as (number | null)[]).map((b) => b ?? Infinity) : undefined,
+          first.bounds
+            ? parseJsonAs(boundsSchema, first.bounds, `metric_rollups.bounds of series ${first.series}`).map((b) => b ?? Infinity)
+            : undefined,
           list,
         ),
       );
@@ -140,7 +148,7 @@ function rollupReader(kind: SeriesKind, labels: Labels, bounds: readonly number[
         any = true;
         into.count += row.count;
         into.sum += row.sum;
-        addBuckets(into.buckets, JSON.parse(row.buckets) as number[]);
+        addBuckets(into.buckets, parseJsonAs(countsSchema, row.buckets, `metric_rollups.buckets of series ${row.series}`));
       }
       return any;
     },

@@ -1,6 +1,8 @@
+import { z } from "zod";
 import type { HistogramRing, ScalarRing } from "./metrics-ring.ts";
 
-export type Labels = Record<string, string>;
+export const labelsSchema = z.record(z.string(), z.string());
+export type Labels = z.infer<typeof labelsSchema>;
 export type SeriesKind = "counter" | "gauge" | "histogram";
 
 /**

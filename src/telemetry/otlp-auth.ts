@@ -35,7 +35,6 @@ export function otlpAuth(ingestToken: string, admin: (request: FastifyRequest) =
       return admin(request);
     } catch {
       throw new RampartError("unauthorized", "missing or wrong bearer token for OTLP ingest", {
-        status: 401,
         hint: "instances get the ingest token in OTEL_EXPORTER_OTLP_HEADERS; it is also in <data>/otlp-ingest-token",
       });
     }

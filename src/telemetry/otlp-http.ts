@@ -56,7 +56,7 @@ const otlpContentEncoding: preParsingHookHandler = (request, _reply, payload, do
     const message = `OTLP/HTTP bodies may be sent as they are or with Content-Encoding: gzip, not ${encoding}`;
     // Read the body before answering, so the keep-alive connection stays usable for the client's next request.
     return discard(payload, () =>
-      done(new RampartError("unsupported_media_type", message, { status: 415, details: [{ field: "headers.content-encoding", message }] })),
+      done(new RampartError("unsupported_media_type", message, { details: [{ field: "headers.content-encoding", message }] })),
     );
   }
   const gunzip = createGunzip();
@@ -85,7 +85,6 @@ function refuseBadGzip(request: FastifyRequest): void {
   const reason = badGzip.get(request);
   if (reason !== undefined)
     throw new RampartError("invalid_request", `invalid body: not valid gzip (${reason})`, {
-      status: 400,
       details: [{ field: "body", message: "not valid gzip" }],
     });
 }
@@ -119,7 +118,6 @@ function protobufBody(request: FastifyRequest, decode: (body: Buffer) => unknown
   } catch (error) {
     if (!(error instanceof ProtobufError)) throw error;
     throw new RampartError("invalid_request", `invalid body: not an OTLP protobuf message (${error.message})`, {
-      status: 400,
       details: [{ field: "body", message: error.message }],
     });
   }
@@ -131,12 +129,11 @@ function jsonBody(request: FastifyRequest): unknown {
   const type = request.headers["content-type"] ?? "";
   if (!type.startsWith("application/json")) {
     const message = `OTLP/HTTP takes application/json or ${PROTOBUF}, not ${type || "no content type"}`;
-    throw new RampartError("unsupported_media_type", message, { status: 415, details: [{ field: "headers.content-type", message }] });
+    throw new RampartError("unsupported_media_type", message, { details: [{ field: "headers.content-type", message }] });
   }
   const body = request.body ?? {};
   if (jsonDepthOver(body, MAX_JSON_DEPTH)) {
     throw new RampartError("invalid_request", `invalid body: nested deeper than ${MAX_JSON_DEPTH} levels`, {
-      status: 400,
       details: [{ field: "body", message: `nested deeper than ${MAX_JSON_DEPTH} levels` }],
     });
   }

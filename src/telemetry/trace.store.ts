@@ -1,6 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { z } from "zod";
+import { parseJsonAs } from "../shared/checked-json.ts";
 import type { Clock } from "../shared/clock.ts";
 import { spanPath, type SpanRecord, type TraceSummary } from "./trace.types.ts";
 
@@ -146,6 +148,9 @@ export class TraceStore {
   }
 }
 
+/** A span's attributes, stored as a JSON object. */
+const attributesSchema = z.record(z.string(), z.unknown());
+
 function toSpan(row: Record<string, unknown>): SpanRecord {
   return {
     traceId: String(row.trace_id),
@@ -164,6 +169,6 @@ function toSpan(row: Record<string, unknown>): SpanRecord {
     startMs: Number(row.start_ms),
     durationMs: Number(row.duration_ms),
     source: row.source === "edge" ? "edge" : "otlp",
-    attributes: JSON.parse(String(row.attributes)) as Record<string, unknown>,
+    attributes: parseJsonAs(attributesSchema, String(row.attributes), `spans.attributes of span ${String(row.span_id)}`),
   };
 }

@@ -1,0 +1,392 @@
+/**
+ * Every error code Rampart answers or prints, declared once: its HTTP status, what it means, and the default
+ * hint (the next thing to do; a throw site may replace it with a more specific one). `RampartError` takes its
+ * status from here, the API sends it, the typed client carries the code, the CLI prints message and hint, and
+ * docs/errors.md is generated from it (`npm run docs:errors`).
+ *
+ * `origin` says who produces the code: the control-plane API, the CLI before any request (its status is what
+ * the API would answer if the error crossed it; the CLI exits 1), the typed client when no API answer could be
+ * read (status 0: there is no HTTP answer of Rampart's), the edge answering an app's users, or the edge's control
+ * socket answering the control plane.
+ */
+export type ErrorOrigin = "api" | "cli" | "client" | "edge" | "edge-control";
+
+export interface ErrorEntry {
+  readonly status: number;
+  readonly origin: ErrorOrigin;
+  readonly meaning: string;
+  readonly hint: string;
+}
+
+export const errorCatalogue = {
+  // The control-plane API (and the services behind it).
+  invalid_request: {
+    status: 400,
+    origin: "api",
+    meaning: "The request's params, query, headers or body do not match what the route takes; `details` lists each bad field.",
+    hint: "fix the fields listed in details (the OpenAPI document at /api/v1/openapi.json describes every route)",
+  },
+  invalid_manifest: {
+    status: 400,
+    origin: "api",
+    meaning: "rampart.yaml could not be read or is not valid; the message names the file, line and key path.",
+    hint: "fix rampart.yaml where the message points, then run the command again",
+  },
+  invalid_source: {
+    status: 400,
+    origin: "api",
+    meaning: "The app's source directory cannot be snapshotted into an artifact (missing, unreadable or not a directory).",
+    hint: "set apps.<app>.source in rampart.yaml, or pass --source DIR",
+  },
+  unauthorized: {
+    status: 401,
+    origin: "api",
+    meaning: "The bearer token is missing or wrong (the platform token, an OTLP ingest token or a flags SDK token).",
+    hint: "the CLI reads the token from RAMPART_TOKEN or the credentials file in the data dir",
+  },
+  self_approval: {
+    status: 403,
+    origin: "api",
+    meaning: "A change request was approved by the person who made it; protected environments need a second person.",
+    hint: "ask another person to run rampart flags approve",
+  },
+  forbidden: {
+    status: 403,
+    origin: "api",
+    meaning: "The caller may not do this: an access request reviewed by its own requester, or by someone the access policy does not name.",
+    hint: "ask someone the access policy names: rampart access list shows who may approve",
+  },
+  access_request_closed: {
+    status: 409,
+    origin: "api",
+    meaning: "The access request is no longer pending (approved, denied, expired or revoked), or was already reviewed by this person.",
+    hint: "rampart access list shows its state; ask again with rampart access request",
+  },
+  invalid_bundle: {
+    status: 400,
+    origin: "api",
+    meaning:
+      "A source bundle sent for a deploy was refused: a path outside its root, a link out, a size, count or byte that does not match its listing, or not gzip.",
+    hint: "pack the source with rampart deploy APP --env ENV --source DIR",
+  },
+  source_changed: {
+    status: 409,
+    origin: "cli",
+    meaning: "A file of the source changed while `rampart deploy` was packing it.",
+    hint: "deploy again once the files stop changing",
+  },
+  service_failed: {
+    status: 500,
+    origin: "cli",
+    meaning: "systemctl failed while `rampart service install|uninstall` enabled, started or stopped the unit.",
+    hint: "journalctl -u rampart -n 50 says why",
+  },
+  release_failed: {
+    status: 409,
+    origin: "cli",
+    meaning: "`--wait` ended with the release failed or rolled back; the message says why.",
+    hint: "the verdict and steps: rampart rollout APP --env ENV; the app's output: rampart logs APP --env ENV --since 15m",
+  },
+  confirmation_required: {
+    status: 400,
+    origin: "cli",
+    meaning: "`rampart down` would stop a protected environment and there is no terminal to ask on.",
+    hint: "add --yes to confirm, or --env ENV to stop another environment",
+  },
+  not_confirmed: {
+    status: 400,
+    origin: "cli",
+    meaning: "The answer to `rampart down`'s question was not yes; nothing was stopped.",
+    hint: "run it again and answer y, or pass --yes",
+  },
+  lock_contended: {
+    status: 409,
+    origin: "cli",
+    meaning: "Another `rampart up` kept taking the data dir's lock while this one tried to.",
+    hint: "rampart status shows the running platform; stop it first with rampart down",
+  },
+  lock_stuck: {
+    status: 409,
+    origin: "cli",
+    meaning: "A takeover marker of the data dir's lock was left by a process killed while it held it.",
+    hint: "remove the marker file the message names, then run rampart up again",
+  },
+  not_found: {
+    status: 404,
+    origin: "api",
+    meaning: "The release, rollout, flag, segment, change request, trace or route named does not exist.",
+    hint: "check the name: rampart releases APP --env ENV, rampart flags list and rampart events list what exists",
+  },
+  unknown_environment: {
+    status: 404,
+    origin: "api",
+    meaning: "The environment is not declared in rampart.yaml.",
+    hint: "use one of the environments in rampart.yaml (rampart status lists them)",
+  },
+  unknown_app: {
+    status: 404,
+    origin: "api",
+    meaning: "The app is not declared in rampart.yaml.",
+    hint: "use one of the apps in rampart.yaml (rampart status lists them)",
+  },
+  already_live: {
+    status: 409,
+    origin: "api",
+    meaning: "The release asked for (a rollback target) is the one already live.",
+    hint: "rampart releases APP --env ENV lists the releases to roll back to",
+  },
+  already_paused: {
+    status: 409,
+    origin: "api",
+    meaning: "The release rollout or flag rollout plan is already paused.",
+    hint: "resume it instead: rampart rollout APP --env ENV resume (or rampart flags rollout FLAG --env ENV resume)",
+  },
+  not_paused: {
+    status: 409,
+    origin: "api",
+    meaning: "A resume was asked for a rollout or flag rollout plan that is not paused.",
+    hint: "rampart rollout APP --env ENV status shows where it is",
+  },
+  no_rollout_in_progress: {
+    status: 409,
+    origin: "api",
+    meaning: "A rollout action (pause, resume, promote, abort) was asked when no rollout is running.",
+    hint: "start one: rampart deploy APP --env ENV",
+  },
+  rollout_in_progress: {
+    status: 409,
+    origin: "api",
+    meaning: "Another rollout of the app in the environment is still running; one runs at a time.",
+    hint: "wait for it (rampart rollout APP --env ENV status), or abort it: rampart rollout APP --env ENV abort",
+  },
+  nothing_to_promote: {
+    status: 409,
+    origin: "api",
+    meaning: "The source environment of a promotion has no live release of the app.",
+    hint: "deploy it there first: rampart deploy APP --env ENV --wait",
+  },
+  nothing_to_roll_back: {
+    status: 409,
+    origin: "api",
+    meaning: "There is no live release to roll back, or no earlier release to roll back to.",
+    hint: "rampart releases APP --env ENV lists the releases",
+  },
+  source_not_healthy: {
+    status: 409,
+    origin: "api",
+    meaning: "The release to promote is not healthy in its source environment.",
+    hint: "fix it, or pass --force (recorded in the events)",
+  },
+  artifact_collected: {
+    status: 409,
+    origin: "api",
+    meaning: "The artifact of the release asked for was garbage-collected (only the newest are kept).",
+    hint: "deploy that source again instead",
+  },
+  flag_exists: {
+    status: 409,
+    origin: "api",
+    meaning: "A flag with that key already exists.",
+    hint: "rampart flags get FLAG shows it; pick another key to create a new one",
+  },
+  flag_killed: {
+    status: 409,
+    origin: "api",
+    meaning: "The flag is killed in the environment, so a rollout would serve nobody.",
+    hint: "turn it back on first: rampart flags set FLAG --env ENV --enabled true",
+  },
+  already_killed: {
+    status: 409,
+    origin: "api",
+    meaning: "The flag is already killed in the environment.",
+    hint: "turn it back on with rampart flags set FLAG --env ENV --enabled true",
+  },
+  stale_change: {
+    status: 409,
+    origin: "api",
+    meaning: "The flag or segment changed since the change (or change request) was made; nothing was applied.",
+    hint: "look at rampart flags get FLAG --env ENV and make the change again",
+  },
+  not_pending: {
+    status: 409,
+    origin: "api",
+    meaning: "The change request was already approved, rejected or applied.",
+    hint: "rampart flags requests lists the pending ones",
+  },
+  segment_in_use: {
+    status: 409,
+    origin: "api",
+    meaning: "The segment is still used by flag rules or other segments, so it cannot be deleted.",
+    hint: "remove it from their rules first",
+  },
+  body_too_large: {
+    status: 413,
+    origin: "api",
+    meaning: "The request body is over the API's limit (1 MiB; OTLP ingest has its own larger limit).",
+    hint: "send a smaller body (split the batch)",
+  },
+  url_too_long: {
+    status: 414,
+    origin: "api",
+    meaning: "A path parameter is longer than the router takes (200 characters).",
+    hint: "use a shorter name or id",
+  },
+  unsupported_media_type: {
+    status: 415,
+    origin: "api",
+    meaning: "The body's Content-Type or Content-Encoding is not one the endpoint takes; `details` names the header.",
+    hint: "send application/json (OTLP ingest also takes application/x-protobuf, and Content-Encoding gzip)",
+  },
+  internal: {
+    status: 500,
+    origin: "api",
+    meaning: "A bug in Rampart: the request was valid but something failed that should not have.",
+    hint: "look for `api: internal error` in the rampart up log, and report it with that stack",
+  },
+  data_dir_read_only: {
+    status: 503,
+    origin: "api",
+    meaning: "The data dir is not writable (read-only mount or permissions); nothing was changed.",
+    hint: "make it writable for the user running `rampart up` (or remount it read-write) and try again; the apps keep serving meanwhile",
+  },
+  data_dir_full: {
+    status: 507,
+    origin: "api",
+    meaning: "The data dir's file system is full; nothing was changed.",
+    hint: "free space on its file system and try again; the apps keep serving meanwhile",
+  },
+
+  // The CLI, before any request is sent.
+  invalid_option: {
+    status: 400,
+    origin: "cli",
+    meaning: "A command-line option has a value the command does not take.",
+    hint: "rampart help COMMAND lists its options and their values",
+  },
+  invalid_setting: {
+    status: 400,
+    origin: "cli",
+    meaning: "An environment setting of `rampart up` (RAMPART_LOG_RETENTION, RAMPART_LOG_MAX_SIZE, …) is not valid.",
+    hint: "fix or unset the variable named in the message, then run rampart up again",
+  },
+  no_credentials: {
+    status: 401,
+    origin: "cli",
+    meaning: "The CLI found no API token: no credentials file in the data dir and RAMPART_TOKEN is not set.",
+    hint: "start the platform with `rampart up` (or pass --data DIR where it runs)",
+  },
+  exists: {
+    status: 409,
+    origin: "cli",
+    meaning: "The file `rampart init` would write already exists.",
+    hint: "edit it, or pass --force to overwrite it",
+  },
+  already_running: {
+    status: 409,
+    origin: "cli",
+    meaning: "Another `rampart up` holds the data dir.",
+    hint: "use that one (rampart status), or stop it first (rampart down)",
+  },
+
+  // The edge's control socket, answering the control plane (which logs them; they are not shown to users).
+  method_not_allowed: {
+    status: 405,
+    origin: "edge-control",
+    meaning: "The control socket endpoint exists but not with this method (PUT /table, GET /stats, GET /health).",
+    hint: "a control plane and an edge of different Rampart versions: restart rampart up so both are the same",
+  },
+  invalid_table: {
+    status: 400,
+    origin: "edge-control",
+    meaning: "The routing table pushed to the edge is not valid JSON or not a valid table; the edge keeps its current one.",
+    hint: "a bug in the control plane's table builder, or versions that differ: look at the rampart up log",
+  },
+
+  // The typed client, when there is no API answer it can read.
+  unreachable: {
+    status: 0,
+    origin: "client",
+    meaning: "The API could not be reached (nothing listens at the address, or the connection failed); there is no HTTP status.",
+    hint: "is `rampart up` running? (set --api or RAMPART_API if it listens elsewhere)",
+  },
+  http_error: {
+    status: 0,
+    origin: "client",
+    meaning: "The answer was not Rampart's error envelope (a proxy in between, or not a Rampart API); the error keeps its HTTP status.",
+    hint: "check that --api or RAMPART_API points at the Rampart API (curl URL/api/v1/health)",
+  },
+
+  // The edge, answering an app's users when it cannot forward a request.
+  bad_request: {
+    status: 400,
+    origin: "edge",
+    meaning: "The request's framing is invalid or ambiguous (several Host headers, Transfer-Encoding in HTTP/1.0, …).",
+    hint: "send one well-formed HTTP/1.1 request",
+  },
+  no_route: {
+    status: 404,
+    origin: "edge",
+    meaning: "No app's routes or hosts match the request.",
+    hint: "check the routes and hosts of the apps in rampart.yaml",
+  },
+  request_timeout: {
+    status: 408,
+    origin: "edge",
+    meaning: "The request (its headers) did not arrive in time.",
+    hint: "send the whole request head at once",
+  },
+  payload_too_large: {
+    status: 413,
+    origin: "edge",
+    meaning: "The request body is over the app's limit (apps.<app>.limits.body).",
+    hint: "send a smaller body, or raise the app's limits.body in rampart.yaml",
+  },
+  rate_limited: {
+    status: 429,
+    origin: "edge",
+    meaning: "Too many requests to the app from this address (apps.<app>.limits.rate).",
+    hint: "retry after the Retry-After seconds",
+  },
+  header_too_large: {
+    status: 431,
+    origin: "edge",
+    meaning: "The request headers are over the edge's limit.",
+    hint: "send fewer or smaller headers (large cookies are the usual cause)",
+  },
+  not_implemented: {
+    status: 501,
+    origin: "edge",
+    meaning: "The request uses a transfer coding the edge does not forward (only chunked is).",
+    hint: "send the body with Content-Length or Transfer-Encoding: chunked",
+  },
+  bad_gateway: {
+    status: 502,
+    origin: "edge",
+    meaning: "The app's instance sent an invalid answer or failed to answer.",
+    hint: "rampart logs APP --env ENV shows what the instance printed",
+  },
+  no_healthy_instance: {
+    status: 503,
+    origin: "edge",
+    meaning: "The app has no healthy instance to send the request to.",
+    hint: "rampart status shows the instances; rampart logs APP --env ENV why they are not healthy",
+  },
+  gateway_timeout: {
+    status: 504,
+    origin: "edge",
+    meaning: "The app's instance did not answer within its upstream timeout.",
+    hint: "rampart traces APP --env ENV --slowest shows the slow requests",
+  },
+} as const satisfies Record<string, ErrorEntry>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+/** The codes the edge answers with (its data-plane error pages). */
+export type EdgeErrorCode = { [C in ErrorCode]: (typeof errorCatalogue)[C]["origin"] extends "edge" ? C : never }[ErrorCode];
+
+/** The codes whose status is 409, the ones `conflict()` takes. */
+export type ConflictCode = { [C in ErrorCode]: (typeof errorCatalogue)[C]["status"] extends 409 ? C : never }[ErrorCode];
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(errorCatalogue, code);
+}
