@@ -1,5 +1,5 @@
 import type { ManifestSource } from "../config/manifest-source.ts";
-import type { EdgeController } from "../edge/edge-controller.ts";
+import type { EdgeController } from "../traffic/edge-controller.ts";
 import type { ReleaseStore } from "../releases/release.store.ts";
 import type { RolloutStore } from "../releases/rollout.store.ts";
 import type { InstanceSupervisor } from "../runtime/instance-supervisor.ts";

@@ -1,5 +1,5 @@
 import type { ResolvedApp } from "../config/resolved-manifest.schema.ts";
-import type { ReleaseWindow } from "../edge/request-stats.store.ts";
+import type { ReleaseWindow } from "../traffic/request-stats.store.ts";
 import { checkUnderTraffic, RolloutRollback, type StrategyContext } from "./rollout-context.ts";
 
 export type CanaryDecision = "continue" | "pass" | "fail" | "hold";

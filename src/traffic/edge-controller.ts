@@ -7,15 +7,15 @@ import type { EventLog } from "../events/event-log.ts";
 import { isSameProcess, readProcessStartTime } from "../runtime/process-info.ts";
 import type { TrafficControl } from "../runtime/instance-supervisor.ts";
 import { waitFor } from "../shared/wait.ts";
-import { createEdgeClient, type EdgeClient } from "./edge-client.ts";
-import { orphanedEdgeWorkers } from "./edge-processes.ts";
-import type { PutTableResult } from "./edge-control.types.ts";
-import type { EdgeStats } from "./edge-stats.types.ts";
+import { createEdgeClient, type EdgeClient } from "../edge/edge-client.ts";
+import { orphanedEdgeWorkers } from "../edge/edge-processes.ts";
+import type { PutTableResult } from "../edge/edge-control.types.ts";
+import type { EdgeStats } from "../edge/edge-stats.types.ts";
 import type { RequestStatsStore } from "./request-stats.store.ts";
-import type { RoutingTable } from "./routing-table.types.ts";
+import type { RoutingTable } from "../edge/routing-table.types.ts";
 import { logger } from "../shared/logger.ts";
 
-const EDGE_MAIN = fileURLToPath(new URL("./edge-main.ts", import.meta.url));
+const EDGE_MAIN = fileURLToPath(new URL("../edge/edge-main.ts", import.meta.url));
 const POLL_MS = 1_000;
 const START_DEADLINE_MS = 15_000;
 

@@ -1,6 +1,6 @@
 import type { EnvironmentConfig, ResolvedApp } from "../config/resolved-manifest.schema.ts";
 import type { InstanceRecord } from "../runtime/instance.types.ts";
-import type { EdgeApp, EdgeEnvironment, EdgeRelease, RoutingTable } from "./routing-table.types.ts";
+import type { EdgeApp, EdgeEnvironment, EdgeRelease, RoutingTable } from "../edge/routing-table.types.ts";
 
 export interface AppRouting {
   env: string;

@@ -1,5 +1,5 @@
 import type { Db } from "../db/database.ts";
-import type { RequestSeries } from "./edge-stats.types.ts";
+import type { RequestSeries } from "../edge/edge-stats.types.ts";
 
 /** A release's requests over a period, as canary analysis compares them. */
 export interface ReleaseWindow {
