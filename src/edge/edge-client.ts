@@ -1,11 +1,13 @@
 import { request } from "node:http";
-import type { EdgeHealth, PutTableResult } from "./edge-control.types.ts";
+import type { EdgeHealth, EdgeInflight, PutTableResult } from "./edge-control.types.ts";
 import type { EdgeStats } from "./edge-stats.types.ts";
 import type { RoutingTable } from "./routing-table.types.ts";
 
 export interface EdgeClient {
   putTable(table: RoutingTable): Promise<PutTableResult>;
   stats(): Promise<EdgeStats>;
+  /** Requests in flight per instance (GET /inflight); resets no measurement. */
+  inflight(): Promise<EdgeInflight>;
   health(): Promise<EdgeHealth>;
 }
 
@@ -19,6 +21,7 @@ export function createEdgeClient(socketPath: string, options: { timeoutMs?: numb
   return {
     putTable: (table) => call<PutTableResult>("PUT", "/table", table),
     stats: () => call<EdgeStats>("GET", "/stats"),
+    inflight: () => call<EdgeInflight>("GET", "/inflight"),
     health: () => call<EdgeHealth>("GET", "/health"),
   };
 }

@@ -9,6 +9,11 @@ export interface PutTableResult {
   errors: { env: string; port: number; message: string }[];
 }
 
+/** GET /inflight */
+export interface EdgeInflight {
+  inflight: Record<string, number>;
+}
+
 /** GET /health */
 export interface EdgeHealth {
   /** The edge's primary process: the one the control plane starts, signals and watches. */

@@ -38,7 +38,9 @@ export class StatusService {
             name: app,
             live: (await this.#deps.releases.findByStatus(name, app, "live"))?.number ?? null,
             deploying: active.find((r) => r.env === name && r.app === app)?.release ?? null,
-            instances: instances.filter((i) => i.env === name && i.app === app).map(toInstanceView),
+            instances: instances
+              .filter((i) => i.env === name && i.app === app)
+              .map((i) => toInstanceView(i, this.#deps.supervisor.isRoutable(i))),
           })),
         );
         const host = env.bind === "0.0.0.0" || env.bind === "::" ? "127.0.0.1" : env.bind;

@@ -16,7 +16,6 @@ function instance(id: string, port: number, pid: number | null = null): Instance
     slot: 1,
     port,
     status: "healthy",
-    routable: true,
     pid,
     pidStart: null,
     runnerPid: null,
