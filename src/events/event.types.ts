@@ -9,6 +9,7 @@ export const eventTypes = [
   "edge.table_rejected",
   "traffic.changed",
   "artifact.created",
+  "artifact.reused",
   "artifact.build_started",
   "artifact.built",
   "artifact.build_failed",

@@ -20,7 +20,7 @@ export interface ReleaseServiceDeps {
   rollouts: RolloutStore;
   artifacts: ArtifactService;
   engine: RolloutEngine;
-  supervisor: InstanceSupervisor;
+  supervisor: Pick<InstanceSupervisor, "list" | "isRoutable">;
   events: EventLog;
   clock: Clock;
 }
