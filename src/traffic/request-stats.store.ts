@@ -37,17 +37,6 @@ export class RequestStatsStore {
       .execute();
   }
 
-  async totals(env: string, app: string, sinceMs: number): Promise<{ release: number; status: number; count: number }[]> {
-    return this.#db
-      .selectFrom("request_stats")
-      .select(["release", "status", (eb) => eb.fn.sum<number>("count").as("count")])
-      .where("env", "=", env)
-      .where("app", "=", app)
-      .where("at", ">=", sinceMs)
-      .groupBy(["release", "status"])
-      .execute();
-  }
-
   /** Per release: requests, 5xx answers (the instance's or the edge's 502/503/504) and the others' latency buckets. */
   async releaseWindows(env: string, app: string, releases: number[], sinceMs: number): Promise<Map<number, ReleaseWindow>> {
     const rows = await this.#db
