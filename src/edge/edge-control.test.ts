@@ -153,7 +153,7 @@ describe("edge control API", () => {
     assert.equal(served(), 1);
     slow.release();
     assert.equal((await pending).status, 200);
-    await waitFor(async () => ((await running().client.inflight()).inflight.held === undefined ? true : undefined), { timeoutMs: 5_000 });
+    await waitFor(async () => ((await running().client.inflight()).inflight.held === 0 ? true : undefined), { timeoutMs: 5_000 });
   });
 
   test("reconciles listeners: opens added environments, closes removed ones, reports a busy port", async () => {
