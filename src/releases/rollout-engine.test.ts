@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import type { ReleaseStrategy } from "../config/resolved-manifest.schema.ts";
-import { type ControlPlane, healthyTraffic, RolloutWorld } from "./rollout-engine.fixture.ts";
+import { type ControlPlane, type FakeWindows, healthyTraffic, RolloutWorld } from "./rollout-engine.fixture.ts";
 
 const CANARY = "steps: [10, 50, 100], pause: 30s";
 
@@ -187,13 +187,20 @@ describe("the rollout engine without processes (fake runtime, fake clock, fake e
  * steps in the same order (none repeated as a new step, none skipped), and the same traffic at the end.
  */
 describe("a crash after each persisted step, then a resume by a new control plane", () => {
-  for (const [strategy, release] of [
-    ["rolling", ""],
-    ["canary", CANARY],
-    ["blue-green", "keep_warm: 1m"],
+  const failingCanary: FakeWindows = (release, since, now) => {
+    const window = healthyTraffic(release, since, now);
+    return release === 2 ? { ...window, errors: Math.floor(window.requests * 0.2) } : window;
+  };
+  for (const [strategy, release, bad] of [
+    ["rolling", "", false],
+    ["canary", CANARY, false],
+    ["canary", CANARY, true],
+    ["blue-green", "keep_warm: 1m", false],
   ] as const) {
-    it(`${strategy}: every crash point resumes to the same end`, async () => {
+    const end = bad ? "rolled back" : "live";
+    it(`${strategy}${bad ? " failing its analysis" : ""}: every crash point resumes to the same end (${end})`, async () => {
       await deploy(strategy, release);
+      if (bad) world.windows = failingCanary;
       const full = await deploy(strategy, release);
       const expectedSteps = await stepsOf(full.number);
       const commits = (await world.events()).filter((e) => e.release === full.number).length;
@@ -203,6 +210,7 @@ describe("a crash after each persisted step, then a resume by a new control plan
         world = await RolloutWorld.create();
         plane = await world.controlPlane();
         await deploy(strategy, release);
+        if (bad) world.windows = failingCanary;
         const created = await world.createRelease(plane, { strategy, release });
         let seen = 0;
         const crashed = new Promise<void>((resolve) => {
@@ -220,14 +228,15 @@ describe("a crash after each persisted step, then a resume by a new control plan
         await next.engine.settled(created.rolloutId);
         const at = `crash after commit ${k} of ${commits}`;
         const ended = await world.releases.get("production", "web", created.number);
-        assert.equal(ended?.status, "live", `${at}: ${ended?.reason}`);
-        assert.equal((await world.rollouts.get(created.rolloutId))?.state, "completed", at);
+        assert.equal(ended?.status, bad ? "rolled_back" : "live", `${at}: ${ended?.reason}`);
+        assert.equal((await world.rollouts.get(created.rolloutId))?.state, bad ? "failed" : "completed", at);
         assert.deepEqual(await stepsOf(created.number), expectedSteps, at);
+        const serving = bad ? ["production.web.r1.1", "production.web.r1.2"] : ["production.web.r2.1", "production.web.r2.2"];
         const traffic = next.traffic.get("production", "web");
-        assert.deepEqual([traffic.routable, traffic.weights], [["production.web.r2.1", "production.web.r2.2"], null], at);
+        assert.deepEqual([traffic.routable, traffic.weights], [serving, null], at);
         assert.deepEqual(
           next.runtime.list().map((i) => i.id),
-          ["production.web.r2.1", "production.web.r2.2"],
+          serving,
           at,
         );
         assert.deepEqual(world.violations(), [], at);

@@ -1,4 +1,4 @@
-import type { EventLog } from "../events/event-log.ts";
+import type { Emit, EventLog } from "../events/event-log.ts";
 import type { InstanceSupervisor } from "../runtime/instance-supervisor.ts";
 import type { InstanceRecord } from "../runtime/instance.types.ts";
 import type { LaunchConfig } from "../runtime/launch-config.ts";
@@ -385,8 +385,16 @@ export class RolloutEngine {
     const also =
       rollout?.data.canaryPercent === undefined
         ? undefined
-        : async (trx: Db) => {
+        : async (trx: Db, emit: Emit, trafficChanged: boolean) => {
             await this.#deps.rollouts.update(trx, rollout.id, { updatedAt: this.#deps.clock.now(), data: { canaryPercent: undefined } });
+            // Traffic already back (a resumed rollback): the rollout's copy of the % still changes, so an event says so.
+            if (!trafficChanged)
+              await emit({
+                ...labels(rollout),
+                type: "rollout.step",
+                message: "canary split cleared",
+                data: { state: rollout.state, step: rollout.step },
+              });
           };
     await this.#deps.traffic.set(release.env, release.app, change, {
       reason: `all traffic back on ${previous ? `release ${previous.number}` : "the stable release"}`,
