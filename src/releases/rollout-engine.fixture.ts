@@ -177,7 +177,13 @@ export class ControlPlane {
         health: { path: "/", intervalMs: 500, timeoutMs: 1000, unhealthyThreshold: 3, startTimeoutMs: 15_000 },
         drainMs: 1000,
       }),
-      windows: () => async (releases, since) => new Map(releases.map((r) => [r, world.windows(r, since, world.clock.now())] as const)),
+      // Like the edge: a release with no instance in rotation gets no requests.
+      windows: () => async (releases, since) => {
+        const routable = (await world.traffic.all()).flatMap((t) => t.routable);
+        const serving = (r: number) => routable.some((id) => id.includes(`.r${r}.`));
+        const idle = { requests: 0, errors: 0, buckets: [] };
+        return new Map(releases.map((r) => [r, serving(r) ? world.windows(r, since, world.clock.now()) : idle] as const));
+      },
     });
   }
 

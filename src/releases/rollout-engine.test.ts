@@ -198,7 +198,10 @@ describe("a crash after each persisted step, then a resume by a new control plan
     ["blue-green", "keep_warm: 1m", false],
   ] as const) {
     const end = bad ? "rolled back" : "live";
-    it(`${strategy}${bad ? " failing its analysis" : ""}: every crash point resumes to the same end (${end})`, async () => {
+    // A resumed rollout that waits forever (e.g. for traffic it will never get) fails the test instead of hanging it.
+    it(`${strategy}${bad ? " failing its analysis" : ""}: every crash point resumes to the same end (${end})`, {
+      timeout: 120_000,
+    }, async () => {
       await deploy(strategy, release);
       if (bad) world.windows = failingCanary;
       const full = await deploy(strategy, release);

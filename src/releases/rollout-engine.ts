@@ -5,7 +5,7 @@ import type { LaunchConfig } from "../runtime/launch-config.ts";
 import { readLogLines } from "../runtime/log-reader.ts";
 import type { Db } from "../db/database.ts";
 import type { TimerClock } from "../shared/clock.ts";
-import type { TrafficService } from "../traffic/traffic.service.ts";
+import type { TrafficService, TrafficSetOptions } from "../traffic/traffic.service.ts";
 import { errorMessage } from "../shared/errors.ts";
 import { logger } from "../shared/logger.ts";
 import type { ArtifactService } from "./artifact.service.ts";
@@ -132,7 +132,11 @@ export class RolloutEngine {
       try {
         if (rollout.state === "building") await this.#build(rollout, release);
         else if (rollout.state === "starting") await this.#start(rollout, release);
-        else if (rollout.state === "shifting") await this.#shift(rollout, release);
+        else if (rollout.state === "shifting" && rollout.data.rollingBack) {
+          // Traffic went back before a restart: finish the rollback (the canary gets no traffic to judge any more).
+          const { reason, by, verdict } = rollout.data.rollingBack;
+          await this.#rollBack(rollout, release, new RolloutRollback(reason, { by, verdict }));
+        } else if (rollout.state === "shifting") await this.#shift(rollout, release);
         else if (rollout.state === "warm") await this.#warm(rollout);
         else if (rollout.state === "draining") await this.#drain(rollout, release);
       } catch (error) {
@@ -334,18 +338,28 @@ export class RolloutEngine {
   /** After traffic moved: all traffic back on the stable release at once, then drain the new one; the release is rolled back. */
   async #rollBack(rollout: RolloutRecord, release: ReleaseRecord, cause: RolloutRollback): Promise<void> {
     const fresh = this.#instancesOf(release);
-    await this.#restoreStable(release, fresh);
-    const backAt = this.#deps.clock.now();
     const current = (await this.#deps.rollouts.get(rollout.id)) ?? rollout;
-    await this.#deps.events.transact(async (_trx, emit) => {
-      await emit({
-        ...labels(rollout),
-        actor: cause.by,
-        type: "rollout.rolled_back",
-        message: `all traffic back on the stable release: ${cause.message}`,
-        data: { verdict: cause.verdict ?? null, step: current.step, canaryPercent: current.data.canaryPercent ?? null },
+    const backAt = current.data.rolledBackAt ?? this.#deps.clock.now();
+    // Traffic back on stable, the rollback's cause and its event in one transaction (once, also across restarts).
+    if (!current.data.rollingBack) {
+      await this.#restoreStable(release, fresh, async (trx, emit) => {
+        await this.#deps.rollouts.update(trx, rollout.id, {
+          updatedAt: backAt,
+          data: {
+            canaryPercent: undefined,
+            rolledBackAt: backAt,
+            rollingBack: { reason: cause.message, by: cause.by, verdict: cause.verdict },
+          },
+        });
+        await emit({
+          ...labels(rollout),
+          actor: cause.by,
+          type: "rollout.rolled_back",
+          message: `all traffic back on the stable release: ${cause.message}`,
+          data: { verdict: cause.verdict ?? null, step: current.step, canaryPercent: current.data.canaryPercent ?? null },
+        });
       });
-    });
+    }
     await Promise.all(fresh.map((i) => this.#deps.supervisor.drainAndStop(i.id, `release ${release.number} rolled back`)));
     const now = this.#deps.clock.now();
     await this.#deps.events.transact(async (trx, emit) => {
@@ -376,14 +390,15 @@ export class RolloutEngine {
     });
   }
 
-  async #restoreStable(release: ReleaseRecord, fresh: InstanceRecord[]): Promise<void> {
+  async #restoreStable(release: ReleaseRecord, fresh: InstanceRecord[], rollingBack?: TrafficSetOptions["also"]): Promise<void> {
     const previous = await this.#deps.releases.findByStatus(release.env, release.app, "live");
     const restore = previous ? this.#instancesOf(previous).filter((i) => i.status !== "stopping") : [];
     const rollout = await this.#deps.rollouts.forRelease(release.env, release.app, release.number);
     const change = { add: restore.map((i) => i.id), remove: fresh.map((i) => i.id), weights: null };
     // The rollout's copy of the canary % (what `rollout status` reports) goes in the same transaction.
     const also =
-      rollout?.data.canaryPercent === undefined
+      rollingBack ??
+      (rollout?.data.canaryPercent === undefined
         ? undefined
         : async (trx: Db, emit: Emit, trafficChanged: boolean) => {
             await this.#deps.rollouts.update(trx, rollout.id, { updatedAt: this.#deps.clock.now(), data: { canaryPercent: undefined } });
@@ -395,7 +410,7 @@ export class RolloutEngine {
                 message: "canary split cleared",
                 data: { state: rollout.state, step: rollout.step },
               });
-          };
+          });
     await this.#deps.traffic.set(release.env, release.app, change, {
       reason: `all traffic back on ${previous ? `release ${previous.number}` : "the stable release"}`,
       release: release.number,

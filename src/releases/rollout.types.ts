@@ -45,6 +45,11 @@ export interface RolloutData {
   verdict?: Record<string, unknown>;
   /** When traffic went back to the stable release after a failed verdict or an abort. */
   rolledBackAt?: number;
+  /**
+   * Traffic is back on stable (written with that traffic change): a restarted control plane finishes the rollback
+   * instead of judging a canary that no longer gets traffic.
+   */
+  rollingBack?: { reason: string; by: string; verdict?: Record<string, unknown> };
   /** How the rollout ended. */
   outcome?: "live" | "rolled_back" | "failed";
 }
