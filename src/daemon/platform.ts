@@ -1,7 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { buildApiServer } from "../api/api-server.ts";
 import { ManifestSource } from "../config/manifest-source.ts";
 import { openDatabase } from "../db/database.ts";
 import { createEvents } from "../events/events.module.ts";
@@ -17,7 +16,9 @@ import { logger } from "../shared/logger.ts";
 import { rampartVersion } from "../shared/version.ts";
 import { createTelemetry } from "../telemetry/telemetry.module.ts";
 import { createTraffic } from "../traffic/traffic.module.ts";
-import { writeCredentials, type Credentials } from "./credentials.ts";
+import type { EventLog } from "../events/event-log.ts";
+import type { Credentials } from "./credentials.ts";
+import { serveApi } from "./platform-api.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 
 export interface PlatformOptions {
@@ -58,10 +59,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
 
   // Modules that need each other's services late (instances, launch configs, sinks) get them through closures.
   const events = createEvents({ db, clock });
+  const shared = { db, clock, dataDir, events: events.log };
   const telemetry = createTelemetry({
-    db,
-    dataDir,
-    clock,
+    ...shared,
     startedAt,
     instances: () => runtime.supervisor.list(),
     scrapeTargetOf: async (i) => (await releases.store.get(i.env, i.app, i.release))?.config.metrics ?? null,
@@ -69,32 +69,23 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   });
   // A fixed API port is known now, so instances started before the API listens get the OTLP endpoint too.
   if (options.apiPort !== 0) telemetry.setApi(options.apiHost, options.apiPort);
-  const flags = createFlags({ db, events: events.log, clock, manifests });
+  const flags = createFlags({ ...shared, manifests });
   const traffic = createTraffic({
-    db,
-    dataDir,
-    events: events.log,
-    clock,
+    ...shared,
     manifests,
     releases: { get: (...a) => releases.store.get(...a), findByStatus: (...a) => releases.store.findByStatus(...a) },
     instances: () => runtime.supervisor.list(),
     sinks: () => modules.flatMap((m) => m.sinks ?? []),
   });
   const runtime = createRuntime({
-    db,
-    events: events.log,
-    clock,
-    dataDir,
+    ...shared,
     traffic: traffic.service,
     launchConfig: (instance) => releases.launchConfigFor(instance),
     logs: telemetry.logsTraces,
     assertApp,
   });
   const releases = createReleases({
-    db,
-    events: events.log,
-    clock,
-    dataDir,
+    ...shared,
     manifests,
     supervisor: runtime.supervisor,
     traffic: traffic.service,
@@ -117,56 +108,23 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   for (const module of modules) await module.start?.();
   for (const module of modules) await module.run?.();
 
-  let resolveStopped: () => void = () => undefined;
-  const stopped = new Promise<void>((r) => (resolveStopped = r));
-  let stopping: Promise<void> | null = null;
-  let api: FastifyInstance | null = null;
-
-  const stop = (stopApps: boolean): Promise<void> =>
-    (stopping ??= (async () => {
-      // A full or read-only data dir must not keep the control plane from stopping: the event is best effort.
-      await events.log
-        .append({
-          type: "platform.stopping",
-          message: stopApps
-            ? "rampart down: draining every instance and stopping the edge"
-            : "control plane stopping; the edge and instances keep serving",
-          data: { stopApps },
-        })
-        .catch((error: unknown) => logger.warn({ err: error }, "could not record platform.stopping"));
-      await api?.close();
-      if (stopApps) {
-        await runtime.drainAll("rampart down");
-        await traffic.edge.stopEdge();
-      }
-      for (const module of [...modules].reverse()) await module.stop?.();
-      await database.close();
-      try {
-        unlock();
-      } catch (error) {
-        // The lock names this pid, which is about to exit: the next `rampart up` sees it as stale.
-        logger.warn({ err: error }, "could not release the data dir lock");
-      }
-      resolveStopped();
-    })());
-
-  api = buildApiServer({
-    routes: modules.flatMap((m) => m.routes ?? []),
-    streams: modules.flatMap((m) => m.streams ?? []),
-    protocols: modules.flatMap((m) => m.protocols ?? []),
-    token: readOrCreateToken(dataDir),
-    version: rampartVersion,
-    dataDir,
+  let api: FastifyInstance | undefined;
+  const { stop, stopped } = once(async (stopApps: boolean) => {
+    await recordStopping(events.log, stopApps);
+    await api?.close();
+    if (stopApps) {
+      await runtime.drainAll("rampart down");
+      await traffic.edge.stopEdge();
+    }
+    for (const module of [...modules].reverse()) await module.stop?.();
+    await database.close();
+    releaseLock(unlock);
   });
-  await api.listen({ host: options.apiHost, port: options.apiPort });
-  const address = api.server.address();
-  const port = typeof address === "object" && address ? address.port : options.apiPort;
-  telemetry.setApi(options.apiHost, port);
-  const credentials = writeCredentials(
-    dataDir,
-    `http://${options.apiHost.includes(":") ? `[${options.apiHost}]` : options.apiHost}:${port}`,
-    process.pid,
-  );
+
+  const served = await serveApi(modules, { dataDir, host: options.apiHost, port: options.apiPort });
+  api = served.api;
+  telemetry.setApi(options.apiHost, served.port);
+  const { credentials } = served;
   await events.log.append({
     type: "platform.started",
     message: `control plane up (pid ${process.pid}), API ${credentials.api}`,
@@ -175,7 +133,32 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   return { credentials, status: platform.status, stopped, stop };
 }
 
-function readOrCreateToken(dataDir: string): string {
-  // writeCredentials keeps an existing token; write once with a placeholder address to learn it early.
-  return writeCredentials(dataDir, "http://starting", process.pid).token;
+/** Runs the stop once, however often it is asked for; `stopped` resolves when it is done. */
+function once(work: (stopApps: boolean) => Promise<void>): { stop(stopApps: boolean): Promise<void>; stopped: Promise<void> } {
+  let stopping: Promise<void> | null = null;
+  let resolveStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  return { stopped, stop: (stopApps) => (stopping ??= work(stopApps).then(resolveStopped)) };
+}
+
+async function recordStopping(events: EventLog, stopApps: boolean): Promise<void> {
+  // A full or read-only data dir must not keep the control plane from stopping: the event is best effort.
+  await events
+    .append({
+      type: "platform.stopping",
+      message: stopApps
+        ? "rampart down: draining every instance and stopping the edge"
+        : "control plane stopping; the edge and instances keep serving",
+      data: { stopApps },
+    })
+    .catch((error: unknown) => logger.warn({ err: error }, "could not record platform.stopping"));
+}
+
+function releaseLock(unlock: () => void): void {
+  try {
+    unlock();
+  } catch (error) {
+    // The lock names this pid, which is about to exit: the next `rampart up` sees it as stale.
+    logger.warn({ err: error }, "could not release the data dir lock");
+  }
 }
