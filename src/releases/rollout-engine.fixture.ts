@@ -13,6 +13,7 @@ import { InstanceStore } from "../runtime/instance.store.ts";
 import { FakeRuntime } from "../runtime/runtime.fake.ts";
 import { FakeClock } from "../shared/fake-clock.ts";
 import type { ReleaseWindow } from "../traffic/request-stats.store.ts";
+import { FakeTrafficPusher } from "../traffic/traffic.fake.ts";
 import { TrafficService } from "../traffic/traffic.service.ts";
 import { TrafficStore } from "../traffic/traffic.store.ts";
 import { ReleaseStore } from "./release.store.ts";
@@ -143,7 +144,7 @@ export class ControlPlane {
   readonly traffic: TrafficService;
   readonly runtime: FakeRuntime;
   readonly engine: RolloutEngine;
-  pushes = 0;
+  readonly edge = new FakeTrafficPusher();
 
   constructor(world: RolloutWorld) {
     const clock = world.clock;
@@ -153,13 +154,7 @@ export class ControlPlane {
       store: world.traffic,
       events,
       clock,
-      pusher: {
-        applyRouting: async () => {
-          if (events.frozen) await new Promise<never>(() => {});
-          this.pushes++;
-        },
-        inflight: async () => 0,
-      },
+      pusher: this.edge,
     });
     this.runtime = new FakeRuntime({ store: world.instances, events, clock, traffic: this.traffic });
     this.engine = new RolloutEngine({
@@ -196,6 +191,7 @@ export class ControlPlane {
   freeze(): void {
     this.events.frozen = true;
     this.runtime.frozen = true;
+    this.edge.frozen = true;
   }
 }
 

@@ -10,25 +10,21 @@ import { flagsMigrations } from "../flags/flags.module.ts";
 import { eventlessTables, platformMigrations } from "../platform/migrations.ts";
 import { FakeClock } from "../shared/fake-clock.ts";
 import { telemetryMigrations } from "../telemetry/telemetry.module.ts";
+import { FakeTrafficPusher } from "./traffic.fake.ts";
 import { TrafficService } from "./traffic.service.ts";
 import { TrafficStore } from "./traffic.store.ts";
 
 let dir: string;
 let opened: OpenedDatabase;
-let pushes: number;
+let edge: FakeTrafficPusher;
 const clock = new FakeClock();
 
 const service = (database: OpenedDatabase) =>
-  new TrafficService({
-    store: new TrafficStore(database.db),
-    events: new EventLog(database.db, clock),
-    clock,
-    pusher: { applyRouting: async () => void pushes++, inflight: async () => 0 },
-  });
+  new TrafficService({ store: new TrafficStore(database.db), events: new EventLog(database.db, clock), clock, pusher: edge });
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "rampart-traffic-"));
-  pushes = 0;
+  edge = new FakeTrafficPusher();
 });
 afterEach(async () => {
   await opened.close();
@@ -43,7 +39,7 @@ describe("the traffic service", () => {
     await traffic.set("production", "web", { add: ["b", "a"] }, { reason: "first release", release: 1 });
     await traffic.set("production", "web", { add: ["c"], remove: ["a"], weights: { 1: 90, 2: 10 } }, { reason: "canary 10%", release: 2 });
     assert.deepEqual(traffic.get("production", "web").routable, ["b", "c"]);
-    assert.equal(pushes, 2);
+    assert.equal(edge.pushes, 2);
     const events = await new EventLog(opened.db, clock).query({ type: "traffic.changed", limit: 10 });
     assert.deepEqual(events.at(-1)?.data, {
       before: { routable: ["a", "b"], weights: null },
@@ -64,7 +60,7 @@ describe("the traffic service", () => {
     await traffic.set("production", "web", { add: ["a"] }, { reason: "in" });
     await traffic.set("production", "web", { add: ["a"], remove: ["zz"] }, { reason: "nothing new" });
     assert.equal((await new EventLog(opened.db, clock).query({ type: "traffic.changed", limit: 10 })).length, 1);
-    assert.equal(pushes, 2);
+    assert.equal(edge.pushes, 2);
   });
 
   it("an existing data dir migrates unchanged: routable instances and an active canary's % become the traffic state", async () => {
