@@ -9,6 +9,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { openDatabase } from "../../src/db/database.ts";
+import { platformMigrations } from "../../src/platform/migrations.ts";
 import type { EdgeStats, RequestSeries } from "../../src/edge/edge-stats.types.ts";
 import { emptyBuckets } from "../../src/shared/measurement.ts";
 import { EdgeMetricsSink } from "../../src/telemetry/metrics-edge.sink.ts";
@@ -86,7 +87,7 @@ function time<T>(runs: number, fn: () => T): { ms: number; value: T } {
 
 export async function runMetricsBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "rampart-bench-metrics-"));
-  const database = await openDatabase(dir);
+  const database = await openDatabase(dir, platformMigrations);
   const rows: string[][] = [];
   try {
     for (const n of SERIES_COUNTS) {

@@ -14,7 +14,8 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const WRITER = `
   import { openDatabase } from ${JSON.stringify(fileURLToPath(new URL("./database.ts", import.meta.url)))};
   import { EventLog } from ${JSON.stringify(fileURLToPath(new URL("../events/event-log.ts", import.meta.url)))};
-  const { db } = await openDatabase(process.argv[1]);
+  import { platformMigrations } from ${JSON.stringify(fileURLToPath(new URL("../platform/migrations.ts", import.meta.url)))};
+  const { db } = await openDatabase(process.argv[1], platformMigrations);
   const log = new EventLog(db, { now: () => Date.now() });
   for (let i = 1; ; i++) {
     await log.transact(async (trx, emit) => {

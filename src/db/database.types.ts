@@ -9,6 +9,7 @@ export interface Database {
   rollouts: RolloutsTable;
   request_stats: RequestStatsTable;
   kv: KvTable;
+  traffic: TrafficTable;
 }
 
 export interface EventsTable {
@@ -108,4 +109,14 @@ export interface RequestStatsTable {
 export interface KvTable {
   key: string;
   value: string;
+}
+
+export interface TrafficTable {
+  env: string;
+  app: string;
+  /** JSON array of instance ids. */
+  routable: string;
+  /** JSON object release → weight, or null. */
+  weights: string | null;
+  updated_at: number;
 }

@@ -14,9 +14,10 @@ export class KvStore {
     return row ? JSON.parse(row.value) : undefined;
   }
 
-  async set(key: string, value: unknown): Promise<void> {
+  /** Written in the caller's transaction (with the event that records the change) when given one. */
+  async set(key: string, value: unknown, db: Db = this.#db): Promise<void> {
     const text = JSON.stringify(value);
-    await this.#db
+    await db
       .insertInto("kv")
       .values({ key, value: text })
       .onConflict((c) => c.column("key").doUpdateSet({ value: text }))

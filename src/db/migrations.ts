@@ -1,14 +1,13 @@
 import type { Kysely } from "kysely";
 import type { Migration } from "kysely/migration";
-import { flagsMigration } from "../flags/flags.migration.ts";
-import { logsTracesMigration } from "../telemetry/logs-traces.migration.ts";
-import { metricsMigration } from "../telemetry/metrics.migration.ts";
 
 /**
- * Versioned migrations, applied in name order at start-up. Never edit a released migration: add a new one.
- * They take `Kysely<unknown>` because a migration must not depend on today's table types.
+ * The baseline schema (the tables that predate per-capability migrations). Every later migration is registered
+ * by the capability that owns it (src/platform/migrations.ts lists them); all are applied in name order at
+ * start-up. Never edit a released migration: add a new one. They take `Kysely<unknown>` because a migration
+ * must not depend on today's table types.
  */
-export const migrations: Record<string, Migration> = {
+export const baselineMigrations: Record<string, Migration> = {
   "0001_initial": {
     async up(db: Kysely<unknown>) {
       await db.schema
@@ -123,7 +122,4 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-  "0002_flags": flagsMigration,
-  "0003_metrics": metricsMigration,
-  "0004_logs_traces": logsTracesMigration,
 };

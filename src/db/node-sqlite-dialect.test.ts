@@ -6,12 +6,13 @@ import { after, it } from "node:test";
 import { sql } from "kysely";
 import { storageProblem } from "../shared/storage-errors.ts";
 import { openDatabase } from "./database.ts";
+import { platformMigrations } from "../platform/migrations.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "rampart-dialect-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 it("a transaction that fills the store fails with SQLite's own 'full' error, not a failed rollback", async () => {
-  const { db, close } = await openDatabase(dir);
+  const { db, close } = await openDatabase(dir, platformMigrations);
   try {
     // The store may not grow past its current size: the next big write is SQLITE_FULL, as on a full disk.
     const { rows } = await sql<{ page_count: number }>`PRAGMA page_count`.execute(db);

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { openDatabase, type OpenedDatabase } from "../db/database.ts";
+import { platformMigrations } from "../platform/migrations.ts";
 import { readProcessStartTime } from "../runtime/process-info.ts";
 import { checkState } from "./state-check.ts";
 
@@ -79,7 +80,7 @@ describe("checkState", () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "rampart-state-check-"));
-    store = await openDatabase(dir);
+    store = await openDatabase(dir, platformMigrations);
     await store.db
       .insertInto("releases")
       .values([release(1, "live")])

@@ -8,7 +8,7 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /**
  * The control API on the edge's unix socket (only the control plane talks to it):
- * PUT /table, GET /stats, GET /health. Every failure is an answer, never a crash.
+ * PUT /table, GET /stats, GET /inflight, GET /health. Every failure is an answer, never a crash.
  */
 export function createControlServer(control: EdgeControl): Server {
   return createServer((req, res) => {
@@ -21,6 +21,10 @@ async function route(control: EdgeControl, req: IncomingMessage, res: ServerResp
   if (path === "/table") {
     if (req.method !== "PUT") return sendError(res, "method_not_allowed", "use PUT /table");
     return putTable(control, req, res);
+  }
+  if (path === "/inflight") {
+    if (req.method !== "GET") return sendError(res, "method_not_allowed", "use GET /inflight");
+    return sendJson(res, 200, { inflight: await control.readInflight() });
   }
   if (path === "/stats" || path === "/health") {
     if (req.method !== "GET") return sendError(res, "method_not_allowed", `use GET ${path}`);

@@ -1,13 +1,22 @@
 import { request } from "node:http";
 import type { z } from "zod";
 import { checkedAs } from "../shared/checked-json.ts";
-import { type EdgeHealth, edgeHealthSchema, type PutTableResult, putTableResultSchema } from "./edge-control.types.ts";
+import {
+  type EdgeHealth,
+  edgeHealthSchema,
+  type EdgeInflight,
+  edgeInflightSchema,
+  type PutTableResult,
+  putTableResultSchema,
+} from "./edge-control.types.ts";
 import { type EdgeStats, edgeStatsSchema } from "./edge-stats.types.ts";
 import type { RoutingTable } from "./routing-table.types.ts";
 
 export interface EdgeClient {
   putTable(table: RoutingTable): Promise<PutTableResult>;
   stats(): Promise<EdgeStats>;
+  /** Requests in flight per instance (GET /inflight); resets no measurement. */
+  inflight(): Promise<EdgeInflight>;
   health(): Promise<EdgeHealth>;
 }
 
@@ -22,6 +31,7 @@ export function createEdgeClient(socketPath: string, options: { timeoutMs?: numb
   return {
     putTable: (table): Promise<PutTableResult> => call(putTableResultSchema, "PUT", "/table", table),
     stats: (): Promise<EdgeStats> => call(edgeStatsSchema, "GET", "/stats"),
+    inflight: (): Promise<EdgeInflight> => call(edgeInflightSchema, "GET", "/inflight"),
     health: (): Promise<EdgeHealth> => call(edgeHealthSchema, "GET", "/health"),
   };
 }

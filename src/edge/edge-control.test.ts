@@ -130,6 +130,32 @@ describe("edge control API", () => {
     await waitFor(async () => ((await running().client.stats()).inflight.slow === undefined ? true : undefined), { timeoutMs: 5_000 });
   });
 
+  test("GET /inflight reads the counts in flight without collecting (and so resetting) the measurements", async () => {
+    const port = await freePort();
+    const slow = await upstream("held");
+    await running().client.putTable(webTable(port, [slow]));
+    await running().client.stats();
+    assert.equal((await httpRequest(port, "/")).status, 200);
+    slow.hold = true;
+    const pending = httpRequest(port, "/");
+    await waitFor(() => (slow.held.length === 1 ? true : undefined), { timeoutMs: 5_000, intervalMs: 5 });
+    for (let i = 0; i < 5; i++) assert.equal((await running().client.inflight()).inflight.held, 1);
+    // The finished request is still there for the collections: the in-flight reads did not drain it.
+    const series: RequestSeries[] = [];
+    const served = () => series.filter((s) => s.instance === "held" && s.status === 200).reduce((n, s) => n + s.count, 0);
+    await waitFor(
+      async () => {
+        series.push(...(await running().client.stats()).series);
+        return served() >= 1 ? true : undefined;
+      },
+      { timeoutMs: 5_000, intervalMs: 10 },
+    );
+    assert.equal(served(), 1);
+    slow.release();
+    assert.equal((await pending).status, 200);
+    await waitFor(async () => ((await running().client.inflight()).inflight.held === 0 ? true : undefined), { timeoutMs: 5_000 });
+  });
+
   test("reconciles listeners: opens added environments, closes removed ones, reports a busy port", async () => {
     const [p1, p2] = [await freePort(), await freePort()];
     const up = await upstream("rec");

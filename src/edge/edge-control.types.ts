@@ -12,6 +12,10 @@ export const putTableResultSchema = z.object({
 });
 export type PutTableResult = z.infer<typeof putTableResultSchema>;
 
+/** GET /inflight */
+export const edgeInflightSchema = z.object({ inflight: z.record(z.string(), z.number()) });
+export type EdgeInflight = z.infer<typeof edgeInflightSchema>;
+
 /** GET /health */
 export const edgeHealthSchema = z.object({
   /** The edge's primary process: the one the control plane starts, signals and watches. */

@@ -9,12 +9,14 @@ import type { RoutingTable } from "./routing-table.types.ts";
 export type PrimaryMessage =
   | { type: "table"; seq: number; table: RoutingTable }
   | { type: "collect"; seq: number }
+  | { type: "inflight"; seq: number }
   | { type: "shutdown"; drainMs: number };
 
 export type WorkerMessage =
   | { type: "hello" }
   | { type: "applied"; seq: number; result: PutTableResult }
-  | { type: "collected"; seq: number; stats: WorkerStats };
+  | { type: "collected"; seq: number; stats: WorkerStats }
+  | { type: "inflight"; seq: number; inflight: Record<string, number> };
 
 /** One worker's measurements since its previous answer, plus what it has in flight right now. */
 export interface WorkerStats {

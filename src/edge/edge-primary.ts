@@ -8,6 +8,8 @@ import type { WorkerPool } from "./worker-pool.ts";
 export interface EdgeControl {
   applyTable(table: RoutingTable, persist: boolean): Promise<PutTableResult>;
   readStats(): Promise<EdgeStats>;
+  /** Requests in flight per instance now; unlike readStats it resets no measurement. */
+  readInflight(): Promise<Record<string, number>>;
   health(): EdgeHealth;
 }
 
@@ -52,6 +54,10 @@ export class EdgePrimary implements EdgeControl {
   async readStats(): Promise<EdgeStats> {
     const collected = await this.pool.collect(COLLECT_TIMEOUT_MS);
     return { pid: process.pid, tableVersion: this.version, ...collected };
+  }
+
+  readInflight(): Promise<Record<string, number>> {
+    return this.pool.inflight(COLLECT_TIMEOUT_MS);
   }
 
   health(): EdgeHealth {

@@ -81,6 +81,11 @@ export class EdgeRuntime {
     return { version: compiled.version, listening, errors };
   }
 
+  /** What is in flight now, per instance; resets nothing (drains ask for it every 50 ms). */
+  readInflight(): Record<string, number> {
+    return this.registry.inflightSnapshot();
+  }
+
   /** The measurements folded since the last call (which resets them) and what is in flight now. */
   readStats(): WorkerStats {
     return {

@@ -45,6 +45,8 @@ process.on("message", (raw: unknown) => {
     );
   } else if (message.type === "collect") {
     send({ type: "collected", seq: message.seq, stats: runtime.readStats() });
+  } else if (message.type === "inflight") {
+    send({ type: "inflight", seq: message.seq, inflight: runtime.readInflight() });
   } else if (message.type === "shutdown") {
     stop(message.drainMs);
   }

@@ -80,6 +80,18 @@ export class WorkerPool {
     };
   }
 
+  /** What every worker has in flight now, without collecting (and so resetting) their measurements. */
+  async inflight(timeoutMs: number): Promise<Record<string, number>> {
+    const seq = ++this.seq;
+    // Each answer updates its worker's counts (onMessage); a worker late to answer counts with its last ones.
+    await Promise.all([...this.workers].map((w) => this.request(w, { type: "inflight", seq }, timeoutMs)));
+    const baseline = this.table === undefined ? [] : instanceIds(this.table);
+    return sumInflight(
+      baseline,
+      [...this.workers].map((w) => w.inflight),
+    );
+  }
+
   describe(): { pid: number; served: number; restarts: number }[] {
     return [...this.workers].map((w) => ({ pid: w.child.pid ?? 0, served: w.served, restarts: this.restarts }));
   }
@@ -129,6 +141,8 @@ export class WorkerPool {
       this.accumulator.add(message.stats);
       worker.inflight = message.stats.inflight;
       worker.served = message.stats.served;
+    } else if (message.type === "inflight") {
+      worker.inflight = message.inflight;
     }
     const seq = message.type === "hello" ? 0 : message.seq;
     const waiter = worker.waiting.get(seq);

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { openDatabase, type OpenedDatabase } from "../db/database.ts";
+import { platformMigrations } from "../platform/migrations.ts";
 import { EventLog } from "./event-log.ts";
 import type { RampartEvent } from "./event.types.ts";
 
@@ -15,7 +16,7 @@ describe("EventLog", () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "rampart-events-"));
-    opened = await openDatabase(dir);
+    opened = await openDatabase(dir, platformMigrations);
     log = new EventLog(opened.db, { now: () => now });
   });
   after(async () => {

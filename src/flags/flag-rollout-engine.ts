@@ -1,7 +1,7 @@
 import { addSides, emptySide, judge, type JudgeOptions, type SideCounts, type Verdict } from "../analysis/index.ts";
 import { formatDuration } from "../config/units.ts";
 import type { Db } from "../db/database.ts";
-import type { EdgeStatsSink } from "../edge/edge-controller.ts";
+import type { EdgeStatsSink } from "../traffic/edge-controller.ts";
 import type { EdgeStats, FlagVariantSeries } from "../edge/edge-stats.types.ts";
 import type { EventLog } from "../events/event-log.ts";
 import type { Clock } from "../shared/clock.ts";

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ManifestSource } from "../config/manifest-source.ts";
 import { openDatabase, type OpenedDatabase } from "../db/database.ts";
+import { platformMigrations } from "../platform/migrations.ts";
 import { EventLog } from "../events/event-log.ts";
 import type { Clock } from "../shared/clock.ts";
 import { createFlags, type Flags } from "./flags.module.ts";
@@ -39,7 +40,7 @@ export async function flagsFixture(): Promise<FlagsFixture> {
       "    run: node server.js",
     ].join("\n"),
   );
-  const database = await openDatabase(join(dir, "data"));
+  const database = await openDatabase(join(dir, "data"), platformMigrations);
   const clock = fakeClock();
   const events = new EventLog(database.db, clock);
   const flags = createFlags({ db: database.db, events, clock, manifests: new ManifestSource(join(dir, "rampart.yaml")) });

@@ -15,8 +15,13 @@ import { FlagWriter } from "./flag-writer.ts";
 import { flagRoutes } from "./flag.routes.ts";
 import { FlagService } from "./flag.service.ts";
 import { FlagStore } from "./flag.store.ts";
+import { flagsMigration } from "./flags.migration.ts";
+import type { Module } from "../platform/module.ts";
 
-export interface Flags {
+/** Migrations flags registers (name and order as released). */
+export const flagsMigrations = { "0002_flags": flagsMigration };
+
+export interface Flags extends Module {
   service: FlagService;
   /** Also the EdgeStatsSink that receives the per-variant series. */
   engine: FlagRolloutEngine;
@@ -46,5 +51,18 @@ export function createFlags(deps: { db: Db; events: EventLog; clock: Clock; mani
   const auth = new SdkTokenAuth(access);
   const sdk = new FlagSdkService({ auth, access, snapshots, events: deps.events, clock: deps.clock });
   const engine = new FlagRolloutEngine({ rollouts, store, writer, events: deps.events, clock: deps.clock });
-  return { service, engine, writer, routes: flagRoutes(service, sdk), protocol: flagSdkProtocol({ auth, snapshots }) };
+  const protocol = flagSdkProtocol({ auth, snapshots });
+  return {
+    name: "flags",
+    service,
+    engine,
+    writer,
+    routes: flagRoutes(service, sdk),
+    protocol,
+    protocols: [protocol],
+    // Guarded flag rollouts are judged on the edge's per-variation counts.
+    sinks: [engine],
+    run: () => engine.start(),
+    stop: () => engine.stop(),
+  };
 }

@@ -1,5 +1,5 @@
 import type { ManifestSource } from "../config/manifest-source.ts";
-import type { EdgeController } from "../edge/edge-controller.ts";
+import type { EdgeController } from "../traffic/edge-controller.ts";
 import type { ReleaseStore } from "../releases/release.store.ts";
 import type { RolloutStore } from "../releases/rollout.store.ts";
 import type { InstanceSupervisor } from "../runtime/instance-supervisor.ts";
@@ -39,7 +39,9 @@ export class StatusService {
             name: app,
             live: (await this.#deps.releases.findByStatus(name, app, "live"))?.number ?? null,
             deploying: active.find((r) => r.env === name && r.app === app)?.release ?? null,
-            instances: instances.filter((i) => i.env === name && i.app === app).map(toInstanceView),
+            instances: instances
+              .filter((i) => i.env === name && i.app === app)
+              .map((i) => toInstanceView(i, this.#deps.supervisor.isRoutable(i))),
           })),
         );
         return {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { APP_DEFAULTS } from "../config/manifest.defaults.ts";
 import { openDatabase, type OpenedDatabase } from "../db/database.ts";
+import { platformMigrations } from "../platform/migrations.ts";
 import { EventLog } from "../events/event-log.ts";
 import { ArtifactService } from "./artifact.service.ts";
 import { ArtifactStore } from "./artifact.store.ts";
@@ -21,7 +22,7 @@ describe("ArtifactService", () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "rampart-artifacts-"));
-    opened = await openDatabase(join(dir, "data"));
+    opened = await openDatabase(join(dir, "data"), platformMigrations);
     events = new EventLog(opened.db, { now: () => now });
     releases = new ReleaseStore(opened.db);
     service = new ArtifactService({

@@ -67,6 +67,15 @@ export class ArtifactService {
           message: `artifact ${short(result.digest)}: ${result.files} files, ${result.bytes} bytes from ${input.sourceDir}`,
           data: { digest: result.digest, files: result.files, bytes: result.bytes },
         });
+      } else {
+        // Its last use moved (what artifact collection keeps by): a state change, so an event too.
+        await emit({
+          type: "artifact.reused",
+          app: input.app,
+          actor: input.actor,
+          message: `artifact ${short(result.digest)} reused: the source is unchanged since it was snapshotted`,
+          data: { digest: result.digest },
+        });
       }
     });
     return { digest: result.digest, srcDir: result.srcDir, created: result.created };

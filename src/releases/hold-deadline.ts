@@ -1,5 +1,5 @@
 import { formatDuration } from "../config/units.ts";
-import type { CanaryDecision } from "./rollout-canary.ts";
+import type { Decision as CanaryDecision } from "../analysis/verdict.types.ts";
 
 export interface HoldInput {
   /** When the current hold began (persisted on the rollout, so a restarted control plane keeps counting). */

@@ -20,7 +20,7 @@ export interface ReleaseServiceDeps {
   rollouts: RolloutStore;
   artifacts: ArtifactService;
   engine: RolloutEngine;
-  supervisor: InstanceSupervisor;
+  supervisor: Pick<InstanceSupervisor, "list" | "isRoutable">;
   events: EventLog;
   clock: Clock;
 }
@@ -202,6 +202,15 @@ export class ReleaseService {
           updatedAt: now,
           data: { message: `a new deploy started; release ${warm.fromRelease} no longer kept warm` },
         });
+        await emit({
+          env: warm.env,
+          app: warm.app,
+          release: warm.release,
+          actor: input.actor,
+          type: "rollout.step",
+          message: `a new deploy started; release ${warm.fromRelease} no longer kept warm, draining it`,
+          data: { state: "draining", step: warm.step },
+        });
       }
       const live = await this.#deps.releases.findByStatus(input.env, input.app, "live", trx);
       const release: ReleaseRecord = {
@@ -313,7 +322,7 @@ export class ReleaseService {
             verdict: rollout.data.verdict ?? null,
           }
         : null,
-      instances: instances.map(toInstanceView),
+      instances: instances.map((i) => toInstanceView(i, this.#deps.supervisor.isRoutable(i))),
     };
   }
 }

@@ -1,25 +1,7 @@
-import type { ResolvedApp } from "../config/resolved-manifest.schema.ts";
-import type { ReleaseWindow } from "../edge/request-stats.store.ts";
+import { guardsFromManifest, judge, type Decision } from "../analysis/index.ts";
+import type { ReleaseWindow } from "../traffic/request-stats.store.ts";
 import { holdCountdown, holdExpiredReason, trackHold } from "./hold-deadline.ts";
 import { checkUnderTraffic, RolloutRollback, type StrategyContext } from "./rollout-context.ts";
-
-export type CanaryDecision = "continue" | "pass" | "fail" | "hold";
-
-/** What the analysis says about the canary so far, with its evidence (stored on the rollout and in events). */
-export interface CanaryVerdict {
-  decision: CanaryDecision;
-  reason: string;
-  /** Per guard: canary and stable values, threshold, statistic, boundary, samples, decision. */
-  checks: readonly unknown[];
-  at: number;
-}
-
-export type CanaryJudge = (input: {
-  canary: ReleaseWindow;
-  stable: ReleaseWindow;
-  guards: ResolvedApp["release"]["guards"];
-  now: number;
-}) => CanaryVerdict;
 
 /** Requests per release since a time, from the edge's measurements. */
 export type ReleaseWindows = (releases: number[], sinceMs: number) => Promise<Map<number, ReleaseWindow>>;
@@ -34,18 +16,25 @@ const NOTE_EVERY_MS = 5_000;
  * after its pause (too little traffic holds it, with the reason, for at most `hold_timeout`); `paused` holds; promote
  * skips to 100 %.
  */
-export async function canaryShift(ctx: StrategyContext, stableRelease: number, judge: CanaryJudge, windows: ReleaseWindows): Promise<void> {
-  const { steps, pauseMs, guards, holdTimeoutMs } = ctx.release.config.release;
+export async function canaryShift(ctx: StrategyContext, stableRelease: number, windows: ReleaseWindows): Promise<void> {
+  const { steps, pauseMs, holdTimeoutMs } = ctx.release.config.release;
+  const guards = guardsFromManifest(ctx.release.config.release.guards);
   let step = ctx.rollout().step;
   if (step === 0) {
     const percent = steps[0] ?? 100;
     if (percent >= 100) return;
-    await ctx.route(ctx.fresh(), [], { canaryPercent: percent, trafficSince: ctx.now(), stepStartedAt: ctx.now() });
     step = 1;
-    await ctx.advance(step, `step 1/${steps.length}: ${percent}% of traffic on release ${ctx.release.number}`);
+    await ctx.route(
+      ctx.fresh(),
+      [],
+      { canaryPercent: percent, trafficSince: ctx.now(), stepStartedAt: ctx.now() },
+      { step, message: `step 1/${steps.length}: ${percent}% of traffic on release ${ctx.release.number}` },
+    );
   }
+  // Resumed after the promotion step was persisted (its step's share is 100 %): promoted already, not again.
+  if (step > 0 && (steps[step - 1] ?? 100) >= 100) return;
   let lastNote = 0;
-  let lastDecision: CanaryDecision | undefined;
+  let lastDecision: Decision | undefined;
   for (;;) {
     const rollout = await ctx.reload();
     checkUnderTraffic(ctx);
@@ -57,13 +46,11 @@ export async function canaryShift(ctx: StrategyContext, stableRelease: number, j
     // at a larger share is not diluted by the quiet earlier steps.
     const since = rollout.data.stepStartedAt ?? rollout.data.trafficSince ?? rollout.updatedAt;
     const measured = await windows([ctx.release.number, stableRelease], since);
-    const empty = { requests: 0, errors: 0, buckets: [] };
-    const verdict = judge({
-      canary: measured.get(ctx.release.number) ?? empty,
-      stable: measured.get(stableRelease) ?? empty,
-      guards,
-      now: ctx.now(),
-    });
+    const side = (release: number) => {
+      const window = measured.get(release);
+      return { requests: window?.requests ?? 0, errors: window?.errors ?? 0, latency: window?.buckets ?? [] };
+    };
+    const verdict = judge({ canary: side(ctx.release.number), stable: side(stableRelease), guards }, { now: () => ctx.now() });
     if (verdict.decision === "fail") throw new RolloutRollback(`canary analysis failed: ${verdict.reason}`, { verdict: { ...verdict } });
 
     const due = ctx.now() >= (rollout.data.stepStartedAt ?? since) + pauseMs;
@@ -101,11 +88,14 @@ export async function canaryShift(ctx: StrategyContext, stableRelease: number, j
         return;
       }
       step += 1;
-      await ctx.route([], [], { canaryPercent: percent, stepStartedAt: ctx.now(), heldSince: undefined });
-      await ctx.advance(
-        step,
-        `step ${step}/${steps.length}: ${percent}% of traffic on release ${ctx.release.number} (previous step passed: ${verdict.reason})`,
-        { verdict: { ...verdict } },
+      await ctx.route(
+        [],
+        [],
+        { canaryPercent: percent, stepStartedAt: ctx.now(), heldSince: undefined, verdict: { ...verdict } },
+        {
+          step,
+          message: `step ${step}/${steps.length}: ${percent}% of traffic on release ${ctx.release.number} (previous step passed: ${verdict.reason})`,
+        },
       );
       lastNote = ctx.now();
     } else if (verdict.decision !== lastDecision || hold.heldSince !== rollout.data.heldSince || ctx.now() - lastNote >= NOTE_EVERY_MS) {
@@ -123,6 +113,6 @@ export async function canaryShift(ctx: StrategyContext, stableRelease: number, j
       lastNote = ctx.now();
     }
     lastDecision = verdict.decision;
-    await new Promise((resolve) => setTimeout(resolve, TICK_MS));
+    await ctx.sleep(TICK_MS);
   }
 }

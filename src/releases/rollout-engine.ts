@@ -1,16 +1,18 @@
-import type { EventLog } from "../events/event-log.ts";
-import type { InstanceSupervisor, TrafficControl } from "../runtime/instance-supervisor.ts";
+import type { Emit, EventLog } from "../events/event-log.ts";
+import type { InstanceSupervisor } from "../runtime/instance-supervisor.ts";
 import type { InstanceRecord } from "../runtime/instance.types.ts";
 import type { LaunchConfig } from "../runtime/launch-config.ts";
 import { readLogLines } from "../runtime/log-reader.ts";
 import { describeOutput, SEARCHED_LINES } from "../runtime/crash-output.ts";
-import type { Clock } from "../shared/clock.ts";
+import type { Db } from "../db/database.ts";
+import type { TimerClock } from "../shared/clock.ts";
+import type { TrafficService, TrafficSetOptions } from "../traffic/traffic.service.ts";
 import { errorMessage } from "../shared/errors.ts";
 import { logger } from "../shared/logger.ts";
 import type { ArtifactService } from "./artifact.service.ts";
 import type { ReleaseStore } from "./release.store.ts";
 import type { ReleaseRecord } from "./release.types.ts";
-import { canaryShift, type CanaryJudge, type ReleaseWindows } from "./rollout-canary.ts";
+import { canaryShift, type ReleaseWindows } from "./rollout-canary.ts";
 import { checkUnderTraffic, RolloutFailure, RolloutRollback, type StrategyContext } from "./rollout-context.ts";
 import { blueGreenSwitch, rollingShift } from "./rollout-strategies.ts";
 import type { RolloutStore } from "./rollout.store.ts";
@@ -19,13 +21,13 @@ import { blocksDeploys, isActiveRollout, type RolloutData, type RolloutRecord, t
 export interface RolloutEngineDeps {
   releases: ReleaseStore;
   rollouts: RolloutStore;
-  artifacts: ArtifactService;
-  supervisor: InstanceSupervisor;
-  traffic: TrafficControl;
+  artifacts: Pick<ArtifactService, "ensureBuilt" | "collect">;
+  supervisor: Pick<InstanceSupervisor, "launch" | "list" | "drainAndStop">;
+  /** The one owner of where requests go: every routing change of a rollout is a `traffic.set`. */
+  traffic: Pick<TrafficService, "set" | "isRoutable">;
   events: EventLog;
-  clock: Clock;
+  clock: TimerClock;
   launchConfig(release: ReleaseRecord): LaunchConfig;
-  judge: CanaryJudge;
   windows(env: string, app: string): ReleaseWindows;
 }
 
@@ -58,6 +60,11 @@ export class RolloutEngine {
     this.#running.set(rolloutId, work);
   }
 
+  /** Resolves when the rollout's driver (if running) has stopped: it completed, failed or was rolled back. */
+  settled(rolloutId: number): Promise<void> {
+    return this.#running.get(rolloutId) ?? Promise.resolve();
+  }
+
   async resumeActive(): Promise<void> {
     for (const rollout of await this.#deps.rollouts.active()) {
       await this.#deps.events.append({
@@ -77,46 +84,44 @@ export class RolloutEngine {
       rollout.fromRelease === null ? undefined : await this.#deps.releases.get(rollout.env, rollout.app, rollout.fromRelease);
     if (!previous) throw new Error(`release ${rollout.fromRelease} is gone`);
     const warm = this.#instancesOf(previous).filter((i) => i.status === "healthy");
-    await this.#deps.supervisor.setRoutable(
-      warm.map((i) => i.id),
-      true,
-    );
-    await this.#deps.supervisor.setRoutable(
-      this.#instancesOf(current).map((i) => i.id),
-      false,
-    );
-    await this.#deps.traffic.applyRouting();
     const now = this.#deps.clock.now();
-    await this.#deps.events.transact(async (trx, emit) => {
-      await this.#deps.releases.setStatus(trx, current.env, current.app, current.number, {
-        status: "rolled_back",
-        reason: `rolled back by ${actor} to the warm release ${previous.number}`,
-        finishedAt: now,
-      });
-      await this.#deps.releases.setStatus(trx, previous.env, previous.app, previous.number, {
-        status: "live",
-        liveAt: now,
-        reason: null,
-        finishedAt: null,
-      });
-      await this.#deps.rollouts.update(trx, rollout.id, {
-        state: "draining",
-        updatedAt: now,
-        data: { outcome: "rolled_back", message: `rolled back to warm release ${previous.number}` },
-      });
-      await emit({
-        ...labels(rollout),
-        actor,
-        type: "release.rolled_back",
-        message: `release ${current.number} rolled back: release ${previous.number} (still warm) took all traffic at once`,
-      });
-      await emit({
-        ...labels(rollout),
-        release: previous.number,
-        actor,
-        type: "release.live",
-        message: `release ${previous.number} of ${previous.app} is live again in ${previous.env}`,
-      });
+    const change = { add: warm.map((i) => i.id), remove: this.#instancesOf(current).map((i) => i.id), weights: null };
+    const reason = `rollback by ${actor}: warm release ${previous.number} takes all traffic`;
+    await this.#deps.traffic.set(current.env, current.app, change, {
+      reason,
+      actor,
+      release: current.number,
+      also: async (trx, emit) => {
+        await this.#deps.releases.setStatus(trx, current.env, current.app, current.number, {
+          status: "rolled_back",
+          reason: `rolled back by ${actor} to the warm release ${previous.number}`,
+          finishedAt: now,
+        });
+        await this.#deps.releases.setStatus(trx, previous.env, previous.app, previous.number, {
+          status: "live",
+          liveAt: now,
+          reason: null,
+          finishedAt: null,
+        });
+        await this.#deps.rollouts.update(trx, rollout.id, {
+          state: "draining",
+          updatedAt: now,
+          data: { outcome: "rolled_back", message: `rolled back to warm release ${previous.number}` },
+        });
+        await emit({
+          ...labels(rollout),
+          actor,
+          type: "release.rolled_back",
+          message: `release ${current.number} rolled back: release ${previous.number} (still warm) took all traffic at once`,
+        });
+        await emit({
+          ...labels(rollout),
+          release: previous.number,
+          actor,
+          type: "release.live",
+          message: `release ${previous.number} of ${previous.app} is live again in ${previous.env}`,
+        });
+      },
     });
   }
 
@@ -128,7 +133,11 @@ export class RolloutEngine {
       try {
         if (rollout.state === "building") await this.#build(rollout, release);
         else if (rollout.state === "starting") await this.#start(rollout, release);
-        else if (rollout.state === "shifting") await this.#shift(rollout, release);
+        else if (rollout.state === "shifting" && rollout.data.rollingBack) {
+          // Traffic went back before a restart: finish the rollback (the canary gets no traffic to judge any more).
+          const { reason, by, verdict } = rollout.data.rollingBack;
+          await this.#rollBack(rollout, release, new RolloutRollback(reason, { by, verdict }));
+        } else if (rollout.state === "shifting") await this.#shift(rollout, release);
         else if (rollout.state === "warm") await this.#warm(rollout);
         else if (rollout.state === "draining") await this.#drain(rollout, release);
       } catch (error) {
@@ -156,7 +165,7 @@ export class RolloutEngine {
     const existing = new Set(this.#instancesOf(release).map((i) => i.slot));
     for (let slot = 1; slot <= release.config.instances; slot++) {
       if (!existing.has(slot))
-        await this.#deps.supervisor.launch({ env: release.env, app: release.app, release: release.number, slot, routable: false }, launch);
+        await this.#deps.supervisor.launch({ env: release.env, app: release.app, release: release.number, slot }, launch);
     }
     const deadline = Math.max(rollout.updatedAt, this.#deps.clock.now()) + release.config.health.startTimeoutMs;
     for (;;) {
@@ -177,10 +186,15 @@ export class RolloutEngine {
         throw new RolloutFailure(
           `aborted by ${current.data.abortRequested.by} before taking traffic: ${current.data.abortRequested.reason}`,
         );
-      await pause(POLL_MS);
+      await this.#deps.clock.sleep(POLL_MS);
     }
-    await this.#deps.events.transact(async (trx) => {
+    await this.#deps.events.transact(async (trx, emit) => {
       await this.#deps.releases.setStatus(trx, release.env, release.app, release.number, { status: "deploying" });
+      await emit({
+        ...labels(rollout),
+        type: "release.deploying",
+        message: `release ${release.number} is healthy and about to take traffic`,
+      });
     });
     await this.#advance(
       rollout,
@@ -194,7 +208,7 @@ export class RolloutEngine {
     const ctx = this.#context(rollout, release);
     const stable = ctx.stable();
     if (rollout.strategy === "canary" && rollout.fromRelease !== null && stable.length > 0) {
-      await canaryShift(ctx, rollout.fromRelease, this.#deps.judge, this.#deps.windows(release.env, release.app));
+      await canaryShift(ctx, rollout.fromRelease, this.#deps.windows(release.env, release.app));
     } else if (rollout.strategy === "blue-green" || rollout.strategy === "canary") {
       // A canary with nothing to compare against (the first release) goes out like blue-green.
       await blueGreenSwitch(ctx);
@@ -261,7 +275,7 @@ export class RolloutEngine {
         await this.#advance(current, "draining", current.step, `warm period over; draining release ${rollout.fromRelease}`);
         return;
       }
-      await pause(WARM_POLL_MS);
+      await this.#deps.clock.sleep(WARM_POLL_MS);
     }
   }
 
@@ -325,18 +339,28 @@ export class RolloutEngine {
   /** After traffic moved: all traffic back on the stable release at once, then drain the new one; the release is rolled back. */
   async #rollBack(rollout: RolloutRecord, release: ReleaseRecord, cause: RolloutRollback): Promise<void> {
     const fresh = this.#instancesOf(release);
-    await this.#restoreStable(release, fresh);
-    const backAt = this.#deps.clock.now();
     const current = (await this.#deps.rollouts.get(rollout.id)) ?? rollout;
-    await this.#deps.events.transact(async (_trx, emit) => {
-      await emit({
-        ...labels(rollout),
-        actor: cause.by,
-        type: "rollout.rolled_back",
-        message: `all traffic back on the stable release: ${cause.message}`,
-        data: { verdict: cause.verdict ?? null, step: current.step, canaryPercent: current.data.canaryPercent ?? null },
+    const backAt = current.data.rolledBackAt ?? this.#deps.clock.now();
+    // Traffic back on stable, the rollback's cause and its event in one transaction (once, also across restarts).
+    if (!current.data.rollingBack) {
+      await this.#restoreStable(release, fresh, async (trx, emit) => {
+        await this.#deps.rollouts.update(trx, rollout.id, {
+          updatedAt: backAt,
+          data: {
+            canaryPercent: undefined,
+            rolledBackAt: backAt,
+            rollingBack: { reason: cause.message, by: cause.by, verdict: cause.verdict },
+          },
+        });
+        await emit({
+          ...labels(rollout),
+          actor: cause.by,
+          type: "rollout.rolled_back",
+          message: `all traffic back on the stable release: ${cause.message}`,
+          data: { verdict: cause.verdict ?? null, step: current.step, canaryPercent: current.data.canaryPercent ?? null },
+        });
       });
-    });
+    }
     await Promise.all(fresh.map((i) => this.#deps.supervisor.drainAndStop(i.id, `release ${release.number} rolled back`)));
     const now = this.#deps.clock.now();
     await this.#deps.events.transact(async (trx, emit) => {
@@ -367,24 +391,32 @@ export class RolloutEngine {
     });
   }
 
-  async #restoreStable(release: ReleaseRecord, fresh: InstanceRecord[]): Promise<void> {
+  async #restoreStable(release: ReleaseRecord, fresh: InstanceRecord[], rollingBack?: TrafficSetOptions["also"]): Promise<void> {
     const previous = await this.#deps.releases.findByStatus(release.env, release.app, "live");
     const restore = previous ? this.#instancesOf(previous).filter((i) => i.status !== "stopping") : [];
     const rollout = await this.#deps.rollouts.forRelease(release.env, release.app, release.number);
-    if (rollout?.data.canaryPercent !== undefined) {
-      await this.#deps.events.transact((trx) =>
-        this.#deps.rollouts.update(trx, rollout.id, { updatedAt: this.#deps.clock.now(), data: { canaryPercent: undefined } }),
-      );
-    }
-    await this.#deps.supervisor.setRoutable(
-      restore.map((i) => i.id),
-      true,
-    );
-    await this.#deps.supervisor.setRoutable(
-      fresh.map((i) => i.id),
-      false,
-    );
-    await this.#deps.traffic.applyRouting();
+    const change = { add: restore.map((i) => i.id), remove: fresh.map((i) => i.id), weights: null };
+    // The rollout's copy of the canary % (what `rollout status` reports) goes in the same transaction.
+    const also =
+      rollingBack ??
+      (rollout?.data.canaryPercent === undefined
+        ? undefined
+        : async (trx: Db, emit: Emit, trafficChanged: boolean) => {
+            await this.#deps.rollouts.update(trx, rollout.id, { updatedAt: this.#deps.clock.now(), data: { canaryPercent: undefined } });
+            // Traffic already back (a resumed rollback): the rollout's copy of the % still changes, so an event says so.
+            if (!trafficChanged)
+              await emit({
+                ...labels(rollout),
+                type: "rollout.step",
+                message: "canary split cleared",
+                data: { state: rollout.state, step: rollout.step },
+              });
+          });
+    await this.#deps.traffic.set(release.env, release.app, change, {
+      reason: `all traffic back on ${previous ? `release ${previous.number}` : "the stable release"}`,
+      release: release.number,
+      also,
+    });
   }
 
   #context(initial: RolloutRecord, release: ReleaseRecord): StrategyContext {
@@ -406,17 +438,43 @@ export class RolloutEngine {
               i.status !== "stopping" &&
               i.status !== "stopped",
           ),
-      route: async (on, off, data) => {
-        if (data) rollout = await this.#persist(rollout, rollout.state, rollout.step, rollout.data.message ?? "", data);
-        await this.#deps.supervisor.setRoutable(
-          on.map((i) => i.id),
-          true,
+      routable: (instance) => this.#deps.traffic.isRoutable(instance),
+      route: async (on, off, data, step) => {
+        // The rollout keeps a copy of the canary % for `rollout status`, written with the traffic change.
+        const patch =
+          (data && changesData(rollout.data, data)) || step ? { ...data, ...(step ? { message: step.message } : {}) } : undefined;
+        const weights = data && "canaryPercent" in data ? canaryWeights(release.number, stableRelease, data.canaryPercent) : undefined;
+        const updatedAt = this.#deps.clock.now();
+        let merged: RolloutData | undefined;
+        await this.#deps.traffic.set(
+          release.env,
+          release.app,
+          { add: on.map((i) => i.id), remove: off.map((i) => i.id), weights },
+          {
+            reason: rollout.data.message ?? `rollout of release ${release.number}`,
+            release: release.number,
+            also: patch
+              ? async (trx, emit, trafficChanged) => {
+                  merged = await this.#deps.rollouts.update(trx, rollout.id, { updatedAt, step: step?.step, data: patch });
+                  // A step is an event; so is a progress write whose traffic was already in place (a resumed step).
+                  if (step || !trafficChanged) {
+                    await emit({
+                      ...labels(rollout),
+                      type: "rollout.step",
+                      message: step?.message ?? rollout.data.message ?? `rollout of release ${release.number}`,
+                      data: {
+                        state: rollout.state,
+                        step: step?.step ?? rollout.step,
+                        canaryPercent: merged.canaryPercent ?? null,
+                        verdict: data?.verdict ?? null,
+                      },
+                    });
+                  }
+                }
+              : undefined,
+          },
         );
-        await this.#deps.supervisor.setRoutable(
-          off.map((i) => i.id),
-          false,
-        );
-        await this.#deps.traffic.applyRouting();
+        if (merged) rollout = { ...rollout, updatedAt, step: step?.step ?? rollout.step, data: merged };
       },
       advance: async (step, message, data) => {
         rollout = await this.#advance(rollout, "shifting", step, message, false, data);
@@ -430,10 +488,11 @@ export class RolloutEngine {
           await ctx.reload();
           checkUnderTraffic(ctx);
           if (rollout.data.promoteRequestedBy) return;
-          await pause(POLL_MS);
+          await this.#deps.clock.sleep(POLL_MS);
         }
       },
       now: () => this.#deps.clock.now(),
+      sleep: (ms) => this.#deps.clock.sleep(ms),
     };
     return ctx;
   }
@@ -446,9 +505,11 @@ export class RolloutEngine {
     data: Partial<RolloutData>,
   ): Promise<RolloutRecord> {
     const updatedAt = this.#deps.clock.now();
-    const merged = await this.#deps.events.transact((trx) =>
-      this.#deps.rollouts.update(trx, rollout.id, { state, step, updatedAt, data: { ...data, message } }),
-    );
+    const merged = await this.#deps.events.transact(async (trx, emit) => {
+      const result = await this.#deps.rollouts.update(trx, rollout.id, { state, step, updatedAt, data: { ...data, message } });
+      await emit({ ...labels(rollout), type: "rollout.analysis", message, data: { state, step, verdict: data.verdict ?? null } });
+      return result;
+    });
     return { ...rollout, state, step, updatedAt, data: merged };
   }
 
@@ -499,6 +560,13 @@ function lastLines(instance: InstanceRecord): string {
   return describeOutput(readLogLines({ files: [{ path: instance.logPath, labels: {} }], limit: SEARCHED_LINES }));
 }
 
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** A canary's split as release weights (percent of the traffic); undefined percent clears the split. */
+function canaryWeights(release: number, stable: number | null, percent: number | undefined): Record<string, number> | null {
+  if (percent === undefined || stable === null) return null;
+  return { [release]: percent, [stable]: 100 - percent };
+}
+
+function changesData(current: RolloutData, patch: Partial<RolloutData>): boolean {
+  const now: Record<string, unknown> = { ...current };
+  return Object.entries(patch).some(([key, value]) => JSON.stringify(now[key]) !== JSON.stringify(value));
 }

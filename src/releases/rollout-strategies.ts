@@ -13,13 +13,12 @@ export async function rollingShift(ctx: StrategyContext): Promise<void> {
   for (let step = ctx.rollout().step + 1; step <= total; step++) {
     const moving = fresh[step - 1];
     if (!moving) break;
-    const old = ctx.stable().filter((i) => i.routable);
+    const old = ctx.stable().filter((i) => ctx.routable(i));
     const leaving = step === total ? old : old.slice(0, 1);
-    await ctx.route([moving], leaving, step === 1 ? { trafficSince: ctx.now() } : {});
-    await ctx.advance(
+    await ctx.route([moving], leaving, step === 1 ? { trafficSince: ctx.now() } : {}, {
       step,
-      `step ${step}/${total}: ${moving.id} takes traffic${leaving.length ? `, ${leaving.map((i) => i.id).join(", ")} leave(s) rotation` : ""}`,
-    );
+      message: `step ${step}/${total}: ${moving.id} takes traffic${leaving.length ? `, ${leaving.map((i) => i.id).join(", ")} leave(s) rotation` : ""}`,
+    });
     if (!ctx.rollout().data.promoteRequestedBy) await ctx.hold(stepHoldMs(ctx, step === total));
   }
 }
@@ -37,8 +36,12 @@ function stepHoldMs(ctx: StrategyContext, last: boolean): number {
 /** Blue-green: every new instance is already healthy; all traffic moves in one table push. */
 export async function blueGreenSwitch(ctx: StrategyContext): Promise<void> {
   if (ctx.rollout().step === 0) {
-    await ctx.route(ctx.fresh(), ctx.stable(), { trafficSince: ctx.now() });
-    await ctx.advance(1, `switched: all traffic on release ${ctx.release.number}`);
+    await ctx.route(
+      ctx.fresh(),
+      ctx.stable(),
+      { trafficSince: ctx.now() },
+      { step: 1, message: `switched: all traffic on release ${ctx.release.number}` },
+    );
   }
   await ctx.hold(stepHoldMs(ctx, true));
 }

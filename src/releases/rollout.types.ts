@@ -48,6 +48,11 @@ export const rolloutDataSchema = z.object({
   verdict: z.record(z.string(), z.unknown()).optional(),
   /** When traffic went back to the stable release after a failed verdict or an abort. */
   rolledBackAt: z.number().optional(),
+  /**
+   * Traffic is back on stable (written with that traffic change): a restarted control plane finishes the rollback
+   * instead of judging a canary that no longer gets traffic.
+   */
+  rollingBack: z.object({ reason: z.string(), by: z.string(), verdict: z.record(z.string(), z.unknown()).optional() }).optional(),
   /** How the rollout ended. */
   outcome: z.enum(["live", "rolled_back", "failed"]).optional(),
 });

@@ -6,25 +6,29 @@ import { describeProbe, probeHealth } from "./health-probe.ts";
 import type { InstanceStore } from "./instance.store.ts";
 import type { InstanceRecord, InstanceStatus } from "./instance.types.ts";
 import { backoffMs, restartPolicy, type LaunchConfig } from "./launch-config.ts";
-import type { LocalDriver } from "./local-driver.ts";
+import type { InstanceDriver } from "./runtime.types.ts";
 import type { ExitStatus, InstanceProcess, InstanceSpec } from "./runtime.types.ts";
 import { allocatePort } from "./port-allocator.ts";
 import { isSameProcess } from "./process-info.ts";
 import { logger } from "../shared/logger.ts";
 import { storageProblem } from "../shared/storage-errors.ts";
 
-/** How the supervisor reaches the edge without depending on it. */
+/** How the supervisor reaches the traffic owner (src/traffic) without depending on it. */
 export interface TrafficControl {
   /** Recomputes the routing table and resolves once the edge has applied it. */
   applyRouting(): Promise<void>;
   /** Requests the edge has in flight to this instance right now. */
   inflight(instanceId: string): Promise<number>;
+  /** Whether the traffic state has the instance in rotation. */
+  isRoutable(instance: InstanceRecord): boolean;
+  /** Takes the instance out of rotation (a traffic change with its event) and pushes the table. */
+  takeOut(instance: InstanceRecord, reason: string): Promise<void>;
 }
 
 export interface SupervisorDeps {
   store: InstanceStore;
   events: EventLog;
-  driver: LocalDriver;
+  driver: InstanceDriver;
   clock: Clock;
   dataDir: string;
   traffic: TrafficControl;
@@ -100,10 +104,7 @@ export class InstanceSupervisor {
     this.#timer = undefined;
   }
 
-  async launch(
-    input: { env: string; app: string; release: number; slot: number; routable: boolean },
-    launch: LaunchConfig,
-  ): Promise<InstanceRecord> {
+  async launch(input: { env: string; app: string; release: number; slot: number }, launch: LaunchConfig): Promise<InstanceRecord> {
     const id = `${input.env}.${input.app}.r${input.release}.${input.slot}`;
     const now = this.#deps.clock.now();
     const record: InstanceRecord = {
@@ -122,7 +123,15 @@ export class InstanceSupervisor {
       stateDir: join(this.#deps.dataDir, "instances", id),
       lastExit: null,
     };
-    await this.#deps.events.transact(async (trx) => this.#deps.store.insert(trx, record));
+    await this.#deps.events.transact(async (trx, emit) => {
+      await this.#deps.store.insert(trx, record);
+      await emit({
+        ...labels(record),
+        type: "instance.created",
+        message: `created ${record.id} on port ${record.port}`,
+        data: { status: record.status, port: record.port },
+      });
+    });
     const watched = this.#watch(record, launch);
     await this.#spawn(watched, "instance.started");
     return watched.record;
@@ -136,15 +145,9 @@ export class InstanceSupervisor {
     return [...this.#watched.values()].map((w) => w.record);
   }
 
-  async setRoutable(ids: string[], routable: boolean): Promise<void> {
-    await this.#deps.events.transact(async (trx) => {
-      for (const id of ids) {
-        const watched = this.#watched.get(id);
-        if (!watched) continue;
-        await this.#deps.store.update(trx, id, { routable, updatedAt: this.#deps.clock.now() });
-        watched.record = { ...watched.record, routable };
-      }
-    });
+  /** Whether the edge may send the instance traffic (when healthy): the traffic state's answer. */
+  isRoutable(record: InstanceRecord): boolean {
+    return this.#deps.traffic.isRoutable(record);
   }
 
   /** No new requests, in-flight ones finish (up to `drain`), then SIGTERM, then SIGKILL at the drain deadline. */
@@ -153,8 +156,8 @@ export class InstanceSupervisor {
     if (!watched || watched.record.status === "stopped") return;
     watched.stopping ??= (async () => {
       if (watched.record.status !== "stopping") {
-        await this.#transition(watched, "stopping", "instance.draining", `draining ${id}: ${reason}`, { routable: false });
-        await this.#deps.traffic.applyRouting();
+        await this.#transition(watched, "stopping", "instance.draining", `draining ${id}: ${reason}`);
+        await this.#deps.traffic.takeOut(watched.record, `draining ${id}: ${reason}`);
       }
       await this.#finishStop(watched, reason);
     })();
@@ -310,7 +313,7 @@ export class InstanceSupervisor {
   async #replaceLostRunner(watched: Watched, proc: InstanceProcess): Promise<void> {
     try {
       const { record } = watched;
-      const wasRoutable = record.routable && record.status === "healthy";
+      const wasRoutable = this.#deps.traffic.isRoutable(record) && record.status === "healthy";
       await this.#transition(
         watched,
         "unhealthy",
@@ -347,7 +350,7 @@ export class InstanceSupervisor {
         watched.failures = 0;
         if (status !== "healthy") {
           await this.#transition(watched, "healthy", "instance.healthy", `${watched.record.id} is healthy (${detail} in ${result.ms} ms)`);
-          if (watched.record.routable) await this.#deps.traffic.applyRouting();
+          if (this.#deps.traffic.isRoutable(watched.record)) await this.#deps.traffic.applyRouting();
         }
       } else if (status === "healthy") {
         watched.failures += 1;
@@ -358,7 +361,7 @@ export class InstanceSupervisor {
             "instance.unhealthy",
             `${watched.record.id} is unhealthy: ${lastProbe ?? `${health.path} ${detail}`} (${watched.failures} checks in a row)`,
           );
-          if (watched.record.routable) await this.#deps.traffic.applyRouting();
+          if (this.#deps.traffic.isRoutable(watched.record)) await this.#deps.traffic.applyRouting();
         }
       }
       const interval =
@@ -374,7 +377,7 @@ export class InstanceSupervisor {
     // Counted only once recorded: when the store cannot be written (data dir full), the next tick tries again,
     // and those retries must not add up to a crash loop the app never had.
     const crashes = [...watched.crashes.filter((t) => now - t < restartPolicy.crashLoopWindowMs), now];
-    const wasRoutable = watched.record.routable && watched.record.status === "healthy";
+    const wasRoutable = this.#deps.traffic.isRoutable(watched.record) && watched.record.status === "healthy";
     if (crashes.length >= restartPolicy.crashLoopCount) {
       await this.#transition(
         watched,

@@ -23,7 +23,8 @@ export class InstanceStore {
         slot: record.slot,
         port: record.port,
         status: record.status,
-        routable: record.routable ? 1 : 0,
+        // Legacy column: where traffic goes is the traffic table's (src/traffic); kept because migrations never drop.
+        routable: 0,
         pid: record.pid,
         pid_start: record.pidStart,
         runner_pid: record.runnerPid,
@@ -73,7 +74,6 @@ function fromRow(row: Selectable<InstancesTable>): InstanceRecord {
     slot: row.slot,
     port: row.port,
     status: row.status as InstanceStatus,
-    routable: row.routable === 1,
     pid: row.pid,
     pidStart: row.pid_start,
     runnerPid: row.runner_pid,
@@ -91,7 +91,6 @@ function toRow(record: InstancePatch): Partial<InstancesTable> {
   const row: Partial<InstancesTable> = {};
   if (record.port !== undefined) row.port = record.port;
   if (record.status !== undefined) row.status = record.status;
-  if (record.routable !== undefined) row.routable = record.routable ? 1 : 0;
   if (record.pid !== undefined) row.pid = record.pid;
   if (record.pidStart !== undefined) row.pid_start = record.pidStart;
   if (record.runnerPid !== undefined) row.runner_pid = record.runnerPid;

@@ -15,8 +15,6 @@ export interface InstanceRecord {
   slot: number;
   port: number;
   status: InstanceStatus;
-  /** Whether the edge may send it traffic (when healthy). Persisted, so a restarted control plane routes as before. */
-  routable: boolean;
   pid: number | null;
   pidStart: string | null;
   runnerPid: number | null;
@@ -48,14 +46,15 @@ export const instanceViewSchema = z.object({
 });
 export type InstanceView = z.infer<typeof instanceViewSchema>;
 
-export function toInstanceView(record: InstanceRecord): InstanceView {
+/** `routable` comes from the traffic state (src/traffic), the one owner of where requests go. */
+export function toInstanceView(record: InstanceRecord, routable: boolean): InstanceView {
   return {
     id: record.id,
     release: record.release,
     pid: record.pid,
     port: record.port,
     health: record.status,
-    routable: record.routable,
+    routable,
     restarts: record.restarts,
     startedAt: record.startedAt,
     lastExit: record.lastExit,

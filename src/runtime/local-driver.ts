@@ -13,7 +13,7 @@ import {
   writeJsonAtomic,
 } from "./instance-files.ts";
 import { isSameProcess } from "./process-info.ts";
-import type { ExitStatus, InstanceProcess, InstanceSpec } from "./runtime.types.ts";
+import type { ExitStatus, InstanceDriver, InstanceProcess, InstanceSpec } from "./runtime.types.ts";
 
 export type { ExitStatus, InstanceProcess, InstanceSpec } from "./runtime.types.ts";
 
@@ -30,7 +30,7 @@ const RUNNER_EXIT_WAIT_MS = 3_000;
  * detached instance runner (see instance-runner.ts). Every operation addresses processes by
  * pid + start time, so records re-read after a control-plane restart are safe to act on.
  */
-export class LocalDriver {
+export class LocalDriver implements InstanceDriver {
   async start(spec: InstanceSpec): Promise<InstanceProcess> {
     mkdirSync(spec.stateDir, { recursive: true });
     mkdirSync(dirname(spec.logPath), { recursive: true });

@@ -31,3 +31,16 @@ export interface ExitStatus {
   /** Set when the app could not be started at all (e.g. its cwd does not exist). */
   error?: string;
 }
+
+/**
+ * How instances run: the local driver (processes on this machine), a fake in tests (runtime.fake.ts), later
+ * Kubernetes. The supervisor only ever talks to this.
+ */
+export interface InstanceDriver {
+  start(spec: InstanceSpec): Promise<InstanceProcess>;
+  isRunning(p: InstanceProcess): boolean;
+  /** The exit status the runner wrote when the app exited, if it did. */
+  exitStatus(spec: Pick<InstanceSpec, "stateDir">): ExitStatus | null;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit status when known. */
+  stop(p: InstanceProcess, opts: { graceMs: number }): Promise<ExitStatus | null>;
+}

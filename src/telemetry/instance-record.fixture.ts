@@ -1,6 +1,6 @@
 import type { InstanceRecord } from "../runtime/instance.types.ts";
 
-/** A healthy, routable instance of release 2 of production's `web` on `port`, as the scraper and collectors see one. */
+/** A healthy instance of release 2 of production's `web` on `port`, as the scraper and collectors see one. */
 export function instanceRecord(id: string, port: number, over: Partial<InstanceRecord> = {}): InstanceRecord {
   return {
     id,
@@ -10,7 +10,6 @@ export function instanceRecord(id: string, port: number, over: Partial<InstanceR
     slot: 1,
     port,
     status: "healthy",
-    routable: true,
     pid: null,
     pidStart: null,
     runnerPid: null,

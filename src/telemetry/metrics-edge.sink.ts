@@ -1,4 +1,4 @@
-import type { EdgeStatsSink } from "../edge/edge-controller.ts";
+import type { EdgeStatsSink } from "../traffic/edge-controller.ts";
 import type { EdgeStats } from "../edge/edge-stats.types.ts";
 import { addBuckets, LATENCY_BUCKETS_MS } from "../shared/measurement.ts";
 import type { HistogramSeries, MetricsStore } from "./metrics.store.ts";

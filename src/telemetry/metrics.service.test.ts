@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { openDatabase, type OpenedDatabase } from "../db/database.ts";
+import { platformMigrations } from "../platform/migrations.ts";
 import type { EdgeStats, RequestSeries } from "../edge/edge-stats.types.ts";
 import { emptyBuckets } from "../shared/measurement.ts";
 import { EdgeMetricsSink } from "./metrics-edge.sink.ts";
@@ -33,7 +34,7 @@ describe("MetricsService", () => {
   });
 
   it("summarises an app's edge traffic per release; errors are 5xx; quantiles from the buckets", async () => {
-    database = await openDatabase(dir);
+    database = await openDatabase(dir, platformMigrations);
     let now = T0;
     const clock = { now: () => now };
     const store = new MetricsStore();

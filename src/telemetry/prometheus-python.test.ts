@@ -12,6 +12,7 @@ import { MetricsService } from "./metrics.service.ts";
 import { MetricsStore } from "./metrics.store.ts";
 import { startPythonApp, type PythonApp } from "./prometheus-python-app.fixture.ts";
 import { SCRAPE_ACCEPT, SCRAPE_PROBLEMS, SCRAPE_UP, Scraper } from "./scraper.ts";
+import { platformMigrations } from "../platform/migrations.ts";
 
 const T0 = 1_800_000_000_000;
 const OPENMETRICS = SCRAPE_ACCEPT; // what the scraper sends by default: the Python client then answers in OpenMetrics
@@ -107,7 +108,7 @@ describe("scraping Python's prometheus_client in OpenMetrics 1.0.0 and text 0.0.
     }
     assert.equal(store.conflictingSamples, 0, "the two formats agree on every type");
 
-    database = await openDatabase(dir);
+    database = await openDatabase(dir, platformMigrations);
     const service = new MetricsService({ store, rollups: new MetricsRollupStore(database.db), clock });
     const rate = await service.query({ metric: "jobs_total", fn: "rate", by: ["instance"], q: 0.99, from: now - 10_000, to: now });
     assert.deepEqual(

@@ -1,5 +1,5 @@
 import type { EdgeSpan, EdgeStats } from "../edge/edge-stats.types.ts";
-import type { EdgeStatsSink } from "../edge/edge-controller.ts";
+import type { EdgeStatsSink } from "../traffic/edge-controller.ts";
 import { logger } from "../shared/logger.ts";
 import { isFailedRequest } from "../shared/measurement.ts";
 import type { TraceStore } from "./trace.store.ts";

@@ -4,7 +4,7 @@ import { ENVIRONMENT_DEFAULTS } from "../config/manifest.defaults.ts";
 import type { InstanceRecord } from "../runtime/instance.types.ts";
 import { buildRoutingTable } from "./routing-table.builder.ts";
 
-const instance = (id: string, release: number, status: InstanceRecord["status"], routable: boolean): InstanceRecord => ({
+const instance = (id: string, release: number, status: InstanceRecord["status"]): InstanceRecord => ({
   id,
   env: "production",
   app: "web",
@@ -12,7 +12,6 @@ const instance = (id: string, release: number, status: InstanceRecord["status"],
   slot: 1,
   port: 4000 + release,
   status,
-  routable,
   pid: 1,
   pidStart: "1",
   runnerPid: 2,
@@ -45,13 +44,14 @@ it("routes only to routable, healthy instances, weighting each release by its se
       },
     ],
     instances: [
-      instance("a", 1, "healthy", true),
-      instance("b", 1, "healthy", true),
-      instance("c", 2, "healthy", true),
-      instance("d", 2, "starting", true),
-      instance("e", 2, "healthy", false),
-      instance("f", 1, "unhealthy", true),
+      instance("a", 1, "healthy"),
+      instance("b", 1, "healthy"),
+      instance("c", 2, "healthy"),
+      instance("d", 2, "starting"),
+      instance("e", 2, "healthy"),
+      instance("f", 1, "unhealthy"),
     ],
+    traffic: [{ env: "production", app: "web", routable: ["a", "b", "c", "d", "f"], weights: null, updatedAt: 0 }],
   });
   assert.equal(table.version, 7);
   const production = table.environments.find((e) => e.name === "production");
@@ -95,6 +95,7 @@ it("carries an app's underscore-header switch to the edge (off unless the manife
       { ...base, env: "production", app: "web", sticky: null },
     ],
     instances: [],
+    traffic: [],
   });
   assert.deepEqual(
     table.environments[0]?.apps.map((a) => [a.name, a.underscoresInHeaders]),

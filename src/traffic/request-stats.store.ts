@@ -1,7 +1,7 @@
 import type { Db } from "../db/database.ts";
 import { parseJsonAs } from "../shared/checked-json.ts";
 import { addBuckets, isFailedRequest } from "../shared/measurement.ts";
-import { bucketCountsSchema, type RequestSeries } from "./edge-stats.types.ts";
+import { bucketCountsSchema, type RequestSeries } from "../edge/edge-stats.types.ts";
 
 /** A release's requests over a period, as canary analysis compares them. */
 export interface ReleaseWindow {
@@ -36,17 +36,6 @@ export class RequestStatsStore {
           buckets: JSON.stringify(s.buckets),
         })),
       )
-      .execute();
-  }
-
-  async totals(env: string, app: string, sinceMs: number): Promise<{ release: number; status: number; count: number }[]> {
-    return this.#db
-      .selectFrom("request_stats")
-      .select(["release", "status", (eb) => eb.fn.sum<number>("count").as("count")])
-      .where("env", "=", env)
-      .where("app", "=", app)
-      .where("at", ">=", sinceMs)
-      .groupBy(["release", "status"])
       .execute();
   }
 

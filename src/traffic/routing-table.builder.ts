@@ -1,6 +1,7 @@
 import type { EnvironmentConfig, ResolvedApp } from "../config/resolved-manifest.schema.ts";
 import type { InstanceRecord } from "../runtime/instance.types.ts";
-import type { EdgeApp, EdgeEnvironment, EdgeRelease, RoutingTable } from "./routing-table.types.ts";
+import type { EdgeApp, EdgeEnvironment, EdgeRelease, RoutingTable } from "../edge/routing-table.types.ts";
+import type { TrafficState } from "./traffic.types.ts";
 
 export interface AppRouting {
   env: string;
@@ -17,22 +18,16 @@ export interface AppRouting {
 
 /**
  * The edge's table from the platform's state: every environment of the manifest gets a listener; an app's
- * traffic goes to its routable, healthy instances, each release weighted by its number of such instances
- * (so during a rolling deploy every serving instance gets an equal share) unless a canary split sets the weights.
+ * traffic goes to its routable (per the traffic state), healthy instances, each release weighted by its number
+ * of such instances (so during a rolling deploy every serving instance gets an equal share) unless the traffic
+ * state sets release weights (a canary split).
  */
-/** A canary's traffic split: weight per release (relative), overriding the per-instance default. */
-export interface TrafficSplit {
-  env: string;
-  app: string;
-  weights: Record<number, number>;
-}
-
 export function buildRoutingTable(input: {
   version: number;
   environments: Record<string, EnvironmentConfig>;
   apps: AppRouting[];
   instances: InstanceRecord[];
-  splits?: TrafficSplit[];
+  traffic: TrafficState[];
 }): RoutingTable {
   const environments: EdgeEnvironment[] = Object.entries(input.environments).map(([name, config]) => {
     const apps = input.apps.filter((a) => a.env === name);
@@ -49,7 +44,7 @@ export function buildRoutingTable(input: {
         edgeApp(
           a,
           input.instances,
-          input.splits?.find((s) => s.env === name && s.app === a.app),
+          input.traffic.find((t) => t.env === name && t.app === a.app),
         ),
       ),
     };
@@ -57,15 +52,18 @@ export function buildRoutingTable(input: {
   return { version: input.version, environments };
 }
 
-function edgeApp(app: AppRouting, instances: InstanceRecord[], split: TrafficSplit | undefined): EdgeApp {
+function edgeApp(app: AppRouting, instances: InstanceRecord[], traffic: TrafficState | undefined): EdgeApp {
+  const routable = new Set(traffic?.routable ?? []);
+  const weights = traffic?.weights ?? null;
   const byRelease = new Map<number, EdgeRelease>();
   const standby = new Map<number, EdgeRelease>();
   for (const instance of instances) {
     if (instance.env !== app.env || instance.app !== app.app || instance.status !== "healthy") continue;
-    const into = instance.routable ? byRelease : standby;
+    const inRotation = routable.has(instance.id);
+    const into = inRotation ? byRelease : standby;
     const release = into.get(instance.release) ?? { release: instance.release, weight: 0, instances: [] };
     release.instances.push({ id: instance.id, host: "127.0.0.1", port: instance.port });
-    if (instance.routable) release.weight = split?.weights[instance.release] ?? release.instances.length;
+    if (inRotation) release.weight = weights?.[instance.release] ?? release.instances.length;
     into.set(instance.release, release);
   }
   // A release whose healthy instances are all out of rotation (kept warm, settling after a rollout, not shifted in
@@ -82,6 +80,6 @@ function edgeApp(app: AppRouting, instances: InstanceRecord[], split: TrafficSpl
     rateLimit: ratePerSecond === null ? null : { perSecond: ratePerSecond, burst: burst ?? Math.max(1, Math.ceil(ratePerSecond)) },
     sticky: app.sticky,
     underscoresInHeaders: app.underscoresInHeaders === true,
-    split: split !== undefined,
+    split: weights !== null,
   };
 }

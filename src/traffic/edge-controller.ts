@@ -7,17 +7,17 @@ import type { KvStore } from "../db/kv.store.ts";
 import { checkedAs } from "../shared/checked-json.ts";
 import type { EventLog } from "../events/event-log.ts";
 import { isSameProcess, readProcessStartTime } from "../runtime/process-info.ts";
-import type { TrafficControl } from "../runtime/instance-supervisor.ts";
 import { waitFor } from "../shared/wait.ts";
-import { createEdgeClient, type EdgeClient } from "./edge-client.ts";
+import { createEdgeClient, type EdgeClient } from "../edge/edge-client.ts";
 import { orphanedEdgeWorkers } from "./edge-processes.ts";
-import type { PutTableResult } from "./edge-control.types.ts";
-import type { EdgeStats } from "./edge-stats.types.ts";
+import type { PutTableResult } from "../edge/edge-control.types.ts";
+import type { EdgeStats } from "../edge/edge-stats.types.ts";
 import type { RequestStatsStore } from "./request-stats.store.ts";
-import type { RoutingTable } from "./routing-table.types.ts";
+import type { RoutingTable } from "../edge/routing-table.types.ts";
 import { logger } from "../shared/logger.ts";
+import type { TrafficPusher } from "./traffic.service.ts";
 
-const EDGE_MAIN = fileURLToPath(new URL("./edge-main.ts", import.meta.url));
+const EDGE_MAIN = fileURLToPath(new URL("../edge/edge-main.ts", import.meta.url));
 const POLL_MS = 1_000;
 const START_DEADLINE_MS = 15_000;
 
@@ -45,7 +45,7 @@ type EdgeIdentity = z.infer<typeof edgeIdentitySchema>;
  * The control plane's side of the edge: starts the edge process detached (or adopts the one a previous
  * control plane left serving), pushes routing tables, and collects the edge's per-second measurements.
  */
-export class EdgeController implements TrafficControl {
+export class EdgeController implements TrafficPusher {
   readonly #deps: EdgeControllerDeps;
   readonly #client: EdgeClient;
   #identity: EdgeIdentity | null = null;
@@ -55,6 +55,7 @@ export class EdgeController implements TrafficControl {
   #inflight: Record<string, number> = {};
   #lastResult: PutTableResult | null = null;
   #respawning: Promise<void> | null = null;
+  #inflightEndpoint = true;
 
   constructor(deps: EdgeControllerDeps) {
     this.#deps = deps;
@@ -120,8 +121,12 @@ export class EdgeController implements TrafficControl {
     // edge refuses to start while another answers on the socket). Never record a pid that is not serving.
     this.#identity = { pid: health.pid, pidStart: readProcessStartTime(health.pid) ?? "" };
     this.#version = health.tableVersion;
-    await this.#deps.kv.set("edge", this.#identity);
-    await this.#deps.events.append({ type: "edge.started", message: `edge ${why} (pid ${health.pid})`, data: { pid: health.pid } });
+    this.#inflightEndpoint = true;
+    const identity = this.#identity;
+    await this.#deps.events.transact(async (trx, emit) => {
+      await this.#deps.kv.set("edge", identity, trx);
+      await emit({ type: "edge.started", message: `edge ${why} (pid ${health.pid})`, data: { pid: health.pid } });
+    });
   }
 
   /** Pushes a fresh table; calls are queued so tables reach the edge in order. */
@@ -148,7 +153,22 @@ export class EdgeController implements TrafficControl {
     }
   }
 
+  /**
+   * Asked every 50 ms by each drain: a read of the edge's in-flight counts that neither resets its per-second
+   * measurements nor runs the sinks. An edge from before GET /inflight (adopted across an upgrade) answers 404;
+   * it is then asked for its stats as before, and those are kept for the next per-second collection.
+   */
   async inflight(instanceId: string): Promise<number> {
+    if (this.#inflightEndpoint) {
+      try {
+        const { inflight } = await this.#client.inflight();
+        this.#inflight = inflight;
+        return inflight[instanceId] ?? 0;
+      } catch (error) {
+        if (!/GET \/inflight: 404/.test(String(error))) throw error;
+        this.#inflightEndpoint = false;
+      }
+    }
     await this.#collect();
     return this.#inflight[instanceId] ?? 0;
   }

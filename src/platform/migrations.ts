@@ -1,0 +1,30 @@
+import type { Migration } from "kysely/migration";
+import type { EventlessTables } from "../db/event-audit.ts";
+import { baselineMigrations } from "../db/migrations.ts";
+import { flagsMigrations } from "../flags/flags.module.ts";
+import { telemetryMigrations } from "../telemetry/telemetry.module.ts";
+import { trafficMigrations } from "../traffic/traffic.module.ts";
+
+/**
+ * Every migration of the platform, registered by the capability that owns it. Applied in name order, so the
+ * names (and with them the order) of released migrations never change: an existing data dir migrates unchanged.
+ */
+export const platformMigrations: Record<string, Migration> = {
+  ...baselineMigrations,
+  ...flagsMigrations,
+  ...telemetryMigrations,
+  ...trafficMigrations,
+};
+
+/**
+ * Tables written without an event, each with why. Every other table is state, and a write to it must commit
+ * with an event (src/db/event-audit.ts checks it in tests). A capability adding a table adds it here only if
+ * it is a measurement, a cache or bookkeeping, never for state that someone might ask "who changed this?".
+ */
+export const eventlessTables: EventlessTables = {
+  kysely_migration: "the migrator's bookkeeping, written at start-up before anything runs",
+  kysely_migration_lock: "the migrator's lock",
+  request_stats: "measurements: the edge's per-second request aggregates (canary analysis reads them)",
+  metric_rollups: "measurements: one-minute metric rollups",
+  flag_usage: "measurements: evaluation counts per flag variation, from SDKs and the edge",
+};
