@@ -14,6 +14,7 @@ import type { EdgeStats } from "./edge-stats.types.ts";
 import type { RequestStatsStore } from "./request-stats.store.ts";
 import type { RoutingTable } from "./routing-table.types.ts";
 import { logger } from "../shared/logger.ts";
+import { ownScriptArgs } from "../shared/own-script.ts";
 
 const EDGE_MAIN = fileURLToPath(new URL("./edge-main.ts", import.meta.url));
 const POLL_MS = 1_000;
@@ -95,7 +96,10 @@ export class EdgeController implements TrafficControl {
     mkdirSync(join(this.#deps.dataDir, "logs"), { recursive: true });
     const log = openSync(join(this.#deps.dataDir, "logs", "edge.log"), "a");
     // Detached: the edge must outlive this process so traffic flows through a control-plane crash.
-    const child = spawn(process.execPath, [EDGE_MAIN, "--data", this.#deps.dataDir], { detached: true, stdio: ["ignore", log, log] });
+    const child = spawn(process.execPath, ownScriptArgs(EDGE_MAIN, ["--data", this.#deps.dataDir]), {
+      detached: true,
+      stdio: ["ignore", log, log],
+    });
     closeSync(log);
     child.unref();
     const pid = child.pid;
