@@ -8,6 +8,7 @@ import type { MetricsQueryResult, MetricsSummary } from "../telemetry/metrics.vi
 import type { CreateFlagBody, EnvStatePatch, PercentRolloutBody, PlanBody, SegmentBody } from "../flags/flag.types.ts";
 import type { ChangeRequestView, ChangeResult, EvaluationView, FlagView } from "../flags/flag.view.ts";
 import type { SegmentDefinition } from "../../packages/sdk/src/flag-data.ts";
+import { SOURCE_BUNDLE_TYPE, type UploadView } from "../releases/source-bundle.types.ts";
 import { readSse } from "./sse-reader.ts";
 
 /** A non-2xx answer of the API, carrying its error code and hint. */
@@ -236,6 +237,16 @@ export class ApiClient {
     return this.#call("POST", "/api/v1/flag-tokens", { env, as });
   }
 
+  /** Sends a source bundle (see releases/source-bundle.ts); the deploy then names the upload. */
+  async uploadSource(gzip: Uint8Array, digest: string): Promise<UploadView> {
+    const response = await this.#fetch("POST", "/api/v1/uploads", gzip, undefined, {
+      "content-type": SOURCE_BUNDLE_TYPE,
+      "x-rampart-artifact-digest": digest,
+    });
+    if (!response.ok) throw await toApiError(response);
+    return (await response.json()) as UploadView;
+  }
+
   async *#stream(path: string, signal?: AbortSignal) {
     const response = await this.#fetch("GET", path, undefined, signal);
     if (!response.ok) throw await toApiError(response);
@@ -255,14 +266,21 @@ export class ApiClient {
     return (await response.json()) as T;
   }
 
-  async #fetch(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+  async #fetch(
+    method: string,
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept: "application/json" };
-    if (body !== undefined) headers["content-type"] = "application/json";
+    const raw = body instanceof Uint8Array;
+    if (body !== undefined && !raw) headers["content-type"] = "application/json";
     try {
       return await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: { ...headers, ...extraHeaders },
+        body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
         signal,
       });
     } catch (error) {

@@ -23,6 +23,8 @@ import { RolloutEngine } from "../releases/rollout-engine.ts";
 import { RolloutStore } from "../releases/rollout.store.ts";
 import { rolloutRoutes } from "../releases/rollout.routes.ts";
 import { RolloutService } from "../releases/rollout.service.ts";
+import { SourceUploads } from "../releases/source-upload.ts";
+import { sourceUploadProtocol } from "../releases/source-upload.protocol.ts";
 import { judgeCanary } from "../releases/canary-judge.ts";
 import { InstanceSupervisor } from "../runtime/instance-supervisor.ts";
 import { InstanceStore } from "../runtime/instance.store.ts";
@@ -178,7 +180,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     judge: judgeCanary,
     windows: (env, app) => (releases, since) => statsStore.releaseWindows(env, app, releases, since),
   });
+  const uploads = new SourceUploads({ dataDir, clock });
   const releases = new ReleaseService({
+    uploads,
     manifests,
     releases: releaseStore,
     rollouts: rolloutStore,
@@ -264,7 +268,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       ...flags.routes,
     ],
     streams: [...eventStreams(events), ...logStreams(logs)],
-    protocols: [logsTraces.protocol(), ...metrics.protocols, flags.protocol],
+    protocols: [logsTraces.protocol(), ...metrics.protocols, flags.protocol, sourceUploadProtocol(uploads)],
     token: readOrCreateToken(dataDir),
     version: rampartVersion,
     dataDir,
