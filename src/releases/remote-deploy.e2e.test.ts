@@ -92,6 +92,9 @@ describe("deploys from another machine (a laptop, a CI job)", () => {
       headers: { ...token, "content-type": "application/json" },
     });
     assert.equal(bogus.status, 404);
-    assert.match(((await bogus.json()) as { error: { message: string } }).error.message, /upload "up_aaaaaaaaaaaaaaaaaaaaaa" does not exist/);
+    assert.match(
+      ((await bogus.json()) as { error: { message: string } }).error.message,
+      /upload "up_aaaaaaaaaaaaaaaaaaaaaa" does not exist/,
+    );
   });
 });

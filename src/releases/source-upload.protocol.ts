@@ -16,11 +16,9 @@ export function sourceUploadProtocol(uploads: SourceUploads): ProtocolPlugin {
       auth.admin(request);
       const body = request.body;
       if (!Buffer.isBuffer(body)) {
-        return reply
-          .code(415)
-          .send({
-            error: { code: "unsupported_media_type", message: `the body must be ${BUNDLE}`, details: { field: "headers.content-type" } },
-          });
+        return reply.code(415).send({
+          error: { code: "unsupported_media_type", message: `the body must be ${BUNDLE}`, details: { field: "headers.content-type" } },
+        });
       }
       const digest = request.headers["x-rampart-artifact-digest"];
       const accepted = await uploads.accept(body, typeof digest === "string" ? digest : undefined);

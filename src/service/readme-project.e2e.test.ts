@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, describe, it } from "node:test";
+import { waitFor } from "../shared/wait.ts";
+import { freePort } from "../testing/free-port.ts";
+import { killPlatform } from "../testing/rampart-process.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** The README's "Your own project" commands, exactly as printed (comments after `#` dropped, as a shell does). */
+function readmeCommands(): string[] {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Your own project"));
+  const block = section.slice(section.indexOf("```sh") + 5, section.indexOf("```", section.indexOf("```sh") + 5));
+  return block
+    .split("\n")
+    .map((line) => line.replace(/\s+#.*$/, "").trim())
+    .filter((line) => line !== "");
+}
+
+describe("the README's own-project section, run as printed with the CLI installed as documented", () => {
+  const prefix = mkdtempSync(join(tmpdir(), "rampart-cli-"));
+  const home = mkdtempSync(join(tmpdir(), "rampart-home-"));
+  const project = join(home, "my-project");
+  after(async () => {
+    await killPlatform(join(project, ".rampart"));
+  });
+
+  it("installs, inits, runs, deploys twice, rolls back and reads status, logs, metrics and events", async () => {
+    const commands = readmeCommands();
+    assert.equal(commands[0], "npm run install-cli");
+    const env = {
+      ...process.env,
+      HOME: home,
+      PATH: `${join(prefix, "bin")}:${process.env.PATH ?? ""}`,
+      RAMPART_API: "",
+      RAMPART_TOKEN: "",
+      npm_config_prefix: prefix,
+    };
+    const sh = (command: string, timeout = 240_000) =>
+      spawnSync("sh", ["-c", command], { cwd: existsSync(project) ? project : ROOT, env, encoding: "utf8", timeout });
+    const installed = spawnSync("sh", ["-c", `${commands[0]} -- --prefix ${prefix}`], {
+      cwd: ROOT,
+      env,
+      encoding: "utf8",
+      timeout: 300_000,
+    });
+    assert.equal(installed.status, 0, installed.stderr);
+    assert.doesNotMatch(installed.stderr, /EBADENGINE/);
+    for (const command of commands.slice(1)) {
+      if (command.startsWith("mkdir") || command.startsWith("cd ")) {
+        mkdirSync(project, { recursive: true });
+        continue;
+      }
+      if (command === "rampart init") {
+        const init = sh(command);
+        assert.equal(init.status, 0, init.stderr);
+        // What the starter asks the user to do: point it at their app (and, here, at free ports).
+        const [staging, production] = [await freePort(), await freePort()];
+        const yaml = readFileSync(join(project, "rampart.yaml"), "utf8")
+          .replace(/port: 8081/, `port: ${staging}`)
+          .replace(/port: 8080/, `port: ${production}`);
+        writeFileSync(join(project, "rampart.yaml"), yaml);
+        mkdirSync(join(project, "web"), { recursive: true });
+        writeFileSync(
+          join(project, "web", "server.js"),
+          'require("node:http").createServer((q, s) => s.end("ok")).listen(process.env.PORT);\n',
+        );
+        continue;
+      }
+      if (command === "rampart up") {
+        const up = spawn("sh", ["-c", `${command} --api 127.0.0.1:0`], { cwd: project, env, stdio: "ignore", detached: true });
+        up.unref();
+        await waitFor(
+          () =>
+            existsSync(join(project, ".rampart", "credentials.json")) &&
+            !readFileSync(join(project, ".rampart", "credentials.json"), "utf8").includes("starting")
+              ? true
+              : undefined,
+          { timeoutMs: 60_000 },
+        );
+        continue;
+      }
+      const follows = command.includes("--follow");
+      const result = sh(command, follows ? 5_000 : 240_000);
+      if (follows) assert.match(result.stdout, /\S/, `${command} printed nothing`);
+      else assert.equal(result.status, 0, `${command}\n${result.stderr}${result.stdout}`);
+    }
+  });
+});
