@@ -26,7 +26,10 @@ describe("the README's own-project section, run as printed with the CLI installe
   const prefix = mkdtempSync(join(tmpdir(), "rampart-cli-"));
   const home = mkdtempSync(join(tmpdir(), "rampart-home-"));
   const project = join(home, "my-project");
+  let upGroup: number | undefined;
   after(async () => {
+    // The control plane first (it would start a new edge), then everything it started.
+    if (upGroup) process.kill(-upGroup, "SIGKILL");
     await killPlatform(join(project, ".rampart"));
   });
 
@@ -70,6 +73,7 @@ describe("the README's own-project section, run as printed with the CLI installe
       if (command === "rampart up") {
         const up = spawn("sh", ["-c", `${command} --api 127.0.0.1:0`], { cwd: project, env, stdio: "ignore", detached: true });
         up.unref();
+        upGroup = up.pid;
         await waitFor(
           () =>
             existsSync(join(project, ".rampart", "credentials.json")) &&
