@@ -13,6 +13,7 @@ import { registerMetricsCommands } from "../telemetry/metrics.cli.ts";
 import type { GlobalOptions } from "./cli-context.ts";
 import { installUsageHandling, reportError, setCurrentCommand } from "./cli-usage.ts";
 import { registerDemoCommand } from "./demo.cli.ts";
+import { registerServiceCommands } from "../service/service.cli.ts";
 
 // `rampart status | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -41,6 +42,7 @@ registerLogCommands(program, globals);
 registerFlagCommands(program, globals);
 registerMetricsCommands(program, globals);
 registerTraceCommands(program, globals);
+registerServiceCommands(program, globals);
 
 installUsageHandling(program);
 

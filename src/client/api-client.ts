@@ -13,6 +13,7 @@ import { readEvents } from "../../packages/sdk/src/sse-reader.ts";
 import { followEvents, StreamRefused, type FollowOptions } from "./sse-follow.ts";
 import { z } from "zod";
 import { type ErrorCode, errorCatalogue, isErrorCode } from "../shared/error-catalogue.ts";
+import { SOURCE_BUNDLE_TYPE, type UploadView } from "../releases/source-bundle.types.ts";
 
 /** Reconnects a stream after a disconnect and resumes after its last event (see followEvents). */
 export type FollowHooks = Pick<FollowOptions, "lastEventId" | "onReconnecting" | "onReconnected" | "minDelayMs" | "maxDelayMs">;
@@ -275,6 +276,16 @@ export class ApiClient {
     return this.#call("POST", "/api/v1/flag-tokens", { env, as });
   }
 
+  /** Sends a source bundle (see releases/source-bundle.ts); the deploy then names the upload. */
+  async uploadSource(gzip: Uint8Array, digest: string): Promise<UploadView> {
+    const response = await this.#fetch("POST", "/api/v1/uploads", gzip, undefined, {
+      "content-type": SOURCE_BUNDLE_TYPE,
+      "x-rampart-artifact-digest": digest,
+    });
+    if (!response.ok) throw await toApiError(response);
+    return (await response.json()) as UploadView;
+  }
+
   async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {
     const messages = follow
       ? followEvents({ ...follow, signal, open: (lastEventId, connection) => this.#openStream(path, connection, lastEventId, true) })
@@ -312,13 +323,14 @@ export class ApiClient {
     extraHeaders: Record<string, string> = {},
     baseUrl = this.baseUrl,
   ): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept: "application/json", ...extraHeaders };
-    if (body !== undefined) headers["content-type"] = "application/json";
+    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept: "application/json" };
+    const raw = body instanceof Uint8Array;
+    if (body !== undefined && !raw) headers["content-type"] = "application/json";
     try {
       return await fetch(`${baseUrl}${path}`, {
         method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: { ...headers, ...extraHeaders },
+        body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
         signal,
       });
     } catch (error) {

@@ -32,7 +32,7 @@ export const APP_DEFAULTS = {
     holdTimeoutMs: 600_000,
     guards: { errorRate: null, p99Latency: null, p50Latency: null },
   },
-} satisfies Omit<ResolvedApp, "name" | "source" | "run">;
+} satisfies Omit<ResolvedApp, "name" | "source" | "run" | "exclude">;
 
 /** An app's `metrics:` scrape when it names no path or interval (Prometheus's own default interval is 1m; 15s here). */
 export const METRICS_SCRAPE_DEFAULTS = { path: "/metrics", intervalMs: 15_000 };

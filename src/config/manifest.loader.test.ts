@@ -140,7 +140,7 @@ describe("parseManifest", () => {
   it("applies production defaults to everything left out", () => {
     const manifest = parseManifest(MINIMAL, "/srv/shop/rampart.yaml");
     const web = resolveApp(manifest, "web", "production");
-    assert.deepEqual(web, { name: "web", source: "/srv/shop/web", run: "node server.js", ...APP_DEFAULTS });
+    assert.deepEqual(web, { name: "web", source: "/srv/shop/web", exclude: [], run: "node server.js", ...APP_DEFAULTS });
     assert.equal(web.instances, 1);
     assert.deepEqual(web.routes, ["/"]);
     assert.equal(web.hosts, null);

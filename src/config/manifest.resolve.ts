@@ -30,7 +30,7 @@ export function mergeSettings(base: AppSettingsFile, over: AppSettingsFile | und
   };
 }
 
-function withDefaults(name: string, source: string, settings: AppSettingsFile & { run: string }): ResolvedApp {
+function withDefaults(name: string, source: string, exclude: readonly string[], settings: AppSettingsFile & { run: string }): ResolvedApp {
   const d = APP_DEFAULTS;
   const health = settings.health ?? {};
   const release = settings.release ?? {};
@@ -38,6 +38,7 @@ function withDefaults(name: string, source: string, settings: AppSettingsFile & 
   return {
     name,
     source,
+    exclude: [...exclude],
     build: settings.build ?? d.build,
     run: settings.run,
     instances: settings.instances ?? d.instances,
@@ -88,14 +89,14 @@ function withDefaults(name: string, source: string, settings: AppSettingsFile & 
 }
 
 function resolveManifestApp(name: string, app: AppFile, environments: string[], dir: string): ManifestApp {
-  const { source, environments: overrides, ...settings } = app;
+  const { source, exclude = [], environments: overrides, ...settings } = app;
   const sourceDir = resolvePath(dir, source);
   const perEnv: Record<string, ResolvedApp> = {};
   for (const env of environments) {
     const merged = mergeSettings(settings, overrides?.[env]);
-    perEnv[env] = withDefaults(name, sourceDir, { ...merged, run: merged.run ?? settings.run });
+    perEnv[env] = withDefaults(name, sourceDir, exclude, { ...merged, run: merged.run ?? settings.run });
   }
-  return { base: withDefaults(name, sourceDir, settings), perEnv };
+  return { base: withDefaults(name, sourceDir, exclude, settings), perEnv };
 }
 
 export function buildManifest(file: ManifestFile, path: string, dir: string): Manifest {

@@ -129,6 +129,8 @@ export const appSchema = mapping(
     source: text("a directory, e.g. ./web"),
     ...appSettingsShape,
     run: text("a shell command, e.g. node server.js"),
+    /** Gitignore-style patterns left out of every artifact, beside .gitignore and .rampartignore. */
+    exclude: z.array(text("a gitignore-style pattern, e.g. dist/")).optional(),
     environments: namedRecord(appOverrideSchema, "a mapping of environment name: overrides").optional(),
   },
   "a mapping with at least source and run",

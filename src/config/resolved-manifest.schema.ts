@@ -24,6 +24,8 @@ export const resolvedAppSchema = z.object({
   name: z.string(),
   /** Absolute path of the directory snapshotted into each artifact. */
   source: z.string(),
+  /** Gitignore-style patterns left out of artifacts (apps.<app>.exclude); older releases have none. */
+  exclude: z.array(z.string()).default([]),
   build: z.string().nullable(),
   run: z.string(),
   instances: z.number().int(),

@@ -34,7 +34,8 @@ environments:                     # each has its own edge port, instances and re
 
 apps:                             # one entry per deployable service
   web:
-    source: ./web                 # directory snapshotted into each artifact (node_modules, .git excluded)
+    source: ./web                 # directory snapshotted into each artifact (.gitignore, .rampartignore, node_modules, .git left out)
+    # exclude: [dist/, "*.log"]   # optional: more gitignore-style patterns left out of every artifact
     # build: npm ci --omit=dev    # optional: runs once per artifact, inside its copy of source
     run: node server.js           # starts one instance; Rampart sets PORT for it to listen on
     instances: 2                  # processes per environment (1-64)

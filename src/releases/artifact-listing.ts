@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { constants } from "node:fs";
-import { open, readdir, readlink } from "node:fs/promises";
+import { open, readdir, readFile, readlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import ignore, { type Ignore } from "ignore";
 import { mapLimit } from "./artifact-layout.ts";
 
 /**
@@ -16,7 +17,13 @@ import { mapLimit } from "./artifact-layout.ts";
  * copied (like git). Sockets, FIFOs and devices are skipped: they cannot be snapshotted.
  */
 
-export const DEFAULT_EXCLUDES: readonly string[] = ["node_modules", ".git", ".rampart"];
+export const DEFAULT_EXCLUDES: readonly string[] = ["node_modules", ".git", ".rampart", ".venv", "__pycache__"];
+
+/**
+ * Files whose gitignore-style patterns leave paths out of an artifact, in the directory they sit in and below, as
+ * git reads .gitignore: so a local deploy and a deploy packed on a laptop or in CI make the same artifact.
+ */
+export const IGNORE_FILES: readonly string[] = [".gitignore", ".rampartignore"];
 
 export interface ListingEntry {
   type: "file" | "link";
@@ -29,7 +36,7 @@ export interface ListingEntry {
 }
 
 export interface WalkOptions {
-  /** Names skipped at any depth, on top of DEFAULT_EXCLUDES. */
+  /** Gitignore-style patterns (the manifest's `exclude:`), on top of DEFAULT_EXCLUDES and the ignore files. */
   exclude?: readonly string[];
   /** Absolute directories never descended into (e.g. an artifacts root inside the source). */
   skipDirs?: readonly string[];
@@ -38,19 +45,43 @@ export interface WalkOptions {
 
 const CHUNK = 1 << 20;
 
+interface ScopedIgnore {
+  /** The directory the patterns were read in, relative to the root ("" for the root). */
+  base: string;
+  rules: Ignore;
+}
+
+async function readIgnoreFiles(absDir: string, base: string): Promise<ScopedIgnore | null> {
+  const texts = await Promise.all(IGNORE_FILES.map((name) => readFile(join(absDir, name), "utf8").catch(() => "")));
+  const text = texts.join("\n");
+  return text.trim() === "" ? null : { base, rules: ignore().add(text) };
+}
+
+function ignored(scopes: readonly ScopedIgnore[], rel: string, isDir: boolean): boolean {
+  for (const scope of scopes) {
+    const inScope = scope.base === "" ? rel : rel.slice(scope.base.length + 1);
+    if (scope.rules.ignores(isDir ? `${inScope}/` : inScope)) return true;
+  }
+  return false;
+}
+
 export async function listTree(root: string, options: WalkOptions = {}): Promise<ListingEntry[]> {
-  const excluded = new Set([...DEFAULT_EXCLUDES, ...(options.exclude ?? [])]);
+  const excluded = new Set(DEFAULT_EXCLUDES);
   const skipDirs = new Set((options.skipDirs ?? []).map((dir) => resolve(dir)));
   const pending: { type: "file" | "link"; path: string; abs: string }[] = [];
+  const manifestRules: ScopedIgnore[] = options.exclude?.length ? [{ base: "", rules: ignore().add([...options.exclude]) }] : [];
 
-  const walk = async (absDir: string, relDir: string): Promise<void> => {
+  const walk = async (absDir: string, relDir: string, inherited: readonly ScopedIgnore[]): Promise<void> => {
+    const own = await readIgnoreFiles(absDir, relDir);
+    const scopes = own ? [...inherited, own] : inherited;
     const dirents = await readdir(absDir, { withFileTypes: true });
     for (const dirent of dirents) {
       if (excluded.has(dirent.name)) continue;
       const abs = join(absDir, dirent.name);
       const rel = relDir === "" ? dirent.name : `${relDir}/${dirent.name}`;
+      if (ignored(scopes, rel, dirent.isDirectory())) continue;
       if (dirent.isDirectory()) {
-        if (!skipDirs.has(resolve(abs))) await walk(abs, rel);
+        if (!skipDirs.has(resolve(abs))) await walk(abs, rel, scopes);
       } else if (dirent.isFile()) {
         pending.push({ type: "file", path: rel, abs });
       } else if (dirent.isSymbolicLink()) {
@@ -58,7 +89,7 @@ export async function listTree(root: string, options: WalkOptions = {}): Promise
       }
     }
   };
-  await walk(resolve(root), "");
+  await walk(resolve(root), "", manifestRules);
 
   const entries = await mapLimit(pending, options.concurrency ?? 16, async (item) =>
     item.type === "link" ? hashLink(item.path, item.abs) : hashFile(item.path, item.abs),

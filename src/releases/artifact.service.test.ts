@@ -53,7 +53,7 @@ describe("ArtifactService", () => {
       app: "web",
       number,
       artifactDigest: digest,
-      config: { ...APP_DEFAULTS, name: "web", source: "", run: "x" },
+      config: { ...APP_DEFAULTS, name: "web", source: "", exclude: [], run: "x" },
       strategy: "rolling",
       status,
       reason: null,

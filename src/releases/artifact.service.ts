@@ -40,10 +40,10 @@ export class ArtifactService {
     return join(this.#root, digest, "src");
   }
 
-  async snapshot(input: { app: string; sourceDir: string; what: string; actor: string }): Promise<Snapshot> {
+  async snapshot(input: { app: string; sourceDir: string; what: string; actor: string; exclude?: readonly string[] }): Promise<Snapshot> {
     let result;
     try {
-      result = await snapshotSource({ sourceDir: input.sourceDir, artifactsRoot: this.#root, what: input.what });
+      result = await snapshotSource({ sourceDir: input.sourceDir, artifactsRoot: this.#root, what: input.what, exclude: input.exclude });
     } catch (error) {
       // A full or read-only data dir is not a bad source: say so, rather than pointing at the manifest.
       throw (

@@ -92,6 +92,7 @@ function fakeContext(initial: RolloutRecord, now: () => number, advance: (ms: nu
       ...APP_DEFAULTS,
       name: "web",
       source: "/srv/web",
+      exclude: [],
       run: "node server.js",
       release: { ...APP_DEFAULTS.release, strategy: "canary", pauseMs: 0, holdTimeoutMs: 10 * MINUTE },
     },

@@ -7,6 +7,7 @@ import { RampartError } from "../shared/errors.ts";
 import { short } from "./artifact.service.ts";
 import { printProgress, waitForRelease } from "./release-wait.ts";
 import type { ReleaseView } from "./release.types.ts";
+import { deploySource } from "./deploy-source.ts";
 
 interface DeployOptions extends GlobalOptions {
   env: string;
@@ -23,7 +24,7 @@ export function registerReleaseCommands(program: Command, globals: () => GlobalO
     .command("deploy <app>")
     .description("snapshot the app's source into an artifact, create the next release and roll it out")
     .requiredOption("--env <env>", "environment to deploy to")
-    .option("--source <dir>", "directory to deploy instead of the manifest's `source`")
+    .option("--source <dir>", "directory to pack here and deploy, instead of the manifest's `source`")
     .addOption(new Option("--strategy <strategy>", "rollout strategy").choices(RELEASE_STRATEGIES))
     .option("--wait", "block until the release is live (exit 0) or failed (exit 1)")
     .option("--json", "print the release as JSON")
@@ -31,7 +32,8 @@ export function registerReleaseCommands(program: Command, globals: () => GlobalO
       const opts = { ...globals(), ...options };
       const strategy = options.strategy === undefined ? undefined : parseStrategy(options.strategy);
       const client = clientFor(opts);
-      const release = await client.deploy(options.env, app, { source: options.source, strategy });
+      const source = await deploySource(client, app, options.env, opts);
+      const release = await client.deploy(options.env, app, { ...source, strategy });
       await finish(
         client,
         release,

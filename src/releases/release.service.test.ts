@@ -7,6 +7,7 @@ import { ArtifactService } from "./artifact.service.ts";
 import { ArtifactStore } from "./artifact.store.ts";
 import { ReleaseService } from "./release.service.ts";
 import { type ControlPlane, RolloutWorld } from "./rollout-engine.fixture.ts";
+import { SourceUploads } from "./source-upload.ts";
 
 let world: RolloutWorld;
 let plane: ControlPlane;
@@ -53,6 +54,7 @@ beforeEach(async () => {
     supervisor: plane.runtime,
     events: plane.events,
     clock: world.clock,
+    uploads: new SourceUploads({ dataDir: join(world.dir, "data"), clock: world.clock }),
   });
 });
 afterEach(async () => {

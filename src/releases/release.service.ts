@@ -13,6 +13,7 @@ import type { RolloutStore } from "./rollout.store.ts";
 import { blocksDeploys } from "./rollout.types.ts";
 import type { ReleaseStore } from "./release.store.ts";
 import type { DeployBody, PromoteBody, ReleaseRecord, ReleaseView, RollbackBody } from "./release.types.ts";
+import type { SourceUploads } from "./source-upload.ts";
 
 export interface ReleaseServiceDeps {
   manifests: ManifestSource;
@@ -23,6 +24,7 @@ export interface ReleaseServiceDeps {
   supervisor: Pick<InstanceSupervisor, "list" | "isRoutable">;
   events: EventLog;
   clock: Clock;
+  uploads: SourceUploads;
 }
 
 export class ReleaseService {
@@ -38,21 +40,34 @@ export class ReleaseService {
     const config = this.#deps.manifests.resolve(manifest, app, env);
     const strategy = body.strategy ?? config.release.strategy;
     await this.#refuseConcurrent(env, app);
-    const sourceDir = body.source ? (isAbsolute(body.source) ? body.source : resolve(manifest.dir, body.source)) : config.source;
-    const what = body.source ? "--source" : `apps.${app}.source`;
-    const snapshot = await this.#deps.artifacts.snapshot({ app, sourceDir, what, actor });
-    const git = await gitInfo(sourceDir);
-    return this.#create({
-      env,
-      app,
-      config,
-      strategy,
-      digest: snapshot.digest,
-      sourceDir,
-      git: git && { commit: git.commit, commitTime: git.commitTime, dirty: git.dirty },
-      rollbackOf: null,
-      actor,
-    });
+    if (body.upload && body.source)
+      throw new RampartError(
+        "invalid_request",
+        "give either source (a directory on the server) or upload (a bundle sent before), not both",
+      );
+    const uploaded = body.upload ? this.#deps.uploads.dirOf(body.upload) : null;
+    const sourceDir =
+      uploaded ?? (body.source ? (isAbsolute(body.source) ? body.source : resolve(manifest.dir, body.source)) : config.source);
+    const what = body.upload ? `upload ${body.upload}` : body.source ? "--source" : `apps.${app}.source`;
+    try {
+      const snapshot = await this.#deps.artifacts.snapshot({ app, sourceDir, what, actor, exclude: config.exclude });
+      // A bundle carries the git facts of the machine it was packed on; a directory here is read by git here.
+      const git = body.upload ? (body.git ?? null) : await gitInfo(sourceDir);
+      return await this.#create({
+        env,
+        app,
+        config,
+        strategy,
+        digest: snapshot.digest,
+        sourceDir: body.upload ? `uploaded by ${actor}` : sourceDir,
+        git: git && { commit: git.commit, commitTime: git.commitTime, dirty: git.dirty },
+        branch: git?.branch ?? null,
+        rollbackOf: null,
+        actor,
+      });
+    } finally {
+      if (body.upload) await this.#deps.uploads.discard(body.upload);
+    }
   }
 
   /**
@@ -184,6 +199,8 @@ export class ReleaseService {
     digest: string;
     sourceDir: string;
     git: ReleaseRecord["git"];
+    /** Recorded in release.created (the release record keeps commit, time and dirtiness). */
+    branch?: string | null;
     rollbackOf: number | null;
     actor: string;
     promotedFrom?: { env: string; release: number; forced: string | null };
@@ -254,7 +271,12 @@ export class ReleaseService {
         ...labels,
         type: "release.created",
         message: `release ${release.number} of ${input.app} in ${input.env}: ${origin}`,
-        data: { artifact: input.digest, rollbackOf: input.rollbackOf, git: input.git, promotedFrom: input.promotedFrom ?? null },
+        data: {
+          artifact: input.digest,
+          rollbackOf: input.rollbackOf,
+          git: input.git && { ...input.git, branch: input.branch ?? null },
+          promotedFrom: input.promotedFrom ?? null,
+        },
       });
       if (input.promotedFrom) {
         await emit({

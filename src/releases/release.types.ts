@@ -73,6 +73,21 @@ export const deployBodySchema = z.strictObject({
     .optional()
     .describe("directory to snapshot instead of the manifest's `source` (absolute, or relative to the manifest)"),
   strategy: z.enum(RELEASE_STRATEGIES).optional().describe("overrides release.strategy for this deploy"),
+  upload: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe("an upload id from POST /api/v1/uploads: deploy that source tree (sent from another machine)"),
+  git: z
+    .strictObject({
+      commit: z.string().regex(/^[0-9a-f]{40,64}$/),
+      commitTime: z.iso.datetime(),
+      branch: z.string().min(1).max(255).nullable(),
+      dirty: z.boolean(),
+    })
+    .optional()
+    .describe("the git facts of an uploaded source, from the machine it was packed on"),
 });
 export type DeployBody = z.infer<typeof deployBodySchema>;
 

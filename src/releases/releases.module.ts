@@ -18,6 +18,8 @@ import { RolloutEngine } from "./rollout-engine.ts";
 import { rolloutRoutes } from "./rollout.routes.ts";
 import { RolloutService } from "./rollout.service.ts";
 import { RolloutStore } from "./rollout.store.ts";
+import { SourceUploads } from "./source-upload.ts";
+import { sourceUploadProtocol } from "./source-upload.protocol.ts";
 
 export interface ReleasesDeps {
   db: Db;
@@ -78,7 +80,9 @@ export function createReleases(deps: ReleasesDeps): Releases {
     launchConfig: launchConfigOf,
     windows: deps.windows,
   });
-  const service = new ReleaseService({ manifests, releases: store, rollouts, artifacts, engine, supervisor, events, clock });
+  // Source trees sent by `rampart deploy` from another machine (a laptop, CI), unpacked here before their snapshot.
+  const uploads = new SourceUploads({ dataDir: deps.dataDir, clock });
+  const service = new ReleaseService({ manifests, releases: store, rollouts, artifacts, engine, supervisor, events, clock, uploads });
   const rolloutService = new RolloutService({ manifests, releases: store, rollouts, events, clock });
   return {
     name: "releases",
@@ -88,6 +92,7 @@ export function createReleases(deps: ReleasesDeps): Releases {
     engine,
     service,
     routes: [...releaseRoutes(service), ...rolloutRoutes(rolloutService, service)],
+    protocols: [sourceUploadProtocol(uploads)],
     launchConfigOf,
     async launchConfigFor(instance) {
       const release = await store.get(instance.env, instance.app, instance.release);

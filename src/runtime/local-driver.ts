@@ -14,6 +14,7 @@ import {
 } from "./instance-files.ts";
 import { isSameProcess } from "./process-info.ts";
 import type { ExitStatus, InstanceDriver, InstanceProcess, InstanceSpec } from "./runtime.types.ts";
+import { ownScriptArgs } from "../shared/own-script.ts";
 
 export type { ExitStatus, InstanceProcess, InstanceSpec } from "./runtime.types.ts";
 
@@ -45,7 +46,7 @@ export class LocalDriver implements InstanceDriver {
     const specPath = specFilePath(spec.stateDir);
     writeJsonAtomic(specPath, { ...spec, env }, 0o600);
 
-    const runner = spawn(process.execPath, [RUNNER_SCRIPT, specPath], {
+    const runner = spawn(process.execPath, ownScriptArgs(RUNNER_SCRIPT, [specPath]), {
       cwd: spec.stateDir,
       detached: true,
       stdio: "ignore",

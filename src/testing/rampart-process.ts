@@ -23,8 +23,27 @@ export interface RampartUp {
  * Starts a real `rampart up` process on an ephemeral API port and waits until its API answers.
  * `uid`/`gid` run it as another user (a drill needs a non-root platform for file permissions to bind it).
  */
-export async function startRampartUp(options: { manifestPath: string; dataDir: string; uid?: number; gid?: number }): Promise<RampartUp> {
-  const child = spawn(process.execPath, [CLI, "up", "--config", options.manifestPath, "--data", options.dataDir, "--api", "127.0.0.1:0"], {
+export async function startRampartUp(options: {
+  manifestPath: string;
+  dataDir: string;
+  uid?: number;
+  gid?: number;
+  /** Another command line that runs `rampart up` (a systemd unit's ExecStart), instead of the CLI on port 0. */
+  command?: { argv: string[]; cwd: string | null };
+}): Promise<RampartUp> {
+  const [file, ...args] = options.command?.argv ?? [
+    process.execPath,
+    CLI,
+    "up",
+    "--config",
+    options.manifestPath,
+    "--data",
+    options.dataDir,
+    "--api",
+    "127.0.0.1:0",
+  ];
+  const child = spawn(file ?? process.execPath, args, {
+    cwd: options.command?.cwd ?? undefined,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, RAMPART_API: "", RAMPART_TOKEN: "" },
     uid: options.uid,

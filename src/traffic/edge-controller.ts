@@ -16,6 +16,7 @@ import type { RequestStatsStore } from "./request-stats.store.ts";
 import type { RoutingTable } from "../edge/routing-table.types.ts";
 import { logger } from "../shared/logger.ts";
 import type { TrafficPusher } from "./traffic.service.ts";
+import { ownScriptArgs } from "../shared/own-script.ts";
 
 const EDGE_MAIN = fileURLToPath(new URL("../edge/edge-main.ts", import.meta.url));
 const POLL_MS = 1_000;
@@ -97,7 +98,10 @@ export class EdgeController implements TrafficPusher {
     mkdirSync(join(this.#deps.dataDir, "logs"), { recursive: true });
     const log = openSync(join(this.#deps.dataDir, "logs", "edge.log"), "a");
     // Detached: the edge must outlive this process so traffic flows through a control-plane crash.
-    const child = spawn(process.execPath, [EDGE_MAIN, "--data", this.#deps.dataDir], { detached: true, stdio: ["ignore", log, log] });
+    const child = spawn(process.execPath, ownScriptArgs(EDGE_MAIN, ["--data", this.#deps.dataDir]), {
+      detached: true,
+      stdio: ["ignore", log, log],
+    });
     closeSync(log);
     child.unref();
     const pid = child.pid;
