@@ -11,6 +11,20 @@ import type { Reconnecting } from "./sse-follow.ts";
  */
 const TOTAL = 7;
 
+/** A whole event as the API sends it (the client checks each one against the event schema). */
+const event = (id: number) => ({
+  id,
+  at: id,
+  type: "platform.started",
+  env: null,
+  app: null,
+  release: null,
+  instance: null,
+  actor: "rampart",
+  message: `event ${id}`,
+  data: {},
+});
+
 describe("ApiClient.streamEvents with follow: reconnects and resumes after the last event id", () => {
   let server: Server;
   let baseUrl: string;
@@ -30,7 +44,7 @@ describe("ApiClient.streamEvents with follow: reconnects and resumes after the l
       res.writeHead(200, { "content-type": "text/event-stream" });
       res.write(": connected\r\n\r\n");
       for (let id = after + 1; id <= Math.min(after + 2, TOTAL); id++) {
-        res.write(`id: ${id}\r\nevent: event\r\ndata: ${JSON.stringify({ id, type: "test", message: `event ${id}` })}\r\n\r\n`);
+        res.write(`id: ${id}\r\nevent: event\r\ndata: ${JSON.stringify(event(id))}\r\n\r\n`);
       }
       // Drop the connection mid-stream (no clean end), as a killed control plane does.
       setImmediate(() => res.socket?.destroy());
