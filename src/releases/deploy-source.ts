@@ -22,20 +22,11 @@ export async function deploySource(
   options: GlobalOptions & { source?: string },
 ): Promise<Pick<DeployBody, "upload" | "git">> {
   const local = !options.api && !process.env.RAMPART_API && readCredentials(dataDirOf(options)) !== null;
-  let dir: string | null = options.source ? resolve(options.source) : null;
-  let exclude: readonly string[] = [];
-  if (!dir && !local) {
-    const manifestPath = resolve("rampart.yaml");
-    if (!existsSync(manifestPath)) return {};
-    const manifests = new ManifestSource(manifestPath);
-    const config = manifests.resolve(manifests.current, app, env);
-    dir = config.source;
-    exclude = config.exclude;
-  } else if (dir && existsSync(resolve("rampart.yaml"))) {
-    // The app's own exclusions apply to whatever directory is deployed for it.
-    const manifests = new ManifestSource(resolve("rampart.yaml"));
-    exclude = manifests.current.apps[app] ? manifests.resolve(manifests.current, app, env).exclude : [];
-  }
+  // Read only when something is packed here: a local deploy without --source leaves the manifest to the server.
+  const here = options.source || !local ? localAppConfig(app, env) : null;
+  // The app's own exclusions apply to whatever directory is deployed for it.
+  const exclude = here?.exclude ?? [];
+  const dir = options.source ? resolve(options.source) : local ? null : (here?.source ?? null);
   if (!dir) return {};
   const started = Date.now();
   const bundle = await packSource(dir, { exclude });
@@ -47,4 +38,12 @@ export async function deploySource(
     upload: sent.upload,
     ...(git ? { git: { commit: git.commit, commitTime: git.commitTime, branch: git.branch, dirty: git.dirty } } : {}),
   };
+}
+
+/** The app's settings in this folder's rampart.yaml, when there is one that declares the app. */
+function localAppConfig(app: string, env: string): { source: string; exclude: readonly string[] } | null {
+  const path = resolve("rampart.yaml");
+  if (!existsSync(path)) return null;
+  const manifests = new ManifestSource(path);
+  return manifests.current.apps[app] ? manifests.resolve(manifests.current, app, env) : null;
 }
