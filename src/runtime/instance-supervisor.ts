@@ -123,12 +123,18 @@ export class InstanceSupervisor {
       stateDir: join(this.#deps.dataDir, "instances", id),
       lastExit: null,
     };
+    // A slot stopped earlier (`rampart down`) keeps its id when its live release comes back: the row is reused.
+    const previous = await this.#deps.store.get(id);
+    if (previous && previous.status !== "stopped") throw new Error(`instance ${id} already exists (${previous.status})`);
     await this.#deps.events.transact(async (trx, emit) => {
-      await this.#deps.store.insert(trx, record);
+      if (previous) {
+        const { id: _id, env: _env, app: _app, release: _release, slot: _slot, ...fresh } = record;
+        await this.#deps.store.update(trx, id, fresh);
+      } else await this.#deps.store.insert(trx, record);
       await emit({
         ...labels(record),
         type: "instance.created",
-        message: `created ${record.id} on port ${record.port}`,
+        message: `${previous ? "re-created" : "created"} ${record.id} on port ${record.port}`,
         data: { status: record.status, port: record.port },
       });
     });

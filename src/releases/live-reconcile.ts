@@ -1,0 +1,80 @@
+import type { Manifest } from "../config/resolved-manifest.schema.ts";
+import type { InstanceSupervisor } from "../runtime/instance-supervisor.ts";
+import type { LaunchConfig } from "../runtime/launch-config.ts";
+import { errorMessage } from "../shared/errors.ts";
+import { logger } from "../shared/logger.ts";
+import type { TrafficService } from "../traffic/traffic.service.ts";
+import type { ReleaseStore } from "./release.store.ts";
+import type { ReleaseRecord } from "./release.types.ts";
+
+export interface LiveReconcileDeps {
+  manifest(): Pick<Manifest, "environments" | "apps">;
+  releases: Pick<ReleaseStore, "findByStatus">;
+  supervisor: Pick<InstanceSupervisor, "launch" | "list">;
+  traffic: Pick<TrafficService, "set">;
+  launchConfig(release: ReleaseRecord): LaunchConfig;
+  /** Environment × app pairs a rollout is driving: the rollout engine starts their instances, not this. */
+  activeRollouts(): Promise<{ env: string; app: string }[]>;
+}
+
+export interface Reconciled {
+  env: string;
+  app: string;
+  release: number;
+  started: string[];
+}
+
+/**
+ * What is live comes back by itself: after `rampart down` (every instance stopped) or a reboot the store still
+ * says which release is live, so each live release with fewer instances than its config asks for gets the
+ * missing slots started (the rollout engine's launch) and put back in rotation through the traffic service,
+ * which routes them once healthy. Instances that died with the machine are not missing: the supervisor
+ * restarts them (re-adoption). A release that fails to start is logged and left for the next `up` or deploy.
+ */
+export async function reconcileLive(deps: LiveReconcileDeps): Promise<Reconciled[]> {
+  const manifest = deps.manifest();
+  const rolling = new Set((await deps.activeRollouts()).map((r) => `${r.env}\u0000${r.app}`));
+  const done: Reconciled[] = [];
+  for (const env of Object.keys(manifest.environments)) {
+    for (const app of Object.keys(manifest.apps)) {
+      if (rolling.has(`${env}\u0000${app}`)) continue;
+      const live = await deps.releases.findByStatus(env, app, "live");
+      if (!live) continue;
+      try {
+        const started = await startMissing(deps, live);
+        if (started.length > 0) done.push({ env, app, release: live.number, started });
+      } catch (error) {
+        logger.error({ err: error, env, app, release: live.number }, `could not start live release again: ${errorMessage(error)}`);
+      }
+    }
+  }
+  return done;
+}
+
+async function startMissing(deps: LiveReconcileDeps, release: ReleaseRecord): Promise<string[]> {
+  const running = new Set(
+    deps.supervisor
+      .list()
+      .filter((i) => i.env === release.env && i.app === release.app && i.release === release.number && i.status !== "stopped")
+      .map((i) => i.slot),
+  );
+  const missing: number[] = [];
+  for (let slot = 1; slot <= release.config.instances; slot++) if (!running.has(slot)) missing.push(slot);
+  if (missing.length === 0) return [];
+  const launch = deps.launchConfig(release);
+  const started: string[] = [];
+  for (const slot of missing) {
+    const instance = await deps.supervisor.launch({ env: release.env, app: release.app, release: release.number, slot }, launch);
+    started.push(instance.id);
+  }
+  await deps.traffic.set(
+    release.env,
+    release.app,
+    { add: started },
+    {
+      reason: `release ${release.number} is live: ${started.length} of ${release.config.instances} instance(s) started again at rampart up`,
+      release: release.number,
+    },
+  );
+  return started;
+}
