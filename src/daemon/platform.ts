@@ -21,6 +21,7 @@ import type { EventLog } from "../events/event-log.ts";
 import type { Credentials } from "./credentials.ts";
 import { serveApi } from "./platform-api.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
+import { assertApiPortFree } from "./api-port.ts";
 
 export interface PlatformOptions {
   configPath: string;
@@ -45,6 +46,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const dataDir = resolve(options.dataDir);
   // The manifest is validated before anything starts or changes.
   const manifests = new ManifestSource(resolve(options.configPath));
+  // A taken API port stops `up` here, before an edge or instance is started that it would leave behind.
+  await assertApiPortFree(options.apiHost, options.apiPort);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const unlock = lockDataDir(dataDir);
   // Tests set RAMPART_EVENT_AUDIT to a file: every transaction that writes state without an event is recorded there.
@@ -118,9 +121,6 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
   const modules: Module[] = [events, telemetry, flags, traffic, runtime, releases, platform];
-  for (const module of modules) await module.start?.();
-  for (const module of modules) await module.run?.();
-
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {
     await recordStopping(events.log, stopApps);
@@ -134,7 +134,16 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     releaseLock(unlock);
   });
 
-  const served = await serveApi(modules, { dataDir, host: options.apiHost, port: options.apiPort });
+  let served: Awaited<ReturnType<typeof serveApi>>;
+  try {
+    for (const module of modules) await module.start?.();
+    for (const module of modules) await module.run?.();
+    served = await serveApi(modules, { dataDir, host: options.apiHost, port: options.apiPort });
+  } catch (error) {
+    // Nothing keeps running for a platform that did not start: loops stopped, database closed, lock released.
+    await stop(false).catch((stopError: unknown) => logger.warn({ err: stopError }, "could not stop after a failed start"));
+    throw error;
+  }
   api = served.api;
   telemetry.setApi(options.apiHost, served.port);
   const { credentials } = served;
