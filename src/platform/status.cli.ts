@@ -15,7 +15,7 @@ export function registerStatusCommand(program: Command, globals: () => GlobalOpt
       );
       for (const env of status.environments) {
         process.stdout.write(
-          `\n${env.name}${env.protected ? " (protected)" : ""}  ${env.url}${env.listening ? "" : `  NOT LISTENING: ${env.error}`}\n`,
+          `\n${env.name}${env.protected ? " (protected)" : ""}  ${env.url}${env.listening ? "" : `  NOT LISTENING on ${env.bind}:${env.port}: ${env.error} (the edge tries again every 2 s: free the port)`}\n`,
         );
         const rows = env.apps.flatMap((app) => {
           const head = [app.name, app.live === null ? "-" : String(app.live), app.deploying === null ? "" : `→ ${app.deploying}`];

@@ -99,6 +99,12 @@ export const errorCatalogue = {
     meaning: "The answer to `rampart down`'s question was not yes; nothing was stopped.",
     hint: "run it again and answer y, or pass --yes",
   },
+  edge_not_listening: {
+    status: 503,
+    origin: "cli",
+    meaning: "The release went live, but the edge cannot listen on its environment's port (taken by another process), so nobody is served.",
+    hint: "free the port (ss -ltnp shows which process holds it); the edge binds it within 2 s by itself: rampart status",
+  },
   api_port_in_use: {
     status: 409,
     origin: "cli",
