@@ -34,21 +34,24 @@ export interface Reconciled {
 export async function reconcileLive(deps: LiveReconcileDeps): Promise<Reconciled[]> {
   const manifest = deps.manifest();
   const rolling = new Set((await deps.activeRollouts()).map((r) => `${r.env}\u0000${r.app}`));
-  const done: Reconciled[] = [];
-  for (const env of Object.keys(manifest.environments)) {
-    for (const app of Object.keys(manifest.apps)) {
-      if (rolling.has(`${env}\u0000${app}`)) continue;
-      const live = await deps.releases.findByStatus(env, app, "live");
-      if (!live) continue;
-      try {
-        const started = await startMissing(deps, live);
-        if (started.length > 0) done.push({ env, app, release: live.number, started });
-      } catch (error) {
-        logger.error({ err: error, env, app, release: live.number }, `could not start live release again: ${errorMessage(error)}`);
-      }
-    }
-  }
-  return done;
+  const pairs = Object.keys(manifest.environments).flatMap((env) => Object.keys(manifest.apps).map((app) => ({ env, app })));
+  // All at once: each start waits for its runner, and the time until every environment serves is what counts.
+  const results = await Promise.all(
+    pairs
+      .filter(({ env, app }) => !rolling.has(`${env}\u0000${app}`))
+      .map(async ({ env, app }): Promise<Reconciled | undefined> => {
+        const live = await deps.releases.findByStatus(env, app, "live");
+        if (!live) return undefined;
+        try {
+          const started = await startMissing(deps, live);
+          return started.length > 0 ? { env, app, release: live.number, started } : undefined;
+        } catch (error) {
+          logger.error({ err: error, env, app, release: live.number }, `could not start live release again: ${errorMessage(error)}`);
+          return undefined;
+        }
+      }),
+  );
+  return results.filter((r) => r !== undefined);
 }
 
 async function startMissing(deps: LiveReconcileDeps, release: ReleaseRecord): Promise<string[]> {
@@ -62,11 +65,11 @@ async function startMissing(deps: LiveReconcileDeps, release: ReleaseRecord): Pr
   for (let slot = 1; slot <= release.config.instances; slot++) if (!running.has(slot)) missing.push(slot);
   if (missing.length === 0) return [];
   const launch = deps.launchConfig(release);
-  const started: string[] = [];
-  for (const slot of missing) {
-    const instance = await deps.supervisor.launch({ env: release.env, app: release.app, release: release.number, slot }, launch);
-    started.push(instance.id);
-  }
+  const started = (
+    await Promise.all(
+      missing.map((slot) => deps.supervisor.launch({ env: release.env, app: release.app, release: release.number, slot }, launch)),
+    )
+  ).map((instance) => instance.id);
   await deps.traffic.set(
     release.env,
     release.app,

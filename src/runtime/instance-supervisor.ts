@@ -89,7 +89,8 @@ export class InstanceSupervisor {
           data: { pid: record.pid },
         });
       } else if (record.status !== "failed") {
-        await this.#onExit(watched, "lost while the control plane was down");
+        // Gone with the machine (a reboot), not crashed on its own: started again at once, with no backoff.
+        await this.#onExit(watched, "lost while the control plane was down", { immediate: true });
       }
     }
   }
@@ -378,7 +379,7 @@ export class InstanceSupervisor {
     }
   }
 
-  async #onExit(watched: Watched, how: string): Promise<void> {
+  async #onExit(watched: Watched, how: string, options: { immediate?: boolean } = {}): Promise<void> {
     const now = this.#deps.clock.now();
     // Counted only once recorded: when the store cannot be written (data dir full), the next tick tries again,
     // and those retries must not add up to a crash loop the app never had.
@@ -393,7 +394,7 @@ export class InstanceSupervisor {
         { lastExit: how },
       );
     } else {
-      const delay = backoffMs(crashes.length);
+      const delay = options.immediate ? 0 : backoffMs(crashes.length);
       await this.#transition(
         watched,
         "crashed",
