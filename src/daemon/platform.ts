@@ -8,6 +8,7 @@ import { createFlags } from "../flags/flags.module.ts";
 import { eventlessTables, platformMigrations } from "../platform/migrations.ts";
 import type { Module } from "../platform/module.ts";
 import { stopEnvironment } from "../platform/environment-stop.ts";
+import { findLeftovers, stopLeftovers, type Leftover } from "../platform/leftovers.ts";
 import { createPlatformStatus } from "../platform/platform-status.module.ts";
 import type { StatusService } from "../platform/status.service.ts";
 import { createReleases } from "../releases/releases.module.ts";
@@ -38,6 +39,10 @@ export interface RunningPlatform {
   stopped: Promise<void>;
   /** Leaves the edge and instances serving unless `stopApps`. */
   stop(stopApps: boolean): Promise<void>;
+  /** Instances still running for environments or apps removed from rampart.yaml. */
+  leftovers(): Leftover[];
+  /** Drains and stops them (`rampart up --yes`); returns their ids. */
+  stopLeftovers(actor: string): Promise<string[]>;
 }
 
 /** The one composition root: a list of capability modules (src/platform/module.ts), wired here and nowhere else. */
@@ -152,7 +157,23 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     message: `control plane up (pid ${process.pid}), API ${credentials.api}`,
     data: { pid: process.pid, api: credentials.api, version: rampartVersion },
   });
-  return { credentials, status: platform.status, stopped, stop };
+  const leftovers = () => findLeftovers(manifests.current, runtime.supervisor.list());
+  return {
+    credentials,
+    status: platform.status,
+    stopped,
+    stop,
+    leftovers,
+    stopLeftovers: (actor) =>
+      stopLeftovers(
+        {
+          leftovers,
+          drainAndStop: (id, reason) => runtime.supervisor.drainAndStop(id, reason),
+          append: (event) => events.log.append(event),
+        },
+        actor,
+      ),
+  };
 }
 
 /** Runs the stop once, however often it is asked for; `stopped` resolves when it is done. */

@@ -32,5 +32,12 @@ export function registerStatusCommand(program: Command, globals: () => GlobalOpt
         });
         printTable(["APP", "LIVE", "DEPLOYING", "INSTANCE", "RELEASE", "PID", "PORT", "HEALTH", "RESTARTS · STARTED"], rows);
       }
+      if (status.leftovers.length > 0) {
+        process.stdout.write("\nstill running, but no longer in rampart.yaml (not served; `rampart up --yes` stops them):\n");
+        for (const l of status.leftovers)
+          process.stdout.write(
+            `  ${l.app} in ${l.env} (${l.removed} removed): ${l.instances.map((i) => `${i.id} pid ${i.pid ?? "-"}`).join(", ")}\n`,
+          );
+      }
     });
 }
