@@ -58,7 +58,7 @@ describe("environments removed from rampart.yaml, at rampart up", () => {
     );
     assert.match(
       runCli(["--data", project.dataDir, "status"]).stdout,
-      /no longer in rampart\.yaml[^]*web in staging \(environment removed\)/,
+      /no longer in rampart\.yaml[\s\S]*web in staging \(environment removed\)/,
     );
     assert.ok(isSameProcess(staging.pid, start ?? ""), "still running without --yes");
 
