@@ -1,4 +1,3 @@
-import type { Manifest } from "../config/resolved-manifest.schema.ts";
 import type { InstanceSupervisor } from "../runtime/instance-supervisor.ts";
 import type { LaunchConfig } from "../runtime/launch-config.ts";
 import { errorMessage } from "../shared/errors.ts";
@@ -6,15 +5,17 @@ import { logger } from "../shared/logger.ts";
 import type { TrafficService } from "../traffic/traffic.service.ts";
 import type { ReleaseStore } from "./release.store.ts";
 import type { ReleaseRecord } from "./release.types.ts";
+import { blocksDeploys, type RolloutState } from "./rollout.types.ts";
 
 export interface LiveReconcileDeps {
-  manifest(): Pick<Manifest, "environments" | "apps">;
+  /** The manifest's environments and apps (only their names are read). */
+  manifest(): { environments: object; apps: object };
   releases: Pick<ReleaseStore, "findByStatus">;
   supervisor: Pick<InstanceSupervisor, "launch" | "list">;
   traffic: Pick<TrafficService, "set">;
   launchConfig(release: ReleaseRecord): LaunchConfig;
-  /** Environment × app pairs a rollout is driving: the rollout engine starts their instances, not this. */
-  activeRollouts(): Promise<{ env: string; app: string }[]>;
+  /** Rollouts not finished yet; those still starting or moving traffic start their instances themselves. */
+  activeRollouts(): Promise<{ env: string; app: string; state: RolloutState }[]>;
 }
 
 export interface Reconciled {
@@ -28,12 +29,14 @@ export interface Reconciled {
  * What is live comes back by itself: after `rampart down` (every instance stopped) or a reboot the store still
  * says which release is live, so each live release with fewer instances than its config asks for gets the
  * missing slots started (the rollout engine's launch) and put back in rotation through the traffic service,
- * which routes them once healthy. Instances that died with the machine are not missing: the supervisor
- * restarts them (re-adoption). A release that fails to start is logged and left for the next `up` or deploy.
+ * which routes them once healthy (apps whose rollout is still starting or moving traffic are left to it).
+ * Instances that died with the machine are not missing: the supervisor restarts them (re-adoption). A release
+ * that fails to start is logged and left for the next `up` or deploy.
  */
 export async function reconcileLive(deps: LiveReconcileDeps): Promise<Reconciled[]> {
   const manifest = deps.manifest();
-  const rolling = new Set((await deps.activeRollouts()).map((r) => `${r.env}\u0000${r.app}`));
+  // A rollout that is warm or draining has its release live already: that release's instances are reconciled.
+  const rolling = new Set((await deps.activeRollouts()).filter((r) => blocksDeploys(r.state)).map((r) => `${r.env}\u0000${r.app}`));
   const pairs = Object.keys(manifest.environments).flatMap((env) => Object.keys(manifest.apps).map((app) => ({ env, app })));
   // All at once: each start waits for its runner, and the time until every environment serves is what counts.
   const results = await Promise.all(
