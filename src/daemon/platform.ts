@@ -8,6 +8,7 @@ import { createFlags } from "../flags/flags.module.ts";
 import { eventlessTables, platformMigrations } from "../platform/migrations.ts";
 import type { Module } from "../platform/module.ts";
 import { stopEnvironment } from "../platform/environment-stop.ts";
+import { findLeftovers, stopLeftovers, type Leftover } from "../platform/leftovers.ts";
 import { createPlatformStatus } from "../platform/platform-status.module.ts";
 import type { StatusService } from "../platform/status.service.ts";
 import { createReleases } from "../releases/releases.module.ts";
@@ -21,6 +22,7 @@ import type { EventLog } from "../events/event-log.ts";
 import type { Credentials } from "./credentials.ts";
 import { serveApi } from "./platform-api.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
+import { assertApiPortFree } from "./api-port.ts";
 
 export interface PlatformOptions {
   configPath: string;
@@ -37,6 +39,10 @@ export interface RunningPlatform {
   stopped: Promise<void>;
   /** Leaves the edge and instances serving unless `stopApps`. */
   stop(stopApps: boolean): Promise<void>;
+  /** Instances still running for environments or apps removed from rampart.yaml. */
+  leftovers(): Leftover[];
+  /** Drains and stops them (`rampart up --yes`); returns their ids. */
+  stopLeftovers(actor: string): Promise<string[]>;
 }
 
 /** The one composition root: a list of capability modules (src/platform/module.ts), wired here and nowhere else. */
@@ -45,6 +51,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const dataDir = resolve(options.dataDir);
   // The manifest is validated before anything starts or changes.
   const manifests = new ManifestSource(resolve(options.configPath));
+  // A taken API port stops `up` here, before an edge or instance is started that it would leave behind.
+  await assertApiPortFree(options.apiHost, options.apiPort);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const unlock = lockDataDir(dataDir);
   // Tests set RAMPART_EVENT_AUDIT to a file: every transaction that writes state without an event is recorded there.
@@ -118,9 +126,6 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
   const modules: Module[] = [events, telemetry, flags, traffic, runtime, releases, platform];
-  for (const module of modules) await module.start?.();
-  for (const module of modules) await module.run?.();
-
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {
     await recordStopping(events.log, stopApps);
@@ -134,7 +139,16 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     releaseLock(unlock);
   });
 
-  const served = await serveApi(modules, { dataDir, host: options.apiHost, port: options.apiPort });
+  let served: Awaited<ReturnType<typeof serveApi>>;
+  try {
+    for (const module of modules) await module.start?.();
+    for (const module of modules) await module.run?.();
+    served = await serveApi(modules, { dataDir, host: options.apiHost, port: options.apiPort });
+  } catch (error) {
+    // Nothing keeps running for a platform that did not start: loops stopped, database closed, lock released.
+    await stop(false).catch((stopError: unknown) => logger.warn({ err: stopError }, "could not stop after a failed start"));
+    throw error;
+  }
   api = served.api;
   telemetry.setApi(options.apiHost, served.port);
   const { credentials } = served;
@@ -143,7 +157,23 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     message: `control plane up (pid ${process.pid}), API ${credentials.api}`,
     data: { pid: process.pid, api: credentials.api, version: rampartVersion },
   });
-  return { credentials, status: platform.status, stopped, stop };
+  const leftovers = () => findLeftovers(manifests.current, runtime.supervisor.list());
+  return {
+    credentials,
+    status: platform.status,
+    stopped,
+    stop,
+    leftovers,
+    stopLeftovers: (actor) =>
+      stopLeftovers(
+        {
+          leftovers,
+          drainAndStop: (id, reason) => runtime.supervisor.drainAndStop(id, reason),
+          append: (event) => events.log.append(event),
+        },
+        actor,
+      ),
+  };
 }
 
 /** Runs the stop once, however often it is asked for; `stopped` resolves when it is done. */

@@ -1,5 +1,7 @@
 import type { Command } from "commander";
 import { dataDirOf, manifestPathOf, progress, type GlobalOptions } from "../cli/cli-context.ts";
+import { canAsk, confirm } from "../cli/confirm.ts";
+import { describeLeftover } from "../platform/leftovers.ts";
 import { RampartError } from "../shared/errors.ts";
 import { rampartVersion } from "../shared/version.ts";
 import { registerDownCommand } from "./down.cli.ts";
@@ -7,6 +9,7 @@ import { startPlatform, type RunningPlatform } from "./platform.ts";
 
 export interface UpOptions extends GlobalOptions {
   config?: string;
+  yes?: boolean;
 }
 
 export function registerUpCommands(program: Command, globals: () => GlobalOptions): void {
@@ -14,9 +17,11 @@ export function registerUpCommands(program: Command, globals: () => GlobalOption
     .command("up")
     .description("run the platform in the foreground: control plane + API, the edge and your apps' instances")
     .option("--config <file>", "the project manifest (default: rampart.yaml here or in the nearest parent folder that has one)")
+    .option("--yes", "stop, without asking, what still runs for environments and apps removed from rampart.yaml")
     .action(async (options: UpOptions) => {
       const opts = { ...globals(), ...options };
       const platform = await runUp(opts);
+      await handleLeftovers(platform, opts);
       await printBanner(platform, opts);
       process.stdout.write(`\nCtrl-C stops the control plane; the edge and the apps keep serving. \`rampart down\` stops everything.\n`);
       await platform.stopped;
@@ -45,6 +50,26 @@ export async function runUp(options: UpOptions): Promise<RunningPlatform> {
     process.off("SIGTERM", onSignal);
   });
   return platform;
+}
+
+/**
+ * Environments and apps removed from rampart.yaml whose instances still run are never left behind silently:
+ * listed, and stopped with `--yes` or a yes on a terminal; otherwise they keep running and `status` lists them.
+ */
+export async function handleLeftovers(platform: RunningPlatform, options: UpOptions): Promise<void> {
+  const leftovers = platform.leftovers();
+  if (leftovers.length === 0) return;
+  const lines = leftovers.map((l) => `  ${describeLeftover(l)}`);
+  process.stderr.write(`Still running, but no longer in rampart.yaml (the edge does not serve them):\n${lines.join("\n")}\n`);
+  const yes = options.yes === true || (canAsk() && (await confirm("Drain and stop them?")));
+  if (!yes) {
+    process.stderr.write(
+      `They keep running (rampart status lists them). To stop them: rampart up --yes (after Ctrl-C), or put them back in rampart.yaml.\n`,
+    );
+    return;
+  }
+  const stopped = await platform.stopLeftovers("admin");
+  process.stderr.write(`stopped ${stopped.length} instance(s): ${stopped.join(", ")}\n`);
 }
 
 export async function printBanner(platform: RunningPlatform, options: GlobalOptions): Promise<void> {

@@ -8,6 +8,7 @@ export const eventTypes = [
   "edge.started",
   "edge.adopted",
   "edge.table_rejected",
+  "edge.listening",
   "traffic.changed",
   "artifact.created",
   "artifact.reused",

@@ -15,7 +15,7 @@ export function registerStatusCommand(program: Command, globals: () => GlobalOpt
       );
       for (const env of status.environments) {
         process.stdout.write(
-          `\n${env.name}${env.protected ? " (protected)" : ""}  ${env.url}${env.listening ? "" : `  NOT LISTENING: ${env.error}`}\n`,
+          `\n${env.name}${env.protected ? " (protected)" : ""}  ${env.url}${env.listening ? "" : `  NOT LISTENING on ${env.bind}:${env.port}: ${env.error} (the edge tries again every 2 s: free the port)`}\n`,
         );
         const rows = env.apps.flatMap((app) => {
           const head = [app.name, app.live === null ? "-" : String(app.live), app.deploying === null ? "" : `→ ${app.deploying}`];
@@ -31,6 +31,13 @@ export function registerStatusCommand(program: Command, globals: () => GlobalOpt
           ]);
         });
         printTable(["APP", "LIVE", "DEPLOYING", "INSTANCE", "RELEASE", "PID", "PORT", "HEALTH", "RESTARTS · STARTED"], rows);
+      }
+      if (status.leftovers.length > 0) {
+        process.stdout.write("\nstill running, but no longer in rampart.yaml (not served; `rampart up --yes` stops them):\n");
+        for (const l of status.leftovers)
+          process.stdout.write(
+            `  ${l.app} in ${l.env} (${l.removed} removed): ${l.instances.map((i) => `${i.id} pid ${i.pid ?? "-"}`).join(", ")}\n`,
+          );
       }
     });
 }

@@ -5,6 +5,7 @@ import type { RolloutStore } from "../releases/rollout.store.ts";
 import type { InstanceSupervisor } from "../runtime/instance-supervisor.ts";
 import { toInstanceView } from "../runtime/instance.types.ts";
 import { environmentUrl } from "./environment-url.ts";
+import { findLeftovers } from "./leftovers.ts";
 import type { PlatformStatus } from "./status.types.ts";
 
 export interface StatusServiceDeps {
@@ -64,6 +65,10 @@ export class StatusService {
       controlPlane: { pid: process.pid, startedAt: this.#deps.startedAt },
       edge: { pid: this.#deps.edge.pid },
       environments,
+      leftovers: findLeftovers(manifest, instances).map((l) => ({
+        ...l,
+        instances: l.instances.map((i) => toInstanceView(i, this.#deps.supervisor.isRoutable(i))),
+      })),
     };
   }
 }

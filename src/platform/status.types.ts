@@ -19,6 +19,13 @@ export const environmentStatusSchema = z.object({
   apps: z.array(appStatusSchema),
 });
 
+export const leftoverStatusSchema = z.object({
+  env: z.string(),
+  app: z.string(),
+  removed: z.enum(["environment", "app"]).describe("what was removed from rampart.yaml"),
+  instances: z.array(instanceViewSchema),
+});
+
 export const platformStatusSchema = z.object({
   project: z.string(),
   manifest: z.string(),
@@ -27,6 +34,9 @@ export const platformStatusSchema = z.object({
   controlPlane: z.object({ pid: z.number().int(), startedAt: z.number().int() }),
   edge: z.object({ pid: z.number().int().nullable() }),
   environments: z.array(environmentStatusSchema),
+  leftovers: z
+    .array(leftoverStatusSchema)
+    .describe("instances still running for environments or apps removed from rampart.yaml (rampart up --yes stops them)"),
 });
 export type PlatformStatus = z.infer<typeof platformStatusSchema>;
 export type EnvironmentStatus = z.infer<typeof environmentStatusSchema>;

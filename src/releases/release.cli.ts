@@ -101,16 +101,37 @@ async function finish(
     process.stdout.write(
       `release ${release.number} of ${release.app} created in ${release.env}; rolling out (follow: rampart releases ${release.app} --env ${release.env})\n`,
     );
+    const notListening = await edgeNotListening(client, release);
+    if (notListening) progress(`warning: ${notListening.message}\nhint: ${notListening.hint}`);
     return;
   }
+  let live: ReleaseView;
   try {
-    const live = await waitForRelease(client, release, WAIT_TIMEOUT_MS, opts.json ? undefined : printProgress);
-    if (opts.json) return printJson(live);
-    process.stdout.write(`release ${live.number} of ${live.app} is live in ${live.env} (${live.instances.length} instance(s))\n`);
+    live = await waitForRelease(client, release, WAIT_TIMEOUT_MS, opts.json ? undefined : printProgress);
   } catch (error) {
     if (opts.json) printJson(await client.release(release.env, release.app, release.number));
     throw releaseFailed(error, release);
   }
+  if (opts.json) printJson(live);
+  else process.stdout.write(`release ${live.number} of ${live.app} is live in ${live.env} (${live.instances.length} instance(s))\n`);
+  // Live in the store but unreachable is not a success: the exit code says so (a CI job must not go green).
+  const notListening = await edgeNotListening(client, live);
+  if (notListening) throw notListening;
+}
+
+/** The environment's port is not bound by the edge (another process holds it): the release is live but not served. */
+async function edgeNotListening(client: ReturnType<typeof clientFor>, release: ReleaseView): Promise<RampartError | undefined> {
+  // Best effort: a token that may deploy but not read status still gets its deploy's answer.
+  const status = await client.status().catch(() => undefined);
+  const env = status?.environments.find((e) => e.name === release.env);
+  if (!env || env.listening) return undefined;
+  return new RampartError(
+    "edge_not_listening",
+    `release ${release.number} of ${release.app} is live in ${release.env}, but ${release.env} is not served: the edge cannot listen on ${env.bind}:${env.port} (${env.error ?? "no reason reported"})`,
+    {
+      hint: `free port ${env.port} (ss -ltnp 'sport = :${env.port}' shows which process holds it); the edge binds it within 2 s by itself, no deploy needed: rampart status`,
+    },
+  );
 }
 
 /** A release that failed or was rolled back: the next step is to read why. */

@@ -9,6 +9,7 @@ import type { TimerClock } from "../shared/clock.ts";
 import type { TrafficService } from "../traffic/traffic.service.ts";
 import { ArtifactService } from "./artifact.service.ts";
 import { ArtifactStore } from "./artifact.store.ts";
+import { reconcileLive } from "./live-reconcile.ts";
 import { releaseRoutes } from "./release.routes.ts";
 import { ReleaseService } from "./release.service.ts";
 import { ReleaseStore } from "./release.store.ts";
@@ -99,7 +100,18 @@ export function createReleases(deps: ReleasesDeps): Releases {
       if (!release) throw new Error(`instance ${instance.id} belongs to an unknown release`);
       return launchConfigOf(release);
     },
-    // A rollout a previous control plane left mid-way goes on from its persisted step.
-    run: () => engine.resumeActive(),
+    async run() {
+      // Live releases whose instances were stopped (`rampart down`) start again; apps mid-rollout are left to it.
+      await reconcileLive({
+        manifest: () => manifests.current,
+        releases: store,
+        supervisor,
+        traffic: deps.traffic,
+        launchConfig: launchConfigOf,
+        activeRollouts: () => rollouts.active(),
+      });
+      // A rollout a previous control plane left mid-way goes on from its persisted step.
+      await engine.resumeActive();
+    },
   };
 }

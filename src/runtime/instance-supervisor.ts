@@ -89,7 +89,8 @@ export class InstanceSupervisor {
           data: { pid: record.pid },
         });
       } else if (record.status !== "failed") {
-        await this.#onExit(watched, "lost while the control plane was down");
+        // Gone with the machine (a reboot), not crashed on its own: started again at once, with no backoff.
+        await this.#onExit(watched, "lost while the control plane was down", { immediate: true });
       }
     }
   }
@@ -123,12 +124,18 @@ export class InstanceSupervisor {
       stateDir: join(this.#deps.dataDir, "instances", id),
       lastExit: null,
     };
+    // A slot stopped earlier (`rampart down`) keeps its id when its live release comes back: the row is reused.
+    const previous = await this.#deps.store.get(id);
+    if (previous && previous.status !== "stopped") throw new Error(`instance ${id} already exists (${previous.status})`);
     await this.#deps.events.transact(async (trx, emit) => {
-      await this.#deps.store.insert(trx, record);
+      if (previous) {
+        const { id: _id, env: _env, app: _app, release: _release, slot: _slot, ...fresh } = record;
+        await this.#deps.store.update(trx, id, fresh);
+      } else await this.#deps.store.insert(trx, record);
       await emit({
         ...labels(record),
         type: "instance.created",
-        message: `created ${record.id} on port ${record.port}`,
+        message: `${previous ? "re-created" : "created"} ${record.id} on port ${record.port}`,
         data: { status: record.status, port: record.port },
       });
     });
@@ -372,7 +379,7 @@ export class InstanceSupervisor {
     }
   }
 
-  async #onExit(watched: Watched, how: string): Promise<void> {
+  async #onExit(watched: Watched, how: string, options: { immediate?: boolean } = {}): Promise<void> {
     const now = this.#deps.clock.now();
     // Counted only once recorded: when the store cannot be written (data dir full), the next tick tries again,
     // and those retries must not add up to a crash loop the app never had.
@@ -387,7 +394,7 @@ export class InstanceSupervisor {
         { lastExit: how },
       );
     } else {
-      const delay = backoffMs(crashes.length);
+      const delay = options.immediate ? 0 : backoffMs(crashes.length);
       await this.#transition(
         watched,
         "crashed",

@@ -61,9 +61,15 @@ export class FakeRuntime {
       stateDir: `/nonexistent/${id}`,
       lastExit: null,
     };
+    // Like the supervisor: a slot stopped earlier keeps its id when its release comes back, its row reused.
+    const previous = await this.#deps.store.get(id);
+    if (previous && previous.status !== "stopped") throw new Error(`instance ${id} already exists (${previous.status})`);
     await this.#deps.events.transact(async (trx, emit) => {
-      await this.#deps.store.insert(trx, record);
-      await emit({ ...labels(record), type: "instance.created", message: `created ${id}` });
+      if (previous) {
+        const { id: _id, env: _env, app: _app, release: _release, slot: _slot, ...fresh } = record;
+        await this.#deps.store.update(trx, id, fresh);
+      } else await this.#deps.store.insert(trx, record);
+      await emit({ ...labels(record), type: "instance.created", message: `${previous ? "re-created" : "created"} ${id}` });
     });
     this.#instances.set(id, record);
     await this.setStatus(id, this.launchAs);

@@ -99,6 +99,19 @@ export const errorCatalogue = {
     meaning: "The answer to `rampart down`'s question was not yes; nothing was stopped.",
     hint: "run it again and answer y, or pass --yes",
   },
+  edge_not_listening: {
+    status: 503,
+    origin: "cli",
+    meaning: "The release went live, but the edge cannot listen on its environment's port (taken by another process), so nobody is served.",
+    hint: "free the port (ss -ltnp shows which process holds it); the edge binds it within 2 s by itself: rampart status",
+  },
+  api_port_in_use: {
+    status: 409,
+    origin: "cli",
+    meaning:
+      "`rampart up` cannot listen on its API address (the port is taken, privileged, or the host is not local); nothing was started.",
+    hint: "rampart status shows a running platform; or give this one another address: rampart up --api 127.0.0.1:PORT",
+  },
   lock_contended: {
     status: 409,
     origin: "cli",

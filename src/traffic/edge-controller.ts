@@ -21,6 +21,8 @@ import { ownScriptArgs } from "../shared/own-script.ts";
 const EDGE_MAIN = fileURLToPath(new URL("../edge/edge-main.ts", import.meta.url));
 const POLL_MS = 1_000;
 const START_DEADLINE_MS = 15_000;
+/** An environment whose port could not be bound is tried again this often, so freeing the port is enough. */
+const LISTEN_RETRY_MS = 2_000;
 
 export interface EdgeControllerDeps {
   dataDir: string;
@@ -57,6 +59,7 @@ export class EdgeController implements TrafficPusher {
   #lastResult: PutTableResult | null = null;
   #respawning: Promise<void> | null = null;
   #inflightEndpoint = true;
+  #lastPushAt = 0;
 
   constructor(deps: EdgeControllerDeps) {
     this.#deps = deps;
@@ -141,18 +144,29 @@ export class EdgeController implements TrafficPusher {
   }
 
   async #push(): Promise<void> {
+    this.#lastPushAt = Date.now();
     this.#version = Math.max(Date.now(), this.#version + 1);
     const table = await this.#deps.buildTable(this.#version);
     const result = await this.#client.putTable(table);
     this.#version = result.version;
-    const newErrors = result.errors.filter((e) => !this.#lastResult?.errors.some((o) => o.env === e.env && o.port === e.port));
+    const before = this.#lastResult?.errors ?? [];
+    const newErrors = result.errors.filter((e) => !before.some((o) => o.env === e.env && o.port === e.port));
+    const cleared = before.filter((o) => result.listening.some((l) => l.env === o.env && l.port === o.port));
     this.#lastResult = result;
     for (const error of newErrors) {
       await this.#deps.events.append({
         type: "edge.table_rejected",
         env: error.env,
-        message: `the edge cannot listen for ${error.env} on port ${error.port}: ${error.message}`,
+        message: `the edge cannot listen for ${error.env} on port ${error.port}: ${error.message}; it tries again every ${LISTEN_RETRY_MS / 1000} s`,
         data: { ...error },
+      });
+    }
+    for (const error of cleared) {
+      await this.#deps.events.append({
+        type: "edge.listening",
+        env: error.env,
+        message: `the edge listens for ${error.env} on port ${error.port} again (it could not: ${error.message})`,
+        data: { port: error.port },
       });
     }
   }
@@ -204,6 +218,10 @@ export class EdgeController implements TrafficPusher {
     if (this.#respawning) return;
     try {
       await this.#collect();
+      // A port that could not be bound (taken by another process) is retried by pushing the table again: each
+      // edge worker binds what it does not listen on yet, so freeing the port is enough (no deploy needed).
+      if ((this.#lastResult?.errors.length ?? 0) > 0 && Date.now() - this.#lastPushAt >= LISTEN_RETRY_MS)
+        await this.applyRouting().catch((error: unknown) => logger.warn({ err: error }, "edge listen retry failed"));
     } catch (error) {
       const identity = this.#identity;
       if (identity && isSameProcess(identity.pid, identity.pidStart)) {
