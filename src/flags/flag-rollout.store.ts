@@ -1,5 +1,6 @@
+import type { Selectable } from "kysely";
 import type { Db } from "../db/database.ts";
-import { flagDb } from "./flag-tables.ts";
+import { flagDb, type FlagTables } from "./flag-tables.ts";
 import { parseJsonAs } from "../shared/checked-json.ts";
 import {
   type FlagRolloutData,
@@ -82,19 +83,7 @@ export class FlagRolloutStore {
   }
 }
 
-function fromRow(row: {
-  id: number;
-  flag: string;
-  env: string;
-  state: string;
-  plan: string;
-  step: number;
-  step_started_at: number;
-  created_by: string;
-  created_at: number;
-  updated_at: number;
-  data: string;
-}): FlagRolloutRecord {
+function fromRow(row: Selectable<FlagTables["flag_rollouts"]>): FlagRolloutRecord {
   return {
     id: row.id,
     flag: row.flag,
