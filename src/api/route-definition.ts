@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { Permission } from "../access/permissions.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
 
@@ -34,6 +35,13 @@ export interface RouteDefinition<
   tag: string;
   /** false only for the health route; a function for routes with their own tokens (SDK, OTLP ingest). */
   auth?: RouteAuth;
+  /**
+   * What the caller must be allowed to do (src/access/permissions.ts). The environment it is checked in is the
+   * route's `:env` parameter (or the body's `env`); without one it is checked against grants in every
+   * environment. Listed in the OpenAPI document as `x-rampart-permission`. Routes with `auth: false` or their own
+   * authorizer need none.
+   */
+  permission?: Permission;
   /** 200 unless set (201 for creations, 202 for accepted long-running work). */
   status?: number;
   params?: P;

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { Permission } from "../access/permissions.ts";
 import type { RouteAuth } from "./route-definition.ts";
 
 /** What a streaming route writes to: one Server-Sent Event at a time. */
@@ -15,6 +16,8 @@ export interface StreamRouteDefinition<P extends z.ZodType = z.ZodType, Q extend
   tag: string;
   /** Platform token unless set (see RouteDefinition.auth). */
   auth?: RouteAuth;
+  /** As RouteDefinition.permission. */
+  permission?: Permission;
   params?: P;
   query?: Q;
   /** Runs before the stream opens, so a bad request still gets a proper 4xx instead of an empty stream. */
