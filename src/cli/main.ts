@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { registerAccessCommands } from "../access/access-request.cli.ts";
 import { registerInitCommand } from "../config/init.cli.ts";
 import { registerUpCommands } from "../daemon/up.cli.ts";
 import { registerEventCommands } from "../events/event.cli.ts";
@@ -43,6 +44,7 @@ registerFlagCommands(program, globals);
 registerMetricsCommands(program, globals);
 registerTraceCommands(program, globals);
 registerServiceCommands(program, globals);
+registerAccessCommands(program, globals);
 
 installUsageHandling(program);
 

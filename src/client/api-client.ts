@@ -13,6 +13,7 @@ import { readEvents } from "../../packages/sdk/src/sse-reader.ts";
 import { followEvents, StreamRefused, type FollowOptions } from "./sse-follow.ts";
 import { z } from "zod";
 import { type ErrorCode, errorCatalogue, isErrorCode } from "../shared/error-catalogue.ts";
+import type { AccessRequestView, BreakGlassBody, RequestBody } from "../access/access-request.types.ts";
 import { SOURCE_BUNDLE_TYPE, type UploadView } from "../releases/source-bundle.types.ts";
 
 /** Reconnects a stream after a disconnect and resumes after its last event (see followEvents). */
@@ -274,6 +275,37 @@ export class ApiClient {
 
   createSdkToken(env: string, as?: string): Promise<{ token: string; env: string }> {
     return this.#call("POST", "/api/v1/flag-tokens", { env, as });
+  }
+
+  // Just-in-time access (src/access/access-request.*): who asks and who approves is the caller's identity.
+  requestAccess(body: RequestBody): Promise<AccessRequestView> {
+    return this.#call("POST", "/api/v1/access/requests", body);
+  }
+
+  async accessRequests(options: { all?: boolean; limit?: number } = {}): Promise<AccessRequestView[]> {
+    const query = queryString({ all: options.all ? "true" : undefined, limit: options.limit });
+    return (await this.#call<{ requests: AccessRequestView[] }>("GET", `/api/v1/access/requests${query}`)).requests;
+  }
+
+  accessRequest(id: number): Promise<AccessRequestView> {
+    return this.#call("GET", `/api/v1/access/requests/${id}`);
+  }
+
+  /** `env` is the request's environment (the permission is checked there): accessRequest(id) tells it. */
+  reviewAccessRequest(env: string, id: number, decision: "approve" | "deny", reason?: string): Promise<AccessRequestView> {
+    return this.#call("POST", `/api/v1/envs/${encodeURIComponent(env)}/access/requests/${id}/${decision}`, { reason });
+  }
+
+  revokeAccessRequest(env: string, id: number): Promise<AccessRequestView> {
+    return this.#call("POST", `/api/v1/envs/${encodeURIComponent(env)}/access/requests/${id}/revoke`);
+  }
+
+  breakGlass(body: BreakGlassBody): Promise<AccessRequestView> {
+    return this.#call("POST", "/api/v1/access/break-glass", body);
+  }
+
+  async breakGlassReview(since?: number): Promise<AccessRequestView[]> {
+    return (await this.#call<{ requests: AccessRequestView[] }>("GET", `/api/v1/access/break-glass${queryString({ since })}`)).requests;
   }
 
   /** Sends a source bundle (see releases/source-bundle.ts); the deploy then names the upload. */

@@ -1,4 +1,5 @@
 import { resolve as resolvePath } from "node:path";
+import { resolveAccessPolicy } from "../access/access-policy.schema.ts";
 import { APP_DEFAULTS, ENVIRONMENT_DEFAULTS, METRICS_SCRAPE_DEFAULTS } from "./manifest.defaults.ts";
 import type { AppFile, AppSettingsFile, ManifestFile } from "./manifest.schema.ts";
 import type { EnvironmentConfig, Manifest, ManifestApp, ResolvedApp } from "./resolved-manifest.schema.ts";
@@ -120,7 +121,7 @@ export function buildManifest(file: ManifestFile, path: string, dir: string): Ma
       },
     };
   }
-  return { name: file.name, path, dir, environments: resolvedEnvironments, apps };
+  return { name: file.name, path, dir, environments: resolvedEnvironments, apps, access: resolveAccessPolicy(file.access) };
 }
 
 /** The effective config of `app` in `env`. Throws when either is not in the manifest. */

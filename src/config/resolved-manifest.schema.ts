@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { AccessPolicy } from "../access/access-policy.schema.ts";
 
 /**
  * The resolved manifest: what the rest of Rampart reads. Every default is applied, durations
@@ -108,6 +109,8 @@ export const manifestSchema = z.object({
   dir: z.string(),
   environments: z.record(z.string(), environmentConfigSchema),
   apps: z.record(z.string(), manifestAppSchema),
+  /** Just-in-time access policy (src/access/access-policy.schema.ts); absent in manifests built before it existed. */
+  access: z.custom<AccessPolicy>().optional(),
 });
 
 export type LatencyGuard = z.infer<typeof latencyGuardSchema>;

@@ -60,6 +60,13 @@ export const eventTypes = [
   "flag.approval.requested",
   "flag.approval.approved",
   "flag.approval.rejected",
+  "access.requested",
+  "access.approved",
+  "access.denied",
+  "access.granted",
+  "access.expired",
+  "access.revoked",
+  "access.break_glass",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

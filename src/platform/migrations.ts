@@ -1,4 +1,5 @@
 import type { Migration } from "kysely/migration";
+import { accessRequestMigrations } from "../access/access-requests.module.ts";
 import type { EventlessTables } from "../db/event-audit.ts";
 import { baselineMigrations } from "../db/migrations.ts";
 import { flagsMigrations } from "../flags/flags.module.ts";
@@ -14,6 +15,7 @@ export const platformMigrations: Record<string, Migration> = {
   ...flagsMigrations,
   ...telemetryMigrations,
   ...trafficMigrations,
+  ...accessRequestMigrations,
 };
 
 /**
