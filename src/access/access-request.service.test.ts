@@ -223,4 +223,22 @@ describe("AccessRequestService", () => {
     assert.equal(await again.service.tick(), 1);
     assert.deepEqual(again.service.activeGrants({ kind: "user", name: "dana" }, f.clock.now()), []);
   });
+
+  it("the timer decides on the stored record: a request approved just before its TTL is not expired by a stale copy", async () => {
+    const r = await f.access.service.request("dana", { ...ask, env: "staging" });
+    const other = createAccessRequests({
+      db: f.database.db,
+      events: new EventLog(f.database.db, f.clock),
+      clock: f.clock,
+      manifests: new ManifestSource(join(f.database.path, "..", "..", "rampart.yaml")),
+      standing,
+    });
+    await other.start?.();
+    f.clock.advance(r.pendingUntil - f.clock.now() - 1);
+    assert.equal((await other.service.decide("fay", r.id, "approve", "")).state, "approved");
+    f.clock.advance(1);
+    assert.equal(await f.access.service.tick(), 0, "nothing expired");
+    assert.equal((await f.access.service.get("dana", r.id)).state, "approved");
+    assert.equal(f.access.service.activeGrants({ kind: "user", name: "dana" }, f.clock.now()).length, 1, "the fresh record is kept");
+  });
 });

@@ -251,7 +251,9 @@ export class AccessRequestService implements TimedGrantSource {
       if (stateAt(request, now) !== "expired") continue;
       const done = await this.#deps.events.transact(async (trx, emit) => {
         const current = await this.#deps.store.get(request.id, trx);
-        if (current === undefined || (current.state !== "pending" && current.state !== "approved")) return null;
+        // Decided on the fresh record: one approved just before its pending TTL must not be expired by a stale copy.
+        if (current === undefined || stateAt(current, now) !== "expired" || (current.state !== "pending" && current.state !== "approved"))
+          return { next: current, was: null };
         const was = current.state;
         const next: AccessRequest = { ...current, state: "expired" };
         await this.#deps.store.update(trx, next);
@@ -268,8 +270,13 @@ export class AccessRequestService implements TimedGrantSource {
         });
         return { next, was };
       });
+      if (done.was === null) {
+        if (done.next === undefined) this.#open.delete(request.id);
+        else this.#remember(done.next);
+        continue;
+      }
       this.#open.delete(request.id);
-      if (done?.was === "approved") this.#ended(done.next);
+      if (done.was === "approved") this.#ended(done.next);
       expired += 1;
     }
     return expired;

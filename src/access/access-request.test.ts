@@ -105,4 +105,22 @@ describe("just-in-time access requests", () => {
     assert.equal(glass.until, T0 + defaultBreakGlassPolicy.maxDurationMs);
     assert.equal(glass.role, "operator");
   });
+
+  it("a pending request can be withdrawn; an ended grant cannot be revoked; break-glass defaults to its maximum", () => {
+    const withdrawn = revoke(ask(), "dana", T0 + 1000);
+    assert.equal(withdrawn.state, "revoked");
+    assert.equal(withdrawn.until, null, "never granted");
+    const granted = review(
+      ask(),
+      { reviewer: "erin", reviewerRoles: ["admin"], decision: "approve", reason: "", now: T0 },
+      { ...policy, approvals: 1 },
+    );
+    assert.throws(() => revoke(granted, "erin", T0 + H), /is expired: nothing to revoke/);
+    const glass = breakGlass(
+      { id: 10, requester: "dana", env: "production", reason: "down", durationMs: null, now: T0 },
+      { role: "admin", maxDurationMs: 600_000 },
+    );
+    assert.equal(glass.until, T0 + 600_000);
+    assert.equal(stateAt(glass, T0 + 600_000), "expired");
+  });
 });
