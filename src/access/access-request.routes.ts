@@ -13,9 +13,10 @@ const reviewQuery = z.strictObject({ since: z.coerce.number().int().optional().d
 const list = z.object({ requests: z.array(accessRequestViewSchema) });
 
 /**
- * Just-in-time access. Asking needs only to be someone (`read` where you ask); approving needs access.approve and
- * the environment's policy, which the service checks against the caller's identity (never a name in the body).
- * Routes that act on one request carry its environment in the path, so the permission is checked there.
+ * Just-in-time access. Asking needs only to be someone (`read` in any environment: asking for production must not
+ * need a role there already); approving needs access.approve in the request's environment (in the path, so it is
+ * checked there) and the environment's policy, which the service checks against the caller's identity (never a
+ * name in the body). Who may see or revoke a request, and who may break the glass, the service decides.
  */
 export function accessRequestRoutes(service: AccessRequestService): RouteDefinition[] {
   return [
@@ -25,6 +26,7 @@ export function accessRequestRoutes(service: AccessRequestService): RouteDefinit
       summary: "Ask for a role in an environment for a while, with a reason; approvers named by the access policy decide",
       tag: "access",
       permission: "read",
+      anyEnvironment: true,
       status: 201,
       body: requestBodySchema,
       response: accessRequestViewSchema,
@@ -36,6 +38,7 @@ export function accessRequestRoutes(service: AccessRequestService): RouteDefinit
       summary: "Your access requests and those waiting for your review (all=true: every one, for approvers)",
       tag: "access",
       permission: "read",
+      anyEnvironment: true,
       query: listQuery,
       response: list,
       handler: async ({ query, actor }) => ({ requests: await service.list(actor, { all: query.all === "true", limit: query.limit }) }),
@@ -46,6 +49,7 @@ export function accessRequestRoutes(service: AccessRequestService): RouteDefinit
       summary: "One access request (its requester and its approvers may read it)",
       tag: "access",
       permission: "read",
+      anyEnvironment: true,
       params: idParams,
       response: accessRequestViewSchema,
       handler: ({ params, actor }) => service.get(actor, params.id),
@@ -78,6 +82,7 @@ export function accessRequestRoutes(service: AccessRequestService): RouteDefinit
       summary: "End a grant or withdraw a pending request now (its requester or an approver)",
       tag: "access",
       permission: "read",
+      anyEnvironment: true,
       params: envIdParams,
       response: accessRequestViewSchema,
       handler: ({ params, actor }) => service.revoke(actor, params.id, params.env),
@@ -88,6 +93,7 @@ export function accessRequestRoutes(service: AccessRequestService): RouteDefinit
       summary: "Take the break-glass role in an environment at once, for a short time; recorded at critical level and reviewed afterwards",
       tag: "access",
       permission: "read",
+      anyEnvironment: true,
       status: 201,
       body: breakGlassBodySchema,
       response: accessRequestViewSchema,

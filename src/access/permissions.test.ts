@@ -42,6 +42,13 @@ describe("permissions", () => {
     assert.equal(ask(dev, "rollback", "staging"), false, "only where it was granted");
   });
 
+  it("approving access requests is not capped in a protected environment (ADR 12), everything else above viewer is", () => {
+    const onCall = person({ grants: [{ role: "operator", env: "production" }] });
+    assert.equal(ask(onCall, "access.approve", "production", true), true);
+    assert.equal(ask(onCall, "rollout.steer", "production", true), false);
+    assert.equal(ask(person({ grants: [{ role: "developer", env: "production" }] }), "access.approve", "production", true), false);
+  });
+
   it("platform permissions need a role in every environment; the credentials file may do everything", () => {
     const prodAdmin = person({ grants: [{ role: "admin", env: "production" }] });
     assert.equal(ask(prodAdmin, "users.manage", null), false);

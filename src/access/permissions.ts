@@ -132,7 +132,8 @@ export function decide(principal: Principal, q: AccessQuestion): AccessAnswer {
       ? { allowed: true, via: `role ${g.role} in every environment` }
       : { allowed: false, via: "no role in every environment grants it" };
   }
-  const cap = q.isProtected ? rolePermissions[protectedStandingCap[principal.kind]] : null;
+  // Approving is not capped (ADR 12): it changes nothing by itself, and someone must be able to approve production requests.
+  const cap = q.isProtected && q.permission !== "access.approve" ? rolePermissions[protectedStandingCap[principal.kind]] : null;
   for (const g of grants(q.env)) {
     if (!rolePermissions[g.role].includes(q.permission)) continue;
     if (cap && !cap.includes(q.permission)) continue;

@@ -42,6 +42,11 @@ export interface RouteDefinition<
    * authorizer need none.
    */
   permission?: Permission;
+  /**
+   * The permission counts when held in any environment (just-in-time access: asking for a role in production
+   * must not need a role there already). The route's handler then checks what it must itself.
+   */
+  anyEnvironment?: boolean;
   /** 200 unless set (201 for creations, 202 for accepted long-running work). */
   status?: number;
   params?: P;
