@@ -12,7 +12,7 @@ import { RampartError } from "../shared/errors.ts";
 import { FakeClock } from "../shared/fake-clock.ts";
 import { waitFor } from "../shared/wait.ts";
 import { type AccessRequests, createAccessRequests } from "./access-requests.module.ts";
-import type { GrantEnded, StandingAccess } from "./access-request.service.ts";
+import { type GrantEnded, type StandingAccess, standingFromUsers } from "./access-request.service.ts";
 import type { RoleGrant } from "./permissions.ts";
 
 const H = 3600_000;
@@ -240,5 +240,19 @@ describe("AccessRequestService", () => {
     assert.equal(await f.access.service.tick(), 0, "nothing expired");
     assert.equal((await f.access.service.get("dana", r.id)).state, "approved");
     assert.equal(f.access.service.activeGrants({ kind: "user", name: "dana" }, f.clock.now()).length, 1, "the fresh record is kept");
+  });
+
+  it("standing roles come from the identity store's users; unknown names hold none, service tokens are not people", async () => {
+    const users = {
+      get: async (name: string) => {
+        if (name !== "erin") throw new RampartError("not_found", `user ${name} not found`);
+        return { grants: [{ role: "operator" as const, env: "production" }] };
+      },
+    };
+    const fromUsers = standingFromUsers(users);
+    assert.deepEqual(await fromUsers("erin"), { kind: "user", grants: [{ role: "operator", env: "production" }] });
+    assert.deepEqual(await fromUsers("nobody"), { kind: "user", grants: [] });
+    assert.deepEqual(await fromUsers("svc:ci"), { kind: "service", grants: [] });
+    assert.equal((await fromUsers("local")).kind, "root");
   });
 });

@@ -20,6 +20,19 @@ export const localOnlyStanding: StandingAccess = async (actor) => ({
   grants: [],
 });
 
+/**
+ * Standing roles from the identity store's users (`users.get(name)`, throwing for an unknown name): what
+ * `rampart up` passes once identities exist. A service token is never a person; `local` is root.
+ */
+export function standingFromUsers(users: { get(name: string): Promise<{ grants: readonly RoleGrant[] }> }): StandingAccess {
+  return async (actor) => {
+    if (actor === "local") return { kind: "root", grants: [] };
+    if (actor.startsWith("svc:")) return { kind: "service", grants: [] };
+    const user = await users.get(actor).catch(() => undefined);
+    return { kind: "user", grants: user?.grants ?? [] };
+  };
+}
+
 export type GrantEnded = { name: string; role: Role; env: string; requestId: number };
 
 export interface AccessRequestDeps {
