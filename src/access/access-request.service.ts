@@ -162,7 +162,7 @@ export class AccessRequestService implements TimedGrantSource {
         throw new RampartError("not_found", `access request ${id} is for ${current.env}, not ${env}`, {
           hint: `rampart access revoke ${id}`,
         });
-      if (actor !== current.requester && !this.#mayApprove(actor, who, current.env))
+      if (actor !== current.requester && !this.#mayOversee(actor, who, current.env))
         throw new RampartError("forbidden", `only ${current.requester} or an approver of ${current.env} may revoke access request ${id}`, {
           hint: "rampart access list shows your own requests",
         });
@@ -223,7 +223,7 @@ export class AccessRequestService implements TimedGrantSource {
   async get(actor: string, id: number): Promise<AccessRequestView> {
     const request = await this.#getOrThrow(id);
     const who = await this.#deps.standing(actor);
-    if (request.requester !== actor && !this.#mayApprove(actor, who, request.env))
+    if (request.requester !== actor && !this.#mayOversee(actor, who, request.env))
       throw new RampartError("forbidden", `access request ${id} is ${request.requester}'s; only they and its approvers may see it`, {
         hint: "rampart access list shows your own requests",
       });
@@ -383,6 +383,11 @@ export class AccessRequestService implements TimedGrantSource {
   #mayApprove(actor: string, who: Awaited<ReturnType<StandingAccess>>, env: string): boolean {
     const policy = requestPolicyFor(this.#deps.policy(), env);
     return policy.approverUsers.includes(actor) || rolesIn(who, env).some((r) => policy.approverRoles.includes(r));
+  }
+
+  /** Who may see and revoke someone else's request: its approvers, and the credentials file (it holds the machine). */
+  #mayOversee(actor: string, who: Awaited<ReturnType<StandingAccess>>, env: string): boolean {
+    return who.kind === "root" || this.#mayApprove(actor, who, env);
   }
 
   /** Whether the person may approve anywhere: named by some policy, or holding access.approve. */
