@@ -60,6 +60,7 @@ export const eventTypes = [
   "flag.approval.requested",
   "flag.approval.approved",
   "flag.approval.rejected",
+  "audit.request",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);
