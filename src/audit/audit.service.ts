@@ -138,7 +138,7 @@ export class AuditService {
     const hint =
       problem.kind === "checkpoint"
         ? `a checkpoint was altered or signed with another key: compare ${this.#file.path} with a backup, and check that the audit key is the original one`
-        : `the event log was altered outside rampart; events up to ${goodUpTo} check out${before ? ` (pinned by the checkpoint at event ${before.eventId})` : ""}: compare rampart.db with a backup from before then (sqlite3 rampart.db "SELECT * FROM events WHERE id >= ${problem.eventId} LIMIT 5"), and see what happened around then with rampart audit --since`;
+        : `the event log was altered outside rampart; ${goodUpTo > 0 ? `events up to ${goodUpTo} check out` : "no event before it is left to trust"}${before ? ` (pinned by the checkpoint at event ${before.eventId})` : ""}: compare rampart.db with a backup from before then (sqlite3 rampart.db "SELECT * FROM events WHERE id >= ${problem.eventId} LIMIT 5"), and see what happened around then with rampart audit --since`;
     const recomputed = problem.kind === "changed" && problem.message.includes("signed checkpoint");
     const message = recomputed
       ? `the chain up to event ${problem.eventId} differs from its signed checkpoint: an event between ${(before?.eventId ?? 0) + 1} and ${problem.eventId} was changed and every later hash recomputed${named}`
