@@ -26,6 +26,8 @@ interface EventRow {
 export const auditChainMigration: Migration = {
   async up(db: Kysely<unknown>) {
     await db.schema.alterTable("events").addColumn("hash", "text").execute();
+    // `rampart audit --actor A`: what one person or token did, newest first, without a scan of the whole log.
+    await db.schema.createIndex("events_actor").on("events").columns(["actor", "id"]).execute();
     let previous = GENESIS_HASH;
     let after = 0;
     for (;;) {

@@ -14,6 +14,7 @@ import { parseData } from "../events/event.store.ts";
 import { platformMigrations } from "../platform/migrations.ts";
 import { systemClock } from "../shared/clock.ts";
 import { storageProblem } from "../shared/storage-errors.ts";
+import { waitFor } from "../shared/wait.ts";
 import { createAudit, type Audit } from "./audit.module.ts";
 import { auditKeyPath } from "./audit-key.ts";
 import { CheckpointFile } from "./checkpoint-file.ts";
@@ -231,6 +232,34 @@ describe("the tamper-evident event log", () => {
       assert.equal(result.events, 2501);
     } finally {
       await audit.stop?.();
+      await database.close();
+    }
+  });
+
+  it("signs a checkpoint every M minutes while events come in, and verifies with only the recorded public key", async () => {
+    const f = await fixture(3, 1000);
+    await f.close();
+    const database = await openDatabase(f.dataDir, platformMigrations);
+    const log = new EventLog(database.db, systemClock);
+    const policy = { everyEvents: 1000, everyMs: 50 };
+    const audit = createAudit({ db: database.db, events: log, clock: systemClock, dataDir: f.dataDir, keyFile: f.keyFile, policy });
+    try {
+      await audit.start?.();
+      await audit.run?.();
+      const checkpoints = () => new CheckpointFile(f.dataDir).read().checkpoints.map((c) => c.eventId);
+      assert.deepEqual(checkpoints(), [3]);
+      await log.append({ type: "platform.started", message: "up" });
+      await waitFor(() => (checkpoints().at(-1) === 4 ? true : undefined), { timeoutMs: 5000 });
+    } finally {
+      await audit.stop?.();
+    }
+    // A reader without the private key (it was never loaded here) checks against DATA/audit/public-key.pem.
+    const reader = createAudit({ db: database.db, events: log, clock: systemClock, dataDir: f.dataDir, keyFile: join(root, "absent") });
+    try {
+      const result = await reader.service.verify();
+      assert.equal(result.ok, true, result.message);
+      assert.equal(result.events, 4);
+    } finally {
       await database.close();
     }
   });
