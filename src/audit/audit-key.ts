@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
+import { RampartError } from "../shared/errors.ts";
 
 /** The key that signs checkpoints, and its public half (all that verification needs). */
 export interface AuditKey {
@@ -27,29 +28,41 @@ export function auditKeyPath(env: NodeJS.ProcessEnv = process.env): string {
 export function loadOrCreateAuditKey(path: string, dataDir: string): AuditKey {
   const inside = relative(resolve(dataDir), path);
   if (!inside.startsWith("..") && !inside.startsWith("/")) {
-    throw new Error(
-      `the audit key file ${path} is inside the data dir ${dataDir}: the key that signs checkpoints must be kept apart from the log it protects; set RAMPART_AUDIT_KEY_FILE to a path outside the data dir (default ~/.config/rampart/audit-key) and run rampart up again`,
+    throw new RampartError(
+      "audit_key",
+      `the audit key file ${path} is inside the data dir ${dataDir}: the key that signs checkpoints must be kept apart from the log it protects`,
+      {
+        hint: "set RAMPART_AUDIT_KEY_FILE to a path outside the data dir (default ~/.config/rampart/audit-key) and run rampart up again",
+      },
     );
   }
   if (!existsSync(path)) create(path);
   const mode = statSync(path).mode & 0o777;
   if ((mode & 0o077) !== 0) {
-    throw new Error(
-      `the audit key file ${path} can be read by others (mode ${mode.toString(8)}); it must be readable by its owner only: run chmod 600 ${path} and run rampart up again`,
+    throw new RampartError(
+      "audit_key",
+      `the audit key file ${path} can be read by others (mode ${mode.toString(8)}): it must be readable by its owner only`,
+      {
+        hint: `run chmod 600 ${path} and run rampart up again`,
+      },
     );
   }
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(readFileSync(path, "utf8"));
   } catch (error) {
-    throw new Error(
-      `the audit key file ${path} is not a PEM private key (${error instanceof Error ? error.message : String(error)}); restore it from your backup, or set RAMPART_AUDIT_KEY_FILE to the right file`,
+    throw new RampartError(
+      "audit_key",
+      `the audit key file ${path} is not a PEM private key (${error instanceof Error ? error.message : String(error)})`,
+      {
+        hint: "restore it from your backup, or set RAMPART_AUDIT_KEY_FILE to the right file",
+      },
     );
   }
   if (privateKey.asymmetricKeyType !== "ed25519") {
-    throw new Error(
-      `the audit key file ${path} holds a ${String(privateKey.asymmetricKeyType)} key, not Ed25519; restore the original key, or set RAMPART_AUDIT_KEY_FILE to it`,
-    );
+    throw new RampartError("audit_key", `the audit key file ${path} holds a ${String(privateKey.asymmetricKeyType)} key, not Ed25519`, {
+      hint: "restore the original key, or set RAMPART_AUDIT_KEY_FILE to it",
+    });
   }
   const publicKey = createPublicKey(privateKey);
   return { path, privateKey, publicKey, publicPem: publicKey.export({ type: "spki", format: "pem" }).toString() };
@@ -64,8 +77,12 @@ function create(path: string): void {
     chmodSync(path, 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return;
-    throw new Error(
-      `cannot create the audit key file ${path} (${error instanceof Error ? error.message : String(error)}); make its folder writable for the user running rampart up, or set RAMPART_AUDIT_KEY_FILE to a writable path outside the data dir`,
+    throw new RampartError(
+      "audit_key",
+      `cannot create the audit key file ${path} (${error instanceof Error ? error.message : String(error)})`,
+      {
+        hint: "make its folder writable for the user running rampart up, or set RAMPART_AUDIT_KEY_FILE to a writable path outside the data dir",
+      },
     );
   }
 }

@@ -3,6 +3,7 @@ import { ChainWalk, type Checkpoint, signCheckpoint, type ChainProblem } from ".
 import type { EventLog } from "../events/event-log.ts";
 import type { RampartEvent } from "../events/event.types.ts";
 import type { Clock } from "../shared/clock.ts";
+import { RampartError } from "../shared/errors.ts";
 import { logger } from "../shared/logger.ts";
 import type { AuditKey } from "./audit-key.ts";
 import type { AuditQuery, AuditStore } from "./audit.store.ts";
@@ -58,8 +59,12 @@ export class AuditService {
     const recorded = this.#file.recordedPublicKey();
     if (recorded === null) this.#file.recordPublicKey(key.publicPem);
     else if (!samePublicKey(recorded, key)) {
-      throw new Error(
-        `the audit key ${key.path} is not the key this data dir's checkpoints were signed with (its public key is recorded in ${this.#file.publicKeyPath}): set RAMPART_AUDIT_KEY_FILE to the original key and run rampart up again; if that key is lost, move ${this.#file.dir} aside to start a new series of checkpoints (the old ones can still be checked with the recorded public key)`,
+      throw new RampartError(
+        "audit_key",
+        `the audit key ${key.path} is not the key this data dir's checkpoints were signed with (its public key is recorded in ${this.#file.publicKeyPath})`,
+        {
+          hint: `set RAMPART_AUDIT_KEY_FILE to the original key and run rampart up again; if that key is lost, move ${this.#file.dir} aside to start a new series of checkpoints (the old ones can still be checked with the recorded public key)`,
+        },
       );
     }
     this.#key = key;

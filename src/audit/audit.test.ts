@@ -13,6 +13,7 @@ import { EventLog } from "../events/event-log.ts";
 import { parseData } from "../events/event.store.ts";
 import { platformMigrations } from "../platform/migrations.ts";
 import { systemClock } from "../shared/clock.ts";
+import { RampartError } from "../shared/errors.ts";
 import { storageProblem } from "../shared/storage-errors.ts";
 import { waitFor } from "../shared/wait.ts";
 import { createAudit, type Audit } from "./audit.module.ts";
@@ -275,7 +276,10 @@ describe("the tamper-evident event log", () => {
     const log = new EventLog(database.db, systemClock);
     try {
       const inside = createAudit({ db: database.db, events: log, clock: systemClock, dataDir: f.dataDir, keyFile: join(f.dataDir, "k") });
-      assert.throws(() => inside.service.start(), /is inside the data dir .*RAMPART_AUDIT_KEY_FILE/);
+      assert.throws(
+        () => inside.service.start(),
+        (e: unknown) => e instanceof RampartError && /is inside the data dir/.test(e.message) && /RAMPART_AUDIT_KEY_FILE/.test(e.hint),
+      );
       const other = createAudit({
         db: database.db,
         events: log,
@@ -283,11 +287,21 @@ describe("the tamper-evident event log", () => {
         dataDir: f.dataDir,
         keyFile: join(root, "another-key"),
       });
-      assert.throws(() => other.service.start(), /is not the key this data dir's checkpoints were signed with.*RAMPART_AUDIT_KEY_FILE/);
+      assert.throws(
+        () => other.service.start(),
+        (e: unknown) =>
+          e instanceof RampartError &&
+          e.code === "audit_key" &&
+          /is not the key this data dir's checkpoints/.test(e.message) &&
+          /RAMPART_AUDIT_KEY_FILE/.test(e.hint),
+      );
       const loose = join(root, "loose-key");
       writeFileSync(loose, "x", { mode: 0o644 });
       const open = createAudit({ db: database.db, events: log, clock: systemClock, dataDir: f.dataDir, keyFile: loose });
-      assert.throws(() => open.service.start(), /chmod 600/);
+      assert.throws(
+        () => open.service.start(),
+        (e: unknown) => e instanceof RampartError && /chmod 600/.test(e.hint),
+      );
     } finally {
       await database.close();
     }
