@@ -1,22 +1,12 @@
 import { type Kysely, sql } from "kysely";
 import type { Migration } from "kysely/migration";
-import { chainHash, GENESIS_HASH } from "../access/audit-chain.ts";
+import { type ChainedContent, chainHash, GENESIS_HASH } from "../access/audit-chain.ts";
 import { parseData } from "../events/event.store.ts";
 
 const PAGE = 1000;
 
-interface EventRow {
-  id: number;
-  at: number;
-  type: string;
-  env: string | null;
-  app: string | null;
-  release: number | null;
-  instance: string | null;
-  actor: string;
-  message: string;
-  data: string;
-}
+/** A row as stored: the chained content with `data` still JSON text. */
+type EventRow = Omit<ChainedContent, "data"> & { data: string };
 
 /**
  * The audit chain's column on events. Events already in an older data dir are hashed here in id order (page by

@@ -101,6 +101,27 @@ describe("the tamper-evident event log", () => {
     assert.equal(new CheckpointFile(f.dataDir).read().checkpoints.at(-1)?.eventId, 25);
   });
 
+  it("chains appends that race each other (each reads its predecessor's hash in its own transaction)", async () => {
+    const f = await fixture(0, 7);
+    try {
+      await Promise.all([
+        ...Array.from({ length: 40 }, (_, i) => f.log.append({ type: "platform.started", message: `racer ${i}` })),
+        ...Array.from({ length: 10 }, (_, i) =>
+          f.log.transact(async (_trx, emit) => {
+            await emit({ type: "release.created", message: `batch ${i} a` });
+            await emit({ type: "release.created", message: `batch ${i} b` });
+          }),
+        ),
+      ]);
+      const result = await f.audit.service.verify();
+      assert.equal(result.ok, true, result.message);
+      assert.equal(result.events, 60);
+      assert.equal(f.log.head()?.id, 60);
+    } finally {
+      await f.close();
+    }
+  });
+
   it("names an event changed by one byte with sqlite3 (id, type, time) and says what to do next", async () => {
     const f = await fixture(30);
     try {
