@@ -1,4 +1,4 @@
-import { createPublicKey } from "node:crypto";
+import { createHash, createPublicKey, type KeyObject } from "node:crypto";
 import { ChainWalk, type Checkpoint, signCheckpoint, type ChainProblem } from "../access/audit-chain.ts";
 import type { EventLog } from "../events/event-log.ts";
 import type { RampartEvent } from "../events/event.types.ts";
@@ -97,6 +97,7 @@ export class AuditService {
   async verify(): Promise<VerifyView> {
     const { checkpoints, bad } = this.#file.read();
     const publicKey = this.#key?.publicKey ?? this.#recordedKey();
+    const key = fingerprint(publicKey);
     const last = lastCheckpoint(checkpoints);
     if (bad.length > 0 && bad[0]) {
       const problem: ChainProblemView = {
@@ -106,7 +107,7 @@ export class AuditService {
         message: `line ${bad[0].line} of the checkpoint file ${this.#file.path} is not a checkpoint: the file was edited or damaged`,
         hint: `compare ${this.#file.path} with a backup; every line must be a signed checkpoint written by rampart`,
       };
-      return { ok: false, events: 0, checkpoints: checkpoints.length, lastCheckpoint: last, problem, message: problem.message };
+      return { ok: false, events: 0, checkpoints: checkpoints.length, lastCheckpoint: last, key, problem, message: problem.message };
     }
     const walk = new ChainWalk(checkpoints, publicKey);
     let after = 0;
@@ -127,10 +128,10 @@ export class AuditService {
       const pinned = last
         ? `last checkpoint #${last.number} at ${new Date(last.at).toISOString()} (event ${last.eventId})`
         : "no checkpoint yet";
-      return { ...result, lastCheckpoint: last, problem: null, message: `verified ${result.events} events, ${pinned}` };
+      return { ...result, lastCheckpoint: last, key, problem: null, message: `verified ${result.events} events, ${pinned}` };
     }
     const problem = await this.#describe(result.problem, checkpoints);
-    return { ...result, lastCheckpoint: last, problem, message: problem.message };
+    return { ...result, lastCheckpoint: last, key, problem, message: problem.message };
   }
 
   async #describe(problem: ChainProblem, checkpoints: Checkpoint[]): Promise<ChainProblemView> {
@@ -183,6 +184,13 @@ export class AuditService {
 function lastCheckpoint(checkpoints: Checkpoint[]): VerifyView["lastCheckpoint"] {
   const last = checkpoints.at(-1);
   return last ? { number: checkpoints.length, eventId: last.eventId, at: last.at } : null;
+}
+
+/** `SHA256:` and the base64 sha256 of the DER public key, to compare with a copy of the key kept elsewhere. */
+function fingerprint(publicKey: KeyObject): string {
+  return `SHA256:${createHash("sha256")
+    .update(publicKey.export({ type: "spki", format: "der" }))
+    .digest("base64")}`;
 }
 
 function samePublicKey(recordedPem: string, key: AuditKey): boolean {

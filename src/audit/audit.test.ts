@@ -94,6 +94,7 @@ describe("the tamper-evident event log", () => {
       // The key was created 0600, outside the data dir; its public half is recorded in it.
       assert.equal(statSync(f.keyFile).mode & 0o777, 0o600);
       assert.ok(new CheckpointFile(f.dataDir).recordedPublicKey()?.includes("BEGIN PUBLIC KEY"));
+      assert.match(result.key, /^SHA256:[A-Za-z0-9+/]{43}=$/);
     } finally {
       await f.close();
     }

@@ -19,6 +19,7 @@ export const verifyViewSchema = z.object({
     .object({ number: z.number().int(), eventId: z.number().int(), at: z.number().int() })
     .nullable()
     .describe("the newest signed checkpoint (numbered from 1 in the checkpoint file)"),
+  key: z.string().describe("fingerprint (SHA256:base64 of the DER public key) of the key the checkpoints were checked with"),
   problem: chainProblemSchema.nullable(),
   message: z.string().describe("one line: 'verified N events, last checkpoint #K at TIME', or the first problem"),
 });
