@@ -93,57 +93,105 @@ export function verifyChain(
   publicKey: KeyObject,
   start: { firstId: number; previousHash: string } = { firstId: 1, previousHash: GENESIS_HASH },
 ): VerifyResult {
-  let count = 0;
-  const byId = new Map<number, Checkpoint>();
-  for (const c of checkpoints) {
-    if (!checkpointValid(c, publicKey))
-      return fail({ kind: "checkpoint", eventId: c.eventId, message: `the checkpoint at event ${c.eventId} has an invalid signature` });
-    byId.set(c.eventId, c);
+  const walk = new ChainWalk(checkpoints, publicKey, start);
+  for (const event of events) if (!walk.next(event)) return walk.result();
+  return walk.end();
+}
+
+/**
+ * verifyChain one event at a time, so a log too large to hold in memory is checked page by page: `next` returns
+ * false at the first problem (then `result()` names it), and `end()` checks the checkpoints past the last event.
+ */
+export class ChainWalk {
+  readonly #checkpoints: readonly Checkpoint[];
+  readonly #byId = new Map<number, Checkpoint>();
+  #problem: ChainProblem | null = null;
+  #count = 0;
+  #previousHash: string;
+  #expectedId: number;
+  #lastId: number;
+
+  constructor(
+    checkpoints: readonly Checkpoint[],
+    publicKey: KeyObject,
+    start: { firstId: number; previousHash: string } = { firstId: 1, previousHash: GENESIS_HASH },
+  ) {
+    this.#checkpoints = checkpoints;
+    this.#previousHash = start.previousHash;
+    this.#expectedId = start.firstId;
+    this.#lastId = start.firstId - 1;
+    for (const c of checkpoints) {
+      if (!checkpointValid(c, publicKey)) {
+        this.#problem = {
+          kind: "checkpoint",
+          eventId: c.eventId,
+          message: `the checkpoint at event ${c.eventId} has an invalid signature`,
+        };
+        return;
+      }
+      this.#byId.set(c.eventId, c);
+    }
   }
-  let previousHash = start.previousHash;
-  let expectedId = start.firstId;
-  let lastId = start.firstId - 1;
-  for (const event of events) {
-    count += 1;
+
+  /** The id of the last event that checked out. */
+  get lastId(): number {
+    return this.#lastId;
+  }
+
+  next(event: ChainedEvent): boolean {
+    if (this.#problem) return false;
+    this.#count += 1;
+    const expectedId = this.#expectedId;
     if (event.id < expectedId)
-      return fail({ kind: "reordered", eventId: event.id, message: `event ${event.id} appears after event ${expectedId - 1}` });
+      return this.#fail({ kind: "reordered", eventId: event.id, message: `event ${event.id} appears after event ${expectedId - 1}` });
     if (event.id > expectedId)
-      return fail({
+      return this.#fail({
         kind: "removed",
         eventId: expectedId,
         message: `event ${expectedId}${event.id - expectedId > 1 ? `–${event.id - 1}` : ""} is missing (the next one is ${event.id})`,
       });
-    const hash = chainHash(previousHash, event);
+    const hash = chainHash(this.#previousHash, event);
     if (hash !== event.hash) {
-      return fail({
+      return this.#fail({
         kind: "changed",
         eventId: event.id,
         message: `event ${event.id} (${event.type}) does not match its recorded hash: it was changed or moved after it was written`,
       });
     }
-    const checkpoint = byId.get(event.id);
+    const checkpoint = this.#byId.get(event.id);
     if (checkpoint && checkpoint.hash !== hash) {
-      return fail({
+      return this.#fail({
         kind: "changed",
         eventId: event.id,
         message: `the chain up to event ${event.id} differs from the signed checkpoint: an event at or before ${event.id} was changed and the chain recomputed`,
       });
     }
-    previousHash = hash;
-    lastId = event.id;
-    expectedId += 1;
+    this.#previousHash = hash;
+    this.#lastId = event.id;
+    this.#expectedId += 1;
+    return true;
   }
-  const beyond = checkpoints.filter((c) => c.eventId > lastId).sort((a, b) => a.eventId - b.eventId)[0];
-  if (beyond)
-    return fail({
-      kind: "removed",
-      eventId: lastId + 1,
-      message: `a signed checkpoint covers event ${beyond.eventId}, but the log ends at event ${lastId}: events ${lastId + 1}–${beyond.eventId} were removed`,
-    });
-  return { ok: true, events: count, checkpoints: checkpoints.length, problem: null };
 
-  function fail(problem: ChainProblem): VerifyResult {
-    return { ok: false, events: count, checkpoints: checkpoints.length, problem };
+  end(): VerifyResult {
+    if (this.#problem) return this.result();
+    const lastId = this.#lastId;
+    const beyond = this.#checkpoints.filter((c) => c.eventId > lastId).sort((a, b) => a.eventId - b.eventId)[0];
+    if (beyond)
+      this.#fail({
+        kind: "removed",
+        eventId: lastId + 1,
+        message: `a signed checkpoint covers event ${beyond.eventId}, but the log ends at event ${lastId}: events ${lastId + 1}–${beyond.eventId} were removed`,
+      });
+    return this.result();
+  }
+
+  result(): VerifyResult {
+    return { ok: this.#problem === null, events: this.#count, checkpoints: this.#checkpoints.length, problem: this.#problem };
+  }
+
+  #fail(problem: ChainProblem): false {
+    this.#problem = problem;
+    return false;
   }
 }
 

@@ -15,6 +15,7 @@ import type { GlobalOptions } from "./cli-context.ts";
 import { installUsageHandling, reportError, setCurrentCommand } from "./cli-usage.ts";
 import { registerDemoCommand } from "./demo.cli.ts";
 import { registerServiceCommands } from "../service/service.cli.ts";
+import { registerAuditCommands } from "../audit/audit.cli.ts";
 
 // `rampart status | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -45,6 +46,7 @@ registerMetricsCommands(program, globals);
 registerTraceCommands(program, globals);
 registerServiceCommands(program, globals);
 registerAccessCommands(program, globals);
+registerAuditCommands(program, globals);
 
 installUsageHandling(program);
 

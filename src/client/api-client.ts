@@ -15,6 +15,7 @@ import { z } from "zod";
 import { type ErrorCode, errorCatalogue, isErrorCode } from "../shared/error-catalogue.ts";
 import type { AccessRequestView, BreakGlassBody, RequestBody } from "../access/access-request.types.ts";
 import { SOURCE_BUNDLE_TYPE, type UploadView } from "../releases/source-bundle.types.ts";
+import type { VerifyView } from "../audit/audit.types.ts";
 
 /** Reconnects a stream after a disconnect and resumes after its last event (see followEvents). */
 export type FollowHooks = Pick<FollowOptions, "lastEventId" | "onReconnecting" | "onReconnected" | "minDelayMs" | "maxDelayMs">;
@@ -316,6 +317,15 @@ export class ApiClient {
     });
     if (!response.ok) throw await toApiError(response);
     return (await response.json()) as UploadView;
+  }
+
+  // The audit (src/audit).
+  async audit(filter: { since?: number; actor?: string; type?: string; limit?: number } = {}): Promise<RampartEvent[]> {
+    return (await this.#call<{ events: RampartEvent[] }>("GET", `/api/v1/audit${queryString(filter)}`)).events;
+  }
+
+  auditVerify(): Promise<VerifyView> {
+    return this.#call("GET", "/api/v1/audit/verify");
   }
 
   async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {

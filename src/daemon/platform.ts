@@ -5,6 +5,7 @@ import { createAccessRequests } from "../access/access-requests.module.ts";
 import { ManifestSource } from "../config/manifest-source.ts";
 import { openDatabase } from "../db/database.ts";
 import { createEvents } from "../events/events.module.ts";
+import { createAudit } from "../audit/audit.module.ts";
 import { createFlags } from "../flags/flags.module.ts";
 import { eventlessTables, platformMigrations } from "../platform/migrations.ts";
 import type { Module } from "../platform/module.ts";
@@ -70,6 +71,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   // Modules that need each other's services late (instances, launch configs, sinks) get them through closures.
   const events = createEvents({ db, clock });
   const shared = { db, clock, dataDir, events: events.log };
+  // Signs checkpoints of the event log's hash chain; `audit.auditor` is the API server's RequestAuditor.
+  const audit = createAudit(shared);
   const telemetry = createTelemetry({
     ...shared,
     startedAt,
@@ -127,7 +130,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   });
   const accessRequests = createAccessRequests({ ...shared, manifests });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
-  const modules: Module[] = [events, telemetry, flags, traffic, runtime, releases, platform, accessRequests];
+  // The audit comes right after events: its key is loaded before anything else starts, and it stops (signing the
+  // final checkpoint) after every other module has written its last event.
+  const modules: Module[] = [events, audit, telemetry, flags, traffic, runtime, releases, platform, accessRequests];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {
     await recordStopping(events.log, stopApps);

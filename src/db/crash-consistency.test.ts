@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +8,8 @@ import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { after, it } from "node:test";
 import { waitFor } from "../shared/wait.ts";
+import { verifyChain } from "../access/audit-chain.ts";
+import { parseData } from "../events/event.store.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "rampart-crash-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,6 +50,25 @@ it("kill -9 in the middle of writing leaves every state change with its event an
     const events = db.prepare("select count(*) as n from events where type = 'release.created'").get() as { n: number };
     assert.ok(states.n >= 50);
     assert.equal(events.n, states.n, "each committed change has exactly its event");
+    // The audit chain survives the kill too: every committed event carries its hash (written in its transaction).
+    const chained = db
+      .prepare("select * from events order by id")
+      .all()
+      .map((r) => ({
+        id: Number(r.id),
+        at: Number(r.at),
+        type: String(r.type),
+        env: null,
+        app: null,
+        release: null,
+        instance: null,
+        actor: String(r.actor),
+        message: String(r.message),
+        data: parseData(String(r.data)),
+        hash: String(r.hash),
+      }));
+    const result = verifyChain(chained, [], generateKeyPairSync("ed25519").publicKey);
+    assert.equal(result.ok, true, result.problem?.message);
   } finally {
     db.close();
   }

@@ -23,6 +23,8 @@ export interface EventsTable {
   actor: string;
   message: string;
   data: string;
+  /** The audit chain (src/audit/): sha256 of the previous event's hash and this event's content. */
+  hash: string | null;
 }
 
 export interface ArtifactsTable {

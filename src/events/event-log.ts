@@ -15,6 +15,8 @@ export class EventLog {
   readonly #clock: Clock;
   readonly #store: EventStore;
   readonly #listeners = new Set<EventListener>();
+  /** The last committed event's id and chain hash, as this process wrote them (the audit's checkpoints sign it). */
+  #head: { id: number; hash: string } | null = null;
 
   constructor(db: Db, clock: Clock) {
     this.#db = db;
@@ -25,14 +27,18 @@ export class EventLog {
   /** Runs `work` in one transaction; the events it emits are appended in it and published after commit. */
   async transact<T>(work: (trx: Db, emit: Emit) => Promise<T>): Promise<T> {
     const appended: RampartEvent[] = [];
+    const written: { head: { id: number; hash: string } | null } = { head: null };
     const result = await this.#db.transaction().execute(async (trx) => {
       const emit: Emit = async (event) => {
-        const stored = await this.#store.insert(trx, this.#clock.now(), event);
+        const { event: stored, hash } = await this.#store.insert(trx, this.#clock.now(), event);
         appended.push(stored);
+        written.head = { id: stored.id, hash };
         return stored;
       };
       return work(trx, emit);
     });
+    const { head } = written;
+    if (head !== null && (this.#head === null || head.id > this.#head.id)) this.#head = head;
     for (const event of appended) this.#publish(event);
     return result;
   }
@@ -44,6 +50,11 @@ export class EventLog {
 
   query(filter: EventQuery): Promise<RampartEvent[]> {
     return this.#store.query(filter);
+  }
+
+  /** The newest event this process appended, with its chain hash; null before the first append. */
+  head(): { id: number; hash: string } | null {
+    return this.#head;
   }
 
   subscribe(listener: EventListener): () => void {

@@ -1,7 +1,17 @@
+import { chainHash, GENESIS_HASH } from "../access/audit-chain.ts";
 import type { Db } from "../db/database.ts";
 import type { EventQuery, EventType, NewEvent, RampartEvent } from "./event.types.ts";
 
-/** Append-only: there is deliberately no update or delete here. */
+/** An event as written, with its place in the audit chain. */
+export interface ChainedRampartEvent {
+  event: RampartEvent;
+  hash: string;
+}
+
+/**
+ * Append-only: there is deliberately no update or delete here (the one UPDATE sets the chain hash of the row
+ * just inserted, in the same transaction: its id is known only after the insert).
+ */
 export class EventStore {
   readonly #db: Db;
 
@@ -9,7 +19,11 @@ export class EventStore {
     this.#db = db;
   }
 
-  async insert(db: Db, at: number, event: NewEvent): Promise<RampartEvent> {
+  /**
+   * `db` must be the transaction: the previous hash is read and the new one written in it, and transactions run
+   * one at a time on the one connection, so two appends can never chain onto the same predecessor.
+   */
+  async insert(db: Db, at: number, event: NewEvent): Promise<ChainedRampartEvent> {
     const row = {
       at,
       type: event.type,
@@ -21,8 +35,12 @@ export class EventStore {
       message: event.message,
       data: JSON.stringify(event.data ?? {}),
     };
+    const previous = await db.selectFrom("events").select("hash").orderBy("id", "desc").limit(1).executeTakeFirst();
     const { id } = await db.insertInto("events").values(row).returning("id").executeTakeFirstOrThrow();
-    return { ...row, id, data: event.data ?? {} };
+    // Hashed as it will be read back (the stored JSON parsed), so verification sees exactly what was hashed.
+    const hash = chainHash(previous?.hash ?? GENESIS_HASH, { ...row, id, data: parseData(row.data) });
+    await db.updateTable("events").set({ hash }).where("id", "=", id).execute();
+    return { event: { ...row, id, data: event.data ?? {} }, hash };
   }
 
   /** Newest `limit` events matching, in ascending id order. */
@@ -36,11 +54,11 @@ export class EventStore {
       q = filter.type.endsWith(".") ? q.where("type", "like", `${filter.type}%`) : q.where("type", "=", filter.type);
     }
     const rows = await q.orderBy("id", "desc").limit(filter.limit).execute();
-    return rows.reverse().map((row) => ({ ...row, type: row.type as EventType, data: parseData(row.data) }));
+    return rows.reverse().map(({ hash: _hash, ...row }) => ({ ...row, type: row.type as EventType, data: parseData(row.data) }));
   }
 }
 
-function parseData(text: string): Record<string, unknown> {
+export function parseData(text: string): Record<string, unknown> {
   const value: unknown = JSON.parse(text);
   return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }

@@ -67,6 +67,7 @@ export const eventTypes = [
   "access.expired",
   "access.revoked",
   "access.break_glass",
+  "audit.request",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

@@ -5,6 +5,7 @@ import { baselineMigrations } from "../db/migrations.ts";
 import { flagsMigrations } from "../flags/flags.module.ts";
 import { telemetryMigrations } from "../telemetry/telemetry.module.ts";
 import { trafficMigrations } from "../traffic/traffic.module.ts";
+import { auditMigrations } from "../audit/audit.module.ts";
 
 /**
  * Every migration of the platform, registered by the capability that owns it. Applied in name order, so the
@@ -16,6 +17,7 @@ export const platformMigrations: Record<string, Migration> = {
   ...telemetryMigrations,
   ...trafficMigrations,
   ...accessRequestMigrations,
+  ...auditMigrations,
 };
 
 /**

@@ -300,6 +300,13 @@ export const errorCatalogue = {
     meaning: "Another `rampart up` holds the data dir.",
     hint: "use that one (rampart status), or stop it first (rampart down)",
   },
+  audit_key: {
+    status: 503,
+    origin: "cli",
+    meaning:
+      "`rampart up` cannot use the key that signs the audit log's checkpoints: missing and not creatable, unreadable, readable by others, inside the data dir, or not the key this data dir's checkpoints were signed with. Nothing was started.",
+    hint: "the message names the file; RAMPART_AUDIT_KEY_FILE points rampart up at the right key file (outside the data dir)",
+  },
 
   // The edge's control socket, answering the control plane (which logs them; they are not shown to users).
   method_not_allowed: {

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ApiClient } from "../client/api-client.ts";
 import { credentialsSchema } from "../daemon/credentials.ts";
@@ -45,7 +45,13 @@ export async function startRampartUp(options: {
   const child = spawn(file ?? process.execPath, args, {
     cwd: options.command?.cwd ?? undefined,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, RAMPART_API: "", RAMPART_TOKEN: "" },
+    // The audit key goes beside the data dir (never in it), not into the home of whoever runs the tests.
+    env: {
+      RAMPART_AUDIT_KEY_FILE: join(dirname(resolve(options.dataDir)), "audit-key"),
+      ...process.env,
+      RAMPART_API: "",
+      RAMPART_TOKEN: "",
+    },
     uid: options.uid,
     gid: options.gid,
   });
