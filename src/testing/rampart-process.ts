@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ApiClient } from "../client/api-client.ts";
 import { credentialsSchema } from "../daemon/credentials.ts";
@@ -30,6 +30,8 @@ export async function startRampartUp(options: {
   gid?: number;
   /** Another command line that runs `rampart up` (a systemd unit's ExecStart), instead of the CLI on port 0. */
   command?: { argv: string[]; cwd: string | null };
+  /** The whole environment instead of this process's (what systemd gives a service). */
+  env?: Record<string, string>;
 }): Promise<RampartUp> {
   const [file, ...args] = options.command?.argv ?? [
     process.execPath,
@@ -45,7 +47,7 @@ export async function startRampartUp(options: {
   const child = spawn(file ?? process.execPath, args, {
     cwd: options.command?.cwd ?? undefined,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, RAMPART_API: "", RAMPART_TOKEN: "" },
+    env: options.env ?? { ...process.env, RAMPART_API: "", RAMPART_TOKEN: "" },
     uid: options.uid,
     gid: options.gid,
   });
@@ -55,19 +57,26 @@ export async function startRampartUp(options: {
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
-  const credentials = await waitFor(
-    () => {
-      if (exitCode !== undefined) throw new Error(`rampart up exited with ${exitCode}:\n${output}`);
-      const path = join(options.dataDir, "credentials.json");
-      if (!existsSync(path)) return undefined;
-      const parsed = credentialsSchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
-      return parsed.success && parsed.data.pid === child.pid && !parsed.data.api.includes("starting") ? parsed.data : undefined;
-    },
-    { timeoutMs: 30_000, onTimeout: () => new Error(`rampart up did not come up:\n${output}`) },
-  );
-  const client = new ApiClient({ baseUrl: credentials.api, token: credentials.token });
-  await waitFor(async () => (await client.health().catch(() => undefined)) ?? undefined, { timeoutMs: 10_000 });
-  return { process: child, pid: child.pid ?? 0, client, output: () => output, exited };
+  try {
+    const credentials = await waitFor(
+      () => {
+        if (exitCode !== undefined) throw new Error(`rampart up exited with ${exitCode}:\n${output}`);
+        const path = join(options.dataDir, "credentials.json");
+        if (!existsSync(path)) return undefined;
+        const parsed = credentialsSchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
+        return parsed.success && parsed.data.pid === child.pid && !parsed.data.api.includes("starting") ? parsed.data : undefined;
+      },
+      { timeoutMs: 30_000, onTimeout: () => new Error(`rampart up did not come up:\n${output}`) },
+    );
+    const client = new ApiClient({ baseUrl: credentials.api, token: credentials.token });
+    await waitFor(async () => (await client.health().catch(() => undefined)) ?? undefined, { timeoutMs: 10_000 });
+    return { process: child, pid: child.pid ?? 0, client, output: () => output, exited };
+  } catch (error) {
+    // A platform that did not come up may still have started its edge (detached, so it outlives the test): stop both.
+    if (exitCode === undefined) child.kill("SIGKILL");
+    await killPlatform(options.dataDir);
+    throw error;
+  }
 }
 
 /** Runs the CLI to completion, as a user would. */
@@ -86,7 +95,8 @@ export function runCli(
 
 /**
  * Kills everything a test's platform started: the control plane, the edge and every instance (by the pids the
- * store recorded, checked against their start times so nothing else is ever signalled).
+ * store recorded, checked against their start times so nothing else is ever signalled), and any edge whose command
+ * line names this data dir (one the store does not record, or whose data dir is gone).
  */
 export async function killPlatform(dataDir: string, up?: RampartUp): Promise<void> {
   if (up && up.process.exitCode === null) up.process.kill("SIGKILL");
@@ -98,7 +108,39 @@ export async function killPlatform(dataDir: string, up?: RampartUp): Promise<voi
     killGroup(pid);
     process.kill(pid, "SIGKILL");
   }
-  await waitFor(() => (pids.every(({ pid, start }) => !isSameProcess(pid, start)) ? true : undefined), { timeoutMs: 10_000 });
+  // An edge the store does not name (started just before its record was written, or its data dir already removed)
+  // is found by the data dir on its command line.
+  const edges = edgePidsByCommandLine(dataDir).map((pid) => ({ pid, start: processStart(pid) ?? "" }));
+  for (const { pid } of edges) {
+    killGroup(pid);
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Gone already.
+    }
+  }
+  const all = [...pids, ...edges];
+  await waitFor(() => (all.every(({ pid, start }) => !isSameProcess(pid, start)) ? true : undefined), { timeoutMs: 10_000 });
+}
+
+/** Edge processes (`edge-main.ts --data DIR`) running for this data dir, from /proc. */
+export function edgePidsByCommandLine(dataDir: string): number[] {
+  const wanted = resolve(dataDir);
+  const pids: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue; // exited meanwhile
+    }
+    const data = argv.indexOf("--data");
+    if (data < 0 || !argv.some((arg) => arg.endsWith("/edge-main.ts"))) continue;
+    const dir = argv[data + 1];
+    if (dir !== undefined && resolve(dir) === wanted) pids.push(Number(name));
+  }
+  return pids;
 }
 
 function killGroup(leader: number): void {
