@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
+import { readCredentials } from "../daemon/credentials.ts";
 import { waitFor } from "../shared/wait.ts";
 import { killPlatform, type RampartUp, runCli, startRampartUp } from "../testing/rampart-process.ts";
 import { createTestProject, type TestProject } from "../testing/test-project.ts";
@@ -85,5 +87,19 @@ describe("a deploy shows its build's output as it runs", () => {
     assert.match(release.reason, /exited with code 3/);
     assert.match(run.stderr, /build \| build step one: compiling/);
     assert.match(run.stderr, /hint: the whole build output: rampart logs web --env staging --instance staging\.web\.r2\.build/);
+  });
+
+  it("a deploy from another machine (source upload, RAMPART_API/RAMPART_TOKEN) streams its build the same way", async () => {
+    const credentials = readCredentials(project.dataDir);
+    assert.ok(credentials);
+    const laptop = mkdtempSync(join(tmpdir(), "rampart-laptop-"));
+    cpSync(join(project.dir, "web"), join(laptop, "web"), { recursive: true });
+    writeFileSync(join(laptop, "web", "VERSION"), "from-the-laptop");
+    const ci = { RAMPART_API: credentials.api, RAMPART_TOKEN: credentials.token, RAMPART_DATA: join(laptop, "no-data-here") };
+    const run = runCli(["deploy", "web", "--env", "staging", "--source", "web", "--wait"], { cwd: laptop, env: ci });
+    assert.equal(run.code, 1, run.stderr);
+    for (const line of ["build step one: compiling", "build step two: linking", "error: missing symbol main"])
+      assert.ok(run.stderr.includes(`  build | ${line}\n`), `streamed: ${line}\n${run.stderr}`);
+    assert.match(run.stderr, /hint: the whole build output: rampart logs web --env staging --instance staging\.web\.r3\.build/);
   });
 });

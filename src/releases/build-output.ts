@@ -29,6 +29,15 @@ export class BuildOutput {
     return buildInstance({ env: this.#release.env, app: this.#release.app, release: this.#release.number });
   }
 
+  /** Polls until `deadline` (epoch ms): the build is over, but its last lines may still be on their way into the index. */
+  async drainUntil(deadline: number): Promise<void> {
+    for (;;) {
+      await this.poll();
+      if (this.#off || Date.now() >= deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
   /** Prints the build lines indexed since the last poll; returns how many. */
   async poll(): Promise<number> {
     if (this.#off) return 0;

@@ -43,6 +43,8 @@ export async function waitForRelease(
     // Live, and the old release drained (or, blue-green, kept warm on purpose for an instant rollback).
     if (current.status === "live" && (current.rollout?.state === "completed" || current.rollout?.state === "warm")) return current;
     if (current.status === "failed" || current.status === "rolled_back") {
+      // A failed build's last lines, streamed before the error that repeats them.
+      if (build && builtAt !== undefined) await build.drainUntil(builtAt + BUILD_TAIL_MS);
       throw new Error(
         `release ${current.number} ${current.status === "failed" ? "failed" : "was rolled back"}: ${current.reason ?? "no reason recorded"}`,
       );
@@ -62,12 +64,13 @@ export async function waitForRelease(
 export async function followBuild(client: ApiClient, release: ReleaseView, printBuild: (line: string) => void): Promise<ReleaseView> {
   if (!release.config.build) return release;
   const build = new BuildOutput(client, release, printBuild);
-  let builtAt: number | undefined;
   for (;;) {
     const current = await client.release(release.env, release.app, release.number);
-    if (current.rollout?.state !== "building") builtAt ??= Date.now();
+    if (current.rollout?.state !== "building") {
+      await build.drainUntil(Date.now() + BUILD_TAIL_MS);
+      return current;
+    }
     await build.poll();
-    if (builtAt !== undefined && Date.now() - builtAt >= BUILD_TAIL_MS) return current;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
