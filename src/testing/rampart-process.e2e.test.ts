@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { after, describe, it } from "node:test";
 import { isSameProcess } from "../runtime/process-info.ts";
-import { edgePidsByCommandLine, killPlatform, processStart, type RampartUp, startRampartUp } from "./rampart-process.ts";
+import {
+  controlPlanePidsByCommandLine,
+  edgePidsByCommandLine,
+  killPlatform,
+  processStart,
+  type RampartUp,
+  startRampartUp,
+} from "./rampart-process.ts";
 import { createTestProject, type TestProject } from "./test-project.ts";
 
 /**
@@ -30,5 +37,18 @@ describe("killPlatform", () => {
     await killPlatform(project.dataDir);
     assert.equal(isSameProcess(edge, start), false, "the edge is gone");
     assert.deepEqual(edgePidsByCommandLine(project.dataDir), []);
+  });
+
+  it("kills a control plane the test lost hold of (a failed restart) and its edge, also when the project dir is gone", async () => {
+    project = await createTestProject({ instances: 1 });
+    const lost = await startRampartUp(project);
+    up = undefined;
+    const [edge] = edgePidsByCommandLine(project.dataDir);
+    assert.ok(edge !== undefined);
+    assert.deepEqual(controlPlanePidsByCommandLine(project.dataDir), [lost.pid]);
+    const starts = [edge, lost.pid].map((pid) => ({ pid, start: processStart(pid) ?? "" }));
+    rmSync(project.dir, { recursive: true, force: true });
+    await killPlatform(project.dataDir);
+    for (const { pid, start } of starts) assert.equal(isSameProcess(pid, start), false, `process ${pid} is gone`);
   });
 });

@@ -108,10 +108,14 @@ export async function killPlatform(dataDir: string, up?: RampartUp): Promise<voi
     killGroup(pid);
     process.kill(pid, "SIGKILL");
   }
-  // An edge the store does not name (started just before its record was written, or its data dir already removed)
-  // is found by the data dir on its command line.
-  const edges = edgePidsByCommandLine(dataDir).map((pid) => ({ pid, start: processStart(pid) ?? "" }));
-  for (const { pid } of edges) {
+  // A control plane the test lost hold of (a restart whose startRampartUp failed) and an edge the store does not name
+  // (started just before its record was written, or its data dir already removed) are found by the data dir on their
+  // command lines: control planes first, so none can start the edge again.
+  const strays = [...controlPlanePidsByCommandLine(dataDir), ...edgePidsByCommandLine(dataDir)].map((pid) => ({
+    pid,
+    start: processStart(pid) ?? "",
+  }));
+  for (const { pid } of strays) {
     killGroup(pid);
     try {
       process.kill(pid, "SIGKILL");
@@ -119,16 +123,25 @@ export async function killPlatform(dataDir: string, up?: RampartUp): Promise<voi
       // Gone already.
     }
   }
-  const all = [...pids, ...edges];
+  const all = [...pids, ...strays];
   await waitFor(() => (all.every(({ pid, start }) => !isSameProcess(pid, start)) ? true : undefined), { timeoutMs: 10_000 });
 }
 
 /** Edge processes (`edge-main.ts --data DIR`) running for this data dir, from /proc. */
 export function edgePidsByCommandLine(dataDir: string): number[] {
+  return pidsByCommandLine(dataDir, (argv) => argv.some((arg) => arg.endsWith("/edge-main.ts")));
+}
+
+/** `rampart up --data DIR` control planes running for this data dir (the CLI run directly or through bin/rampart). */
+export function controlPlanePidsByCommandLine(dataDir: string): number[] {
+  return pidsByCommandLine(dataDir, (argv) => argv.includes("up") && argv.some((arg) => arg.endsWith("/src/cli/main.ts")));
+}
+
+function pidsByCommandLine(dataDir: string, matches: (argv: string[]) => boolean): number[] {
   const wanted = resolve(dataDir);
   const pids: number[] = [];
   for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
     let argv: string[];
     try {
       argv = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0");
@@ -136,9 +149,8 @@ export function edgePidsByCommandLine(dataDir: string): number[] {
       continue; // exited meanwhile
     }
     const data = argv.indexOf("--data");
-    if (data < 0 || !argv.some((arg) => arg.endsWith("/edge-main.ts"))) continue;
-    const dir = argv[data + 1];
-    if (dir !== undefined && resolve(dir) === wanted) pids.push(Number(name));
+    const dir = data < 0 ? undefined : argv[data + 1];
+    if (dir !== undefined && resolve(dir) === wanted && matches(argv)) pids.push(Number(name));
   }
   return pids;
 }
