@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { isSameProcess, readProcessStartTime } from "../runtime/process-info.ts";
+import { edgePidsByCommandLine } from "../testing/rampart-process.ts";
 
 /** A process as the drills track it: pid plus start time, so a recycled pid is never signalled. */
 export interface ProcessIdentity {
@@ -74,17 +75,5 @@ export function establishedWith(port: number): { accepted: number; opened: numbe
 
 /** Edge processes (primaries) started for this data dir, found by their command line whether recorded or not. */
 export function edgesOf(dataDir: string): number[] {
-  const found: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    let cmdline = "";
-    try {
-      cmdline = readFileSync(`/proc/${name}/cmdline`, "utf8");
-    } catch {
-      continue;
-    }
-    const args = cmdline.split("\0");
-    if (args.some((a) => a.endsWith("edge-main.ts")) && args.includes(dataDir)) found.push(Number(name));
-  }
-  return found;
+  return edgePidsByCommandLine(dataDir);
 }

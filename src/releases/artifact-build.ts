@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Readable } from "node:stream";
@@ -21,6 +21,8 @@ export interface BuildOptions {
   command: string;
   /** Appended to, one `<ISO> <out|err> <text>` line per output line. */
   logPath: string;
+  /** A second file the same lines go to as they come (the log pipeline's file for the build, which `rampart logs` reads). */
+  teePath?: string;
   /** The complete environment of the build (not merged with process.env: include PATH). */
   env: Record<string, string | undefined>;
   timeoutMs: number;
@@ -50,11 +52,11 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   const clock = options.clock ?? systemClock;
   const info = await stat(options.dir).catch(() => null);
   if (!info?.isDirectory()) throw new Error(`build directory "${options.dir}" does not exist`);
-  await mkdir(dirname(options.logPath), { recursive: true });
-  const log = createWriteStream(options.logPath, { flags: "a" });
+  const logs = await Promise.all([options.logPath, options.teePath].filter((p) => p !== undefined).map(openLog));
   const tail: string[] = [];
   const emit = (text: string, stream: "out" | "err"): void => {
-    log.write(`${new Date(clock.now()).toISOString()} ${stream} ${text}\n`);
+    const line = `${new Date(clock.now()).toISOString()} ${stream} ${text}\n`;
+    for (const log of logs) log.write(line);
     tail.push(text);
     if (tail.length > TAIL_LINES) tail.shift();
     options.onLine?.(text, stream);
@@ -91,7 +93,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   flushErr();
   if (outcome.error) emit(`rampart: could not start the build: ${outcome.error.message}`, "err");
   if (timedOut) emit(`rampart: build timed out after ${options.timeoutMs} ms and was killed`, "err");
-  await new Promise<void>((done) => log.end(done));
+  await Promise.all(logs.map((log) => new Promise<void>((done) => log.end(done))));
 
   return {
     ok: outcome.code === 0 && !timedOut,
@@ -101,6 +103,11 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
     durationMs: clock.now() - started,
     tail,
   };
+}
+
+async function openLog(path: string): Promise<WriteStream> {
+  await mkdir(dirname(path), { recursive: true });
+  return createWriteStream(path, { flags: "a" });
 }
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {

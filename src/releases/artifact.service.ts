@@ -104,6 +104,8 @@ export class ArtifactService {
       dir: join(dir, "src"),
       command: input.command,
       logPath: join(dir, "build.log"),
+      // The instance log layout, so the log tailer indexes the build as it runs and `rampart logs --instance` finds it.
+      teePath: join(this.#deps.dataDir, "logs", input.env, input.app, `${buildInstance(input)}.log`),
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...input.env_ },
       timeoutMs: this.#deps.buildTimeoutMs,
     });
@@ -138,7 +140,7 @@ export class ArtifactService {
       : `exited with ${result.signal ?? `code ${result.exitCode}`}`;
     return {
       ok: false,
-      reason: `build "${input.command}" ${how}; last output:\n${result.tail.join("\n")}\n(full log: ${join(dir, "build.log")})`,
+      reason: `build "${input.command}" ${how}; last output:\n${result.tail.join("\n")}\n(all of it: ${buildLogCommand(input)})`,
     };
   }
 
@@ -177,6 +179,16 @@ export class ArtifactService {
   async exists(digest: string): Promise<boolean> {
     return (await this.#deps.artifacts.get(digest)) !== undefined;
   }
+}
+
+/** The build's "instance" in the log pipeline: `<env>.<app>.r<N>.build`, beside the release's `<env>.<app>.r<N>.<slot>`. */
+export function buildInstance(release: { env: string; app: string; release: number }): string {
+  return `${release.env}.${release.app}.r${release.release}.build`;
+}
+
+/** The command that prints a release's whole build output. */
+export function buildLogCommand(release: { env: string; app: string; release: number }): string {
+  return `rampart logs ${release.app} --env ${release.env} --instance ${buildInstance(release)} --limit 10000`;
 }
 
 export function short(digest: string): string {

@@ -4,8 +4,8 @@ import { positiveIntOption } from "../cli/cli-usage.ts";
 import { RELEASE_STRATEGIES, type ReleaseStrategy } from "../config/resolved-manifest.schema.ts";
 import { ApiError } from "../client/api-client.ts";
 import { RampartError } from "../shared/errors.ts";
-import { short } from "./artifact.service.ts";
-import { printProgress, waitForRelease } from "./release-wait.ts";
+import { buildLogCommand, short } from "./artifact.service.ts";
+import { followBuild, printProgress, waitForRelease } from "./release-wait.ts";
 import type { ReleaseView } from "./release.types.ts";
 import { deploySource } from "./deploy-source.ts";
 
@@ -97,6 +97,12 @@ async function finish(
 ): Promise<void> {
   if (!opts.json) progress(headline);
   if (!opts.wait) {
+    // The build's output streams to stderr in both modes: stdout keeps the result (--json stays one object).
+    const built = await followBuild(client, release, printProgress);
+    if (built.status === "failed") {
+      if (opts.json) printJson(built);
+      throw releaseFailed(new Error(`release ${built.number} failed: ${built.reason ?? "no reason recorded"}`), built);
+    }
     if (opts.json) return printJson(release);
     process.stdout.write(
       `release ${release.number} of ${release.app} created in ${release.env}; rolling out (follow: rampart releases ${release.app} --env ${release.env})\n`,
@@ -107,7 +113,7 @@ async function finish(
   }
   let live: ReleaseView;
   try {
-    live = await waitForRelease(client, release, WAIT_TIMEOUT_MS, opts.json ? undefined : printProgress);
+    live = await waitForRelease(client, release, WAIT_TIMEOUT_MS, opts.json ? undefined : printProgress, printProgress);
   } catch (error) {
     if (opts.json) printJson(await client.release(release.env, release.app, release.number));
     throw releaseFailed(error, release);
@@ -138,6 +144,11 @@ async function edgeNotListening(client: ReturnType<typeof clientFor>, release: R
 export function releaseFailed(error: unknown, release: ReleaseView): unknown {
   if (!(error instanceof Error) || error instanceof RampartError || error instanceof ApiError) return error;
   const where = `${release.app} --env ${release.env}`;
+  // A failed build: its last lines are in the message; the whole output is in the log index.
+  if (/: build ".*" (exited|timed out)/.test(error.message.split("\n")[0] ?? ""))
+    return new RampartError("build_failed", error.message, {
+      hint: `the whole build output: ${buildLogCommand({ env: release.env, app: release.app, release: release.number })}`,
+    });
   return new RampartError("release_failed", error.message, {
     hint: `the verdict and steps: rampart rollout ${where}; the app's output: rampart logs ${where} --since 15m`,
   });

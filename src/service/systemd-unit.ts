@@ -51,6 +51,13 @@ export interface ParsedUnit {
   workingDir: string | null;
   user: string | null;
   killMode: string | null;
+  killSignal: string | null;
+  /** TimeoutStopSec in seconds. */
+  timeoutStopSec: number | null;
+  restart: string | null;
+  /** RestartSec in seconds. */
+  restartSec: number | null;
+  limitNofile: number | null;
 }
 
 /** Reads back what a unit would run (tests run exactly that command line). */
@@ -66,5 +73,14 @@ export function parseUnit(text: string): ParsedUnit {
     workingDir: dir?.replace(/^"(.*)"$/, "$1").replace(/\\(.)/g, "$1") ?? null,
     user: value("User"),
     killMode: value("KillMode"),
+    killSignal: value("KillSignal"),
+    timeoutStopSec: numberOrNull(value("TimeoutStopSec")),
+    restart: value("Restart"),
+    restartSec: numberOrNull(value("RestartSec")),
+    limitNofile: numberOrNull(value("LimitNOFILE")),
   };
+}
+
+function numberOrNull(text: string | null): number | null {
+  return text !== null && /^\d+$/.test(text) ? Number(text) : null;
 }

@@ -397,6 +397,13 @@ export const errorCatalogue = {
     meaning: "The app's instance did not answer within its upstream timeout.",
     hint: "rampart traces APP --env ENV --slowest shows the slow requests",
   },
+  // Issue 13 (ship): a deploy whose build failed.
+  build_failed: {
+    status: 409,
+    origin: "cli",
+    meaning: "The release's build failed or timed out, so the release failed before any instance started; the message has its last lines.",
+    hint: "the whole build output: rampart logs APP --env ENV --instance ENV.APP.rN.build --limit 10000",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -17,7 +17,8 @@ export interface LogTailerOptions {
   onLines?: (lines: readonly IngestLine[]) => void;
 }
 
-const INSTANCE_ID = /\.r(\d+)\.\d+$/;
+// `<env>.<app>.r<release>.<slot>`, or `.build` for the release's build output.
+const INSTANCE_ID = /\.r(\d+)\.(?:\d+|build)$/;
 // `<ISO-8601 with ms> <out|err> <text>` as the runner's formatLogLine writes it; 24 characters of time.
 const TIME_CHARS = 24;
 

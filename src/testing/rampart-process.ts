@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ApiClient } from "../client/api-client.ts";
@@ -30,6 +30,8 @@ export async function startRampartUp(options: {
   gid?: number;
   /** Another command line that runs `rampart up` (a systemd unit's ExecStart), instead of the CLI on port 0. */
   command?: { argv: string[]; cwd: string | null };
+  /** The whole environment instead of this process's (what systemd gives a service). */
+  env?: Record<string, string>;
 }): Promise<RampartUp> {
   const [file, ...args] = options.command?.argv ?? [
     process.execPath,
@@ -48,9 +50,7 @@ export async function startRampartUp(options: {
     // The audit key goes beside the data dir (never in it), not into the home of whoever runs the tests.
     env: {
       RAMPART_AUDIT_KEY_FILE: join(dirname(resolve(options.dataDir)), "audit-key"),
-      ...process.env,
-      RAMPART_API: "",
-      RAMPART_TOKEN: "",
+      ...(options.env ?? { ...process.env, RAMPART_API: "", RAMPART_TOKEN: "" }),
     },
     uid: options.uid,
     gid: options.gid,
@@ -61,19 +61,26 @@ export async function startRampartUp(options: {
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
-  const credentials = await waitFor(
-    () => {
-      if (exitCode !== undefined) throw new Error(`rampart up exited with ${exitCode}:\n${output}`);
-      const path = join(options.dataDir, "credentials.json");
-      if (!existsSync(path)) return undefined;
-      const parsed = credentialsSchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
-      return parsed.success && parsed.data.pid === child.pid && !parsed.data.api.includes("starting") ? parsed.data : undefined;
-    },
-    { timeoutMs: 30_000, onTimeout: () => new Error(`rampart up did not come up:\n${output}`) },
-  );
-  const client = new ApiClient({ baseUrl: credentials.api, token: credentials.token });
-  await waitFor(async () => (await client.health().catch(() => undefined)) ?? undefined, { timeoutMs: 10_000 });
-  return { process: child, pid: child.pid ?? 0, client, output: () => output, exited };
+  try {
+    const credentials = await waitFor(
+      () => {
+        if (exitCode !== undefined) throw new Error(`rampart up exited with ${exitCode}:\n${output}`);
+        const path = join(options.dataDir, "credentials.json");
+        if (!existsSync(path)) return undefined;
+        const parsed = credentialsSchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
+        return parsed.success && parsed.data.pid === child.pid && !parsed.data.api.includes("starting") ? parsed.data : undefined;
+      },
+      { timeoutMs: 30_000, onTimeout: () => new Error(`rampart up did not come up:\n${output}`) },
+    );
+    const client = new ApiClient({ baseUrl: credentials.api, token: credentials.token });
+    await waitFor(async () => (await client.health().catch(() => undefined)) ?? undefined, { timeoutMs: 10_000 });
+    return { process: child, pid: child.pid ?? 0, client, output: () => output, exited };
+  } catch (error) {
+    // A platform that did not come up may still have started its edge (detached, so it outlives the test): stop both.
+    if (exitCode === undefined) child.kill("SIGKILL");
+    await killPlatform(options.dataDir);
+    throw error;
+  }
 }
 
 /** Runs the CLI to completion, as a user would. */
@@ -92,7 +99,8 @@ export function runCli(
 
 /**
  * Kills everything a test's platform started: the control plane, the edge and every instance (by the pids the
- * store recorded, checked against their start times so nothing else is ever signalled).
+ * store recorded, checked against their start times so nothing else is ever signalled), and any edge whose command
+ * line names this data dir (one the store does not record, or whose data dir is gone).
  */
 export async function killPlatform(dataDir: string, up?: RampartUp): Promise<void> {
   if (up && up.process.exitCode === null) up.process.kill("SIGKILL");
@@ -104,7 +112,51 @@ export async function killPlatform(dataDir: string, up?: RampartUp): Promise<voi
     killGroup(pid);
     process.kill(pid, "SIGKILL");
   }
-  await waitFor(() => (pids.every(({ pid, start }) => !isSameProcess(pid, start)) ? true : undefined), { timeoutMs: 10_000 });
+  // A control plane the test lost hold of (a restart whose startRampartUp failed) and an edge the store does not name
+  // (started just before its record was written, or its data dir already removed) are found by the data dir on their
+  // command lines: control planes first, so none can start the edge again.
+  const strays = [...controlPlanePidsByCommandLine(dataDir), ...edgePidsByCommandLine(dataDir)].map((pid) => ({
+    pid,
+    start: processStart(pid) ?? "",
+  }));
+  for (const { pid } of strays) {
+    killGroup(pid);
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Gone already.
+    }
+  }
+  const all = [...pids, ...strays];
+  await waitFor(() => (all.every(({ pid, start }) => !isSameProcess(pid, start)) ? true : undefined), { timeoutMs: 10_000 });
+}
+
+/** Edge processes (`edge-main.ts --data DIR`) running for this data dir, from /proc. */
+export function edgePidsByCommandLine(dataDir: string): number[] {
+  return pidsByCommandLine(dataDir, (argv) => argv.some((arg) => arg.endsWith("/edge-main.ts")));
+}
+
+/** `rampart up --data DIR` control planes running for this data dir (the CLI run directly or through bin/rampart). */
+export function controlPlanePidsByCommandLine(dataDir: string): number[] {
+  return pidsByCommandLine(dataDir, (argv) => argv.includes("up") && argv.some((arg) => arg.endsWith("/src/cli/main.ts")));
+}
+
+function pidsByCommandLine(dataDir: string, matches: (argv: string[]) => boolean): number[] {
+  const wanted = resolve(dataDir);
+  const pids: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue; // exited meanwhile
+    }
+    const data = argv.indexOf("--data");
+    const dir = data < 0 ? undefined : argv[data + 1];
+    if (dir !== undefined && resolve(dir) === wanted && matches(argv)) pids.push(Number(name));
+  }
+  return pids;
 }
 
 function killGroup(leader: number): void {
