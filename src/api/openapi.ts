@@ -1,5 +1,6 @@
 import { z } from "zod";
-import type { RouteDefinition } from "./route-definition.ts";
+import { type Permission, permissionMeaning, platformPermissions } from "../access/permissions.ts";
+import type { RouteAuth, RouteDefinition } from "./route-definition.ts";
 import type { StreamRouteDefinition } from "./stream-route.ts";
 
 /** The OpenAPI 3.1 document, generated from the same schemas that validate requests. */
@@ -12,6 +13,7 @@ export function buildOpenApiDocument(
   for (const stream of streams) {
     (paths[toOpenApiPath(stream.path)] ??= {}).get = {
       summary: stream.summary,
+      ...access(stream.auth, stream.permission),
       tags: [stream.tag],
       parameters: [...parameters(stream.params, "path"), ...parameters(stream.query, "query")],
       responses: {
@@ -24,6 +26,7 @@ export function buildOpenApiDocument(
     const openApiPath = toOpenApiPath(route.path);
     const operation: Record<string, unknown> = {
       summary: route.summary,
+      ...access(route.auth, route.permission),
       tags: [route.tag],
       parameters: [...parameters(route.params, "path"), ...parameters(route.query, "query")],
       responses: {
@@ -62,6 +65,23 @@ export function buildOpenApiDocument(
         },
       },
     },
+  };
+}
+
+/**
+ * What an operation needs, for people (the description) and tools (`x-rampart-permission`, which the
+ * permission-matrix test walks): a permission, no token at all, or the route's own token (an SDK token).
+ */
+function access(auth: RouteAuth | undefined, permission: Permission | undefined): Record<string, unknown> {
+  if (auth === false) return { description: "Needs no token.", "x-rampart-permission": "public" };
+  if (typeof auth === "function")
+    return { description: "Needs the route's own token (an SDK token).", "x-rampart-permission": "own-token" };
+  if (permission === undefined) return { description: "Needs any known caller." };
+  return {
+    description: `Needs permission \`${permission}\` (${permissionMeaning[permission]})${
+      platformPermissions.has(permission) ? " in every environment" : ""
+    }: see docs/access.md.`,
+    "x-rampart-permission": permission,
   };
 }
 

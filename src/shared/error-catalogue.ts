@@ -53,7 +53,8 @@ export const errorCatalogue = {
   forbidden: {
     status: 403,
     origin: "api",
-    meaning: "The caller may not do this: an access request reviewed by its own requester, or by someone the access policy does not name.",
+    meaning:
+      "The caller may not do this: it lacks the route's permission there (the message names it, why, the roles granting it and the command that would), or it reviewed its own access request, or the access policy does not name it.",
     hint: "ask someone the access policy names: rampart access list shows who may approve",
   },
   access_request_closed: {
@@ -267,6 +268,14 @@ export const errorCatalogue = {
     origin: "api",
     meaning: "The data dir's file system is full; nothing was changed.",
     hint: "free space on its file system and try again; the apps keep serving meanwhile",
+  },
+  // Access: the permission check and the audit log (issue 12, permissions).
+  audit_unavailable: {
+    status: 503,
+    origin: "api",
+    meaning:
+      "The audit record of a request that changes or reveals something could not be written, so the request was refused (fail-closed); nothing was changed.",
+    hint: "check the rampart up log for the audit failure (a full or read-only data dir?), fix it and send the request again",
   },
 
   // The CLI, before any request is sent.
