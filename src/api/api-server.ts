@@ -8,6 +8,7 @@ import { storageError } from "../shared/storage-errors.ts";
 import { type AccessGate, createAccessGate, type GateRequest } from "./access-gate.ts";
 import type { RouteAuth, RouteDefinition } from "./route-definition.ts";
 import type { SseSink, StreamRouteDefinition } from "./stream-route.ts";
+import { appSourceOf, envSourceOf, valueAt } from "./permission-scope.ts";
 import { parseRequestPart } from "./validation.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
 import { logger } from "../shared/logger.ts";
@@ -49,17 +50,6 @@ export interface ProtocolAccess {
 
 export type ProtocolPlugin = (app: FastifyInstance, access: ProtocolAccess) => void;
 
-/** A request's environment and app as sent (before validation, so that a caller without access learns nothing more). */
-function targetOf(request: FastifyRequest, envField: string | undefined): { env: string | null; app: string | null } {
-  const pick = (part: unknown, key: string): string | null => {
-    if (typeof part !== "object" || part === null) return null;
-    const value: unknown = Object.getOwnPropertyDescriptor(part, key)?.value;
-    return typeof value === "string" && value !== "" ? value : null;
-  };
-  const env = pick(request.params, "env") ?? pick(request.body, envField ?? "env") ?? pick(request.query, "env");
-  return { env, app: pick(request.params, "app") ?? pick(request.query, "app") };
-}
-
 /** Builds (does not listen) the control-plane HTTP API from every capability's routes. */
 export function buildApiServer(options: ApiServerOptions): FastifyInstance {
   const gate = createAccessGate(options);
@@ -86,11 +76,17 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     }
     return (await gate.admit(request, at)).actor;
   };
-  const gateFor = (request: FastifyRequest, path: string, permission: Permission | undefined, envField?: string): GateRequest => ({
-    route: path,
-    permission: permission ?? null,
-    ...targetOf(request, envField),
-  });
+  // The environment and app as sent (before validation, so that a caller without access learns nothing more).
+  const gateFor = (route: RouteDefinition | StreamRouteDefinition) => {
+    const envSource = envSourceOf(route);
+    const appSource = appSourceOf(route);
+    return (request: FastifyRequest): GateRequest => ({
+      route: route.path,
+      permission: route.permission ?? null,
+      env: valueAt(request, envSource),
+      app: valueAt(request, appSource),
+    });
+  };
 
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error, options.dataDir));
   app.setNotFoundHandler((request, reply) =>
@@ -105,11 +101,12 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
   );
 
   for (const route of options.routes) {
+    const at = gateFor(route);
     app.route({
       method: route.method,
       url: route.path,
       handler: async (request, reply) => {
-        const actor = await admit(route.auth, request, gateFor(request, route.path, route.permission, route.permissionEnvField));
+        const actor = await admit(route.auth, request, at(request));
         const params = route.params ? parseRequestPart(route.params, request.params, "params") : {};
         const query = route.query ? parseRequestPart(route.query, request.query, "query") : {};
         const body = route.body ? parseRequestPart(route.body, request.body ?? {}, "body") : {};
@@ -120,8 +117,9 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
   }
 
   for (const stream of options.streams) {
+    const gateOf = gateFor(stream);
     app.get(stream.path, async (request, reply) => {
-      const at = gateFor(request, stream.path, stream.permission);
+      const at = gateOf(request);
       await admit(stream.auth, request, at);
       const params = stream.params ? parseRequestPart(stream.params, request.params, "params") : {};
       const query = stream.query ? parseRequestPart(stream.query, request.query, "query") : {};
