@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { EnvironmentProtection } from "../access/caller.ts";
+import type { Authenticator, EnvironmentProtection, RequestAuditor, TimedGrantSource } from "../access/caller.ts";
 import { localTokenAuthenticator } from "../access/local-authenticator.ts";
 import { buildApiServer } from "../api/api-server.ts";
 import { ENVIRONMENT_DEFAULTS } from "../config/manifest.defaults.ts";
@@ -29,7 +29,16 @@ export function manifestProtection(manifest: () => Manifest): EnvironmentProtect
  */
 export async function serveApi(
   modules: Module[],
-  options: { dataDir: string; host: string; port: number; protection: EnvironmentProtection },
+  options: {
+    dataDir: string;
+    host: string;
+    port: number;
+    protection: EnvironmentProtection;
+    /** Given the credentials token; the identity store's authenticator (which also accepts it as `local`) goes here. */
+    authenticator?: (credentialsToken: string) => Authenticator;
+    auditor?: RequestAuditor;
+    grants?: TimedGrantSource;
+  },
 ): Promise<{ api: FastifyInstance; port: number; credentials: Credentials }> {
   // writeCredentials keeps an existing token; write once with a placeholder address to learn it early.
   const token = writeCredentials(options.dataDir, "http://starting", process.pid).token;
@@ -37,8 +46,10 @@ export async function serveApi(
     routes: modules.flatMap((m) => m.routes ?? []),
     streams: modules.flatMap((m) => m.streams ?? []),
     protocols: modules.flatMap((m) => m.protocols ?? []),
-    authenticator: localTokenAuthenticator(token),
+    authenticator: (options.authenticator ?? localTokenAuthenticator)(token),
     protection: options.protection,
+    auditor: options.auditor,
+    grants: options.grants,
     clock: systemClock,
     version: rampartVersion,
     dataDir: options.dataDir,
