@@ -54,7 +54,7 @@ export const errorCatalogue = {
     status: 403,
     origin: "api",
     meaning:
-      "The caller may not do this: it lacks the route's permission there (the message names it, why, the roles granting it and the command that would), or it reviewed its own access request, or the access policy does not name it.",
+      "The caller lacks the route's permission there (the message says why and how to get it), or reviewed an access request it may not.",
     hint: "ask someone the access policy names: rampart access list shows who may approve",
   },
   access_request_closed: {
@@ -273,9 +273,8 @@ export const errorCatalogue = {
   audit_unavailable: {
     status: 503,
     origin: "api",
-    meaning:
-      "The audit record of a request that changes or reveals something could not be written, so the request was refused (fail-closed); nothing was changed.",
-    hint: "check the rampart up log for the audit failure (a full or read-only data dir?), fix it and send the request again",
+    meaning: "The request changes or reveals something and its audit record could not be written, so it was refused (fail-closed).",
+    hint: "the rampart up log says why the audit record failed (a full or read-only data dir?); fix it and send the request again",
   },
 
   // The CLI, before any request is sent.
