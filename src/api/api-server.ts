@@ -1,10 +1,14 @@
-import { timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Authenticator, EnvironmentProtection, RequestAuditor, TimedGrantSource } from "../access/caller.ts";
+import type { Permission } from "../access/permissions.ts";
+import type { Clock } from "../shared/clock.ts";
 import { type ErrorCode, errorCatalogue } from "../shared/error-catalogue.ts";
 import { RampartError } from "../shared/errors.ts";
 import { storageError } from "../shared/storage-errors.ts";
+import { type AccessGate, createAccessGate, type GateRequest } from "./access-gate.ts";
 import type { RouteAuth, RouteDefinition } from "./route-definition.ts";
 import type { SseSink, StreamRouteDefinition } from "./stream-route.ts";
+import { appSourceOf, envSourceOf, valueAt } from "./permission-scope.ts";
 import { parseRequestPart } from "./validation.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
 import { logger } from "../shared/logger.ts";
@@ -12,50 +16,83 @@ import { logger } from "../shared/logger.ts";
 export interface ApiServerOptions {
   routes: RouteDefinition[];
   streams: StreamRouteDefinition[];
-  token: string;
+  /** Who is calling (401 when nobody we know); each route's permission is then decided (403). */
+  authenticator: Authenticator;
+  /** Which environments cap standing access (rampart.yaml's `protected:`). */
+  protection: EnvironmentProtection;
+  /** Records every request that changes or reveals anything; refuses the request when it cannot (fail-closed). */
+  auditor?: RequestAuditor;
+  /** Just-in-time grants in force, read at every check; open streams are re-checked when one ends. */
+  grants?: TimedGrantSource;
+  clock: Clock;
   version: string;
   /** Named in the error when a request fails because the data dir is full or read-only. */
   dataDir: string;
   /**
    * Endpoints that speak someone else's protocol rather than our JSON API (Prometheus text, OTLP, OFREP with
-   * ETags): each registers its own Fastify routes, using `admin` to require the platform token.
+   * ETags): each registers its own Fastify routes, using `access.require` for the callers our routes accept.
    */
   protocols?: ProtocolPlugin[];
 }
 
-export type ProtocolPlugin = (app: FastifyInstance, auth: { admin(request: FastifyRequest): string }) => void;
+/** A protocol endpoint's need: a permission in one environment, in every one (env null), or in any one. */
+export interface ProtocolNeed {
+  permission: Permission;
+  env?: string | null;
+  app?: string | null;
+  anyEnvironment?: boolean;
+}
+
+export interface ProtocolAccess {
+  /** 401 for an unknown caller, 403 without the permission; records the request when it changes something. */
+  require(request: FastifyRequest, need: ProtocolNeed): Promise<string>;
+}
+
+export type ProtocolPlugin = (app: FastifyInstance, access: ProtocolAccess) => void;
 
 /** Builds (does not listen) the control-plane HTTP API from every capability's routes. */
 export function buildApiServer(options: ApiServerOptions): FastifyInstance {
+  const gate = createAccessGate(options);
   const app = Fastify({
     logger: false,
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,
     routerOptions: { maxParamLength: 200 },
     // Errors Fastify raises before routing (bad URL encoding, a too-long parameter) get our error shape too.
-    frameworkErrors: (error, _request, reply) => {
-      sendError(reply, error, options.dataDir);
+    frameworkErrors: (error, request, reply) => {
+      sendError(request, reply, error, options.dataDir);
     },
   });
-  const expected = Buffer.from(options.token);
-  const authorize = (request: FastifyRequest): string => {
-    const header = request.headers.authorization ?? "";
-    const given = Buffer.from(header.startsWith("Bearer ") ? header.slice(7) : "");
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new RampartError("unauthorized", "missing or wrong bearer token");
-    }
-    return "admin";
-  };
+  app.addHook("onResponse", async (request, reply) => {
+    gate.finish(request, reply.statusCode, errorCodes.get(request) ?? null);
+  });
 
-  const actorOf = async (auth: RouteAuth | undefined, request: FastifyRequest): Promise<string> => {
+  const admit = async (auth: RouteAuth | undefined, request: FastifyRequest, at: GateRequest): Promise<string> => {
     if (auth === false) return "anonymous";
-    if (typeof auth === "function") return auth(request.headers.authorization);
-    return authorize(request);
+    if (typeof auth === "function") {
+      const actor = await auth(request.headers.authorization);
+      await gate.attempt(request, at, actor);
+      return actor;
+    }
+    return (await gate.admit(request, at)).actor;
+  };
+  // The environment and app as sent (before validation, so that a caller without access learns nothing more).
+  const gateFor = (route: RouteDefinition | StreamRouteDefinition) => {
+    const envSource = envSourceOf(route);
+    const appSource = appSourceOf(route);
+    return (request: FastifyRequest): GateRequest => ({
+      route: route.path,
+      permission: route.permission ?? null,
+      env: valueAt(request, envSource),
+      app: valueAt(request, appSource),
+      anyEnvironment: "method" in route ? route.anyEnvironment : undefined,
+    });
   };
 
-  app.setErrorHandler((error, _request, reply) => sendError(reply, error, options.dataDir));
+  app.setErrorHandler((error, request, reply) => sendError(request, reply, error, options.dataDir));
   app.setNotFoundHandler((request, reply) =>
     sendError(
+      request,
       reply,
       new RampartError("not_found", `no route ${request.method} ${request.url.split("?")[0]}`, {
         hint: "the OpenAPI document at /api/v1/openapi.json lists the routes",
@@ -65,11 +102,12 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
   );
 
   for (const route of options.routes) {
+    const at = gateFor(route);
     app.route({
       method: route.method,
       url: route.path,
       handler: async (request, reply) => {
-        const actor = await actorOf(route.auth, request);
+        const actor = await admit(route.auth, request, at(request));
         const params = route.params ? parseRequestPart(route.params, request.params, "params") : {};
         const query = route.query ? parseRequestPart(route.query, request.query, "query") : {};
         const body = route.body ? parseRequestPart(route.body, request.body ?? {}, "body") : {};
@@ -80,33 +118,63 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
   }
 
   for (const stream of options.streams) {
+    const gateOf = gateFor(stream);
     app.get(stream.path, async (request, reply) => {
-      await actorOf(stream.auth, request);
+      const at = gateOf(request);
+      await admit(stream.auth, request, at);
       const params = stream.params ? parseRequestPart(stream.params, request.params, "params") : {};
       const query = stream.query ? parseRequestPart(stream.query, request.query, "query") : {};
       await stream.check?.({ params, query });
       reply.hijack();
       const lastEventId = request.headers["last-event-id"];
-      await serveEventStream(request, reply, (sink) =>
-        stream.handler({ params, query, lastEventId: typeof lastEventId === "string" ? lastEventId : undefined }, sink),
+      // Streams outlive their check: one whose caller loses the permission (a grant ended) is closed.
+      const watch = stream.auth === undefined || stream.auth === true ? watcher(gate, request, at) : undefined;
+      await serveEventStream(
+        request,
+        reply,
+        (sink) => stream.handler({ params, query, lastEventId: typeof lastEventId === "string" ? lastEventId : undefined }, sink),
+        watch,
       );
     });
   }
 
-  for (const plugin of options.protocols ?? []) plugin(app, { admin: authorize });
+  const access: ProtocolAccess = {
+    require: async (request, need) =>
+      (
+        await gate.admit(request, {
+          route: request.routeOptions.url ?? request.url.split("?")[0] ?? "",
+          permission: need.permission,
+          env: need.env ?? null,
+          app: need.app ?? null,
+          anyEnvironment: need.anyEnvironment,
+        })
+      ).actor,
+  };
+  for (const plugin of options.protocols ?? []) plugin(app, access);
 
   const openApi = buildOpenApiDocument(options.routes, options.streams, options.version);
   app.get("/api/v1/openapi.json", async (request) => {
-    authorize(request);
+    // Any caller we know may read the document: it says what each operation needs, not what anyone holds.
+    await gate.admit(request, { route: "/api/v1/openapi.json", permission: null, env: null, app: null });
     return openApi;
   });
   return app;
 }
 
-function sendError(reply: FastifyReply, error: unknown, dataDir: string): FastifyReply {
+type Watch = (lost: (error: RampartError) => void) => () => void;
+
+function watcher(gate: AccessGate, request: FastifyRequest, at: GateRequest): Watch {
+  return (lost) => gate.watch(request, at, lost);
+}
+
+/** The error code each failed request was answered with, for its audit outcome. */
+const errorCodes = new WeakMap<FastifyRequest, ErrorCode>();
+
+function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown, dataDir: string): FastifyReply {
   // A full or read-only data dir is the operator's to fix, not a bug: answer with what to do, not a 500.
   error = storageError(error, dataDir) ?? error;
   if (error instanceof RampartError) {
+    errorCodes.set(request, error.code);
     return reply.code(error.status).send({ error: { code: error.code, message: error.message, hint: error.hint, details: error.details } });
   }
   const fastifyError = error as { statusCode?: number; code?: string; message?: string };
@@ -117,9 +185,11 @@ function sendError(reply: FastifyReply, error: unknown, dataDir: string): Fastif
     // Like our own validation errors, the answer names the part of the request at fault.
     const details = code === "body_too_large" ? undefined : [{ field: frameworkErrorField(fastifyError.code), message }];
     const { status, hint } = errorCatalogue[code];
+    errorCodes.set(request, code);
     return reply.code(status).send({ error: { code, message, hint, details } });
   }
   logger.error({ err: error }, "api: internal error");
+  errorCodes.set(request, "internal");
   const { status, hint } = errorCatalogue.internal;
   return reply.code(status).send({ error: { code: "internal", message: "internal error (a bug in Rampart; see its log)", hint } });
 }
@@ -141,7 +211,12 @@ function frameworkErrorField(code: string | undefined): string {
   return code?.startsWith("FST_ERR_CTP") ? "body" : "request";
 }
 
-async function serveEventStream(request: FastifyRequest, reply: FastifyReply, run: (sink: SseSink) => Promise<void>): Promise<void> {
+async function serveEventStream(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  run: (sink: SseSink) => Promise<void>,
+  watch: Watch | undefined,
+): Promise<void> {
   const raw = reply.raw;
   raw.writeHead(200, {
     "content-type": "text/event-stream",
@@ -160,6 +235,12 @@ async function serveEventStream(request: FastifyRequest, reply: FastifyReply, ru
       raw.write(`${id === undefined ? "" : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     },
   };
+  // The stream's last event says why it ends, as an error event does; the client sees the same shape as a 401/403.
+  const unwatch = watch?.((error) => {
+    sink.send("error", { code: error.code, message: error.message, hint: error.hint });
+    controller.abort();
+    raw.end();
+  });
   try {
     await run(sink);
   } catch (error) {
@@ -170,7 +251,8 @@ async function serveEventStream(request: FastifyRequest, reply: FastifyReply, ru
       hint: error instanceof RampartError ? error.hint : errorCatalogue.internal.hint,
     });
   } finally {
+    unwatch?.();
     clearInterval(heartbeat);
-    raw.end();
+    if (!raw.writableEnded) raw.end();
   }
 }

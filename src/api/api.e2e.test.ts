@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { operationsOf } from "../access/access-doc.ts";
+import { apiCatalogue } from "../daemon/api-catalogue.ts";
 import { readCredentials } from "../daemon/credentials.ts";
 import type { RampartEvent } from "../events/event.types.ts";
 import { waitForRelease } from "../releases/release-wait.ts";
 import { killPlatform, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
 import { createTestProject, type TestProject } from "../testing/test-project.ts";
+import { buildOpenApiDocument } from "./openapi.ts";
 
 interface Answer {
   status: number;
@@ -284,6 +287,14 @@ describe("the HTTP API, called directly", () => {
       .map((route) => `${route.method} ${route.path}`);
     assert.deepEqual(missing, [], "every route the client uses is documented");
     assert.deepEqual(doc.paths["/api/v1/health"]?.get?.security, [], "health needs no token");
+  });
+
+  it("the running platform serves exactly the operations of the API catalogue (what docs/access.md and the matrix test walk)", async () => {
+    const served = operationsOf((await call("GET", "/api/v1/openapi.json")).json as Record<string, unknown>);
+    const { routes, streams } = apiCatalogue();
+    const listed = operationsOf(buildOpenApiDocument(routes, streams, "catalogue"));
+    const key = (o: { method: string; path: string; permission: string }) => `${o.method} ${o.path} ${o.permission}`;
+    assert.deepEqual(served.map(key).sort(), listed.map(key).sort(), "add the module's route factories to src/daemon/api-catalogue.ts");
   });
 
   it("the events stream with afterId=N delivers every event appended after N, in id order, with id: lines", async () => {

@@ -1,5 +1,7 @@
 import { z } from "zod";
-import type { RouteDefinition } from "./route-definition.ts";
+import { type Permission, permissionMeaning, platformPermissions } from "../access/permissions.ts";
+import { type EnvSource, envSourceOf } from "./permission-scope.ts";
+import type { RouteAuth, RouteDefinition } from "./route-definition.ts";
 import type { StreamRouteDefinition } from "./stream-route.ts";
 
 /** The OpenAPI 3.1 document, generated from the same schemas that validate requests. */
@@ -12,6 +14,7 @@ export function buildOpenApiDocument(
   for (const stream of streams) {
     (paths[toOpenApiPath(stream.path)] ??= {}).get = {
       summary: stream.summary,
+      ...access(stream.auth, stream.permission, envSourceOf(stream)),
       tags: [stream.tag],
       parameters: [...parameters(stream.params, "path"), ...parameters(stream.query, "query")],
       responses: {
@@ -24,6 +27,7 @@ export function buildOpenApiDocument(
     const openApiPath = toOpenApiPath(route.path);
     const operation: Record<string, unknown> = {
       summary: route.summary,
+      ...access(route.auth, route.permission, envSourceOf(route)),
       tags: [route.tag],
       parameters: [...parameters(route.params, "path"), ...parameters(route.query, "query")],
       responses: {
@@ -62,6 +66,25 @@ export function buildOpenApiDocument(
         },
       },
     },
+  };
+}
+
+/**
+ * What an operation needs, for people (the description) and tools (`x-rampart-permission`, which the
+ * permission-matrix test walks): a permission, no token at all, or the route's own token (an SDK token).
+ */
+function access(auth: RouteAuth | undefined, permission: Permission | undefined, env: EnvSource | null): Record<string, unknown> {
+  if (auth === false) return { description: "Needs no token.", "x-rampart-permission": "public" };
+  if (typeof auth === "function")
+    return { description: "Needs the route's own token (an SDK token).", "x-rampart-permission": "own-token" };
+  if (permission === undefined) return { description: "Needs any known caller." };
+  return {
+    description: `Needs permission \`${permission}\` (${permissionMeaning[permission]})${
+      platformPermissions.has(permission) ? " in every environment" : ""
+    }: see docs/access.md.`,
+    "x-rampart-permission": permission,
+    // Where the environment it is checked in comes from (`params.env`, `body.to`, …); absent: every environment.
+    ...(env && !platformPermissions.has(permission) ? { "x-rampart-permission-env": `${env.from}.${env.field}` } : {}),
   };
 }
 

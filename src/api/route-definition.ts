@@ -7,7 +7,7 @@ export interface RequestContext<P, Q, B> {
   params: P;
   query: Q;
   body: B;
-  /** Who is calling: the token's owner ("admin" for the platform token). */
+  /** Who is calling: a person's name, `svc:NAME` for a service token, `local` for the credentials file. */
   actor: string;
 }
 
@@ -37,7 +37,8 @@ export interface RouteDefinition<
   auth?: RouteAuth;
   /**
    * What the caller must be allowed to do (src/access/permissions.ts). The environment it is checked in is the
-   * route's `:env` parameter (or the body's `env`); without one it is checked against grants in every
+   * route's `:env` parameter (or the body's `env`, or the query's `env`, which then must limit what the route
+   * shows to that environment); without one it is checked against grants in every
    * environment. Listed in the OpenAPI document as `x-rampart-permission`. Routes with `auth: false` or their own
    * authorizer need none.
    */
@@ -47,6 +48,11 @@ export interface RouteDefinition<
    * must not need a role there already). The route's handler then checks what it must itself.
    */
   anyEnvironment?: boolean;
+  /**
+   * The body field naming the environment the permission is checked in, when it is not `:env` or the body's
+   * `env` (a promotion deploys to its `to`).
+   */
+  permissionEnvField?: string;
   /** 200 unless set (201 for creations, 202 for accepted long-running work). */
   status?: number;
   params?: P;

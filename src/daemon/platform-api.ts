@@ -1,23 +1,56 @@
 import type { FastifyInstance } from "fastify";
+import type { Authenticator, EnvironmentProtection, RequestAuditor, TimedGrantSource } from "../access/caller.ts";
+import { localTokenAuthenticator } from "../access/local-authenticator.ts";
 import { buildApiServer } from "../api/api-server.ts";
+import { ENVIRONMENT_DEFAULTS } from "../config/manifest.defaults.ts";
+import type { Manifest } from "../config/resolved-manifest.schema.ts";
 import type { Module } from "../platform/module.ts";
+import { systemClock } from "../shared/clock.ts";
 import { rampartVersion } from "../shared/version.ts";
 import { writeCredentials, type Credentials } from "./credentials.ts";
 
 /**
+ * rampart.yaml's `protected:` per environment, read at each request (a reloaded manifest counts at once). An
+ * environment the manifest does not name gets the default; its routes answer 404 anyway.
+ */
+export function manifestProtection(manifest: () => Manifest): EnvironmentProtection {
+  return {
+    isProtected: (env) => {
+      const environments = manifest().environments;
+      return Object.hasOwn(environments, env) ? (environments[env]?.protected ?? false) : ENVIRONMENT_DEFAULTS.protected;
+    },
+  };
+}
+
+/**
  * The API server from every module's routes, streams and protocols, listening; the credentials file (address and
- * token, 0600) written once the port is known.
+ * token, 0600) written once the port is known. Until the identity store is wired, the credentials token is the
+ * only caller (as `local`, with full access).
  */
 export async function serveApi(
   modules: Module[],
-  options: { dataDir: string; host: string; port: number },
+  options: {
+    dataDir: string;
+    host: string;
+    port: number;
+    protection: EnvironmentProtection;
+    /** Given the credentials token; the identity store's authenticator (which also accepts it as `local`) goes here. */
+    authenticator?: (credentialsToken: string) => Authenticator;
+    auditor?: RequestAuditor;
+    grants?: TimedGrantSource;
+  },
 ): Promise<{ api: FastifyInstance; port: number; credentials: Credentials }> {
+  // writeCredentials keeps an existing token; write once with a placeholder address to learn it early.
+  const token = writeCredentials(options.dataDir, "http://starting", process.pid).token;
   const api = buildApiServer({
     routes: modules.flatMap((m) => m.routes ?? []),
     streams: modules.flatMap((m) => m.streams ?? []),
     protocols: modules.flatMap((m) => m.protocols ?? []),
-    // writeCredentials keeps an existing token; write once with a placeholder address to learn it early.
-    token: writeCredentials(options.dataDir, "http://starting", process.pid).token,
+    authenticator: (options.authenticator ?? localTokenAuthenticator)(token),
+    protection: options.protection,
+    auditor: options.auditor,
+    grants: options.grants,
+    clock: systemClock,
     version: rampartVersion,
     dataDir: options.dataDir,
   });

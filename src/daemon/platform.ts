@@ -22,7 +22,7 @@ import { createTelemetry } from "../telemetry/telemetry.module.ts";
 import { createTraffic } from "../traffic/traffic.module.ts";
 import type { EventLog } from "../events/event-log.ts";
 import type { Credentials } from "./credentials.ts";
-import { serveApi } from "./platform-api.ts";
+import { manifestProtection, serveApi } from "./platform-api.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import { assertApiPortFree } from "./api-port.ts";
 
@@ -150,7 +150,15 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   try {
     for (const module of modules) await module.start?.();
     for (const module of modules) await module.run?.();
-    served = await serveApi(modules, { dataDir, host: options.apiHost, port: options.apiPort });
+    served = await serveApi(modules, {
+      dataDir,
+      host: options.apiHost,
+      port: options.apiPort,
+      protection: manifestProtection(() => manifests.current),
+      // Every request that changes or reveals something is recorded before it runs, or refused (fail-closed).
+      auditor: audit.auditor,
+      grants: accessRequests.service,
+    });
   } catch (error) {
     // Nothing keeps running for a platform that did not start: loops stopped, database closed, lock released.
     await stop(false).catch((stopError: unknown) => logger.warn({ err: stopError }, "could not stop after a failed start"));

@@ -20,6 +20,7 @@ export function eventRoutes(events: EventLog): RouteDefinition[] {
       path: "/api/v1/events",
       summary: "The event log: every state change, oldest first (the newest `limit` matching)",
       tag: "events",
+      permission: "read",
       query: querySchema,
       response: z.object({ events: z.array(eventSchema) }),
       handler: async ({ query }) => ({ events: await events.query(query) }),
@@ -34,6 +35,7 @@ export function eventStreams(events: EventLog): StreamRouteDefinition[] {
       summary:
         "Server-Sent Events: `event` for each new event, its id as the SSE id; with afterId (or a Last-Event-ID header, which wins), the missed ones first",
       tag: "events",
+      permission: "read",
       query: querySchema.omit({ limit: true, since: true }),
       handler: async ({ query: asked, lastEventId }, sink) => {
         // A reconnecting client resumes after the last event it saw (ids are what we sent: positive integers).

@@ -20,11 +20,11 @@ const flagEnvParams = z.object({ key: keySchema, env: z.string().min(1) });
 const envQuery = z.strictObject({ env: z.string().min(1).optional().describe("only this environment") });
 
 /**
- * Until Rampart has identities every caller holds the one platform token ("admin"), so a change may name the
- * person making it (`as`). Approvals compare these names: they document who decided, they do not authenticate.
+ * The credentials file (`local`) is shared by whoever runs the CLI on the machine, so a change made with it may name
+ * the person making it (`as`). Approvals compare these names; every other caller is named by its own credential.
  */
 function who(actor: string, as: string | undefined): string {
-  return actor === "admin" && as !== undefined ? as : actor;
+  return actor === "local" && as !== undefined ? as : actor;
 }
 
 export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefinition[] {
@@ -34,6 +34,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       path: "/api/v1/flags",
       summary: "Every flag with its state per environment and stale detection",
       tag: "flags",
+      permission: "read",
       query: envQuery,
       response: z.object({ flags: z.array(flagViewSchema) }),
       handler: async ({ query }) => ({ flags: await flags.list(query.env) }),
@@ -43,6 +44,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       path: "/api/v1/flags",
       summary: "Create a flag (every environment gets it serving its off variation)",
       tag: "flags",
+      permission: "flags.write",
       status: 201,
       body: createFlagBodySchema,
       response: flagViewSchema,
@@ -53,6 +55,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       path: "/api/v1/flags/:key",
       summary: "One flag: definition, per-environment targeting, latest guarded rollout, staleness",
       tag: "flags",
+      permission: "read",
       params: flagParams,
       query: envQuery,
       response: flagViewSchema,
@@ -64,6 +67,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       summary:
         "Change a flag's targeting in one environment (enabled, rules, fallthrough, prerequisites); a protected environment files a change request",
       tag: "flags",
+      permission: "flags.write",
       params: flagEnvParams,
       body: envStatePatchSchema,
       response: changeResultSchema,
@@ -74,6 +78,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       path: "/api/v1/flags/:key/envs/:env/rollout",
       summary: "Serve a variation to a percentage of contexts, sticky by an attribute (raising it keeps everyone already in)",
       tag: "flags",
+      permission: "flags.write",
       params: flagEnvParams,
       body: percentRolloutBodySchema,
       response: changeResultSchema,
@@ -84,6 +89,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       path: "/api/v1/flags/:key/envs/:env/plan",
       summary: "Start a guarded rollout: steps that advance on their own only while the per-variant guards hold",
       tag: "flags",
+      permission: "flags.write",
       params: flagEnvParams,
       body: planBodySchema,
       response: changeResultSchema,
@@ -94,6 +100,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       path: "/api/v1/flags/:key/envs/:env/plan/:action",
       summary: "Pause, resume or stop the guarded rollout in progress",
       tag: "flags",
+      permission: "flags.write",
       params: flagEnvParams.extend({ action: z.enum(["pause", "resume", "stop"]) }),
       body: actorBodySchema,
       response: changeResultSchema,
@@ -104,6 +111,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       path: "/api/v1/flags/:key/envs/:env/kill",
       summary: "Kill switch: everyone gets the off variation now (never waits for approval)",
       tag: "flags",
+      permission: "flags.write",
       params: flagEnvParams,
       body: actorBodySchema,
       response: changeResultSchema,
@@ -114,6 +122,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       path: "/api/v1/flags/:key/envs/:env/evaluate",
       summary: "Evaluate the flag for a context, as an SDK in that environment would",
       tag: "flags",
+      permission: "read",
       params: flagEnvParams,
       body: z.strictObject({ context: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}) }),
       response: evaluationViewSchema,
@@ -124,6 +133,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       path: "/api/v1/flags/:key/history",
       summary: "The flag's events: who changed what, before and after",
       tag: "flags",
+      permission: "read",
       params: flagParams,
       query: envQuery.extend({ limit: z.coerce.number().int().min(1).max(10_000).default(200) }),
       response: z.object({ events: z.array(eventSchema) }),
@@ -134,6 +144,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       path: "/api/v1/flag-segments/:env",
       summary: "Segments of an environment",
       tag: "flags",
+      permission: "read",
       params: z.object({ env: z.string().min(1) }),
       response: z.object({ segments: z.array(segmentViewSchema) }),
       handler: async ({ params }) => ({ segments: await flags.segments(params.env) }),
@@ -143,6 +154,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       path: "/api/v1/flag-segments/:env/:segment",
       summary: "Create or replace a segment (a protected environment files a change request)",
       tag: "flags",
+      permission: "flags.write",
       params: z.object({ env: z.string().min(1), segment: keySchema }),
       body: segmentBodySchema,
       response: changeResultSchema,
@@ -153,6 +165,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       path: "/api/v1/flag-segments/:env/:segment",
       summary: "Delete a segment",
       tag: "flags",
+      permission: "flags.write",
       params: z.object({ env: z.string().min(1), segment: keySchema }),
       query: z.strictObject({ as: z.string().min(1).max(100).optional() }),
       response: changeResultSchema,
@@ -163,6 +176,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       path: "/api/v1/flag-requests",
       summary: "Change requests of protected environments",
       tag: "flags",
+      permission: "read",
       query: z.strictObject({ env: z.string().min(1).optional(), status: z.enum(changeRequestStatuses).optional() }),
       response: z.object({ requests: z.array(changeRequestViewSchema) }),
       handler: async ({ query }) => ({ requests: await flags.requests(query.env, query.status) }),
@@ -172,6 +186,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       path: "/api/v1/flag-requests/:id/approve",
       summary: "Approve and apply a change request (the approver must not be its requester)",
       tag: "flags",
+      permission: "flags.approve",
       params: z.object({ id: z.coerce.number().int().min(1) }),
       body: actorBodySchema,
       response: changeResultSchema,
@@ -182,6 +197,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       path: "/api/v1/flag-requests/:id/reject",
       summary: "Reject a change request",
       tag: "flags",
+      permission: "flags.approve",
       params: z.object({ id: z.coerce.number().int().min(1) }),
       body: actorBodySchema,
       response: changeRequestViewSchema,
@@ -192,6 +208,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       path: "/api/v1/flag-tokens",
       summary: "Create an SDK token for one environment (shown once; only its SHA-256 is stored)",
       tag: "flags",
+      permission: "flags.write",
       status: 201,
       body: z.strictObject({ env: z.string().min(1), as: z.string().min(1).max(100).optional() }),
       response: z.object({ token: z.string(), env: z.string() }),

@@ -89,9 +89,9 @@ describe("canary releases judged on live traffic through a real `rampart up`", (
     });
     assert.equal((await up.client.controlRollout("production", "web", "pause")).paused, true);
     const promoted = await up.client.controlRollout("production", "web", "promote", "looks fine");
-    assert.equal(promoted.promotedBy, "admin");
+    assert.equal(promoted.promotedBy, "local");
     const live = await waitForRelease(up.client, release, 30_000);
-    assert.match(live.reason ?? "", /promoted by admin, remaining analysis skipped/);
+    assert.match(live.reason ?? "", /promoted by local, remaining analysis skipped/);
     assert.equal((await load.stop()).failed, 0);
     const kinds = (await up.client.events({ env: "production", app: "web", type: "rollout." }))
       .filter((e) => e.release === release.number)
@@ -106,7 +106,7 @@ describe("canary releases judged on live traffic through a real `rampart up`", (
       timeoutMs: 30_000,
     });
     await up.client.controlRollout("production", "web", "abort", "wrong build");
-    await assert.rejects(waitForRelease(up.client, release, 30_000), /aborted by admin: wrong build/);
+    await assert.rejects(waitForRelease(up.client, release, 30_000), /aborted by local: wrong build/);
   });
 
   it("kill -9 of the control plane mid-canary: the rollout goes on from its step, no request fails", async () => {

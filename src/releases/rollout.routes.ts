@@ -12,6 +12,7 @@ export function rolloutRoutes(rollouts: RolloutService, releases: ReleaseService
       path: "/api/v1/envs/:env/apps/:app/rollout",
       summary: "The app's latest rollout: state, step, traffic split, the latest analysis verdict and its evidence",
       tag: "rollouts",
+      permission: "read",
       params: appParamsSchema,
       response: rolloutViewSchema,
       handler: ({ params }) => rollouts.status(params.env, params.app),
@@ -22,6 +23,7 @@ export function rolloutRoutes(rollouts: RolloutService, releases: ReleaseService
       summary:
         "Control the rollout in progress: pause (no step advances), resume, promote (skip the remaining steps and analysis), abort (traffic back to stable)",
       tag: "rollouts",
+      permission: "rollout.steer",
       params: appParamsSchema.extend({ action: z.enum(rolloutActions) }),
       body: z.strictObject({ reason: z.string().max(500).optional().describe("why; recorded in the event") }),
       response: rolloutViewSchema,
@@ -32,6 +34,9 @@ export function rolloutRoutes(rollouts: RolloutService, releases: ReleaseService
       path: "/api/v1/apps/:app/promotions",
       summary: "Deploy the artifact live in one environment to another (no rebuild), with the target's config and release policy",
       tag: "rollouts",
+      permission: "deploy",
+      // Checked where the release goes: deploying to production needs deploy in production.
+      permissionEnvField: "to",
       status: 202,
       params: z.object({ app: z.string().min(1) }),
       body: promoteBodySchema,

@@ -6,14 +6,15 @@ import type { SourceUploads } from "./source-upload.ts";
 /**
  * `POST /api/v1/uploads`: a source bundle (see source-bundle.ts) as the raw body, with the artifact digest it
  * describes in `X-Rampart-Artifact-Digest`. Answers `{upload, digest, files, bytes}`; the deploy names the upload.
- * A raw-body endpoint, so a protocol plugin beside the JSON routes, with the platform token.
+ * A raw-body endpoint, so a protocol plugin beside the JSON routes, for callers with `deploy` in some environment.
  */
 export function sourceUploadProtocol(uploads: SourceUploads): ProtocolPlugin {
-  return (app: FastifyInstance, auth) => {
+  return (app: FastifyInstance, access) => {
     const bodyLimit = uploads.limits.maxCompressedBytes;
     app.addContentTypeParser(BUNDLE, { parseAs: "buffer", bodyLimit }, (_request, body, done) => done(null, body));
     app.post("/api/v1/uploads", { bodyLimit }, async (request, reply) => {
-      auth.admin(request);
+      // Only a deploy uses an upload, and the deploy is checked in its environment: here `deploy` anywhere will do.
+      await access.require(request, { permission: "deploy", anyEnvironment: true });
       const body = request.body;
       if (!Buffer.isBuffer(body)) {
         return reply.code(415).send({

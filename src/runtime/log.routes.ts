@@ -42,6 +42,7 @@ export function logRoutes(logs: LogService): RouteDefinition[] {
       path: "/api/v1/envs/:env/apps/:app/logs",
       summary: "The newest `limit` matching lines of the app (instance output and OTLP logs), oldest first",
       tag: "logs",
+      permission: "logs.read",
       params: paramsSchema,
       query: querySchema,
       response: z.object({ lines: z.array(logLineSchema) }),
@@ -68,6 +69,7 @@ export function logStreams(logs: LogService): StreamRouteDefinition[] {
       summary:
         "Server-Sent Events: `line` for each new matching line of the app, as it is indexed; with a Last-Event-ID header (an id this stream sent), the lines indexed since then first",
       tag: "logs",
+      permission: "logs.read",
       params: paramsSchema,
       query: querySchema.pick({ grep: true, caseSensitive: true, release: true, instance: true, level: true }),
       check: ({ params }) => logs.check(params.env, params.app),

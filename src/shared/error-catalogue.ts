@@ -53,7 +53,8 @@ export const errorCatalogue = {
   forbidden: {
     status: 403,
     origin: "api",
-    meaning: "The caller may not do this: an access request reviewed by its own requester, or by someone the access policy does not name.",
+    meaning:
+      "The caller lacks the route's permission there (the message says why and how to get it), or reviewed an access request it may not.",
     hint: "ask someone the access policy names: rampart access list shows who may approve",
   },
   access_request_closed: {
@@ -267,6 +268,13 @@ export const errorCatalogue = {
     origin: "api",
     meaning: "The data dir's file system is full; nothing was changed.",
     hint: "free space on its file system and try again; the apps keep serving meanwhile",
+  },
+  // Access: the permission check and the audit log (issue 12, permissions).
+  audit_unavailable: {
+    status: 503,
+    origin: "api",
+    meaning: "The request changes or reveals something and its audit record could not be written, so it was refused (fail-closed).",
+    hint: "the rampart up log says why the audit record failed (a full or read-only data dir?); fix it and send the request again",
   },
 
   // The CLI, before any request is sent.

@@ -58,7 +58,7 @@ export function renderErrorsDoc(): string {
 }
 
 /** A Markdown table with padded columns, as the formatter (biome) writes it, so `npm run format` keeps it as is. */
-function table(headers: string[], rows: string[][]): string[] {
+export function table(headers: string[], rows: string[][]): string[] {
   const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? "").length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
   return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];

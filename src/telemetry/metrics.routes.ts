@@ -13,6 +13,7 @@ export function metricsRoutes(metrics: MetricsService): RouteDefinition[] {
       summary:
         "Evaluate a metric over a range: rate/increase of counters and histogram counts, sum/avg/max/min, or a histogram quantile, grouped by labels",
       tag: "metrics",
+      permission: "read",
       query: metricsQuerySchema,
       response: metricsQueryResultSchema,
       handler: ({ query }) => metrics.query(query),
@@ -22,6 +23,7 @@ export function metricsRoutes(metrics: MetricsService): RouteDefinition[] {
       path: "/api/v1/metrics/names",
       summary: "Names of the metrics held in memory",
       tag: "metrics",
+      permission: "read",
       response: z.object({ names: z.array(z.string()) }),
       handler: async () => ({ names: metrics.names() }),
     }),
@@ -31,6 +33,7 @@ export function metricsRoutes(metrics: MetricsService): RouteDefinition[] {
       summary:
         "Requests/s, error % and p50/p95/p99 latency of an app's traffic at the edge, in total and per route, release, instance or status code",
       tag: "metrics",
+      permission: "read",
       params: appParamsSchema,
       query: summaryQuerySchema,
       response: metricsSummarySchema,

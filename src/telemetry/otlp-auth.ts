@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyRequest } from "fastify";
+import type { ProtocolAccess } from "../api/api-server.ts";
 import { writeFileAtomicSync } from "../shared/atomic-file.ts";
 import { RampartError } from "../shared/errors.ts";
 
@@ -22,18 +23,19 @@ export function readOrCreateIngestToken(dataDir: string): string {
 }
 
 /**
- * The check for the OTLP receivers (/v1/logs, /v1/traces, /v1/metrics): the ingest token, or the platform token
- * (`admin`, the API server's own check, which throws 401). Returns the actor.
+ * The check for the OTLP receivers (/v1/logs, /v1/traces, /v1/metrics): the ingest token, or a caller the API
+ * knows with `platform.manage` (the credentials file; telemetry is not anyone else's to write). Returns the actor.
  */
-export function otlpAuth(ingestToken: string, admin: (request: FastifyRequest) => string): (request: FastifyRequest) => string {
+export function otlpAuth(ingestToken: string, access: ProtocolAccess): (request: FastifyRequest) => Promise<string> {
   const expected = Buffer.from(ingestToken);
-  return (request) => {
+  return async (request) => {
     const header = request.headers.authorization ?? "";
     const given = Buffer.from(header.startsWith("Bearer ") ? header.slice(7) : "");
     if (given.length === expected.length && timingSafeEqual(given, expected)) return "otlp-ingest";
     try {
-      return admin(request);
-    } catch {
+      return await access.require(request, { permission: "platform.manage" });
+    } catch (error) {
+      if (!(error instanceof RampartError) || error.code !== "unauthorized") throw error;
       throw new RampartError("unauthorized", "missing or wrong bearer token for OTLP ingest", {
         hint: "instances get the ingest token in OTEL_EXPORTER_OTLP_HEADERS; it is also in <data>/otlp-ingest-token",
       });

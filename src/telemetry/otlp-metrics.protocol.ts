@@ -16,11 +16,11 @@ const REJECTED_MESSAGE = "data points older than an hour, or whose bucketCounts 
  * for points that could not be filed; 400 naming the field of a malformed body; 415 for other content types.
  */
 export function otlpMetricsProtocol(deps: { ingest: OtlpMetricsIngest; ingestToken: string; now: () => number }): ProtocolPlugin {
-  return (app: FastifyInstance, auth) => {
-    const authorize = otlpAuth(deps.ingestToken, auth.admin);
+  return (app: FastifyInstance, access) => {
+    const authorize = otlpAuth(deps.ingestToken, access);
     const options = otlpRouteOptions(app);
     app.post("/v1/metrics", options, async (request, reply) => {
-      authorize(request);
+      await authorize(request);
       const protobuf = isProtobuf(request);
       const body = parseRequestPart(exportMetricsRequestSchema, otlpBody(request, decodeMetricsRequest), "body");
       const { rejected } = deps.ingest.ingest(body, deps.now());

@@ -7,6 +7,7 @@ import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporte
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { AggregationTemporality, MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import type { FastifyInstance } from "fastify";
+import { localOnlyAccess } from "../access/local-authenticator.ts";
 import { buildApiServer } from "../api/api-server.ts";
 import { CumulativeDeltas } from "./metrics-cumulative.ts";
 import { MetricsStore } from "./metrics.store.ts";
@@ -34,7 +35,7 @@ describe("OTLP/HTTP metrics from the OpenTelemetry SDK", () => {
     app = buildApiServer({
       routes: [],
       streams: [],
-      token: ADMIN,
+      ...localOnlyAccess(ADMIN),
       version: "test",
       dataDir: "/tmp",
       protocols: [otlpMetricsProtocol({ ingest: new OtlpMetricsIngest(store), ingestToken: INGEST, now: () => Date.now() })],
@@ -96,7 +97,7 @@ describe("POST /v1/metrics refusals", () => {
     const app = buildApiServer({
       routes: [],
       streams: [],
-      token: ADMIN,
+      ...localOnlyAccess(ADMIN),
       version: "test",
       dataDir: "/tmp",
       protocols: [otlpMetricsProtocol({ ingest: new OtlpMetricsIngest(new MetricsStore()), ingestToken: INGEST, now: () => Date.now() })],

@@ -8,6 +8,7 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs";
 import { SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import { localOnlyAccess } from "../access/local-authenticator.ts";
 import { buildApiServer } from "../api/api-server.ts";
 import type { IngestLine } from "./log-record.ts";
 import { otlpLogsTracesProtocol } from "./otlp-receiver.ts";
@@ -24,7 +25,7 @@ function server() {
   const app = buildApiServer({
     routes: [],
     streams: [],
-    token: ADMIN,
+    ...localOnlyAccess(ADMIN),
     version: "test",
     dataDir: "/tmp",
     protocols: [

@@ -23,11 +23,11 @@ export interface OtlpReceiverDeps {
  * 400 for bad data (not retried).
  */
 export function otlpLogsTracesProtocol(deps: OtlpReceiverDeps): ProtocolPlugin {
-  return (app: FastifyInstance, auth) => {
-    const authorize = otlpAuth(deps.ingestToken, auth.admin);
+  return (app: FastifyInstance, access) => {
+    const authorize = otlpAuth(deps.ingestToken, access);
     const options = otlpRouteOptions(app);
     app.post("/v1/traces", options, async (request, reply) => {
-      authorize(request);
+      await authorize(request);
       const protobuf = isProtobuf(request);
       const body = parseRequestPart(exportTraceRequestSchema, otlpBody(request, decodeTraceRequest), "body");
       const { spans, rejected } = spansFromOtlp(body);
@@ -40,7 +40,7 @@ export function otlpLogsTracesProtocol(deps: OtlpReceiverDeps): ProtocolPlugin {
       );
     });
     app.post("/v1/logs", options, async (request, reply) => {
-      authorize(request);
+      await authorize(request);
       const protobuf = isProtobuf(request);
       const body = parseRequestPart(exportLogsRequestSchema, otlpBody(request, decodeLogsRequest), "body");
       const { lines, rejected } = linesFromOtlp(body, deps.now());

@@ -49,6 +49,7 @@ export function traceRoutes(traces: TraceService): RouteDefinition[] {
       path: "/api/v1/envs/:env/apps/:app/traces",
       summary: "The app's traces (the edge's span of each sampled request, and traces that began in the app), newest or slowest first",
       tag: "traces",
+      permission: "read",
       params: z.object({ env: z.string().min(1), app: z.string().min(1) }),
       query: z.strictObject({
         route: z.string().min(1).optional().describe("route prefix as in rampart.yaml, e.g. /search"),
@@ -75,6 +76,7 @@ export function traceRoutes(traces: TraceService): RouteDefinition[] {
       path: "/api/v1/traces/:traceId",
       summary: "Every stored span of one trace (edge and app), by start time",
       tag: "traces",
+      permission: "read",
       params: z.object({ traceId: z.string().regex(/^[0-9a-fA-F]{32}$/, "a trace id: 32 hex digits") }),
       response: traceSchema,
       handler: async ({ params }) => ({ traceId: params.traceId.toLowerCase(), spans: traces.get(params.traceId) }),

@@ -1,0 +1,79 @@
+import { RampartError } from "../shared/errors.ts";
+import type { EnvironmentProtection, TimedGrantSource } from "./caller.ts";
+import {
+  type AccessAnswer,
+  decide,
+  type Permission,
+  type Principal,
+  permissionMeaning,
+  platformPermissions,
+  rolesGranting,
+} from "./permissions.ts";
+
+/** Where a permission is asked for: one environment (and app), or none (grants in every environment count). */
+export interface AccessTarget {
+  permission: Permission;
+  env: string | null;
+  app: string | null;
+  /**
+   * Allowed when the permission is held in at least one environment: for requests that prepare something an
+   * environment-scoped route then checks (a source upload is only used by a deploy, checked per environment).
+   */
+  anyEnvironment?: boolean;
+}
+
+/** Standing grants plus the just-in-time grants in force now (the source is read at every check). */
+export function withTimedGrants(principal: Principal, grants: TimedGrantSource | undefined, now: number): Principal {
+  if (!grants || principal.kind === "root") return principal;
+  const active = grants.activeGrants({ kind: principal.kind, name: principal.name }, now);
+  return active.length === 0 ? principal : { ...principal, timed: [...principal.timed, ...active] };
+}
+
+export function decideTarget(principal: Principal, target: AccessTarget, protection: EnvironmentProtection, now: number): AccessAnswer {
+  const ask = (env: string | null) =>
+    decide(principal, {
+      permission: target.permission,
+      env,
+      app: target.app,
+      isProtected: env !== null && protection.isProtected(env),
+      now,
+    });
+  if (!target.anyEnvironment) return ask(target.env);
+  const everywhere = ask(null);
+  if (everywhere.allowed) return everywhere;
+  const envs = new Set([...principal.grants.map((g) => g.env), ...principal.timed.map((t) => t.env)].filter((e) => e !== "*"));
+  for (const env of envs) {
+    const answer = ask(env);
+    if (answer.allowed) return answer;
+  }
+  return { allowed: false, via: "no role in any environment grants it" };
+}
+
+/**
+ * The command that would give the caller the permission: a just-in-time request for the least role granting it in
+ * that environment, or (for platform permissions and routes without an environment) a standing grant in every
+ * environment, which only an admin can give.
+ */
+export function grantCommand(principalName: string, permission: Permission, env: string | null): string {
+  const role = rolesGranting(permission)[0] ?? "admin";
+  if (env === null || platformPermissions.has(permission))
+    return `ask an admin to run: rampart role grant ${principalName} ${role} --env '*'`;
+  return `rampart access request --role ${role} --env ${env} --for 1h --reason "…"`;
+}
+
+/** The 403: the missing permission, how the answer came about, the roles granting it and the command to get it. */
+export function forbidden(principal: Principal, target: AccessTarget, answer: AccessAnswer): RampartError {
+  const where = target.anyEnvironment
+    ? " in any environment"
+    : target.env === null || platformPermissions.has(target.permission)
+      ? " in every environment"
+      : ` in ${target.env}`;
+  const app = target.app ? ` for app ${target.app}` : "";
+  const command = grantCommand(principal.name, target.permission, target.anyEnvironment ? null : target.env);
+  return new RampartError(
+    "forbidden",
+    `${principal.name} lacks permission ${target.permission}${where}${app} (${permissionMeaning[target.permission]}): ${answer.via}; ` +
+      `roles granting it: ${rolesGranting(target.permission).join(", ")}; to get it: ${command}`,
+    { hint: command, details: { permission: target.permission, env: target.env, app: target.app, via: answer.via } },
+  );
+}

@@ -1,0 +1,50 @@
+import type { RouteDefinition } from "../api/route-definition.ts";
+import type { StreamRouteDefinition } from "../api/stream-route.ts";
+import { accessRequestRoutes } from "../access/access-request.routes.ts";
+import { auditRoutes } from "../audit/audit.routes.ts";
+import { eventRoutes, eventStreams } from "../events/event.routes.ts";
+import { flagRoutes } from "../flags/flag.routes.ts";
+import { platformRoutes } from "../platform/platform.routes.ts";
+import { releaseRoutes } from "../releases/release.routes.ts";
+import { rolloutRoutes } from "../releases/rollout.routes.ts";
+import { logRoutes, logStreams } from "../runtime/log.routes.ts";
+import { metricsRoutes } from "../telemetry/metrics.routes.ts";
+import { traceRoutes } from "../telemetry/trace.routes.ts";
+
+/**
+ * A service that must not be called: route factories only capture their services for the handlers, so the route
+ * list can be built without a database or processes (for docs/access.md and the permission-matrix test).
+ */
+function unused<T extends object>(name: string): T {
+  const fail = () => {
+    throw new Error(`${name} is not available in the API catalogue (routes are listed, not served)`);
+  };
+  // The trust boundary of this one helper: the proxy stands in for any service, and throws on first use.
+  return new Proxy({}, { get: fail, apply: fail }) as T;
+}
+
+/**
+ * Every route and stream of the control-plane API, as the platform serves them (src/daemon/platform.ts), with
+ * services that throw when used. A module that adds routes adds its factory here too; api.e2e.test.ts checks the
+ * list against the OpenAPI document of a running platform.
+ */
+export function apiCatalogue(): { routes: RouteDefinition[]; streams: StreamRouteDefinition[] } {
+  const notCalled = (name: string) => () => {
+    throw new Error(`${name} is not available in the API catalogue`);
+  };
+  return {
+    routes: [
+      ...eventRoutes(unused("events")),
+      ...traceRoutes(unused("traces")),
+      ...metricsRoutes(unused("metrics")),
+      ...flagRoutes(unused("flags"), unused("flag SDK")),
+      ...logRoutes(unused("logs")),
+      ...releaseRoutes(unused("releases")),
+      ...rolloutRoutes(unused("rollouts"), unused("releases")),
+      ...platformRoutes(unused("status"), notCalled("shutdown"), "catalogue", notCalled("stopEnvironment")),
+      ...accessRequestRoutes(unused("access requests")),
+      ...auditRoutes(unused("audit")),
+    ],
+    streams: [...eventStreams(unused("events")), ...logStreams(unused("logs"))],
+  };
+}
