@@ -23,7 +23,7 @@ describe("bearer secrets", () => {
       `${good}x`,
       good.replace("pat", "xyz"),
       `${good}\n`,
-      "rampart_pat_" + "a".repeat(42) + "!",
+      `rampart_pat_${"a".repeat(42)}!`,
     ]) {
       assert.equal(secretKind(bad), null, JSON.stringify(bad));
     }

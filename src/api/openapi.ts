@@ -27,7 +27,7 @@ export function buildOpenApiDocument(
     const openApiPath = toOpenApiPath(route.path);
     const operation: Record<string, unknown> = {
       summary: route.summary,
-      ...access(route.auth, route.permission, envSourceOf(route)),
+      ...access(route.auth, route.permission, envSourceOf(route), route.anyEnvironment === true),
       tags: [route.tag],
       parameters: [...parameters(route.params, "path"), ...parameters(route.query, "query")],
       responses: {
@@ -73,7 +73,12 @@ export function buildOpenApiDocument(
  * What an operation needs, for people (the description) and tools (`x-rampart-permission`, which the
  * permission-matrix test walks): a permission, no token at all, or the route's own token (an SDK token).
  */
-function access(auth: RouteAuth | undefined, permission: Permission | undefined, env: EnvSource | null): Record<string, unknown> {
+function access(
+  auth: RouteAuth | undefined,
+  permission: Permission | undefined,
+  env: EnvSource | null,
+  anyEnvironment = false,
+): Record<string, unknown> {
   if (auth === false) return { description: "Needs no token.", "x-rampart-permission": "public" };
   if (typeof auth === "function")
     return { description: "Needs the route's own token (an SDK token).", "x-rampart-permission": "own-token" };
@@ -81,8 +86,9 @@ function access(auth: RouteAuth | undefined, permission: Permission | undefined,
   return {
     description: `Needs permission \`${permission}\` (${permissionMeaning[permission]})${
       platformPermissions.has(permission) ? " in every environment" : ""
-    }: see docs/access.md.`,
+    }${anyEnvironment ? " in any environment (the handler checks the rest: asking for access needs no role where it is asked)" : ""}: see docs/access.md.`,
     "x-rampart-permission": permission,
+    ...(anyEnvironment ? { "x-rampart-permission-any-environment": true } : {}),
     // Where the environment it is checked in comes from (`params.env`, `body.to`, …); absent: every environment.
     ...(env && !platformPermissions.has(permission) ? { "x-rampart-permission-env": `${env.from}.${env.field}` } : {}),
   };
