@@ -14,6 +14,8 @@ import { followEvents, StreamRefused, type FollowOptions } from "./sse-follow.ts
 import { z } from "zod";
 import { type ErrorCode, errorCatalogue, isErrorCode } from "../shared/error-catalogue.ts";
 import { SOURCE_BUNDLE_TYPE, type UploadView } from "../releases/source-bundle.types.ts";
+import type { SecretChange } from "../secrets/secret.service.ts";
+import type { SecretDiff, SecretMeta, SecretVersionView } from "../secrets/secret.types.ts";
 
 /** Reconnects a stream after a disconnect and resumes after its last event (see followEvents). */
 export type FollowHooks = Pick<FollowOptions, "lastEventId" | "onReconnecting" | "onReconnected" | "minDelayMs" | "maxDelayMs">;
@@ -284,6 +286,36 @@ export class ApiClient {
     });
     if (!response.ok) throw await toApiError(response);
     return (await response.json()) as UploadView;
+  }
+
+  // Secrets (src/secrets): names and versions everywhere, a value only from revealSecret.
+  async secrets(env: string, app: string): Promise<SecretMeta[]> {
+    return (await this.#call<{ secrets: SecretMeta[] }>("GET", `${appPath(env, app)}/secrets`)).secrets;
+  }
+
+  setSecret(env: string, app: string, name: string, value: string): Promise<SecretChange> {
+    return this.#call("PUT", `${appPath(env, app)}/secrets/${encodeURIComponent(name)}`, { value });
+  }
+
+  unsetSecret(env: string, app: string, name: string): Promise<SecretChange> {
+    return this.#call("DELETE", `${appPath(env, app)}/secrets/${encodeURIComponent(name)}`);
+  }
+
+  async secretHistory(env: string, app: string, name: string): Promise<SecretVersionView[]> {
+    return (await this.#call<{ versions: SecretVersionView[] }>("GET", `${appPath(env, app)}/secrets/${encodeURIComponent(name)}/history`))
+      .versions;
+  }
+
+  revealSecret(env: string, app: string, name: string, version?: number): Promise<{ name: string; version: number; value: string }> {
+    return this.#call("POST", `${appPath(env, app)}/secrets/${encodeURIComponent(name)}/reveal`, { version });
+  }
+
+  secretsDiff(a: string, b: string, app?: string): Promise<SecretDiff> {
+    return this.#call("GET", `/api/v1/secrets/diff${queryString({ a, b, app })}`);
+  }
+
+  rotateSecretsKey(): Promise<{ from: string; to: string; environments: string[] }> {
+    return this.#call("POST", "/api/v1/secrets/rotate-key", {});
   }
 
   async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {

@@ -120,6 +120,17 @@ const appSettingsShape = {
   sticky: stickySchema.optional(),
   headers: headersSchema.optional(),
   metrics: metricsSchema.optional(),
+  /** Secret names the app needs (set with `rampart secrets set`); a deploy without one of them is refused. */
+  secrets: z
+    .array(
+      text("a secret name, e.g. DATABASE_URL").regex(
+        /^[A-Za-z_][A-Za-z0-9_]*$/,
+        "a secret name is an environment variable name, e.g. DATABASE_URL",
+      ),
+    )
+    .optional(),
+  /** Secrets as files in a per-instance directory (RAMPART_SECRETS_DIR) instead of environment variables. */
+  secrets_as_files: z.boolean().optional(),
 };
 
 export const appOverrideSchema = mapping(appSettingsShape, "a mapping of app settings, e.g. { instances: 1 }");

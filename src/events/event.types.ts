@@ -60,6 +60,10 @@ export const eventTypes = [
   "flag.approval.requested",
   "flag.approval.approved",
   "flag.approval.rejected",
+  "secret.set",
+  "secret.unset",
+  "secret.revealed",
+  "secrets.key_rotated",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

@@ -4,6 +4,7 @@ import { baselineMigrations } from "../db/migrations.ts";
 import { flagsMigrations } from "../flags/flags.module.ts";
 import { telemetryMigrations } from "../telemetry/telemetry.module.ts";
 import { trafficMigrations } from "../traffic/traffic.module.ts";
+import { secretsMigrations } from "../secrets/secrets.module.ts";
 
 /**
  * Every migration of the platform, registered by the capability that owns it. Applied in name order, so the
@@ -14,6 +15,7 @@ export const platformMigrations: Record<string, Migration> = {
   ...flagsMigrations,
   ...telemetryMigrations,
   ...trafficMigrations,
+  ...secretsMigrations,
 };
 
 /**
