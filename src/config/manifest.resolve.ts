@@ -72,8 +72,8 @@ function withDefaults(name: string, source: string, exclude: readonly string[], 
           intervalMs: settings.metrics.interval ?? METRICS_SCRAPE_DEFAULTS.intervalMs,
         }
       : d.metrics,
-    secrets: [...(settings.secrets ?? [])],
-    secretFiles: settings.secrets_as_files ?? false,
+    secrets: [...(settings.secrets ?? d.secrets)],
+    secretFiles: settings.secrets_as_files ?? d.secretFiles,
     release: {
       strategy: release.strategy ?? d.release.strategy,
       steps: [...(release.steps ?? d.release.steps)],
