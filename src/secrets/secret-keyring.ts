@@ -57,8 +57,14 @@ export class SecretKeyring {
     const path = this.path;
     if (existsSync(path)) return readKeyFile(path);
     if (!create) return null;
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    writeKeyFile(path, newKey());
+    try {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      writeKeyFile(path, newKey());
+    } catch (error) {
+      throw new RampartError("secrets_key_unreadable", `cannot create the secrets key file ${path}: ${(error as Error).message}`, {
+        hint: "make its directory writable by the user running rampart up, or point RAMPART_SECRETS_KEY_FILE elsewhere",
+      });
+    }
     return readKeyFile(path);
   }
 

@@ -45,7 +45,8 @@ export async function startRampartUp(options: {
   const child = spawn(file ?? process.execPath, args, {
     cwd: options.command?.cwd ?? undefined,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, RAMPART_API: "", RAMPART_TOKEN: "" },
+    // A test's secrets key lives beside its data dir, never in the developer's ~/.config/rampart (src/secrets).
+    env: { RAMPART_SECRETS_KEY_FILE: join(options.dataDir, "..", "test-secrets.key"), ...process.env, RAMPART_API: "", RAMPART_TOKEN: "" },
     uid: options.uid,
     gid: options.gid,
   });
