@@ -16,6 +16,7 @@ import { type ErrorCode, errorCatalogue, isErrorCode } from "../shared/error-cat
 import { SOURCE_BUNDLE_TYPE, type UploadView } from "../releases/source-bundle.types.ts";
 import type { SecretChange } from "../secrets/secret.service.ts";
 import type { SecretDiff, SecretMeta, SecretVersionView } from "../secrets/secret.types.ts";
+import type { DbQueryResult } from "../secrets/db-query.types.ts";
 
 /** Reconnects a stream after a disconnect and resumes after its last event (see followEvents). */
 export type FollowHooks = Pick<FollowOptions, "lastEventId" | "onReconnecting" | "onReconnected" | "minDelayMs" | "maxDelayMs">;
@@ -316,6 +317,11 @@ export class ApiClient {
 
   rotateSecretsKey(): Promise<{ from: string; to: string; environments: string[] }> {
     return this.#call("POST", "/api/v1/secrets/rotate-key", {});
+  }
+
+  /** `rampart db query`: one read-only query against the app's declared database (permission db.query; audited). */
+  dbQuery(env: string, app: string, db: string, body: { sql: string; limit?: number; timeout_ms?: number }): Promise<DbQueryResult> {
+    return this.#call("POST", `${appPath(env, app)}/databases/${encodeURIComponent(db)}/query`, body);
   }
 
   async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {

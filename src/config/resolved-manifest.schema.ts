@@ -66,6 +66,8 @@ export const resolvedAppSchema = z.object({
   secretFiles: z.boolean().optional(),
   /** The release's snapshot: each secret's name and version (never a value); absent or empty: none injected. */
   secretVersions: z.record(z.string(), z.number().int()).optional(),
+  /** Databases `rampart db query` may read (apps.<app>.databases); absent: none. */
+  databases: z.record(z.string(), z.object({ kind: z.literal("postgres"), urlSecret: z.string() })).optional(),
   release: z.object({
     strategy: z.enum(RELEASE_STRATEGIES),
     /** Canary traffic percentages (1–100), ascending. */

@@ -64,6 +64,7 @@ export const eventTypes = [
   "secret.unset",
   "secret.revealed",
   "secrets.key_rotated",
+  "db.query",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { defineRoute, type RouteDefinition } from "../api/route-definition.ts";
 import { releaseViewSchema } from "../releases/release.types.ts";
+import type { DbQueryService } from "./db-query.service.ts";
+import { dbQueryBodySchema, dbQueryResultSchema } from "./db-query.types.ts";
 import type { SecretService } from "./secret.service.ts";
 import { secretDiffSchema, secretMetaSchema, secretNameSchema, secretVersionSchema, setSecretBodySchema } from "./secret.types.ts";
 
@@ -13,7 +15,7 @@ const changeSchema = z.object({
 const base = "/api/v1/envs/:env/apps/:app/secrets";
 
 /** Names, versions, who and when: no route but reveal ever answers with a value. */
-export function secretRoutes(secrets: SecretService): RouteDefinition[] {
+export function secretRoutes(secrets: SecretService, dbQuery: DbQueryService): RouteDefinition[] {
   return [
     defineRoute({
       method: "GET",
@@ -86,6 +88,17 @@ export function secretRoutes(secrets: SecretService): RouteDefinition[] {
       body: z.strictObject({}),
       response: z.object({ from: z.string(), to: z.string(), environments: z.array(z.string()) }),
       handler: ({ actor }) => secrets.rotateKey(actor),
+    }),
+    defineRoute({
+      method: "POST",
+      path: "/api/v1/envs/:env/apps/:app/databases/:db/query",
+      summary: "Run one query against the app's database in a read-only transaction (statement timeout, row limit); recorded as db.query",
+      tag: "secrets",
+      permission: "db.query",
+      params: appParams.extend({ db: z.string().min(1) }),
+      body: dbQueryBodySchema,
+      response: dbQueryResultSchema,
+      handler: ({ params, body, actor }) => dbQuery.query(params.env, params.app, params.db, body, actor),
     }),
   ];
 }

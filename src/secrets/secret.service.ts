@@ -226,6 +226,14 @@ export class SecretService {
     return values;
   }
 
+  /** The current value of one secret, for Rampart's own use (a database URL for `db query`): not a reveal, not returned. */
+  async currentValue(env: string, app: string, name: string): Promise<string> {
+    const row = await this.#deps.store.latestVersion(this.#deps.db, env, app, name);
+    if (!row || row.sealed === null)
+      throw notFound(`secret ${name} of ${app} in ${env}`, `set it: rampart secrets set ${app} ${name} --env ${env} < FILE`);
+    return this.#open(await this.#dataKey(this.#deps.db, env, false, `${app}'s ${name}`), row);
+  }
+
   /** Rewraps every environment's data key under a new key-encryption key; the values themselves are not touched. */
   async rotateKey(actor: string): Promise<{ from: string; to: string; environments: string[] }> {
     let environments: string[] = [];

@@ -4,6 +4,7 @@ import type { EventLog } from "../events/event-log.ts";
 import type { Module } from "../platform/module.ts";
 import type { Clock } from "../shared/clock.ts";
 import { RampartError } from "../shared/errors.ts";
+import { DbQueryService } from "./db-query.service.ts";
 import { SecretKeyring } from "./secret-keyring.ts";
 import { secretRoutes } from "./secret.routes.ts";
 import { type SecretReleaser, SecretService } from "./secret.service.ts";
@@ -52,5 +53,11 @@ export function createSecrets(deps: SecretsDeps): Secrets {
     },
     releaser: deps.releaser,
   });
-  return { name: "secrets", service, keyring, routes: secretRoutes(service) };
+  const dbQuery = new DbQueryService({
+    config: (env, app) => manifests.resolve(manifests.current, app, env),
+    secrets: service,
+    events: deps.events,
+    clock: deps.clock,
+  });
+  return { name: "secrets", service, keyring, routes: secretRoutes(service, dbQuery) };
 }

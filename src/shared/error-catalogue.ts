@@ -422,6 +422,20 @@ export const errorCatalogue = {
     meaning: "rotate-key cannot rewrite a key that comes from the RAMPART_SECRETS_KEY variable.",
     hint: "move the key to a key file (RAMPART_SECRETS_KEY_FILE), restart rampart up, then rotate",
   },
+  db_query_failed: {
+    status: 422,
+    origin: "api",
+    meaning:
+      "The database refused or failed the query: a write in the read-only transaction, the statement timeout, a syntax error. Recorded in the events as db.query.",
+    hint: "fix the query; writes are never allowed through rampart db query (it runs in a read-only transaction)",
+  },
+  db_unreachable: {
+    // Not a 5xx: Rampart works; the app's database (or its URL secret) is what the operator must fix.
+    status: 409,
+    origin: "api",
+    meaning: "Rampart could not connect to the app's database with the URL in its url_secret.",
+    hint: "check the URL secret (rampart secrets history APP KEY --env ENV) and that the database is up",
+  },
   secret_value_in_argv: {
     status: 400,
     origin: "cli",
