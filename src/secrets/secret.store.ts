@@ -33,37 +33,15 @@ export class SecretStore {
   }
 
   async latestVersion(trx: Db, env: string, app: string, name: string): Promise<SecretVersionRow | undefined> {
-    return secretDb(trx)
-      .selectFrom("secret_versions")
-      .selectAll()
-      .where("env", "=", env)
-      .where("app", "=", app)
-      .where("name", "=", name)
-      .orderBy("version", "desc")
-      .limit(1)
-      .executeTakeFirst();
+    return this.#versionsOf(trx, env, app, name).orderBy("version", "desc").limit(1).executeTakeFirst();
   }
 
   async version(env: string, app: string, name: string, version: number): Promise<SecretVersionRow | undefined> {
-    return secretDb(this.#db)
-      .selectFrom("secret_versions")
-      .selectAll()
-      .where("env", "=", env)
-      .where("app", "=", app)
-      .where("name", "=", name)
-      .where("version", "=", version)
-      .executeTakeFirst();
+    return this.#versionsOf(this.#db, env, app, name).where("version", "=", version).executeTakeFirst();
   }
 
   async history(env: string, app: string, name: string): Promise<SecretVersionRow[]> {
-    return secretDb(this.#db)
-      .selectFrom("secret_versions")
-      .selectAll()
-      .where("env", "=", env)
-      .where("app", "=", app)
-      .where("name", "=", name)
-      .orderBy("version", "desc")
-      .execute();
+    return this.#versionsOf(this.#db, env, app, name).orderBy("version", "desc").execute();
   }
 
   /** The newest version of each name of an app (or of every app) in an environment, tombstones included. */
@@ -78,5 +56,9 @@ export class SecretStore {
       seen.add(key);
       return true;
     });
+  }
+
+  #versionsOf(trx: Db, env: string, app: string, name: string) {
+    return secretDb(trx).selectFrom("secret_versions").selectAll().where("env", "=", env).where("app", "=", app).where("name", "=", name);
   }
 }
