@@ -24,6 +24,7 @@ import { readFileSync, statSync } from "node:fs";
 const dir = process.env.RAMPART_SECRETS_DIR;
 const value = dir ? readFileSync(dir + "/API_TOKEN", "utf8") : (process.env.API_TOKEN ?? "");
 const hash = createHash("sha256").update(value).digest("hex");
+if (value.startsWith("bad-")) { console.error("refusing to start: API_TOKEN is not valid"); process.exit(1); }
 console.log("plain " + value);
 console.error("stderr " + value);
 console.log("base64 " + Buffer.from(value).toString("base64"));
@@ -62,6 +63,16 @@ function filesUnder(dir: string): string[] {
   return out;
 }
 
+/** A file's bytes; a temp file renamed away since it was listed reads as empty. */
+function contentOf(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return Buffer.alloc(0);
+    throw error;
+  }
+}
+
 describe("secrets end to end: set, refused deploy, injected, rotated under load, rolled back, never shown", () => {
   let project: TestProject;
   let up: RampartUp;
@@ -69,6 +80,8 @@ describe("secrets end to end: set, refused deploy, injected, rotated under load,
   let keyFile: string;
   const v1 = newValue();
   const v2 = newValue();
+  /** A value the app refuses: its release must fail while the old one keeps serving. */
+  const bad = `bad-${newValue()}`;
   /** Every API answer fetched (but reveal's), scanned at the end. */
   const answers: string[] = [];
   const keep = async <T>(p: Promise<T>): Promise<T> => {
@@ -148,7 +161,7 @@ describe("secrets end to end: set, refused deploy, injected, rotated under load,
     await fetch(edge("/leak")).then((r) => r.text()); // a response body through the edge, which the app also logs
   });
 
-  it("a changed secret is release N+1, rolled out under load with no failed request; rollback brings the old value back", async (t) => {
+  it("a changed secret is release N+1, rolled out under load with no failed request; a bad value never takes traffic; rollback brings the old value back", async (t) => {
     const load = startSteadyLoad(edge("/"), { ratePerSecond: 40, maxMs: 120_000 });
     const t0 = Date.now();
     const change = await keep(client.setSecret("staging", "web", "API_TOKEN", v2));
@@ -159,7 +172,19 @@ describe("secrets end to end: set, refused deploy, injected, rotated under load,
     const setToLiveMs = Date.now() - t0;
     t.diagnostic(`set→live (rolling, 2 instances): ${setToLiveMs} ms`);
     assert.equal((await get()).hash, sha(v2));
-    const back = await keep(client.rollback("staging", "web"));
+    // A bad value: its release never takes traffic, the previous one keeps serving.
+    const broken = await keep(client.setSecret("staging", "web", "API_TOKEN", bad));
+    assert.ok(broken.release);
+    await assert.rejects(
+      waitForRelease(client, broken.release, 90_000),
+      /release 3 failed[\s\S]*refusing to start: API_TOKEN is not valid/,
+    );
+    assert.equal((await get()).hash, sha(v2));
+    // Fixed by setting a good value again (version 4, the same value as version 2).
+    const fixed = await keep(client.setSecret("staging", "web", "API_TOKEN", v2));
+    assert.ok(fixed.release);
+    await live(fixed.release);
+    const back = await keep(client.rollback("staging", "web", { to: 1 }));
     assert.deepEqual(back.config.secretVersions, { API_TOKEN: 1 });
     await live(back);
     assert.equal((await get()).hash, sha(v1));
@@ -172,14 +197,14 @@ describe("secrets end to end: set, refused deploy, injected, rotated under load,
     const list = await keep(client.secrets("staging", "web"));
     assert.deepEqual(
       list.map((s) => [s.name, s.version, s.required]),
-      [["API_TOKEN", 2, true]],
+      [["API_TOKEN", 4, true]],
     );
     assert.deepEqual(
       (await keep(client.secretHistory("staging", "web", "API_TOKEN"))).map((v) => v.version),
-      [2, 1],
+      [4, 3, 2, 1],
     );
     const diff = await keep(client.secretsDiff("staging", "production"));
-    assert.deepEqual(diff.entries, [{ app: "web", name: "API_TOKEN", a: 2, b: null }]);
+    assert.deepEqual(diff.entries, [{ app: "web", name: "API_TOKEN", a: 4, b: null }]);
     const revealed = await client.revealSecret("staging", "web", "API_TOKEN");
     assert.equal(revealed.value, v2);
     const recorded = await keep(client.events({ type: "secret.revealed" }));
@@ -237,10 +262,10 @@ describe("secrets end to end: set, refused deploy, injected, rotated under load,
     );
     const texts = [JSON.stringify(logs), JSON.stringify(await client.events({ limit: 10_000 })), ...answers, up.output()];
     const hits: string[] = [];
-    for (const v of [v1, v2])
+    for (const v of [v1, v2, bad])
       for (const form of formsOf(v)) {
         texts.forEach((text, i) => text.includes(form) && hits.push(`answer ${i}: ${form}`));
-        for (const file of filesUnder(project.dataDir)) if (readFileSync(file).includes(form)) hits.push(`${file}: ${form}`);
+        for (const file of filesUnder(project.dataDir)) if (contentOf(file).includes(form)) hits.push(`${file}: ${form}`);
       }
     assert.deepEqual(hits, []);
     events.assertNoViolations();
