@@ -11,6 +11,7 @@ prometheus prometheus
 python3 python3
 py:prometheus_client python3-prometheus-client
 sqlite3 sqlite3
+pg_ctlcluster postgresql
 "
 has_python_module() {
   for py in /usr/bin/python3 python3; do

@@ -16,6 +16,8 @@ import { installUsageHandling, reportError, setCurrentCommand } from "./cli-usag
 import { registerDemoCommand } from "./demo.cli.ts";
 import { registerServiceCommands } from "../service/service.cli.ts";
 import { registerAuditCommands } from "../audit/audit.cli.ts";
+import { registerSecretCommands } from "../secrets/secret.cli.ts";
+import { registerDbCommands } from "../secrets/db-query.cli.ts";
 
 // `rampart status | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -47,6 +49,8 @@ registerTraceCommands(program, globals);
 registerServiceCommands(program, globals);
 registerAccessCommands(program, globals);
 registerAuditCommands(program, globals);
+registerSecretCommands(program, globals);
+registerDbCommands(program, globals);
 
 installUsageHandling(program);
 

@@ -16,6 +16,9 @@ import { type ErrorCode, errorCatalogue, isErrorCode } from "../shared/error-cat
 import type { AccessRequestView, BreakGlassBody, RequestBody } from "../access/access-request.types.ts";
 import { SOURCE_BUNDLE_TYPE, type UploadView } from "../releases/source-bundle.types.ts";
 import type { VerifyView } from "../audit/audit.types.ts";
+import type { SecretChange } from "../secrets/secret.service.ts";
+import type { SecretDiff, SecretMeta, SecretVersionView } from "../secrets/secret.types.ts";
+import type { DbQueryResult } from "../secrets/db-query.types.ts";
 
 /** Reconnects a stream after a disconnect and resumes after its last event (see followEvents). */
 export type FollowHooks = Pick<FollowOptions, "lastEventId" | "onReconnecting" | "onReconnected" | "minDelayMs" | "maxDelayMs">;
@@ -326,6 +329,41 @@ export class ApiClient {
 
   auditVerify(): Promise<VerifyView> {
     return this.#call("GET", "/api/v1/audit/verify");
+  }
+
+  // Secrets (src/secrets): names and versions everywhere, a value only from revealSecret.
+  async secrets(env: string, app: string): Promise<SecretMeta[]> {
+    return (await this.#call<{ secrets: SecretMeta[] }>("GET", `${appPath(env, app)}/secrets`)).secrets;
+  }
+
+  setSecret(env: string, app: string, name: string, value: string): Promise<SecretChange> {
+    return this.#call("PUT", `${appPath(env, app)}/secrets/${encodeURIComponent(name)}`, { value });
+  }
+
+  unsetSecret(env: string, app: string, name: string): Promise<SecretChange> {
+    return this.#call("DELETE", `${appPath(env, app)}/secrets/${encodeURIComponent(name)}`);
+  }
+
+  async secretHistory(env: string, app: string, name: string): Promise<SecretVersionView[]> {
+    return (await this.#call<{ versions: SecretVersionView[] }>("GET", `${appPath(env, app)}/secrets/${encodeURIComponent(name)}/history`))
+      .versions;
+  }
+
+  revealSecret(env: string, app: string, name: string, version?: number): Promise<{ name: string; version: number; value: string }> {
+    return this.#call("POST", `${appPath(env, app)}/secrets/${encodeURIComponent(name)}/reveal`, { version });
+  }
+
+  secretsDiff(a: string, b: string, app?: string): Promise<SecretDiff> {
+    return this.#call("GET", `/api/v1/secrets/diff${queryString({ a, b, app })}`);
+  }
+
+  rotateSecretsKey(): Promise<{ from: string; to: string; environments: string[] }> {
+    return this.#call("POST", "/api/v1/secrets/rotate-key", {});
+  }
+
+  /** `rampart db query`: one read-only query against the app's declared database (permission db.query; audited). */
+  dbQuery(env: string, app: string, db: string, body: { sql: string; limit?: number; timeout_ms?: number }): Promise<DbQueryResult> {
+    return this.#call("POST", `${appPath(env, app)}/databases/${encodeURIComponent(db)}/query`, body);
   }
 
   async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {

@@ -21,6 +21,9 @@ export const APP_DEFAULTS = {
   headers: { underscores: "drop" },
   // Scraping is opt-in: `metrics: {}` turns it on with METRICS_SCRAPE_DEFAULTS.
   metrics: null,
+  // No secrets required; when an app has some, they come as environment variables unless it asks for files.
+  secrets: [],
+  secretFiles: false,
   release: {
     strategy: "rolling",
     steps: [5, 25, 50, 100],

@@ -73,6 +73,13 @@ function withDefaults(name: string, source: string, exclude: readonly string[], 
           intervalMs: settings.metrics.interval ?? METRICS_SCRAPE_DEFAULTS.intervalMs,
         }
       : d.metrics,
+    secrets: [...(settings.secrets ?? d.secrets)],
+    secretFiles: settings.secrets_as_files ?? d.secretFiles,
+    ...(settings.databases && {
+      databases: Object.fromEntries(
+        Object.entries(settings.databases).map(([name, db]) => [name, { kind: db.kind, urlSecret: db.url_secret }]),
+      ),
+    }),
     release: {
       strategy: release.strategy ?? d.release.strategy,
       steps: [...(release.steps ?? d.release.steps)],

@@ -121,6 +121,28 @@ const appSettingsShape = {
   sticky: stickySchema.optional(),
   headers: headersSchema.optional(),
   metrics: metricsSchema.optional(),
+  /** Secret names the app needs (set with `rampart secrets set`); a deploy without one of them is refused. */
+  secrets: z
+    .array(
+      text("a secret name, e.g. DATABASE_URL").regex(
+        /^[A-Za-z_][A-Za-z0-9_]*$/,
+        "a secret name is an environment variable name, e.g. DATABASE_URL",
+      ),
+    )
+    .optional(),
+  /** Secrets as files in a per-instance directory (RAMPART_SECRETS_DIR) instead of environment variables. */
+  secrets_as_files: z.boolean().optional(),
+  /** The app's databases, for `rampart db query` (read-only, audited): where the URL is kept. */
+  databases: namedRecord(
+    mapping(
+      {
+        kind: z.literal("postgres", { error: expected("postgres (the only kind so far)") }),
+        url_secret: text("the name of the secret holding its URL, e.g. DATABASE_URL"),
+      },
+      "a mapping such as { kind: postgres, url_secret: DATABASE_URL }",
+    ),
+    "a mapping of database name: { kind, url_secret }",
+  ).optional(),
 };
 
 export const appOverrideSchema = mapping(appSettingsShape, "a mapping of app settings, e.g. { instances: 1 }");

@@ -61,6 +61,14 @@ export const resolvedAppSchema = z.object({
   headers: z.object({ underscores: z.enum(["drop", "allow"]) }).optional(),
   /** The app's own Prometheus endpoint, scraped on each instance; null: not scraped. Absent in releases made before it existed. */
   metrics: z.object({ path: z.string(), intervalMs: z.number() }).nullable().optional(),
+  /** Secret names the manifest requires (apps.<app>.secrets). Absent in releases made before secrets existed. */
+  secrets: z.array(z.string()).optional(),
+  /** Secrets injected as files (RAMPART_SECRETS_DIR) rather than environment variables. */
+  secretFiles: z.boolean().optional(),
+  /** The release's snapshot: each secret's name and version (never a value); absent or empty: none injected. */
+  secretVersions: z.record(z.string(), z.number().int()).optional(),
+  /** Databases `rampart db query` may read (apps.<app>.databases); absent: none. */
+  databases: z.record(z.string(), z.object({ kind: z.literal("postgres"), urlSecret: z.string() })).optional(),
   release: z.object({
     strategy: z.enum(RELEASE_STRATEGIES),
     /** Canary traffic percentages (1–100), ascending. */

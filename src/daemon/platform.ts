@@ -20,6 +20,7 @@ import { logger } from "../shared/logger.ts";
 import { rampartVersion } from "../shared/version.ts";
 import { createTelemetry } from "../telemetry/telemetry.module.ts";
 import { createTraffic } from "../traffic/traffic.module.ts";
+import { createSecrets } from "../secrets/secrets.module.ts";
 import type { EventLog } from "../events/event-log.ts";
 import type { Credentials } from "./credentials.ts";
 import { manifestProtection, serveApi } from "./platform-api.ts";
@@ -94,6 +95,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     ...shared,
     traffic: traffic.service,
     launchConfig: (instance) => releases.launchConfigFor(instance),
+    secretValues: (refs) => secrets.service.values(refs),
     logs: telemetry.logsTraces,
     assertApp,
   });
@@ -104,6 +106,16 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     traffic: traffic.service,
     windows: (env, app) => (numbers, since) => traffic.stats.releaseWindows(env, app, numbers, since),
     otelEnv: (env, app, release) => telemetry.logsTraces.otelEnv(env, app, release),
+    secrets: { versionsFor: (env, app, required) => secrets.service.versionsFor(env, app, required) },
+  });
+  // A secret change is a release: set/unset rolls the live release out again with the new versions.
+  const secrets = createSecrets({
+    ...shared,
+    manifests,
+    releaser: () => ({
+      assertIdle: (env, app) => releases.service.assertIdle(env, app),
+      release: (env, app, actor, cause) => releases.service.reconfigure(env, app, actor, cause),
+    }),
   });
   const platform = createPlatformStatus({
     manifests,
@@ -132,7 +144,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
   // The audit comes right after events: its key is loaded before anything else starts, and it stops (signing the
   // final checkpoint) after every other module has written its last event.
-  const modules: Module[] = [events, audit, telemetry, flags, traffic, runtime, releases, platform, accessRequests];
+  const modules: Module[] = [events, audit, telemetry, flags, traffic, runtime, releases, platform, accessRequests, secrets];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {
     await recordStopping(events.log, stopApps);

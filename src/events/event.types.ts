@@ -68,6 +68,11 @@ export const eventTypes = [
   "access.revoked",
   "access.break_glass",
   "audit.request",
+  "secret.set",
+  "secret.unset",
+  "secret.revealed",
+  "secrets.key_rotated",
+  "db.query",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

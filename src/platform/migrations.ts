@@ -6,6 +6,7 @@ import { flagsMigrations } from "../flags/flags.module.ts";
 import { telemetryMigrations } from "../telemetry/telemetry.module.ts";
 import { trafficMigrations } from "../traffic/traffic.module.ts";
 import { auditMigrations } from "../audit/audit.module.ts";
+import { secretsMigrations } from "../secrets/secrets.module.ts";
 
 /**
  * Every migration of the platform, registered by the capability that owns it. Applied in name order, so the
@@ -18,6 +19,7 @@ export const platformMigrations: Record<string, Migration> = {
   ...trafficMigrations,
   ...accessRequestMigrations,
   ...auditMigrations,
+  ...secretsMigrations,
 };
 
 /**

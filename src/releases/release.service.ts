@@ -25,6 +25,8 @@ export interface ReleaseServiceDeps {
   events: EventLog;
   clock: Clock;
   uploads: SourceUploads;
+  /** The app's secret names and versions for a new release (throws secret_missing); none when absent. */
+  secrets?: { versionsFor(env: string, app: string, required: readonly string[]): Promise<Record<string, number>> };
 }
 
 export class ReleaseService {
@@ -37,7 +39,7 @@ export class ReleaseService {
   /** Snapshots the source, records release N+1 and starts its rollout; returns at once (the rollout goes on). */
   async deploy(env: string, app: string, body: DeployBody, actor: string): Promise<ReleaseView> {
     const manifest = this.#deps.manifests.reload();
-    const config = this.#deps.manifests.resolve(manifest, app, env);
+    const config = await this.#withSecrets(env, app, this.#deps.manifests.resolve(manifest, app, env));
     const strategy = body.strategy ?? config.release.strategy;
     await this.#refuseConcurrent(env, app);
     if (body.upload && body.source)
@@ -135,7 +137,7 @@ export class ReleaseService {
   async promote(app: string, body: PromoteBody, actor: string): Promise<ReleaseView> {
     const manifest = this.#deps.manifests.reload();
     this.#deps.manifests.resolve(manifest, app, body.from);
-    const config = this.#deps.manifests.resolve(manifest, app, body.to);
+    const config = await this.#withSecrets(body.to, app, this.#deps.manifests.resolve(manifest, app, body.to));
     await this.#refuseConcurrent(body.to, app);
     const source = await this.#deps.releases.findByStatus(body.from, app, "live");
     if (!source)
@@ -178,6 +180,40 @@ export class ReleaseService {
     return release;
   }
 
+  /**
+   * A secret changed: release N+1 of the live release (same artifact, same config, the app's current secret
+   * versions), rolled out with its strategy, like a config change on Heroku. Null when nothing is live.
+   */
+  async reconfigure(env: string, app: string, actor: string, cause: string): Promise<ReleaseView | null> {
+    const live = await this.#deps.releases.findByStatus(env, app, "live");
+    if (!live) return null;
+    await this.#refuseConcurrent(env, app);
+    const config = await this.#withSecrets(env, app, live.config);
+    return this.#create({
+      env,
+      app,
+      config,
+      strategy: config.release.strategy,
+      digest: live.artifactDigest,
+      sourceDir: live.sourceDir,
+      git: live.git,
+      rollbackOf: null,
+      actor,
+      cause,
+    });
+  }
+
+  /** Throws rollout_in_progress while a rollout of the app is under way. */
+  assertIdle(env: string, app: string): Promise<void> {
+    this.#deps.manifests.assertApp(env, app);
+    return this.#refuseConcurrent(env, app);
+  }
+
+  async #withSecrets(env: string, app: string, config: ResolvedApp): Promise<ResolvedApp> {
+    if (!this.#deps.secrets) return config;
+    return { ...config, secretVersions: await this.#deps.secrets.versionsFor(env, app, config.secrets ?? []) };
+  }
+
   async list(env: string, app: string): Promise<ReleaseView[]> {
     this.#deps.manifests.assertApp(env, app);
     const releases = await this.#deps.releases.list(env, app);
@@ -204,6 +240,8 @@ export class ReleaseService {
     rollbackOf: number | null;
     actor: string;
     promotedFrom?: { env: string; release: number; forced: string | null };
+    /** Why a release of the same artifact was made (a secret change). */
+    cause?: string;
   }): Promise<ReleaseView> {
     const now = this.#deps.clock.now();
     const { release, rolloutId } = await this.#deps.events.transact(async (trx, emit) => {
@@ -262,11 +300,13 @@ export class ReleaseService {
         data: { isRollback: input.rollbackOf !== null },
       });
       const labels = { env: input.env, app: input.app, release: release.number, actor: input.actor };
-      const origin = input.promotedFrom
-        ? `promoted from ${input.promotedFrom.env} release ${input.promotedFrom.release} (artifact ${short(input.digest)})${input.promotedFrom.forced ? `, FORCED although the source ${input.promotedFrom.forced}` : ""}`
-        : input.rollbackOf !== null
-          ? `rollback to release ${input.rollbackOf}`
-          : `artifact ${short(input.digest)}${input.git ? ` (git ${input.git.commit.slice(0, 12)}${input.git.dirty ? ", dirty" : ""})` : ""}`;
+      const origin = input.cause
+        ? `${input.cause}, artifact ${short(input.digest)} unchanged`
+        : input.promotedFrom
+          ? `promoted from ${input.promotedFrom.env} release ${input.promotedFrom.release} (artifact ${short(input.digest)})${input.promotedFrom.forced ? `, FORCED although the source ${input.promotedFrom.forced}` : ""}`
+          : input.rollbackOf !== null
+            ? `rollback to release ${input.rollbackOf}`
+            : `artifact ${short(input.digest)}${input.git ? ` (git ${input.git.commit.slice(0, 12)}${input.git.dirty ? ", dirty" : ""})` : ""}`;
       await emit({
         ...labels,
         type: "release.created",
@@ -276,6 +316,8 @@ export class ReleaseService {
           rollbackOf: input.rollbackOf,
           git: input.git && { ...input.git, branch: input.branch ?? null },
           promotedFrom: input.promotedFrom ?? null,
+          // Names and versions only: the values stay in the encrypted store.
+          secrets: input.config.secretVersions ?? {},
         },
       });
       if (input.promotedFrom) {

@@ -11,7 +11,7 @@ import { ArtifactService } from "./artifact.service.ts";
 import { ArtifactStore } from "./artifact.store.ts";
 import { reconcileLive } from "./live-reconcile.ts";
 import { releaseRoutes } from "./release.routes.ts";
-import { ReleaseService } from "./release.service.ts";
+import { ReleaseService, type ReleaseServiceDeps } from "./release.service.ts";
 import { ReleaseStore } from "./release.store.ts";
 import type { ReleaseRecord } from "./release.types.ts";
 import type { ReleaseWindows } from "./rollout-canary.ts";
@@ -34,6 +34,8 @@ export interface ReleasesDeps {
   windows(env: string, app: string): ReleaseWindows;
   /** OTEL_* variables Rampart injects into an instance of this release. */
   otelEnv(env: string, app: string, release: number): Record<string, string>;
+  /** The secrets capability's names and versions for a new release (src/secrets); none when absent. */
+  secrets?: ReleaseServiceDeps["secrets"];
 }
 
 export interface Releases extends Module {
@@ -69,6 +71,16 @@ export function createReleases(deps: ReleasesDeps): Releases {
     env: { ...deps.otelEnv(release.env, release.app, release.number), ...release.config.env },
     health: release.config.health,
     drainMs: release.config.drainMs,
+    // Names and versions; the supervisor decrypts them at each start (a rollback brings back the older versions).
+    ...(release.config.secretVersions &&
+      Object.keys(release.config.secretVersions).length > 0 && {
+        secrets: {
+          env: release.env,
+          app: release.app,
+          versions: release.config.secretVersions,
+          asFiles: release.config.secretFiles ?? false,
+        },
+      }),
   });
   const engine = new RolloutEngine({
     releases: store,
@@ -83,7 +95,18 @@ export function createReleases(deps: ReleasesDeps): Releases {
   });
   // Source trees sent by `rampart deploy` from another machine (a laptop, CI), unpacked here before their snapshot.
   const uploads = new SourceUploads({ dataDir: deps.dataDir, clock });
-  const service = new ReleaseService({ manifests, releases: store, rollouts, artifacts, engine, supervisor, events, clock, uploads });
+  const service = new ReleaseService({
+    manifests,
+    releases: store,
+    rollouts,
+    artifacts,
+    engine,
+    supervisor,
+    events,
+    clock,
+    uploads,
+    secrets: deps.secrets,
+  });
   const rolloutService = new RolloutService({ manifests, releases: store, rollouts, events, clock });
   return {
     name: "releases",

@@ -60,11 +60,13 @@ export function parseExitStatus(value: unknown): ExitStatus | null {
 
 export function parseInstanceSpec(value: unknown): InstanceSpec | null {
   if (!isRecord(value)) return null;
-  const { id, cwd, command, env, logPath, stateDir, logMaxBytes } = value;
+  const { id, cwd, command, env, logPath, stateDir, logMaxBytes, secrets, secretFiles } = value;
   if (typeof id !== "string" || typeof cwd !== "string" || typeof command !== "string") return null;
   if (typeof logPath !== "string" || typeof stateDir !== "string") return null;
   if (!isRecord(env) || !Object.values(env).every((v) => typeof v === "string")) return null;
   const spec: InstanceSpec = { id, cwd, command, env: env as Record<string, string>, logPath, stateDir };
   if (typeof logMaxBytes === "number" && logMaxBytes > 0) spec.logMaxBytes = logMaxBytes;
+  if (isRecord(secrets) && Object.values(secrets).every((v) => typeof v === "string")) spec.secrets = secrets as Record<string, string>;
+  if (secretFiles === true) spec.secretFiles = true;
   return spec;
 }

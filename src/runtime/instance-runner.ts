@@ -11,10 +11,13 @@
  * app exits writes `exit.json` ({code, signal, at}) and exits itself.
  */
 import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { DEFAULT_LOG_MAX_BYTES, exitFilePath, parseInstanceSpec, pidFilePath, readJsonFile, writeJsonAtomic } from "./instance-files.ts";
 import { LineSplitter } from "./line-splitter.ts";
 import { LogFileWriter, type LogStream } from "./log-file-writer.ts";
+import { createRedactor, type Redact } from "./log-redactor.ts";
+import { removeSecretFiles, writeSecretFiles } from "./secret-files.ts";
 import { readProcessStartTime } from "./process-info.ts";
 import type { ExitStatus } from "./runtime.types.ts";
 
@@ -27,6 +30,8 @@ const spec = specPath === undefined ? null : parseInstanceSpec(readJsonFile(spec
 if (spec === null) {
   process.exitCode = 2;
 } else {
+  // Secret values must not stay in the data dir: the spec has been read, it is not read again.
+  if (spec.secrets && specPath !== undefined) rmSync(specPath, { force: true });
   run(spec.stateDir, spec.logPath, spec.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES);
 }
 
@@ -34,6 +39,9 @@ function run(stateDir: string, logPath: string, logMaxBytes: number): void {
   if (spec === null) return;
   process.title = `rampart-runner ${spec.id}`;
   const log = new LogFileWriter(logPath, logMaxBytes);
+  const redact = createRedactor(spec.secrets ?? {});
+  const secretsDir = spec.secrets && spec.secretFiles ? writeSecretFiles(spec.id, spec.secrets) : null;
+  const env = !spec.secrets ? spec.env : secretsDir ? { ...spec.env, RAMPART_SECRETS_DIR: secretsDir } : { ...spec.env, ...spec.secrets };
 
   // The runner must outlive anything odd inside itself; a dead runner breaks the app's pipes.
   process.on("uncaughtException", (error) => log.writeLines("err", [`[rampart-runner] ${error.stack ?? error.message}`]));
@@ -41,12 +49,13 @@ function run(stateDir: string, logPath: string, logMaxBytes: number): void {
 
   const child = spawn("/bin/sh", ["-c", `exec ${spec.command}`], {
     cwd: spec.cwd,
-    env: spec.env,
+    env,
     stdio: ["ignore", "pipe", "pipe"],
   });
 
   const finish = (status: ExitStatus): void => {
     try {
+      if (secretsDir) removeSecretFiles(secretsDir);
       writeJsonAtomic(exitFilePath(stateDir), status);
     } finally {
       // Even if the state dir is gone, the runner must not linger after its app.
@@ -74,7 +83,7 @@ function run(stateDir: string, logPath: string, logMaxBytes: number): void {
 
   for (const sig of ["SIGTERM", "SIGINT"] as const) process.on(sig, () => child.kill(sig));
 
-  const pipes = [pipeLines(child.stdout, "out", log), pipeLines(child.stderr, "err", log)];
+  const pipes = [pipeLines(child.stdout, "out", log, redact), pipeLines(child.stderr, "err", log, redact)];
   child.on("exit", (code, signal) => {
     const status: ExitStatus = { code, signal, at: Date.now() };
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, DRAIN_MS));
@@ -86,8 +95,14 @@ function run(stateDir: string, logPath: string, logMaxBytes: number): void {
 }
 
 /** Feeds a pipe into the log; `closed` resolves once it has ended and its last partial line is written. */
-function pipeLines(stream: Readable, name: LogStream, log: LogFileWriter): { splitter: LineSplitter; closed: Promise<void> } {
-  const splitter = new LineSplitter((lines) => log.writeLines(name, lines));
+function pipeLines(
+  stream: Readable,
+  name: LogStream,
+  log: LogFileWriter,
+  redact: Redact,
+): { splitter: LineSplitter; closed: Promise<void> } {
+  // Redacted here, before the line is stored: the log file, its index and every reader only ever see `[redacted:KEY]`.
+  const splitter = new LineSplitter((lines) => log.writeLines(name, lines.map(redact)));
   const closed = new Promise<void>((resolve) => {
     stream.on("data", (chunk: Buffer) => splitter.push(chunk));
     stream.on("error", () => {});

@@ -33,6 +33,8 @@ export interface SupervisorDeps {
   dataDir: string;
   traffic: TrafficControl;
   launchConfig(instance: InstanceRecord): Promise<LaunchConfig>;
+  /** Decrypts a release's secrets at each start (throws naming what cannot be decrypted); absent: none. */
+  secretValues?(refs: NonNullable<LaunchConfig["secrets"]>): Promise<Record<string, string>>;
 }
 
 interface Watched {
@@ -107,6 +109,8 @@ export class InstanceSupervisor {
 
   async launch(input: { env: string; app: string; release: number; slot: number }, launch: LaunchConfig): Promise<InstanceRecord> {
     const id = `${input.env}.${input.app}.r${input.release}.${input.slot}`;
+    // A secret that cannot be decrypted fails the start here, before an instance exists that would crash-loop on it.
+    await this.#secretsOf(launch);
     const now = this.#deps.clock.now();
     const record: InstanceRecord = {
       ...input,
@@ -217,6 +221,16 @@ export class InstanceSupervisor {
 
   async #spawn(watched: Watched, type: "instance.started" | "instance.restarted"): Promise<void> {
     const { record, launch } = watched;
+    watched.spawning = true;
+    let secrets: Record<string, string> | undefined;
+    try {
+      secrets = await this.#secretsOf(launch);
+    } catch (error) {
+      watched.spawning = false;
+      // Never started without its values: the start counts as failed, with the reason naming what cannot be decrypted.
+      await this.#onExit(watched, errorMessage(error));
+      return;
+    }
     const spec: InstanceSpec = {
       id: record.id,
       cwd: launch.cwd,
@@ -232,8 +246,8 @@ export class InstanceSupervisor {
       },
       logPath: record.logPath,
       stateDir: record.stateDir,
+      ...(secrets && { secrets, secretFiles: launch.secrets?.asFiles ?? false }),
     };
-    watched.spawning = true;
     try {
       const proc = await this.#deps.driver.start(spec);
       const restarts = type === "instance.restarted" ? record.restarts + 1 : record.restarts;
@@ -264,6 +278,12 @@ export class InstanceSupervisor {
     } finally {
       watched.spawning = false;
     }
+  }
+
+  async #secretsOf(launch: LaunchConfig): Promise<Record<string, string> | undefined> {
+    if (!launch.secrets || Object.keys(launch.secrets.versions).length === 0) return undefined;
+    if (!this.#deps.secretValues) throw new Error("this release has secrets but the platform was started without the secrets capability");
+    return this.#deps.secretValues(launch.secrets);
   }
 
   /** Work started from the tick: a failure (e.g. the store cannot be written) is logged and retried, never fatal. */

@@ -10,6 +10,8 @@ export interface LaunchConfig {
     unhealthyThreshold: number;
   };
   drainMs: number;
+  /** The release's secrets (names and versions), decrypted by the supervisor at each start; absent: none. */
+  secrets?: { env: string; app: string; versions: Record<string, number>; asFiles: boolean };
 }
 
 /** Restart policy: capped exponential backoff; this many crashes inside the window is a crash loop. */

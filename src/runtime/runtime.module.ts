@@ -22,6 +22,8 @@ export interface RuntimeDeps {
   driver?: InstanceDriver;
   traffic: TrafficControl;
   launchConfig(instance: InstanceRecord): Promise<LaunchConfig>;
+  /** Decrypts a release's secrets at instance start (src/secrets). */
+  secretValues?(refs: NonNullable<LaunchConfig["secrets"]>): Promise<Record<string, string>>;
   logs: { index: LogIndexStore; hub: LogHub };
   assertApp(env: string, app: string): void;
 }
@@ -45,6 +47,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     dataDir: deps.dataDir,
     traffic: deps.traffic,
     launchConfig: deps.launchConfig,
+    secretValues: deps.secretValues,
   });
   const logs = new LogService(deps.logs.index, deps.logs.hub, deps.assertApp);
   return {

@@ -11,6 +11,13 @@ export interface InstanceSpec {
   stateDir: string;
   /** Log rotation threshold; 16 MiB unless given (tests use a small one). */
   logMaxBytes?: number;
+  /**
+   * Secret values by name, when the instance has any: the runner replaces them in the app's output
+   * (`[redacted:NAME]`) and removes the spec file once read, so no value stays in the data dir.
+   */
+  secrets?: Record<string, string>;
+  /** Give the secrets as 0400 files in a 0700 per-instance directory (RAMPART_SECRETS_DIR), not as environment variables. */
+  secretFiles?: boolean;
 }
 
 /** Identity of a running instance; pid + start time so a recycled pid is never mistaken for it. */

@@ -412,6 +412,58 @@ export const errorCatalogue = {
     meaning: "The release's build failed or timed out, so the release failed before any instance started; the message has its last lines.",
     hint: "the whole build output: rampart logs APP --env ENV --instance ENV.APP.rN.build --limit 10000",
   },
+  // Secrets (src/secrets).
+  secret_missing: {
+    status: 409,
+    origin: "api",
+    meaning: "A deploy was refused: the app's manifest names secrets (apps.<app>.secrets) that are not set in that environment.",
+    hint: "set each one listed: rampart secrets set APP KEY --env ENV < FILE",
+  },
+  secret_required: {
+    status: 409,
+    origin: "api",
+    meaning: "The secret cannot be unset: the manifest's apps.<app>.secrets requires it.",
+    hint: "remove it from apps.<app>.secrets in rampart.yaml first, or set a new value",
+  },
+  secret_undecryptable: {
+    status: 409,
+    origin: "api",
+    meaning:
+      "A stored secret cannot be decrypted: the key-encryption key is missing or is not the one its data key was wrapped with. No instance is started without its secrets.",
+    hint: "restore the secrets key file (~/.config/rampart/secrets.key, or RAMPART_SECRETS_KEY_FILE / RAMPART_SECRETS_KEY) from your backup and restart rampart up",
+  },
+  secrets_key_unreadable: {
+    status: 409,
+    origin: "api",
+    meaning: "The secrets key file (or RAMPART_SECRETS_KEY) cannot be read or does not hold a 32-byte base64 key.",
+    hint: "check the file's owner and mode (0600), or restore it from your backup",
+  },
+  secrets_key_in_environment: {
+    status: 409,
+    origin: "api",
+    meaning: "rotate-key cannot rewrite a key that comes from the RAMPART_SECRETS_KEY variable.",
+    hint: "move the key to a key file (RAMPART_SECRETS_KEY_FILE), restart rampart up, then rotate",
+  },
+  db_query_failed: {
+    status: 422,
+    origin: "api",
+    meaning:
+      "The database refused or failed the query: a write in the read-only transaction, the statement timeout, a syntax error. Recorded in the events as db.query.",
+    hint: "fix the query; writes are never allowed through rampart db query (it runs in a read-only transaction)",
+  },
+  db_unreachable: {
+    // Not a 5xx: Rampart works; the app's database (or its URL secret) is what the operator must fix.
+    status: 409,
+    origin: "api",
+    meaning: "Rampart could not connect to the app's database with the URL in its url_secret.",
+    hint: "check the URL secret (rampart secrets history APP KEY --env ENV) and that the database is up",
+  },
+  secret_value_in_argv: {
+    status: 400,
+    origin: "cli",
+    meaning: "A secret's value was given on the command line, where shell history and `ps` would keep it.",
+    hint: "pipe it on standard input (rampart secrets set APP KEY --env ENV < FILE) or pass --from-file FILE",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

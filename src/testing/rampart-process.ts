@@ -47,9 +47,10 @@ export async function startRampartUp(options: {
   const child = spawn(file ?? process.execPath, args, {
     cwd: options.command?.cwd ?? undefined,
     stdio: ["ignore", "pipe", "pipe"],
-    // The audit key goes beside the data dir (never in it), not into the home of whoever runs the tests.
+    // The audit and secrets keys go beside the data dir (never in it), not into the home of whoever runs the tests.
     env: {
       RAMPART_AUDIT_KEY_FILE: join(dirname(resolve(options.dataDir)), "audit-key"),
+      RAMPART_SECRETS_KEY_FILE: join(dirname(resolve(options.dataDir)), "test-secrets.key"),
       ...(options.env ?? { ...process.env, RAMPART_API: "", RAMPART_TOKEN: "" }),
     },
     uid: options.uid,
