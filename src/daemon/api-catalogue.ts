@@ -2,6 +2,7 @@ import type { RouteDefinition } from "../api/route-definition.ts";
 import type { StreamRouteDefinition } from "../api/stream-route.ts";
 import { accessRequestRoutes } from "../access/access-request.routes.ts";
 import { auditRoutes } from "../audit/audit.routes.ts";
+import { secretRoutes } from "../secrets/secret.routes.ts";
 import { eventRoutes, eventStreams } from "../events/event.routes.ts";
 import { flagRoutes } from "../flags/flag.routes.ts";
 import { platformRoutes } from "../platform/platform.routes.ts";
@@ -44,6 +45,7 @@ export function apiCatalogue(): { routes: RouteDefinition[]; streams: StreamRout
       ...platformRoutes(unused("status"), notCalled("shutdown"), "catalogue", notCalled("stopEnvironment")),
       ...accessRequestRoutes(unused("access requests")),
       ...auditRoutes(unused("audit")),
+      ...secretRoutes(unused("secrets"), unused("database queries")),
     ],
     streams: [...eventStreams(unused("events")), ...logStreams(unused("logs"))],
   };
