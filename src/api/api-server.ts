@@ -8,6 +8,7 @@ import type { SseSink, StreamRouteDefinition } from "./stream-route.ts";
 import { parseRequestPart } from "./validation.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
 import { logger } from "../shared/logger.ts";
+import type { Authenticator } from "../access/caller.ts";
 
 export interface ApiServerOptions {
   routes: RouteDefinition[];
@@ -21,6 +22,8 @@ export interface ApiServerOptions {
    * ETags): each registers its own Fastify routes, using `admin` to require the platform token.
    */
   protocols?: ProtocolPlugin[];
+  /** Who is calling (users, tokens, sessions); without one, only `token` is accepted, as "admin". */
+  authenticator?: Authenticator;
 }
 
 export type ProtocolPlugin = (app: FastifyInstance, auth: { admin(request: FastifyRequest): string }) => void;
@@ -50,6 +53,15 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
   const actorOf = async (auth: RouteAuth | undefined, request: FastifyRequest): Promise<string> => {
     if (auth === false) return "anonymous";
     if (typeof auth === "function") return auth(request.headers.authorization);
+    if (options.authenticator) {
+      const credentials = {
+        authorization: request.headers.authorization,
+        cookie: request.headers.cookie,
+        address: request.ip,
+        tls: request.protocol === "https",
+      };
+      return (await options.authenticator.authenticate(credentials)).actor;
+    }
     return authorize(request);
   };
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import type { Authenticator } from "../access/caller.ts";
 import { buildApiServer } from "../api/api-server.ts";
 import type { Module } from "../platform/module.ts";
 import { rampartVersion } from "../shared/version.ts";
@@ -10,7 +11,7 @@ import { writeCredentials, type Credentials } from "./credentials.ts";
  */
 export async function serveApi(
   modules: Module[],
-  options: { dataDir: string; host: string; port: number },
+  options: { dataDir: string; host: string; port: number; authenticator: Authenticator },
 ): Promise<{ api: FastifyInstance; port: number; credentials: Credentials }> {
   const api = buildApiServer({
     routes: modules.flatMap((m) => m.routes ?? []),
@@ -20,6 +21,7 @@ export async function serveApi(
     token: writeCredentials(options.dataDir, "http://starting", process.pid).token,
     version: rampartVersion,
     dataDir: options.dataDir,
+    authenticator: options.authenticator,
   });
   await api.listen({ host: options.host, port: options.port });
   const address = api.server.address();

@@ -5,6 +5,7 @@ import { ManifestSource } from "../config/manifest-source.ts";
 import { openDatabase } from "../db/database.ts";
 import { createEvents } from "../events/events.module.ts";
 import { createFlags } from "../flags/flags.module.ts";
+import { createAccess } from "../access/access.module.ts";
 import { eventlessTables, platformMigrations } from "../platform/migrations.ts";
 import type { Module } from "../platform/module.ts";
 import { stopEnvironment } from "../platform/environment-stop.ts";
@@ -19,7 +20,7 @@ import { rampartVersion } from "../shared/version.ts";
 import { createTelemetry } from "../telemetry/telemetry.module.ts";
 import { createTraffic } from "../traffic/traffic.module.ts";
 import type { EventLog } from "../events/event-log.ts";
-import type { Credentials } from "./credentials.ts";
+import { type Credentials, readCredentials } from "./credentials.ts";
 import { serveApi } from "./platform-api.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import { assertApiPortFree } from "./api-port.ts";
@@ -79,6 +80,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   // A fixed API port is known now, so instances started before the API listens get the OTLP endpoint too.
   if (options.apiPort !== 0) telemetry.setApi(options.apiHost, options.apiPort);
   const flags = createFlags({ ...shared, manifests });
+  // The credentials file is written when the API starts listening, before any request is authenticated.
+  let localToken: string | undefined;
+  const access = createAccess({ ...shared, localToken: () => (localToken ??= readCredentials(dataDir)?.token) ?? "" });
   const traffic = createTraffic({
     ...shared,
     manifests,
@@ -125,7 +129,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       ),
   });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
-  const modules: Module[] = [events, telemetry, flags, traffic, runtime, releases, platform];
+  const modules: Module[] = [events, telemetry, flags, traffic, runtime, releases, platform, access];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {
     await recordStopping(events.log, stopApps);
@@ -143,7 +147,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   try {
     for (const module of modules) await module.start?.();
     for (const module of modules) await module.run?.();
-    served = await serveApi(modules, { dataDir, host: options.apiHost, port: options.apiPort });
+    served = await serveApi(modules, { dataDir, host: options.apiHost, port: options.apiPort, authenticator: access.authenticator });
   } catch (error) {
     // Nothing keeps running for a platform that did not start: loops stopped, database closed, lock released.
     await stop(false).catch((stopError: unknown) => logger.warn({ err: stopError }, "could not stop after a failed start"));

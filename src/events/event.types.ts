@@ -60,6 +60,16 @@ export const eventTypes = [
   "flag.approval.requested",
   "flag.approval.approved",
   "flag.approval.rejected",
+  // identity (issue 12): never a secret, hash or password in their data
+  "user.added",
+  "user.updated",
+  "user.removed",
+  "role.granted",
+  "role.revoked",
+  "token.created",
+  "token.revoked",
+  "session.started",
+  "session.ended",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

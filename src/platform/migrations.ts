@@ -4,6 +4,7 @@ import { baselineMigrations } from "../db/migrations.ts";
 import { flagsMigrations } from "../flags/flags.module.ts";
 import { telemetryMigrations } from "../telemetry/telemetry.module.ts";
 import { trafficMigrations } from "../traffic/traffic.module.ts";
+import { accessEventlessTables, accessMigrations } from "../access/access.module.ts";
 
 /**
  * Every migration of the platform, registered by the capability that owns it. Applied in name order, so the
@@ -14,6 +15,7 @@ export const platformMigrations: Record<string, Migration> = {
   ...flagsMigrations,
   ...telemetryMigrations,
   ...trafficMigrations,
+  ...accessMigrations,
 };
 
 /**
@@ -27,4 +29,5 @@ export const eventlessTables: EventlessTables = {
   request_stats: "measurements: the edge's per-second request aggregates (canary analysis reads them)",
   metric_rollups: "measurements: one-minute metric rollups",
   flag_usage: "measurements: evaluation counts per flag variation, from SDKs and the edge",
+  ...accessEventlessTables,
 };

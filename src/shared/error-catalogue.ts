@@ -390,6 +390,31 @@ export const errorCatalogue = {
     meaning: "The app's instance did not answer within its upstream timeout.",
     hint: "rampart traces APP --env ENV --slowest shows the slow requests",
   },
+  // Identity (issue 12): users, tokens, logins.
+  user_exists: {
+    status: 409,
+    origin: "api",
+    meaning: "A user with that name already exists.",
+    hint: "rampart user list shows the users; pick another name",
+  },
+  token_exists: {
+    status: 409,
+    origin: "api",
+    meaning: "A token with that name (of that user, for personal tokens) is already in force.",
+    hint: "pick another --name, or revoke the old one: rampart token revoke ID",
+  },
+  token_revoked: {
+    status: 409,
+    origin: "api",
+    meaning: "The token is already revoked.",
+    hint: "rampart token list shows the tokens in force",
+  },
+  too_many_logins: {
+    status: 429,
+    origin: "api",
+    meaning: "Too many failed logins for this user or from this address in the last 15 minutes; refused without checking the password.",
+    hint: "wait for the Retry-After seconds, then log in again",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
