@@ -5,6 +5,7 @@ import { type AccessFixture, accessFixture, LOCAL_TOKEN } from "./access.fixture
 import { isLocalToken } from "./identity-authenticator.ts";
 import { LoginThrottle } from "./login-throttle.ts";
 import { verifyPassword } from "./password.ts";
+import { decide, type Permission } from "./permissions.ts";
 import { issueSecret } from "./token-secret.ts";
 
 const PASSWORD = "correct horse battery staple";
@@ -78,6 +79,13 @@ describe("identity: users, tokens, sessions", () => {
     assert.equal(caller.principal.kind, "service");
     assert.deepEqual(caller.principal.grants, [{ role: "deployer", env: "production" }]);
     assert.deepEqual(caller.principal.apps, ["web"]);
+    // What the permission check (src/access/permissions.ts) makes of it: production deploys of web, nothing else.
+    const ask = (permission: Permission, env: string, app: string) =>
+      decide(caller.principal, { permission, env, app, isProtected: env === "production", now: f.clock.now() }).allowed;
+    assert.equal(ask("deploy", "production", "web"), true);
+    assert.equal(ask("deploy", "production", "api"), false, "another app");
+    assert.equal(ask("deploy", "staging", "web"), false, "another environment");
+    assert.equal(ask("logs.read", "production", "web"), false, "another permission");
     assert.ok((await f.users.grants()).some((g) => g.subject === "svc:ci" && g.role === "deployer"));
     await assert.rejects(
       f.tokens.create({ name: "ci", grants: [{ role: "viewer", env: "staging" }] }, "local"),

@@ -7,7 +7,7 @@ export interface RequestContext<P, Q, B> {
   params: P;
   query: Q;
   body: B;
-  /** Who is calling: the token's owner ("admin" for the platform token). */
+  /** Who is calling: a user name, `svc:NAME` for a service token, `local` for the credentials file (src/access/caller.ts). */
   actor: string;
 }
 

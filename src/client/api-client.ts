@@ -14,6 +14,17 @@ import { followEvents, StreamRefused, type FollowOptions } from "./sse-follow.ts
 import { z } from "zod";
 import { type ErrorCode, errorCatalogue, isErrorCode } from "../shared/error-catalogue.ts";
 import { SOURCE_BUNDLE_TYPE, type UploadView } from "../releases/source-bundle.types.ts";
+import type {
+  AddUserBody,
+  CreatedToken,
+  CreateTokenBody,
+  GrantBody,
+  GrantView,
+  LoginResult,
+  TokenView,
+  UserView,
+  WhoAmI,
+} from "../access/identity.types.ts";
 
 /** Reconnects a stream after a disconnect and resumes after its last event (see followEvents). */
 export type FollowHooks = Pick<FollowOptions, "lastEventId" | "onReconnecting" | "onReconnected" | "minDelayMs" | "maxDelayMs">;
@@ -227,16 +238,11 @@ export class ApiClient {
     return this.#call("POST", `${flagPath(key)}/envs/${encodeURIComponent(env)}/plan`, body);
   }
 
-  controlFlagPlan(
-    key: string,
-    env: string,
-    action: "pause" | "resume" | "stop",
-    body: { as?: string; reason?: string } = {},
-  ): Promise<ChangeResult> {
+  controlFlagPlan(key: string, env: string, action: "pause" | "resume" | "stop", body: { reason?: string } = {}): Promise<ChangeResult> {
     return this.#call("POST", `${flagPath(key)}/envs/${encodeURIComponent(env)}/plan/${action}`, body);
   }
 
-  killFlag(key: string, env: string, body: { as?: string; reason?: string } = {}): Promise<ChangeResult> {
+  killFlag(key: string, env: string, body: { reason?: string } = {}): Promise<ChangeResult> {
     return this.#call("POST", `${flagPath(key)}/envs/${encodeURIComponent(env)}/kill`, body);
   }
 
@@ -256,24 +262,24 @@ export class ApiClient {
     return this.#call("PUT", `/api/v1/flag-segments/${encodeURIComponent(env)}/${encodeURIComponent(key)}`, body);
   }
 
-  deleteFlagSegment(env: string, key: string, as?: string): Promise<ChangeResult> {
-    return this.#call("DELETE", `/api/v1/flag-segments/${encodeURIComponent(env)}/${encodeURIComponent(key)}${queryString({ as })}`);
+  deleteFlagSegment(env: string, key: string): Promise<ChangeResult> {
+    return this.#call("DELETE", `/api/v1/flag-segments/${encodeURIComponent(env)}/${encodeURIComponent(key)}`);
   }
 
   async flagRequests(filter: { env?: string; status?: ChangeRequestView["status"] } = {}): Promise<ChangeRequestView[]> {
     return (await this.#call<{ requests: ChangeRequestView[] }>("GET", `/api/v1/flag-requests${queryString(filter)}`)).requests;
   }
 
-  approveFlagChange(id: number, as?: string): Promise<ChangeResult> {
-    return this.#call("POST", `/api/v1/flag-requests/${id}/approve`, { as });
+  approveFlagChange(id: number): Promise<ChangeResult> {
+    return this.#call("POST", `/api/v1/flag-requests/${id}/approve`, {});
   }
 
-  rejectFlagChange(id: number, body: { as?: string; reason?: string } = {}): Promise<ChangeRequestView> {
+  rejectFlagChange(id: number, body: { reason?: string } = {}): Promise<ChangeRequestView> {
     return this.#call("POST", `/api/v1/flag-requests/${id}/reject`, body);
   }
 
-  createSdkToken(env: string, as?: string): Promise<{ token: string; env: string }> {
-    return this.#call("POST", "/api/v1/flag-tokens", { env, as });
+  createSdkToken(env: string): Promise<{ token: string; env: string }> {
+    return this.#call("POST", "/api/v1/flag-tokens", { env });
   }
 
   /** Sends a source bundle (see releases/source-bundle.ts); the deploy then names the upload. */
@@ -284,6 +290,57 @@ export class ApiClient {
     });
     if (!response.ok) throw await toApiError(response);
     return (await response.json()) as UploadView;
+  }
+
+  // Identity (issue 12): users, roles, tokens, sessions.
+  async users(): Promise<UserView[]> {
+    return (await this.#call<{ users: UserView[] }>("GET", "/api/v1/users")).users;
+  }
+
+  addUser(body: AddUserBody): Promise<UserView> {
+    return this.#call("POST", "/api/v1/users", body);
+  }
+
+  removeUser(name: string): Promise<{ removed: string }> {
+    return this.#call("DELETE", `/api/v1/users/${encodeURIComponent(name)}`);
+  }
+
+  async roles(): Promise<GrantView[]> {
+    return (await this.#call<{ grants: GrantView[] }>("GET", "/api/v1/roles")).grants;
+  }
+
+  async grantRole(body: GrantBody): Promise<GrantView[]> {
+    return (await this.#call<{ grants: GrantView[] }>("POST", "/api/v1/roles", body)).grants;
+  }
+
+  async revokeRole(body: GrantBody): Promise<GrantView[]> {
+    return (await this.#call<{ grants: GrantView[] }>("POST", "/api/v1/roles/revoke", body)).grants;
+  }
+
+  async tokens(): Promise<TokenView[]> {
+    return (await this.#call<{ tokens: TokenView[] }>("GET", "/api/v1/tokens")).tokens;
+  }
+
+  /** The answer holds the secret: the only time it is shown. */
+  createToken(body: CreateTokenBody): Promise<CreatedToken> {
+    return this.#call("POST", "/api/v1/tokens", body);
+  }
+
+  revokeToken(id: number): Promise<TokenView> {
+    return this.#call("DELETE", `/api/v1/tokens/${id}`);
+  }
+
+  whoami(): Promise<WhoAmI> {
+    return this.#call("GET", "/api/v1/auth/whoami");
+  }
+
+  /** A password login: the answer's token is a session (usable as a bearer token until it times out). */
+  login(user: string, password: string): Promise<LoginResult> {
+    return this.#call("POST", "/api/v1/auth/login", { user, password });
+  }
+
+  logout(): Promise<{ ended: boolean }> {
+    return this.#call("POST", "/api/v1/auth/logout", {});
   }
 
   async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {
