@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { auditEvents } from "../testing/event-audit.ts";
 import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
 import { createTestProject, type TestProject } from "../testing/test-project.ts";
 
@@ -15,6 +16,7 @@ const BOB_PASSWORD = "bob-correct-horse-battery";
 describe("identity through a real `rampart up`", () => {
   let project: TestProject;
   let up: RampartUp;
+  let audit: ReturnType<typeof auditEvents>;
   const secrets = new Set<string>([ALICE_PASSWORD, BOB_PASSWORD]);
   const seen: string[] = [];
   const cli = (args: string[], options: { env?: Record<string, string>; input?: string } = {}) => {
@@ -49,9 +51,13 @@ describe("identity through a real `rampart up`", () => {
 
   before(async () => {
     project = await createTestProject({ instances: 1 });
+    audit = auditEvents(join(project.dir, "event-audit.jsonl"));
     up = await startRampartUp(project);
   });
-  after(async () => killPlatform(project.dataDir, up));
+  after(async () => {
+    audit.off();
+    await killPlatform(project.dataDir, up);
+  });
 
   it("rampart user add --password-stdin, role grant, list: the local credentials file acts as `local`", async () => {
     const added = cli(["user", "add", "alice", "--email", "alice@example.com", "--password-stdin"], { input: `${ALICE_PASSWORD}\n` });
@@ -200,6 +206,8 @@ describe("identity through a real `rampart up`", () => {
     const hits: string[] = [];
     for (const secret of secrets) for (const text of haystacks) if (text.includes(secret)) hits.push(secret.slice(0, 14));
     assert.deepEqual(hits, []);
+    // And every change (users, roles, tokens, sessions) was written with its event.
+    audit.assertNoViolations();
   });
 
   function localToken(): string {
