@@ -41,7 +41,8 @@ export const errorCatalogue = {
   unauthorized: {
     status: 401,
     origin: "api",
-    meaning: "The credential is missing, malformed, wrong, expired or revoked (a personal or service token, a session, the credentials file's token, an OTLP ingest token or a flags SDK token).",
+    meaning:
+      "The credential is missing, malformed, wrong, expired or revoked (a personal or service token, a session, the credentials file's token, an OTLP ingest token or a flags SDK token).",
     hint: "the CLI reads the token from RAMPART_TOKEN or the credentials file in the data dir",
   },
   self_approval: {
