@@ -191,6 +191,27 @@ describe("identity: users, tokens, sessions", () => {
     }
   });
 
+  it("OIDC: an external user is created or updated with exactly the provider's grants, and gets a session", async () => {
+    await f.users.upsertExternalUser({ name: "dana", email: "dana@example.com", grants: [{ role: "viewer", env: "*" }] }, "oidc");
+    const session = await f.sessionIssuer.startSession("dana", "oidc");
+    assert.equal((await f.authenticator.authenticate(f.bearer(session.token))).actor, "dana");
+    await f.externalUsers.upsertExternalUser(
+      { name: "dana", email: "dana@example.com", grants: [{ role: "operator", env: "staging" }] },
+      "oidc",
+    );
+    assert.deepEqual((await f.users.get("dana")).grants, [{ role: "operator", env: "staging" }]);
+    assert.equal((await f.users.get("dana")).source, "oidc");
+    await assert.rejects(
+      f.authenticator.authenticate(f.bearer(session.token)),
+      unauthorized(/not valid/),
+      "a change of roles ends the session",
+    );
+    await assert.rejects(
+      f.sessions.login({ user: "dana", password: "any password at all", address: "10.3.0.1" }),
+      unauthorized(/wrong user name/),
+    );
+  });
+
   it("removing a user revokes their tokens and ends their sessions; every change was an event, none with a secret", async () => {
     const { token } = await f.tokens.create({ name: "desk", user: "bob" }, "local");
     const session = await f.sessions.login({ user: "bob", password: PASSWORD, address: "10.2.0.1" });

@@ -114,7 +114,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     dataDir,
     version: rampartVersion,
     startedAt,
-    shutdown: (stopApps) => void stop(stopApps),
+    shutdown: (stopApps, actor) => {
+      stoppingActor = actor;
+      void stop(stopApps);
+    },
     stopEnvironment: (env, actor) =>
       stopEnvironment(
         {
@@ -128,11 +131,13 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         actor,
       ),
   });
+  // Who asked the platform to stop (the shutdown route's caller); "rampart" for a signal.
+  let stoppingActor = "rampart";
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
   const modules: Module[] = [events, telemetry, flags, traffic, runtime, releases, platform, access];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {
-    await recordStopping(events.log, stopApps);
+    await recordStopping(events.log, stopApps, stoppingActor);
     await api?.close();
     if (stopApps) {
       await runtime.drainAll("rampart down");
@@ -188,7 +193,7 @@ function once(work: (stopApps: boolean) => Promise<void>): { stop(stopApps: bool
   return { stopped, stop: (stopApps) => (stopping ??= work(stopApps).then(resolveStopped)) };
 }
 
-async function recordStopping(events: EventLog, stopApps: boolean): Promise<void> {
+async function recordStopping(events: EventLog, stopApps: boolean, actor: string): Promise<void> {
   // A full or read-only data dir must not keep the control plane from stopping: the event is best effort.
   await events
     .append({
@@ -197,6 +202,7 @@ async function recordStopping(events: EventLog, stopApps: boolean): Promise<void
         ? "rampart down: draining every instance and stopping the edge"
         : "control plane stopping; the edge and instances keep serving",
       data: { stopApps },
+      actor,
     })
     .catch((error: unknown) => logger.warn({ err: error }, "could not record platform.stopping"));
 }
