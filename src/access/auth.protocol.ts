@@ -19,7 +19,7 @@ export function authProtocol(deps: { sessions: SessionService; authenticator: Id
       const previous = sessionSecretOf(request);
       try {
         const result = await deps.sessions.login({ ...body, address: request.ip, previous });
-        reply.header("set-cookie", sessionCookie(result.token, { secure: tls(request), maxAgeMs: result.expiresAt - Date.now() }));
+        reply.header("set-cookie", sessionCookie(result.token, { secure: tls(request), maxAgeMs: deps.sessions.timeouts.absoluteMs }));
         reply.header("cache-control", "no-store");
         return result;
       } catch (error) {
