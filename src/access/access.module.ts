@@ -78,6 +78,6 @@ export function createAccess(deps: AccessDeps): Access {
     sessionIssuer: sessions,
     externalUsers: users,
     routes: identityRoutes(users, tokens),
-    protocols: [authProtocol({ sessions, authenticator })],
+    protocols: [authProtocol({ sessions, authenticator, tokens })],
   };
 }

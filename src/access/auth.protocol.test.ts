@@ -51,7 +51,7 @@ describe("login over TLS", () => {
         ? reply.code(error.status).send({ error: { code: error.code, message: error.message } })
         : reply.code(500).send({}),
     );
-    authProtocol({ sessions: f.sessions, authenticator: f.authenticator })(app, { admin: () => "local" });
+    authProtocol({ sessions: f.sessions, authenticator: f.authenticator, tokens: f.tokens })(app, { admin: () => "local" });
     await app.listen({ host: "127.0.0.1", port: 0 });
     const address = app.server.address();
     port = typeof address === "object" && address ? address.port : 0;

@@ -3,16 +3,22 @@ import type { ProtocolPlugin } from "../api/api-server.ts";
 import { parseRequestPart } from "../api/validation.ts";
 import type { CallerCredentials } from "./caller.ts";
 import { bearerOf, cookieOf, type IdentityAuthenticator } from "./identity-authenticator.ts";
-import { loginBodySchema, type WhoAmI } from "./identity.types.ts";
+import { type CreatedToken, loginBodySchema, ownTokenBodySchema, type WhoAmI } from "./identity.types.ts";
 import { clearedSessionCookie, sessionCookie } from "./session-policy.ts";
 import type { SessionService } from "./session.service.ts";
+import { RampartError } from "../shared/errors.ts";
+import type { TokenService } from "./token.service.ts";
 import { secretKind } from "./token-secret.ts";
 
 /**
  * Login, logout and whoami: registered on Fastify directly (not as route definitions) because they set cookies,
  * read the client's address and TLS, and answer with the whole Caller rather than its actor name.
  */
-export function authProtocol(deps: { sessions: SessionService; authenticator: IdentityAuthenticator }): ProtocolPlugin {
+export function authProtocol(deps: {
+  sessions: SessionService;
+  authenticator: IdentityAuthenticator;
+  tokens: TokenService;
+}): ProtocolPlugin {
   return (app) => {
     app.post("/api/v1/auth/login", async (request, reply) => {
       const body = parseRequestPart(loginBodySchema, request.body ?? {}, "body");
@@ -35,6 +41,19 @@ export function authProtocol(deps: { sessions: SessionService; authenticator: Id
       const ended = secret !== undefined && (await deps.sessions.endSession(secret, caller.actor, "logged out"));
       reply.header("set-cookie", clearedSessionCookie(tls(request)));
       return { ended };
+    });
+
+    // A person's own personal token (no permission needed beyond being that person): acts with their roles.
+    app.post("/api/v1/auth/tokens", async (request, reply): Promise<CreatedToken> => {
+      const caller = await deps.authenticator.authenticate(credentialsOf(request));
+      const body = parseRequestPart(ownTokenBodySchema, request.body ?? {}, "body");
+      if (caller.principal.kind !== "user")
+        throw new RampartError("forbidden", `${caller.actor} is not a person: only users own personal tokens`, {
+          hint: "create a service token (rampart token create --name N --role R --env E) or one for a user (--user NAME)",
+        });
+      const created = await deps.tokens.create({ ...body, user: caller.actor }, caller.actor);
+      reply.code(201).header("cache-control", "no-store");
+      return created;
     });
 
     app.get("/api/v1/auth/whoami", async (request): Promise<WhoAmI> => {

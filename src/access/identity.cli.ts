@@ -85,7 +85,7 @@ export function registerIdentityCommands(program: Command, globals: () => Global
   const token = program.command("token").description("personal and service tokens: create, list, revoke");
   token
     .command("create")
-    .description("a service token (--role/--env, for CI) or a personal token (--user); printed once")
+    .description("a service token (--role/--env, for CI), a personal token for a user (--user), or without either your own; printed once")
     .requiredOption("--name <name>", "what it is for, e.g. ci or laptop")
     .option("--role <role>", "a service token's role (repeat with --env, paired in order)", collect, [])
     .option("--env <env>", "the environment of each --role (or * for every one)", collect, [])
@@ -98,13 +98,18 @@ export function registerIdentityCommands(program: Command, globals: () => Global
         const o = opts(options);
         const expires = parseDuration(options.expires, { maxMs: FIVE_YEARS_MS });
         if (!expires.ok) throw new RampartError("invalid_option", `--expires: ${expires.message}`, { hint: "e.g. --expires 90d" });
-        const created = await clientFor(o).createToken({
-          name: options.name,
-          user: options.user,
-          grants: options.user === undefined ? pairGrants(options.role, options.env) : undefined,
-          apps: options.app.length > 0 ? options.app : undefined,
-          expiresInMs: expires.value,
-        });
+        // Neither --user nor --role: the caller's own personal token.
+        const own = options.user === undefined && options.role.length + options.env.length + options.app.length === 0;
+        const client = clientFor(o);
+        const created = own
+          ? await client.createOwnToken({ name: options.name, expiresInMs: expires.value })
+          : await client.createToken({
+              name: options.name,
+              user: options.user,
+              grants: options.user === undefined ? pairGrants(options.role, options.env) : undefined,
+              apps: options.app.length > 0 ? options.app : undefined,
+              expiresInMs: expires.value,
+            });
         if (o.json) return printJson(created);
         const v = created.view;
         process.stdout.write(`${created.token}\n\n`);

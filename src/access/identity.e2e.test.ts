@@ -119,6 +119,21 @@ describe("identity through a real `rampart up`", () => {
     assert.equal((await call("GET", "/api/v1/auth/whoami", { token: String(second.json().token) })).status, 200);
   });
 
+  it("a person creates their own personal token with `rampart token create --name N`; the local root cannot own one", async () => {
+    const session = String((await login("alice", ALICE_PASSWORD)).json().token);
+    const own = cli(["token", "create", "--name", "mine", "--expires", "1d"], { env: { RAMPART_TOKEN: session } });
+    assert.equal(own.code, 0, own.stderr);
+    const token = own.stdout.split("\n")[0] ?? "";
+    secrets.add(token);
+    assert.match(token, /^rampart_pat_/);
+    assert.match(own.stdout, /acts as alice/);
+    const me = JSON.parse(cli(["whoami", "--json"], { env: { RAMPART_TOKEN: token } }).stdout) as { actor: string; token: string };
+    assert.deepEqual([me.actor, me.token], ["alice", "mine"]);
+    const root = cli(["token", "create", "--name", "mine"]);
+    assert.equal(root.code, 1);
+    assert.match(root.stderr, /only users own personal tokens/);
+  });
+
   it("a service token is printed once with how to use it, acts as svc:NAME with its scope, and is listed with its last use", async () => {
     const created = cli([
       "token",

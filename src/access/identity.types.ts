@@ -88,6 +88,8 @@ export const createdTokenSchema = z.object({
 });
 export type CreatedToken = z.infer<typeof createdTokenSchema>;
 
+export const ownTokenBodySchema = createTokenBodySchema.pick({ name: true, expiresInMs: true });
+
 export const loginBodySchema = z.strictObject({ user: z.string().min(1).max(100), password: z.string().max(4096) });
 
 export const loginResultSchema = z.object({ token: z.string(), user: z.string(), expiresAt: z.number().int() });

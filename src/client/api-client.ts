@@ -326,6 +326,11 @@ export class ApiClient {
     return this.#call("POST", "/api/v1/tokens", body);
   }
 
+  /** A personal token for the caller (a person), acting with their roles. */
+  createOwnToken(body: { name: string; expiresInMs?: number }): Promise<CreatedToken> {
+    return this.#call("POST", "/api/v1/auth/tokens", body);
+  }
+
   revokeToken(id: number): Promise<TokenView> {
     return this.#call("DELETE", `/api/v1/tokens/${id}`);
   }
