@@ -8,6 +8,7 @@ import {
   grantBodySchema,
   grantViewSchema,
   tokenViewSchema,
+  updateUserBodySchema,
   userNameSchema,
   userViewSchema,
 } from "./identity.types.ts";
@@ -39,6 +40,17 @@ export function identityRoutes(users: IdentityService, tokens: TokenService): Ro
       body: addUserBodySchema,
       response: userViewSchema,
       handler: ({ body, actor }) => users.add(body, actor),
+    }),
+    defineRoute({
+      method: "PUT",
+      path: "/api/v1/users/:name",
+      summary: "Change a user's e-mail or password (a password change ends their sessions)",
+      tag,
+      permission,
+      params: z.object({ name: userNameSchema }),
+      body: updateUserBodySchema,
+      response: userViewSchema,
+      handler: ({ params, body, actor }) => users.update(params.name, body, actor),
     }),
     defineRoute({
       method: "DELETE",

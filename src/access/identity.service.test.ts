@@ -191,6 +191,17 @@ describe("identity: users, tokens, sessions", () => {
     }
   });
 
+  it("a password change ends the user's sessions; the old password no longer logs in", async () => {
+    await f.users.add({ name: "erin", password: PASSWORD }, "local");
+    const session = await f.sessions.login({ user: "erin", password: PASSWORD, address: "10.4.0.1" });
+    await assert.rejects(f.users.update("erin", { password: "short" }, "local"), (e: RampartError) => e.code === "invalid_request");
+    await f.users.update("erin", { password: "a brand new passphrase", email: "erin@example.com" }, "local");
+    await assert.rejects(f.authenticator.authenticate(f.bearer(session.token)), unauthorized(/not valid/));
+    await assert.rejects(f.sessions.login({ user: "erin", password: PASSWORD, address: "10.4.0.1" }), unauthorized(/wrong user name/));
+    assert.equal((await f.sessions.login({ user: "erin", password: "a brand new passphrase", address: "10.4.0.1" })).user, "erin");
+    assert.equal((await f.users.get("erin")).email, "erin@example.com");
+  });
+
   it("OIDC: an external user is created or updated with exactly the provider's grants, and gets a session", async () => {
     await f.users.upsertExternalUser({ name: "dana", email: "dana@example.com", grants: [{ role: "viewer", env: "*" }] }, "oidc");
     const session = await f.sessionIssuer.startSession("dana", "oidc");

@@ -2,7 +2,7 @@ import type { EventLog } from "../events/event-log.ts";
 import type { Clock } from "../shared/clock.ts";
 import { conflict, notFound, RampartError } from "../shared/errors.ts";
 import type { ExternalUsers } from "./caller.ts";
-import type { AddUserBody, GrantView, UserView } from "./identity.types.ts";
+import type { AddUserBody, GrantView, UpdateUserBody, UserView } from "./identity.types.ts";
 import type { IdentityStore, UserRow } from "./identity.store.ts";
 import { hashPassword, passwordProblem } from "./password.ts";
 import type { RoleGrant } from "./permissions.ts";
@@ -33,15 +33,7 @@ export class IdentityService implements ExternalUsers {
   }
 
   async add(body: AddUserBody, actor: string): Promise<UserView> {
-    if (body.password !== undefined) {
-      const problem = passwordProblem(body.password);
-      if (problem)
-        throw new RampartError("invalid_request", `the password is too weak: ${problem}`, {
-          details: [{ field: "body.password", message: problem }],
-          hint: "choose a longer passphrase (12 characters or more)",
-        });
-    }
-    const hash = body.password === undefined ? null : await hashPassword(body.password);
+    const hash = body.password === undefined ? null : await checkedHash(body.password);
     const at = this.#clock.now();
     await this.#events.transact(async (trx, emit) => {
       if (await this.#store.user(body.name, trx)) throw conflict("user_exists", `a user named ${body.name} already exists`);
@@ -61,6 +53,29 @@ export class IdentityService implements ExternalUsers {
       });
     });
     return this.get(body.name);
+  }
+
+  /** A new e-mail address or password (a password change ends the user's sessions). */
+  async update(name: string, body: UpdateUserBody, actor: string): Promise<UserView> {
+    const hash = typeof body.password === "string" ? await checkedHash(body.password) : body.password;
+    await this.#events.transact(async (trx, emit) => {
+      if (!(await this.#store.user(name, trx))) throw notFound(`user ${name}`, "rampart user list shows the users");
+      const change = { ...(body.email !== undefined && { email: body.email }), ...(hash !== undefined && { password_hash: hash }) };
+      if (Object.keys(change).length === 0) return;
+      await this.#store.updateUser(trx, name, change);
+      const sessions = hash === undefined ? 0 : await this.#store.deleteSessionsOf(trx, name);
+      const what = [
+        body.email !== undefined && "e-mail",
+        hash !== undefined && (hash === null ? "password removed" : "password changed"),
+      ].filter(Boolean);
+      await emit({
+        type: "user.updated",
+        actor,
+        message: `user ${name}: ${what.join(", ")}`,
+        data: { user: name, email: body.email, passwordChanged: hash !== undefined, sessionsEnded: sessions },
+      });
+    });
+    return this.get(name);
   }
 
   /** Removes the user with their roles, revokes their personal tokens and ends their sessions. */
@@ -179,6 +194,16 @@ export class IdentityService implements ExternalUsers {
       grants: await this.#store.grants({ kind: "user", name: user.name }),
     };
   }
+}
+
+async function checkedHash(password: string): Promise<string> {
+  const problem = passwordProblem(password);
+  if (problem)
+    throw new RampartError("invalid_request", `the password is too weak: ${problem}`, {
+      details: [{ field: "body.password", message: problem }],
+      hint: "choose a longer passphrase (12 characters or more)",
+    });
+  return hashPassword(password);
 }
 
 export function envText(env: string): string {

@@ -26,6 +26,12 @@ export const addUserBodySchema = z.strictObject({
 });
 export type AddUserBody = z.infer<typeof addUserBodySchema>;
 
+export const updateUserBodySchema = z.strictObject({
+  email: z.email().max(254).nullable().optional(),
+  password: z.string().max(4096).nullable().optional().describe("a new password (null removes it); the user's sessions end"),
+});
+export type UpdateUserBody = z.infer<typeof updateUserBodySchema>;
+
 export const userViewSchema = z.object({
   name: z.string(),
   email: z.string().nullable(),

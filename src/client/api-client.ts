@@ -22,6 +22,7 @@ import type {
   GrantView,
   LoginResult,
   TokenView,
+  UpdateUserBody,
   UserView,
   WhoAmI,
 } from "../access/identity.types.ts";
@@ -299,6 +300,10 @@ export class ApiClient {
 
   addUser(body: AddUserBody): Promise<UserView> {
     return this.#call("POST", "/api/v1/users", body);
+  }
+
+  updateUser(name: string, body: UpdateUserBody): Promise<UserView> {
+    return this.#call("PUT", `/api/v1/users/${encodeURIComponent(name)}`, body);
   }
 
   removeUser(name: string): Promise<{ removed: string }> {
