@@ -42,7 +42,7 @@ export const errorCatalogue = {
     status: 401,
     origin: "api",
     meaning:
-      "The credential is missing, malformed, wrong, expired or revoked (a personal or service token, a session, the credentials file's token, an OTLP ingest token or a flags SDK token).",
+      "The credential is missing, malformed, wrong, expired or revoked (a user or service token, a session, the platform, OTLP or flags SDK token).",
     hint: "the CLI reads the token from RAMPART_TOKEN or the credentials file in the data dir",
   },
   self_approval: {
