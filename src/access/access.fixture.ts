@@ -21,7 +21,7 @@ export interface AccessFixture extends Access {
 
 /** The access capability over a fresh SQLite store (every write audited for its event), with a fake clock. */
 export async function accessFixture(
-  options: Partial<Pick<AccessDeps, "sessionTimeouts" | "throttle" | "argon2" | "verifyPassword">> = {},
+  options: Partial<Pick<AccessDeps, "sessionTimeouts" | "throttle" | "argon2" | "verifyPassword" | "timedGrants">> = {},
 ): Promise<AccessFixture> {
   const dir = mkdtempSync(join(tmpdir(), "rampart-access-"));
   const database = await openDatabase(dir, platformMigrations, { audit: { eventless: eventlessTables } });

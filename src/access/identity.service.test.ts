@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { RampartError } from "../shared/errors.ts";
 import { type AccessFixture, accessFixture, LOCAL_TOKEN } from "./access.fixture.ts";
+import type { TimedGrantSource } from "./caller.ts";
 import { isLocalToken } from "./identity-authenticator.ts";
 import { LoginThrottle } from "./login-throttle.ts";
 import { verifyPassword } from "./password.ts";
@@ -158,6 +159,29 @@ describe("identity: users, tokens, sessions", () => {
     assert.equal(verifications, before, "no argon2 work for a throttled attempt");
     f.clock.advance(15 * 60_000);
     assert.equal((await f.sessions.login({ user: "bob", password: PASSWORD, address: "10.1.0.99" })).user, "bob");
+  });
+
+  it("just-in-time grants come from the TimedGrantSource at every request, for people and service tokens", async () => {
+    const asked: string[] = [];
+    const source: TimedGrantSource = {
+      activeGrants: (principal, now) => {
+        asked.push(`${principal.kind}:${principal.name}`);
+        return principal.name === "gina" ? [{ role: "operator", env: "production", until: now + 60_000, requestId: 7 }] : [];
+      },
+      onGrantEnded: () => () => undefined,
+    };
+    const g = await accessFixture({ timedGrants: () => source });
+    try {
+      await g.users.add({ name: "gina" }, "local");
+      const { token } = await g.tokens.create({ name: "t", user: "gina" }, "local");
+      const caller = await g.authenticator.authenticate(g.bearer(token));
+      assert.deepEqual(caller.principal.timed, [{ role: "operator", env: "production", until: g.clock.now() + 60_000, requestId: 7 }]);
+      const ci = await g.tokens.create({ name: "ci", grants: [{ role: "deployer", env: "staging" }] }, "local");
+      assert.deepEqual((await g.authenticator.authenticate(g.bearer(ci.token))).principal.timed, []);
+      assert.deepEqual(asked, ["user:gina", "service:svc:ci"]);
+    } finally {
+      await g.close();
+    }
   });
 
   it("a login re-hashes a password stored with older argon2 parameters", async () => {
