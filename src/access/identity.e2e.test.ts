@@ -211,6 +211,31 @@ describe("identity through a real `rampart up`", () => {
     assert.ok(Number(throttled.headers.get("retry-after")) > 0);
   });
 
+  it("role revoke, user remove: the grant and the user go; an existing name and an unknown user are clear 4xx", async () => {
+    assert.equal(cli(["role", "revoke", "alice", "developer", "--env", "staging"]).code, 0);
+    assert.deepEqual(
+      (JSON.parse(cli(["role", "list", "--json"]).stdout) as { grants: Array<{ subject: string }> }).grants.map((g) => g.subject),
+      ["svc:ci"],
+    );
+    const again = cli(["user", "add", "alice"]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /a user named alice already exists/);
+    assert.equal(cli(["user", "remove", "bob"]).code, 0);
+    const gone = cli(["user", "remove", "bob"]);
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /user bob not found[\s\S]*rampart user list/);
+    const types = (await up.client.events({ limit: 1000 })).map((e) => `${e.type}:${e.actor}`);
+    for (const expected of [
+      "role.revoked:local",
+      "user.removed:local",
+      "token.created:local",
+      "token.created:alice",
+      "session.started:alice",
+      "session.ended:alice",
+    ])
+      assert.ok(types.includes(expected), `${expected} in ${types.join(" ")}`);
+  });
+
   it("no token, session id or password appears in any other answer, event, file under the data dir or CLI error", async () => {
     const events = await call("GET", "/api/v1/events?limit=10000", { token: localToken() });
     assert.equal(events.status, 200);
