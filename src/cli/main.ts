@@ -18,6 +18,7 @@ import { registerServiceCommands } from "../service/service.cli.ts";
 import { registerAuditCommands } from "../audit/audit.cli.ts";
 import { registerSecretCommands } from "../secrets/secret.cli.ts";
 import { registerDbCommands } from "../secrets/db-query.cli.ts";
+import { registerIdentityCommands } from "../access/identity.cli.ts";
 
 // `rampart status | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -51,6 +52,7 @@ registerAccessCommands(program, globals);
 registerAuditCommands(program, globals);
 registerSecretCommands(program, globals);
 registerDbCommands(program, globals);
+registerIdentityCommands(program, globals);
 
 installUsageHandling(program);
 

@@ -19,6 +19,18 @@ import type { VerifyView } from "../audit/audit.types.ts";
 import type { SecretChange } from "../secrets/secret.service.ts";
 import type { SecretDiff, SecretMeta, SecretVersionView } from "../secrets/secret.types.ts";
 import type { DbQueryResult } from "../secrets/db-query.types.ts";
+import type {
+  AddUserBody,
+  CreatedToken,
+  CreateTokenBody,
+  GrantBody,
+  GrantView,
+  LoginResult,
+  TokenView,
+  UpdateUserBody,
+  UserView,
+  WhoAmI,
+} from "../access/identity.types.ts";
 
 /** Reconnects a stream after a disconnect and resumes after its last event (see followEvents). */
 export type FollowHooks = Pick<FollowOptions, "lastEventId" | "onReconnecting" | "onReconnected" | "minDelayMs" | "maxDelayMs">;
@@ -232,16 +244,11 @@ export class ApiClient {
     return this.#call("POST", `${flagPath(key)}/envs/${encodeURIComponent(env)}/plan`, body);
   }
 
-  controlFlagPlan(
-    key: string,
-    env: string,
-    action: "pause" | "resume" | "stop",
-    body: { as?: string; reason?: string } = {},
-  ): Promise<ChangeResult> {
+  controlFlagPlan(key: string, env: string, action: "pause" | "resume" | "stop", body: { reason?: string } = {}): Promise<ChangeResult> {
     return this.#call("POST", `${flagPath(key)}/envs/${encodeURIComponent(env)}/plan/${action}`, body);
   }
 
-  killFlag(key: string, env: string, body: { as?: string; reason?: string } = {}): Promise<ChangeResult> {
+  killFlag(key: string, env: string, body: { reason?: string } = {}): Promise<ChangeResult> {
     return this.#call("POST", `${flagPath(key)}/envs/${encodeURIComponent(env)}/kill`, body);
   }
 
@@ -261,24 +268,24 @@ export class ApiClient {
     return this.#call("PUT", `/api/v1/flag-segments/${encodeURIComponent(env)}/${encodeURIComponent(key)}`, body);
   }
 
-  deleteFlagSegment(env: string, key: string, as?: string): Promise<ChangeResult> {
-    return this.#call("DELETE", `/api/v1/flag-segments/${encodeURIComponent(env)}/${encodeURIComponent(key)}${queryString({ as })}`);
+  deleteFlagSegment(env: string, key: string): Promise<ChangeResult> {
+    return this.#call("DELETE", `/api/v1/flag-segments/${encodeURIComponent(env)}/${encodeURIComponent(key)}`);
   }
 
   async flagRequests(filter: { env?: string; status?: ChangeRequestView["status"] } = {}): Promise<ChangeRequestView[]> {
     return (await this.#call<{ requests: ChangeRequestView[] }>("GET", `/api/v1/flag-requests${queryString(filter)}`)).requests;
   }
 
-  approveFlagChange(id: number, as?: string): Promise<ChangeResult> {
-    return this.#call("POST", `/api/v1/flag-requests/${id}/approve`, { as });
+  approveFlagChange(id: number): Promise<ChangeResult> {
+    return this.#call("POST", `/api/v1/flag-requests/${id}/approve`, {});
   }
 
-  rejectFlagChange(id: number, body: { as?: string; reason?: string } = {}): Promise<ChangeRequestView> {
+  rejectFlagChange(id: number, body: { reason?: string } = {}): Promise<ChangeRequestView> {
     return this.#call("POST", `/api/v1/flag-requests/${id}/reject`, body);
   }
 
-  createSdkToken(env: string, as?: string): Promise<{ token: string; env: string }> {
-    return this.#call("POST", "/api/v1/flag-tokens", { env, as });
+  createSdkToken(env: string): Promise<{ token: string; env: string }> {
+    return this.#call("POST", "/api/v1/flag-tokens", { env });
   }
 
   // Just-in-time access (src/access/access-request.*): who asks and who approves is the caller's identity.
@@ -364,6 +371,66 @@ export class ApiClient {
   /** `rampart db query`: one read-only query against the app's declared database (permission db.query; audited). */
   dbQuery(env: string, app: string, db: string, body: { sql: string; limit?: number; timeout_ms?: number }): Promise<DbQueryResult> {
     return this.#call("POST", `${appPath(env, app)}/databases/${encodeURIComponent(db)}/query`, body);
+  }
+
+  // Identity (issue 12): users, roles, tokens, sessions.
+  async users(): Promise<UserView[]> {
+    return (await this.#call<{ users: UserView[] }>("GET", "/api/v1/users")).users;
+  }
+
+  addUser(body: AddUserBody): Promise<UserView> {
+    return this.#call("POST", "/api/v1/users", body);
+  }
+
+  updateUser(name: string, body: UpdateUserBody): Promise<UserView> {
+    return this.#call("PUT", `/api/v1/users/${encodeURIComponent(name)}`, body);
+  }
+
+  removeUser(name: string): Promise<{ removed: string }> {
+    return this.#call("DELETE", `/api/v1/users/${encodeURIComponent(name)}`);
+  }
+
+  async roles(): Promise<GrantView[]> {
+    return (await this.#call<{ grants: GrantView[] }>("GET", "/api/v1/roles")).grants;
+  }
+
+  async grantRole(body: GrantBody): Promise<GrantView[]> {
+    return (await this.#call<{ grants: GrantView[] }>("POST", "/api/v1/roles", body)).grants;
+  }
+
+  async revokeRole(body: GrantBody): Promise<GrantView[]> {
+    return (await this.#call<{ grants: GrantView[] }>("POST", "/api/v1/roles/revoke", body)).grants;
+  }
+
+  async tokens(): Promise<TokenView[]> {
+    return (await this.#call<{ tokens: TokenView[] }>("GET", "/api/v1/tokens")).tokens;
+  }
+
+  /** The answer holds the secret: the only time it is shown. */
+  createToken(body: CreateTokenBody): Promise<CreatedToken> {
+    return this.#call("POST", "/api/v1/tokens", body);
+  }
+
+  /** A personal token for the caller (a person), acting with their roles. */
+  createOwnToken(body: { name: string; expiresInMs?: number }): Promise<CreatedToken> {
+    return this.#call("POST", "/api/v1/auth/tokens", body);
+  }
+
+  revokeToken(id: number): Promise<TokenView> {
+    return this.#call("DELETE", `/api/v1/tokens/${id}`);
+  }
+
+  whoami(): Promise<WhoAmI> {
+    return this.#call("GET", "/api/v1/auth/whoami");
+  }
+
+  /** A password login: the answer's token is a session (usable as a bearer token until it times out). */
+  login(user: string, password: string): Promise<LoginResult> {
+    return this.#call("POST", "/api/v1/auth/login", { user, password });
+  }
+
+  logout(): Promise<{ ended: boolean }> {
+    return this.#call("POST", "/api/v1/auth/logout", {});
   }
 
   async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {

@@ -3,6 +3,7 @@ import type { StreamRouteDefinition } from "../api/stream-route.ts";
 import { accessRequestRoutes } from "../access/access-request.routes.ts";
 import { auditRoutes } from "../audit/audit.routes.ts";
 import { secretRoutes } from "../secrets/secret.routes.ts";
+import { identityRoutes } from "../access/identity.routes.ts";
 import { eventRoutes, eventStreams } from "../events/event.routes.ts";
 import { flagRoutes } from "../flags/flag.routes.ts";
 import { platformRoutes } from "../platform/platform.routes.ts";
@@ -43,6 +44,7 @@ export function apiCatalogue(): { routes: RouteDefinition[]; streams: StreamRout
       ...releaseRoutes(unused("releases")),
       ...rolloutRoutes(unused("rollouts"), unused("releases")),
       ...platformRoutes(unused("status"), notCalled("shutdown"), "catalogue", notCalled("stopEnvironment")),
+      ...identityRoutes(unused("users"), unused("tokens")),
       ...accessRequestRoutes(unused("access requests")),
       ...auditRoutes(unused("audit")),
       ...secretRoutes(unused("secrets"), unused("database queries")),

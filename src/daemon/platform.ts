@@ -2,11 +2,13 @@ import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { createAccessRequests } from "../access/access-requests.module.ts";
+import { standingFromUsers } from "../access/access-request.service.ts";
 import { ManifestSource } from "../config/manifest-source.ts";
 import { openDatabase } from "../db/database.ts";
 import { createEvents } from "../events/events.module.ts";
 import { createAudit } from "../audit/audit.module.ts";
 import { createFlags } from "../flags/flags.module.ts";
+import { createAccess } from "../access/access.module.ts";
 import { eventlessTables, platformMigrations } from "../platform/migrations.ts";
 import type { Module } from "../platform/module.ts";
 import { stopEnvironment } from "../platform/environment-stop.ts";
@@ -22,7 +24,7 @@ import { createTelemetry } from "../telemetry/telemetry.module.ts";
 import { createTraffic } from "../traffic/traffic.module.ts";
 import { createSecrets } from "../secrets/secrets.module.ts";
 import type { EventLog } from "../events/event-log.ts";
-import type { Credentials } from "./credentials.ts";
+import { type Credentials, readCredentials } from "./credentials.ts";
 import { manifestProtection, serveApi } from "./platform-api.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import { assertApiPortFree } from "./api-port.ts";
@@ -84,6 +86,13 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   // A fixed API port is known now, so instances started before the API listens get the OTLP endpoint too.
   if (options.apiPort !== 0) telemetry.setApi(options.apiHost, options.apiPort);
   const flags = createFlags({ ...shared, manifests });
+  // The credentials file is written when the API starts listening, before any request is authenticated.
+  let localToken: string | undefined;
+  const access = createAccess({
+    ...shared,
+    timedGrants: () => accessRequests.service,
+    localToken: () => (localToken ??= readCredentials(dataDir)?.token) ?? "",
+  });
   const traffic = createTraffic({
     ...shared,
     manifests,
@@ -126,7 +135,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     dataDir,
     version: rampartVersion,
     startedAt,
-    shutdown: (stopApps) => void stop(stopApps),
+    shutdown: (stopApps, actor) => {
+      stoppingActor = actor;
+      void stop(stopApps);
+    },
     stopEnvironment: (env, actor) =>
       stopEnvironment(
         {
@@ -140,14 +152,16 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         actor,
       ),
   });
-  const accessRequests = createAccessRequests({ ...shared, manifests });
+  const accessRequests = createAccessRequests({ ...shared, manifests, standing: standingFromUsers(access.users) });
+  // Who asked the platform to stop (the shutdown route's caller); "rampart" for a signal.
+  let stoppingActor = "rampart";
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
   // The audit comes right after events: its key is loaded before anything else starts, and it stops (signing the
   // final checkpoint) after every other module has written its last event.
-  const modules: Module[] = [events, audit, telemetry, flags, traffic, runtime, releases, platform, accessRequests, secrets];
+  const modules: Module[] = [events, audit, telemetry, flags, traffic, runtime, releases, platform, access, accessRequests, secrets];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {
-    await recordStopping(events.log, stopApps);
+    await recordStopping(events.log, stopApps, stoppingActor);
     await api?.close();
     if (stopApps) {
       await runtime.drainAll("rampart down");
@@ -170,6 +184,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       // Every request that changes or reveals something is recorded before it runs, or refused (fail-closed).
       auditor: audit.auditor,
       grants: accessRequests.service,
+      authenticator: () => access.authenticator,
     });
   } catch (error) {
     // Nothing keeps running for a platform that did not start: loops stopped, database closed, lock released.
@@ -211,7 +226,7 @@ function once(work: (stopApps: boolean) => Promise<void>): { stop(stopApps: bool
   return { stopped, stop: (stopApps) => (stopping ??= work(stopApps).then(resolveStopped)) };
 }
 
-async function recordStopping(events: EventLog, stopApps: boolean): Promise<void> {
+async function recordStopping(events: EventLog, stopApps: boolean, actor: string): Promise<void> {
   // A full or read-only data dir must not keep the control plane from stopping: the event is best effort.
   await events
     .append({
@@ -220,6 +235,7 @@ async function recordStopping(events: EventLog, stopApps: boolean): Promise<void
         ? "rampart down: draining every instance and stopping the edge"
         : "control plane stopping; the edge and instances keep serving",
       data: { stopApps },
+      actor,
     })
     .catch((error: unknown) => logger.warn({ err: error }, "could not record platform.stopping"));
 }

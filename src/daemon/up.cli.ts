@@ -68,7 +68,7 @@ export async function handleLeftovers(platform: RunningPlatform, options: UpOpti
     );
     return;
   }
-  const stopped = await platform.stopLeftovers("admin");
+  const stopped = await platform.stopLeftovers("local");
   process.stderr.write(`stopped ${stopped.length} instance(s): ${stopped.join(", ")}\n`);
 }
 

@@ -73,6 +73,16 @@ export const eventTypes = [
   "secret.revealed",
   "secrets.key_rotated",
   "db.query",
+  // identity (issue 12): never a secret, hash or password in their data
+  "user.added",
+  "user.updated",
+  "user.removed",
+  "role.granted",
+  "role.revoked",
+  "token.created",
+  "token.revoked",
+  "session.started",
+  "session.ended",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

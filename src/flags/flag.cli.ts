@@ -7,7 +7,7 @@ import { guardsFromFlags } from "./flag-plan.ts";
 import { printFlag, printResult } from "./flag.cli-format.ts";
 import { FLAG_KINDS, FLAG_TYPES } from "./flag.types.ts";
 
-type Opts = GlobalOptions & { env?: string; as?: string; reason?: string };
+type Opts = GlobalOptions & { env?: string; reason?: string };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerFlagCommands(program: Command, globals: () => GlobalOptions): void {
@@ -76,7 +76,6 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
     .option("--off <variation>", "the variation served when killed (default: off, or the first variation)")
     .option("--description <text>", "what the flag is for")
     .option("--env <env>", "the environment you will roll it out in (for the next step shown)")
-    .option("--as <name>", "record the change as made by this person")
     .option("--json", "print JSON")
     .action(
       async (key: string, options: Opts & { type: string; kind: string; variation?: string[]; off?: string; description?: string }) => {
@@ -88,7 +87,6 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
           description: o.description,
           offVariation: o.off,
           variations: o.variation?.map(parseVariation),
-          as: o.as,
         });
         if (o.json) return printJson(flag);
         const env = o.env ?? flag.environments[0]?.env ?? "ENV";
@@ -109,7 +107,6 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
     .option("--serve <variation>", "serve this variation to everyone no rule matches")
     .option("--rules <json|@file>", "the full list of targeting rules, as JSON or @path to a JSON file")
     .option("--prerequisite <flag=variation>", "repeatable; replaces the prerequisites", collect)
-    .option("--as <name>", "record the change as made by this person")
     .option("--reason <text>", "why (recorded in the event)")
     .option("--json", "print JSON")
     .action(async (key: string, options: Opts & { enabled?: string; serve?: string; rules?: string; prerequisite?: string[] }) => {
@@ -123,7 +120,6 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
           if (!flag || !variation) throw new RampartError("invalid_option", `--prerequisite ${p}: expected flag=variation`);
           return { flag, variation };
         }),
-        as: o.as,
         reason: o.reason,
       };
       const result = await clientFor(o).setFlag(key, o.env ?? "", change);
@@ -152,7 +148,6 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
     .option("--by <attribute>", "context attribute that keeps a user on one side", "targetingKey")
     .option("--variation <key>", "what users in the rollout get (boolean: on)")
     .option("--out-variation <key>", "what the others get (default: the off variation)")
-    .option("--as <name>", "record the change as made by this person")
     .option("--reason <text>", "why (recorded in the event)")
     .option("--json", "print JSON")
     .action(
@@ -186,7 +181,7 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
         const client = clientFor(o);
         let result;
         if (action !== undefined && action !== "status") {
-          result = await client.controlFlagPlan(key, env, action, { as: o.as, reason: o.reason });
+          result = await client.controlFlagPlan(key, env, action, { reason: o.reason });
         } else if (steps !== undefined) {
           result = await client.planFlag(key, env, {
             steps,
@@ -197,7 +192,6 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
             variation: o.variation,
             outVariation: o.outVariation,
             minSamples: o.minSamples,
-            as: o.as,
             reason: o.reason,
           });
         } else if (percentage !== undefined) {
@@ -206,7 +200,6 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
             by: o.by,
             variation: o.variation,
             outVariation: o.outVariation,
-            as: o.as,
             reason: o.reason,
           });
         } else {
@@ -228,12 +221,11 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
     .command("kill <key>")
     .description("kill switch: everyone in the environment gets the off variation now (no approval needed)")
     .requiredOption("--env <env>", "environment")
-    .option("--as <name>", "record the change as made by this person")
     .option("--reason <text>", "why (recorded in the event)")
     .option("--json", "print JSON")
     .action(async (key: string, options: Opts) => {
       const o = opts(options);
-      const result = await clientFor(o).killFlag(key, o.env ?? "", { as: o.as, reason: o.reason });
+      const result = await clientFor(o).killFlag(key, o.env ?? "", { reason: o.reason });
       if (o.json) return printJson(result);
       printResult(result);
     });
@@ -258,11 +250,10 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
     .command("token")
     .description("create an SDK token for one environment (printed once; only its SHA-256 is kept)")
     .requiredOption("--env <env>", "environment")
-    .option("--as <name>", "record the change as made by this person")
     .option("--json", "print JSON")
     .action(async (options: Opts) => {
       const o = opts(options);
-      const { token } = await clientFor(o).createSdkToken(o.env ?? "", o.as);
+      const { token } = await clientFor(o).createSdkToken(o.env ?? "");
       if (o.json) return printJson({ token, env: o.env });
       process.stdout.write(`${token}\n`);
       process.stderr.write(`SDK token for ${o.env}: give it to your app as RAMPART_FLAGS_TOKEN; it is not shown again\n`);
@@ -297,14 +288,12 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
       .command(verb)
       .argument("<id>", "the change request's number (rampart flags requests)", positiveIntOption)
       .description(verb === "approve" ? "approve and apply a change request (you must not be its requester)" : "reject a change request")
-      .option("--as <name>", "record the decision as made by this person")
       .option("--reason <text>", "why (recorded in the event)")
       .option("--json", "print JSON")
       .action(async (id: number, options: Opts) => {
         const o = opts(options);
         const client = clientFor(o);
-        const result =
-          verb === "approve" ? await client.approveFlagChange(id, o.as) : await client.rejectFlagChange(id, { as: o.as, reason: o.reason });
+        const result = verb === "approve" ? await client.approveFlagChange(id) : await client.rejectFlagChange(id, { reason: o.reason });
         if (o.json) return printJson(result);
         if ("applied" in result) printResult(result);
         else process.stdout.write(`change request ${result.id} rejected\n`);
@@ -335,7 +324,6 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
     .option("--exclude <values>", "comma-separated", "")
     .option("--rules <json|@file>", "rules: [{ clauses: [...] }]")
     .option("--delete", "delete the segment")
-    .option("--as <name>", "record the change as made by this person")
     .option("--json", "print JSON")
     .action(async (key: string, options: Opts & { by: string; include: string; exclude: string; rules?: string; delete?: boolean }) => {
       const o = opts(options);
@@ -346,13 +334,12 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
           .map((s) => s.trim())
           .filter((s) => s !== "");
       const result = o.delete
-        ? await client.deleteFlagSegment(o.env ?? "", key, o.as)
+        ? await client.deleteFlagSegment(o.env ?? "", key)
         : await client.setFlagSegment(o.env ?? "", key, {
             by: o.by,
             included: list(o.include),
             excluded: list(o.exclude),
             rules: o.rules === undefined ? [] : (readJson(o.rules, "--rules") as never),
-            as: o.as,
           });
       if (o.json) return printJson(result);
       printResult(result);

@@ -19,14 +19,6 @@ const flagParams = z.object({ key: keySchema });
 const flagEnvParams = z.object({ key: keySchema, env: z.string().min(1) });
 const envQuery = z.strictObject({ env: z.string().min(1).optional().describe("only this environment") });
 
-/**
- * The credentials file (`local`) is shared by whoever runs the CLI on the machine, so a change made with it may name
- * the person making it (`as`). Approvals compare these names; every other caller is named by its own credential.
- */
-function who(actor: string, as: string | undefined): string {
-  return actor === "local" && as !== undefined ? as : actor;
-}
-
 export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefinition[] {
   return [
     defineRoute({
@@ -48,7 +40,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       status: 201,
       body: createFlagBodySchema,
       response: flagViewSchema,
-      handler: ({ body, actor }) => flags.create(body, who(actor, body.as)),
+      handler: ({ body, actor }) => flags.create(body, actor),
     }),
     defineRoute({
       method: "GET",
@@ -71,7 +63,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       params: flagEnvParams,
       body: envStatePatchSchema,
       response: changeResultSchema,
-      handler: ({ params, body, actor }) => flags.setState(params.key, params.env, body, who(actor, body.as)),
+      handler: ({ params, body, actor }) => flags.setState(params.key, params.env, body, actor),
     }),
     defineRoute({
       method: "POST",
@@ -82,7 +74,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       params: flagEnvParams,
       body: percentRolloutBodySchema,
       response: changeResultSchema,
-      handler: ({ params, body, actor }) => flags.percentRollout(params.key, params.env, body, who(actor, body.as)),
+      handler: ({ params, body, actor }) => flags.percentRollout(params.key, params.env, body, actor),
     }),
     defineRoute({
       method: "POST",
@@ -93,7 +85,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       params: flagEnvParams,
       body: planBodySchema,
       response: changeResultSchema,
-      handler: ({ params, body, actor }) => flags.startPlan(params.key, params.env, body, who(actor, body.as)),
+      handler: ({ params, body, actor }) => flags.startPlan(params.key, params.env, body, actor),
     }),
     defineRoute({
       method: "POST",
@@ -104,7 +96,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       params: flagEnvParams.extend({ action: z.enum(["pause", "resume", "stop"]) }),
       body: actorBodySchema,
       response: changeResultSchema,
-      handler: ({ params, body, actor }) => flags.controlPlan(params.key, params.env, params.action, who(actor, body.as), body.reason),
+      handler: ({ params, body, actor }) => flags.controlPlan(params.key, params.env, params.action, actor, body.reason),
     }),
     defineRoute({
       method: "POST",
@@ -115,7 +107,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       params: flagEnvParams,
       body: actorBodySchema,
       response: changeResultSchema,
-      handler: ({ params, body, actor }) => flags.kill(params.key, params.env, who(actor, body.as), body.reason),
+      handler: ({ params, body, actor }) => flags.kill(params.key, params.env, actor, body.reason),
     }),
     defineRoute({
       method: "POST",
@@ -158,7 +150,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       params: z.object({ env: z.string().min(1), segment: keySchema }),
       body: segmentBodySchema,
       response: changeResultSchema,
-      handler: ({ params, body, actor }) => flags.setSegment(params.env, params.segment, body, who(actor, body.as)),
+      handler: ({ params, body, actor }) => flags.setSegment(params.env, params.segment, body, actor),
     }),
     defineRoute({
       method: "DELETE",
@@ -167,9 +159,8 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       tag: "flags",
       permission: "flags.write",
       params: z.object({ env: z.string().min(1), segment: keySchema }),
-      query: z.strictObject({ as: z.string().min(1).max(100).optional() }),
       response: changeResultSchema,
-      handler: ({ params, query, actor }) => flags.setSegment(params.env, params.segment, null, who(actor, query.as)),
+      handler: ({ params, actor }) => flags.setSegment(params.env, params.segment, null, actor),
     }),
     defineRoute({
       method: "GET",
@@ -190,7 +181,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       params: z.object({ id: z.coerce.number().int().min(1) }),
       body: actorBodySchema,
       response: changeResultSchema,
-      handler: ({ params, body, actor }) => flags.approve(params.id, who(actor, body.as)),
+      handler: ({ params, actor }) => flags.approve(params.id, actor),
     }),
     defineRoute({
       method: "POST",
@@ -201,7 +192,7 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       params: z.object({ id: z.coerce.number().int().min(1) }),
       body: actorBodySchema,
       response: changeRequestViewSchema,
-      handler: ({ params, body, actor }) => flags.reject(params.id, who(actor, body.as), body.reason),
+      handler: ({ params, body, actor }) => flags.reject(params.id, actor, body.reason),
     }),
     defineRoute({
       method: "POST",
@@ -210,9 +201,9 @@ export function flagRoutes(flags: FlagService, sdk: FlagSdkService): RouteDefini
       tag: "flags",
       permission: "flags.write",
       status: 201,
-      body: z.strictObject({ env: z.string().min(1), as: z.string().min(1).max(100).optional() }),
+      body: z.strictObject({ env: z.string().min(1) }),
       response: z.object({ token: z.string(), env: z.string() }),
-      handler: ({ body, actor }) => flags.createToken(body.env, who(actor, body.as)),
+      handler: ({ body, actor }) => flags.createToken(body.env, actor),
     }),
     defineRoute({
       method: "POST",

@@ -69,14 +69,6 @@ export const ruleSchema = z.strictObject({
 });
 export const prerequisiteSchema = z.strictObject({ flag: keySchema, variation: keySchema });
 
-/** Who the change is recorded under. Only until Rampart has identities: the platform token may name any person. */
-const asSchema = z
-  .string()
-  .min(1)
-  .max(100)
-  .regex(/^[^\s]+$/, { error: "a name without spaces" })
-  .optional()
-  .describe("record the change as made by this person (the platform token has no identity yet)");
 const reasonSchema = z.string().max(500).optional().describe("why; recorded in the event");
 
 export const createFlagBodySchema = z.strictObject({
@@ -86,7 +78,6 @@ export const createFlagBodySchema = z.strictObject({
   description: z.string().max(1000).default(""),
   variations: z.array(variationSchema).min(2).max(100).optional().describe("required unless boolean (which has on=true, off=false)"),
   offVariation: keySchema.optional().describe("served when the flag is killed and by default; boolean: off, else the first variation"),
-  as: asSchema,
 });
 export type CreateFlagBody = z.infer<typeof createFlagBodySchema>;
 
@@ -95,7 +86,6 @@ export const envStatePatchSchema = z.strictObject({
   prerequisites: z.array(prerequisiteSchema).max(50).optional(),
   rules: z.array(ruleSchema).max(500).optional(),
   fallthrough: serveSchema.optional().describe("what everyone no rule matched gets"),
-  as: asSchema,
   reason: reasonSchema,
 });
 export type EnvStatePatch = z.infer<typeof envStatePatchSchema>;
@@ -105,7 +95,6 @@ export const percentRolloutBodySchema = z.strictObject({
   by: attributeSchema.default("targetingKey"),
   variation: keySchema.optional().describe("what the users in get; boolean default: on"),
   outVariation: keySchema.optional().describe("what the others get; default: the off variation"),
-  as: asSchema,
   reason: reasonSchema,
 });
 export type PercentRolloutBody = z.infer<typeof percentRolloutBodySchema>;
@@ -123,12 +112,11 @@ export const planBodySchema = z.strictObject({
   variation: keySchema.optional(),
   outVariation: keySchema.optional(),
   minSamples: z.number().int().min(1).max(1_000_000).optional().describe("requests per side before a step may pass (default 100)"),
-  as: asSchema,
   reason: reasonSchema,
 });
 export type PlanBody = z.infer<typeof planBodySchema>;
 
-export const actorBodySchema = z.strictObject({ as: asSchema, reason: reasonSchema });
+export const actorBodySchema = z.strictObject({ reason: reasonSchema });
 export type ActorBody = z.infer<typeof actorBodySchema>;
 
 export const segmentBodySchema = z.strictObject({
@@ -139,7 +127,6 @@ export const segmentBodySchema = z.strictObject({
     .array(z.strictObject({ clauses: z.array(clauseSchema).min(1).max(100) }))
     .max(100)
     .default([]),
-  as: asSchema,
   reason: reasonSchema,
 });
 export type SegmentBody = z.infer<typeof segmentBodySchema>;

@@ -120,20 +120,15 @@ describe("feature flags through a real `rampart up`", () => {
   });
 
   it("a protected environment needs a second person: the change waits, the requester cannot approve, another can", async () => {
-    const filed = cli(
-      "flags",
-      "rollout",
-      "new-reco",
-      "--env",
-      "production",
-      "--percent",
-      "10",
-      "--by",
-      "userId",
-      "--as",
-      "alice",
-      "--json",
-    );
+    // Two people with their own tokens: the author and the approver are whoever authenticated, nothing they claim.
+    const tokenOf = async (name: string) => {
+      await up.client.addUser({ name });
+      await up.client.grantRole({ user: name, role: "operator", env: "production" });
+      return (await up.client.createToken({ name: "e2e", user: name })).token;
+    };
+    const as = { alice: { RAMPART_TOKEN: await tokenOf("alice") }, bob: { RAMPART_TOKEN: await tokenOf("bob") } };
+    const cliAs = (who: keyof typeof as, ...args: string[]) => runCli([...args, "--data", project.dataDir], { env: as[who] });
+    const filed = cliAs("alice", "flags", "rollout", "new-reco", "--env", "production", "--percent", "10", "--by", "userId", "--json");
     assert.equal(filed.code, 0, filed.stderr);
     const result = JSON.parse(filed.stdout) as { applied: boolean; request: { id: number } };
     assert.equal(result.applied, false);
@@ -142,10 +137,10 @@ describe("feature flags through a real `rampart up`", () => {
       id: number;
     }>;
     assert.ok(pending.some((r) => r.id === result.request.id));
-    const self = cli("flags", "approve", id, "--as", "alice");
+    const self = cliAs("alice", "flags", "approve", id);
     assert.equal(self.code, 1);
     assert.match(self.stderr, /someone else must approve/);
-    const approved = cli("flags", "approve", id, "--as", "bob");
+    const approved = cliAs("bob", "flags", "approve", id);
     assert.equal(approved.code, 0, approved.stderr);
     assert.match(approved.stdout, /production now serves: 10% on by userId/);
     const history = JSON.parse(cli("flags", "history", "new-reco", "--env", "production", "--json").stdout) as Array<{

@@ -7,6 +7,7 @@ import { telemetryMigrations } from "../telemetry/telemetry.module.ts";
 import { trafficMigrations } from "../traffic/traffic.module.ts";
 import { auditMigrations } from "../audit/audit.module.ts";
 import { secretsMigrations } from "../secrets/secrets.module.ts";
+import { accessEventlessTables, accessMigrations } from "../access/access.module.ts";
 
 /**
  * Every migration of the platform, registered by the capability that owns it. Applied in name order, so the
@@ -20,6 +21,7 @@ export const platformMigrations: Record<string, Migration> = {
   ...accessRequestMigrations,
   ...auditMigrations,
   ...secretsMigrations,
+  ...accessMigrations,
 };
 
 /**
@@ -33,4 +35,5 @@ export const eventlessTables: EventlessTables = {
   request_stats: "measurements: the edge's per-second request aggregates (canary analysis reads them)",
   metric_rollups: "measurements: one-minute metric rollups",
   flag_usage: "measurements: evaluation counts per flag variation, from SDKs and the edge",
+  ...accessEventlessTables,
 };

@@ -10,7 +10,7 @@ export interface PlatformStatus extends Module {
 /** `rampart status`, health and shutdown: the read model across the other modules and its routes. */
 export function createPlatformStatus(
   deps: StatusServiceDeps & {
-    shutdown(stopApps: boolean): void;
+    shutdown(stopApps: boolean, actor: string): void;
     /** `rampart down --env ENV`: one environment's instances drained and stopped (environment-stop.ts). */
     stopEnvironment(env: string, actor: string): Promise<EnvironmentStopped>;
   },

@@ -18,7 +18,7 @@ export const environmentStoppedSchema = z.object({
 
 export function platformRoutes(
   status: StatusService,
-  shutdown: (stopApps: boolean) => void,
+  shutdown: (stopApps: boolean, actor: string) => void,
   version: string,
   stopEnvironment: (env: string, actor: string) => Promise<EnvironmentStopped>,
 ): RouteDefinition[] {
@@ -50,8 +50,8 @@ export function platformRoutes(
       status: 202,
       body: shutdownBodySchema,
       response: z.object({ ok: z.literal(true), stopApps: z.boolean() }),
-      handler: async ({ body }) => {
-        setImmediate(() => shutdown(body.stopApps));
+      handler: async ({ body, actor }) => {
+        setImmediate(() => shutdown(body.stopApps, actor));
         return { ok: true as const, stopApps: body.stopApps };
       },
     }),

@@ -41,7 +41,8 @@ export const errorCatalogue = {
   unauthorized: {
     status: 401,
     origin: "api",
-    meaning: "The bearer token is missing or wrong (the platform token, an OTLP ingest token or a flags SDK token).",
+    meaning:
+      "The credential is missing, malformed, wrong, expired or revoked (a user or service token, a session, the platform, OTLP or flags SDK token).",
     hint: "the CLI reads the token from RAMPART_TOKEN or the credentials file in the data dir",
   },
   self_approval: {
@@ -463,6 +464,31 @@ export const errorCatalogue = {
     origin: "cli",
     meaning: "A secret's value was given on the command line, where shell history and `ps` would keep it.",
     hint: "pipe it on standard input (rampart secrets set APP KEY --env ENV < FILE) or pass --from-file FILE",
+  },
+  // Identity (issue 12): users, tokens, logins.
+  user_exists: {
+    status: 409,
+    origin: "api",
+    meaning: "A user with that name already exists.",
+    hint: "rampart user list shows the users; pick another name",
+  },
+  token_exists: {
+    status: 409,
+    origin: "api",
+    meaning: "A token with that name (of that user, for personal tokens) is already in force.",
+    hint: "pick another --name, or revoke the old one: rampart token revoke ID",
+  },
+  token_revoked: {
+    status: 409,
+    origin: "api",
+    meaning: "The token is already revoked.",
+    hint: "rampart token list shows the tokens in force",
+  },
+  too_many_logins: {
+    status: 429,
+    origin: "api",
+    meaning: "Too many failed logins for this user or from this address in the last 15 minutes; refused without checking the password.",
+    hint: "wait for the Retry-After seconds, then log in again",
   },
 } as const satisfies Record<string, ErrorEntry>;
 

@@ -87,11 +87,12 @@ export async function startRampartUp(options: {
 /** Runs the CLI to completion, as a user would. */
 export function runCli(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  options: { cwd?: string; env?: Record<string, string>; input?: string } = {},
 ): { code: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? ROOT,
     encoding: "utf8",
+    input: options.input,
     env: { ...process.env, ...options.env },
     timeout: 120_000,
   });
