@@ -100,7 +100,8 @@ describe("identity through a real `rampart up`", () => {
     assert.ok(!cookie.includes("Secure"), "no Secure flag over plain HTTP");
     const viaCookie = await call("GET", "/api/v1/auth/whoami", { cookie: `rampart_session=${token}` });
     assert.deepEqual([viaCookie.json().actor, viaCookie.json().via], ["alice", "session"]);
-    const viaBearer = await call("GET", "/api/v1/status", { token: String(token) });
+    // alice holds developer in staging only: a read scoped to staging (status needs read in every environment).
+    const viaBearer = await call("GET", "/api/v1/events?env=staging", { token: String(token) });
     assert.equal(viaBearer.status, 200);
 
     const logout = await call("POST", "/api/v1/auth/logout", { cookie: `rampart_session=${token}`, body: {} });

@@ -123,11 +123,33 @@ describe("feature flags through a real `rampart up`", () => {
     // Two people with their own tokens: the author and the approver are whoever authenticated, nothing they claim.
     const tokenOf = async (name: string) => {
       await up.client.addUser({ name });
-      await up.client.grantRole({ user: name, role: "operator", env: "production" });
+      await up.client.grantRole({ user: name, role: "operator", env: "*" });
       return (await up.client.createToken({ name: "e2e", user: name })).token;
     };
     const as = { alice: { RAMPART_TOKEN: await tokenOf("alice") }, bob: { RAMPART_TOKEN: await tokenOf("bob") } };
     const cliAs = (who: keyof typeof as, ...args: string[]) => runCli([...args, "--data", project.dataDir], { env: as[who] });
+    // Production is protected: standing access there stops at viewer, so alice asks for operator just in time.
+    const refused = cliAs("alice", "flags", "rollout", "new-reco", "--env", "production", "--percent", "10", "--by", "userId");
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /rampart access request --role \w+ --env production/);
+    const asked = cliAs(
+      "alice",
+      "access",
+      "request",
+      "--role",
+      "operator",
+      "--env",
+      "production",
+      "--for",
+      "1h",
+      "--reason",
+      "roll out new-reco",
+      "--json",
+    );
+    assert.equal(asked.code, 0, asked.stderr);
+    const requestId = String((JSON.parse(asked.stdout) as { id: number }).id);
+    const granted = cliAs("bob", "access", "approve", requestId);
+    assert.equal(granted.code, 0, granted.stderr);
     const filed = cliAs("alice", "flags", "rollout", "new-reco", "--env", "production", "--percent", "10", "--by", "userId", "--json");
     assert.equal(filed.code, 0, filed.stderr);
     const result = JSON.parse(filed.stdout) as { applied: boolean; request: { id: number } };
