@@ -10,6 +10,7 @@ promtool prometheus
 prometheus prometheus
 python3 python3
 py:prometheus_client python3-prometheus-client
+openssl openssl
 "
 has_python_module() {
   for py in /usr/bin/python3 python3; do

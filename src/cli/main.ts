@@ -14,6 +14,7 @@ import type { GlobalOptions } from "./cli-context.ts";
 import { installUsageHandling, reportError, setCurrentCommand } from "./cli-usage.ts";
 import { registerDemoCommand } from "./demo.cli.ts";
 import { registerServiceCommands } from "../service/service.cli.ts";
+import { registerLoginCommands } from "./login.cli.ts";
 
 // `rampart status | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -27,6 +28,7 @@ const program = new Command("rampart")
   .version(rampartVersion)
   .option("--data <dir>", "data dir (default ./.rampart or RAMPART_DATA)")
   .option("--api <host:port>", "control-plane API address (default from the data dir's credentials, or RAMPART_API)")
+  .option("--ca <file>", "CA or certificate (PEM) to trust for the API's TLS (or RAMPART_CA_FILE)")
   .exitOverride()
   .hook("preAction", (_program, command) => setCurrentCommand(command));
 
@@ -43,6 +45,7 @@ registerFlagCommands(program, globals);
 registerMetricsCommands(program, globals);
 registerTraceCommands(program, globals);
 registerServiceCommands(program, globals);
+registerLoginCommands(program, globals);
 
 installUsageHandling(program);
 

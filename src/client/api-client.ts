@@ -12,6 +12,7 @@ import type { SegmentDefinition } from "../../packages/sdk/src/flag-data.ts";
 import { readEvents } from "../../packages/sdk/src/sse-reader.ts";
 import { followEvents, StreamRefused, type FollowOptions } from "./sse-follow.ts";
 import { z } from "zod";
+import { type FetchFunction, isUntrustedCertificate, type TlsTrust, trustingFetch } from "./tls-trust.ts";
 import { type ErrorCode, errorCatalogue, isErrorCode } from "../shared/error-catalogue.ts";
 import { SOURCE_BUNDLE_TYPE, type UploadView } from "../releases/source-bundle.types.ts";
 
@@ -84,15 +85,18 @@ export class ApiClient {
   readonly baseUrl: string;
   readonly #token: string;
   readonly #locate: (() => string | undefined) | undefined;
+  readonly #fetchImpl: FetchFunction;
 
   /**
    * `locate` finds the API again when a followed stream reconnects (a restarted `rampart up` may listen on
    * another port: the CLI re-reads the credentials file); without it, or when it finds nothing, `baseUrl`.
    */
-  constructor(options: { baseUrl: string; token: string; locate?: () => string | undefined }) {
+  constructor(options: { baseUrl: string; token: string; locate?: () => string | undefined; tls?: TlsTrust }) {
     this.baseUrl = options.baseUrl.replace(/\/$/, "");
     this.#token = options.token;
     this.#locate = options.locate;
+    // An https API with a certificate of its own CA (or self-signed) is trusted through `tls`; else the system's CAs.
+    this.#fetchImpl = options.tls ? trustingFetch(options.tls) : fetch;
   }
 
   health(): Promise<{ ok: true; version: string; pid: number }> {
@@ -286,6 +290,26 @@ export class ApiClient {
     return (await response.json()) as UploadView;
   }
 
+  // Sessions (issue 12, identity's contract). `login` is the one call made without a token (the client's token may be "").
+  async login(user: string, password: string): Promise<LoginResult> {
+    const answer = loginResultSchema.safeParse(await this.#call("POST", "/api/v1/auth/login", { user, password }));
+    if (!answer.success)
+      throw new ApiError(200, "http_error", "the API's login answer is not { token, user, expiresAt }: is it a Rampart API?");
+    return answer.data;
+  }
+
+  /** Ends the session whose token this client holds. */
+  async logout(): Promise<void> {
+    await this.#call("POST", "/api/v1/auth/logout", {});
+  }
+
+  /** Who the token acts as: the actor string (a person's name, `svc:NAME`, `local`). */
+  async whoami(): Promise<{ actor: string }> {
+    const answer = whoamiSchema.safeParse(await this.#call("GET", "/api/v1/auth/whoami"));
+    if (!answer.success) return { actor: "unknown" };
+    return { actor: answer.data.actor ?? nameOf(answer.data.user) ?? answer.data.name ?? "unknown" };
+  }
+
   async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {
     const messages = follow
       ? followEvents({ ...follow, signal, open: (lastEventId, connection) => this.#openStream(path, connection, lastEventId, true) })
@@ -323,11 +347,12 @@ export class ApiClient {
     extraHeaders: Record<string, string> = {},
     baseUrl = this.baseUrl,
   ): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept: "application/json" };
+    const headers: Record<string, string> =
+      this.#token === "" ? { accept: "application/json" } : { authorization: `Bearer ${this.#token}`, accept: "application/json" };
     const raw = body instanceof Uint8Array;
     if (body !== undefined && !raw) headers["content-type"] = "application/json";
     try {
-      return await fetch(`${baseUrl}${path}`, {
+      return await this.#fetchImpl(`${baseUrl}${path}`, {
         method,
         headers: { ...headers, ...extraHeaders },
         body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
@@ -335,6 +360,8 @@ export class ApiClient {
       });
     } catch (error) {
       if (signal?.aborted) throw error;
+      if (isUntrustedCertificate(error))
+        throw new ApiError(0, "untrusted_certificate", `the API at ${baseUrl} presented a TLS certificate this CLI does not trust`);
       throw new ApiError(
         0,
         "unreachable",
@@ -343,6 +370,16 @@ export class ApiClient {
       );
     }
   }
+}
+
+const userRefSchema = z.union([z.string(), z.object({ name: z.string() })]);
+const loginResultSchema = z.object({ token: z.string().min(1), user: userRefSchema, expiresAt: z.number().nullable().optional() });
+export type LoginResult = z.infer<typeof loginResultSchema>;
+const whoamiSchema = z.object({ actor: z.string().optional(), user: userRefSchema.optional(), name: z.string().optional() });
+
+/** A user as the identity routes name one: their name, or an object with it. */
+export function nameOf(user: z.infer<typeof userRefSchema> | undefined): string | undefined {
+  return typeof user === "string" ? user : user?.name;
 }
 
 async function toApiError(response: Response): Promise<ApiError> {

@@ -1,4 +1,5 @@
 import { resolve as resolvePath } from "node:path";
+import { resolveApiSettings } from "./api.schema.ts";
 import { APP_DEFAULTS, ENVIRONMENT_DEFAULTS, METRICS_SCRAPE_DEFAULTS } from "./manifest.defaults.ts";
 import type { AppFile, AppSettingsFile, ManifestFile } from "./manifest.schema.ts";
 import type { EnvironmentConfig, Manifest, ManifestApp, ResolvedApp } from "./resolved-manifest.schema.ts";
@@ -120,7 +121,8 @@ export function buildManifest(file: ManifestFile, path: string, dir: string): Ma
       },
     };
   }
-  return { name: file.name, path, dir, environments: resolvedEnvironments, apps };
+  const api = resolveApiSettings(file.api, (p) => resolvePath(dir, p));
+  return { name: file.name, path, dir, environments: resolvedEnvironments, apps, api };
 }
 
 /** The effective config of `app` in `env`. Throws when either is not in the manifest. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ENVIRONMENT_DEFAULTS, MAX_INSTANCES } from "./manifest.defaults.ts";
+import { apiFileSchema } from "./api.schema.ts";
 import {
   bindAddress,
   booleanField,
@@ -170,6 +171,7 @@ export const manifestFileSchema = mapping(
     name: projectName,
     environments: nonEmptyRecord(environmentSchema, "environment", "production: { port: 8080 }"),
     apps: nonEmptyRecord(appSchema, "app", "web: { source: ./web, run: node server.js }"),
+    api: apiFileSchema.optional(),
   },
   "a mapping with name, environments and apps",
 );

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { apiSettingsSchema } from "./api-settings.schema.ts";
 
 /**
  * The resolved manifest: what the rest of Rampart reads. Every default is applied, durations
@@ -108,6 +109,8 @@ export const manifestSchema = z.object({
   dir: z.string(),
   environments: z.record(z.string(), environmentConfigSchema),
   apps: z.record(z.string(), manifestAppSchema),
+  /** Where the control-plane API listens and its TLS (rampart.yaml `api:`); absent in manifests built before it existed. */
+  api: apiSettingsSchema.optional(),
 });
 
 export type LatencyGuard = z.infer<typeof latencyGuardSchema>;

@@ -1,16 +1,18 @@
 import type { FastifyInstance } from "fastify";
 import { buildApiServer } from "../api/api-server.ts";
+import type { TlsFiles } from "../edge/tls-context.ts";
 import type { Module } from "../platform/module.ts";
 import { rampartVersion } from "../shared/version.ts";
+import { ApiTlsListener } from "./api-tls.ts";
 import { writeCredentials, type Credentials } from "./credentials.ts";
 
 /**
- * The API server from every module's routes, streams and protocols, listening; the credentials file (address and
- * token, 0600) written once the port is known.
+ * The API server from every module's routes, streams and protocols, listening (over TLS when `tls` is given); the
+ * credentials file (address and token, 0600) written once the port is known.
  */
 export async function serveApi(
   modules: Module[],
-  options: { dataDir: string; host: string; port: number },
+  options: { dataDir: string; host: string; port: number; tls?: TlsFiles | null },
 ): Promise<{ api: FastifyInstance; port: number; credentials: Credentials }> {
   const api = buildApiServer({
     routes: modules.flatMap((m) => m.routes ?? []),
@@ -21,10 +23,29 @@ export async function serveApi(
     version: rampartVersion,
     dataDir: options.dataDir,
   });
-  await api.listen({ host: options.host, port: options.port });
-  const address = api.server.address();
-  const port = typeof address === "object" && address ? address.port : options.port;
-  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
-  const credentials = writeCredentials(options.dataDir, `http://${host}:${port}`, process.pid);
+  let port: number;
+  if (options.tls) {
+    const listener = new ApiTlsListener(options.tls, api.server);
+    api.addHook("onClose", async () => listener.close());
+    await api.ready();
+    port = await listener.listen(options.host, options.port);
+  } else {
+    await api.listen({ host: options.host, port: options.port });
+    const address = api.server.address();
+    port = typeof address === "object" && address ? address.port : options.port;
+  }
+  const credentials = writeCredentials(
+    options.dataDir,
+    localUrl(options.host, port, Boolean(options.tls)),
+    process.pid,
+    options.tls?.certFile,
+  );
   return { api, port, credentials };
+}
+
+/** The URL the CLI on this machine uses: a wildcard address is reached on loopback. */
+function localUrl(host: string, port: number, tls: boolean): string {
+  const reachable = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  const shown = reachable.includes(":") ? `[${reachable}]` : reachable;
+  return `${tls ? "https" : "http"}://${shown}:${port}`;
 }

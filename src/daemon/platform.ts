@@ -23,12 +23,16 @@ import type { Credentials } from "./credentials.ts";
 import { serveApi } from "./platform-api.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import { assertApiPortFree } from "./api-port.ts";
+import { assertSafeListen } from "./api-tls.ts";
+
+const DEFAULT_API = { host: "127.0.0.1", port: 7700 };
 
 export interface PlatformOptions {
   configPath: string;
   dataDir: string;
-  apiHost: string;
-  apiPort: number;
+  /** `--api`/RAMPART_API; when absent, rampart.yaml's `api.listen`, else 127.0.0.1:7700. */
+  apiHost?: string;
+  apiPort?: number;
   clock?: TimerClock;
 }
 
@@ -51,8 +55,13 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const dataDir = resolve(options.dataDir);
   // The manifest is validated before anything starts or changes.
   const manifests = new ManifestSource(resolve(options.configPath));
+  const apiSettings = manifests.current.api;
+  const apiListen =
+    options.apiHost === undefined ? (apiSettings?.listen ?? DEFAULT_API) : { host: options.apiHost, port: options.apiPort ?? 7700 };
+  const apiTls = apiSettings?.tls ?? null;
+  assertSafeListen(apiListen.host, apiListen.port, apiTls, apiSettings?.insecure ?? false, manifests.current.path);
   // A taken API port stops `up` here, before an edge or instance is started that it would leave behind.
-  await assertApiPortFree(options.apiHost, options.apiPort);
+  await assertApiPortFree(apiListen.host, apiListen.port);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const unlock = lockDataDir(dataDir);
   // Tests set RAMPART_EVENT_AUDIT to a file: every transaction that writes state without an event is recorded there.
@@ -77,7 +86,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     assertApp,
   });
   // A fixed API port is known now, so instances started before the API listens get the OTLP endpoint too.
-  if (options.apiPort !== 0) telemetry.setApi(options.apiHost, options.apiPort);
+  if (apiListen.port !== 0) telemetry.setApi(apiListen.host, apiListen.port);
   const flags = createFlags({ ...shared, manifests });
   const traffic = createTraffic({
     ...shared,
@@ -143,14 +152,14 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   try {
     for (const module of modules) await module.start?.();
     for (const module of modules) await module.run?.();
-    served = await serveApi(modules, { dataDir, host: options.apiHost, port: options.apiPort });
+    served = await serveApi(modules, { dataDir, host: apiListen.host, port: apiListen.port, tls: apiTls });
   } catch (error) {
     // Nothing keeps running for a platform that did not start: loops stopped, database closed, lock released.
     await stop(false).catch((stopError: unknown) => logger.warn({ err: stopError }, "could not stop after a failed start"));
     throw error;
   }
   api = served.api;
-  telemetry.setApi(options.apiHost, served.port);
+  telemetry.setApi(apiListen.host, served.port);
   const { credentials } = served;
   await events.log.append({
     type: "platform.started",

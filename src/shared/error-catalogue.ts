@@ -390,6 +390,25 @@ export const errorCatalogue = {
     meaning: "The app's instance did not answer within its upstream timeout.",
     hint: "rampart traces APP --env ENV --slowest shows the slow requests",
   },
+  // Remote use: the API beyond loopback with TLS, CLI contexts and login (issue 12).
+  api_needs_tls: {
+    status: 400,
+    origin: "cli",
+    meaning: "`rampart up` was asked to serve the API beyond loopback without TLS, which would send tokens in the clear.",
+    hint: "set api.tls: { cert: FILE, key: FILE } in rampart.yaml, listen on 127.0.0.1, or set api.insecure: true behind a TLS proxy",
+  },
+  unknown_context: {
+    status: 404,
+    origin: "cli",
+    meaning: "No CLI context has that name (contexts are kept in $XDG_CONFIG_HOME/rampart/contexts.json).",
+    hint: "rampart context list shows the contexts; rampart login URL adds one",
+  },
+  untrusted_certificate: {
+    status: 0,
+    origin: "client",
+    meaning: "The API's TLS certificate is not trusted by the CLI (self-signed, another CA, or another host name).",
+    hint: "pass the CA or certificate file: --ca FILE, RAMPART_CA_FILE=FILE, or rampart login URL --ca FILE",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
