@@ -1,5 +1,6 @@
 import { resolve as resolvePath } from "node:path";
 import { resolveApiSettings } from "./api.schema.ts";
+import { resolveOidcSettings } from "../access/oidc.schema.ts";
 import { APP_DEFAULTS, ENVIRONMENT_DEFAULTS, METRICS_SCRAPE_DEFAULTS } from "./manifest.defaults.ts";
 import type { AppFile, AppSettingsFile, ManifestFile } from "./manifest.schema.ts";
 import type { EnvironmentConfig, Manifest, ManifestApp, ResolvedApp } from "./resolved-manifest.schema.ts";
@@ -122,7 +123,7 @@ export function buildManifest(file: ManifestFile, path: string, dir: string): Ma
     };
   }
   const api = resolveApiSettings(file.api, (p) => resolvePath(dir, p));
-  return { name: file.name, path, dir, environments: resolvedEnvironments, apps, api };
+  return { name: file.name, path, dir, environments: resolvedEnvironments, apps, api, oidc: resolveOidcSettings(file.access?.oidc) };
 }
 
 /** The effective config of `app` in `env`. Throws when either is not in the manifest. */

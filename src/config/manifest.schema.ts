@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ENVIRONMENT_DEFAULTS, MAX_INSTANCES } from "./manifest.defaults.ts";
 import { apiFileSchema } from "./api.schema.ts";
+import { oidcFileSchema } from "../access/oidc.schema.ts";
 import {
   bindAddress,
   booleanField,
@@ -172,6 +173,7 @@ export const manifestFileSchema = mapping(
     environments: nonEmptyRecord(environmentSchema, "environment", "production: { port: 8080 }"),
     apps: nonEmptyRecord(appSchema, "app", "web: { source: ./web, run: node server.js }"),
     api: apiFileSchema.optional(),
+    access: mapping({ oidc: oidcFileSchema.optional() }, "a mapping such as { oidc: { issuer: …, client_id: … } }").optional(),
   },
   "a mapping with name, environments and apps",
 );

@@ -409,6 +409,25 @@ export const errorCatalogue = {
     meaning: "The API's TLS certificate is not trusted by the CLI (self-signed, another CA, or another host name).",
     hint: "pass the CA or certificate file: --ca FILE, RAMPART_CA_FILE=FILE, or rampart login URL --ca FILE",
   },
+  oidc_not_configured: {
+    status: 404,
+    origin: "api",
+    meaning: "OpenID Connect login is not configured (rampart.yaml access.oidc), or its client secret variable is not set.",
+    hint: "add access: { oidc: { issuer, client_id, client_secret_env } } to rampart.yaml and set the secret's variable",
+  },
+  oidc_state_invalid: {
+    status: 400,
+    origin: "api",
+    meaning: "An OpenID Connect callback or CLI poll names a login that is unknown, already used or expired.",
+    hint: "start the login again (rampart login URL --oidc, or /api/v1/auth/oidc/start in a browser)",
+  },
+  oidc_login_failed: {
+    status: 401,
+    origin: "api",
+    meaning:
+      "The OpenID Connect provider refused the login, or its answer failed a check (code, ID token signature, issuer, audience, nonce, expiry).",
+    hint: "start the login again; the message names the check that failed",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
