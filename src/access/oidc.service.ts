@@ -154,8 +154,9 @@ export class OidcService {
     if (!query.code) throw loginFailed("the provider's callback carries no authorization code");
     const discovery = await this.#discover(settings);
     const tokens = await this.#exchange(settings, discovery.document, query.code, flow);
-    const claims = await this.#verifyIdToken(settings, discovery, tokens.id_token, flow.nonce);
-    const groups = await this.#groups(settings, discovery.document, claims, tokens.access_token);
+    const verified = await this.#verifyIdToken(settings, discovery, tokens.id_token, flow.nonce);
+    const claims = await this.#claims(settings, discovery.document, verified, tokens.access_token);
+    const groups = stringList(claims[settings.groupsClaim]);
     const name = userName(claims);
     const grants = grantsFor(settings, groups);
     const email = typeof claims.email === "string" ? claims.email : null;
@@ -244,19 +245,27 @@ export class OidcService {
     return tokens.data;
   }
 
-  async #groups(settings: OidcSettings, discovery: Discovery, claims: JWTPayload, accessToken: string | undefined): Promise<string[]> {
-    const fromToken = claims[settings.groupsClaim];
-    if (fromToken !== undefined) return stringList(fromToken);
-    // Many providers put groups only in the userinfo answer.
-    if (discovery.userinfo_endpoint === undefined || accessToken === undefined) return [];
+  /**
+   * The ID token's claims, completed from the userinfo endpoint when the groups claim, the e-mail or the user name
+   * is missing (many providers put them only there). The ID token's own values win; a userinfo answer about another
+   * subject is ignored.
+   */
+  async #claims(
+    settings: OidcSettings,
+    discovery: Discovery,
+    claims: JWTPayload,
+    accessToken: string | undefined,
+  ): Promise<Record<string, unknown>> {
+    const complete = claims[settings.groupsClaim] !== undefined && claims.email !== undefined && claims.preferred_username !== undefined;
+    if (complete || discovery.userinfo_endpoint === undefined || accessToken === undefined) return claims;
     const response = await fetch(discovery.userinfo_endpoint, {
       headers: { authorization: `Bearer ${accessToken}`, accept: "application/json" },
       signal: AbortSignal.timeout(10_000),
     }).catch(() => null);
-    if (response === null || !response.ok) return [];
+    if (response === null || !response.ok) return claims;
     const info = z.record(z.string(), z.unknown()).safeParse(await response.json().catch(() => undefined));
-    if (!info.success || info.data.sub !== claims.sub) return [];
-    return stringList(info.data[settings.groupsClaim]);
+    if (!info.success || info.data.sub !== claims.sub) return claims;
+    return { ...info.data, ...claims };
   }
 
   async #discover(settings: OidcSettings): Promise<{ issuer: string; document: Discovery; jwks: ReturnType<typeof createRemoteJWKSet> }> {
@@ -317,7 +326,7 @@ function stringList(value: unknown): string[] {
 }
 
 /** The Rampart user name: the provider's preferred_username, else the e-mail, else the subject. */
-function userName(claims: JWTPayload): string {
+function userName(claims: Record<string, unknown>): string {
   for (const claim of [claims.preferred_username, claims.email, claims.sub]) if (typeof claim === "string" && claim !== "") return claim;
   throw loginFailed("the ID token names no user (no preferred_username, email or sub)");
 }
