@@ -1,12 +1,16 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { buildApiServer } from "../api/api-server.ts";
+import { defineRoute } from "../api/route-definition.ts";
 import { freePort } from "../testing/free-port.ts";
 import { startTestProvider, TestBrowser, type TestProvider } from "../testing/oidc-provider.fixture.ts";
 import { waitFor } from "../shared/wait.ts";
@@ -17,6 +21,16 @@ import type { RoleGrant } from "./permissions.ts";
 
 const SECRET = `client-secret-${randomBytes(12).toString("hex")}`;
 const OTHER_SECRET = `other-secret-${randomBytes(12).toString("hex")}`;
+const CLI = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
+const healthRoute = defineRoute({
+  method: "GET",
+  path: "/api/v1/health",
+  summary: "health",
+  tag: "test",
+  auth: false,
+  response: z.object({ ok: z.literal(true), version: z.string(), pid: z.number() }),
+  handler: async () => ({ ok: true as const, version: "test", pid: process.pid }),
+});
 const errorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), hint: z.string() }) });
 
 /** Fakes of identity's seams (src/access/caller.ts): sessions handed out and users recorded, for the test to read. */
@@ -70,7 +84,7 @@ describe("OpenID Connect login against a real provider (oidc-provider)", () => {
     };
     oidc = createOidc({ settings: () => settings, sessions: identity, users: identity, env: { TEST_OIDC_SECRET: SECRET } });
     api = buildApiServer({
-      routes: oidc.routes ?? [],
+      routes: [...(oidc.routes ?? []), healthRoute],
       streams: [],
       protocols: oidc.protocols ?? [],
       token: randomBytes(32).toString("base64url"),
@@ -267,6 +281,38 @@ describe("OpenID Connect login against a real provider (oidc-provider)", () => {
     const reused = await browser.fetch(url);
     assert.equal(reused.status, 400);
     assert.equal((await refusal(reused)).code, "oidc_state_invalid");
+  });
+
+  it("rampart login URL --oidc prints a URL, waits for the browser, and keeps the session as a context", async () => {
+    const config = mkdtempSync(join(tmpdir(), "rampart-oidc-cli-"));
+    const child = spawn(process.execPath, [CLI, "login", base, "--oidc", "--name", "sso"], {
+      cwd: config,
+      env: { ...process.env, XDG_CONFIG_HOME: config, RAMPART_API: "", RAMPART_TOKEN: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = once(child, "exit");
+    try {
+      const url = await waitFor(() => /https?:\/\/\S+\/api\/v1\/auth\/oidc\/start\?cli=\S+/.exec(stderr)?.[0], {
+        timeoutMs: 60_000,
+        onTimeout: () => new Error(`no URL printed: ${stderr}`),
+      });
+      const browser = new TestBrowser();
+      const back = await browser.loginUntil(url, "alice", callback);
+      assert.equal((await browser.fetch(back)).status, 200);
+      const [code] = await exited;
+      assert.equal(code, 0, stderr);
+    } finally {
+      if (child.exitCode === null) child.kill();
+    }
+    assert.match(stdout, /logged in to http:\/\/127\.0\.0\.1:\d+ as alice; context sso is current/);
+    const stored = JSON.parse(readFileSync(join(config, "rampart", "contexts.json"), "utf8"));
+    assert.equal(stored.contexts[0].token, identity.sessions.at(-1)?.token);
+    assert.equal(stored.contexts[0].via, "session");
+    bodies.push(stdout, stderr);
   });
 
   it("never put a session token or the client secret in a body or an error", () => {

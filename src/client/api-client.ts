@@ -310,6 +310,15 @@ export class ApiClient {
     return { actor: answer.data.actor ?? nameOf(answer.data.user) ?? answer.data.name ?? "unknown" };
   }
 
+  /** An OpenID Connect login for the CLI: the URL its user opens, and the poll id to collect the session with. */
+  oidcCliStart(api: string): Promise<{ pollId: string; url: string }> {
+    return this.#call("POST", "/api/v1/auth/oidc/cli", { api });
+  }
+
+  oidcCliPoll(pollId: string): Promise<{ status: "pending" } | { status: "done"; token: string; user: string; expiresAt: number }> {
+    return this.#call("POST", "/api/v1/auth/oidc/cli/poll", { pollId });
+  }
+
   async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {
     const messages = follow
       ? followEvents({ ...follow, signal, open: (lastEventId, connection) => this.#openStream(path, connection, lastEventId, true) })
