@@ -24,6 +24,8 @@ import { serveApi } from "./platform-api.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import { assertApiPortFree } from "./api-port.ts";
 import { assertSafeListen } from "./api-tls.ts";
+import { createOidc } from "../access/oidc.module.ts";
+import { identityPending } from "../access/identity-pending.ts";
 
 const DEFAULT_API = { host: "127.0.0.1", port: 7700 };
 
@@ -133,8 +135,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         actor,
       ),
   });
+  // OpenID Connect login (rampart.yaml access.oidc). Its users and sessions are identity's (issue 12): until that
+  // module is composed here, a completed provider login is refused with a clear error (identityPending).
+  const oidc = createOidc({ settings: () => manifests.current.oidc ?? null, sessions: identityPending, users: identityPending });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
-  const modules: Module[] = [events, telemetry, flags, traffic, runtime, releases, platform];
+  const modules: Module[] = [events, telemetry, flags, traffic, runtime, releases, platform, oidc];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {
     await recordStopping(events.log, stopApps);
