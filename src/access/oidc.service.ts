@@ -91,6 +91,10 @@ export class OidcService {
   startForCli(startUrl: (handle: string) => string): { pollId: string; url: string } {
     this.#settings();
     this.#expire();
+    // Unauthenticated: bounded, as pending browser logins are.
+    if (this.#polls.size >= MAX_PENDING) {
+      throw new RampartError("rate_limited", "too many CLI logins are waiting", { hint: "try again in a few minutes" });
+    }
     const pollId = secret();
     this.#polls.set(hashOf(pollId), { session: null, startedAt: this.#now() });
     // The URL names the login by a handle that is not the poll id: whoever sees the URL cannot collect the session.
