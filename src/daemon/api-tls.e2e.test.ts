@@ -87,7 +87,7 @@ describe("the API over TLS from rampart.yaml's api.tls", () => {
     assert.match(answer.body, /use https:\/\//);
   });
 
-  it("serves a new certificate once its files change, without dropping an open connection", async () => {
+  it("serves a new certificate once its files change, without dropping an open connection", async (t) => {
     assert.equal(await servedName(port), "first");
     const open = connect({ port, host: "127.0.0.1", ca: readFileSync(first.certFile), servername: "localhost" });
     await new Promise<void>((resolve, reject) => open.once("secureConnect", resolve).once("error", reject));
@@ -101,6 +101,7 @@ describe("the API over TLS from rampart.yaml's api.tls", () => {
     const startedAt = Date.now();
     await waitFor(async () => ((await servedName(port)) === "second" ? true : undefined), { timeoutMs: 10_000 });
     const ms = Date.now() - startedAt;
+    t.diagnostic(`new certificate served ${ms} ms after the rename`);
     assert.ok(ms < 3_000, `the new certificate was served after ${ms} ms`);
 
     // The connection opened before the rotation keeps its session and is served.
