@@ -3,6 +3,7 @@ import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, renameSync } f
 import { tmpdir } from "node:os";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
+import { spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { connect } from "node:tls";
 import { fileURLToPath } from "node:url";
@@ -71,6 +72,30 @@ describe("the API over TLS from rampart.yaml's api.tls", () => {
     assert.equal(withFlag.code, 0, withFlag.stderr);
     const withEnv = runCli(["events", "--json"], { env: { ...env, RAMPART_CA_FILE: first.certFile }, cwd: elsewhere });
     assert.equal(withEnv.code, 0, withEnv.stderr);
+  });
+
+  it("rampart login URL --token-stdin --ca keeps a context that works from any directory", async () => {
+    const token = credentialsSchema.parse(JSON.parse(readFileSync(join(project.dataDir, "credentials.json"), "utf8"))).token;
+    const laptop = mkdtempSync(join(tmpdir(), "rampart-laptop-"));
+    const env = { ...process.env, XDG_CONFIG_HOME: laptop, RAMPART_API: "", RAMPART_TOKEN: "", RAMPART_CA_FILE: "" };
+    const login = spawnSync(
+      process.execPath,
+      [CLI, "login", `127.0.0.1:${port}`, "--token-stdin", "--ca", first.certFile, "--name", "lab"],
+      {
+        cwd: laptop,
+        env,
+        input: token,
+        encoding: "utf8",
+      },
+    );
+    assert.equal(login.status, 0, login.stderr);
+    assert.match(login.stdout, new RegExp(`logged in to https://127\\.0\\.0\\.1:${port}.*context lab is current`));
+    const events = spawnSync(process.execPath, [CLI, "events", "--json"], { cwd: laptop, env, encoding: "utf8" });
+    assert.equal(events.status, 0, events.stderr);
+    const list = spawnSync(process.execPath, [CLI, "context", "list"], { cwd: laptop, env, encoding: "utf8" });
+    assert.match(list.stdout, /^\*\s+lab\s+https:/m);
+    for (const output of [login.stdout, login.stderr, events.stderr, list.stdout, list.stderr])
+      assert.ok(!output.includes(token), "the token is never printed");
   });
 
   it("answers plain HTTP on the TLS port with a 400 that says to use https://", async () => {
