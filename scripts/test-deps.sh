@@ -12,6 +12,7 @@ python3 python3
 py:prometheus_client python3-prometheus-client
 sqlite3 sqlite3
 pg_ctlcluster postgresql
+openssl openssl
 "
 has_python_module() {
   for py in /usr/bin/python3 python3; do

@@ -1,3 +1,4 @@
+import { oidcFileSchema } from "./oidc.schema.ts";
 import { z } from "zod";
 import { expected, positiveDuration, text, wholeNumber } from "../config/fields.schema.ts";
 import type { PathIssue } from "../config/manifest-error.ts";
@@ -42,6 +43,7 @@ export const accessFileSchema = z.strictObject(
   {
     requests: z.record(z.string(), requestPolicySchema, { error: expected("a mapping of environment (or *): policy") }).optional(),
     break_glass: breakGlassSchema.optional(),
+    oidc: oidcFileSchema.optional(),
   },
   { error: expected("a mapping such as { requests: { production: { approvals: 2 } }, break_glass: { max_duration: 30m } }") },
 );

@@ -19,6 +19,7 @@ import { registerAuditCommands } from "../audit/audit.cli.ts";
 import { registerSecretCommands } from "../secrets/secret.cli.ts";
 import { registerDbCommands } from "../secrets/db-query.cli.ts";
 import { registerIdentityCommands } from "../access/identity.cli.ts";
+import { registerLoginCommands } from "./login.cli.ts";
 
 // `rampart status | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -32,6 +33,7 @@ const program = new Command("rampart")
   .version(rampartVersion)
   .option("--data <dir>", "data dir (default ./.rampart or RAMPART_DATA)")
   .option("--api <host:port>", "control-plane API address (default from the data dir's credentials, or RAMPART_API)")
+  .option("--ca <file>", "CA or certificate (PEM) to trust for the API's TLS (or RAMPART_CA_FILE)")
   .exitOverride()
   .hook("preAction", (_program, command) => setCurrentCommand(command));
 
@@ -53,6 +55,7 @@ registerAuditCommands(program, globals);
 registerSecretCommands(program, globals);
 registerDbCommands(program, globals);
 registerIdentityCommands(program, globals);
+registerLoginCommands(program, globals);
 
 installUsageHandling(program);
 

@@ -12,6 +12,7 @@ import type { SegmentDefinition } from "../../packages/sdk/src/flag-data.ts";
 import { readEvents } from "../../packages/sdk/src/sse-reader.ts";
 import { followEvents, StreamRefused, type FollowOptions } from "./sse-follow.ts";
 import { z } from "zod";
+import { type FetchFunction, isUntrustedCertificate, type TlsTrust, trustingFetch } from "./tls-trust.ts";
 import { type ErrorCode, errorCatalogue, isErrorCode } from "../shared/error-catalogue.ts";
 import type { AccessRequestView, BreakGlassBody, RequestBody } from "../access/access-request.types.ts";
 import { SOURCE_BUNDLE_TYPE, type UploadView } from "../releases/source-bundle.types.ts";
@@ -101,15 +102,18 @@ export class ApiClient {
   readonly baseUrl: string;
   readonly #token: string;
   readonly #locate: (() => string | undefined) | undefined;
+  readonly #fetchImpl: FetchFunction;
 
   /**
    * `locate` finds the API again when a followed stream reconnects (a restarted `rampart up` may listen on
    * another port: the CLI re-reads the credentials file); without it, or when it finds nothing, `baseUrl`.
    */
-  constructor(options: { baseUrl: string; token: string; locate?: () => string | undefined }) {
+  constructor(options: { baseUrl: string; token: string; locate?: () => string | undefined; tls?: TlsTrust }) {
     this.baseUrl = options.baseUrl.replace(/\/$/, "");
     this.#token = options.token;
     this.#locate = options.locate;
+    // An https API with a certificate of its own CA (or self-signed) is trusted through `tls`; else the system's CAs.
+    this.#fetchImpl = options.tls ? trustingFetch(options.tls) : fetch;
   }
 
   health(): Promise<{ ok: true; version: string; pid: number }> {
@@ -433,6 +437,15 @@ export class ApiClient {
     return this.#call("POST", "/api/v1/auth/logout", {});
   }
 
+  /** An OpenID Connect login for the CLI: the URL its user opens, and the poll id to collect the session with. */
+  oidcCliStart(api: string): Promise<{ pollId: string; url: string }> {
+    return this.#call("POST", "/api/v1/auth/oidc/cli", { api });
+  }
+
+  oidcCliPoll(pollId: string): Promise<{ status: "pending" } | { status: "done"; token: string; user: string; expiresAt: number }> {
+    return this.#call("POST", "/api/v1/auth/oidc/cli/poll", { pollId });
+  }
+
   async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {
     const messages = follow
       ? followEvents({ ...follow, signal, open: (lastEventId, connection) => this.#openStream(path, connection, lastEventId, true) })
@@ -470,11 +483,12 @@ export class ApiClient {
     extraHeaders: Record<string, string> = {},
     baseUrl = this.baseUrl,
   ): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept: "application/json" };
+    const headers: Record<string, string> =
+      this.#token === "" ? { accept: "application/json" } : { authorization: `Bearer ${this.#token}`, accept: "application/json" };
     const raw = body instanceof Uint8Array;
     if (body !== undefined && !raw) headers["content-type"] = "application/json";
     try {
-      return await fetch(`${baseUrl}${path}`, {
+      return await this.#fetchImpl(`${baseUrl}${path}`, {
         method,
         headers: { ...headers, ...extraHeaders },
         body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
@@ -482,6 +496,8 @@ export class ApiClient {
       });
     } catch (error) {
       if (signal?.aborted) throw error;
+      if (isUntrustedCertificate(error))
+        throw new ApiError(0, "untrusted_certificate", `the API at ${baseUrl} presented a TLS certificate this CLI does not trust`);
       throw new ApiError(
         0,
         "unreachable",

@@ -1,5 +1,7 @@
 import { resolve as resolvePath } from "node:path";
 import { resolveAccessPolicy } from "../access/access-policy.schema.ts";
+import { resolveApiSettings } from "./api.schema.ts";
+import { resolveOidcSettings } from "../access/oidc.schema.ts";
 import { APP_DEFAULTS, ENVIRONMENT_DEFAULTS, METRICS_SCRAPE_DEFAULTS } from "./manifest.defaults.ts";
 import type { AppFile, AppSettingsFile, ManifestFile } from "./manifest.schema.ts";
 import type { EnvironmentConfig, Manifest, ManifestApp, ResolvedApp } from "./resolved-manifest.schema.ts";
@@ -128,7 +130,17 @@ export function buildManifest(file: ManifestFile, path: string, dir: string): Ma
       },
     };
   }
-  return { name: file.name, path, dir, environments: resolvedEnvironments, apps, access: resolveAccessPolicy(file.access) };
+  const api = resolveApiSettings(file.api, (p) => resolvePath(dir, p));
+  return {
+    name: file.name,
+    path,
+    dir,
+    environments: resolvedEnvironments,
+    apps,
+    access: resolveAccessPolicy(file.access),
+    api,
+    oidc: resolveOidcSettings(file.access?.oidc),
+  };
 }
 
 /** The effective config of `app` in `env`. Throws when either is not in the manifest. */

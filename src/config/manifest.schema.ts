@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { accessFileSchema } from "../access/access-policy.schema.ts";
 import { ENVIRONMENT_DEFAULTS, MAX_INSTANCES } from "./manifest.defaults.ts";
+import { apiFileSchema } from "./api.schema.ts";
 import {
   bindAddress,
   booleanField,
@@ -194,6 +195,7 @@ export const manifestFileSchema = mapping(
     environments: nonEmptyRecord(environmentSchema, "environment", "production: { port: 8080 }"),
     apps: nonEmptyRecord(appSchema, "app", "web: { source: ./web, run: node server.js }"),
     access: accessFileSchema.optional(),
+    api: apiFileSchema.optional(),
   },
   "a mapping with name, environments and apps",
 );

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import type { AccessPolicy } from "../access/access-policy.schema.ts";
+import { apiSettingsSchema } from "./api-settings.schema.ts";
+import { oidcSettingsSchema } from "../access/oidc-settings.ts";
 
 /**
  * The resolved manifest: what the rest of Rampart reads. Every default is applied, durations
@@ -119,6 +121,10 @@ export const manifestSchema = z.object({
   apps: z.record(z.string(), manifestAppSchema),
   /** Just-in-time access policy (src/access/access-policy.schema.ts); absent in manifests built before it existed. */
   access: z.custom<AccessPolicy>().optional(),
+  /** Where the control-plane API listens and its TLS (rampart.yaml `api:`); absent in manifests built before it existed. */
+  api: apiSettingsSchema.optional(),
+  /** OpenID Connect login (rampart.yaml `access.oidc`); null or absent: not configured. */
+  oidc: oidcSettingsSchema.nullable().optional(),
 });
 
 export type LatencyGuard = z.infer<typeof latencyGuardSchema>;

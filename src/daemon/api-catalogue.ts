@@ -4,6 +4,7 @@ import { accessRequestRoutes } from "../access/access-request.routes.ts";
 import { auditRoutes } from "../audit/audit.routes.ts";
 import { secretRoutes } from "../secrets/secret.routes.ts";
 import { identityRoutes } from "../access/identity.routes.ts";
+import { oidcCliRoutes } from "../access/oidc.routes.ts";
 import { eventRoutes, eventStreams } from "../events/event.routes.ts";
 import { flagRoutes } from "../flags/flag.routes.ts";
 import { platformRoutes } from "../platform/platform.routes.ts";
@@ -46,6 +47,7 @@ export function apiCatalogue(): { routes: RouteDefinition[]; streams: StreamRout
       ...platformRoutes(unused("status"), notCalled("shutdown"), "catalogue", notCalled("stopEnvironment")),
       ...identityRoutes(unused("users"), unused("tokens")),
       ...accessRequestRoutes(unused("access requests")),
+      ...oidcCliRoutes(unused("oidc")),
       ...auditRoutes(unused("audit")),
       ...secretRoutes(unused("secrets"), unused("database queries")),
     ],

@@ -9,6 +9,11 @@ export const credentialsSchema = z.object({
   api: z.string().describe("base URL of the control-plane API, e.g. http://127.0.0.1:7700"),
   token: z.string().min(32),
   pid: z.number().int().optional(),
+  /**
+   * With TLS: the certificate file the API serves. The CLI on this machine pins it (trusts exactly that
+   * certificate, whatever names it carries), re-read at each command so a rotated certificate keeps working.
+   */
+  certFile: z.string().optional(),
 });
 export type Credentials = z.infer<typeof credentialsSchema>;
 
@@ -24,9 +29,9 @@ export function readCredentials(dataDir: string): Credentials | null {
 }
 
 /** The token survives restarts (scripts keep working); only its file's address changes. */
-export function writeCredentials(dataDir: string, api: string, pid: number): Credentials {
+export function writeCredentials(dataDir: string, api: string, pid: number, certFile?: string): Credentials {
   const token = readCredentials(dataDir)?.token ?? randomBytes(32).toString("base64url");
-  const credentials = { api, token, pid };
+  const credentials = { api, token, pid, ...(certFile === undefined ? {} : { certFile }) };
   writeFileAtomicSync(credentialsPath(dataDir), `${JSON.stringify(credentials, null, 2)}\n`, 0o600);
   chmodSync(credentialsPath(dataDir), 0o600);
   return credentials;

@@ -4,9 +4,11 @@ import { localTokenAuthenticator } from "../access/local-authenticator.ts";
 import { buildApiServer } from "../api/api-server.ts";
 import { ENVIRONMENT_DEFAULTS } from "../config/manifest.defaults.ts";
 import type { Manifest } from "../config/resolved-manifest.schema.ts";
+import type { TlsFiles } from "../edge/tls-context.ts";
 import type { Module } from "../platform/module.ts";
 import { systemClock } from "../shared/clock.ts";
 import { rampartVersion } from "../shared/version.ts";
+import { ApiTlsListener } from "./api-tls.ts";
 import { writeCredentials, type Credentials } from "./credentials.ts";
 
 /**
@@ -23,7 +25,7 @@ export function manifestProtection(manifest: () => Manifest): EnvironmentProtect
 }
 
 /**
- * The API server from every module's routes, streams and protocols, listening; the credentials file (address and
+ * The API server from every module's routes, streams and protocols, listening (over TLS when `tls` is given); the credentials file (address and
  * token, 0600) written once the port is known. Until the identity store is wired, the credentials token is the
  * only caller (as `local`, with full access).
  */
@@ -38,6 +40,8 @@ export async function serveApi(
     authenticator?: (credentialsToken: string) => Authenticator;
     auditor?: RequestAuditor;
     grants?: TimedGrantSource;
+    /** Serve HTTPS from these certificate and key files (reloaded when they change). */
+    tls?: TlsFiles | null;
   },
 ): Promise<{ api: FastifyInstance; port: number; credentials: Credentials }> {
   // writeCredentials keeps an existing token; write once with a placeholder address to learn it early.
@@ -54,10 +58,29 @@ export async function serveApi(
     version: rampartVersion,
     dataDir: options.dataDir,
   });
-  await api.listen({ host: options.host, port: options.port });
-  const address = api.server.address();
-  const port = typeof address === "object" && address ? address.port : options.port;
-  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
-  const credentials = writeCredentials(options.dataDir, `http://${host}:${port}`, process.pid);
+  let port: number;
+  if (options.tls) {
+    const listener = new ApiTlsListener(options.tls, api.server);
+    api.addHook("onClose", async () => listener.close());
+    await api.ready();
+    port = await listener.listen(options.host, options.port);
+  } else {
+    await api.listen({ host: options.host, port: options.port });
+    const address = api.server.address();
+    port = typeof address === "object" && address ? address.port : options.port;
+  }
+  const credentials = writeCredentials(
+    options.dataDir,
+    localUrl(options.host, port, Boolean(options.tls)),
+    process.pid,
+    options.tls?.certFile,
+  );
   return { api, port, credentials };
+}
+
+/** The URL the CLI on this machine uses: a wildcard address is reached on loopback. */
+function localUrl(host: string, port: number, tls: boolean): string {
+  const reachable = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  const shown = reachable.includes(":") ? `[${reachable}]` : reachable;
+  return `${tls ? "https" : "http"}://${shown}:${port}`;
 }

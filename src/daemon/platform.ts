@@ -28,12 +28,17 @@ import { type Credentials, readCredentials } from "./credentials.ts";
 import { manifestProtection, serveApi } from "./platform-api.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import { assertApiPortFree } from "./api-port.ts";
+import { assertSafeListen } from "./api-tls.ts";
+import { createOidc } from "../access/oidc.module.ts";
+
+const DEFAULT_API = { host: "127.0.0.1", port: 7700 };
 
 export interface PlatformOptions {
   configPath: string;
   dataDir: string;
-  apiHost: string;
-  apiPort: number;
+  /** `--api`/RAMPART_API; when absent, rampart.yaml's `api.listen`, else 127.0.0.1:7700. */
+  apiHost?: string;
+  apiPort?: number;
   clock?: TimerClock;
 }
 
@@ -56,8 +61,13 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const dataDir = resolve(options.dataDir);
   // The manifest is validated before anything starts or changes.
   const manifests = new ManifestSource(resolve(options.configPath));
+  const apiSettings = manifests.current.api;
+  const apiListen =
+    options.apiHost === undefined ? (apiSettings?.listen ?? DEFAULT_API) : { host: options.apiHost, port: options.apiPort ?? 7700 };
+  const apiTls = apiSettings?.tls ?? null;
+  assertSafeListen(apiListen.host, apiListen.port, apiTls, apiSettings?.insecure ?? false, manifests.current.path);
   // A taken API port stops `up` here, before an edge or instance is started that it would leave behind.
-  await assertApiPortFree(options.apiHost, options.apiPort);
+  await assertApiPortFree(apiListen.host, apiListen.port);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const unlock = lockDataDir(dataDir);
   // Tests set RAMPART_EVENT_AUDIT to a file: every transaction that writes state without an event is recorded there.
@@ -84,7 +94,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     assertApp,
   });
   // A fixed API port is known now, so instances started before the API listens get the OTLP endpoint too.
-  if (options.apiPort !== 0) telemetry.setApi(options.apiHost, options.apiPort);
+  if (apiListen.port !== 0) telemetry.setApi(apiListen.host, apiListen.port);
   const flags = createFlags({ ...shared, manifests });
   // The credentials file is written when the API starts listening, before any request is authenticated.
   let localToken: string | undefined;
@@ -158,7 +168,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
   // The audit comes right after events: its key is loaded before anything else starts, and it stops (signing the
   // final checkpoint) after every other module has written its last event.
-  const modules: Module[] = [events, audit, telemetry, flags, traffic, runtime, releases, platform, access, accessRequests, secrets];
+  // OpenID Connect login (rampart.yaml access.oidc): its users and sessions are the identity store's.
+  const oidc = createOidc({ settings: () => manifests.current.oidc ?? null, sessions: access.sessionIssuer, users: access.externalUsers });
+  const modules: Module[] = [events, audit, telemetry, flags, traffic, runtime, releases, platform, access, accessRequests, secrets, oidc];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {
     await recordStopping(events.log, stopApps, stoppingActor);
@@ -178,8 +190,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     for (const module of modules) await module.run?.();
     served = await serveApi(modules, {
       dataDir,
-      host: options.apiHost,
-      port: options.apiPort,
+      host: apiListen.host,
+      port: apiListen.port,
+      tls: apiTls,
       protection: manifestProtection(() => manifests.current),
       // Every request that changes or reveals something is recorded before it runs, or refused (fail-closed).
       auditor: audit.auditor,
@@ -192,7 +205,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     throw error;
   }
   api = served.api;
-  telemetry.setApi(options.apiHost, served.port);
+  telemetry.setApi(apiListen.host, served.port);
   const { credentials } = served;
   await events.log.append({
     type: "platform.started",

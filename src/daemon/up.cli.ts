@@ -32,12 +32,13 @@ export function registerUpCommands(program: Command, globals: () => GlobalOption
 
 /** Starts the platform and stops it on SIGINT/SIGTERM (leaving the data plane serving). */
 export async function runUp(options: UpOptions): Promise<RunningPlatform> {
-  const [host, port] = parseApiAddress(options.api || process.env.RAMPART_API || "127.0.0.1:7700");
+  // Without --api or RAMPART_API, rampart.yaml's `api.listen` (else 127.0.0.1:7700) decides.
+  const given = options.api || process.env.RAMPART_API;
+  const address = given ? parseApiAddress(given) : undefined;
   const platform = await startPlatform({
     configPath: manifestPathOf(options.config),
     dataDir: dataDirOf(options),
-    apiHost: host,
-    apiPort: port,
+    ...(address ? { apiHost: address[0], apiPort: address[1] } : {}),
   });
   const onSignal = (signal: NodeJS.Signals) => {
     progress(`\n${signal}: stopping the control plane; the edge and instances keep serving`);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { connect, type TLSSocket } from "node:tls";
+import { connect } from "node:tls";
 import { WebSocket, WebSocketServer } from "ws";
 import type { RoutingTable } from "./routing-table.types.ts";
 import {
@@ -25,6 +25,7 @@ import {
 import { stopGracefully } from "./edge-stream-harness.ts";
 import { sendRaw } from "./smuggling-corpus.ts";
 import { waitFor } from "../shared/wait.ts";
+import { requestOn, servedName } from "../testing/tls-probe.ts";
 
 /** A self-signed certificate for `name` in `dir` (cert and key PEM files). */
 function selfSigned(dir: string, name: string): { certFile: string; keyFile: string } {
@@ -36,37 +37,6 @@ function selfSigned(dir: string, name: string): { certFile: string; keyFile: str
     { stdio: "ignore" },
   );
   return { certFile, keyFile };
-}
-
-/** The common name of the certificate a fresh TLS connection is served. */
-function servedName(port: number): Promise<string> {
-  return new Promise((ok, fail) => {
-    const socket = connect({ port, host: "127.0.0.1", rejectUnauthorized: false }, () => {
-      const cn = socket.getPeerCertificate().subject?.CN;
-      socket.destroy();
-      ok(String(cn));
-    });
-    socket.on("error", fail);
-  });
-}
-
-/** One request on an already open TLS connection (kept alive), read up to its Content-Length. */
-function requestOn(socket: TLSSocket, path: string): Promise<string> {
-  return new Promise((ok, fail) => {
-    let text = "";
-    const onData = (chunk: Buffer): void => {
-      text += chunk.toString("latin1");
-      const headEnd = text.indexOf("\r\n\r\n");
-      const length = /content-length: (\d+)/i.exec(text);
-      if (headEnd === -1 || length === null || text.length < headEnd + 4 + Number(length[1])) return;
-      socket.off("data", onData);
-      socket.off("error", fail);
-      ok(`${text.slice(9, 12)} ${text.slice(headEnd + 4)}`);
-    };
-    socket.on("data", onData);
-    socket.once("error", fail);
-    socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
-  });
 }
 
 describe("edge TLS termination", () => {

@@ -32,8 +32,17 @@ export class TlsWatcher {
   private stamp: string;
   private failedStamp = "";
   private readonly timer: NodeJS.Timeout;
+  private readonly label: string;
 
-  constructor(files: TlsFiles, apply: (options: SecureContextOptions) => void, log: (line: string) => void, pollMs = POLL_MS) {
+  /** `label` starts each log line (the edge's, or the API's). */
+  constructor(
+    files: TlsFiles,
+    apply: (options: SecureContextOptions) => void,
+    log: (line: string) => void,
+    pollMs = POLL_MS,
+    label = "edge",
+  ) {
+    this.label = label;
     this.files = files;
     this.apply = apply;
     this.log = log;
@@ -49,11 +58,11 @@ export class TlsWatcher {
       this.apply(loadKeyPair(this.files));
       this.stamp = stamp;
       this.failedStamp = "";
-      this.log(`edge: reloaded TLS certificate ${this.files.certFile}`);
+      this.log(`${this.label}: reloaded TLS certificate ${this.files.certFile}`);
     } catch (error) {
       this.failedStamp = stamp;
       this.log(
-        `edge: kept the previous TLS certificate; ${this.files.certFile} / ${this.files.keyFile} did not load: ${errorMessage(error)}`,
+        `${this.label}: kept the previous TLS certificate; ${this.files.certFile} / ${this.files.keyFile} did not load: ${errorMessage(error)}`,
       );
     }
   }

@@ -60,7 +60,8 @@ export function registerServiceCommands(program: Command, globals: () => GlobalO
           hint: "run it in your project's folder, or pass --config FILE (rampart init writes one)",
         });
       const dataDir = dataDirOf(opts);
-      const api = opts.api ?? process.env.RAMPART_API ?? "127.0.0.1:7700";
+      // Without --api or RAMPART_API the unit leaves the address to rampart.yaml's api.listen (default 127.0.0.1:7700).
+      const api = opts.api || process.env.RAMPART_API || null;
       const unitPath = join(resolve(opts.unitDir), `${opts.name}.service`);
       const user = opts.user ?? process.env.SUDO_USER ?? null;
       const text = renderUnit({
@@ -75,7 +76,7 @@ export function registerServiceCommands(program: Command, globals: () => GlobalO
       mkdirSync(dirname(unitPath), { recursive: true });
       writeFileSync(unitPath, text, { mode: 0o644 });
       process.stdout.write(
-        `wrote ${unitPath}\n  runs: rampart up --config ${configPath} --data ${dataDir} --api ${api}${user && user !== "root" ? ` as ${user}` : ""}\n  KillMode=process: stopping or restarting the service never stops the edge or the apps\n`,
+        `wrote ${unitPath}\n  runs: rampart up --config ${configPath} --data ${dataDir}${api === null ? "" : ` --api ${api}`}${user && user !== "root" ? ` as ${user}` : ""}\n  KillMode=process: stopping or restarting the service never stops the edge or the apps\n`,
       );
       const managed = opts.unitDir === SYSTEM_UNIT_DIR && systemdRunning();
       if (opts.start && managed) {

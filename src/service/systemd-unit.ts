@@ -9,7 +9,8 @@ export interface UnitOptions {
   rampart: string;
   configPath: string;
   dataDir: string;
-  api: string;
+  /** `--api HOST:PORT`; null: rampart.yaml's `api.listen` (default 127.0.0.1:7700) decides. */
+  api: string | null;
   workingDir: string;
   /** Run as this user; null = root. */
   user: string | null;
@@ -29,7 +30,7 @@ export function renderUnit(o: UnitOptions): string {
     "Type=simple",
     ...(o.user ? [`User=${o.user}`] : []),
     `WorkingDirectory=${quote(o.workingDir)}`,
-    `ExecStart=${[o.rampart, "up", "--config", o.configPath, "--data", o.dataDir, "--api", o.api].map(quote).join(" ")}`,
+    `ExecStart=${[o.rampart, "up", "--config", o.configPath, "--data", o.dataDir, ...(o.api === null ? [] : ["--api", o.api])].map(quote).join(" ")}`,
     "# Only the control plane stops on stop/restart: the edge and the apps are detached, keep serving, and are",
     "# re-adopted by the next start. `rampart down` stops them.",
     "KillMode=process",

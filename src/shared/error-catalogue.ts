@@ -490,6 +490,44 @@ export const errorCatalogue = {
     meaning: "Too many failed logins for this user or from this address in the last 15 minutes; refused without checking the password.",
     hint: "wait for the Retry-After seconds, then log in again",
   },
+  // Remote use: the API beyond loopback with TLS, CLI contexts and login (issue 12).
+  api_needs_tls: {
+    status: 400,
+    origin: "cli",
+    meaning: "`rampart up` was asked to serve the API beyond loopback without TLS, which would send tokens in the clear.",
+    hint: "set api.tls: { cert: FILE, key: FILE } in rampart.yaml, listen on 127.0.0.1, or set api.insecure: true behind a TLS proxy",
+  },
+  unknown_context: {
+    status: 404,
+    origin: "cli",
+    meaning: "No CLI context has that name (contexts are kept in $XDG_CONFIG_HOME/rampart/contexts.json).",
+    hint: "rampart context list shows the contexts; rampart login URL adds one",
+  },
+  untrusted_certificate: {
+    status: 0,
+    origin: "client",
+    meaning: "The API's TLS certificate is not trusted by the CLI (self-signed, another CA, or another host name).",
+    hint: "pass the CA or certificate file: --ca FILE, RAMPART_CA_FILE=FILE, or rampart login URL --ca FILE",
+  },
+  oidc_not_configured: {
+    status: 404,
+    origin: "api",
+    meaning: "OpenID Connect login is not configured (rampart.yaml access.oidc), or its client secret variable is not set.",
+    hint: "add access: { oidc: { issuer, client_id, client_secret_env } } to rampart.yaml and set the secret's variable",
+  },
+  oidc_state_invalid: {
+    status: 400,
+    origin: "api",
+    meaning: "An OpenID Connect callback or CLI poll names a login that is unknown, already used or expired.",
+    hint: "start the login again (rampart login URL --oidc, or /api/v1/auth/oidc/start in a browser)",
+  },
+  oidc_login_failed: {
+    status: 401,
+    origin: "api",
+    meaning:
+      "The OpenID Connect provider refused the login, or its answer failed a check (code, ID token signature, issuer, audience, nonce, expiry).",
+    hint: "start the login again; the message names the check that failed",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -73,7 +73,9 @@ export async function startRampartUp(options: {
       },
       { timeoutMs: 30_000, onTimeout: () => new Error(`rampart up did not come up:\n${output}`) },
     );
-    const client = new ApiClient({ baseUrl: credentials.api, token: credentials.token });
+    // An API served over TLS (rampart.yaml `api.tls`) is trusted as the CLI on its machine trusts it: its certificate pinned.
+    const tls = credentials.certFile ? { ca: readFileSync(credentials.certFile, "utf8"), pinned: true } : undefined;
+    const client = new ApiClient({ baseUrl: credentials.api, token: credentials.token, tls });
     await waitFor(async () => (await client.health().catch(() => undefined)) ?? undefined, { timeoutMs: 10_000 });
     return { process: child, pid: child.pid ?? 0, client, output: () => output, exited };
   } catch (error) {
