@@ -48,7 +48,7 @@ export async function startFakeIdentityApi(
           return send(401, { error: { code: "unauthorized", message: "wrong user name or password", hint: "check both and try again" } });
         const token = `rampart_ses_${randomBytes(32).toString("base64url")}`;
         tokens.set(token, user);
-        return send(200, { token, user: { name: user }, expiresAt: Date.now() + 8 * 3600_000 });
+        return send(200, { token, user, expiresAt: Date.now() + 8 * 3600_000 });
       }
       if (actor === undefined) return unauthorized();
       if (req.method === "POST" && req.url === "/api/v1/auth/logout") {
@@ -56,7 +56,7 @@ export async function startFakeIdentityApi(
         loggedOut.push(bearer);
         return send(200, { ok: true });
       }
-      if (req.url === "/api/v1/auth/whoami") return send(200, { actor, user: { name: actor } });
+      if (req.url === "/api/v1/auth/whoami") return send(200, { actor });
       if (req.url?.startsWith("/api/v1/events")) {
         seen.push(bearer);
         return send(200, { events: [] });
