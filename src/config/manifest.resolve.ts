@@ -89,14 +89,14 @@ function withDefaults(name: string, source: string, exclude: readonly string[], 
 }
 
 function resolveManifestApp(name: string, app: AppFile, environments: string[], dir: string): ManifestApp {
-  const { source, exclude = [], environments: overrides, ...settings } = app;
+  const { source, exclude = [], environments: overrides, alerts, ...settings } = app;
   const sourceDir = resolvePath(dir, source);
   const perEnv: Record<string, ResolvedApp> = {};
   for (const env of environments) {
     const merged = mergeSettings(settings, overrides?.[env]);
     perEnv[env] = withDefaults(name, sourceDir, exclude, { ...merged, run: merged.run ?? settings.run });
   }
-  return { base: withDefaults(name, sourceDir, exclude, settings), perEnv };
+  return { base: withDefaults(name, sourceDir, exclude, settings), perEnv, ...(alerts ? { alerts } : {}) };
 }
 
 export function buildManifest(file: ManifestFile, path: string, dir: string): Manifest {
@@ -120,7 +120,7 @@ export function buildManifest(file: ManifestFile, path: string, dir: string): Ma
       },
     };
   }
-  return { name: file.name, path, dir, environments: resolvedEnvironments, apps };
+  return { name: file.name, path, dir, environments: resolvedEnvironments, apps, ...(file.alerts ? { alerts: file.alerts } : {}) };
 }
 
 /** The effective config of `app` in `env`. Throws when either is not in the manifest. */

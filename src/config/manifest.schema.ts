@@ -25,6 +25,7 @@ import {
   text,
   wholeNumber,
 } from "./fields.schema.ts";
+import { alertRuleListSchema, alertsFileSchema } from "../alerts/alert-rules.schema.ts";
 
 /**
  * The shape of rampart.yaml as written (snake_case). Objects are strict so a misspelt key is an
@@ -132,6 +133,8 @@ export const appSchema = mapping(
     /** Gitignore-style patterns left out of every artifact, beside .gitignore and .rampartignore. */
     exclude: z.array(text("a gitignore-style pattern, e.g. dist/")).optional(),
     environments: namedRecord(appOverrideSchema, "a mapping of environment name: overrides").optional(),
+    /** The app's own alert rules (src/alerts/alert-rules.schema.ts), evaluated in every environment. */
+    alerts: alertRuleListSchema.optional(),
   },
   "a mapping with at least source and run",
 );
@@ -170,6 +173,8 @@ export const manifestFileSchema = mapping(
     name: projectName,
     environments: nonEmptyRecord(environmentSchema, "environment", "production: { port: 8080 }"),
     apps: nonEmptyRecord(appSchema, "app", "web: { source: ./web, run: node server.js }"),
+    /** Alerting: rules and defaults (src/alerts/alert-rules.schema.ts), receivers and routes. */
+    alerts: alertsFileSchema.optional(),
   },
   "a mapping with name, environments and apps",
 );

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { AlertRuleFile, AlertsFile } from "../alerts/alert-rules.schema.ts";
 
 /**
  * The resolved manifest: what the rest of Rampart reads. Every default is applied, durations
@@ -94,6 +95,8 @@ export const environmentConfigSchema = z.object({
 });
 
 export const manifestAppSchema = z.object({
+  /** `apps.<app>.alerts` as written (validated by the file schema); absent when none. */
+  alerts: z.custom<AlertRuleFile[]>().optional(),
   /** The app as written at the top level, without any environment's overrides. */
   base: resolvedAppSchema,
   /** The effective app in every declared environment. */
@@ -108,6 +111,8 @@ export const manifestSchema = z.object({
   dir: z.string(),
   environments: z.record(z.string(), environmentConfigSchema),
   apps: z.record(z.string(), manifestAppSchema),
+  /** The `alerts:` mapping as written (validated by the file schema); absent when none. */
+  alerts: z.custom<AlertsFile>().optional(),
 });
 
 export type LatencyGuard = z.infer<typeof latencyGuardSchema>;

@@ -60,6 +60,12 @@ export const eventTypes = [
   "flag.approval.requested",
   "flag.approval.approved",
   "flag.approval.rejected",
+  // alerts (src/alerts): rule evaluation
+  "alert.pending",
+  "alert.firing",
+  "alert.resolved",
+  "alert.rule_changed",
+  "alert.rule_deleted",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

@@ -4,6 +4,7 @@ import { baselineMigrations } from "../db/migrations.ts";
 import { flagsMigrations } from "../flags/flags.module.ts";
 import { telemetryMigrations } from "../telemetry/telemetry.module.ts";
 import { trafficMigrations } from "../traffic/traffic.module.ts";
+import { alertsMigrations } from "../alerts/alerts.module.ts";
 
 /**
  * Every migration of the platform, registered by the capability that owns it. Applied in name order, so the
@@ -14,6 +15,7 @@ export const platformMigrations: Record<string, Migration> = {
   ...flagsMigrations,
   ...telemetryMigrations,
   ...trafficMigrations,
+  ...alertsMigrations,
 };
 
 /**
