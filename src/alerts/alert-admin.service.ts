@@ -50,7 +50,15 @@ export class AlertAdminService {
 
   /** Creates or replaces the API rule `body.name` (it overrides a rampart.yaml or default rule of that name). */
   async putRule(input: RuleBody, actor: string): Promise<RuleView[]> {
-    const body = ruleBodySchema.parse(input);
+    const parsed = ruleBodySchema.safeParse(input);
+    if (!parsed.success) {
+      const details = parsed.error.issues.map((i) => ({ field: `body.${i.path.join(".")}`, message: i.message }));
+      throw new RampartError("invalid_request", details.map((d) => `${d.field}: ${d.message}`).join("; "), {
+        details,
+        hint: "a rule is { name, expr, for, severity, labels, annotations, app }; see docs/alerts.md",
+      });
+    }
+    const body = parsed.data;
     const app = body.app ?? null;
     if (app !== null && !(app in this.#deps.manifest().apps))
       throw notFound(

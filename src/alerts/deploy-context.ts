@@ -33,3 +33,38 @@ export function canaryToAbort(alert: AlertInstance, context: DeployContext | und
   if (alert.state !== "firing" || alert.labels.severity !== "critical") return null;
   return alert.activeAt >= rollout.startedAt ? rollout : null;
 }
+
+/** What `deploymentsOf` reads from the releases capability. */
+export interface DeploySources {
+  manifest(): { environments: Record<string, unknown>; apps: Record<string, unknown> };
+  activeRollouts(): Promise<
+    {
+      id: number;
+      env: string;
+      app: string;
+      release: number;
+      fromRelease: number | null;
+      strategy: string;
+      state: string;
+      startedAt: number;
+    }[]
+  >;
+  liveRelease(env: string, app: string): Promise<number | null>;
+}
+
+/** Every app × environment's deploy context: the rollout in progress (its release), else the live release. */
+export async function deploymentsOf(sources: DeploySources): Promise<DeployContext[]> {
+  const manifest = sources.manifest();
+  const rollouts = await sources.activeRollouts();
+  const out: DeployContext[] = [];
+  for (const env of Object.keys(manifest.environments)) {
+    for (const app of Object.keys(manifest.apps)) {
+      const r = rollouts.filter((x) => x.env === env && x.app === app).at(-1);
+      const rollout = r
+        ? { id: r.id, strategy: r.strategy, state: r.state, fromRelease: r.fromRelease, startedAt: r.startedAt, release: r.release }
+        : null;
+      out.push({ env, app, release: r ? r.release : await sources.liveRelease(env, app), rollout });
+    }
+  }
+  return out;
+}

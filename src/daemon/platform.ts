@@ -4,6 +4,8 @@ import type { FastifyInstance } from "fastify";
 import { ManifestSource } from "../config/manifest-source.ts";
 import { openDatabase } from "../db/database.ts";
 import { createEvents } from "../events/events.module.ts";
+import { createAlerts } from "../alerts/alerts.module.ts";
+import { deploymentsOf } from "../alerts/deploy-context.ts";
 import { createFlags } from "../flags/flags.module.ts";
 import { eventlessTables, platformMigrations } from "../platform/migrations.ts";
 import type { Module } from "../platform/module.ts";
@@ -124,8 +126,23 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         actor,
       ),
   });
+  const alerts = createAlerts({
+    ...shared,
+    manifest: () => manifests.current,
+    metrics: telemetry.metrics,
+    instances: () => runtime.supervisor.list(),
+    deployments: () =>
+      deploymentsOf({
+        manifest: () => manifests.current,
+        activeRollouts: () => releases.rollouts.active(),
+        liveRelease: async (env, app) => (await releases.store.findByStatus(env, app, "live"))?.number ?? null,
+      }),
+    abortCanary: async (env, app, reason, evidence) => {
+      await releases.rollout.control(env, app, "abort", "rampart", reason, evidence);
+    },
+  });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
-  const modules: Module[] = [events, telemetry, flags, traffic, runtime, releases, platform];
+  const modules: Module[] = [events, telemetry, flags, traffic, runtime, releases, platform, alerts];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {
     await recordStopping(events.log, stopApps);
