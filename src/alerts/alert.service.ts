@@ -88,7 +88,7 @@ export class AlertEvaluator {
       const started = this.#deps.clock.now();
       try {
         await this.round();
-        await this.#deps.afterRound?.();
+        await this.afterRound();
       } catch (error) {
         // One failed round (a busy database) must not stop alerting: the next round tries again.
         logger.warn({ err: error }, "alert evaluation round failed");
@@ -96,6 +96,11 @@ export class AlertEvaluator {
       if (!this.#running) break;
       await this.#deps.clock.sleep(Math.max(0, this.intervalMs - (this.#deps.clock.now() - started)));
     }
+  }
+
+  /** Outside a round's time budget: fetches the baselines the rules read (long windows, from the rollups). */
+  async afterRound(): Promise<void> {
+    await this.#deps.afterRound?.();
   }
 
   async round(): Promise<RoundReport> {

@@ -14,6 +14,7 @@ import { followEvents, StreamRefused, type FollowOptions } from "./sse-follow.ts
 import { z } from "zod";
 import { type ErrorCode, errorCatalogue, isErrorCode } from "../shared/error-catalogue.ts";
 import { SOURCE_BUNDLE_TYPE, type UploadView } from "../releases/source-bundle.types.ts";
+import type { AlertHistory, AlertView, RuleBody, RulesResponse, RuleView } from "../alerts/alert.view.ts";
 
 /** Reconnects a stream after a disconnect and resumes after its last event (see followEvents). */
 export type FollowHooks = Pick<FollowOptions, "lastEventId" | "onReconnecting" | "onReconnected" | "minDelayMs" | "maxDelayMs">;
@@ -274,6 +275,27 @@ export class ApiClient {
 
   createSdkToken(env: string, as?: string): Promise<{ token: string; env: string }> {
     return this.#call("POST", "/api/v1/flag-tokens", { env, as });
+  }
+
+  // ── alerts (src/alerts): rule evaluation ──
+  alerts(): Promise<{ alerts: AlertView[] }> {
+    return this.#call("GET", "/api/v1/alerts");
+  }
+
+  alertRules(): Promise<RulesResponse> {
+    return this.#call("GET", "/api/v1/alerts/rules");
+  }
+
+  putAlertRule(rule: RuleBody): Promise<{ rules: RuleView[] }> {
+    return this.#call("POST", "/api/v1/alerts/rules", rule);
+  }
+
+  deleteAlertRule(name: string): Promise<{ deleted: string }> {
+    return this.#call("DELETE", `/api/v1/alerts/rules/${encodeURIComponent(name)}`);
+  }
+
+  alertHistory(query: { since?: number; app?: string; env?: string; limit?: number } = {}): Promise<AlertHistory> {
+    return this.#call("GET", `/api/v1/alerts/history${queryString(query)}`);
   }
 
   /** Sends a source bundle (see releases/source-bundle.ts); the deploy then names the upload. */
