@@ -33,7 +33,8 @@ export interface AlertEvaluatorDeps {
 
 export interface RoundReport {
   at: number;
-  rules: number;
+  /** Rule × app × environment evaluations in the round. */
+  evaluations: number;
   targets: number;
   transitions: Transition[];
   notified: number;
@@ -49,7 +50,7 @@ export interface RoundReport {
 export class AlertEvaluator {
   readonly #deps: AlertEvaluatorDeps;
   #active = new Map<string, AlertInstance>();
-  #loaded = false;
+  #loaded: Promise<void> | null = null;
   #running = false;
   #loop: Promise<void> | null = null;
   readonly #aborted = new Set<number>();
@@ -123,11 +124,11 @@ export class AlertEvaluator {
     } catch (error) {
       logger.warn({ err: error }, "the alert notifier failed; firing alerts are handed over again next round");
     }
-    let ruleCount = 0;
-    for (const list of rules.values()) ruleCount += list.length;
+    let evaluations = 0;
+    for (const target of targets) evaluations += rules.get(target.app)?.length ?? 0;
     return {
       at: now,
-      rules: ruleCount,
+      evaluations,
       targets: targets.length,
       transitions: result.transitions,
       notified: result.notify.length,
@@ -135,10 +136,12 @@ export class AlertEvaluator {
     };
   }
 
-  async #load(): Promise<void> {
-    if (this.#loaded) return;
-    this.#loaded = true;
-    for (const alert of await this.#deps.store.active()) this.#active.set(alert.fingerprint, alert);
+  /** Once, shared by whoever asks first (a round, or the API's `active`). */
+  #load(): Promise<void> {
+    this.#loaded ??= this.#deps.store.active().then((alerts) => {
+      for (const alert of alerts) this.#active.set(alert.fingerprint, alert);
+    });
+    return this.#loaded;
   }
 
   async #persist(transitions: Transition[]): Promise<void> {

@@ -17,7 +17,7 @@ import type { AlertNotifier } from "./alert.types.ts";
 import { alertsMigration } from "./alerts.migration.ts";
 import { BaselineCache } from "./baseline-cache.ts";
 import type { DeployContext } from "./deploy-context.ts";
-import { StoreMeasurements } from "./store-measurements.ts";
+import { SeriesIndex, StoreMeasurements } from "./store-measurements.ts";
 
 /** Migrations alerts registers (name and order as released). */
 export const alertsMigrations = { "0015_alerts": alertsMigration };
@@ -27,7 +27,7 @@ export interface AlertsDeps {
   events: EventLog;
   clock: TimerClock;
   manifest: () => Manifest;
-  metrics: { store: Pick<MetricsStore, "select">; service: Pick<MetricsService, "query"> };
+  metrics: { store: Pick<MetricsStore, "select" | "size" | "generation">; service: Pick<MetricsService, "query"> };
   instances: () => readonly InstanceRecord[];
   deployments: () => Promise<DeployContext[]>;
   /** The releases service's rollout abort (traffic back on stable), with the alert as evidence. */
@@ -51,6 +51,7 @@ export function createAlerts(deps: AlertsDeps): Alerts {
   const store = new AlertStore(deps.db);
   const baselines = new BaselineCache((params) => deps.metrics.service.query(params), deps.clock);
   const notifier = deps.notifier ?? (() => loggingNotifier);
+  const index = new SeriesIndex();
   const evaluator = new AlertEvaluator({
     events: deps.events,
     clock: deps.clock,
@@ -70,6 +71,7 @@ export function createAlerts(deps: AlertsDeps): Alerts {
       new StoreMeasurements(
         {
           store: deps.metrics.store,
+          index,
           instances: deps.instances,
           baseline: (t, m, w) => baselines.get(t, m, w),
           checkFailed: deps.checkFailed,
