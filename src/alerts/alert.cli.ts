@@ -9,11 +9,13 @@ export function registerAlertCommands(program: Command, globals: () => GlobalOpt
     .description("active alerts (pending and firing); subcommands: list, rules, history")
     .option("--json", "print JSON")
     .action(async (options: GlobalOptions) => listActive({ ...globals(), ...options }));
+  // `--json` after a subcommand (`rampart alerts rules --json`) is parsed as the parent's option: read it there too.
+  const parentJson = (): boolean => alerts.opts<{ json?: boolean }>().json === true;
   alerts
     .command("list")
     .description("active alerts (pending and firing), the same as `rampart alerts`")
     .option("--json", "print JSON")
-    .action(async (options: GlobalOptions) => listActive({ ...globals(), ...options }));
+    .action(async (options: GlobalOptions) => listActive({ ...globals(), ...options, json: options.json || parentJson() }));
 
   const rules = alerts
     .command("rules")
@@ -21,7 +23,7 @@ export function registerAlertCommands(program: Command, globals: () => GlobalOpt
     .option("--app <app>", "only this app's")
     .option("--json", "print JSON")
     .action(async (options: GlobalOptions & { app?: string }) => {
-      const opts = { ...globals(), ...options };
+      const opts = { ...globals(), ...options, json: options.json || parentJson() };
       const result = await clientFor(opts).alertRules();
       const shown = result.rules.filter((r) => options.app === undefined || r.app === options.app);
       if (opts.json) return printJson({ ...result, rules: shown });
@@ -44,7 +46,7 @@ export function registerAlertCommands(program: Command, globals: () => GlobalOpt
         name: string,
         options: GlobalOptions & { expr: string; for: string; severity: string; app?: string; summary?: string; runbook?: string },
       ) => {
-        const opts = { ...globals(), ...options };
+        const opts = { ...globals(), ...options, json: options.json || parentJson() };
         const annotations = {
           ...(options.summary ? { summary: options.summary } : {}),
           ...(options.runbook ? { runbook_url: options.runbook } : {}),
@@ -54,7 +56,8 @@ export function registerAlertCommands(program: Command, globals: () => GlobalOpt
           expr: options.expr,
           for: options.for,
           severity: options.severity as RuleView["severity"],
-          ...(options.app ? { app: options.app } : {}),
+          // `--app` after `set` may be taken by `rules` (which has its own --app filter).
+          ...((options.app ?? rules.opts<{ app?: string }>().app) ? { app: options.app ?? rules.opts<{ app?: string }>().app } : {}),
           ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
         });
         if (opts.json) return printJson(result);
@@ -66,7 +69,7 @@ export function registerAlertCommands(program: Command, globals: () => GlobalOpt
     .description("delete a rule created over the API")
     .option("--json", "print JSON")
     .action(async (name: string, options: GlobalOptions) => {
-      const opts = { ...globals(), ...options };
+      const opts = { ...globals(), ...options, json: options.json || parentJson() };
       const result = await clientFor(opts).deleteAlertRule(name);
       if (opts.json) return printJson(result);
       process.stdout.write(`deleted alert rule ${result.deleted}\n`);
@@ -81,7 +84,7 @@ export function registerAlertCommands(program: Command, globals: () => GlobalOpt
     .option("--limit <n>", "at most N events", positiveIntOption, 500)
     .option("--json", "print JSON")
     .action(async (options: GlobalOptions & { since: string; app?: string; env?: string; limit: number }) => {
-      const opts = { ...globals(), ...options };
+      const opts = { ...globals(), ...options, json: options.json || parentJson() };
       const history = await clientFor(opts).alertHistory({
         since: sinceToEpoch(options.since),
         app: options.app,
