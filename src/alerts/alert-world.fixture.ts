@@ -114,7 +114,10 @@ export class AlertWorld {
     for (let s = 0; s < seconds; s++) {
       this.clock.advance(1000);
       each(s);
-      if (Math.floor(this.clock.now() / 1000) % 5 === 0) await this.alerts.evaluator.round();
+      if (Math.floor(this.clock.now() / 1000) % 5 === 0) {
+        await this.alerts.evaluator.round();
+        await this.alerts.evaluator.afterRound();
+      }
     }
   }
 

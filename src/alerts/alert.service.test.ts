@@ -104,4 +104,25 @@ describe("alert evaluation: pending → firing after `for` → resolved", () => 
       ],
     );
   });
+
+  it("p99 against the app's own baseline: latency_p99_regression fires after 30s of a p99 over twice the 1-day p99", async () => {
+    world = await new AlertWorld().open();
+    world.instances = [instance("web", "healthy")];
+    world.baselineValue = 0.02;
+    await world.run(60, () => world.serve("web", 10, 0, 20));
+    assert.deepEqual(await world.alerts.evaluator.active(), []);
+    await world.run(60, () => world.serve("web", 10, 0, 150));
+    const alert = (await world.alerts.evaluator.active()).find((a) => a.rule === "latency_p99_regression");
+    assert.equal(alert?.state, "firing");
+    assert.equal(alert?.labels.severity, "warning");
+    assert.ok(alert && alert.value >= 0.1, `p99 ${alert?.value}`);
+    assert.match(alert?.annotations.summary ?? "", /p99 latency is \d+(\.\d+)?ms in production/);
+  });
+
+  it("without a baseline yet (no history), the p99 rule has no data and stays quiet", async () => {
+    world = await new AlertWorld().open();
+    world.instances = [instance("web", "healthy")];
+    await world.run(90, () => world.serve("web", 10, 0, 150));
+    assert.deepEqual(await world.alerts.evaluator.active(), []);
+  });
 });
