@@ -18,6 +18,7 @@ import { openDatabase } from "../../src/db/database.ts";
 import { EventLog } from "../../src/events/event-log.ts";
 import { platformMigrations } from "../../src/platform/migrations.ts";
 import type { InstanceRecord } from "../../src/runtime/instance.types.ts";
+import { instanceRecord } from "../../src/telemetry/instance-record.fixture.ts";
 import { FakeClock } from "../../src/shared/fake-clock.ts";
 import { LATENCY_BUCKETS_MS } from "../../src/shared/measurement.ts";
 import { HTTP_DURATION, LATENCY_BOUNDS_SECONDS } from "../../src/telemetry/metrics-edge.sink.ts";
@@ -110,25 +111,7 @@ async function main(): Promise<void> {
   const events = new EventLog(database.db, clock);
   const instances: InstanceRecord[] = ENVS.flatMap((env) =>
     APPS.flatMap((app) =>
-      Array.from({ length: INSTANCES }, (_, i) => ({
-        id: `${env}.${app}.r1.${i + 1}`,
-        env,
-        app,
-        release: 1,
-        slot: i + 1,
-        port: 0,
-        status: "healthy" as const,
-        pid: null,
-        pidStart: null,
-        runnerPid: null,
-        runnerStart: null,
-        restarts: 0,
-        startedAt: 0,
-        updatedAt: 0,
-        logPath: "",
-        stateDir: "",
-        lastExit: null,
-      })),
+      Array.from({ length: INSTANCES }, (_, i) => instanceRecord(`${env}.${app}.r1.${i + 1}`, 0, { env, app, release: 1, slot: i + 1 })),
     ),
   );
   const deployments: DeployContext[] = ENVS.flatMap((env) => APPS.map((app) => ({ env, app, release: 1, rollout: null })));

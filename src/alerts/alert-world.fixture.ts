@@ -7,6 +7,7 @@ import { openDatabase, type OpenedDatabase } from "../db/database.ts";
 import { EventLog } from "../events/event-log.ts";
 import { eventlessTables, platformMigrations } from "../platform/migrations.ts";
 import type { InstanceRecord } from "../runtime/instance.types.ts";
+import { instanceRecord } from "../telemetry/instance-record.fixture.ts";
 import { FakeClock } from "../shared/fake-clock.ts";
 import { emptyBuckets, LATENCY_BUCKETS_MS } from "../shared/measurement.ts";
 import { HTTP_DURATION, LATENCY_BOUNDS_SECONDS } from "../telemetry/metrics-edge.sink.ts";
@@ -136,23 +137,5 @@ export class AlertWorld {
 }
 
 export function instance(app: string, status: InstanceRecord["status"], n = 1, env = "production"): InstanceRecord {
-  return {
-    id: `${app}-${n}`,
-    env,
-    app,
-    release: 1,
-    slot: n,
-    port: 40000 + n,
-    status,
-    pid: 1000 + n,
-    pidStart: null,
-    runnerPid: null,
-    runnerStart: null,
-    restarts: 0,
-    startedAt: 0,
-    updatedAt: 0,
-    logPath: "",
-    stateDir: "",
-    lastExit: null,
-  };
+  return instanceRecord(`${app}-${n}`, 40000 + n, { env, app, release: 1, slot: n, status, pid: 1000 + n });
 }
