@@ -80,6 +80,8 @@ describe("alert expressions: bad ones say where and what was expected", () => {
     ["request_rate(5m) > 5m", 20, /a duration only goes inside a function/],
     ["request_rate(5m) # 1", 18, /expected a number, a name/],
     ['check_failed("x) > 1', 14, /closing "/],
+    [`${"(".repeat(40)}1${")".repeat(40)} > 0`, 33, /at most 32 nested/],
+    [`${"-".repeat(40)}1 > 0`, 33, /at most 32 nested/],
   ];
   for (const [source, position, message] of cases) {
     it(source, () => {

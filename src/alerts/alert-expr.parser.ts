@@ -15,6 +15,10 @@ import {
 
 export { ExprError } from "./alert-expr.lexer.ts";
 
+/** Bounds that keep a hostile expression (API input) from exhausting the stack. */
+export const MAX_EXPRESSION_LENGTH = 2000;
+const MAX_DEPTH = 32;
+
 const COMPARE = new Set(["<", "<=", ">", ">=", "==", "!="]);
 const FUNCTIONS = [...windowedMeasures, ...instantMeasures, "metric", "baseline", "check_failed"].join(", ");
 
@@ -23,6 +27,8 @@ const FUNCTIONS = [...windowedMeasures, ...instantMeasures, "metric", "baseline"
  * `error_ratio(5m) > 0.05 and request_rate(5m) > 1`. Throws ExprError with the position and what was expected.
  */
 export function parseCondition(source: string): CondNode {
+  if (source.length > MAX_EXPRESSION_LENGTH)
+    throw new ExprError(source.slice(0, 40), MAX_EXPRESSION_LENGTH, `an expression of at most ${MAX_EXPRESSION_LENGTH} characters`, `${source.length}`);
   const parser = new Parser(source);
   const node = parser.condition();
   parser.expectEnd();
@@ -33,6 +39,7 @@ class Parser {
   readonly #source: string;
   readonly #tokens: Token[];
   #i = 0;
+  #depth = 0;
 
   constructor(source: string) {
     this.#source = source;
@@ -67,8 +74,10 @@ class Parser {
     // A parenthesised condition (a or b) and c; a parenthesised arithmetic expression is handled below.
     if (t.text === "(" && this.#parenHoldsCondition()) {
       this.#i++;
+      this.#enter(t);
       const inner = this.condition();
       this.#expectPunct(")");
+      this.#depth--;
       return inner;
     }
     const left = this.#sum();
@@ -116,7 +125,10 @@ class Parser {
     const t = this.#peek();
     if (t.kind === "op" && t.text === "-") {
       this.#i++;
-      return { kind: "neg", operand: this.#unary() };
+      this.#enter(t);
+      const operand = this.#unary();
+      this.#depth--;
+      return { kind: "neg", operand };
     }
     return this.#primary();
   }
@@ -125,8 +137,10 @@ class Parser {
     const t = this.#next();
     if (t.kind === "number" || t.kind === "percent") return { kind: "number", value: t.value as number };
     if (t.kind === "punct" && t.text === "(") {
+      this.#enter(t);
       const inner = this.#sum();
       this.#expectPunct(")");
+      this.#depth--;
       return inner;
     }
     if (t.kind === "duration") this.#fail(t, "a number or a measurement (a duration only goes inside a function, e.g. error_ratio(5m))");
@@ -202,6 +216,10 @@ class Parser {
     if (parsed.value < 1000 || parsed.value > maxMs)
       this.#fail(t, `a duration from 1s to ${maxMs >= 86_400_000 ? `${maxMs / 86_400_000}d` : `${maxMs / 3600_000}h`}`);
     return parsed.value;
+  }
+
+  #enter(token: Token): void {
+    if (++this.#depth > MAX_DEPTH) this.#fail(token, `at most ${MAX_DEPTH} nested parentheses or minus signs`);
   }
 
   #expectPunct(text: string): void {
