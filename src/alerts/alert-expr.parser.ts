@@ -28,7 +28,12 @@ const FUNCTIONS = [...windowedMeasures, ...instantMeasures, "metric", "baseline"
  */
 export function parseCondition(source: string): CondNode {
   if (source.length > MAX_EXPRESSION_LENGTH)
-    throw new ExprError(source.slice(0, 40), MAX_EXPRESSION_LENGTH, `an expression of at most ${MAX_EXPRESSION_LENGTH} characters`, `${source.length}`);
+    throw new ExprError(
+      source.slice(0, 40),
+      MAX_EXPRESSION_LENGTH,
+      `an expression of at most ${MAX_EXPRESSION_LENGTH} characters`,
+      `${source.length}`,
+    );
   const parser = new Parser(source);
   const node = parser.condition();
   parser.expectEnd();
