@@ -41,11 +41,17 @@ describe("alerting through a real `rampart up`: default rules, no rule written",
         "failing_check:default",
       ],
     );
-    const load = startLoad(`http://127.0.0.1:${project.ports.production}/`, { concurrency: 1, maxMs: 180_000 });
+    const load = startLoad(`http://127.0.0.1:${project.ports.production}/`, { concurrency: 1, maxMs: 300_000 });
     try {
-      await waitFor(async () => ((await up.client.metrics("production", "web", { since: "10s" })).total.requests > 20 ? true : undefined), {
-        timeoutMs: 20_000,
-      });
+      // Steady state first: the rule's one-minute window full of healthy traffic, as it is before a real fault.
+      const loadStarted = Date.now();
+      await waitFor(
+        async () =>
+          Date.now() - loadStarted >= 65_000 && (await up.client.metrics("production", "web", { since: "1m" })).total.requests > 60
+            ? true
+            : undefined,
+        { timeoutMs: 90_000, intervalMs: 1000 },
+      );
       assert.deepEqual(cli("alerts").alerts, [], "healthy traffic raises nothing");
 
       project.writeManifest("    environments:\n      production: { env: { TEST_MODE: errors } }");
