@@ -20,6 +20,7 @@ import { registerSecretCommands } from "../secrets/secret.cli.ts";
 import { registerDbCommands } from "../secrets/db-query.cli.ts";
 import { registerIdentityCommands } from "../access/identity.cli.ts";
 import { registerLoginCommands } from "./login.cli.ts";
+import { registerAlertCommands } from "../alerts/alert.cli.ts";
 
 // `rampart status | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -56,6 +57,7 @@ registerSecretCommands(program, globals);
 registerDbCommands(program, globals);
 registerIdentityCommands(program, globals);
 registerLoginCommands(program, globals);
+registerAlertCommands(program, globals);
 
 installUsageHandling(program);
 

@@ -32,6 +32,7 @@ import type {
   UserView,
   WhoAmI,
 } from "../access/identity.types.ts";
+import type { AlertHistory, AlertView, RuleBody, RulesResponse, RuleView } from "../alerts/alert.view.ts";
 
 /** Reconnects a stream after a disconnect and resumes after its last event (see followEvents). */
 export type FollowHooks = Pick<FollowOptions, "lastEventId" | "onReconnecting" | "onReconnected" | "minDelayMs" | "maxDelayMs">;
@@ -321,6 +322,27 @@ export class ApiClient {
 
   async breakGlassReview(since?: number): Promise<AccessRequestView[]> {
     return (await this.#call<{ requests: AccessRequestView[] }>("GET", `/api/v1/access/break-glass${queryString({ since })}`)).requests;
+  }
+
+  // ── alerts (src/alerts): rule evaluation ──
+  alerts(): Promise<{ alerts: AlertView[] }> {
+    return this.#call("GET", "/api/v1/alerts");
+  }
+
+  alertRules(): Promise<RulesResponse> {
+    return this.#call("GET", "/api/v1/alerts/rules");
+  }
+
+  putAlertRule(rule: RuleBody): Promise<{ rules: RuleView[] }> {
+    return this.#call("POST", "/api/v1/alerts/rules", rule);
+  }
+
+  deleteAlertRule(name: string): Promise<{ deleted: string }> {
+    return this.#call("DELETE", `/api/v1/alerts/rules/${encodeURIComponent(name)}`);
+  }
+
+  alertHistory(query: { since?: number; app?: string; env?: string; limit?: number } = {}): Promise<AlertHistory> {
+    return this.#call("GET", `/api/v1/alerts/history${queryString(query)}`);
   }
 
   /** Sends a source bundle (see releases/source-bundle.ts); the deploy then names the upload. */

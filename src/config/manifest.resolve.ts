@@ -99,14 +99,14 @@ function withDefaults(name: string, source: string, exclude: readonly string[], 
 }
 
 function resolveManifestApp(name: string, app: AppFile, environments: string[], dir: string): ManifestApp {
-  const { source, exclude = [], environments: overrides, ...settings } = app;
+  const { source, exclude = [], environments: overrides, alerts, ...settings } = app;
   const sourceDir = resolvePath(dir, source);
   const perEnv: Record<string, ResolvedApp> = {};
   for (const env of environments) {
     const merged = mergeSettings(settings, overrides?.[env]);
     perEnv[env] = withDefaults(name, sourceDir, exclude, { ...merged, run: merged.run ?? settings.run });
   }
-  return { base: withDefaults(name, sourceDir, exclude, settings), perEnv };
+  return { base: withDefaults(name, sourceDir, exclude, settings), perEnv, ...(alerts ? { alerts } : {}) };
 }
 
 export function buildManifest(file: ManifestFile, path: string, dir: string): Manifest {
@@ -140,6 +140,7 @@ export function buildManifest(file: ManifestFile, path: string, dir: string): Ma
     access: resolveAccessPolicy(file.access),
     api,
     oidc: resolveOidcSettings(file.access?.oidc),
+    ...(file.alerts ? { alerts: file.alerts } : {}),
   };
 }
 

@@ -27,6 +27,7 @@ import {
   text,
   wholeNumber,
 } from "./fields.schema.ts";
+import { alertRuleListSchema, alertsFileSchema } from "../alerts/alert-rules.schema.ts";
 
 /**
  * The shape of rampart.yaml as written (snake_case). Objects are strict so a misspelt key is an
@@ -156,6 +157,8 @@ export const appSchema = mapping(
     /** Gitignore-style patterns left out of every artifact, beside .gitignore and .rampartignore. */
     exclude: z.array(text("a gitignore-style pattern, e.g. dist/")).optional(),
     environments: namedRecord(appOverrideSchema, "a mapping of environment name: overrides").optional(),
+    /** The app's own alert rules (src/alerts/alert-rules.schema.ts), evaluated in every environment. */
+    alerts: alertRuleListSchema.optional(),
   },
   "a mapping with at least source and run",
 );
@@ -196,6 +199,8 @@ export const manifestFileSchema = mapping(
     apps: nonEmptyRecord(appSchema, "app", "web: { source: ./web, run: node server.js }"),
     access: accessFileSchema.optional(),
     api: apiFileSchema.optional(),
+    /** Alerting: rules and defaults (src/alerts/alert-rules.schema.ts), receivers and routes. */
+    alerts: alertsFileSchema.optional(),
   },
   "a mapping with name, environments and apps",
 );

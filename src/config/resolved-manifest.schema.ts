@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { AccessPolicy } from "../access/access-policy.schema.ts";
 import { apiSettingsSchema } from "./api-settings.schema.ts";
 import { oidcSettingsSchema } from "../access/oidc-settings.ts";
+import type { AlertRuleFile, AlertsFile } from "../alerts/alert-rules.schema.ts";
 
 /**
  * The resolved manifest: what the rest of Rampart reads. Every default is applied, durations
@@ -105,6 +106,8 @@ export const environmentConfigSchema = z.object({
 });
 
 export const manifestAppSchema = z.object({
+  /** `apps.<app>.alerts` as written (validated by the file schema); absent when none. */
+  alerts: z.custom<AlertRuleFile[]>().optional(),
   /** The app as written at the top level, without any environment's overrides. */
   base: resolvedAppSchema,
   /** The effective app in every declared environment. */
@@ -125,6 +128,8 @@ export const manifestSchema = z.object({
   api: apiSettingsSchema.optional(),
   /** OpenID Connect login (rampart.yaml `access.oidc`); null or absent: not configured. */
   oidc: oidcSettingsSchema.nullable().optional(),
+  /** The `alerts:` mapping as written (validated by the file schema); absent when none. */
+  alerts: z.custom<AlertsFile>().optional(),
 });
 
 export type LatencyGuard = z.infer<typeof latencyGuardSchema>;

@@ -78,6 +78,20 @@ apps:                             # one entry per deployable service
       staging:
         instances: 1
         env: { NODE_ENV: staging }
+    # alerts:                     # this app's own alert rules (docs/alerts.md), in every environment
+    #   - name: slow_checkout
+    #     expr: latency_p99(5m) > 0.8 and request_rate(5m) > 1
+    #     for: 2m
+    #     severity: warning       # info, warning or critical (critical rolls a canary back)
+
+# alerts:                         # every app gets default rules: 5xx ratio, p99 vs its baseline, crash loop, no healthy instance
+#   rules:                        # project-wide rules; one named like a default replaces it
+#     - name: high_error_ratio
+#       expr: error_ratio(5m) > 0.02
+#       for: 1m
+#       severity: critical
+#       annotations: { summary: "{{ $labels.app }} fails {{ $value | percent }}", runbook_url: https://wiki.example.com/5xx }
+#   defaults: { crash_loop: true }  # switch a default rule off with false
 `;
 }
 

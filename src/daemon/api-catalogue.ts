@@ -3,6 +3,7 @@ import type { StreamRouteDefinition } from "../api/stream-route.ts";
 import { accessRequestRoutes } from "../access/access-request.routes.ts";
 import { auditRoutes } from "../audit/audit.routes.ts";
 import { secretRoutes } from "../secrets/secret.routes.ts";
+import { alertRoutes } from "../alerts/alert.routes.ts";
 import { identityRoutes } from "../access/identity.routes.ts";
 import { oidcCliRoutes } from "../access/oidc.routes.ts";
 import { eventRoutes, eventStreams } from "../events/event.routes.ts";
@@ -48,6 +49,7 @@ export function apiCatalogue(): { routes: RouteDefinition[]; streams: StreamRout
       ...identityRoutes(unused("users"), unused("tokens")),
       ...accessRequestRoutes(unused("access requests")),
       ...oidcCliRoutes(unused("oidc")),
+      ...alertRoutes(unused("alerts")),
       ...auditRoutes(unused("audit")),
       ...secretRoutes(unused("secrets"), unused("database queries")),
     ],

@@ -7,6 +7,8 @@ import { ManifestSource } from "../config/manifest-source.ts";
 import { openDatabase } from "../db/database.ts";
 import { createEvents } from "../events/events.module.ts";
 import { createAudit } from "../audit/audit.module.ts";
+import { createAlerts } from "../alerts/alerts.module.ts";
+import { deploymentsOf } from "../alerts/deploy-context.ts";
 import { createFlags } from "../flags/flags.module.ts";
 import { createAccess } from "../access/access.module.ts";
 import { eventlessTables, platformMigrations } from "../platform/migrations.ts";
@@ -162,6 +164,21 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         actor,
       ),
   });
+  const alerts = createAlerts({
+    ...shared,
+    manifest: () => manifests.current,
+    metrics: telemetry.metrics,
+    instances: () => runtime.supervisor.list(),
+    deployments: () =>
+      deploymentsOf({
+        manifest: () => manifests.current,
+        activeRollouts: () => releases.rollouts.active(),
+        liveRelease: async (env, app) => (await releases.store.findByStatus(env, app, "live"))?.number ?? null,
+      }),
+    abortCanary: async (env, app, reason, evidence) => {
+      await releases.rollout.control(env, app, "abort", "rampart", reason, evidence);
+    },
+  });
   const accessRequests = createAccessRequests({ ...shared, manifests, standing: standingFromUsers(access.users) });
   // Who asked the platform to stop (the shutdown route's caller); "rampart" for a signal.
   let stoppingActor = "rampart";
@@ -170,7 +187,21 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   // final checkpoint) after every other module has written its last event.
   // OpenID Connect login (rampart.yaml access.oidc): its users and sessions are the identity store's.
   const oidc = createOidc({ settings: () => manifests.current.oidc ?? null, sessions: access.sessionIssuer, users: access.externalUsers });
-  const modules: Module[] = [events, audit, telemetry, flags, traffic, runtime, releases, platform, access, accessRequests, secrets, oidc];
+  const modules: Module[] = [
+    events,
+    audit,
+    telemetry,
+    flags,
+    traffic,
+    runtime,
+    releases,
+    platform,
+    access,
+    accessRequests,
+    secrets,
+    oidc,
+    alerts,
+  ];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {
     await recordStopping(events.log, stopApps, stoppingActor);

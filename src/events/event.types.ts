@@ -83,6 +83,12 @@ export const eventTypes = [
   "token.revoked",
   "session.started",
   "session.ended",
+  // alerts (src/alerts): rule evaluation
+  "alert.pending",
+  "alert.firing",
+  "alert.resolved",
+  "alert.rule_changed",
+  "alert.rule_deleted",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

@@ -8,6 +8,7 @@ import { trafficMigrations } from "../traffic/traffic.module.ts";
 import { auditMigrations } from "../audit/audit.module.ts";
 import { secretsMigrations } from "../secrets/secrets.module.ts";
 import { accessEventlessTables, accessMigrations } from "../access/access.module.ts";
+import { alertsMigrations } from "../alerts/alerts.module.ts";
 
 /**
  * Every migration of the platform, registered by the capability that owns it. Applied in name order, so the
@@ -22,6 +23,7 @@ export const platformMigrations: Record<string, Migration> = {
   ...auditMigrations,
   ...secretsMigrations,
   ...accessMigrations,
+  ...alertsMigrations,
 };
 
 /**

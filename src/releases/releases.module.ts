@@ -44,6 +44,8 @@ export interface Releases extends Module {
   artifacts: ArtifactService;
   engine: RolloutEngine;
   service: ReleaseService;
+  /** `rampart rollout`: status and control (pause, resume, promote, abort) of the rollout in progress. */
+  rollout: RolloutService;
   /** How an instance of a release is started (its artifact, command, environment, health check, drain). */
   launchConfigOf(release: ReleaseRecord): LaunchConfig;
   /** The same for an instance record (re-adoption, restarts); throws for an instance of an unknown release. */
@@ -115,6 +117,7 @@ export function createReleases(deps: ReleasesDeps): Releases {
     artifacts,
     engine,
     service,
+    rollout: rolloutService,
     routes: [...releaseRoutes(service), ...rolloutRoutes(rolloutService, service)],
     protocols: [sourceUploadProtocol(uploads)],
     launchConfigOf,

@@ -34,7 +34,15 @@ export class RolloutService {
     return toRolloutView(rollout, latest.config.release.steps);
   }
 
-  async control(env: string, app: string, action: RolloutAction, actor: string, reason?: string): Promise<RolloutView> {
+  /** `evidence`: why, as data (the alert that rolled a canary back), kept in the event beside the reason. */
+  async control(
+    env: string,
+    app: string,
+    action: RolloutAction,
+    actor: string,
+    reason?: string,
+    evidence?: Record<string, unknown>,
+  ): Promise<RolloutView> {
     this.#deps.manifests.assertApp(env, app);
     const rollout = (await this.#deps.rollouts.active()).find((r) => r.env === env && r.app === app && blocksDeploys(r.state));
     if (!rollout)
@@ -55,7 +63,7 @@ export class RolloutService {
         actor,
         type: change.type,
         message: change.message(rollout.release),
-        data: { action, reason: reason ?? null, step: rollout.step },
+        data: { action, reason: reason ?? null, step: rollout.step, ...(evidence ? { evidence } : {}) },
       });
       return merged;
     });

@@ -1,0 +1,39 @@
+/**
+ * The AST of an alert expression (docs/alerts.md "Expressions"). Measurements are Rampart's own: the edge's
+ * requests per app and environment, its instances, and any scraped or OTLP metric by name.
+ */
+export const windowedMeasures = [
+  "error_ratio",
+  "request_rate",
+  "latency_p50",
+  "latency_p90",
+  "latency_p95",
+  "latency_p99",
+  "restarts",
+] as const;
+export const instantMeasures = ["healthy_instances", "instances"] as const;
+export type WindowedMeasure = (typeof windowedMeasures)[number];
+export type InstantMeasure = (typeof instantMeasures)[number];
+
+export type CompareOp = ">" | ">=" | "<" | "<=" | "==" | "!=";
+export type ArithOp = "+" | "-" | "*" | "/";
+
+export type ExprNode =
+  | { kind: "number"; value: number }
+  | { kind: "windowed"; measure: WindowedMeasure; windowMs: number }
+  | { kind: "instant"; measure: InstantMeasure }
+  | { kind: "metric"; name: string; labels: Record<string, string>; windowMs: number }
+  | { kind: "check_failed"; check: string | null }
+  /** The measure over a long window (`baseline(latency_p99, 1d)`): the app's own normal, read from the rollups. */
+  | { kind: "baseline"; measure: WindowedMeasure; windowMs: number }
+  | { kind: "arith"; op: ArithOp; left: ExprNode; right: ExprNode }
+  | { kind: "neg"; operand: ExprNode };
+
+export type CondNode =
+  | { kind: "compare"; op: CompareOp; left: ExprNode; right: ExprNode }
+  | { kind: "logic"; op: "and" | "or"; left: CondNode; right: CondNode };
+
+/** Longest window a measurement reads from memory (the metrics store's one-second rings hold an hour). */
+export const MAX_MEASURE_WINDOW_MS = 3600_000;
+/** Longest baseline window (the rollups keep 30 days by default). */
+export const MAX_BASELINE_WINDOW_MS = 30 * 86_400_000;
