@@ -60,6 +60,8 @@ export const eventTypes = [
   "flag.approval.requested",
   "flag.approval.approved",
   "flag.approval.rejected",
+  "silence.created",
+  "silence.expired",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

@@ -1,4 +1,5 @@
 import type { Migration } from "kysely/migration";
+import { alertNotifyMigrations } from "../alerts/notify/alert-notify.module.ts";
 import type { EventlessTables } from "../db/event-audit.ts";
 import { baselineMigrations } from "../db/migrations.ts";
 import { flagsMigrations } from "../flags/flags.module.ts";
@@ -14,6 +15,7 @@ export const platformMigrations: Record<string, Migration> = {
   ...flagsMigrations,
   ...telemetryMigrations,
   ...trafficMigrations,
+  ...alertNotifyMigrations,
 };
 
 /**
@@ -27,4 +29,5 @@ export const eventlessTables: EventlessTables = {
   request_stats: "measurements: the edge's per-second request aggregates (canary analysis reads them)",
   metric_rollups: "measurements: one-minute metric rollups",
   flag_usage: "measurements: evaluation counts per flag variation, from SDKs and the edge",
+  alert_deliveries: "bookkeeping: the delivery log of alert notifications (attempts, status); the alerts themselves are events",
 };

@@ -1,0 +1,34 @@
+import type { Generated } from "kysely";
+import type { Db } from "../../db/database.ts";
+
+/** The notification tables (migration 0020_alert_notify), known to Kysely through `withTables`. */
+export type AlertNotifyTables = {
+  alert_silences: {
+    id: string;
+    matchers: string;
+    author: string;
+    reason: string;
+    starts_at: number;
+    ends_at: number;
+    expired_at: number | null;
+    expired_by: string | null;
+  };
+  alert_deliveries: {
+    id: Generated<number>;
+    at: number;
+    receiver: string;
+    kind: string;
+    group_key: string;
+    reason: string;
+    status: string;
+    attempts: number;
+    error: string | null;
+    alerts: string;
+    text: string;
+    updated_at: number;
+  };
+};
+
+export function notifyDb(db: Db) {
+  return db.withTables<AlertNotifyTables>();
+}
