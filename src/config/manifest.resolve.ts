@@ -120,7 +120,7 @@ export function buildManifest(file: ManifestFile, path: string, dir: string): Ma
       },
     };
   }
-  return { name: file.name, path, dir, environments: resolvedEnvironments, apps };
+  return { name: file.name, path, dir, environments: resolvedEnvironments, apps, ...(file.alerts ? { alerts: file.alerts } : {}) };
 }
 
 /** The effective config of `app` in `env`. Throws when either is not in the manifest. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { alertsFileSchema } from "../alerts/notify/notify.schema.ts";
 import { ENVIRONMENT_DEFAULTS, MAX_INSTANCES } from "./manifest.defaults.ts";
 import {
   bindAddress,
@@ -170,6 +171,7 @@ export const manifestFileSchema = mapping(
     name: projectName,
     environments: nonEmptyRecord(environmentSchema, "environment", "production: { port: 8080 }"),
     apps: nonEmptyRecord(appSchema, "app", "web: { source: ./web, run: node server.js }"),
+    alerts: alertsFileSchema.optional(),
   },
   "a mapping with name, environments and apps",
 );

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { AlertNotifyFile } from "../alerts/notify/notify.schema.ts";
 
 /**
  * The resolved manifest: what the rest of Rampart reads. Every default is applied, durations
@@ -108,6 +109,8 @@ export const manifestSchema = z.object({
   dir: z.string(),
   environments: z.record(z.string(), environmentConfigSchema),
   apps: z.record(z.string(), manifestAppSchema),
+  /** The `alerts:` object as written (notification keys: src/alerts/notify/notify.schema.ts); absent when not written. */
+  alerts: z.custom<AlertNotifyFile>().optional(),
 });
 
 export type LatencyGuard = z.infer<typeof latencyGuardSchema>;

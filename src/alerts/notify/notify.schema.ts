@@ -129,16 +129,31 @@ export type ReceiverFile = z.output<typeof receiverSchema>;
 export type RouteFile = z.output<typeof routeSchema>;
 export type InhibitFile = z.output<typeof inhibitSchema>;
 
-/** Routes and default_receiver must name a declared receiver; the issue's path points at the offending key. */
-export function checkAlertNotifyReferences(alerts: AlertNotifyFile, ctx: z.RefinementCtx): void {
-  const names = Object.keys(alerts.receivers ?? {});
+/**
+ * Routes and default_receiver must name a declared receiver; the issue's path points at the offending key. Runs
+ * even when other keys are invalid (all mistakes in one go), so it reads the raw value defensively.
+ */
+export function checkAlertNotifyReferences(alerts: unknown, ctx: z.RefinementCtx): void {
+  if (alerts === null || typeof alerts !== "object") return;
+  const raw = alerts as { receivers?: unknown; routes?: unknown; default_receiver?: unknown };
+  const names = raw.receivers !== null && typeof raw.receivers === "object" ? Object.keys(raw.receivers) : [];
   const known = names.length === 0 ? "none are declared (add alerts.receivers)" : `declared: ${names.join(", ")}`;
-  for (const [i, route] of (alerts.routes ?? []).entries()) {
-    if (!names.includes(route.receiver)) {
-      ctx.addIssue({ code: "custom", path: ["routes", i, "receiver"], message: `unknown receiver "${route.receiver}"; ${known}` });
+  const check = (value: unknown, path: (string | number)[]) => {
+    if (typeof value === "string" && !names.includes(value))
+      ctx.addIssue({ code: "custom", path, message: `unknown receiver "${value}"; ${known}` });
+  };
+  if (Array.isArray(raw.routes)) {
+    for (const [i, route] of raw.routes.entries()) {
+      if (route !== null && typeof route === "object") check((route as { receiver?: unknown }).receiver, ["routes", i, "receiver"]);
     }
   }
-  if (alerts.default_receiver !== undefined && !names.includes(alerts.default_receiver)) {
-    ctx.addIssue({ code: "custom", path: ["default_receiver"], message: `unknown receiver "${alerts.default_receiver}"; ${known}` });
-  }
+  check(raw.default_receiver, ["default_receiver"]);
 }
+
+/**
+ * The `alerts:` object with only the notification keys: what the manifest holds on this branch. Alert evaluation
+ * adds `rules` beside these fields (spread alertNotifyFields, keep the superRefine).
+ */
+export const alertsFileSchema = z
+  .strictObject(alertNotifyFields, { error: expected("a mapping with receivers, routes, default_receiver, inhibit") })
+  .superRefine(checkAlertNotifyReferences, { when: () => true });
