@@ -14,6 +14,8 @@ import { followEvents, StreamRefused, type FollowOptions } from "./sse-follow.ts
 import { z } from "zod";
 import { type ErrorCode, errorCatalogue, isErrorCode } from "../shared/error-catalogue.ts";
 import { SOURCE_BUNDLE_TYPE, type UploadView } from "../releases/source-bundle.types.ts";
+import type { CreateSilenceBody, SilenceViewBody } from "../alerts/notify/notify.routes.ts";
+import type { Delivery } from "../alerts/notify/delivery.types.ts";
 
 /** Reconnects a stream after a disconnect and resumes after its last event (see followEvents). */
 export type FollowHooks = Pick<FollowOptions, "lastEventId" | "onReconnecting" | "onReconnected" | "minDelayMs" | "maxDelayMs">;
@@ -277,6 +279,23 @@ export class ApiClient {
   }
 
   /** Sends a source bundle (see releases/source-bundle.ts); the deploy then names the upload. */
+  // Alert notification: silences and the delivery log.
+  createSilence(body: CreateSilenceBody): Promise<SilenceViewBody> {
+    return this.#call("POST", "/api/v1/silences", body);
+  }
+
+  async silences(all = false): Promise<SilenceViewBody[]> {
+    return (await this.#call<{ silences: SilenceViewBody[] }>("GET", `/api/v1/silences${all ? "?all=true" : ""}`)).silences;
+  }
+
+  expireSilence(id: string): Promise<SilenceViewBody> {
+    return this.#call("POST", `/api/v1/silences/${encodeURIComponent(id)}/expire`, {});
+  }
+
+  async alertDeliveries(filter: { kind?: string; limit?: number } = {}): Promise<Delivery[]> {
+    return (await this.#call<{ deliveries: Delivery[] }>("GET", `/api/v1/alerts/deliveries${queryString(filter)}`)).deliveries;
+  }
+
   async uploadSource(gzip: Uint8Array, digest: string): Promise<UploadView> {
     const response = await this.#fetch("POST", "/api/v1/uploads", gzip, undefined, {
       "content-type": SOURCE_BUNDLE_TYPE,

@@ -23,6 +23,7 @@ import type { Credentials } from "./credentials.ts";
 import { serveApi } from "./platform-api.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import { assertApiPortFree } from "./api-port.ts";
+import { createAlertNotifier } from "../alerts/notify/alert-notify.module.ts";
 
 export interface PlatformOptions {
   configPath: string;
@@ -124,8 +125,14 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         actor,
       ),
   });
+  // Routing, grouping, silences and receivers of alerts; alert evaluation hands it its alerts (alertNotify.notifier).
+  const alertNotify = createAlertNotifier({
+    ...shared,
+    alerts: () => manifests.current.alerts,
+    externalUrl: `http://${options.apiHost.includes(":") ? `[${options.apiHost}]` : options.apiHost}:${options.apiPort}`,
+  });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
-  const modules: Module[] = [events, telemetry, flags, traffic, runtime, releases, platform];
+  const modules: Module[] = [events, telemetry, flags, traffic, runtime, releases, platform, alertNotify];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {
     await recordStopping(events.log, stopApps);

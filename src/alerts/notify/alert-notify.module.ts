@@ -22,6 +22,7 @@ export const alertNotifyMigrations = { "0020_alert_notify": alertNotifyMigration
 /** The delivery log keeps a week. */
 const DELIVERY_RETENTION_MS = 7 * 86_400_000;
 const TICK_MS = 1_000;
+const STOP_GRACE_MS = 2_000;
 
 export interface AlertNotify extends Module {
   notifier: AlertNotifier;
@@ -109,7 +110,8 @@ export function createAlertNotifier(deps: {
     stop: async () => {
       running = false;
       await loop;
-      await delivery.idle();
+      // Deliveries in flight get a moment to finish; a dead receiver's retries must not hold up shutdown.
+      await Promise.race([delivery.idle(), new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
     },
   };
 }
