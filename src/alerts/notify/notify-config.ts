@@ -7,6 +7,12 @@ export const GROUP_INTERVAL_MS = 5 * 60_000;
 export const REPEAT_INTERVAL_MS = 4 * 3_600_000;
 /** Grouping per alert name and app in an environment unless a route says otherwise. */
 export const DEFAULT_GROUP_BY = ["alertname", "env", "app"];
+/**
+ * An Alertmanager receiver is a forwarder, not a person: Alertmanager groups and repeats by itself and resolves an
+ * alert nobody re-sent within its resolve_timeout, so (as Prometheus does) firing alerts go to it at once and again
+ * every minute, each valid for four resends.
+ */
+export const ALERTMANAGER_RESEND_MS = 60_000;
 /** The on-call view: always there, needs no declaration. */
 export const CONSOLE_RECEIVER = "console";
 
@@ -113,10 +119,14 @@ export function resolveNotifyConfig(file: AlertNotifyFile | undefined): NotifyCo
           }),
         )
       : tieredRoutes(receivers, defaultReceiver);
+  const forwarding = (r: NotifyRoute): NotifyRoute =>
+    receivers[r.receiver]?.kind === "alertmanager"
+      ? { ...r, groupWaitMs: 0, groupIntervalMs: ALERTMANAGER_RESEND_MS, repeatIntervalMs: ALERTMANAGER_RESEND_MS }
+      : r;
   return {
     receivers,
-    routes,
-    fallback: route([], defaultReceiver),
+    routes: routes.map(forwarding),
+    fallback: forwarding(route([], defaultReceiver)),
     inhibit: file?.inhibit ? file.inhibit.map(inhibitRule) : [defaultInhibit],
   };
 }

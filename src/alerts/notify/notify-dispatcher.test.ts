@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { FakeClock } from "../../shared/fake-clock.ts";
 import { parseMatcher, matches } from "./label-matcher.ts";
-import { GROUP_INTERVAL_MS, GROUP_WAIT_MS, REPEAT_INTERVAL_MS, resolveNotifyConfig } from "./notify-config.ts";
+import { ALERTMANAGER_RESEND_MS, GROUP_INTERVAL_MS, GROUP_WAIT_MS, REPEAT_INTERVAL_MS, resolveNotifyConfig } from "./notify-config.ts";
 import { NotifyDispatcher } from "./notify-dispatcher.ts";
 import { alertFixture } from "./notify.fixture.ts";
 import type { Silence } from "./silence.types.ts";
@@ -125,6 +125,16 @@ describe("NotifyDispatcher", () => {
     clock.advance(GROUP_WAIT_MS);
     const later = dispatcher.flush(clock.now()).map((n) => `${n.alerts[0]?.labels.alertname}->${n.receiver}`);
     assert.deepEqual(later, ["Y->chat"], "the fallback route keeps the default group_wait");
+  });
+
+  it("forwards to an Alertmanager receiver at once and every minute, as Prometheus re-sends", () => {
+    const { clock, dispatcher } = setup({ receivers: { am: { alertmanager: "http://127.0.0.1:9093" } }, default_receiver: "am" });
+    const a = alertFixture({ alertname: "Down", severity: "critical", env: "production", app: "api" });
+    dispatcher.ingest([a], clock.now());
+    assert.equal(dispatcher.flush(clock.now())[0]?.receiver, "am");
+    clock.advance(ALERTMANAGER_RESEND_MS);
+    dispatcher.ingest([a], clock.now());
+    assert.equal(dispatcher.flush(clock.now())[0]?.reason, "repeat interval elapsed");
   });
 
   it("inhibits the warnings of an app while a critical alert of the same env and app fires", () => {

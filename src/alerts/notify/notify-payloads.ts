@@ -1,4 +1,5 @@
 import type { AlertInstance } from "../alert.types.ts";
+import { ALERTMANAGER_RESEND_MS } from "./notify-config.ts";
 import type { Notification } from "./notify-dispatcher.ts";
 
 /** Alertmanager's zero time for an alert that has not ended. */
@@ -50,7 +51,8 @@ export function alertmanagerV2Alerts(n: Notification, externalUrl: string) {
     labels: a.labels,
     annotations: a.annotations,
     startsAt: rfc3339(a.firedAt ?? a.activeAt),
-    ...(a.resolvedAt !== null ? { endsAt: rfc3339(a.resolvedAt) } : {}),
+    // A firing alert stays valid for four resends: if Rampart stops sending, Alertmanager resolves it by itself.
+    endsAt: rfc3339(a.resolvedAt ?? n.at + 4 * ALERTMANAGER_RESEND_MS),
     generatorURL: `${externalUrl}/alerts/${a.fingerprint}`,
   }));
 }
