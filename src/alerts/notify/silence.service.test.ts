@@ -12,6 +12,7 @@ import { createAlertNotifier } from "./alert-notify.module.ts";
 import type { Notification } from "./notify-dispatcher.ts";
 import { GROUP_INTERVAL_MS, GROUP_WAIT_MS } from "./notify-config.ts";
 import { alertFixture } from "./notify.fixture.ts";
+import type { AlertNotifyFile } from "./notify.schema.ts";
 
 describe("silences", () => {
   let dir: string;
@@ -26,7 +27,8 @@ describe("silences", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("a silence mutes matching alerts, then expiring it lets them through; both are events with the author", async () => {
+  /** A notifier on a fake clock whose sends are recorded, not made. */
+  async function recordingNotifier(alerts: AlertNotifyFile | undefined) {
     const clock = new FakeClock();
     const events = new EventLog(opened.db, clock);
     const sent: Notification[] = [];
@@ -34,11 +36,19 @@ describe("silences", () => {
       db: opened.db,
       events,
       clock,
-      alerts: () => ({ receivers: { ops: { webhook: "http://127.0.0.1:9/unused" } }, default_receiver: "ops" }),
+      alerts: () => alerts,
       externalUrl: "http://127.0.0.1:7700",
       send: async (n) => void sent.push(n),
     });
     await notify.start?.();
+    return { clock, events, sent, notify };
+  }
+
+  it("a silence mutes matching alerts, then expiring it lets them through; both are events with the author", async () => {
+    const { clock, events, sent, notify } = await recordingNotifier({
+      receivers: { ops: { webhook: "http://127.0.0.1:9/unused" } },
+      default_receiver: "ops",
+    });
     const silence = await notify.silences.create(
       { matchers: ["app=api", "env=production"], durationMs: 2 * 3_600_000, reason: "migrating the database" },
       "alice",
@@ -89,18 +99,7 @@ describe("silences", () => {
   });
 
   it("a silence ends by itself at its expiry", async () => {
-    const clock = new FakeClock();
-    const events = new EventLog(opened.db, clock);
-    const sent: Notification[] = [];
-    const notify = createAlertNotifier({
-      db: opened.db,
-      events,
-      clock,
-      alerts: () => undefined,
-      externalUrl: "http://127.0.0.1:7700",
-      send: async (n) => void sent.push(n),
-    });
-    await notify.start?.();
+    const { clock, sent, notify } = await recordingNotifier(undefined);
     await notify.silences.create({ matchers: ['app=~"work.*"'], durationMs: 3_600_000, reason: "noisy during the backfill" }, "alice");
     notify.notifier.notify([alertFixture({ alertname: "Slow", severity: "warning", env: "staging", app: "worker" })], clock.now());
     clock.advance(GROUP_WAIT_MS);
