@@ -54,7 +54,8 @@ function regex(pattern: string): RE2JS {
 
 /** A missing label counts as the empty string, as in Alertmanager (so `env!=prod` matches an alert with no env). */
 export function matches(matcher: LabelMatcher, labels: Readonly<Record<string, string>>): boolean {
-  const actual = labels[matcher.name] ?? "";
+  // Own keys only: a matcher on `__proto__` or `constructor` must see "", not Object.prototype.
+  const actual = Object.hasOwn(labels, matcher.name) ? (labels[matcher.name] ?? "") : "";
   switch (matcher.op) {
     case "=":
       return actual === matcher.value;

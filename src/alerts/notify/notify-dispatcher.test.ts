@@ -30,6 +30,8 @@ describe("label matchers", () => {
     assert.equal(matches(m("env=~prod"), labels), false, "anchored: a prefix is not a match");
     assert.equal(matches(m("app!~web|worker"), labels), true);
     assert.equal(matches(m("team!=core"), labels), true, "a missing label is the empty string");
+    assert.equal(matches(m("__proto__=~.+"), labels), false, "inherited properties are not labels");
+    assert.equal(matches(m("constructor!=x"), labels), true);
     const bad = parseMatcher("app=~(a");
     assert.equal(bad.ok, false);
     assert.equal(parseMatcher("just text").ok, false);

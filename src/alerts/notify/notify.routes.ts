@@ -39,6 +39,7 @@ export function notifyRoutes(deps: { silences: SilenceService; deliveries: Deliv
         const parsed = parseDuration(body.duration, { maxMs: MAX_SILENCE_MS });
         if (!parsed.ok)
           throw new RampartError("invalid_request", `duration: ${parsed.message}`, {
+            details: [{ field: "body.duration", message: parsed.message }],
             hint: "pass a duration such as 30m, 2h or 1d (at most 30d)",
           });
         return deps.silences.create({ matchers: body.matchers, durationMs: parsed.value, reason: body.reason }, actor);

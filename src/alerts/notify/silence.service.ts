@@ -40,12 +40,14 @@ export class SilenceService {
     const parsed = validateMatchers(input.matchers);
     if (!(input.durationMs > 0 && input.durationMs <= MAX_SILENCE_MS)) {
       throw new RampartError("invalid_request", `a silence lasts from 1s to 30d; got ${Math.round(input.durationMs / 1000)}s`, {
+        details: [{ field: "body.duration", message: "from 1s to 30d" }],
         hint: 'pass --for with a duration such as 2h, e.g. rampart silence create --match app=api --for 2h --reason "…"',
       });
     }
     const reason = input.reason.trim();
     if (reason.length === 0) {
       throw new RampartError("invalid_request", "a silence needs a reason: whoever is paged next wants to know why it is quiet", {
+        details: [{ field: "body.reason", message: "must not be empty" }],
         hint: 'add --reason "…", e.g. rampart silence create --match app=api --for 2h --reason "migrating the database"',
       });
     }
@@ -119,6 +121,7 @@ function scope(matchers: readonly LabelMatcher[]): { env?: string; app?: string 
 function validateMatchers(texts: readonly string[]): LabelMatcher[] {
   if (texts.length === 0) {
     throw new RampartError("invalid_request", "a silence needs at least one label matcher", {
+      details: [{ field: "body.matchers", message: "at least one matcher" }],
       hint: 'add --match, e.g. rampart silence create --match app=api --for 2h --reason "…"',
     });
   }
@@ -131,6 +134,7 @@ function validateMatchers(texts: readonly string[]): LabelMatcher[] {
   // As Alertmanager: a silence whose matchers all match an alert with no labels would mute everything.
   if (matchesAll(parsed, {})) {
     throw new RampartError("invalid_request", `the matchers ${texts.join(", ")} would silence every alert`, {
+      details: [{ field: "body.matchers", message: "would match every alert" }],
       hint: "add a matcher that names something, e.g. --match app=api",
     });
   }
