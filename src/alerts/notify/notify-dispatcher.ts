@@ -92,7 +92,7 @@ export class NotifyDispatcher {
       if (!matchesAll(rule.target, alert.labels)) continue;
       for (const source of this.#firing.values()) {
         if (source.fingerprint === alert.fingerprint || !matchesAll(rule.source, source.labels)) continue;
-        if (rule.equal.every((l) => (source.labels[l] ?? "") === (alert.labels[l] ?? ""))) return `inhibited by ${source.fingerprint}`;
+        if (rule.equal.every((l) => labelOf(source.labels, l) === labelOf(alert.labels, l))) return `inhibited by ${source.fingerprint}`;
       }
     }
     return null;
@@ -146,7 +146,10 @@ function groupLabels(route: NotifyRoute, labels: Readonly<Record<string, string>
   // group_by: ['...'] groups by every label, i.e. one group per alert (Alertmanager's way to turn grouping off).
   const names = route.groupBy.includes("...") ? Object.keys(labels).sort() : route.groupBy;
   const out: Record<string, string> = {};
-  for (const name of names) if (labels[name] !== undefined) out[name] = labels[name];
+  for (const name of names) {
+    const value = labelOf(labels, name);
+    if (value !== "") out[name] = value;
+  }
   return out;
 }
 
@@ -157,6 +160,11 @@ function groupKey(route: NotifyRoute, labels: Record<string, string>): string {
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(",");
   return `${route.receiver}:${path}:{${group}}`;
+}
+
+/** A label's value, "" when absent; own keys only, so `constructor` is never Object's. */
+function labelOf(labels: Readonly<Record<string, string>>, name: string): string {
+  return Object.hasOwn(labels, name) ? (labels[name] ?? "") : "";
 }
 
 const silenceCache = new WeakMap<Silence, LabelMatcher[]>();
