@@ -30,4 +30,5 @@ export const eventlessTables: EventlessTables = {
   metric_rollups: "measurements: one-minute metric rollups",
   flag_usage: "measurements: evaluation counts per flag variation, from SDKs and the edge",
   alert_deliveries: "bookkeeping: the delivery log of alert notifications (attempts, status); the alerts themselves are events",
+  alert_notify_log: "bookkeeping: when each alert group was last notified, so a restart does not notify again",
 };

@@ -9,6 +9,7 @@ import { DeliveryStore } from "./delivery.store.ts";
 import { type NotifyConfig, resolveNotifyConfig } from "./notify-config.ts";
 import { NotifyDelivery, type RetryPolicy } from "./notify-delivery.ts";
 import { NotifyDispatcher } from "./notify-dispatcher.ts";
+import { NotifyLogStore } from "./notify-log.store.ts";
 import { createSender, type SendNotification } from "./notify-senders.ts";
 import type { AlertNotifyFile } from "./notify.schema.ts";
 import { alertNotifyMigration } from "./notify.migration.ts";
@@ -60,12 +61,26 @@ export function createAlertNotifier(deps: {
   const silenceStore = new SilenceStore(deps.db);
   const silences = new SilenceService({ store: silenceStore, events: deps.events, clock: deps.clock });
   const deliveries = new DeliveryStore(deps.db);
-  const dispatcher = new NotifyDispatcher({ config, silences: () => silences.current() });
+  const notifyLog = new NotifyLogStore(deps.db);
+  const dispatcher = new NotifyDispatcher({ config, silences: () => silences.current(), notified: (key) => notifyLog.get(key) });
   const send = deps.send ?? createSender({ externalUrl: deps.externalUrl, env: deps.env ?? process.env });
   const delivery = new NotifyDelivery({ store: deliveries, send, clock: deps.clock, config, retry: deps.retry });
 
+  const logWrites = new Set<Promise<void>>();
+  const idle = async () => {
+    await Promise.all([...logWrites]);
+    await delivery.idle();
+  };
   const tick = (now: number) => {
-    for (const n of dispatcher.flush(now)) delivery.deliver(n);
+    for (const n of dispatcher.flush(now)) {
+      // Recorded when due, not when delivered: a failed delivery is retried by delivery, not by a later flush.
+      const write = notifyLog
+        .record(n.groupKey, { lastSentAt: n.at, firing: n.firing })
+        .catch((error: unknown) => logger.warn({ err: error }, "alerts: writing the notification log failed"))
+        .finally(() => logWrites.delete(write));
+      logWrites.add(write);
+      delivery.deliver(n);
+    }
   };
   const notifier: AlertNotifier = {
     notify(alerts: readonly AlertInstance[], now: number) {
@@ -85,6 +100,7 @@ export function createAlertNotifier(deps: {
         if (now - lastPrune > 3_600_000) {
           lastPrune = now;
           await deliveries.prune(now - DELIVERY_RETENTION_MS);
+          await notifyLog.prune(now - DELIVERY_RETENTION_MS);
           await silences.load(); // drops the silences that ended meanwhile
         }
       } catch (error) {
@@ -101,8 +117,11 @@ export function createAlertNotifier(deps: {
     deliveries,
     routes: notifyRoutes({ silences, deliveries }),
     tick,
-    idle: () => delivery.idle(),
-    start: () => silences.load(),
+    idle,
+    start: async () => {
+      await silences.load();
+      await notifyLog.load();
+    },
     run: () => {
       running = true;
       loop = run();
@@ -111,7 +130,7 @@ export function createAlertNotifier(deps: {
       running = false;
       await loop;
       // Deliveries in flight get a moment to finish; a dead receiver's retries must not hold up shutdown.
-      await Promise.race([delivery.idle(), new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
+      await Promise.race([idle(), new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
     },
   };
 }

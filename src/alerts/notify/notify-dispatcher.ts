@@ -1,6 +1,7 @@
 import type { AlertInstance } from "../alert.types.ts";
 import { matchesAll, parseMatcher, formatMatcher, type LabelMatcher } from "./label-matcher.ts";
 import type { NotifyConfig, NotifyRoute } from "./notify-config.ts";
+import type { GroupNotified } from "./notify-log.store.ts";
 import { isActive, type Silence } from "./silence.types.ts";
 
 export type NotificationReason =
@@ -19,6 +20,8 @@ export interface Notification {
   /** Firing alerts (not silenced or inhibited) and the alerts that resolved since the group was last notified. */
   alerts: AlertInstance[];
   at: number;
+  /** Fingerprints of the alerts firing in this notification: what the notification log records. */
+  firing: string[];
 }
 
 interface Group {
@@ -46,9 +49,17 @@ export class NotifyDispatcher {
   /** Every alert currently firing, for inhibition. */
   readonly #firing = new Map<string, AlertInstance>();
 
-  constructor(deps: { config: () => NotifyConfig; silences: () => readonly Silence[] }) {
+  readonly #notified: (groupKey: string) => GroupNotified | undefined;
+
+  /** `notified` answers what a group was told before this process began (the notification log), so a restart does not page again. */
+  constructor(deps: {
+    config: () => NotifyConfig;
+    silences: () => readonly Silence[];
+    notified?: (groupKey: string) => GroupNotified | undefined;
+  }) {
     this.#config = deps.config;
     this.#silences = deps.silences;
+    this.#notified = deps.notified ?? (() => undefined);
   }
 
   ingest(alerts: readonly AlertInstance[], now: number): void {
@@ -63,7 +74,16 @@ export class NotifyDispatcher {
         let group = this.#groups.get(key);
         if (!group) {
           if (alert.state !== "firing") continue; // a resolution for a group nobody was told about
-          group = { key, route, labels, alerts: new Map(), nextFlushAt: now + route.groupWaitMs, lastSentAt: null, lastFiring: new Set() };
+          const before = this.#notified(key);
+          group = {
+            key,
+            route,
+            labels,
+            alerts: new Map(),
+            nextFlushAt: now + route.groupWaitMs,
+            lastSentAt: before?.lastSentAt ?? null,
+            lastFiring: new Set(before?.firing ?? []),
+          };
           this.#groups.set(key, group);
         }
         group.alerts.set(alert.fingerprint, alert);
@@ -120,6 +140,7 @@ export class NotifyDispatcher {
       reason,
       alerts: [...firing, ...resolved],
       at: now,
+      firing: [...group.lastFiring],
     };
   }
 }

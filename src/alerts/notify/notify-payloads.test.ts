@@ -23,6 +23,7 @@ function notification(alerts: Notification["alerts"], reason: Notification["reas
     reason,
     alerts,
     at: at + 120_000,
+    firing: [],
   };
 }
 

@@ -13,6 +13,7 @@ export type AlertNotifyTables = {
     expired_at: number | null;
     expired_by: string | null;
   };
+  alert_notify_log: { group_key: string; last_sent_at: number; firing: string };
   alert_deliveries: {
     id: Generated<number>;
     at: number;

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Migration } from "kysely/migration";
 
-/** Silences (state: written with silence.created / silence.expired) and the delivery log (bookkeeping). Never edit once released: add a new migration. */
+/** Silences (state: written with silence.created / silence.expired), the delivery log and the notification log (bookkeeping). Never edit once released: add a new migration. */
 export const alertNotifyMigration: Migration = {
   async up(db: Kysely<unknown>) {
     await db.schema
@@ -31,5 +31,12 @@ export const alertNotifyMigration: Migration = {
       .addColumn("updated_at", "integer", (c) => c.notNull())
       .execute();
     await db.schema.createIndex("alert_deliveries_at").on("alert_deliveries").column("at").execute();
+    // Alertmanager's notification log: what each group was last told, so a restart does not page again.
+    await db.schema
+      .createTable("alert_notify_log")
+      .addColumn("group_key", "text", (c) => c.primaryKey())
+      .addColumn("last_sent_at", "integer", (c) => c.notNull())
+      .addColumn("firing", "text", (c) => c.notNull())
+      .execute();
   },
 };
