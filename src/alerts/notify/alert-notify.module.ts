@@ -75,7 +75,7 @@ export function createAlertNotifier(deps: {
     for (const n of dispatcher.flush(now)) {
       // Recorded when due, not when delivered: a failed delivery is retried by delivery, not by a later flush.
       const write = notifyLog
-        .record(n.groupKey, { lastSentAt: n.at, firing: n.firing })
+        .record(n.key, { lastSentAt: n.at, firing: n.firing })
         .catch((error: unknown) => logger.warn({ err: error }, "alerts: writing the notification log failed"))
         .finally(() => logWrites.delete(write));
       logWrites.add(write);

@@ -14,7 +14,10 @@ export type NotificationReason =
 /** One message to one receiver about one group: what Alertmanager's dispatcher flushes. */
 export interface Notification {
   receiver: string;
+  /** Alertmanager's form: `{}/{route matchers}:{group labels}` (webhook v4 `groupKey`). */
   groupKey: string;
+  /** The group's identity here: receiver and groupKey (routes that `continue` may share a groupKey). */
+  key: string;
   groupLabels: Record<string, string>;
   reason: NotificationReason;
   /** Firing alerts (not silenced or inhibited) and the alerts that resolved since the group was last notified. */
@@ -26,6 +29,7 @@ export interface Notification {
 
 interface Group {
   key: string;
+  groupKey: string;
   route: NotifyRoute;
   labels: Record<string, string>;
   alerts: Map<string, AlertInstance>;
@@ -70,13 +74,15 @@ export class NotifyDispatcher {
       if (alert.state === "pending") continue;
       for (const route of routesFor(config, alert.labels)) {
         const labels = groupLabels(route, alert.labels);
-        const key = groupKey(route, labels);
+        const amKey = groupKey(route, labels);
+        const key = `${route.receiver}|${amKey}`;
         let group = this.#groups.get(key);
         if (!group) {
           if (alert.state !== "firing") continue; // a resolution for a group nobody was told about
           const before = this.#notified(key);
           group = {
             key,
+            groupKey: amKey,
             route,
             labels,
             alerts: new Map(),
@@ -135,7 +141,8 @@ export class NotifyDispatcher {
     group.lastFiring = new Set(firing.map((a) => a.fingerprint));
     return {
       receiver: group.route.receiver,
-      groupKey: group.key,
+      groupKey: group.groupKey,
+      key: group.key,
       groupLabels: group.labels,
       reason,
       alerts: [...firing, ...resolved],
@@ -174,13 +181,13 @@ function groupLabels(route: NotifyRoute, labels: Readonly<Record<string, string>
   return out;
 }
 
-/** Alertmanager's form: the route's matchers, then `:`, then the group labels; prefixed by the receiver so routes that `continue` stay apart. */
+/** Alertmanager's form: the route's matchers, then `:`, then the group labels. */
 function groupKey(route: NotifyRoute, labels: Record<string, string>): string {
   const path = `{}/{${route.matchers.map(formatMatcher).join(",")}}`;
   const group = Object.entries(labels)
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(",");
-  return `${route.receiver}:${path}:{${group}}`;
+  return `${path}:{${group}}`;
 }
 
 /** A label's value, "" when absent; own keys only, so `constructor` is never Object's. */

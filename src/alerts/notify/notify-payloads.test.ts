@@ -18,7 +18,8 @@ const resolved = {
 function notification(alerts: Notification["alerts"], reason: Notification["reason"]): Notification {
   return {
     receiver: "ops",
-    groupKey: 'ops:{}/{severity="critical"}:{alertname="HighErrorRate"}',
+    groupKey: '{}/{severity="critical"}:{alertname="HighErrorRate"}',
+    key: 'ops|{}/{severity="critical"}:{alertname="HighErrorRate"}',
     groupLabels: { alertname: "HighErrorRate" },
     reason,
     alerts,

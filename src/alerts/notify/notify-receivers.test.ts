@@ -106,6 +106,7 @@ describe("alert receivers", () => {
     assert.equal(body.status, "firing");
     assert.equal(body.receiver, "ops");
     assert.equal(body.notification_reason, "first notification");
+    assert.equal(body.groupKey, '{}/{severity="critical"}:{alertname="HighErrorRate",env="production",app="api"}');
     assert.deepEqual(body.groupLabels, { alertname: "HighErrorRate", env: "production", app: "api" });
     assert.equal((body.commonLabels as Record<string, string>).release, "7");
     const alerts = body.alerts as Record<string, unknown>[];
