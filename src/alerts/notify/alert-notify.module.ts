@@ -28,7 +28,8 @@ const STOP_GRACE_MS = 2_000;
 export interface AlertNotify extends Module {
   notifier: AlertNotifier;
   silences: SilenceService;
-  deliveries: DeliveryStore;
+  /** The delivery log (list) and the sending behind it. */
+  deliveries: NotifyDelivery;
   routes: RouteDefinition[];
   /** Flushes the groups due at `now` and hands their notifications to delivery (the loop calls it every second). */
   tick(now: number): void;
@@ -114,8 +115,8 @@ export function createAlertNotifier(deps: {
     name: "alert-notify",
     notifier,
     silences,
-    deliveries,
-    routes: notifyRoutes({ silences, deliveries }),
+    deliveries: delivery,
+    routes: notifyRoutes({ silences, deliveries: delivery }),
     tick,
     idle,
     start: async () => {

@@ -1,6 +1,7 @@
 import type { TimerClock } from "../../shared/clock.ts";
 import { logger } from "../../shared/logger.ts";
 import type { DeliveryStore } from "./delivery.store.ts";
+import type { Delivery } from "./delivery.types.ts";
 import type { NotifyConfig } from "./notify-config.ts";
 import type { Notification } from "./notify-dispatcher.ts";
 import { notificationText } from "./notify-payloads.ts";
@@ -36,6 +37,11 @@ export class NotifyDelivery {
     );
     this.#inflight.add(p);
     void p.finally(() => this.#inflight.delete(p));
+  }
+
+  /** The delivery log, newest first (the console receiver's notifications are its `console` rows). */
+  list(filter: { kind?: string; limit: number }): Promise<Delivery[]> {
+    return this.#deps.store.list(filter);
   }
 
   async idle(): Promise<void> {

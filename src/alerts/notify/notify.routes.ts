@@ -2,8 +2,8 @@ import { z } from "zod";
 import { defineRoute, type RouteDefinition } from "../../api/route-definition.ts";
 import { parseDuration } from "../../config/units.ts";
 import { RampartError } from "../../shared/errors.ts";
-import type { DeliveryStore } from "./delivery.store.ts";
 import { deliverySchema } from "./delivery.types.ts";
+import type { NotifyDelivery } from "./notify-delivery.ts";
 import { type SilenceService, MAX_SILENCE_MS } from "./silence.service.ts";
 import { silenceSchema } from "./silence.types.ts";
 
@@ -23,7 +23,7 @@ const deliveriesQuery = z.strictObject({
 });
 
 /** Silences (create, list, expire) and the delivery log; the console receiver's list is the log's console rows. */
-export function notifyRoutes(deps: { silences: SilenceService; deliveries: DeliveryStore }): RouteDefinition[] {
+export function notifyRoutes(deps: { silences: SilenceService; deliveries: NotifyDelivery }): RouteDefinition[] {
   return [
     defineRoute({
       method: "POST",
