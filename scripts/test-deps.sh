@@ -8,6 +8,7 @@ needs="
 git git
 promtool prometheus
 prometheus prometheus
+prometheus-alertmanager prometheus-alertmanager
 python3 python3
 py:prometheus_client python3-prometheus-client
 sqlite3 sqlite3

@@ -1,3 +1,4 @@
+import { alertNotifyFields, checkAlertNotifyReferences } from "./notify/notify.schema.ts";
 import { z } from "zod";
 import { booleanField, duration, expected, text } from "../config/fields.schema.ts";
 import { showValue } from "../config/units.ts";
@@ -81,8 +82,12 @@ export const alertsShape = {
   rules: alertRuleListSchema.optional(),
   defaults: defaultsSchema.optional(),
   // ── notification (src/alerts/notify): receivers, routes, default_receiver, inhibit ──
+  ...alertNotifyFields,
 };
-export const alertsFileSchema = z.strictObject(alertsShape, {
-  error: expected("a mapping such as { rules: [...], defaults: { crash_loop: false } }"),
-});
+export const alertsFileSchema = z
+  .strictObject(alertsShape, {
+    error: expected("a mapping such as { rules: [...], defaults: { crash_loop: false }, receivers: { ops: { webhook: URL } } }"),
+  })
+  // Routes and default_receiver must name a declared receiver, reported with the other mistakes.
+  .superRefine(checkAlertNotifyReferences, { when: () => true });
 export type AlertsFile = z.output<typeof alertsFileSchema>;

@@ -21,6 +21,7 @@ import { registerDbCommands } from "../secrets/db-query.cli.ts";
 import { registerIdentityCommands } from "../access/identity.cli.ts";
 import { registerLoginCommands } from "./login.cli.ts";
 import { registerAlertCommands } from "../alerts/alert.cli.ts";
+import { registerAlertNotifyCommands } from "../alerts/notify/notify.cli.ts";
 
 // `rampart status | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -58,6 +59,7 @@ registerDbCommands(program, globals);
 registerIdentityCommands(program, globals);
 registerLoginCommands(program, globals);
 registerAlertCommands(program, globals);
+registerAlertNotifyCommands(program, globals);
 
 installUsageHandling(program);
 

@@ -33,6 +33,8 @@ import type {
   WhoAmI,
 } from "../access/identity.types.ts";
 import type { AlertHistory, AlertView, RuleBody, RulesResponse, RuleView } from "../alerts/alert.view.ts";
+import type { CreateSilenceBody, SilenceViewBody } from "../alerts/notify/notify.routes.ts";
+import type { Delivery } from "../alerts/notify/delivery.types.ts";
 
 /** Reconnects a stream after a disconnect and resumes after its last event (see followEvents). */
 export type FollowHooks = Pick<FollowOptions, "lastEventId" | "onReconnecting" | "onReconnected" | "minDelayMs" | "maxDelayMs">;
@@ -346,6 +348,23 @@ export class ApiClient {
   }
 
   /** Sends a source bundle (see releases/source-bundle.ts); the deploy then names the upload. */
+  // Alert notification: silences and the delivery log.
+  createSilence(body: CreateSilenceBody): Promise<SilenceViewBody> {
+    return this.#call("POST", "/api/v1/silences", body);
+  }
+
+  async silences(all = false): Promise<SilenceViewBody[]> {
+    return (await this.#call<{ silences: SilenceViewBody[] }>("GET", `/api/v1/silences${all ? "?all=true" : ""}`)).silences;
+  }
+
+  expireSilence(id: string): Promise<SilenceViewBody> {
+    return this.#call("POST", `/api/v1/silences/${encodeURIComponent(id)}/expire`, {});
+  }
+
+  async alertDeliveries(filter: { kind?: string; limit?: number } = {}): Promise<Delivery[]> {
+    return (await this.#call<{ deliveries: Delivery[] }>("GET", `/api/v1/alerts/deliveries${queryString(filter)}`)).deliveries;
+  }
+
   async uploadSource(gzip: Uint8Array, digest: string): Promise<UploadView> {
     const response = await this.#fetch("POST", "/api/v1/uploads", gzip, undefined, {
       "content-type": SOURCE_BUNDLE_TYPE,

@@ -34,6 +34,7 @@ import { assertSafeListen } from "./api-tls.ts";
 import { createOidc } from "../access/oidc.module.ts";
 
 const DEFAULT_API = { host: "127.0.0.1", port: 7700 };
+import { createAlertNotifier } from "../alerts/notify/alert-notify.module.ts";
 
 export interface PlatformOptions {
   configPath: string;
@@ -164,8 +165,15 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         actor,
       ),
   });
+  // Routing, grouping, silences and receivers of alerts; alert evaluation hands it its alerts (alertNotify.notifier).
+  const alertNotify = createAlertNotifier({
+    ...shared,
+    alerts: () => manifests.current.alerts,
+    externalUrl: `${apiTls ? "https" : "http"}://${apiListen.host.includes(":") ? `[${apiListen.host}]` : apiListen.host}:${apiListen.port}`,
+  });
   const alerts = createAlerts({
     ...shared,
+    notifier: () => alertNotify.notifier,
     manifest: () => manifests.current,
     metrics: telemetry.metrics,
     instances: () => runtime.supervisor.list(),

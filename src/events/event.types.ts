@@ -89,6 +89,8 @@ export const eventTypes = [
   "alert.resolved",
   "alert.rule_changed",
   "alert.rule_deleted",
+  "silence.created",
+  "silence.expired",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

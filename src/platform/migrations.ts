@@ -1,5 +1,6 @@
 import type { Migration } from "kysely/migration";
 import { accessRequestMigrations } from "../access/access-requests.module.ts";
+import { alertNotifyMigrations } from "../alerts/notify/alert-notify.module.ts";
 import type { EventlessTables } from "../db/event-audit.ts";
 import { baselineMigrations } from "../db/migrations.ts";
 import { flagsMigrations } from "../flags/flags.module.ts";
@@ -24,6 +25,7 @@ export const platformMigrations: Record<string, Migration> = {
   ...secretsMigrations,
   ...accessMigrations,
   ...alertsMigrations,
+  ...alertNotifyMigrations,
 };
 
 /**
@@ -38,4 +40,6 @@ export const eventlessTables: EventlessTables = {
   metric_rollups: "measurements: one-minute metric rollups",
   flag_usage: "measurements: evaluation counts per flag variation, from SDKs and the edge",
   ...accessEventlessTables,
+  alert_deliveries: "bookkeeping: the delivery log of alert notifications (attempts, status); the alerts themselves are events",
+  alert_notify_log: "bookkeeping: when each alert group was last notified, so a restart does not notify again",
 };
