@@ -16,6 +16,7 @@ import { installUsageHandling, reportError, setCurrentCommand } from "./cli-usag
 import { registerDemoCommand } from "./demo.cli.ts";
 import { registerServiceCommands } from "../service/service.cli.ts";
 import { registerAuditCommands } from "../audit/audit.cli.ts";
+import { registerChecksCommand } from "../checks/checks.cli.ts";
 
 // `rampart status | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -47,6 +48,7 @@ registerTraceCommands(program, globals);
 registerServiceCommands(program, globals);
 registerAccessCommands(program, globals);
 registerAuditCommands(program, globals);
+registerChecksCommand(program, globals);
 
 installUsageHandling(program);
 

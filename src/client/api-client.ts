@@ -16,6 +16,7 @@ import { type ErrorCode, errorCatalogue, isErrorCode } from "../shared/error-cat
 import type { AccessRequestView, BreakGlassBody, RequestBody } from "../access/access-request.types.ts";
 import { SOURCE_BUNDLE_TYPE, type UploadView } from "../releases/source-bundle.types.ts";
 import type { VerifyView } from "../audit/audit.types.ts";
+import type { CheckView } from "../checks/checks.types.ts";
 
 /** Reconnects a stream after a disconnect and resumes after its last event (see followEvents). */
 export type FollowHooks = Pick<FollowOptions, "lastEventId" | "onReconnecting" | "onReconnected" | "minDelayMs" | "maxDelayMs">;
@@ -326,6 +327,15 @@ export class ApiClient {
 
   auditVerify(): Promise<VerifyView> {
     return this.#call("GET", "/api/v1/audit/verify");
+  }
+
+  // Synthetic checks and heartbeats (src/checks).
+  async checks(filter: { env?: string; app?: string } = {}): Promise<CheckView[]> {
+    return (await this.#call<{ checks: CheckView[] }>("GET", `/api/v1/checks${queryString(filter)}`)).checks;
+  }
+
+  heartbeat(env: string, app: string, name: string): Promise<CheckView> {
+    return this.#call("POST", `/api/v1/heartbeats/${encodeURIComponent(env)}/${encodeURIComponent(app)}/${encodeURIComponent(name)}`);
   }
 
   async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {

@@ -1,5 +1,6 @@
 import { resolve as resolvePath } from "node:path";
 import { resolveAccessPolicy } from "../access/access-policy.schema.ts";
+import { type AppChecks, resolveAppChecks } from "../checks/checks.schema.ts";
 import { APP_DEFAULTS, ENVIRONMENT_DEFAULTS, METRICS_SCRAPE_DEFAULTS } from "./manifest.defaults.ts";
 import type { AppFile, AppSettingsFile, ManifestFile } from "./manifest.schema.ts";
 import type { EnvironmentConfig, Manifest, ManifestApp, ResolvedApp } from "./resolved-manifest.schema.ts";
@@ -90,7 +91,7 @@ function withDefaults(name: string, source: string, exclude: readonly string[], 
 }
 
 function resolveManifestApp(name: string, app: AppFile, environments: string[], dir: string): ManifestApp {
-  const { source, exclude = [], environments: overrides, ...settings } = app;
+  const { source, exclude = [], environments: overrides, checks: _checks, heartbeats: _heartbeats, ...settings } = app;
   const sourceDir = resolvePath(dir, source);
   const perEnv: Record<string, ResolvedApp> = {};
   for (const env of environments) {
@@ -121,7 +122,9 @@ export function buildManifest(file: ManifestFile, path: string, dir: string): Ma
       },
     };
   }
-  return { name: file.name, path, dir, environments: resolvedEnvironments, apps, access: resolveAccessPolicy(file.access) };
+  const checks: Record<string, AppChecks> = {};
+  for (const [name, app] of Object.entries(file.apps)) checks[name] = resolveAppChecks(app.checks, app.heartbeats);
+  return { name: file.name, path, dir, environments: resolvedEnvironments, apps, access: resolveAccessPolicy(file.access), checks };
 }
 
 /** The effective config of `app` in `env`. Throws when either is not in the manifest. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { accessFileSchema } from "../access/access-policy.schema.ts";
+import { checksFileSchema, heartbeatsFileSchema } from "../checks/checks.schema.ts";
 import { ENVIRONMENT_DEFAULTS, MAX_INSTANCES } from "./manifest.defaults.ts";
 import {
   bindAddress,
@@ -133,6 +134,9 @@ export const appSchema = mapping(
     /** Gitignore-style patterns left out of every artifact, beside .gitignore and .rampartignore. */
     exclude: z.array(text("a gitignore-style pattern, e.g. dist/")).optional(),
     environments: namedRecord(appOverrideSchema, "a mapping of environment name: overrides").optional(),
+    /** Synthetic checks and heartbeats (src/checks/checks.schema.ts): the same in every environment. */
+    checks: checksFileSchema.optional(),
+    heartbeats: heartbeatsFileSchema.optional(),
   },
   "a mapping with at least source and run",
 );

@@ -1,3 +1,4 @@
+import type { AppChecks } from "../checks/checks.schema.ts";
 import { z } from "zod";
 import type { AccessPolicy } from "../access/access-policy.schema.ts";
 
@@ -111,6 +112,8 @@ export const manifestSchema = z.object({
   apps: z.record(z.string(), manifestAppSchema),
   /** Just-in-time access policy (src/access/access-policy.schema.ts); absent in manifests built before it existed. */
   access: z.custom<AccessPolicy>().optional(),
+  /** Per app: synthetic checks and heartbeats (src/checks/checks.schema.ts); absent in manifests built before they existed. */
+  checks: z.custom<Record<string, AppChecks>>().optional(),
 });
 
 export type LatencyGuard = z.infer<typeof latencyGuardSchema>;

@@ -6,6 +6,7 @@ import { ManifestSource } from "../config/manifest-source.ts";
 import { openDatabase } from "../db/database.ts";
 import { createEvents } from "../events/events.module.ts";
 import { createAudit } from "../audit/audit.module.ts";
+import { createChecks } from "../checks/checks.module.ts";
 import { createFlags } from "../flags/flags.module.ts";
 import { eventlessTables, platformMigrations } from "../platform/migrations.ts";
 import type { Module } from "../platform/module.ts";
@@ -129,10 +130,18 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       ),
   });
   const accessRequests = createAccessRequests({ ...shared, manifests });
+  const checks = createChecks({
+    ...shared,
+    clock,
+    manifest: () => manifests.current,
+    serving: (env, app) => runtime.supervisor.list().some((i) => i.env === env && i.app === app && i.status !== "stopped"),
+    assertApp,
+    metrics: telemetry.metrics.store,
+  });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
   // The audit comes right after events: its key is loaded before anything else starts, and it stops (signing the
   // final checkpoint) after every other module has written its last event.
-  const modules: Module[] = [events, audit, telemetry, flags, traffic, runtime, releases, platform, accessRequests];
+  const modules: Module[] = [events, audit, telemetry, flags, traffic, runtime, releases, platform, accessRequests, checks];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {
     await recordStopping(events.log, stopApps);

@@ -68,6 +68,8 @@ export const eventTypes = [
   "access.revoked",
   "access.break_glass",
   "audit.request",
+  "check.failed",
+  "check.recovered",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

@@ -6,6 +6,7 @@ import { flagsMigrations } from "../flags/flags.module.ts";
 import { telemetryMigrations } from "../telemetry/telemetry.module.ts";
 import { trafficMigrations } from "../traffic/traffic.module.ts";
 import { auditMigrations } from "../audit/audit.module.ts";
+import { checksMigrations } from "../checks/checks.module.ts";
 
 /**
  * Every migration of the platform, registered by the capability that owns it. Applied in name order, so the
@@ -18,6 +19,7 @@ export const platformMigrations: Record<string, Migration> = {
   ...trafficMigrations,
   ...accessRequestMigrations,
   ...auditMigrations,
+  ...checksMigrations,
 };
 
 /**
@@ -31,4 +33,5 @@ export const eventlessTables: EventlessTables = {
   request_stats: "measurements: the edge's per-second request aggregates (canary analysis reads them)",
   metric_rollups: "measurements: one-minute metric rollups",
   flag_usage: "measurements: evaluation counts per flag variation, from SDKs and the edge",
+  check_results: "measurements: results of synthetic checks and heartbeat pings (state changes are check.failed / check.recovered events)",
 };

@@ -404,6 +404,13 @@ export const errorCatalogue = {
     meaning: "The release's build failed or timed out, so the release failed before any instance started; the message has its last lines.",
     hint: "the whole build output: rampart logs APP --env ENV --instance ENV.APP.rN.build --limit 10000",
   },
+  // Issue 15 (checks): a job reporting in for a heartbeat rampart.yaml does not declare.
+  unknown_heartbeat: {
+    status: 404,
+    origin: "api",
+    meaning: "The heartbeat named is not declared for that app in rampart.yaml (apps.<app>.heartbeats).",
+    hint: "rampart checks --app APP lists the declared checks and heartbeats; declare it under apps.<app>.heartbeats",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -1,0 +1,130 @@
+import type { Manifest, ResolvedApp } from "../config/resolved-manifest.schema.ts";
+import { environmentUrl } from "../platform/environment-url.ts";
+import type { Condition } from "./check-condition.ts";
+import { DEFAULT_CHECK, type HeartbeatConfig, parsedDefault } from "./checks.schema.ts";
+
+/** One HTTP check of one app in one environment, ready to probe. */
+export interface HttpCheckTarget {
+  key: string;
+  env: string;
+  app: string;
+  name: string;
+  origin: "default" | "custom";
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: string | null;
+  intervalMs: number;
+  timeoutMs: number;
+  conditions: Condition[];
+  failureThreshold: number;
+  successThreshold: number;
+  verifyTls: boolean;
+}
+
+export interface HeartbeatTarget extends HeartbeatConfig {
+  key: string;
+  env: string;
+  app: string;
+}
+
+export function checkKey(env: string, app: string, name: string): string {
+  return `${env}/${app}/${name}`;
+}
+
+// The health path must answer 200; a route prefix only has to be served (an app's own 404 for "/api" is fine, the
+// edge's 502/503/504 are not).
+const HEALTH_CONDITIONS = [parsedDefault("status == 200")];
+const ROUTE_CONDITIONS = [parsedDefault("status < 500")];
+
+/** Every HTTP check the manifest asks for in `env`, for the apps `serving` says have instances there. */
+export function httpTargets(manifest: Manifest, serving: (env: string, app: string) => boolean): HttpCheckTarget[] {
+  const targets: HttpCheckTarget[] = [];
+  for (const [env, envConfig] of Object.entries(manifest.environments)) {
+    const base = environmentUrl(envConfig);
+    for (const [app, entry] of Object.entries(manifest.apps)) {
+      const resolved = entry.perEnv[env];
+      if (resolved === undefined || !serving(env, app)) continue;
+      const checks = manifest.checks?.[app] ?? { defaults: true, http: [], heartbeats: [] };
+      const hostHeader = hostOf(resolved);
+      const edge = (name: string, origin: "default" | "custom", path: string) => ({
+        key: checkKey(env, app, name),
+        env,
+        app,
+        name,
+        origin,
+        url: `${base}${path}`,
+        verifyTls: false,
+      });
+      if (checks.defaults) {
+        for (const { name, path, conditions } of defaultChecks(resolved)) {
+          targets.push({
+            ...edge(name, "default", path),
+            method: "GET",
+            headers: hostHeader,
+            body: null,
+            intervalMs: DEFAULT_CHECK.intervalMs,
+            timeoutMs: DEFAULT_CHECK.timeoutMs,
+            conditions,
+            failureThreshold: DEFAULT_CHECK.failureThreshold,
+            successThreshold: DEFAULT_CHECK.successThreshold,
+          });
+        }
+      }
+      for (const check of checks.http) {
+        const where =
+          check.target.kind === "path"
+            ? { ...edge(check.name, "custom", check.target.path), headers: { ...hostHeader, ...check.headers } }
+            : {
+                key: checkKey(env, app, check.name),
+                env,
+                app,
+                name: check.name,
+                origin: "custom" as const,
+                url: check.target.url,
+                verifyTls: true,
+                headers: { ...check.headers },
+              };
+        targets.push({ ...check, ...where });
+      }
+    }
+  }
+  return targets;
+}
+
+export function heartbeatTargets(manifest: Manifest): HeartbeatTarget[] {
+  const targets: HeartbeatTarget[] = [];
+  for (const env of Object.keys(manifest.environments)) {
+    for (const app of Object.keys(manifest.apps)) {
+      for (const heartbeat of manifest.checks?.[app]?.heartbeats ?? [])
+        targets.push({ ...heartbeat, key: checkKey(env, app, heartbeat.name), env, app });
+    }
+  }
+  return targets;
+}
+
+/** The health path (when a route of the app reaches it through the edge) and each declared route prefix. */
+function defaultChecks(app: ResolvedApp): { name: string; path: string; conditions: Condition[] }[] {
+  const checks: { name: string; path: string; conditions: Condition[] }[] = [];
+  const reachable = app.routes.some(
+    (prefix) => app.health.path === prefix || app.health.path.startsWith(prefix.endsWith("/") ? prefix : `${prefix}/`),
+  );
+  if (reachable) checks.push({ name: "health", path: app.health.path, conditions: HEALTH_CONDITIONS });
+  for (const prefix of app.routes) {
+    if (prefix === app.health.path) continue;
+    const slug =
+      prefix
+        .replace(/[^a-z0-9]+/gi, "-")
+        .replace(/^-|-$/g, "")
+        .toLowerCase() || "root";
+    checks.push({ name: `route-${slug}`, path: prefix, conditions: ROUTE_CONDITIONS });
+  }
+  return checks;
+}
+
+/** An app served on named hosts only is reached with one of them in Host (a wildcard's stand-in for `*`). */
+function hostOf(app: ResolvedApp): Record<string, string> {
+  const host = app.hosts?.[0];
+  if (host === undefined) return {};
+  return { host: host.startsWith("*.") ? `rampart-check${host.slice(1)}` : host };
+}
