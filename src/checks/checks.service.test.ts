@@ -47,7 +47,7 @@ class FakeProber {
   };
 }
 
-async function setup(name: string, serving = () => true) {
+async function setup(name: string, serving: (env: string, app: string) => boolean = () => true) {
   const database = await openDatabase(join(root, name), platformMigrations);
   const clock = new FakeClock();
   const events = new EventLog(database.db, clock);
