@@ -5,7 +5,7 @@ import type { Module } from "../platform/module.ts";
 import type { TimerClock } from "../shared/clock.ts";
 import { checksMigration } from "./checks.migration.ts";
 import { checksRoutes } from "./checks.routes.ts";
-import { type CheckMetricsSink, ChecksService } from "./checks.service.ts";
+import { type AppPresence, type CheckMetricsSink, ChecksService } from "./checks.service.ts";
 import { ChecksStore } from "./checks.store.ts";
 import { httpProber, type Prober } from "./http-probe.ts";
 
@@ -22,7 +22,7 @@ export function createChecks(deps: {
   events: EventLog;
   clock: TimerClock;
   manifest(): Manifest;
-  serving(env: string, app: string): boolean;
+  serving(env: string, app: string): AppPresence;
   assertApp(env: string, app: string): void;
   metrics?: CheckMetricsSink;
   prober?: Prober;

@@ -10,7 +10,7 @@ import { platformMigrations } from "../platform/migrations.ts";
 import { RampartError } from "../shared/errors.ts";
 import { FakeClock } from "../shared/fake-clock.ts";
 import type { ProbeResult } from "./check-condition.ts";
-import { ChecksService } from "./checks.service.ts";
+import { type AppPresence, ChecksService } from "./checks.service.ts";
 import { ChecksStore } from "./checks.store.ts";
 import type { ProbeRequest } from "./http-probe.ts";
 
@@ -47,7 +47,7 @@ class FakeProber {
   };
 }
 
-async function setup(name: string, serving: (env: string, app: string) => boolean = () => true) {
+async function setup(name: string, serving: (env: string, app: string) => AppPresence = () => "live") {
   const database = await openDatabase(join(root, name), platformMigrations);
   const clock = new FakeClock();
   const events = new EventLog(database.db, clock);
@@ -74,7 +74,7 @@ async function setup(name: string, serving: (env: string, app: string) => boolea
 }
 
 test("default checks: the health path and each route through the edge; none where switched off or not deployed", async () => {
-  const { database, prober, service, round } = await setup("defaults", (_env, app) => app !== "nothing");
+  const { database, prober, service, round } = await setup("defaults");
   await round();
   assert.deepEqual(prober.seen.map((r) => r.url).sort(), [
     "http://127.0.0.1:8081/",
@@ -91,6 +91,27 @@ test("default checks: the health path and each route through the edge; none wher
     "route-root:default:ok",
   ]);
   assert.deepEqual(service.list({ app: "admin" }), []);
+  await database.close();
+});
+
+test("checks begin once the app is live and go on while it has instances, so a crashed app fails them", async () => {
+  let presence: AppPresence = "starting";
+  const { database, prober, service, round } = await setup("presence", () => presence);
+  await round();
+  assert.equal(prober.seen.length, 0, "a first deploy still starting is not probed");
+  presence = "live";
+  await round();
+  const probed = prober.seen.length;
+  assert.ok(probed > 0);
+  presence = "starting";
+  await round();
+  assert.ok(prober.seen.length > probed, "instances that are not healthy any more are still probed");
+  presence = "none";
+  await round();
+  assert.deepEqual(
+    service.list({ app: "web" }).filter((c) => c.kind === "http"),
+    [],
+  );
   await database.close();
 });
 
@@ -179,7 +200,7 @@ test("a restarted service resumes a failing check's state instead of failing it 
     events,
     clock: first.clock,
     prober: first.prober.probe,
-    serving: () => true,
+    serving: () => "live",
   });
   await service.start();
   for (let i = 0; i < 3; i++) {

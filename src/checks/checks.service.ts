@@ -25,10 +25,16 @@ export interface ChecksServiceDeps {
   events: EventLog;
   clock: TimerClock;
   prober: Prober;
-  /** Whether the app has instances in the environment: checks of an app not deployed there would only fail. */
-  serving(env: string, app: string): boolean;
+  /**
+   * Whether the app runs in the environment: "live" with a healthy instance, "starting" with instances none of
+   * which is healthy, "none" without. Checks begin once it is live (a first deploy's start-up is no failure) and
+   * go on while it has instances (an app whose instances all crash must fail its checks); not deployed: no checks.
+   */
+  serving(env: string, app: string): AppPresence;
   metrics?: CheckMetricsSink;
 }
+
+export type AppPresence = "live" | "starting" | "none";
 
 /** The summary the alert rules read (src/alerts/): one entry per check, `ok` false while it is failing. */
 export interface CheckStatus {
@@ -65,6 +71,8 @@ export class ChecksService {
   readonly #tracked = new Map<string, Tracked>();
   readonly #inFlight = new Set<Promise<void>>();
   #running = false;
+  /** env/app pairs that have been live and still have instances. */
+  readonly #watched = new Set<string>();
   #loop: Promise<void> | null = null;
   #nextPruneAt = 0;
 
@@ -118,7 +126,7 @@ export class ChecksService {
     const now = this.#deps.clock.now();
     const manifest = this.#deps.manifest();
     const wanted = new Set<string>();
-    for (const target of httpTargets(manifest, this.#deps.serving)) {
+    for (const target of httpTargets(manifest, (env, app) => this.#watch(env, app))) {
       wanted.add(target.key);
       const tracked = this.#track(target.key, "http", target, target.url, now);
       if (tracked.inFlight || tracked.nextAt > now) continue;
@@ -132,7 +140,7 @@ export class ChecksService {
     }
     for (const target of heartbeatTargets(manifest)) {
       // An external job may report for an environment the app is not deployed in: a first ping starts the watch.
-      if (!this.#deps.serving(target.env, target.app) && !this.#tracked.has(target.key) && !this.#seedPing.has(target.key)) continue;
+      if (!this.#watch(target.env, target.app) && !this.#tracked.has(target.key) && !this.#seedPing.has(target.key)) continue;
       wanted.add(target.key);
       const tracked = this.#track(target.key, "heartbeat", target, heartbeatDescription(target), now);
       if (now > tracked.lastPingAt + target.everyMs + target.graceMs && tracked.state.state !== "failing") {
@@ -149,6 +157,14 @@ export class ChecksService {
       this.#nextPruneAt = now + PRUNE_EVERY_MS;
       await this.#deps.store.prune(now - KEEP_RESULTS_MS);
     }
+  }
+
+  #watch(env: string, app: string): boolean {
+    const key = `${env}/${app}`;
+    const presence = this.#deps.serving(env, app);
+    if (presence === "live") this.#watched.add(key);
+    if (presence === "none") this.#watched.delete(key);
+    return this.#watched.has(key);
   }
 
   /** A job reporting in (POST /api/v1/heartbeats/:env/:app/:name). */

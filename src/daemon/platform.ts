@@ -134,7 +134,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     ...shared,
     clock,
     manifest: () => manifests.current,
-    serving: (env, app) => runtime.supervisor.list().some((i) => i.env === env && i.app === app && i.status !== "stopped"),
+    serving: (env, app) => {
+      const running = runtime.supervisor.list().filter((i) => i.env === env && i.app === app && i.status !== "stopped");
+      return running.some((i) => i.status === "healthy") ? "live" : running.length > 0 ? "starting" : "none";
+    },
     assertApp,
     metrics: telemetry.metrics.store,
   });
