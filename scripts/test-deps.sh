@@ -6,6 +6,7 @@
 set -eu
 needs="
 git git
+openssl openssl
 promtool prometheus
 prometheus prometheus
 python3 python3

@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { readCredentials } from "../daemon/credentials.ts";
 import { waitFor } from "../shared/wait.ts";
 import { killPlatform, type RampartUp, runCli, startRampartUp } from "../testing/rampart-process.ts";
+import { auditEvents } from "../testing/event-audit.ts";
 import { createTestProject, type TestProject } from "../testing/test-project.ts";
 import type { CheckView } from "./checks.types.ts";
 
@@ -31,6 +32,7 @@ describe("synthetic checks through a real rampart up", () => {
   let project: TestProject;
   let up: RampartUp;
   let failFile: string;
+  let audit: ReturnType<typeof auditEvents>;
   const cli = (...args: string[]) => runCli([...args, "--data", project.dataDir], { cwd: project.dir });
   let lastSeen: CheckView[] = [];
   const checks = async () => {
@@ -55,6 +57,8 @@ describe("synthetic checks through a real rampart up", () => {
         "      - { name: nightly, every: 1s, grace: 1s }",
       ].join("\n"),
     );
+    // Every state change commits with its event; check results and pings are measurements (eventlessTables).
+    audit = auditEvents(join(project.dir, "event-audit.jsonl"));
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
     up = await startRampartUp({
@@ -67,6 +71,7 @@ describe("synthetic checks through a real rampart up", () => {
     assert.equal(deployed.code, 0, deployed.stderr);
   });
   after(async () => {
+    audit.off();
     await killPlatform(project.dataDir, up);
     rmSync(project.dir, { recursive: true, force: true });
   });
@@ -134,5 +139,6 @@ describe("synthetic checks through a real rampart up", () => {
       assert.match(error.message, /heartbeat "weekly" of app "web"/);
       return true;
     });
+    audit.assertNoViolations();
   });
 });
