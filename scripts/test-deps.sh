@@ -7,6 +7,7 @@ set -eu
 needs="
 git git
 openssl openssl
+chromium chromium
 promtool prometheus
 prometheus prometheus
 python3 python3

@@ -1,5 +1,6 @@
 import type { Manifest, ResolvedApp } from "../config/resolved-manifest.schema.ts";
 import { environmentUrl } from "../platform/environment-url.ts";
+import { type BrowserStep, describeStep } from "./browser-probe.ts";
 import type { Condition } from "./check-condition.ts";
 import { DEFAULT_CHECK, type HeartbeatConfig, parsedDefault } from "./checks.schema.ts";
 
@@ -20,6 +21,10 @@ export interface HttpCheckTarget {
   failureThreshold: number;
   successThreshold: number;
   verifyTls: boolean;
+  /** A browser check: its steps, run in Chromium with `goto` paths resolved against the edge (`url`). */
+  browser: BrowserStep[] | null;
+  /** What `rampart checks` shows as the target. */
+  description: string;
 }
 
 export interface HeartbeatTarget extends HeartbeatConfig {
@@ -55,6 +60,8 @@ export function httpTargets(manifest: Manifest, serving: (env: string, app: stri
         origin,
         url: `${base}${path}`,
         verifyTls: false,
+        browser: null,
+        description: `${base}${path}`,
       });
       if (checks.defaults) {
         for (const { name, path, conditions } of defaultChecks(resolved)) {
@@ -72,20 +79,15 @@ export function httpTargets(manifest: Manifest, serving: (env: string, app: stri
         }
       }
       for (const check of checks.http) {
-        const where =
-          check.target.kind === "path"
-            ? { ...edge(check.name, "custom", check.target.path), headers: { ...hostHeader, ...check.headers } }
-            : {
-                key: checkKey(env, app, check.name),
-                env,
-                app,
-                name: check.name,
-                origin: "custom" as const,
-                url: check.target.url,
-                verifyTls: true,
-                headers: { ...check.headers },
-              };
-        targets.push({ ...check, ...where });
+        const { target } = check;
+        if (target.kind === "path") {
+          targets.push({ ...check, ...edge(check.name, "custom", target.path), headers: { ...hostHeader, ...check.headers } });
+        } else if (target.kind === "url") {
+          targets.push({ ...check, ...edge(check.name, "custom", ""), url: target.url, description: target.url, verifyTls: true });
+        } else {
+          const description = `browser ${base}: ${target.steps.map(describeStep).join(", ")}`;
+          targets.push({ ...check, ...edge(check.name, "custom", "/"), browser: target.steps, description });
+        }
       }
     }
   }

@@ -7,6 +7,7 @@ import { checksMigration } from "./checks.migration.ts";
 import { checksRoutes } from "./checks.routes.ts";
 import { type AppPresence, type CheckMetricsSink, ChecksService } from "./checks.service.ts";
 import { ChecksStore } from "./checks.store.ts";
+import { type BrowserProber, chromiumProber } from "./browser-probe.ts";
 import { httpProber, type Prober } from "./http-probe.ts";
 
 /** Migrations the checks register (name and order as released). */
@@ -26,6 +27,7 @@ export function createChecks(deps: {
   assertApp(env: string, app: string): void;
   metrics?: CheckMetricsSink;
   prober?: Prober;
+  browserProber?: BrowserProber;
 }): Checks {
   const service = new ChecksService({
     manifest: deps.manifest,
@@ -33,6 +35,7 @@ export function createChecks(deps: {
     events: deps.events,
     clock: deps.clock,
     prober: deps.prober ?? httpProber(deps.clock),
+    browserProber: deps.browserProber ?? chromiumProber(deps.clock),
     serving: deps.serving,
     metrics: deps.metrics,
   });

@@ -61,7 +61,20 @@ test("a bad check is a manifest error naming the field and what is expected", ()
   const [often] = errorsOf(`    checks:\n      - { name: api, path: /api, interval: 2s }\n`);
   assert.match(often ?? "", /apps\.web\.checks\[0\]\.interval: 2000ms is too often: a check runs at most every 10s/);
   const [both] = errorsOf(`    checks:\n      - { name: api, path: /api, url: "http://x/" }\n`);
-  assert.match(both ?? "", /apps\.web\.checks\[0\].*exactly one of path .* or url/);
+  assert.match(both ?? "", /apps\.web\.checks\[0\].*exactly one of path .*, url .* or browser/);
   const [heartbeat] = errorsOf(`    heartbeats:\n      - { name: nightly }\n`);
   assert.match(heartbeat ?? "", /apps\.web\.heartbeats\[0\]\.every/);
+});
+
+test("a browser check takes goto, click and expect_text steps", () => {
+  const manifest = parseManifest(
+    `${HEAD}    checks:\n      - { name: buy, browser: [{ goto: / }, { click: "#buy" }, { expect_text: Thank you }], interval: 1m }\n`,
+    "rampart.yaml",
+  );
+  assert.deepEqual(manifest.checks?.web?.http[0]?.target, {
+    kind: "browser",
+    steps: [{ goto: "/" }, { click: "#buy" }, { expect_text: "Thank you" }],
+  });
+  const [bad] = errorsOf(`    checks:\n      - { name: buy, browser: [{ tap: "#buy" }] }\n`);
+  assert.match(bad ?? "", /apps\.web\.checks\[0\]\.browser\[0\]: expected one step of goto, click or expect_text/);
 });

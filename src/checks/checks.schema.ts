@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { expected, positiveDuration, wholeNumber } from "../config/fields.schema.ts";
 import { parseDuration, showValue } from "../config/units.ts";
+import type { BrowserStep } from "./browser-probe.ts";
 import { CONDITION_EXAMPLE, type Condition, parseCondition } from "./check-condition.ts";
 
 /**
@@ -39,6 +40,23 @@ const interval = positiveDuration.superRefine((ms, ctx) => {
   if (ms < min) ctx.addIssue({ code: "custom", message: `${ms}ms is too often: a check runs at most every ${min / 1000}s, e.g. 30s` });
 });
 
+const STEP_EXAMPLE = 'e.g. { goto: / }, { click: "text=Buy" }, { expect_text: Thank you }';
+
+const browserStep = z.unknown().transform((value, ctx): BrowserStep => {
+  const entries = value !== null && typeof value === "object" && !Array.isArray(value) ? Object.entries(value) : [];
+  const [key, arg] = entries[0] ?? [];
+  if (entries.length === 1 && typeof arg === "string" && arg.trim() !== "") {
+    if (key === "goto") return { goto: arg };
+    if (key === "click") return { click: arg };
+    if (key === "expect_text") return { expect_text: arg };
+  }
+  ctx.addIssue({
+    code: "custom",
+    message: `expected one step of goto, click or expect_text with a text value, ${STEP_EXAMPLE}; got ${showValue(value)}`,
+  });
+  return z.NEVER;
+});
+
 const httpCheckSchema = z
   .strictObject(
     {
@@ -46,6 +64,10 @@ const httpCheckSchema = z
       path: z
         .string({ error: expected('a path such as "/api/orders"') })
         .startsWith("/", { error: expected('a path starting with "/"') })
+        .optional(),
+      browser: z
+        .array(browserStep, { error: expected(`a list of browser steps, ${STEP_EXAMPLE}`) })
+        .min(1, { error: `list at least one step, ${STEP_EXAMPLE}` })
         .optional(),
       url: z.url({ protocol: /^https?$/, error: expected("an http:// or https:// URL") }).optional(),
       method: z
@@ -66,8 +88,9 @@ const httpCheckSchema = z
     },
     { error: expected("a mapping such as { name: api-up, path: /api/health, conditions: [status == 200] }") },
   )
-  .refine((check) => (check.path === undefined) !== (check.url === undefined), {
-    error: "name exactly one of path (through the edge) or url (any address), e.g. { name: api-up, path: /api/health }",
+  .refine((check) => [check.path, check.url, check.browser].filter((v) => v !== undefined).length === 1, {
+    error:
+      "name exactly one of path (through the edge), url (any address) or browser (steps in Chromium), e.g. { name: api-up, path: /api/health }",
   });
 
 const heartbeatSchema = z.strictObject(
@@ -98,7 +121,7 @@ export const heartbeatsFileSchema = z.array(heartbeatSchema, {
 export type ChecksFile = z.output<typeof checksFileSchema>;
 export type HeartbeatsFile = z.output<typeof heartbeatsFileSchema>;
 
-export type CheckTarget = { kind: "path"; path: string } | { kind: "url"; url: string };
+export type CheckTarget = { kind: "path"; path: string } | { kind: "url"; url: string } | { kind: "browser"; steps: BrowserStep[] };
 
 export interface HttpCheckConfig {
   name: string;
@@ -136,7 +159,7 @@ export function resolveAppChecks(checks: ChecksFile | undefined, heartbeats: Hea
       const intervalMs = check.interval ?? DEFAULT_INTERVAL_MS;
       return {
         name: check.name,
-        target: check.url !== undefined ? { kind: "url", url: check.url } : { kind: "path", path: check.path ?? "/" },
+        target: targetOf(check),
         method: check.method ?? (check.body === undefined ? "GET" : "POST"),
         headers: { ...check.headers },
         body: check.body ?? null,
@@ -149,6 +172,12 @@ export function resolveAppChecks(checks: ChecksFile | undefined, heartbeats: Hea
     }),
     heartbeats: (heartbeats ?? []).map((h) => ({ name: h.name, everyMs: h.every, graceMs: h.grace ?? DEFAULT_GRACE_MS })),
   };
+}
+
+function targetOf(check: { path?: string; url?: string; browser?: BrowserStep[] }): CheckTarget {
+  if (check.browser !== undefined) return { kind: "browser", steps: check.browser };
+  if (check.url !== undefined) return { kind: "url", url: check.url };
+  return { kind: "path", path: check.path ?? "/" };
 }
 
 export function parsedDefault(text: string): Condition {

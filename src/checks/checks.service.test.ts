@@ -12,6 +12,7 @@ import { FakeClock } from "../shared/fake-clock.ts";
 import type { ProbeResult } from "./check-condition.ts";
 import { type AppPresence, ChecksService } from "./checks.service.ts";
 import { ChecksStore } from "./checks.store.ts";
+import type { BrowserProbeRequest } from "./browser-probe.ts";
 import type { ProbeRequest } from "./http-probe.ts";
 
 const root = mkdtempSync(join(tmpdir(), "rampart-checks-"));
@@ -210,5 +211,37 @@ test("a restarted service resumes a failing check's state instead of failing it 
   }
   assert.equal(service.list({ app: "web" }).find((c) => c.name === "health")?.state, "failing");
   assert.equal((await events.query({ type: "check.failed", limit: 100 })).filter((e) => e.data.name === "health").length, 1);
+  await database.close();
+});
+
+test("a browser check runs its steps through the browser prober, against the edge", async () => {
+  const database = await openDatabase(join(root, "browser"), platformMigrations);
+  const clock = new FakeClock();
+  const runs: BrowserProbeRequest[] = [];
+  const manifest = parseManifest(
+    `${MANIFEST}    heartbeats: []\n`.replace(
+      "    checks: { defaults: false }\n    heartbeats: []\n",
+      "    checks: { defaults: false, custom: [{ name: buy, browser: [{ goto: /admin }, { expect_text: Admin }] }] }\n",
+    ),
+    join(root, "browser", "rampart.yaml"),
+  );
+  const service = new ChecksService({
+    manifest: () => manifest,
+    store: new ChecksStore(database.db),
+    events: new EventLog(database.db, clock),
+    clock,
+    prober: new FakeProber().probe,
+    browserProber: async (request) => {
+      runs.push(request);
+      return { status: null, elapsedMs: 5, bodyText: "", certificateExpiresAt: null, error: 'step 2 (expect_text "Admin"): timeout' };
+    },
+    serving: () => "live",
+  });
+  await service.tick();
+  await service.idle();
+  assert.deepEqual(runs, [{ base: "http://127.0.0.1:8081/", steps: [{ goto: "/admin" }, { expect_text: "Admin" }], timeoutMs: 10_000 }]);
+  const buy = service.list({ app: "admin" }).find((c) => c.name === "buy");
+  assert.equal(buy?.target, 'browser http://127.0.0.1:8081: goto /admin, expect_text "Admin"');
+  assert.equal(buy?.lastResult?.message, 'status == 200: no response (step 2 (expect_text "Admin"): timeout)');
   await database.close();
 });

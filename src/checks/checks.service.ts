@@ -7,6 +7,7 @@ import { type CheckState, initialState, nextState, type Transition } from "./che
 import { checkKey, type HeartbeatTarget, heartbeatTargets, type HttpCheckTarget, httpTargets } from "./check-targets.ts";
 import type { ChecksStore } from "./checks.store.ts";
 import { CHECK_LATENCY, CHECK_RESULTS, CHECK_UP, type CheckKind, type CheckResult, type CheckView } from "./checks.types.ts";
+import type { BrowserProber } from "./browser-probe.ts";
 import type { Prober } from "./http-probe.ts";
 
 const TICK_MS = 1000;
@@ -25,6 +26,8 @@ export interface ChecksServiceDeps {
   events: EventLog;
   clock: TimerClock;
   prober: Prober;
+  /** Runs browser checks' steps (Chromium through playwright-core). */
+  browserProber?: BrowserProber;
   /**
    * Whether the app runs in the environment: "live" with a healthy instance, "starting" with instances none of
    * which is healthy, "none" without. Checks begin once it is live (a first deploy's start-up is no failure) and
@@ -128,7 +131,7 @@ export class ChecksService {
     const wanted = new Set<string>();
     for (const target of httpTargets(manifest, (env, app) => this.#watch(env, app))) {
       wanted.add(target.key);
-      const tracked = this.#track(target.key, "http", target, target.url, now);
+      const tracked = this.#track(target.key, "http", target, target.description, now);
       if (tracked.inFlight || tracked.nextAt > now) continue;
       tracked.inFlight = true;
       tracked.nextAt = now + target.intervalMs;
@@ -240,14 +243,27 @@ export class ChecksService {
   }
 
   async #probe(tracked: Tracked, target: HttpCheckTarget): Promise<void> {
-    const result = await this.#deps.prober({
+    const request = {
       url: target.url,
       method: target.method,
       headers: target.headers,
       body: target.body,
       timeoutMs: target.timeoutMs,
       verifyTls: target.verifyTls,
-    });
+    };
+    const browser = this.#deps.browserProber;
+    const result =
+      target.browser === null
+        ? await this.#deps.prober(request)
+        : browser === undefined
+          ? { status: null, elapsedMs: 0, bodyText: "", certificateExpiresAt: null, error: "browser checks are not available here" }
+          : await browser({ base: target.url, steps: target.browser, timeoutMs: target.timeoutMs }).catch((error: unknown) => ({
+              status: null,
+              elapsedMs: 0,
+              bodyText: "",
+              certificateExpiresAt: null,
+              error: `the browser failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+            }));
     const now = this.#deps.clock.now();
     const outcomes = target.conditions.map((condition) => evaluate(condition, result, now));
     const failed = outcomes.filter((o) => !o.ok);
