@@ -2,24 +2,15 @@ import type { Manifest, ResolvedApp } from "../config/resolved-manifest.schema.t
 import { environmentUrl } from "../platform/environment-url.ts";
 import { type BrowserStep, describeStep } from "./browser-probe.ts";
 import type { Condition } from "./check-condition.ts";
-import { DEFAULT_CHECK, type HeartbeatConfig, parsedDefault } from "./checks.schema.ts";
+import { DEFAULT_CHECK, type HeartbeatConfig, type HttpCheckConfig, parsedDefault } from "./checks.schema.ts";
 
 /** One HTTP check of one app in one environment, ready to probe. */
-export interface HttpCheckTarget {
+export interface HttpCheckTarget extends Omit<HttpCheckConfig, "target"> {
   key: string;
   env: string;
   app: string;
-  name: string;
   origin: "default" | "custom";
   url: string;
-  method: string;
-  headers: Record<string, string>;
-  body: string | null;
-  intervalMs: number;
-  timeoutMs: number;
-  conditions: Condition[];
-  failureThreshold: number;
-  successThreshold: number;
   verifyTls: boolean;
   /** A browser check: its steps, run in Chromium with `goto` paths resolved against the edge (`url`). */
   browser: BrowserStep[] | null;
