@@ -6,6 +6,8 @@
 set -eu
 needs="
 git git
+openssl openssl
+chromium chromium
 promtool prometheus
 prometheus prometheus
 prometheus-alertmanager prometheus-alertmanager

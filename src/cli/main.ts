@@ -22,6 +22,7 @@ import { registerIdentityCommands } from "../access/identity.cli.ts";
 import { registerLoginCommands } from "./login.cli.ts";
 import { registerAlertCommands } from "../alerts/alert.cli.ts";
 import { registerAlertNotifyCommands } from "../alerts/notify/notify.cli.ts";
+import { registerChecksCommand } from "../checks/checks.cli.ts";
 
 // `rampart status | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -60,6 +61,7 @@ registerIdentityCommands(program, globals);
 registerLoginCommands(program, globals);
 registerAlertCommands(program, globals);
 registerAlertNotifyCommands(program, globals);
+registerChecksCommand(program, globals);
 
 installUsageHandling(program);
 

@@ -35,6 +35,7 @@ import type {
 import type { AlertHistory, AlertView, RuleBody, RulesResponse, RuleView } from "../alerts/alert.view.ts";
 import type { CreateSilenceBody, SilenceViewBody } from "../alerts/notify/notify.routes.ts";
 import type { Delivery } from "../alerts/notify/delivery.types.ts";
+import type { CheckView } from "../checks/checks.types.ts";
 
 /** Reconnects a stream after a disconnect and resumes after its last event (see followEvents). */
 export type FollowHooks = Pick<FollowOptions, "lastEventId" | "onReconnecting" | "onReconnected" | "minDelayMs" | "maxDelayMs">;
@@ -485,6 +486,15 @@ export class ApiClient {
 
   oidcCliPoll(pollId: string): Promise<{ status: "pending" } | { status: "done"; token: string; user: string; expiresAt: number }> {
     return this.#call("POST", "/api/v1/auth/oidc/cli/poll", { pollId });
+  }
+
+  // Synthetic checks and heartbeats (src/checks).
+  async checks(filter: { env?: string; app?: string } = {}): Promise<CheckView[]> {
+    return (await this.#call<{ checks: CheckView[] }>("GET", `/api/v1/checks${queryString(filter)}`)).checks;
+  }
+
+  heartbeat(env: string, app: string, name: string): Promise<CheckView> {
+    return this.#call("POST", `/api/v1/heartbeats/${encodeURIComponent(env)}/${encodeURIComponent(app)}/${encodeURIComponent(name)}`);
   }
 
   async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {

@@ -2,6 +2,7 @@ import { resolve as resolvePath } from "node:path";
 import { resolveAccessPolicy } from "../access/access-policy.schema.ts";
 import { resolveApiSettings } from "./api.schema.ts";
 import { resolveOidcSettings } from "../access/oidc.schema.ts";
+import { type AppChecks, resolveAppChecks } from "../checks/checks.schema.ts";
 import { APP_DEFAULTS, ENVIRONMENT_DEFAULTS, METRICS_SCRAPE_DEFAULTS } from "./manifest.defaults.ts";
 import type { AppFile, AppSettingsFile, ManifestFile } from "./manifest.schema.ts";
 import type { EnvironmentConfig, Manifest, ManifestApp, ResolvedApp } from "./resolved-manifest.schema.ts";
@@ -99,7 +100,7 @@ function withDefaults(name: string, source: string, exclude: readonly string[], 
 }
 
 function resolveManifestApp(name: string, app: AppFile, environments: string[], dir: string): ManifestApp {
-  const { source, exclude = [], environments: overrides, alerts, ...settings } = app;
+  const { source, exclude = [], environments: overrides, alerts, checks: _checks, heartbeats: _heartbeats, ...settings } = app;
   const sourceDir = resolvePath(dir, source);
   const perEnv: Record<string, ResolvedApp> = {};
   for (const env of environments) {
@@ -131,6 +132,8 @@ export function buildManifest(file: ManifestFile, path: string, dir: string): Ma
     };
   }
   const api = resolveApiSettings(file.api, (p) => resolvePath(dir, p));
+  const checks: Record<string, AppChecks> = {};
+  for (const [name, app] of Object.entries(file.apps)) checks[name] = resolveAppChecks(app.checks, app.heartbeats);
   return {
     name: file.name,
     path,
@@ -141,6 +144,7 @@ export function buildManifest(file: ManifestFile, path: string, dir: string): Ma
     api,
     oidc: resolveOidcSettings(file.access?.oidc),
     ...(file.alerts ? { alerts: file.alerts } : {}),
+    checks,
   };
 }
 

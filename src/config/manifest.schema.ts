@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { accessFileSchema } from "../access/access-policy.schema.ts";
+import { checksFileSchema, heartbeatsFileSchema } from "../checks/checks.schema.ts";
 import { ENVIRONMENT_DEFAULTS, MAX_INSTANCES } from "./manifest.defaults.ts";
 import { apiFileSchema } from "./api.schema.ts";
 import {
@@ -159,6 +160,9 @@ export const appSchema = mapping(
     environments: namedRecord(appOverrideSchema, "a mapping of environment name: overrides").optional(),
     /** The app's own alert rules (src/alerts/alert-rules.schema.ts), evaluated in every environment. */
     alerts: alertRuleListSchema.optional(),
+    /** Synthetic checks and heartbeats (src/checks/checks.schema.ts): the same in every environment. */
+    checks: checksFileSchema.optional(),
+    heartbeats: heartbeatsFileSchema.optional(),
   },
   "a mapping with at least source and run",
 );

@@ -1,3 +1,4 @@
+import type { AppChecks } from "../checks/checks.schema.ts";
 import { z } from "zod";
 import type { AccessPolicy } from "../access/access-policy.schema.ts";
 import { apiSettingsSchema } from "./api-settings.schema.ts";
@@ -130,6 +131,8 @@ export const manifestSchema = z.object({
   oidc: oidcSettingsSchema.nullable().optional(),
   /** The `alerts:` mapping as written (validated by the file schema); absent when none. */
   alerts: z.custom<AlertsFile>().optional(),
+  /** Per app: synthetic checks and heartbeats (src/checks/checks.schema.ts); absent in manifests built before they existed. */
+  checks: z.custom<Record<string, AppChecks>>().optional(),
 });
 
 export type LatencyGuard = z.infer<typeof latencyGuardSchema>;

@@ -74,6 +74,10 @@ apps:                             # one entry per deployable service
       #   error_rate: 1%          # roll back when more than 1% of requests fail (or relative: 2x stable's)
       #   p99_latency: 1.5x       # ... or p99 is 1.5 times stable's (or a duration: 800ms)
       #   p50_latency: 300ms      # ... or the median is slower than 300ms (or a ratio: 1.2x)
+    # checks:                    # synthetic checks; the health path and routes are checked through the edge anyway
+    #   - { name: orders, path: /api/orders, conditions: ["status == 200", "body.status == UP"] }
+    # heartbeats:                # jobs report in: POST /api/v1/heartbeats/ENV/web/NAME (docs/checks.md)
+    #   - { name: nightly, every: 24h, grace: 1h }
     environments:                 # per-environment overrides of any key above except source
       staging:
         instances: 1

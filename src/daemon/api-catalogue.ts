@@ -5,6 +5,7 @@ import { auditRoutes } from "../audit/audit.routes.ts";
 import { secretRoutes } from "../secrets/secret.routes.ts";
 import { alertRoutes } from "../alerts/alert.routes.ts";
 import { notifyRoutes } from "../alerts/notify/notify.routes.ts";
+import { checksRoutes } from "../checks/checks.routes.ts";
 import { identityRoutes } from "../access/identity.routes.ts";
 import { oidcCliRoutes } from "../access/oidc.routes.ts";
 import { eventRoutes, eventStreams } from "../events/event.routes.ts";
@@ -51,6 +52,7 @@ export function apiCatalogue(): { routes: RouteDefinition[]; streams: StreamRout
       ...accessRequestRoutes(unused("access requests")),
       ...oidcCliRoutes(unused("oidc")),
       ...alertRoutes(unused("alerts")),
+      ...checksRoutes(unused("checks"), notCalled("assertApp")),
       ...notifyRoutes({ silences: unused("silences"), deliveries: unused("deliveries") }),
       ...auditRoutes(unused("audit")),
       ...secretRoutes(unused("secrets"), unused("database queries")),

@@ -9,6 +9,7 @@ import { createEvents } from "../events/events.module.ts";
 import { createAudit } from "../audit/audit.module.ts";
 import { createAlerts } from "../alerts/alerts.module.ts";
 import { deploymentsOf } from "../alerts/deploy-context.ts";
+import { createChecks } from "../checks/checks.module.ts";
 import { createFlags } from "../flags/flags.module.ts";
 import { createAccess } from "../access/access.module.ts";
 import { eventlessTables, platformMigrations } from "../platform/migrations.ts";
@@ -173,6 +174,13 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   });
   const alerts = createAlerts({
     ...shared,
+    // Failing synthetic checks of the app (all, or the one named); null while it has none.
+    checkFailed: (target, check) => {
+      const results = checks.service
+        .checkResults()
+        .filter((r) => r.env === target.env && r.app === target.app && (check === null || r.name === check));
+      return results.length === 0 ? null : results.filter((r) => !r.ok).length;
+    },
     notifier: () => alertNotify.notifier,
     manifest: () => manifests.current,
     metrics: telemetry.metrics,
@@ -190,6 +198,17 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const accessRequests = createAccessRequests({ ...shared, manifests, standing: standingFromUsers(access.users) });
   // Who asked the platform to stop (the shutdown route's caller); "rampart" for a signal.
   let stoppingActor = "rampart";
+  const checks = createChecks({
+    ...shared,
+    clock,
+    manifest: () => manifests.current,
+    serving: (env, app) => {
+      const running = runtime.supervisor.list().filter((i) => i.env === env && i.app === app && i.status !== "stopped");
+      return running.some((i) => i.status === "healthy") ? "live" : running.length > 0 ? "starting" : "none";
+    },
+    assertApp,
+    metrics: telemetry.metrics.store,
+  });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
   // The audit comes right after events: its key is loaded before anything else starts, and it stops (signing the
   // final checkpoint) after every other module has written its last event.

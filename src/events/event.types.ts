@@ -91,6 +91,8 @@ export const eventTypes = [
   "alert.rule_deleted",
   "silence.created",
   "silence.expired",
+  "check.failed",
+  "check.recovered",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

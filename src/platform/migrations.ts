@@ -10,6 +10,7 @@ import { auditMigrations } from "../audit/audit.module.ts";
 import { secretsMigrations } from "../secrets/secrets.module.ts";
 import { accessEventlessTables, accessMigrations } from "../access/access.module.ts";
 import { alertsMigrations } from "../alerts/alerts.module.ts";
+import { checksMigrations } from "../checks/checks.module.ts";
 
 /**
  * Every migration of the platform, registered by the capability that owns it. Applied in name order, so the
@@ -26,6 +27,7 @@ export const platformMigrations: Record<string, Migration> = {
   ...accessMigrations,
   ...alertsMigrations,
   ...alertNotifyMigrations,
+  ...checksMigrations,
 };
 
 /**
@@ -42,4 +44,5 @@ export const eventlessTables: EventlessTables = {
   ...accessEventlessTables,
   alert_deliveries: "bookkeeping: the delivery log of alert notifications (attempts, status); the alerts themselves are events",
   alert_notify_log: "bookkeeping: when each alert group was last notified, so a restart does not notify again",
+  check_results: "measurements: results of synthetic checks and heartbeat pings (state changes are check.failed / check.recovered events)",
 };

@@ -528,6 +528,13 @@ export const errorCatalogue = {
       "The OpenID Connect provider refused the login, or its answer failed a check (code, ID token signature, issuer, audience, nonce, expiry).",
     hint: "start the login again; the message names the check that failed",
   },
+  // Issue 15 (checks): a job reporting in for a heartbeat rampart.yaml does not declare.
+  unknown_heartbeat: {
+    status: 404,
+    origin: "api",
+    meaning: "The heartbeat named is not declared for that app in rampart.yaml (apps.<app>.heartbeats).",
+    hint: "rampart checks --app APP lists the declared checks and heartbeats; declare it under apps.<app>.heartbeats",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

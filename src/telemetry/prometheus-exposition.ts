@@ -1,3 +1,4 @@
+import { CHECK_LATENCY, CHECK_RESULTS, CHECK_UP } from "../checks/checks.types.ts";
 import { readProcessUsage } from "../runtime/process-info.ts";
 import { HTTP_DURATION, HTTP_REQUESTS, LATENCY_BOUNDS_SECONDS, type EdgeMetricsSink } from "./metrics-edge.sink.ts";
 import type { MetricsStore } from "./metrics.store.ts";
@@ -11,6 +12,9 @@ const RUNTIME_FAMILIES: { name: string; type: "counter" | "gauge"; help: string 
   { name: INSTANCE_RSS, type: "gauge", help: "Resident memory of the instance's process" },
   { name: INSTANCE_RESTARTS, type: "counter", help: "Restarts of the instance after crashes or failed health checks" },
   { name: INSTANCE_UP, type: "gauge", help: "1 when the instance's process is alive" },
+  { name: CHECK_RESULTS, type: "counter", help: "Synthetic check results by environment, app, check and result (success, failure)" },
+  { name: CHECK_LATENCY, type: "gauge", help: "Response time of a synthetic check's last probe" },
+  { name: CHECK_UP, type: "gauge", help: "1 while a synthetic check or heartbeat is ok, 0 while it is failing" },
 ];
 
 /**
