@@ -63,6 +63,10 @@ apps:                             # one entry per deployable service
     #   interval: 15s             # time between scrapes
     env:                          # environment variables for every instance
       NODE_ENV: production
+    # secrets: [DATABASE_URL]     # names this app needs: rampart secrets set web DATABASE_URL --env ENV < FILE
+    # secrets_as_files: false     # true: each secret is a 0400 file in $RAMPART_SECRETS_DIR instead of a variable
+    # databases:                  # for rampart db query (read-only, audited; docs/secrets.md)
+    #   main: { kind: postgres, url_secret: DATABASE_URL }
     release:                      # how a new version replaces the running one
       strategy: rolling           # rolling, blue-green or canary
       steps: [5, 25, 50, 100]     # canary only: % of traffic at each step
@@ -96,6 +100,16 @@ apps:                             # one entry per deployable service
 #       severity: critical
 #       annotations: { summary: "{{ $labels.app }} fails {{ $value | percent }}", runbook_url: https://wiki.example.com/5xx }
 #   defaults: { crash_loop: true }  # switch a default rule off with false
+#   receivers: { ops: { webhook: https://hooks.example.com/rampart } }  # who is told (docs/alerts-notify.md)
+#   default_receiver: ops
+
+# access:                         # just-in-time access (docs/access.md): who approves which role where, for how long
+#   requests: { production: { approvals: 1, max_duration: 4h } }
+#   break_glass: { role: operator, max_duration: 30m }
+
+# api:                            # where the control-plane API listens (docs/remote.md); beyond loopback it needs TLS
+#   listen: 0.0.0.0:7700
+#   tls: { cert: /etc/rampart/api.crt, key: /etc/rampart/api.key }
 `;
 }
 
