@@ -5,6 +5,7 @@ import { ManifestSource } from "../config/manifest-source.ts";
 import { openDatabase } from "../db/database.ts";
 import { createEvents } from "../events/events.module.ts";
 import { createFlags } from "../flags/flags.module.ts";
+import { createIncidents } from "../incidents/incidents.module.ts";
 import { eventlessTables, platformMigrations } from "../platform/migrations.ts";
 import type { Module } from "../platform/module.ts";
 import { stopEnvironment } from "../platform/environment-stop.ts";
@@ -124,8 +125,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         actor,
       ),
   });
+  const incidents = createIncidents(shared);
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
-  const modules: Module[] = [events, telemetry, flags, traffic, runtime, releases, platform];
+  const modules: Module[] = [events, telemetry, flags, traffic, runtime, releases, platform, incidents];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {
     await recordStopping(events.log, stopApps);

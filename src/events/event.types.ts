@@ -60,6 +60,15 @@ export const eventTypes = [
   "flag.approval.requested",
   "flag.approval.approved",
   "flag.approval.rejected",
+  // incidents (src/incidents)
+  "incident.opened",
+  "incident.status_changed",
+  "incident.role_assigned",
+  "incident.note",
+  "incident.alert_joined",
+  "incident.proposed",
+  "postmortem.edited",
+  "postmortem.action_done",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

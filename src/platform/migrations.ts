@@ -2,6 +2,7 @@ import type { Migration } from "kysely/migration";
 import type { EventlessTables } from "../db/event-audit.ts";
 import { baselineMigrations } from "../db/migrations.ts";
 import { flagsMigrations } from "../flags/flags.module.ts";
+import { incidentsMigrations } from "../incidents/incidents.module.ts";
 import { telemetryMigrations } from "../telemetry/telemetry.module.ts";
 import { trafficMigrations } from "../traffic/traffic.module.ts";
 
@@ -14,6 +15,7 @@ export const platformMigrations: Record<string, Migration> = {
   ...flagsMigrations,
   ...telemetryMigrations,
   ...trafficMigrations,
+  ...incidentsMigrations,
 };
 
 /**

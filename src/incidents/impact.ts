@@ -1,0 +1,132 @@
+import type { Db } from "../db/database.ts";
+import { bucketCountsSchema } from "../edge/edge-stats.types.ts";
+import { parseJsonAs } from "../shared/checked-json.ts";
+import { addBuckets, bucketQuantile, bucketTotal, isFailedRequest } from "../shared/measurement.ts";
+
+const MINUTE_MS = 60_000;
+/** How far before the incident's opening the baseline is read from. */
+export const BASELINE_LOOKBACK_MS = 60 * MINUTE_MS;
+
+interface Second {
+  at: number;
+  requests: number;
+  errors: number;
+  buckets: number[];
+}
+
+interface Minute {
+  start: number;
+  requests: number;
+  errors: number;
+  buckets: number[];
+}
+
+export interface ImpactStart {
+  at: number;
+  reason: string;
+}
+
+/** The edge's per-second aggregates of one app in one environment (every release), ascending. */
+export async function readSeconds(db: Db, env: string, app: string, from: number, to: number): Promise<Second[]> {
+  const rows = await db
+    .selectFrom("request_stats")
+    .select(["at", "status", "count", "buckets"])
+    .where("env", "=", env)
+    .where("app", "=", app)
+    .where("at", ">=", from)
+    .where("at", "<=", to)
+    .orderBy("at")
+    .execute();
+  const seconds = new Map<number, Second>();
+  for (const row of rows) {
+    let s = seconds.get(row.at);
+    if (!s) seconds.set(row.at, (s = { at: row.at, requests: 0, errors: 0, buckets: [] }));
+    s.requests += row.count;
+    if (isFailedRequest(row.status)) s.errors += row.count;
+    else addBuckets(s.buckets, parseJsonAs(bucketCountsSchema, row.buckets, `request_stats.buckets of ${env}/${app}`));
+  }
+  return [...seconds.values()];
+}
+
+/**
+ * The first minute whose error ratio or p99 left the baseline of every minute before it (refined to the first
+ * failing second inside it), or null when none did. Left means: at least 3 failed requests and a ratio above
+ * twice the baseline and 2 points over it; or, with 20 requests on both sides, a p99 over 1.5× the baseline's and
+ * 100 ms over it.
+ */
+export function findImpactStart(seconds: readonly Second[], from: number): ImpactStart | null {
+  const minutes: Minute[] = [];
+  for (const s of seconds) {
+    const start = from + Math.floor((s.at - from) / MINUTE_MS) * MINUTE_MS;
+    let m = minutes.at(-1);
+    if (!m || m.start !== start) minutes.push((m = { start, requests: 0, errors: 0, buckets: [] }));
+    m.requests += s.requests;
+    m.errors += s.errors;
+    addBuckets(m.buckets, s.buckets);
+  }
+  const base: Minute = { start: from, requests: 0, errors: 0, buckets: [] };
+  for (const m of minutes) {
+    const baseRatio = base.requests === 0 ? 0 : base.errors / base.requests;
+    const ratio = m.requests === 0 ? 0 : m.errors / m.requests;
+    if (m.errors >= 3 && ratio > 2 * baseRatio && ratio > baseRatio + 0.02) {
+      const first = seconds.find((s) => s.at >= m.start && s.errors > 0);
+      return {
+        at: first?.at ?? m.start,
+        reason: `error ratio ${pct(ratio)} (${m.errors} of ${m.requests} requests failed) against a baseline of ${pct(baseRatio)}`,
+      };
+    }
+    if (bucketTotal(m.buckets) >= 20 && bucketTotal(base.buckets) >= 20) {
+      const p99 = bucketQuantile(m.buckets, 0.99);
+      const baseP99 = bucketQuantile(base.buckets, 0.99);
+      if (p99 > 1.5 * baseP99 && p99 > baseP99 + 100) {
+        return { at: m.start, reason: `p99 latency ${Math.round(p99)} ms against a baseline of ${Math.round(baseP99)} ms` };
+      }
+    }
+    base.requests += m.requests;
+    base.errors += m.errors;
+    addBuckets(base.buckets, m.buckets);
+  }
+  return null;
+}
+
+/** Requests and failed requests from `from` up to (not including) `to`, the instant the damage stopped. */
+export function countBetween(seconds: readonly Second[], from: number, to: number): { requests: number; errors: number } {
+  let requests = 0;
+  let errors = 0;
+  for (const s of seconds) {
+    if (s.at < from || s.at >= to) continue;
+    requests += s.requests;
+    errors += s.errors;
+  }
+  return { requests, errors };
+}
+
+export function pct(ratio: number): string {
+  return `${(ratio * 100).toFixed(ratio < 0.1 ? 2 : 1)}%`;
+}
+
+/** Requests and failed requests per release between two instants: the evidence that points at one release. */
+export async function countByRelease(
+  db: Db,
+  env: string,
+  app: string,
+  from: number,
+  to: number,
+): Promise<{ release: number; requests: number; errors: number }[]> {
+  const rows = await db
+    .selectFrom("request_stats")
+    .select(["release", "status", "count"])
+    .where("env", "=", env)
+    .where("app", "=", app)
+    .where("at", ">=", from)
+    .where("at", "<", to)
+    .execute();
+  const byRelease = new Map<number, { release: number; requests: number; errors: number }>();
+  for (const row of rows) {
+    let r = byRelease.get(row.release);
+    if (!r) byRelease.set(row.release, (r = { release: row.release, requests: 0, errors: 0 }));
+    r.requests += row.count;
+    if (isFailedRequest(row.status)) r.errors += row.count;
+  }
+  return [...byRelease.values()].sort((a, b) => a.release - b.release);
+}
