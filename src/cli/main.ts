@@ -14,6 +14,7 @@ import type { GlobalOptions } from "./cli-context.ts";
 import { installUsageHandling, reportError, setCurrentCommand } from "./cli-usage.ts";
 import { registerDemoCommand } from "./demo.cli.ts";
 import { registerServiceCommands } from "../service/service.cli.ts";
+import { registerIncidentCommands } from "../incidents/incident.cli.ts";
 
 // `rampart status | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -43,6 +44,7 @@ registerFlagCommands(program, globals);
 registerMetricsCommands(program, globals);
 registerTraceCommands(program, globals);
 registerServiceCommands(program, globals);
+registerIncidentCommands(program, globals);
 
 installUsageHandling(program);
 
