@@ -69,13 +69,14 @@ export class IncidentService {
         },
         now,
       );
-      await emit(
+      const event = await emit(
         this.#event(created, actor, "incident.opened", `SEV-${created.severity} incident ${created.id} opened: ${created.title}`, {
           severity: created.severity,
           meaning: severityMeaning[created.severity],
           alert: detected?.alert ?? null,
         }),
       );
+      if (event.at !== now) await this.#store.update(trx, created.id, { detectedAt: detected?.at ?? event.at }, event.at, event.at);
       return created;
     });
     return this.view(record.id);
@@ -99,21 +100,16 @@ export class IncidentService {
   async setStatus(id: number, status: IncidentStatus, actor: string, message?: string): Promise<IncidentView> {
     const record = await this.#open(id);
     if (record.status === status) return this.view(id);
-    const now = this.#clock.now();
-    const patch: IncidentPatch = { status };
-    if (actor !== "rampart") patch.acknowledgedAt = record.acknowledgedAt ?? now;
-    if (status === "monitoring" || status === "resolved") {
-      const analysis = await analyse({ db: this.#db, events: this.#events }, record, now);
-      patch.mitigatedAt = record.mitigatedAt ?? analysis.mitigatedAt ?? now;
-      if (status === "resolved") {
-        patch.resolvedAt = now;
-        // Kept from now on, so the postmortem's numbers stay what they were when it was resolved.
-        patch.impactStartedAt = record.impactStartedAt ?? analysis.impactStartedAt;
-      }
-    }
+    const derived =
+      status === "monitoring" || status === "resolved"
+        ? await analyse({ db: this.#db, events: this.#events }, record, this.#clock.now())
+        : null;
+    const sets: string[] = [];
+    if (actor !== "rampart" && record.acknowledgedAt === null) sets.push("acknowledged");
+    if (derived && record.mitigatedAt === null) sets.push("mitigated");
+    if (status === "resolved") sets.push("resolved");
     await this.#events.transact(async (trx, emit) => {
-      await this.#store.update(trx, id, patch, now);
-      await emit(
+      const event = await emit(
         this.#event(
           record,
           actor,
@@ -123,14 +119,21 @@ export class IncidentService {
             from: record.status,
             to: status,
             note: message ?? null,
-            timestamps: {
-              acknowledged: patch.acknowledgedAt ?? null,
-              mitigated: patch.mitigatedAt ?? null,
-              resolved: patch.resolvedAt ?? null,
-            },
+            sets,
+            mitigatedBy: derived?.mitigation?.id ?? null,
           },
         ),
       );
+      // The timestamps set here are the event's own time, so the incident and its log agree to the millisecond.
+      const patch: IncidentPatch = { status };
+      if (sets.includes("acknowledged")) patch.acknowledgedAt = event.at;
+      if (sets.includes("mitigated")) patch.mitigatedAt = derived?.mitigatedAt ?? event.at;
+      if (status === "resolved") {
+        patch.resolvedAt = event.at;
+        // Kept from now on, so the postmortem's numbers stay what they were when it was resolved.
+        patch.impactStartedAt = record.impactStartedAt ?? derived?.impactStartedAt ?? null;
+      }
+      await this.#store.update(trx, id, patch, event.at);
     });
     return this.view(id);
   }
@@ -141,22 +144,28 @@ export class IncidentService {
     if (role === "sme") {
       if (!roles.sme.includes(person)) roles.sme.push(person);
     } else roles[role] = person;
-    const now = this.#clock.now();
     await this.#events.transact(async (trx, emit) => {
-      await this.#store.update(trx, id, { roles, acknowledgedAt: record.acknowledgedAt ?? (actor === "rampart" ? null : now) }, now);
-      await emit(this.#event(record, actor, "incident.role_assigned", `incident ${id}: ${person} is ${roleName(role)}`, { role, person }));
+      const event = await emit(
+        this.#event(record, actor, "incident.role_assigned", `incident ${id}: ${person} is ${roleName(role)}`, { role, person }),
+      );
+      await this.#store.update(
+        trx,
+        id,
+        { roles, acknowledgedAt: record.acknowledgedAt ?? (actor === "rampart" ? null : event.at) },
+        event.at,
+      );
     });
     return this.view(id);
   }
 
   async note(id: number, text: string, actor: string): Promise<RampartEvent> {
     const record = await this.#get(id);
-    const now = this.#clock.now();
     return this.#events.transact(async (trx, emit) => {
+      const event = await emit(this.#event(record, actor, "incident.note", text, {}));
       if (record.acknowledgedAt === null && record.status !== "resolved" && actor !== "rampart") {
-        await this.#store.update(trx, id, { acknowledgedAt: now }, now);
+        await this.#store.update(trx, id, { acknowledgedAt: event.at }, event.at);
       }
-      return emit(this.#event(record, actor, "incident.note", text, {}));
+      return event;
     });
   }
 

@@ -58,12 +58,13 @@ export class IncidentStore {
     return { ...incident, id };
   }
 
-  async update(trx: Db, id: number, patch: IncidentPatch, now: number): Promise<void> {
+  /** `openedAt` only to align a new incident's opening with its event's time. */
+  async update(trx: Db, id: number, patch: IncidentPatch, now: number, openedAt?: number): Promise<void> {
     const current = await this.get(id, trx);
     if (!current) throw new Error(`incident ${id} vanished while it was being changed`);
     await incidentDb(trx)
       .updateTable("incidents")
-      .set({ ...toRow({ ...current, ...patch }), updated_at: now })
+      .set({ ...toRow({ ...current, ...patch, openedAt: openedAt ?? current.openedAt }), updated_at: now })
       .where("id", "=", id)
       .execute();
   }
