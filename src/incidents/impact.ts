@@ -14,13 +14,6 @@ interface Second {
   buckets: number[];
 }
 
-interface Minute {
-  start: number;
-  requests: number;
-  errors: number;
-  buckets: number[];
-}
-
 export interface ImpactStart {
   at: number;
   reason: string;
@@ -49,42 +42,44 @@ export async function readSeconds(db: Db, env: string, app: string, from: number
 }
 
 /**
- * The first minute whose error ratio or p99 left the baseline of every minute before it (refined to the first
- * failing second inside it), or null when none did. Left means: at least 3 failed requests and a ratio above
- * twice the baseline and 2 points over it; or, with 20 requests on both sides, a p99 over 1.5× the baseline's and
- * 100 ms over it.
+ * The first second that starts a minute whose error ratio or p99 left the baseline of everything before it, or
+ * null when none did. A sliding minute, not clock-aligned ones: a canary that starts failing late in one minute
+ * is found at its first failure, not at the next minute's start. Left means: at least 3 failed requests in the
+ * minute and a ratio above twice the baseline and 2 points over it (the second must itself have failures); or,
+ * with 20 requests on both sides, a p99 over 1.5× the baseline's and 100 ms over it.
  */
-export function findImpactStart(seconds: readonly Second[], from: number): ImpactStart | null {
-  const minutes: Minute[] = [];
-  for (const s of seconds) {
-    const start = from + Math.floor((s.at - from) / MINUTE_MS) * MINUTE_MS;
-    let m = minutes.at(-1);
-    if (!m || m.start !== start) minutes.push((m = { start, requests: 0, errors: 0, buckets: [] }));
-    m.requests += s.requests;
-    m.errors += s.errors;
-    addBuckets(m.buckets, s.buckets);
-  }
-  const base: Minute = { start: from, requests: 0, errors: 0, buckets: [] };
-  for (const m of minutes) {
+export function findImpactStart(seconds: readonly Second[]): ImpactStart | null {
+  const base = { requests: 0, errors: 0, buckets: [] as number[] };
+  for (let i = 0; i < seconds.length; i++) {
+    const first = seconds[i] as Second;
+    const m = { requests: 0, errors: 0, buckets: [] as number[] };
+    for (let j = i; j < seconds.length && (seconds[j] as Second).at < first.at + MINUTE_MS; j++) {
+      const s = seconds[j] as Second;
+      m.requests += s.requests;
+      m.errors += s.errors;
+      addBuckets(m.buckets, s.buckets);
+    }
     const baseRatio = base.requests === 0 ? 0 : base.errors / base.requests;
     const ratio = m.requests === 0 ? 0 : m.errors / m.requests;
-    if (m.errors >= 3 && ratio > 2 * baseRatio && ratio > baseRatio + 0.02) {
-      const first = seconds.find((s) => s.at >= m.start && s.errors > 0);
+    if (first.errors > 0 && m.errors >= 3 && ratio > 2 * baseRatio && ratio > baseRatio + 0.02) {
       return {
-        at: first?.at ?? m.start,
-        reason: `error ratio ${pct(ratio)} (${m.errors} of ${m.requests} requests failed) against a baseline of ${pct(baseRatio)}`,
+        at: first.at,
+        reason: `error ratio ${pct(ratio)} over the next minute (${m.errors} of ${m.requests} requests failed) against a baseline of ${pct(baseRatio)}`,
       };
     }
     if (bucketTotal(m.buckets) >= 20 && bucketTotal(base.buckets) >= 20) {
       const p99 = bucketQuantile(m.buckets, 0.99);
       const baseP99 = bucketQuantile(base.buckets, 0.99);
       if (p99 > 1.5 * baseP99 && p99 > baseP99 + 100) {
-        return { at: m.start, reason: `p99 latency ${Math.round(p99)} ms against a baseline of ${Math.round(baseP99)} ms` };
+        return {
+          at: first.at,
+          reason: `p99 latency ${Math.round(p99)} ms over the next minute against a baseline of ${Math.round(baseP99)} ms`,
+        };
       }
     }
-    base.requests += m.requests;
-    base.errors += m.errors;
-    addBuckets(base.buckets, m.buckets);
+    base.requests += first.requests;
+    base.errors += first.errors;
+    addBuckets(base.buckets, first.buckets);
   }
   return null;
 }

@@ -39,20 +39,24 @@ export async function analyse(deps: { db: Db; events: EventLog }, incident: Inci
   const scoped = incident.env !== null && incident.app !== null ? { env: incident.env, app: incident.app } : null;
   const statsFrom = Math.min(incident.openedAt, incident.detectedAt) - BASELINE_LOOKBACK_MS;
   const seconds = scoped ? await readSeconds(deps.db, scoped.env, scoped.app, statsFrom, end) : [];
-  const measured = incident.impactStartedAt === null ? findImpactStart(seconds, statsFrom) : null;
+  const measured = incident.impactStartedAt === null ? findImpactStart(seconds) : null;
   const impactStartedAt = incident.impactStartedAt ?? measured?.at ?? null;
   const impactReason = incident.impactStartedAt !== null ? "recorded on the incident" : (measured?.reason ?? null);
 
   const suspectEvent = findSuspect(events, impactStartedAt ?? incident.detectedAt, SUSPECT_LOOKBACK_MS);
   const mitigation = findMitigation(events, impactStartedAt ?? suspectEvent?.at ?? incident.detectedAt - TIMELINE_LEAD_MS);
   const mitigatedAt = incident.mitigatedAt ?? (mitigation && mitigation.at <= end ? mitigation.at : null);
-  const impactEnd = mitigatedAt ?? incident.resolvedAt ?? now;
+  // Requests already on their way to the bad release, and the edge taking the new table, fail for a moment after
+  // the rollback: the impact ends when the failures stop (at most a minute after the mitigation).
+  const impactEnd = mitigatedAt === null ? (incident.resolvedAt ?? now) : failuresStop(seconds, mitigatedAt);
 
   let suspect: SuspectChange | null = null;
   if (suspectEvent) {
     const evidence = [`${suspectEvent.type} at ${iso(suspectEvent.at)}: the last deploy or flag change before the impact began`];
     if (impactStartedAt !== null) {
-      evidence.push(`impact started ${seconds_(impactStartedAt - suspectEvent.at)} later, at ${iso(impactStartedAt)}: ${impactReason}`);
+      const gap = impactStartedAt - suspectEvent.at;
+      const when = gap > 0 ? `${seconds_(gap)} later` : "with it (within the edge's one-second measurements)";
+      evidence.push(`impact started ${when}, at ${iso(impactStartedAt)}: ${impactReason}`);
     }
     if (scoped && impactStartedAt !== null) {
       const byRelease = await countByRelease(deps.db, scoped.env, scoped.app, impactStartedAt, impactEnd);
@@ -69,8 +73,8 @@ export async function analyse(deps: { db: Db; events: EventLog }, incident: Inci
   const counted = impactStartedAt === null ? { requests: 0, errors: 0 } : countBetween(seconds, impactStartedAt, impactEnd);
   const impact: Impact = {
     startedAt: impactStartedAt,
-    endedAt: impactStartedAt === null ? null : (mitigatedAt ?? incident.resolvedAt),
-    durationMs: impactStartedAt === null ? null : (mitigatedAt ?? incident.resolvedAt ?? now) - impactStartedAt,
+    endedAt: impactStartedAt === null ? null : mitigatedAt === null ? incident.resolvedAt : impactEnd,
+    durationMs: impactStartedAt === null ? null : impactEnd - impactStartedAt,
     failedRequests: counted.errors,
     totalRequests: counted.requests,
     failedShare: counted.requests === 0 ? null : counted.errors / counted.requests,
@@ -136,6 +140,15 @@ function isRollbackLive(e: RampartEvent, events: readonly RampartEvent[]): boole
       c.release === e.release &&
       typeof c.data.rollbackOf === "number",
   );
+}
+
+const TAIL_MS = 60_000;
+
+/** Just after the last second with failures in the minute after `mitigatedAt` (or `mitigatedAt` when none). */
+function failuresStop(seconds: readonly { at: number; errors: number }[], mitigatedAt: number): number {
+  let end = mitigatedAt;
+  for (const s of seconds) if (s.at >= mitigatedAt && s.at < mitigatedAt + TAIL_MS && s.errors > 0) end = s.at + 1000;
+  return end;
 }
 
 export function iso(at: number): string {

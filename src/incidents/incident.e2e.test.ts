@@ -94,13 +94,16 @@ describe("an incident through a real `rampart up`: a bad deploy rolled back, its
     const tolerance = Math.max(3, Math.round(sent.failed * 0.2));
     assert.ok(
       Math.abs(pm.impact.failedRequests - sent.failed) <= tolerance,
-      `postmortem ${pm.impact.failedRequests} failed, load saw ${sent.failed}`,
+      `postmortem ${pm.impact.failedRequests} failed, load saw ${sent.failed}: ${JSON.stringify(pm.impact)} ${sent.failures.join("; ")}`,
     );
     const markdown = cli("postmortem", "show", String(incident.id), "--markdown");
     assert.match(markdown.stdout, /## Timeline/);
 
     const dora = await up.client.dora({ env: "production", since: "1d" });
-    assert.equal(dora.deployments, 2);
+    const releaseEvents = events
+      .filter((e) => e.type.startsWith("release."))
+      .map((e) => `${e.type} r${e.release} ${JSON.stringify(e.data)}`);
+    assert.equal(dora.deployments, 2, `${JSON.stringify(dora)}\n${releaseEvents.join("\n")}`);
     assert.equal(dora.changeFailureRate.failed, 1);
     assert.equal(dora.failures[0]?.recoveredAt, of("release.rolled_back")[0]?.at);
   });

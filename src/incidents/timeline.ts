@@ -76,11 +76,21 @@ const CHANGES = new Set([
   "flag.segment_changed",
 ]);
 
+/**
+ * The edge stamps each per-second aggregate with its second's start and sends it a moment later, so a measured
+ * impact can read up to a couple of seconds before the event of the change that caused it.
+ */
+const MEASUREMENT_SLACK_MS = 2_000;
+
 /** The last deploy or flag change before `before` (within `lookbackMs`): the change most likely to blame. */
 export function findSuspect(events: readonly RampartEvent[], before: number, lookbackMs: number): RampartEvent | null {
   const rollbacks = rollbackReleases(events);
   const candidates = events.filter(
-    (e) => CHANGES.has(e.type) && e.at <= before && e.at >= before - lookbackMs && !rollbacks.has(`${e.env}/${e.app}/${e.release}`),
+    (e) =>
+      CHANGES.has(e.type) &&
+      e.at <= before + MEASUREMENT_SLACK_MS &&
+      e.at >= before - lookbackMs &&
+      !rollbacks.has(`${e.env}/${e.app}/${e.release}`),
   );
   const last = candidates.at(-1);
   if (!last) return null;
