@@ -15,7 +15,7 @@ import {
   timelineEntrySchema,
 } from "./incident.types.ts";
 
-const idParams = z.strictObject({ id: z.coerce.number().int().positive() });
+const idParams = z.strictObject({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 const name = z.string().min(1).max(200);
 const levelSchema = z.enum(["elite", "high", "medium", "low"]);
 
@@ -173,7 +173,7 @@ export function incidentRoutes(service: IncidentService): RouteDefinition[] {
       summary: "Mark a postmortem action item (numbered from 1) done",
       tag: "incidents",
       permission: "rollout.steer",
-      params: idParams.extend({ item: z.coerce.number().int().positive() }),
+      params: idParams.extend({ item: z.coerce.number().int().positive().max(10_000) }),
       response: postmortemSchema,
       handler: ({ params, actor }) => service.completeActionItem(params.id, params.item, actor),
     }),
