@@ -76,6 +76,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     instances: () => runtime.supervisor.list(),
     scrapeTargetOf: async (i) => (await releases.store.get(i.env, i.app, i.release))?.config.metrics ?? null,
     assertApp,
+    extraFamilies: () => incidents.metricFamilies(),
   });
   // A fixed API port is known now, so instances started before the API listens get the OTLP endpoint too.
   if (options.apiPort !== 0) telemetry.setApi(options.apiHost, options.apiPort);
@@ -125,7 +126,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         actor,
       ),
   });
-  const incidents = createIncidents(shared);
+  const incidents = createIncidents({ ...shared, envs: () => Object.keys(manifests.current.environments) });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
   const modules: Module[] = [events, telemetry, flags, traffic, runtime, releases, platform, incidents];
   let api: FastifyInstance | undefined;

@@ -7,6 +7,8 @@ import { openDatabase, type OpenedDatabase } from "../db/database.ts";
 import { EventLog } from "../events/event-log.ts";
 import { platformMigrations } from "../platform/migrations.ts";
 import { FakeClock } from "../shared/fake-clock.ts";
+import { renderFamilies } from "../telemetry/prometheus-text.ts";
+import { doraFamilies } from "./dora-metrics.ts";
 import { computeDora, DAY_MS, failRateLevel, frequencyLevel, leadTimeLevel, recoveryLevel } from "./dora.ts";
 
 const MIN = 60_000;
@@ -125,6 +127,15 @@ describe("DORA four keys over a scripted month", () => {
     assert.equal(report.deploymentFrequency.level, "elite");
     const staging = computeDora(events, { env: "staging", since: START, until: START + 31 * DAY_MS });
     assert.equal(staging.deployments, 1);
+  });
+
+  it("exposes the keys and their levels as Prometheus gauges", async () => {
+    const events = await log.query({ limit: 10_000 });
+    const report = computeDora(events, { env: "production", app: "web", since: START, until: START + 30 * DAY_MS });
+    const text = renderFamilies(doraFamilies([report]));
+    assert.match(text, /^rampart_dora_deployments\{env="production",app="web",window_days="30"\} 29$/m);
+    assert.match(text, /^rampart_dora_lead_time_seconds\{[^}]*\} 7500$/m);
+    assert.match(text, /^rampart_dora_level\{env="production",app="web",window_days="30",key="lead_time",level="elite"\} 1$/m);
   });
 
   it("labels each key with its DORA 2024 level at the boundaries", () => {
