@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { waitForRelease } from "../releases/release-wait.ts";
 import { waitFor } from "../shared/wait.ts";
+import { auditEvents } from "../testing/event-audit.ts";
 import { startLoad } from "../testing/load-generator.ts";
 import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
 import { createTestProject, type TestProject } from "../testing/test-project.ts";
@@ -12,14 +14,20 @@ const CANARY = "    release: { strategy: canary, steps: [20, 50, 100], pause: 2s
 describe("an incident through a real `rampart up`: a bad deploy rolled back, its timeline, MTTR and postmortem", () => {
   let project: TestProject;
   let up: RampartUp;
+  let audit: ReturnType<typeof auditEvents>;
   const cli = (...args: string[]) => runCli(["--data", project.dataDir, ...args]);
 
   before(async () => {
     project = await createTestProject({ instances: 1, appYaml: CANARY });
+    // Every incident write must commit with its event: the platform records any transaction that does not.
+    audit = auditEvents(join(project.dir, "event-audit.jsonl"));
     up = await startRampartUp(project);
     await waitForRelease(up.client, await up.client.deploy("production", "web"), 60_000);
   });
-  after(async () => killPlatform(project.dataDir, up));
+  after(async () => {
+    audit.off();
+    await killPlatform(project.dataDir, up);
+  });
 
   it("writes the incident's story from the events and the edge's measurements", async () => {
     const load = startLoad(`http://127.0.0.1:${project.ports.production}/`, { concurrency: 2, maxMs: 90_000 });
@@ -106,5 +114,6 @@ describe("an incident through a real `rampart up`: a bad deploy rolled back, its
     assert.equal(dora.deployments, 2, `${JSON.stringify(dora)}\n${releaseEvents.join("\n")}`);
     assert.equal(dora.changeFailureRate.failed, 1);
     assert.equal(dora.failures[0]?.recoveredAt, of("release.rolled_back")[0]?.at);
+    audit.assertNoViolations();
   });
 });
