@@ -16,6 +16,8 @@ const TIMELINE_LEAD_MS = 15 * 60_000;
 /** Everything derived from the event log and the edge's measurements for one incident. */
 export interface IncidentAnalysis {
   impactStartedAt: number | null;
+  /** The first alert about it that fired after the impact began, if before the incident's own detection time. */
+  detectedAt: number;
   impactReason: string | null;
   mitigation: RampartEvent | null;
   mitigatedAt: number | null;
@@ -45,6 +47,10 @@ export async function analyse(deps: { db: Db; events: EventLog }, incident: Inci
 
   const suspectEvent = findSuspect(events, impactStartedAt ?? incident.detectedAt, SUSPECT_LOOKBACK_MS);
   const mitigation = findMitigation(events, impactStartedAt ?? suspectEvent?.at ?? incident.detectedAt - TIMELINE_LEAD_MS);
+  const firstAlert = events.find(
+    (e) => e.type === ALERT_FIRING && e.at >= (impactStartedAt ?? suspectEvent?.at ?? incident.detectedAt) && e.at < incident.detectedAt,
+  );
+  const detectedAt = firstAlert?.at ?? incident.detectedAt;
   const mitigatedAt = incident.mitigatedAt ?? (mitigation && mitigation.at <= end ? mitigation.at : null);
   // Requests already on their way to the bad release, and the edge taking the new table, fail for a moment after
   // the rollback: the impact ends when the failures stop (at most a minute after the mitigation).
@@ -112,7 +118,8 @@ export async function analyse(deps: { db: Db; events: EventLog }, incident: Inci
     suspect,
     timeline: ordered(entries),
     impact,
-    measures: measuresOf(incident, impactStartedAt, mitigatedAt),
+    detectedAt,
+    measures: measuresOf({ ...incident, detectedAt }, impactStartedAt, mitigatedAt),
     rolledBack: events.some((e) => e.at >= startOfStory && e.at <= end && (e.type === "release.rolled_back" || isRollbackLive(e, events))),
     alertsFired: events.filter((e) => e.type === ALERT_FIRING && e.at >= startOfStory && e.at <= end).length,
   };

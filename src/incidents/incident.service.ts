@@ -132,6 +132,7 @@ export class IncidentService {
         patch.resolvedAt = event.at;
         // Kept from now on, so the postmortem's numbers stay what they were when it was resolved.
         patch.impactStartedAt = record.impactStartedAt ?? derived?.impactStartedAt ?? null;
+        patch.detectedAt = derived?.detectedAt ?? record.detectedAt;
       }
       await this.#store.update(trx, id, patch, event.at);
     });
@@ -329,7 +330,7 @@ export class IncidentService {
         alerts: record.alerts,
         timestamps: {
           impactStarted,
-          detected: record.detectedAt,
+          detected: analysis?.detectedAt ?? record.detectedAt,
           acknowledged: record.acknowledgedAt,
           mitigated,
           resolved: record.resolvedAt,

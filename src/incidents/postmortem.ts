@@ -27,8 +27,8 @@ export function draftPostmortem(incident: IncidentRecord, a: IncidentAnalysis, s
       : `${a.impact.failedRequests} of ${a.impact.totalRequests} requests failed (${a.impact.failedShare === null ? "n/a" : pct(a.impact.failedShare)}) over ${minutes(a.impact.durationMs)}.`;
   const alerts = incident.alerts.length;
   const detection =
-    incident.openedBy === "rampart" && alerts > 0
-      ? `Detected by an alert at ${iso(incident.detectedAt)}, ${minutes(a.measures.mttdMs)} after the impact began.`
+    (incident.openedBy === "rampart" && alerts > 0) || a.detectedAt < incident.openedAt
+      ? `Detected by an alert at ${iso(a.detectedAt)}, ${minutes(a.measures.mttdMs)} after the impact began.`
       : `Opened by ${incident.openedBy} at ${iso(incident.openedAt)}${alerts > 0 ? ` (${alerts} alert(s) joined)` : " without an alert"}; ${minutes(a.measures.mttdMs)} after the impact began.`;
   const roles = incident.roles;
   const response = [
@@ -52,7 +52,7 @@ export function draftPostmortem(incident: IncidentRecord, a: IncidentAnalysis, s
     wentWell.push(`Rampart mitigated by itself (${a.mitigation.type}) ${minutes(a.measures.mttmMs)} after the impact began.`);
   if (a.measures.mttdMs !== null && a.measures.mttdMs <= 5 * 60_000) wentWell.push(`Detected within ${minutes(a.measures.mttdMs)}.`);
   if (a.measures.mttdMs !== null && a.measures.mttdMs > 5 * 60_000) wentBadly.push(`Detection took ${minutes(a.measures.mttdMs)}.`);
-  if (alerts === 0) wentBadly.push("No alert fired: the incident was found by hand (a monitoring gap).");
+  if (alerts === 0 && a.alertsFired === 0) wentBadly.push("No alert fired: the incident was found by hand (a monitoring gap).");
   if (!roles.commander) wentBadly.push("No incident commander was named.");
   const generated: Postmortem = {
     incidentId: incident.id,
