@@ -106,6 +106,14 @@ describe("an incident through a real `rampart up`: a bad deploy rolled back, its
     );
     const markdown = cli("postmortem", "show", String(incident.id), "--markdown");
     assert.match(markdown.stdout, /## Timeline/);
+    // `postmortem edit` through $EDITOR: the action-item template filled in and the postmortem marked written.
+    const editor = `sed -i -e 's/"WHAT"/"alert on the 5xx ratio"/' -e 's/"WHO"/"alice"/' -e 's/YYYY-MM-DD/2026-12-31/' -e 's/"written": false/"written": true/'`;
+    const edited = runCli(["--data", project.dataDir, "postmortem", "edit", String(incident.id)], { env: { EDITOR: editor, VISUAL: "" } });
+    assert.equal(edited.code, 0, edited.stderr);
+    assert.equal(cli("postmortem", "done", String(incident.id), "1").code, 0);
+    const written = JSON.parse(cli("postmortem", "show", String(incident.id), "--json").stdout) as Postmortem;
+    assert.equal(written.state, "written");
+    assert.deepEqual(written.actionItems, [{ text: "alert on the 5xx ratio", owner: "alice", due: "2026-12-31", done: true }]);
 
     const dora = await up.client.dora({ env: "production", since: "1d" });
     const releaseEvents = events
