@@ -71,8 +71,11 @@ export function findImpactStart(seconds: readonly Second[]): ImpactStart | null 
       const p99 = bucketQuantile(m.buckets, 0.99);
       const baseP99 = bucketQuantile(base.buckets, 0.99);
       if (p99 > 1.5 * baseP99 && p99 > baseP99 + 100) {
+        // The minute is off; its first second that is itself slow is where it began.
+        const limit = Math.max(1.5 * baseP99, baseP99 + 100);
+        const slow = seconds.find((s) => s.at >= first.at && bucketTotal(s.buckets) > 0 && bucketQuantile(s.buckets, 0.99) > limit);
         return {
-          at: first.at,
+          at: slow?.at ?? first.at,
           reason: `p99 latency ${Math.round(p99)} ms over the next minute against a baseline of ${Math.round(baseP99)} ms`,
         };
       }
