@@ -53,6 +53,15 @@ export interface DoraReport {
   changeFailureRate: { failed: number; deployments: number; ratio: number | null; level: DoraLevel | null };
   recoveryTime: { medianMs: number | null; samples: number; unrecovered: number; level: DoraLevel | null };
   failures: DoraFailure[];
+  /** Means over the incidents opened in the window (MTTD, MTTA, MTTR as on each incident). */
+  incidents: { count: number; mttdMs: number | null; mttaMs: number | null; mttrMs: number | null };
+}
+
+/** One incident's measures, for the means over a window. */
+export interface IncidentTimes {
+  mttdMs: number | null;
+  mttaMs: number | null;
+  mttrMs: number | null;
 }
 
 interface ReleaseFacts {
@@ -65,7 +74,12 @@ interface ReleaseFacts {
   failure: DoraFailure | null;
 }
 
-export function computeDora(events: readonly RampartEvent[], query: DoraQuery, incidents: readonly IncidentAttribution[] = []): DoraReport {
+export function computeDora(
+  events: readonly RampartEvent[],
+  query: DoraQuery,
+  incidents: readonly IncidentAttribution[] = [],
+  times: readonly IncidentTimes[] = [],
+): DoraReport {
   const facts = new Map<string, ReleaseFacts>();
   const key = (app: string, release: number) => `${app}\u0000${release}`;
   const live = new Map<string, number>();
@@ -167,7 +181,18 @@ export function computeDora(events: readonly RampartEvent[], query: DoraQuery, i
       level: recoveryMedian === null ? null : recoveryLevel(recoveryMedian),
     },
     failures,
+    incidents: {
+      count: times.length,
+      mttdMs: mean(times.map((t) => t.mttdMs)),
+      mttaMs: mean(times.map((t) => t.mttaMs)),
+      mttrMs: mean(times.map((t) => t.mttrMs)),
+    },
   };
+}
+
+function mean(values: readonly (number | null)[]): number | null {
+  const known = values.filter((v) => v !== null);
+  return known.length === 0 ? null : known.reduce((a, b) => a + b, 0) / known.length;
 }
 
 /** On demand (at least daily) / daily–weekly / weekly–monthly / less often. */

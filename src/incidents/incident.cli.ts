@@ -282,4 +282,8 @@ function printDora(r: DoraReport): void {
       ],
     ],
   );
+  const i = r.incidents;
+  process.stdout.write(
+    `incidents opened in the window: ${i.count}; mean MTTD ${dur(i.mttdMs)}, MTTA ${dur(i.mttaMs)}, MTTR ${dur(i.mttrMs)}\n`,
+  );
 }

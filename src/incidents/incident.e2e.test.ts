@@ -122,6 +122,8 @@ describe("an incident through a real `rampart up`: a bad deploy rolled back, its
     assert.equal(dora.deployments, 2, `${JSON.stringify(dora)}\n${releaseEvents.join("\n")}`);
     assert.equal(dora.changeFailureRate.failed, 1);
     assert.equal(dora.failures[0]?.recoveredAt, of("release.rolled_back")[0]?.at);
+    assert.equal(dora.incidents.count, 1);
+    assert.equal(dora.incidents.mttrMs, view.measures.mttrMs, "MTTR over time is the mean of the incidents'");
     audit.assertNoViolations();
   });
 });

@@ -44,6 +44,7 @@ const doraReportSchema: z.ZodType<DoraReport> = z.object({
       recoveredAt: z.number().nullable(),
     }),
   ),
+  incidents: z.object({ count: z.number(), mttdMs: z.number().nullable(), mttaMs: z.number().nullable(), mttrMs: z.number().nullable() }),
 });
 
 const sinceSchema = z

@@ -162,6 +162,7 @@ describe("IncidentService", () => {
     const dora = await service.dora({ env: "production", sinceMs: DAY });
     assert.equal(dora.deployments, 1);
     assert.equal(dora.changeFailureRate.failed, 1);
+    assert.equal(dora.incidents.count, 2, "the alert's incident and this one");
   });
 });
 

@@ -5,7 +5,7 @@ import type { NewEvent, RampartEvent } from "../events/event.types.ts";
 import type { Clock } from "../shared/clock.ts";
 import { conflict, notFound, RampartError } from "../shared/errors.ts";
 import { logger } from "../shared/logger.ts";
-import { computeDora, DAY_MS, type DoraReport, type IncidentAttribution } from "./dora.ts";
+import { computeDora, DAY_MS, type DoraReport, type IncidentAttribution, type IncidentTimes } from "./dora.ts";
 import { analyse, type IncidentAnalysis } from "./incident-analysis.ts";
 import { IncidentStore, type IncidentPatch, type IncidentRecord } from "./incident.store.ts";
 import {
@@ -282,11 +282,13 @@ export class IncidentService {
     // Releases are created before they take traffic: read a day more, so a deploy at the window's start has its creation.
     const events = await this.#events.query({ env: query.env, app: query.app, type: "release.", since: since - DAY_MS, limit: 10_000 });
     const attributions: IncidentAttribution[] = [];
+    const times: IncidentTimes[] = [];
     for (const incident of await this.#store.list({ env: query.env, app: query.app })) {
-      if (incident.app === null || incident.openedAt < since) continue;
+      if (incident.openedAt < since) continue;
       const analysis = await analyse({ db: this.#db, events: this.#events }, incident, until);
+      times.push(analysis.measures);
       const suspect = analysis.suspect;
-      if (!suspect || suspect.release === null || !suspect.type.startsWith("release.")) continue;
+      if (incident.app === null || !suspect || suspect.release === null || !suspect.type.startsWith("release.")) continue;
       attributions.push({
         env: query.env,
         app: incident.app,
@@ -295,7 +297,7 @@ export class IncidentService {
         recoveredAt: analysis.mitigatedAt ?? incident.resolvedAt,
       });
     }
-    return computeDora(events, { env: query.env, app: query.app, since, until }, attributions);
+    return computeDora(events, { env: query.env, app: query.app, since, until }, attributions, times);
   }
 
   async #get(id: number): Promise<IncidentRecord> {
