@@ -29,7 +29,7 @@ describe("an incident through a real `rampart up`: a bad deploy rolled back, its
     await killPlatform(project.dataDir, up);
   });
 
-  it("writes the incident's story from the events and the edge's measurements", async () => {
+  it("writes the incident's story from the events and the edge's measurements", async (t) => {
     const load = startLoad(`http://127.0.0.1:${project.ports.production}/`, { concurrency: 2, maxMs: 90_000 });
     // A healthy baseline first: the impact start is where the error ratio leaves it.
     await waitFor(() => (load.current().ok >= 200 ? true : undefined), { timeoutMs: 30_000 });
@@ -104,6 +104,9 @@ describe("an incident through a real `rampart up`: a bad deploy rolled back, its
       Math.abs(pm.impact.failedRequests - sent.failed) <= tolerance,
       `postmortem ${pm.impact.failedRequests} failed, load saw ${sent.failed}: ${JSON.stringify(pm.impact)} ${sent.failures.join("; ")}`,
     );
+    t.diagnostic(
+      `load: ${sent.failed} failed of ${sent.sent}; postmortem: ${pm.impact.failedRequests} failed of ${pm.impact.totalRequests} over ${pm.impact.durationMs} ms; MTTD ${view.measures.mttdMs} ms, MTTR ${view.measures.mttrMs} ms`,
+    );
     const markdown = cli("postmortem", "show", String(incident.id), "--markdown");
     assert.match(markdown.stdout, /## Timeline/);
     // `postmortem edit` through $EDITOR: the action-item template filled in and the postmortem marked written.
@@ -124,6 +127,15 @@ describe("an incident through a real `rampart up`: a bad deploy rolled back, its
     assert.equal(dora.failures[0]?.recoveredAt, of("release.rolled_back")[0]?.at);
     assert.equal(dora.incidents.count, 1);
     assert.equal(dora.incidents.mttrMs, view.measures.mttrMs, "MTTR over time is the mean of the incidents'");
+    // The human-readable forms print without error and name what matters.
+    const text = cli("incident", "show", String(incident.id));
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, new RegExp(`suspect: .*release ${bad.number}`));
+    const doraText = cli("dora", "--since", "1d");
+    assert.equal(doraText.code, 0, doraText.stderr);
+    assert.match(doraText.stdout, /change failure rate\s+50\.0% \(1 of 2\)\s+low \(DORA 2024\)/);
+    const listed = cli("incident", "list");
+    assert.match(listed.stdout, /SEV-2\s+resolved/);
     audit.assertNoViolations();
   });
 });
