@@ -23,6 +23,7 @@ import { registerLoginCommands } from "./login.cli.ts";
 import { registerAlertCommands } from "../alerts/alert.cli.ts";
 import { registerAlertNotifyCommands } from "../alerts/notify/notify.cli.ts";
 import { registerChecksCommand } from "../checks/checks.cli.ts";
+import { registerIncidentCommands } from "../incidents/incident.cli.ts";
 
 // `rampart status | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -62,6 +63,7 @@ registerLoginCommands(program, globals);
 registerAlertCommands(program, globals);
 registerAlertNotifyCommands(program, globals);
 registerChecksCommand(program, globals);
+registerIncidentCommands(program, globals);
 
 installUsageHandling(program);
 

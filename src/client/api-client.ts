@@ -36,6 +36,16 @@ import type { AlertHistory, AlertView, RuleBody, RulesResponse, RuleView } from 
 import type { CreateSilenceBody, SilenceViewBody } from "../alerts/notify/notify.routes.ts";
 import type { Delivery } from "../alerts/notify/delivery.types.ts";
 import type { CheckView } from "../checks/checks.types.ts";
+import type { DoraReport } from "../incidents/dora.ts";
+import type {
+  IncidentProposal,
+  IncidentRole,
+  IncidentStatus,
+  IncidentView,
+  Postmortem,
+  PostmortemEdit,
+  TimelineEntry,
+} from "../incidents/incident.types.ts";
 
 /** Reconnects a stream after a disconnect and resumes after its last event (see followEvents). */
 export type FollowHooks = Pick<FollowOptions, "lastEventId" | "onReconnecting" | "onReconnected" | "minDelayMs" | "maxDelayMs">;
@@ -346,6 +356,53 @@ export class ApiClient {
 
   alertHistory(query: { since?: number; app?: string; env?: string; limit?: number } = {}): Promise<AlertHistory> {
     return this.#call("GET", `/api/v1/alerts/history${queryString(query)}`);
+  }
+
+  // Incidents, postmortems and the four keys (src/incidents).
+  incidents(
+    filter: { status?: "open" | "resolved" | "all"; env?: string; app?: string } = {},
+  ): Promise<{ incidents: IncidentView[]; proposals: IncidentProposal[] }> {
+    return this.#call("GET", `/api/v1/incidents${queryString(filter)}`);
+  }
+
+  openIncident(body: { title: string; severity: number; env?: string; app?: string }): Promise<IncidentView> {
+    return this.#call("POST", "/api/v1/incidents", body);
+  }
+
+  incident(id: number): Promise<IncidentView> {
+    return this.#call("GET", `/api/v1/incidents/${id}`);
+  }
+
+  async incidentTimeline(id: number): Promise<TimelineEntry[]> {
+    return (await this.#call<{ timeline: TimelineEntry[] }>("GET", `/api/v1/incidents/${id}/timeline`)).timeline;
+  }
+
+  setIncidentStatus(id: number, status: IncidentStatus, message?: string): Promise<IncidentView> {
+    return this.#call("POST", `/api/v1/incidents/${id}/status`, { status, message });
+  }
+
+  assignIncidentRole(id: number, role: IncidentRole, person: string): Promise<IncidentView> {
+    return this.#call("POST", `/api/v1/incidents/${id}/roles`, { role, person });
+  }
+
+  noteIncident(id: number, text: string): Promise<RampartEvent> {
+    return this.#call("POST", `/api/v1/incidents/${id}/notes`, { text });
+  }
+
+  postmortem(id: number): Promise<Postmortem> {
+    return this.#call("GET", `/api/v1/incidents/${id}/postmortem`);
+  }
+
+  editPostmortem(id: number, edit: PostmortemEdit): Promise<Postmortem> {
+    return this.#call("PUT", `/api/v1/incidents/${id}/postmortem`, edit);
+  }
+
+  completeActionItem(id: number, item: number): Promise<Postmortem> {
+    return this.#call("POST", `/api/v1/incidents/${id}/postmortem/action-items/${item}/done`);
+  }
+
+  dora(query: { env?: string; app?: string; since?: string } = {}): Promise<DoraReport> {
+    return this.#call("GET", `/api/v1/dora${queryString(query)}`);
   }
 
   /** Sends a source bundle (see releases/source-bundle.ts); the deploy then names the upload. */

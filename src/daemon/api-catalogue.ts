@@ -6,6 +6,7 @@ import { secretRoutes } from "../secrets/secret.routes.ts";
 import { alertRoutes } from "../alerts/alert.routes.ts";
 import { notifyRoutes } from "../alerts/notify/notify.routes.ts";
 import { checksRoutes } from "../checks/checks.routes.ts";
+import { incidentRoutes } from "../incidents/incident.routes.ts";
 import { identityRoutes } from "../access/identity.routes.ts";
 import { oidcCliRoutes } from "../access/oidc.routes.ts";
 import { eventRoutes, eventStreams } from "../events/event.routes.ts";
@@ -52,6 +53,7 @@ export function apiCatalogue(): { routes: RouteDefinition[]; streams: StreamRout
       ...accessRequestRoutes(unused("access requests")),
       ...oidcCliRoutes(unused("oidc")),
       ...alertRoutes(unused("alerts")),
+      ...incidentRoutes(unused("incidents")),
       ...checksRoutes(unused("checks"), notCalled("assertApp")),
       ...notifyRoutes({ silences: unused("silences"), deliveries: unused("deliveries") }),
       ...auditRoutes(unused("audit")),

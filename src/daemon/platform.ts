@@ -12,6 +12,7 @@ import { deploymentsOf } from "../alerts/deploy-context.ts";
 import { createChecks } from "../checks/checks.module.ts";
 import { createFlags } from "../flags/flags.module.ts";
 import { createAccess } from "../access/access.module.ts";
+import { createIncidents } from "../incidents/incidents.module.ts";
 import { eventlessTables, platformMigrations } from "../platform/migrations.ts";
 import type { Module } from "../platform/module.ts";
 import { stopEnvironment } from "../platform/environment-stop.ts";
@@ -36,6 +37,12 @@ import { createOidc } from "../access/oidc.module.ts";
 
 const DEFAULT_API = { host: "127.0.0.1", port: 7700 };
 import { createAlertNotifier } from "../alerts/notify/alert-notify.module.ts";
+
+/**
+ * Every evaluation round hands the notifier every firing alert; only one that fired this recently opens or joins an
+ * incident, so an alert still firing after its incident was resolved does not open another one.
+ */
+const INCIDENT_FROM_ALERT_WINDOW_MS = 60_000;
 
 export interface PlatformOptions {
   configPath: string;
@@ -96,6 +103,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     instances: () => runtime.supervisor.list(),
     scrapeTargetOf: async (i) => (await releases.store.get(i.env, i.app, i.release))?.config.metrics ?? null,
     assertApp,
+    extraFamilies: () => incidents.metricFamilies(),
   });
   // A fixed API port is known now, so instances started before the API listens get the OTLP endpoint too.
   if (apiListen.port !== 0) telemetry.setApi(apiListen.host, apiListen.port);
@@ -181,7 +189,15 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         .filter((r) => r.env === target.env && r.app === target.app && (check === null || r.name === check));
       return results.length === 0 ? null : results.filter((r) => !r.ok).length;
     },
-    notifier: () => alertNotify.notifier,
+    // A critical alert that has just fired opens an incident (or joins the app's open one), then is routed as any alert.
+    notifier: () => ({
+      notify: async (fired, now) => {
+        for (const alert of fired) {
+          if (alert.firedAt !== null && now - alert.firedAt <= INCIDENT_FROM_ALERT_WINDOW_MS) await incidents.service.onAlertFiring(alert);
+        }
+        await alertNotify.notifier.notify(fired, now);
+      },
+    }),
     manifest: () => manifests.current,
     metrics: telemetry.metrics,
     instances: () => runtime.supervisor.list(),
@@ -209,6 +225,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     assertApp,
     metrics: telemetry.metrics.store,
   });
+  const incidents = createIncidents({ ...shared, envs: () => Object.keys(manifests.current.environments) });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
   // The audit comes right after events: its key is loaded before anything else starts, and it stops (signing the
   // final checkpoint) after every other module has written its last event.

@@ -93,6 +93,15 @@ export const eventTypes = [
   "silence.expired",
   "check.failed",
   "check.recovered",
+  // incidents (src/incidents)
+  "incident.opened",
+  "incident.status_changed",
+  "incident.role_assigned",
+  "incident.note",
+  "incident.alert_joined",
+  "incident.proposed",
+  "postmortem.edited",
+  "postmortem.action_done",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

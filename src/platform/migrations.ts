@@ -4,6 +4,7 @@ import { alertNotifyMigrations } from "../alerts/notify/alert-notify.module.ts";
 import type { EventlessTables } from "../db/event-audit.ts";
 import { baselineMigrations } from "../db/migrations.ts";
 import { flagsMigrations } from "../flags/flags.module.ts";
+import { incidentsMigrations } from "../incidents/incidents.module.ts";
 import { telemetryMigrations } from "../telemetry/telemetry.module.ts";
 import { trafficMigrations } from "../traffic/traffic.module.ts";
 import { auditMigrations } from "../audit/audit.module.ts";
@@ -28,6 +29,7 @@ export const platformMigrations: Record<string, Migration> = {
   ...alertsMigrations,
   ...alertNotifyMigrations,
   ...checksMigrations,
+  ...incidentsMigrations,
 };
 
 /**

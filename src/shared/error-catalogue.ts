@@ -234,6 +234,13 @@ export const errorCatalogue = {
     meaning: "The segment is still used by flag rules or other segments, so it cannot be deleted.",
     hint: "remove it from their rules first",
   },
+  // Incidents (src/incidents).
+  incident_resolved: {
+    status: 409,
+    origin: "api",
+    meaning: "The incident is resolved: its status, roles and timestamps no longer change (notes and the postmortem still do).",
+    hint: "open a new incident with rampart incident open, or add a note with rampart incident note ID",
+  },
   body_too_large: {
     status: 413,
     origin: "api",

@@ -15,6 +15,7 @@ import { otlpMetricsProtocol } from "./otlp-metrics.protocol.ts";
 import { OtlpMetricsIngest } from "./otlp-metrics.ts";
 import { renderExposition } from "./prometheus-exposition.ts";
 import { prometheusProtocol } from "./prometheus.protocol.ts";
+import { renderFamilies, type MetricFamily } from "./prometheus-text.ts";
 import { RuntimeMetricsCollector } from "./runtime-metrics.ts";
 import { Scraper, type ScrapeTarget } from "./scraper.ts";
 
@@ -29,6 +30,8 @@ export interface MetricsModuleOptions {
   assertApp: (env: string, app: string) => void;
   /** Process environment: RAMPART_METRICS_RETENTION, RAMPART_METRICS_MAX_SERIES, RAMPART_METRICS_AUTH. */
   env?: NodeJS.ProcessEnv;
+  /** Families other capabilities expose on /metrics (the four keys), read at each scrape. */
+  extraFamilies?: () => MetricFamily[];
 }
 
 /**
@@ -68,7 +71,11 @@ export class MetricsModule {
     const ingest = new OtlpMetricsIngest(this.store);
     this.protocols = [
       prometheusProtocol({
-        render: () => renderExposition(this.store, this.edgeSink, options.startedAt, options.clock.now()),
+        render: () => {
+          const extra = options.extraFamilies?.() ?? [];
+          const own = renderExposition(this.store, this.edgeSink, options.startedAt, options.clock.now());
+          return extra.length === 0 ? own : own + renderFamilies(extra);
+        },
         requireToken: env.RAMPART_METRICS_AUTH !== "none",
       }),
       otlpMetricsProtocol({ ingest, ingestToken: readOrCreateIngestToken(options.dataDir), now: () => options.clock.now() }),

@@ -5,6 +5,7 @@ import type { Clock } from "../shared/clock.ts";
 import { LogsTraces, otlpBaseUrl } from "./log-trace.module.ts";
 import { logsTracesMigration } from "./logs-traces.migration.ts";
 import { MetricsModule } from "./metrics.module.ts";
+import type { MetricFamily } from "./prometheus-text.ts";
 import { metricsMigration } from "./metrics.migration.ts";
 import type { ScrapeTarget } from "./scraper.ts";
 import { traceRoutes } from "./trace.routes.ts";
@@ -21,6 +22,8 @@ export interface TelemetryDeps {
   instances(): InstanceRecord[];
   scrapeTargetOf(instance: InstanceRecord): Promise<ScrapeTarget | null>;
   assertApp(env: string, app: string): void;
+  /** Families other capabilities expose on /metrics (the four keys), read at each scrape. */
+  extraFamilies?(): MetricFamily[];
 }
 
 export interface Telemetry extends Module {
@@ -44,6 +47,7 @@ export function createTelemetry(deps: TelemetryDeps): Telemetry {
     instances: deps.instances,
     scrapeTargetOf: deps.scrapeTargetOf,
     assertApp: deps.assertApp,
+    extraFamilies: () => deps.extraFamilies?.() ?? [],
   });
   const traces = new TraceService(logsTraces.traces, deps.assertApp);
   return {
