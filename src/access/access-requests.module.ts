@@ -12,7 +12,7 @@ import { AccessRequestService, localOnlyStanding, type StandingAccess } from "./
 import { AccessRequestStore } from "./access-request.store.ts";
 
 /** Migrations access requests register (name and order as released). */
-export const accessRequestMigrations = { "0006_access_requests": accessRequestMigration };
+export const accessRequestMigrations = { "0008_access_requests": accessRequestMigration };
 
 export interface AccessRequests extends Module {
   /** Also the TimedGrantSource the Authenticator and the API server's stream re-checks read. */

@@ -16,7 +16,7 @@ import { type SessionDeps, SessionService } from "./session.service.ts";
 import { TokenService } from "./token.service.ts";
 
 /** Migrations identity registers (name and order as released). */
-export const accessMigrations = { "0012_identities": identityMigration };
+export const accessMigrations = { "0007_identities": identityMigration };
 
 /** Tables identity writes without an event, each with why (src/platform/migrations.ts lists them). */
 export const accessEventlessTables = {

@@ -1,7 +1,7 @@
 import type { Generated } from "kysely";
 import type { Db } from "../db/database.ts";
 
-/** The identity tables (migration 0012_identities), known to Kysely through `withTables`. */
+/** The identity tables (migration 0007_identities), known to Kysely through `withTables`. */
 // A type alias, not an interface: withTables needs the index signature an alias implies.
 export type IdentityTables = {
   users: { name: string; email: string | null; password_hash: string | null; source: string; created_at: number; created_by: string };

@@ -5,7 +5,7 @@ import type { ApiRule } from "./alert-rules.ts";
 import type { AlertInstance } from "./alert.types.ts";
 import { severities } from "./alert.types.ts";
 
-/** The alert tables (migration 0015_alerts), known to Kysely through `withTables` so the shared Database type stays untouched. */
+/** The alert tables (migration 0010_alerts), known to Kysely through `withTables` so the shared Database type stays untouched. */
 export type AlertTables = {
   alert_instances: {
     fingerprint: string;

@@ -20,7 +20,7 @@ import type { DeployContext } from "./deploy-context.ts";
 import { SeriesIndex, StoreMeasurements } from "./store-measurements.ts";
 
 /** Migrations alerts registers (name and order as released). */
-export const alertsMigrations = { "0015_alerts": alertsMigration };
+export const alertsMigrations = { "0010_alerts": alertsMigration };
 
 export interface AlertsDeps {
   db: Db;

@@ -11,7 +11,7 @@ import { type BrowserProber, chromiumProber } from "./browser-probe.ts";
 import { httpProber, type Prober } from "./http-probe.ts";
 
 /** Migrations the checks register (name and order as released). */
-export const checksMigrations = { "0015_checks": checksMigration };
+export const checksMigrations = { "0011_checks": checksMigration };
 
 export interface Checks extends Module {
   service: ChecksService;

@@ -2,7 +2,7 @@ import type { Generated, Kysely } from "kysely";
 import type { Migration } from "kysely/migration";
 import type { Db } from "../db/database.ts";
 
-/** The incident tables (migration 0016_incidents), known to Kysely through `withTables`. */
+/** The incident tables (migration 0012_incidents), known to Kysely through `withTables`. */
 // A type alias, not an interface: withTables needs the index signature an alias implies.
 export type IncidentTables = {
   incidents: {

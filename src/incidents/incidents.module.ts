@@ -11,7 +11,7 @@ import { incidentRoutes } from "./incident.routes.ts";
 import { IncidentService, listenForRollbacks } from "./incident.service.ts";
 
 /** Migrations incidents registers (name and order as released). */
-export const incidentsMigrations = { "0016_incidents": incidentsMigration };
+export const incidentsMigrations = { "0012_incidents": incidentsMigration };
 
 /** How often the four keys on /metrics are recomputed (a scrape never waits on the event log). */
 const METRICS_REFRESH_MS = 60_000;

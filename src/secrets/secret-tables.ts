@@ -1,6 +1,6 @@
 import type { Db } from "../db/database.ts";
 
-/** The secret tables (migration 0014_secrets), known to Kysely through `withTables` so the shared Database type stays untouched. */
+/** The secret tables (migration 0009_secrets), known to Kysely through `withTables` so the shared Database type stays untouched. */
 // A type alias, not an interface: withTables needs the index signature an alias implies.
 export type SecretTables = {
   /** One data key per environment, wrapped (AES-256-GCM) by the key-encryption key named by kek_id. */

@@ -12,7 +12,7 @@ import { SecretStore } from "./secret.store.ts";
 import { secretsMigration } from "./secrets.migration.ts";
 
 /** Migrations secrets registers (name and order as released). */
-export const secretsMigrations = { "0014_secrets": secretsMigration };
+export const secretsMigrations = { "0009_secrets": secretsMigration };
 
 export interface Secrets extends Module {
   service: SecretService;

@@ -18,7 +18,7 @@ import { SilenceService } from "./silence.service.ts";
 import { SilenceStore } from "./silence.store.ts";
 
 /** Migrations alert notification registers (name and order as released). */
-export const alertNotifyMigrations = { "0020_alert_notify": alertNotifyMigration };
+export const alertNotifyMigrations = { "0013_alert_notify": alertNotifyMigration };
 
 /** The delivery log keeps a week. */
 const DELIVERY_RETENTION_MS = 7 * 86_400_000;

@@ -1,7 +1,7 @@
 import type { Generated } from "kysely";
 import type { Db } from "../../db/database.ts";
 
-/** The notification tables (migration 0020_alert_notify), known to Kysely through `withTables`. */
+/** The notification tables (migration 0013_alert_notify), known to Kysely through `withTables`. */
 export type AlertNotifyTables = {
   alert_silences: {
     id: string;
