@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
+// jose is loaded on the first OpenID Connect login, not at start-up.
+import type { createRemoteJWKSet, JWTPayload } from "jose";
 import { z } from "zod";
 import { errorMessage, RampartError } from "../shared/errors.ts";
 import type { ExternalUsers, SessionIssuer } from "./caller.ts";
@@ -193,6 +194,7 @@ export class OidcService {
   ): Promise<JWTPayload> {
     let payload: JWTPayload;
     try {
+      const { jwtVerify } = await import("jose");
       ({ payload } = await jwtVerify(idToken, discovery.jwks, {
         issuer: discovery.issuer,
         audience: settings.clientId,
@@ -288,7 +290,8 @@ export class OidcService {
     if (document.data.issuer !== settings.issuer) {
       throw loginFailed(`the provider says its issuer is ${document.data.issuer}, not ${settings.issuer} as access.oidc.issuer says`);
     }
-    this.#discovery = { issuer: settings.issuer, document: document.data, jwks: createRemoteJWKSet(new URL(document.data.jwks_uri)) };
+    const { createRemoteJWKSet: remoteKeys } = await import("jose");
+    this.#discovery = { issuer: settings.issuer, document: document.data, jwks: remoteKeys(new URL(document.data.jwks_uri)) };
     return this.#discovery;
   }
 

@@ -244,7 +244,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     accessRequests,
     secrets,
     oidc,
+    alertNotify,
     alerts,
+    checks,
+    incidents,
   ];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {

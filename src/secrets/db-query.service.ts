@@ -1,5 +1,5 @@
-import pg from "pg";
-import Cursor from "pg-cursor";
+// pg is loaded on the first query, not at start-up: most platforms never run one.
+import type pgTypes from "pg";
 import type { ResolvedApp } from "../config/resolved-manifest.schema.ts";
 import type { EventLog } from "../events/event-log.ts";
 import type { Clock } from "../shared/clock.ts";
@@ -51,7 +51,9 @@ export class DbQueryService {
         message: `${actor} queried ${app}/${db} in ${env}: ${outcome === "ok" ? `${rows} row(s)` : outcome} in ${this.#deps.clock.now() - started} ms`,
         data: { db, sql: body.sql, rows, durationMs: this.#deps.clock.now() - started, outcome, error: error ?? null, limit: body.limit },
       });
-    const client = new pg.Client({
+    const { default: pg } = await import("pg");
+    const { default: Cursor } = await import("pg-cursor");
+    const client: pgTypes.Client = new pg.Client({
       connectionString: url,
       connectionTimeoutMillis: 5_000,
       application_name: `rampart db query (${actor})`,

@@ -1,4 +1,3 @@
-import nodemailer from "nodemailer";
 import type { Receiver } from "./notify-config.ts";
 
 /**
@@ -21,6 +20,8 @@ export async function sendEmail(
     }
     auth = { user: smtp.username, pass: pass ?? "" };
   }
+  // Loaded on the first email, not at start-up.
+  const { default: nodemailer } = await import("nodemailer");
   const transport = nodemailer.createTransport({
     host: smtp.host,
     port: smtp.port,
