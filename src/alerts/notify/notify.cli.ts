@@ -59,6 +59,11 @@ export function registerAlertNotifyCommands(program: Command, globals: () => Glo
   const alerts =
     program.commands.find((c) => c.name() === "alerts") ??
     program.command("alerts").description("alerts: rules, notifications, deliveries");
+  // `rampart alerts` has its own `--json`, which commander then reads as the parent's when given after these subcommands.
+  const withParentJson = <T extends { json?: boolean }>(options: T) => ({
+    ...opts(options),
+    json: options.json === true || alerts.opts<{ json?: boolean }>().json === true,
+  });
   alerts
     .command("deliveries")
     .description("the delivery log: each notification to a receiver, attempts, status and last error")
@@ -66,7 +71,7 @@ export function registerAlertNotifyCommands(program: Command, globals: () => Glo
     .option("--limit <n>", "at most N", positiveIntOption, 50)
     .option("--json", "print JSON")
     .action(async (options: GlobalOptions & { receiverKind?: string; limit: number; json?: boolean }) => {
-      const o = opts(options);
+      const o = withParentJson(options);
       const deliveries = await clientFor(o).alertDeliveries({ kind: options.receiverKind, limit: options.limit });
       if (o.json) return printJson({ deliveries });
       printTable(
@@ -95,7 +100,7 @@ export function registerAlertNotifyCommands(program: Command, globals: () => Glo
     .option("--limit <n>", "at most N", positiveIntOption, 20)
     .option("--json", "print JSON")
     .action(async (options: GlobalOptions & { limit: number; json?: boolean }) => {
-      const o = opts(options);
+      const o = withParentJson(options);
       const notifications = await clientFor(o).alertDeliveries({ kind: "console", limit: options.limit });
       if (o.json) return printJson({ notifications });
       if (notifications.length === 0) return void process.stdout.write("no notifications for the on-call view\n");
