@@ -37,6 +37,7 @@ import { createOidc } from "../access/oidc.module.ts";
 
 const DEFAULT_API = { host: "127.0.0.1", port: 7700 };
 import { createAlertNotifier } from "../alerts/notify/alert-notify.module.ts";
+import { createOncall } from "../oncall/oncall.module.ts";
 
 /**
  * Every evaluation round hands the notifier every firing alert; only one that fired this recently opens or joins an
@@ -196,6 +197,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
           if (alert.firedAt !== null && now - alert.firedAt <= INCIDENT_FROM_ALERT_WINDOW_MS) await incidents.service.onAlertFiring(alert);
         }
         await alertNotify.notifier.notify(fired, now);
+        // Critical alerts page whoever is on call, and escalate until someone acknowledges.
+        await oncall.escalations.observe(fired);
       },
     }),
     manifest: () => manifests.current,
@@ -226,6 +229,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     metrics: telemetry.metrics.store,
   });
   const incidents = createIncidents({ ...shared, envs: () => Object.keys(manifests.current.environments) });
+  const oncall = createOncall({ ...shared, oncall: () => manifests.current.oncall, alerts: () => manifests.current.alerts });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
   // The audit comes right after events: its key is loaded before anything else starts, and it stops (signing the
   // final checkpoint) after every other module has written its last event.
@@ -245,6 +249,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     secrets,
     oidc,
     alerts,
+    oncall,
   ];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {

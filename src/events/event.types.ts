@@ -102,6 +102,13 @@ export const eventTypes = [
   "incident.proposed",
   "postmortem.edited",
   "postmortem.action_done",
+  // on-call (src/oncall): overrides, pages, escalation levels, acknowledgements
+  "oncall.override_created",
+  "oncall.override_removed",
+  "oncall.paged",
+  "oncall.escalated",
+  "oncall.ended",
+  "alert.acknowledged",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);
