@@ -176,10 +176,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       ),
   });
   // Routing, grouping, silences and receivers of alerts; alert evaluation hands it its alerts (alertNotify.notifier).
+  const alertNotifyUrl = `${apiTls ? "https" : "http"}://${apiListen.host.includes(":") ? `[${apiListen.host}]` : apiListen.host}:${apiListen.port}`;
   const alertNotify = createAlertNotifier({
     ...shared,
     alerts: () => manifests.current.alerts,
-    externalUrl: `${apiTls ? "https" : "http"}://${apiListen.host.includes(":") ? `[${apiListen.host}]` : apiListen.host}:${apiListen.port}`,
+    externalUrl: alertNotifyUrl,
   });
   const alerts = createAlerts({
     ...shared,
@@ -229,7 +230,12 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     metrics: telemetry.metrics.store,
   });
   const incidents = createIncidents({ ...shared, envs: () => Object.keys(manifests.current.environments) });
-  const oncall = createOncall({ ...shared, oncall: () => manifests.current.oncall, alerts: () => manifests.current.alerts });
+  const oncall = createOncall({
+    ...shared,
+    oncall: () => manifests.current.oncall,
+    alerts: () => manifests.current.alerts,
+    externalUrl: alertNotifyUrl,
+  });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
   // The audit comes right after events: its key is loaded before anything else starts, and it stops (signing the
   // final checkpoint) after every other module has written its last event.

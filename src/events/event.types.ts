@@ -109,6 +109,7 @@ export const eventTypes = [
   "oncall.escalated",
   "oncall.ended",
   "alert.acknowledged",
+  "oncall.link_used",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

@@ -28,6 +28,7 @@ export type OncallTables = {
     ended_at: number | null;
     ended_by: string | null;
   };
+  oncall_action_links: { nonce: string; action: string; target: string; used_by: string; used_at: number };
 };
 
 export function oncallDb(db: Db) {

@@ -35,5 +35,14 @@ export const oncallMigration: Migration = {
       .addColumn("ended_at", "integer")
       .addColumn("ended_by", "text")
       .execute();
+    // Action links used (single use): claimed with oncall.link_used before the action runs.
+    await db.schema
+      .createTable("oncall_action_links")
+      .addColumn("nonce", "text", (c) => c.primaryKey())
+      .addColumn("action", "text", (c) => c.notNull())
+      .addColumn("target", "text", (c) => c.notNull())
+      .addColumn("used_by", "text", (c) => c.notNull())
+      .addColumn("used_at", "integer", (c) => c.notNull())
+      .execute();
   },
 };

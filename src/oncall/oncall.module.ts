@@ -6,6 +6,9 @@ import type { EventLog } from "../events/event-log.ts";
 import type { Module } from "../platform/module.ts";
 import type { TimerClock } from "../shared/clock.ts";
 import { logger } from "../shared/logger.ts";
+import { ActionLinkSigner, loadActionLinkKey } from "./action-link.ts";
+import { actionLinkProtocol } from "./action-link.protocol.ts";
+import { ActionLinkUses } from "./action-link.store.ts";
 import { EscalationService } from "./escalation.service.ts";
 import { EscalationStore } from "./escalation.store.ts";
 import type { Pager } from "./escalation.types.ts";
@@ -22,6 +25,8 @@ export const oncallMigrations = { "0025_oncall": oncallMigration };
 const TICK_MS = 1_000;
 
 export interface Oncall extends Module {
+  /** Signs the action links notifications carry (`/api/v1/actions/<token>`). */
+  signer: ActionLinkSigner;
   service: OncallService;
   /** Also the alerting hook: `escalations.observe(alerts)` at every evaluation round. */
   escalations: EscalationService;
@@ -40,7 +45,12 @@ export function createOncall(deps: {
   alerts: () => AlertNotifyFile | undefined;
   env?: Readonly<Record<string, string | undefined>>;
   pager?: Pager;
+  /** Where the API is reached, for the signed links in pages; without it pages name the CLI command. */
+  externalUrl?: string;
+  signer?: ActionLinkSigner;
 }): Oncall {
+  const signer = deps.signer ?? new ActionLinkSigner(() => loadActionLinkKey(deps.env ?? process.env));
+  const uses = new ActionLinkUses({ db: deps.db, events: deps.events, clock: deps.clock });
   const service = new OncallService({ store: new OverrideStore(deps.db), events: deps.events, clock: deps.clock, oncall: deps.oncall });
   const pager =
     deps.pager ??
@@ -59,6 +69,12 @@ export function createOncall(deps: {
     oncall: service,
     policies: () => policiesOf(deps.oncall()),
     pager,
+    ...(deps.externalUrl
+      ? {
+          ackHint: (e: { fingerprint: string }) =>
+            `${deps.externalUrl}/api/v1/actions/${signer.sign("ack", e.fingerprint, deps.clock.now())} (or rampart alerts ack ${e.fingerprint})`,
+        }
+      : {}),
   });
 
   let running = false;
@@ -77,7 +93,9 @@ export function createOncall(deps: {
     name: "oncall",
     service,
     escalations,
+    signer,
     routes: oncallRoutes({ oncall: service, escalations }),
+    protocols: [actionLinkProtocol({ signer, uses, clock: deps.clock })],
     run: () => {
       running = true;
       loop = run();
