@@ -38,6 +38,7 @@ import { createOidc } from "../access/oidc.module.ts";
 const DEFAULT_API = { host: "127.0.0.1", port: 7700 };
 import { createAlertNotifier } from "../alerts/notify/alert-notify.module.ts";
 import { createOncall } from "../oncall/oncall.module.ts";
+import { withActionLinks } from "../oncall/alert-links.ts";
 
 /**
  * Every evaluation round hands the notifier every firing alert; only one that fired this recently opens or joins an
@@ -197,7 +198,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         for (const alert of fired) {
           if (alert.firedAt !== null && now - alert.firedAt <= INCIDENT_FROM_ALERT_WINDOW_MS) await incidents.service.onAlertFiring(alert);
         }
-        await alertNotify.notifier.notify(fired, now);
+        // Each firing alert's notification offers its fixes as signed links (acknowledge, roll back, flag off).
+        await alertNotify.notifier.notify(
+          fired.map((a) => withActionLinks(a, oncall.signer, alertNotifyUrl, now)),
+          now,
+        );
         // Critical alerts page whoever is on call, and escalate until someone acknowledges.
         await oncall.escalations.observe(fired);
       },
