@@ -178,6 +178,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   });
   // Routing, grouping, silences and receivers of alerts; alert evaluation hands it its alerts (alertNotify.notifier).
   const alertNotifyUrl = `${apiTls ? "https" : "http"}://${apiListen.host.includes(":") ? `[${apiListen.host}]` : apiListen.host}:${apiListen.port}`;
+  // The links in notifications name the port the API really listens on (it is chosen at listen time for port 0).
+  let apiUrl = alertNotifyUrl;
   const alertNotify = createAlertNotifier({
     ...shared,
     alerts: () => manifests.current.alerts,
@@ -200,7 +202,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         }
         // Each firing alert's notification offers its fixes as signed links (acknowledge, roll back, flag off).
         await alertNotify.notifier.notify(
-          fired.map((a) => withActionLinks(a, oncall.signer, alertNotifyUrl, now)),
+          fired.map((a) => withActionLinks(a, oncall.signer, apiUrl, now)),
           now,
         );
         // Critical alerts page whoever is on call, and escalate until someone acknowledges.
@@ -239,7 +241,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     ...shared,
     oncall: () => manifests.current.oncall,
     alerts: () => manifests.current.alerts,
-    externalUrl: alertNotifyUrl,
+    externalUrl: () => apiUrl,
   });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
   // The audit comes right after events: its key is loaded before anything else starts, and it stops (signing the
@@ -296,6 +298,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     throw error;
   }
   api = served.api;
+  apiUrl = alertNotifyUrl.replace(/:\d+$/, `:${served.port}`);
   telemetry.setApi(apiListen.host, served.port);
   const { credentials } = served;
   await events.log.append({

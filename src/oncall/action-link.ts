@@ -12,6 +12,10 @@ import { RampartError } from "../shared/errors.ts";
 export const linkActions = ["ack", "rollback", "flag_off"] as const;
 export type LinkAction = (typeof linkActions)[number];
 
+function isLinkAction(value: string | undefined): value is LinkAction {
+  return linkActions.some((a) => a === value);
+}
+
 export interface LinkClaim {
   action: LinkAction;
   /** ack: an alert fingerprint; rollback: ENV/APP; flag_off: ENV/FLAG. */
@@ -54,7 +58,7 @@ export class ActionLinkSigner {
       throw new RampartError("action_link_expired", `this link expired at ${new Date(expiresAt).toISOString()}`, {
         hint: "act from the CLI instead (rampart alerts ack FINGERPRINT, rampart rollback APP --env ENV, rampart flags kill FLAG --env ENV)",
       });
-    return { action: action as LinkAction, target, expiresAt, nonce };
+    return { action, target, expiresAt, nonce };
   }
 
   #mac(payload: string): string {

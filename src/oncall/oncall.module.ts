@@ -46,7 +46,7 @@ export function createOncall(deps: {
   env?: Readonly<Record<string, string | undefined>>;
   pager?: Pager;
   /** Where the API is reached, for the signed links in pages; without it pages name the CLI command. */
-  externalUrl?: string;
+  externalUrl?: () => string;
   signer?: ActionLinkSigner;
 }): Oncall {
   const signer = deps.signer ?? new ActionLinkSigner(() => loadActionLinkKey(deps.env ?? process.env));
@@ -72,7 +72,7 @@ export function createOncall(deps: {
     ...(deps.externalUrl
       ? {
           ackHint: (e: { fingerprint: string }) =>
-            `${deps.externalUrl}/api/v1/actions/${signer.sign("ack", e.fingerprint, deps.clock.now())} (or rampart alerts ack ${e.fingerprint})`,
+            `${deps.externalUrl?.() ?? ""}/api/v1/actions/${signer.sign("ack", e.fingerprint, deps.clock.now())} (or rampart alerts ack ${e.fingerprint})`,
         }
       : {}),
   });
