@@ -52,8 +52,7 @@ export class ActionLinkSigner {
     if (rest.length > 0 || given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
     const [action, target, expiry, nonce, ...extra] = Buffer.from(payload, "base64url").toString("utf8").split("|");
     const expiresAt = Number(expiry);
-    if (extra.length > 0 || !linkActions.some((a) => a === action) || !target || !nonce || !Number.isSafeInteger(expiresAt))
-      throw invalid();
+    if (extra.length > 0 || !isLinkAction(action) || !target || !nonce || !Number.isSafeInteger(expiresAt)) throw invalid();
     if (now >= expiresAt)
       throw new RampartError("action_link_expired", `this link expired at ${new Date(expiresAt).toISOString()}`, {
         hint: "act from the CLI instead (rampart alerts ack FINGERPRINT, rampart rollback APP --env ENV, rampart flags kill FLAG --env ENV)",
