@@ -122,6 +122,9 @@ Endpoints that speak another protocol check the same callers: \`GET /metrics\` (
 environment; \`POST /api/v1/uploads\` (source bundles) needs \`deploy\` in some environment (the deploy that uses the
 upload is checked in its own); \`POST /v1/logs\`, \`/v1/traces\`, \`/v1/metrics\` (OTLP) take the ingest token, or a
 caller with \`platform.manage\`; the flags SDK and OFREP endpoints take SDK tokens.
+\`GET /api/v1/actions/{token}\` (a signed link from a notification) shows what the link does to anyone holding it;
+\`POST\` on it acts only for a logged-in caller holding the action's permission (\`rollout.steer\` to acknowledge,
+\`rollback\` in the app's environment, \`flags.write\` in the flag's), once, through the action's own route.
 `;
 }
 

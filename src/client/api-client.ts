@@ -33,6 +33,9 @@ import type {
   WhoAmI,
 } from "../access/identity.types.ts";
 import type { AlertHistory, AlertView, RuleBody, RulesResponse, RuleView } from "../alerts/alert.view.ts";
+import type { CreateOverrideBody } from "../oncall/oncall.routes.ts";
+import type { StoredOverride, WhoView } from "../oncall/oncall.types.ts";
+import type { Escalation } from "../oncall/escalation.types.ts";
 import type { CreateSilenceBody, SilenceViewBody } from "../alerts/notify/notify.routes.ts";
 import type { Delivery } from "../alerts/notify/delivery.types.ts";
 import type { CheckView } from "../checks/checks.types.ts";
@@ -421,6 +424,32 @@ export class ApiClient {
 
   async alertDeliveries(filter: { kind?: string; limit?: number } = {}): Promise<Delivery[]> {
     return (await this.#call<{ deliveries: Delivery[] }>("GET", `/api/v1/alerts/deliveries${queryString(filter)}`)).deliveries;
+  }
+
+  // On-call (src/oncall): who, overrides, escalations, acknowledgement.
+  oncallWho(at?: string): Promise<WhoView> {
+    return this.#call("GET", `/api/v1/oncall/who${queryString({ at })}`);
+  }
+
+  createOverride(body: CreateOverrideBody): Promise<StoredOverride> {
+    return this.#call("POST", "/api/v1/oncall/overrides", body);
+  }
+
+  async overrides(): Promise<StoredOverride[]> {
+    return (await this.#call<{ overrides: StoredOverride[] }>("GET", "/api/v1/oncall/overrides")).overrides;
+  }
+
+  removeOverride(id: string): Promise<StoredOverride> {
+    return this.#call("POST", `/api/v1/oncall/overrides/${encodeURIComponent(id)}/remove`, {});
+  }
+
+  async escalations(all = false): Promise<Escalation[]> {
+    return (await this.#call<{ escalations: Escalation[] }>("GET", `/api/v1/oncall/escalations${all ? "?all=true" : ""}`)).escalations;
+  }
+
+  async ackAlert(ref: string, resolve = false): Promise<Escalation[]> {
+    return (await this.#call<{ escalations: Escalation[] }>("POST", `/api/v1/alerts/${encodeURIComponent(ref)}/ack`, { resolve }))
+      .escalations;
   }
 
   async uploadSource(gzip: Uint8Array, digest: string): Promise<UploadView> {

@@ -145,6 +145,7 @@ export function buildManifest(file: ManifestFile, path: string, dir: string): Ma
     oidc: resolveOidcSettings(file.access?.oidc),
     ...(file.alerts ? { alerts: file.alerts } : {}),
     checks,
+    ...(file.oncall ? { oncall: file.oncall } : {}),
   };
 }
 

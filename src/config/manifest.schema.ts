@@ -29,6 +29,7 @@ import {
   wholeNumber,
 } from "./fields.schema.ts";
 import { alertRuleListSchema, alertsFileSchema } from "../alerts/alert-rules.schema.ts";
+import { oncallFileSchema } from "../oncall/oncall.schema.ts";
 
 /**
  * The shape of rampart.yaml as written (snake_case). Objects are strict so a misspelt key is an
@@ -205,6 +206,8 @@ export const manifestFileSchema = mapping(
     api: apiFileSchema.optional(),
     /** Alerting: rules and defaults (src/alerts/alert-rules.schema.ts), receivers and routes. */
     alerts: alertsFileSchema.optional(),
+    /** On-call: people's channels, schedules, escalation policies (src/oncall/oncall.schema.ts). */
+    oncall: oncallFileSchema.optional(),
   },
   "a mapping with name, environments and apps",
 );

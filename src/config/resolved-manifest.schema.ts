@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { AccessPolicy } from "../access/access-policy.schema.ts";
 import { apiSettingsSchema } from "./api-settings.schema.ts";
 import { oidcSettingsSchema } from "../access/oidc-settings.ts";
+import type { OncallFile } from "../oncall/oncall.schema.ts";
 import type { AlertRuleFile, AlertsFile } from "../alerts/alert-rules.schema.ts";
 
 /**
@@ -133,6 +134,8 @@ export const manifestSchema = z.object({
   alerts: z.custom<AlertsFile>().optional(),
   /** Per app: synthetic checks and heartbeats (src/checks/checks.schema.ts); absent in manifests built before they existed. */
   checks: z.custom<Record<string, AppChecks>>().optional(),
+  /** The `oncall:` mapping as validated (src/oncall/oncall.schema.ts); absent when none. */
+  oncall: z.custom<OncallFile>().optional(),
 });
 
 export type LatencyGuard = z.infer<typeof latencyGuardSchema>;

@@ -110,6 +110,12 @@ apps:                             # one entry per deployable service
 # api:                            # where the control-plane API listens (docs/remote.md); beyond loopback it needs TLS
 #   listen: 0.0.0.0:7700
 #   tls: { cert: /etc/rampart/api.crt, key: /etc/rampart/api.key }
+
+# oncall:                         # who is paged for critical alerts (docs/oncall.md); rampart oncall who
+#   people: { alice: { email: alice@example.com }, bob: { webhook: https://ntfy.example.com/bob } }
+#   schedules:
+#     primary: { time_zone: Europe/Berlin, rotation: { every: week, handoff: "Mon 09:00", people: [alice, bob] } }
+#   escalation: { default: [ { notify: "schedule:primary", wait: 5m } ], repeat: 2 }
 `;
 }
 

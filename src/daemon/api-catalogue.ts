@@ -7,6 +7,7 @@ import { alertRoutes } from "../alerts/alert.routes.ts";
 import { notifyRoutes } from "../alerts/notify/notify.routes.ts";
 import { checksRoutes } from "../checks/checks.routes.ts";
 import { incidentRoutes } from "../incidents/incident.routes.ts";
+import { oncallRoutes } from "../oncall/oncall.routes.ts";
 import { identityRoutes } from "../access/identity.routes.ts";
 import { oidcCliRoutes } from "../access/oidc.routes.ts";
 import { eventRoutes, eventStreams } from "../events/event.routes.ts";
@@ -58,6 +59,7 @@ export function apiCatalogue(): { routes: RouteDefinition[]; streams: StreamRout
       ...notifyRoutes({ silences: unused("silences"), deliveries: unused("deliveries") }),
       ...auditRoutes(unused("audit")),
       ...secretRoutes(unused("secrets"), unused("database queries")),
+      ...oncallRoutes({ oncall: unused("oncall"), escalations: unused("escalations") }),
     ],
     streams: [...eventStreams(unused("events")), ...logStreams(unused("logs"))],
   };

@@ -37,6 +37,8 @@ import { createOidc } from "../access/oidc.module.ts";
 
 const DEFAULT_API = { host: "127.0.0.1", port: 7700 };
 import { createAlertNotifier } from "../alerts/notify/alert-notify.module.ts";
+import { createOncall } from "../oncall/oncall.module.ts";
+import { withActionLinks } from "../oncall/alert-links.ts";
 
 /**
  * Every evaluation round hands the notifier every firing alert; only one that fired this recently opens or joins an
@@ -175,10 +177,13 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       ),
   });
   // Routing, grouping, silences and receivers of alerts; alert evaluation hands it its alerts (alertNotify.notifier).
+  const alertNotifyUrl = `${apiTls ? "https" : "http"}://${apiListen.host.includes(":") ? `[${apiListen.host}]` : apiListen.host}:${apiListen.port}`;
+  // The links in notifications name the port the API really listens on (it is chosen at listen time for port 0).
+  let apiUrl = alertNotifyUrl;
   const alertNotify = createAlertNotifier({
     ...shared,
     alerts: () => manifests.current.alerts,
-    externalUrl: `${apiTls ? "https" : "http"}://${apiListen.host.includes(":") ? `[${apiListen.host}]` : apiListen.host}:${apiListen.port}`,
+    externalUrl: alertNotifyUrl,
   });
   const alerts = createAlerts({
     ...shared,
@@ -195,7 +200,13 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         for (const alert of fired) {
           if (alert.firedAt !== null && now - alert.firedAt <= INCIDENT_FROM_ALERT_WINDOW_MS) await incidents.service.onAlertFiring(alert);
         }
-        await alertNotify.notifier.notify(fired, now);
+        // Each firing alert's notification offers its fixes as signed links (acknowledge, roll back, flag off).
+        await alertNotify.notifier.notify(
+          fired.map((a) => withActionLinks(a, oncall.signer, apiUrl, now)),
+          now,
+        );
+        // Critical alerts page whoever is on call, and escalate until someone acknowledges.
+        await oncall.escalations.observe(fired);
       },
     }),
     manifest: () => manifests.current,
@@ -226,6 +237,12 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     metrics: telemetry.metrics.store,
   });
   const incidents = createIncidents({ ...shared, envs: () => Object.keys(manifests.current.environments) });
+  const oncall = createOncall({
+    ...shared,
+    oncall: () => manifests.current.oncall,
+    alerts: () => manifests.current.alerts,
+    externalUrl: () => apiUrl,
+  });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
   // The audit comes right after events: its key is loaded before anything else starts, and it stops (signing the
   // final checkpoint) after every other module has written its last event.
@@ -248,6 +265,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     alerts,
     checks,
     incidents,
+    oncall,
   ];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {
@@ -283,6 +301,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     throw error;
   }
   api = served.api;
+  apiUrl = alertNotifyUrl.replace(/:\d+$/, `:${served.port}`);
   telemetry.setApi(apiListen.host, served.port);
   const { credentials } = served;
   await events.log.append({

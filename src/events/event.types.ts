@@ -102,6 +102,14 @@ export const eventTypes = [
   "incident.proposed",
   "postmortem.edited",
   "postmortem.action_done",
+  // on-call (src/oncall): overrides, pages, escalation levels, acknowledgements
+  "oncall.override_created",
+  "oncall.override_removed",
+  "oncall.paged",
+  "oncall.escalated",
+  "oncall.ended",
+  "alert.acknowledged",
+  "oncall.link_used",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

@@ -12,6 +12,7 @@ import { secretsMigrations } from "../secrets/secrets.module.ts";
 import { accessEventlessTables, accessMigrations } from "../access/access.module.ts";
 import { alertsMigrations } from "../alerts/alerts.module.ts";
 import { checksMigrations } from "../checks/checks.module.ts";
+import { oncallMigrations } from "../oncall/oncall.module.ts";
 
 /**
  * Every migration of the platform, registered by the capability that owns it. Applied in name order, so the
@@ -30,6 +31,7 @@ export const platformMigrations: Record<string, Migration> = {
   ...alertNotifyMigrations,
   ...checksMigrations,
   ...incidentsMigrations,
+  ...oncallMigrations,
 };
 
 /**

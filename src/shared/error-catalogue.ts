@@ -542,6 +542,25 @@ export const errorCatalogue = {
     meaning: "The heartbeat named is not declared for that app in rampart.yaml (apps.<app>.heartbeats).",
     hint: "rampart checks --app APP lists the declared checks and heartbeats; declare it under apps.<app>.heartbeats",
   },
+  // Issue 15 (on-call): signed action links in notifications.
+  action_link_invalid: {
+    status: 403,
+    origin: "api",
+    meaning: "An action link's signature does not hold: it was altered, truncated, or signed by another installation.",
+    hint: "use the link as the notification sent it, or act from the CLI (rampart alerts ack FINGERPRINT)",
+  },
+  action_link_expired: {
+    status: 410,
+    origin: "api",
+    meaning: "An action link is past its expiry (links last an hour).",
+    hint: "act from the CLI: rampart alerts ack FINGERPRINT, rampart rollback APP --env ENV, or rampart flags kill FLAG --env ENV",
+  },
+  action_link_used: {
+    status: 409,
+    origin: "api",
+    meaning: "An action link was already used: each link acts once.",
+    hint: "check what happened with rampart events --since 1h; act again from the CLI if needed",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

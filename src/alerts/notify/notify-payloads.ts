@@ -57,6 +57,8 @@ export function alertmanagerV2Alerts(n: Notification, externalUrl: string) {
   }));
 }
 
+const LINK_ANNOTATIONS = ["acknowledge_url", "rollback_url", "flag_off_url"] as const;
+
 /** What to type to fix it: the rollback of the app in its environment, and muting it while someone works on it. */
 export function fixCommands(a: AlertInstance): string[] {
   const { env, app } = a.labels;
@@ -86,6 +88,10 @@ export function notificationText(n: Notification): string {
     if (a.annotations.description) lines.push(`  ${a.annotations.description}`);
     if (a.annotations.runbook_url) lines.push(`  runbook: ${a.annotations.runbook_url}`);
     if (a.state !== "resolved") for (const c of fixCommands(a)) lines.push(`  fix: ${c}`);
+    // Signed one-click links (src/oncall/alert-links.ts): they expire after an hour and need a login.
+    if (a.state !== "resolved")
+      for (const k of LINK_ANNOTATIONS)
+        if (a.annotations[k]) lines.push(`  ${k.replace(/_url$/, "").replace("_", " ")}: ${a.annotations[k]}`);
   }
   if (resolved.length > 0 && firing.length > 0) lines.push("", `${resolved.length} resolved since the last notification.`);
   return lines.join("\n");
