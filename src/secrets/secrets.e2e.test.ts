@@ -13,6 +13,7 @@ import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing
 import { startSteadyLoad } from "../testing/steady-load.ts";
 import { createTestProject, type TestProject } from "../testing/test-project.ts";
 import { waitFor } from "../shared/wait.ts";
+import { plaintextHits } from "./secret-scan.fixture.ts";
 
 const CLI = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
 
@@ -46,31 +47,9 @@ process.on("SIGTERM", () => server.close(() => process.exit(0)));
 const sha = (v: string) => createHash("sha256").update(v).digest("hex");
 /** Spaces and URL-special characters, so the encoded forms differ from the value. */
 const newValue = () => `tok-${randomBytes(12).toString("hex")} a/b+c&d=`;
-const formsOf = (v: string) => [v, Buffer.from(v).toString("base64"), encodeURIComponent(v), v.slice(0, 20)];
-
 function cli(args: string[], dataDir: string, input?: string) {
   const r = spawnSync(process.execPath, [CLI, ...args, "--data", dataDir], { encoding: "utf8", input, timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...filesUnder(path));
-    else if (entry.isFile()) out.push(path);
-  }
-  return out;
-}
-
-/** A file's bytes; a temp file renamed away since it was listed reads as empty. */
-function contentOf(path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return Buffer.alloc(0);
-    throw error;
-  }
 }
 
 describe("secrets end to end: set, refused deploy, injected, rotated under load, rolled back, never shown", () => {
@@ -261,13 +240,7 @@ describe("secrets end to end: set, refused deploy, injected, rotated under load,
       "the app's output was not captured",
     );
     const texts = [JSON.stringify(logs), JSON.stringify(await client.events({ limit: 10_000 })), ...answers, up.output()];
-    const hits: string[] = [];
-    for (const v of [v1, v2, bad])
-      for (const form of formsOf(v)) {
-        texts.forEach((text, i) => text.includes(form) && hits.push(`answer ${i}: ${form}`));
-        for (const file of filesUnder(project.dataDir)) if (contentOf(file).includes(form)) hits.push(`${file}: ${form}`);
-      }
-    assert.deepEqual(hits, []);
+    assert.deepEqual(plaintextHits([v1, v2, bad], texts, project.dataDir), []);
     events.assertNoViolations();
   });
 });
