@@ -58,6 +58,8 @@ export class EdgeController implements TrafficPusher {
   #inflight: Record<string, number> = {};
   #lastResult: PutTableResult | null = null;
   #respawning: Promise<void> | null = null;
+  /** Set by stopEdge: the edge is going away on purpose and is not restarted. */
+  #stopped = false;
   #inflightEndpoint = true;
   #lastPushAt = 0;
 
@@ -202,6 +204,11 @@ export class EdgeController implements TrafficPusher {
 
   /** `rampart down`: the edge finishes in-flight requests and exits. */
   async stopEdge(): Promise<void> {
+    // A poll that finds the edge gone while it drains must not start a new one (it would outlive `rampart down`),
+    // and a restart already under way finishes first, so the edge it starts is the one stopped here.
+    this.#stopped = true;
+    this.stopPolling();
+    await this.#respawning?.catch(() => undefined);
     const identity = this.#identity;
     if (!identity) return;
     // Workers orphaned by an earlier primary (none came after it) drain on SIGTERM like any worker.
@@ -215,7 +222,7 @@ export class EdgeController implements TrafficPusher {
 
   async #tick(): Promise<void> {
     // One replacement at a time: a start slower than the poll interval must not start a second edge.
-    if (this.#respawning) return;
+    if (this.#respawning || this.#stopped) return;
     try {
       await this.#collect();
       // A port that could not be bound (taken by another process) is retried by pushing the table again: each
