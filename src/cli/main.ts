@@ -24,6 +24,7 @@ import { registerAlertCommands } from "../alerts/alert.cli.ts";
 import { registerAlertNotifyCommands } from "../alerts/notify/notify.cli.ts";
 import { registerChecksCommand } from "../checks/checks.cli.ts";
 import { registerIncidentCommands } from "../incidents/incident.cli.ts";
+import { registerBackupCommands } from "../backup/backup.cli.ts";
 
 // `rampart status | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -64,6 +65,7 @@ registerAlertCommands(program, globals);
 registerAlertNotifyCommands(program, globals);
 registerChecksCommand(program, globals);
 registerIncidentCommands(program, globals);
+registerBackupCommands(program, globals);
 
 installUsageHandling(program);
 

@@ -3,6 +3,7 @@ import { accessFileSchema } from "../access/access-policy.schema.ts";
 import { checksFileSchema, heartbeatsFileSchema } from "../checks/checks.schema.ts";
 import { ENVIRONMENT_DEFAULTS, MAX_INSTANCES } from "./manifest.defaults.ts";
 import { apiFileSchema } from "./api.schema.ts";
+import { backupsFileSchema } from "../backup/backup.schema.ts";
 import {
   bindAddress,
   booleanField,
@@ -205,6 +206,8 @@ export const manifestFileSchema = mapping(
     api: apiFileSchema.optional(),
     /** Alerting: rules and defaults (src/alerts/alert-rules.schema.ts), receivers and routes. */
     alerts: alertsFileSchema.optional(),
+    /** Scheduled backups and their retention (src/backup/backup.schema.ts). */
+    backups: backupsFileSchema.optional(),
   },
   "a mapping with name, environments and apps",
 );

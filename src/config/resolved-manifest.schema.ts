@@ -1,5 +1,6 @@
 import type { AppChecks } from "../checks/checks.schema.ts";
 import { z } from "zod";
+import type { BackupSettings } from "../backup/backup.service.ts";
 import type { AccessPolicy } from "../access/access-policy.schema.ts";
 import { apiSettingsSchema } from "./api-settings.schema.ts";
 import { oidcSettingsSchema } from "../access/oidc-settings.ts";
@@ -133,6 +134,8 @@ export const manifestSchema = z.object({
   alerts: z.custom<AlertsFile>().optional(),
   /** Per app: synthetic checks and heartbeats (src/checks/checks.schema.ts); absent in manifests built before they existed. */
   checks: z.custom<Record<string, AppChecks>>().optional(),
+  /** rampart.yaml `backups:` resolved (src/backup/backup.schema.ts); absent when not configured. */
+  backups: z.custom<BackupSettings>().optional(),
 });
 
 export type LatencyGuard = z.infer<typeof latencyGuardSchema>;

@@ -2,6 +2,7 @@ import type { RouteDefinition } from "../api/route-definition.ts";
 import type { StreamRouteDefinition } from "../api/stream-route.ts";
 import { accessRequestRoutes } from "../access/access-request.routes.ts";
 import { auditRoutes } from "../audit/audit.routes.ts";
+import { backupRoutes } from "../backup/backup.routes.ts";
 import { secretRoutes } from "../secrets/secret.routes.ts";
 import { alertRoutes } from "../alerts/alert.routes.ts";
 import { notifyRoutes } from "../alerts/notify/notify.routes.ts";
@@ -58,6 +59,7 @@ export function apiCatalogue(): { routes: RouteDefinition[]; streams: StreamRout
       ...notifyRoutes({ silences: unused("silences"), deliveries: unused("deliveries") }),
       ...auditRoutes(unused("audit")),
       ...secretRoutes(unused("secrets"), unused("database queries")),
+      ...backupRoutes(unused("backups")),
     ],
     streams: [...eventStreams(unused("events")), ...logStreams(unused("logs"))],
   };

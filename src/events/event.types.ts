@@ -102,6 +102,9 @@ export const eventTypes = [
   "incident.proposed",
   "postmortem.edited",
   "postmortem.action_done",
+  // Issue 20 (backups): an online backup taken, or one that failed (src/backup).
+  "backup.created",
+  "backup.failed",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

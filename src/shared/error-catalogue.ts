@@ -542,6 +542,19 @@ export const errorCatalogue = {
     meaning: "The heartbeat named is not declared for that app in rampart.yaml (apps.<app>.heartbeats).",
     hint: "rampart checks --app APP lists the declared checks and heartbeats; declare it under apps.<app>.heartbeats",
   },
+  // Issue 20 (backups): the backup could not be written (disk full, backups dir not writable); restore refusals.
+  backup_failed: {
+    status: 500,
+    origin: "api",
+    meaning: "The control plane could not write the backup (the backups dir is missing, not writable or full); recorded as backup.failed.",
+    hint: "check the backups dir (rampart.yaml backups.dir, else DATA/backups) is writable and has room, then run rampart backup again",
+  },
+  restore_refused: {
+    status: 400,
+    origin: "cli",
+    meaning: "rampart restore refused: the target data dir is not empty, or the archive is not a Rampart backup or fails its checksums.",
+    hint: "restore into a new, empty data dir: rampart restore FILE --data NEW_DIR",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
