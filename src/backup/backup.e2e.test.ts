@@ -10,6 +10,7 @@ import { auditEvents } from "../testing/event-audit.ts";
 import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
 import { startSteadyLoad } from "../testing/steady-load.ts";
 import { createTestProject, type TestProject } from "../testing/test-project.ts";
+import { waitFor } from "../shared/wait.ts";
 
 const CLI = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
 
@@ -76,12 +77,21 @@ describe("backup and restore drill: backed up under load, restored into a new da
     const backup = await cliAsync(["backup", "--to", file, "--json", "--data", project.dataDir]);
     const backupMs = Date.now() - t0;
     assert.equal(backup.code, 0, backup.stderr);
-    const taken = JSON.parse(backup.stdout) as { name: string; bytes: number; files: number; lastEventId: number; downloadedTo: string };
+    const taken = JSON.parse(backup.stdout) as {
+      name: string;
+      bytes: number;
+      files: number;
+      lastEventId: number;
+      downloadedTo: string;
+      durationMs: number;
+    };
     assert.equal(taken.downloadedTo, file);
     assert.equal(statSync(file).size, taken.bytes);
     await waitForRelease(client, await deploying, 90_000);
     const result = await load.stop();
-    t.diagnostic(`backup under load: ${backupMs} ms, ${taken.bytes} bytes, ${taken.files} files; load ${result.ok} ok, ${result.failed} failed`);
+    t.diagnostic(
+      `backup under load: CLI ${backupMs} ms (control plane ${taken.durationMs} ms), ${taken.bytes} bytes, ${taken.files} files; load ${result.ok} ok, ${result.failed} failed`,
+    );
     assert.equal(result.failed, 0, JSON.stringify(result.failureKinds));
     const created = (await client.events({ limit: 1000 })).filter((e) => e.type === "backup.created");
     assert.equal(created.length, 1);
@@ -116,9 +126,14 @@ describe("backup and restore drill: backed up under load, restored into a new da
     assert.deepEqual(after.users, before.users);
     assert.deepEqual(after.secrets, before.secrets);
     assert.equal(after.value, before.value, "the secret decrypts with the same key");
-    // The restored platform serves again from its releases.
-    const serving = await fetch(edge("/")).catch(() => null);
-    t.diagnostic(`restored platform's edge answered ${serving?.status ?? "nothing yet"}`);
+    // The restored platform serves again from its releases (its instances restarted: the originals are gone).
+    const t1 = Date.now();
+    const served = await waitFor(async () => ((await fetch(edge("/")).catch(() => null))?.status === 200 ? true : undefined), {
+      timeoutMs: 60_000,
+      onTimeout: () => new Error(`the restored platform's edge never answered 200:\n${restored?.output()}`),
+    });
+    assert.equal(served, true);
+    t.diagnostic(`restored platform serving ${Date.now() - t1} ms after its API answered`);
 
     const verify = runCli(["audit", "verify", "--json", "--data", restoredDir]);
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);

@@ -69,6 +69,7 @@ export class BackupService {
   async #create(actor: string, scheduled: boolean): Promise<BackupView> {
     const dir = this.dir;
     const createdAt = this.#deps.clock.now();
+    const started = performance.now();
     const name = `rampart-backup-${new Date(createdAt)
       .toISOString()
       .replace(/[:.]/g, "")
@@ -93,6 +94,7 @@ export class BackupService {
         lastEventId: manifest.lastEventId,
         files: manifest.files.length,
         scheduled,
+        durationMs: Math.round(performance.now() - started),
       };
       writeFileSync(`${path}.json`, `${JSON.stringify(view)}\n`, { mode: 0o600 });
       const removed = this.#prune();
@@ -105,7 +107,7 @@ export class BackupService {
       return view;
     } catch (error) {
       const reason = errorMessage(error);
-      rmSync(partial, { force: true });
+      removeQuietly(partial);
       await this.#deps.events
         .append({ type: "backup.failed", message: `backup into ${dir} failed: ${reason}`, data: { dir, reason, scheduled }, actor })
         .catch(() => undefined);
@@ -113,7 +115,7 @@ export class BackupService {
         hint: "check the backups dir exists, is writable and has room (df -h), then run rampart backup again",
       });
     } finally {
-      rmSync(staging, { recursive: true, force: true });
+      removeQuietly(staging);
     }
   }
 
@@ -136,6 +138,15 @@ export class BackupService {
     if (!every) return null;
     const newest = this.list().at(-1);
     return newest ? newest.createdAt + every : this.#deps.clock.now();
+  }
+}
+
+/** Cleanup after a failure must not hide it (the path may not even be reachable: the dir is a file). */
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch {
+    // Nothing of ours is there.
   }
 }
 

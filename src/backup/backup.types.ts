@@ -29,6 +29,7 @@ export const backupViewSchema = z.object({
   lastEventId: z.number().int().nullable(),
   files: z.number().int().describe("files inside"),
   scheduled: z.boolean(),
+  durationMs: z.number().int().describe("how long the control plane took to make it"),
 });
 export type BackupView = z.infer<typeof backupViewSchema>;
 
