@@ -37,6 +37,7 @@ import type { CreateSilenceBody, SilenceViewBody } from "../alerts/notify/notify
 import type { Delivery } from "../alerts/notify/delivery.types.ts";
 import type { CheckView } from "../checks/checks.types.ts";
 import type { BackupView } from "../backup/backup.types.ts";
+import type { LoadResult, RecordedLoadTest } from "../loadtest/loadtest.types.ts";
 import type { DoraReport } from "../incidents/dora.ts";
 import type {
   IncidentProposal,
@@ -569,6 +570,15 @@ export class ApiClient {
     const response = await this.#fetch("GET", `/api/v1/backups/${encodeURIComponent(name)}`);
     if (!response.ok) throw await toApiError(response);
     return { body: response.body ?? emptyBody(), sha256: response.headers.get("x-rampart-sha256") };
+  }
+
+  // Load tests (src/loadtest): the CLI drives the load, the platform records and compares the results.
+  recordLoadTest(env: string, app: string, result: LoadResult, allowProduction: boolean): Promise<RecordedLoadTest> {
+    return this.#call("POST", `${appPath(env, app)}/loadtests`, { result, allowProduction });
+  }
+
+  allowProductionLoadTest(env: string, app: string, body: { rate: number; durationMs: number }): Promise<{ allowed: true }> {
+    return this.#call("POST", `${appPath(env, app)}/loadtests/allow-production`, body);
   }
 
   async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {

@@ -555,6 +555,14 @@ export const errorCatalogue = {
     meaning: "rampart restore refused: the target data dir is not empty, or the archive is not a Rampart backup or fails its checksums.",
     hint: "restore into a new, empty data dir: rampart restore FILE --data NEW_DIR",
   },
+  // Issue 20 (load tests): a load test against a protected environment without --allow-production, or off loopback.
+  loadtest_refused: {
+    status: 403,
+    origin: "api",
+    meaning:
+      "A load test against a protected environment needs --allow-production (permission platform.manage, audited); one whose edge is not on loopback is refused.",
+    hint: "run it in staging: rampart loadtest APP --env staging; or add --allow-production",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
