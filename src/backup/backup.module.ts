@@ -28,7 +28,7 @@ export function createBackups(deps: BackupDeps): Backups {
   };
   const tick = async () => {
     const due = service.nextDue();
-    if (due !== null && due <= deps.clock.now()) {
+    if (!stopped && due !== null && due <= deps.clock.now()) {
       // A failure is recorded as backup.failed (and alerts can read it); the schedule carries on.
       await service.create("rampart", true).catch((error: unknown) => logger.warn({ err: error }, "scheduled backup failed"));
     }
@@ -40,9 +40,10 @@ export function createBackups(deps: BackupDeps): Backups {
     routes: backupRoutes(service),
     protocols: [backupDownloadProtocol(service)],
     run: () => schedule(),
-    stop: () => {
+    stop: async () => {
       stopped = true;
       clearTimeout(timer);
+      await service.idle();
     },
   };
 }

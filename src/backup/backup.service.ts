@@ -47,6 +47,11 @@ export class BackupService {
     return next;
   }
 
+  /** Resolves once the backup under way (if any) has ended: the platform stops only then, before closing the database. */
+  async idle(): Promise<void> {
+    await this.#running;
+  }
+
   list(): BackupView[] {
     if (!existsSync(this.dir)) return [];
     return readdirSync(this.dir)
