@@ -5,6 +5,7 @@ import { parseDuration } from "../config/units.ts";
 import { RampartError } from "../shared/errors.ts";
 import { compare, summarize } from "./load-result.ts";
 import { runOpenLoop } from "./open-loop.ts";
+import { AppUsageSampler } from "./app-usage.ts";
 import { parseThreshold, type Threshold } from "./thresholds.ts";
 
 /** Exit status when a threshold failed (1 stays "the command failed"). */
@@ -68,11 +69,14 @@ export function registerLoadTestCommands(program: Command, globals: () => Global
         await client.allowProductionLoadTest(options.env, app, { rate: options.rate, durationMs });
       }
       const tty = process.stderr.isTTY === true;
+      const pids = (env.apps.find((a) => a.name === app)?.instances ?? []).flatMap((i) => (i.pid === null ? [] : [i.pid]));
+      const usage = new AppUsageSampler(pids);
       const measurements = await runOpenLoop({
         url: url.toString(),
         rate: options.rate,
         durationMs,
         onProgress: ({ elapsedMs, sent, errors, inflight }) => {
+          usage.sample();
           const line = `${bar(elapsedMs / durationMs)} ${Math.round(elapsedMs / 1000)}s/${Math.round(durationMs / 1000)}s  sent ${sent}  errors ${errors}  in flight ${inflight}`;
           // A terminal gets one line redrawn; a pipe a line every 10 s.
           if (tty) process.stderr.write(`\r${line}`);
@@ -80,7 +84,10 @@ export function registerLoadTestCommands(program: Command, globals: () => Global
         },
       });
       if (tty) process.stderr.write("\n");
-      const result = summarize(measurements, { url: url.toString(), rate: options.rate, durationMs }, options.threshold ?? []);
+      const result = {
+        ...summarize(measurements, { url: url.toString(), rate: options.rate, durationMs }, options.threshold ?? []),
+        app: usage.finish(),
+      };
       const { previous } = await client.recordLoadTest(options.env, app, result, options.allowProduction === true);
       if (!result.passed) process.exitCode = EXIT_THRESHOLD_FAILED;
       if (opts.json) return printJson({ ...result, previous });
@@ -89,6 +96,7 @@ export function registerLoadTestCommands(program: Command, globals: () => Global
         [
           `${url} at ${result.rate}/s for ${Math.round(durationMs / 1000)}s: ${result.sent} sent, ${result.ok} ok, ${result.errors} errors (${(result.errorRate * 100).toFixed(2)}%), ${result.achievedRps}/s`,
           `latency from intended send time: p50 ${l.p50} ms  p90 ${l.p90} ms  p95 ${l.p95} ms  p99 ${l.p99} ms  max ${l.max} ms`,
+          `${app} meanwhile: ${result.app.instances} instance(s), CPU ${result.app.cpuPercent}% of a core, max memory ${Math.round(result.app.maxRssBytes / 1048576)} MiB`,
           ...result.thresholds.map(
             (t) =>
               `${t.ok ? "✓" : "✗"} ${t.threshold} (actual ${t.threshold.startsWith("errors") ? `${(t.actual * 100).toFixed(2)}%` : t.actual})`,

@@ -32,7 +32,11 @@ describe("rampart loadtest through the edge: thresholds, exit status, stored and
     assert.equal(a.errors, 0);
     assert.equal(a.passed, true);
     assert.equal(a.previous, null);
-    t.diagnostic(`50/s for 3s through the edge: p50 ${a.latencyMs.p50} ms, p99 ${a.latencyMs.p99} ms, ${a.achievedRps}/s`);
+    assert.equal(a.app?.instances, 1);
+    assert.ok((a.app?.maxRssBytes ?? 0) > 1_000_000, "the app's memory was sampled");
+    t.diagnostic(
+      `50/s for 3s through the edge: p50 ${a.latencyMs.p50} ms, p99 ${a.latencyMs.p99} ms, ${a.achievedRps}/s; app CPU ${a.app?.cpuPercent}%`,
+    );
 
     const second = cli([
       "loadtest",
@@ -51,6 +55,7 @@ describe("rampart loadtest through the edge: thresholds, exit status, stored and
     assert.equal(second.code, 4, second.stderr);
     assert.match(second.stdout, /✗ p50<1ms/);
     assert.match(second.stdout, /✓ errors<1%/);
+    assert.match(second.stdout, /web meanwhile: 1 instance\(s\), CPU [\d.]+% of a core, max memory \d+ MiB/);
     assert.match(second.stdout, /compared with the run of .* by local at 50\/s/);
     assert.match(second.stderr, /1 threshold\(s\) failed/);
   });

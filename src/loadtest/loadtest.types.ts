@@ -14,6 +14,15 @@ export const thresholdOutcomeSchema = z.object({
   ok: z.boolean(),
 });
 
+/** The app's instances meanwhile (sampled from /proc by the CLI on the same machine). */
+export const appUsageSchema = z.object({
+  instances: z.number().int().nonnegative(),
+  cpuSeconds: z.number().nonnegative(),
+  cpuPercent: z.number().nonnegative().describe("of one core, summed over the instances"),
+  maxRssBytes: z.number().int().nonnegative().describe("the highest resident memory seen, summed over the instances"),
+});
+export type AppUsage = z.infer<typeof appUsageSchema>;
+
 /** One run of `rampart loadtest`: measured from each request's intended send time (no coordinated omission). */
 export const loadResultSchema = z.object({
   url: z.string(),
@@ -28,6 +37,7 @@ export const loadResultSchema = z.object({
   statuses: z.record(z.string(), z.number().int()),
   thresholds: z.array(thresholdOutcomeSchema),
   passed: z.boolean(),
+  app: appUsageSchema.nullable().optional(),
 });
 export type LoadResult = z.infer<typeof loadResultSchema>;
 
