@@ -25,6 +25,8 @@ import { registerAlertNotifyCommands } from "../alerts/notify/notify.cli.ts";
 import { registerChecksCommand } from "../checks/checks.cli.ts";
 import { registerIncidentCommands } from "../incidents/incident.cli.ts";
 import { registerOncallCommands } from "../oncall/oncall.cli.ts";
+import { registerBackupCommands } from "../backup/backup.cli.ts";
+import { registerLoadTestCommands } from "../loadtest/loadtest.cli.ts";
 
 // `rampart status | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -66,6 +68,8 @@ registerAlertNotifyCommands(program, globals);
 registerChecksCommand(program, globals);
 registerIncidentCommands(program, globals);
 registerOncallCommands(program, globals);
+registerBackupCommands(program, globals);
+registerLoadTestCommands(program, globals);
 
 installUsageHandling(program);
 

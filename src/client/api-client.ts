@@ -39,6 +39,8 @@ import type { Escalation } from "../oncall/escalation.types.ts";
 import type { CreateSilenceBody, SilenceViewBody } from "../alerts/notify/notify.routes.ts";
 import type { Delivery } from "../alerts/notify/delivery.types.ts";
 import type { CheckView } from "../checks/checks.types.ts";
+import type { BackupView } from "../backup/backup.types.ts";
+import type { LoadResult, RecordedLoadTest } from "../loadtest/loadtest.types.ts";
 import type { DoraReport } from "../incidents/dora.ts";
 import type {
   IncidentProposal,
@@ -581,6 +583,31 @@ export class ApiClient {
 
   heartbeat(env: string, app: string, name: string): Promise<CheckView> {
     return this.#call("POST", `/api/v1/heartbeats/${encodeURIComponent(env)}/${encodeURIComponent(app)}/${encodeURIComponent(name)}`);
+  }
+
+  // Backups (src/backup): taken by the control plane, then downloaded as a stream.
+  createBackup(): Promise<BackupView> {
+    return this.#call("POST", "/api/v1/backups", {});
+  }
+
+  backups(): Promise<{ dir: string; backups: BackupView[] }> {
+    return this.#call("GET", "/api/v1/backups");
+  }
+
+  /** The archive's bytes as they arrive, and the sha256 the server announces for them. */
+  async backupArchive(name: string): Promise<{ body: AsyncIterable<Uint8Array>; sha256: string | null }> {
+    const response = await this.#fetch("GET", `/api/v1/backups/${encodeURIComponent(name)}`);
+    if (!response.ok) throw await toApiError(response);
+    return { body: response.body ?? emptyBody(), sha256: response.headers.get("x-rampart-sha256") };
+  }
+
+  // Load tests (src/loadtest): the CLI drives the load, the platform records and compares the results.
+  recordLoadTest(env: string, app: string, result: LoadResult, allowProduction: boolean): Promise<RecordedLoadTest> {
+    return this.#call("POST", `${appPath(env, app)}/loadtests`, { result, allowProduction });
+  }
+
+  allowProductionLoadTest(env: string, app: string, body: { rate: number; durationMs: number }): Promise<{ allowed: true }> {
+    return this.#call("POST", `${appPath(env, app)}/loadtests/allow-production`, body);
   }
 
   async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {

@@ -1,6 +1,7 @@
 import { resolve as resolvePath } from "node:path";
 import { resolveAccessPolicy } from "../access/access-policy.schema.ts";
 import { resolveApiSettings } from "./api.schema.ts";
+import { resolveBackupSettings } from "../backup/backup.schema.ts";
 import { resolveOidcSettings } from "../access/oidc.schema.ts";
 import { type AppChecks, resolveAppChecks } from "../checks/checks.schema.ts";
 import { APP_DEFAULTS, ENVIRONMENT_DEFAULTS, METRICS_SCRAPE_DEFAULTS } from "./manifest.defaults.ts";
@@ -146,6 +147,7 @@ export function buildManifest(file: ManifestFile, path: string, dir: string): Ma
     ...(file.alerts ? { alerts: file.alerts } : {}),
     checks,
     ...(file.oncall ? { oncall: file.oncall } : {}),
+    ...(file.backups ? { backups: resolveBackupSettings(file.backups, (p) => resolvePath(dir, p)) } : {}),
   };
 }
 

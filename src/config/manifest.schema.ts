@@ -3,6 +3,7 @@ import { accessFileSchema } from "../access/access-policy.schema.ts";
 import { checksFileSchema, heartbeatsFileSchema } from "../checks/checks.schema.ts";
 import { ENVIRONMENT_DEFAULTS, MAX_INSTANCES } from "./manifest.defaults.ts";
 import { apiFileSchema } from "./api.schema.ts";
+import { backupsFileSchema } from "../backup/backup.schema.ts";
 import {
   bindAddress,
   booleanField,
@@ -208,6 +209,8 @@ export const manifestFileSchema = mapping(
     alerts: alertsFileSchema.optional(),
     /** On-call: people's channels, schedules, escalation policies (src/oncall/oncall.schema.ts). */
     oncall: oncallFileSchema.optional(),
+    /** Scheduled backups and their retention (src/backup/backup.schema.ts). */
+    backups: backupsFileSchema.optional(),
   },
   "a mapping with name, environments and apps",
 );

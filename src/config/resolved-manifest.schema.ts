@@ -1,5 +1,6 @@
 import type { AppChecks } from "../checks/checks.schema.ts";
 import { z } from "zod";
+import type { BackupSettings } from "../backup/backup.service.ts";
 import type { AccessPolicy } from "../access/access-policy.schema.ts";
 import { apiSettingsSchema } from "./api-settings.schema.ts";
 import { oidcSettingsSchema } from "../access/oidc-settings.ts";
@@ -136,6 +137,8 @@ export const manifestSchema = z.object({
   checks: z.custom<Record<string, AppChecks>>().optional(),
   /** The `oncall:` mapping as validated (src/oncall/oncall.schema.ts); absent when none. */
   oncall: z.custom<OncallFile>().optional(),
+  /** rampart.yaml `backups:` resolved (src/backup/backup.schema.ts); absent when not configured. */
+  backups: z.custom<BackupSettings>().optional(),
 });
 
 export type LatencyGuard = z.infer<typeof latencyGuardSchema>;

@@ -2,6 +2,8 @@ import type { RouteDefinition } from "../api/route-definition.ts";
 import type { StreamRouteDefinition } from "../api/stream-route.ts";
 import { accessRequestRoutes } from "../access/access-request.routes.ts";
 import { auditRoutes } from "../audit/audit.routes.ts";
+import { backupRoutes } from "../backup/backup.routes.ts";
+import { loadTestRoutes } from "../loadtest/loadtest.routes.ts";
 import { secretRoutes } from "../secrets/secret.routes.ts";
 import { alertRoutes } from "../alerts/alert.routes.ts";
 import { notifyRoutes } from "../alerts/notify/notify.routes.ts";
@@ -60,6 +62,8 @@ export function apiCatalogue(): { routes: RouteDefinition[]; streams: StreamRout
       ...auditRoutes(unused("audit")),
       ...secretRoutes(unused("secrets"), unused("database queries")),
       ...oncallRoutes({ oncall: unused("oncall"), escalations: unused("escalations") }),
+      ...backupRoutes(unused("backups")),
+      ...loadTestRoutes(unused("load tests"), notCalled("assertApp")),
     ],
     streams: [...eventStreams(unused("events")), ...logStreams(unused("logs"))],
   };

@@ -34,6 +34,8 @@ import { lockDataDir } from "./data-dir-lock.ts";
 import { assertApiPortFree } from "./api-port.ts";
 import { assertSafeListen } from "./api-tls.ts";
 import { createOidc } from "../access/oidc.module.ts";
+import { createBackups } from "../backup/backup.module.ts";
+import { createLoadTests } from "../loadtest/loadtest.module.ts";
 
 const DEFAULT_API = { host: "127.0.0.1", port: 7700 };
 import { createAlertNotifier } from "../alerts/notify/alert-notify.module.ts";
@@ -248,6 +250,14 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   // final checkpoint) after every other module has written its last event.
   // OpenID Connect login (rampart.yaml access.oidc): its users and sessions are the identity store's.
   const oidc = createOidc({ settings: () => manifests.current.oidc ?? null, sessions: access.sessionIssuer, users: access.externalUsers });
+  // Online backups (POST /api/v1/backups) and their schedule from rampart.yaml `backups:`.
+  const backups = createBackups({ ...shared, version: rampartVersion, settings: () => manifests.current.backups ?? null });
+  // Load test results (rampart loadtest drives the load through the edge itself).
+  const loadTests = createLoadTests({
+    events: events.log,
+    isProtected: (env) => manifests.current.environments[env]?.protected ?? false,
+    assertApp,
+  });
   const modules: Module[] = [
     events,
     audit,
@@ -266,6 +276,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     checks,
     incidents,
     oncall,
+    backups,
+    loadTests,
   ];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {

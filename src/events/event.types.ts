@@ -110,6 +110,12 @@ export const eventTypes = [
   "oncall.ended",
   "alert.acknowledged",
   "oncall.link_used",
+  // Issue 20 (backups): an online backup taken, or one that failed (src/backup).
+  "backup.created",
+  "backup.failed",
+  // Issue 20 (load tests): a run's result (data = the result), and a run against a protected environment allowed.
+  "loadtest.completed",
+  "loadtest.allowed",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

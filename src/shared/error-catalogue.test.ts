@@ -62,9 +62,9 @@ describe("the error catalogue", () => {
       if (entry.origin === "client") assert.equal(entry.status, 0, `${code}: a client-side code has no HTTP answer`);
       else assert.ok(entry.status >= 400 && entry.status < 600, `${code}: ${entry.status} is not an error status`);
       // A 5xx is a bug unless the operator's storage is at fault (the audit log's too: requests are refused
-      // fail-closed when it cannot be written) or the edge cannot reach the app.
+      // fail-closed when it cannot be written; the backups dir's) or the edge cannot reach the app.
       if (entry.origin === "api" && entry.status >= 500)
-        assert.ok(["internal", "data_dir_full", "data_dir_read_only", "audit_unavailable"].includes(code), code);
+        assert.ok(["internal", "data_dir_full", "data_dir_read_only", "audit_unavailable", "backup_failed"].includes(code), code);
     }
   });
 

@@ -561,6 +561,27 @@ export const errorCatalogue = {
     meaning: "An action link was already used: each link acts once.",
     hint: "check what happened with rampart events --since 1h; act again from the CLI if needed",
   },
+  // Issue 20 (backups): the backup could not be written (disk full, backups dir not writable); restore refusals.
+  backup_failed: {
+    status: 500,
+    origin: "api",
+    meaning: "The control plane could not write the backup (the backups dir is missing, not writable or full); recorded as backup.failed.",
+    hint: "check the backups dir (rampart.yaml backups.dir, else DATA/backups) is writable and has room, then run rampart backup again",
+  },
+  restore_refused: {
+    status: 400,
+    origin: "cli",
+    meaning: "rampart restore refused: the target data dir is not empty, or the archive is not a Rampart backup or fails its checksums.",
+    hint: "restore into a new, empty data dir: rampart restore FILE --data NEW_DIR",
+  },
+  // Issue 20 (load tests): a load test against a protected environment without --allow-production, or off loopback.
+  loadtest_refused: {
+    status: 403,
+    origin: "api",
+    meaning:
+      "A load test against a protected environment needs --allow-production (permission platform.manage, audited); one whose edge is not on loopback is refused.",
+    hint: "run it in staging: rampart loadtest APP --env staging; or add --allow-production",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
