@@ -104,11 +104,12 @@ export class FlagExperimentService {
     const ordered = [...events].sort((a, b) => a.at - b.at);
     let newExposures = 0;
     let attributed = 0;
+    // Inside the transaction every query goes through trx: SQLite has one connection, another query would wait forever.
     // No event: these are measurements of users' behaviour, not changes anyone makes (eventless, see migrations.ts).
     await this.#events.transact(async (trx: Db) => {
       for (const e of known) {
         const id = `${env}\u0000${e.flag}`;
-        const enrolled = this.#enrolled.get(id) ?? (await this.#store.exposedUsers(env, e.flag));
+        const enrolled = this.#enrolled.get(id) ?? (await this.#store.exposedUsers(env, e.flag, trx));
         if (enrolled >= this.#limits.maxUsersPerFlag) continue;
         if (await this.#store.addExposure(trx, env, e)) {
           newExposures++;

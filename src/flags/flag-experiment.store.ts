@@ -54,8 +54,8 @@ export class FlagExperimentStore {
     return db.withTables<ExperimentTables>();
   }
 
-  async exposedUsers(env: string, flag: string): Promise<number> {
-    const row = await this.#t(this.#db)
+  async exposedUsers(env: string, flag: string, db: Db = this.#db): Promise<number> {
+    const row = await this.#t(db)
       .selectFrom("flag_exposures")
       .select((eb) => eb.fn.countAll<number>().as("n"))
       .where("env", "=", env)
