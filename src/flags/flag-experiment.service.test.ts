@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { FlagsClient } from "../../packages/sdk/src/flags-client.ts";
 import { seededRandom } from "../analysis/random.ts";
 import type { ExperimentResults } from "./flag-experiment.view.ts";
+import { printResults } from "./flag-results.cli.ts";
 import { flagsFixture, type FlagsFixture } from "./flag.fixture.ts";
 
 const DAY = 86_400_000;
@@ -111,6 +112,19 @@ describe("experiments: business events per variation over a simulated three-week
     assert.ok(firstCall >= 0);
     assert.equal(last.sampleRatio?.mismatch, false, JSON.stringify(last.sampleRatio));
     assert.ok(last.days.length >= 21, `${last.days.length} days of results`);
+    // What `rampart flags results reco --env staging` prints for it.
+    const printed: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => printed.push(chunk) > 0) as typeof process.stdout.write;
+    try {
+      printResults(last);
+    } finally {
+      process.stdout.write = write;
+    }
+    const text = printed.join("");
+    assert.match(text, /conversion +treatment_better +lift \+\d/);
+    assert.match(text, /sample ratio ok/);
+    assert.match(text, /VALUE\/USER/);
   });
 
   it("a null experiment looked at daily for three weeks calls nothing", async () => {
