@@ -9,6 +9,7 @@ import type { MetricsQueryResult, MetricsSummary } from "../telemetry/metrics.vi
 import type { CreateFlagBody, EnvStatePatch, PercentRolloutBody, PlanBody, SegmentBody } from "../flags/flag.types.ts";
 import type { ChangeRequestView, ChangeResult, EvaluationView, FlagView } from "../flags/flag.view.ts";
 import type { SegmentDefinition } from "../../packages/sdk/src/flag-data.ts";
+import type { ExperimentResults } from "../flags/flag-experiment.view.ts";
 import { readEvents } from "../../packages/sdk/src/sse-reader.ts";
 import { followEvents, StreamRefused, type FollowOptions } from "./sse-follow.ts";
 import { z } from "zod";
@@ -608,6 +609,14 @@ export class ApiClient {
 
   allowProductionLoadTest(env: string, app: string, body: { rate: number; durationMs: number }): Promise<{ allowed: true }> {
     return this.#call("POST", `${appPath(env, app)}/loadtests/allow-production`, body);
+  }
+
+  // Flag experiments (src/flags/flag-experiment.*).
+  flagResults(
+    key: string,
+    query: { env: string; metric?: string; control?: string; split?: string; alpha?: number; mde?: number },
+  ): Promise<ExperimentResults> {
+    return this.#call("GET", `${flagPath(key)}/results${queryString(query)}`);
   }
 
   async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {

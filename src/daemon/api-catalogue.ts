@@ -14,6 +14,7 @@ import { identityRoutes } from "../access/identity.routes.ts";
 import { oidcCliRoutes } from "../access/oidc.routes.ts";
 import { eventRoutes, eventStreams } from "../events/event.routes.ts";
 import { flagRoutes } from "../flags/flag.routes.ts";
+import { flagExperimentRoutes } from "../flags/flag-experiment.routes.ts";
 import { platformRoutes } from "../platform/platform.routes.ts";
 import { releaseRoutes } from "../releases/release.routes.ts";
 import { rolloutRoutes } from "../releases/rollout.routes.ts";
@@ -48,6 +49,7 @@ export function apiCatalogue(): { routes: RouteDefinition[]; streams: StreamRout
       ...traceRoutes(unused("traces")),
       ...metricsRoutes(unused("metrics")),
       ...flagRoutes(unused("flags"), unused("flag SDK")),
+      ...flagExperimentRoutes(unused("flag experiments"), unused("flag SDK")),
       ...logRoutes(unused("logs")),
       ...releaseRoutes(unused("releases")),
       ...rolloutRoutes(unused("rollouts"), unused("releases")),

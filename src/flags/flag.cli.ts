@@ -5,6 +5,7 @@ import { durationOption, positiveIntOption } from "../cli/cli-usage.ts";
 import { RampartError } from "../shared/errors.ts";
 import { guardsFromFlags } from "./flag-plan.ts";
 import { printFlag, printResult } from "./flag.cli-format.ts";
+import { registerFlagResultsCommand } from "./flag-results.cli.ts";
 import { FLAG_KINDS, FLAG_TYPES } from "./flag.types.ts";
 
 type Opts = GlobalOptions & { env?: string; reason?: string };
@@ -344,6 +345,8 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
       if (o.json) return printJson(result);
       printResult(result);
     });
+
+  registerFlagResultsCommand(flags, globals);
 }
 
 function parseBool(value: string): boolean {

@@ -16,13 +16,19 @@ import { flagRoutes } from "./flag.routes.ts";
 import { FlagService } from "./flag.service.ts";
 import { FlagStore } from "./flag.store.ts";
 import { flagsMigration } from "./flags.migration.ts";
+import { flagExperimentsMigration } from "./flag-experiments.migration.ts";
+import { FlagExperimentService } from "./flag-experiment.service.ts";
+import { FlagExperimentStore } from "./flag-experiment.store.ts";
+import { flagExperimentRoutes } from "./flag-experiment.routes.ts";
 import type { Module } from "../platform/module.ts";
 
 /** Migrations flags registers (name and order as released). */
-export const flagsMigrations = { "0002_flags": flagsMigration };
+export const flagsMigrations = { "0002_flags": flagsMigration, "0021_flag_experiments": flagExperimentsMigration };
 
 export interface Flags extends Module {
   service: FlagService;
+  experiments: FlagExperimentService;
+  snapshots: FlagSnapshots;
   /** Also the EdgeStatsSink that receives the per-variant series. */
   engine: FlagRolloutEngine;
   writer: FlagWriter;
@@ -52,12 +58,21 @@ export function createFlags(deps: { db: Db; events: EventLog; clock: Clock; mani
   const sdk = new FlagSdkService({ auth, access, snapshots, events: deps.events, clock: deps.clock });
   const engine = new FlagRolloutEngine({ rollouts, store, writer, events: deps.events, clock: deps.clock });
   const protocol = flagSdkProtocol({ auth, snapshots });
+  const experiments = new FlagExperimentService({
+    store: new FlagExperimentStore(deps.db),
+    flags: store,
+    snapshots,
+    events: deps.events,
+    clock: deps.clock,
+  });
   return {
     name: "flags",
     service,
+    experiments,
+    snapshots,
     engine,
     writer,
-    routes: flagRoutes(service, sdk),
+    routes: [...flagRoutes(service, sdk), ...flagExperimentRoutes(experiments, sdk)],
     protocol,
     protocols: [protocol],
     // Guarded flag rollouts are judged on the edge's per-variation counts.

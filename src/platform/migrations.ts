@@ -49,4 +49,8 @@ export const eventlessTables: EventlessTables = {
   alert_deliveries: "bookkeeping: the delivery log of alert notifications (attempts, status); the alerts themselves are events",
   alert_notify_log: "bookkeeping: when each alert group was last notified, so a restart does not notify again",
   check_results: "measurements: results of synthetic checks and heartbeat pings (state changes are check.failed / check.recovered events)",
+  flag_exposures: "measurements: which hashed user was first served which variation (experiment exposure), from SDKs",
+  flag_conversions: "measurements: per hashed user, flag and metric, the running event count and value (for per-user variances)",
+  flag_exposure_days: "measurements: newly exposed users per flag variation and day",
+  flag_metric_days: "measurements: business events per flag variation, metric and day (counts, sums, sums of squares)",
 };

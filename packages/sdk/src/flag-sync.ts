@@ -7,6 +7,7 @@
 import type { FlagSnapshot } from "./flag-data.ts";
 import { asSnapshot } from "./snapshot-file.ts";
 import { readEvents } from "./sse-reader.ts";
+import type { EventsBatch } from "./event-tracker.ts";
 import type { MetricsBatch } from "./evaluation-counter.ts";
 
 export type SnapshotSource = "stream" | "poll";
@@ -183,11 +184,20 @@ export class FlagSync {
 
   /** Sends one batch of evaluation counts; false when it could not be delivered (the caller keeps it). */
   async sendMetrics(batch: MetricsBatch): Promise<boolean> {
+    return this.#post("/api/v1/flags/sdk/metrics", batch);
+  }
+
+  /** Exposures and tracked events; false when it should be retried. */
+  async sendEvents(batch: EventsBatch): Promise<boolean> {
+    return this.#post("/api/v1/flags/sdk/events", batch);
+  }
+
+  async #post(path: string, body: unknown): Promise<boolean> {
     try {
-      const res = await this.#o.fetch(`${this.#o.url}/api/v1/flags/sdk/metrics`, {
+      const res = await this.#o.fetch(`${this.#o.url}${path}`, {
         method: "POST",
         headers: this.#headers({ "content-type": "application/json" }),
-        body: JSON.stringify(batch),
+        body: JSON.stringify(body),
         signal: AbortSignal.timeout(10_000),
       });
       await res.body?.cancel();

@@ -8,6 +8,8 @@ import type { EvaluationContext, EvaluationResult, FlagSnapshot, JsonValue, Vari
 import { compileSnapshot, errorResult, evaluateFlag } from "./evaluator.ts";
 import type { CompiledFlags } from "./evaluator.ts";
 import { EvaluationCounter } from "./evaluation-counter.ts";
+import { EventTracker } from "./event-tracker.ts";
+import type { TrackerLimits } from "./event-tracker.ts";
 import { FlagSync } from "./flag-sync.ts";
 import type { SnapshotSource } from "./flag-sync.ts";
 import { readSnapshotFile, writeSnapshotFile } from "./snapshot-file.ts";
@@ -30,6 +32,10 @@ export interface FlagsClientOptions {
   pollIntervalMs?: number;
   /** Evaluation counts are sent this often (default 60 s); 0 turns counting off. */
   metricsIntervalMs?: number;
+  /** Record which variation each user (context `targetingKey`, `key` or `userId`) was first served, for experiments (default true). */
+  exposures?: boolean;
+  /** Bounds of the exposure and event queues (see EventTracker). */
+  trackerLimits?: Partial<TrackerLimits>;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
   streamIdleMs?: number;
@@ -58,6 +64,8 @@ export class FlagsClient extends EventEmitter<{
   #status: FlagsClientStatus = "NOT_READY";
   #sync: FlagSync | undefined;
   #counter: EvaluationCounter | undefined;
+  #tracker: EventTracker | undefined;
+  #exposures = false;
   #metricsTimer: NodeJS.Timeout | undefined;
   #backupFile: string | undefined;
   #fatal: Error | undefined;
@@ -100,6 +108,8 @@ export class FlagsClient extends EventEmitter<{
       const interval = options.metricsIntervalMs ?? 60_000;
       if (interval > 0) {
         this.#counter = new EvaluationCounter(now);
+        this.#tracker = new EventTracker(now, options.trackerLimits);
+        this.#exposures = options.exposures ?? true;
         this.#metricsTimer = setInterval(() => void this.flushMetrics(), interval);
         this.#metricsTimer.unref();
       }
@@ -146,7 +156,10 @@ export class FlagsClient extends EventEmitter<{
     const compiled = this.#compiled;
     if (!compiled) return errorResult(key, defaultValue ?? null, "GENERAL", "flag data not loaded yet");
     const r = evaluateFlag(compiled, key, context, defaultValue);
-    if (this.#counter && r.errorCode === undefined) this.#counter.record(r);
+    if (this.#counter && r.errorCode === undefined) {
+      this.#counter.record(r);
+      if (this.#exposures) this.#tracker?.expose(key, r.variation, context);
+    }
     return r;
   }
 
@@ -181,11 +194,27 @@ export class FlagsClient extends EventEmitter<{
     this.#accept(snapshot, "stream");
   }
 
-  /** Sends the evaluation counts gathered so far; kept for the next attempt when the server is unreachable. */
+  /**
+   * Records a business event (e.g. "purchase", with its value) for the context's user, sent with the next batch.
+   * The server attributes it to the variation of every flag that user was served before. Never throws;
+   * false when not recorded (no user key in the context, the queue is full, or the client runs offline).
+   */
+  track(key: string, context: EvaluationContext, details: { value?: number } = {}): boolean {
+    return this.#tracker?.track(key, context, details.value) ?? false;
+  }
+
+  /** Exposures and events dropped because a bounded queue was full. */
+  get droppedEvents(): number {
+    return this.#tracker?.dropped ?? 0;
+  }
+
+  /** Sends the evaluation counts, exposures and events gathered so far; kept for the next attempt when the server is unreachable. */
   async flushMetrics(): Promise<void> {
     if (!this.#counter || !this.#sync) return;
     const batch = this.#counter.take();
     if (batch && !(await this.#sync.sendMetrics(batch))) this.#counter.restore(batch);
+    const events = this.#tracker?.take();
+    if (events && !(await this.#sync.sendEvents(events))) this.#tracker?.restore(events);
   }
 
   async close(): Promise<void> {

@@ -12,3 +12,6 @@ export type { EvaluationCount, MetricsBatch } from "./evaluation-counter.ts";
 export { readSnapshotFile, writeSnapshotFile } from "./snapshot-file.ts";
 // The OpenFeature provider lives in "@rampart/sdk/openfeature" (./openfeature-provider.ts), so apps that do not
 // use OpenFeature do not need @openfeature/server-sdk installed.
+export { EventTracker, DEFAULT_TRACKER_LIMITS } from "./event-tracker.ts";
+export type { EventsBatch, ExposureRecord, TrackRecord, TrackerLimits } from "./event-tracker.ts";
+export { userHash, userKeyOf } from "./user-hash.ts";

@@ -16,7 +16,13 @@ import {
   TargetingKeyMissingError,
   TypeMismatchError,
 } from "@openfeature/server-sdk";
-import type { EvaluationContext as OFContext, JsonValue as OFJson, Provider, ResolutionDetails } from "@openfeature/server-sdk";
+import type {
+  EvaluationContext as OFContext,
+  JsonValue as OFJson,
+  Provider,
+  ResolutionDetails,
+  TrackingEventDetails,
+} from "@openfeature/server-sdk";
 import type { EvaluationContext, EvaluationResult, Variation } from "./flag-data.ts";
 import { FlagsClient } from "./flags-client.ts";
 import type { FlagsClientOptions } from "./flags-client.ts";
@@ -98,6 +104,11 @@ export class RampartProvider implements Provider {
 
   async onClose(): Promise<void> {
     if (this.#owned) await this.client.close();
+  }
+
+  /** OpenFeature tracking API: a business event (`value` from the details), attributed to the variations the user was served. */
+  track(trackingEventName: string, context: OFContext, details: TrackingEventDetails): void {
+    this.client.track(trackingEventName, flattenContext(context), details.value === undefined ? {} : { value: details.value });
   }
 
   #resolve<T>(flagKey: string, defaultValue: T, context: OFContext): ResolutionDetails<T> {
