@@ -225,7 +225,20 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     assertApp,
     metrics: telemetry.metrics.store,
   });
-  const incidents = createIncidents({ ...shared, envs: () => Object.keys(manifests.current.environments) });
+  const incidents = createIncidents({
+    ...shared,
+    envs: () => Object.keys(manifests.current.environments),
+    // An opened SEV-1/2 goes where critical alerts go, with its title and the commands to respond.
+    page: (incident, commands) =>
+      alertNotify.page({
+        id: incident.id,
+        title: incident.title,
+        severity: incident.severity,
+        env: incident.env,
+        app: incident.app,
+        commands,
+      }),
+  });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
   // The audit comes right after events: its key is loaded before anything else starts, and it stops (signing the
   // final checkpoint) after every other module has written its last event.
@@ -244,7 +257,12 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     accessRequests,
     secrets,
     oidc,
+    // Restored (inc16): the alertnotify, checks and incidents merges each lost their line here, so their loops and
+    // routes never ran under `rampart up`. Notification first, so it stops after evaluation has handed its last alerts.
+    alertNotify,
     alerts,
+    checks,
+    incidents,
   ];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {
