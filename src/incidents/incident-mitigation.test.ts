@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import type { AlertInstance } from "../alerts/alert.types.ts";
 import { openDatabase, type OpenedDatabase } from "../db/database.ts";
 import { EventLog } from "../events/event-log.ts";
 import { platformMigrations } from "../platform/migrations.ts";
@@ -115,7 +116,33 @@ describe("incident mitigation by a flag change, and the postmortem of an inciden
     assert.equal(incident.timestamps.mitigated, revert.at);
   });
 
+  it("an alert still firing from before its incident was resolved opens no second incident; firing again later does", async () => {
+    const alert = (firedAt: number): AlertInstance => ({
+      fingerprint: "fp-web-3",
+      rule: "high_error_ratio",
+      labels: { alertname: "high_error_ratio", severity: "critical", env: "edge", app: "web", release: "3" },
+      annotations: { summary: "web fails 28% of its requests" },
+      state: "firing",
+      value: 0.28,
+      activeAt: firedAt - 2 * S,
+      firedAt,
+      resolvedAt: null,
+    });
+    const firedAt = clock.now();
+    const first = await service.onAlertFiring(alert(firedAt));
+    assert.ok(first);
+    clock.advance(30 * S);
+    await service.setStatus(first.id, "resolved", "erin");
+    clock.advance(S);
+    assert.equal(await service.onAlertFiring(alert(firedAt)), null, "the next evaluation round, the same firing");
+    assert.equal((await service.list({ env: "edge" })).length, 1);
+    clock.advance(10 * MIN);
+    const again = await service.onAlertFiring(alert(clock.now()));
+    assert.notEqual(again?.id, first.id, "it resolved and fired again: a new incident");
+  });
+
   it("opening a SEV-1 or SEV-2 pages with the commands to respond; a pager that throws does not undo the opening", async () => {
+    pages.length = 0; // the alert-opened SEV-2s above paged too
     const incident = await service.open({ title: "everything is down", severity: 1, env: "production", app: "shop" }, "dave");
     assert.equal(pages.length, 1);
     assert.equal(pages[0]?.incident.id, incident.id);

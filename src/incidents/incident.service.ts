@@ -205,6 +205,12 @@ export class IncidentService {
       });
       return this.view(open.id);
     }
+    // Still firing from before its incident was resolved (it joined it, or opened it): that episode was handled.
+    // The same alert firing again after it resolved has a later firedAt and opens a new incident.
+    const handled = (await this.#store.list({ env: env ?? undefined, app: app ?? undefined })).some(
+      (i) => i.alerts.includes(alert.fingerprint) && i.resolvedAt !== null && alert.firedAt !== null && i.resolvedAt >= alert.firedAt,
+    );
+    if (handled) return null;
     const asked = Number(alert.labels.incident_severity);
     const severity: IncidentSeverity = asked === 1 || asked === 3 || asked === 4 ? asked : 2;
     const title = alert.annotations.summary ?? `${alert.rule} firing`;
