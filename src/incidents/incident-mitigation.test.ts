@@ -109,7 +109,12 @@ describe("incident mitigation by a flag change, and the postmortem of an inciden
       type: "flag.changed",
       actor: "carol",
       message: "carol changed checkout back",
-      data: { flag: "checkout", before: NEW_CHECKOUT, after: ON },
+      // The same state as before the suspect change, its keys in another order.
+      data: {
+        flag: "checkout",
+        before: NEW_CHECKOUT,
+        after: { fallthrough: { variation: "old" }, rules: [], prerequisites: [], enabled: true },
+      },
     });
     clock.advance(MIN);
     const incident = await service.open({ title: "qa checkout", severity: 4, env: "qa", app: "shop" }, "carol");

@@ -1,4 +1,5 @@
 import type { RampartEvent } from "../events/event.types.ts";
+import { canonical } from "../flags/flag-writer.ts";
 import type { IncidentRecord } from "./incident.store.ts";
 import type { SuspectChange, TimelineEntry } from "./incident.types.ts";
 
@@ -84,7 +85,8 @@ export function turnedOff(e: RampartEvent): boolean {
 function reverts(e: RampartEvent, suspect: RampartEvent | null): boolean {
   if (!suspect?.type.startsWith("flag.")) return false;
   if (typeof e.data.flag !== "string" || e.data.flag !== suspect.data.flag || suspect.data.before === undefined) return false;
-  return JSON.stringify(e.data.after) === JSON.stringify(suspect.data.before);
+  // Compared as the flag writer compares states: keys sorted, so the order a state was built in does not matter.
+  return canonical(e.data.after) === canonical(suspect.data.before);
 }
 
 function enabledOf(state: unknown): boolean | null {
