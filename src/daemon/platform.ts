@@ -238,16 +238,26 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     assertApp,
     metrics: telemetry.metrics.store,
   });
-  const incidents = createIncidents({ ...shared, envs: () => Object.keys(manifests.current.environments) });
+  const incidents = createIncidents({
+    ...shared,
+    envs: () => Object.keys(manifests.current.environments),
+    // An opened SEV-1/2 goes where critical alerts go, with its title and the commands to respond.
+    page: (incident, commands) =>
+      alertNotify.page({
+        id: incident.id,
+        title: incident.title,
+        severity: incident.severity,
+        env: incident.env,
+        app: incident.app,
+        commands,
+      }),
+  });
   const oncall = createOncall({
     ...shared,
     oncall: () => manifests.current.oncall,
     alerts: () => manifests.current.alerts,
     externalUrl: () => apiUrl,
   });
-  // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
-  // The audit comes right after events: its key is loaded before anything else starts, and it stops (signing the
-  // final checkpoint) after every other module has written its last event.
   // OpenID Connect login (rampart.yaml access.oidc): its users and sessions are the identity store's.
   const oidc = createOidc({ settings: () => manifests.current.oidc ?? null, sessions: access.sessionIssuer, users: access.externalUsers });
   // Online backups (POST /api/v1/backups) and their schedule from rampart.yaml `backups:`.
@@ -258,6 +268,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     isProtected: (env) => manifests.current.environments[env]?.protected ?? false,
     assertApp,
   });
+  // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
+  // The audit comes right after events: its key is loaded before anything else starts, and it stops (signing the
+  // final checkpoint) after every other module has written its last event.
   const modules: Module[] = [
     events,
     audit,

@@ -46,7 +46,7 @@ export async function analyse(deps: { db: Db; events: EventLog }, incident: Inci
   const impactReason = incident.impactStartedAt !== null ? "recorded on the incident" : (measured?.reason ?? null);
 
   const suspectEvent = findSuspect(events, impactStartedAt ?? incident.detectedAt, SUSPECT_LOOKBACK_MS);
-  const mitigation = findMitigation(events, impactStartedAt ?? suspectEvent?.at ?? incident.detectedAt - TIMELINE_LEAD_MS);
+  const mitigation = findMitigation(events, impactStartedAt ?? suspectEvent?.at ?? incident.detectedAt - TIMELINE_LEAD_MS, suspectEvent);
   const firstAlert = events.find(
     (e) => e.type === ALERT_FIRING && e.at >= (impactStartedAt ?? suspectEvent?.at ?? incident.detectedAt) && e.at < incident.detectedAt,
   );

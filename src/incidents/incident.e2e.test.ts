@@ -7,6 +7,7 @@ import { auditEvents } from "../testing/event-audit.ts";
 import { startLoad } from "../testing/load-generator.ts";
 import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
 import { createTestProject, type TestProject } from "../testing/test-project.ts";
+import type { DoraReport } from "./dora.ts";
 import type { IncidentView, Postmortem, TimelineEntry } from "./incident.types.ts";
 
 const CANARY = "    release: { strategy: canary, steps: [20, 50, 100], pause: 2s }";
@@ -118,7 +119,11 @@ describe("an incident through a real `rampart up`: a bad deploy rolled back, its
     assert.equal(written.state, "written");
     assert.deepEqual(written.actionItems, [{ text: "alert on the 5xx ratio", owner: "alice", due: "2026-12-31", done: true }]);
 
-    const dora = await up.client.dora({ env: "production", since: "1d" });
+    // Through the CLI, a fresh connection: the test's own client has sat idle through the blocking CLI runs above,
+    // past the API's keep-alive timeout on a loaded machine, and its pooled socket may already be closed.
+    const doraRun = cli("dora", "--env", "production", "--since", "1d", "--json");
+    assert.equal(doraRun.code, 0, doraRun.stderr);
+    const dora = JSON.parse(doraRun.stdout) as DoraReport;
     const releaseEvents = events
       .filter((e) => e.type.startsWith("release."))
       .map((e) => `${e.type} r${e.release} ${JSON.stringify(e.data)}`);

@@ -38,12 +38,15 @@ export class IncidentService {
   readonly #events: EventLog;
   readonly #clock: Clock;
   readonly #store: IncidentStore;
+  readonly #page: ((incident: IncidentView, commands: string[]) => void) | undefined;
 
-  constructor(deps: { db: Db; events: EventLog; clock: Clock }) {
+  /** `page` sends an opened SEV-1/2 to whoever is paged for critical alerts (the composition root wires notification). */
+  constructor(deps: { db: Db; events: EventLog; clock: Clock; page?: (incident: IncidentView, commands: string[]) => void }) {
     this.#db = deps.db;
     this.#events = deps.events;
     this.#clock = deps.clock;
     this.#store = new IncidentStore(deps.db);
+    this.#page = deps.page;
   }
 
   async open(input: OpenIncident, actor: string, detected?: { at: number; alert: string }): Promise<IncidentView> {
@@ -79,7 +82,16 @@ export class IncidentService {
       if (event.at !== now) await this.#store.update(trx, created.id, { detectedAt: detected?.at ?? event.at }, event.at, event.at);
       return created;
     });
-    return this.view(record.id);
+    const view = await this.view(record.id);
+    // SEV-1 and SEV-2 page at once, any hour (docs/incidents.md); a failing receiver must not undo the opening.
+    if (view.severity <= 2 && this.#page) {
+      try {
+        this.#page(view, responseCommands(view.id));
+      } catch (error) {
+        logger.warn({ err: error, incident: view.id }, "could not page the incident's responders; it is open all the same");
+      }
+    }
+    return view;
   }
 
   async list(filter: { open?: boolean; env?: string; app?: string } = {}): Promise<IncidentView[]> {
@@ -193,6 +205,12 @@ export class IncidentService {
       });
       return this.view(open.id);
     }
+    // Still firing from before its incident was resolved (it joined it, or opened it): that episode was handled.
+    // The same alert firing again after it resolved has a later firedAt and opens a new incident.
+    const handled = (await this.#store.list({ env: env ?? undefined, app: app ?? undefined })).some(
+      (i) => i.alerts.includes(alert.fingerprint) && i.resolvedAt !== null && alert.firedAt !== null && i.resolvedAt >= alert.firedAt,
+    );
+    if (handled) return null;
     const asked = Number(alert.labels.incident_severity);
     const severity: IncidentSeverity = asked === 1 || asked === 3 || asked === 4 ? asked : 2;
     const title = alert.annotations.summary ?? `${alert.rule} firing`;
@@ -352,6 +370,15 @@ export class IncidentService {
   #event(record: IncidentRecord, actor: string, type: NewEvent["type"], message: string, data: Record<string, unknown>): NewEvent {
     return { type, actor, message, env: record.env ?? undefined, app: record.app ?? undefined, data: { incident: record.id, ...data } };
   }
+}
+
+/** What a paged responder types first: take command, look, and say what is going on. */
+export function responseCommands(id: number): string[] {
+  return [
+    `rampart incident show ${id}`,
+    `rampart incident role ${id} commander YOUR_NAME`,
+    `rampart incident status ${id} identified -m "WHAT YOU FOUND"`,
+  ];
 }
 
 function roleName(role: IncidentRole): string {

@@ -9,6 +9,7 @@ import { doraFamilies } from "./dora-metrics.ts";
 import { incidentsMigration } from "./incident-tables.ts";
 import { incidentRoutes } from "./incident.routes.ts";
 import { IncidentService, listenForRollbacks } from "./incident.service.ts";
+import type { IncidentView } from "./incident.types.ts";
 
 /** Migrations incidents registers (name and order as released). */
 export const incidentsMigrations = { "0012_incidents": incidentsMigration };
@@ -26,7 +27,14 @@ export interface Incidents extends Module {
 }
 
 /** Incidents, their timeline and postmortems, and the four keys, all read from the event log. */
-export function createIncidents(deps: { db: Db; events: EventLog; clock: Clock; envs: () => string[] }): Incidents {
+export function createIncidents(deps: {
+  db: Db;
+  events: EventLog;
+  clock: Clock;
+  envs: () => string[];
+  /** Pages an opened SEV-1/2 (alert notification's `page`), with the commands to respond. */
+  page?: (incident: IncidentView, commands: string[]) => void;
+}): Incidents {
   const service = new IncidentService(deps);
   let unlisten: (() => void) | undefined;
   let families: MetricFamily[] = [];

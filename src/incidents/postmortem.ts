@@ -45,7 +45,7 @@ export function draftPostmortem(incident: IncidentRecord, a: IncidentAnalysis, s
     ? `Mitigated by ${a.mitigation.type} (${a.mitigation.actor}) at ${iso(a.mitigation.at)}: ${a.mitigation.message}. ${incident.resolvedAt === null ? "Not resolved yet." : `Resolved at ${iso(incident.resolvedAt)}.`}`
     : incident.mitigatedAt !== null
       ? `Mitigated at ${iso(incident.mitigatedAt)} (recorded by the responders).`
-      : "No rollback, abort or flag kill was recorded.";
+      : "No rollback, abort, flag kill or flag turned off was recorded.";
   const wentWell: string[] = [];
   const wentBadly: string[] = [];
   if (a.mitigation && a.mitigation.actor === "rampart")

@@ -1,4 +1,5 @@
 import type { RampartEvent } from "../events/event.types.ts";
+import { canonical } from "../flags/flag-writer.ts";
 import type { IncidentRecord } from "./incident.store.ts";
 import type { SuspectChange, TimelineEntry } from "./incident.types.ts";
 
@@ -57,14 +58,40 @@ function rollbackReleases(events: readonly RampartEvent[]): Set<string> {
 
 const MITIGATIONS = new Set(["release.rolled_back", "rollout.rolled_back", "rollout.aborted", "flag.killed"]);
 
-/** The first rollback, abort or flag kill at or after `from`: what stopped the damage. */
-export function findMitigation(events: readonly RampartEvent[], from: number): RampartEvent | null {
+/**
+ * The first rollback, abort, flag kill or flag turned off at or after `from`: what stopped the damage. A flag
+ * switched off by hand is written as `flag.changed` (the kill switch writes `flag.killed`); so is undoing the
+ * suspect flag change, which counts when it puts that flag back as it was before the suspect change.
+ */
+export function findMitigation(events: readonly RampartEvent[], from: number, suspect: RampartEvent | null = null): RampartEvent | null {
   const rollbacks = rollbackReleases(events);
   return (
     events.find(
-      (e) => e.at >= from && (MITIGATIONS.has(e.type) || (e.type === "release.live" && rollbacks.has(`${e.env}/${e.app}/${e.release}`))),
+      (e) =>
+        e.at >= from &&
+        (MITIGATIONS.has(e.type) ||
+          (e.type === "release.live" && rollbacks.has(`${e.env}/${e.app}/${e.release}`)) ||
+          (e.type === "flag.changed" && e.id !== suspect?.id && (turnedOff(e) || reverts(e, suspect)))),
     ) ?? null
   );
+}
+
+/** A `flag.changed` that switched the flag off: everyone gets its off variation. */
+export function turnedOff(e: RampartEvent): boolean {
+  return enabledOf(e.data.before) === true && enabledOf(e.data.after) === false;
+}
+
+/** A `flag.changed` that puts the suspect flag change's flag back to its state before that change. */
+function reverts(e: RampartEvent, suspect: RampartEvent | null): boolean {
+  if (!suspect?.type.startsWith("flag.")) return false;
+  if (typeof e.data.flag !== "string" || e.data.flag !== suspect.data.flag || suspect.data.before === undefined) return false;
+  // Compared as the flag writer compares states: keys sorted, so the order a state was built in does not matter.
+  return canonical(e.data.after) === canonical(suspect.data.before);
+}
+
+function enabledOf(state: unknown): boolean | null {
+  if (typeof state !== "object" || state === null || !("enabled" in state)) return null;
+  return typeof state.enabled === "boolean" ? state.enabled : null;
 }
 
 const CHANGES = new Set([

@@ -6,6 +6,7 @@ import { logger } from "../../shared/logger.ts";
 import type { Module } from "../../platform/module.ts";
 import type { AlertInstance, AlertNotifier } from "../alert.types.ts";
 import { DeliveryStore } from "./delivery.store.ts";
+import { type IncidentPage, incidentPageNotifications } from "./incident-page.ts";
 import { type NotifyConfig, resolveNotifyConfig } from "./notify-config.ts";
 import { NotifyDelivery, type RetryPolicy } from "./notify-delivery.ts";
 import { NotifyDispatcher } from "./notify-dispatcher.ts";
@@ -35,6 +36,8 @@ export interface AlertNotify extends Module {
   tick(now: number): void;
   /** Waits for deliveries in flight, retries included. */
   idle(): Promise<void>;
+  /** Pages an opened incident to the receivers routing picks for a critical alert of its app (delivery log: retried, recorded). */
+  page(incident: IncidentPage): void;
 }
 
 /**
@@ -119,6 +122,9 @@ export function createAlertNotifier(deps: {
     routes: notifyRoutes({ silences, deliveries: delivery }),
     tick,
     idle,
+    page: (incident) => {
+      for (const n of incidentPageNotifications(config(), incident, deps.clock.now())) delivery.deliver(n);
+    },
     start: async () => {
       await silences.load();
       await notifyLog.load();

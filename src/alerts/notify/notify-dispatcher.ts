@@ -160,7 +160,7 @@ function decide(group: Group, firing: AlertInstance[], resolved: AlertInstance[]
   return null;
 }
 
-function routesFor(config: NotifyConfig, labels: Readonly<Record<string, string>>): NotifyRoute[] {
+export function routesFor(config: NotifyConfig, labels: Readonly<Record<string, string>>): NotifyRoute[] {
   const matched: NotifyRoute[] = [];
   for (const route of config.routes) {
     if (!matchesAll(route.matchers, labels)) continue;
