@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { EXIT_CHAIN_BROKEN } from "../audit/audit.cli.ts";
@@ -8,6 +8,7 @@ import { readCredentials } from "../daemon/credentials.ts";
 import type { RampartEvent } from "../events/event.types.ts";
 import { waitFor } from "../shared/wait.ts";
 import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
+import { filesUnder, fileTexts, secretHits } from "../testing/secret-scan.ts";
 import { createTestProject, type TestProject } from "../testing/test-project.ts";
 
 // The CLI must find the platform through --data alone (and act as RAMPART_TOKEN when a test sets it).
@@ -257,21 +258,11 @@ describe("issue 12 acceptance through a real rampart up", () => {
     assert.equal(audit.status, 200, audit.text);
     const files = filesUnder(project.dataDir);
     assert.ok(files.some((f) => f.endsWith("rampart.db")));
-    const haystacks = [...seen, ...files.map((f) => readFileSync(f).toString("latin1")), up.output()];
+    const haystacks = [...seen, ...fileTexts(files), up.output()];
     // dana's and omar's passwords and the wrong one, three tokens, two sessions.
     assert.ok(secrets.size >= 8, `${secrets.size} secrets handed out`);
-    const hits: string[] = [];
-    for (const secret of secrets) for (const text of haystacks) if (text.includes(secret)) hits.push(secret.slice(0, 14));
+    const hits = secretHits(secrets, haystacks);
     process.stdout.write(`# scanned ${haystacks.length} texts (${files.length} files) for ${secrets.size} secrets: ${hits.length} hits\n`);
     assert.deepEqual(hits, []);
   });
 });
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    const stat = statSync(path, { throwIfNoEntry: false });
-    if (!stat) return [];
-    return stat.isDirectory() ? filesUnder(path) : stat.isFile() && stat.size < 64 * 1024 * 1024 ? [path] : [];
-  });
-}
