@@ -90,7 +90,9 @@ held through a role in every environment. The data dir's credentials file (\`loc
 
 A denial is a 403 \`forbidden\` whose message names the permission, why it was refused, the roles granting it and the
 command that would: \`rampart access request --role ROLE --env ENV --for 1h --reason "…"\` (or, for a platform
-permission, a grant in every environment asked of an admin).
+permission, a grant in every environment asked of an admin). ROLE is the least role granting the permission that
+the environment's \`access.requests\` policy lets be requested (with \`roles: [operator]\`, a developer denied a
+production deploy is told to request operator).
 
 ${UNPROTECTED}
 

@@ -42,6 +42,8 @@ interface Fixture {
   database: OpenedDatabase;
   types(): Promise<EventType[]>;
   ended: GrantEnded[];
+  /** Whose console sessions were ended (a grant taking effect), in order. */
+  sessionsEnded: string[];
   close(): Promise<void>;
 }
 
@@ -63,12 +65,17 @@ async function fixture(): Promise<Fixture> {
   const database = await openDatabase(join(dir, "data"), platformMigrations, { audit: { eventless: eventlessTables } });
   const clock = new FakeClock();
   const events = new EventLog(database.db, clock);
+  const sessionsEnded: string[] = [];
   const access = createAccessRequests({
     db: database.db,
     events,
     clock,
     manifests: new ManifestSource(join(dir, "rampart.yaml")),
     standing,
+    endSessions: async (_trx, user) => {
+      sessionsEnded.push(user);
+      return 1;
+    },
   });
   await access.start?.();
   const ended: GrantEnded[] = [];
@@ -78,6 +85,7 @@ async function fixture(): Promise<Fixture> {
     clock,
     database,
     ended,
+    sessionsEnded,
     types: async () => (await events.query({ type: "access.", limit: 1000 })).map((e) => e.type),
     close: async () => {
       await access.stop?.();
@@ -186,6 +194,21 @@ describe("AccessRequestService", () => {
     assert.deepEqual(
       (await f.access.service.reviewList()).map((r) => r.id),
       [bg.id],
+    );
+  });
+
+  it("a grant taking effect ends the requester's console sessions (a new id on a privilege change), said in its event", async () => {
+    const r = await f.access.service.request("dana", ask);
+    await f.access.service.decide("erin", r.id, "approve", "");
+    assert.deepEqual(f.sessionsEnded, [], "an approval that grants nothing yet changes no privilege");
+    await f.access.service.decide("fay", r.id, "approve", "");
+    assert.deepEqual(f.sessionsEnded, ["dana"]);
+    await f.access.service.breakGlass("erin", { env: "production", reason: "site down" });
+    assert.deepEqual(f.sessionsEnded, ["dana", "erin"]);
+    const granted = await f.database.db.selectFrom("events").selectAll().where("type", "=", "access.granted").execute();
+    assert.deepEqual(
+      granted.map((e) => JSON.parse(e.data).sessionsEnded),
+      [1, 1],
     );
   });
 

@@ -44,6 +44,11 @@ export interface AccessRequestDeps {
   standing: StandingAccess;
   /** Throws a 404 naming the environments when `env` is not in rampart.yaml. */
   assertEnvironment: (env: string) => void;
+  /**
+   * Ends the user's console sessions in the transaction of a grant taking effect (ADR 12: a new session id on every
+   * privilege change, as a role grant does); returns how many ended. None given: sessions are left as they are.
+   */
+  endSessions?: (trx: Db, user: string) => Promise<number>;
 }
 
 /** How often the expiry timer looks at least: a grant ends within this (plus one write) of its time. */
@@ -146,7 +151,7 @@ export class AccessRequestService implements TimedGrantSource {
           type: "access.approved",
           message: `${actor} approved ${next.requester}'s request ${id} for ${next.role} (${approvals} of ${policy.approvals})${why}`,
         });
-        if (next.state === "approved") await this.#emitGranted(emit, next);
+        if (next.state === "approved") await this.#emitGranted(trx, emit, next);
       }
       return next;
     });
@@ -213,7 +218,7 @@ export class AccessRequestService implements TimedGrantSource {
         // The alerting issue pages on critical events.
         data: { level: "critical", id, requester: actor, role: request.role, until: request.until, reason: request.reason },
       });
-      await this.#emitGranted(emit, request);
+      await this.#emitGranted(trx, emit, request);
       return request;
     });
     this.#open.set(created.id, created);
@@ -330,7 +335,8 @@ export class AccessRequestService implements TimedGrantSource {
     return next;
   }
 
-  async #emitGranted(emit: Emit, r: AccessRequest): Promise<void> {
+  async #emitGranted(trx: Db, emit: Emit, r: AccessRequest): Promise<void> {
+    const sessionsEnded = (await this.#deps.endSessions?.(trx, r.requester)) ?? 0;
     await emit({
       type: "access.granted",
       env: r.env,
@@ -343,6 +349,7 @@ export class AccessRequestService implements TimedGrantSource {
         until: r.until,
         breakGlass: r.breakGlass,
         approvers: r.reviews.map((x) => x.by),
+        sessionsEnded,
       },
     });
   }

@@ -30,6 +30,8 @@ export function createAccessRequests(deps: {
   clock: TimerClock;
   manifests: ManifestSource;
   standing?: StandingAccess;
+  /** Ends a user's console sessions when a grant of theirs takes effect (the identity store's sessions). */
+  endSessions?: (trx: Db, user: string) => Promise<number>;
 }): AccessRequests {
   const store = new AccessRequestStore(deps.db);
   const service = new AccessRequestService({
@@ -39,6 +41,7 @@ export function createAccessRequests(deps: {
     clock: deps.clock,
     policy: () => deps.manifests.current.access ?? defaultAccessPolicy,
     standing: deps.standing ?? localOnlyStanding,
+    endSessions: deps.endSessions,
     assertEnvironment: (env) => {
       const environments = Object.keys(deps.manifests.current.environments);
       if (!environments.includes(env))

@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
 import { RampartError } from "../shared/errors.ts";
 import { type AccessFixture, accessFixture } from "./access.fixture.ts";
-import { authProtocol } from "./auth.protocol.ts";
+import { authProtocol, credentialsOf } from "./auth.protocol.ts";
 
 const PASSWORD = "a long enough password";
 
@@ -51,7 +51,11 @@ describe("login over TLS", () => {
         ? reply.code(error.status).send({ error: { code: error.code, message: error.message } })
         : reply.code(500).send({}),
     );
-    authProtocol({ sessions: f.sessions, authenticator: f.authenticator, tokens: f.tokens })(app, { require: async () => "local" });
+    authProtocol({ sessions: f.sessions, authenticator: f.authenticator, tokens: f.tokens })(app, {
+      require: async () => "local",
+      caller: (request) => f.authenticator.authenticate(credentialsOf(request)),
+      record: async () => {},
+    });
     await app.listen({ host: "127.0.0.1", port: 0 });
     const address = app.server.address();
     port = typeof address === "object" && address ? address.port : 0;

@@ -12,16 +12,19 @@ import { secretKind } from "./token-secret.ts";
 
 /**
  * Login, logout and whoami: registered on Fastify directly (not as route definitions) because they set cookies,
- * read the client's address and TLS, and answer with the whole Caller rather than its actor name.
+ * read the client's address and TLS, and answer with the whole Caller rather than its actor name. They are audited
+ * as every route is (`access.caller`, `access.record`): a login, failed or not, is an `audit.request` attempt under
+ * the name it claims, with its address and outcome; never its password.
  */
 export function authProtocol(deps: {
   sessions: SessionService;
   authenticator: IdentityAuthenticator;
   tokens: TokenService;
 }): ProtocolPlugin {
-  return (app) => {
+  return (app, access) => {
     app.post("/api/v1/auth/login", async (request, reply) => {
       const body = parseRequestPart(loginBodySchema, request.body ?? {}, "body");
+      await access.record(request, body.user);
       const previous = sessionSecretOf(request);
       try {
         const result = await deps.sessions.login({ ...body, address: request.ip, previous });
@@ -36,7 +39,7 @@ export function authProtocol(deps: {
     });
 
     app.post("/api/v1/auth/logout", async (request, reply) => {
-      const caller = await deps.authenticator.authenticate(credentialsOf(request));
+      const caller = await access.caller(request);
       const secret = sessionSecretOf(request);
       const ended = secret !== undefined && (await deps.sessions.endSession(secret, caller.actor, "logged out"));
       reply.header("set-cookie", clearedSessionCookie(tls(request)));
@@ -45,7 +48,7 @@ export function authProtocol(deps: {
 
     // A person's own personal token (no permission needed beyond being that person): acts with their roles.
     app.post("/api/v1/auth/tokens", async (request, reply): Promise<CreatedToken> => {
-      const caller = await deps.authenticator.authenticate(credentialsOf(request));
+      const caller = await access.caller(request);
       const body = parseRequestPart(ownTokenBodySchema, request.body ?? {}, "body");
       if (caller.principal.kind !== "user")
         throw new RampartError("forbidden", `${caller.actor} is not a person: only users own personal tokens`, {

@@ -49,6 +49,12 @@ describe("authorize", () => {
     assert.equal(grantCommand("dana", "db.query", "staging"), 'rampart access request --role operator --env staging --for 1h --reason "…"');
     assert.equal(grantCommand("dana", "users.manage", "staging"), "ask an admin to run: rampart role grant dana admin --env '*'");
     assert.equal(grantCommand("dana", "read", null), "ask an admin to run: rampart role grant dana viewer --env '*'");
+    // The least role granting it that the environment's `access:` policy lets be requested.
+    assert.equal(
+      grantCommand("dana", "deploy", "production", ["operator", "admin"]),
+      'rampart access request --role operator --env production --for 1h --reason "…"',
+    );
+    assert.match(grantCommand("dana", "logs.read", "production", ["developer", "operator"]), /--role developer /);
     const error = forbidden(
       ci,
       { permission: "logs.read", env: "production", app: null },

@@ -6,6 +6,7 @@ import {
   type Permission,
   type Principal,
   permissionMeaning,
+  type Role,
   platformPermissions,
   rolesGranting,
 } from "./permissions.ts";
@@ -54,22 +55,24 @@ export function decideTarget(principal: Principal, target: AccessTarget, protect
  * that environment, or (for platform permissions and routes without an environment) a standing grant in every
  * environment, which only an admin can give.
  */
-export function grantCommand(principalName: string, permission: Permission, env: string | null): string {
-  const role = rolesGranting(permission)[0] ?? "admin";
+export function grantCommand(principalName: string, permission: Permission, env: string | null, requestable?: readonly Role[]): string {
+  const granting = rolesGranting(permission);
+  // The least role granting it that the policy lets be requested there: a command that is then refused helps nobody.
+  const role = (env === null ? undefined : granting.find((r) => requestable?.includes(r) ?? true)) ?? granting[0] ?? "admin";
   if (env === null || platformPermissions.has(permission))
     return `ask an admin to run: rampart role grant ${principalName} ${role} --env '*'`;
   return `rampart access request --role ${role} --env ${env} --for 1h --reason "…"`;
 }
 
 /** The 403: the missing permission, how the answer came about, the roles granting it and the command to get it. */
-export function forbidden(principal: Principal, target: AccessTarget, answer: AccessAnswer): RampartError {
+export function forbidden(principal: Principal, target: AccessTarget, answer: AccessAnswer, requestable?: readonly Role[]): RampartError {
   const where = target.anyEnvironment
     ? " in any environment"
     : target.env === null || platformPermissions.has(target.permission)
       ? " in every environment"
       : ` in ${target.env}`;
   const app = target.app ? ` for app ${target.app}` : "";
-  const command = grantCommand(principal.name, target.permission, target.anyEnvironment ? null : target.env);
+  const command = grantCommand(principal.name, target.permission, target.anyEnvironment ? null : target.env, requestable);
   return new RampartError(
     "forbidden",
     `${principal.name} lacks permission ${target.permission}${where}${app} (${permissionMeaning[target.permission]}): ${answer.via}; ` +

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { auditEvents } from "../testing/event-audit.ts";
 import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
+import { filesUnder, fileTexts, secretHits } from "../testing/secret-scan.ts";
 import { createTestProject, type TestProject } from "../testing/test-project.ts";
 
 const ALICE_PASSWORD = "alice-correct-horse-battery";
@@ -242,10 +243,9 @@ describe("identity through a real `rampart up`", () => {
     assert.equal(events.status, 200);
     const files = filesUnder(project.dataDir).filter((f) => !f.endsWith("credentials.json"));
     assert.ok(files.some((f) => f.endsWith("rampart.db")));
-    const haystacks = [...seen, events.text, ...files.map((f) => readFileSync(f).toString("latin1")), up.output()];
+    const haystacks = [...seen, events.text, ...fileTexts(files), up.output()];
     assert.ok(secrets.size >= 6, `${secrets.size} secrets handed out`);
-    const hits: string[] = [];
-    for (const secret of secrets) for (const text of haystacks) if (text.includes(secret)) hits.push(secret.slice(0, 14));
+    const hits = secretHits(secrets, haystacks);
     assert.deepEqual(hits, []);
     // And every change (users, roles, tokens, sessions) was written with its event.
     audit.assertNoViolations();
@@ -255,12 +255,3 @@ describe("identity through a real `rampart up`", () => {
     return (JSON.parse(readFileSync(join(project.dataDir, "credentials.json"), "utf8")) as { token: string }).token;
   }
 });
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    const stat = statSync(path, { throwIfNoEntry: false });
-    if (!stat) return [];
-    return stat.isDirectory() ? filesUnder(path) : stat.isFile() && stat.size < 64 * 1024 * 1024 ? [path] : [];
-  });
-}

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { Db } from "../db/database.ts";
 import type { EventLog } from "../events/event-log.ts";
 import type { Clock } from "../shared/clock.ts";
 import { RampartError } from "../shared/errors.ts";
@@ -98,6 +99,14 @@ export class SessionService implements SessionIssuer {
       });
       return true;
     });
+  }
+
+  /**
+   * Ends every session of the user in the caller's transaction, whose event says so (a just-in-time grant taking
+   * effect: a new session id on every privilege change). Returns how many ended.
+   */
+  endSessionsOf(trx: Db, user: string): Promise<number> {
+    return this.#store.deleteSessionsOf(trx, user);
   }
 
   /** The live session with this secret, its last use recorded; throws `unauthorized` for an unknown or timed-out one. */

@@ -9,7 +9,7 @@ import type {
   RequestAuditor,
   TimedGrantSource,
 } from "../access/caller.ts";
-import type { Permission } from "../access/permissions.ts";
+import type { Permission, Role } from "../access/permissions.ts";
 import type { Clock } from "../shared/clock.ts";
 import type { ErrorCode } from "../shared/error-catalogue.ts";
 import { RampartError } from "../shared/errors.ts";
@@ -20,6 +20,8 @@ export interface AccessGateOptions {
   protection: EnvironmentProtection;
   auditor?: RequestAuditor;
   grants?: TimedGrantSource;
+  /** The roles rampart.yaml's `access:` policy lets be requested in an environment: a 403 names one of them. */
+  requestableRoles?: (env: string) => readonly Role[];
   clock: Clock;
 }
 
@@ -83,7 +85,8 @@ export function createAccessGate(options: AccessGateOptions) {
     const principal = withTimedGrants(caller.principal, options.grants, now);
     const target: AccessTarget = { permission: gate.permission, env: gate.env, app: gate.app, anyEnvironment: gate.anyEnvironment };
     const answer = decideTarget(principal, target, options.protection, now);
-    return answer.allowed ? null : forbidden(principal, target, answer);
+    if (answer.allowed) return null;
+    return forbidden(principal, target, answer, target.env === null ? undefined : options.requestableRoles?.(target.env));
   };
 
   const attempt = async (request: FastifyRequest, gate: GateRequest, actor: string): Promise<void> => {

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import type { Authenticator, EnvironmentProtection, RequestAuditor, TimedGrantSource } from "../access/caller.ts";
-import type { Permission } from "../access/permissions.ts";
+import type { Authenticator, Caller, EnvironmentProtection, RequestAuditor, TimedGrantSource } from "../access/caller.ts";
+import type { Permission, Role } from "../access/permissions.ts";
 import type { Clock } from "../shared/clock.ts";
 import { type ErrorCode, errorCatalogue } from "../shared/error-catalogue.ts";
 import { RampartError } from "../shared/errors.ts";
@@ -24,6 +24,8 @@ export interface ApiServerOptions {
   auditor?: RequestAuditor;
   /** Just-in-time grants in force, read at every check; open streams are re-checked when one ends. */
   grants?: TimedGrantSource;
+  /** The roles the `access:` policy lets be requested in an environment, for the command a 403 names. */
+  requestableRoles?: (env: string) => readonly Role[];
   clock: Clock;
   version: string;
   /** Named in the error when a request fails because the data dir is full or read-only. */
@@ -46,6 +48,13 @@ export interface ProtocolNeed {
 export interface ProtocolAccess {
   /** 401 for an unknown caller, 403 without the permission; records the request when it changes something. */
   require(request: FastifyRequest, need: ProtocolNeed): Promise<string>;
+  /** Any caller we know (401 otherwise, recorded as a denial); records the request when it changes something. */
+  caller(request: FastifyRequest): Promise<Caller>;
+  /**
+   * Records a request made before anyone is authenticated (a login) under the actor it claims to be, before it
+   * runs (fail-closed); its outcome (status, error code) is recorded once the answer is sent.
+   */
+  record(request: FastifyRequest, actor: string): Promise<void>;
 }
 
 export type ProtocolPlugin = (app: FastifyInstance, access: ProtocolAccess) => void;
@@ -138,11 +147,15 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     });
   }
 
+  const protocolRoute = (request: FastifyRequest): string => request.routeOptions.url ?? request.url.split("?")[0] ?? "";
+  const unscoped = (request: FastifyRequest): GateRequest => ({ route: protocolRoute(request), permission: null, env: null, app: null });
   const access: ProtocolAccess = {
+    caller: (request) => gate.admit(request, unscoped(request)),
+    record: (request, actor) => gate.attempt(request, unscoped(request), actor),
     require: async (request, need) =>
       (
         await gate.admit(request, {
-          route: request.routeOptions.url ?? request.url.split("?")[0] ?? "",
+          route: protocolRoute(request),
           permission: need.permission,
           env: need.env ?? null,
           app: need.app ?? null,

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Authenticator, EnvironmentProtection, RequestAuditor, TimedGrantSource } from "../access/caller.ts";
 import { localTokenAuthenticator } from "../access/local-authenticator.ts";
+import type { Role } from "../access/permissions.ts";
 import { buildApiServer } from "../api/api-server.ts";
 import { ENVIRONMENT_DEFAULTS } from "../config/manifest.defaults.ts";
 import type { Manifest } from "../config/resolved-manifest.schema.ts";
@@ -40,6 +41,8 @@ export async function serveApi(
     authenticator?: (credentialsToken: string) => Authenticator;
     auditor?: RequestAuditor;
     grants?: TimedGrantSource;
+    /** The roles the `access:` policy lets be requested in an environment, for the command a 403 names. */
+    requestableRoles?: (env: string) => readonly Role[];
     /** Serve HTTPS from these certificate and key files (reloaded when they change). */
     tls?: TlsFiles | null;
   },
@@ -54,6 +57,7 @@ export async function serveApi(
     protection: options.protection,
     auditor: options.auditor,
     grants: options.grants,
+    requestableRoles: options.requestableRoles,
     clock: systemClock,
     version: rampartVersion,
     dataDir: options.dataDir,

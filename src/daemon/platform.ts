@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { createAccessRequests } from "../access/access-requests.module.ts";
 import { standingFromUsers } from "../access/access-request.service.ts";
+import { defaultAccessPolicy, requestPolicyFor } from "../access/access-policy.schema.ts";
 import { ManifestSource } from "../config/manifest-source.ts";
 import { openDatabase } from "../db/database.ts";
 import { createEvents } from "../events/events.module.ts";
@@ -224,7 +225,13 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       await releases.rollout.control(env, app, "abort", "rampart", reason, evidence);
     },
   });
-  const accessRequests = createAccessRequests({ ...shared, manifests, standing: standingFromUsers(access.users) });
+  const accessRequests = createAccessRequests({
+    ...shared,
+    manifests,
+    standing: standingFromUsers(access.users),
+    // A grant taking effect is a privilege change: the requester's console sessions end (ADR 12).
+    endSessions: (trx, user) => access.sessions.endSessionsOf(trx, user),
+  });
   // Who asked the platform to stop (the shutdown route's caller); "rampart" for a signal.
   let stoppingActor = "rampart";
   const checks = createChecks({
@@ -318,6 +325,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       // Every request that changes or reveals something is recorded before it runs, or refused (fail-closed).
       auditor: audit.auditor,
       grants: accessRequests.service,
+      requestableRoles: (env) => requestPolicyFor(manifests.current.access ?? defaultAccessPolicy, env).roles,
       authenticator: () => access.authenticator,
     });
   } catch (error) {
