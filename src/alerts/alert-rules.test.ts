@@ -53,6 +53,7 @@ describe("alert rules: defaults, rampart.yaml, overrides, the API", () => {
       "latency_p99_regression:default",
       "no_healthy_instance:default",
       "failing_check:default",
+      "high_client_error_ratio:default",
       "no_traffic:project",
     ]);
     assert.deepEqual(of("web"), [
@@ -60,6 +61,7 @@ describe("alert rules: defaults, rampart.yaml, overrides, the API", () => {
       "latency_p99_regression:default",
       "no_healthy_instance:default",
       "failing_check:default",
+      "high_client_error_ratio:default",
       "no_traffic:project",
       "slow_checkout:app",
     ]);
