@@ -9,6 +9,8 @@ export interface DetectionResult {
   severity: string;
   /** What the fault's start is measured from, e.g. "its first traffic". */
   from: string;
+  /** Healthy load before the fault. */
+  warmUpMs: number;
   toFiringMs: number;
   toDeliveredMs: number;
   /** Firing → the webhook receiver got it: group_wait, the notifier's tick and the HTTP delivery. */
@@ -31,11 +33,22 @@ function table(rows: string[][]): string {
 /** The measured table, as it goes between the markers in docs/reliability.md. */
 export function detectionTable(results: readonly DetectionResult[], at: Date): string {
   const rows = [
-    ["fault", "default rule", "severity", "measured from", "fault → firing", "firing → delivered", "fault → delivered", "≤ 60 s"],
+    [
+      "fault",
+      "default rule",
+      "severity",
+      "healthy load before",
+      "measured from",
+      "fault → firing",
+      "firing → delivered",
+      "fault → delivered",
+      "≤ 60 s",
+    ],
     ...results.map((r) => [
       r.fault,
       `\`${r.rule}\``,
       r.severity,
+      `${Math.round(r.warmUpMs / 1000)} s`,
       r.from,
       seconds(r.toFiringMs),
       seconds(r.groupWaitMs),
