@@ -111,9 +111,10 @@ for (const fault of faults) {
       const project = await createTestProject({ instances: 2 });
       const manifest = (vars: string | undefined) => project.writeManifest(`${envYaml(vars)}\n${alertsYaml(receiver.url)}`);
       manifest(fault.before);
-      const up = await startRampartUp(project);
+      let up: Awaited<ReturnType<typeof startRampartUp>> | undefined;
       let load: ReturnType<typeof startLoad> | undefined;
       try {
+        up = await startRampartUp(project);
         await waitForRelease(up.client, await up.client.deploy("production", "web"), 60_000);
         // Load once the app serves: requests before the first release are 5xx the error rule would rightly count.
         load = startLoad(`http://127.0.0.1:${project.ports.production}/`, { concurrency: 1, maxMs: 600_000 });
@@ -152,6 +153,7 @@ for (const fault of faults) {
         await load?.stop();
         await killPlatform(project.dataDir, up);
         receiver.server.close();
+        receiver.server.closeAllConnections();
       }
     });
   });

@@ -4,7 +4,7 @@ import { FakeClock } from "../../shared/fake-clock.ts";
 import { parseMatcher, matches } from "./label-matcher.ts";
 import {
   ALERTMANAGER_RESEND_MS,
-  CRITICAL_GROUP_WAIT_MS,
+  URGENT_GROUP_WAIT_MS,
   GROUP_INTERVAL_MS,
   GROUP_WAIT_MS,
   REPEAT_INTERVAL_MS,
@@ -46,7 +46,7 @@ describe("label matchers", () => {
 });
 
 describe("NotifyDispatcher", () => {
-  it("a route for critical alerts with no group_wait of its own waits 10 s; other routes Alertmanager's 30 s; a written one wins", () => {
+  it("a route for critical or warning alerts with no group_wait of its own waits 10 s; others Alertmanager's 30 s; a written one wins", () => {
     const routes = [
       { match: { severity: "critical" }, receiver: "ops" },
       { match: { severity: "warning" }, receiver: "ops" },
@@ -55,7 +55,7 @@ describe("NotifyDispatcher", () => {
     const config = resolveNotifyConfig({ receivers, routes, default_receiver: "ops" });
     assert.deepEqual(
       config.routes.map((r) => r.groupWaitMs),
-      [CRITICAL_GROUP_WAIT_MS, GROUP_WAIT_MS, 0],
+      [URGENT_GROUP_WAIT_MS, URGENT_GROUP_WAIT_MS, 0],
     );
     assert.equal(
       resolveNotifyConfig({ receivers, routes: [{ match: { severity: "critical" }, receiver: "ops", group_wait: 45_000 }] }).routes[0]
@@ -64,12 +64,12 @@ describe("NotifyDispatcher", () => {
     );
     assert.deepEqual(
       resolveNotifyConfig({ receivers, default_receiver: "ops" }).routes.map((r) => r.groupWaitMs),
-      [GROUP_WAIT_MS, GROUP_WAIT_MS, CRITICAL_GROUP_WAIT_MS],
-      "the tiered defaults: info and warning 30 s, critical 10 s",
+      [GROUP_WAIT_MS, URGENT_GROUP_WAIT_MS, URGENT_GROUP_WAIT_MS],
+      "the tiered defaults: info 30 s, warning and critical 10 s",
     );
     const { clock, dispatcher } = setup({ receivers, routes, default_receiver: "ops" });
     dispatcher.ingest([alertFixture({ alertname: "HighErrorRate", severity: "critical", env: "production", app: "api" })], clock.now());
-    clock.advance(CRITICAL_GROUP_WAIT_MS - 1);
+    clock.advance(URGENT_GROUP_WAIT_MS - 1);
     assert.deepEqual(dispatcher.flush(clock.now()), []);
     clock.advance(1);
     assert.equal(dispatcher.flush(clock.now()).length, 1);
