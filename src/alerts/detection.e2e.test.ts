@@ -15,6 +15,8 @@ import { type DetectionResult, writeDetectionTable } from "./detection-report.ts
  * quickest) runs in `npm test`; `npm run drills:detection` runs all four and writes docs/reliability.md.
  */
 const ALL = process.env.RAMPART_DETECTION === "1";
+/** One rule's drill only (RAMPART_DETECTION_ONLY=latency_p99_regression): reported, the table left as it is. */
+const ONLY = process.env.RAMPART_DETECTION_ONLY;
 const WARM_UP_MS = 30_000;
 const results: DetectionResult[] = [];
 
@@ -105,7 +107,8 @@ const faults: Fault[] = [
 const envYaml = (vars: string | undefined) => (vars ? `    environments:\n      production: { env: { ${vars} } }` : "");
 
 for (const fault of faults) {
-  describe(`detection: ${fault.title}`, { skip: !ALL && !fault.quick && "set RAMPART_DETECTION=1 (npm run drills:detection)" }, () => {
+  const skip = ONLY ? ONLY !== fault.rule && `only ${ONLY}` : !ALL && !fault.quick && "set RAMPART_DETECTION=1 (npm run drills:detection)";
+  describe(`detection: ${fault.title}`, { skip }, () => {
     it(`the default ${fault.rule} is delivered to the webhook receiver within a minute`, async () => {
       const receiver = await startReceiver();
       const project = await createTestProject({ instances: 2 });
@@ -122,13 +125,22 @@ for (const fault of faults) {
         const warmUpMs = fault.warmUpMs ?? WARM_UP_MS;
         await waitFor(() => (Date.now() - warmStart >= warmUpMs ? true : undefined), { timeoutMs: warmUpMs + 5000, intervalMs: 500 });
         assert.deepEqual(receiver.delivered, [], "healthy traffic notifies no one");
+        const before = await up.client.metrics("production", "web", { since: "1m" });
+        process.stdout.write(`# ${fault.rule}: the minute before the fault: ${JSON.stringify(before.total)}\n`);
 
         manifest(fault.faulty);
         const release = await waitForRelease(up.client, await up.client.deploy("production", "web"), 60_000);
+        const client = up.client;
         const delivery = await waitFor(
           () => receiver.delivered.find((d) => d.status === "firing" && d.alerts.some((a) => a.labels.alertname === fault.rule)),
           { timeoutMs: 180_000, intervalMs: 100, onTimeout: () => new Error(`no ${fault.rule} notification within 180 s of the deploy`) },
-        );
+        ).catch(async (error: unknown) => {
+          // What the rule saw, for whoever reads the failure: the app's p99 and error ratio now, and the alerts.
+          const summary = await client.metrics("production", "web", { since: "1m" }).catch(() => null);
+          const { alerts } = await client.alerts();
+          process.stdout.write(`# not delivered; last minute: ${JSON.stringify(summary?.total)}; alerts: ${JSON.stringify(alerts)}\n`);
+          throw error;
+        });
         const events = await up.client.events({ env: "production", app: "web", limit: 10_000 });
         const faultAt = fault.faultAt(events, release.number);
         const alert = (await up.client.alerts()).alerts.find((a) => a.rule === fault.rule && a.firedAt);
@@ -160,5 +172,5 @@ for (const fault of faults) {
 }
 
 after(() => {
-  if (ALL && results.length > 0) writeDetectionTable(results, new Date());
+  if (ALL && !ONLY && results.length > 0) writeDetectionTable(results, new Date());
 });
