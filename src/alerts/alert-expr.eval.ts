@@ -14,6 +14,8 @@ export interface Measurements {
   windowed(target: AlertTarget, measure: WindowedMeasure, windowMs: number): number | null;
   instant(target: AlertTarget, measure: InstantMeasure): number | null;
   metric(target: AlertTarget, name: string, labels: Record<string, string>, windowMs: number): number | null;
+  /** Share of the requests in the window whose status matches `status` ("4xx" or "404"); null with no request. */
+  statusRatio(target: AlertTarget, status: string, windowMs: number): number | null;
   /** Failing synthetic checks of the app (all, or the one named); null until checks exist. */
   checkFailed(target: AlertTarget, check: string | null): number | null;
   /** The measure over a long window, from a cache the evaluator refreshes between rounds; null when not known yet. */
@@ -52,6 +54,8 @@ export function evaluateExpr(node: ExprNode, target: AlertTarget, m: Measurement
       return m.metric(target, node.name, node.labels, node.windowMs);
     case "check_failed":
       return m.checkFailed(target, node.check);
+    case "status_ratio":
+      return m.statusRatio(target, node.status, node.windowMs);
     case "baseline":
       return m.baseline(target, node.measure, node.windowMs);
     case "neg": {

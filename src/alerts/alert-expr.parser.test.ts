@@ -61,6 +61,17 @@ describe("alert expressions: good ones parse into an AST", () => {
     assert.deepEqual(parseCondition("check_failed() > 0").kind, "compare");
     assert.deepEqual(parseCondition("-request_rate(1m) < -1").kind, "compare");
   });
+
+  it("status_ratio() with a status class or an exact code", () => {
+    assert.deepEqual(parseCondition('status_ratio("4xx", 5m) > 25%'), {
+      kind: "compare",
+      op: ">",
+      left: { kind: "status_ratio", status: "4xx", windowMs: 300_000 },
+      right: { kind: "number", value: 0.25 },
+    });
+    const node = parseCondition('status_ratio("404", 1m) > 0.1');
+    assert.deepEqual(node.kind === "compare" && node.left, { kind: "status_ratio", status: "404", windowMs: 60_000 });
+  });
 });
 
 describe("alert expressions: bad ones say where and what was expected", () => {
@@ -78,6 +89,10 @@ describe("alert expressions: bad ones say where and what was expected", () => {
     ["request_rate(5m) > 1 and", 25, /expected a number or a measurement/],
     ["request_rate(5m) > 1 1", 22, /expected an operator/],
     ["request_rate(5m) > 5m", 20, /a duration only goes inside a function/],
+    ['status_ratio("4x", 1m) > 0', 14, /a status class or code in double quotes/],
+    ["status_ratio(4xx, 1m) > 0", 14, /a status class or code in double quotes/],
+    ['status_ratio("6xx", 1m) > 0', 14, /a status class or code in double quotes/],
+    ['status_ratio("4xx") > 0', 19, /expected ","/],
     ["request_rate(5m) # 1", 18, /expected a number, a name/],
     ['check_failed("x) > 1', 14, /closing "/],
     [`${"(".repeat(40)}1${")".repeat(40)} > 0`, 33, /at most 32 nested/],

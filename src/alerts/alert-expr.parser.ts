@@ -20,7 +20,9 @@ export const MAX_EXPRESSION_LENGTH = 2000;
 const MAX_DEPTH = 32;
 
 const COMPARE = new Set(["<", "<=", ">", ">=", "==", "!="]);
-const FUNCTIONS = [...windowedMeasures, ...instantMeasures, "metric", "baseline", "check_failed"].join(", ");
+const FUNCTIONS = [...windowedMeasures, ...instantMeasures, "metric", "baseline", "check_failed", "status_ratio"].join(", ");
+/** A status class or an exact code, as status_ratio takes it. */
+const STATUS = /^[1-5](xx|\d\d)$/;
 
 /**
  * Parses an alert condition: comparisons of measurements joined by `and`/`or`, e.g.
@@ -162,7 +164,7 @@ class Parser {
       }
       return { kind: "instant", measure: fn as InstantMeasure };
     }
-    const known = [...windowedMeasures, "metric", "baseline", "check_failed"] as readonly string[];
+    const known = [...windowedMeasures, "metric", "baseline", "check_failed", "status_ratio"] as readonly string[];
     if (!known.includes(fn)) this.#fail(name, `a measurement (${FUNCTIONS})`);
     this.#expectPunct("(");
     let node: ExprNode;
@@ -191,6 +193,12 @@ class Parser {
         check = arg.text;
       } else if (arg.text !== ")") this.#fail(arg, 'a check name in double quotes, or nothing for any check: check_failed("home")');
       node = { kind: "check_failed", check };
+    } else if (fn === "status_ratio") {
+      const status = this.#next();
+      if (status.kind !== "string" || !STATUS.test(status.text))
+        this.#fail(status, 'a status class or code in double quotes, e.g. status_ratio("4xx", 1m) or status_ratio("404", 1m)');
+      this.#expectPunct(",");
+      node = { kind: "status_ratio", status: status.text, windowMs: this.#duration(MAX_MEASURE_WINDOW_MS) };
     } else node = { kind: "windowed", measure: fn as WindowedMeasure, windowMs: this.#duration(MAX_MEASURE_WINDOW_MS) };
     this.#expectPunct(")");
     return node;

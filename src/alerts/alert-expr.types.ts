@@ -24,6 +24,11 @@ export type ExprNode =
   | { kind: "instant"; measure: InstantMeasure }
   | { kind: "metric"; name: string; labels: Record<string, string>; windowMs: number }
   | { kind: "check_failed"; check: string | null }
+  /**
+   * The share of the app's requests in the window answered with a status of a class (`"4xx"`) or an exact code
+   * (`"404"`): what error_ratio is for 5xx, for the client errors a broken route or link shows as.
+   */
+  | { kind: "status_ratio"; status: string; windowMs: number }
   /** The measure over a long window (`baseline(latency_p99, 1d)`): the app's own normal, read from the rollups. */
   | { kind: "baseline"; measure: WindowedMeasure; windowMs: number }
   | { kind: "arith"; op: ArithOp; left: ExprNode; right: ExprNode }

@@ -53,6 +53,7 @@ describe("alert rules: defaults, rampart.yaml, overrides, the API", () => {
       "latency_p99_regression:default",
       "no_healthy_instance:default",
       "failing_check:default",
+      "high_client_error_ratio:default",
       "no_traffic:project",
     ]);
     assert.deepEqual(of("web"), [
@@ -60,6 +61,7 @@ describe("alert rules: defaults, rampart.yaml, overrides, the API", () => {
       "latency_p99_regression:default",
       "no_healthy_instance:default",
       "failing_check:default",
+      "high_client_error_ratio:default",
       "no_traffic:project",
       "slow_checkout:app",
     ]);
@@ -73,7 +75,7 @@ describe("alert rules: defaults, rampart.yaml, overrides, the API", () => {
     const slow = rules.find((r) => r.name === "slow_checkout");
     assert.deepEqual(slow?.labels, { team: "shop" });
     assert.deepEqual(slow?.annotations, { summary: "slow", runbook_url: "https://wiki.example.com/slow" });
-    assert.deepEqual(defaultRuleNames.length, 5);
+    assert.deepEqual(defaultRuleNames.length, 6);
   });
 
   it("a bad expression in rampart.yaml names the file, line, key path, the character and what was expected", () => {

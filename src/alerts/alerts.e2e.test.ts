@@ -39,6 +39,7 @@ describe("alerting through a real `rampart up`: default rules, no rule written",
         "crash_loop:default",
         "no_healthy_instance:default",
         "failing_check:default",
+        "high_client_error_ratio:default",
       ],
     );
     const load = startLoad(`http://127.0.0.1:${project.ports.production}/`, { concurrency: 1, maxMs: 300_000 });

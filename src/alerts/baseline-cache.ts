@@ -9,6 +9,13 @@ import type { WindowedMeasure } from "./alert-expr.types.ts";
 
 /** How long a baseline is reused: a day's p99 barely moves in a minute, and reading it costs a rollup query. */
 export const BASELINE_TTL_MS = 60_000;
+/**
+ * A baseline ends this long before now, so the regression a rule compares against it is not in it. A day's p99
+ * takes ~15 minutes of a 3× slower app to move, but an app with a few minutes of history (a new app, the detection
+ * drill) had its baseline become the regression within a refresh and the alert never fired; now the last two
+ * minutes (a rule's 1m window and its `for`, with room) are left out. An app younger than that has no baseline.
+ */
+export const BASELINE_EXCLUDES_RECENT_MS = 120_000;
 
 type Query = Pick<MetricsService, "query">["query"];
 
@@ -52,8 +59,10 @@ export class BaselineCache {
 
   async #read(target: AlertTarget, measure: WindowedMeasure, windowMs: number, now: number): Promise<number | null> {
     const filter = { env: target.env, app: target.app };
+    const to = now - BASELINE_EXCLUDES_RECENT_MS;
+    const from = Math.min(now - windowMs, to);
     const one = async (metric: string, fn: "rate" | "increase" | "quantile", q = 0.99, extra: Record<string, string> = {}) => {
-      const result = await this.#query({ metric, fn, q, filter: { ...filter, ...extra }, from: now - windowMs, to: now });
+      const result = await this.#query({ metric, fn, q, filter: { ...filter, ...extra }, from, to });
       let total: number | null = null;
       for (const s of result.series) {
         const v = s.points.at(-1)?.[1];
@@ -73,8 +82,8 @@ export class BaselineCache {
           q: 0.99,
           by: ["code"],
           filter,
-          from: now - windowMs,
-          to: now,
+          from,
+          to,
         });
         let total = 0;
         let failed = 0;

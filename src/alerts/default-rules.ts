@@ -7,6 +7,7 @@ export const defaultRuleNames = [
   "crash_loop",
   "no_healthy_instance",
   "failing_check",
+  "high_client_error_ratio",
 ] as const;
 export type DefaultRuleName = (typeof defaultRuleNames)[number];
 
@@ -78,6 +79,21 @@ export const defaultRules: Record<DefaultRuleName, RuleDefinition> = {
     labels: {},
     annotations: {
       summary: "{{ $value }} synthetic check(s) of {{ $labels.app }} failing in {{ $labels.env }}",
+    },
+  },
+  // A route that starts answering 404 (a broken link, a release that lost a route) fails no 5xx rule. A quarter of
+  // all requests is far above the usual stray 404s of scanners and old links, yet reached in seconds when a busy
+  // route breaks; warning, since the app itself is up.
+  high_client_error_ratio: {
+    name: "high_client_error_ratio",
+    expr: 'status_ratio("4xx", 1m) > 0.25 and request_rate(1m) >= 0.1',
+    forMs: 20_000,
+    severity: "warning",
+    labels: {},
+    annotations: {
+      summary: "{{ $labels.app }} answers 4xx to {{ $value | percent }} of its requests in {{ $labels.env }}",
+      description:
+        "More than a quarter of the requests to {{ $labels.app }} got a 4xx over the last minute: a route or a link may be broken.",
     },
   },
 };

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { HTTP_DURATION, LATENCY_BOUNDS_SECONDS } from "../telemetry/metrics-edge.sink.ts";
 import { MetricsStore } from "../telemetry/metrics.store.ts";
 import { instanceRecord } from "../telemetry/instance-record.fixture.ts";
 import { evaluateCondition } from "./alert-expr.eval.ts";
@@ -45,6 +46,30 @@ describe("measurements read from the metrics store", () => {
     assert.deepEqual(holds('metric("jobs_total", 1m) == 12', m), { holds: true, value: 12 });
     assert.deepEqual(holds('metric("queue_depth", 5m) > 40', m), { holds: true, value: 42 });
     assert.deepEqual(holds('metric("nope", 5m) > 0', m), { holds: false, value: null });
+  });
+
+  it("status_ratio(): a class or an exact code over all the app's requests in the window; no data without requests", () => {
+    const store = new MetricsStore();
+    const serve = (code: string, perSecond: number, from: number, to: number, app = "web") => {
+      for (let s = from; s < to; s++) {
+        const buckets = new Array<number>(LATENCY_BOUNDS_SECONDS.length).fill(0);
+        buckets[0] = perSecond;
+        const labels = { env: "production", app, release: "1", route: "/", instance: "a", code };
+        store.addHistogram(HTTP_DURATION, labels, LATENCY_BOUNDS_SECONDS, s, perSecond, 0, buckets);
+      }
+    };
+    serve("200", 6, SEC - 120, SEC);
+    serve("404", 3, SEC - 60, SEC);
+    serve("401", 1, SEC - 60, SEC);
+    serve("500", 10, SEC - 60, SEC, "api"); // another app's
+    const m = measurements(store);
+    // The last whole minute: 360 OK, 180 404s, 60 401s.
+    assert.deepEqual(holds('status_ratio("4xx", 1m) == 0.4', m), { holds: true, value: 0.4 });
+    assert.deepEqual(holds('status_ratio("404", 1m) == 0.3', m), { holds: true, value: 0.3 });
+    assert.deepEqual(holds('status_ratio("5xx", 1m) == 0', m), { holds: true, value: 0 });
+    // Two minutes: 720 OK, the same 240 4xx.
+    assert.deepEqual(holds('status_ratio("4xx", 2m) == 0.25', m), { holds: true, value: 0.25 });
+    assert.deepEqual(holds('status_ratio("4xx", 1m) > 0', measurements(new MetricsStore())), { holds: false, value: null });
   });
 
   it("instances: stopped ones do not count, healthy ones are those passing their check", () => {

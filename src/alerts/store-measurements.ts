@@ -23,6 +23,13 @@ const QUANTILES: Partial<Record<WindowedMeasure, number>> = { latency_p50: 0.5, 
 interface Traffic {
   count: number;
   errors: number;
+  /** Requests per status code (a handful per app), for status_ratio. */
+  byCode: Map<string, number>;
+}
+
+/** `"4xx"` matches every 4xx code, `"404"` only itself. */
+function statusMatches(status: string, code: string): boolean {
+  return status.endsWith("xx") ? code.length === 3 && code[0] === status[0] : code === status;
 }
 
 interface Latency {
@@ -114,6 +121,14 @@ export class StoreMeasurements implements Measurements {
     return total;
   }
 
+  statusRatio(target: AlertTarget, status: string, windowMs: number): number | null {
+    const traffic = this.#trafficOf(target, windowMs);
+    if (traffic.count === 0) return null;
+    let matching = 0;
+    for (const [code, n] of traffic.byCode) if (statusMatches(status, code)) matching += n;
+    return matching / traffic.count;
+  }
+
   checkFailed(target: AlertTarget, check: string | null): number | null {
     return this.#deps.checkFailed?.(target, check) ?? null;
   }
@@ -127,13 +142,15 @@ export class StoreMeasurements implements Measurements {
     const key = `${target.env}\u0000${target.app}\u0000${windowMs}`;
     let traffic = this.#traffic.get(key);
     if (traffic) return traffic;
-    traffic = { count: 0, errors: 0 };
+    traffic = { count: 0, errors: 0, byCode: new Map() };
     const fromSec = this.#nowSec - windowMs / 1000;
     for (const s of this.#series(HTTP_DURATION, target)) {
       // Most series of an app are idle in a window (a status code seen once an hour): skip them without a scan.
       if (s.kind !== "histogram" || s.lastSec <= fromSec) continue;
       const n = countIn(s.ring.stamps, s.ring.counts, fromSec, this.#nowSec);
       traffic.count += n;
+      const code = s.labels.code ?? "";
+      if (n > 0) traffic.byCode.set(code, (traffic.byCode.get(code) ?? 0) + n);
       if (isFailedRequest(Number(s.labels.code))) traffic.errors += n;
     }
     this.#traffic.set(key, traffic);

@@ -18,6 +18,7 @@ const server = createServer((req, res) => {
   }
   if (req.url.startsWith("/slow")) return setTimeout(() => res.end("slow done"), 300);
   if (mode === "errors" && Math.random() < Number(process.env.ERROR_RATE ?? 0.2)) { res.statusCode = 500; return res.end("injected error"); }
+  if (mode === "not-found") { res.statusCode = 404; return res.end("no such route"); }
   if (mode === "latency") return setTimeout(() => reply(req, res), Number(process.env.DELAY_MS ?? 50));
   reply(req, res);
 });

@@ -5,6 +5,14 @@ import { equalityMatchers, type LabelMatcher, parseMatcher } from "./label-match
 export const GROUP_WAIT_MS = 30_000;
 export const GROUP_INTERVAL_MS = 5 * 60_000;
 export const REPEAT_INTERVAL_MS = 4 * 3_600_000;
+/**
+ * Rampart's group_wait for a route that selects critical or warning alerts (`severity=critical|warning`) and sets
+ * none: the default rules' `for` already waits out a blip, and with Alertmanager's 30 s on top a bad release, a
+ * route answering 404 or a tripled p99 is heard of after more than the one-minute goal (docs/reliability.md "Alert
+ * detection"). Alerts of one evaluation round still arrive together. A route's own group_wait wins.
+ */
+export const URGENT_GROUP_WAIT_MS = 10_000;
+const URGENT = new Set(["critical", "warning"]);
 /** Grouping per alert name and app in an environment unless a route says otherwise. */
 export const DEFAULT_GROUP_BY = ["alertname", "env", "app"];
 /**
@@ -76,7 +84,7 @@ function route(matchers: LabelMatcher[], receiver: string, overrides: Partial<No
     matchers,
     receiver,
     groupBy: DEFAULT_GROUP_BY,
-    groupWaitMs: GROUP_WAIT_MS,
+    groupWaitMs: matchers.some((m) => m.name === "severity" && m.op === "=" && URGENT.has(m.value)) ? URGENT_GROUP_WAIT_MS : GROUP_WAIT_MS,
     groupIntervalMs: GROUP_INTERVAL_MS,
     repeatIntervalMs: REPEAT_INTERVAL_MS,
     continue: false,

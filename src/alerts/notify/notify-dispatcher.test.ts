@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { FakeClock } from "../../shared/fake-clock.ts";
 import { parseMatcher, matches } from "./label-matcher.ts";
-import { ALERTMANAGER_RESEND_MS, GROUP_INTERVAL_MS, GROUP_WAIT_MS, REPEAT_INTERVAL_MS, resolveNotifyConfig } from "./notify-config.ts";
+import {
+  ALERTMANAGER_RESEND_MS,
+  URGENT_GROUP_WAIT_MS,
+  GROUP_INTERVAL_MS,
+  GROUP_WAIT_MS,
+  REPEAT_INTERVAL_MS,
+  resolveNotifyConfig,
+} from "./notify-config.ts";
 import { NotifyDispatcher } from "./notify-dispatcher.ts";
 import { alertFixture } from "./notify.fixture.ts";
 import type { Silence } from "./silence.types.ts";
@@ -39,6 +46,35 @@ describe("label matchers", () => {
 });
 
 describe("NotifyDispatcher", () => {
+  it("a route for critical or warning alerts with no group_wait of its own waits 10 s; others Alertmanager's 30 s; a written one wins", () => {
+    const routes = [
+      { match: { severity: "critical" }, receiver: "ops" },
+      { match: { severity: "warning" }, receiver: "ops" },
+      { match: { severity: "info" }, receiver: "chat", group_wait: 0 },
+    ];
+    const config = resolveNotifyConfig({ receivers, routes, default_receiver: "ops" });
+    assert.deepEqual(
+      config.routes.map((r) => r.groupWaitMs),
+      [URGENT_GROUP_WAIT_MS, URGENT_GROUP_WAIT_MS, 0],
+    );
+    assert.equal(
+      resolveNotifyConfig({ receivers, routes: [{ match: { severity: "critical" }, receiver: "ops", group_wait: 45_000 }] }).routes[0]
+        ?.groupWaitMs,
+      45_000,
+    );
+    assert.deepEqual(
+      resolveNotifyConfig({ receivers, default_receiver: "ops" }).routes.map((r) => r.groupWaitMs),
+      [GROUP_WAIT_MS, URGENT_GROUP_WAIT_MS, URGENT_GROUP_WAIT_MS],
+      "the tiered defaults: info 30 s, warning and critical 10 s",
+    );
+    const { clock, dispatcher } = setup({ receivers, routes, default_receiver: "ops" });
+    dispatcher.ingest([alertFixture({ alertname: "HighErrorRate", severity: "critical", env: "production", app: "api" })], clock.now());
+    clock.advance(URGENT_GROUP_WAIT_MS - 1);
+    assert.deepEqual(dispatcher.flush(clock.now()), []);
+    clock.advance(1);
+    assert.equal(dispatcher.flush(clock.now()).length, 1);
+  });
+
   it("waits group_wait, notifies once per group, then again only after repeat_interval", () => {
     const { clock, dispatcher } = setup();
     const a = alertFixture({ alertname: "HighErrorRate", severity: "critical", env: "production", app: "api", instance: "i1" });
