@@ -107,6 +107,11 @@ apps:                             # one entry per deployable service
 #   requests: { production: { approvals: 1, max_duration: 4h } }
 #   break_glass: { role: operator, max_duration: 30m }
 
+# backups:                        # online backups of Rampart's state, kept on a schedule (docs/backup.md); rampart backup
+#   every: 6h
+#   keep: 28                      # the newest 28 are kept
+#   dir: /var/backups/rampart
+
 # api:                            # where the control-plane API listens (docs/remote.md); beyond loopback it needs TLS
 #   listen: 0.0.0.0:7700
 #   tls: { cert: /etc/rampart/api.crt, key: /etc/rampart/api.key }
