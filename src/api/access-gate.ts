@@ -1,3 +1,4 @@
+import { storageError } from "../shared/storage-errors.ts";
 import type { FastifyRequest } from "fastify";
 import { type AccessTarget, decideTarget, forbidden, withTimedGrants } from "../access/authorize.ts";
 import type {
@@ -23,6 +24,8 @@ export interface AccessGateOptions {
   /** The roles rampart.yaml's `access:` policy lets be requested in an environment: a 403 names one of them. */
   requestableRoles?: (env: string) => readonly Role[];
   clock: Clock;
+  /** Named in the error when the audit record cannot be written because the data dir is full or read-only. */
+  dataDir?: string;
 }
 
 /** What a route asks of the gate: its permission (none: any authenticated caller) and where it applies. */
@@ -95,6 +98,9 @@ export function createAccessGate(options: AccessGateOptions) {
       attempts.set(request, await options.auditor.attempt(audited(request, gate, actor)));
     } catch (err) {
       logger.error({ err }, "audit: could not record a request; refused it");
+      // Refused either way (fail-closed); a full or read-only data dir is named as such, with what to do about it.
+      const storage = options.dataDir === undefined ? undefined : storageError(err, options.dataDir);
+      if (storage) throw storage;
       throw new RampartError("audit_unavailable", `the audit record of ${request.method} ${gate.route} could not be written`);
     }
   };
