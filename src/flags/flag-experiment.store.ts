@@ -1,7 +1,7 @@
 import type { Db } from "../db/database.ts";
 import { emptyTotals, type VariationTotals } from "../analysis/experiment-stats.ts";
 
-/** The experiment tables (migration 0021_flag_experiments), typed for Kysely without touching the shared types. */
+/** The experiment tables (migration 0014_flag_experiments), typed for Kysely without touching the shared types. */
 type ExperimentTables = {
   flag_exposures: { env: string; flag: string; user: string; variation: string; at: number };
   flag_conversions: { env: string; flag: string; metric: string; user: string; variation: string; events: number; value: number };

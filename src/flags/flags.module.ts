@@ -23,7 +23,7 @@ import { flagExperimentRoutes } from "./flag-experiment.routes.ts";
 import type { Module } from "../platform/module.ts";
 
 /** Migrations flags registers (name and order as released). */
-export const flagsMigrations = { "0002_flags": flagsMigration, "0021_flag_experiments": flagExperimentsMigration };
+export const flagsMigrations = { "0002_flags": flagsMigration, "0014_flag_experiments": flagExperimentsMigration };
 
 export interface Flags extends Module {
   service: FlagService;

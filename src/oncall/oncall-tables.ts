@@ -1,6 +1,6 @@
 import type { Db } from "../db/database.ts";
 
-/** The on-call tables (migration 0025_oncall), known to Kysely through `withTables`. */
+/** The on-call tables (migration 0015_oncall), known to Kysely through `withTables`. */
 export type OncallTables = {
   oncall_overrides: {
     id: string;

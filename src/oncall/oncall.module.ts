@@ -20,7 +20,7 @@ import { OverrideStore } from "./override.store.ts";
 import { createPager } from "./pager.ts";
 
 /** Migrations on-call registers (name and order as released). */
-export const oncallMigrations = { "0025_oncall": oncallMigration };
+export const oncallMigrations = { "0015_oncall": oncallMigration };
 
 const TICK_MS = 1_000;
 
