@@ -27,7 +27,8 @@ describe("metrics through a real `rampart up` with an app it has never seen", ()
       run: "node app.mjs",
       healthPath: "/healthz",
       instances: 2,
-      appYaml: "    metrics: { path: /metrics, interval: 1s }",
+      // The default synthetic checks send their own requests through the edge; this test counts only its load's.
+      appYaml: "    metrics: { path: /metrics, interval: 1s }\n    checks: { defaults: false }",
     });
     up = await startRampartUp(project);
     token = (JSON.parse(readFileSync(join(project.dataDir, "credentials.json"), "utf8")) as { token: string }).token;

@@ -31,7 +31,8 @@ describe("a real Prometheus scraping Rampart agrees with Rampart's query API", {
   let promLog = "";
 
   before(async () => {
-    project = await createTestProject({ instances: 2 });
+    // The default synthetic checks send their own requests through the edge; this test compares only its load.
+    project = await createTestProject({ instances: 2, appYaml: "    checks: { defaults: false }" });
     up = await startRampartUp(project);
     await waitForRelease(up.client, await up.client.deploy("production", "web"), 60_000);
     const dir = mkdtempSync(join(tmpdir(), "rampart-prometheus-"));
