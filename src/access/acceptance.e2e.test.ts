@@ -8,7 +8,7 @@ import { readCredentials } from "../daemon/credentials.ts";
 import type { RampartEvent } from "../events/event.types.ts";
 import { waitFor } from "../shared/wait.ts";
 import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
-import { filesUnder, fileTexts, secretHits } from "../testing/secret-scan.ts";
+import { filesUnder, fileTexts, secretHits, scannedCaller } from "../testing/secret-scan.ts";
 import { createTestProject, type TestProject } from "../testing/test-project.ts";
 
 // The CLI must find the platform through --data alone (and act as RAMPART_TOKEN when a test sets it).
@@ -49,24 +49,7 @@ describe("issue 12 acceptance through a real rampart up", () => {
     seen.push(result.stderr);
     return result;
   };
-  const api = async (
-    method: string,
-    path: string,
-    options: { token?: string; cookie?: string; body?: unknown; handsOut?: boolean } = {},
-  ) => {
-    const headers: Record<string, string> = {};
-    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-    if (options.cookie !== undefined) headers.cookie = options.cookie;
-    if (options.body !== undefined) headers["content-type"] = "application/json";
-    const response = await fetch(`${up.client.baseUrl}${path}`, {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-    const text = await response.text();
-    if (!options.handsOut) seen.push(text);
-    return { status: response.status, text, json: () => JSON.parse(text) as Record<string, unknown> };
-  };
+  const api = scannedCaller(() => up.client.baseUrl, seen);
   /** `rampart token create …` as local: the first line is the token, shown once. */
   const createToken = (args: string[]) => {
     const created = cli(["token", "create", ...args], { handsOut: true });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { auditEvents } from "../testing/event-audit.ts";
 import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
-import { filesUnder, fileTexts, secretHits } from "../testing/secret-scan.ts";
+import { filesUnder, fileTexts, secretHits, scannedCaller } from "../testing/secret-scan.ts";
 import { createTestProject, type TestProject } from "../testing/test-project.ts";
 
 const ALICE_PASSWORD = "alice-correct-horse-battery";
@@ -26,24 +26,7 @@ describe("identity through a real `rampart up`", () => {
     return result;
   };
   /** A request whose answer is scanned at the end, unless it is the one answer that hands a secret out. */
-  const call = async (
-    method: string,
-    path: string,
-    options: { token?: string; cookie?: string; body?: unknown; handsOut?: boolean } = {},
-  ) => {
-    const headers: Record<string, string> = {};
-    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-    if (options.cookie !== undefined) headers.cookie = options.cookie;
-    if (options.body !== undefined) headers["content-type"] = "application/json";
-    const response = await fetch(`${up.client.baseUrl}${path}`, {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-    const text = await response.text();
-    if (!options.handsOut) seen.push(text);
-    return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) as Record<string, unknown> };
-  };
+  const call = scannedCaller(() => up.client.baseUrl, seen);
   const login = async (user: string, password: string, cookie?: string) => {
     const answer = await call("POST", "/api/v1/auth/login", { body: { user, password }, cookie, handsOut: true });
     if (answer.status === 200) secrets.add(String(answer.json().token));

@@ -22,3 +22,32 @@ export function secretHits(secrets: Iterable<string>, haystacks: string[]): stri
   for (const secret of secrets) for (const text of haystacks) if (text.includes(secret)) hits.push(secret.slice(0, 14));
   return hits;
 }
+
+export interface ScannedCallOptions {
+  token?: string;
+  cookie?: string;
+  body?: unknown;
+  /** The one answer that hands a secret out: not kept for the scan. */
+  handsOut?: boolean;
+}
+
+/**
+ * A raw HTTP caller whose every answer body is pushed to `seen` (scanned at the end for leaked secrets), unless it is
+ * the one answer that hands a secret out.
+ */
+export function scannedCaller(baseUrl: () => string, seen: string[]) {
+  return async (method: string, path: string, options: ScannedCallOptions = {}) => {
+    const headers: Record<string, string> = {};
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    if (options.cookie !== undefined) headers.cookie = options.cookie;
+    if (options.body !== undefined) headers["content-type"] = "application/json";
+    const response = await fetch(`${baseUrl()}${path}`, {
+      method,
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+    const text = await response.text();
+    if (!options.handsOut) seen.push(text);
+    return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) as Record<string, unknown> };
+  };
+}
