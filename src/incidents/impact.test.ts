@@ -21,6 +21,18 @@ describe("impact start from the edge's per-second counts", () => {
     assert.match(start?.reason ?? "", /error ratio .* against a baseline of 0\.0\d%/);
   });
 
+  it("a stray failure seconds before the fault does not move the onset to it (the CUSUM change point)", () => {
+    const seconds = [];
+    for (let t = 0; t < 120; t++) seconds.push(second(t * S, 50, 0));
+    // The CI run this reproduces: one healthy-release failure 4 s before the bad release took half the traffic.
+    seconds.push(second(120 * S, 50, 1));
+    for (let t = 121; t < 124; t++) seconds.push(second(t * S, 50, 0));
+    for (let t = 124; t < 200; t++) seconds.push(second(t * S, 50, 25));
+    assert.equal(findImpactStart(seconds)?.at, 124 * S);
+    // With nothing but the one stray failure, there is no impact at all.
+    assert.equal(findImpactStart(seconds.slice(0, 124)), null);
+  });
+
   it("finds a latency regression when errors stay at baseline, and nothing in a steady series", () => {
     // Bucket indices of LATENCY_BUCKETS_MS: 8 is ≤ 10 ms, 20 is ≤ 500 ms.
     const fast = Array.from({ length: 32 }, (_, i) => (i === 8 ? 10 : 0));

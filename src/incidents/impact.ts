@@ -63,7 +63,7 @@ export function findImpactStart(seconds: readonly Second[]): ImpactStart | null 
     const ratio = m.requests === 0 ? 0 : m.errors / m.requests;
     if (first.errors > 0 && m.errors >= 3 && ratio > 2 * baseRatio && ratio > baseRatio + 0.02) {
       return {
-        at: first.at,
+        at: errorOnset(seconds, i, (baseRatio + ratio) / 2),
         reason: `error ratio ${pct(ratio)} over the next minute (${m.errors} of ${m.requests} requests failed) against a baseline of ${pct(baseRatio)}`,
       };
     }
@@ -85,6 +85,26 @@ export function findImpactStart(seconds: readonly Second[]): ImpactStart | null 
     addBuckets(base.buckets, first.buckets);
   }
   return null;
+}
+
+/**
+ * Where, inside the minute that starts at `seconds[from]`, the errors began: the CUSUM change point, the second
+ * from which failures most exceed `reference` (a ratio between the baseline's and the minute's). A stray failure
+ * in healthy traffic shortly before the real fault opens the minute, but the healthy seconds after it pull its sum
+ * below the fault's own first second, so the onset is the fault's and not the stray's.
+ */
+function errorOnset(seconds: readonly Second[], from: number, reference: number): number {
+  const first = seconds[from] as Second;
+  let end = from;
+  while (end + 1 < seconds.length && (seconds[end + 1] as Second).at < first.at + MINUTE_MS) end++;
+  let suffix = 0;
+  let best = { at: first.at, score: Number.NEGATIVE_INFINITY };
+  for (let j = end; j >= from; j--) {
+    const s = seconds[j] as Second;
+    suffix += s.errors - reference * s.requests;
+    if (s.errors > 0 && suffix >= best.score) best = { at: s.at, score: suffix };
+  }
+  return best.at;
 }
 
 /** Requests and failed requests from `from` up to (not including) `to`, the instant the damage stopped. */
