@@ -102,6 +102,8 @@ test("ambiguous or malformed responses are errors, never guesses", () => {
     ["HTTP/1.1 200 OK\nTransfer-Encoding: chunked\r\n\r\n", /bare CR or LF/],
     ["HTTP/1.1 200 OK\rX-A: 1\r\n\r\n", /bare CR or LF/],
     ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\t\r\n\r\n2\r\nok\r\n0\r\n\r\n", /tab inside transfer-encoding/],
+    // Found by the differential test: llhttp kept the first header's chunked, a last-header reader would not.
+    ["HTTP/1.1 201 A\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: \r\n\r\n1\r\n0\r\n0\r\n\r\n", /empty transfer-encoding/],
     ["HTTP/1.1 200 OK\r\nX-A: a\u0001b\r\nContent-Length: 0\r\n\r\n", /invalid header value/],
     ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2 ;x\r\nok\r\n0\r\n\r\n", /invalid chunk size/],
     ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2; x=y\r\nok\r\n0\r\n\r\n", /invalid chunk extension/],

@@ -191,6 +191,9 @@ export class ResponseParser {
         // value would read chunked: two framings of one response. A tab past the value's start is refused.
         const tab = head.indexOf("\t", from);
         if (tab !== -1 && tab < end) return this.fail("tab inside transfer-encoding");
+        // An empty value leaves llhttp's reading of an earlier `chunked` as it was, where a reader taking the last
+        // header's last coding would read to the close: two framings again, so it is refused.
+        if (value === "") return this.fail("empty transfer-encoding");
         transferEncoding = true;
         // Only a final "chunked" frames the body; any other coding is read until the connection closes.
         chunked = value.toLowerCase().split(",").at(-1)?.trim() === "chunked";
