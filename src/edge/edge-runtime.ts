@@ -5,6 +5,7 @@ import { DEFAULT_LISTENER_SETTINGS, ListenerSet, type ListenerSettings } from ".
 import { handleProxyRequest, type ProxyContext } from "./proxy-exchange.ts";
 import { RequestStats, SeriesSlots } from "./request-stats.ts";
 import type { RoutingTable } from "./routing-table.types.ts";
+import { FailedUsers } from "./failed-users.ts";
 import { FlagVariantStats } from "./flag-variant-stats.ts";
 import { SpanRecorder } from "./span-recorder.ts";
 import { UpstreamRegistry } from "./upstream-registry.ts";
@@ -22,6 +23,7 @@ export class EdgeRuntime {
   private readonly registry = new UpstreamRegistry();
   private readonly stats = new RequestStats();
   private readonly flagStats = new FlagVariantStats();
+  private readonly failedUsers = new FailedUsers();
   private readonly spans = new SpanRecorder();
   private readonly slots = new SeriesSlots();
   private readonly guard = new RequestGuard();
@@ -37,6 +39,7 @@ export class EdgeRuntime {
       registry: this.registry,
       stats: this.stats,
       flagStats: this.flagStats,
+      failedUsers: this.failedUsers,
       spans: this.spans,
       guard: this.guard,
       streams: this.streams,
@@ -94,6 +97,7 @@ export class EdgeRuntime {
       served: this.served,
       spans: this.spans.drain(),
       flagVariants: this.flagStats.drain(),
+      failedUsers: this.failedUsers.drain(),
     };
   }
 

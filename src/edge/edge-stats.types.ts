@@ -61,6 +61,16 @@ export const flagVariantSeriesSchema = z.object({
 });
 export type FlagVariantSeries = z.infer<typeof flagVariantSeriesSchema>;
 
+/** The hashed sticky keys of the users whose requests failed, per env × app × release (failed-users.ts). */
+export const failedUserSeriesSchema = z.object({
+  env: z.string(),
+  app: z.string(),
+  release: z.number(),
+  /** 32-bit hashes of sticky keys, repeated when a user failed more than once. */
+  keys: z.array(z.number()),
+});
+export type FailedUserSeries = z.infer<typeof failedUserSeriesSchema>;
+
 /**
  * What the edge reports on GET /stats of its control socket: the request measurements folded since the
  * previous call (the call resets them), and the requests in flight right now per instance, which the
@@ -79,5 +89,7 @@ export const edgeStatsSchema = z.object({
   spans: z.array(edgeSpanSchema).optional(),
   /** Requests per flag variation, from the `x-rampart-flags` response header an app's SDK sets. */
   flagVariants: z.array(flagVariantSeriesSchema).optional(),
+  /** Users (hashed sticky keys) whose requests failed; optional: older edges did not send it. */
+  failedUsers: z.array(failedUserSeriesSchema).optional(),
 });
 export type EdgeStats = z.infer<typeof edgeStatsSchema>;

@@ -2,6 +2,8 @@ import { ServerResponse, type IncomingHttpHeaders, type IncomingMessage } from "
 import type { Dispatcher } from "undici";
 import { pickRetryInstance } from "./balancer.ts";
 import type { CompiledApp, CompiledEnvironment, CompiledInstance } from "./compiled-table.ts";
+import { isFailedRequest } from "../shared/measurement.ts";
+import type { FailedUsers } from "./failed-users.ts";
 import type { FlagVariantStats } from "./flag-variant-stats.ts";
 import { chooseInstance } from "./instance-choice.ts";
 import type { SpanRecorder } from "./span-recorder.ts";
@@ -25,6 +27,7 @@ export interface ProxyContext {
   readonly registry: UpstreamRegistry;
   readonly stats: RequestStats;
   readonly flagStats: FlagVariantStats;
+  readonly failedUsers: FailedUsers;
   readonly spans: SpanRecorder;
   /** Rate limit and body size per app (request-guard.ts), checked once the request is routed. */
   readonly guard: RequestGuard;
@@ -308,6 +311,8 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
     this.ctx.stats.record(series, status, durationMs, now);
     if (this.plan.flags !== undefined)
       this.ctx.flagStats.record(series.env, series.app, series.release, this.plan.flags, status, durationMs);
+    if (this.app !== undefined && isFailedRequest(status))
+      this.ctx.failedUsers.record(series.env, this.app, series.release, this.req.headers, this.plan.cookie);
     const trace = this.plan.trace;
     if (this.ctx.spans.shouldKeep(trace.sampled, status, durationMs, this.env.traceSlowMs)) {
       this.ctx.spans.add({

@@ -18,6 +18,7 @@ import type { IncidentView, Postmortem, TimelineEntry } from "./incident.types.t
 function manifestYaml(webhook: string, bad: boolean): string {
   return [
     "    release: { strategy: rolling }",
+    "    sticky: { header: x-user }",
     "    alerts:",
     "      - name: high_error_ratio",
     '        expr: "error_ratio(1m) > 0.05 and request_rate(1m) >= 0.1"',
@@ -74,7 +75,11 @@ describe("an incident opened by a real alert: bad rolling deploy → alert → i
   });
 
   it("opens the incident from the alert event, and its measures and postmortem match the events that produced them", async (t) => {
-    const load = startLoad(`http://127.0.0.1:${project.ports.production}/`, { concurrency: 2, maxMs: 180_000 });
+    const load = startLoad(`http://127.0.0.1:${project.ports.production}/`, {
+      concurrency: 2,
+      maxMs: 180_000,
+      users: { header: "x-user", count: 40 },
+    });
     let sent: LoadResult | undefined;
     let id = -1;
     let badNumber = -1;
@@ -187,6 +192,13 @@ describe("an incident opened by a real alert: bad rolling deploy → alert → i
     assert.ok(
       Math.abs(pm.impact.failedRequests - sent.failed) <= tolerance,
       `postmortem ${pm.impact.failedRequests} failed, load saw ${sent.failed}: ${JSON.stringify(pm.impact)} ${sent.failures.join("; ")}`,
+    );
+    // Every failure is the bad release's, inside the impact, so the edge counted the same users the load saw fail.
+    assert.ok(sent.failedUsers.length > 0);
+    assert.equal(pm.impact.distinctUsers, sent.failedUsers.length, "distinct users affected, by the sticky header");
+    assert.match(
+      cli("postmortem", "show", String(id), "--markdown").stdout,
+      new RegExp(`distinct users affected: ${sent.failedUsers.length} \\(by sticky key\\)`),
     );
 
     // Paged: the SEV-2 went to the receiver that critical alerts go to, with its title and the commands.

@@ -1,6 +1,7 @@
 import type { Db } from "../db/database.ts";
 import type { EventLog } from "../events/event-log.ts";
 import type { RampartEvent } from "../events/event.types.ts";
+import { FailedUsersStore } from "../traffic/failed-users.store.ts";
 import { BASELINE_LOOKBACK_MS, countBetween, countByRelease, findImpactStart, pct, readSeconds } from "./impact.ts";
 import type { IncidentRecord } from "./incident.store.ts";
 import type { Impact, IncidentMeasures, SuspectChange, TimelineEntry } from "./incident.types.ts";
@@ -77,6 +78,10 @@ export async function analyse(deps: { db: Db; events: EventLog }, incident: Inci
   }
 
   const counted = impactStartedAt === null ? { requests: 0, errors: 0 } : countBetween(seconds, impactStartedAt, impactEnd);
+  const distinctUsers =
+    scoped && impactStartedAt !== null
+      ? await new FailedUsersStore(deps.db).distinct(scoped.env, scoped.app, impactStartedAt, impactEnd)
+      : null;
   const impact: Impact = {
     startedAt: impactStartedAt,
     endedAt: impactStartedAt === null ? null : mitigatedAt === null ? incident.resolvedAt : impactEnd,
@@ -84,7 +89,7 @@ export async function analyse(deps: { db: Db; events: EventLog }, incident: Inci
     failedRequests: counted.errors,
     totalRequests: counted.requests,
     failedShare: counted.requests === 0 ? null : counted.errors / counted.requests,
-    distinctUsers: null,
+    distinctUsers,
     basis: scoped
       ? `the edge's per-second request counts of ${scoped.app} in ${scoped.env}, from impact start to mitigation (or resolution, or now)`
       : "no app and environment on the incident: no request counts",

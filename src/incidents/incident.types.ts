@@ -138,7 +138,13 @@ export const impactSchema = z.object({
   failedRequests: z.number().int(),
   totalRequests: z.number().int(),
   failedShare: z.number().nullable().describe("failed / total requests of the app during the impact"),
-  distinctUsers: z.null().describe("not measured yet: the edge does not aggregate sticky keys"),
+  distinctUsers: z
+    .number()
+    .int()
+    .nullable()
+    .describe(
+      "distinct users with a failed request during the impact, by their sticky key (the manifest's cookie or header, else the edge's rampart_sticky cookie), counted per minute; null when no impact was measured",
+    ),
   basis: z.string(),
 });
 export type Impact = z.infer<typeof impactSchema>;

@@ -24,7 +24,7 @@ export function draftPostmortem(incident: IncidentRecord, a: IncidentAnalysis, s
   const impactLine =
     a.impact.startedAt === null
       ? "No change in the edge's error ratio or latency was measured."
-      : `${a.impact.failedRequests} of ${a.impact.totalRequests} requests failed (${a.impact.failedShare === null ? "n/a" : pct(a.impact.failedShare)}) over ${minutes(a.impact.durationMs)}.`;
+      : `${a.impact.failedRequests} of ${a.impact.totalRequests} requests failed (${a.impact.failedShare === null ? "n/a" : pct(a.impact.failedShare)})${a.impact.distinctUsers ? ` for ${a.impact.distinctUsers} distinct user(s)` : ""} over ${minutes(a.impact.durationMs)}.`;
   const alerts = incident.alerts.length;
   const detection =
     (incident.openedBy === "rampart" && alerts > 0) || a.detectedAt < incident.openedAt
@@ -96,6 +96,7 @@ export function postmortemMarkdown(p: Postmortem): string {
     `- started: ${p.impact.startedAt === null ? "not measured" : iso(p.impact.startedAt)}`,
     `- duration: ${min(p.impact.durationMs)}`,
     `- failed requests: ${p.impact.failedRequests} of ${p.impact.totalRequests}${p.impact.failedShare === null ? "" : ` (${pct(p.impact.failedShare)} of traffic)`}`,
+    `- distinct users affected: ${p.impact.distinctUsers === null ? "not measured" : `${p.impact.distinctUsers} (by sticky key)`}`,
     "- distinct users: not measured",
     `- MTTD ${min(m.mttdMs)} · MTTA ${min(m.mttaMs)} · time to mitigate ${min(m.mttmMs)} · MTTR ${min(m.mttrMs)}`,
     "",

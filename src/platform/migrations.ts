@@ -52,5 +52,6 @@ export const eventlessTables: EventlessTables = {
   flag_exposures: "measurements: which hashed user was first served which variation (experiment exposure), from SDKs",
   flag_conversions: "measurements: per hashed user, flag and metric, the running event count and value (for per-user variances)",
   flag_exposure_days: "measurements: newly exposed users per flag variation and day",
+  failed_users: "measurements: hashed sticky keys of users whose requests failed, per minute (an incident's distinct users affected)",
   flag_metric_days: "measurements: business events per flag variation, metric and day (counts, sums, sums of squares)",
 };

@@ -12,6 +12,7 @@ import { createEdgeClient, type EdgeClient } from "../edge/edge-client.ts";
 import { orphanedEdgeWorkers } from "./edge-processes.ts";
 import type { PutTableResult } from "../edge/edge-control.types.ts";
 import type { EdgeStats } from "../edge/edge-stats.types.ts";
+import type { FailedUsersStore } from "./failed-users.store.ts";
 import type { RequestStatsStore } from "./request-stats.store.ts";
 import type { RoutingTable } from "../edge/routing-table.types.ts";
 import { logger } from "../shared/logger.ts";
@@ -29,6 +30,7 @@ export interface EdgeControllerDeps {
   events: EventLog;
   kv: KvStore;
   stats: RequestStatsStore;
+  failedUsers: FailedUsersStore;
   /** The table to push, from the platform's current state (the version is set here). */
   buildTable(version: number): Promise<RoutingTable>;
   /** Told about every collection (metrics, traces, flag guards), after request_stats is written. */
@@ -254,6 +256,7 @@ export class EdgeController implements TrafficPusher {
     this.#inflight = stats.inflight;
     const atMs = Math.floor((stats.toMs || Date.now()) / 1000) * 1000;
     if (stats.series.length > 0) await this.#deps.stats.insert(atMs, stats.series);
+    if (stats.failedUsers !== undefined && stats.failedUsers.length > 0) await this.#deps.failedUsers.insert(atMs, stats.failedUsers);
     for (const sink of this.#deps.sinks ?? []) {
       try {
         sink.acceptEdgeStats(stats, atMs);

@@ -7,6 +7,8 @@ import type { ReleaseStore } from "../releases/release.store.ts";
 import type { InstanceRecord } from "../runtime/instance.types.ts";
 import type { Clock } from "../shared/clock.ts";
 import { EdgeController, type EdgeStatsSink } from "./edge-controller.ts";
+import { failedUsersMigration } from "./failed-users.migration.ts";
+import { FailedUsersStore } from "./failed-users.store.ts";
 import { RequestStatsStore } from "./request-stats.store.ts";
 import { currentTable } from "./traffic-table.ts";
 import { trafficMigration } from "./traffic.migration.ts";
@@ -17,7 +19,7 @@ const STATS_RETENTION_MS = 7 * 24 * 3600_000;
 const MAINTENANCE_MS = 3600_000;
 
 /** Migrations the traffic capability registers (the request_stats table predates it: 0001_initial). */
-export const trafficMigrations = { "0005_traffic": trafficMigration };
+export const trafficMigrations = { "0005_traffic": trafficMigration, "0023_failed_users": failedUsersMigration };
 
 export interface TrafficDeps {
   db: Db;
@@ -35,17 +37,21 @@ export interface Traffic extends Module {
   service: TrafficService;
   edge: EdgeController;
   stats: RequestStatsStore;
+  /** Hashed sticky keys of users whose requests failed, per minute (incidents count the distinct ones). */
+  failedUsers: FailedUsersStore;
 }
 
 /** The control plane's owner of where requests go: the traffic state, the edge process and its measurements. */
 export function createTraffic(deps: TrafficDeps): Traffic {
   const stats = new RequestStatsStore(deps.db);
+  const failedUsers = new FailedUsersStore(deps.db);
   let service: TrafficService | undefined;
   const edge = new EdgeController({
     dataDir: deps.dataDir,
     events: deps.events,
     kv: new KvStore(deps.db),
     stats,
+    failedUsers,
     get sinks() {
       return deps.sinks();
     },
@@ -59,6 +65,7 @@ export function createTraffic(deps: TrafficDeps): Traffic {
     service: traffic,
     edge,
     stats,
+    failedUsers,
     // The edge keeps (or resumes) serving with its last table while the instances are re-adopted (runtime.start).
     async start() {
       await traffic.load();
@@ -67,7 +74,10 @@ export function createTraffic(deps: TrafficDeps): Traffic {
     async run() {
       await edge.applyRouting();
       edge.startPolling();
-      maintenance = setInterval(() => void stats.deleteBefore(deps.clock.now() - STATS_RETENTION_MS), MAINTENANCE_MS);
+      maintenance = setInterval(() => {
+        void stats.deleteBefore(deps.clock.now() - STATS_RETENTION_MS);
+        void failedUsers.deleteBefore(deps.clock.now() - STATS_RETENTION_MS);
+      }, MAINTENANCE_MS);
     },
     stop() {
       clearInterval(maintenance);
