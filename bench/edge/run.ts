@@ -9,7 +9,8 @@ import { fileURLToPath } from "node:url";
 import { createEdgeClient } from "../../src/edge/edge-client.ts";
 import { killAllSync, runToEnd, startProcess } from "./child-process.ts";
 import { nginxVersion, startNginx } from "./nginx.ts";
-import { formatTable, writeEdgeSection, type Machine, type TargetResult } from "./report.ts";
+import { peerVersion, startCaddy, startHaproxy } from "./peers.ts";
+import { formatGoals, formatTable, writeEdgeSection, type Machine, type TargetResult } from "./report.ts";
 import { cpuTime } from "./process-cpu.ts";
 import { runWrk, wrkArgs } from "./wrk.ts";
 
@@ -28,6 +29,8 @@ const WARMUP_SECONDS = 4;
 const FIXED_SECONDS = 8;
 const FIXED_WARMUP_SECONDS = 2;
 const CONNECTIONS = 50;
+/** Issue 18's latency goal is set at this open-loop rate (lower only if a contender cannot sustain twice it). */
+const GOAL_RATE = 5_000;
 
 interface Target {
   name: string;
@@ -109,6 +112,19 @@ async function main(): Promise<void> {
     } else {
       process.stdout.write("nginx is not installed (apt-get install -y nginx): skipping it\n");
     }
+    // The other proxies a team would pick, from Debian's packages, each configured as its documentation recommends.
+    for (const [peer, start] of [
+      ["haproxy", startHaproxy],
+      ["caddy", startCaddy],
+    ] as const) {
+      if (peerVersion(peer) === undefined) {
+        process.stdout.write(`${peer} is not installed (apt-get install -y ${peer}): skipping it\n`);
+        continue;
+      }
+      const port = await freePort();
+      const started = await start(join(dir, peer), port, upstreamPort);
+      targets.push({ name: peer, url: `http://127.0.0.1:${port}/`, pid: started.child.pid ?? 0 });
+    }
 
     // Two interleaved rounds, best of two per target: the machine may be shared, and a burst of someone
     // else's work then lands on one measurement of one target instead of deciding the comparison.
@@ -157,7 +173,8 @@ async function main(): Promise<void> {
     }
     // One rate for all, half the slowest target's saturation: every target is at <= half its own, and
     // "added p99 vs direct" compares latencies at the same load.
-    const rate = Math.floor(Math.min(...results.filter((_, i) => targets[i]?.saturationOnly !== true).map((r) => r.requestsPerSec)) / 2);
+    const slowest = Math.min(...results.filter((_, i) => targets[i]?.saturationOnly !== true).map((r) => r.requestsPerSec));
+    const rate = Math.min(GOAL_RATE, Math.floor(slowest / 2));
     for (let round = 1; round <= ROUNDS; round++) {
       for (const [i, target] of targets.entries()) {
         if (target.saturationOnly === true) continue;
@@ -203,6 +220,8 @@ async function main(): Promise<void> {
     const lines = [
       table,
       "",
+      formatGoals(results, `rampart (${availableParallelism()} workers)`),
+      "",
       `Measurement cost: ${cost.nsPerRequest.toFixed(0)} ns per request folded into the per-worker aggregates (stats-cost.ts, ${cost.requests} records).`,
       `CPU per request is the proxy's processes' user + system time over all saturation runs divided by the requests wrk counted (from /proc; it moves much less than throughput when something else shares the machine). The upstream spent ${(upstreamCpu.us / Math.max(1, upstreamCpu.requests)).toFixed(1)} µs per request.`,
       `Load average (1 min) before the run: ${loadBefore.toFixed(2)}; the bench's own processes are the only load it expects.`,
@@ -223,11 +242,12 @@ function docsSection(machine: Machine, body: string, rate: number): string {
 Latest \`npm run bench:edge\` (bench/edge/run.ts), ${machine.date}.
 
 - Machine: ${machine.nproc} CPU (\`nproc\`), ${machine.cpu}; everything (load generator, upstream, proxy) shares them.
-- Node ${machine.node}; nginx ${machine.nginx}; wrk ${wrkVersion()}.
+- Node ${machine.node}; nginx ${machine.nginx}; HAProxy ${peerVersion("haproxy") ?? "absent"}; Caddy ${peerVersion("caddy") ?? "absent"}; wrk ${wrkVersion()}.
+- nginx, HAProxy and Caddy as reverse proxies with keep-alive upstream connections, X-Forwarded-* and a request id both ways, no access log (bench/edge/nginx.ts, bench/edge/peers.ts).
 - Upstream: one node:http process answering a 30-byte body (bench/edge/upstream-server.ts); the same process behind every target.
 - Rampart: the real edge (src/edge/edge-main.ts, temp data dir, table pushed over its control socket) with one worker per core, and once more with \`--workers 1\` (saturation only).
 - Saturation: \`wrk ${wrkArgs("URL", SATURATION_SECONDS, CONNECTIONS).join(" ")}\` after a ${WARMUP_SECONDS} s warm-up; ${ROUNDS} rounds over all targets in turn, the best per target.
-- Latency: \`node bench/edge/fixed-rate.ts --url URL --rate ${rate} --seconds ${FIXED_SECONDS} --warmup ${FIXED_WARMUP_SECONDS}\`, ${ROUNDS} rounds, the run with the lower p99 per target: open loop at half the lowest saturation rate among direct, Rampart (as deployed) and nginx, the same rate for each, latency from each request's scheduled time (no coordinated omission).
+- Latency: \`node bench/edge/fixed-rate.ts --url URL --rate ${rate} --seconds ${FIXED_SECONDS} --warmup ${FIXED_WARMUP_SECONDS}\`, ${ROUNDS} rounds, the run with the lower p99 per target: open loop at ${GOAL_RATE} req/s (issue 18's goal; half the lowest saturation rate if a target cannot sustain twice that), the same rate for each, latency from each request's scheduled time (no coordinated omission).
 
 ${body}
 `;
