@@ -129,6 +129,8 @@ describe("issue 12 acceptance through a real rampart up", () => {
       const result = cli(args, { token: ci });
       assert.notEqual(result.code, 0, `${args.join(" ")}: ${result.stdout}`);
       assert.match(result.stderr, message, args.join(" "));
+      // A token cannot ask for access: the way to the permission is another token, made by an admin.
+      assert.match(result.stderr, /ask an admin for a token that has it: rampart token create --name ci --role \w+ --env /, args.join(" "));
     }
     // The same over HTTP: every one a 403, not a 401, 404 or 5xx.
     for (const [method, path] of [

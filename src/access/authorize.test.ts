@@ -49,6 +49,11 @@ describe("authorize", () => {
     assert.equal(grantCommand("dana", "db.query", "staging"), 'rampart access request --role operator --env staging --for 1h --reason "…"');
     assert.equal(grantCommand("dana", "users.manage", "staging"), "ask an admin to run: rampart role grant dana admin --env '*'");
     assert.equal(grantCommand("dana", "read", null), "ask an admin to run: rampart role grant dana viewer --env '*'");
+    // A service token cannot ask for access or be granted a role: another token is the way.
+    assert.equal(
+      grantCommand("svc:ci", "logs.read", "production", undefined, "service"),
+      "ask an admin for a token that has it: rampart token create --name ci --role viewer --env production",
+    );
     // The least role granting it that the environment's `access:` policy lets be requested.
     assert.equal(
       grantCommand("dana", "deploy", "production", ["operator", "admin"]),

@@ -55,8 +55,21 @@ export function decideTarget(principal: Principal, target: AccessTarget, protect
  * that environment, or (for platform permissions and routes without an environment) a standing grant in every
  * environment, which only an admin can give.
  */
-export function grantCommand(principalName: string, permission: Permission, env: string | null, requestable?: readonly Role[]): string {
+export function grantCommand(
+  principalName: string,
+  permission: Permission,
+  env: string | null,
+  requestable?: readonly Role[],
+  kind: Principal["kind"] = "user",
+): string {
   const granting = rolesGranting(permission);
+  // A service token neither asks for access nor gets roles: its grants are fixed when it is made, so the way to
+  // the permission is another token, made by an admin.
+  if (kind === "service") {
+    const role = granting.find((r) => r !== "admin") ?? granting[0] ?? "admin";
+    const name = principalName.replace(/^svc:/, "");
+    return `ask an admin for a token that has it: rampart token create --name ${name} --role ${role} --env ${env === null || platformPermissions.has(permission) ? "'*'" : env}`;
+  }
   // The least role granting it that the policy lets be requested there: a command that is then refused helps nobody.
   const role = (env === null ? undefined : granting.find((r) => requestable?.includes(r) ?? true)) ?? granting[0] ?? "admin";
   if (env === null || platformPermissions.has(permission))
@@ -72,7 +85,7 @@ export function forbidden(principal: Principal, target: AccessTarget, answer: Ac
       ? " in every environment"
       : ` in ${target.env}`;
   const app = target.app ? ` for app ${target.app}` : "";
-  const command = grantCommand(principal.name, target.permission, target.anyEnvironment ? null : target.env, requestable);
+  const command = grantCommand(principal.name, target.permission, target.anyEnvironment ? null : target.env, requestable, principal.kind);
   return new RampartError(
     "forbidden",
     `${principal.name} lacks permission ${target.permission}${where}${app} (${permissionMeaning[target.permission]}): ${answer.via}; ` +
