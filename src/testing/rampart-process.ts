@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ApiClient } from "../client/api-client.ts";
@@ -119,10 +119,12 @@ export async function killPlatform(dataDir: string, up?: RampartUp): Promise<voi
   // A control plane the test lost hold of (a restart whose startRampartUp failed) and an edge the store does not name
   // (started just before its record was written, or its data dir already removed) are found by the data dir on their
   // command lines: control planes first, so none can start the edge again.
-  const strays = [...controlPlanePidsByCommandLine(dataDir), ...edgePidsByCommandLine(dataDir)].map((pid) => ({
-    pid,
-    start: processStart(pid) ?? "",
-  }));
+  const strays = [...controlPlanePidsByCommandLine(dataDir), ...edgePidsByCommandLine(dataDir), ...runnerPidsByOpenFiles(dataDir)].map(
+    (pid) => ({
+      pid,
+      start: processStart(pid) ?? "",
+    }),
+  );
   for (const { pid } of strays) {
     killGroup(pid);
     try {
@@ -143,6 +145,35 @@ export function edgePidsByCommandLine(dataDir: string): number[] {
 /** `rampart up --data DIR` control planes running for this data dir (the CLI run directly or through bin/rampart). */
 export function controlPlanePidsByCommandLine(dataDir: string): number[] {
   return pidsByCommandLine(dataDir, (argv) => argv.includes("up") && argv.some((arg) => arg.endsWith("/src/cli/main.ts")));
+}
+
+/**
+ * Instance runners holding files in this data dir (their log and exit files) that the store does not name: started
+ * just before their record was written, or their rows gone with a removed environment. A runner's argv is its title
+ * (`rampart-runner ID`), so its open files, not its command line, say whose it is.
+ */
+export function runnerPidsByOpenFiles(dataDir: string): number[] {
+  const wanted = `${resolve(dataDir)}/`;
+  const pids: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (!readFileSync(`/proc/${name}/cmdline`, "utf8").startsWith("rampart-runner")) continue;
+      if (readdirSync(`/proc/${name}/fd`).some((fd) => readlinkOrEmpty(`/proc/${name}/fd/${fd}`).startsWith(wanted)))
+        pids.push(Number(name));
+    } catch {
+      // Exited meanwhile, or not ours to read.
+    }
+  }
+  return pids;
+}
+
+function readlinkOrEmpty(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return "";
+  }
 }
 
 function pidsByCommandLine(dataDir: string, matches: (argv: string[]) => boolean): number[] {
