@@ -49,6 +49,19 @@ export function credentialsOf(request: FastifyRequest): CallerCredentials {
   return { authorization, cookie, address: request.ip, tls: request.protocol === "https" };
 }
 
+/**
+ * The path with every segment the route names `:token` (an action link, a heartbeat URL: the path IS the
+ * credential) replaced, so the audit log records which route was used, never what would use it again.
+ */
+export function withoutTokens(path: string, route: string): string {
+  const pattern = route.split("/");
+  if (!pattern.includes(":token")) return path;
+  return path
+    .split("/")
+    .map((segment, i) => (pattern[i] === ":token" ? "[token]" : segment))
+    .join("/");
+}
+
 export function isAudited(method: string, permission: Permission | null): boolean {
   return method !== "GET" && method !== "HEAD" ? true : permission !== null && revealing.has(permission);
 }
@@ -66,7 +79,7 @@ export function createAccessGate(options: AccessGateOptions) {
     address: request.ip,
     method: request.method,
     route: gate.route,
-    path: request.url.split("?")[0] ?? request.url,
+    path: withoutTokens(request.url.split("?")[0] ?? request.url, gate.route),
     permission: gate.permission,
     env: gate.env,
     app: gate.app,

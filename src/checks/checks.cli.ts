@@ -1,9 +1,10 @@
 import type { Command } from "commander";
 import { ago, clientFor, type GlobalOptions, printJson, printTable } from "../cli/cli-context.ts";
+import { RampartError } from "../shared/errors.ts";
 import type { CheckView } from "./checks.types.ts";
 
 export function registerChecksCommand(program: Command, globals: () => GlobalOptions): void {
-  program
+  const checks = program
     .command("checks")
     .description("synthetic checks of every app (health path and routes through the edge, apps.<app>.checks) and heartbeats")
     .option("--env <env>", "only this environment")
@@ -24,6 +25,32 @@ export function registerChecksCommand(program: Command, globals: () => GlobalOpt
         ["ENV", "APP", "CHECK", "TARGET", "STATE", "LAST RESULT", "LATENCY", "SINCE"],
         checks.map((c) => [c.env, c.app, c.name, c.target, c.state, lastResult(c, now), latency(c), ago(c.since, now)]),
       );
+    });
+  registerHeartbeatUrlCommand(checks, globals);
+}
+
+/** `rampart checks heartbeat-url APP NAME --env ENV`: what a cron job holds instead of an API token. */
+function registerHeartbeatUrlCommand(checks: Command, globals: () => GlobalOptions): void {
+  checks
+    .command("heartbeat-url")
+    .description("print a heartbeat's ping URL: a job POSTs to it to report in, with no API token (it can do nothing else)")
+    .argument("<app>", "the app whose rampart.yaml declares the heartbeat (apps.<app>.heartbeats)")
+    .argument("<name>", "the heartbeat's name")
+    .option("--env <env>", "the environment (required)")
+    .option("--json", "print JSON")
+    .action(async (app: string, name: string, options: GlobalOptions & { env?: string; json?: boolean }) => {
+      // `checks` has its own --env and --json, which commander gives the parent wherever they are written.
+      const parent = checks.opts<{ env?: string; json?: boolean }>();
+      const env = options.env ?? parent.env;
+      if (env === undefined)
+        throw new RampartError("invalid_option", "heartbeat-url needs the heartbeat's environment", {
+          hint: `rampart checks heartbeat-url ${app} ${name} --env ENV`,
+        });
+      const opts = { ...globals(), ...options, json: options.json ?? parent.json };
+      const url = await clientFor(opts).heartbeatUrl(env, app, name);
+      if (opts.json) return printJson({ url });
+      process.stdout.write(`${url}\n\nKeep it like a password: anyone with it can report this heartbeat in. From the job:\n`);
+      process.stdout.write(`  curl -fsS -X POST --retry 3 '${url}'\n`);
     });
 }
 

@@ -9,6 +9,7 @@ import { killPlatform, type RampartUp, runCli, startRampartUp } from "../testing
 import { auditEvents } from "../testing/event-audit.ts";
 import { createTestProject, type TestProject } from "../testing/test-project.ts";
 import type { CheckView } from "./checks.types.ts";
+import { fileTexts, filesUnder, secretHits } from "../testing/secret-scan.ts";
 
 delete process.env.RAMPART_API;
 delete process.env.RAMPART_TOKEN;
@@ -139,6 +140,41 @@ describe("synthetic checks through a real rampart up", () => {
       assert.match(error.message, /heartbeat "weekly" of app "web"/);
       return true;
     });
+    audit.assertNoViolations();
+  });
+
+  it("a heartbeat's ping URL reports it in with no API token; a forged, altered or another heartbeat's URL is refused", async () => {
+    const printed = cli("checks", "heartbeat-url", "web", "nightly", "--env", "staging");
+    assert.equal(printed.code, 0, printed.stderr);
+    const url = printed.stdout.split("\n")[0] ?? "";
+    assert.match(url, /\/api\/v1\/heartbeats\/staging\/web\/nightly\/hb_[A-Za-z0-9_-]{43}$/);
+    assert.match(printed.stdout, /curl -fsS -X POST --retry 3 '/);
+    const token = url.slice(url.lastIndexOf("/") + 1);
+    const post = (target: string) => fetch(target, { method: "POST" });
+    const ok = await post(url);
+    assert.equal(ok.status, 200, await ok.clone().text());
+    assert.equal(((await ok.json()) as CheckView).state, "ok");
+    const refused: string[] = [];
+    for (const target of [
+      url.replace(/hb_.(.*)$/, (_m, rest: string) => `hb_${token[3] === "A" ? "B" : "A"}${rest}`), // one character changed
+      url.replace("/nightly/", "/weekly/"), // another heartbeat's name, this one's token
+      url.replace("/staging/", "/production/"),
+      url.replace(/hb_.*$/, "hb_short"),
+    ]) {
+      const answer = await post(target);
+      const body = await answer.text();
+      assert.equal(answer.status, 403, `${target}: ${body}`);
+      assert.match(body, /heartbeat_url_invalid/);
+      assert.match(body, /rampart checks heartbeat-url APP NAME --env ENV/);
+      refused.push(body);
+    }
+    const oversized = await post(url.replace(/hb_.*$/, `hb_${"x".repeat(2000)}`));
+    assert.ok(oversized.status >= 400 && oversized.status < 500, `an oversized token is a 4xx, not ${oversized.status}`);
+    assert.match(await oversized.text(), /url_too_long/);
+    // The token is a credential: it is in no answer but the one that hands it out, no event and no log.
+    const events = JSON.stringify(await up.client.events({ limit: 1000 }));
+    assert.match(events, /heartbeat:nightly/, "the ping is recorded under the heartbeat");
+    assert.deepEqual(secretHits([token], [events, ...refused, ...fileTexts(filesUnder(join(project.dataDir, "logs")))]), []);
     audit.assertNoViolations();
   });
 });

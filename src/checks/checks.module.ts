@@ -5,6 +5,8 @@ import type { Module } from "../platform/module.ts";
 import type { TimerClock } from "../shared/clock.ts";
 import { checksMigration } from "./checks.migration.ts";
 import { checksRoutes } from "./checks.routes.ts";
+import { HeartbeatUrls } from "./heartbeat-urls.ts";
+import { heartbeatUrlProtocol } from "./heartbeat.protocol.ts";
 import { type AppPresence, type CheckMetricsSink, ChecksService } from "./checks.service.ts";
 import { ChecksStore } from "./checks.store.ts";
 import { type BrowserProber, chromiumProber } from "./browser-probe.ts";
@@ -26,6 +28,8 @@ export function createChecks(deps: {
   serving(env: string, app: string): AppPresence;
   assertApp(env: string, app: string): void;
   metrics?: CheckMetricsSink;
+  /** The platform's link-signing key (heartbeat ping URLs are derived from it). */
+  signingKey(): Buffer;
   prober?: Prober;
   browserProber?: BrowserProber;
 }): Checks {
@@ -39,10 +43,12 @@ export function createChecks(deps: {
     serving: deps.serving,
     metrics: deps.metrics,
   });
+  const urls = new HeartbeatUrls(deps.signingKey);
   return {
     name: "checks",
     service,
-    routes: checksRoutes(service, deps.assertApp),
+    routes: checksRoutes(service, deps.assertApp, urls),
+    protocols: [heartbeatUrlProtocol({ urls, checks: service, assertApp: deps.assertApp })],
     start: () => service.start(),
     run: () => service.run(),
     stop: () => service.stop(),

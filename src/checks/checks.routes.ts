@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { defineRoute, type RouteDefinition } from "../api/route-definition.ts";
 import type { ChecksService } from "./checks.service.ts";
+import type { HeartbeatUrls } from "./heartbeat-urls.ts";
 import { checkViewSchema } from "./checks.types.ts";
 
 const name = z.string().regex(/^[a-z][a-z0-9-]*$/, { error: "expected a name of a-z, 0-9 and -, e.g. nightly-backup" });
 
-export function checksRoutes(checks: ChecksService, assertApp: (env: string, app: string) => void): RouteDefinition[] {
+export function checksRoutes(checks: ChecksService, assertApp: (env: string, app: string) => void, urls: HeartbeatUrls): RouteDefinition[] {
   return [
     defineRoute({
       method: "GET",
@@ -29,6 +30,21 @@ export function checksRoutes(checks: ChecksService, assertApp: (env: string, app
       handler: async ({ params, actor }) => {
         assertApp(params.env, params.app);
         return checks.ping(params.env, params.app, params.name, actor);
+      },
+    }),
+    defineRoute({
+      method: "POST",
+      path: "/api/v1/heartbeats/:env/:app/:name/url",
+      summary:
+        "The heartbeat's own ping URL (its path; POST to it with no token): what a cron job holds instead of an API token. A POST so that handing it out is recorded",
+      tag: "checks",
+      permission: "deploy",
+      params: z.strictObject({ env: z.string().min(1), app: z.string().min(1), name }),
+      response: z.object({ path: z.string() }),
+      handler: async ({ params }) => {
+        assertApp(params.env, params.app);
+        checks.heartbeat(params.env, params.app, params.name);
+        return { path: urls.path(params.env, params.app, params.name) };
       },
     }),
   ];

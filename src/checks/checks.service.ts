@@ -170,8 +170,8 @@ export class ChecksService {
     return this.#watched.has(key);
   }
 
-  /** A job reporting in (POST /api/v1/heartbeats/:env/:app/:name). */
-  async ping(env: string, app: string, name: string, actor: string): Promise<CheckView> {
+  /** The declared heartbeat, or unknown_heartbeat naming the declared ones. */
+  heartbeat(env: string, app: string, name: string): HeartbeatTarget {
     const manifest = this.#deps.manifest();
     const target = heartbeatTargets(manifest).find((t) => t.env === env && t.app === app && t.name === name);
     if (target === undefined) {
@@ -189,6 +189,12 @@ export class ChecksService {
         },
       );
     }
+    return target;
+  }
+
+  /** A job reporting in (POST /api/v1/heartbeats/:env/:app/:name, or its ping URL). */
+  async ping(env: string, app: string, name: string, actor: string): Promise<CheckView> {
+    const target = this.heartbeat(env, app, name);
     const now = this.#deps.clock.now();
     const tracked = this.#track(target.key, "heartbeat", target, heartbeatDescription(target), now);
     tracked.lastPingAt = now;

@@ -586,6 +586,13 @@ export class ApiClient {
     return this.#call("POST", `/api/v1/heartbeats/${encodeURIComponent(env)}/${encodeURIComponent(app)}/${encodeURIComponent(name)}`);
   }
 
+  /** The heartbeat's own ping URL (a job POSTs to it with no token); handing it out is recorded. */
+  async heartbeatUrl(env: string, app: string, name: string): Promise<string> {
+    const enc = encodeURIComponent;
+    const { path } = await this.#call<{ path: string }>("POST", `/api/v1/heartbeats/${enc(env)}/${enc(app)}/${enc(name)}/url`);
+    return `${this.baseUrl}${path}`;
+  }
+
   // Backups (src/backup): taken by the control plane, then downloaded as a stream.
   createBackup(): Promise<BackupView> {
     return this.#call("POST", "/api/v1/backups", {});

@@ -59,7 +59,7 @@ export function apiCatalogue(): { routes: RouteDefinition[]; streams: StreamRout
       ...oidcCliRoutes(unused("oidc")),
       ...alertRoutes(unused("alerts")),
       ...incidentRoutes(unused("incidents")),
-      ...checksRoutes(unused("checks"), notCalled("assertApp")),
+      ...checksRoutes(unused("checks"), notCalled("assertApp"), unused("heartbeat urls")),
       ...notifyRoutes({ silences: unused("silences"), deliveries: unused("deliveries") }),
       ...auditRoutes(unused("audit")),
       ...secretRoutes(unused("secrets"), unused("database queries")),

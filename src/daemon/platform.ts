@@ -42,6 +42,7 @@ const DEFAULT_API = { host: "127.0.0.1", port: 7700 };
 import { createAlertNotifier } from "../alerts/notify/alert-notify.module.ts";
 import { createOncall } from "../oncall/oncall.module.ts";
 import { withActionLinks } from "../oncall/alert-links.ts";
+import { loadActionLinkKey } from "../oncall/action-link.ts";
 
 /**
  * Every evaluation round hands the notifier every firing alert; only one that fired this recently opens or joins an
@@ -244,6 +245,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     },
     assertApp,
     metrics: telemetry.metrics.store,
+    signingKey: () => loadActionLinkKey(process.env),
   });
   const incidents = createIncidents({
     ...shared,

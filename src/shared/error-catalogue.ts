@@ -542,6 +542,12 @@ export const errorCatalogue = {
     meaning: "The heartbeat named is not declared for that app in rampart.yaml (apps.<app>.heartbeats).",
     hint: "rampart checks --app APP lists the declared checks and heartbeats; declare it under apps.<app>.heartbeats",
   },
+  heartbeat_url_invalid: {
+    status: 403,
+    origin: "api",
+    meaning: "A heartbeat ping URL's token does not match the heartbeat it names: altered, for another heartbeat, or from before the link-signing key changed.",
+    hint: "print the URL again: rampart checks heartbeat-url APP NAME --env ENV",
+  },
   // Issue 15 (on-call): signed action links in notifications.
   action_link_invalid: {
     status: 403,
