@@ -158,7 +158,7 @@ function describeRuntimes(runtimes: RuntimeView[]): string {
 function diffRuntimes(app: string, a: AppSide, b: AppSide, emit: Emit): void {
   const [x, y] = [a.runtimes, b.runtimes];
   if (x.length === 0 || y.length === 0) return;
-  const versions = (rs: RuntimeView[]) => rs.map((r) => `${r.name} ${r.version ?? ""}`.trim()).sort();
+  const versions = (rs: RuntimeView[]) => [...new Set(rs.map((r) => `${r.name} ${r.version ?? ""}`.trim()))].sort();
   for (const side of [a, b])
     if (side.runtimes.length > 1)
       emit(
