@@ -31,7 +31,11 @@ function printReport(report: ParityReport): void {
         ["release", release(a), release(b)],
         ["instances", instances(a), instances(b)],
         ["runtime", runtime(a), runtime(b)],
-        ...a.databases.map((d) => [`db ${d.name}`, database(a, d.name), database(b, d.name)]),
+        ...[...new Set([...a.databases, ...b.databases].map((d) => d.name))].map((name) => [
+          `db ${name}`,
+          database(a, name),
+          database(b, name),
+        ]),
       ],
     );
     process.stdout.write("\n");
