@@ -32,6 +32,7 @@ export class ParityService {
     if (from === to)
       throw new RampartError("invalid_request", `parity compares two environments; both are ${from}`, {
         hint: "name two, e.g. rampart parity staging production",
+        details: [{ field: "query.to", message: `must name another environment than from (${from})` }],
       });
     if (query.app !== undefined && !Object.hasOwn(manifest.apps, query.app))
       throw new RampartError("unknown_app", `app "${query.app}" is not in ${manifest.path}`, {
