@@ -43,6 +43,7 @@ import type { CheckView } from "../checks/checks.types.ts";
 import type { BackupView } from "../backup/backup.types.ts";
 import type { LoadResult, RecordedLoadTest } from "../loadtest/loadtest.types.ts";
 import type { DoraReport } from "../incidents/dora.ts";
+import type { ParityQuery, ParityReport } from "../parity/parity.types.ts";
 import type {
   IncidentProposal,
   IncidentRole,
@@ -624,6 +625,11 @@ export class ApiClient {
     query: { env: string; metric?: string; control?: string; split?: string; alpha?: number; mde?: number },
   ): Promise<ExperimentResults> {
     return this.#call("GET", `${flagPath(key)}/results${queryString(query)}`);
+  }
+
+  // Parity (src/parity): two environments compared, every drift with its severity and whether it is allowed.
+  parity(query: ParityQuery): Promise<ParityReport> {
+    return this.#call("GET", `/api/v1/parity${queryString(query)}`);
   }
 
   async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {

@@ -101,14 +101,19 @@ function withDefaults(name: string, source: string, exclude: readonly string[], 
 }
 
 function resolveManifestApp(name: string, app: AppFile, environments: string[], dir: string): ManifestApp {
-  const { source, exclude = [], environments: overrides, alerts, checks: _checks, heartbeats: _heartbeats, ...settings } = app;
+  const { source, exclude = [], environments: overrides, alerts, checks: _checks, heartbeats: _heartbeats, parity, ...settings } = app;
   const sourceDir = resolvePath(dir, source);
   const perEnv: Record<string, ResolvedApp> = {};
   for (const env of environments) {
     const merged = mergeSettings(settings, overrides?.[env]);
     perEnv[env] = withDefaults(name, sourceDir, exclude, { ...merged, run: merged.run ?? settings.run });
   }
-  return { base: withDefaults(name, sourceDir, exclude, settings), perEnv, ...(alerts ? { alerts } : {}) };
+  return {
+    base: withDefaults(name, sourceDir, exclude, settings),
+    perEnv,
+    ...(alerts ? { alerts } : {}),
+    ...(parity ? { parity: { allow: [...parity.allow] } } : {}),
+  };
 }
 
 export function buildManifest(file: ManifestFile, path: string, dir: string): Manifest {
@@ -148,6 +153,7 @@ export function buildManifest(file: ManifestFile, path: string, dir: string): Ma
     checks,
     ...(file.oncall ? { oncall: file.oncall } : {}),
     ...(file.backups ? { backups: resolveBackupSettings(file.backups, (p) => resolvePath(dir, p)) } : {}),
+    ...(file.parity ? { parity: { allow: [...file.parity.allow] } } : {}),
   };
 }
 

@@ -31,6 +31,7 @@ import {
 } from "./fields.schema.ts";
 import { alertRuleListSchema, alertsFileSchema } from "../alerts/alert-rules.schema.ts";
 import { oncallFileSchema } from "../oncall/oncall.schema.ts";
+import { parityFileSchema } from "../parity/parity.schema.ts";
 
 /**
  * The shape of rampart.yaml as written (snake_case). Objects are strict so a misspelt key is an
@@ -165,6 +166,8 @@ export const appSchema = mapping(
     /** Synthetic checks and heartbeats (src/checks/checks.schema.ts): the same in every environment. */
     checks: checksFileSchema.optional(),
     heartbeats: heartbeatsFileSchema.optional(),
+    /** Intended differences between environments (src/parity/parity.schema.ts): listed by `rampart parity`, not counted. */
+    parity: parityFileSchema.optional(),
   },
   "a mapping with at least source and run",
 );
@@ -211,6 +214,8 @@ export const manifestFileSchema = mapping(
     oncall: oncallFileSchema.optional(),
     /** Scheduled backups and their retention (src/backup/backup.schema.ts). */
     backups: backupsFileSchema.optional(),
+    /** Intended differences that belong to no app (flags, environment limits): src/parity/parity.schema.ts. */
+    parity: parityFileSchema.optional(),
   },
   "a mapping with name, environments and apps",
 );

@@ -115,6 +115,8 @@ export const manifestAppSchema = z.object({
   base: resolvedAppSchema,
   /** The effective app in every declared environment. */
   perEnv: z.record(z.string(), resolvedAppSchema),
+  /** `apps.<app>.parity.allow`: intended differences between environments; absent when none. */
+  parity: z.object({ allow: z.array(z.string()) }).optional(),
 });
 
 export const manifestSchema = z.object({
@@ -139,6 +141,8 @@ export const manifestSchema = z.object({
   oncall: z.custom<OncallFile>().optional(),
   /** rampart.yaml `backups:` resolved (src/backup/backup.schema.ts); absent when not configured. */
   backups: z.custom<BackupSettings>().optional(),
+  /** rampart.yaml top-level `parity.allow` (flags, environment limits); absent when none. */
+  parity: z.object({ allow: z.array(z.string()) }).optional(),
 });
 
 export type LatencyGuard = z.infer<typeof latencyGuardSchema>;

@@ -82,6 +82,8 @@ apps:                             # one entry per deployable service
     #   - { name: orders, path: /api/orders, conditions: ["status == 200", "body.status == UP"] }
     # heartbeats:                # jobs report in: POST /api/v1/heartbeats/ENV/web/NAME (docs/checks.md)
     #   - { name: nightly, every: 24h, grace: 1h }
+    # parity:                    # intended differences between environments (docs/parity.md); rampart parity staging production
+    #   allow: [instances, env.NODE_ENV]
     environments:                 # per-environment overrides of any key above except source
       staging:
         instances: 1
@@ -121,6 +123,9 @@ apps:                             # one entry per deployable service
 #   schedules:
 #     primary: { time_zone: Europe/Berlin, rotation: { every: week, handoff: "Mon 09:00", people: [alice, bob] } }
 #   escalation: { default: [ { notify: "schedule:primary", wait: 5m } ], repeat: 2 }
+
+# parity:                         # intended differences that belong to no app: flags, edge limits (docs/parity.md)
+#   allow: [flags]
 `;
 }
 

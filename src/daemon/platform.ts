@@ -37,6 +37,7 @@ import { assertSafeListen } from "./api-tls.ts";
 import { createOidc } from "../access/oidc.module.ts";
 import { createBackups } from "../backup/backup.module.ts";
 import { createLoadTests } from "../loadtest/loadtest.module.ts";
+import { createParity } from "../parity/parity.module.ts";
 
 const DEFAULT_API = { host: "127.0.0.1", port: 7700 };
 import { createAlertNotifier } from "../alerts/notify/alert-notify.module.ts";
@@ -277,6 +278,19 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     isProtected: (env) => manifests.current.environments[env]?.protected ?? false,
     assertApp,
   });
+  // Staging/production parity: reads releases, instances, secrets (names, versions; a database URL only to connect) and flags.
+  const parity = createParity({
+    manifests,
+    clock,
+    sources: {
+      liveRelease: async (env, app) => (await releases.store.findByStatus(env, app, "live")) ?? null,
+      instances: (env, app) => runtime.supervisor.list().filter((i) => i.env === env && i.app === app),
+      secrets: async (env, app) =>
+        (await secrets.service.list(env, app)).map((s) => ({ name: s.name, version: s.version, setAt: s.setAt })),
+      secretValue: (env, app, name) => secrets.service.currentValue(env, app, name),
+      flags: async () => (await flags.service.list()).map((f) => ({ key: f.key, environments: f.environments })),
+    },
+  });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
   // The audit comes right after events: its key is loaded before anything else starts, and it stops (signing the
   // final checkpoint) after every other module has written its last event.
@@ -300,6 +314,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     oncall,
     backups,
     loadTests,
+    parity,
   ];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {
