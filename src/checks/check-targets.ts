@@ -16,6 +16,8 @@ export interface HttpCheckTarget extends Omit<HttpCheckConfig, "target"> {
   browser: BrowserStep[] | null;
   /** What `rampart checks` shows as the target. */
   description: string;
+  /** Through Rampart's own edge (marked as a probe, left out of the app's measurements); false for a `url` check. */
+  throughEdge: boolean;
 }
 
 export interface HeartbeatTarget extends HeartbeatConfig {
@@ -53,6 +55,7 @@ export function httpTargets(manifest: Manifest, serving: (env: string, app: stri
         verifyTls: false,
         browser: null,
         description: `${base}${path}`,
+        throughEdge: true,
       });
       if (checks.defaults) {
         for (const { name, path, conditions } of defaultChecks(resolved)) {
@@ -74,7 +77,7 @@ export function httpTargets(manifest: Manifest, serving: (env: string, app: stri
         if (target.kind === "path") {
           targets.push({ ...check, ...edge(check.name, "custom", target.path), headers: { ...hostHeader, ...check.headers } });
         } else if (target.kind === "url") {
-          targets.push({ ...check, ...edge(check.name, "custom", ""), url: target.url, description: target.url, verifyTls: true });
+          targets.push({ ...check, ...edge(check.name, "custom", ""), url: target.url, description: target.url, verifyTls: true, throughEdge: false });
         } else {
           const description = `browser ${base}: ${target.steps.map(describeStep).join(", ")}`;
           targets.push({ ...check, ...edge(check.name, "custom", "/"), browser: target.steps, description });

@@ -28,6 +28,8 @@ export function createChecks(deps: {
   serving(env: string, app: string): AppPresence;
   assertApp(env: string, app: string): void;
   metrics?: CheckMetricsSink;
+  /** Sent with every HTTP check (X-Rampart-Probe) so the edge leaves checks out of the apps' measurements. */
+  probeToken?: string;
   /** The platform's link-signing key (heartbeat ping URLs are derived from it). */
   signingKey(): Buffer;
   prober?: Prober;
@@ -39,6 +41,7 @@ export function createChecks(deps: {
     events: deps.events,
     clock: deps.clock,
     prober: deps.prober ?? httpProber(deps.clock),
+    probeHeaders: deps.probeToken === undefined ? {} : { "x-rampart-probe": deps.probeToken },
     browserProber: deps.browserProber ?? chromiumProber(deps.clock),
     serving: deps.serving,
     metrics: deps.metrics,

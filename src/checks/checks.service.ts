@@ -35,6 +35,8 @@ export interface ChecksServiceDeps {
    */
   serving(env: string, app: string): AppPresence;
   metrics?: CheckMetricsSink;
+  /** Added to checks through the edge (X-Rampart-Probe: the edge then leaves them out of the apps' measurements). */
+  probeHeaders?: Record<string, string>;
 }
 
 export type AppPresence = "live" | "starting" | "none";
@@ -252,7 +254,8 @@ export class ChecksService {
     const request = {
       url: target.url,
       method: target.method,
-      headers: target.headers,
+      // Only to our own edge: a `url` check's host must never see the token.
+      headers: target.throughEdge ? { ...target.headers, ...this.#deps.probeHeaders } : target.headers,
       body: target.body,
       timeoutMs: target.timeoutMs,
       verifyTls: target.verifyTls,

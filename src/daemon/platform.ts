@@ -247,6 +247,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     assertApp,
     metrics: telemetry.metrics.store,
     signingKey: () => loadActionLinkKey(process.env),
+    probeToken: traffic.probeToken,
   });
   const incidents = createIncidents({
     ...shared,

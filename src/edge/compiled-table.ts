@@ -72,6 +72,8 @@ export interface CompiledEnvironment {
   readonly pinSources: PinSources;
   /** Tracing: share of new traces sampled, and the duration from which every request gets a span. */
   readonly traceSampleRate: number;
+  /** X-Rampart-Probe's expected value (routing-table.types.ts), as bytes for a constant-time comparison. */
+  readonly probeToken: Buffer | null;
   readonly traceSlowMs: number;
   /** Served over TLS (the sticky cookie gets Secure, X-Forwarded-Proto says https). */
   readonly secure: boolean;
@@ -155,6 +157,7 @@ function compileEnvironment(env: EdgeEnvironment, instanceIds: Set<string>, slot
     unrouted: slots.get(env.name, "", "", 0, ""),
     pinSources: new PinSources(env.pinSources ?? []),
     traceSampleRate: env.tracing?.sampleRate ?? DEFAULT_TRACE_SAMPLE_RATE,
+    probeToken: env.probeToken ? Buffer.from(env.probeToken) : null,
     traceSlowMs: env.tracing?.slowMs ?? DEFAULT_TRACE_SLOW_MS,
     secure: env.tls !== undefined && env.tls !== null,
   };

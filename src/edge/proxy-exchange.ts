@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 import { ServerResponse, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import type { Dispatcher } from "undici";
 import { pickRetryInstance } from "./balancer.ts";
@@ -308,10 +309,12 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
     const now = performance.now();
     const durationMs = now - this.startedAt;
     const series = this.series;
-    this.ctx.stats.record(series, status, durationMs, now);
-    if (this.plan.flags !== undefined)
+    // A synthetic check is not a user: proxied and traced like any request, but not in the app's measurements.
+    const measured = this.plan.probe === undefined || !isProbeToken(this.plan.probe, this.env.probeToken);
+    if (measured) this.ctx.stats.record(series, status, durationMs, now);
+    if (measured && this.plan.flags !== undefined)
       this.ctx.flagStats.record(series.env, series.app, series.release, this.plan.flags, status, durationMs);
-    if (this.app !== undefined && isFailedRequest(status))
+    if (measured && this.app !== undefined && isFailedRequest(status))
       this.ctx.failedUsers.record(series.env, this.app, series.release, this.req.headers, this.plan.cookie);
     const trace = this.plan.trace;
     if (this.ctx.spans.shouldKeep(trace.sampled, status, durationMs, this.env.traceSlowMs)) {
@@ -354,4 +357,11 @@ function errorCode(error: unknown): string {
   // Happy-eyeballs connects (a host name with several addresses) fail with an AggregateError.
   if (error instanceof AggregateError) return errorCode(error.errors[0]);
   return "UNKNOWN";
+}
+
+/** Whether X-Rampart-Probe carries the table's token (constant time: the token is what keeps checks out of metrics). */
+function isProbeToken(sent: string, expected: Buffer | null): boolean {
+  if (expected === null) return false;
+  const given = Buffer.from(sent);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

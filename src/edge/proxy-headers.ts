@@ -27,6 +27,7 @@ const EDGE_OWNED: ReadonlySet<string> = new Set([
   "x-forwarded-for",
   "traceparent",
   "x-rampart-release",
+  "x-rampart-probe",
 ]);
 
 /**
@@ -49,6 +50,8 @@ export interface ForwardPlan {
   cookie: string | undefined;
   /** X-Rampart-Release as sent; honoured only from the environment's pin sources. */
   pin: string | undefined;
+  /** X-Rampart-Probe as sent (never forwarded); a synthetic check's only when it matches the table's token. */
+  probe: string | undefined;
   hasBody: boolean;
   trace: TraceContext;
   /** Set by the proxy before the response head is written: a Set-Cookie for the edge's sticky id. */
@@ -70,6 +73,7 @@ export function planForwarding(req: IncomingMessage, env: CompiledEnvironment): 
   let accept: string | undefined;
   let cookie: string | undefined;
   let pin: string | undefined;
+  let probe: string | undefined;
   let traceparent: string | undefined;
   let incomingId: string | undefined;
   let forwardedFor: string | undefined;
@@ -91,6 +95,7 @@ export function planForwarding(req: IncomingMessage, env: CompiledEnvironment): 
       else if (lower === "x-request-id") incomingId ??= value;
       else if (lower === "traceparent") traceparent = traceparent === undefined ? value : "";
       else if (lower === "x-rampart-release") pin ??= value;
+      else if (lower === "x-rampart-probe") probe ??= value;
       continue;
     }
     // Rare in practice, so the check costs one scan of the name on the common path.
@@ -123,6 +128,7 @@ export function planForwarding(req: IncomingMessage, env: CompiledEnvironment): 
     accept,
     cookie,
     pin,
+    probe,
     hasBody,
     trace,
     setCookie: undefined,

@@ -20,6 +20,11 @@ export interface EdgeEnvironment {
   apps: EdgeApp[];
   /** TLS termination from these PEM files, reloaded when they change; null: plain HTTP. */
   tls?: { certFile: string; keyFile: string } | null;
+  /**
+   * The control plane's synthetic checks send it as `X-Rampart-Probe`: such requests are proxied like any other but
+   * left out of the app's measurements (a check is not a user). Random per control plane; null: none.
+   */
+  probeToken?: string | null;
   /** Client address blocks (CIDR) allowed to pin a request to a release with `X-Rampart-Release: N`. */
   pinSources?: string[];
   /** The edge's server spans: share of new traces sampled (0..1) and the duration from which every request gets one. */

@@ -28,6 +28,8 @@ export function buildRoutingTable(input: {
   apps: AppRouting[];
   instances: InstanceRecord[];
   traffic: TrafficState[];
+  /** Marks the control plane's synthetic checks, which the edge then leaves out of the apps' measurements. */
+  probeToken?: string;
 }): RoutingTable {
   const environments: EdgeEnvironment[] = Object.entries(input.environments).map(([name, config]) => {
     const apps = input.apps.filter((a) => a.env === name);
@@ -40,6 +42,7 @@ export function buildRoutingTable(input: {
       pinSources: config.pinFrom,
       tracing: config.tracing,
       limits: config.limits,
+      probeToken: input.probeToken ?? null,
       apps: apps.map((a) =>
         edgeApp(
           a,

@@ -10,6 +10,7 @@ export interface TableSourceDeps {
   releases: Pick<ReleaseStore, "get" | "findByStatus">;
   instances(): InstanceRecord[];
   traffic(): TrafficState[];
+  probeToken?: string;
 }
 
 /**
@@ -42,5 +43,5 @@ export async function currentTable(deps: TableSourceDeps, version: number): Prom
       });
     }
   }
-  return buildRoutingTable({ version, environments: manifest.environments, apps, instances, traffic });
+  return buildRoutingTable({ version, environments: manifest.environments, apps, instances, traffic, probeToken: deps.probeToken });
 }

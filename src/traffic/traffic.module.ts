@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { ManifestSource } from "../config/manifest-source.ts";
 import type { Db } from "../db/database.ts";
 import { KvStore } from "../db/kv.store.ts";
@@ -34,6 +35,8 @@ export interface TrafficDeps {
 }
 
 export interface Traffic extends Module {
+  /** Random per control plane: the synthetic checks send it (X-Rampart-Probe) so the edge leaves them unmeasured. */
+  probeToken: string;
   service: TrafficService;
   edge: EdgeController;
   stats: RequestStatsStore;
@@ -44,6 +47,7 @@ export interface Traffic extends Module {
 /** The control plane's owner of where requests go: the traffic state, the edge process and its measurements. */
 export function createTraffic(deps: TrafficDeps): Traffic {
   const stats = new RequestStatsStore(deps.db);
+  const probeToken = randomBytes(24).toString("base64url");
   const failedUsers = new FailedUsersStore(deps.db);
   let service: TrafficService | undefined;
   const edge = new EdgeController({
@@ -55,7 +59,7 @@ export function createTraffic(deps: TrafficDeps): Traffic {
     get sinks() {
       return deps.sinks();
     },
-    buildTable: (version) => currentTable({ ...deps, traffic: () => service?.all() ?? [] }, version),
+    buildTable: (version) => currentTable({ ...deps, traffic: () => service?.all() ?? [], probeToken }, version),
   });
   service = new TrafficService({ store: new TrafficStore(deps.db), events: deps.events, clock: deps.clock, pusher: edge });
   let maintenance: NodeJS.Timeout | undefined;
@@ -66,6 +70,7 @@ export function createTraffic(deps: TrafficDeps): Traffic {
     edge,
     stats,
     failedUsers,
+    probeToken,
     // The edge keeps (or resumes) serving with its last table while the instances are re-adopted (runtime.start).
     async start() {
       await traffic.load();
