@@ -42,6 +42,7 @@ import type { Delivery } from "../alerts/notify/delivery.types.ts";
 import type { CheckView } from "../checks/checks.types.ts";
 import type { BackupView } from "../backup/backup.types.ts";
 import type { LoadResult, RecordedLoadTest } from "../loadtest/loadtest.types.ts";
+import type { OverrideView, ReadinessReport } from "../readiness/readiness.types.ts";
 import type { DoraReport } from "../incidents/dora.ts";
 import type {
   IncidentProposal,
@@ -617,6 +618,15 @@ export class ApiClient {
     query: { env: string; metric?: string; control?: string; split?: string; alpha?: number; mde?: number },
   ): Promise<ExperimentResults> {
     return this.#call("GET", `${flagPath(key)}/results${queryString(query)}`);
+  }
+
+  // Readiness (src/readiness): the scorecard, and the audited override of the first protected deploy's gate.
+  readiness(env: string, app: string): Promise<ReadinessReport> {
+    return this.#call("GET", `${appPath(env, app)}/readiness`);
+  }
+
+  overrideReadiness(env: string, app: string, reason: string): Promise<OverrideView> {
+    return this.#call("POST", `${appPath(env, app)}/readiness/override`, { reason });
   }
 
   async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {

@@ -582,6 +582,14 @@ export const errorCatalogue = {
       "A load test against a protected environment needs --allow-production (permission platform.manage, audited); one whose edge is not on loopback is refused.",
     hint: "run it in staging: rampart loadtest APP --env staging; or add --allow-production",
   },
+  // Issue 20 (readiness): the first deploy of an app to a protected environment with a required readiness check failing.
+  readiness_failed: {
+    status: 409,
+    origin: "api",
+    meaning:
+      "The first deploy (or promotion) of an app to a protected environment is refused until every readiness check rampart.yaml requires there passes; `details.failing` names each with why and its fix.",
+    hint: "fix each failing check (rampart readiness APP --env ENV shows them with their commands), or deploy with --override-readiness --reason TEXT (permission readiness.override, audited)",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
