@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { clientFor, printJson, progress, type GlobalOptions } from "../cli/cli-context.ts";
+import { clientFor, printJson, type GlobalOptions } from "../cli/cli-context.ts";
 import { ApiError, type ApiClient } from "../client/api-client.ts";
 import { RampartError } from "../shared/errors.ts";
 import type { ReadinessReport } from "./readiness.types.ts";
@@ -71,11 +71,12 @@ export async function overrideIfAsked(client: ApiClient, env: string, app: strin
     });
   try {
     const given = await client.overrideReadiness(env, app, options.reason);
-    progress(
-      `readiness gate overridden for ${app}'s first deploy to ${env} by ${given.actor} (recorded)${given.failing.length > 0 ? `; failing: ${given.failing.join(", ")}` : ""}`,
+    // Always said (on stderr, so --json stays one document): an override is not progress, it is a decision on record.
+    process.stderr.write(
+      `readiness gate overridden for ${app}'s first deploy to ${env} by ${given.actor} (recorded)${given.failing.length > 0 ? `; failing: ${given.failing.join(", ")}` : ""}\n`,
     );
   } catch (error) {
     if (!(error instanceof ApiError) || error.code !== "invalid_request") throw error;
-    progress(`note: ${error.message}`);
+    process.stderr.write(`note: ${error.message}\n`);
   }
 }
