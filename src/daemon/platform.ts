@@ -283,7 +283,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const readiness = createReadiness({
     events: events.log,
     clock,
-    manifest: () => manifests.reload(),
+    manifests,
     releases: (env, app) => releases.store.list(env, app),
     artifactDir: (digest) => releases.artifacts.srcDir(digest),
     secretValues: async (app) => {

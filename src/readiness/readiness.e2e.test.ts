@@ -49,6 +49,7 @@ describe("readiness through a real rampart up: the first production deploy is ga
   // Planted at run time (this file carries none): a Stripe-format key and the app's own secret value.
   const token = `${"sk_"}live_${randomBytes(18).toString("hex")}`;
   const ownValue = `pw-${randomBytes(12).toString("hex")}`;
+  const plantedForScan = [token, ownValue];
 
   before(async () => {
     project = await createTestProject({ instances: 1 });
@@ -119,7 +120,19 @@ describe("readiness through a real rampart up: the first production deploy is ga
     assert.deepEqual(passed, [["readiness.passed", "web", "local"]]);
   });
 
-  it("lets an override through, recorded with actor and reason; --override-readiness needs --reason", async () => {
+  it("lets an override through, recorded with actor and reason; --override-readiness needs --reason and its own permission", async () => {
+    // CI's deployer token may deploy to production, but not override the gate.
+    const ci = (await up.client.createToken({ name: "ci", grants: [{ role: "deployer", env: "production" }] })).token;
+    plantedForScan.push(ci);
+    const forbidden = runCli(
+      ["deploy", "worker", "--env", "production", "--override-readiness", "--reason", "ship it", "--data", project.dataDir],
+      {
+        env: { RAMPART_API: "", RAMPART_TOKEN: ci },
+      },
+    );
+    outputs.push(forbidden.stdout, forbidden.stderr);
+    assert.equal(forbidden.code, 1);
+    assert.match(forbidden.stderr, /readiness\.override/);
     const noReason = cli(["deploy", "worker", "--env", "production", "--override-readiness"]);
     assert.equal(noReason.code, 2, "a usage error");
     assert.match(noReason.stderr, /--override-readiness needs --reason TEXT/);
@@ -160,7 +173,7 @@ describe("readiness through a real rampart up: the first production deploy is ga
 
     // Nothing the platform or the CLI said carries the planted token or the secret value.
     const everything = [...outputs, up.output(), JSON.stringify(await up.client.events({ limit: 10_000 }))];
-    assert.deepEqual(secretHits([token, ownValue], everything), []);
+    assert.deepEqual(secretHits(plantedForScan, everything), []);
     events.assertNoViolations();
   });
 });

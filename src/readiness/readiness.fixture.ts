@@ -1,8 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseManifest } from "../config/manifest.loader.ts";
-import type { Manifest } from "../config/resolved-manifest.schema.ts";
+import { ManifestSource } from "../config/manifest-source.ts";
 import { openDatabase } from "../db/database.ts";
 import { EventLog } from "../events/event-log.ts";
 import { eventlessTables, platformMigrations } from "../platform/migrations.ts";
@@ -24,8 +23,10 @@ export async function readinessWorld(yaml: string, start = Date.parse("2026-03-2
   const opened = await openDatabase(dir, platformMigrations, { audit: { eventless: eventlessTables } });
   const clock = new FakeClock(start);
   const events = new EventLog(opened.db, clock);
+  const manifestPath = join(dir, "rampart.yaml");
+  writeFileSync(manifestPath, yaml);
+  const manifests = new ManifestSource(manifestPath);
   const state = {
-    manifest: parse(yaml),
     releases: new Map<string, Release[]>(),
     secrets: [] as OwnSecret[],
     checks: new Map<string, { name: string; ok: boolean }[]>(),
@@ -40,7 +41,7 @@ export async function readinessWorld(yaml: string, start = Date.parse("2026-03-2
     new ReadinessService({
       events,
       clock,
-      manifest: () => state.manifest,
+      manifests,
       releases: async (env, app) => state.releases.get(`${env}/${app}`) ?? [],
       artifactDir: (digest) => join(dir, "artifacts", digest),
       secretValues: async () => state.secrets,
@@ -69,16 +70,10 @@ export async function readinessWorld(yaml: string, start = Date.parse("2026-03-2
     events,
     make,
     artifact,
-    setManifest: (text: string) => {
-      state.manifest = parse(text);
-    },
+    setManifest: (text: string) => writeFileSync(manifestPath, text),
     close: async () => {
       await opened.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-function parse(yaml: string): Manifest {
-  return parseManifest(yaml, "/tmp/readiness-test/rampart.yaml", { checkSources: false });
 }

@@ -1,3 +1,4 @@
+import type { ManifestSource } from "../config/manifest-source.ts";
 import type { Manifest } from "../config/resolved-manifest.schema.ts";
 import type { EventLog } from "../events/event-log.ts";
 import { policiesOf } from "../oncall/oncall.schema.ts";
@@ -25,8 +26,8 @@ export const OVERRIDE_TTL_MS = 60 * 60_000;
 export interface ReadinessDeps {
   events: EventLog;
   clock: Clock;
-  /** rampart.yaml as it is now (read again, so an edit shows at once). */
-  manifest(): Manifest;
+  /** rampart.yaml, read again at each report (an edit shows at once, as a deploy reads it again). */
+  manifests: Pick<ManifestSource, "reload" | "resolve">;
   /** The app's releases in an environment, newest first. */
   releases(env: string, app: string): Promise<{ status: string; artifactDigest: string }[]>;
   /** Where an artifact's files are. */
@@ -56,8 +57,8 @@ export class ReadinessService {
 
   /** The scorecard; `digest` is the artifact about to be deployed (the gate), else the one the environment would get. */
   async report(env: string, app: string, digest?: { digest: string; from: string }): Promise<ReadinessReport> {
-    const manifest = this.#deps.manifest();
-    const config = resolved(manifest, env, app);
+    const manifest = this.#deps.manifests.reload();
+    const config = this.#deps.manifests.resolve(manifest, app, env);
     const isProtected = manifest.environments[env]?.protected ?? false;
     const settings = settingsOf(manifest, env, isProtected);
     const facts = manifest.readiness?.apps[app] ?? { owner: null, runbook: null, healthDeclaredIn: [] };
@@ -116,7 +117,7 @@ export class ReadinessService {
    */
   async gate(input: { env: string; app: string; digest: string; actor: string; from: string }): Promise<void> {
     const { env, app, actor } = input;
-    if (!(this.#deps.manifest().environments[env]?.protected ?? false)) return;
+    if (!(this.#deps.manifests.reload().environments[env]?.protected ?? false)) return;
     if ((await this.#deps.releases(env, app)).length > 0) return;
     const report = await this.report(env, app, { digest: input.digest, from: input.from });
     const failing = report.checks.filter((c) => c.required && c.status !== "pass");
@@ -161,8 +162,8 @@ export class ReadinessService {
 
   /** Lets the next first deploy of the app to a protected environment through within the hour; recorded with who and why. */
   async override(env: string, app: string, reason: string, actor: string): Promise<OverrideView> {
-    const manifest = this.#deps.manifest();
-    resolved(manifest, env, app);
+    const manifest = this.#deps.manifests.reload();
+    this.#deps.manifests.resolve(manifest, app, env);
     if (!(manifest.environments[env]?.protected ?? false))
       throw new RampartError(
         "invalid_request",
@@ -231,19 +232,6 @@ export class ReadinessService {
       reachablePeople: Object.keys(people),
     };
   }
-}
-
-function resolved(manifest: Manifest, env: string, app: string) {
-  if (!Object.hasOwn(manifest.environments, env))
-    throw new RampartError("unknown_environment", `environment "${env}" is not in ${manifest.path}`, {
-      hint: `environments: ${Object.keys(manifest.environments).join(", ")}`,
-    });
-  const config = Object.hasOwn(manifest.apps, app) ? manifest.apps[app]?.perEnv[env] : undefined;
-  if (!config)
-    throw new RampartError("unknown_app", `app "${app}" is not in ${manifest.path}`, {
-      hint: `apps: ${Object.keys(manifest.apps).join(", ")}`,
-    });
-  return config;
 }
 
 function settingsOf(manifest: Manifest, env: string, isProtected: boolean): ReadinessSettings {
