@@ -32,12 +32,21 @@ export function healthCheck(w: Where, facts: AppReadinessFacts, health: { path: 
   );
 }
 
-export function noSecrets(w: Where, scan: { digest: string; from: string; result: ScanResult } | null): Verdict & { findings?: Finding[] } {
+export function noSecrets(
+  w: Where,
+  scan: { digest: string; from: string; result: ScanResult | null } | null,
+): Verdict & { findings?: Finding[] } {
   if (scan === null)
     return unavailable(
       "no_secrets",
       `no artifact of ${w.app} to scan yet (none released in ${w.env} or its staging environment)`,
       `deploy it to staging first: rampart deploy ${w.app} --env staging`,
+    );
+  if (scan.result === null)
+    return unavailable(
+      "no_secrets",
+      `artifact ${scan.digest.slice(0, 19)}… (${scan.from}) is no longer on disk (only the newest artifacts are kept)`,
+      `deploy it again to have its artifact scanned: rampart deploy ${w.app} --env staging`,
     );
   const { findings, scannedFiles, skippedFiles } = scan.result;
   const what = `artifact ${scan.digest.slice(0, 19)}… (${scan.from}): ${scannedFiles} file(s) scanned${skippedFiles > 0 ? `, ${skippedFiles} skipped (binary or over 2 MiB)` : ""}`;

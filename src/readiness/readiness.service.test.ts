@@ -204,6 +204,11 @@ describe("readiness checks, each from its facts", () => {
     assert.match(check.detail, /ci\/deploy.sh:1 \(github_token\), server.js:2 \(app_secret:DB_PASSWORD\)/);
     assert.equal(report.ready, false);
     assert.deepEqual(secretHits([own, token], [JSON.stringify(report)]), []);
+    // An artifact garbage-collected since its release: the scan cannot tell, and says how to get one to scan.
+    world.state.releases.set("staging/web", [{ status: "live", artifactDigest: `sha256-${"0".repeat(64)}` }]);
+    const gone = byName(await world.make().report("production", "web"), "no_secrets");
+    assert.equal(gone.status, "unavailable");
+    assert.match(gone.detail, /no longer on disk/);
   });
 });
 

@@ -1,10 +1,11 @@
+import { existsSync } from "node:fs";
 import type { ManifestSource } from "../config/manifest-source.ts";
 import type { Manifest } from "../config/resolved-manifest.schema.ts";
 import type { EventLog } from "../events/event-log.ts";
 import { policiesOf } from "../oncall/oncall.schema.ts";
 import type { Clock } from "../shared/clock.ts";
 import { RampartError } from "../shared/errors.ts";
-import { type OwnSecret, scanArtifact } from "./artifact-scan.ts";
+import { type OwnSecret, type ScanResult, scanArtifact } from "./artifact-scan.ts";
 import * as check from "./readiness-checks.ts";
 import type { OnCallFacts } from "./readiness-checks.ts";
 import {
@@ -70,7 +71,7 @@ export class ReadinessService {
     const artifact = digest ?? (await this.#artifactFor(env, app, own, staging));
     const scan = artifact && {
       ...artifact,
-      result: await scanArtifact(this.#deps.artifactDir(artifact.digest), await this.#deps.secretValues(app)),
+      result: await this.#scan(artifact.digest, app),
     };
     // Checks run where the app serves: this environment once it has a release, else where it is tried first.
     const checksEnv = own.some((r) => r.status === "live") ? env : staging;
@@ -191,6 +192,13 @@ export class ReadinessService {
       data: { reason, failing },
     });
     return { env, app, actor, reason, at: event.at, expiresAt: event.at + OVERRIDE_TTL_MS, failing };
+  }
+
+  /** Null when the artifact was garbage-collected since its release was made. */
+  async #scan(digest: string, app: string): Promise<ScanResult | null> {
+    const dir = this.#deps.artifactDir(digest);
+    if (!existsSync(dir)) return null;
+    return scanArtifact(dir, await this.#deps.secretValues(app));
   }
 
   async #activeOverride(env: string, app: string): Promise<{ id: number; actor: string; reason: string } | null> {
