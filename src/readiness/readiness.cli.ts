@@ -76,7 +76,7 @@ export async function overrideIfAsked(client: ApiClient, env: string, app: strin
       `readiness gate overridden for ${app}'s first deploy to ${env} by ${given.actor} (recorded)${given.failing.length > 0 ? `; failing: ${given.failing.join(", ")}` : ""}\n`,
     );
   } catch (error) {
-    if (!(error instanceof ApiError) || error.code !== "invalid_request") throw error;
+    if (!(error instanceof ApiError) || error.code !== "readiness_not_gated") throw error;
     process.stderr.write(`note: ${error.message}\n`);
   }
 }

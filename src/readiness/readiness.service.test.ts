@@ -282,8 +282,14 @@ describe("the gate on an app's first deploy to a protected environment", () => {
     world.clock.advance(3_600_001);
     await assert.rejects(service.gate({ env: "production", app: "web", digest, actor: "ci", from: "x" }), { code: "readiness_failed" });
     // Nothing to override where nothing is gated.
-    await assert.rejects(service.override("staging", "web", "because", "alice"), /staging is not protected/);
+    await assert.rejects(service.override("staging", "web", "because", "alice"), {
+      code: "readiness_not_gated",
+      message: /staging is not protected/,
+    });
     world.state.releases.set("production/web", [{ status: "live", artifactDigest: digest }]);
-    await assert.rejects(service.override("production", "web", "because", "alice"), /only the first deploy is gated/);
+    await assert.rejects(service.override("production", "web", "because", "alice"), {
+      code: "readiness_not_gated",
+      message: /only the first deploy is gated/,
+    });
   });
 });

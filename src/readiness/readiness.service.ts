@@ -167,7 +167,7 @@ export class ReadinessService {
     this.#deps.manifests.resolve(manifest, app, env);
     if (!(manifest.environments[env]?.protected ?? false))
       throw new RampartError(
-        "invalid_request",
+        "readiness_not_gated",
         `${env} is not protected: its deploys are not gated by readiness, there is nothing to override`,
         {
           hint: `deploy: rampart deploy ${app} --env ${env}`,
@@ -175,7 +175,7 @@ export class ReadinessService {
       );
     if ((await this.#deps.releases(env, app)).length > 0)
       throw new RampartError(
-        "invalid_request",
+        "readiness_not_gated",
         `${app} already has releases in ${env}: only the first deploy is gated, there is nothing to override`,
         {
           hint: `deploy: rampart deploy ${app} --env ${env}`,

@@ -590,6 +590,13 @@ export const errorCatalogue = {
       "The first deploy (or promotion) of an app to a protected environment is refused until every readiness check rampart.yaml requires there passes; `details.failing` names each with why and its fix.",
     hint: "fix each failing check (rampart readiness APP --env ENV shows them with their commands), or deploy with --override-readiness --reason TEXT (permission readiness.override, audited)",
   },
+  readiness_not_gated: {
+    status: 409,
+    origin: "api",
+    meaning:
+      "A readiness override was asked for a deploy that is not gated: the environment is not protected, or the app already has a release there (only the first one is gated).",
+    hint: "deploy without --override-readiness: rampart deploy APP --env ENV",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
