@@ -2,6 +2,7 @@ import { z } from "zod";
 import { expected, text, wholeNumber } from "../config/fields.schema.ts";
 import { showValue } from "../config/units.ts";
 import type { ManifestFile } from "../config/manifest.schema.ts";
+import type { PathIssue } from "../config/manifest-error.ts";
 import {
   type AppReadinessFacts,
   DEFAULT_MAX_AGE_DAYS,
@@ -66,4 +67,28 @@ export function resolveReadiness(file: ManifestFile): ReadinessManifest {
 function defaultStaging(env: string, names: string[], isProtected: (name: string) => boolean): string | null {
   if (env !== "staging" && names.includes("staging")) return "staging";
   return names.find((n) => n !== env && !isProtected(n)) ?? null;
+}
+
+/** `environments.<env>.readiness.staging` names another declared environment (a cross-key check, src/config/manifest.checks.ts). */
+export function checkReadinessStaging(raw: Record<string, unknown>): PathIssue[] {
+  const environments = mappingOf(raw.environments);
+  const names = Object.keys(environments);
+  const issues: PathIssue[] = [];
+  for (const env of names) {
+    const staging = mappingOf(mappingOf(environments[env]).readiness).staging;
+    if (typeof staging !== "string" || (names.includes(staging) && staging !== env)) continue;
+    issues.push({
+      path: ["environments", env, "readiness", "staging"],
+      message:
+        staging === env
+          ? `${showValue(staging)} is this environment itself; name where releases are tried first, e.g. staging`
+          : `${showValue(staging)} is not a declared environment; declared: ${names.join(", ")}`,
+    });
+  }
+  return issues;
+}
+
+/** The raw document is not validated yet where cross-key checks read it: anything but a mapping reads as empty. */
+function mappingOf(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
+import { ManifestError } from "../config/manifest-error.ts";
+import { parseManifest } from "../config/manifest.loader.ts";
 import { RampartError } from "../shared/errors.ts";
 import { secretHits } from "../testing/secret-scan.ts";
 import { readinessWorld } from "./readiness.fixture.ts";
@@ -77,6 +79,22 @@ describe("readiness checks, each from its facts", () => {
     assert.equal(staging.protected, false);
     assert.equal(staging.gated, false);
     assert.ok(staging.checks.every((c) => !c.required));
+  });
+
+  it("rampart.yaml's readiness settings are validated where they stand", () => {
+    assert.throws(
+      () => parseManifest(manifest({ production: "readiness: { require: [health_check, load_tests], staging: qa }" }), "rampart.yaml"),
+      (error: unknown) => {
+        const text = String(error instanceof ManifestError ? error.issues.map((i) => `${i.path}: ${i.message}`).join("\n") : error);
+        assert.match(text, /environments\.production\.readiness\.require\[1\]: expected a readiness check: health_check, no_secrets/);
+        assert.match(
+          text,
+          /environments\.production\.readiness\.staging: "qa" is not a declared environment; declared: staging, production/,
+        );
+        return true;
+      },
+    );
+    assert.throws(() => parseManifest(manifest({ app: "runbook: wiki/web" }), "rampart.yaml"), /expected an http\(s\) runbook URL/);
   });
 
   it("health check, owner, runbook and strategy come from rampart.yaml", async () => {
