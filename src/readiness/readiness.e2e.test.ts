@@ -171,6 +171,12 @@ describe("readiness through a real rampart up: the first production deploy is ga
     assert.equal(recorded[1]?.type, "readiness.passed");
     assert.deepEqual(recorded[1]?.override, { by: "local", reason: "launch agreed with on-call", eventId: raw[0]?.id });
 
+    // A later deploy is not gated: asking to override it is noted, and the deploy goes on.
+    const later = cli(["deploy", "worker", "--env", "production", "--override-readiness", "--reason", "habit", "--json"]);
+    assert.equal(later.code, 0, later.stderr);
+    assert.match(later.stderr, /note: worker already has releases in production: only the first deploy is gated/);
+    assert.equal((JSON.parse(later.stdout) as { number: number }).number, 2);
+
     // Nothing the platform or the CLI said carries the planted token or the secret value.
     const everything = [...outputs, up.output(), JSON.stringify(await up.client.events({ limit: 10_000 }))];
     assert.deepEqual(secretHits(plantedForScan, everything), []);
