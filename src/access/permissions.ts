@@ -18,6 +18,7 @@ export const permissions = [
   "audit.read",
   "users.manage",
   "platform.manage",
+  "readiness.override",
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -41,6 +42,7 @@ export const permissionMeaning: Record<Permission, string> = {
   "audit.read": "read and verify the audit log",
   "users.manage": "add and remove users, grant roles, manage tokens",
   "platform.manage": "stop the platform, install it as a service",
+  "readiness.override": "let an app's first deploy to a protected environment through with failing readiness checks (audited)",
 };
 
 /**

@@ -77,7 +77,14 @@ export function httpTargets(manifest: Manifest, serving: (env: string, app: stri
         if (target.kind === "path") {
           targets.push({ ...check, ...edge(check.name, "custom", target.path), headers: { ...hostHeader, ...check.headers } });
         } else if (target.kind === "url") {
-          targets.push({ ...check, ...edge(check.name, "custom", ""), url: target.url, description: target.url, verifyTls: true, throughEdge: false });
+          targets.push({
+            ...check,
+            ...edge(check.name, "custom", ""),
+            url: target.url,
+            description: target.url,
+            verifyTls: true,
+            throughEdge: false,
+          });
         } else {
           const description = `browser ${base}: ${target.steps.map(describeStep).join(", ")}`;
           targets.push({ ...check, ...edge(check.name, "custom", "/"), browser: target.steps, description });

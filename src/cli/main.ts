@@ -28,6 +28,7 @@ import { registerOncallCommands } from "../oncall/oncall.cli.ts";
 import { registerBackupCommands } from "../backup/backup.cli.ts";
 import { registerLoadTestCommands } from "../loadtest/loadtest.cli.ts";
 import { registerParityCommands } from "../parity/parity.cli.ts";
+import { registerReadinessCommands } from "../readiness/readiness.cli.ts";
 
 // `rampart status | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -72,6 +73,7 @@ registerOncallCommands(program, globals);
 registerBackupCommands(program, globals);
 registerLoadTestCommands(program, globals);
 registerParityCommands(program, globals);
+registerReadinessCommands(program, globals);
 
 installUsageHandling(program);
 

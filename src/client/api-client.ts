@@ -42,6 +42,7 @@ import type { Delivery } from "../alerts/notify/delivery.types.ts";
 import type { CheckView } from "../checks/checks.types.ts";
 import type { BackupView } from "../backup/backup.types.ts";
 import type { LoadResult, RecordedLoadTest } from "../loadtest/loadtest.types.ts";
+import type { OverrideView, ReadinessReport } from "../readiness/readiness.types.ts";
 import type { DoraReport } from "../incidents/dora.ts";
 import type { ParityQuery, ParityReport } from "../parity/parity.types.ts";
 import type {
@@ -630,6 +631,15 @@ export class ApiClient {
   // Parity (src/parity): two environments compared, every drift with its severity and whether it is allowed.
   parity(query: ParityQuery): Promise<ParityReport> {
     return this.#call("GET", `/api/v1/parity${queryString(query)}`);
+  }
+
+  // Readiness (src/readiness): the scorecard, and the audited override of the first protected deploy's gate.
+  readiness(env: string, app: string): Promise<ReadinessReport> {
+    return this.#call("GET", `${appPath(env, app)}/readiness`);
+  }
+
+  overrideReadiness(env: string, app: string, reason: string): Promise<OverrideView> {
+    return this.#call("POST", `${appPath(env, app)}/readiness/override`, { reason });
   }
 
   async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {

@@ -4,6 +4,7 @@ import { resolveApiSettings } from "./api.schema.ts";
 import { resolveBackupSettings } from "../backup/backup.schema.ts";
 import { resolveOidcSettings } from "../access/oidc.schema.ts";
 import { type AppChecks, resolveAppChecks } from "../checks/checks.schema.ts";
+import { resolveReadiness } from "../readiness/readiness.schema.ts";
 import { APP_DEFAULTS, ENVIRONMENT_DEFAULTS, METRICS_SCRAPE_DEFAULTS } from "./manifest.defaults.ts";
 import type { AppFile, AppSettingsFile, ManifestFile } from "./manifest.schema.ts";
 import type { EnvironmentConfig, Manifest, ManifestApp, ResolvedApp } from "./resolved-manifest.schema.ts";
@@ -101,7 +102,18 @@ function withDefaults(name: string, source: string, exclude: readonly string[], 
 }
 
 function resolveManifestApp(name: string, app: AppFile, environments: string[], dir: string): ManifestApp {
-  const { source, exclude = [], environments: overrides, alerts, checks: _checks, heartbeats: _heartbeats, parity, ...settings } = app;
+  const {
+    source,
+    exclude = [],
+    environments: overrides,
+    alerts,
+    checks: _checks,
+    heartbeats: _heartbeats,
+    parity,
+    owner: _owner,
+    runbook: _runbook,
+    ...settings
+  } = app;
   const sourceDir = resolvePath(dir, source);
   const perEnv: Record<string, ResolvedApp> = {};
   for (const env of environments) {
@@ -154,6 +166,7 @@ export function buildManifest(file: ManifestFile, path: string, dir: string): Ma
     ...(file.oncall ? { oncall: file.oncall } : {}),
     ...(file.backups ? { backups: resolveBackupSettings(file.backups, (p) => resolvePath(dir, p)) } : {}),
     ...(file.parity ? { parity: { allow: [...file.parity.allow] } } : {}),
+    readiness: resolveReadiness(file),
   };
 }
 

@@ -32,6 +32,7 @@ import {
 import { alertRuleListSchema, alertsFileSchema } from "../alerts/alert-rules.schema.ts";
 import { oncallFileSchema } from "../oncall/oncall.schema.ts";
 import { parityFileSchema } from "../parity/parity.schema.ts";
+import { ownerField, readinessFileSchema, runbookField } from "../readiness/readiness.schema.ts";
 
 /**
  * The shape of rampart.yaml as written (snake_case). Objects are strict so a misspelt key is an
@@ -168,6 +169,9 @@ export const appSchema = mapping(
     heartbeats: heartbeatsFileSchema.optional(),
     /** Intended differences between environments (src/parity/parity.schema.ts): listed by `rampart parity`, not counted. */
     parity: parityFileSchema.optional(),
+    /** Who answers for the app and where its runbook is (readiness checks owner and runbook: src/readiness). */
+    owner: ownerField.optional(),
+    runbook: runbookField.optional(),
   },
   "a mapping with at least source and run",
 );
@@ -191,6 +195,8 @@ export const environmentSchema = mapping(
       },
       "a mapping such as { header_timeout: 10s, idle_timeout: 60s, max_header_size: 16kb }",
     ).optional(),
+    /** Which readiness checks the first deploy here requires (src/readiness/readiness.schema.ts). */
+    readiness: readinessFileSchema.optional(),
   },
   "a mapping such as { port: 8080 }",
 );

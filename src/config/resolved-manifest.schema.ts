@@ -6,6 +6,7 @@ import { apiSettingsSchema } from "./api-settings.schema.ts";
 import { oidcSettingsSchema } from "../access/oidc-settings.ts";
 import type { OncallFile } from "../oncall/oncall.schema.ts";
 import type { AlertRuleFile, AlertsFile } from "../alerts/alert-rules.schema.ts";
+import type { ReadinessManifest } from "../readiness/readiness.types.ts";
 
 /**
  * The resolved manifest: what the rest of Rampart reads. Every default is applied, durations
@@ -143,6 +144,8 @@ export const manifestSchema = z.object({
   backups: z.custom<BackupSettings>().optional(),
   /** rampart.yaml top-level `parity.allow` (flags, environment limits); absent when none. */
   parity: z.object({ allow: z.array(z.string()) }).optional(),
+  /** Readiness settings per environment and owner/runbook/health facts per app (src/readiness); absent in older manifests. */
+  readiness: z.custom<ReadinessManifest>().optional(),
 });
 
 export type LatencyGuard = z.infer<typeof latencyGuardSchema>;

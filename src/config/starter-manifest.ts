@@ -31,6 +31,11 @@ environments:                     # each has its own edge port, instances and re
     #   header_timeout: 10s       # a client must send its request headers within this (slowloris: 408)
     #   idle_timeout: 60s         # an idle keep-alive connection is closed after this
     #   max_header_size: 16kb     # larger request headers are refused (431)
+    # readiness:                  # what the FIRST deploy here needs (docs/readiness.md); rampart readiness web --env production
+    #   require: [health_check, no_secrets, load_test]  # default for a protected environment: health_check, no_secrets
+    #   max_age_days: 30          # how recent a load test and a rollback drill must be
+    #   load_rate: 200            # a passed load test in staging at least this many requests/s
+    #   staging: staging          # where load tests, drills and parity are looked for
 
 apps:                             # one entry per deployable service
   web:
@@ -38,6 +43,8 @@ apps:                             # one entry per deployable service
     # exclude: [dist/, "*.log"]   # optional: more gitignore-style patterns left out of every artifact
     # build: npm ci --omit=dev    # optional: runs once per artifact, inside its copy of source
     run: node server.js           # starts one instance; Rampart sets PORT for it to listen on
+    # owner: team-web             # who answers for the app (a readiness check)
+    # runbook: https://wiki.example.com/runbooks/web  # what on-call reads first (a readiness check)
     instances: 2                  # processes per environment (1-64)
     routes: ["/"]                 # path prefixes sent to this app; the longest prefix wins
     # hosts: [shop.example.com]   # optional: only serve these host names (default: any host)

@@ -38,6 +38,7 @@ import { createOidc } from "../access/oidc.module.ts";
 import { createBackups } from "../backup/backup.module.ts";
 import { createLoadTests } from "../loadtest/loadtest.module.ts";
 import { createParity } from "../parity/parity.module.ts";
+import { createReadiness } from "../readiness/readiness.module.ts";
 
 const DEFAULT_API = { host: "127.0.0.1", port: 7700 };
 import { createAlertNotifier } from "../alerts/notify/alert-notify.module.ts";
@@ -145,6 +146,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     windows: (env, app) => (numbers, since) => traffic.stats.releaseWindows(env, app, numbers, since),
     otelEnv: (env, app, release) => telemetry.logsTraces.otelEnv(env, app, release),
     secrets: { versionsFor: (env, app, required) => secrets.service.versionsFor(env, app, required) },
+    // The first release of an app in a protected environment waits for its required readiness checks.
+    gate: (input) => readiness.service.gate(input),
   });
   // A secret change is a release: set/unset rolls the live release out again with the new versions.
   const secrets = createSecrets({
@@ -292,6 +295,27 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       flags: async () => (await flags.service.list()).map((f) => ({ key: f.key, environments: f.environments })),
     },
   });
+  // The readiness scorecard and the first-protected-deploy gate, from what the other modules record.
+  // Rollback drills and parity are wired here when they exist (rollbackDrills, parity); until then they show "unavailable".
+  const readiness = createReadiness({
+    events: events.log,
+    clock,
+    manifests,
+    releases: (env, app) => releases.store.list(env, app),
+    artifactDir: (digest) => releases.artifacts.srcDir(digest),
+    secretValues: async (app) => {
+      const values = [];
+      for (const env of Object.keys(manifests.current.environments)) {
+        const versions = await secrets.service.versionsFor(env, app, []);
+        for (const [name, value] of Object.entries(await secrets.service.values({ env, app, versions }))) values.push({ name, value });
+      }
+      return values;
+    },
+    checkResults: (env, app) => checks.service.checkResults().filter((r) => r.env === env && r.app === app),
+    oncall: { who: () => oncall.service.who() },
+    loadTests: loadTests.service,
+    parity: { drift: (app, fromEnv, toEnv) => parity.service.drift(app, fromEnv, toEnv) },
+  });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
   // The audit comes right after events: its key is loaded before anything else starts, and it stops (signing the
   // final checkpoint) after every other module has written its last event.
@@ -316,6 +340,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     backups,
     loadTests,
     parity,
+    readiness,
   ];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {

@@ -17,7 +17,13 @@ export class FailedUsers {
   /** Keys not kept because the bound was reached since the last drain (the count is then a lower bound). */
   dropped = 0;
 
-  record(env: string, app: Pick<CompiledApp, "name" | "sticky">, release: number, headers: IncomingHttpHeaders, cookieHeader: string | undefined): void {
+  record(
+    env: string,
+    app: Pick<CompiledApp, "name" | "sticky">,
+    release: number,
+    headers: IncomingHttpHeaders,
+    cookieHeader: string | undefined,
+  ): void {
     const key = stickyKeyOf(app.sticky, headers, cookieHeader);
     if (key === undefined) return;
     if (this.keys >= MAX_KEYS) {

@@ -116,6 +116,9 @@ export const eventTypes = [
   // Issue 20 (load tests): a run's result (data = the result), and a run against a protected environment allowed.
   "loadtest.completed",
   "loadtest.allowed",
+  // Issue 20 (readiness): the first deploy to a protected environment let through (data: the checks, any override), and an override given.
+  "readiness.passed",
+  "readiness.overridden",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

@@ -8,8 +8,9 @@ import { buildLogCommand, short } from "./artifact.service.ts";
 import { followBuild, printProgress, waitForRelease } from "./release-wait.ts";
 import type { ReleaseView } from "./release.types.ts";
 import { deploySource } from "./deploy-source.ts";
+import { overrideIfAsked, type OverrideOptions, withOverrideOptions } from "../readiness/readiness.cli.ts";
 
-interface DeployOptions extends GlobalOptions {
+interface DeployOptions extends GlobalOptions, OverrideOptions {
   env: string;
   source?: string;
   strategy?: string;
@@ -20,27 +21,29 @@ interface DeployOptions extends GlobalOptions {
 const WAIT_TIMEOUT_MS = 30 * 60_000;
 
 export function registerReleaseCommands(program: Command, globals: () => GlobalOptions): void {
-  program
-    .command("deploy <app>")
-    .description("snapshot the app's source into an artifact, create the next release and roll it out")
-    .requiredOption("--env <env>", "environment to deploy to")
-    .option("--source <dir>", "directory to pack here and deploy, instead of the manifest's `source`")
-    .addOption(new Option("--strategy <strategy>", "rollout strategy").choices(RELEASE_STRATEGIES))
-    .option("--wait", "block until the release is live (exit 0) or failed (exit 1)")
-    .option("--json", "print the release as JSON")
-    .action(async (app: string, options: DeployOptions) => {
-      const opts = { ...globals(), ...options };
-      const strategy = options.strategy === undefined ? undefined : parseStrategy(options.strategy);
-      const client = clientFor(opts);
-      const source = await deploySource(client, app, options.env, opts);
-      const release = await client.deploy(options.env, app, { ...source, strategy });
-      await finish(
-        client,
-        release,
-        opts,
-        `deploying ${app} to ${options.env}: release ${release.number} (artifact ${short(release.artifact)})`,
-      );
-    });
+  withOverrideOptions(
+    program
+      .command("deploy <app>")
+      .description("snapshot the app's source into an artifact, create the next release and roll it out")
+      .requiredOption("--env <env>", "environment to deploy to")
+      .option("--source <dir>", "directory to pack here and deploy, instead of the manifest's `source`")
+      .addOption(new Option("--strategy <strategy>", "rollout strategy").choices(RELEASE_STRATEGIES))
+      .option("--wait", "block until the release is live (exit 0) or failed (exit 1)")
+      .option("--json", "print the release as JSON"),
+  ).action(async (app: string, options: DeployOptions) => {
+    const opts = { ...globals(), ...options };
+    const strategy = options.strategy === undefined ? undefined : parseStrategy(options.strategy);
+    const client = clientFor(opts);
+    await overrideIfAsked(client, options.env, app, options);
+    const source = await deploySource(client, app, options.env, opts);
+    const release = await client.deploy(options.env, app, { ...source, strategy });
+    await finish(
+      client,
+      release,
+      opts,
+      `deploying ${app} to ${options.env}: release ${release.number} (artifact ${short(release.artifact)})`,
+    );
+  });
 
   program
     .command("rollback <app>")

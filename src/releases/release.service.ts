@@ -27,6 +27,8 @@ export interface ReleaseServiceDeps {
   uploads: SourceUploads;
   /** The app's secret names and versions for a new release (throws secret_missing); none when absent. */
   secrets?: { versionsFor(env: string, app: string, required: readonly string[]): Promise<Record<string, number>> };
+  /** Readiness's gate on an app's first release in a protected environment (throws readiness_failed); none when absent. */
+  gate?(input: { env: string; app: string; digest: string; actor: string; from: string }): Promise<void>;
 }
 
 export class ReleaseService {
@@ -55,6 +57,7 @@ export class ReleaseService {
       const snapshot = await this.#deps.artifacts.snapshot({ app, sourceDir, what, actor, exclude: config.exclude });
       // A bundle carries the git facts of the machine it was packed on; a directory here is read by git here.
       const git = body.upload ? (body.git ?? null) : await gitInfo(sourceDir);
+      await this.#deps.gate?.({ env, app, digest: snapshot.digest, actor, from: `deployed now from ${what}` });
       return await this.#create({
         env,
         app,
@@ -165,6 +168,13 @@ export class ReleaseService {
     }
     if (!(await this.#deps.artifacts.exists(source.artifactDigest)))
       throw conflict("artifact_collected", `the artifact of release ${source.number} was garbage-collected`);
+    await this.#deps.gate?.({
+      env: body.to,
+      app,
+      digest: source.artifactDigest,
+      actor,
+      from: `promoted from release ${source.number} in ${body.from}`,
+    });
     const release = await this.#create({
       env: body.to,
       app,

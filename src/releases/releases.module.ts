@@ -36,6 +36,8 @@ export interface ReleasesDeps {
   otelEnv(env: string, app: string, release: number): Record<string, string>;
   /** The secrets capability's names and versions for a new release (src/secrets); none when absent. */
   secrets?: ReleaseServiceDeps["secrets"];
+  /** Readiness's gate on an app's first release in a protected environment (src/readiness). */
+  gate?: ReleaseServiceDeps["gate"];
 }
 
 export interface Releases extends Module {
@@ -108,6 +110,7 @@ export function createReleases(deps: ReleasesDeps): Releases {
     clock,
     uploads,
     secrets: deps.secrets,
+    gate: deps.gate,
   });
   const rolloutService = new RolloutService({ manifests, releases: store, rollouts, events, clock });
   return {

@@ -4,6 +4,7 @@ import { RampartError } from "../shared/errors.ts";
 import { releaseFailed } from "./release.cli.ts";
 import { printProgress, waitForRelease } from "./release-wait.ts";
 import { ANALYSIS_COLUMNS, analysisRows, rolloutActions, type RolloutAction, type RolloutView } from "./rollout.view.ts";
+import { overrideIfAsked, type OverrideOptions, withOverrideOptions } from "../readiness/readiness.cli.ts";
 
 export function registerRolloutCommands(program: Command, globals: () => GlobalOptions): void {
   program
@@ -22,17 +23,20 @@ export function registerRolloutCommands(program: Command, globals: () => GlobalO
       printRollout(rollout);
     });
 
-  program
-    .command("promote <app>")
-    .description("deploy the artifact live in one environment to another, unchanged, with the target's config and release policy")
-    .requiredOption("--from <env>", "environment whose live release is promoted")
-    .requiredOption("--to <env>", "environment to deploy it to")
-    .option("--force", "promote even when the source release is not live and healthy (recorded)")
-    .option("--wait", "block until the release is live (exit 0) or failed / rolled back (exit 1)")
-    .option("--json", "print the release as JSON")
-    .action(async (app: string, options: GlobalOptions & { from: string; to: string; force?: boolean; wait?: boolean }) => {
+  withOverrideOptions(
+    program
+      .command("promote <app>")
+      .description("deploy the artifact live in one environment to another, unchanged, with the target's config and release policy")
+      .requiredOption("--from <env>", "environment whose live release is promoted")
+      .requiredOption("--to <env>", "environment to deploy it to")
+      .option("--force", "promote even when the source release is not live and healthy (recorded)")
+      .option("--wait", "block until the release is live (exit 0) or failed / rolled back (exit 1)")
+      .option("--json", "print the release as JSON"),
+  ).action(
+    async (app: string, options: GlobalOptions & OverrideOptions & { from: string; to: string; force?: boolean; wait?: boolean }) => {
       const opts = { ...globals(), ...options };
       const client = clientFor(opts);
+      await overrideIfAsked(client, options.to, app, options);
       const release = await client.promote(app, { from: options.from, to: options.to, force: options.force ?? false });
       if (!opts.json) progress(`promoting ${app} from ${options.from} to ${options.to}: release ${release.number}`);
       const final = options.wait
@@ -46,7 +50,8 @@ export function registerRolloutCommands(program: Command, globals: () => GlobalO
           ? `release ${final.number} of ${app} is live in ${options.to}\n`
           : `release ${release.number} of ${app} created in ${options.to}; rolling out (rampart rollout ${app} --env ${options.to})\n`,
       );
-    });
+    },
+  );
 }
 
 function parseAction(value: string): RolloutAction {

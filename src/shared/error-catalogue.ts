@@ -545,7 +545,8 @@ export const errorCatalogue = {
   heartbeat_url_invalid: {
     status: 403,
     origin: "api",
-    meaning: "A heartbeat ping URL's token does not match the heartbeat it names: altered, for another heartbeat, or from before the link-signing key changed.",
+    meaning:
+      "A heartbeat ping URL's token does not match the heartbeat it names: altered, for another heartbeat, or from before the link-signing key changed.",
     hint: "print the URL again: rampart checks heartbeat-url APP NAME --env ENV",
   },
   // Issue 15 (on-call): signed action links in notifications.
@@ -587,6 +588,21 @@ export const errorCatalogue = {
     meaning:
       "A load test against a protected environment needs --allow-production (permission platform.manage, audited); one whose edge is not on loopback is refused.",
     hint: "run it in staging: rampart loadtest APP --env staging; or add --allow-production",
+  },
+  // Issue 20 (readiness): the first deploy of an app to a protected environment with a required readiness check failing.
+  readiness_failed: {
+    status: 409,
+    origin: "api",
+    meaning:
+      "The first deploy (or promotion) of an app to a protected environment is refused until every readiness check rampart.yaml requires there passes; `details.failing` names each with why and its fix.",
+    hint: "fix each failing check (rampart readiness APP --env ENV shows them with their commands), or deploy with --override-readiness --reason TEXT (permission readiness.override, audited)",
+  },
+  readiness_not_gated: {
+    status: 409,
+    origin: "api",
+    meaning:
+      "A readiness override was asked for a deploy that is not gated: the environment is not protected, or the app already has a release there (only the first one is gated).",
+    hint: "deploy without --override-readiness: rampart deploy APP --env ENV",
   },
 } as const satisfies Record<string, ErrorEntry>;
 
