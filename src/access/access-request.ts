@@ -66,8 +66,16 @@ const MAX_REASON = 500;
 
 function assertReason(reason: string): string {
   const trimmed = reason.trim();
-  if (trimmed === "") throw new RampartError("invalid_request", "a reason is required", { hint: 'add --reason "what you need it for"' });
-  if (trimmed.length > MAX_REASON) throw new RampartError("invalid_request", `the reason may have at most ${MAX_REASON} characters`);
+  if (trimmed === "")
+    throw new RampartError("invalid_request", "a reason is required", {
+      hint: 'add --reason "what you need it for"',
+      details: [{ field: "body.reason", message: "required, not only spaces" }],
+    });
+  if (trimmed.length > MAX_REASON)
+    throw new RampartError("invalid_request", `the reason may have at most ${MAX_REASON} characters`, {
+      hint: "say what you need it for in a sentence or two",
+      details: [{ field: "body.reason", message: `at most ${MAX_REASON} characters` }],
+    });
   return trimmed;
 }
 
@@ -80,9 +88,7 @@ export function openRequest(
     throw new RampartError(
       "invalid_request",
       `role ${input.role} cannot be requested in ${input.env}; the policy allows ${policy.roles.join(", ")}`,
-      {
-        hint: "see the access: section of rampart.yaml",
-      },
+      { hint: "see the access: section of rampart.yaml", details: [{ field: "body.role", message: `one of ${policy.roles.join(", ")}` }] },
     );
   }
   if (!(input.durationMs > 0) || input.durationMs > policy.maxDurationMs) {
@@ -91,6 +97,7 @@ export function openRequest(
       `--for must be more than 0 and at most ${formatDuration(policy.maxDurationMs)} in ${input.env}`,
       {
         hint: `e.g. --for ${formatDuration(Math.min(3600_000, policy.maxDurationMs))}`,
+        details: [{ field: "body.durationMs", message: `more than 0 and at most ${policy.maxDurationMs}` }],
       },
     );
   }
@@ -166,7 +173,11 @@ export function breakGlass(
 ): AccessRequest {
   const reason = assertReason(input.reason);
   const durationMs = Math.min(input.durationMs ?? policy.maxDurationMs, policy.maxDurationMs);
-  if (!(durationMs > 0)) throw new RampartError("invalid_request", "--for must be more than 0");
+  if (!(durationMs > 0))
+    throw new RampartError("invalid_request", "--for must be more than 0", {
+      hint: "e.g. --for 30m",
+      details: [{ field: "body.durationMs", message: "more than 0" }],
+    });
   return {
     id: input.id,
     requester: input.requester,
