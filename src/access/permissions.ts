@@ -18,6 +18,7 @@ export const permissions = [
   "audit.read",
   "users.manage",
   "platform.manage",
+  "drill.production",
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -41,6 +42,7 @@ export const permissionMeaning: Record<Permission, string> = {
   "audit.read": "read and verify the audit log",
   "users.manage": "add and remove users, grant roles, manage tokens",
   "platform.manage": "stop the platform, install it as a service",
+  "drill.production": "run a rollback drill in a protected environment (--allow-production)",
 };
 
 /**

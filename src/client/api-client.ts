@@ -42,6 +42,7 @@ import type { Delivery } from "../alerts/notify/delivery.types.ts";
 import type { CheckView } from "../checks/checks.types.ts";
 import type { BackupView } from "../backup/backup.types.ts";
 import type { LoadResult, RecordedLoadTest } from "../loadtest/loadtest.types.ts";
+import type { RollbackDrill } from "../rollback-drills/rollback-drill.types.ts";
 import type { DoraReport } from "../incidents/dora.ts";
 import type {
   IncidentProposal,
@@ -609,6 +610,19 @@ export class ApiClient {
 
   allowProductionLoadTest(env: string, app: string, body: { rate: number; durationMs: number }): Promise<{ allowed: true }> {
     return this.#call("POST", `${appPath(env, app)}/loadtests/allow-production`, body);
+  }
+
+  // Rollback drills (src/rollback-drills): run by the control plane, followed by the CLI.
+  startRollbackDrill(env: string, app: string, body: { rate?: number }, allowProduction: boolean): Promise<RollbackDrill> {
+    return this.#call("POST", `${appPath(env, app)}/drills/rollback${allowProduction ? "/allow-production" : ""}`, body);
+  }
+
+  rollbackDrill(env: string, app: string, id: string): Promise<RollbackDrill> {
+    return this.#call("GET", `${appPath(env, app)}/drills/rollback/${encodeURIComponent(id)}`);
+  }
+
+  async rollbackDrills(env: string, app: string): Promise<RollbackDrill[]> {
+    return (await this.#call<{ drills: RollbackDrill[] }>("GET", `${appPath(env, app)}/drills/rollback`)).drills;
   }
 
   // Flag experiments (src/flags/flag-experiment.*).

@@ -1,4 +1,5 @@
 import { checkAccessPolicy } from "../access/access-policy.schema.ts";
+import { checkDrillTargets } from "../rollback-drills/rollback-drill.schema.ts";
 import { APP_DEFAULTS } from "./manifest.defaults.ts";
 import { didYouMean } from "./did-you-mean.ts";
 import { hosts as hostsSchema, port as portSchema, routes as routesSchema } from "./fields.schema.ts";
@@ -107,5 +108,11 @@ export function checkRouteOverlaps(raw: Raw): PathIssue[] {
 }
 
 export function crossChecks(raw: Raw): PathIssue[] {
-  return [...checkPorts(raw), ...checkOverrideEnvironments(raw), ...checkRouteOverlaps(raw), ...checkAccessPolicy(raw)];
+  return [
+    ...checkPorts(raw),
+    ...checkOverrideEnvironments(raw),
+    ...checkRouteOverlaps(raw),
+    ...checkAccessPolicy(raw),
+    ...checkDrillTargets(raw),
+  ];
 }

@@ -7,6 +7,7 @@ import { type AppChecks, resolveAppChecks } from "../checks/checks.schema.ts";
 import { APP_DEFAULTS, ENVIRONMENT_DEFAULTS, METRICS_SCRAPE_DEFAULTS } from "./manifest.defaults.ts";
 import type { AppFile, AppSettingsFile, ManifestFile } from "./manifest.schema.ts";
 import type { EnvironmentConfig, Manifest, ManifestApp, ResolvedApp } from "./resolved-manifest.schema.ts";
+import { resolveDrillSchedule } from "../rollback-drills/rollback-drill.schema.ts";
 
 /**
  * Turns the validated file into the resolved manifest: per environment, the app's overrides are
@@ -148,6 +149,7 @@ export function buildManifest(file: ManifestFile, path: string, dir: string): Ma
     checks,
     ...(file.oncall ? { oncall: file.oncall } : {}),
     ...(file.backups ? { backups: resolveBackupSettings(file.backups, (p) => resolvePath(dir, p)) } : {}),
+    ...(file.drills?.rollback ? { drills: resolveDrillSchedule(file.drills) } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import { checksFileSchema, heartbeatsFileSchema } from "../checks/checks.schema.
 import { ENVIRONMENT_DEFAULTS, MAX_INSTANCES } from "./manifest.defaults.ts";
 import { apiFileSchema } from "./api.schema.ts";
 import { backupsFileSchema } from "../backup/backup.schema.ts";
+import { drillsFileSchema } from "../rollback-drills/rollback-drill.schema.ts";
 import {
   bindAddress,
   booleanField,
@@ -211,6 +212,8 @@ export const manifestFileSchema = mapping(
     oncall: oncallFileSchema.optional(),
     /** Scheduled backups and their retention (src/backup/backup.schema.ts). */
     backups: backupsFileSchema.optional(),
+    /** Rollback drills on a schedule (src/rollback-drills/rollback-drill.schema.ts). */
+    drills: drillsFileSchema.optional(),
   },
   "a mapping with name, environments and apps",
 );

@@ -1,6 +1,7 @@
 import type { AppChecks } from "../checks/checks.schema.ts";
 import { z } from "zod";
 import type { BackupSettings } from "../backup/backup.service.ts";
+import type { DrillSchedule } from "../rollback-drills/rollback-drill.schema.ts";
 import type { AccessPolicy } from "../access/access-policy.schema.ts";
 import { apiSettingsSchema } from "./api-settings.schema.ts";
 import { oidcSettingsSchema } from "../access/oidc-settings.ts";
@@ -139,6 +140,8 @@ export const manifestSchema = z.object({
   oncall: z.custom<OncallFile>().optional(),
   /** rampart.yaml `backups:` resolved (src/backup/backup.schema.ts); absent when not configured. */
   backups: z.custom<BackupSettings>().optional(),
+  /** rampart.yaml `drills.rollback` resolved (src/rollback-drills/rollback-drill.schema.ts); absent when not configured. */
+  drills: z.custom<DrillSchedule>().optional(),
 });
 
 export type LatencyGuard = z.infer<typeof latencyGuardSchema>;

@@ -37,6 +37,7 @@ import { assertSafeListen } from "./api-tls.ts";
 import { createOidc } from "../access/oidc.module.ts";
 import { createBackups } from "../backup/backup.module.ts";
 import { createLoadTests } from "../loadtest/loadtest.module.ts";
+import { wireRollbackDrills } from "../rollback-drills/rollback-drill.wiring.ts";
 
 const DEFAULT_API = { host: "127.0.0.1", port: 7700 };
 import { createAlertNotifier } from "../alerts/notify/alert-notify.module.ts";
@@ -275,6 +276,14 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     isProtected: (env) => manifests.current.environments[env]?.protected ?? false,
     assertApp,
   });
+  // Rollback drills (rampart drill rollback, and rampart.yaml drills.rollback): deploy, roll back, measure under load.
+  const rollbackDrills = wireRollbackDrills({
+    ...shared,
+    manifests,
+    releases: () => releases,
+    traffic: (env, app) => traffic.service.get(env, app),
+    instances: () => runtime.supervisor.list(),
+  });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
   // The audit comes right after events: its key is loaded before anything else starts, and it stops (signing the
   // final checkpoint) after every other module has written its last event.
@@ -298,6 +307,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     oncall,
     backups,
     loadTests,
+    rollbackDrills,
   ];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {

@@ -116,6 +116,10 @@ export const eventTypes = [
   // Issue 20 (load tests): a run's result (data = the result), and a run against a protected environment allowed.
   "loadtest.completed",
   "loadtest.allowed",
+  // Issue 20 (rollback drills, plan/apply): a drill started and finished (src/rollback-drills); rampart apply (src/plan).
+  "drill.rollback_started",
+  "drill.rollback_finished",
+  "manifest.applied",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);
