@@ -28,6 +28,7 @@ import { registerOncallCommands } from "../oncall/oncall.cli.ts";
 import { registerBackupCommands } from "../backup/backup.cli.ts";
 import { registerLoadTestCommands } from "../loadtest/loadtest.cli.ts";
 import { registerRollbackDrillCommands } from "../rollback-drills/rollback-drill.cli.ts";
+import { registerPlanCommands } from "../plan/plan.cli.ts";
 
 // `rampart status | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -72,6 +73,7 @@ registerOncallCommands(program, globals);
 registerBackupCommands(program, globals);
 registerLoadTestCommands(program, globals);
 registerRollbackDrillCommands(program, globals);
+registerPlanCommands(program, globals);
 
 installUsageHandling(program);
 

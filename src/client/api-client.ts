@@ -43,6 +43,7 @@ import type { CheckView } from "../checks/checks.types.ts";
 import type { BackupView } from "../backup/backup.types.ts";
 import type { LoadResult, RecordedLoadTest } from "../loadtest/loadtest.types.ts";
 import type { RollbackDrill } from "../rollback-drills/rollback-drill.types.ts";
+import type { ApplyResult, Plan } from "../plan/plan.types.ts";
 import type { DoraReport } from "../incidents/dora.ts";
 import type {
   IncidentProposal,
@@ -623,6 +624,19 @@ export class ApiClient {
 
   async rollbackDrills(env: string, app: string): Promise<RollbackDrill[]> {
     return (await this.#call<{ drills: RollbackDrill[] }>("GET", `${appPath(env, app)}/drills/rollback`)).drills;
+  }
+
+  // Plan, apply, export (src/plan): rampart.yaml against the running state.
+  plan(): Promise<Plan> {
+    return this.#call("GET", "/api/v1/plan");
+  }
+
+  apply(digest?: string): Promise<ApplyResult> {
+    return this.#call("POST", "/api/v1/apply", digest === undefined ? {} : { digest });
+  }
+
+  async exportManifest(): Promise<string> {
+    return (await this.#call<{ yaml: string }>("GET", "/api/v1/export")).yaml;
   }
 
   // Flag experiments (src/flags/flag-experiment.*).

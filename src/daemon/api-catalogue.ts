@@ -5,6 +5,7 @@ import { auditRoutes } from "../audit/audit.routes.ts";
 import { backupRoutes } from "../backup/backup.routes.ts";
 import { loadTestRoutes } from "../loadtest/loadtest.routes.ts";
 import { rollbackDrillRoutes } from "../rollback-drills/rollback-drill.routes.ts";
+import { planRoutes } from "../plan/plan.routes.ts";
 import { secretRoutes } from "../secrets/secret.routes.ts";
 import { alertRoutes } from "../alerts/alert.routes.ts";
 import { notifyRoutes } from "../alerts/notify/notify.routes.ts";
@@ -68,6 +69,7 @@ export function apiCatalogue(): { routes: RouteDefinition[]; streams: StreamRout
       ...backupRoutes(unused("backups")),
       ...loadTestRoutes(unused("load tests"), notCalled("assertApp")),
       ...rollbackDrillRoutes(unused("rollback drills")),
+      ...planRoutes(unused("plan")),
     ],
     streams: [...eventStreams(unused("events")), ...logStreams(unused("logs"))],
   };

@@ -38,6 +38,7 @@ import { createOidc } from "../access/oidc.module.ts";
 import { createBackups } from "../backup/backup.module.ts";
 import { createLoadTests } from "../loadtest/loadtest.module.ts";
 import { wireRollbackDrills } from "../rollback-drills/rollback-drill.wiring.ts";
+import { createPlan } from "../plan/plan.module.ts";
 
 const DEFAULT_API = { host: "127.0.0.1", port: 7700 };
 import { createAlertNotifier } from "../alerts/notify/alert-notify.module.ts";
@@ -284,6 +285,14 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     traffic: (env, app) => traffic.service.get(env, app),
     instances: () => runtime.supervisor.list(),
   });
+  // rampart plan / apply / export: rampart.yaml against the manifest last applied and the live releases' configs.
+  const plan = createPlan({
+    manifests,
+    liveConfig: async (env, app) => (await releases.store.findByStatus(env, app, "live"))?.config ?? null,
+    events: events.log,
+    clock,
+    pushRouting: () => traffic.edge.applyRouting(),
+  });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
   // The audit comes right after events: its key is loaded before anything else starts, and it stops (signing the
   // final checkpoint) after every other module has written its last event.
@@ -308,6 +317,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     backups,
     loadTests,
     rollbackDrills,
+    plan,
   ];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {

@@ -16,8 +16,11 @@ export interface RollbackDrills extends Module {
   sinks: EdgeStatsSink[];
 }
 
-/** Longest the schedule sleeps before it looks again (rampart.yaml may have changed meanwhile). */
-const MAX_WAIT_MS = 60_000;
+/**
+ * How often the schedule looks (a few indexed reads): rampart.yaml may have been applied with a new schedule, or an
+ * app may have its first live release since.
+ */
+const LOOK_EVERY_MS = 10_000;
 
 /**
  * Rollback drills, on demand (`rampart drill rollback`) and on the schedule of rampart.yaml `drills.rollback`: each
@@ -53,7 +56,7 @@ export function createRollbackDrills(
       logger.warn({ err: error }, `scheduled rollback drill not started: ${errorMessage(error)}`);
     }
     if (stopped) return;
-    timer = setTimeout(() => void tick(), MAX_WAIT_MS);
+    timer = setTimeout(() => void tick(), LOOK_EVERY_MS);
     timer.unref();
   };
   return {
