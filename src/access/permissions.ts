@@ -18,7 +18,7 @@ export const permissions = [
   "audit.read",
   "users.manage",
   "platform.manage",
-  "drill.production",
+  "drill.protected",
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -42,7 +42,7 @@ export const permissionMeaning: Record<Permission, string> = {
   "audit.read": "read and verify the audit log",
   "users.manage": "add and remove users, grant roles, manage tokens",
   "platform.manage": "stop the platform, install it as a service",
-  "drill.production": "run a rollback drill in a protected environment (--allow-production)",
+  "drill.protected": "run rollback drills in protected environments",
 };
 
 /**

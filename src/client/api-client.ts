@@ -615,7 +615,7 @@ export class ApiClient {
 
   // Rollback drills (src/rollback-drills): run by the control plane, followed by the CLI.
   startRollbackDrill(env: string, app: string, body: { rate?: number }, allowProduction: boolean): Promise<RollbackDrill> {
-    return this.#call("POST", `${appPath(env, app)}/drills/rollback${allowProduction ? "/allow-production" : ""}`, body);
+    return this.#call("POST", `${appPath(env, app)}/drills/rollback${allowProduction ? "/protected" : ""}`, body);
   }
 
   rollbackDrill(env: string, app: string, id: string): Promise<RollbackDrill> {

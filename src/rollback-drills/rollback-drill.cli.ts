@@ -27,7 +27,7 @@ export function registerRollbackDrillCommands(program: Command, globals: () => G
     )
     .requiredOption("--env <env>", "the environment (a protected one needs --allow-production)")
     .option("--rate <n>", "requests per second of the load (default 20)", positiveIntOption)
-    .option("--allow-production", "allow a protected environment (permission drill.production, audited)")
+    .option("--allow-production", "allow a protected environment (permission drill.protected, audited)")
     .option("--history", "list the app's drills in the environment instead of running one")
     .option("--json", "print JSON")
     .action(async (app: string, options: DrillOptions) => {

@@ -23,10 +23,10 @@ export function rollbackDrillRoutes(service: RollbackDrillService): RouteDefinit
     }),
     defineRoute({
       method: "POST",
-      path: "/api/v1/envs/:env/apps/:app/drills/rollback/allow-production",
+      path: "/api/v1/envs/:env/apps/:app/drills/rollback/protected",
       summary: "Starts a rollback drill in a protected environment (--allow-production; recorded in drill.rollback_started)",
       tag: "drills",
-      permission: "drill.production",
+      permission: "drill.protected",
       status: 202,
       params,
       body: startDrillBodySchema,

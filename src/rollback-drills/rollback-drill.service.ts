@@ -49,7 +49,7 @@ export class RollbackDrillService implements EdgeStatsSink {
     this.#deps.assertApp(env, app);
     if (this.#deps.isProtected(env) && !options.allowProduction)
       throw new RampartError("drill_refused", `${env} is protected: a rollback drill there needs --allow-production`, {
-        hint: `drill in staging (rampart drill rollback ${app} --env staging), or add --allow-production (permission drill.production, audited)`,
+        hint: `drill in staging (rampart drill rollback ${app} --env staging), or add --allow-production (permission drill.protected, audited)`,
       });
     if ([...this.#running.values()].some((r) => r.drill.env === env && r.drill.app === app))
       throw conflict(

@@ -586,7 +586,7 @@ export const errorCatalogue = {
   drill_refused: {
     status: 403,
     origin: "api",
-    meaning: "A rollback drill in a protected environment needs --allow-production (permission drill.production, audited).",
+    meaning: "A rollback drill in a protected environment needs --allow-production (permission drill.protected, audited).",
     hint: "drill in staging: rampart drill rollback APP --env staging; or add --allow-production",
   },
   drill_running: {
