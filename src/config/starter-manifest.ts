@@ -121,6 +121,9 @@ apps:                             # one entry per deployable service
 #   schedules:
 #     primary: { time_zone: Europe/Berlin, rotation: { every: week, handoff: "Mon 09:00", people: [alice, bob] } }
 #   escalation: { default: [ { notify: "schedule:primary", wait: 5m } ], repeat: 2 }
+
+# drills:                         # rehearse rollbacks before you need them (docs/drills.md); rampart drill rollback
+#   rollback: { every: 7d, env: staging }   # deploy, roll back, measure under light load; apps: [web] to choose
 `;
 }
 

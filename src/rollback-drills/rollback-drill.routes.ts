@@ -7,33 +7,33 @@ import { rollbackDrillSchema, startDrillBodySchema } from "./rollback-drill.type
 const params = z.strictObject({ env: z.string().min(1), app: z.string().min(1) });
 
 export function rollbackDrillRoutes(service: RollbackDrillService): RouteDefinition[] {
+  // The same start, twice: a protected environment needs its own permission, checked by the route that says so.
+  const start = (path: string, permission: "deploy" | "drill.protected", allowProduction: boolean, summary: string) =>
+    defineRoute({
+      method: "POST",
+      path,
+      summary,
+      tag: "drills",
+      permission,
+      status: 202,
+      params,
+      body: startDrillBodySchema,
+      response: rollbackDrillSchema,
+      handler: ({ params: p, body, actor }) => service.start(p.env, p.app, actor, { rate: body.rate, trigger: "manual", allowProduction }),
+    });
   return [
-    defineRoute({
-      method: "POST",
-      path: "/api/v1/envs/:env/apps/:app/drills/rollback",
-      summary: "Starts a rollback drill under paced load through the edge: deploy the live artifact again, roll back, measure",
-      tag: "drills",
-      permission: "deploy",
-      status: 202,
-      params,
-      body: startDrillBodySchema,
-      response: rollbackDrillSchema,
-      handler: ({ params: p, body, actor }) =>
-        service.start(p.env, p.app, actor, { rate: body.rate, trigger: "manual", allowProduction: false }),
-    }),
-    defineRoute({
-      method: "POST",
-      path: "/api/v1/envs/:env/apps/:app/drills/rollback/protected",
-      summary: "Starts a rollback drill in a protected environment (--allow-production; recorded in drill.rollback_started)",
-      tag: "drills",
-      permission: "drill.protected",
-      status: 202,
-      params,
-      body: startDrillBodySchema,
-      response: rollbackDrillSchema,
-      handler: ({ params: p, body, actor }) =>
-        service.start(p.env, p.app, actor, { rate: body.rate, trigger: "manual", allowProduction: true }),
-    }),
+    start(
+      "/api/v1/envs/:env/apps/:app/drills/rollback",
+      "deploy",
+      false,
+      "Starts a rollback drill under paced load through the edge: deploy the live artifact again, roll back, measure",
+    ),
+    start(
+      "/api/v1/envs/:env/apps/:app/drills/rollback/protected",
+      "drill.protected",
+      true,
+      "Starts a rollback drill in a protected environment (--allow-production; recorded in drill.rollback_started)",
+    ),
     defineRoute({
       method: "GET",
       path: "/api/v1/envs/:env/apps/:app/drills/rollback",
