@@ -76,9 +76,12 @@ export async function runRollbackDrill(deps: DrillRunnerDeps, run: DrillRun): Pr
     result.rollbackRelease = back.number;
     const switchedAt = await until(
       deps,
-      () => {
+      async () => {
         const routed = deps.routedReleases(env, app);
-        return routed.length > 0 && routed.every((r) => r === back.number) ? deps.clock.now() : undefined;
+        if (routed.length > 0 && routed.every((r) => r === back.number)) return deps.clock.now();
+        // A rollback that fails never takes the traffic: say so now rather than at the step's timeout.
+        await assertNotFailed(deps, back, "the rollback");
+        return undefined;
       },
       `release ${back.number} serving every request of ${app} in ${env}`,
       STEP_TIMEOUT_MS,
@@ -116,13 +119,18 @@ export class DrillFailed extends Error {
   }
 }
 
+async function assertNotFailed(deps: DrillRunnerDeps, release: ReleaseView, what: string): Promise<ReleaseView> {
+  const current = await deps.release(release.env, release.app, release.number);
+  if (current.status === "failed" || current.status === "rolled_back")
+    throw new Error(`${what}: release ${current.number} ${current.status}: ${current.reason ?? "no reason recorded"}`);
+  return current;
+}
+
 async function untilDone(deps: DrillRunnerDeps, release: ReleaseView, what: string, signal: AbortSignal): Promise<void> {
   await until(
     deps,
     async () => {
-      const current = await deps.release(release.env, release.app, release.number);
-      if (current.status === "failed" || current.status === "rolled_back")
-        throw new Error(`${what}: release ${current.number} ${current.status}: ${current.reason ?? "no reason recorded"}`);
+      const current = await assertNotFailed(deps, release, what);
       const state = current.rollout?.state;
       return current.status === "live" && (state === undefined || state === "completed" || state === "warm") ? true : undefined;
     },

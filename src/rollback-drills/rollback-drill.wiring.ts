@@ -49,7 +49,10 @@ export function wireRollbackDrills(deps: {
 }
 
 /** Releases the edge sends the app's requests to: healthy instances in rotation, of releases weighing more than 0. */
-export function routedReleases(state: TrafficState, instances: InstanceRecord[]): number[] {
+export function routedReleases(
+  state: TrafficState,
+  instances: Pick<InstanceRecord, "id" | "env" | "app" | "release" | "status">[],
+): number[] {
   const routable = new Set(state.routable);
   const releases = new Set(
     instances
