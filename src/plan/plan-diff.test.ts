@@ -4,6 +4,7 @@ import { parseManifest } from "../config/manifest.loader.ts";
 import { resolveApp } from "../config/manifest.resolve.ts";
 import type { Manifest, ResolvedApp } from "../config/resolved-manifest.schema.ts";
 import { diffValue, planChanges, planDigest } from "./plan-diff.ts";
+import { redactChange } from "./plan-redact.ts";
 import type { PlanChange } from "./plan.types.ts";
 
 const BASE = `name: shop
@@ -107,5 +108,19 @@ api:
     assert.deepEqual(lines(out), ["~ root.b.c", "- root.b.d", "+ root.b.e"]);
     assert.equal(planDigest(out), planDigest(out.map((c) => ({ ...c }))));
     assert.notEqual(planDigest(out), planDigest(out.slice(1)));
+  });
+});
+
+describe("a plan shown to readers", () => {
+  it("masks the path and query of URLs (webhook credentials), keeps bare hosts and everything else", () => {
+    const change: PlanChange = {
+      ...{ op: "+", section: "alerts", path: "alerts", needs: null, command: null, note: null },
+      after: { receivers: { ops: { slack: "https://hooks.slack.com/services/T0/B0/secret" } }, url: "https://example.com", route: "/api" },
+    };
+    assert.deepEqual(redactChange(change).after, {
+      receivers: { ops: { slack: "https://hooks.slack.com/…" } },
+      url: "https://example.com",
+      route: "/api",
+    });
   });
 });

@@ -28,7 +28,8 @@ export function planRoutes(service: PlanService): RouteDefinition[] {
       path: "/api/v1/export",
       summary: "The running state as rampart.yaml (the manifest last applied, with overrides for what live releases run)",
       tag: "plan",
-      permission: "read",
+      // The file as written, receivers' webhook URLs and all: whoever may change the platform, not every reader.
+      permission: "platform.manage",
       response: exportSchema,
       handler: async () => ({ yaml: await service.export() }),
     }),

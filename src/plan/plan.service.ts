@@ -6,6 +6,7 @@ import type { Clock } from "../shared/clock.ts";
 import { conflict } from "../shared/errors.ts";
 import { exportManifest } from "./manifest-export.ts";
 import { planChanges, planDigest } from "./plan-diff.ts";
+import { redactChange } from "./plan-redact.ts";
 import type { ApplyResult, Plan, PlanChange } from "./plan.types.ts";
 
 export interface PlanDeps {
@@ -32,7 +33,7 @@ export class PlanService {
   async plan(): Promise<Plan> {
     const desired = this.#deps.manifests.peek().manifest;
     const changes = await this.#changes(desired);
-    return { manifest: this.#deps.manifests.path, digest: planDigest(changes), changes };
+    return { manifest: this.#deps.manifests.path, digest: planDigest(changes), changes: changes.map(redactChange) };
   }
 
   /** Carries out what needs no release; records manifest.applied with the actor; lists what needs a deploy or restart. */
@@ -45,8 +46,8 @@ export class PlanService {
         "rampart.yaml or the running state changed since that plan: nothing was applied",
         "rampart plan, then rampart apply",
       );
-    const applied = changes.filter((c) => c.needs === null);
-    const pending = changes.filter((c) => c.needs !== null);
+    const applied = changes.filter((c) => c.needs === null).map(redactChange);
+    const pending = changes.filter((c) => c.needs !== null).map(redactChange);
     if (applied.length === 0) return { applied, pending, eventId: null };
     const event = await this.#deps.events.transact((_trx, emit) =>
       emit({
