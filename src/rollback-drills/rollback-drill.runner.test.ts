@@ -6,6 +6,7 @@ import { DrillFailed, type DrillRunnerDeps, runRollbackDrill } from "./rollback-
 import { routedReleases } from "./rollback-drill.wiring.ts";
 import { ServedCounter } from "./served-counter.ts";
 import { fakeDrillPlatform } from "./rollback-drill.fixture.ts";
+import { report } from "./rollback-drill.cli.ts";
 
 function world(options: { switchMs: number; rollbackFails?: boolean; nothingLive?: boolean }) {
   const clock = new FakeClock();
@@ -69,5 +70,24 @@ describe("a rollback drill's measurements (fake platform, fake clock)", () => {
     assert.deepEqual(routedReleases(state, instances), [1, 2]);
     assert.deepEqual(routedReleases({ ...state, weights: { "1": 0, "2": 100 } }, instances), [2]);
     assert.deepEqual(routedReleases({ ...state, routable: ["b"] }, instances), [2]);
+  });
+});
+
+describe("rampart drill rollback's report", () => {
+  it("says what was deployed, how long the switch and the drain took, and what failed", async () => {
+    const { deps, run } = world({ switchMs: 700 });
+    const result = await runRollbackDrill(deps, run);
+    const text = report({
+      ...{ id: "drill-1", env: "staging", app: "web", status: "failed", phase: "finished", trigger: "manual", actor: "local" },
+      ...{ allowProduction: false, startedAt: 0, finishedAt: 1, result, error: "1 of 200 requests failed during the drill" },
+    });
+    assert.match(text, /^rollback drill drill-1 of web in staging: failed \(1 of 200 requests failed during the drill\)$/m);
+    assert.match(text, /^ {2}deployed release 2 \(the artifact of live release 1\) in 3\d{3} ms$/m);
+    assert.match(
+      text,
+      /^ {2}rolled back to release 3: serving 100% of requests 7\d\d ms after the rollback command; release 2 drained after 1\d{3} ms$/m,
+    );
+    assert.match(text, /^ {2}load: 20\/s through http:\/\/127\.0\.0\.1:8081\/: 200 sent, 1 failed$/m);
+    assert.match(text, /^ {2}served after the switch \(edge counts\): release 3: 40$/m);
   });
 });
