@@ -68,7 +68,12 @@ describe("rollback drills stored, shown and read by readiness (real database, fa
       service.start("production", "web", "alice", { rate: 20, trigger: "manual", allowProduction: false }),
       code("drill_refused"),
     );
-    await service.start("staging", "web", "alice", { rate: 20, trigger: "manual", allowProduction: false });
+    // Two at once: one starts, the other is refused.
+    const both = await Promise.allSettled(
+      ["alice", "bob"].map((who) => service.start("staging", "web", who, { rate: 20, trigger: "manual", allowProduction: false })),
+    );
+    assert.equal(both.filter((r) => r.status === "fulfilled").length, 1);
+    assert.ok(both.some((r) => r.status === "rejected" && code("drill_running")(r.reason)));
     await assert.rejects(
       service.start("staging", "web", "bob", { rate: 20, trigger: "manual", allowProduction: false }),
       code("drill_running"),

@@ -38,6 +38,7 @@ export interface StartOptions {
 export class RollbackDrillService implements EdgeStatsSink {
   readonly #deps: RollbackDrillDeps;
   readonly #store: RollbackDrillStore;
+  readonly #starting = new Set<string>();
   readonly #running = new Map<string, { drill: RollbackDrill; counter: ServedCounter; done: Promise<void>; abort: AbortController }>();
 
   constructor(deps: RollbackDrillDeps) {
@@ -51,12 +52,23 @@ export class RollbackDrillService implements EdgeStatsSink {
       throw new RampartError("drill_refused", `${env} is protected: a rollback drill there needs --allow-production`, {
         hint: `drill in staging (rampart drill rollback ${app} --env staging), or add --allow-production (permission drill.protected, audited)`,
       });
-    if ([...this.#running.values()].some((r) => r.drill.env === env && r.drill.app === app))
+    const key = `${env}\u0000${app}`;
+    if (this.#starting.has(key) || this.isRunning(env, app))
       throw conflict(
         "drill_running",
         `a rollback drill of ${app} in ${env} is already running`,
         `rampart drill rollback ${app} --env ${env} --history`,
       );
+    // Claimed before the first await, so two requests at once cannot both start one.
+    this.#starting.add(key);
+    try {
+      return await this.#begin(env, app, actor, options);
+    } finally {
+      this.#starting.delete(key);
+    }
+  }
+
+  async #begin(env: string, app: string, actor: string, options: StartOptions): Promise<RollbackDrill> {
     await this.#deps.assertIdle(env, app);
     const previousRelease = await this.#deps.liveRelease(env, app);
     if (previousRelease === null)
