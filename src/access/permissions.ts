@@ -19,6 +19,7 @@ export const permissions = [
   "users.manage",
   "platform.manage",
   "readiness.override",
+  "drill.protected",
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -43,6 +44,7 @@ export const permissionMeaning: Record<Permission, string> = {
   "users.manage": "add and remove users, grant roles, manage tokens",
   "platform.manage": "stop the platform, install it as a service",
   "readiness.override": "let an app's first deploy to a protected environment through with failing readiness checks (audited)",
+  "drill.protected": "run rollback drills in protected environments",
 };
 
 /**

@@ -29,6 +29,8 @@ import { registerBackupCommands } from "../backup/backup.cli.ts";
 import { registerLoadTestCommands } from "../loadtest/loadtest.cli.ts";
 import { registerParityCommands } from "../parity/parity.cli.ts";
 import { registerReadinessCommands } from "../readiness/readiness.cli.ts";
+import { registerRollbackDrillCommands } from "../rollback-drills/rollback-drill.cli.ts";
+import { registerPlanCommands } from "../plan/plan.cli.ts";
 
 // `rampart status | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -74,6 +76,8 @@ registerBackupCommands(program, globals);
 registerLoadTestCommands(program, globals);
 registerParityCommands(program, globals);
 registerReadinessCommands(program, globals);
+registerRollbackDrillCommands(program, globals);
+registerPlanCommands(program, globals);
 
 installUsageHandling(program);
 

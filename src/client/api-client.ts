@@ -43,6 +43,8 @@ import type { CheckView } from "../checks/checks.types.ts";
 import type { BackupView } from "../backup/backup.types.ts";
 import type { LoadResult, RecordedLoadTest } from "../loadtest/loadtest.types.ts";
 import type { OverrideView, ReadinessReport } from "../readiness/readiness.types.ts";
+import type { RollbackDrill } from "../rollback-drills/rollback-drill.types.ts";
+import type { ApplyResult, Plan } from "../plan/plan.types.ts";
 import type { DoraReport } from "../incidents/dora.ts";
 import type { ParityQuery, ParityReport } from "../parity/parity.types.ts";
 import type {
@@ -618,6 +620,32 @@ export class ApiClient {
 
   allowProductionLoadTest(env: string, app: string, body: { rate: number; durationMs: number }): Promise<{ allowed: true }> {
     return this.#call("POST", `${appPath(env, app)}/loadtests/allow-production`, body);
+  }
+
+  // Rollback drills (src/rollback-drills): run by the control plane, followed by the CLI.
+  startRollbackDrill(env: string, app: string, body: { rate?: number }, allowProduction: boolean): Promise<RollbackDrill> {
+    return this.#call("POST", `${appPath(env, app)}/drills/rollback${allowProduction ? "/protected" : ""}`, body);
+  }
+
+  rollbackDrill(env: string, app: string, id: string): Promise<RollbackDrill> {
+    return this.#call("GET", `${appPath(env, app)}/drills/rollback/${encodeURIComponent(id)}`);
+  }
+
+  async rollbackDrills(env: string, app: string): Promise<RollbackDrill[]> {
+    return (await this.#call<{ drills: RollbackDrill[] }>("GET", `${appPath(env, app)}/drills/rollback`)).drills;
+  }
+
+  // Plan, apply, export (src/plan): rampart.yaml against the running state.
+  plan(): Promise<Plan> {
+    return this.#call("GET", "/api/v1/plan");
+  }
+
+  apply(digest?: string): Promise<ApplyResult> {
+    return this.#call("POST", "/api/v1/apply", digest === undefined ? {} : { digest });
+  }
+
+  async exportManifest(): Promise<string> {
+    return (await this.#call<{ yaml: string }>("GET", "/api/v1/export")).yaml;
   }
 
   // Flag experiments (src/flags/flag-experiment.*).

@@ -1,6 +1,6 @@
 import { RampartError } from "../shared/errors.ts";
 import { ManifestError } from "./manifest-error.ts";
-import { loadManifest } from "./manifest.loader.ts";
+import { loadManifestText } from "./manifest.loader.ts";
 import { resolveApp } from "./manifest.resolve.ts";
 import type { Manifest, ResolvedApp } from "./resolved-manifest.schema.ts";
 
@@ -13,19 +13,34 @@ import type { Manifest, ResolvedApp } from "./resolved-manifest.schema.ts";
 export class ManifestSource {
   readonly path: string;
   #current: Manifest;
+  #text: string;
 
   constructor(path: string) {
     this.path = path;
-    this.#current = loadManifest(path, { checkSources: false });
+    const loaded = loadManifestText(path, { checkSources: false });
+    this.#current = loaded.manifest;
+    this.#text = loaded.text;
   }
 
   get current(): Manifest {
     return this.#current;
   }
 
+  /** The text of the file `current` was read from (the manifest last applied, for `rampart export`). */
+  get text(): string {
+    return this.#text;
+  }
+
   reload(): Manifest {
+    const loaded = this.peek();
+    this.adopt(loaded.manifest, loaded.text);
+    return this.#current;
+  }
+
+  /** Reads rampart.yaml as it is on disk now without making it current (`rampart plan`); invalid_manifest when broken. */
+  peek(): { manifest: Manifest; text: string } {
     try {
-      this.#current = loadManifest(this.path, { checkSources: false });
+      return loadManifestText(this.path, { checkSources: false });
     } catch (error) {
       if (error instanceof ManifestError) {
         throw new RampartError("invalid_manifest", error.message, {
@@ -35,7 +50,12 @@ export class ManifestSource {
       }
       throw error;
     }
-    return this.#current;
+  }
+
+  /** Makes a manifest read by `peek` the current one (`rampart apply`, or a deploy's reload). */
+  adopt(manifest: Manifest, text: string): void {
+    this.#current = manifest;
+    this.#text = text;
   }
 
   /** Throws a 404 naming what exists unless the manifest has this environment and app. */

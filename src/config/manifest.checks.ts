@@ -1,5 +1,6 @@
 import { checkAccessPolicy } from "../access/access-policy.schema.ts";
 import { checkReadinessStaging } from "../readiness/readiness.schema.ts";
+import { checkDrillTargets } from "../rollback-drills/rollback-drill.schema.ts";
 import { APP_DEFAULTS } from "./manifest.defaults.ts";
 import { didYouMean } from "./did-you-mean.ts";
 import { hosts as hostsSchema, port as portSchema, routes as routesSchema } from "./fields.schema.ts";
@@ -114,5 +115,6 @@ export function crossChecks(raw: Raw): PathIssue[] {
     ...checkRouteOverlaps(raw),
     ...checkAccessPolicy(raw),
     ...checkReadinessStaging(raw),
+    ...checkDrillTargets(raw),
   ];
 }

@@ -96,6 +96,11 @@ export function parseManifest(text: string, file: string, options: LoadOptions =
 
 /** Reads and parses `file`. Source directories are checked unless `checkSources: false`. */
 export function loadManifest(file: string, options: LoadOptions = {}): Manifest {
+  return loadManifestText(file, options).manifest;
+}
+
+/** loadManifest, also returning the text it parsed (what `rampart export` writes back, comments and all). */
+export function loadManifestText(file: string, options: LoadOptions = {}): { manifest: Manifest; text: string } {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -104,5 +109,5 @@ export function loadManifest(file: string, options: LoadOptions = {}): Manifest 
       error instanceof Error && "code" in error && error.code === "ENOENT" ? "not found; `rampart init` writes a starter" : String(error);
     throw new ManifestError([{ file, line: 0, column: 0, path: "", message: reason }]);
   }
-  return parseManifest(text, file, { checkSources: true, ...options });
+  return { manifest: parseManifest(text, file, { checkSources: true, ...options }), text };
 }

@@ -8,6 +8,7 @@ import { resolveReadiness } from "../readiness/readiness.schema.ts";
 import { APP_DEFAULTS, ENVIRONMENT_DEFAULTS, METRICS_SCRAPE_DEFAULTS } from "./manifest.defaults.ts";
 import type { AppFile, AppSettingsFile, ManifestFile } from "./manifest.schema.ts";
 import type { EnvironmentConfig, Manifest, ManifestApp, ResolvedApp } from "./resolved-manifest.schema.ts";
+import { resolveDrillSchedule } from "../rollback-drills/rollback-drill.schema.ts";
 
 /**
  * Turns the validated file into the resolved manifest: per environment, the app's overrides are
@@ -167,6 +168,7 @@ export function buildManifest(file: ManifestFile, path: string, dir: string): Ma
     ...(file.backups ? { backups: resolveBackupSettings(file.backups, (p) => resolvePath(dir, p)) } : {}),
     ...(file.parity ? { parity: { allow: [...file.parity.allow] } } : {}),
     readiness: resolveReadiness(file),
+    ...(file.drills?.rollback ? { drills: resolveDrillSchedule(file.drills) } : {}),
   };
 }
 

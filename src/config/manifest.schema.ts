@@ -4,6 +4,7 @@ import { checksFileSchema, heartbeatsFileSchema } from "../checks/checks.schema.
 import { ENVIRONMENT_DEFAULTS, MAX_INSTANCES } from "./manifest.defaults.ts";
 import { apiFileSchema } from "./api.schema.ts";
 import { backupsFileSchema } from "../backup/backup.schema.ts";
+import { drillsFileSchema } from "../rollback-drills/rollback-drill.schema.ts";
 import {
   bindAddress,
   booleanField,
@@ -222,6 +223,8 @@ export const manifestFileSchema = mapping(
     backups: backupsFileSchema.optional(),
     /** Intended differences that belong to no app (flags, environment limits): src/parity/parity.schema.ts. */
     parity: parityFileSchema.optional(),
+    /** Rollback drills on a schedule (src/rollback-drills/rollback-drill.schema.ts). */
+    drills: drillsFileSchema.optional(),
   },
   "a mapping with name, environments and apps",
 );

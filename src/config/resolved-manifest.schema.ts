@@ -1,6 +1,7 @@
 import type { AppChecks } from "../checks/checks.schema.ts";
 import { z } from "zod";
 import type { BackupSettings } from "../backup/backup.service.ts";
+import type { DrillSchedule } from "../rollback-drills/rollback-drill.schema.ts";
 import type { AccessPolicy } from "../access/access-policy.schema.ts";
 import { apiSettingsSchema } from "./api-settings.schema.ts";
 import { oidcSettingsSchema } from "../access/oidc-settings.ts";
@@ -146,6 +147,8 @@ export const manifestSchema = z.object({
   parity: z.object({ allow: z.array(z.string()) }).optional(),
   /** Readiness settings per environment and owner/runbook/health facts per app (src/readiness); absent in older manifests. */
   readiness: z.custom<ReadinessManifest>().optional(),
+  /** rampart.yaml `drills.rollback` resolved (src/rollback-drills/rollback-drill.schema.ts); absent when not configured. */
+  drills: z.custom<DrillSchedule>().optional(),
 });
 
 export type LatencyGuard = z.infer<typeof latencyGuardSchema>;

@@ -133,6 +133,8 @@ apps:                             # one entry per deployable service
 
 # parity:                         # intended differences that belong to no app: flags, edge limits (docs/parity.md)
 #   allow: [flags]
+# drills:                         # rehearse rollbacks before you need them (docs/drills.md); rampart drill rollback
+#   rollback: { every: 7d, env: staging }   # deploy, roll back, measure under light load; apps: [web] to choose
 `;
 }
 

@@ -6,6 +6,8 @@ import { backupRoutes } from "../backup/backup.routes.ts";
 import { loadTestRoutes } from "../loadtest/loadtest.routes.ts";
 import { parityRoutes } from "../parity/parity.routes.ts";
 import { readinessRoutes } from "../readiness/readiness.routes.ts";
+import { rollbackDrillRoutes } from "../rollback-drills/rollback-drill.routes.ts";
+import { planRoutes } from "../plan/plan.routes.ts";
 import { secretRoutes } from "../secrets/secret.routes.ts";
 import { alertRoutes } from "../alerts/alert.routes.ts";
 import { notifyRoutes } from "../alerts/notify/notify.routes.ts";
@@ -70,6 +72,8 @@ export function apiCatalogue(): { routes: RouteDefinition[]; streams: StreamRout
       ...loadTestRoutes(unused("load tests"), notCalled("assertApp")),
       ...parityRoutes(unused("parity")),
       ...readinessRoutes(unused("readiness")),
+      ...rollbackDrillRoutes(unused("rollback drills")),
+      ...planRoutes(unused("plan")),
     ],
     streams: [...eventStreams(unused("events")), ...logStreams(unused("logs"))],
   };

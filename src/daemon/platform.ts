@@ -39,6 +39,8 @@ import { createBackups } from "../backup/backup.module.ts";
 import { createLoadTests } from "../loadtest/loadtest.module.ts";
 import { createParity } from "../parity/parity.module.ts";
 import { createReadiness } from "../readiness/readiness.module.ts";
+import { wireRollbackDrills } from "../rollback-drills/rollback-drill.wiring.ts";
+import { createPlan } from "../plan/plan.module.ts";
 
 const DEFAULT_API = { host: "127.0.0.1", port: 7700 };
 import { createAlertNotifier } from "../alerts/notify/alert-notify.module.ts";
@@ -315,6 +317,24 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     oncall: { who: () => oncall.service.who() },
     loadTests: loadTests.service,
     parity: { drift: (app, fromEnv, toEnv) => parity.service.drift(app, fromEnv, toEnv) },
+    // A closure: rollbackDrills is created below.
+    rollbackDrills: { latest: (env, app) => rollbackDrills.service.latest(env, app) },
+  });
+  // Rollback drills (rampart drill rollback, and rampart.yaml drills.rollback): deploy, roll back, measure under load.
+  const rollbackDrills = wireRollbackDrills({
+    ...shared,
+    manifests,
+    releases: () => releases,
+    traffic: (env, app) => traffic.service.get(env, app),
+    instances: () => runtime.supervisor.list(),
+  });
+  // rampart plan / apply / export: rampart.yaml against the manifest last applied and the live releases' configs.
+  const plan = createPlan({
+    manifests,
+    liveConfig: async (env, app) => (await releases.store.findByStatus(env, app, "live"))?.config ?? null,
+    events: events.log,
+    clock,
+    pushRouting: () => traffic.edge.applyRouting(),
   });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
   // The audit comes right after events: its key is loaded before anything else starts, and it stops (signing the
@@ -341,6 +361,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     loadTests,
     parity,
     readiness,
+    rollbackDrills,
+    plan,
   ];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {

@@ -119,6 +119,10 @@ export const eventTypes = [
   // Issue 20 (readiness): the first deploy to a protected environment let through (data: the checks, any override), and an override given.
   "readiness.passed",
   "readiness.overridden",
+  // Issue 20 (rollback drills, plan/apply): a drill started and finished (src/rollback-drills); rampart apply (src/plan).
+  "drill.rollback_started",
+  "drill.rollback_finished",
+  "manifest.applied",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

@@ -8,6 +8,8 @@ export interface OpenLoopOptions {
   timeoutMs?: number;
   /** Requests in flight beyond this are not sent and count as errors, so a stalled target cannot exhaust the generator. */
   maxInflight?: number;
+  /** Stops sending before `durationMs` (a rollback drill loads until its rollback is done); in-flight requests finish. */
+  signal?: AbortSignal;
   /** Called about once a second with what is known so far. */
   onProgress?: (progress: { elapsedMs: number; sent: number; errors: number; inflight: number }) => void;
 }
@@ -59,7 +61,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopMea
       .finally(() => pending.delete(done));
     pending.add(done);
   };
-  while (next < total) {
+  while (next < total && options.signal?.aborted !== true) {
     const now = performance.now();
     while (next < total && start + (next * 1000) / rate <= now) {
       const due = start + (next * 1000) / rate;

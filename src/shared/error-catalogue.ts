@@ -604,6 +604,33 @@ export const errorCatalogue = {
       "A readiness override was asked for a deploy that is not gated: the environment is not protected, or the app already has a release there (only the first one is gated).",
     hint: "deploy without --override-readiness: rampart deploy APP --env ENV",
   },
+  // Issue 20 (rollback drills): refused in a protected environment, one already running, nothing live to drill.
+  drill_refused: {
+    status: 403,
+    origin: "api",
+    meaning: "A rollback drill in a protected environment needs --allow-production (permission drill.protected, audited).",
+    hint: "drill in staging: rampart drill rollback APP --env staging; or add --allow-production",
+  },
+  drill_running: {
+    status: 409,
+    origin: "api",
+    meaning: "A rollback drill of this app in this environment is already running; one at a time.",
+    hint: "wait for it: rampart drill rollback APP --env ENV --history",
+  },
+  nothing_to_drill: {
+    status: 409,
+    origin: "api",
+    meaning: "The app has no live release in the environment: a rollback drill deploys the live artifact again, then rolls back.",
+    hint: "deploy it first: rampart deploy APP --env ENV --wait",
+  },
+  // Issue 20 (plan/apply): rampart.yaml changed between plan and apply.
+  plan_changed: {
+    status: 409,
+    origin: "api",
+    meaning:
+      "rampart apply was given the plan it should carry out, and rampart.yaml or the running state changed since: nothing was applied.",
+    hint: "run rampart plan again, review it, then rampart apply",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
