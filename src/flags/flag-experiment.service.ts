@@ -127,6 +127,14 @@ export class FlagExperimentService {
     return { exposures: newExposures, events: ordered.length, attributed };
   }
 
+  /** Cumulative totals per variation of one event (the business guards of rollout plans read these). */
+  async totals(env: string, flag: string, event: string): Promise<Map<string, VariationTotals>> {
+    const totals = new Map<string, VariationTotals>();
+    for (const r of await this.#store.days(env, flag, event))
+      totals.set(r.variation, addTotals(totals.get(r.variation) ?? emptyTotals(), r));
+    return totals;
+  }
+
   /** Per variation and day (cumulative), the comparison against control on the last day, and the sample-ratio check. */
   async results(
     flag: string,

@@ -137,7 +137,7 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
     .option("--every <duration>", "how long each step holds before it may advance, e.g. 1h or 1d", durationOption, "1h")
     .option(
       "--guard <metric=limit>",
-      "errors=2x, errors=1%, p99=1.5x, p99=300ms, p50=…; repeatable (defaults: errors=2x, p99=1.5x)",
+      "errors=2x, errors=1%, p99=1.5x, p99=300ms, p50=…, or a business metric conversion:purchase>=0.98x (also events:, value:); repeatable (defaults: errors=2x, p99=1.5x)",
       collect,
     )
     .addOption(

@@ -56,7 +56,6 @@ export function createFlags(deps: { db: Db; events: EventLog; clock: Clock; mani
   });
   const auth = new SdkTokenAuth(access);
   const sdk = new FlagSdkService({ auth, access, snapshots, events: deps.events, clock: deps.clock });
-  const engine = new FlagRolloutEngine({ rollouts, store, writer, events: deps.events, clock: deps.clock });
   const protocol = flagSdkProtocol({ auth, snapshots });
   const experiments = new FlagExperimentService({
     store: new FlagExperimentStore(deps.db),
@@ -65,6 +64,8 @@ export function createFlags(deps: { db: Db; events: EventLog; clock: Clock; mani
     events: deps.events,
     clock: deps.clock,
   });
+  // Business guards of rollout plans are judged on the experiment's per-variation totals.
+  const engine = new FlagRolloutEngine({ rollouts, store, writer, events: deps.events, clock: deps.clock, business: experiments });
   return {
     name: "flags",
     service,
