@@ -614,7 +614,7 @@ export class ApiClient {
   // Flag experiments (src/flags/flag-experiment.*).
   flagResults(
     key: string,
-    query: { env: string; metric?: string; control?: string; split?: string; alpha?: number; mde?: number },
+    query: { env: string; metric?: string; control?: string; split?: string; alpha?: number; mde?: number; retention?: string },
   ): Promise<ExperimentResults> {
     return this.#call("GET", `${flagPath(key)}/results${queryString(query)}`);
   }

@@ -92,6 +92,11 @@ export function flagExperimentRoutes(experiments: FlagExperimentService, sdk: Fl
         split: z.string().optional().describe("configured split for the sample-ratio check, e.g. on=50,off=50"),
         alpha: z.coerce.number().min(0.0001).max(0.5).default(0.05),
         mde: z.coerce.number().positive().max(10).default(0.05).describe("relative effect the sample needed is sized for"),
+        retention: z
+          .string()
+          .regex(/^\d{1,3}(,\d{1,3}){0,9}$/, { error: "expected days after first exposure, e.g. 1,7 or 1,7,28" })
+          .optional()
+          .describe("N of 'returned after N days', comma-separated (default 1,7)"),
       }),
       response: experimentResultsSchema,
       handler: ({ params, query }) =>
@@ -101,6 +106,7 @@ export function flagExperimentRoutes(experiments: FlagExperimentService, sdk: Fl
           split: parseSplit(query.split),
           alpha: query.alpha,
           targetEffect: query.mde,
+          retentionDays: query.retention?.split(",").map(Number),
         }),
     }),
   ];

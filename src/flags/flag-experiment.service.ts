@@ -15,7 +15,8 @@ import type { Db } from "../db/database.ts";
 import type { EventLog } from "../events/event-log.ts";
 import type { Clock } from "../shared/clock.ts";
 import { notFound } from "../shared/errors.ts";
-import type { FlagExperimentStore, Exposure, TrackedEvent } from "./flag-experiment.store.ts";
+import { dayOf, type FlagExperimentStore, type Exposure, type TrackedEvent } from "./flag-experiment.store.ts";
+import { retentionOf } from "./flag-retention.ts";
 import type { ExperimentResults, VariationDay } from "./flag-experiment.view.ts";
 import type { FlagSnapshots } from "./flag-snapshots.ts";
 import type { FlagStore } from "./flag.store.ts";
@@ -28,6 +29,9 @@ export interface ExperimentLimits {
 }
 
 export const DEFAULT_EXPERIMENT_LIMITS: ExperimentLimits = { attributionWindowMs: 30 * 86_400_000, maxUsersPerFlag: 1_000_000 };
+
+/** "Returned after N days" is reported for these N unless asked otherwise: the next day, and a week later. */
+export const DEFAULT_RETENTION_DAYS: readonly number[] = [1, 7];
 
 /** How far an SDK's own timestamps are believed: a batch is at most this old (and never in the future). */
 const MAX_SDK_AGE_MS = 86_400_000;
@@ -118,7 +122,10 @@ export class FlagExperimentService {
       }
       for (const e of ordered) {
         for (const x of await this.#store.exposuresOf(trx, env, e.user)) {
-          if (x.at > e.at || e.at - x.at > this.#limits.attributionWindowMs) continue;
+          if (x.at > e.at) continue;
+          // Any event after the exposure tells that the user came back (retention), attributed or not.
+          if (dayOf(e.at) > dayOf(x.at)) await this.#store.markSeen(trx, env, x.flag, e.user, e.at);
+          if (e.at - x.at > this.#limits.attributionWindowMs) continue;
           await this.#store.addConversion(trx, env, x.flag, x.variation, e);
           attributed++;
         }
@@ -145,6 +152,8 @@ export class FlagExperimentService {
       split?: Record<string, number> | undefined;
       alpha: number;
       targetEffect: number;
+      /** N of "returned after N days" (default 1 and 7). */
+      retentionDays?: readonly number[] | undefined;
     },
   ): Promise<ExperimentResults> {
     const record = await this.#flags.flag(flag);
@@ -190,6 +199,13 @@ export class FlagExperimentService {
         };
       });
     const sampleRatio = await this.#sampleRatio(flag, env, variations, running, options.split);
+    const retentionDays = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
+    const retention = retentionOf(await this.#store.cohorts(env, flag, retentionDays), {
+      afterDays: retentionDays,
+      today: dayOf(this.#clock.now()),
+      control,
+      alpha: options.alpha,
+    });
     return {
       flag,
       env,
@@ -201,6 +217,7 @@ export class FlagExperimentService {
       days,
       comparisons,
       sampleRatio,
+      retention,
     };
   }
 

@@ -17,10 +17,14 @@ import { FlagService } from "./flag.service.ts";
 import { FlagStore } from "./flag.store.ts";
 import { flagsMigration } from "./flags.migration.ts";
 import { flagExperimentsMigration } from "./flag-experiments.migration.ts";
+import { flagExperimentReportsMigration } from "./flag-experiment-reports.migration.ts";
 import { FlagExperimentService } from "./flag-experiment.service.ts";
 import { FlagExperimentStore } from "./flag-experiment.store.ts";
 import { flagExperimentRoutes } from "./flag-experiment.routes.ts";
 import type { Module } from "../platform/module.ts";
+
+/** Retention and weekly reports, appended after every other capability's migrations (src/platform/migrations.ts). */
+export const flagExperimentReportMigrations = { "0020_experiment_reports": flagExperimentReportsMigration };
 
 /** Migrations flags registers (name and order as released). */
 export const flagsMigrations = { "0002_flags": flagsMigration, "0014_flag_experiments": flagExperimentsMigration };
