@@ -1,4 +1,5 @@
 import { userHash, userKeyOf } from "../../packages/sdk/src/user-hash.ts";
+import { EventTracker } from "../../packages/sdk/src/event-tracker.ts";
 import type { EvaluationContext } from "../../packages/sdk/src/flag-data.ts";
 import {
   addTotals,
@@ -15,6 +16,7 @@ import type { Db } from "../db/database.ts";
 import type { EventLog } from "../events/event-log.ts";
 import type { Clock } from "../shared/clock.ts";
 import { notFound } from "../shared/errors.ts";
+import { logger } from "../shared/logger.ts";
 import { dayOf, type FlagExperimentStore, type Exposure, type TrackedEvent } from "./flag-experiment.store.ts";
 import { retentionOf } from "./flag-retention.ts";
 import type { ExperimentResults, VariationDay } from "./flag-experiment.view.ts";
@@ -48,6 +50,9 @@ export class FlagExperimentService {
   readonly #clock: Clock;
   readonly #limits: ExperimentLimits;
   readonly #enrolled = new Map<string, number>();
+  /** Per environment, exposures of server-side (OFREP) evaluations waiting to be written: bounded, once per user and day. */
+  readonly #served = new Map<string, EventTracker>();
+  #flushTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: {
     store: FlagExperimentStore;
@@ -65,8 +70,57 @@ export class FlagExperimentService {
     this.#limits = { ...DEFAULT_EXPERIMENT_LIMITS, ...deps.limits };
   }
 
+  /**
+   * A server-side evaluation (OFREP) served `variation` to this context: an exposure, as the SDK would report it
+   * (the key hashed at once, once per user, flag and day, bounded queue). Written within a second, and before any
+   * event of the same environment is ingested, so an event right after its evaluation is still attributed.
+   */
+  served(env: string, flag: string, variation: string, context: EvaluationContext): void {
+    let tracker = this.#served.get(env);
+    if (!tracker) this.#served.set(env, (tracker = new EventTracker(() => this.#clock.now())));
+    tracker.expose(flag, variation, context);
+  }
+
+  /** Writes the server-side exposures waiting (of one environment, or all). */
+  async flushServed(env?: string): Promise<void> {
+    for (const [e, tracker] of this.#served) {
+      if (env !== undefined && e !== env) continue;
+      const batch = tracker.take();
+      if (!batch) continue;
+      try {
+        await this.#ingestSdkBatch(e, batch);
+      } catch (error) {
+        tracker.restore(batch);
+        throw error;
+      }
+    }
+  }
+
+  start(intervalMs = 1000): void {
+    this.#flushTimer ??= setInterval(() => {
+      this.flushServed().catch((error: unknown) => logger.warn({ err: error }, "flags: writing OFREP exposures failed; retrying"));
+    }, intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#flushTimer);
+    this.#flushTimer = undefined;
+    await this.flushServed();
+  }
+
   /** The SDK's batch: exposures and events already hashed, timed by the SDK (clamped to the last day). */
   async ingestSdk(
+    env: string,
+    body: {
+      exposures: Array<{ flag: string; variation: string; user: string; atMs: number }>;
+      events: Array<{ key: string; user: string; atMs: number; value?: number | undefined }>;
+    },
+  ): Promise<{ exposures: number; events: number; attributed: number }> {
+    await this.flushServed(env);
+    return this.#ingestSdkBatch(env, body);
+  }
+
+  async #ingestSdkBatch(
     env: string,
     body: {
       exposures: Array<{ flag: string; variation: string; user: string; atMs: number }>;
@@ -85,6 +139,7 @@ export class FlagExperimentService {
     env: string,
     events: Array<{ key: string; context: EvaluationContext; value?: number | undefined }>,
   ): Promise<{ accepted: number; attributed: number; withoutKey: number }> {
+    await this.flushServed(env);
     const now = this.#clock.now();
     const tracked: TrackedEvent[] = [];
     let withoutKey = 0;
@@ -158,6 +213,7 @@ export class FlagExperimentService {
   ): Promise<ExperimentResults> {
     const record = await this.#flags.flag(flag);
     if (!record) throw notFound(`flag "${flag}"`, "list flags with: rampart flags list");
+    await this.flushServed(env);
     const metric = options.metric ?? (await this.#store.metrics(env, flag))[0];
     const rows = await this.#store.days(env, flag, metric);
     const variations = [...new Set(rows.map((r) => r.variation))].sort();

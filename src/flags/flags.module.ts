@@ -60,13 +60,17 @@ export function createFlags(deps: { db: Db; events: EventLog; clock: Clock; mani
   });
   const auth = new SdkTokenAuth(access);
   const sdk = new FlagSdkService({ auth, access, snapshots, events: deps.events, clock: deps.clock });
-  const protocol = flagSdkProtocol({ auth, snapshots });
   const experiments = new FlagExperimentService({
     store: new FlagExperimentStore(deps.db),
     flags: store,
     snapshots,
     events: deps.events,
     clock: deps.clock,
+  });
+  const protocol = flagSdkProtocol({
+    auth,
+    snapshots,
+    served: (env, flag, variation, context) => experiments.served(env, flag, variation, context),
   });
   // Business guards of rollout plans are judged on the experiment's per-variation totals.
   const engine = new FlagRolloutEngine({ rollouts, store, writer, events: deps.events, clock: deps.clock, business: experiments });
@@ -82,7 +86,13 @@ export function createFlags(deps: { db: Db; events: EventLog; clock: Clock; mani
     protocols: [protocol],
     // Guarded flag rollouts are judged on the edge's per-variation counts.
     sinks: [engine],
-    run: () => engine.start(),
-    stop: () => engine.stop(),
+    run: () => {
+      engine.start();
+      experiments.start();
+    },
+    stop: async () => {
+      await engine.stop();
+      await experiments.stop();
+    },
   };
 }
