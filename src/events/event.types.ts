@@ -116,6 +116,8 @@ export const eventTypes = [
   // Issue 20 (load tests): a run's result (data = the result), and a run against a protected environment allowed.
   "loadtest.completed",
   "loadtest.allowed",
+  // Issue 21 (experiments): the weekly report of a running experiment (data.markdown).
+  "flag.experiment.report",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

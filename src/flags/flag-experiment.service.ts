@@ -189,6 +189,11 @@ export class FlagExperimentService {
     return { exposures: newExposures, events: ordered.length, attributed };
   }
 
+  /** Metrics tracked for a flag, most events first. */
+  metrics(env: string, flag: string): Promise<string[]> {
+    return this.#store.metrics(env, flag);
+  }
+
   /** Cumulative totals per variation of one event (the business guards of rollout plans read these). */
   async totals(env: string, flag: string, event: string): Promise<Map<string, VariationTotals>> {
     const totals = new Map<string, VariationTotals>();

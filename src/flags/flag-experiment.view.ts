@@ -85,3 +85,12 @@ export const experimentResultsSchema = z.object({
   retention: retentionSchema,
 });
 export type ExperimentResults = z.infer<typeof experimentResultsSchema>;
+
+export const experimentReportSchema = z.object({
+  flag: z.string(),
+  env: z.string(),
+  generatedAt: z.number(),
+  markdown: z.string().describe("the report; what the weekly flag.experiment.report event and notice carry"),
+  results: z.array(experimentResultsSchema).describe("the results behind it, one per metric (at most 5, most events first)"),
+});
+export type ExperimentReportView = z.infer<typeof experimentReportSchema>;

@@ -51,6 +51,29 @@ export function registerFlagResultsCommand(flags: Command, globals: () => Global
     });
 }
 
+/** `rampart flags report FLAG --env ENV`: the experiment's report in Markdown, as the weekly report writes it. */
+export function registerFlagReportCommand(flags: Command, globals: () => GlobalOptions): void {
+  flags
+    .command("report <key>")
+    .description("the experiment's report in Markdown: exposure, metrics with intervals, decision so far, the plan's next step")
+    .option("--env <env>", "environment (required)")
+    .option("--mde <fraction>", "relative effect the sample still needed is sized for (default 0.05)")
+    .option("--json", "print JSON (the Markdown and the results behind it)")
+    .action(async (key: string, options: GlobalOptions & { env?: string; mde?: string; json?: boolean }) => {
+      const o = { ...globals(), ...options };
+      if (!o.env)
+        throw new RampartError("invalid_option", "--env is required: reports are per environment", {
+          hint: `rampart flags report ${key} --env production`,
+        });
+      const mde = o.mde === undefined ? undefined : Number(o.mde);
+      if (mde !== undefined && !(mde > 0))
+        throw new RampartError("invalid_option", `--mde ${o.mde}: expected a positive fraction, e.g. 0.05 for 5%`);
+      const report = await clientFor(o).flagReport(key, { env: o.env, mde });
+      if (o.json) return printJson(report);
+      process.stdout.write(report.markdown);
+    });
+}
+
 export function printResults(r: ExperimentResults): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   if (r.days.length === 0) {

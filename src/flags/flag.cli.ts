@@ -5,7 +5,7 @@ import { durationOption, positiveIntOption } from "../cli/cli-usage.ts";
 import { RampartError } from "../shared/errors.ts";
 import { guardsFromFlags } from "./flag-plan.ts";
 import { printFlag, printResult } from "./flag.cli-format.ts";
-import { registerFlagResultsCommand } from "./flag-results.cli.ts";
+import { registerFlagReportCommand, registerFlagResultsCommand } from "./flag-results.cli.ts";
 import { FLAG_KINDS, FLAG_TYPES } from "./flag.types.ts";
 
 type Opts = GlobalOptions & { env?: string; reason?: string };
@@ -347,6 +347,7 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
     });
 
   registerFlagResultsCommand(flags, globals);
+  registerFlagReportCommand(flags, globals);
 }
 
 function parseBool(value: string): boolean {
