@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { userHash } from "../../packages/sdk/src/user-hash.ts";
 import { createAlertNotifier } from "../alerts/notify/alert-notify.module.ts";
 import type { InfoNotice } from "../alerts/notify/info-notice.ts";
 import { seededRandom } from "../analysis/random.ts";
 import { systemClock } from "../shared/clock.ts";
+import { startWebhookReceiver, type WebhookReceiver } from "../testing/webhook-receiver.ts";
 import { FlagExperimentReports } from "./flag-experiment-report.service.ts";
 import { FlagExperimentReportStore } from "./flag-experiment-report.store.ts";
 import { FlagRolloutStore } from "./flag-rollout.store.ts";
@@ -18,10 +17,8 @@ const ENV = "staging";
 describe("weekly experiment reports (fake clock)", () => {
   let f: FlagsFixture;
   let reports: FlagExperimentReports;
-  let hook: Server;
-  let url = "";
+  let hook: WebhookReceiver;
   const notices: InfoNotice[] = [];
-  const received: Array<{ path: string; body: Record<string, unknown> }> = [];
   const rng = seededRandom(21);
   let users = 0;
 
@@ -46,16 +43,8 @@ describe("weekly experiment reports (fake clock)", () => {
   }
 
   before(async () => {
-    hook = createServer((req, res) => {
-      let body = "";
-      req.on("data", (d: Buffer) => (body += d.toString()));
-      req.on("end", () => {
-        received.push({ path: req.url ?? "", body: JSON.parse(body) as Record<string, unknown> });
-        res.end("ok");
-      });
-    });
-    await new Promise<void>((resolve) => hook.listen(0, "127.0.0.1", resolve));
-    url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}`;
+    hook = await startWebhookReceiver();
+    const { url } = hook;
     f = await flagsFixture();
     // Deliveries run on real time (retries), the reports on the fake clock.
     const notify = createAlertNotifier({
@@ -120,11 +109,11 @@ describe("weekly experiment reports (fake clock)", () => {
     assert.deepEqual(notices[0]?.labels, { env: ENV, flag: "reco" });
     await idle();
     assert.deepEqual(
-      received.map((r) => r.path),
+      hook.received.map((r) => r.path),
       ["/product"],
       "routed by alertname to the product receiver",
     );
-    const [alert] = (received[0]?.body.alerts ?? []) as Array<{ labels: Record<string, string>; annotations: Record<string, string> }>;
+    const [alert] = (hook.received[0]?.body.alerts ?? []) as Array<{ labels: Record<string, string>; annotations: Record<string, string> }>;
     assert.equal(alert?.labels.severity, "info");
     assert.equal(alert?.annotations.description, markdown);
 
@@ -134,7 +123,7 @@ describe("weekly experiment reports (fake clock)", () => {
     assert.equal(await reports.tick(), 1, "the second week's report");
     assert.equal((await f.events.query({ type: "flag.experiment.report", limit: 10 })).length, 2);
     await idle();
-    assert.equal(received.length, 2);
+    assert.equal(hook.received.length, 2);
   });
 
   it("an experiment nobody was exposed to for a week is no longer running: no more reports", async () => {

@@ -123,6 +123,13 @@ describe("experiments through a real `rampart up`: generated users, the real SDK
     return JSON.parse(out.stdout) as ExperimentResults;
   }
 
+  /** A guarded plan from 50% with a business guard, through the CLI; it may advance only after 1h, so it is judged. */
+  function startPlan(flag: string): void {
+    const args = ["--plan", "50,100", "--every", "1h", "--by", "userId", "--guard", "conversion:purchase>=0.98x"];
+    const plan = cli("flags", "rollout", flag, "--env", "staging", ...args);
+    assert.equal(plan.code, 0, plan.stderr);
+  }
+
   async function rolloutOf(flag: string): Promise<FlagRolloutView | null | undefined> {
     return (await up.client.flag(flag, "staging")).environments[0]?.rollout;
   }
@@ -150,22 +157,7 @@ describe("experiments through a real `rampart up`: generated users, the real SDK
     );
 
     // A plan guarding conversion holds: the feature converts better, so it is not below 0.98x control.
-    const plan = cli(
-      "flags",
-      "rollout",
-      "exp",
-      "--env",
-      "staging",
-      "--plan",
-      "50,100",
-      "--every",
-      "1h",
-      "--by",
-      "userId",
-      "--guard",
-      "conversion:purchase>=0.98x",
-    );
-    assert.equal(plan.code, 0, plan.stderr);
+    startPlan("exp");
     const guards = await waitFor(async () => (await rolloutOf("exp"))?.businessGuards ?? undefined, { timeoutMs: 10_000, intervalMs: 250 });
     const [guard] = guards as Array<{ holds: boolean; control: number; treatment: number; margin: { estimate: number }; alpha: number }>;
     const expected = ratioGuard(control, treatment, "conversion", 0.98, guard?.alpha ?? 0);
@@ -194,22 +186,7 @@ describe("experiments through a real `rampart up`: generated users, the real SDK
     const treatment = g.totals.on ?? emptyTotals();
     assert.equal(r.comparisons[0]?.conversion.decision, decide(control, treatment, "conversion", 0.05));
     assert.equal(r.comparisons[0]?.conversion.decision, "treatment_worse");
-    const plan = cli(
-      "flags",
-      "rollout",
-      "exp-worse",
-      "--env",
-      "staging",
-      "--plan",
-      "50,100",
-      "--every",
-      "1h",
-      "--by",
-      "userId",
-      "--guard",
-      "conversion:purchase>=0.98x",
-    );
-    assert.equal(plan.code, 0, plan.stderr);
+    startPlan("exp-worse");
     const paused = await waitFor(async () => ((await rolloutOf("exp-worse"))?.state === "paused" ? rolloutOf("exp-worse") : undefined), {
       timeoutMs: 15_000,
       intervalMs: 250,

@@ -35,6 +35,19 @@ function sdkOver(f: FlagsFixture): FlagsClient {
   });
 }
 
+/** What `rampart flags results` prints for these results. */
+function printed(results: ExperimentResults): string {
+  const chunks: string[] = [];
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string) => chunks.push(chunk) > 0) as typeof process.stdout.write;
+  try {
+    printResults(results);
+  } finally {
+    process.stdout.write = write;
+  }
+  return chunks.join("");
+}
+
 interface Scenario {
   flag: string;
   /** Conversion probability per variation. */
@@ -125,15 +138,7 @@ describe("experiments: business events per variation over a simulated three-week
     assert.equal(last.sampleRatio?.mismatch, false, JSON.stringify(last.sampleRatio));
     assert.ok(last.days.length >= 21, `${last.days.length} days of results`);
     // What `rampart flags results reco --env staging` prints for it.
-    const printed: string[] = [];
-    const write = process.stdout.write;
-    process.stdout.write = ((chunk: string) => printed.push(chunk) > 0) as typeof process.stdout.write;
-    try {
-      printResults(last);
-    } finally {
-      process.stdout.write = write;
-    }
-    const text = printed.join("");
+    const text = printed(last);
     assert.match(text, /conversion +treatment_better +lift \+\d/);
     assert.match(text, /sample ratio ok/);
     assert.match(text, /VALUE\/USER/);
@@ -172,15 +177,7 @@ describe("experiments: business events per variation over a simulated three-week
       lastCohort?.variations.map(() => [null, null]),
       "today's cohort cannot have returned yet",
     );
-    const printed: string[] = [];
-    const write = process.stdout.write;
-    process.stdout.write = ((chunk: string) => printed.push(chunk) > 0) as typeof process.stdout.write;
-    try {
-      printResults(last);
-    } finally {
-      process.stdout.write = write;
-    }
-    assert.match(printed.join(""), /\non +1d +\d+ +\d+ +\d+\.\d\d% .* treatment_better/);
+    assert.match(printed(last), /\non +1d +\d+ +\d+ +\d+\.\d\d% .* treatment_better/);
   });
 
   it("attributes only events after an exposure and within the window, and never events of unexposed users", async () => {

@@ -112,30 +112,27 @@ export class FlagExperimentStore {
    * least N days after the day they were first exposed. One grouped query; the per-user rows never leave the database.
    */
   async cohorts(env: string, flag: string, afterDays: readonly number[]): Promise<CohortRow[]> {
-    const returned = afterDays.map((n, i) =>
-      sql<number>`sum(case when seen is not null and cast(seen / ${sql.lit(DAY_MS)} as integer) - cast(at / ${sql.lit(DAY_MS)} as integer) >= ${sql.lit(Math.trunc(n))} then 1 else 0 end)`.as(
-        `r${i}`,
-      ),
-    );
     const day = sql<number>`cast(at / ${sql.lit(DAY_MS)} as integer)`;
-    const rows = await this.#t(this.#db)
-      .selectFrom("flag_exposures")
-      .select(["variation", day.as("day"), (eb) => eb.fn.countAll<number>().as("users"), ...returned])
-      .where("env", "=", env)
-      .where("flag", "=", flag)
-      .groupBy(["variation", day])
-      .execute();
-    return rows
-      .map((r) => {
-        const row = r as unknown as Record<string, number | string>;
-        return {
-          variation: String(row.variation),
-          day: Number(row.day),
-          users: Number(row.users),
-          returned: afterDays.map((_, i) => Number(row[`r${i}`] ?? 0)),
-        };
-      })
-      .sort((a, b) => a.day - b.day || a.variation.localeCompare(b.variation));
+    const rows = new Map<string, CohortRow>();
+    // One grouped query per N (two by default): each is typed as written, and the per-user rows stay in the database.
+    for (const [i, n] of afterDays.entries()) {
+      const returned = sql<number>`sum(case when seen is not null and cast(seen / ${sql.lit(DAY_MS)} as integer) - cast(at / ${sql.lit(DAY_MS)} as integer) >= ${sql.lit(Math.trunc(n))} then 1 else 0 end)`;
+      const grouped = await this.#t(this.#db)
+        .selectFrom("flag_exposures")
+        .select((eb) => ["variation", day.as("day"), eb.fn.countAll<number>().as("users"), returned.as("returned")])
+        .where("env", "=", env)
+        .where("flag", "=", flag)
+        .groupBy(["variation", day])
+        .execute();
+      for (const g of grouped) {
+        const id = `${g.day}\u0000${g.variation}`;
+        let row = rows.get(id);
+        if (!row)
+          rows.set(id, (row = { variation: g.variation, day: Number(g.day), users: Number(g.users), returned: afterDays.map(() => 0) }));
+        row.returned[i] = Number(g.returned ?? 0);
+      }
+    }
+    return [...rows.values()].sort((a, b) => a.day - b.day || a.variation.localeCompare(b.variation));
   }
 
   async exposuresOf(trx: Db, env: string, user: string): Promise<Array<{ flag: string; variation: string; at: number }>> {

@@ -33,17 +33,28 @@ export function infoNotifications(config: NotifyConfig, notice: InfoNotice, now:
     firedAt: now,
     resolvedAt: now,
   };
-  const groupLabels = { alertname: notice.name };
   const groupKey = `{}/{info}:{alertname=${JSON.stringify(notice.name)},id=${JSON.stringify(notice.id)}}`;
-  const receivers = [...new Set(routesFor(config, labels).map((r) => r.receiver))];
+  return toRoutedReceivers(config, alert, { groupKey, groupLabels: { alertname: notice.name }, at: now, firing: [] });
+}
+
+/**
+ * One alert sent at once (not grouped or repeated) to every receiver the routes pick for its labels: how an incident
+ * page and an info notice become notifications.
+ */
+export function toRoutedReceivers(
+  config: NotifyConfig,
+  alert: AlertInstance,
+  group: { groupKey: string; groupLabels: Record<string, string>; at: number; firing: string[] },
+): Notification[] {
+  const receivers = [...new Set(routesFor(config, alert.labels).map((r) => r.receiver))];
   return receivers.map((receiver) => ({
     receiver,
-    groupKey,
-    key: `${receiver}|${groupKey}`,
-    groupLabels,
+    groupKey: group.groupKey,
+    key: `${receiver}|${group.groupKey}`,
+    groupLabels: group.groupLabels,
     reason: "first notification",
     alerts: [alert],
-    at: now,
-    firing: [],
+    at: group.at,
+    firing: group.firing,
   }));
 }
