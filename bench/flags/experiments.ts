@@ -87,7 +87,27 @@ for (let b = 0; b < total; b += 1000) {
 }
 s = (performance.now() - start) / 1000;
 process.stdout.write(`ingest events (each attributed to 1 flag): ${total} in ${s.toFixed(2)} s = ${Math.round(total / s)}/s\n`);
+// The next day every user comes back: each SDK reports its exposure again (the day's first evaluation), which
+// only updates when the user was last seen (retention).
+f.clock.advance(86_400_000);
+const nextDay = f.clock.now();
+start = performance.now();
+for (let b = 0; b < total; b += 1000) {
+  const exposures = Array.from({ length: 1000 }, (_, i) => ({
+    flag: "reco",
+    variation: i % 2 ? "on" : "off",
+    user: userHash(`u${b + i}`),
+    atMs: nextDay,
+  }));
+  await f.experiments.ingestSdk("staging", { exposures, events: [] });
+}
+s = (performance.now() - start) / 1000;
+process.stdout.write(`ingest returning users' exposures (seen updates): ${total} in ${s.toFixed(2)} s = ${Math.round(total / s)}/s\n`);
+f.clock.advance(86_400_000);
 start = performance.now();
 const results = await f.experiments.results("reco", "staging", { metric: "purchase", alpha: 0.05, targetEffect: 0.05 });
-process.stdout.write(`results: ${(performance.now() - start).toFixed(0)} ms (${results.days.length} day)\n`);
+process.stdout.write(`results with retention 1d/7d: ${(performance.now() - start).toFixed(0)} ms (${results.days.length} day)\n`);
+start = performance.now();
+const report = await f.reports.report("reco", "staging");
+process.stdout.write(`weekly report (Markdown): ${(performance.now() - start).toFixed(0)} ms, ${report.markdown.length} characters\n`);
 await f.close();

@@ -7,6 +7,7 @@ import {
   decide,
   emptyTotals,
   meanDifference,
+  ratioGuard,
   sampleRatioCheck,
   type VariationTotals,
 } from "./experiment-stats.ts";
@@ -112,4 +113,30 @@ test("sample-ratio mismatch: a 50/50 split observed 50/50 passes, 55/45 over 20,
   const broken = sampleRatioCheck({ on: 11_000, off: 9_000 }, { on: 50, off: 50 });
   assert.equal(broken.mismatch, true);
   assert.equal(broken.expected.on, 0.5);
+});
+
+test("a business guard (treatment >= 0.98x control) checked daily: rarely broken when it holds, found when conversion drops 30%", () => {
+  const runs = 300;
+  let falseBreaks = 0;
+  let found = 0;
+  for (let i = 0; i < runs; i++) {
+    for (const [pTreatment, count] of [
+      [0.1, (broken: boolean) => broken && falseBreaks++],
+      [0.07, (broken: boolean) => broken && found++],
+    ] as const) {
+      const rng = seededRandom(9000 + i);
+      let control = emptyTotals();
+      let treatment = emptyTotals();
+      let broken = false;
+      for (let d = 1; d <= DAYS && !broken; d++) {
+        control = addTotals(control, day(rng, 300, 0.1));
+        treatment = addTotals(treatment, day(rng, 300, pTreatment));
+        broken = !ratioGuard(control, treatment, "conversion", 0.98, ALPHA).holds;
+      }
+      count(broken);
+    }
+  }
+  process.stdout.write(`# business guard: broken on a null ${falseBreaks}/${runs}, found a 30% drop ${found}/${runs}\n`);
+  assert.ok(falseBreaks / runs <= 0.05, `false break rate ${falseBreaks / runs}`);
+  assert.ok(found / runs >= 0.8, `power ${found / runs}`);
 });

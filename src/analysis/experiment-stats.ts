@@ -228,3 +228,40 @@ export function sampleRatioCheck(exposed: Record<string, number>, configured: Re
   }
   return { mismatch: evidence >= boundary, evidence, boundary, observed, expected };
 }
+
+export interface RatioGuardResult {
+  /** Per-user means of control and treatment. */
+  control: number;
+  treatment: number;
+  /** treatment − ratio × control, with its always-valid interval. */
+  margin: Interval;
+  /** False only once the treatment is significantly below ratio × control. */
+  holds: boolean;
+}
+
+/**
+ * A business guard (`conversion:purchase>=0.98x`): does the treatment's mean stay at or above `ratio` × control's?
+ * It "holds" until the always-valid interval of treatment − ratio × control lies wholly below 0, so a plan checked
+ * every second is paused by noise with probability ≤ α, and holds while there is no evidence either way.
+ */
+export function ratioGuard(
+  control: VariationTotals,
+  treatment: VariationTotals,
+  metric: Metric,
+  ratio: number,
+  alpha: number,
+): RatioGuardResult {
+  const [cs, cq] = sums(control, metric);
+  const [ts, tq] = sums(treatment, metric);
+  const nc = control.exposed;
+  const nt = treatment.exposed;
+  const mc = nc > 0 ? cs / nc : 0;
+  const mt = nt > 0 ? ts / nt : 0;
+  const estimate = mt - ratio * mc;
+  if (nc < 2 || nt < 2) return { control: mc, treatment: mt, margin: { estimate, low: -Infinity, high: Infinity }, holds: true };
+  const vc = variance(cs, cq, nc);
+  const vt = variance(ts, tq, nt);
+  const radius = mixtureRadius(vt / nt + (ratio * ratio * vc) / nc, vt + ratio * ratio * vc, alpha);
+  const margin = { estimate, low: estimate - radius, high: estimate + radius };
+  return { control: mc, treatment: mt, margin, holds: margin.high >= 0 };
+}

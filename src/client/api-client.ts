@@ -9,7 +9,7 @@ import type { MetricsQueryResult, MetricsSummary } from "../telemetry/metrics.vi
 import type { CreateFlagBody, EnvStatePatch, PercentRolloutBody, PlanBody, SegmentBody } from "../flags/flag.types.ts";
 import type { ChangeRequestView, ChangeResult, EvaluationView, FlagView } from "../flags/flag.view.ts";
 import type { SegmentDefinition } from "../../packages/sdk/src/flag-data.ts";
-import type { ExperimentResults } from "../flags/flag-experiment.view.ts";
+import type { ExperimentReportView, ExperimentResults } from "../flags/flag-experiment.view.ts";
 import { readEvents } from "../../packages/sdk/src/sse-reader.ts";
 import { followEvents, StreamRefused, type FollowOptions } from "./sse-follow.ts";
 import { z } from "zod";
@@ -651,7 +651,7 @@ export class ApiClient {
   // Flag experiments (src/flags/flag-experiment.*).
   flagResults(
     key: string,
-    query: { env: string; metric?: string; control?: string; split?: string; alpha?: number; mde?: number },
+    query: { env: string; metric?: string; control?: string; split?: string; alpha?: number; mde?: number; retention?: string },
   ): Promise<ExperimentResults> {
     return this.#call("GET", `${flagPath(key)}/results${queryString(query)}`);
   }
@@ -668,6 +668,11 @@ export class ApiClient {
 
   overrideReadiness(env: string, app: string, reason: string): Promise<OverrideView> {
     return this.#call("POST", `${appPath(env, app)}/readiness/override`, { reason });
+  }
+
+  /** The experiment's report (Markdown and the results behind it), as the weekly report writes it. */
+  flagReport(key: string, query: { env: string; alpha?: number; mde?: number }): Promise<ExperimentReportView> {
+    return this.#call("GET", `${flagPath(key)}/report${queryString(query)}`);
   }
 
   async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {

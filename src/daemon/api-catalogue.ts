@@ -53,7 +53,7 @@ export function apiCatalogue(): { routes: RouteDefinition[]; streams: StreamRout
       ...traceRoutes(unused("traces")),
       ...metricsRoutes(unused("metrics")),
       ...flagRoutes(unused("flags"), unused("flag SDK")),
-      ...flagExperimentRoutes(unused("flag experiments"), unused("flag SDK")),
+      ...flagExperimentRoutes(unused("flag experiments"), unused("flag SDK"), unused("experiment reports")),
       ...logRoutes(unused("logs")),
       ...releaseRoutes(unused("releases")),
       ...rolloutRoutes(unused("rollouts"), unused("releases")),

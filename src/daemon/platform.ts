@@ -117,7 +117,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   });
   // A fixed API port is known now, so instances started before the API listens get the OTLP endpoint too.
   if (apiListen.port !== 0) telemetry.setApi(apiListen.host, apiListen.port);
-  const flags = createFlags({ ...shared, manifests });
+  // Weekly experiment reports go to the alert receivers as info notices (called once everything runs).
+  const flags = createFlags({ ...shared, manifests, inform: (notice) => alertNotify.inform(notice) });
   // The credentials file is written when the API starts listening, before any request is authenticated.
   let localToken: string | undefined;
   const access = createAccess({

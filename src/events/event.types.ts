@@ -123,6 +123,8 @@ export const eventTypes = [
   "drill.rollback_started",
   "drill.rollback_finished",
   "manifest.applied",
+  // Issue 21 (experiments): the weekly report of a running experiment (data.markdown).
+  "flag.experiment.report",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

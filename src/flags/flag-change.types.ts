@@ -35,6 +35,15 @@ export interface ChangeRequest {
   decidedAt: number | null;
 }
 
+/** A guard on a business metric (`conversion:purchase>=0.98x`): treatment's per-user mean ≥ ratio × control's. */
+export const businessGuardSchema = z.object({
+  metric: z.enum(["conversion", "events", "value"]),
+  event: z.string(),
+  ratio: z.number(),
+  text: z.string(),
+});
+export type BusinessGuard = z.infer<typeof businessGuardSchema>;
+
 /** A guarded rollout: percentages held `everyMs` each, advancing only while the guards pass. Stored as JSON. */
 export const rolloutPlanSchema = z.object({
   steps: z.array(z.number()),
@@ -53,6 +62,8 @@ export const rolloutPlanSchema = z.object({
   /** The control: what everyone else gets, and what the feature is compared with. */
   outVariation: z.string(),
   minSamples: z.number(),
+  /** Business guards, judged on the events apps track per variation (plans stored before them have none). */
+  businessGuards: z.array(businessGuardSchema).default([]),
 });
 export type RolloutPlan = z.infer<typeof rolloutPlanSchema>;
 
@@ -80,6 +91,8 @@ export const flagRolloutDataSchema = z.object({
   /** The latest verdict (src/analysis Verdict) with its checks: the evidence. */
   verdict: z.record(z.string(), z.unknown()).optional(),
   pausedBy: z.string().optional(),
+  /** The latest judgement of each business guard: the evidence shown in the plan's status. */
+  businessGuards: z.array(z.record(z.string(), z.unknown())).optional(),
 });
 export type FlagRolloutData = z.infer<typeof flagRolloutDataSchema>;
 

@@ -66,6 +66,10 @@ describe("experiment routes over HTTP (in process)", () => {
     }>;
     const on = days.at(-1)?.variations.find((v) => v.variation === "on");
     assert.deepEqual([on?.exposed, on?.events, on?.valuePerUser.estimate], [1, 1, 42.5]);
+    const report = await call("GET", "/api/v1/flags/reco/report?env=staging", ADMIN);
+    assert.equal(report.status, 200, JSON.stringify(report.body));
+    assert.match(String(report.body.markdown), /^# Experiment report: reco in staging\n[\s\S]*## Metric `purchase`/);
+    assert.equal((await call("GET", "/api/v1/flags/reco/report?env=staging", sdkToken)).status, 401, "the SDK token reads no reports");
   });
 
   it("answers bad input with a 4xx naming what was wrong, never a 5xx", async () => {
@@ -77,5 +81,8 @@ describe("experiment routes over HTTP (in process)", () => {
     assert.equal((await call("POST", "/api/v1/flags/events", sdkToken, { event: [] })).status, 400);
     assert.equal((await call("GET", "/api/v1/flags/reco/results?env=staging&split=on", ADMIN)).status, 400);
     assert.equal((await call("GET", "/api/v1/flags/nope/results?env=staging", ADMIN)).status, 404);
+    assert.equal((await call("GET", "/api/v1/flags/nope/report?env=staging", ADMIN)).status, 404);
+    assert.equal((await call("GET", "/api/v1/flags/reco/report", ADMIN)).status, 400);
+    assert.equal((await call("GET", "/api/v1/flags/reco/results?env=staging&retention=1,x", ADMIN)).status, 400);
   });
 });

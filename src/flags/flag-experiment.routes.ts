@@ -2,7 +2,8 @@ import { z } from "zod";
 import { defineRoute, type RouteDefinition } from "../api/route-definition.ts";
 import { RampartError } from "../shared/errors.ts";
 import type { FlagExperimentService } from "./flag-experiment.service.ts";
-import { experimentResultsSchema } from "./flag-experiment.view.ts";
+import type { FlagExperimentReports } from "./flag-experiment-report.service.ts";
+import { experimentReportSchema, experimentResultsSchema } from "./flag-experiment.view.ts";
 import type { FlagSdkService } from "./flag-sdk.service.ts";
 import { keySchema } from "./flag.types.ts";
 
@@ -28,7 +29,11 @@ function parseSplit(text: string | undefined): Record<string, number> | undefine
   return split;
 }
 
-export function flagExperimentRoutes(experiments: FlagExperimentService, sdk: FlagSdkService): RouteDefinition[] {
+export function flagExperimentRoutes(
+  experiments: FlagExperimentService,
+  sdk: FlagSdkService,
+  reports: FlagExperimentReports,
+): RouteDefinition[] {
   return [
     defineRoute({
       method: "POST",
@@ -92,6 +97,11 @@ export function flagExperimentRoutes(experiments: FlagExperimentService, sdk: Fl
         split: z.string().optional().describe("configured split for the sample-ratio check, e.g. on=50,off=50"),
         alpha: z.coerce.number().min(0.0001).max(0.5).default(0.05),
         mde: z.coerce.number().positive().max(10).default(0.05).describe("relative effect the sample needed is sized for"),
+        retention: z
+          .string()
+          .regex(/^\d{1,3}(,\d{1,3}){0,9}$/, { error: "expected days after first exposure, e.g. 1,7 or 1,7,28" })
+          .optional()
+          .describe("N of 'returned after N days', comma-separated (default 1,7)"),
       }),
       response: experimentResultsSchema,
       handler: ({ params, query }) =>
@@ -101,7 +111,23 @@ export function flagExperimentRoutes(experiments: FlagExperimentService, sdk: Fl
           split: parseSplit(query.split),
           alpha: query.alpha,
           targetEffect: query.mde,
+          retentionDays: query.retention?.split(",").map(Number),
         }),
+    }),
+    defineRoute({
+      method: "GET",
+      path: "/api/v1/flags/:key/report",
+      summary: "The experiment's report in Markdown: exposure, metrics with intervals, decision so far, the plan's next step",
+      tag: "flags",
+      permission: "read",
+      params: z.object({ key: keySchema }),
+      query: z.strictObject({
+        env: z.string().min(1),
+        alpha: z.coerce.number().min(0.0001).max(0.5).default(0.05),
+        mde: z.coerce.number().positive().max(10).default(0.05).describe("relative effect the sample needed is sized for"),
+      }),
+      response: experimentReportSchema,
+      handler: ({ params, query }) => reports.report(params.key, query.env, { alpha: query.alpha, mde: query.mde }),
     }),
   ];
 }

@@ -35,10 +35,25 @@ function sdkOver(f: FlagsFixture): FlagsClient {
   });
 }
 
+/** What `rampart flags results` prints for these results. */
+function printed(results: ExperimentResults): string {
+  const chunks: string[] = [];
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string) => chunks.push(chunk) > 0) as typeof process.stdout.write;
+  try {
+    printResults(results);
+  } finally {
+    process.stdout.write = write;
+  }
+  return chunks.join("");
+}
+
 interface Scenario {
   flag: string;
   /** Conversion probability per variation. */
   convert: Record<string, number>;
+  /** Share of users who come back (evaluate the flag again) the next day, per variation; default a third. */
+  returnShare?: Record<string, number>;
 }
 
 /**
@@ -62,7 +77,7 @@ async function threeWeeks(f: FlagsFixture, client: FlagsClient, scenario: Scenar
       f.clock.advance(DAY / (2 * USERS_PER_DAY));
       const user = `${scenario.flag}-d${day}-u${i}`;
       const variation = client.detail(scenario.flag, { userId: user }).variation;
-      if (rng.next() < 1 / 3) returning.push(user);
+      if (rng.next() < (scenario.returnShare?.[variation] ?? 1 / 3)) returning.push(user);
       if (rng.next() < (scenario.convert[variation] ?? 0)) {
         pending.push({ at: f.clock.now() + rng.next() * 2 * DAY, user, value: -40 * Math.log(1 - rng.next()) });
       }
@@ -87,10 +102,11 @@ describe("experiments: business events per variation over a simulated three-week
   before(async () => {
     f = await flagsFixture();
     client = sdkOver(f);
-    for (const key of ["reco", "reco-null"]) await f.service.create({ key, type: "boolean", kind: "experiment", description: "" }, "alice");
+    for (const key of ["reco", "reco-null", "sticky"])
+      await f.service.create({ key, type: "boolean", kind: "experiment", description: "" }, "alice");
     // A fixed salt per flag (a new flag gets a random one), so who lands in which variation, and with it every
     // decision below, is the same in every run: a null experiment calls something in ~1 % of salts by design.
-    for (const key of ["reco", "reco-null"])
+    for (const key of ["reco", "reco-null", "sticky"])
       await flagDb(f.database.db)
         .updateTable("flags")
         .set({ salt: `fixed-${key}` })
@@ -122,15 +138,7 @@ describe("experiments: business events per variation over a simulated three-week
     assert.equal(last.sampleRatio?.mismatch, false, JSON.stringify(last.sampleRatio));
     assert.ok(last.days.length >= 21, `${last.days.length} days of results`);
     // What `rampart flags results reco --env staging` prints for it.
-    const printed: string[] = [];
-    const write = process.stdout.write;
-    process.stdout.write = ((chunk: string) => printed.push(chunk) > 0) as typeof process.stdout.write;
-    try {
-      printResults(last);
-    } finally {
-      process.stdout.write = write;
-    }
-    const text = printed.join("");
+    const text = printed(last);
     assert.match(text, /conversion +treatment_better +lift \+\d/);
     assert.match(text, /sample ratio ok/);
     assert.match(text, /VALUE\/USER/);
@@ -144,6 +152,32 @@ describe("experiments: business events per variation over a simulated three-week
     process.stdout.write(
       `# null: MDE now ${(last.minimumDetectableEffect * 100).toFixed(1)}%, ${last.sampleNeeded} more users per variation for 10%\n`,
     );
+  });
+
+  it("retention: users coming back the next day per variation and cohort, compared with control", async () => {
+    const looks = await threeWeeks(f, client, { flag: "sticky", convert: {}, returnShare: { on: 0.5, off: 0.3 } }, 3);
+    const last = looks.at(-1);
+    assert.ok(last);
+    const byVariation = (v: string) => last.retention.variations.find((x) => x.variation === v)?.byDays ?? [];
+    const [onD1, onD7] = byVariation("on");
+    const [offD1, offD7] = byVariation("off");
+    assert.ok(onD1 && onD7 && offD1 && offD7);
+    assert.deepEqual(last.retention.afterDays, [1, 7]);
+    assert.ok(Math.abs(onD1.rate.estimate - 0.5) < 0.06, `on D1 ${onD1.rate.estimate}`);
+    assert.ok(Math.abs(offD1.rate.estimate - 0.3) < 0.03, `off D1 ${offD1.rate.estimate}`);
+    assert.ok(onD1.rate.low < 0.5 && 0.5 < onD1.rate.high);
+    assert.equal(onD1.decision, "treatment_better");
+    assert.equal(offD1.decision, null);
+    // Nobody returns a week later in this scenario; only users first exposed 7+ days ago are eligible for it.
+    assert.equal(onD7.returned, 0);
+    assert.ok(onD7.eligible < onD1.eligible, `D7 eligible ${onD7.eligible} < D1 eligible ${onD1.eligible}`);
+    const lastCohort = last.retention.cohorts.at(-1);
+    assert.deepEqual(
+      lastCohort?.variations.map((v) => v.returned),
+      lastCohort?.variations.map(() => [null, null]),
+      "today's cohort cannot have returned yet",
+    );
+    assert.match(printed(last), /\non +1d +\d+ +\d+ +\d+\.\d\d% .* treatment_better/);
   });
 
   it("attributes only events after an exposure and within the window, and never events of unexposed users", async () => {

@@ -1,4 +1,5 @@
 import { userHash, userKeyOf } from "../../packages/sdk/src/user-hash.ts";
+import { EventTracker } from "../../packages/sdk/src/event-tracker.ts";
 import type { EvaluationContext } from "../../packages/sdk/src/flag-data.ts";
 import {
   addTotals,
@@ -15,7 +16,9 @@ import type { Db } from "../db/database.ts";
 import type { EventLog } from "../events/event-log.ts";
 import type { Clock } from "../shared/clock.ts";
 import { notFound } from "../shared/errors.ts";
-import type { FlagExperimentStore, Exposure, TrackedEvent } from "./flag-experiment.store.ts";
+import { logger } from "../shared/logger.ts";
+import { dayOf, type FlagExperimentStore, type Exposure, type TrackedEvent } from "./flag-experiment.store.ts";
+import { retentionOf } from "./flag-retention.ts";
 import type { ExperimentResults, VariationDay } from "./flag-experiment.view.ts";
 import type { FlagSnapshots } from "./flag-snapshots.ts";
 import type { FlagStore } from "./flag.store.ts";
@@ -28,6 +31,9 @@ export interface ExperimentLimits {
 }
 
 export const DEFAULT_EXPERIMENT_LIMITS: ExperimentLimits = { attributionWindowMs: 30 * 86_400_000, maxUsersPerFlag: 1_000_000 };
+
+/** "Returned after N days" is reported for these N unless asked otherwise: the next day, and a week later. */
+export const DEFAULT_RETENTION_DAYS: readonly number[] = [1, 7];
 
 /** How far an SDK's own timestamps are believed: a batch is at most this old (and never in the future). */
 const MAX_SDK_AGE_MS = 86_400_000;
@@ -44,6 +50,9 @@ export class FlagExperimentService {
   readonly #clock: Clock;
   readonly #limits: ExperimentLimits;
   readonly #enrolled = new Map<string, number>();
+  /** Per environment, exposures of server-side (OFREP) evaluations waiting to be written: bounded, once per user and day. */
+  readonly #served = new Map<string, EventTracker>();
+  #flushTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: {
     store: FlagExperimentStore;
@@ -61,8 +70,57 @@ export class FlagExperimentService {
     this.#limits = { ...DEFAULT_EXPERIMENT_LIMITS, ...deps.limits };
   }
 
+  /**
+   * A server-side evaluation (OFREP) served `variation` to this context: an exposure, as the SDK would report it
+   * (the key hashed at once, once per user, flag and day, bounded queue). Written within a second, and before any
+   * event of the same environment is ingested, so an event right after its evaluation is still attributed.
+   */
+  served(env: string, flag: string, variation: string, context: EvaluationContext): void {
+    let tracker = this.#served.get(env);
+    if (!tracker) this.#served.set(env, (tracker = new EventTracker(() => this.#clock.now())));
+    tracker.expose(flag, variation, context);
+  }
+
+  /** Writes the server-side exposures waiting (of one environment, or all). */
+  async flushServed(env?: string): Promise<void> {
+    for (const [e, tracker] of this.#served) {
+      if (env !== undefined && e !== env) continue;
+      const batch = tracker.take();
+      if (!batch) continue;
+      try {
+        await this.#ingestSdkBatch(e, batch);
+      } catch (error) {
+        tracker.restore(batch);
+        throw error;
+      }
+    }
+  }
+
+  start(intervalMs = 1000): void {
+    this.#flushTimer ??= setInterval(() => {
+      this.flushServed().catch((error: unknown) => logger.warn({ err: error }, "flags: writing OFREP exposures failed; retrying"));
+    }, intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#flushTimer);
+    this.#flushTimer = undefined;
+    await this.flushServed();
+  }
+
   /** The SDK's batch: exposures and events already hashed, timed by the SDK (clamped to the last day). */
   async ingestSdk(
+    env: string,
+    body: {
+      exposures: Array<{ flag: string; variation: string; user: string; atMs: number }>;
+      events: Array<{ key: string; user: string; atMs: number; value?: number | undefined }>;
+    },
+  ): Promise<{ exposures: number; events: number; attributed: number }> {
+    await this.flushServed(env);
+    return this.#ingestSdkBatch(env, body);
+  }
+
+  async #ingestSdkBatch(
     env: string,
     body: {
       exposures: Array<{ flag: string; variation: string; user: string; atMs: number }>;
@@ -81,6 +139,7 @@ export class FlagExperimentService {
     env: string,
     events: Array<{ key: string; context: EvaluationContext; value?: number | undefined }>,
   ): Promise<{ accepted: number; attributed: number; withoutKey: number }> {
+    await this.flushServed(env);
     const now = this.#clock.now();
     const tracked: TrackedEvent[] = [];
     let withoutKey = 0;
@@ -118,13 +177,29 @@ export class FlagExperimentService {
       }
       for (const e of ordered) {
         for (const x of await this.#store.exposuresOf(trx, env, e.user)) {
-          if (x.at > e.at || e.at - x.at > this.#limits.attributionWindowMs) continue;
+          if (x.at > e.at) continue;
+          // Any event after the exposure tells that the user came back (retention), attributed or not.
+          if (dayOf(e.at) > dayOf(x.at)) await this.#store.markSeen(trx, env, x.flag, e.user, e.at);
+          if (e.at - x.at > this.#limits.attributionWindowMs) continue;
           await this.#store.addConversion(trx, env, x.flag, x.variation, e);
           attributed++;
         }
       }
     });
     return { exposures: newExposures, events: ordered.length, attributed };
+  }
+
+  /** Metrics tracked for a flag, most events first. */
+  metrics(env: string, flag: string): Promise<string[]> {
+    return this.#store.metrics(env, flag);
+  }
+
+  /** Cumulative totals per variation of one event (the business guards of rollout plans read these). */
+  async totals(env: string, flag: string, event: string): Promise<Map<string, VariationTotals>> {
+    const totals = new Map<string, VariationTotals>();
+    for (const r of await this.#store.days(env, flag, event))
+      totals.set(r.variation, addTotals(totals.get(r.variation) ?? emptyTotals(), r));
+    return totals;
   }
 
   /** Per variation and day (cumulative), the comparison against control on the last day, and the sample-ratio check. */
@@ -137,10 +212,13 @@ export class FlagExperimentService {
       split?: Record<string, number> | undefined;
       alpha: number;
       targetEffect: number;
+      /** N of "returned after N days" (default 1 and 7). */
+      retentionDays?: readonly number[] | undefined;
     },
   ): Promise<ExperimentResults> {
     const record = await this.#flags.flag(flag);
     if (!record) throw notFound(`flag "${flag}"`, "list flags with: rampart flags list");
+    await this.flushServed(env);
     const metric = options.metric ?? (await this.#store.metrics(env, flag))[0];
     const rows = await this.#store.days(env, flag, metric);
     const variations = [...new Set(rows.map((r) => r.variation))].sort();
@@ -182,6 +260,13 @@ export class FlagExperimentService {
         };
       });
     const sampleRatio = await this.#sampleRatio(flag, env, variations, running, options.split);
+    const retentionDays = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
+    const retention = retentionOf(await this.#store.cohorts(env, flag, retentionDays), {
+      afterDays: retentionDays,
+      today: dayOf(this.#clock.now()),
+      control,
+      alpha: options.alpha,
+    });
     return {
       flag,
       env,
@@ -193,6 +278,7 @@ export class FlagExperimentService {
       days,
       comparisons,
       sampleRatio,
+      retention,
     };
   }
 

@@ -1,9 +1,10 @@
+import { sql } from "kysely";
 import type { Db } from "../db/database.ts";
 import { emptyTotals, type VariationTotals } from "../analysis/experiment-stats.ts";
 
 /** The experiment tables (migration 0014_flag_experiments), typed for Kysely without touching the shared types. */
 type ExperimentTables = {
-  flag_exposures: { env: string; flag: string; user: string; variation: string; at: number };
+  flag_exposures: { env: string; flag: string; user: string; variation: string; at: number; seen: number | null };
   flag_conversions: { env: string; flag: string; metric: string; user: string; variation: string; events: number; value: number };
   flag_exposure_days: { env: string; flag: string; variation: string; day: number; exposed: number };
   flag_metric_days: {
@@ -35,6 +36,14 @@ export interface TrackedEvent {
   user: string;
   at: number;
   value: number;
+}
+
+/** Users first exposed on one day to one variation, and how many of them came back at least N days later, per N. */
+export interface CohortRow {
+  variation: string;
+  day: number;
+  users: number;
+  returned: number[];
 }
 
 /** Per variation, per day: that day's increments (exposed users are counted on their first exposure's day). */
@@ -71,7 +80,10 @@ export class FlagExperimentStore {
       .values({ env, flag: e.flag, user: e.user, variation: e.variation, at: e.at })
       .onConflict((o) => o.doNothing())
       .executeTakeFirst();
-    if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) return false;
+    if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) {
+      await this.markSeen(trx, env, e.flag, e.user, e.at);
+      return false;
+    }
     await this.#t(trx)
       .insertInto("flag_exposure_days")
       .values({ env, flag: e.flag, variation: e.variation, day: dayOf(e.at), exposed: 1 })
@@ -80,6 +92,47 @@ export class FlagExperimentStore {
       )
       .execute();
     return true;
+  }
+
+  /** The user was seen at `at` (a later day's exposure, or an event): keeps the latest such time after the first exposure. */
+  async markSeen(trx: Db, env: string, flag: string, user: string, at: number): Promise<void> {
+    await this.#t(trx)
+      .updateTable("flag_exposures")
+      .set({ seen: at })
+      .where("env", "=", env)
+      .where("flag", "=", flag)
+      .where("user", "=", user)
+      .where("at", "<", at)
+      .where((eb) => eb.or([eb("seen", "is", null), eb("seen", "<", at)]))
+      .execute();
+  }
+
+  /**
+   * Per variation and first-exposure day: users, and for each N in `afterDays` how many were seen again on a day at
+   * least N days after the day they were first exposed. One grouped query; the per-user rows never leave the database.
+   */
+  async cohorts(env: string, flag: string, afterDays: readonly number[]): Promise<CohortRow[]> {
+    const day = sql<number>`cast(at / ${sql.lit(DAY_MS)} as integer)`;
+    const rows = new Map<string, CohortRow>();
+    // One grouped query per N (two by default): each is typed as written, and the per-user rows stay in the database.
+    for (const [i, n] of afterDays.entries()) {
+      const returned = sql<number>`sum(case when seen is not null and cast(seen / ${sql.lit(DAY_MS)} as integer) - cast(at / ${sql.lit(DAY_MS)} as integer) >= ${sql.lit(Math.trunc(n))} then 1 else 0 end)`;
+      const grouped = await this.#t(this.#db)
+        .selectFrom("flag_exposures")
+        .select((eb) => ["variation", day.as("day"), eb.fn.countAll<number>().as("users"), returned.as("returned")])
+        .where("env", "=", env)
+        .where("flag", "=", flag)
+        .groupBy(["variation", day])
+        .execute();
+      for (const g of grouped) {
+        const id = `${g.day}\u0000${g.variation}`;
+        let row = rows.get(id);
+        if (!row)
+          rows.set(id, (row = { variation: g.variation, day: Number(g.day), users: Number(g.users), returned: afterDays.map(() => 0) }));
+        row.returned[i] = Number(g.returned ?? 0);
+      }
+    }
+    return [...rows.values()].sort((a, b) => a.day - b.day || a.variation.localeCompare(b.variation));
   }
 
   async exposuresOf(trx: Db, env: string, user: string): Promise<Array<{ flag: string; variation: string; at: number }>> {

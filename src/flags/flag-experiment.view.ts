@@ -25,6 +25,41 @@ const comparisonSchema = z.object({
   sampleNeeded: z.number().nullable(),
 });
 
+const retentionSchema = z
+  .object({
+    afterDays: z.array(z.number()).describe("the N of 'returned after N days'"),
+    variations: z.array(
+      z.object({
+        variation: z.string(),
+        byDays: z.array(
+          z.object({
+            afterDays: z.number(),
+            eligible: z.number().describe("users first exposed on a day d with day d+N over"),
+            returned: z.number().describe("of them, seen again on a day at least N days after their first"),
+            rate: intervalSchema,
+            decision: decisionSchema.nullable().describe("against control; null for control"),
+            difference: z.object({ estimate: z.number(), low: z.number().nullable(), high: z.number().nullable() }).nullable(),
+          }),
+        ),
+      }),
+    ),
+    cohorts: z
+      .array(
+        z.object({
+          day: z.string(),
+          variations: z.array(
+            z.object({
+              variation: z.string(),
+              users: z.number(),
+              returned: z.array(z.number().nullable()).describe("per N; null until day d+N is over"),
+            }),
+          ),
+        }),
+      )
+      .describe("per first-exposure day"),
+  })
+  .describe("exposed users returning after N days, per variation and per first-exposure day");
+
 export const experimentResultsSchema = z.object({
   flag: z.string(),
   env: z.string(),
@@ -47,5 +82,15 @@ export const experimentResultsSchema = z.object({
       source: z.string(),
     })
     .nullable(),
+  retention: retentionSchema,
 });
 export type ExperimentResults = z.infer<typeof experimentResultsSchema>;
+
+export const experimentReportSchema = z.object({
+  flag: z.string(),
+  env: z.string(),
+  generatedAt: z.number(),
+  markdown: z.string().describe("the report; what the weekly flag.experiment.report event and notice carry"),
+  results: z.array(experimentResultsSchema).describe("the results behind it, one per metric (at most 5, most events first)"),
+});
+export type ExperimentReportView = z.infer<typeof experimentReportSchema>;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { RampartError } from "../shared/errors.ts";
-import { guardsFromFlags, parsePlan } from "./flag-plan.ts";
+import { guardsFromFlags, parseBusinessGuard, parsePlan } from "./flag-plan.ts";
 import { planBodySchema } from "./flag.types.ts";
 
 const sides = { variation: "on", outVariation: "off" };
@@ -36,5 +36,33 @@ describe("guarded rollout plans", () => {
   it("reads the CLI's --guard metric=limit", () => {
     assert.deepEqual(guardsFromFlags(["errors=2x", "p99=1.5x"]), { guards: { errors: "2x", p99: "1.5x" }, issues: [] });
     assert.equal(guardsFromFlags(["latency=2x"]).issues.length, 1);
+  });
+
+  it("reads business guards: METRIC:EVENT>=RATIOx, from --guard and from the body", () => {
+    assert.deepEqual(guardsFromFlags(["errors=2x", "conversion:purchase>=0.98x", "value:purchase>=0.95x"]), {
+      guards: { errors: "2x", business: ["conversion:purchase>=0.98x", "value:purchase>=0.95x"] },
+      issues: [],
+    });
+    assert.deepEqual(parseBusinessGuard("events:page.view>=1x"), {
+      metric: "events",
+      event: "page.view",
+      ratio: 1,
+      text: "events:page.view>=1x",
+    });
+    assert.match(String(parseBusinessGuard("clicks:purchase>=0.9x")), /not METRIC:EVENT>=RATIOx; e\.g\. conversion:purchase>=0\.98x/);
+    assert.match(String(parseBusinessGuard("conversion:purchase>=0x")), /ratio must be above 0/);
+    const plan = parsePlan(planBodySchema.parse({ steps: [5], every: "1h", guards: { business: ["conversion:purchase>=0.98x"] } }), sides);
+    assert.deepEqual(plan.businessGuards, [{ metric: "conversion", event: "purchase", ratio: 0.98, text: "conversion:purchase>=0.98x" }]);
+    assert.deepEqual(plan.guardText, ["conversion:purchase>=0.98x"]);
+    try {
+      parsePlan(planBodySchema.parse({ steps: [5], every: "1h", guards: { business: ["ok", "conversion:buy>=0.9x"] } }), sides);
+      assert.fail("expected a 400");
+    } catch (error) {
+      assert.ok(error instanceof RampartError);
+      assert.deepEqual(
+        (error.details as Array<{ field: string }>).map((d) => d.field),
+        ["body.guards.business.0"],
+      );
+    }
   });
 });

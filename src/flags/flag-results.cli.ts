@@ -3,7 +3,15 @@ import { clientFor, printJson, printTable, type GlobalOptions } from "../cli/cli
 import { RampartError } from "../shared/errors.ts";
 import type { ExperimentResults } from "./flag-experiment.view.ts";
 
-type ResultsOptions = GlobalOptions & { env?: string; metric?: string; control?: string; split?: string; mde?: string; json?: boolean };
+type ResultsOptions = GlobalOptions & {
+  env?: string;
+  metric?: string;
+  control?: string;
+  split?: string;
+  mde?: string;
+  retention?: string;
+  json?: boolean;
+};
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const num = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "∞");
@@ -19,6 +27,7 @@ export function registerFlagResultsCommand(flags: Command, globals: () => Global
     .option("--control <variation>", "variation compared against (default: the flag's off variation)")
     .option("--split <v=w,…>", "configured split for the sample-ratio check (default: the current rollout)")
     .option("--mde <fraction>", "relative effect the sample still needed is sized for (default 0.05)")
+    .option("--retention <days>", "N of 'returned after N days', comma-separated (default 1,7)")
     .option("--json", "print JSON")
     .action(async (key: string, options: ResultsOptions) => {
       const o = { ...globals(), ...options };
@@ -29,9 +38,39 @@ export function registerFlagResultsCommand(flags: Command, globals: () => Global
       const mde = o.mde === undefined ? undefined : Number(o.mde);
       if (mde !== undefined && !(mde > 0))
         throw new RampartError("invalid_option", `--mde ${o.mde}: expected a positive fraction, e.g. 0.05 for 5%`);
-      const results = await clientFor(o).flagResults(key, { env: o.env, metric: o.metric, control: o.control, split: o.split, mde });
+      const results = await clientFor(o).flagResults(key, {
+        env: o.env,
+        metric: o.metric,
+        control: o.control,
+        split: o.split,
+        mde,
+        retention: o.retention,
+      });
       if (o.json) return printJson(results);
       printResults(results);
+    });
+}
+
+/** `rampart flags report FLAG --env ENV`: the experiment's report in Markdown, as the weekly report writes it. */
+export function registerFlagReportCommand(flags: Command, globals: () => GlobalOptions): void {
+  flags
+    .command("report <key>")
+    .description("the experiment's report in Markdown: exposure, metrics with intervals, decision so far, the plan's next step")
+    .option("--env <env>", "environment (required)")
+    .option("--mde <fraction>", "relative effect the sample still needed is sized for (default 0.05)")
+    .option("--json", "print JSON (the Markdown and the results behind it)")
+    .action(async (key: string, options: GlobalOptions & { env?: string; mde?: string; json?: boolean }) => {
+      const o = { ...globals(), ...options };
+      if (!o.env)
+        throw new RampartError("invalid_option", "--env is required: reports are per environment", {
+          hint: `rampart flags report ${key} --env production`,
+        });
+      const mde = o.mde === undefined ? undefined : Number(o.mde);
+      if (mde !== undefined && !(mde > 0))
+        throw new RampartError("invalid_option", `--mde ${o.mde}: expected a positive fraction, e.g. 0.05 for 5%`);
+      const report = await clientFor(o).flagReport(key, { env: o.env, mde });
+      if (o.json) return printJson(report);
+      process.stdout.write(report.markdown);
     });
 }
 
@@ -73,6 +112,7 @@ export function printResults(r: ExperimentResults): void {
       );
     }
   }
+  printRetention(r, out);
   const s = r.sampleRatio;
   if (!s) out("\nsample ratio: not checked (the flag serves no percentage rollout; give --split v=w,…)");
   else {
@@ -83,4 +123,36 @@ export function printResults(r: ExperimentResults): void {
       `\nsample ratio ${s.mismatch ? "MISMATCH: the experiment is broken (assignment or exposure logging), do not trust its results" : "ok"}: ${shares}; ${s.source}`,
     );
   }
+}
+
+function printRetention(r: ExperimentResults, out: (line: string) => void): void {
+  const ret = r.retention;
+  if (ret.variations.length === 0) return;
+  out(`\nretention: exposed users seen again (an evaluation or any event) on a day at least N days after their first exposure`);
+  printTable(
+    ["VARIATION", "N", "ELIGIBLE", "RETURNED", "RATE", "INTERVAL", "DECISION"],
+    ret.variations.flatMap((v) =>
+      v.byDays.map((b) => [
+        v.variation,
+        `${b.afterDays}d`,
+        String(b.eligible),
+        String(b.returned),
+        b.eligible > 0 ? pct(b.rate.estimate) : "-",
+        b.eligible > 0 ? interval(b.rate.low, b.rate.high, pct) : "-",
+        b.decision ?? "(control)",
+      ]),
+    ),
+  );
+  out("\nretention per first-exposure day (users, then returned after each N; - until the cohort's day + N is over)");
+  printTable(
+    ["COHORT", "VARIATION", "USERS", ...ret.afterDays.map((n) => `${n}D`)],
+    ret.cohorts.flatMap((c) =>
+      c.variations.map((v) => [
+        c.day,
+        v.variation,
+        String(v.users),
+        ...v.returned.map((x) => (x === null ? "-" : `${x} (${pct(v.users > 0 ? x / v.users : 0)})`)),
+      ]),
+    ),
+  );
 }

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
+import { DEFAULT_JUDGE_OPTIONS } from "../analysis/index.ts";
+import { userHash } from "../../packages/sdk/src/user-hash.ts";
 import { emptyBuckets, latencyBucketIndex } from "../shared/measurement.ts";
 import { FlagRolloutEngine } from "./flag-rollout-engine.ts";
 import { FlagRolloutStore } from "./flag-rollout.store.ts";
@@ -149,5 +151,79 @@ describe("FlagRolloutEngine", () => {
       feed(f.engine, at, "off", 300);
     });
     assert.match((await f.service.get("reco", "staging")).environments[0]?.serving ?? "", /^40% on/);
+  });
+
+  /** `users` exposed to each variation, of whom the given share buy once (value 10) right after. */
+  async function business(convert: Record<string, number>, users: number): Promise<void> {
+    const at = f.clock.now();
+    const exposures = [];
+    const events = [];
+    for (const [variation, rate] of Object.entries(convert)) {
+      for (let i = 0; i < users; i++) {
+        const user = userHash(`${variation}-${i}`);
+        exposures.push({ flag: "reco", variation, user, atMs: at });
+        if (i < rate * users) events.push({ key: "purchase", user, atMs: at + 1, value: 10 });
+      }
+    }
+    f.clock.advance(1000);
+    await f.experiments.ingestSdk("staging", { exposures, events });
+  }
+
+  const healthy = (at: number) => {
+    feed(f.engine, at, "on", 150);
+    feed(f.engine, at, "off", 300);
+  };
+
+  it("pauses on a business guard: the feature converts significantly below 0.98x control, with the evidence", async () => {
+    await f.service.startPlan("reco", "staging", plan({ guards: { business: ["conversion:purchase>=0.98x"] } }), "alice");
+    await business({ on: 0.1, off: 0.2 }, 1500);
+    await run(3, healthy);
+    const r = await rollout();
+    assert.equal(r?.state, "paused");
+    assert.equal(r?.percentage, 5, "the flag stays where it was");
+    assert.match(
+      r?.message ?? "",
+      /business guard conversion:purchase>=0.98x failed: on 0\.1000 per user \(1500 users\) against off 0\.2000/,
+    );
+    const paused = (await f.events.query({ type: "flag.rollout.paused", limit: 10 }))[0];
+    const evidence = paused?.data.businessGuards as Array<{ guard: string; holds: boolean; margin: { high: number } }>;
+    assert.equal(evidence[0]?.guard, "conversion:purchase>=0.98x");
+    assert.equal(evidence[0]?.holds, false);
+    assert.ok((evidence[0]?.margin.high ?? 0) < 0, "the interval of on − 0.98 × off is wholly below 0");
+    assert.equal(r?.businessGuards?.[0]?.holds, false, "the plan's status shows the failed guard");
+  });
+
+  it("advances while every business guard holds: no evidence of a drop is not a failure", async () => {
+    await f.service.startPlan(
+      "reco",
+      "staging",
+      plan({ guards: { business: ["conversion:purchase>=0.98x", "value:purchase>=0.95x"] } }),
+      "alice",
+    );
+    await business({ on: 0.2, off: 0.2 }, 1500);
+    await run(11, healthy);
+    const r = await rollout();
+    assert.equal(r?.percentage, 25);
+    const step = (await f.events.query({ type: "flag.rollout.step", limit: 10 }))[0];
+    const evidence = step?.data.businessGuards as Array<{ guard: string; holds: boolean; alpha: number }>;
+    assert.deepEqual(
+      evidence.map((g) => [g.guard, g.holds, g.alpha]),
+      [
+        ["conversion:purchase>=0.98x", true, DEFAULT_JUDGE_OPTIONS.alpha / 2],
+        ["value:purchase>=0.95x", true, DEFAULT_JUDGE_OPTIONS.alpha / 2],
+      ],
+    );
+  });
+
+  it("a business guard that fails later pauses the plan at the step it reached (onFail off kills the flag)", async () => {
+    await f.service.startPlan("reco", "staging", plan({ onFail: "off", guards: { business: ["value:purchase>=0.95x"] } }), "alice");
+    await run(11, healthy);
+    assert.equal((await rollout())?.percentage, 25, "no events yet: nothing against the guard");
+    await business({ on: 0.05, off: 0.3 }, 1000);
+    await run(1, healthy);
+    assert.equal((await rollout())?.state, "failed");
+    assert.equal((await f.service.evaluate("reco", "staging", { userId: "u1" })).reason, "DISABLED");
+    const failed = (await f.events.query({ type: "flag.rollout.failed", limit: 10 }))[0];
+    assert.match(failed?.message ?? "", /failed at 25% .*business guard value:purchase>=0\.95x failed/);
   });
 });

@@ -1,4 +1,5 @@
-import { addSides, emptySide, judge, type JudgeOptions, type SideCounts, type Verdict } from "../analysis/index.ts";
+import { addSides, DEFAULT_JUDGE_OPTIONS, emptySide, judge, type JudgeOptions, type SideCounts, type Verdict } from "../analysis/index.ts";
+import { emptyTotals, ratioGuard, type VariationTotals } from "../analysis/experiment-stats.ts";
 import { formatDuration } from "../config/units.ts";
 import type { Db } from "../db/database.ts";
 import type { EdgeStatsSink } from "../traffic/edge-controller.ts";
@@ -6,7 +7,7 @@ import type { EdgeStats, FlagVariantSeries } from "../edge/edge-stats.types.ts";
 import type { EventLog } from "../events/event-log.ts";
 import type { Clock } from "../shared/clock.ts";
 import { logger } from "../shared/logger.ts";
-import type { FlagRolloutRecord } from "./flag-change.types.ts";
+import type { BusinessGuard, FlagRolloutRecord } from "./flag-change.types.ts";
 import type { FlagRolloutStore } from "./flag-rollout.store.ts";
 import { initialState } from "./flag-snapshot.ts";
 import { planServe, stripRecord, type FlagWriter } from "./flag-writer.ts";
@@ -19,6 +20,25 @@ export interface FlagRolloutEngineDeps {
   events: EventLog;
   clock: Clock;
   judgeOptions?: Partial<JudgeOptions>;
+  /** Where business guards read their numbers (the experiment service); without it a plan's business guards always hold. */
+  business?: BusinessMetrics;
+}
+
+/** Per-variation cumulative totals of one tracked event for a flag in an environment (what `flags results` shows). */
+export interface BusinessMetrics {
+  totals(env: string, flag: string, event: string): Promise<Map<string, VariationTotals>>;
+}
+
+/** One business guard's judgement: the evidence kept in the plan's status and in its events. */
+export interface BusinessGuardCheck {
+  guard: string;
+  holds: boolean;
+  control: number;
+  treatment: number;
+  /** treatment − ratio × control and its always-valid interval. */
+  margin: { estimate: number; low: number; high: number };
+  users: { control: number; treatment: number };
+  alpha: number;
 }
 
 interface Bin {
@@ -125,9 +145,12 @@ export class FlagRolloutEngine implements EdgeStatsSink {
     };
     const verdict = judge({ canary: feature, stable: control, guards: plan.guards, options }, this.#deps.clock);
     const percent = plan.steps[r.step] ?? 100;
-    if (verdict.decision === "fail") return this.#fail(r, verdict, percent);
+    const business = await this.#business(r);
+    if (verdict.decision === "fail") return this.#fail(r, verdict, percent, business, verdict.reason);
+    const broken = business.find((b) => !b.holds);
+    if (broken) return this.#fail(r, verdict, percent, business, describeBroken(broken, plan.variation, plan.outVariation));
     const held = now - r.stepStartedAt >= plan.everyMs;
-    if (held && verdict.decision === "pass") return this.#advance(r, verdict);
+    if (held && verdict.decision === "pass") return this.#advance(r, verdict, business);
     const waiting = held
       ? `held ${formatDuration(plan.everyMs)} but not passed yet: ${verdict.reason}`
       : `holding ${percent}% for ${Math.ceil((r.stepStartedAt + plan.everyMs - now) / 1000)}s more; ${verdict.decision}: ${verdict.reason}`;
@@ -137,13 +160,26 @@ export class FlagRolloutEngine implements EdgeStatsSink {
       await this.#deps.events.transact(async (trx) => {
         await this.#deps.rollouts.update(trx, r.id, {
           updatedAt: now,
-          data: { ...r.data, message: waiting, verdict: verdictData(verdict) },
+          data: { ...r.data, message: waiting, verdict: verdictData(verdict), ...businessData(business) },
         });
       });
     }
   }
 
-  async #advance(r: FlagRolloutRecord, verdict: Verdict): Promise<void> {
+  /** Every business guard of the plan against the experiment's current totals (Bonferroni: α split over them). */
+  async #business(r: FlagRolloutRecord): Promise<BusinessGuardCheck[]> {
+    const guards = r.plan.businessGuards;
+    if (guards.length === 0 || !this.#deps.business) return [];
+    const alpha = (this.#deps.judgeOptions?.alpha ?? DEFAULT_JUDGE_OPTIONS.alpha) / guards.length;
+    const checks: BusinessGuardCheck[] = [];
+    for (const g of guards) {
+      const totals = await this.#deps.business.totals(r.env, r.flag, g.event);
+      checks.push(businessCheck(g, totals.get(r.plan.outVariation) ?? emptyTotals(), totals.get(r.plan.variation) ?? emptyTotals(), alpha));
+    }
+    return checks;
+  }
+
+  async #advance(r: FlagRolloutRecord, verdict: Verdict, business: BusinessGuardCheck[]): Promise<void> {
     const now = this.#deps.clock.now();
     const next = r.step + 1;
     const { plan } = r;
@@ -162,14 +198,22 @@ export class FlagRolloutEngine implements EdgeStatsSink {
           step: next,
           stepStartedAt: now,
           updatedAt: now,
-          data: { ...r.data, message, verdict: verdictData(verdict) },
+          data: { ...r.data, message, verdict: verdictData(verdict), ...businessData(business) },
         });
         await emit({
           type: "flag.rollout.step",
           env: r.env,
           actor: ENGINE,
           message: `rollout ${r.id} of ${r.flag} in ${r.env}: ${plan.steps[r.step]}% → ${percent}% (${verdict.reason})`,
-          data: { flag: r.flag, rollout: r.id, from: plan.steps[r.step], to: percent, step: next + 1, verdict: verdictData(verdict) },
+          data: {
+            flag: r.flag,
+            rollout: r.id,
+            from: plan.steps[r.step],
+            to: percent,
+            step: next + 1,
+            verdict: verdictData(verdict),
+            ...businessData(business),
+          },
         });
         if (last)
           await emit({
@@ -203,23 +247,24 @@ export class FlagRolloutEngine implements EdgeStatsSink {
     });
   }
 
-  async #fail(r: FlagRolloutRecord, verdict: Verdict, percent: number): Promise<void> {
+  async #fail(r: FlagRolloutRecord, verdict: Verdict, percent: number, business: BusinessGuardCheck[], reason: string): Promise<void> {
     const now = this.#deps.clock.now();
     const evidence = verdictData(verdict);
+    const guards = businessData(business);
     if (r.plan.onFail === "pause") {
       await this.#deps.events.transact(async (trx, emit) => {
         await assertUnchanged(this.#deps.rollouts, trx, r);
         await this.#deps.rollouts.update(trx, r.id, {
           state: "paused",
           updatedAt: now,
-          data: { ...r.data, message: `paused at ${percent}%: ${verdict.reason}`, verdict: evidence, pausedBy: ENGINE },
+          data: { ...r.data, message: `paused at ${percent}%: ${reason}`, verdict: evidence, pausedBy: ENGINE, ...guards },
         });
         await emit({
           type: "flag.rollout.paused",
           env: r.env,
           actor: ENGINE,
-          message: `rollout ${r.id} of ${r.flag} in ${r.env} paused at ${percent}%: ${verdict.reason}`,
-          data: { flag: r.flag, rollout: r.id, percent, verdict: evidence },
+          message: `rollout ${r.id} of ${r.flag} in ${r.env} paused at ${percent}%: ${reason}`,
+          data: { flag: r.flag, rollout: r.id, percent, verdict: evidence, ...guards },
         });
       });
       return;
@@ -234,14 +279,14 @@ export class FlagRolloutEngine implements EdgeStatsSink {
         await this.#deps.rollouts.update(trx, r.id, {
           state: "failed",
           updatedAt: now,
-          data: { ...r.data, message: `failed at ${percent}%, flag turned off: ${verdict.reason}`, verdict: evidence },
+          data: { ...r.data, message: `failed at ${percent}%, flag turned off: ${reason}`, verdict: evidence, ...guards },
         });
         await emit({
           type: "flag.rollout.failed",
           env: r.env,
           actor: ENGINE,
-          message: `rollout ${r.id} of ${r.flag} in ${r.env} failed at ${percent}% and the flag was turned off: ${verdict.reason}`,
-          data: { flag: r.flag, rollout: r.id, percent, verdict: evidence },
+          message: `rollout ${r.id} of ${r.flag} in ${r.env} failed at ${percent}% and the flag was turned off: ${reason}`,
+          data: { flag: r.flag, rollout: r.id, percent, verdict: evidence, ...guards },
         });
       },
     });
@@ -281,6 +326,32 @@ async function assertUnchanged(rollouts: FlagRolloutStore, trx: Db, r: FlagRollo
 
 function binKey(env: string, flag: string): string {
   return `${env}\u0000${flag}`;
+}
+
+export function businessCheck(g: BusinessGuard, control: VariationTotals, treatment: VariationTotals, alpha: number): BusinessGuardCheck {
+  const result = ratioGuard(control, treatment, g.metric, g.ratio, alpha);
+  return {
+    guard: g.text,
+    holds: result.holds,
+    control: result.control,
+    treatment: result.treatment,
+    margin: result.margin,
+    users: { control: control.exposed, treatment: treatment.exposed },
+    alpha,
+  };
+}
+
+function describeBroken(b: BusinessGuardCheck, variation: string, outVariation: string): string {
+  const n = (x: number) => (Math.abs(x) < 10 ? x.toFixed(4) : x.toFixed(2));
+  return (
+    `business guard ${b.guard} failed: ${variation} ${n(b.treatment)} per user (${b.users.treatment} users) against ${outVariation} ` +
+    `${n(b.control)} (${b.users.control} users); treatment − bound is ${n(b.margin.estimate)}, always-valid interval ` +
+    `[${n(b.margin.low)}, ${n(b.margin.high)}] wholly below 0 (α ${b.alpha})`
+  );
+}
+
+function businessData(business: BusinessGuardCheck[]): { businessGuards?: Array<Record<string, unknown>> } {
+  return business.length === 0 ? {} : { businessGuards: business.map((b) => ({ ...b })) };
 }
 
 function verdictData(verdict: Verdict): Record<string, unknown> {

@@ -17,6 +17,7 @@ export function toRolloutView(r: FlagRolloutRecord): FlagRolloutView {
     by: r.plan.by,
     message: r.data.message ?? null,
     verdict: r.data.verdict ?? null,
+    businessGuards: r.data.businessGuards ?? null,
     createdBy: r.createdBy,
   };
 }

@@ -13,6 +13,8 @@ const PING_MS = 15_000;
 export interface FlagSdkProtocolDeps {
   auth: SdkTokenAuth;
   snapshots: FlagSnapshots;
+  /** Told of every successful single-flag OFREP evaluation: an exposure for experiments (the SDK reports its own). */
+  served?: (env: string, flag: string, variation: string, context: EvaluationContext) => void;
 }
 
 /**
@@ -65,6 +67,8 @@ export function flagSdkProtocol(deps: FlagSdkProtocolDeps): ProtocolPlugin {
           return reply.code(404).send({ key, errorCode: "FLAG_NOT_FOUND", errorDetails: result.errorMessage ?? `no flag ${key}` });
         if (result.errorCode !== undefined)
           return reply.code(400).send({ key, errorCode: result.errorCode, errorDetails: result.errorMessage ?? result.errorCode });
+        // A bulk evaluation (web providers prefetch every flag) is not an exposure; this, the flag in use, is.
+        deps.served?.(env, key, result.variation, context);
         return reply.code(200).send(ofrepSuccess(result, env));
       });
 

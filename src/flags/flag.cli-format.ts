@@ -34,6 +34,25 @@ function printRollout(r: FlagRolloutView): void {
       checks.map((c) => [`  ${String(c.metric)}`, ...[c.canary, c.stable, c.threshold, c.statistic, c.boundary, c.decision].map(show)]),
     );
   }
+  const business = r.businessGuards ?? [];
+  if (business.length > 0) {
+    printTable(
+      ["  BUSINESS GUARD", "FEATURE/USER", "CONTROL/USER", "USERS", "MARGIN", "INTERVAL", "HOLDS"],
+      business.map((b) => {
+        const m = (b.margin ?? {}) as Record<string, unknown>;
+        const u = (b.users ?? {}) as Record<string, unknown>;
+        return [
+          `  ${String(b.guard)}`,
+          show(b.treatment),
+          show(b.control),
+          `${show(u.treatment)}/${show(u.control)}`,
+          show(m.estimate),
+          `[${show(m.low)}, ${show(m.high)}]`,
+          b.holds === false ? "NO" : "yes",
+        ];
+      }),
+    );
+  }
 }
 
 export function printResult(result: ChangeResult): void {

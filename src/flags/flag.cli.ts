@@ -5,7 +5,7 @@ import { durationOption, positiveIntOption } from "../cli/cli-usage.ts";
 import { RampartError } from "../shared/errors.ts";
 import { guardsFromFlags } from "./flag-plan.ts";
 import { printFlag, printResult } from "./flag.cli-format.ts";
-import { registerFlagResultsCommand } from "./flag-results.cli.ts";
+import { registerFlagReportCommand, registerFlagResultsCommand } from "./flag-results.cli.ts";
 import { FLAG_KINDS, FLAG_TYPES } from "./flag.types.ts";
 
 type Opts = GlobalOptions & { env?: string; reason?: string };
@@ -137,7 +137,7 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
     .option("--every <duration>", "how long each step holds before it may advance, e.g. 1h or 1d", durationOption, "1h")
     .option(
       "--guard <metric=limit>",
-      "errors=2x, errors=1%, p99=1.5x, p99=300ms, p50=…; repeatable (defaults: errors=2x, p99=1.5x)",
+      "errors=2x, errors=1%, p99=1.5x, p99=300ms, p50=…, or a business metric conversion:purchase>=0.98x (also events:, value:); repeatable (defaults: errors=2x, p99=1.5x)",
       collect,
     )
     .addOption(
@@ -347,6 +347,7 @@ export function registerFlagCommands(program: Command, globals: () => GlobalOpti
     });
 
   registerFlagResultsCommand(flags, globals);
+  registerFlagReportCommand(flags, globals);
 }
 
 function parseBool(value: string): boolean {

@@ -106,7 +106,14 @@ export const planBodySchema = z.strictObject({
     .max(20)
     .refine((s) => s.every((v, i) => i === 0 || v > (s[i - 1] ?? 0)), { error: "steps must increase, e.g. [5, 25, 50, 100]" }),
   every: z.string().describe("how long each step holds before it may advance, e.g. 1h, 30s"),
-  guards: z.strictObject({ errors: z.string().optional(), p99: z.string().optional(), p50: z.string().optional() }).default({}),
+  guards: z
+    .strictObject({
+      errors: z.string().optional(),
+      p99: z.string().optional(),
+      p50: z.string().optional(),
+      business: z.array(z.string()).max(20).optional().describe("business guards, e.g. conversion:purchase>=0.98x, value:purchase>=0.95x"),
+    })
+    .default({}),
   onFail: z.enum(["pause", "off"]).default("pause"),
   by: attributeSchema.default("targetingKey"),
   variation: keySchema.optional(),

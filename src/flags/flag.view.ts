@@ -19,6 +19,7 @@ export const flagRolloutViewSchema = z.object({
   by: z.string(),
   message: z.string().nullable(),
   verdict: looseObject.nullable().describe("the latest analysis verdict with its checks (src/analysis)"),
+  businessGuards: z.array(looseObject).nullable().describe("the latest judgement of each business guard, with its evidence"),
   createdBy: z.string(),
 });
 export type FlagRolloutView = z.infer<typeof flagRolloutViewSchema>;

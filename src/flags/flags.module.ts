@@ -17,10 +17,17 @@ import { FlagService } from "./flag.service.ts";
 import { FlagStore } from "./flag.store.ts";
 import { flagsMigration } from "./flags.migration.ts";
 import { flagExperimentsMigration } from "./flag-experiments.migration.ts";
+import { flagExperimentReportsMigration } from "./flag-experiment-reports.migration.ts";
 import { FlagExperimentService } from "./flag-experiment.service.ts";
 import { FlagExperimentStore } from "./flag-experiment.store.ts";
 import { flagExperimentRoutes } from "./flag-experiment.routes.ts";
 import type { Module } from "../platform/module.ts";
+import type { InfoNotice } from "../alerts/notify/info-notice.ts";
+import { FlagExperimentReports } from "./flag-experiment-report.service.ts";
+import { FlagExperimentReportStore } from "./flag-experiment-report.store.ts";
+
+/** Retention and weekly reports, appended after every other capability's migrations (src/platform/migrations.ts). */
+export const flagExperimentReportMigrations = { "0020_experiment_reports": flagExperimentReportsMigration };
 
 /** Migrations flags registers (name and order as released). */
 export const flagsMigrations = { "0002_flags": flagsMigration, "0014_flag_experiments": flagExperimentsMigration };
@@ -28,6 +35,7 @@ export const flagsMigrations = { "0002_flags": flagsMigration, "0014_flag_experi
 export interface Flags extends Module {
   service: FlagService;
   experiments: FlagExperimentService;
+  reports: FlagExperimentReports;
   snapshots: FlagSnapshots;
   /** Also the EdgeStatsSink that receives the per-variant series. */
   engine: FlagRolloutEngine;
@@ -37,7 +45,14 @@ export interface Flags extends Module {
 }
 
 /** The flags capability wired from the platform's database, event log, clock and manifest. */
-export function createFlags(deps: { db: Db; events: EventLog; clock: Clock; manifests: ManifestSource }): Flags {
+export function createFlags(deps: {
+  db: Db;
+  events: EventLog;
+  clock: Clock;
+  manifests: ManifestSource;
+  /** Where weekly experiment reports are sent (alert notification's `inform`). */
+  inform?: (notice: InfoNotice) => void;
+}): Flags {
   const store = new FlagStore(deps.db);
   const access = new FlagAccessStore(deps.db);
   const rollouts = new FlagRolloutStore(deps.db);
@@ -56,8 +71,6 @@ export function createFlags(deps: { db: Db; events: EventLog; clock: Clock; mani
   });
   const auth = new SdkTokenAuth(access);
   const sdk = new FlagSdkService({ auth, access, snapshots, events: deps.events, clock: deps.clock });
-  const engine = new FlagRolloutEngine({ rollouts, store, writer, events: deps.events, clock: deps.clock });
-  const protocol = flagSdkProtocol({ auth, snapshots });
   const experiments = new FlagExperimentService({
     store: new FlagExperimentStore(deps.db),
     flags: store,
@@ -65,19 +78,43 @@ export function createFlags(deps: { db: Db; events: EventLog; clock: Clock; mani
     events: deps.events,
     clock: deps.clock,
   });
+  const protocol = flagSdkProtocol({
+    auth,
+    snapshots,
+    served: (env, flag, variation, context) => experiments.served(env, flag, variation, context),
+  });
+  const reports = new FlagExperimentReports({
+    experiments,
+    store: new FlagExperimentReportStore(deps.db),
+    rollouts,
+    events: deps.events,
+    clock: deps.clock,
+    inform: deps.inform,
+  });
+  // Business guards of rollout plans are judged on the experiment's per-variation totals.
+  const engine = new FlagRolloutEngine({ rollouts, store, writer, events: deps.events, clock: deps.clock, business: experiments });
   return {
     name: "flags",
     service,
     experiments,
+    reports,
     snapshots,
     engine,
     writer,
-    routes: [...flagRoutes(service, sdk), ...flagExperimentRoutes(experiments, sdk)],
+    routes: [...flagRoutes(service, sdk), ...flagExperimentRoutes(experiments, sdk, reports)],
     protocol,
     protocols: [protocol],
     // Guarded flag rollouts are judged on the edge's per-variation counts.
     sinks: [engine],
-    run: () => engine.start(),
-    stop: () => engine.stop(),
+    run: () => {
+      engine.start();
+      experiments.start();
+      reports.start();
+    },
+    stop: async () => {
+      await engine.stop();
+      await reports.stop();
+      await experiments.stop();
+    },
   };
 }

@@ -3,7 +3,7 @@ import { accessRequestMigrations } from "../access/access-requests.module.ts";
 import { alertNotifyMigrations } from "../alerts/notify/alert-notify.module.ts";
 import type { EventlessTables } from "../db/event-audit.ts";
 import { baselineMigrations } from "../db/migrations.ts";
-import { flagsMigrations } from "../flags/flags.module.ts";
+import { flagExperimentReportMigrations, flagsMigrations } from "../flags/flags.module.ts";
 import { incidentsMigrations } from "../incidents/incidents.module.ts";
 import { telemetryMigrations } from "../telemetry/telemetry.module.ts";
 import { trafficMigrations } from "../traffic/traffic.module.ts";
@@ -34,6 +34,7 @@ export const platformMigrations: Record<string, Migration> = {
   ...incidentsMigrations,
   ...oncallMigrations,
   ...rollbackDrillMigrations,
+  ...flagExperimentReportMigrations,
 };
 
 /**

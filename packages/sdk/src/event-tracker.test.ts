@@ -3,6 +3,22 @@ import { test } from "node:test";
 import { EventTracker } from "./event-tracker.ts";
 import { userHash } from "./user-hash.ts";
 
+test("an exposure is reported again on a later day (the user came back), never twice the same day", () => {
+  let now = 5 * 86_400_000 + 1000;
+  const t = new EventTracker(() => now);
+  t.expose("reco", "on", { userId: "bob" });
+  t.expose("reco", "on", { userId: "bob" });
+  now += 3600_000;
+  t.expose("reco", "on", { userId: "bob" });
+  now += 86_400_000;
+  t.expose("reco", "on", { userId: "bob" });
+  t.expose("reco", "on", { userId: "bob" });
+  assert.deepEqual(
+    t.take()?.exposures.map((e) => e.atMs),
+    [5 * 86_400_000 + 1000, 6 * 86_400_000 + 3601_000],
+  );
+});
+
 test("exposures are reported once per user and flag, hashed; events carry value; queues stay bounded", () => {
   let now = 1000;
   const t = new EventTracker(() => now, { rememberedExposures: 3, maxQueued: 4 });

@@ -32,13 +32,15 @@ export interface TrackerLimits {
   maxQueued: number;
 }
 
+const DAY_MS = 86_400_000;
+
 export const DEFAULT_TRACKER_LIMITS: TrackerLimits = { rememberedExposures: 50_000, maxQueued: 10_000 };
 
 export class EventTracker {
   readonly #now: () => number;
   readonly #limits: TrackerLimits;
-  // flag → user keys already reported. Repeated evaluations (the hot path) cost two map lookups, no hashing.
-  readonly #seen = new Map<string, Set<string>>();
+  // flag → user key → the UTC day it was last reported.
+  readonly #seen = new Map<string, Map<string, number>>();
   #seenCount = 0;
   #exposures: ExposureRecord[] = [];
   #events: TrackRecord[] = [];
@@ -50,22 +52,29 @@ export class EventTracker {
     this.#limits = { ...DEFAULT_TRACKER_LIMITS, ...limits };
   }
 
+  /**
+   * Reports a user's exposure once per flag and UTC day: the first report enrols the user, later days' reports tell
+   * the server the user came back (retention). Repeated evaluations the same day cost two map lookups, no hashing.
+   */
   expose(flag: string, variation: string, context: EvaluationContext): void {
     const key = userKeyOf(context);
     if (key === undefined) return;
+    const atMs = this.#now();
+    const day = Math.floor(atMs / DAY_MS);
     let users = this.#seen.get(flag);
-    if (users?.has(key)) return;
+    const seenOn = users?.get(key);
+    if (seenOn === day) return;
     if (!users) {
-      users = new Set();
+      users = new Map();
       this.#seen.set(flag, users);
     }
     if (this.#exposures.length >= this.#limits.maxQueued) {
       this.dropped++;
       return;
     }
-    users.add(key);
-    if (++this.#seenCount > this.#limits.rememberedExposures) this.#forgetOldest();
-    this.#exposures.push({ flag, variation, user: userHash(key), atMs: this.#now() });
+    users.set(key, day);
+    if (seenOn === undefined && ++this.#seenCount > this.#limits.rememberedExposures) this.#forgetOldest();
+    this.#exposures.push({ flag, variation, user: userHash(key), atMs });
   }
 
   /** Records an event; false (and counted as dropped) without a user key or with a full queue. */
@@ -105,7 +114,7 @@ export class EventTracker {
   #forgetOldest(): void {
     // Forgetting only means a pair may be reported twice: the server keeps the first exposure.
     for (const [flag, users] of this.#seen) {
-      const first = users.values().next();
+      const first = users.keys().next();
       if (first.done) continue;
       users.delete(first.value);
       if (users.size === 0) this.#seen.delete(flag);

@@ -7,6 +7,7 @@ import type { Module } from "../../platform/module.ts";
 import type { AlertInstance, AlertNotifier } from "../alert.types.ts";
 import { DeliveryStore } from "./delivery.store.ts";
 import { type IncidentPage, incidentPageNotifications } from "./incident-page.ts";
+import { type InfoNotice, infoNotifications } from "./info-notice.ts";
 import { type NotifyConfig, resolveNotifyConfig } from "./notify-config.ts";
 import { NotifyDelivery, type RetryPolicy } from "./notify-delivery.ts";
 import { NotifyDispatcher } from "./notify-dispatcher.ts";
@@ -38,6 +39,8 @@ export interface AlertNotify extends Module {
   idle(): Promise<void>;
   /** Pages an opened incident to the receivers routing picks for a critical alert of its app (delivery log: retried, recorded). */
   page(incident: IncidentPage): void;
+  /** Sends an informational notice (severity info, e.g. a weekly experiment report) to the receivers routing picks for it. */
+  inform(notice: InfoNotice): void;
 }
 
 /**
@@ -124,6 +127,9 @@ export function createAlertNotifier(deps: {
     idle,
     page: (incident) => {
       for (const n of incidentPageNotifications(config(), incident, deps.clock.now())) delivery.deliver(n);
+    },
+    inform: (notice) => {
+      for (const n of infoNotifications(config(), notice, deps.clock.now())) delivery.deliver(n);
     },
     start: async () => {
       await silences.load();

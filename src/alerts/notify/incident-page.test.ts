@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -9,6 +7,7 @@ import { openDatabase, type OpenedDatabase } from "../../db/database.ts";
 import { EventLog } from "../../events/event-log.ts";
 import { eventlessTables, platformMigrations } from "../../platform/migrations.ts";
 import { systemClock } from "../../shared/clock.ts";
+import { startWebhookReceiver, type WebhookReceiver } from "../../testing/webhook-receiver.ts";
 import { createAlertNotifier } from "./alert-notify.module.ts";
 import { incidentPageNotifications } from "./incident-page.ts";
 import { resolveNotifyConfig } from "./notify-config.ts";
@@ -26,23 +25,15 @@ const PAGE = {
 describe("paging an opened incident", () => {
   let dir: string;
   let opened: OpenedDatabase;
-  let hook: Server;
+  let hook: WebhookReceiver;
   let url: string;
-  const received: { path: string; body: Record<string, unknown> }[] = [];
+  let received: WebhookReceiver["received"];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "rampart-incident-page-"));
     opened = await openDatabase(dir, platformMigrations, { audit: { eventless: eventlessTables } });
-    hook = createServer((req, res) => {
-      let body = "";
-      req.on("data", (d: Buffer) => (body += d.toString()));
-      req.on("end", () => {
-        received.push({ path: req.url ?? "", body: JSON.parse(body) as Record<string, unknown> });
-        res.end("ok");
-      });
-    });
-    await new Promise<void>((resolve) => hook.listen(0, "127.0.0.1", resolve));
-    url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}`;
+    hook = await startWebhookReceiver();
+    ({ url, received } = hook);
   });
   after(async () => {
     hook.close();

@@ -1,6 +1,7 @@
 import type { AlertInstance } from "../alert.types.ts";
 import type { NotifyConfig } from "./notify-config.ts";
-import { type Notification, routesFor } from "./notify-dispatcher.ts";
+import { toRoutedReceivers } from "./info-notice.ts";
+import type { Notification } from "./notify-dispatcher.ts";
 
 /** What an opened incident pages with: its title and the commands to take it on. */
 export interface IncidentPage {
@@ -43,15 +44,5 @@ export function incidentPageNotifications(config: NotifyConfig, page: IncidentPa
   };
   const groupLabels = { alertname: labels.alertname ?? "", incident: String(page.id) };
   const groupKey = `{}/{incident}:{incident=${JSON.stringify(String(page.id))}}`;
-  const receivers = [...new Set(routesFor(config, labels).map((r) => r.receiver))];
-  return receivers.map((receiver) => ({
-    receiver,
-    groupKey,
-    key: `${receiver}|${groupKey}`,
-    groupLabels,
-    reason: "first notification",
-    alerts: [alert],
-    at: now,
-    firing: [alert.fingerprint],
-  }));
+  return toRoutedReceivers(config, alert, { groupKey, groupLabels, at: now, firing: [alert.fingerprint] });
 }
