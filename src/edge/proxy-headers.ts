@@ -27,6 +27,8 @@ const EDGE_OWNED: ReadonlySet<string> = new Set([
   "x-forwarded-for",
   "traceparent",
   "x-rampart-release",
+  // Set by the edge only after it authenticated the request (gateway-auth.ts): a client's own is never forwarded.
+  "x-rampart-subject",
 ]);
 
 /**

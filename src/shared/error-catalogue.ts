@@ -582,6 +582,25 @@ export const errorCatalogue = {
       "A load test against a protected environment needs --allow-production (permission platform.manage, audited); one whose edge is not on loopback is refused.",
     hint: "run it in staging: rampart loadtest APP --env staging; or add --allow-production",
   },
+  // Issue 18 (gateway): authentication at the edge (apps.<app>.auth).
+  auth_required: {
+    status: 401,
+    origin: "edge",
+    meaning: "The app requires credentials (apps.<app>.auth) and the request had none, or a token or API key the edge refused.",
+    hint: "send Authorization: Bearer <token> from the app's issuer, or an API key made with rampart apikeys create APP --env ENV",
+  },
+  auth_forbidden: {
+    status: 403,
+    origin: "edge",
+    meaning: "The token is valid but lacks a claim the app requires (apps.<app>.auth.jwt.required_claims).",
+    hint: "ask the token's issuer for a token with the required claims; rampart.yaml lists them under the app's auth.jwt",
+  },
+  auth_unavailable: {
+    status: 503,
+    origin: "edge",
+    meaning: "The edge cannot load the app's signing keys (JWKS file or URL), so it cannot check tokens.",
+    hint: "check the JWKS in apps.<app>.auth.jwt.jwks is readable or reachable from the edge; the edge log says why: DATA/logs/edge.log",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
