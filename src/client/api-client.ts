@@ -42,6 +42,8 @@ import type { Delivery } from "../alerts/notify/delivery.types.ts";
 import type { CheckView } from "../checks/checks.types.ts";
 import type { BackupView } from "../backup/backup.types.ts";
 import type { LoadResult, RecordedLoadTest } from "../loadtest/loadtest.types.ts";
+import type { ApiKey, CreatedApiKey } from "../gateway/api-key.types.ts";
+import type { AccessLine } from "../gateway/edge-log.reader.ts";
 import type { DoraReport } from "../incidents/dora.ts";
 import type {
   IncidentProposal,
@@ -617,6 +619,24 @@ export class ApiClient {
     query: { env: string; metric?: string; control?: string; split?: string; alpha?: number; mde?: number },
   ): Promise<ExperimentResults> {
     return this.#call("GET", `${flagPath(key)}/results${queryString(query)}`);
+  }
+
+  // Authentication at the edge (src/gateway): API keys (the key is in the create answer only) and the access log.
+  createApiKey(env: string, app: string, name?: string): Promise<CreatedApiKey> {
+    return this.#call("POST", `${appPath(env, app)}/api-keys`, name === undefined ? {} : { name });
+  }
+
+  async apiKeys(env: string, app: string): Promise<ApiKey[]> {
+    return (await this.#call<{ apiKeys: ApiKey[] }>("GET", `${appPath(env, app)}/api-keys`)).apiKeys;
+  }
+
+  revokeApiKey(env: string, app: string, name: string): Promise<ApiKey> {
+    return this.#call("DELETE", `${appPath(env, app)}/api-keys/${encodeURIComponent(name)}`);
+  }
+
+  async edgeLog(env: string, query: { since?: number; limit?: number; grep?: string } = {}): Promise<AccessLine[]> {
+    return (await this.#call<{ entries: AccessLine[] }>("GET", `/api/v1/envs/${encodeURIComponent(env)}/edge-log${queryString(query)}`))
+      .entries;
   }
 
   async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {

@@ -21,6 +21,7 @@ import { rolloutRoutes } from "../releases/rollout.routes.ts";
 import { logRoutes, logStreams } from "../runtime/log.routes.ts";
 import { metricsRoutes } from "../telemetry/metrics.routes.ts";
 import { traceRoutes } from "../telemetry/trace.routes.ts";
+import { gatewayRoutes } from "../gateway/gateway.routes.ts";
 
 /**
  * A service that must not be called: route factories only capture their services for the handlers, so the route
@@ -66,6 +67,12 @@ export function apiCatalogue(): { routes: RouteDefinition[]; streams: StreamRout
       ...oncallRoutes({ oncall: unused("oncall"), escalations: unused("escalations") }),
       ...backupRoutes(unused("backups")),
       ...loadTestRoutes(unused("load tests"), notCalled("assertApp")),
+      ...gatewayRoutes({
+        keys: unused("api keys"),
+        assertApp: notCalled("assertApp"),
+        assertEnv: notCalled("assertEnv"),
+        edgeLog: notCalled("edgeLog"),
+      }),
     ],
     streams: [...eventStreams(unused("events")), ...logStreams(unused("logs"))],
   };

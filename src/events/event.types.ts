@@ -116,6 +116,8 @@ export const eventTypes = [
   // Issue 20 (load tests): a run's result (data = the result), and a run against a protected environment allowed.
   "loadtest.completed",
   "loadtest.allowed",
+  "apikey.created",
+  "apikey.revoked",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

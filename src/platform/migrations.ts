@@ -13,6 +13,7 @@ import { accessEventlessTables, accessMigrations } from "../access/access.module
 import { alertsMigrations } from "../alerts/alerts.module.ts";
 import { checksMigrations } from "../checks/checks.module.ts";
 import { oncallMigrations } from "../oncall/oncall.module.ts";
+import { gatewayMigrations } from "../gateway/gateway.module.ts";
 
 /**
  * Every migration of the platform, registered by the capability that owns it. Applied in name order, so the
@@ -32,6 +33,7 @@ export const platformMigrations: Record<string, Migration> = {
   ...checksMigrations,
   ...incidentsMigrations,
   ...oncallMigrations,
+  ...gatewayMigrations,
 };
 
 /**

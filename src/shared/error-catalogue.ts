@@ -595,6 +595,12 @@ export const errorCatalogue = {
     meaning: "The token is valid but lacks a claim the app requires (apps.<app>.auth.jwt.required_claims).",
     hint: "ask the token's issuer for a token with the required claims; rampart.yaml lists them under the app's auth.jwt",
   },
+  api_key_exists: {
+    status: 409,
+    origin: "api",
+    meaning: "The app already has an active API key with this name in the environment.",
+    hint: "pick another --name, or revoke the old key first: rampart apikeys revoke APP NAME --env ENV",
+  },
   auth_unavailable: {
     status: 503,
     origin: "edge",

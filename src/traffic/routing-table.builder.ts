@@ -1,6 +1,7 @@
 import type { EnvironmentConfig, ResolvedApp } from "../config/resolved-manifest.schema.ts";
 import type { InstanceRecord } from "../runtime/instance.types.ts";
-import type { EdgeApp, EdgeEnvironment, EdgeRelease, RoutingTable } from "../edge/routing-table.types.ts";
+import { join } from "node:path";
+import type { EdgeApp, EdgeAuth, EdgeEnvironment, EdgeRelease, RoutingTable } from "../edge/routing-table.types.ts";
 import type { TrafficState } from "./traffic.types.ts";
 
 export interface AppRouting {
@@ -14,6 +15,9 @@ export interface AppRouting {
   sticky: ResolvedApp["sticky"];
   /** Forward client headers named with an underscore (manifest `headers: { underscores: allow }`). */
   underscoresInHeaders?: boolean;
+  /** Authentication at the edge (manifest `auth:`), with the app's API key hashes when it takes API keys. */
+  auth?: ResolvedApp["auth"];
+  apiKeys?: EdgeAuth["apiKeys"];
 }
 
 /**
@@ -28,6 +32,8 @@ export function buildRoutingTable(input: {
   apps: AppRouting[];
   instances: InstanceRecord[];
   traffic: TrafficState[];
+  /** Where the environments' access logs go (one directory each), when they keep one. */
+  accessLogRoot?: string;
 }): RoutingTable {
   const environments: EdgeEnvironment[] = Object.entries(input.environments).map(([name, config]) => {
     const apps = input.apps.filter((a) => a.env === name);
@@ -40,6 +46,10 @@ export function buildRoutingTable(input: {
       pinSources: config.pinFrom,
       tracing: config.tracing,
       limits: config.limits,
+      accessLog:
+        config.accessLog === undefined || input.accessLogRoot === undefined
+          ? null
+          : { dir: join(input.accessLogRoot, name), maxBytes: config.accessLog.maxBytes, keep: config.accessLog.keep },
       apps: apps.map((a) =>
         edgeApp(
           a,
@@ -81,5 +91,9 @@ function edgeApp(app: AppRouting, instances: InstanceRecord[], traffic: TrafficS
     sticky: app.sticky,
     underscoresInHeaders: app.underscoresInHeaders === true,
     split: weights !== null,
+    auth:
+      app.auth === null || app.auth === undefined
+        ? null
+        : { public: app.auth.public, jwt: app.auth.jwt, apiKeys: app.auth.apiKeys ? (app.apiKeys ?? []) : null },
   };
 }

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { ManifestSource } from "../config/manifest-source.ts";
 import type { Db } from "../db/database.ts";
 import { KvStore } from "../db/kv.store.ts";
@@ -14,6 +15,11 @@ import { TrafficService } from "./traffic.service.ts";
 import { TrafficStore } from "./traffic.store.ts";
 
 const STATS_RETENTION_MS = 7 * 24 * 3600_000;
+
+/** Where the edge writes each environment's access log (a directory per environment; `rampart logs --edge` reads it). */
+export function accessLogRoot(dataDir: string): string {
+  return join(dataDir, "logs", "edge-access");
+}
 const MAINTENANCE_MS = 3600_000;
 
 /** Migrations the traffic capability registers (the request_stats table predates it: 0001_initial). */
@@ -29,6 +35,8 @@ export interface TrafficDeps {
   instances(): InstanceRecord[];
   /** Consumers of the edge's per-second collections, asked for once the platform is composed. */
   sinks(): EdgeStatsSink[];
+  /** The app's API key hashes for the table (src/gateway), asked for at each push. */
+  apiKeys?(env: string, app: string): Promise<{ id: string; sha256: string }[]>;
 }
 
 export interface Traffic extends Module {
@@ -49,7 +57,8 @@ export function createTraffic(deps: TrafficDeps): Traffic {
     get sinks() {
       return deps.sinks();
     },
-    buildTable: (version) => currentTable({ ...deps, traffic: () => service?.all() ?? [] }, version),
+    buildTable: (version) =>
+      currentTable({ ...deps, traffic: () => service?.all() ?? [], accessLogRoot: accessLogRoot(deps.dataDir) }, version),
   });
   service = new TrafficService({ store: new TrafficStore(deps.db), events: deps.events, clock: deps.clock, pusher: edge });
   let maintenance: NodeJS.Timeout | undefined;
