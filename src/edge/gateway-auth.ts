@@ -124,11 +124,6 @@ export class GatewayAuth {
     this.verifiedCaches = verifiedCaches;
   }
 
-  /** True when the app has any authentication configured (a cheap check for the hot path's callers). */
-  protects(app: CompiledApp): boolean {
-    return this.policies.has(app);
-  }
-
   /**
    * The verdict on a routed request, synchronously when it can be (no auth, public path, API key, a token whose
    * key is known), else a promise that never rejects (first JWKS load, reload for an unknown kid).
