@@ -13,7 +13,7 @@ import type { JwtAlg, KeySet, VerificationKey } from "./jwt-verify.ts";
 export interface JwksOptions {
   /** Unknown-kid reloads at most this often. */
   minRefreshMs?: number;
-  /** A URL's keys are reloaded in the background after this. */
+  /** Keys are reloaded in the background (on the next use) once older than this. */
   maxAgeMs?: number;
   fetchTimeoutMs?: number;
   now?: () => number;
@@ -55,7 +55,8 @@ export class JwksCache {
 
   /** The keys now, or undefined before the first successful load. Starts a background reload when a URL's keys are old. */
   keys(): KeySet | undefined {
-    if (this.current !== undefined && isUrl(this.source) && this.now() - this.loadedAt > this.maxAgeMs) void this.reload();
+    // Files too: a key removed from the JWKS (revoked) stops verifying within maxAgeMs, not only at the next unknown kid.
+    if (this.current !== undefined && this.now() - this.loadedAt > this.maxAgeMs) void this.reload();
     return this.current;
   }
 
