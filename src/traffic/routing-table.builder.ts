@@ -46,10 +46,10 @@ export function buildRoutingTable(input: {
       pinSources: config.pinFrom,
       tracing: config.tracing,
       limits: config.limits,
-      accessLog:
-        config.accessLog === undefined || input.accessLogRoot === undefined
-          ? null
-          : { dir: join(input.accessLogRoot, name), maxBytes: config.accessLog.maxBytes, keep: config.accessLog.keep },
+      // Absent unless kept (the edge reads absent as none), so tables without one look as they always did.
+      ...(config.accessLog === undefined || input.accessLogRoot === undefined
+        ? {}
+        : { accessLog: { dir: join(input.accessLogRoot, name), maxBytes: config.accessLog.maxBytes, keep: config.accessLog.keep } }),
       apps: apps.map((a) =>
         edgeApp(
           a,
@@ -91,9 +91,8 @@ function edgeApp(app: AppRouting, instances: InstanceRecord[], traffic: TrafficS
     sticky: app.sticky,
     underscoresInHeaders: app.underscoresInHeaders === true,
     split: weights !== null,
-    auth:
-      app.auth === null || app.auth === undefined
-        ? null
-        : { public: app.auth.public, jwt: app.auth.jwt, apiKeys: app.auth.apiKeys ? (app.apiKeys ?? []) : null },
+    ...(app.auth === null || app.auth === undefined
+      ? {}
+      : { auth: { public: app.auth.public, jwt: app.auth.jwt, apiKeys: app.auth.apiKeys ? (app.apiKeys ?? []) : null } }),
   };
 }
