@@ -121,6 +121,12 @@ describe("edge gateway (auth + access log)", () => {
     assert.deepEqual(JSON.parse(reply.body), { subject: "alice" });
     const viaKey = await httpRequest(port, "/orders", { headers: { "x-api-key": API_KEY, "X-Rampart-Subject": "admin" } });
     assert.deepEqual(JSON.parse(viaKey.body), { subject: "apikey:ci" });
+    const viaBearerKey = await httpRequest(port, "/orders", { headers: { authorization: `Bearer ${API_KEY}` } });
+    assert.deepEqual(JSON.parse(viaBearerKey.body), { subject: "apikey:ci" });
+    // The key is not forwarded (apps log headers); a JWT is (apps may read its claims).
+    const keyed = seen.slice(-2);
+    assert.ok(keyed.every((s) => s.headers["x-api-key"] === undefined && s.headers.authorization === undefined));
+    assert.equal(seen.at(-3)?.headers.authorization, `Bearer ${token}`);
     // Public paths and apps without auth: through without credentials, and a forged subject is still dropped.
     const health = await httpRequest(port, "/healthz", { headers: { "x-rampart-subject": "admin" } });
     assert.equal(health.status, 200);

@@ -236,6 +236,21 @@ function remember(cache: Map<string, VerifiedToken>, token: string, generation: 
 }
 
 /** One-shot hash: a createHash object per request costs more than the digest itself. */
+/**
+ * An API key has done its job once the edge checked it: it is not forwarded (apps log headers, and the key would
+ * land in their logs); the app gets `apikey:<name>` as the subject. A JWT is forwarded: apps may read its claims.
+ */
+export function dropApiKeyHeaders(plan: { headers: string[]; clientHeadersEnd: number }): void {
+  const headers = plan.headers;
+  for (let i = plan.clientHeadersEnd - 2; i >= 0; i -= 2) {
+    const name = (headers[i] as string).toLowerCase();
+    if (name === "x-api-key" || name === "authorization") {
+      headers.splice(i, 2);
+      plan.clientHeadersEnd -= 2;
+    }
+  }
+}
+
 export function sha256(text: string): string {
   return hash("sha256", text, "hex");
 }

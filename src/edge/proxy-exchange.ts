@@ -15,7 +15,7 @@ import {
 } from "./proxy-headers.ts";
 import { sendEdgeError, type EdgeErrorCode } from "./proxy-error-response.ts";
 import type { AccessLog, EnvAccessLog } from "./access-log.ts";
-import { SUBJECT_HEADER, type AuthOutcome, type GatewayAuth } from "./gateway-auth.ts";
+import { dropApiKeyHeaders, SUBJECT_HEADER, type AuthOutcome, type GatewayAuth } from "./gateway-auth.ts";
 import type { RequestGuard } from "./request-guard.ts";
 import type { RequestStats, SeriesSlot } from "./request-stats.ts";
 import { isEventStream, isEventStreamFlat, type DrainableStream, type StreamRegistry } from "./stream-drain.ts";
@@ -149,6 +149,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
       if (this.plan.hasBody) this.res.shouldKeepAlive = false;
       return this.fail(verdict.status, verdict.code, verdict.message);
     }
+    if (verdict.via === "api_key") dropApiKeyHeaders(this.plan);
     if (verdict.subject !== undefined) {
       this.subject = verdict.subject;
       this.plan.headers.push(SUBJECT_HEADER, verdict.subject);

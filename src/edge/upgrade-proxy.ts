@@ -6,7 +6,7 @@ import type { CompiledEnvironment, CompiledInstance } from "./compiled-table.ts"
 import { chooseInstance } from "./instance-choice.ts";
 import { allowUnderscoreHeaders, planForwarding, requestHead } from "./proxy-headers.ts";
 import type { RequestGuard } from "./request-guard.ts";
-import { SUBJECT_HEADER, type AuthOutcome, type GatewayAuth } from "./gateway-auth.ts";
+import { dropApiKeyHeaders, SUBJECT_HEADER, type AuthOutcome, type GatewayAuth } from "./gateway-auth.ts";
 import type { RequestStats, SeriesSlot } from "./request-stats.ts";
 import { matchRoute, originFormTarget } from "./route-matcher.ts";
 import type { StreamRegistry } from "./stream-drain.ts";
@@ -68,6 +68,7 @@ export function handleUpgrade(ctx: UpgradeContext, env: CompiledEnvironment, req
       if (verdict.retryAfter !== undefined) extra["retry-after"] = String(verdict.retryAfter);
       return refuse(verdict.status, AUTH_REASONS[verdict.status] ?? "Unauthorized", verdict.message, extra);
     }
+    if (verdict.via === "api_key") dropApiKeyHeaders(plan);
     if (verdict.subject !== undefined) plan.headers.push(SUBJECT_HEADER, verdict.subject);
     // Pinned, sticky and standby like a request. A sticky id made here cannot be set (the 101 is the instance's
     // answer); browsers got the cookie with the page that opens the socket.
