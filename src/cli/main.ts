@@ -31,6 +31,7 @@ import { registerParityCommands } from "../parity/parity.cli.ts";
 import { registerReadinessCommands } from "../readiness/readiness.cli.ts";
 import { registerRollbackDrillCommands } from "../rollback-drills/rollback-drill.cli.ts";
 import { registerPlanCommands } from "../plan/plan.cli.ts";
+import { registerGatewayCommands } from "../gateway/gateway.cli.ts";
 
 // `rampart status | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -78,6 +79,7 @@ registerParityCommands(program, globals);
 registerReadinessCommands(program, globals);
 registerRollbackDrillCommands(program, globals);
 registerPlanCommands(program, globals);
+registerGatewayCommands(program, globals);
 
 installUsageHandling(program);
 

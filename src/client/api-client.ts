@@ -45,6 +45,8 @@ import type { LoadResult, RecordedLoadTest } from "../loadtest/loadtest.types.ts
 import type { OverrideView, ReadinessReport } from "../readiness/readiness.types.ts";
 import type { RollbackDrill } from "../rollback-drills/rollback-drill.types.ts";
 import type { ApplyResult, Plan } from "../plan/plan.types.ts";
+import type { ApiKey, CreatedApiKey } from "../gateway/api-key.types.ts";
+import type { AccessLine } from "../gateway/edge-log.reader.ts";
 import type { DoraReport } from "../incidents/dora.ts";
 import type { ParityQuery, ParityReport } from "../parity/parity.types.ts";
 import type {
@@ -673,6 +675,24 @@ export class ApiClient {
   /** The experiment's report (Markdown and the results behind it), as the weekly report writes it. */
   flagReport(key: string, query: { env: string; alpha?: number; mde?: number }): Promise<ExperimentReportView> {
     return this.#call("GET", `${flagPath(key)}/report${queryString(query)}`);
+  }
+
+  // Authentication at the edge (src/gateway): API keys (the key is in the create answer only) and the access log.
+  createApiKey(env: string, app: string, name?: string): Promise<CreatedApiKey> {
+    return this.#call("POST", `${appPath(env, app)}/api-keys`, name === undefined ? {} : { name });
+  }
+
+  async apiKeys(env: string, app: string): Promise<ApiKey[]> {
+    return (await this.#call<{ apiKeys: ApiKey[] }>("GET", `${appPath(env, app)}/api-keys`)).apiKeys;
+  }
+
+  revokeApiKey(env: string, app: string, name: string): Promise<ApiKey> {
+    return this.#call("DELETE", `${appPath(env, app)}/api-keys/${encodeURIComponent(name)}`);
+  }
+
+  async edgeLog(env: string, query: { since?: number; limit?: number; grep?: string } = {}): Promise<AccessLine[]> {
+    return (await this.#call<{ entries: AccessLine[] }>("GET", `/api/v1/envs/${encodeURIComponent(env)}/edge-log${queryString(query)}`))
+      .entries;
   }
 
   async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {

@@ -53,3 +53,6 @@ export const ENVIRONMENT_DEFAULTS = {
 } satisfies Omit<EnvironmentConfig, "port">;
 
 export const MAX_INSTANCES = 64;
+
+/** `access_log: true`: each worker's file is rotated at 64 MB, five rotated files are kept per environment. */
+export const ACCESS_LOG_DEFAULTS = { maxBytes: 64 * 1024 * 1024, keep: 5 };

@@ -5,7 +5,7 @@ import { resolveBackupSettings } from "../backup/backup.schema.ts";
 import { resolveOidcSettings } from "../access/oidc.schema.ts";
 import { type AppChecks, resolveAppChecks } from "../checks/checks.schema.ts";
 import { resolveReadiness } from "../readiness/readiness.schema.ts";
-import { APP_DEFAULTS, ENVIRONMENT_DEFAULTS, METRICS_SCRAPE_DEFAULTS } from "./manifest.defaults.ts";
+import { ACCESS_LOG_DEFAULTS, APP_DEFAULTS, ENVIRONMENT_DEFAULTS, METRICS_SCRAPE_DEFAULTS } from "./manifest.defaults.ts";
 import type { AppFile, AppSettingsFile, ManifestFile } from "./manifest.schema.ts";
 import type { EnvironmentConfig, Manifest, ManifestApp, ResolvedApp } from "./resolved-manifest.schema.ts";
 import { resolveDrillSchedule } from "../rollback-drills/rollback-drill.schema.ts";
@@ -33,6 +33,7 @@ export function mergeSettings(base: AppSettingsFile, over: AppSettingsFile | und
     limits: overlay(base.limits, over.limits),
     headers: overlay(base.headers, over.headers),
     metrics: overlay(base.metrics, over.metrics),
+    auth: overlay(base.auth, over.auth),
     release: release === undefined ? undefined : { ...release, guards },
   };
 }
@@ -119,13 +120,35 @@ function resolveManifestApp(name: string, app: AppFile, environments: string[], 
   const perEnv: Record<string, ResolvedApp> = {};
   for (const env of environments) {
     const merged = mergeSettings(settings, overrides?.[env]);
-    perEnv[env] = withDefaults(name, sourceDir, exclude, { ...merged, run: merged.run ?? settings.run });
+    perEnv[env] = withAuth(withDefaults(name, sourceDir, exclude, { ...merged, run: merged.run ?? settings.run }), merged.auth, dir);
   }
   return {
-    base: withDefaults(name, sourceDir, exclude, settings),
+    base: withAuth(withDefaults(name, sourceDir, exclude, settings), settings.auth, dir),
     perEnv,
     ...(alerts ? { alerts } : {}),
     ...(parity ? { parity: { allow: [...parity.allow] } } : {}),
+  };
+}
+
+/** `auth:` resolved: a JWKS file relative to rampart.yaml becomes absolute (the edge reads it), a URL stays. */
+function withAuth(app: ResolvedApp, auth: AppSettingsFile["auth"], dir: string): ResolvedApp {
+  if (auth === undefined) return app;
+  const jwt = auth.jwt;
+  return {
+    ...app,
+    auth: {
+      jwt:
+        jwt === undefined
+          ? null
+          : {
+              jwks: /^https?:\/\//.test(jwt.jwks) ? jwt.jwks : resolvePath(dir, jwt.jwks),
+              issuer: jwt.issuer,
+              audience: jwt.audience,
+              requiredClaims: [...(jwt.required_claims ?? [])],
+            },
+      apiKeys: auth.api_keys === true,
+      public: [...(auth.public ?? [])],
+    },
   };
 }
 
@@ -143,6 +166,14 @@ export function buildManifest(file: ManifestFile, path: string, dir: string): Ma
       tls: env.tls ? { certFile: resolvePath(dir, env.tls.cert), keyFile: resolvePath(dir, env.tls.key) } : null,
       pinFrom: env.pin_from ?? [...e.pinFrom],
       tracing: { sampleRate: env.tracing?.sample ?? e.tracing.sampleRate, slowMs: env.tracing?.slow ?? e.tracing.slowMs },
+      ...(env.access_log !== undefined && env.access_log !== false
+        ? {
+            accessLog: {
+              maxBytes: (env.access_log === true ? undefined : env.access_log.max_size) ?? ACCESS_LOG_DEFAULTS.maxBytes,
+              keep: (env.access_log === true ? undefined : env.access_log.keep) ?? ACCESS_LOG_DEFAULTS.keep,
+            },
+          }
+        : {}),
       limits: {
         headerTimeoutMs: env.limits?.header_timeout ?? e.limits.headerTimeoutMs,
         idleTimeoutMs: env.limits?.idle_timeout ?? e.limits.idleTimeoutMs,

@@ -105,6 +105,31 @@ const headersSchema = mapping(
   "a mapping such as { underscores: allow }",
 );
 
+/** Authentication at the edge (src/edge/gateway-auth.ts); the shape is a contract scripts rely on (issue 18). */
+const authSchema = mapping(
+  {
+    jwt: mapping(
+      {
+        jwks: text("a JWKS file (relative to rampart.yaml) or an https URL, e.g. ./jwks.json"),
+        issuer: text("the tokens' issuer (iss), e.g. https://id.example.com/"),
+        audience: text("the tokens' audience (aud), e.g. shop-api"),
+        required_claims: z.array(text("a claim name, e.g. tenant"), { error: expected("a list of claim names, e.g. [tenant]") }).optional(),
+      },
+      "a mapping such as { jwks: ./jwks.json, issuer: https://id.example.com/, audience: shop-api }",
+    ).optional(),
+    api_keys: booleanField.optional(),
+    public: z
+      .array(
+        pathPrefix.refine((value) => !/[?#]/.test(value), { error: "a public prefix is a path: no ? or #" }),
+        { error: expected('a list of path prefixes, e.g. ["/healthz", "/assets"]') },
+      )
+      .optional(),
+  },
+  "a mapping such as { jwt: { jwks: ./jwks.json, issuer: …, audience: … }, api_keys: true, public: [/healthz] }",
+).refine((auth) => auth.jwt !== undefined || auth.api_keys === true, {
+  error: "auth lets nobody in without jwt or api_keys: true; add one (or remove auth)",
+});
+
 const metricsSchema = mapping(
   {
     path: pathPrefix.optional(),
@@ -129,6 +154,7 @@ const appSettingsShape = {
   sticky: stickySchema.optional(),
   headers: headersSchema.optional(),
   metrics: metricsSchema.optional(),
+  auth: authSchema.optional(),
   /** Secret names the app needs (set with `rampart secrets set`); a deploy without one of them is refused. */
   secrets: z
     .array(
@@ -188,6 +214,16 @@ export const environmentSchema = mapping(
     ).optional(),
     pin_from: z.array(addressBlock, { error: expected("a list of IP addresses or blocks, e.g. [127.0.0.1, 10.0.0.0/8]") }).optional(),
     tracing: mapping({ sample: percent.optional(), slow: duration.optional() }, "a mapping such as { sample: 1%, slow: 1s }").optional(),
+    /** The edge's access log (src/edge/access-log.ts): true, or { max_size: 64mb, keep: 5 }. */
+    access_log: z
+      .union([
+        booleanField,
+        mapping(
+          { max_size: size.optional(), keep: wholeNumber(0, 1000).optional() },
+          "true, or a mapping such as { max_size: 64mb, keep: 5 }",
+        ),
+      ])
+      .optional(),
     limits: mapping(
       {
         header_timeout: positiveDuration.optional(),

@@ -69,6 +69,15 @@ export const resolvedAppSchema = z.object({
   headers: z.object({ underscores: z.enum(["drop", "allow"]) }).optional(),
   /** The app's own Prometheus endpoint, scraped on each instance; null: not scraped. Absent in releases made before it existed. */
   metrics: z.object({ path: z.string(), intervalMs: z.number() }).nullable().optional(),
+  /** Authentication at the edge (apps.<app>.auth); absent or null: none. The JWKS is an absolute path or a URL. */
+  auth: z
+    .object({
+      jwt: z.object({ jwks: z.string(), issuer: z.string(), audience: z.string(), requiredClaims: z.array(z.string()) }).nullable(),
+      apiKeys: z.boolean(),
+      public: z.array(z.string()),
+    })
+    .nullable()
+    .optional(),
   /** Secret names the manifest requires (apps.<app>.secrets). Absent in releases made before secrets existed. */
   secrets: z.array(z.string()).optional(),
   /** Secrets injected as files (RAMPART_SECRETS_DIR) rather than environment variables. */
@@ -108,6 +117,8 @@ export const environmentConfigSchema = z.object({
   /** The edge's server spans: share of new traces sampled (0..1); every request at least this slow gets one too. */
   tracing: z.object({ sampleRate: z.number(), slowMs: z.number() }),
   limits: z.object({ headerTimeoutMs: z.number(), idleTimeoutMs: z.number(), maxHeaderBytes: z.number().int() }),
+  /** The edge's access log (environments.<env>.access_log); absent: none. */
+  accessLog: z.object({ maxBytes: z.number().int(), keep: z.number().int() }).optional(),
 });
 
 export const manifestAppSchema = z.object({

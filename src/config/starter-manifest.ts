@@ -36,6 +36,7 @@ environments:                     # each has its own edge port, instances and re
     #   max_age_days: 30          # how recent a load test and a rollback drill must be
     #   load_rate: 200            # a passed load test in staging at least this many requests/s
     #   staging: staging          # where load tests, drills and parity are looked for
+    # access_log: true            # the edge's JSON-lines access log (rampart logs --edge); or { max_size: 64mb, keep: 5 }
 
 apps:                             # one entry per deployable service
   web:
@@ -65,6 +66,10 @@ apps:                             # one entry per deployable service
     #   header: X-User-Id         # ... or a header; name one of cookie or header
     # headers:                    # client request headers, at the edge
     #   underscores: drop         # names with _ (X_Forwarded_For) are dropped; allow forwards them
+    # auth:                       # the edge lets in only authenticated requests (401/403 itself)
+    #   jwt: { jwks: ./jwks.json, issuer: https://id.example.com/, audience: shop }   # or jwks: https://…
+    #   api_keys: true            # keys from rampart apikeys create web --env ENV
+    #   public: [/healthz]        # path prefixes served without credentials
     # metrics:                   # scrape the app's own Prometheus endpoint on every instance
     #   path: /metrics            # served on the instance's PORT
     #   interval: 15s             # time between scrapes

@@ -25,6 +25,7 @@ import { rolloutRoutes } from "../releases/rollout.routes.ts";
 import { logRoutes, logStreams } from "../runtime/log.routes.ts";
 import { metricsRoutes } from "../telemetry/metrics.routes.ts";
 import { traceRoutes } from "../telemetry/trace.routes.ts";
+import { gatewayRoutes } from "../gateway/gateway.routes.ts";
 
 /**
  * A service that must not be called: route factories only capture their services for the handlers, so the route
@@ -74,6 +75,12 @@ export function apiCatalogue(): { routes: RouteDefinition[]; streams: StreamRout
       ...readinessRoutes(unused("readiness")),
       ...rollbackDrillRoutes(unused("rollback drills")),
       ...planRoutes(unused("plan")),
+      ...gatewayRoutes({
+        keys: unused("api keys"),
+        assertApp: notCalled("assertApp"),
+        assertEnv: notCalled("assertEnv"),
+        edgeLog: notCalled("edgeLog"),
+      }),
     ],
     streams: [...eventStreams(unused("events")), ...logStreams(unused("logs"))],
   };

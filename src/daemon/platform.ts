@@ -41,6 +41,8 @@ import { createParity } from "../parity/parity.module.ts";
 import { createReadiness } from "../readiness/readiness.module.ts";
 import { wireRollbackDrills } from "../rollback-drills/rollback-drill.wiring.ts";
 import { createPlan } from "../plan/plan.module.ts";
+import { createGateway } from "../gateway/gateway.module.ts";
+import { accessLogRoot } from "../traffic/traffic.module.ts";
 
 const DEFAULT_API = { host: "127.0.0.1", port: 7700 };
 import { createAlertNotifier } from "../alerts/notify/alert-notify.module.ts";
@@ -132,6 +134,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     releases: { get: (...a) => releases.store.get(...a), findByStatus: (...a) => releases.store.findByStatus(...a) },
     instances: () => runtime.supervisor.list(),
     sinks: () => modules.flatMap((m) => m.sinks ?? []),
+    // Only the hashes of an app's active API keys go to the edge.
+    apiKeys: (env, app) => gateway.keys.activeHashes(env, app),
   });
   const runtime = createRuntime({
     ...shared,
@@ -337,6 +341,14 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     clock,
     pushRouting: () => traffic.edge.applyRouting(),
   });
+  // Authentication at the edge: API keys (a change pushes a table) and the access log's reader.
+  const gateway = createGateway({
+    ...shared,
+    assertApp,
+    environments: () => Object.keys(manifests.current.environments),
+    accessLogRoot: accessLogRoot(dataDir),
+    applyRouting: () => traffic.edge.applyRouting(),
+  });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
   // The audit comes right after events: its key is loaded before anything else starts, and it stops (signing the
   // final checkpoint) after every other module has written its last event.
@@ -364,6 +376,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     readiness,
     rollbackDrills,
     plan,
+    gateway,
   ];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {

@@ -87,6 +87,10 @@ export function rawResponse(status: number, reason: string, message: string, ext
 
 function codeFor(status: number): EdgeErrorCode {
   switch (status) {
+    case 401:
+      return "auth_required";
+    case 403:
+      return "auth_forbidden";
     case 408:
       return "request_timeout";
     case 413:

@@ -11,6 +11,8 @@ import { SpanRecorder } from "./span-recorder.ts";
 import { UpstreamRegistry } from "./upstream-registry.ts";
 import { RequestGuard } from "./request-guard.ts";
 import { StreamRegistry } from "./stream-drain.ts";
+import { GatewayAuth } from "./gateway-auth.ts";
+import { AccessLog } from "./access-log.ts";
 import { handleUpgrade, type UpgradeContext } from "./upgrade-proxy.ts";
 
 /**
@@ -28,6 +30,8 @@ export class EdgeRuntime {
   private readonly slots = new SeriesSlots();
   private readonly guard = new RequestGuard();
   private readonly streams = new StreamRegistry();
+  private readonly gateway = new GatewayAuth();
+  private readonly accessLog = new AccessLog();
   private readonly listeners: ListenerSet;
   private queue: Promise<unknown> = Promise.resolve();
   private active = 0;
@@ -43,13 +47,21 @@ export class EdgeRuntime {
       spans: this.spans,
       guard: this.guard,
       streams: this.streams,
+      gateway: this.gateway,
+      accessLog: this.accessLog,
       exchangeEnded: () => {
         this.served++;
         this.active--;
         if (this.active === 0) this.onIdle?.();
       },
     };
-    const upgrades: UpgradeContext = { registry: this.registry, stats: this.stats, streams: this.streams, guard: this.guard };
+    const upgrades: UpgradeContext = {
+      registry: this.registry,
+      stats: this.stats,
+      streams: this.streams,
+      guard: this.guard,
+      gateway: this.gateway,
+    };
     this.listeners = new ListenerSet(
       (env, req, res) => {
         this.active++;
@@ -78,6 +90,8 @@ export class EdgeRuntime {
     const compiled = compileTable(table, this.slots);
     this.table = compiled;
     this.guard.configure(compiled, table);
+    this.gateway.configure(compiled, table);
+    this.accessLog.configure(compiled, table);
     this.registry.setLive(compiled.instanceIds);
     this.streams.setLive(compiled.instanceIds, drainByInstance(table));
     const { listening, errors } = await this.listeners.reconcile(compiled, listenerSettings(table));
@@ -122,6 +136,7 @@ export class EdgeRuntime {
     const deadline = performance.now() + graceMs;
     while (this.listeners.lingering > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     await this.registry.closeAll();
+    await this.accessLog.close();
   }
 }
 

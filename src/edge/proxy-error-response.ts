@@ -15,6 +15,9 @@ const TITLES: Record<EdgeErrorCode, string> = {
   no_healthy_instance: "Service Unavailable",
   bad_gateway: "Bad Gateway",
   gateway_timeout: "Gateway Timeout",
+  auth_required: "Unauthorized",
+  auth_forbidden: "Forbidden",
+  auth_unavailable: "Service Unavailable",
 };
 
 /**

@@ -17,6 +17,8 @@ import {
   type ForwardPlan,
 } from "./proxy-headers.ts";
 import { sendEdgeError, type EdgeErrorCode } from "./proxy-error-response.ts";
+import type { AccessLog, EnvAccessLog } from "./access-log.ts";
+import { dropApiKeyHeaders, SUBJECT_HEADER, type AuthOutcome, type GatewayAuth } from "./gateway-auth.ts";
 import type { RequestGuard } from "./request-guard.ts";
 import type { RequestStats, SeriesSlot } from "./request-stats.ts";
 import { isEventStream, isEventStreamFlat, type DrainableStream, type StreamRegistry } from "./stream-drain.ts";
@@ -34,6 +36,10 @@ export interface ProxyContext {
   readonly guard: RequestGuard;
   /** SSE responses per instance, ended cleanly at their instance's drain deadline (stream-drain.ts). */
   readonly streams: StreamRegistry;
+  /** Authentication per app (gateway-auth.ts), checked after the rate limit by address. */
+  readonly gateway: GatewayAuth;
+  /** The environments' access logs (access-log.ts). */
+  readonly accessLog: AccessLog;
   /** Every exchange ends exactly once (response finished or connection gone); shutdown counts on it. */
   exchangeEnded(): void;
 }
@@ -104,6 +110,12 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
   private streaming = false;
   private controller: Dispatcher.DispatchController | undefined;
   upstream: UpstreamConnection | undefined;
+  /** Who the edge authenticated (gateway-auth.ts), for the access log. */
+  private subject: string | undefined;
+  /** Response body bytes relayed, and the time spent on the upstream (last attempt): for the access log. */
+  private bytes = 0;
+  private upstreamAt = 0;
+  private upstreamMs: number | null = null;
 
   constructor(ctx: ProxyContext, env: CompiledEnvironment, req: IncomingMessage, res: EdgeResponse) {
     this.ctx = ctx;
@@ -126,6 +138,26 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
     this.series = app.unserved[route.index] ?? this.env.unrouted;
     if (app.underscoresInHeaders) allowUnderscoreHeaders(this.plan);
     if (!this.ctx.guard.admit(app, this.req, this.res, this.plan.requestId, this.plan.accept, this)) return;
+    const verdict = this.ctx.gateway.check(app, this.req, this.target);
+    if (verdict instanceof Promise) return void verdict.then((v) => this.authenticated(app, v));
+    this.authenticated(app, verdict);
+  }
+
+  /** After authentication: refused by the edge, or on to an instance with the verified subject. */
+  private authenticated(app: CompiledApp, verdict: AuthOutcome): void {
+    if (this.clientGone) return;
+    if (verdict.kind === "refuse") {
+      if (verdict.challenge !== undefined) this.res.setHeader("www-authenticate", verdict.challenge);
+      if (verdict.retryAfter !== undefined) this.res.setHeader("retry-after", String(verdict.retryAfter));
+      // The body will not be read: nothing after it on this connection can be trusted as a request boundary.
+      if (this.plan.hasBody) this.res.shouldKeepAlive = false;
+      return this.fail(verdict.status, verdict.code, verdict.message);
+    }
+    if (verdict.via === "api_key") dropApiKeyHeaders(this.plan);
+    if (verdict.subject !== undefined) {
+      this.subject = verdict.subject;
+      this.plan.headers.push(SUBJECT_HEADER, verdict.subject);
+    }
     const choice = chooseInstance(this.env, app, this.req, this.plan, this.ctx.registry);
     if (typeof choice === "string") return this.fail(503, "no_healthy_instance", choice);
     this.forward(app, choice);
@@ -138,6 +170,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
     this.upstream = undefined;
     this.ctx.registry.begin(instance.id);
     this.holding = true;
+    this.upstreamAt = performance.now();
     const method = this.req.method ?? "GET";
     if (!this.plan.hasBody) {
       const head = requestHead(
@@ -187,6 +220,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.bytes += chunk.length;
     if (this.res.write(chunk)) return;
     // The client reads slower than the upstream sends: stop reading the upstream until it catches up.
     controller.pause();
@@ -216,6 +250,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
   }
 
   onUpstreamData(chunk: Buffer): boolean {
+    this.bytes += chunk.length;
     if (this.res.write(chunk)) return true;
     this.res.once("drain", onResponseDrain);
     return false;
@@ -335,13 +370,38 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
         durationMs,
       });
     }
+    const log = this.ctx.accessLog.of(this.env);
+    if (log !== undefined) this.logAccess(log, status, durationMs, series);
     this.res.exchange = undefined;
     this.ctx.exchangeEnded();
+  }
+
+  private logAccess(log: EnvAccessLog, status: number, durationMs: number, series: SeriesSlot): void {
+    const target = this.target;
+    const query = target.indexOf("?");
+    log.record({
+      startedAtMs: performance.timeOrigin + this.startedAt,
+      requestId: this.plan.requestId,
+      method: this.req.method ?? "GET",
+      host: this.plan.host,
+      path: query === -1 ? target : target.slice(0, query),
+      status,
+      // The edge's own answers carry their length; relayed bodies are counted as they pass.
+      bytes: this.instance === undefined ? Number(this.res.getHeader("content-length") ?? 0) : this.bytes,
+      durationMs,
+      upstreamMs: this.upstreamMs,
+      app: series.app,
+      release: series.release,
+      instance: series.instance,
+      client: this.req.socket.remoteAddress ?? "",
+      subject: this.subject,
+    });
   }
 
   private release(): void {
     if (!this.holding || this.instance === undefined) return;
     this.holding = false;
+    this.upstreamMs = performance.now() - this.upstreamAt;
     this.ctx.registry.end(this.instance.id);
   }
 

@@ -28,6 +28,8 @@ const EDGE_OWNED: ReadonlySet<string> = new Set([
   "traceparent",
   "x-rampart-release",
   "x-rampart-probe",
+  // Set by the edge only after it authenticated the request (gateway-auth.ts): a client's own is never forwarded.
+  "x-rampart-subject",
 ]);
 
 /**

@@ -38,6 +38,30 @@ const appSchema = z.object({
     .default(null),
   split: z.boolean().default(false),
   underscoresInHeaders: z.boolean().default(false),
+  auth: z
+    .object({
+      public: z
+        .array(
+          z
+            .string()
+            .regex(/^\/[^?#]*$/, "must start with / and contain neither ? nor #")
+            .max(2000),
+        )
+        .max(100),
+      jwt: z
+        .object({
+          jwks: z.string().min(1).max(2000),
+          issuer: z.string().min(1).max(2000),
+          audience: z.string().min(1).max(2000),
+          requiredClaims: z.array(z.string().min(1).max(200)).max(50),
+        })
+        .nullable(),
+      apiKeys: z
+        .array(z.object({ id: z.string().min(1).max(200), sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be a SHA-256 in hex") }))
+        .nullable(),
+    })
+    .nullable()
+    .default(null),
 });
 
 const limitsSchema = z.object({
@@ -74,6 +98,10 @@ const environmentSchema = z
     tracing: z
       .object({ sampleRate: z.number().min(0).max(1), slowMs: z.number().int().min(0).max(3_600_000) })
       .default({ sampleRate: 0.01, slowMs: 1_000 }),
+    accessLog: z
+      .object({ dir: z.string().min(1), maxBytes: z.number().int().min(4096), keep: z.number().int().min(0).max(1000) })
+      .nullable()
+      .default(null),
     limits: limitsSchema.default({ headerTimeoutMs: 10_000, idleTimeoutMs: 60_000, maxHeaderBytes: 16 * 1024 }),
     probeToken: z.string().min(16).max(200).nullable().default(null),
   })

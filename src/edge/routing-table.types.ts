@@ -29,6 +29,8 @@ export interface EdgeEnvironment {
   pinSources?: string[];
   /** The edge's server spans: share of new traces sampled (0..1) and the duration from which every request gets one. */
   tracing?: { sampleRate: number; slowMs: number };
+  /** JSON-lines access log in `dir` (access-log.ts), rotated at `maxBytes`, `keep` rotated files kept; null: none. */
+  accessLog?: { dir: string; maxBytes: number; keep: number } | null;
   limits?: {
     /** A client must finish its request headers within this, else 408 and close (slowloris). */
     headerTimeoutMs: number;
@@ -63,6 +65,18 @@ export interface EdgeApp {
   underscoresInHeaders?: boolean;
   /** The weights are a canary split (by percentage), so clients are kept on one side; otherwise they only balance load. */
   split?: boolean;
+  /** Authentication at the edge (gateway-auth.ts); null or absent: every request goes through. */
+  auth?: EdgeAuth | null;
+}
+
+/** What the edge checks before a request reaches the app (manifest `apps.<app>.auth`). */
+export interface EdgeAuth {
+  /** Path prefixes served without credentials (segment boundaries, as routes). */
+  public: string[];
+  /** JWT bearer tokens: `jwks` is an absolute file path or an http(s) URL. */
+  jwt: { jwks: string; issuer: string; audience: string; requiredClaims: string[] } | null;
+  /** The app's API keys that are not revoked: only their SHA-256 (hex), never the keys. null: API keys are off. */
+  apiKeys: { id: string; sha256: string }[] | null;
 }
 
 /** Traffic is split between releases by relative weight; within a release, least outstanding requests wins. */

@@ -6,6 +6,7 @@ import type { CompiledEnvironment, CompiledInstance } from "./compiled-table.ts"
 import { chooseInstance } from "./instance-choice.ts";
 import { allowUnderscoreHeaders, planForwarding, requestHead } from "./proxy-headers.ts";
 import type { RequestGuard } from "./request-guard.ts";
+import { dropApiKeyHeaders, SUBJECT_HEADER, type AuthOutcome, type GatewayAuth } from "./gateway-auth.ts";
 import type { RequestStats, SeriesSlot } from "./request-stats.ts";
 import { matchRoute, originFormTarget } from "./route-matcher.ts";
 import type { StreamRegistry } from "./stream-drain.ts";
@@ -17,7 +18,15 @@ export interface UpgradeContext {
   readonly stats: RequestStats;
   readonly streams: StreamRegistry;
   readonly guard: RequestGuard;
+  readonly gateway: GatewayAuth;
 }
+
+const AUTH_REASONS: Record<number, string> = {
+  401: "Unauthorized",
+  403: "Forbidden",
+  429: "Too Many Requests",
+  503: "Service Unavailable",
+};
 
 /** The longest upstream response head accepted for an upgrade answer. */
 const MAX_HEAD_BYTES = 64 * 1024;
@@ -50,23 +59,38 @@ export function handleUpgrade(ctx: UpgradeContext, env: CompiledEnvironment, req
     ctx.stats.record(app.unserved[route.index] ?? env.unrouted, 429, performance.now() - startedAt, performance.now());
     return refuse(429, "Too Many Requests", `too many requests to ${app.name} from this address`, { "retry-after": String(retryAfter) });
   }
-  // Pinned, sticky and standby like a request. A sticky id made here cannot be set (the 101 is the instance's
-  // answer); browsers got the cookie with the page that opens the socket.
-  const choice = chooseInstance(env, app, req, plan, ctx.registry);
-  if (typeof choice === "string") {
-    ctx.stats.record(app.unserved[route.index] ?? env.unrouted, 503, performance.now() - startedAt, performance.now());
-    return refuse(503, "Service Unavailable", choice);
-  }
-  const instance = choice;
-  const headers = [...plan.headers, "connection", "Upgrade", "upgrade", "websocket"];
-  const requestText = requestHead(
-    req.method ?? "GET",
-    target,
-    headers,
-    plan.host === undefined ? `${instance.host}:${instance.port}` : undefined,
-  );
-  const series = instance.series[route.index] ?? env.unrouted;
-  new UpgradeAttempt(ctx, instance, series, socket, head, startedAt, app.upstreamTimeoutMs, refuse).start(requestText);
+  // Authenticated like a request (gateway-auth.ts): the instance never sees an unauthenticated upgrade.
+  const authenticated = (verdict: AuthOutcome): void => {
+    if (verdict.kind === "refuse") {
+      ctx.stats.record(app.unserved[route.index] ?? env.unrouted, verdict.status, performance.now() - startedAt, performance.now());
+      const extra: Record<string, string> = {};
+      if (verdict.challenge !== undefined) extra["www-authenticate"] = verdict.challenge;
+      if (verdict.retryAfter !== undefined) extra["retry-after"] = String(verdict.retryAfter);
+      return refuse(verdict.status, AUTH_REASONS[verdict.status] ?? "Unauthorized", verdict.message, extra);
+    }
+    if (verdict.via === "api_key") dropApiKeyHeaders(plan);
+    if (verdict.subject !== undefined) plan.headers.push(SUBJECT_HEADER, verdict.subject);
+    // Pinned, sticky and standby like a request. A sticky id made here cannot be set (the 101 is the instance's
+    // answer); browsers got the cookie with the page that opens the socket.
+    const choice = chooseInstance(env, app, req, plan, ctx.registry);
+    if (typeof choice === "string") {
+      ctx.stats.record(app.unserved[route.index] ?? env.unrouted, 503, performance.now() - startedAt, performance.now());
+      return refuse(503, "Service Unavailable", choice);
+    }
+    const instance = choice;
+    const headers = [...plan.headers, "connection", "Upgrade", "upgrade", "websocket"];
+    const requestText = requestHead(
+      req.method ?? "GET",
+      target,
+      headers,
+      plan.host === undefined ? `${instance.host}:${instance.port}` : undefined,
+    );
+    const series = instance.series[route.index] ?? env.unrouted;
+    new UpgradeAttempt(ctx, instance, series, socket, head, startedAt, app.upstreamTimeoutMs, refuse).start(requestText);
+  };
+  const verdict = ctx.gateway.check(app, req, target);
+  if (verdict instanceof Promise) void verdict.then(authenticated);
+  else authenticated(verdict);
 }
 
 type Refuse = (status: number, reason: string, message: string) => void;

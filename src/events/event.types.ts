@@ -125,6 +125,8 @@ export const eventTypes = [
   "manifest.applied",
   // Issue 21 (experiments): the weekly report of a running experiment (data.markdown).
   "flag.experiment.report",
+  "apikey.created",
+  "apikey.revoked",
 ] as const;
 
 export const eventTypeSchema = z.enum(eventTypes);

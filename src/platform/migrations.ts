@@ -14,6 +14,7 @@ import { alertsMigrations } from "../alerts/alerts.module.ts";
 import { checksMigrations } from "../checks/checks.module.ts";
 import { oncallMigrations } from "../oncall/oncall.module.ts";
 import { rollbackDrillMigrations } from "../rollback-drills/rollback-drill.module.ts";
+import { gatewayMigrations } from "../gateway/gateway.module.ts";
 
 /**
  * Every migration of the platform, registered by the capability that owns it. Applied in name order, so the
@@ -35,6 +36,7 @@ export const platformMigrations: Record<string, Migration> = {
   ...oncallMigrations,
   ...rollbackDrillMigrations,
   ...flagExperimentReportMigrations,
+  ...gatewayMigrations,
 };
 
 /**

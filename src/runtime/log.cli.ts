@@ -5,6 +5,7 @@ import { followNotices } from "../cli/follow-notice.ts";
 import { RampartError } from "../shared/errors.ts";
 import { logLevelNames } from "../telemetry/log-record.ts";
 import type { LogLineView } from "./log.routes.ts";
+import { printEdgeLog } from "../gateway/gateway.cli.ts";
 
 interface LogsOptions {
   env: string;
@@ -16,11 +17,12 @@ interface LogsOptions {
   instance?: string;
   limit: number;
   follow?: boolean;
+  edge?: boolean;
 }
 
 export function registerLogCommands(program: Command, globals: () => GlobalOptions): void {
   program
-    .command("logs <app>")
+    .command("logs [app]")
     .description("the app's output (stdout, stderr, OTLP logs) from the log index, merged by time")
     .requiredOption("--env <env>", "environment")
     .option("--since <duration>", "only the last DURATION, e.g. 10m or 7d", durationOption)
@@ -32,8 +34,14 @@ export function registerLogCommands(program: Command, globals: () => GlobalOptio
     .option("--limit <n>", "at most N lines", positiveIntOption, 200)
     .option("--follow", "keep printing new lines (across control-plane restarts)")
     .option("--json", "print JSON (with --follow: one line object per line)")
-    .action(async (app: string, options: GlobalOptions & LogsOptions) => {
+    .option("--edge", "the edge's access log of the environment instead of an app's output (environments.<env>.access_log)")
+    .action(async (app: string | undefined, options: GlobalOptions & LogsOptions) => {
       const opts = { ...globals(), ...options };
+      if (options.edge) return printEdgeLog(opts);
+      if (app === undefined)
+        throw new RampartError("invalid_option", "name the app whose logs to show, or --edge for the edge's access log", {
+          hint: `rampart logs APP --env ${options.env}, or rampart logs --edge --env ${options.env}`,
+        });
       if (options.level !== undefined && !(logLevelNames as string[]).includes(options.level)) {
         throw new RampartError("invalid_option", `--level: expected one of ${logLevelNames.join(", ")}, got "${options.level}"`);
       }

@@ -631,6 +631,31 @@ export const errorCatalogue = {
       "rampart apply was given the plan it should carry out, and rampart.yaml or the running state changed since: nothing was applied.",
     hint: "run rampart plan again, review it, then rampart apply",
   },
+  // Issue 18 (gateway): authentication at the edge (apps.<app>.auth).
+  auth_required: {
+    status: 401,
+    origin: "edge",
+    meaning: "The app requires credentials (apps.<app>.auth) and the request had none, or a token or API key the edge refused.",
+    hint: "send Authorization: Bearer <token> from the app's issuer, or an API key made with rampart apikeys create APP --env ENV",
+  },
+  auth_forbidden: {
+    status: 403,
+    origin: "edge",
+    meaning: "The token is valid but lacks a claim the app requires (apps.<app>.auth.jwt.required_claims).",
+    hint: "ask the token's issuer for a token with the required claims; rampart.yaml lists them under the app's auth.jwt",
+  },
+  api_key_exists: {
+    status: 409,
+    origin: "api",
+    meaning: "The app already has an active API key with this name in the environment.",
+    hint: "pick another --name, or revoke the old key first: rampart apikeys revoke APP NAME --env ENV",
+  },
+  auth_unavailable: {
+    status: 503,
+    origin: "edge",
+    meaning: "The edge cannot load the app's signing keys (JWKS file or URL), so it cannot check tokens.",
+    hint: "check the JWKS in apps.<app>.auth.jwt.jwks is readable or reachable from the edge; the edge log says why: DATA/logs/edge.log",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

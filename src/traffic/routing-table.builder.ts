@@ -1,6 +1,7 @@
 import type { EnvironmentConfig, ResolvedApp } from "../config/resolved-manifest.schema.ts";
 import type { InstanceRecord } from "../runtime/instance.types.ts";
-import type { EdgeApp, EdgeEnvironment, EdgeRelease, RoutingTable } from "../edge/routing-table.types.ts";
+import { join } from "node:path";
+import type { EdgeApp, EdgeAuth, EdgeEnvironment, EdgeRelease, RoutingTable } from "../edge/routing-table.types.ts";
 import type { TrafficState } from "./traffic.types.ts";
 
 export interface AppRouting {
@@ -14,6 +15,9 @@ export interface AppRouting {
   sticky: ResolvedApp["sticky"];
   /** Forward client headers named with an underscore (manifest `headers: { underscores: allow }`). */
   underscoresInHeaders?: boolean;
+  /** Authentication at the edge (manifest `auth:`), with the app's API key hashes when it takes API keys. */
+  auth?: ResolvedApp["auth"];
+  apiKeys?: EdgeAuth["apiKeys"];
 }
 
 /**
@@ -30,6 +34,8 @@ export function buildRoutingTable(input: {
   traffic: TrafficState[];
   /** Marks the control plane's synthetic checks, which the edge then leaves out of the apps' measurements. */
   probeToken?: string;
+  /** Where the environments' access logs go (one directory each), when they keep one. */
+  accessLogRoot?: string;
 }): RoutingTable {
   const environments: EdgeEnvironment[] = Object.entries(input.environments).map(([name, config]) => {
     const apps = input.apps.filter((a) => a.env === name);
@@ -43,6 +49,10 @@ export function buildRoutingTable(input: {
       tracing: config.tracing,
       limits: config.limits,
       probeToken: input.probeToken ?? null,
+      // Absent unless kept (the edge reads absent as none), so tables without one look as they always did.
+      ...(config.accessLog === undefined || input.accessLogRoot === undefined
+        ? {}
+        : { accessLog: { dir: join(input.accessLogRoot, name), maxBytes: config.accessLog.maxBytes, keep: config.accessLog.keep } }),
       apps: apps.map((a) =>
         edgeApp(
           a,
@@ -84,5 +94,8 @@ function edgeApp(app: AppRouting, instances: InstanceRecord[], traffic: TrafficS
     sticky: app.sticky,
     underscoresInHeaders: app.underscoresInHeaders === true,
     split: weights !== null,
+    ...(app.auth === null || app.auth === undefined
+      ? {}
+      : { auth: { public: app.auth.public, jwt: app.auth.jwt, apiKeys: app.auth.apiKeys ? (app.apiKeys ?? []) : null } }),
   };
 }

@@ -11,6 +11,10 @@ export interface TableSourceDeps {
   instances(): InstanceRecord[];
   traffic(): TrafficState[];
   probeToken?: string;
+  /** The app's API keys that are not revoked, hashed (src/gateway): the edge gets nothing else of them. */
+  apiKeys?(env: string, app: string): Promise<{ id: string; sha256: string }[]>;
+  /** The root of the environments' access-log directories (DATA/logs/edge-access). */
+  accessLogRoot?: string;
 }
 
 /**
@@ -40,8 +44,18 @@ export async function currentTable(deps: TableSourceDeps, version: number): Prom
         limits: config.limits,
         sticky: config.sticky,
         underscoresInHeaders: config.headers?.underscores === "allow",
+        auth: config.auth ?? null,
+        ...(config.auth?.apiKeys === true && deps.apiKeys !== undefined ? { apiKeys: await deps.apiKeys(env, app) } : {}),
       });
     }
   }
-  return buildRoutingTable({ version, environments: manifest.environments, apps, instances, traffic, probeToken: deps.probeToken });
+  return buildRoutingTable({
+    version,
+    environments: manifest.environments,
+    apps,
+    instances,
+    traffic,
+    probeToken: deps.probeToken,
+    ...(deps.accessLogRoot === undefined ? {} : { accessLogRoot: deps.accessLogRoot }),
+  });
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import type { ManifestSource } from "../config/manifest-source.ts";
 import type { Db } from "../db/database.ts";
 import { KvStore } from "../db/kv.store.ts";
@@ -17,6 +18,11 @@ import { TrafficService } from "./traffic.service.ts";
 import { TrafficStore } from "./traffic.store.ts";
 
 const STATS_RETENTION_MS = 7 * 24 * 3600_000;
+
+/** Where the edge writes each environment's access log (a directory per environment; `rampart logs --edge` reads it). */
+export function accessLogRoot(dataDir: string): string {
+  return join(dataDir, "logs", "edge-access");
+}
 const MAINTENANCE_MS = 3600_000;
 
 /** Migrations the traffic capability registers (the request_stats table predates it: 0001_initial). */
@@ -32,6 +38,8 @@ export interface TrafficDeps {
   instances(): InstanceRecord[];
   /** Consumers of the edge's per-second collections, asked for once the platform is composed. */
   sinks(): EdgeStatsSink[];
+  /** The app's API key hashes for the table (src/gateway), asked for at each push. */
+  apiKeys?(env: string, app: string): Promise<{ id: string; sha256: string }[]>;
 }
 
 export interface Traffic extends Module {
@@ -59,7 +67,8 @@ export function createTraffic(deps: TrafficDeps): Traffic {
     get sinks() {
       return deps.sinks();
     },
-    buildTable: (version) => currentTable({ ...deps, traffic: () => service?.all() ?? [], probeToken }, version),
+    buildTable: (version) =>
+      currentTable({ ...deps, traffic: () => service?.all() ?? [], probeToken, accessLogRoot: accessLogRoot(deps.dataDir) }, version),
   });
   service = new TrafficService({ store: new TrafficStore(deps.db), events: deps.events, clock: deps.clock, pusher: edge });
   let maintenance: NodeJS.Timeout | undefined;
