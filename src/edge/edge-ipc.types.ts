@@ -1,5 +1,5 @@
 import type { PutTableResult } from "./edge-control.types.ts";
-import type { EdgeSpan, FlagVariantSeries, RequestSeries } from "./edge-stats.types.ts";
+import type { EdgeSpan, FlagVariantSeries, RequestSeries, RumSeries } from "./edge-stats.types.ts";
 import type { RoutingTable } from "./routing-table.types.ts";
 
 /**
@@ -26,6 +26,7 @@ export interface WorkerStats {
   inflight: Record<string, number>;
   spans: EdgeSpan[];
   flagVariants: FlagVariantSeries[];
+  rum: RumSeries[];
   /** Requests this worker has finished since it started (health and tests read it). */
   served: number;
 }

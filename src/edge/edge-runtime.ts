@@ -6,6 +6,9 @@ import { handleProxyRequest, type ProxyContext } from "./proxy-exchange.ts";
 import { RequestStats, SeriesSlots } from "./request-stats.ts";
 import type { RoutingTable } from "./routing-table.types.ts";
 import { FlagVariantStats } from "./flag-variant-stats.ts";
+import { createRumContext } from "./rum-beacon.ts";
+import { RumStats } from "./rum-stats.ts";
+import { workerRumKey } from "./rum-token.ts";
 import { SpanRecorder } from "./span-recorder.ts";
 import { UpstreamRegistry } from "./upstream-registry.ts";
 import { RequestGuard } from "./request-guard.ts";
@@ -22,6 +25,7 @@ export class EdgeRuntime {
   private readonly registry = new UpstreamRegistry();
   private readonly stats = new RequestStats();
   private readonly flagStats = new FlagVariantStats();
+  private readonly rumStats = new RumStats();
   private readonly spans = new SpanRecorder();
   private readonly slots = new SeriesSlots();
   private readonly guard = new RequestGuard();
@@ -40,6 +44,7 @@ export class EdgeRuntime {
       spans: this.spans,
       guard: this.guard,
       streams: this.streams,
+      rum: createRumContext(workerRumKey(), this.rumStats),
       exchangeEnded: () => {
         this.served++;
         this.active--;
@@ -94,6 +99,7 @@ export class EdgeRuntime {
       served: this.served,
       spans: this.spans.drain(),
       flagVariants: this.flagStats.drain(),
+      rum: this.rumStats.drain(),
     };
   }
 

@@ -62,6 +62,22 @@ export const flagVariantSeriesSchema = z.object({
 export type FlagVariantSeries = z.infer<typeof flagVariantSeriesSchema>;
 
 /**
+ * Real-user measurements of one env × app × release (src/edge/rum-stats.ts): a web vital's histogram (ms; CLS in
+ * thousandths, so all share the latency bounds) or, for `js_errors`, the count of errors reported (no buckets).
+ */
+export const rumSeriesSchema = z.object({
+  env: z.string(),
+  app: z.string(),
+  release: z.number(),
+  metric: z.enum(["lcp", "inp", "cls", "fcp", "ttfb", "js_errors"]),
+  count: z.number(),
+  /** Sum of the values, in the vital's own unit (ms, or CLS). */
+  sum: z.number(),
+  buckets: bucketCountsSchema,
+});
+export type RumSeries = z.infer<typeof rumSeriesSchema>;
+
+/**
  * What the edge reports on GET /stats of its control socket: the request measurements folded since the
  * previous call (the call resets them), and the requests in flight right now per instance, which the
  * control plane reads to know when a removed instance has finished draining. Checked when the control plane
@@ -79,5 +95,7 @@ export const edgeStatsSchema = z.object({
   spans: z.array(edgeSpanSchema).optional(),
   /** Requests per flag variation, from the `x-rampart-flags` response header an app's SDK sets. */
   flagVariants: z.array(flagVariantSeriesSchema).optional(),
+  /** Web vitals and JS errors from RUM beacons (apps with `rum: true`). */
+  rum: z.array(rumSeriesSchema).optional(),
 });
 export type EdgeStats = z.infer<typeof edgeStatsSchema>;

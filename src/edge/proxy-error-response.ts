@@ -15,6 +15,8 @@ const TITLES: Record<EdgeErrorCode, string> = {
   no_healthy_instance: "Service Unavailable",
   bad_gateway: "Bad Gateway",
   gateway_timeout: "Gateway Timeout",
+  rum_forbidden: "Forbidden",
+  rum_method_not_allowed: "Method Not Allowed",
 };
 
 /**

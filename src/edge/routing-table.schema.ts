@@ -38,6 +38,7 @@ const appSchema = z.object({
     .default(null),
   split: z.boolean().default(false),
   underscoresInHeaders: z.boolean().default(false),
+  rum: z.boolean().default(false),
 });
 
 const limitsSchema = z.object({

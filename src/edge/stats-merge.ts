@@ -1,6 +1,7 @@
 import { addBuckets } from "../shared/measurement.ts";
-import type { EdgeSpan, FlagVariantSeries, RequestSeries } from "./edge-stats.types.ts";
+import type { EdgeSpan, FlagVariantSeries, RequestSeries, RumSeries } from "./edge-stats.types.ts";
 import { mergeFlagVariants } from "./flag-variant-stats.ts";
+import { mergeRumSeries } from "./rum-stats.ts";
 import type { WorkerStats } from "./edge-ipc.types.ts";
 
 /**
@@ -10,14 +11,16 @@ import type { WorkerStats } from "./edge-ipc.types.ts";
 export class StatsAccumulator {
   private readonly series = new Map<string, RequestSeries>();
   private readonly flagVariants = new Map<string, FlagVariantSeries>();
+  private readonly rum = new Map<string, RumSeries>();
   private spans: EdgeSpan[] = [];
   private fromMs = 0;
   private toMs = 0;
 
-  add(stats: Pick<WorkerStats, "fromMs" | "toMs" | "series"> & Partial<Pick<WorkerStats, "spans" | "flagVariants">>): void {
+  add(stats: Pick<WorkerStats, "fromMs" | "toMs" | "series"> & Partial<Pick<WorkerStats, "spans" | "flagVariants" | "rum">>): void {
     if (stats.spans !== undefined && stats.spans.length > 0)
       this.spans = this.spans.length === 0 ? stats.spans : this.spans.concat(stats.spans);
     if (stats.flagVariants !== undefined) mergeFlagVariants(this.flagVariants, stats.flagVariants);
+    if (stats.rum !== undefined) mergeRumSeries(this.rum, stats.rum);
     if (stats.fromMs > 0 && (this.fromMs === 0 || stats.fromMs < this.fromMs)) this.fromMs = stats.fromMs;
     if (stats.toMs > this.toMs) this.toMs = stats.toMs;
     for (const s of stats.series) {
@@ -34,16 +37,25 @@ export class StatsAccumulator {
   }
 
   /** Everything added so far; starts over. */
-  take(): { fromMs: number; toMs: number; series: RequestSeries[]; spans: EdgeSpan[]; flagVariants: FlagVariantSeries[] } {
+  take(): {
+    fromMs: number;
+    toMs: number;
+    series: RequestSeries[];
+    spans: EdgeSpan[];
+    flagVariants: FlagVariantSeries[];
+    rum: RumSeries[];
+  } {
     const out = {
       fromMs: this.fromMs,
       toMs: this.toMs,
       series: [...this.series.values()],
       spans: this.spans,
       flagVariants: [...this.flagVariants.values()],
+      rum: [...this.rum.values()],
     };
     this.series.clear();
     this.flagVariants.clear();
+    this.rum.clear();
     this.spans = [];
     this.fromMs = 0;
     this.toMs = 0;
