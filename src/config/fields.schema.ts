@@ -119,6 +119,22 @@ export const latencyGuard = z.unknown().transform((value, ctx): LatencyGuard => 
   return z.NEVER;
 });
 
+/**
+ * A guard on the pages' p75 CLS (unitless): a ceiling (`0.1`) or a ratio to stable (`1.2x`). Kept as a LatencyGuard in
+ * thousandths, the unit CLS is bucketed in (src/edge/rum-stats.ts).
+ */
+export const clsGuard = z.unknown().transform((value, ctx): LatencyGuard => {
+  if (typeof value === "string" && value.trim().endsWith("x")) {
+    const ratio = parseRatio(value);
+    if (ratio.ok && ratio.value >= 1) return { kind: "relative", ratio: ratio.value };
+    ctx.addIssue({ code: "custom", message: ratio.ok ? `${showValue(value)} would fail a canary as good as stable: use 1x or more` : ratio.message });
+    return z.NEVER;
+  }
+  if (typeof value === "number" && value > 0 && value <= 100) return { kind: "absolute", ms: value * 1000 };
+  ctx.addIssue({ code: "custom", message: `${showValue(value)} is not a CLS limit: use a number (0.1) or a ratio to stable (1.2x)` });
+  return z.NEVER;
+});
+
 /** An error-rate guard: a ceiling (`1%`) or a multiple of stable's rate (`2x`). */
 export const errorRateGuard = z.unknown().transform((value, ctx): ErrorRateGuard => {
   if (typeof value === "string" && value.trim().endsWith("x")) {

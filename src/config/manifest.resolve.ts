@@ -6,7 +6,7 @@ import { resolveOidcSettings } from "../access/oidc.schema.ts";
 import { type AppChecks, resolveAppChecks } from "../checks/checks.schema.ts";
 import { APP_DEFAULTS, ENVIRONMENT_DEFAULTS, METRICS_SCRAPE_DEFAULTS } from "./manifest.defaults.ts";
 import type { AppFile, AppSettingsFile, ManifestFile } from "./manifest.schema.ts";
-import type { EnvironmentConfig, Manifest, ManifestApp, ResolvedApp } from "./resolved-manifest.schema.ts";
+import type { EnvironmentConfig, LatencyGuard, Manifest, ManifestApp, ResolvedApp } from "./resolved-manifest.schema.ts";
 
 /**
  * Turns the validated file into the resolved manifest: per environment, the app's overrides are
@@ -77,6 +77,7 @@ function withDefaults(name: string, source: string, exclude: readonly string[], 
           intervalMs: settings.metrics.interval ?? METRICS_SCRAPE_DEFAULTS.intervalMs,
         }
       : d.metrics,
+    ...(settings.rum === true && { rum: true }),
     secrets: [...(settings.secrets ?? d.secrets)],
     secretFiles: settings.secrets_as_files ?? d.secretFiles,
     ...(settings.databases && {
@@ -95,6 +96,7 @@ function withDefaults(name: string, source: string, exclude: readonly string[], 
         errorRate: guards.error_rate ?? null,
         p99Latency: guards.p99_latency ?? null,
         p50Latency: guards.p50_latency ?? null,
+        ...rumGuards(guards),
       },
     },
   };
@@ -171,4 +173,16 @@ export function appNames(manifest: Manifest): string[] {
 
 export function environmentNames(manifest: Manifest): string[] {
   return Object.keys(manifest.environments);
+}
+
+/** The web-vital guards the manifest sets (lcp_p75 → lcp), only when it sets any, so older snapshots compare equal. */
+function rumGuards(guards: Partial<Record<"lcp_p75" | "inp_p75" | "cls_p75" | "fcp_p75" | "ttfb_p75", LatencyGuard>>): {
+  rum?: Record<string, LatencyGuard>;
+} {
+  const rum: Record<string, LatencyGuard> = {};
+  for (const vital of ["lcp", "inp", "cls", "fcp", "ttfb"] as const) {
+    const guard = guards[`${vital}_p75`];
+    if (guard !== undefined) rum[vital] = guard;
+  }
+  return Object.keys(rum).length > 0 ? { rum } : {};
 }

@@ -67,6 +67,8 @@ export const resolvedAppSchema = z.object({
   headers: z.object({ underscores: z.enum(["drop", "allow"]) }).optional(),
   /** The app's own Prometheus endpoint, scraped on each instance; null: not scraped. Absent in releases made before it existed. */
   metrics: z.object({ path: z.string(), intervalMs: z.number() }).nullable().optional(),
+  /** Real-user monitoring (`rum: true`); absent in releases made before it existed (off). */
+  rum: z.boolean().optional(),
   /** Secret names the manifest requires (apps.<app>.secrets). Absent in releases made before secrets existed. */
   secrets: z.array(z.string()).optional(),
   /** Secrets injected as files (RAMPART_SECRETS_DIR) rather than environment variables. */
@@ -91,6 +93,8 @@ export const resolvedAppSchema = z.object({
       errorRate: errorRateGuardSchema.nullable(),
       p99Latency: latencyGuardSchema.nullable(),
       p50Latency: latencyGuardSchema.nullable(),
+      /** Web-vital p75 guards (lcp_p75: 1.2x …), keyed lcp, inp, cls, fcp, ttfb; absent in older releases: none. */
+      rum: z.record(z.string(), latencyGuardSchema).optional(),
     }),
   }),
 });

@@ -14,6 +14,8 @@ export interface AppRouting {
   sticky: ResolvedApp["sticky"];
   /** Forward client headers named with an underscore (manifest `headers: { underscores: allow }`). */
   underscoresInHeaders?: boolean;
+  /** Real-user monitoring (manifest `rum: true`). */
+  rum?: boolean;
 }
 
 /**
@@ -80,6 +82,7 @@ function edgeApp(app: AppRouting, instances: InstanceRecord[], traffic: TrafficS
     rateLimit: ratePerSecond === null ? null : { perSecond: ratePerSecond, burst: burst ?? Math.max(1, Math.ceil(ratePerSecond)) },
     sticky: app.sticky,
     underscoresInHeaders: app.underscoresInHeaders === true,
+    rum: app.rum === true,
     split: weights !== null,
   };
 }

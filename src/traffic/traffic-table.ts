@@ -39,6 +39,7 @@ export async function currentTable(deps: TableSourceDeps, version: number): Prom
         limits: config.limits,
         sticky: config.sticky,
         underscoresInHeaders: config.headers?.underscores === "allow",
+        rum: config.rum === true,
       });
     }
   }
