@@ -127,7 +127,10 @@ export const clsGuard = z.unknown().transform((value, ctx): LatencyGuard => {
   if (typeof value === "string" && value.trim().endsWith("x")) {
     const ratio = parseRatio(value);
     if (ratio.ok && ratio.value >= 1) return { kind: "relative", ratio: ratio.value };
-    ctx.addIssue({ code: "custom", message: ratio.ok ? `${showValue(value)} would fail a canary as good as stable: use 1x or more` : ratio.message });
+    ctx.addIssue({
+      code: "custom",
+      message: ratio.ok ? `${showValue(value)} would fail a canary as good as stable: use 1x or more` : ratio.message,
+    });
     return z.NEVER;
   }
   if (typeof value === "number" && value > 0 && value <= 100) return { kind: "absolute", ms: value * 1000 };
