@@ -27,6 +27,7 @@ import { registerIncidentCommands } from "../incidents/incident.cli.ts";
 import { registerOncallCommands } from "../oncall/oncall.cli.ts";
 import { registerBackupCommands } from "../backup/backup.cli.ts";
 import { registerLoadTestCommands } from "../loadtest/loadtest.cli.ts";
+import { registerRumCommands } from "../rum/rum.cli.ts";
 
 // `rampart status | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -70,6 +71,7 @@ registerIncidentCommands(program, globals);
 registerOncallCommands(program, globals);
 registerBackupCommands(program, globals);
 registerLoadTestCommands(program, globals);
+registerRumCommands(program, globals);
 
 installUsageHandling(program);
 

@@ -42,6 +42,7 @@ import type { Delivery } from "../alerts/notify/delivery.types.ts";
 import type { CheckView } from "../checks/checks.types.ts";
 import type { BackupView } from "../backup/backup.types.ts";
 import type { LoadResult, RecordedLoadTest } from "../loadtest/loadtest.types.ts";
+import type { RumSummary } from "../rum/rum.types.ts";
 import type { DoraReport } from "../incidents/dora.ts";
 import type {
   IncidentProposal,
@@ -609,6 +610,11 @@ export class ApiClient {
 
   allowProductionLoadTest(env: string, app: string, body: { rate: number; durationMs: number }): Promise<{ allowed: true }> {
     return this.#call("POST", `${appPath(env, app)}/loadtests/allow-production`, body);
+  }
+
+  // Real-user monitoring (src/rum): per release, web-vital p75s and JS errors.
+  rum(env: string, app: string, options: { since?: string } = {}): Promise<RumSummary> {
+    return this.#call("GET", `${appPath(env, app)}/rum${queryString(options)}`);
   }
 
   // Flag experiments (src/flags/flag-experiment.*).

@@ -4,6 +4,7 @@ import { accessRequestRoutes } from "../access/access-request.routes.ts";
 import { auditRoutes } from "../audit/audit.routes.ts";
 import { backupRoutes } from "../backup/backup.routes.ts";
 import { loadTestRoutes } from "../loadtest/loadtest.routes.ts";
+import { rumRoutes } from "../rum/rum.routes.ts";
 import { secretRoutes } from "../secrets/secret.routes.ts";
 import { alertRoutes } from "../alerts/alert.routes.ts";
 import { notifyRoutes } from "../alerts/notify/notify.routes.ts";
@@ -66,6 +67,7 @@ export function apiCatalogue(): { routes: RouteDefinition[]; streams: StreamRout
       ...oncallRoutes({ oncall: unused("oncall"), escalations: unused("escalations") }),
       ...backupRoutes(unused("backups")),
       ...loadTestRoutes(unused("load tests"), notCalled("assertApp")),
+      ...rumRoutes(unused("rum"), notCalled("assertApp")),
     ],
     streams: [...eventStreams(unused("events")), ...logStreams(unused("logs"))],
   };

@@ -37,6 +37,7 @@ import { assertSafeListen } from "./api-tls.ts";
 import { createOidc } from "../access/oidc.module.ts";
 import { createBackups } from "../backup/backup.module.ts";
 import { createLoadTests } from "../loadtest/loadtest.module.ts";
+import { createRum } from "../rum/rum.module.ts";
 
 const DEFAULT_API = { host: "127.0.0.1", port: 7700 };
 import { createAlertNotifier } from "../alerts/notify/alert-notify.module.ts";
@@ -113,6 +114,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   // A fixed API port is known now, so instances started before the API listens get the OTLP endpoint too.
   if (apiListen.port !== 0) telemetry.setApi(apiListen.host, apiListen.port);
   const flags = createFlags({ ...shared, manifests });
+  // Real-user monitoring: the edge's RUM series into rum_stats and the metrics store (alert rules read them there).
+  const rum = createRum({ db, clock, metrics: telemetry.metrics.store, assertApp });
   // The credentials file is written when the API starts listening, before any request is authenticated.
   let localToken: string | undefined;
   const access = createAccess({
@@ -298,6 +301,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     oncall,
     backups,
     loadTests,
+    rum,
   ];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {

@@ -6,6 +6,12 @@ export const RUM_VITALS = ["lcp", "inp", "cls", "fcp", "ttfb"] as const;
 export type RumVital = (typeof RUM_VITALS)[number];
 export type RumMetric = RumVital | "js_errors";
 
+const METRICS: ReadonlySet<string> = new Set([...RUM_VITALS, "js_errors"]);
+
+export function isRumMetric(name: string): name is RumMetric {
+  return METRICS.has(name);
+}
+
 /**
  * CLS is unitless (0.1 is "good"): it is bucketed as thousandths on the latency bounds, so every vital shares one
  * bucket layout and adds up the same way; these are its bounds in its own unit.

@@ -13,6 +13,7 @@ import { accessEventlessTables, accessMigrations } from "../access/access.module
 import { alertsMigrations } from "../alerts/alerts.module.ts";
 import { checksMigrations } from "../checks/checks.module.ts";
 import { oncallMigrations } from "../oncall/oncall.module.ts";
+import { rumMigrations } from "../rum/rum.module.ts";
 
 /**
  * Every migration of the platform, registered by the capability that owns it. Applied in name order, so the
@@ -32,6 +33,7 @@ export const platformMigrations: Record<string, Migration> = {
   ...checksMigrations,
   ...incidentsMigrations,
   ...oncallMigrations,
+  ...rumMigrations,
 };
 
 /**
@@ -53,4 +55,5 @@ export const eventlessTables: EventlessTables = {
   flag_conversions: "measurements: per hashed user, flag and metric, the running event count and value (for per-user variances)",
   flag_exposure_days: "measurements: newly exposed users per flag variation and day",
   flag_metric_days: "measurements: business events per flag variation, metric and day (counts, sums, sums of squares)",
+  rum_stats: "measurements: web vitals and JS error counts from real users' pages, per second and release (src/rum)",
 };
