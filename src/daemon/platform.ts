@@ -43,6 +43,7 @@ const DEFAULT_API = { host: "127.0.0.1", port: 7700 };
 import { createAlertNotifier } from "../alerts/notify/alert-notify.module.ts";
 import { createOncall } from "../oncall/oncall.module.ts";
 import { withActionLinks } from "../oncall/alert-links.ts";
+import { cachedLastChange, withLastChange } from "../alerts/last-change.ts";
 
 /**
  * Every evaluation round hands the notifier every firing alert; only one that fired this recently opens or joins an
@@ -191,6 +192,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     alerts: () => manifests.current.alerts,
     externalUrl: alertNotifyUrl,
   });
+  const lastChange = cachedLastChange(events.log);
   const alerts = createAlerts({
     ...shared,
     // Failing synthetic checks of the app (all, or the one named); null while it has none.
@@ -206,9 +208,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         for (const alert of fired) {
           if (alert.firedAt !== null && now - alert.firedAt <= INCIDENT_FROM_ALERT_WINDOW_MS) await incidents.service.onAlertFiring(alert);
         }
-        // Each firing alert's notification offers its fixes as signed links (acknowledge, roll back, flag off).
+        // Each firing alert's notification offers its fixes as signed links (acknowledge, roll back, flag off), and
+        // names the last deploy, flag or secret change before it fired.
+        const annotated = await Promise.all(fired.map((a) => withLastChange(a, lastChange, now)));
         await alertNotify.notifier.notify(
-          fired.map((a) => withActionLinks(a, oncall.signer, apiUrl, now)),
+          annotated.map((a) => withActionLinks(a, oncall.signer, apiUrl, now)),
           now,
         );
         // Critical alerts page whoever is on call, and escalate until someone acknowledges.
