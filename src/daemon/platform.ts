@@ -38,6 +38,7 @@ import { createOidc } from "../access/oidc.module.ts";
 import { createBackups } from "../backup/backup.module.ts";
 import { createLoadTests } from "../loadtest/loadtest.module.ts";
 import { createRum } from "../rum/rum.module.ts";
+import { withRumWindows } from "../rum/rum.store.ts";
 
 const DEFAULT_API = { host: "127.0.0.1", port: 7700 };
 import { createAlertNotifier } from "../alerts/notify/alert-notify.module.ts";
@@ -144,7 +145,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     manifests,
     supervisor: runtime.supervisor,
     traffic: traffic.service,
-    windows: (env, app) => (numbers, since) => traffic.stats.releaseWindows(env, app, numbers, since),
+    // Requests from the edge's request_stats, with the pages' web vitals (RUM) for canary guards such as lcp_p75.
+    windows: (env, app) => (numbers, since) =>
+      withRumWindows(traffic.stats.releaseWindows(env, app, numbers, since), rum.store.windows(env, app, since, numbers)),
     otelEnv: (env, app, release) => telemetry.logsTraces.otelEnv(env, app, release),
     secrets: { versionsFor: (env, app, required) => secrets.service.versionsFor(env, app, required) },
   });

@@ -84,3 +84,19 @@ export class RumStore {
     await this.#tables().deleteFrom("rum_stats").where("at", "<", before).execute();
   }
 }
+
+/** Each release's request window with its pages' web-vital histograms added (`rum`), for the canary analysis. */
+export async function withRumWindows<W extends { rum?: Partial<Record<string, number[]>> }>(
+  requests: Promise<Map<number, W>>,
+  rum: Promise<RumWindows>,
+): Promise<Map<number, W>> {
+  const [windows, vitals] = await Promise.all([requests, rum]);
+  for (const [release, window] of windows) {
+    const metrics = vitals.get(release);
+    if (metrics === undefined) continue;
+    const byVital: Record<string, number[]> = {};
+    for (const [metric, aggregate] of metrics) if (metric !== "js_errors") byVital[metric] = aggregate.buckets;
+    window.rum = byVital;
+  }
+  return windows;
+}
