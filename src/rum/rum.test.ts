@@ -12,6 +12,7 @@ import { RumStats } from "../edge/rum-stats.ts";
 import { platformMigrations } from "../platform/migrations.ts";
 import { MetricsStore } from "../telemetry/metrics.store.ts";
 import { createRum } from "./rum.module.ts";
+import { withRumWindows } from "./rum.store.ts";
 
 const root = mkdtempSync(join(tmpdir(), "rampart-rum-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -67,6 +68,32 @@ describe("RUM in the control plane", () => {
     assert.equal(holds("js_errors(5m) >= 10").value, 10);
     assert.equal(holds("inp_p75(5m) > 0").holds, false, "no INP reported: no data, no alert");
     assert.equal(evaluateCondition(parseCondition("lcp_p75(5m) > 0"), { env: "production", app: "api" }, m).holds, false);
+    await database.close();
+  });
+
+  it("gives the canary analysis each release's request window with its pages' vital histograms", async () => {
+    const database = await openDatabase(join(root, "b"), platformMigrations);
+    const rum = createRum({ db: database.db, clock: { now: () => NOW }, metrics: new MetricsStore(), assertApp: () => {} });
+    rum.sink.acceptEdgeStats(
+      collection([
+        { release: 3, lcp: 1200, cls: 0.02, errors: 1 },
+        { release: 4, lcp: 2500, cls: 0.2 },
+      ]),
+      NOW - 5_000,
+    );
+    rum.sink.acceptEdgeStats(collection([{ release: 4, lcp: 2600, cls: 0.2 }]), NOW - 60_000);
+    await rum.sink.flushed();
+    const requests = new Map([
+      [3, { requests: 10, errors: 0, buckets: [] as number[] }],
+      [4, { requests: 5, errors: 0, buckets: [] as number[] }],
+    ]);
+    const merged = await withRumWindows(Promise.resolve(requests), rum.store.windows("production", "web", NOW - 10_000, [3, 4]));
+    const total = (b: number[] | undefined) => (b ?? []).reduce((a, n) => a + n, 0);
+    assert.equal(total(merged.get(3)?.rum?.lcp), 1);
+    assert.equal(total(merged.get(4)?.rum?.lcp), 1, "only the step's period: the older page view is left out");
+    assert.equal(total(merged.get(4)?.rum?.cls), 1);
+    assert.equal(merged.get(3)?.rum?.js_errors, undefined, "errors are no histogram");
+    assert.equal(merged.get(3)?.requests, 10);
     await database.close();
   });
 });
