@@ -11,6 +11,7 @@ import type { EdgeStats } from "../edge/edge-stats.types.ts";
 import { RumStats } from "../edge/rum-stats.ts";
 import { platformMigrations } from "../platform/migrations.ts";
 import { MetricsStore } from "../telemetry/metrics.store.ts";
+import type { ReleaseWindow } from "../traffic/request-stats.store.ts";
 import { createRum } from "./rum.module.ts";
 import { withRumWindows } from "./rum.store.ts";
 
@@ -83,9 +84,9 @@ describe("RUM in the control plane", () => {
     );
     rum.sink.acceptEdgeStats(collection([{ release: 4, lcp: 2600, cls: 0.2 }]), NOW - 60_000);
     await rum.sink.flushed();
-    const requests = new Map([
-      [3, { requests: 10, errors: 0, buckets: [] as number[] }],
-      [4, { requests: 5, errors: 0, buckets: [] as number[] }],
+    const requests = new Map<number, ReleaseWindow>([
+      [3, { requests: 10, errors: 0, buckets: [] }],
+      [4, { requests: 5, errors: 0, buckets: [] }],
     ]);
     const merged = await withRumWindows(Promise.resolve(requests), rum.store.windows("production", "web", NOW - 10_000, [3, 4]));
     const total = (b: number[] | undefined) => (b ?? []).reduce((a, n) => a + n, 0);
