@@ -10,6 +10,13 @@ export const windowedMeasures = [
   "latency_p95",
   "latency_p99",
   "restarts",
+  // Real-user monitoring (apps with rum: true): p75 of each web vital (ms; CLS unitless) and JS errors reported.
+  "lcp_p75",
+  "inp_p75",
+  "cls_p75",
+  "fcp_p75",
+  "ttfb_p75",
+  "js_errors",
 ] as const;
 export const instantMeasures = ["healthy_instances", "instances"] as const;
 export type WindowedMeasure = (typeof windowedMeasures)[number];

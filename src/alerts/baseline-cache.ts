@@ -5,6 +5,7 @@ import { HTTP_DURATION } from "../telemetry/metrics-edge.sink.ts";
 import type { MetricsService } from "../telemetry/metrics.service.ts";
 import { INSTANCE_RESTARTS } from "../telemetry/runtime-metrics.ts";
 import type { AlertTarget } from "./alert-expr.eval.ts";
+import { RUM_JS_ERRORS, RUM_MEASURES, RUM_METRIC_NAMES } from "../rum/rum-metrics.ts";
 import type { WindowedMeasure } from "./alert-expr.types.ts";
 
 /** How long a baseline is reused: a day's p99 barely moves in a minute, and reading it costs a rollup query. */
@@ -94,6 +95,14 @@ export class BaselineCache {
         }
         return total > 0 ? failed / total : null;
       }
+      case "js_errors":
+        return (await one(RUM_JS_ERRORS, "increase")) ?? 0;
+      case "lcp_p75":
+      case "inp_p75":
+      case "cls_p75":
+      case "fcp_p75":
+      case "ttfb_p75":
+        return one(RUM_METRIC_NAMES[RUM_MEASURES[measure]], "quantile", 0.75);
       default: {
         const q = { latency_p50: 0.5, latency_p90: 0.9, latency_p95: 0.95, latency_p99: 0.99 }[measure];
         return one(HTTP_DURATION, "quantile", q);

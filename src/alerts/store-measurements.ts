@@ -7,6 +7,7 @@ import type { MetricsStore } from "../telemetry/metrics.store.ts";
 import type { Series } from "../telemetry/metrics.types.ts";
 import { INSTANCE_RESTARTS } from "../telemetry/runtime-metrics.ts";
 import type { AlertTarget, Measurements } from "./alert-expr.eval.ts";
+import { isRumMeasure, RUM_JS_ERRORS, RUM_MEASURES, RUM_METRIC_NAMES } from "../rum/rum-metrics.ts";
 import type { InstantMeasure, WindowedMeasure } from "./alert-expr.types.ts";
 
 export interface MeasurementDeps {
@@ -86,6 +87,11 @@ export class StoreMeasurements implements Measurements {
   }
 
   windowed(target: AlertTarget, measure: WindowedMeasure, windowMs: number): number | null {
+    if (measure === "js_errors") return this.#sumIncrease(this.#series(RUM_JS_ERRORS, target), windowMs) ?? 0;
+    if (isRumMeasure(measure)) {
+      const vitals = this.#histogramOf(RUM_METRIC_NAMES[RUM_MEASURES[measure]], target, windowMs);
+      return histogramQuantile(0.75, vitals.bounds, vitals.buckets);
+    }
     if (measure === "restarts") return this.#sumIncrease(this.#series(INSTANCE_RESTARTS, target), windowMs) ?? 0;
     if (measure === "request_rate") return this.#trafficOf(target, windowMs).count / (windowMs / 1000);
     if (measure === "error_ratio") {
@@ -159,10 +165,15 @@ export class StoreMeasurements implements Measurements {
 
   /** The app's latency buckets in the window, only when a quantile is asked for. */
   #latencyOf(target: AlertTarget, windowMs: number): Latency {
-    const key = `${target.env}\u0000${target.app}\u0000${windowMs}`;
+    return this.#histogramOf(HTTP_DURATION, target, windowMs);
+  }
+
+  /** A histogram metric's buckets over the app's series in the window (the edge's latency, a web vital). */
+  #histogramOf(name: string, target: AlertTarget, windowMs: number): Latency {
+    const key = `${name}\u0000${target.env}\u0000${target.app}\u0000${windowMs}`;
     let latency = this.#latency.get(key);
     if (latency) return latency;
-    const series = this.#series(HTTP_DURATION, target);
+    const series = this.#series(name, target);
     const first = series.find((s) => s.kind === "histogram");
     const bounds = first?.kind === "histogram" ? first.bounds : [];
     latency = { buckets: new Float64Array(bounds.length), bounds };

@@ -80,8 +80,27 @@ export function checkLatency(
   alpha: number,
   options: JudgeOptions,
 ): Check {
-  const q = metric === "p99_latency" ? 0.99 : 0.5;
+  return checkQuantile(metric, metric === "p99_latency" ? 0.99 : 0.5, canary.latency, stable.latency, guard, alpha, options);
+}
+
+/**
+ * A quantile of any histogram on the latency bounds (the requests' latency, a web vital's values), tested as
+ * checkLatency describes; `show` writes a value in the measure's unit for the detail line.
+ */
+export function checkQuantile(
+  metric: Metric,
+  q: number,
+  canaryBuckets: number[],
+  stableBuckets: number[],
+  guard: LatencyGuard,
+  alpha: number,
+  options: JudgeOptions,
+  show: (v: number | null) => string = millis,
+  noun = "requests",
+): Check {
   const relative = guard.kind === "relative";
+  const canary = { latency: canaryBuckets };
+  const stable = { latency: stableBuckets };
   const canaryN = bucketTotal(canary.latency);
   const stableN = bucketTotal(stable.latency);
   const canaryQ = finiteOrNull(bucketQuantile(canary.latency, q));
@@ -102,10 +121,10 @@ export function checkLatency(
   const within = canaryQ !== null && threshold !== null && canaryQ <= threshold;
   const decision = decide(statistic, boundary, hasEnough(canaryN, stableN, relative, options), within);
   const tested = finiteOrNull(testedAgainst);
-  const slowShare = `${count(slower)} canary requests slower than ${millis(tested)} (${percent(canaryN > 0 ? slower / canaryN : null)}, allowed ${percent(1 - q)})`;
+  const slowShare = `${count(slower)} canary ${noun} slower than ${show(tested)} (${percent(canaryN > 0 ? slower / canaryN : null)}, allowed ${percent(1 - q)})`;
   const detail =
-    `canary ${millis(canaryQ)} over ${count(canaryN)} requests, stable ${millis(stableQ)} over ${count(stableN)}; ` +
-    `ceiling ${millis(threshold)}; ${tested === null ? "stable's quantile not yet bounded" : slowShare}`;
+    `canary ${show(canaryQ)} over ${count(canaryN)} ${noun}, stable ${show(stableQ)} over ${count(stableN)}; ` +
+    `ceiling ${show(threshold)}; ${tested === null ? "stable's quantile not yet bounded" : slowShare}`;
   return {
     metric,
     guard: guard.kind === "absolute" ? `${guard.ms}ms` : `${guard.ratio}x`,

@@ -10,6 +10,8 @@ export interface AnalysisGuards {
   errorRate: RateGuard | null;
   p99Latency: LatencyGuard | null;
   p50Latency: LatencyGuard | null;
+  /** Web-vital p75 guards by vital (lcp, inp, cls, fcp, ttfb); none by default. */
+  rum?: Partial<Record<string, LatencyGuard>>;
 }
 
 /**
@@ -31,5 +33,6 @@ export function guardsFromManifest(guards: ResolvedApp["release"]["guards"]): An
     errorRate: guards.errorRate ?? DEFAULT_GUARDS.errorRate,
     p99Latency: guards.p99Latency ?? DEFAULT_GUARDS.p99Latency,
     p50Latency: guards.p50Latency ?? DEFAULT_GUARDS.p50Latency,
+    ...(guards.rum !== undefined && { rum: guards.rum }),
   };
 }

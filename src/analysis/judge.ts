@@ -1,5 +1,6 @@
 import type { Clock } from "../shared/clock.ts";
 import { checkErrorRate, checkLatency } from "./checks.ts";
+import { checkVital, GUARDED_VITALS, type GuardedVital, showVital } from "./rum-checks.ts";
 import { count, percent, millis } from "./format.ts";
 import type { AnalysisGuards } from "./guards.ts";
 import { alwaysValidP } from "./sequential-test.ts";
@@ -22,13 +23,19 @@ export interface JudgeInput {
 export function judge(input: JudgeInput, clock: Clock): Verdict {
   const options: JudgeOptions = { ...DEFAULT_JUDGE_OPTIONS, ...input.options };
   const { canary, stable, guards } = input;
-  const active = [guards.errorRate, guards.p99Latency, guards.p50Latency].filter((guard) => guard !== null).length;
+  const vitals = GUARDED_VITALS.flatMap((vital) => {
+    const guard = guards.rum?.[vital];
+    return guard === undefined ? [] : [{ vital, guard }];
+  });
+  const active = [guards.errorRate, guards.p99Latency, guards.p50Latency].filter((guard) => guard !== null).length + vitals.length;
   // Bonferroni over the checks: each may wrongly fail with α/k, so any of them with at most α.
   const alpha = options.alpha / Math.max(1, active);
   const checks: Check[] = [];
   if (guards.errorRate !== null) checks.push(checkErrorRate(canary, stable, guards.errorRate, alpha, options));
   if (guards.p99Latency !== null) checks.push(checkLatency("p99_latency", canary, stable, guards.p99Latency, alpha, options));
   if (guards.p50Latency !== null) checks.push(checkLatency("p50_latency", canary, stable, guards.p50Latency, alpha, options));
+  for (const { vital, guard } of vitals)
+    checks.push(checkVital(vital, canary.rum?.[vital] ?? [], stable.rum?.[vital] ?? [], guard, alpha, options));
   const decision = combine(checks, canary, options);
   return { decision, reason: reasonFor(decision, checks, canary, stable, options), checks, at: clock.now() };
 }
@@ -42,7 +49,13 @@ function combine(checks: readonly Check[], canary: SideCounts, options: JudgeOpt
 }
 
 function value(check: Check, v: number | null): string {
+  if (check.metric === "cls_p75") return showVital("cls", v === null ? null : v * 1000);
   return check.metric === "error_rate" ? percent(v) : millis(v);
+}
+
+/** The vital a RUM check is about ("lcp" of lcp_p75), or null for the request checks. */
+function vitalOf(check: Check): GuardedVital | null {
+  return GUARDED_VITALS.find((vital) => check.metric === `${vital}_p75`) ?? null;
 }
 
 /**
@@ -55,6 +68,9 @@ export function checkSentence(check: Check): string {
   if (check.metric === "error_rate") {
     return `canary failed ${percent(check.canary)} of ${count(samples.canary)} requests, stable ${percent(check.stable)} of ${count(samples.stable)}; ${allows}`;
   }
+  const vital = vitalOf(check);
+  if (vital !== null)
+    return `canary p75 ${vital.toUpperCase()} ${value(check, check.canary)} over ${count(samples.canary)} page views, stable ${value(check, check.stable)} over ${count(samples.stable)}; ${allows}`;
   const quantile = check.metric === "p99_latency" ? "p99" : "median";
   return `canary ${quantile} ${millis(check.canary)} over ${count(samples.canary)} requests, stable ${millis(check.stable)} over ${count(samples.stable)}; ${allows}`;
 }

@@ -1,4 +1,6 @@
-export type Metric = "error_rate" | "p99_latency" | "p50_latency";
+/** A web vital's p75 from real users' pages (apps with rum: true). */
+export type RumMetric = "lcp_p75" | "inp_p75" | "cls_p75" | "fcp_p75" | "ttfb_p75";
+export type Metric = "error_rate" | "p99_latency" | "p50_latency" | RumMetric;
 
 /**
  * `continue`: enough traffic, not conclusive yet (keep collecting). `pass`: enough traffic and the canary

@@ -11,6 +11,8 @@ export interface SideCounts {
   errors: number;
   /** Latency bucket counts of the successful requests (bounds LATENCY_BUCKETS_MS, last +Inf). */
   latency: number[];
+  /** Web-vital histograms of the pages this side served (RUM beacons; same bounds, CLS in thousandths), by vital. */
+  rum?: Partial<Record<string, number[]>>;
 }
 
 export function emptySide(): SideCounts {

@@ -32,6 +32,7 @@ import { registerReadinessCommands } from "../readiness/readiness.cli.ts";
 import { registerRollbackDrillCommands } from "../rollback-drills/rollback-drill.cli.ts";
 import { registerPlanCommands } from "../plan/plan.cli.ts";
 import { registerGatewayCommands } from "../gateway/gateway.cli.ts";
+import { registerRumCommands } from "../rum/rum.cli.ts";
 
 // `rampart status | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -80,6 +81,7 @@ registerReadinessCommands(program, globals);
 registerRollbackDrillCommands(program, globals);
 registerPlanCommands(program, globals);
 registerGatewayCommands(program, globals);
+registerRumCommands(program, globals);
 
 installUsageHandling(program);
 

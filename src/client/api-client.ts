@@ -47,6 +47,7 @@ import type { RollbackDrill } from "../rollback-drills/rollback-drill.types.ts";
 import type { ApplyResult, Plan } from "../plan/plan.types.ts";
 import type { ApiKey, CreatedApiKey } from "../gateway/api-key.types.ts";
 import type { AccessLine } from "../gateway/edge-log.reader.ts";
+import type { RumSummary } from "../rum/rum.types.ts";
 import type { DoraReport } from "../incidents/dora.ts";
 import type { ParityQuery, ParityReport } from "../parity/parity.types.ts";
 import type {
@@ -648,6 +649,11 @@ export class ApiClient {
 
   async exportManifest(): Promise<string> {
     return (await this.#call<{ yaml: string }>("GET", "/api/v1/export")).yaml;
+  }
+
+  // Real-user monitoring (src/rum): per release, web-vital p75s and JS errors.
+  rum(env: string, app: string, options: { since?: string } = {}): Promise<RumSummary> {
+    return this.#call("GET", `${appPath(env, app)}/rum${queryString(options)}`);
   }
 
   // Flag experiments (src/flags/flag-experiment.*).

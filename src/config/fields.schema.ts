@@ -100,16 +100,28 @@ export const tokenName = z
   .string({ error: expected("a cookie or header name") })
   .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: (issue) => `${showValue(issue.input)} is not a valid cookie or header name` });
 
+/**
+ * The relative form every guard shares (`1.5x`): the guard when `value` is a ratio of at least 1, NEVER after an issue
+ * when it is a bad one, undefined when it is not a ratio at all (the caller reads its absolute form).
+ */
+function relativeGuard(
+  value: unknown,
+  ctx: z.RefinementCtx,
+  asWhat: string,
+): { kind: "relative"; ratio: number } | typeof z.NEVER | undefined {
+  if (typeof value !== "string" || !value.trim().endsWith("x")) return undefined;
+  const ratio = parseRatio(value);
+  if (ratio.ok && ratio.value >= 1) return { kind: "relative", ratio: ratio.value };
+  ctx.addIssue({
+    code: "custom",
+    message: ratio.ok ? `${showValue(value)} would fail a canary as ${asWhat} as stable: use 1x or more` : ratio.message,
+  });
+  return z.NEVER;
+}
+
 export const latencyGuard = z.unknown().transform((value, ctx): LatencyGuard => {
-  if (typeof value === "string" && value.trim().endsWith("x")) {
-    const ratio = parseRatio(value);
-    if (ratio.ok && ratio.value >= 1) return { kind: "relative", ratio: ratio.value };
-    ctx.addIssue({
-      code: "custom",
-      message: ratio.ok ? `${showValue(value)} would fail a canary as fast as stable: use 1x or more` : ratio.message,
-    });
-    return z.NEVER;
-  }
+  const relative = relativeGuard(value, ctx, "fast");
+  if (relative !== undefined) return relative;
   const ms = parseDuration(value);
   if (ms.ok && ms.value > 0) return { kind: "absolute", ms: ms.value };
   ctx.addIssue({
@@ -119,17 +131,22 @@ export const latencyGuard = z.unknown().transform((value, ctx): LatencyGuard => 
   return z.NEVER;
 });
 
+/**
+ * A guard on the pages' p75 CLS (unitless): a ceiling (`0.1`) or a ratio to stable (`1.2x`). Kept as a LatencyGuard in
+ * thousandths, the unit CLS is bucketed in (src/edge/rum-stats.ts).
+ */
+export const clsGuard = z.unknown().transform((value, ctx): LatencyGuard => {
+  const relative = relativeGuard(value, ctx, "good");
+  if (relative !== undefined) return relative;
+  if (typeof value === "number" && value > 0 && value <= 100) return { kind: "absolute", ms: value * 1000 };
+  ctx.addIssue({ code: "custom", message: `${showValue(value)} is not a CLS limit: use a number (0.1) or a ratio to stable (1.2x)` });
+  return z.NEVER;
+});
+
 /** An error-rate guard: a ceiling (`1%`) or a multiple of stable's rate (`2x`). */
 export const errorRateGuard = z.unknown().transform((value, ctx): ErrorRateGuard => {
-  if (typeof value === "string" && value.trim().endsWith("x")) {
-    const ratio = parseRatio(value);
-    if (ratio.ok && ratio.value >= 1) return { kind: "relative", ratio: ratio.value };
-    ctx.addIssue({
-      code: "custom",
-      message: ratio.ok ? `${showValue(value)} would fail a canary as good as stable: use 1x or more` : ratio.message,
-    });
-    return z.NEVER;
-  }
+  const relative = relativeGuard(value, ctx, "good");
+  if (relative !== undefined) return relative;
   const rate = parsePercent(value);
   if (rate.ok) return { kind: "absolute", rate: rate.value };
   ctx.addIssue({ code: "custom", message: `${rate.message} (or a ratio to stable, e.g. 2x)` });

@@ -52,6 +52,8 @@ const KNOWN_KEYS = [
   "error_rate",
   "p99_latency",
   "p50_latency",
+  "lcp_p75",
+  "rum",
   "body",
   "rate",
   "burst",

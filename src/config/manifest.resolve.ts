@@ -7,8 +7,8 @@ import { type AppChecks, resolveAppChecks } from "../checks/checks.schema.ts";
 import { resolveReadiness } from "../readiness/readiness.schema.ts";
 import { ACCESS_LOG_DEFAULTS, APP_DEFAULTS, ENVIRONMENT_DEFAULTS, METRICS_SCRAPE_DEFAULTS } from "./manifest.defaults.ts";
 import type { AppFile, AppSettingsFile, ManifestFile } from "./manifest.schema.ts";
-import type { EnvironmentConfig, Manifest, ManifestApp, ResolvedApp } from "./resolved-manifest.schema.ts";
 import { resolveDrillSchedule } from "../rollback-drills/rollback-drill.schema.ts";
+import type { EnvironmentConfig, LatencyGuard, Manifest, ManifestApp, ResolvedApp } from "./resolved-manifest.schema.ts";
 
 /**
  * Turns the validated file into the resolved manifest: per environment, the app's overrides are
@@ -80,6 +80,7 @@ function withDefaults(name: string, source: string, exclude: readonly string[], 
           intervalMs: settings.metrics.interval ?? METRICS_SCRAPE_DEFAULTS.intervalMs,
         }
       : d.metrics,
+    ...(settings.rum === true && { rum: true }),
     secrets: [...(settings.secrets ?? d.secrets)],
     secretFiles: settings.secrets_as_files ?? d.secretFiles,
     ...(settings.databases && {
@@ -98,6 +99,7 @@ function withDefaults(name: string, source: string, exclude: readonly string[], 
         errorRate: guards.error_rate ?? null,
         p99Latency: guards.p99_latency ?? null,
         p50Latency: guards.p50_latency ?? null,
+        ...rumGuards(guards),
       },
     },
   };
@@ -223,4 +225,16 @@ export function appNames(manifest: Manifest): string[] {
 
 export function environmentNames(manifest: Manifest): string[] {
   return Object.keys(manifest.environments);
+}
+
+/** The web-vital guards the manifest sets (lcp_p75 → lcp), only when it sets any, so older snapshots compare equal. */
+function rumGuards(guards: Partial<Record<"lcp_p75" | "inp_p75" | "cls_p75" | "fcp_p75" | "ttfb_p75", LatencyGuard>>): {
+  rum?: Record<string, LatencyGuard>;
+} {
+  const rum: Record<string, LatencyGuard> = {};
+  for (const vital of ["lcp", "inp", "cls", "fcp", "ttfb"] as const) {
+    const guard = guards[`${vital}_p75`];
+    if (guard !== undefined) rum[vital] = guard;
+  }
+  return Object.keys(rum).length > 0 ? { rum } : {};
 }

@@ -15,6 +15,7 @@ import {
   expected,
   hosts,
   latencyGuard,
+  clsGuard,
   namedRecord,
   pathPrefix,
   errorRateGuard,
@@ -62,6 +63,12 @@ const guardsSchema = mapping(
     error_rate: errorRateGuard.optional(),
     p99_latency: latencyGuard.optional(),
     p50_latency: latencyGuard.optional(),
+    // Real-user monitoring (apps with rum: true): the p75 of each web vital, canary against stable.
+    lcp_p75: latencyGuard.optional(),
+    inp_p75: latencyGuard.optional(),
+    fcp_p75: latencyGuard.optional(),
+    ttfb_p75: latencyGuard.optional(),
+    cls_p75: clsGuard.optional(),
   },
   "a mapping such as { error_rate: 1%, p99_latency: 1.5x } (error_rate may be relative too: 2x)",
 );
@@ -155,6 +162,8 @@ const appSettingsShape = {
   headers: headersSchema.optional(),
   metrics: metricsSchema.optional(),
   auth: authSchema.optional(),
+  /** Real-user monitoring: the edge adds a web-vitals reporter to the app's HTML pages (docs/rum.md). */
+  rum: z.boolean({ error: expected("true or false") }).optional(),
   /** Secret names the app needs (set with `rampart secrets set`); a deploy without one of them is refused. */
   secrets: z
     .array(

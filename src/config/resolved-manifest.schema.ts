@@ -78,6 +78,8 @@ export const resolvedAppSchema = z.object({
     })
     .nullable()
     .optional(),
+  /** Real-user monitoring (`rum: true`); absent in releases made before it existed (off). */
+  rum: z.boolean().optional(),
   /** Secret names the manifest requires (apps.<app>.secrets). Absent in releases made before secrets existed. */
   secrets: z.array(z.string()).optional(),
   /** Secrets injected as files (RAMPART_SECRETS_DIR) rather than environment variables. */
@@ -102,6 +104,8 @@ export const resolvedAppSchema = z.object({
       errorRate: errorRateGuardSchema.nullable(),
       p99Latency: latencyGuardSchema.nullable(),
       p50Latency: latencyGuardSchema.nullable(),
+      /** Web-vital p75 guards (lcp_p75: 1.2x …), keyed lcp, inp, cls, fcp, ttfb; absent in older releases: none. */
+      rum: z.record(z.string(), latencyGuardSchema).optional(),
     }),
   }),
 });

@@ -73,6 +73,7 @@ apps:                             # one entry per deployable service
     # metrics:                   # scrape the app's own Prometheus endpoint on every instance
     #   path: /metrics            # served on the instance's PORT
     #   interval: 15s             # time between scrapes
+    # rum: true                   # real-user monitoring: web vitals of HTML pages per release (docs/rum.md)
     env:                          # environment variables for every instance
       NODE_ENV: production
     # secrets: [DATABASE_URL]     # names this app needs: rampart secrets set web DATABASE_URL --env ENV < FILE
@@ -90,6 +91,11 @@ apps:                             # one entry per deployable service
       #   error_rate: 1%          # roll back when more than 1% of requests fail (or relative: 2x stable's)
       #   p99_latency: 1.5x       # ... or p99 is 1.5 times stable's (or a duration: 800ms)
       #   p50_latency: 300ms      # ... or the median is slower than 300ms (or a ratio: 1.2x)
+      #   lcp_p75: 1.2x           # rum: true only: pages' p75 LCP 1.2 times stable's (or 2500ms)
+      #   inp_p75: 1.2x           # ... p75 INP (or a duration)
+      #   cls_p75: 0.1            # ... p75 CLS above 0.1 (or a ratio)
+      #   fcp_p75: 1.2x           # ... p75 FCP (or a duration)
+      #   ttfb_p75: 1.2x          # ... p75 TTFB (or a duration)
     # checks:                    # synthetic checks; the health path and routes are checked through the edge anyway
     #   - { name: orders, path: /api/orders, conditions: ["status == 200", "body.status == UP"] }
     # heartbeats:                # jobs report in: POST /api/v1/heartbeats/ENV/web/NAME (docs/checks.md)

@@ -8,6 +8,7 @@ import { parityRoutes } from "../parity/parity.routes.ts";
 import { readinessRoutes } from "../readiness/readiness.routes.ts";
 import { rollbackDrillRoutes } from "../rollback-drills/rollback-drill.routes.ts";
 import { planRoutes } from "../plan/plan.routes.ts";
+import { rumRoutes } from "../rum/rum.routes.ts";
 import { secretRoutes } from "../secrets/secret.routes.ts";
 import { alertRoutes } from "../alerts/alert.routes.ts";
 import { notifyRoutes } from "../alerts/notify/notify.routes.ts";
@@ -81,6 +82,7 @@ export function apiCatalogue(): { routes: RouteDefinition[]; streams: StreamRout
         assertEnv: notCalled("assertEnv"),
         edgeLog: notCalled("edgeLog"),
       }),
+      ...rumRoutes(unused("rum"), notCalled("assertApp")),
     ],
     streams: [...eventStreams(unused("events")), ...logStreams(unused("logs"))],
   };

@@ -43,12 +43,15 @@ import { wireRollbackDrills } from "../rollback-drills/rollback-drill.wiring.ts"
 import { createPlan } from "../plan/plan.module.ts";
 import { createGateway } from "../gateway/gateway.module.ts";
 import { accessLogRoot } from "../traffic/traffic.module.ts";
+import { createRum } from "../rum/rum.module.ts";
+import { withRumWindows } from "../rum/rum.store.ts";
 
 const DEFAULT_API = { host: "127.0.0.1", port: 7700 };
 import { createAlertNotifier } from "../alerts/notify/alert-notify.module.ts";
 import { createOncall } from "../oncall/oncall.module.ts";
 import { withActionLinks } from "../oncall/alert-links.ts";
 import { loadActionLinkKey } from "../oncall/action-link.ts";
+import { cachedLastChange, withLastChange } from "../alerts/last-change.ts";
 
 /**
  * Every evaluation round hands the notifier every firing alert; only one that fired this recently opens or joins an
@@ -121,6 +124,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   if (apiListen.port !== 0) telemetry.setApi(apiListen.host, apiListen.port);
   // Weekly experiment reports go to the alert receivers as info notices (called once everything runs).
   const flags = createFlags({ ...shared, manifests, inform: (notice) => alertNotify.inform(notice) });
+  // Real-user monitoring: the edge's RUM series into rum_stats and the metrics store (alert rules read them there).
+  const rum = createRum({ db, clock, metrics: telemetry.metrics.store, assertApp });
   // The credentials file is written when the API starts listening, before any request is authenticated.
   let localToken: string | undefined;
   const access = createAccess({
@@ -150,7 +155,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     manifests,
     supervisor: runtime.supervisor,
     traffic: traffic.service,
-    windows: (env, app) => (numbers, since) => traffic.stats.releaseWindows(env, app, numbers, since),
+    // Requests from the edge's request_stats, with the pages' web vitals (RUM) for canary guards such as lcp_p75.
+    windows: (env, app) => (numbers, since) =>
+      withRumWindows(traffic.stats.releaseWindows(env, app, numbers, since), rum.store.windows(env, app, since, numbers)),
     otelEnv: (env, app, release) => telemetry.logsTraces.otelEnv(env, app, release),
     secrets: { versionsFor: (env, app, required) => secrets.service.versionsFor(env, app, required) },
     // The first release of an app in a protected environment waits for its required readiness checks.
@@ -200,6 +207,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     alerts: () => manifests.current.alerts,
     externalUrl: alertNotifyUrl,
   });
+  const lastChange = cachedLastChange(events.log);
   const alerts = createAlerts({
     ...shared,
     // Failing synthetic checks of the app (all, or the one named); null while it has none.
@@ -215,9 +223,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         for (const alert of fired) {
           if (alert.firedAt !== null && now - alert.firedAt <= INCIDENT_FROM_ALERT_WINDOW_MS) await incidents.service.onAlertFiring(alert);
         }
-        // Each firing alert's notification offers its fixes as signed links (acknowledge, roll back, flag off).
+        // Each firing alert's notification offers its fixes as signed links (acknowledge, roll back, flag off), and
+        // names the last deploy, flag or secret change before it fired.
+        const annotated = await Promise.all(fired.map((a) => withLastChange(a, lastChange, now)));
         await alertNotify.notifier.notify(
-          fired.map((a) => withActionLinks(a, oncall.signer, apiUrl, now)),
+          annotated.map((a) => withActionLinks(a, oncall.signer, apiUrl, now)),
           now,
         );
         // Critical alerts page whoever is on call, and escalate until someone acknowledges.
@@ -377,6 +387,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     rollbackDrills,
     plan,
     gateway,
+    rum,
   ];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {

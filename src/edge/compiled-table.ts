@@ -48,6 +48,8 @@ export interface CompiledApp {
   readonly sticky: NonNullable<EdgeApp["sticky"]> | null;
   /** Client headers named with an underscore are forwarded (`headers: { underscores: allow }`); dropped otherwise. */
   readonly underscoresInHeaders: boolean;
+  /** HTML pages get the RUM tag (rum-inject.ts). */
+  readonly rum: boolean;
 }
 
 export interface CompiledRoute {
@@ -77,6 +79,8 @@ export interface CompiledEnvironment {
   readonly traceSlowMs: number;
   /** Served over TLS (the sticky cookie gets Secure, X-Forwarded-Proto says https). */
   readonly secure: boolean;
+  /** Some app has `rum: true`: the edge answers /_rampart/rum.js and /_rampart/rum itself (rum-beacon.ts). */
+  readonly rum: boolean;
 }
 
 export interface CompiledTable {
@@ -130,6 +134,7 @@ function compileEnvironment(env: EdgeEnvironment, instanceIds: Set<string>, slot
       totalWeight: weighted.reduce((sum, r) => sum + r.weight, 0),
       sticky: app.sticky ?? null,
       underscoresInHeaders: app.underscoresInHeaders === true,
+      rum: app.rum === true,
     });
   }
   const routes: CompiledRoute[] = [];
@@ -160,6 +165,7 @@ function compileEnvironment(env: EdgeEnvironment, instanceIds: Set<string>, slot
     probeToken: env.probeToken ? Buffer.from(env.probeToken) : null,
     traceSlowMs: env.tracing?.slowMs ?? DEFAULT_TRACE_SLOW_MS,
     secure: env.tls !== undefined && env.tls !== null,
+    rum: env.apps.some((app) => app.rum === true),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { PutTableResult } from "./edge-control.types.ts";
-import type { EdgeSpan, FailedUserSeries, FlagVariantSeries, RequestSeries } from "./edge-stats.types.ts";
+import type { EdgeSpan, FailedUserSeries, FlagVariantSeries, RequestSeries, RumSeries } from "./edge-stats.types.ts";
 import type { RoutingTable } from "./routing-table.types.ts";
 
 /**
@@ -27,6 +27,7 @@ export interface WorkerStats {
   spans: EdgeSpan[];
   flagVariants: FlagVariantSeries[];
   failedUsers: FailedUserSeries[];
+  rum: RumSeries[];
   /** Requests this worker has finished since it started (health and tests read it). */
   served: number;
 }

@@ -8,6 +8,7 @@ import { EdgePrimary } from "./edge-primary.ts";
 import type { RoutingTable } from "./routing-table.types.ts";
 import { enableRequestMigration } from "./request-migration.ts";
 import { loadTable } from "./table-store.ts";
+import { ensureRumKey } from "./rum-token.ts";
 import { WorkerPool } from "./worker-pool.ts";
 import { errorMessage } from "../shared/errors.ts";
 
@@ -44,6 +45,8 @@ async function main(): Promise<void> {
     // A corrupt table file must not keep the edge (and the control plane's next push) from starting.
     process.stderr.write(`edge: ignoring the saved table: ${errorMessage(error)}\n`);
   }
+  // Before the workers are forked: they read it to sign and verify RUM tokens alike.
+  ensureRumKey(runDir);
   enableRequestMigration((line) => process.stderr.write(`${line}\n`));
   const pool = new WorkerPool(workers, socketPath);
   const started = await pool.start(table);

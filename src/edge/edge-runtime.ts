@@ -7,6 +7,9 @@ import { RequestStats, SeriesSlots } from "./request-stats.ts";
 import type { RoutingTable } from "./routing-table.types.ts";
 import { FailedUsers } from "./failed-users.ts";
 import { FlagVariantStats } from "./flag-variant-stats.ts";
+import { createRumContext } from "./rum-beacon.ts";
+import { RumStats } from "./rum-stats.ts";
+import { workerRumKey } from "./rum-token.ts";
 import { SpanRecorder } from "./span-recorder.ts";
 import { UpstreamRegistry } from "./upstream-registry.ts";
 import { RequestGuard } from "./request-guard.ts";
@@ -26,6 +29,7 @@ export class EdgeRuntime {
   private readonly stats = new RequestStats();
   private readonly flagStats = new FlagVariantStats();
   private readonly failedUsers = new FailedUsers();
+  private readonly rumStats = new RumStats();
   private readonly spans = new SpanRecorder();
   private readonly slots = new SeriesSlots();
   private readonly guard = new RequestGuard();
@@ -49,6 +53,7 @@ export class EdgeRuntime {
       streams: this.streams,
       gateway: this.gateway,
       accessLog: this.accessLog,
+      rum: createRumContext(workerRumKey(), this.rumStats),
       exchangeEnded: () => {
         this.served++;
         this.active--;
@@ -112,6 +117,7 @@ export class EdgeRuntime {
       spans: this.spans.drain(),
       flagVariants: this.flagStats.drain(),
       failedUsers: this.failedUsers.drain(),
+      rum: this.rumStats.drain(),
     };
   }
 

@@ -72,6 +72,22 @@ export const failedUserSeriesSchema = z.object({
 export type FailedUserSeries = z.infer<typeof failedUserSeriesSchema>;
 
 /**
+ * Real-user measurements of one env × app × release (src/edge/rum-stats.ts): a web vital's histogram (ms; CLS in
+ * thousandths, so all share the latency bounds) or, for `js_errors`, the count of errors reported (no buckets).
+ */
+export const rumSeriesSchema = z.object({
+  env: z.string(),
+  app: z.string(),
+  release: z.number(),
+  metric: z.enum(["lcp", "inp", "cls", "fcp", "ttfb", "js_errors"]),
+  count: z.number(),
+  /** Sum of the values, in the vital's own unit (ms, or CLS). */
+  sum: z.number(),
+  buckets: bucketCountsSchema,
+});
+export type RumSeries = z.infer<typeof rumSeriesSchema>;
+
+/**
  * What the edge reports on GET /stats of its control socket: the request measurements folded since the
  * previous call (the call resets them), and the requests in flight right now per instance, which the
  * control plane reads to know when a removed instance has finished draining. Checked when the control plane
@@ -91,5 +107,7 @@ export const edgeStatsSchema = z.object({
   flagVariants: z.array(flagVariantSeriesSchema).optional(),
   /** Users (hashed sticky keys) whose requests failed; optional: older edges did not send it. */
   failedUsers: z.array(failedUserSeriesSchema).optional(),
+  /** Web vitals and JS errors from RUM beacons (apps with `rum: true`). */
+  rum: z.array(rumSeriesSchema).optional(),
 });
 export type EdgeStats = z.infer<typeof edgeStatsSchema>;

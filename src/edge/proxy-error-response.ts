@@ -18,6 +18,8 @@ const TITLES: Record<EdgeErrorCode, string> = {
   auth_required: "Unauthorized",
   auth_forbidden: "Forbidden",
   auth_unavailable: "Service Unavailable",
+  rum_forbidden: "Forbidden",
+  rum_method_not_allowed: "Method Not Allowed",
 };
 
 /**

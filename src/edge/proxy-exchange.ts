@@ -20,6 +20,9 @@ import { sendEdgeError, type EdgeErrorCode } from "./proxy-error-response.ts";
 import type { AccessLog, EnvAccessLog } from "./access-log.ts";
 import { dropApiKeyHeaders, SUBJECT_HEADER, type AuthOutcome, type GatewayAuth } from "./gateway-auth.ts";
 import type { RequestGuard } from "./request-guard.ts";
+import { handleRum, type RumContext } from "./rum-beacon.ts";
+import { prepareFlat, prepareObject, rumTag, RumInjector } from "./rum-inject.ts";
+import { signRumToken } from "./rum-token.ts";
 import type { RequestStats, SeriesSlot } from "./request-stats.ts";
 import { isEventStream, isEventStreamFlat, type DrainableStream, type StreamRegistry } from "./stream-drain.ts";
 import { matchRoute, originFormTarget } from "./route-matcher.ts";
@@ -40,6 +43,8 @@ export interface ProxyContext {
   readonly gateway: GatewayAuth;
   /** The environments' access logs (access-log.ts). */
   readonly accessLog: AccessLog;
+  /** Real-user monitoring: the signing key, the beacons' measurements and rate limit (rum-beacon.ts). */
+  readonly rum: RumContext;
   /** Every exchange ends exactly once (response finished or connection gone); shutdown counts on it. */
   exchangeEnded(): void;
 }
@@ -109,6 +114,8 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
   /** An SSE response registered with ctx.streams until it closes. */
   private streaming = false;
   private controller: Dispatcher.DispatchController | undefined;
+  /** Set when this response is an HTML page of a RUM app: it adds the tag to the body as it streams. */
+  private injector: RumInjector | undefined;
   upstream: UpstreamConnection | undefined;
   /** Who the edge authenticated (gateway-auth.ts), for the access log. */
   private subject: string | undefined;
@@ -130,6 +137,10 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
   start(): void {
     // An aborted upload emits 'error' on the request; the failure is handled through the response.
     if (this.plan.hasBody) this.req.on("error", ignore);
+    if (this.env.rum && this.target.startsWith("/_rampart/")) {
+      const path = this.target.split("?")[0] ?? "";
+      if (handleRum(this.ctx.rum, this.env, this.req, this.res, path, this.plan.requestId)) return;
+    }
     const route = matchRoute(this.env, this.plan.host, this.target);
     if (route === undefined) return this.fail(404, "no_route", `no route for ${this.plan.host ?? ""}${this.target.split("?")[0] ?? ""}`);
     const app = route.app;
@@ -208,6 +219,13 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
     if (statusCode < 200) return;
     if (this.instance !== undefined) this.ctx.registry.answered(this.instance.id);
     if (this.clientGone || this.abandoned) return controller.abort(CLIENT_GONE);
+    if (this.app?.rum === true) {
+      const rewritten = prepareObject(this.req.method ?? "GET", statusCode, headers);
+      if (rewritten !== undefined) {
+        headers = rewritten;
+        this.injector = this.newInjector();
+      }
+    }
     if (!writeResponseHead(this.res, statusCode, headers, this.plan)) {
       // Node refuses a status or header value it considers invalid: that is a broken upstream answer.
       this.abandoned = true;
@@ -220,6 +238,10 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.injector !== undefined) {
+      chunk = this.injector.push(chunk);
+      if (chunk.length === 0) return;
+    }
     this.bytes += chunk.length;
     if (this.res.write(chunk)) return;
     // The client reads slower than the upstream sends: stop reading the upstream until it catches up.
@@ -229,7 +251,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
 
   onResponseEnd(): void {
     this.release();
-    this.res.end();
+    this.endBody();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
@@ -239,6 +261,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
   onUpstreamHead(status: number, headers: string[]): void {
     if (this.instance !== undefined) this.ctx.registry.answered(this.instance.id);
     if (this.clientGone) return this.upstream?.abort();
+    if (this.app?.rum === true && prepareFlat(this.req.method ?? "GET", status, headers)) this.injector = this.newInjector();
     if (!writeResponseHeadFlat(this.res, status, headers, this.plan)) {
       this.abandoned = true;
       this.release();
@@ -250,6 +273,10 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
   }
 
   onUpstreamData(chunk: Buffer): boolean {
+    if (this.injector !== undefined) {
+      chunk = this.injector.push(chunk);
+      if (chunk.length === 0) return true;
+    }
     this.bytes += chunk.length;
     if (this.res.write(chunk)) return true;
     this.res.once("drain", onResponseDrain);
@@ -258,7 +285,22 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
 
   onUpstreamEnd(): void {
     this.release();
-    this.res.end();
+    this.endBody();
+  }
+
+  /** The page's last bytes: what the RUM injector still holds (the tag, at least), then the end. */
+  private endBody(): void {
+    const rest = this.injector?.end();
+    this.injector = undefined;
+    if (rest !== undefined && rest.length > 0) this.res.end(rest);
+    else this.res.end();
+  }
+
+  /** The tag with the token of the release this instance serves, signed for this environment and app. */
+  private newInjector(): RumInjector {
+    const release = this.instance?.release ?? 0;
+    const token = signRumToken(this.ctx.rum.key, this.env.name, this.app?.name ?? "", release, this.ctx.rum.nowSec());
+    return new RumInjector(rumTag(token));
   }
 
   onUpstreamError(code: string): void {

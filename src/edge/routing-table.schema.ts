@@ -62,6 +62,7 @@ const appSchema = z.object({
     })
     .nullable()
     .default(null),
+  rum: z.boolean().default(false),
 });
 
 const limitsSchema = z.object({

@@ -63,6 +63,8 @@ export interface EdgeApp {
   sticky?: { kind: "cookie" | "header"; name: string } | null;
   /** Forward client headers whose names hold an underscore (dropped by default, as nginx does). */
   underscoresInHeaders?: boolean;
+  /** Real-user monitoring (`rum: true`): HTML pages get the RUM tag, beacons are taken at /_rampart/rum. */
+  rum?: boolean;
   /** The weights are a canary split (by percentage), so clients are kept on one side; otherwise they only balance load. */
   split?: boolean;
   /** Authentication at the edge (gateway-auth.ts); null or absent: every request goes through. */

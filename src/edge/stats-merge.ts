@@ -1,7 +1,8 @@
 import { addBuckets } from "../shared/measurement.ts";
-import type { EdgeSpan, FailedUserSeries, FlagVariantSeries, RequestSeries } from "./edge-stats.types.ts";
+import type { EdgeSpan, FailedUserSeries, FlagVariantSeries, RequestSeries, RumSeries } from "./edge-stats.types.ts";
 import { mergeFailedUsers } from "./failed-users.ts";
 import { mergeFlagVariants } from "./flag-variant-stats.ts";
+import { mergeRumSeries } from "./rum-stats.ts";
 import type { WorkerStats } from "./edge-ipc.types.ts";
 
 /**
@@ -12,15 +13,19 @@ export class StatsAccumulator {
   private readonly series = new Map<string, RequestSeries>();
   private readonly flagVariants = new Map<string, FlagVariantSeries>();
   private readonly failedUsers = new Map<string, FailedUserSeries>();
+  private readonly rum = new Map<string, RumSeries>();
   private spans: EdgeSpan[] = [];
   private fromMs = 0;
   private toMs = 0;
 
-  add(stats: Pick<WorkerStats, "fromMs" | "toMs" | "series"> & Partial<Pick<WorkerStats, "spans" | "flagVariants" | "failedUsers">>): void {
+  add(
+    stats: Pick<WorkerStats, "fromMs" | "toMs" | "series"> & Partial<Pick<WorkerStats, "spans" | "flagVariants" | "failedUsers" | "rum">>,
+  ): void {
     if (stats.spans !== undefined && stats.spans.length > 0)
       this.spans = this.spans.length === 0 ? stats.spans : this.spans.concat(stats.spans);
     if (stats.flagVariants !== undefined) mergeFlagVariants(this.flagVariants, stats.flagVariants);
     if (stats.failedUsers !== undefined) mergeFailedUsers(this.failedUsers, stats.failedUsers);
+    if (stats.rum !== undefined) mergeRumSeries(this.rum, stats.rum);
     if (stats.fromMs > 0 && (this.fromMs === 0 || stats.fromMs < this.fromMs)) this.fromMs = stats.fromMs;
     if (stats.toMs > this.toMs) this.toMs = stats.toMs;
     for (const s of stats.series) {
@@ -44,6 +49,7 @@ export class StatsAccumulator {
     spans: EdgeSpan[];
     flagVariants: FlagVariantSeries[];
     failedUsers: FailedUserSeries[];
+    rum: RumSeries[];
   } {
     const out = {
       fromMs: this.fromMs,
@@ -52,10 +58,12 @@ export class StatsAccumulator {
       spans: this.spans,
       flagVariants: [...this.flagVariants.values()],
       failedUsers: [...this.failedUsers.values()],
+      rum: [...this.rum.values()],
     };
     this.series.clear();
     this.flagVariants.clear();
     this.failedUsers.clear();
+    this.rum.clear();
     this.spans = [];
     this.fromMs = 0;
     this.toMs = 0;

@@ -15,6 +15,7 @@ import { checksMigrations } from "../checks/checks.module.ts";
 import { oncallMigrations } from "../oncall/oncall.module.ts";
 import { rollbackDrillMigrations } from "../rollback-drills/rollback-drill.module.ts";
 import { gatewayMigrations } from "../gateway/gateway.module.ts";
+import { rumMigrations } from "../rum/rum.module.ts";
 
 /**
  * Every migration of the platform, registered by the capability that owns it. Applied in name order, so the
@@ -37,6 +38,7 @@ export const platformMigrations: Record<string, Migration> = {
   ...rollbackDrillMigrations,
   ...flagExperimentReportMigrations,
   ...gatewayMigrations,
+  ...rumMigrations,
 };
 
 /**
@@ -59,4 +61,5 @@ export const eventlessTables: EventlessTables = {
   flag_exposure_days: "measurements: newly exposed users per flag variation and day",
   failed_users: "measurements: hashed sticky keys of users whose requests failed, per minute (an incident's distinct users affected)",
   flag_metric_days: "measurements: business events per flag variation, metric and day (counts, sums, sums of squares)",
+  rum_stats: "measurements: web vitals and JS error counts from real users' pages, per second and release (src/rum)",
 };

@@ -48,7 +48,7 @@ export async function canaryShift(ctx: StrategyContext, stableRelease: number, w
     const measured = await windows([ctx.release.number, stableRelease], since);
     const side = (release: number) => {
       const window = measured.get(release);
-      return { requests: window?.requests ?? 0, errors: window?.errors ?? 0, latency: window?.buckets ?? [] };
+      return { requests: window?.requests ?? 0, errors: window?.errors ?? 0, latency: window?.buckets ?? [], rum: window?.rum };
     };
     const verdict = judge({ canary: side(ctx.release.number), stable: side(stableRelease), guards }, { now: () => ctx.now() });
     if (verdict.decision === "fail") throw new RolloutRollback(`canary analysis failed: ${verdict.reason}`, { verdict: { ...verdict } });

@@ -656,6 +656,20 @@ export const errorCatalogue = {
     meaning: "The edge cannot load the app's signing keys (JWKS file or URL), so it cannot check tokens.",
     hint: "check the JWKS in apps.<app>.auth.jwt.jwks is readable or reachable from the edge; the edge log says why: DATA/logs/edge.log",
   },
+  // Issue 15 (RUM): the edge refusing a real-user-monitoring beacon (src/edge/rum-beacon.ts).
+  rum_forbidden: {
+    status: 403,
+    origin: "edge",
+    meaning:
+      "A RUM beacon came from another site (its Origin is not the page's host), or its token was not signed by this edge for this environment and app, or has expired.",
+    hint: "beacons are sent by the /_rampart/rum.js script the edge puts in pages of apps with rum: true; reload the page",
+  },
+  rum_method_not_allowed: {
+    status: 405,
+    origin: "edge",
+    meaning: "The RUM beacon endpoint takes POST, its script GET.",
+    hint: "send beacons with navigator.sendBeacon('/_rampart/rum', body)",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

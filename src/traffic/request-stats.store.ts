@@ -9,6 +9,8 @@ export interface ReleaseWindow {
   errors: number;
   /** Counts per LATENCY_BUCKETS_MS bucket, of the requests that did not fail (a fast 500 is not good latency). */
   buckets: number[];
+  /** Web-vital histograms of the release's pages (src/rum, merged in by the platform), by vital; absent without RUM. */
+  rum?: Partial<Record<string, number[]>>;
 }
 
 /** The edge's per-second request aggregates, kept for the telemetry queries built on them. */

@@ -18,6 +18,8 @@ export interface AppRouting {
   /** Authentication at the edge (manifest `auth:`), with the app's API key hashes when it takes API keys. */
   auth?: ResolvedApp["auth"];
   apiKeys?: EdgeAuth["apiKeys"];
+  /** Real-user monitoring (manifest `rum: true`). */
+  rum?: boolean;
 }
 
 /**
@@ -93,6 +95,7 @@ function edgeApp(app: AppRouting, instances: InstanceRecord[], traffic: TrafficS
     rateLimit: ratePerSecond === null ? null : { perSecond: ratePerSecond, burst: burst ?? Math.max(1, Math.ceil(ratePerSecond)) },
     sticky: app.sticky,
     underscoresInHeaders: app.underscoresInHeaders === true,
+    rum: app.rum === true,
     split: weights !== null,
     ...(app.auth === null || app.auth === undefined
       ? {}

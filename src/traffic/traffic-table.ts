@@ -46,6 +46,7 @@ export async function currentTable(deps: TableSourceDeps, version: number): Prom
         underscoresInHeaders: config.headers?.underscores === "allow",
         auth: config.auth ?? null,
         ...(config.auth?.apiKeys === true && deps.apiKeys !== undefined ? { apiKeys: await deps.apiKeys(env, app) } : {}),
+        rum: config.rum === true,
       });
     }
   }

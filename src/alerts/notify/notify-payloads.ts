@@ -85,6 +85,8 @@ export function notificationText(n: Notification): string {
       `${a.state === "resolved" ? "RESOLVED" : "FIRING"} ${a.labels.alertname ?? a.rule} [${a.labels.severity ?? "?"}] - ${where(a)}`,
     );
     if (a.annotations.summary) lines.push(`  ${a.annotations.summary}`);
+    // The last deploy, flag or secret change before it fired (src/alerts/last-change.ts): the first suspect.
+    if (a.annotations.last_change) lines.push(`  last change: ${a.annotations.last_change}`);
     if (a.annotations.description) lines.push(`  ${a.annotations.description}`);
     if (a.annotations.runbook_url) lines.push(`  runbook: ${a.annotations.runbook_url}`);
     if (a.state !== "resolved") for (const c of fixCommands(a)) lines.push(`  fix: ${c}`);
@@ -118,6 +120,7 @@ export function slackPayload(n: Notification) {
           text: [
             `*${a.state === "resolved" ? "Resolved" : "Firing"}:* ${a.labels.alertname ?? a.rule} [${a.labels.severity ?? "?"}] - ${where(a)}`,
             a.annotations.summary ?? "",
+            a.annotations.last_change ? `_last change:_ ${a.annotations.last_change}` : "",
             ...(a.state !== "resolved" ? fixCommands(a).map((c) => `\`${c}\``) : []),
           ]
             .filter((line) => line.length > 0)
