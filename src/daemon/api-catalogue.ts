@@ -21,6 +21,7 @@ import { rolloutRoutes } from "../releases/rollout.routes.ts";
 import { logRoutes, logStreams } from "../runtime/log.routes.ts";
 import { metricsRoutes } from "../telemetry/metrics.routes.ts";
 import { traceRoutes } from "../telemetry/trace.routes.ts";
+import { overviewRoutes } from "../console/overview.routes.ts";
 
 /**
  * A service that must not be called: route factories only capture their services for the handlers, so the route
@@ -66,6 +67,7 @@ export function apiCatalogue(): { routes: RouteDefinition[]; streams: StreamRout
       ...oncallRoutes({ oncall: unused("oncall"), escalations: unused("escalations") }),
       ...backupRoutes(unused("backups")),
       ...loadTestRoutes(unused("load tests"), notCalled("assertApp")),
+      ...overviewRoutes(unused("overview"), () => false),
     ],
     streams: [...eventStreams(unused("events")), ...logStreams(unused("logs"))],
   };
