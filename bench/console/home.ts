@@ -38,14 +38,16 @@ for (const app of apps)
   lines.push(
     `  ${app}:`,
     "    source: ./site",
+    `    routes: ["/${app}"]`,
     '    run: "exec python3 -m http.server $PORT --bind 127.0.0.1"',
     "    instances: 1",
     "    health: { path: /, interval: 1s, timeout: 1s, start_timeout: 30s }",
   );
 writeFileSync(join(dir, "rampart.yaml"), `${lines.join("\n")}\n`);
 
-const up = await startRampartUp({ manifestPath: join(dir, "rampart.yaml"), dataDir });
+let up: Awaited<ReturnType<typeof startRampartUp>> | undefined;
 try {
+  up = await startRampartUp({ manifestPath: join(dir, "rampart.yaml"), dataDir });
   const client = up.client;
   if (deploy) {
     for (const env of ENVS) {

@@ -122,7 +122,9 @@ export function Sparkline(props: { values: (number | null)[]; label: string }) {
   let pen = false;
   props.values.forEach((v, i) => {
     if (v === null) return void (pen = false);
-    path += `${pen ? "L" : "M"}${(i * step).toFixed(1)},${(height - 1 - (v / max) * (height - 2)).toFixed(1)}`;
+    const lone = !pen && (props.values[i + 1] ?? null) === null;
+    // A minute with traffic between two without is a short dash, so it shows.
+    path += `${pen ? "L" : "M"}${(i * step).toFixed(1)},${(height - 1 - (v / max) * (height - 2)).toFixed(1)}${lone ? "h2" : ""}`;
     pen = true;
   });
   return (

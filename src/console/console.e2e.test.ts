@@ -10,6 +10,7 @@ import { waitForRelease } from "../releases/release-wait.ts";
 import { waitFor } from "../shared/wait.ts";
 import { addUser, axeViolations, launchChromium, logIn } from "../testing/console-browser.ts";
 import { killPlatform, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
+import { startLoad } from "../testing/load-generator.ts";
 import { createTestProject, type TestProject } from "../testing/test-project.ts";
 
 /** Screenshots of each view, kept in the repository (the README shows one). */
@@ -29,6 +30,7 @@ describe("the console in Chromium against a real rampart up", () => {
   let admin: BrowserContext;
   let page: Page;
   let base: string;
+  let oncall: string;
   const shot = (p: Page, name: string) => p.screenshot({ path: `${SHOTS}${name}.png` });
 
   before(async () => {
@@ -36,17 +38,16 @@ describe("the console in Chromium against a real rampart up", () => {
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
     const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/page`;
     // A critical rule that holds as soon as the app runs: an alert to acknowledge without causing a fault.
+    oncall = [
+      "oncall:",
+      `  people: { ana: { webhook: "${hook}" } }`,
+      "  schedules:",
+      '    primary: { time_zone: UTC, rotation: { every: day, handoff: "09:00", people: [ana] } }',
+      '  escalation: { default: [ { notify: "schedule:primary", wait: 5m } ] }',
+    ].join("\n");
     project = await createTestProject({
       instances: 1,
-      appYaml: [
-        "    alerts:",
-        '      - { name: always_on_fire, expr: "instances > 0", severity: critical }',
-        "oncall:",
-        `  people: { ana: { webhook: "${hook}" } }`,
-        "  schedules:",
-        '    primary: { time_zone: UTC, rotation: { every: day, handoff: "09:00", people: [ana] } }',
-        '  escalation: { default: [ { notify: "schedule:primary", wait: 5m } ] }',
-      ].join("\n"),
+      appYaml: ["    alerts:", '      - { name: always_on_fire, expr: "instances > 0", severity: critical }', oncall].join("\n"),
     });
     up = await startRampartUp({
       ...project,
@@ -176,6 +177,35 @@ describe("the console in Chromium against a real rampart up", () => {
       await shot(viewerPage, "forbidden");
     } finally {
       await viewer.close();
+    }
+  });
+
+  it("follows a bad canary on its rollout chart until it is rolled back by itself", async () => {
+    // A canary in staging that fails 20% of its requests. The always-firing rule stays: it fired before the canary
+    // started, so it does not abort it (only a critical alert that starts during a canary does); the analysis judges it.
+    project.writeManifest(
+      [
+        "    release: { strategy: canary, steps: [10, 50, 100], pause: 2s }",
+        "    environments:",
+        "      staging: { env: { TEST_MODE: errors } }",
+        "    alerts:",
+        '      - { name: always_on_fire, expr: "instances > 0", severity: critical }',
+        oncall,
+      ].join("\n"),
+    );
+    project.touchSource("bad");
+    const load = startLoad(`http://127.0.0.1:${project.ports.staging}/`, { concurrency: 2, maxMs: 60_000 });
+    try {
+      const release = await up.client.deploy("staging", "web");
+      await page.goto(`${base}/#/rollouts/staging/web`);
+      await page.getByRole("heading", { name: `Rollout of web in staging: release #${release.number}` }).waitFor({ timeout: 30_000 });
+      await page.locator("figure.chart canvas").first().waitFor({ timeout: 30_000 });
+      await page.getByTestId("rollout-state").getByText("rolled_back").waitFor({ timeout: 45_000 });
+      assert.match((await page.getByTestId("rollout-verdict").textContent()) ?? "", /^fail/);
+      assert.ok((await page.locator("figure.chart").count()) >= 1, "a chart per guard");
+      await shot(page, "rollout");
+    } finally {
+      await load.stop();
     }
   });
 
