@@ -1,4 +1,3 @@
-import type { RampartEvent } from "../../../src/events/event.types.ts";
 import type { RolloutAction } from "../../../src/releases/rollout.view.ts";
 import { api } from "../api.ts";
 import { type ChartSeries, TimeChart } from "../chart.tsx";
@@ -25,10 +24,13 @@ export function RolloutView(props: { session: Session; env: string; app: string 
   const { data, error, reload } = useLiveData(
     async () => {
       const rollout = await api.rollout(env, app);
-      const analyses = await api.events({ env, app, type: "rollout.analysis", limit: 2000 });
-      const mine = analyses.filter((e) => e.release === rollout.release);
-      const steps = await api.events({ env, app, type: "rollout.", limit: 200 });
-      return { rollout, analyses: mine, history: steps.filter((e) => e.release === rollout.release && e.type !== "rollout.analysis") };
+      const events = (await api.events({ env, app, type: "rollout.", limit: 2000 })).filter((e) => e.release === rollout.release);
+      // Each analysis the engine recorded is a point; the rollout's latest verdict is the last one (a canary rolled
+      // back within its first window has only that).
+      const points = events.map((e) => ({ at: e.at, checks: checksOf(e.data.verdict) })).filter((p) => p.checks.length > 0);
+      const latest = checksOf(rollout.verdict);
+      if (latest.length > 0 && (points.at(-1)?.at ?? 0) < rollout.updatedAt) points.push({ at: rollout.updatedAt, checks: latest });
+      return { rollout, points, history: events.filter((e) => e.type !== "rollout.analysis") };
     },
     (e) => e.env === env && e.app === app && (e.type.startsWith("rollout.") || e.type.startsWith("release.")),
     [env, app],
@@ -110,7 +112,7 @@ export function RolloutView(props: { session: Session; env: string; app: string 
         </dl>
       </Section>
       <Section title="Evidence: canary against stable, per guard">
-        <GuardCharts analyses={data.analyses} />
+        <GuardCharts points={data.points} />
         <EvidenceTable checks={verdict?.checks ?? []} />
       </Section>
       <Section title="Steps">
@@ -126,25 +128,30 @@ export function RolloutView(props: { session: Session; env: string; app: string 
   );
 }
 
-function checksOf(event: RampartEvent): Check[] {
-  const verdict = event.data.verdict as { checks?: Check[] } | null | undefined;
-  return Array.isArray(verdict?.checks) ? verdict.checks : [];
+interface Point {
+  at: number;
+  checks: Check[];
 }
 
-function GuardCharts(props: { analyses: RampartEvent[] }) {
-  const metrics = [...new Set(props.analyses.flatMap((e) => checksOf(e).map((c) => c.metric)))];
+function checksOf(verdict: unknown): Check[] {
+  if (typeof verdict !== "object" || verdict === null || !("checks" in verdict)) return [];
+  return Array.isArray(verdict.checks) ? (verdict.checks as Check[]) : [];
+}
+
+function GuardCharts(props: { points: Point[] }) {
+  const metrics = [...new Set(props.points.flatMap((p) => p.checks.map((c) => c.metric)))];
   if (metrics.length === 0) return <p class="muted">No analysis yet: the charts start with the first measurement of the canary.</p>;
-  const times = props.analyses.map((e) => e.at / 1000);
+  const times = props.points.map((p) => p.at / 1000);
   return (
     <div class="charts">
       {metrics.map((metric) => {
         const errorRate = metric === "error_rate";
         const scale = (v: number | null | undefined) => (v === null || v === undefined ? null : errorRate ? v * 100 : v);
-        const at = (e: RampartEvent) => checksOf(e).find((c) => c.metric === metric);
+        const at = (p: Point) => p.checks.find((c) => c.metric === metric);
         const series: ChartSeries[] = [
-          { label: "canary", color: "--canary", values: props.analyses.map((e) => scale(at(e)?.canary)) },
-          { label: "stable", color: "--stable", values: props.analyses.map((e) => scale(at(e)?.stable)) },
-          { label: "ceiling", color: "--fg-muted", dash: [4, 4], values: props.analyses.map((e) => scale(at(e)?.threshold)) },
+          { label: "canary", color: "--canary", values: props.points.map((p) => scale(at(p)?.canary)) },
+          { label: "stable", color: "--stable", values: props.points.map((p) => scale(at(p)?.stable)) },
+          { label: "ceiling", color: "--fg-muted", dash: [4, 4], values: props.points.map((p) => scale(at(p)?.threshold)) },
         ];
         return <TimeChart key={metric} title={metric.replace("_", " ")} unit={errorRate ? "%" : " ms"} times={times} series={series} />;
       })}
