@@ -47,7 +47,7 @@ writeFileSync(join(dir, "rampart.yaml"), `${lines.join("\n")}\n`);
 
 let up: Awaited<ReturnType<typeof startRampartUp>> | undefined;
 try {
-  up = await startRampartUp({ manifestPath: join(dir, "rampart.yaml"), dataDir });
+  up = await startRampartUp({ manifestPath: join(dir, "rampart.yaml"), dataDir, timeoutMs: 180_000 });
   const client = up.client;
   if (deploy) {
     for (const env of ENVS) {
