@@ -25,7 +25,8 @@ export function TimeChart(props: { title: string; times: number[]; series: Chart
         width: Math.max(el.clientWidth, 280),
         height: props.height ?? 180,
         series: [{}, ...props.series.map((s) => ({ label: s.label, stroke: color(s.color), width: 2, dash: s.dash, spanGaps: true }))],
-        axes: [axis, { ...axis, values: (_u: uPlot, ticks: number[]) => ticks.map((t) => `${round(t)}${props.unit}`) }],
+        // The y axis is wide enough for "1500 ms"; uPlot's default clips it.
+        axes: [axis, { ...axis, size: 64, values: (_u: uPlot, ticks: number[]) => ticks.map((t) => `${round(t)}${props.unit}`) }],
         legend: { live: true },
       },
       [props.times, ...props.series.map((s) => s.values)],
