@@ -93,7 +93,10 @@ try {
       await page.goto("about:blank");
       await page.goto(client.baseUrl);
       // (A locator, not waitForFunction: the console's CSP forbids the eval a string predicate needs.)
-      await page.locator("table.grid tbody tr").nth(APPS * ENVS.length - 1).waitFor();
+      await page
+        .locator("table.grid tbody tr")
+        .nth(APPS * ENVS.length - 1)
+        .waitFor();
       usable.push(await page.evaluate(() => performance.now()));
       await context.close();
     }
