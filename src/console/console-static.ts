@@ -77,8 +77,8 @@ const NOT_BUILT = `<!doctype html><html lang="en"><meta charset="utf-8"><title>R
 then reload this page (no restart needed).</p>`;
 
 /**
- * Serves the console at `/` on the API's address: its files, and index.html for any other path outside /api (the
- * console routes in the browser). Paths under /api never reach it: they keep the API's JSON 404.
+ * Serves the console at `/` on the API's address: index.html and its files. The console routes in the URL's hash
+ * (`/#/apps/production/web`), so any other path is the API's JSON 404, under /api or not.
  */
 export function consoleStatic(dir: string = DEFAULT_CONSOLE_DIR): ProtocolPlugin {
   let files = loadConsoleFiles(dir);
@@ -93,10 +93,10 @@ export function consoleStatic(dir: string = DEFAULT_CONSOLE_DIR): ProtocolPlugin
       // Built after the control plane started (npm install in another terminal): picked up without a restart.
       files ??= loadConsoleFiles(dir);
       if (files === null) return sendHtml(reply.code(503), NOT_BUILT);
-      const file = files.get(path) ?? (path.startsWith("/assets/") ? undefined : files.get("/index.html"));
+      const file = files.get(path === "/" ? "/index.html" : path);
       if (!file)
-        throw new RampartError("not_found", `no console file ${path}`, {
-          hint: "reload the console at / (a newer build renamed its files)",
+        throw new RampartError("not_found", `no route GET ${path}`, {
+          hint: "the console is at / (its views are #/… in the URL); the API's routes are listed at /api/v1/openapi.json",
         });
       return reply
         .headers(SECURITY_HEADERS)
