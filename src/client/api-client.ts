@@ -13,7 +13,8 @@ import type { ExperimentReportView, ExperimentResults } from "../flags/flag-expe
 import { readEvents } from "../../packages/sdk/src/sse-reader.ts";
 import { followEvents, StreamRefused, type FollowOptions } from "./sse-follow.ts";
 import { z } from "zod";
-import { type FetchFunction, isUntrustedCertificate, type TlsTrust, trustingFetch } from "./tls-trust.ts";
+// "#tls-trust" is ./tls-trust.ts, or in the web console's build its browser stand-in (package.json "imports").
+import { defaultFetch, type FetchFunction, isUntrustedCertificate, type TlsTrust, trustingFetch } from "#tls-trust";
 import { type ErrorCode, errorCatalogue, isErrorCode } from "../shared/error-catalogue.ts";
 import type { AccessRequestView, BreakGlassBody, RequestBody } from "../access/access-request.types.ts";
 import { SOURCE_BUNDLE_TYPE, type UploadView } from "../releases/source-bundle.types.ts";
@@ -59,6 +60,7 @@ import type {
   PostmortemEdit,
   TimelineEntry,
 } from "../incidents/incident.types.ts";
+import type { Overview } from "../console/overview.types.ts";
 
 /** Reconnects a stream after a disconnect and resumes after its last event (see followEvents). */
 export type FollowHooks = Pick<FollowOptions, "lastEventId" | "onReconnecting" | "onReconnected" | "minDelayMs" | "maxDelayMs">;
@@ -140,7 +142,7 @@ export class ApiClient {
     this.#token = options.token;
     this.#locate = options.locate;
     // An https API with a certificate of its own CA (or self-signed) is trusted through `tls`; else the system's CAs.
-    this.#fetchImpl = options.tls ? trustingFetch(options.tls) : fetch;
+    this.#fetchImpl = options.tls ? trustingFetch(options.tls) : defaultFetch;
   }
 
   health(): Promise<{ ok: true; version: string; pid: number }> {
@@ -699,6 +701,16 @@ export class ApiClient {
   async edgeLog(env: string, query: { since?: number; limit?: number; grep?: string } = {}): Promise<AccessLine[]> {
     return (await this.#call<{ entries: AccessLine[] }>("GET", `/api/v1/envs/${encodeURIComponent(env)}/edge-log${queryString(query)}`))
       .entries;
+  }
+
+  // The console's home (src/console): every app's health, the latest changes, alerts, incidents, on-call.
+  overview(): Promise<Overview> {
+    return this.#call("GET", "/api/v1/overview");
+  }
+
+  /** How one may log in (asked before logging in): a password always, OpenID Connect when configured. */
+  authMethods(): Promise<{ password: true; oidc: boolean }> {
+    return this.#call("GET", "/api/v1/auth/methods");
   }
 
   async *#stream(path: string, signal?: AbortSignal, follow?: FollowHooks) {

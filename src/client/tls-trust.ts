@@ -23,6 +23,9 @@ export interface FetchInit {
 }
 export type FetchFunction = (url: string, init: FetchInit) => Promise<Response>;
 
+/** The global fetch, called as a function (a browser refuses it called as another object's method: "Illegal invocation"). */
+export const defaultFetch: FetchFunction = (url, init) => fetch(url, init);
+
 /** A fetch whose TLS connections trust `trust.ca` as well as the system CAs (undici's fetch with its own Agent). */
 export function trustingFetch(trust: TlsTrust): FetchFunction {
   const fingerprint = trust.pinned ? new X509Certificate(trust.ca).fingerprint256 : null;

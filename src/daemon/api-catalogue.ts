@@ -27,6 +27,7 @@ import { logRoutes, logStreams } from "../runtime/log.routes.ts";
 import { metricsRoutes } from "../telemetry/metrics.routes.ts";
 import { traceRoutes } from "../telemetry/trace.routes.ts";
 import { gatewayRoutes } from "../gateway/gateway.routes.ts";
+import { overviewRoutes } from "../console/overview.routes.ts";
 
 /**
  * A service that must not be called: route factories only capture their services for the handlers, so the route
@@ -83,6 +84,7 @@ export function apiCatalogue(): { routes: RouteDefinition[]; streams: StreamRout
         edgeLog: notCalled("edgeLog"),
       }),
       ...rumRoutes(unused("rum"), notCalled("assertApp")),
+      ...overviewRoutes(unused("overview"), () => false),
     ],
     streams: [...eventStreams(unused("events")), ...logStreams(unused("logs"))],
   };

@@ -52,6 +52,7 @@ import { createOncall } from "../oncall/oncall.module.ts";
 import { withActionLinks } from "../oncall/alert-links.ts";
 import { loadActionLinkKey } from "../oncall/action-link.ts";
 import { cachedLastChange, withLastChange } from "../alerts/last-change.ts";
+import { createConsole } from "../console/console.module.ts";
 
 /**
  * Every evaluation round hands the notifier every firing alert; only one that fired this recently opens or joins an
@@ -359,6 +360,31 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     accessLogRoot: accessLogRoot(dataDir),
     applyRouting: () => traffic.edge.applyRouting(),
   });
+  // The web console at / and its home view's aggregate route (src/console): reads only, through each owner.
+  const consoleModule = createConsole({
+    clock,
+    oidcConfigured: () => (manifests.current.oidc ?? null) !== null,
+    sources: {
+      status: () => platform.status.status(),
+      summary: (env, app, sinceMs) => telemetry.metrics.service.summary(env, app, undefined, sinceMs),
+      latencySeries: (from, to) =>
+        telemetry.metrics.service.query({
+          metric: "rampart_http_request_duration_seconds",
+          fn: "quantile",
+          q: 0.99,
+          by: ["env", "app"],
+          from,
+          to,
+          step: 60_000,
+          window: 60_000,
+        }),
+      rollout: (env, app) => releases.rollout.status(env, app),
+      alerts: async () => (await alerts.admin.active()).alerts,
+      openIncidents: () => incidents.service.list({ open: true }),
+      onCall: async () => (await oncall.service.who()).schedules,
+      events: (query) => events.log.query(query),
+    },
+  });
   // Started in this order (the edge keeps serving, instances are re-adopted, then the table is pushed), stopped in reverse.
   // The audit comes right after events: its key is loaded before anything else starts, and it stops (signing the
   // final checkpoint) after every other module has written its last event.
@@ -388,6 +414,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     plan,
     gateway,
     rum,
+    consoleModule,
   ];
   let api: FastifyInstance | undefined;
   const { stop, stopped } = once(async (stopApps: boolean) => {

@@ -78,6 +78,8 @@ export async function printBanner(platform: RunningPlatform, options: GlobalOpti
   const lines = [
     `Rampart ${rampartVersion} is up: project ${status.project} (${status.manifest})`,
     `  API         ${platform.credentials.api}  (token in ${dataDirOf(options)}/credentials.json)`,
+    // The web console is served on the API's address (src/console); people log in with a password or single sign-on.
+    `  Console     ${platform.credentials.api}/  (log in as a user: rampart user add NAME --password-stdin; docs/console.md)`,
   ];
   for (const env of status.environments) {
     const apps = env.apps.map((a) => `${a.name}: ${a.live === null ? "no release yet" : `release ${a.live}`}`).join(", ");

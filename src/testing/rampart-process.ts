@@ -32,6 +32,8 @@ export async function startRampartUp(options: {
   command?: { argv: string[]; cwd: string | null };
   /** The whole environment instead of this process's (what systemd gives a service). */
   env?: Record<string, string>;
+  /** How long it may take to come up (default 30 s; a benchmark's large project on a loaded machine takes longer). */
+  timeoutMs?: number;
 }): Promise<RampartUp> {
   const [file, ...args] = options.command?.argv ?? [
     process.execPath,
@@ -71,7 +73,7 @@ export async function startRampartUp(options: {
         const parsed = credentialsSchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
         return parsed.success && parsed.data.pid === child.pid && !parsed.data.api.includes("starting") ? parsed.data : undefined;
       },
-      { timeoutMs: 30_000, onTimeout: () => new Error(`rampart up did not come up:\n${output}`) },
+      { timeoutMs: options.timeoutMs ?? 30_000, onTimeout: () => new Error(`rampart up did not come up:\n${output}`) },
     );
     // An API served over TLS (rampart.yaml `api.tls`) is trusted as the CLI on its machine trusts it: its certificate pinned.
     const tls = credentials.certFile ? { ca: readFileSync(credentials.certFile, "utf8"), pinned: true } : undefined;

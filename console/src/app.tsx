@@ -1,0 +1,142 @@
+import type { ComponentChildren } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { api, describeError } from "./api.ts";
+import { startLive, stopLive, useLiveStatus } from "./live.ts";
+import { href, useRoute } from "./router.ts";
+import type { Session } from "./session.ts";
+import { saveTheme, storedTheme } from "./theme.ts";
+import { ErrorBox, Loading } from "./ui.tsx";
+import { AccessView } from "./views/access.tsx";
+import { AlertsView } from "./views/alerts.tsx";
+import { AppView } from "./views/app.tsx";
+import { AuditView } from "./views/audit.tsx";
+import { EventsView } from "./views/events.tsx";
+import { FlagsView } from "./views/flags.tsx";
+import { HomeView } from "./views/home.tsx";
+import { IncidentsView, IncidentView } from "./views/incidents.tsx";
+import { LoginView } from "./views/login.tsx";
+import { LogsView } from "./views/logs.tsx";
+import { RolloutView } from "./views/rollout.tsx";
+import { TraceView } from "./views/trace.tsx";
+
+type State = { kind: "loading" } | { kind: "anonymous" } | { kind: "in"; session: Session } | { kind: "failed"; error: unknown };
+
+export function App() {
+  const [state, setState] = useState<State>({ kind: "loading" });
+  const load = async () => {
+    try {
+      const who = await api.whoami();
+      // Which environments are protected: a standing role there stops at reading (the permission check needs it).
+      const status = await api.status().catch(() => null);
+      const protectedEnvs = new Set(status?.environments.filter((e) => e.protected).map((e) => e.name) ?? []);
+      setState({ kind: "in", session: { who, protectedEnvs } });
+      startLive();
+    } catch (error) {
+      setState(describeError(error).status === 401 ? { kind: "anonymous" } : { kind: "failed", error });
+    }
+  };
+  useEffect(() => void load(), []);
+  if (state.kind === "loading") return <Loading />;
+  if (state.kind === "anonymous") return <LoginView onLoggedIn={load} />;
+  if (state.kind === "failed")
+    return (
+      <main id="main" class="narrow">
+        <h1>Rampart</h1>
+        <ErrorBox error={state.error} />
+      </main>
+    );
+  const logout = async () => {
+    await api.logout().catch(() => undefined);
+    stopLive();
+    setState({ kind: "anonymous" });
+  };
+  return (
+    <Shell session={state.session} onLogout={logout}>
+      <Routes session={state.session} />
+    </Shell>
+  );
+}
+
+function Routes(props: { session: Session }) {
+  const [view, a, b] = useRoute();
+  const { session } = props;
+  if (view === "apps" && a && b) return <AppView session={session} env={a} app={b} />;
+  if (view === "rollouts" && a && b) return <RolloutView session={session} env={a} app={b} />;
+  if (view === "alerts") return <AlertsView session={session} />;
+  if (view === "incidents" && a) return <IncidentView session={session} id={Number(a)} />;
+  if (view === "incidents") return <IncidentsView />;
+  if (view === "access") return <AccessView session={session} />;
+  if (view === "flags") return <FlagsView session={session} />;
+  if (view === "events") return <EventsView />;
+  if (view === "audit") return <AuditView session={session} />;
+  if (view === "logs" && a && b) return <LogsView env={a} app={b} />;
+  if (view === "traces" && a) return <TraceView id={a} />;
+  return <HomeView session={session} />;
+}
+
+const NAV: [string, string][] = [
+  ["", "Home"],
+  ["alerts", "Alerts & on-call"],
+  ["incidents", "Incidents"],
+  ["flags", "Flags"],
+  ["access", "Access requests"],
+  ["events", "Events"],
+  ["audit", "Audit log"],
+];
+
+function Shell(props: { session: Session; onLogout: () => void; children: ComponentChildren }) {
+  const [view] = useRoute();
+  const live = useLiveStatus();
+  const [theme, setTheme] = useState(storedTheme);
+  const { who } = props.session;
+  return (
+    <>
+      <button type="button" class="skip" onClick={() => document.getElementById("main")?.focus()}>
+        Skip to content
+      </button>
+      <header class="top">
+        <a class="brand" href={href()}>
+          Rampart
+        </a>
+        <nav aria-label="Views">
+          {NAV.map(([path, label]) => (
+            <a key={path} href={href(path)} aria-current={(view ?? "") === path ? "page" : undefined}>
+              {label}
+            </a>
+          ))}
+        </nav>
+        <span class={`live ${live}`} role="status" title="updates arrive over the API's event stream">
+          {live === "live" ? "● live" : "○ reconnecting"}
+        </span>
+        <button
+          type="button"
+          aria-label={`Switch to ${theme === "dark" ? "light" : "dark"} theme`}
+          onClick={() => {
+            const next = theme === "dark" ? "light" : "dark";
+            saveTheme(next);
+            setTheme(next);
+          }}
+        >
+          {theme === "dark" ? "☀ Light" : "☾ Dark"}
+        </button>
+        <span class="who" title={who.grants.map((g) => `${g.role} in ${g.env}`).join(", ") || "no standing roles"}>
+          {who.actor} <span class="muted">({roleSummary(props.session)})</span>
+        </span>
+        <button type="button" onClick={props.onLogout}>
+          Log out
+        </button>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {props.children}
+      </main>
+    </>
+  );
+}
+
+function roleSummary(session: Session): string {
+  const { who } = session;
+  if (who.kind === "root") return "local credentials";
+  const parts = who.grants.map((g) => `${g.role}${g.env === "*" ? "" : `@${g.env}`}`);
+  for (const t of who.timed) parts.push(`${t.role}@${t.env} until ${new Date(t.until).toLocaleTimeString()}`);
+  return parts.join(", ") || "no roles";
+}
