@@ -14,7 +14,13 @@ import { startLoad } from "../testing/load-generator.ts";
 import { createTestProject, type TestProject } from "../testing/test-project.ts";
 
 /** Screenshots of each view, kept in the repository (the README shows one). */
-const SHOTS = fileURLToPath(new URL("../../docs/console/", import.meta.url));
+/**
+ * Every run keeps its screenshots in test-results/console/ (ignored by git); RAMPART_UPDATE_SCREENSHOTS=1 writes
+ * them to docs/console/ instead, the ones the README and docs/console.md show.
+ */
+const SHOTS = fileURLToPath(
+  new URL(process.env.RAMPART_UPDATE_SCREENSHOTS === "1" ? "../../docs/console/" : "../../test-results/console/", import.meta.url),
+);
 const ADMIN = { user: "ana", password: "correct horse battery" };
 const DEVELOPER = { user: "dev", password: "staple battery horse" };
 const VIEWPORT = { width: 1366, height: 768 };
