@@ -88,7 +88,7 @@ describe("readiness through a real rampart up: the first production deploy is ga
     assert.match(text.stdout, /✗ no_secrets +required +2 possible secret\(s\) in artifact .*config\/payments.js:2 \(stripe_key\)/);
     assert.match(text.stdout, /fix: add owner: TEAM to apps\.web in rampart\.yaml/);
     assert.match(text.stdout, /✗ load_test +advice +web has never been load tested in staging/);
-    assert.match(text.stdout, /\? rollback_drill +advice +rollback drills are not available/);
+    assert.match(text.stdout, /✗ rollback_drill +advice +no rollback of web has been drilled in staging/);
     assert.match(text.stdout, /not ready: 2 required check\(s\) do not pass \(no_secrets, owner\)/);
   });
 
