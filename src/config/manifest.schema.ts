@@ -188,6 +188,11 @@ export const environmentSchema = mapping(
       },
       "a mapping such as { header_timeout: 10s, idle_timeout: 60s, max_header_size: 16kb }",
     ).optional(),
+    /** HTTP/2 to clients: over TLS by ALPN (default on), cleartext with prior knowledge (default off). */
+    http2: mapping(
+      { tls: booleanField.optional(), cleartext: booleanField.optional() },
+      "a mapping such as { tls: true, cleartext: false }",
+    ).optional(),
   },
   "a mapping such as { port: 8080 }",
 );

@@ -106,6 +106,8 @@ export const environmentConfigSchema = z.object({
   /** The edge's server spans: share of new traces sampled (0..1); every request at least this slow gets one too. */
   tracing: z.object({ sampleRate: z.number(), slowMs: z.number() }),
   limits: z.object({ headerTimeoutMs: z.number(), idleTimeoutMs: z.number(), maxHeaderBytes: z.number().int() }),
+  /** HTTP/2 to clients: over TLS when ALPN picks h2; cleartext with prior knowledge on the same port. */
+  http2: z.object({ tls: z.boolean(), cleartext: z.boolean() }),
 });
 
 export const manifestAppSchema = z.object({

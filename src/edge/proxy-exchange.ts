@@ -1,7 +1,10 @@
 import { ServerResponse, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
+import { Http2ServerResponse } from "node:http2";
 import type { Dispatcher } from "undici";
 import { pickRetryInstance } from "./balancer.ts";
 import type { CompiledApp, CompiledEnvironment, CompiledInstance } from "./compiled-table.ts";
+import type { EdgeReply, EdgeRequest } from "./edge-request.types.ts";
+import type { EdgeH2Request } from "./h2-request.ts";
 import type { FlagVariantStats } from "./flag-variant-stats.ts";
 import { chooseInstance } from "./instance-choice.ts";
 import type { SpanRecorder } from "./span-recorder.ts";
@@ -53,15 +56,38 @@ export class EdgeResponse extends ServerResponse<IncomingMessage> {
   exchange: ProxyExchange | undefined;
 }
 
-function onResponseClose(this: EdgeResponse): void {
+/** The same for an HTTP/2 stream (edge-http2.ts, node:http2's compatibility API). */
+export class EdgeH2Response extends Http2ServerResponse<EdgeH2Request> {
+  exchange: ProxyExchange | undefined;
+  /** Nothing to do over HTTP/2: a stream ends on its own frame boundary, the connection carries on. */
+  shouldKeepAlive = true;
+
+  /** Sends the head now (an event stream's, before its first event); missing from @types/node's compat class. */
+  flushHeaders(): void {
+    if (!this.headersSent) this.writeHead(this.statusCode);
+  }
+}
+
+/** What the proxy does with either response class. */
+interface ProxyResponse extends EdgeReply {
+  exchange: ProxyExchange | undefined;
+  readonly writableEnded: boolean;
+  readonly writableFinished: boolean;
+  write(chunk: Buffer): boolean;
+  flushHeaders(): void;
+  on(event: "close", listener: (this: ProxyResponse) => void): unknown;
+  once(event: "drain" | "finish", listener: (this: ProxyResponse) => void): unknown;
+}
+
+function onResponseClose(this: ProxyResponse): void {
   this.exchange?.closed();
 }
 
-function onResponseDrain(this: EdgeResponse): void {
+function onResponseDrain(this: ProxyResponse): void {
   this.exchange?.drained();
 }
 
-export function handleProxyRequest(ctx: ProxyContext, env: CompiledEnvironment, req: IncomingMessage, res: EdgeResponse): void {
+export function handleProxyRequest(ctx: ProxyContext, env: CompiledEnvironment, req: EdgeRequest, res: ProxyResponse): void {
   const exchange = new ProxyExchange(ctx, env, req, res);
   res.exchange = exchange;
   res.on("close", onResponseClose);
@@ -78,8 +104,8 @@ export function handleProxyRequest(ctx: ProxyContext, env: CompiledEnvironment, 
 class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, DrainableStream {
   private readonly ctx: ProxyContext;
   private readonly env: CompiledEnvironment;
-  private readonly req: IncomingMessage;
-  private readonly res: EdgeResponse;
+  private readonly req: EdgeRequest;
+  private readonly res: ProxyResponse;
   private readonly startedAt = performance.now();
   private readonly target: string;
   private readonly plan: ForwardPlan;
@@ -101,7 +127,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
   private controller: Dispatcher.DispatchController | undefined;
   upstream: UpstreamConnection | undefined;
 
-  constructor(ctx: ProxyContext, env: CompiledEnvironment, req: IncomingMessage, res: EdgeResponse) {
+  constructor(ctx: ProxyContext, env: CompiledEnvironment, req: EdgeRequest, res: ProxyResponse) {
     this.ctx = ctx;
     this.env = env;
     this.req = req;

@@ -75,6 +75,7 @@ const environmentSchema = z
       .object({ sampleRate: z.number().min(0).max(1), slowMs: z.number().int().min(0).max(3_600_000) })
       .default({ sampleRate: 0.01, slowMs: 1_000 }),
     limits: limitsSchema.default({ headerTimeoutMs: 10_000, idleTimeoutMs: 60_000, maxHeaderBytes: 16 * 1024 }),
+    http2: z.object({ tls: z.boolean(), cleartext: z.boolean() }).default({ tls: true, cleartext: false }),
   })
   .superRefine((env, ctx) => {
     const apps = new Set<string>();

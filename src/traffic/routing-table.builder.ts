@@ -40,6 +40,7 @@ export function buildRoutingTable(input: {
       pinSources: config.pinFrom,
       tracing: config.tracing,
       limits: config.limits,
+      http2: config.http2,
       apps: apps.map((a) =>
         edgeApp(
           a,
