@@ -111,8 +111,8 @@ export interface H2AttackResult {
 const ATTACK_DEADLINE_MS = 10_000;
 export const PROBE_SLOWEST_MS = 2_000;
 
-/** Runs one attack against 127.0.0.1:`port` while another client keeps requesting `path` over HTTP/2. */
-export async function runH2Attack(attack: H2Attack, port: number, path = "/"): Promise<H2AttackResult> {
+/** Runs one attack on `path` against 127.0.0.1:`port` while another client keeps requesting `probePath` over HTTP/2. */
+export async function runH2Attack(attack: H2Attack, port: number, path = "/", probePath = path): Promise<H2AttackResult> {
   const probes = { count: 0, failed: 0, slowestMs: 0 };
   let attacking = true;
   const prober = (async () => {
@@ -120,7 +120,7 @@ export async function runH2Attack(attack: H2Attack, port: number, path = "/"): P
     do {
       const started = performance.now();
       try {
-        const reply = await h2Once(`http://127.0.0.1:${port}`, path);
+        const reply = await h2Once(`http://127.0.0.1:${port}`, probePath);
         if (reply.status >= 500) probes.failed++;
       } catch {
         probes.failed++;
