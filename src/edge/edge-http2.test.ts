@@ -198,7 +198,7 @@ describe("edge HTTP/2", () => {
         stream.on("error", fail);
       });
       stream.close();
-      assert.equal(status, 405);
+      assert.equal(status, 400);
     } finally {
       session.close();
     }

@@ -5,7 +5,7 @@ import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import { randomUUID } from "node:crypto";
 import { sendEdgeError } from "./proxy-error-response.ts";
-import { guardSession, H2_FLOOD_LIMITS, H2_SETTINGS, type FloodKind } from "./h2-guard.ts";
+import { guardSession, H2_FLOOD_LIMITS, H2_SETTINGS } from "./h2-guard.ts";
 import { EdgeH2Request } from "./h2-request.ts";
 import { EdgeH2Response } from "./proxy-exchange.ts";
 
@@ -30,8 +30,6 @@ export class Http2Front {
   private readonly sessions = new Set<ServerHttp2Session>();
   private limits: H2Limits;
   private closing = false;
-  /** Sessions ended for a flood, by kind (read by tests through the worker's log line). */
-  readonly floods: Record<FloodKind, number> = { ping: 0, settings: 0, reset: 0 };
 
   constructor(onRequest: (req: EdgeH2Request, res: EdgeH2Response) => void, limits: H2Limits) {
     this.limits = limits;
@@ -52,7 +50,7 @@ export class Http2Front {
       sendEdgeError(
         req,
         res,
-        405,
+        400,
         "bad_request",
         "CONNECT is not served: the edge is a reverse proxy, send requests to its routes",
         randomUUID(),
@@ -91,9 +89,7 @@ export class Http2Front {
   private track(session: ServerHttp2Session): void {
     this.sessions.add(session);
     session.once("close", () => this.sessions.delete(session));
-    guardSession(session, (kind) => {
-      this.floods[kind]++;
-    });
+    guardSession(session);
     session.setTimeout(this.limits.idleTimeoutMs, () => session.close());
     if (this.closing) session.close();
   }

@@ -61,7 +61,7 @@ class Bucket {
  */
 export function guardSession(
   session: ServerHttp2Session,
-  onFlood: (kind: FloodKind) => void,
+  onFlood: (kind: FloodKind) => void = () => {},
   limits: Readonly<Record<FloodKind, FloodLimit>> = H2_FLOOD_LIMITS,
   now: () => number = () => performance.now(),
 ): void {
