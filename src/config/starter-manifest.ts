@@ -31,6 +31,9 @@ environments:                     # each has its own edge port, instances and re
     #   header_timeout: 10s       # a client must send its request headers within this (slowloris: 408)
     #   idle_timeout: 60s         # an idle keep-alive connection is closed after this
     #   max_header_size: 16kb     # larger request headers are refused (431)
+    # http2:                      # HTTP/2 to clients (instances still get HTTP/1.1)
+    #   tls: true                 # offered by ALPN on a TLS port (HTTP/1.1 for the rest); false turns it off
+    #   cleartext: false          # true: h2c with prior knowledge on this plain port, next to HTTP/1.1
 
 apps:                             # one entry per deployable service
   web:
