@@ -3,6 +3,8 @@ import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { WebSocket, WebSocketServer } from "ws";
@@ -50,6 +52,7 @@ describe("edge HTTP/2", () => {
   let canary: Upstream | undefined;
   let wsPort = 0;
   let wss: WebSocketServer | undefined;
+  let sse: Server | undefined;
   let plain = 0;
   let secure = 0;
   let h1only = 0;
@@ -67,6 +70,14 @@ describe("edge HTTP/2", () => {
     const server = wss;
     await new Promise((ok) => server.once("listening", ok));
     wsPort = (server.address() as { port: number }).port;
+    sse = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      // Never ends on its own: only the drain deadline ends it.
+      res.write("data: hello\n\n");
+    });
+    const sseServer = sse;
+    await new Promise<void>((ok) => sseServer.listen(0, "127.0.0.1", ok));
+    const ssePort = (sseServer.address() as AddressInfo).port;
     const apps = [
       {
         ...app("web", [release(2, 0, [canary]), release(1, 1, [up])]),
@@ -75,8 +86,9 @@ describe("edge HTTP/2", () => {
       },
       { ...app("limited", [release(1, 1, [up])]), rateLimit: { perSecond: 0.01, burst: 2 } },
       app("ws", [{ release: 1, weight: 1, instances: [{ id: "ws", host: "127.0.0.1", port: wsPort }] }]),
+      { ...app("sse", [{ release: 1, weight: 1, instances: [{ id: "sse", host: "127.0.0.1", port: ssePort }] }]), drainMs: 1_000 },
     ];
-    const routes = [route("web", "/"), route("limited", "/limited"), route("ws", "/ws")];
+    const routes = [route("web", "/"), route("limited", "/limited"), route("ws", "/ws"), route("sse", "/events")];
     const cleartext: EdgeEnvironment = { ...environment("plain", plain, routes, apps), http2: { tls: false, cleartext: true } };
     const overTls: EdgeEnvironment = { ...environment("secure", secure, routes, apps), tls };
     const h1: EdgeEnvironment = environment("h1", h1only, routes, apps);
@@ -88,6 +100,8 @@ describe("edge HTTP/2", () => {
     await up?.close();
     await canary?.close();
     await new Promise((ok) => wss?.close(ok));
+    sse?.closeAllConnections();
+    await new Promise((ok) => sse?.close(ok));
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -198,7 +212,8 @@ describe("edge HTTP/2", () => {
         stream.on("error", fail);
       });
       stream.close();
-      assert.equal(status, 400);
+      // Answered by node:http2 itself (no 'connect' listener): nothing reaches the proxy.
+      assert.equal(status, 405);
     } finally {
       session.close();
     }
@@ -217,6 +232,36 @@ describe("edge HTTP/2", () => {
     }
   });
 
+  test("an SSE stream over HTTP/2 ends cleanly (END_STREAM, not a reset) at its instance's drain deadline", async () => {
+    assert.ok(edge !== undefined && up !== undefined);
+    const session = await h2Connect(`http://127.0.0.1:${plain}`);
+    try {
+      const stream = session.request({ ":path": "/events" });
+      const chunks: string[] = [];
+      stream.on("data", (c: Buffer) => chunks.push(c.toString()));
+      const ended = new Promise<string>((ok) => {
+        stream.on("end", () => ok("end"));
+        stream.on("error", (e: Error) => ok(`error ${e.message}`));
+      });
+      await waitFor(() => (chunks.join("").includes("data: hello") ? true : undefined), { timeoutMs: 5_000 });
+      const upstream = up;
+      // The SSE instance leaves the table: its stream is ended just before its 1 s drain is over.
+      table = {
+        ...table,
+        version: 2,
+        environments: table.environments.map((e) => ({
+          ...e,
+          apps: e.apps.map((a) => (a.name === "sse" ? { ...a, releases: [release(1, 1, [upstream])] } : a)),
+        })),
+      };
+      assert.deepEqual((await edge.client.putTable(table)).errors, []);
+      assert.equal(await ended, "end");
+      assert.equal(stream.rstCode, 0);
+    } finally {
+      session.close();
+    }
+  });
+
   test("a closing listener sends GOAWAY at once and lets the open stream finish", async () => {
     assert.ok(up !== undefined && edge !== undefined);
     const session = await h2Connect(`http://127.0.0.1:${plain}`);
@@ -225,14 +270,9 @@ describe("edge HTTP/2", () => {
       const pending = h2Request(session, "/held");
       await waitFor(() => (up?.held.length === 1 ? true : undefined), { timeoutMs: 5_000, intervalMs: 5 });
       const goaway = new Promise<number>((ok) => session.once("goaway", (code: number) => ok(code)));
-      // The environment moves to another port: its listener here closes.
-      const moved = {
-        ...table,
-        version: 2,
-        environments: table.environments.map((e) => (e.name === "plain" ? { ...e, port: h1only + 0 } : e)),
-      };
-      moved.environments = moved.environments.filter((e) => e.name !== "plain");
-      assert.deepEqual((await edge.client.putTable(moved)).errors, []);
+      // The environment leaves the table: its listener closes.
+      const without = { ...table, version: 3, environments: table.environments.filter((e) => e.name !== "plain") };
+      assert.deepEqual((await edge.client.putTable(without)).errors, []);
       assert.equal(await goaway, 0);
       up.release();
       const reply = await pending;

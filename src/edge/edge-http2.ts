@@ -3,8 +3,6 @@ import { createServer, type Http2Server, type ServerHttp2Session } from "node:ht
 import type { Server as NetServer, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
-import { randomUUID } from "node:crypto";
-import { sendEdgeError } from "./proxy-error-response.ts";
 import { guardSession, H2_FLOOD_LIMITS, H2_SETTINGS } from "./h2-guard.ts";
 import { EdgeH2Request } from "./h2-request.ts";
 import { EdgeH2Response } from "./proxy-exchange.ts";
@@ -44,19 +42,9 @@ export class Http2Front {
       streamResetBurst: H2_FLOOD_LIMITS.reset.burst,
       streamResetRate: H2_FLOOD_LIMITS.reset.perSecond,
     });
-    this.server.on("request", (req: EdgeH2Request, res: EdgeH2Response) => {
-      if (req.method !== "CONNECT") return onRequest(req, res);
-      // Extended CONNECT (WebSocket over HTTP/2) is not offered, and the edge is not a forward proxy.
-      sendEdgeError(
-        req,
-        res,
-        400,
-        "bad_request",
-        "CONNECT is not served: the edge is a reverse proxy, send requests to its routes",
-        randomUUID(),
-        undefined,
-      );
-    });
+    // CONNECT never gets here: node:http2's compatibility layer answers it 405 itself (no 'connect' listener), which
+    // is right: the edge is not a forward proxy, and WebSocket over HTTP/2 (extended CONNECT) is not offered.
+    this.server.on("request", onRequest);
     this.server.on("session", (session: ServerHttp2Session) => this.track(session));
     // A broken or abusive peer ends its own session; nothing else is affected, nothing to report.
     this.server.on("sessionError", () => {});
