@@ -244,11 +244,15 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
   }
 
   onUpstreamEnd(): void {
+    // The connection is back in its pool and may already carry another exchange: a client that goes away after
+    // this (an HTTP/2 stream reset before its answer was flushed) must not abort it.
+    this.upstream = undefined;
     this.release();
     this.res.end();
   }
 
   onUpstreamError(code: string): void {
+    this.upstream = undefined;
     this.upstreamFailed(code);
   }
 
