@@ -16,6 +16,7 @@ py:prometheus_client python3-prometheus-client
 sqlite3 sqlite3
 pg_ctlcluster postgresql
 openssl openssl
+curl curl
 "
 has_python_module() {
   for py in /usr/bin/python3 python3; do

@@ -50,6 +50,8 @@ export const ENVIRONMENT_DEFAULTS = {
   tracing: { sampleRate: 0.01, slowMs: 1_000 },
   // Slow clients get 10 s to send their headers (slowloris); idle keep-alive connections are closed after 60 s.
   limits: { headerTimeoutMs: 10_000, idleTimeoutMs: 60_000, maxHeaderBytes: 16 * 1024 },
+  // Browsers get HTTP/2 over TLS (ALPN, HTTP/1.1 for the rest); cleartext h2 only where a manifest asks for it.
+  http2: { tls: true, cleartext: false },
 } satisfies Omit<EnvironmentConfig, "port">;
 
 export const MAX_INSTANCES = 64;

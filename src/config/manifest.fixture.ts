@@ -27,6 +27,8 @@ const KNOWN_KEYS = [
   "header_timeout",
   "idle_timeout",
   "max_header_size",
+  "http2",
+  "cleartext",
   "source",
   "build",
   "run",

@@ -55,6 +55,7 @@ describe("parseManifest", () => {
       pinFrom: ["127.0.0.1/32", "::1/128"],
       tracing: { sampleRate: 0.01, slowMs: 1_000 },
       limits: { headerTimeoutMs: 10_000, idleTimeoutMs: 60_000, maxHeaderBytes: 16_384 },
+      http2: { tls: true, cleartext: false },
     };
     assert.deepEqual(manifest.environments.production, { port: 8080, bind: "0.0.0.0", protected: true, ...edgeDefaults });
     assert.deepEqual(manifest.environments.staging, { port: 8081, bind: "0.0.0.0", protected: false, ...edgeDefaults });
@@ -90,6 +91,7 @@ describe("parseManifest", () => {
         "    tls: { cert: ./tls/cert.pem, key: ./tls/key.pem }",
         "    pin_from: [10.0.0.0/8, 192.168.1.7]",
         "    limits: { header_timeout: 5s, idle_timeout: 30s, max_header_size: 8kb }",
+        "    http2: { cleartext: true }",
         "apps:",
         "  web:",
         "    source: ./web",
@@ -109,6 +111,7 @@ describe("parseManifest", () => {
       pinFrom: ["10.0.0.0/8", "192.168.1.7"],
       tracing: { sampleRate: 0.01, slowMs: 1_000 },
       limits: { headerTimeoutMs: 5_000, idleTimeoutMs: 30_000, maxHeaderBytes: 8_192 },
+      http2: { tls: true, cleartext: true },
     });
     const web = resolveApp(manifest, "web", "production");
     assert.deepEqual(web.limits, { bodyBytes: 1024 * 1024, ratePerSecond: 10, burst: 50 });

@@ -181,6 +181,7 @@ export function buildManifest(file: ManifestFile, path: string, dir: string): Ma
         idleTimeoutMs: env.limits?.idle_timeout ?? e.limits.idleTimeoutMs,
         maxHeaderBytes: env.limits?.max_header_size ?? e.limits.maxHeaderBytes,
       },
+      http2: { tls: env.http2?.tls ?? e.http2.tls, cleartext: env.http2?.cleartext ?? e.http2.cleartext },
     };
   }
   const api = resolveApiSettings(file.api, (p) => resolvePath(dir, p));

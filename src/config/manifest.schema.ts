@@ -243,6 +243,11 @@ export const environmentSchema = mapping(
     ).optional(),
     /** Which readiness checks the first deploy here requires (src/readiness/readiness.schema.ts). */
     readiness: readinessFileSchema.optional(),
+    /** HTTP/2 to clients: over TLS by ALPN (default on), cleartext with prior knowledge (default off). */
+    http2: mapping(
+      { tls: booleanField.optional(), cleartext: booleanField.optional() },
+      "a mapping such as { tls: true, cleartext: false }",
+    ).optional(),
   },
   "a mapping such as { port: 8080 }",
 );

@@ -123,6 +123,8 @@ export const environmentConfigSchema = z.object({
   limits: z.object({ headerTimeoutMs: z.number(), idleTimeoutMs: z.number(), maxHeaderBytes: z.number().int() }),
   /** The edge's access log (environments.<env>.access_log); absent: none. */
   accessLog: z.object({ maxBytes: z.number().int(), keep: z.number().int() }).optional(),
+  /** HTTP/2 to clients: over TLS when ALPN picks h2; cleartext with prior knowledge on the same port. */
+  http2: z.object({ tls: z.boolean(), cleartext: z.boolean() }),
 });
 
 export const manifestAppSchema = z.object({

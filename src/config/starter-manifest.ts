@@ -37,6 +37,9 @@ environments:                     # each has its own edge port, instances and re
     #   load_rate: 200            # a passed load test in staging at least this many requests/s
     #   staging: staging          # where load tests, drills and parity are looked for
     # access_log: true            # the edge's JSON-lines access log (rampart logs --edge); or { max_size: 64mb, keep: 5 }
+    # http2:                      # HTTP/2 to clients (instances still get HTTP/1.1)
+    #   tls: true                 # offered by ALPN on a TLS port (HTTP/1.1 for the rest); false turns it off
+    #   cleartext: false          # true: h2c with prior knowledge on this plain port, next to HTTP/1.1
 
 apps:                             # one entry per deployable service
   web:

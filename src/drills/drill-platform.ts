@@ -17,6 +17,8 @@ export const APP = "web";
 export interface DrillPlatformOptions extends DrillOptions {
   instances?: number;
   appYaml?: string;
+  /** More keys of the production environment (createTestProject's productionYaml). */
+  productionYaml?: string;
   /** Runs before the first `rampart up`, e.g. to mount a small file system on the data dir; returns its undo. */
   prepare?(project: TestProject): () => void;
   /** Runs the platform as this user (file permissions do not bind root). */
@@ -49,6 +51,7 @@ export class DrillPlatform {
       source: options.source,
       run: options.run,
       healthPath: options.healthPath,
+      productionYaml: options.productionYaml,
     });
     const undo = options.prepare?.(project);
     let up: RampartUp;

@@ -160,7 +160,11 @@ function drainByInstance(table: RoutingTable): Map<string, number> {
 function listenerSettings(table: RoutingTable): Map<string, ListenerSettings> {
   const out = new Map<string, ListenerSettings>();
   for (const env of table.environments) {
-    out.set(env.name, { tls: env.tls ?? null, limits: env.limits ?? DEFAULT_LISTENER_SETTINGS.limits });
+    out.set(env.name, {
+      tls: env.tls ?? null,
+      limits: env.limits ?? DEFAULT_LISTENER_SETTINGS.limits,
+      http2: env.http2 ?? DEFAULT_LISTENER_SETTINGS.http2,
+    });
   }
   return out;
 }

@@ -1,5 +1,5 @@
+import type { EdgeRequest } from "./edge-request.types.ts";
 import { hash } from "node:crypto";
-import type { IncomingMessage } from "node:http";
 import type { CompiledApp, CompiledTable } from "./compiled-table.ts";
 import type { EdgeErrorCode } from "./proxy-error-response.ts";
 import { RateLimiter, sameLimit } from "./rate-limiter.ts";
@@ -128,7 +128,7 @@ export class GatewayAuth {
    * The verdict on a routed request, synchronously when it can be (no auth, public path, API key, a token whose
    * key is known), else a promise that never rejects (first JWKS load, reload for an unknown kid).
    */
-  check(app: CompiledApp, req: IncomingMessage, target: string): AuthOutcome | Promise<AuthOutcome> {
+  check(app: CompiledApp, req: Pick<EdgeRequest, "rawHeaders">, target: string): AuthOutcome | Promise<AuthOutcome> {
     const policy = this.policies.get(app);
     if (policy === undefined) return OPEN;
     if (isPublic(policy.publicPrefixes, target)) return PUBLIC;

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http";
+import type { EdgeRequest } from "./edge-request.types.ts";
 import { pickInstance, pickRelease, pickUpInstanceElsewhere, type InstanceLoad } from "./balancer.ts";
 import type { CompiledApp, CompiledEnvironment, CompiledInstance, CompiledRelease } from "./compiled-table.ts";
 import type { ForwardPlan } from "./proxy-headers.ts";
@@ -17,7 +17,7 @@ export type InstanceChoice = CompiledInstance | string;
 export function chooseInstance(
   env: CompiledEnvironment,
   app: CompiledApp,
-  req: IncomingMessage,
+  req: EdgeRequest,
   plan: ForwardPlan,
   load: InstanceLoad,
 ): InstanceChoice {
@@ -39,7 +39,7 @@ export function chooseInstance(
 function pinnedRelease(
   env: CompiledEnvironment,
   app: CompiledApp,
-  req: IncomingMessage,
+  req: EdgeRequest,
   plan: ForwardPlan,
 ): CompiledRelease | number | undefined {
   if (!env.pinSources.allows(req.socket.remoteAddress)) return undefined;
@@ -52,7 +52,7 @@ function pinnedRelease(
  * Where this client sits in a sticky split: the manifest's cookie or header, else the edge's own cookie (made
  * here when missing; `plan.setCookie` carries it to the response head).
  */
-function clientPosition(env: CompiledEnvironment, app: CompiledApp, req: IncomingMessage, plan: ForwardPlan): number {
+function clientPosition(env: CompiledEnvironment, app: CompiledApp, req: EdgeRequest, plan: ForwardPlan): number {
   const sticky = app.sticky;
   if (sticky !== null) {
     const value = sticky.kind === "cookie" ? readCookie(plan.cookie, sticky.name) : headerValue(req.headers[sticky.name.toLowerCase()]);

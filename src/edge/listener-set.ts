@@ -5,7 +5,9 @@ import { Server as NetServer } from "node:net";
 import type { Duplex } from "node:stream";
 import { framingProblem, onClientError } from "./client-errors.ts";
 import type { CompiledEnvironment, CompiledTable } from "./compiled-table.ts";
-import { EdgeResponse } from "./proxy-exchange.ts";
+import type { EdgeRequest } from "./edge-request.types.ts";
+import { Http2Front, routeAlpnH2, routePriorKnowledgeH2 } from "./edge-http2.ts";
+import { EdgeResponse, type EdgeH2Response } from "./proxy-exchange.ts";
 import { sendEdgeError } from "./proxy-error-response.ts";
 import { answerPlainHttp, loadKeyPair, TlsWatcher, type TlsFiles } from "./tls-context.ts";
 import { errorMessage } from "../shared/errors.ts";
@@ -22,7 +24,7 @@ export interface ListenError {
   message: string;
 }
 
-export type RequestHandler = (env: CompiledEnvironment, req: IncomingMessage, res: EdgeResponse) => void;
+export type RequestHandler = (env: CompiledEnvironment, req: EdgeRequest, res: EdgeResponse | EdgeH2Response) => void;
 export type UpgradeHandler = (env: CompiledEnvironment, req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 export interface ListenerLimits {
@@ -35,11 +37,14 @@ export interface ListenerLimits {
 export interface ListenerSettings {
   tls: TlsFiles | null;
   limits: ListenerLimits;
+  /** HTTP/2 (edge-http2.ts): by ALPN on a TLS listener, with prior knowledge on a plain one. */
+  http2: { tls: boolean; cleartext: boolean };
 }
 
 export const DEFAULT_LISTENER_SETTINGS: ListenerSettings = {
   tls: null,
   limits: { headerTimeoutMs: 10_000, idleTimeoutMs: 60_000, maxHeaderBytes: 16 * 1024 },
+  http2: { tls: true, cleartext: false },
 };
 
 /** Request bodies (uploads) may take long; headers are bounded separately by headerTimeoutMs. */
@@ -55,6 +60,8 @@ interface Listener {
   env: CompiledEnvironment;
   tlsKey: string;
   watcher: TlsWatcher | undefined;
+  /** Takes the listener's HTTP/2 connections, when it serves HTTP/2. */
+  h2: Http2Front | undefined;
   closing: boolean;
   /** Connections open right now; once the listener is closing, they count into ListenerSet.lingering. */
   open: number;
@@ -90,13 +97,14 @@ export class ListenerSet {
       const listener = this.listeners.get(key);
       const wantedSettings = settings.get(env.name) ?? DEFAULT_LISTENER_SETTINGS;
       if (listener === undefined) toOpen.push(env);
-      else if (listener.tlsKey !== tlsKey(wantedSettings.tls)) {
+      else if (listener.tlsKey !== tlsKey(wantedSettings)) {
         // Plain HTTP to TLS (or other files): a new server binds next to the old one (SO_REUSEPORT), then the old drains.
         replaced.push(listener);
         toOpen.push(env);
       } else {
         listener.env = env;
         applyLimits(listener.server, wantedSettings.limits);
+        listener.h2?.setLimits(wantedSettings.limits);
       }
     }
     for (const [key, listener] of this.listeners) {
@@ -148,12 +156,24 @@ export class ListenerSet {
     };
     let watcher: TlsWatcher | undefined;
     let server: EdgeServer;
+    let h2: Http2Front | undefined;
+    const h2Request = (req: EdgeRequest, res: EdgeH2Response): void => this.handler(listener.env, req, res);
     if (settings.tls === null) {
-      server = createServer(options);
+      const http = createServer(options);
+      if (settings.http2.cleartext) {
+        h2 = new Http2Front(h2Request, limits);
+        routePriorKnowledgeH2(http, h2, () => http.headersTimeout);
+      }
+      server = http;
     } else {
       const tls = settings.tls;
-      const https = createTlsServer({ ...options, ...loadKeyPair(tls) });
+      const alpn = settings.http2.tls ? { ALPNProtocols: ["h2", "http/1.1"] } : {};
+      const https = createTlsServer({ ...options, ...loadKeyPair(tls), ...alpn });
       answerPlainHttp(https, () => https.headersTimeout);
+      if (settings.http2.tls) {
+        h2 = new Http2Front(h2Request, limits);
+        routeAlpnH2(https, h2);
+      }
       watcher = new TlsWatcher(
         tls,
         (pair) => https.setSecureContext(pair),
@@ -162,7 +182,7 @@ export class ListenerSet {
       server = https;
     }
     applyLimits(server, limits);
-    const listener: Listener = { server, env, tlsKey: tlsKey(settings.tls), watcher, closing: false, open: 0 };
+    const listener: Listener = { server, env, tlsKey: tlsKey(settings), watcher, h2, closing: false, open: 0 };
     server.on("connection", (socket: Duplex) => {
       listener.open++;
       socket.once("close", () => {
@@ -230,6 +250,7 @@ export class ListenerSet {
     // connection instead gets `Connection: close` on its next response (a busy client moves within ms); the
     // ones still idle after IDLE_GRACE_MS are closed then, and anything still open after the drain window is cut.
     NetServer.prototype.close.call(server);
+    listener.h2?.close(this.drainMs);
     this.closedOpen += listener.open;
     setTimeout(() => server.closeIdleConnections(), IDLE_GRACE_MS).unref();
     setTimeout(() => server.closeAllConnections(), this.drainMs).unref();
@@ -250,8 +271,11 @@ function isWebSocketUpgrade(req: IncomingMessage): boolean {
   return req.method === "GET" && upgrade !== undefined && upgrade.toLowerCase() === "websocket";
 }
 
-function tlsKey(tls: TlsFiles | null): string {
-  return tls === null ? "" : `${tls.certFile}\u0000${tls.keyFile}`;
+/** What a running listener cannot change: its certificate files and whether it speaks HTTP/2. */
+function tlsKey(settings: ListenerSettings): string {
+  const tls = settings.tls;
+  const h2 = tls === null ? settings.http2.cleartext : settings.http2.tls;
+  return `${tls === null ? "" : `${tls.certFile}\u0000${tls.keyFile}`}${h2 ? "\u0000h2" : ""}`;
 }
 
 function addressKey(bind: string, port: number): string {

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { EdgeReply, EdgeRequest } from "./edge-request.types.ts";
 import type { EdgeErrorCode } from "../shared/error-catalogue.ts";
 
 // The codes and their statuses are declared in the error catalogue; error-catalogue.test.ts checks each call site.
@@ -27,8 +27,8 @@ const TITLES: Record<EdgeErrorCode, string> = {
  * a browser (Accept prefers text/html) gets a small page instead of raw JSON.
  */
 export function sendEdgeError(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: EdgeRequest,
+  res: EdgeReply,
   status: number,
   code: EdgeErrorCode,
   message: string,
@@ -48,7 +48,8 @@ export function sendEdgeError(
     "cache-control": "no-store",
     "x-request-id": requestId,
   });
-  res.end(req.method === "HEAD" ? undefined : body);
+  if (req.method === "HEAD") res.end();
+  else res.end(body);
 }
 
 /** True when text/html has a higher q than application/json (ties go to whichever is listed first). */

@@ -1,10 +1,13 @@
 import { timingSafeEqual } from "node:crypto";
 import { ServerResponse, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
+import { Http2ServerResponse } from "node:http2";
 import type { Dispatcher } from "undici";
 import { pickRetryInstance } from "./balancer.ts";
 import type { CompiledApp, CompiledEnvironment, CompiledInstance } from "./compiled-table.ts";
 import { isFailedRequest } from "../shared/measurement.ts";
 import type { FailedUsers } from "./failed-users.ts";
+import type { EdgeReply, EdgeRequest } from "./edge-request.types.ts";
+import type { EdgeH2Request } from "./h2-request.ts";
 import type { FlagVariantStats } from "./flag-variant-stats.ts";
 import { chooseInstance } from "./instance-choice.ts";
 import type { SpanRecorder } from "./span-recorder.ts";
@@ -68,15 +71,41 @@ export class EdgeResponse extends ServerResponse<IncomingMessage> {
   exchange: ProxyExchange | undefined;
 }
 
-function onResponseClose(this: EdgeResponse): void {
+/** The same for an HTTP/2 stream (edge-http2.ts, node:http2's compatibility API). */
+export class EdgeH2Response extends Http2ServerResponse<EdgeH2Request> {
+  exchange: ProxyExchange | undefined;
+  /** Nothing to do over HTTP/2: a stream ends on its own frame boundary, the connection carries on. */
+  shouldKeepAlive = true;
+
+  /** Sends the head now (an event stream's, before its first event); missing from @types/node's compat class. */
+  flushHeaders(): void {
+    if (!this.headersSent) this.writeHead(this.statusCode);
+  }
+}
+
+/** What the proxy does with either response class. */
+interface ProxyResponse extends EdgeReply {
+  exchange: ProxyExchange | undefined;
+  readonly writableEnded: boolean;
+  readonly writableFinished: boolean;
+  write(chunk: Buffer): boolean;
+  end(): unknown;
+  end(chunk: Buffer | string): unknown;
+  getHeader(name: string): number | string | string[] | undefined;
+  flushHeaders(): void;
+  on(event: "close", listener: (this: ProxyResponse) => void): unknown;
+  once(event: "drain" | "finish", listener: (this: ProxyResponse) => void): unknown;
+}
+
+function onResponseClose(this: ProxyResponse): void {
   this.exchange?.closed();
 }
 
-function onResponseDrain(this: EdgeResponse): void {
+function onResponseDrain(this: ProxyResponse): void {
   this.exchange?.drained();
 }
 
-export function handleProxyRequest(ctx: ProxyContext, env: CompiledEnvironment, req: IncomingMessage, res: EdgeResponse): void {
+export function handleProxyRequest(ctx: ProxyContext, env: CompiledEnvironment, req: EdgeRequest, res: ProxyResponse): void {
   const exchange = new ProxyExchange(ctx, env, req, res);
   res.exchange = exchange;
   res.on("close", onResponseClose);
@@ -93,8 +122,8 @@ export function handleProxyRequest(ctx: ProxyContext, env: CompiledEnvironment, 
 class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, DrainableStream {
   private readonly ctx: ProxyContext;
   private readonly env: CompiledEnvironment;
-  private readonly req: IncomingMessage;
-  private readonly res: EdgeResponse;
+  private readonly req: EdgeRequest;
+  private readonly res: ProxyResponse;
   private readonly startedAt = performance.now();
   private readonly target: string;
   private readonly plan: ForwardPlan;
@@ -124,7 +153,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
   private upstreamAt = 0;
   private upstreamMs: number | null = null;
 
-  constructor(ctx: ProxyContext, env: CompiledEnvironment, req: IncomingMessage, res: EdgeResponse) {
+  constructor(ctx: ProxyContext, env: CompiledEnvironment, req: EdgeRequest, res: ProxyResponse) {
     this.ctx = ctx;
     this.env = env;
     this.req = req;
@@ -284,6 +313,9 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
   }
 
   onUpstreamEnd(): void {
+    // The connection is back in its pool and may already carry another exchange: a client that goes away after
+    // this (an HTTP/2 stream reset before its answer was flushed) must not abort it.
+    this.upstream = undefined;
     this.release();
     this.endBody();
   }
@@ -304,6 +336,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
   }
 
   onUpstreamError(code: string): void {
+    this.upstream = undefined;
     this.upstreamFailed(code);
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders } from "node:http";
+import type { EdgeReply, EdgeRequest } from "./edge-request.types.ts";
 import type { CompiledEnvironment } from "./compiled-table.ts";
 import { FLAG_VARIANT_HEADER } from "./flag-variant-stats.ts";
 import { formatTraceparent, traceContextFor, type TraceContext } from "./trace-context.ts";
@@ -69,7 +70,7 @@ export interface ForwardPlan {
   clientHeadersEnd: number;
 }
 
-export function planForwarding(req: IncomingMessage, env: CompiledEnvironment): ForwardPlan {
+export function planForwarding(req: EdgeRequest, env: CompiledEnvironment): ForwardPlan {
   const raw = req.rawHeaders;
   let host: string | undefined;
   let accept: string | undefined;
@@ -161,7 +162,7 @@ export function allowUnderscoreHeaders(plan: ForwardPlan): void {
  * Writes the upstream's status and headers, minus hop-by-hop ones, plus the request id the client can
  * quote. A flat [name, value, …] list is Node's cheapest form. False when Node refuses a value.
  */
-export function writeResponseHead(res: ServerResponse, status: number, upstream: IncomingHttpHeaders, plan: ForwardPlan): boolean {
+export function writeResponseHead(res: EdgeReply, status: number, upstream: IncomingHttpHeaders, plan: ForwardPlan): boolean {
   let named: Set<string> | undefined;
   const connection = upstream.connection;
   if (typeof connection === "string") named = addTokens(undefined, connection);
@@ -179,7 +180,7 @@ export function writeResponseHead(res: ServerResponse, status: number, upstream:
 }
 
 /** Same as writeResponseHead, for the edge's own client, which hands over a flat [lower-case name, value, …] list. */
-export function writeResponseHeadFlat(res: ServerResponse, status: number, upstream: string[], plan: ForwardPlan): boolean {
+export function writeResponseHeadFlat(res: EdgeReply, status: number, upstream: string[], plan: ForwardPlan): boolean {
   let named: Set<string> | undefined;
   for (let i = 0; i < upstream.length; i += 2) {
     if (upstream[i] === "connection") named = addTokens(named, upstream[i + 1] as string);
@@ -205,7 +206,7 @@ function isDroppedResponseHeader(name: string, named: Set<string> | undefined): 
 }
 
 /** False when the head cannot be written (an invalid header from the upstream): the caller answers 502. */
-function writeHeadWithEdgeHeaders(res: ServerResponse, status: number, out: string[], plan: ForwardPlan): boolean {
+function writeHeadWithEdgeHeaders(res: EdgeReply, status: number, out: string[], plan: ForwardPlan): boolean {
   out.push("x-request-id", plan.requestId);
   if (plan.setCookie !== undefined) out.push("set-cookie", plan.setCookie);
   try {

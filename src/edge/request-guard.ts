@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { EdgeReply, EdgeRequest } from "./edge-request.types.ts";
 import type { CompiledApp, CompiledTable } from "./compiled-table.ts";
 import { sendEdgeError } from "./proxy-error-response.ts";
 import { RateLimiter, sameLimit, type RateLimit } from "./rate-limiter.ts";
@@ -60,8 +60,8 @@ export class RequestGuard {
    */
   admit(
     app: CompiledApp,
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: EdgeRequest,
+    res: EdgeReply,
     requestId: string,
     accept: string | undefined,
     target: BodyLimitTarget,
@@ -111,12 +111,12 @@ export class RequestGuard {
   }
 }
 
-function countBody(req: IncomingMessage, max: number, target: BodyLimitTarget): void {
+function countBody(req: EdgeRequest, max: number, target: BodyLimitTarget): void {
   let seen = 0;
   // Counted where Node's parser hands each chunk to the stream, not with a 'data' listener: that would
   // start the flow before the upstream client is attached and lose the first chunks.
   const push = req.push;
-  req.push = function countingPush(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding): boolean {
+  req.push = function countingPush(this: EdgeRequest, chunk: unknown, encoding?: BufferEncoding): boolean {
     if (chunk !== null && Buffer.isBuffer(chunk) && seen <= max) {
       seen += chunk.length;
       if (seen > max) target.bodyTooLarge(max);

@@ -105,6 +105,7 @@ const environmentSchema = z
       .default(null),
     limits: limitsSchema.default({ headerTimeoutMs: 10_000, idleTimeoutMs: 60_000, maxHeaderBytes: 16 * 1024 }),
     probeToken: z.string().min(16).max(200).nullable().default(null),
+    http2: z.object({ tls: z.boolean(), cleartext: z.boolean() }).default({ tls: true, cleartext: false }),
   })
   .superRefine((env, ctx) => {
     const apps = new Set<string>();

@@ -39,6 +39,8 @@ export interface EdgeEnvironment {
     /** Larger request headers get 431. */
     maxHeaderBytes: number;
   };
+  /** HTTP/2 to clients (edge-http2.ts): over TLS when ALPN picks h2, and cleartext with prior knowledge. */
+  http2?: { tls: boolean; cleartext: boolean };
 }
 
 /** A request matches a route when its Host is in `hosts` (or `hosts` is null) and its path starts with `prefix`; longest prefix wins, host-specific before host-less. */

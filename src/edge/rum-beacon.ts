@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { EdgeReply, EdgeRequest } from "./edge-request.types.ts";
 import { z } from "zod";
 import type { CompiledEnvironment } from "./compiled-table.ts";
 import { sendEdgeError } from "./proxy-error-response.ts";
@@ -49,11 +49,14 @@ type RumCode = "bad_request" | "payload_too_large" | "rate_limited" | "rum_forbi
  * another site's Origin or a token this edge did not sign for this environment 403, anything malformed 400.
  * Returns false for any other path (routed as usual).
  */
+/** An HTTP/1.1 or HTTP/2 answer (edge-request.types.ts) that can also end with bytes. */
+type RumReply = EdgeReply & { end(chunk: Buffer | string): unknown };
+
 export function handleRum(
   ctx: RumContext,
   env: CompiledEnvironment,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: EdgeRequest,
+  res: RumReply,
   path: string,
   requestId: string,
 ): boolean {
@@ -96,7 +99,7 @@ export function handleRum(
   return true;
 }
 
-function accept(ctx: RumContext, env: CompiledEnvironment, body: Buffer, fail: Fail, res: ServerResponse): void {
+function accept(ctx: RumContext, env: CompiledEnvironment, body: Buffer, fail: Fail, res: RumReply): void {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString("utf8"));
@@ -122,7 +125,7 @@ function accept(ctx: RumContext, env: CompiledEnvironment, body: Buffer, fail: F
   res.end();
 }
 
-function serveScript(req: IncomingMessage, res: ServerResponse, fail: Fail): void {
+function serveScript(req: EdgeRequest, res: RumReply, fail: Fail): void {
   if (req.method !== "GET" && req.method !== "HEAD") {
     res.setHeader("allow", "GET, HEAD");
     return fail(405, "rum_method_not_allowed", `${RUM_SCRIPT_PATH} takes GET`);
@@ -134,11 +137,12 @@ function serveScript(req: IncomingMessage, res: ServerResponse, fail: Fail): voi
     "cache-control": "public, max-age=3600",
     "x-content-type-options": "nosniff",
   });
-  res.end(req.method === "HEAD" ? undefined : script);
+  if (req.method === "HEAD") res.end();
+  else res.end(script);
 }
 
 /** The body, or null once it is over the limit (a chunked one is stopped there, not read to its end). */
-function readBody(req: IncomingMessage, done: (body: Buffer | null) => void): void {
+function readBody(req: EdgeRequest, done: (body: Buffer | null) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let finished = false;

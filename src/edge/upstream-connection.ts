@@ -100,6 +100,9 @@ export class UpstreamConnection implements ResponseEvents {
     this.keepAliveMs = hint < 0 ? KEEP_ALIVE_MS : Math.min(KEEP_ALIVE_MS, hint - 1_000);
     if (this.parser.reusable && this.keepAliveMs > 0) {
       this.reused = true;
+      // The last chunk may have paused the socket for a slow client (body()), whose 'drain' may never come (an HTTP/2
+      // stream reset meanwhile): a connection goes back to the pool reading, or the next exchange's answer is never read.
+      this.socket.resume();
       this.pool.release(this);
     } else {
       this.destroy();

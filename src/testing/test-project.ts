@@ -26,6 +26,8 @@ export interface TestProjectOptions {
   source?: string;
   run?: string;
   healthPath?: string;
+  /** More keys of the production environment's mapping, e.g. `http2: { cleartext: true }`. */
+  productionYaml?: string;
 }
 
 /** A temp project with environments `staging` and `production` and one app `web` running the test app. */
@@ -46,7 +48,7 @@ export async function createTestProject(options: TestProjectOptions = {}): Promi
         "name: e2e",
         "environments:",
         `  staging: { port: ${ports.staging}, bind: 127.0.0.1 }`,
-        `  production: { port: ${ports.production}, bind: 127.0.0.1, protected: true }`,
+        `  production: { port: ${ports.production}, bind: 127.0.0.1, protected: true${options.productionYaml ? `, ${options.productionYaml}` : ""} }`,
         "apps:",
         "  web:",
         "    source: ./web",

@@ -77,6 +77,7 @@ it("routes only to routable, healthy instances, weighting each release by its se
     pinSources: ENVIRONMENT_DEFAULTS.pinFrom,
     tracing: ENVIRONMENT_DEFAULTS.tracing,
     limits: ENVIRONMENT_DEFAULTS.limits,
+    http2: ENVIRONMENT_DEFAULTS.http2,
   });
   const web = production?.apps[0];
   assert.deepEqual(

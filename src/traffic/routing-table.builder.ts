@@ -55,6 +55,7 @@ export function buildRoutingTable(input: {
       ...(config.accessLog === undefined || input.accessLogRoot === undefined
         ? {}
         : { accessLog: { dir: join(input.accessLogRoot, name), maxBytes: config.accessLog.maxBytes, keep: config.accessLog.keep } }),
+      http2: config.http2,
       apps: apps.map((a) =>
         edgeApp(
           a,
