@@ -4,6 +4,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { waitForRelease } from "../releases/release-wait.ts";
+import type { ReleaseView } from "../releases/release.types.ts";
 import { auditEvents } from "../testing/event-audit.ts";
 import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
 import { secretHits } from "../testing/secret-scan.ts";
@@ -175,7 +176,10 @@ describe("readiness through a real rampart up: the first production deploy is ga
     const later = cli(["deploy", "worker", "--env", "production", "--override-readiness", "--reason", "habit", "--json"]);
     assert.equal(later.code, 0, later.stderr);
     assert.match(later.stderr, /note: worker already has releases in production: only the first deploy is gated/);
-    assert.equal((JSON.parse(later.stdout) as { number: number }).number, 2);
+    const second = JSON.parse(later.stdout) as ReleaseView;
+    assert.equal(second.number, 2);
+    // Live before the test ends, so no instance is half-started when the platform is stopped.
+    await waitForRelease(up.client, second, 90_000);
 
     // Nothing the platform or the CLI said carries the planted token or the secret value.
     const everything = [...outputs, up.output(), JSON.stringify(await up.client.events({ limit: 10_000 }))];

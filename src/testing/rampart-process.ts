@@ -160,8 +160,11 @@ export function runnerPidsByOpenFiles(dataDir: string): number[] {
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      if (!readFileSync(`/proc/${name}/cmdline`, "utf8").startsWith("rampart-runner")) continue;
-      if (readdirSync(`/proc/${name}/fd`).some((fd) => readlinkOrEmpty(`/proc/${name}/fd/${fd}`).startsWith(wanted)))
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, "utf8");
+      // Not titled yet: still `node instance-runner.ts DATA/instances/ID/runner-spec.json`.
+      if (cmdline.includes("instance-runner.ts") && cmdline.includes(wanted)) pids.push(Number(name));
+      else if (!cmdline.startsWith("rampart-runner")) continue;
+      else if (readdirSync(`/proc/${name}/fd`).some((fd) => readlinkOrEmpty(`/proc/${name}/fd/${fd}`).startsWith(wanted)))
         pids.push(Number(name));
     } catch {
       // Exited meanwhile, or not ours to read.
