@@ -16,7 +16,15 @@ export function nginxVersion(): string | undefined {
  * keep-alive to the upstream, X-Forwarded-* and a request id both ways, no access log (Rampart's
  * per-request record is an in-memory fold, not a log line).
  */
-export async function startNginx(dir: string, listenPort: number, upstreamPort: number): Promise<Started> {
+export function startNginx(dir: string, listenPort: number, upstreamPort: number): Promise<Started> {
+  return startNginxWith(dir, upstreamPort, `listen 127.0.0.1:${listenPort};`);
+}
+
+/**
+ * The same nginx with `listen` (and whatever goes beside it, e.g. TLS and HTTP/2) chosen by the caller: the one
+ * configuration every nginx comparison shares.
+ */
+export async function startNginxWith(dir: string, upstreamPort: number, listen: string): Promise<Started> {
   await mkdir(join(dir, "tmp"), { recursive: true });
   const conf = join(dir, "nginx.conf");
   await writeFile(
@@ -40,7 +48,7 @@ http {
     keepalive_requests 1000000;
   }
   server {
-    listen 127.0.0.1:${listenPort};
+    ${listen}
     location / {
       proxy_pass http://app;
       proxy_http_version 1.1;
@@ -57,10 +65,9 @@ http {
 `,
   );
   // nginx prints nothing when it is up, so readiness is a config test followed by polling the port.
-  const started = await startProcess(
+  return startProcess(
     "sh",
     ["-c", `nginx -t -q -p ${dir} -c ${conf} -e stderr && echo ok && exec nginx -p ${dir} -c ${conf} -e stderr`],
     /(ok)\n/,
   );
-  return started;
 }
