@@ -33,6 +33,7 @@ export class ApiKeyService {
     if (!API_KEY_NAME.test(keyName))
       throw new RampartError("invalid_request", `API key name ${JSON.stringify(keyName)} is not valid: use a-z, 0-9, . _ - (up to 63)`, {
         hint: `rampart apikeys create ${app} --env ${env} --name ci`,
+        details: [{ field: "body.name", message: "a-z, 0-9, . _ - (up to 63 characters)" }],
       });
     const key = `${KEY_PREFIX}${randomBytes(32).toString("base64url")}`;
     const record: ApiKey = {

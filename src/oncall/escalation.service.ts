@@ -84,6 +84,7 @@ export class EscalationService {
       if (byPrint.length > 1)
         throw new RampartError("invalid_request", `${JSON.stringify(ref)} matches ${byPrint.length} alerts; give more of the fingerprint`, {
           hint: "list what is paging with: rampart oncall escalations",
+          details: [{ field: "params.ref", message: `a fingerprint prefix shared by ${byPrint.length} alerts` }],
         });
       const done: Escalation[] = [];
       for (const e of matched) {
