@@ -50,7 +50,8 @@ export function buildRoutingTable(input: {
       pinSources: config.pinFrom,
       tracing: config.tracing,
       limits: config.limits,
-      probeToken: input.probeToken ?? null,
+      // Absent unless the control plane runs checks, so tables without one look as they always did.
+      ...(input.probeToken === undefined ? {} : { probeToken: input.probeToken }),
       // Absent unless kept (the edge reads absent as none), so tables without one look as they always did.
       ...(config.accessLog === undefined || input.accessLogRoot === undefined
         ? {}
