@@ -45,7 +45,9 @@ export async function canaryShift(ctx: StrategyContext, stableRelease: number, w
     // Each step is judged on its own traffic, both releases over the same period: a regression that only shows
     // at a larger share is not diluted by the quiet earlier steps.
     const since = rollout.data.stepStartedAt ?? rollout.data.trafficSince ?? rollout.updatedAt;
-    const measured = await windows([ctx.release.number, stableRelease], since);
+    // The edge's aggregates are stamped with the start of their second: the step's own second is read whole, or
+    // what the first second of a step measured (a fast test's every beacon) would fall before `since`.
+    const measured = await windows([ctx.release.number, stableRelease], Math.floor(since / 1000) * 1000);
     const side = (release: number) => {
       const window = measured.get(release);
       return { requests: window?.requests ?? 0, errors: window?.errors ?? 0, latency: window?.buckets ?? [], rum: window?.rum };
