@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { CompiledApp } from "./compiled-table.ts";
 import type { FailedUserSeries } from "./edge-stats.types.ts";
-import { edgeStickyId, readCookie, stickyPosition } from "./sticky-split.ts";
+import { stickyKeyOf, stickyPosition } from "./sticky-split.ts";
 
 /** Bounds memory when a flood of failing requests each carries a different key. */
 const MAX_KEYS = 20_000;
@@ -44,15 +44,6 @@ export class FailedUsers {
     this.dropped = 0;
     return out;
   }
-}
-
-function stickyKeyOf(sticky: CompiledApp["sticky"], headers: IncomingHttpHeaders, cookieHeader: string | undefined): string | undefined {
-  if (sticky !== null) {
-    const raw = sticky.kind === "cookie" ? readCookie(cookieHeader, sticky.name) : headers[sticky.name.toLowerCase()];
-    const value = Array.isArray(raw) ? raw[0] : raw;
-    if (value !== undefined && value !== "") return value;
-  }
-  return edgeStickyId(cookieHeader);
 }
 
 /** Workers' keys into one list per env × app × release (a user failing on two workers is counted once later). */

@@ -3,7 +3,7 @@ import { pickInstance, pickRelease, pickUpInstanceElsewhere, type InstanceLoad }
 import type { CompiledApp, CompiledEnvironment, CompiledInstance, CompiledRelease } from "./compiled-table.ts";
 import type { ForwardPlan } from "./proxy-headers.ts";
 import { parsePinnedRelease } from "./release-pin.ts";
-import { edgeStickyId, newStickyId, pickStickyRelease, readCookie, stickyCookieHeader, stickyPosition } from "./sticky-split.ts";
+import { newStickyId, pickStickyRelease, stickyCookieHeader, stickyKeyOf, stickyPosition } from "./sticky-split.ts";
 
 /** What a request (or a WebSocket upgrade) goes to: an instance, or why there is none (no object per request). */
 export type InstanceChoice = CompiledInstance | string;
@@ -53,19 +53,10 @@ function pinnedRelease(
  * here when missing; `plan.setCookie` carries it to the response head).
  */
 function clientPosition(env: CompiledEnvironment, app: CompiledApp, req: EdgeRequest, plan: ForwardPlan): number {
-  const sticky = app.sticky;
-  if (sticky !== null) {
-    const value = sticky.kind === "cookie" ? readCookie(plan.cookie, sticky.name) : headerValue(req.headers[sticky.name.toLowerCase()]);
-    if (value !== undefined && value !== "") return stickyPosition(value);
-  }
-  let id = edgeStickyId(plan.cookie);
+  let id = stickyKeyOf(app.sticky, req.headers, plan.cookie);
   if (id === undefined) {
     id = newStickyId();
     plan.setCookie = stickyCookieHeader(id, env.secure);
   }
   return stickyPosition(id);
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from "node:http";
 import type { CompiledApp, CompiledRelease } from "./compiled-table.ts";
 
 /** The cookie the edge sets when the manifest names no sticky key: one random id per browser. */
@@ -67,4 +68,21 @@ export function newStickyId(random: () => number = Math.random): string {
 
 export function stickyCookieHeader(id: string, secure: boolean): string {
   return `${STICKY_COOKIE}=${id}; Path=/; Max-Age=${STICKY_MAX_AGE_S}; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`;
+}
+
+/**
+ * The client's sticky key: the manifest's cookie or header (`sticky:`), else the edge's own cookie when valid;
+ * undefined when the request carries neither (the split then makes one, failed-users counts nobody).
+ */
+export function stickyKeyOf(
+  sticky: CompiledApp["sticky"],
+  headers: IncomingHttpHeaders,
+  cookieHeader: string | undefined,
+): string | undefined {
+  if (sticky !== null) {
+    const raw = sticky.kind === "cookie" ? readCookie(cookieHeader, sticky.name) : headers[sticky.name.toLowerCase()];
+    const value = Array.isArray(raw) ? raw[0] : raw;
+    if (value !== undefined && value !== "") return value;
+  }
+  return edgeStickyId(cookieHeader);
 }
