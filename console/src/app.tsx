@@ -18,6 +18,8 @@ import { LoginView } from "./views/login.tsx";
 import { LogsView } from "./views/logs.tsx";
 import { RolloutView } from "./views/rollout.tsx";
 import { TraceView } from "./views/trace.tsx";
+import { FlagDetailView } from "./views/flag-detail.tsx";
+import { MetricsView } from "./views/metrics.tsx";
 
 type State = { kind: "loading" } | { kind: "anonymous" } | { kind: "in"; session: Session } | { kind: "failed"; error: unknown };
 
@@ -71,6 +73,8 @@ function Routes(props: { session: Session }) {
   if (view === "audit") return <AuditView session={session} />;
   if (view === "logs" && a && b) return <LogsView env={a} app={b} />;
   if (view === "traces" && a) return <TraceView id={a} />;
+  if (view === "flag" && a) return <FlagDetailView session={session} flagKey={a} />;
+  if (view === "metrics" && a && b) return <MetricsView env={a} app={b} />;
   return <HomeView session={session} />;
 }
 

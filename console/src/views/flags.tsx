@@ -1,6 +1,7 @@
 import type { FlagEnvView, FlagView } from "../../../src/flags/flag.view.ts";
 import { api } from "../api.ts";
 import { useLiveData } from "../live.ts";
+import { href } from "../router.ts";
 import { permit, type Session } from "../session.ts";
 import { ActionButton, ago, ErrorBox, Loading } from "../ui.tsx";
 
@@ -81,7 +82,7 @@ export function FlagsView(props: { session: Session }) {
           {data.flags.map((flag) => (
             <tr key={flag.key}>
               <th scope="row">
-                {flag.key}
+                <a href={href("flag", flag.key)}>{flag.key}</a>
                 <div class="muted small">{flag.description}</div>
               </th>
               {envs.map((env) => {

@@ -164,7 +164,17 @@ const columns: Column<OverviewRow>[] = [
       </span>
     ),
   },
-  { key: "rps", label: "Req/s", numeric: true, sort: (r) => r.rps, render: (r) => r.rps.toFixed(1) },
+  {
+    key: "rps",
+    label: "Req/s",
+    numeric: true,
+    sort: (r) => r.rps,
+    render: (r) => (
+      <a href={href("metrics", r.env, r.app)} title={`Metrics of ${r.app} in ${r.env}`}>
+        {r.rps.toFixed(1)}
+      </a>
+    ),
+  },
   {
     key: "err",
     label: "Errors",
