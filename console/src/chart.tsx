@@ -7,6 +7,8 @@ export interface ChartSeries {
   /** A CSS custom property of the theme, so the chart follows light and dark. */
   color: string;
   dash?: number[];
+  /** Draw the points as dots (a sparse series: a value between two gaps has no line to show it). */
+  points?: boolean;
 }
 
 /** A uPlot time chart (x in epoch seconds); redrawn in place when its data changes (a canary's chart moves live). */
@@ -24,7 +26,17 @@ export function TimeChart(props: { title: string; times: number[]; series: Chart
       {
         width: Math.max(el.clientWidth, 280),
         height: props.height ?? 180,
-        series: [{}, ...props.series.map((s) => ({ label: s.label, stroke: color(s.color), width: 2, dash: s.dash, spanGaps: true }))],
+        series: [
+          {},
+          ...props.series.map((s) => ({
+            label: s.label,
+            stroke: color(s.color),
+            width: 2,
+            dash: s.dash,
+            spanGaps: true,
+            ...(s.points ? { points: { show: true, size: 6, fill: color(s.color) } } : {}),
+          })),
+        ],
         // The y axis is wide enough for "1500 ms"; uPlot's default clips it.
         axes: [axis, { ...axis, size: 64, values: (_u: uPlot, ticks: number[]) => ticks.map((t) => `${round(t)}${props.unit}`) }],
         legend: { live: true },

@@ -79,8 +79,8 @@ export function FlagDetailView(props: { session: Session; flagKey: string }) {
         Flag {flag.key} <span class="muted small">{flag.type}</span>
       </h1>
       <p class="muted">
-        {flag.description || "No description."} Variations: {flag.variations.map((v) => `${v.key} = ${JSON.stringify(v.value)}`).join(", ")}
-        . <a href={href("flags")}>All flags</a>
+        {flag.description ? `${flag.description}. ` : ""}Variations:{" "}
+        {flag.variations.map((v) => `${v.key} = ${JSON.stringify(v.value)}`).join(", ")}. <a href={href("flags")}>All flags</a>
       </p>
       <ErrorBox error={error} />
       <Section title="Rollout plans">
@@ -273,7 +273,7 @@ function Plan(props: {
             ? "—"
             : next === undefined
               ? "the last step"
-              : `${next}% after ${formatDuration(rollout.everyMs)} held${rollout.state === "running" ? ` (${Math.ceil(left / 1000)}s left)` : ""} and only while the guards hold: ${rollout.guards.join(", ") || "none"}; on failure: ${rollout.onFail === "off" ? "turn off" : "pause"}`}
+              : `${next}% ${rollout.state === "running" ? `after ${formatDuration(rollout.everyMs)} held (${Math.ceil(left / 1000)}s left)` : `once resumed and held ${formatDuration(rollout.everyMs)}`} and only while the guards hold: ${rollout.guards.join(", ") || "none"}; on failure: ${rollout.onFail === "off" ? "turn off" : "pause"}`}
         </dd>
         <dt>Verdict</dt>
         <dd class={verdict?.decision === "fail" ? "bad" : undefined}>

@@ -65,7 +65,12 @@ export function splitCharts(
     add(bad, keyOf(s.labels), failed(s.labels) ? s.points : []);
   }
   const keys = [...all.keys()].sort();
-  const line = (key: string, i: number, values: (number | null)[]): ChartSeries => ({ label: key, values, ...seriesColor(i) });
+  const line = (key: string, i: number, values: (number | null)[]): ChartSeries => ({
+    label: key,
+    values,
+    ...seriesColor(i),
+    points: values.some((v, j) => v !== null && (values[j - 1] ?? null) === null && (values[j + 1] ?? null) === null),
+  });
   const latency = new Map<string, ChartSeries[]>();
   for (const [name, result] of quantiles) {
     const byKey = new Map(result.series.map((s) => [keyOf(s.labels), s.points.map(([, v]) => (v === null ? null : v * 1000))]));

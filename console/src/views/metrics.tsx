@@ -55,7 +55,7 @@ export function MetricsView(props: { env: string; app: string }) {
         const cores = cpuBy.get(r.key ?? "");
         return { ...r, cpuPercent: cores === undefined ? undefined : cores * 100, rssBytes: rssBy.get(r.key ?? "") };
       });
-      return { charts, instances, bySplit, total: byInstance.total };
+      return { charts, instances, bySplit, total: byInstance.total, split, range };
     },
     (e) => e.env === env && e.app === app && (e.type.startsWith("release.") || e.type.startsWith("instance.")),
     [env, app, split, range],
@@ -64,7 +64,7 @@ export function MetricsView(props: { env: string; app: string }) {
     const timer = setInterval(reload, REFRESH_MS);
     return () => clearInterval(timer);
   }, [env, app, split, range]);
-  const label = split === "total" ? "in total" : `by ${split}`;
+  const label = data ? splitLabel(data.split) : null;
   return (
     <div class="stack">
       <h1>
@@ -96,15 +96,15 @@ export function MetricsView(props: { env: string; app: string }) {
         </span>
       </form>
       <ErrorBox error={error} />
-      {!data ? (
+      {!data || label === null ? (
         <Loading />
       ) : (
         <>
-          <Section title={`Traffic ${label}, ${RANGES[range].label}`}>
+          <Section title={`Traffic ${label}, ${RANGES[data.range].label}`}>
             {data.charts.keys.length === 0 ? (
               <p class="muted">No traffic at the edge in this range.</p>
             ) : (
-              <div class="charts" data-testid="metrics-charts">
+              <div class="charts four" data-testid="metrics-charts">
                 <TimeChart title={`Requests/s ${label}`} times={data.charts.times} series={data.charts.rps} unit="/s" />
                 <TimeChart title={`Error % ${label}`} times={data.charts.times} series={data.charts.errorPercent} unit="%" />
                 <TimeChart
@@ -123,14 +123,14 @@ export function MetricsView(props: { env: string; app: string }) {
             )}
           </Section>
           {data.bySplit && (
-            <Section title={`Now by ${split}, last 5 minutes`}>
+            <Section title={`Now by ${data.split}, last 5 minutes`}>
               <Table
-                caption={`Traffic by ${split}, last 5 minutes`}
+                caption={`Traffic by ${data.split}, last 5 minutes`}
                 rowKey={(r) => r.key ?? "total"}
                 rows={data.bySplit.rows}
                 empty="No traffic in the last 5 minutes."
                 columns={[
-                  { key: "k", label: split === "release" ? "Release" : "Route", sort: (r) => r.key, render: (r) => r.key },
+                  { key: "k", label: data.split === "release" ? "Release" : "Route", sort: (r) => r.key, render: (r) => r.key },
                   ...TRAFFIC,
                 ]}
               />
@@ -153,6 +153,10 @@ export function MetricsView(props: { env: string; app: string }) {
       )}
     </div>
   );
+}
+
+function splitLabel(split: Split): string {
+  return split === "total" ? "in total" : `by ${split}`;
 }
 
 function asSplit(value: string): Split {
