@@ -125,7 +125,7 @@ describe("the flag and metrics views in Chromium against a real rampart up", () 
     assert.equal(await page.getByTestId("flag-charts").locator(".uplot").count(), 3);
 
     violations.push(...(await seriousViolations(page, "light #/flag/checkout")));
-    await shot(page, "flag");
+    await shot(page, "flag-detail");
   });
 
   it("an app's metrics view: charts split by instance, and a sortable instance table equal to the API's", async () => {
@@ -162,6 +162,17 @@ describe("the flag and metrics views in Chromium against a real rampart up", () 
     await instances.getByRole("button", { name: "Requests" }).click();
     const descending = (await tableRows(instances)).map((c) => Number(c[1]));
     assert.deepEqual(descending, [...ascending].reverse());
+
+    // Live: more traffic shows without a reload (the view reads its figures again every 5 s).
+    const more = startLoad(`http://127.0.0.1:${rig.project.ports.staging}/`, { concurrency: 2, maxRequests: 100, maxMs: 20_000 });
+    await waitFor(async () => (more.current().sent >= 100 ? true : undefined), { timeoutMs: 20_000 });
+    await more.stop();
+    await waitFor(
+      async () => ((await page.getByTestId("metrics-total").textContent())?.includes(`${REQUESTS + 100} requests`) ? true : undefined),
+      {
+        timeoutMs: 20_000,
+      },
+    );
 
     violations.push(...(await seriousViolations(page, "light #/metrics/staging/web")));
     await shot(page, "metrics");
