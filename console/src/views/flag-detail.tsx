@@ -1,16 +1,16 @@
-import { Fragment } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { formatDuration } from "../../../src/config/units.ts";
 import type { ExperimentReportView } from "../../../src/flags/flag-experiment.view.ts";
-import type { FlagRolloutView, FlagView } from "../../../src/flags/flag.view.ts";
+import type { FlagView } from "../../../src/flags/flag.view.ts";
 import { FLAG_DURATION } from "../../../src/telemetry/metrics-flag.sink.ts";
 import { api } from "../api.ts";
 import { TimeChart } from "../chart.tsx";
 import { useLiveData } from "../live.ts";
 import { href } from "../router.ts";
-import { permit, type Session } from "../session.ts";
-import { ActionButton, ago, ErrorBox, Loading, ms, Section, Table } from "../ui.tsx";
-import { isRangeKey, lastValues, RANGES, type RangeKey, selector, splitCharts } from "./metrics-data.ts";
+import type { Session } from "../session.ts";
+import { ErrorBox, Loading, ms, Section, Table } from "../ui.tsx";
+import { FlagPlan } from "./flag-plan.tsx";
+import { RangeSelect } from "./metrics.tsx";
+import { lastValues, RANGES, type RangeKey, selector, splitCharts } from "./metrics-data.ts";
 
 const REFRESH_MS = 5000;
 
@@ -86,7 +86,7 @@ export function FlagDetailView(props: { session: Session; flagKey: string }) {
       <Section title="Rollout plans">
         <div class="plans">
           {flag.environments.map((state) => (
-            <Plan
+            <FlagPlan
               key={state.env}
               session={session}
               flagKey={flag.key}
@@ -109,16 +109,7 @@ export function FlagDetailView(props: { session: Session; flagKey: string }) {
             ))}
           </select>
         </label>
-        <label>
-          Range{" "}
-          <select value={range} onChange={(e) => isRangeKey(e.currentTarget.value) && setRange(e.currentTarget.value)}>
-            {Object.entries(RANGES).map(([key, r]) => (
-              <option key={key} value={key}>
-                {r.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <RangeSelect value={range} onChange={setRange} />
       </form>
       {measured && env && (
         <Section title={`Per variation in ${env}, ${RANGES[range].label}`}>
@@ -215,110 +206,4 @@ function variationRows(
 
 function pct(value: number): string {
   return `${(100 * value).toFixed(1)}%`;
-}
-
-/** One environment's latest guarded rollout: the steps with the one held now, and what gates the next. */
-function Plan(props: {
-  session: Session;
-  flagKey: string;
-  env: string;
-  serving: string;
-  rollout: FlagRolloutView | null;
-  onDone: () => void;
-}) {
-  const { rollout, env, flagKey } = props;
-  if (!rollout)
-    return (
-      <div class="plan" data-testid={`plan-${env}`}>
-        <h3>{env}</h3>
-        <p class="small">serves {props.serving}</p>
-        <p class="small muted">
-          No guarded rollout:{" "}
-          <code>
-            rampart flags rollout {flagKey} --env {env} --plan 5,25,50,100 --every 10m
-          </code>
-        </p>
-      </div>
-    );
-  const active = rollout.state === "running" || rollout.state === "paused";
-  const left = Math.max(0, rollout.stepStartedAt + rollout.everyMs - Date.now());
-  const next = rollout.steps[rollout.step];
-  const verdict = rollout.verdict as { decision?: unknown; reason?: unknown } | null;
-  const steer = permit(props.session, "flags.write", env);
-  return (
-    <div class="plan" data-testid={`plan-${env}`}>
-      <h3>
-        {env} <span class={`status ${rollout.state}`}>{rollout.state}</span>
-      </h3>
-      <p class="small">serves {props.serving}</p>
-      <ol class="steps" aria-label={`Steps of the rollout of ${rollout.variation} in ${env}`}>
-        {rollout.steps.map((percent, i) => {
-          const n = i + 1;
-          const where = n < rollout.step ? "done" : n === rollout.step ? "now" : "next";
-          return (
-            <li key={n} class={where} aria-current={where === "now" ? "step" : undefined}>
-              {percent}%
-            </li>
-          );
-        })}
-      </ol>
-      <dl class="facts small">
-        <dt>Serving</dt>
-        <dd>
-          {rollout.variation} to {rollout.percentage}% by {rollout.by}, else {rollout.outVariation}
-        </dd>
-        <dt>Next step</dt>
-        <dd data-testid={`plan-gate-${env}`}>
-          {!active
-            ? "—"
-            : next === undefined
-              ? "the last step"
-              : `${next}% ${rollout.state === "running" ? `after ${formatDuration(rollout.everyMs)} held (${Math.ceil(left / 1000)}s left)` : `once resumed and held ${formatDuration(rollout.everyMs)}`} and only while the guards hold: ${rollout.guards.join(", ") || "none"}; on failure: ${rollout.onFail === "off" ? "turn off" : "pause"}`}
-        </dd>
-        <dt>Verdict</dt>
-        <dd class={verdict?.decision === "fail" ? "bad" : undefined}>
-          {verdict ? `${String(verdict.decision)}: ${String(verdict.reason ?? "")}` : "no analysis yet"}
-        </dd>
-        {rollout.message && (
-          <>
-            <dt>Engine</dt>
-            <dd>{rollout.message}</dd>
-          </>
-        )}
-        {(rollout.businessGuards ?? []).map((g, i) => (
-          <Fragment key={String(g.guard ?? i)}>
-            <dt>Business guard</dt>
-            <dd class={g.holds === false ? "bad" : undefined}>
-              {String(g.guard)}: {g.holds ? "holds" : "broken"} (control {String(g.control)}, treatment {String(g.treatment)})
-            </dd>
-          </Fragment>
-        ))}
-        <dt>Step started</dt>
-        <dd>
-          {ago(rollout.stepStartedAt)} by {rollout.createdBy}
-        </dd>
-      </dl>
-      {active && (
-        <span class="buttons">
-          <ActionButton
-            label={rollout.state === "paused" ? "Resume rollout" : "Pause rollout"}
-            permit={steer}
-            confirm={{
-              title: `${rollout.state === "paused" ? "Resume" : "Pause"} the rollout of ${flagKey} in ${env}?`,
-              body: (
-                <p>
-                  {rollout.state === "paused"
-                    ? "The plan goes on from its current step."
-                    : `The flag keeps serving ${rollout.percentage}% until resumed.`}
-                </p>
-              ),
-              yes: rollout.state === "paused" ? "Resume rollout" : "Pause rollout",
-            }}
-            run={() => api.controlFlagPlan(flagKey, env, rollout.state === "paused" ? "resume" : "pause", { reason: "from the console" })}
-            onDone={props.onDone}
-          />
-        </span>
-      )}
-    </div>
-  );
 }

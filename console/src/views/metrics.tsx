@@ -81,16 +81,7 @@ export function MetricsView(props: { env: string; app: string }) {
             ))}
           </select>
         </label>
-        <label>
-          Range{" "}
-          <select value={range} onChange={(e) => isRangeKey(e.currentTarget.value) && setRange(e.currentTarget.value)}>
-            {Object.entries(RANGES).map(([key, r]) => (
-              <option key={key} value={key}>
-                {r.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <RangeSelect value={range} onChange={setRange} />
         <span class="muted small">
           refreshed every {REFRESH_MS / 1000}s; <a href={href("logs", env, app)}>logs</a>
         </span>
@@ -152,6 +143,22 @@ export function MetricsView(props: { env: string; app: string }) {
         </>
       )}
     </div>
+  );
+}
+
+/** The look-back of a metrics view's charts. */
+export function RangeSelect(props: { value: RangeKey; onChange: (range: RangeKey) => void }) {
+  return (
+    <label>
+      Range{" "}
+      <select value={props.value} onChange={(e) => isRangeKey(e.currentTarget.value) && props.onChange(e.currentTarget.value)}>
+        {Object.entries(RANGES).map(([key, r]) => (
+          <option key={key} value={key}>
+            {r.label}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
 
