@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -66,6 +67,20 @@ describe("the flag and metrics views in Chromium against a real rampart up", () 
       guards: { errors: "50%", p99: "1s" },
       minSamples: 1_000_000,
     });
+    // An experiment: the SDK's exposures of 40 users (every 4th gets `on`) and their purchases.
+    const { token } = await up.client.createSdkToken("staging");
+    const user = (i: number) => createHash("sha256").update(`user-${i}`).digest("hex").slice(0, 32);
+    const atMs = Date.now();
+    const users = Array.from({ length: 40 }, (_, i) => i);
+    const sentEvents = await fetch(`${base}/api/v1/flags/sdk/events`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        exposures: users.map((i) => ({ flag: "checkout", variation: i % 4 === 0 ? "on" : "off", user: user(i), atMs })),
+        events: users.filter((i) => i % 3 === 0).map((i) => ({ key: "purchase", user: user(i), atMs: atMs + 1, value: 10 })),
+      }),
+    });
+    assert.equal(sentEvents.status, 202, await sentEvents.text());
     const load = startLoad(`http://127.0.0.1:${project.ports.staging}/`, { concurrency: 2, maxRequests: REQUESTS, maxMs: 30_000 });
     await waitFor(async () => (load.current().sent >= REQUESTS ? true : undefined), { timeoutMs: 30_000 });
     const sent = (await load.stop()).sent;
@@ -118,9 +133,23 @@ describe("the flag and metrics views in Chromium against a real rampart up", () 
       const apiP99 = (p99.series.find((s) => s.labels.variation === variation)?.points[0]?.[1] ?? Number.NaN) * 1000;
       assert.ok(Math.abs(Number.parseFloat(row(variation)[5] ?? "") - apiP99) <= 0.5, `${variation} p99 ${row(variation)[5]} vs ${apiP99}`);
     }
-    assert.equal(Number(row("on")[2]), REQUESTS / 4);
-    assert.equal(row("on")[4], "20.00%");
+    // Each of the two instances tags every 4th of its requests `on` and fails every 5th of those.
+    assert.ok(Math.abs(Number(row("on")[2]) - REQUESTS / 4) <= 2, `on requests ${row("on")[2]}`);
+    assert.match(row("on")[4] ?? "", /^(19|2[0-3])\.\d\d%$/);
     assert.equal(row("off")[4], "0.00%");
+    // The experiment's exposure and conversion, as its report has them.
+    const report = await rig.up.client.flagReport("checkout", { env: "staging" });
+    const today = report.results[0]?.days.at(-1)?.variations ?? [];
+    assert.deepEqual(today.map((v) => [v.variation, v.exposed]).sort(), [
+      ["off", 30],
+      ["on", 10],
+    ]);
+    for (const v of today) {
+      assert.equal(Number(row(v.variation)[6]), v.exposed, `${v.variation} exposed users`);
+      assert.match(row(v.variation)[7] ?? "", new RegExp(`^${(100 * v.conversion.estimate).toFixed(1)}% \\[`), `${v.variation} conversion`);
+    }
+    await page.getByText("Experiment report", { exact: true }).click();
+    assert.match((await page.locator("pre.report").textContent()) ?? "", /checkout/);
     assert.ok(await chartHasData(page, page.getByTestId("flag-charts").locator(".uplot").first()), "the requests/s chart shows points");
     assert.equal(await page.getByTestId("flag-charts").locator(".uplot").count(), 3);
 
