@@ -9,6 +9,7 @@ import { waitForRelease } from "../releases/release-wait.ts";
 import { waitFor } from "../shared/wait.ts";
 import { FLAG_DURATION } from "../telemetry/metrics-flag.sink.ts";
 import { startLoad } from "../testing/load-generator.ts";
+import { secretHits } from "../testing/secret-scan.ts";
 import {
   addUser,
   type ConsoleRig,
@@ -51,6 +52,9 @@ describe("the flag and metrics views in Chromium against a real rampart up", () 
   let rig: ConsoleRig;
   let page: Page;
   const violations: string[] = [];
+  /** What the SDK token could leak into: the answers, the pages and the flag's events (scanned at the end). */
+  const seen: string[] = [];
+  let sdkToken = "";
 
   before(async () => {
     const source = mkdtempSync(join(tmpdir(), "rampart-console-metrics-app-"));
@@ -68,19 +72,21 @@ describe("the flag and metrics views in Chromium against a real rampart up", () 
       minSamples: 1_000_000,
     });
     // An experiment: the SDK's exposures of 40 users (every 4th gets `on`) and their purchases.
-    const { token } = await up.client.createSdkToken("staging");
+    ({ token: sdkToken } = await up.client.createSdkToken("staging"));
     const user = (i: number) => createHash("sha256").update(`user-${i}`).digest("hex").slice(0, 32);
     const atMs = Date.now();
     const users = Array.from({ length: 40 }, (_, i) => i);
     const sentEvents = await fetch(`${base}/api/v1/flags/sdk/events`, {
       method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${sdkToken}`, "content-type": "application/json" },
       body: JSON.stringify({
         exposures: users.map((i) => ({ flag: "checkout", variation: i % 4 === 0 ? "on" : "off", user: user(i), atMs })),
         events: users.filter((i) => i % 3 === 0).map((i) => ({ key: "purchase", user: user(i), atMs: atMs + 1, value: 10 })),
       }),
     });
-    assert.equal(sentEvents.status, 202, await sentEvents.text());
+    const answer = await sentEvents.text();
+    assert.equal(sentEvents.status, 202, answer);
+    seen.push(answer);
     const load = startLoad(`http://127.0.0.1:${project.ports.staging}/`, { concurrency: 2, maxRequests: REQUESTS, maxMs: 30_000 });
     await waitFor(async () => (load.current().sent >= REQUESTS ? true : undefined), { timeoutMs: 30_000 });
     const sent = (await load.stop()).sent;
@@ -154,6 +160,7 @@ describe("the flag and metrics views in Chromium against a real rampart up", () 
     assert.equal(await page.getByTestId("flag-charts").locator(".uplot").count(), 3);
 
     violations.push(...(await seriousViolations(page, "light #/flag/checkout")));
+    seen.push(await page.content());
     await shot(page, "flag-detail");
   });
 
@@ -225,6 +232,8 @@ describe("the flag and metrics views in Chromium against a real rampart up", () 
     }
     await setTheme(page, "light");
     assert.deepEqual(violations, []);
+    seen.push(await page.content(), JSON.stringify(await rig.up.client.flagHistory("checkout")));
+    assert.deepEqual(secretHits([sdkToken], seen), [], "the SDK token appears in no answer, page or event");
   });
 });
 
