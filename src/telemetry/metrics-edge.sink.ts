@@ -1,7 +1,7 @@
 import type { EdgeStatsSink } from "../traffic/edge-controller.ts";
 import type { EdgeStats } from "../edge/edge-stats.types.ts";
 import { addBuckets, LATENCY_BUCKETS_MS } from "../shared/measurement.ts";
-import { recordFlagVariants } from "./metrics-flag.sink.ts";
+import { FlagVariantMetrics } from "./metrics-flag.sink.ts";
 import type { HistogramSeries, MetricsStore } from "./metrics.store.ts";
 
 export const HTTP_DURATION = "rampart_http_request_duration_seconds";
@@ -30,9 +30,11 @@ export class EdgeMetricsSink implements EdgeStatsSink {
   readonly #maxTotals: number;
   readonly #series = new Map<string, HistogramSeries>();
   #generation = 0;
+  readonly #flags: FlagVariantMetrics;
 
   constructor(store: MetricsStore) {
     this.#store = store;
+    this.#flags = new FlagVariantMetrics(store, LATENCY_BOUNDS_SECONDS);
     this.#maxTotals = store.maxSeries;
   }
 
@@ -75,7 +77,7 @@ export class EdgeMetricsSink implements EdgeStatsSink {
       total.sum += sumSeconds;
       addBuckets(total.buckets, s.buckets);
     }
-    recordFlagVariants(this.#store, LATENCY_BOUNDS_SECONDS, stats.flagVariants ?? [], sec);
+    this.#flags.record(stats.flagVariants ?? [], sec);
   }
 
   totals(): EdgeTotal[] {

@@ -7,8 +7,8 @@ import { openDatabase, type OpenedDatabase } from "../db/database.ts";
 import type { FlagVariantSeries } from "../edge/edge-stats.types.ts";
 import { platformMigrations } from "../platform/migrations.ts";
 import { emptyBuckets } from "../shared/measurement.ts";
-import { EdgeMetricsSink } from "./metrics-edge.sink.ts";
-import { FLAG_DURATION } from "./metrics-flag.sink.ts";
+import { EdgeMetricsSink, LATENCY_BOUNDS_SECONDS } from "./metrics-edge.sink.ts";
+import { FLAG_DURATION, FlagVariantMetrics } from "./metrics-flag.sink.ts";
 import { MetricsRollupStore } from "./metrics-rollup.store.ts";
 import { MetricsService } from "./metrics.service.ts";
 import { MetricsStore } from "./metrics.store.ts";
@@ -60,5 +60,15 @@ describe("flag variations as a metric", () => {
     const byVariation = new Map(p99.series.map((s) => [s.labels.variation, s.points[0]?.[1] ?? null]));
     assert.ok((byVariation.get("off") ?? 0) > 0.002 && (byVariation.get("off") ?? 1) <= 0.003, `off p99 ${byVariation.get("off")}`);
     assert.ok((byVariation.get("on") ?? 0) > 0.075 && (byVariation.get("on") ?? 1) <= 0.1, `on p99 ${byVariation.get("on")}`);
+  });
+
+  it("takes at most its share of the store's series, so many flags cannot crowd out the HTTP series", () => {
+    const store = new MetricsStore({ maxSeries: 100 });
+    const flags = new FlagVariantMetrics(store, LATENCY_BOUNDS_SECONDS);
+    const many = Array.from({ length: 30 }, (_, i) => variant(`v${i}`, 10, 0, 4));
+    flags.record(many, 1);
+    flags.record(many, 2);
+    assert.equal(store.select(FLAG_DURATION).length, 20);
+    assert.equal(flags.dropped, 20);
   });
 });
