@@ -5,7 +5,7 @@ import type { Clock } from "../shared/clock.ts";
 import { type ErrorCode, errorCatalogue } from "../shared/error-catalogue.ts";
 import { RampartError } from "../shared/errors.ts";
 import { storageError } from "../shared/storage-errors.ts";
-import { type AccessGate, createAccessGate, type GateRequest } from "./access-gate.ts";
+import { type AccessGate, createAccessGate, type EnvPermit, type GateRequest } from "./access-gate.ts";
 import type { RouteAuth, RouteDefinition } from "./route-definition.ts";
 import type { SseSink, StreamRouteDefinition } from "./stream-route.ts";
 import { appSourceOf, envSourceOf, valueAt } from "./permission-scope.ts";
@@ -76,14 +76,20 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     gate.finish(request, reply.statusCode, errorCodes.get(request) ?? null);
   });
 
-  const admit = async (auth: RouteAuth | undefined, request: FastifyRequest, at: GateRequest): Promise<string> => {
-    if (auth === false) return "anonymous";
+  const nothing: EnvPermit = () => false;
+  const admit = async (
+    auth: RouteAuth | undefined,
+    request: FastifyRequest,
+    at: GateRequest,
+  ): Promise<{ actor: string; may: EnvPermit }> => {
+    if (auth === false) return { actor: "anonymous", may: nothing };
     if (typeof auth === "function") {
       const actor = await auth(request.headers.authorization);
       await gate.attempt(request, at, actor);
-      return actor;
+      return { actor, may: nothing };
     }
-    return (await gate.admit(request, at)).actor;
+    const caller = await gate.admit(request, at);
+    return { actor: caller.actor, may: gate.permitOf(caller) };
   };
   // The environment and app as sent (before validation, so that a caller without access learns nothing more).
   const gateFor = (route: RouteDefinition | StreamRouteDefinition) => {
@@ -94,7 +100,8 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
       permission: route.permission ?? null,
       env: valueAt(request, envSource),
       app: valueAt(request, appSource),
-      anyEnvironment: "method" in route ? route.anyEnvironment : undefined,
+      // A filtered route is let in on the permission held anywhere; its handler keeps only where it is held.
+      anyEnvironment: "method" in route ? route.anyEnvironment || route.filtered : undefined,
     });
   };
 
@@ -116,11 +123,11 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
       method: route.method,
       url: route.path,
       handler: async (request, reply) => {
-        const actor = await admit(route.auth, request, at(request));
+        const { actor, may } = await admit(route.auth, request, at(request));
         const params = route.params ? parseRequestPart(route.params, request.params, "params") : {};
         const query = route.query ? parseRequestPart(route.query, request.query, "query") : {};
         const body = route.body ? parseRequestPart(route.body, request.body ?? {}, "body") : {};
-        const result = await route.handler({ params, query, body, actor });
+        const result = await route.handler({ params, query, body, actor, may });
         reply.code(route.status ?? 200).send(result);
       },
     });
