@@ -90,12 +90,13 @@ A role is granted per environment (\`rampart role grant USER ROLE --env ENV\`) o
 The roles are not a ladder: a deployer (what CI's service tokens get) deploys, rolls back and steers rollouts but
 reads no logs and changes no flags; only an admin manages people, reveals secrets and stops the platform. An
 operation checks its permission in the environment it names (its \`:env\`, the body's \`env\`, a promotion's \`to\`,
-or an \`env\` query that limits what it shows); an operation that names none (the event log unfiltered) needs the
-role in every environment, except those marked _(filtered)_ (\`GET /api/v1/status\`, the console's
+or an \`env\` query that limits what it shows); an operation that names none needs the role in every environment,
+except those marked _(filtered)_ (\`GET /api/v1/status\`, the event log and its stream, the console's
 \`GET /api/v1/overview\`): they need it in at least one environment and answer with only the environments where it is
-held, so a developer who may read staging alone sees staging alone (403 only when it is held nowhere). Platform
-permissions (marked "every environment") are only ever held through a role in every environment. The data dir's
-credentials file (\`local\`) has every permission.
+held, so a developer who may read staging alone sees staging alone (403 only when it is held nowhere; what names no
+environment, such as a user's role grant, only to a role in every environment). Platform permissions (marked
+"every environment") are only ever held through a role in every environment. The data dir's credentials file
+(\`local\`) has every permission.
 
 A denial is a 403 \`forbidden\` whose message names the permission, why it was refused, the roles granting it and the
 command that would: \`rampart access request --role ROLE --env ENV --for 1h --reason "…"\` (or, for a platform

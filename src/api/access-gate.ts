@@ -38,8 +38,11 @@ export interface GateRequest {
   anyEnvironment?: boolean;
 }
 
-/** Whether a caller holds a permission in an environment, asked by a `filtered` route's handler. */
-export type EnvPermit = (permission: Permission, env: string) => boolean;
+/**
+ * Whether a caller holds a permission in an environment (null: in every environment, as a route naming none needs),
+ * asked by a `filtered` route's handler.
+ */
+export type EnvPermit = (permission: Permission, env: string | null) => boolean;
 
 /** GETs reveal nothing worth a record, except these. */
 const revealing: ReadonlySet<Permission> = new Set(["secrets.reveal", "db.query"]);

@@ -95,14 +95,18 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
   const gateFor = (route: RouteDefinition | StreamRouteDefinition) => {
     const envSource = envSourceOf(route);
     const appSource = appSourceOf(route);
-    return (request: FastifyRequest): GateRequest => ({
-      route: route.path,
-      permission: route.permission ?? null,
-      env: valueAt(request, envSource),
-      app: valueAt(request, appSource),
-      // A filtered route is let in on the permission held anywhere; its handler keeps only where it is held.
-      anyEnvironment: "method" in route ? route.anyEnvironment || route.filtered : undefined,
-    });
+    return (request: FastifyRequest): GateRequest => {
+      const env = valueAt(request, envSource);
+      return {
+        route: route.path,
+        permission: route.permission ?? null,
+        env,
+        app: valueAt(request, appSource),
+        // A filtered route asked about no environment is let in on the permission held anywhere; its handler keeps
+        // only where it is held.
+        anyEnvironment: ("method" in route && route.anyEnvironment) || (route.filtered === true && env === null) || undefined,
+      };
+    };
   };
 
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error, options.dataDir));
@@ -137,7 +141,7 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     const gateOf = gateFor(stream);
     app.get(stream.path, async (request, reply) => {
       const at = gateOf(request);
-      await admit(stream.auth, request, at);
+      const { may } = await admit(stream.auth, request, at);
       const params = stream.params ? parseRequestPart(stream.params, request.params, "params") : {};
       const query = stream.query ? parseRequestPart(stream.query, request.query, "query") : {};
       await stream.check?.({ params, query });
@@ -148,7 +152,7 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
       await serveEventStream(
         request,
         reply,
-        (sink) => stream.handler({ params, query, lastEventId: typeof lastEventId === "string" ? lastEventId : undefined }, sink),
+        (sink) => stream.handler({ params, query, lastEventId: typeof lastEventId === "string" ? lastEventId : undefined, may }, sink),
         watch,
       );
     });

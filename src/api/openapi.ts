@@ -14,7 +14,7 @@ export function buildOpenApiDocument(
   for (const stream of streams) {
     (paths[toOpenApiPath(stream.path)] ??= {}).get = {
       summary: stream.summary,
-      ...access(stream.auth, stream.permission, envSourceOf(stream)),
+      ...access(stream.auth, stream.permission, envSourceOf(stream), false, stream.filtered === true),
       tags: [stream.tag],
       parameters: [...parameters(stream.params, "path"), ...parameters(stream.query, "query")],
       responses: {

@@ -179,10 +179,12 @@ describe("the permission matrix", () => {
 
   it("a filtered operation lets in a role held in one environment, and refuses a caller with none", async () => {
     const filtered = operations.filter((o) => o.filtered);
-    assert.deepEqual(
-      filtered.map((o) => `${o.method} ${o.path}`),
-      ["GET /api/v1/status", "GET /api/v1/overview"],
-    );
+    assert.deepEqual(filtered.map((o) => `${o.method} ${o.path}`).sort(), [
+      "GET /api/v1/events",
+      "GET /api/v1/events/stream",
+      "GET /api/v1/overview",
+      "GET /api/v1/status",
+    ]);
     fake.set("staging-dev", { kind: "user", name: "dev", grants: [{ role: "developer", env: "staging" }], timed: [], apps: null });
     fake.set("nobody", { kind: "user", name: "nobody", grants: [], timed: [], apps: null });
     for (const op of filtered) {

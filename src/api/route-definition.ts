@@ -11,10 +11,11 @@ export interface RequestContext<P, Q, B> {
   actor: string;
   /**
    * Whether the caller holds `permission` in `env` now (just-in-time grants and protection included), decided as
-   * the gate decides: for routes declared `filtered`, which answer only with the environments the caller may see.
+   * the gate decides (env null: in every environment): for routes declared `filtered`, which answer only with the
+   * environments the caller may see.
    * Always false for routes without a caller (`auth: false`, own tokens).
    */
-  may: (permission: Permission, env: string) => boolean;
+  may: (permission: Permission, env: string | null) => boolean;
 }
 
 /**
@@ -57,7 +58,8 @@ export interface RouteDefinition<
   /**
    * The route names no environment, and instead of needing the permission in every environment it needs it in at
    * least one and answers with only the environments where the caller holds it (the handler filters with
-   * `ctx.may`): a staging-only developer's `status` and console home. 403 only when it is held nowhere.
+   * `ctx.may`): a staging-only developer's `status` and console home. 403 only when it is held nowhere. When the
+   * request names an environment after all (an `env` query), the permission is checked there as usual.
    */
   filtered?: boolean;
   /**

@@ -171,6 +171,10 @@ describe("the console in Chromium: OpenID Connect login, a home scoped to what o
       "no production change",
     );
     await assert.rejects(sso.releases("production", "web"), /olga lacks permission read in production/);
+    // The event log and its stream too: the console's live updates reach them, with staging's events only.
+    const events = await sso.events({ limit: 500 });
+    assert.ok(events.length > 0 && events.every((e) => e.env === "staging"), "staging's events only");
+    await page.getByText("● live").waitFor();
     texts.push(JSON.stringify(status), JSON.stringify(overview));
   });
 
