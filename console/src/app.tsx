@@ -18,6 +18,8 @@ import { LoginView } from "./views/login.tsx";
 import { LogsView } from "./views/logs.tsx";
 import { RolloutView } from "./views/rollout.tsx";
 import { TraceView } from "./views/trace.tsx";
+import { ParityView } from "./views/parity.tsx";
+import { ReadinessView } from "./views/readiness.tsx";
 
 type State = { kind: "loading" } | { kind: "anonymous" } | { kind: "in"; session: Session } | { kind: "failed"; error: unknown };
 
@@ -71,6 +73,8 @@ function Routes(props: { session: Session }) {
   if (view === "audit") return <AuditView session={session} />;
   if (view === "logs" && a && b) return <LogsView env={a} app={b} />;
   if (view === "traces" && a) return <TraceView id={a} />;
+  if (view === "readiness" && a && b) return <ReadinessView session={session} env={a} app={b} />;
+  if (view === "parity") return <ParityView from={a} to={b} />;
   return <HomeView session={session} />;
 }
 
@@ -82,6 +86,7 @@ const NAV: [string, string][] = [
   ["access", "Access requests"],
   ["events", "Events"],
   ["audit", "Audit log"],
+  ["parity", "Parity"],
 ];
 
 function Shell(props: { session: Session; onLogout: () => void; children: ComponentChildren }) {

@@ -1,46 +1,44 @@
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { ApiClient } from "../client/api-client.ts";
 import { waitForRelease } from "../releases/release-wait.ts";
 import { waitFor } from "../shared/wait.ts";
-import { addUser, axeViolations, launchChromium, logIn } from "../testing/console-browser.ts";
-import { killPlatform, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
 import { startLoad } from "../testing/load-generator.ts";
-import { createTestProject, type TestProject } from "../testing/test-project.ts";
+import type { RampartUp } from "../testing/rampart-process.ts";
+import type { TestProject } from "../testing/test-project.ts";
+import {
+  addUser,
+  type ConsoleRig,
+  logIn,
+  openView,
+  seriousViolations,
+  setTheme,
+  shot,
+  startConsoleRig,
+  VIEWPORT,
+} from "./console-e2e-harness.ts";
 
-/** Screenshots of each view, kept in the repository (the README shows one). */
-/**
- * Every run keeps its screenshots in test-results/console/ (ignored by git); RAMPART_UPDATE_SCREENSHOTS=1 writes
- * them to docs/console/ instead, the ones the README and docs/console.md show.
- */
-const SHOTS = fileURLToPath(
-  new URL(process.env.RAMPART_UPDATE_SCREENSHOTS === "1" ? "../../docs/console/" : "../../test-results/console/", import.meta.url),
-);
 const ADMIN = { user: "ana", password: "correct horse battery" };
 const DEVELOPER = { user: "dev", password: "staple battery horse" };
-const VIEWPORT = { width: 1366, height: 768 };
 
 describe("the console in Chromium against a real rampart up", () => {
   const receiver = createServer((req, res) => {
     req.resume();
     req.on("end", () => res.writeHead(200).end());
   });
+  let rig: ConsoleRig;
   let project: TestProject;
   let up: RampartUp;
   let browser: Browser;
+  let base: string;
   let admin: BrowserContext;
   let page: Page;
-  let base: string;
   let oncall: string;
-  const shot = (p: Page, name: string) => p.screenshot({ path: `${SHOTS}${name}.png` });
 
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
     const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/page`;
     // A critical rule that holds as soon as the app runs: an alert to acknowledge without causing a fault.
@@ -51,29 +49,25 @@ describe("the console in Chromium against a real rampart up", () => {
       '    primary: { time_zone: UTC, rotation: { every: day, handoff: "09:00", people: [ana] } }',
       '  escalation: { default: [ { notify: "schedule:primary", wait: 5m } ] }',
     ].join("\n");
-    project = await createTestProject({
-      instances: 1,
-      appYaml: ["    alerts:", '      - { name: always_on_fire, expr: "instances > 0", severity: critical }', oncall].join("\n"),
+    rig = await startConsoleRig({
+      project: {
+        instances: 1,
+        appYaml: ["    alerts:", '      - { name: always_on_fire, expr: "instances > 0", severity: critical }', oncall].join("\n"),
+      },
+      env: { RAMPART_ALERTS_INTERVAL: "1s" },
     });
-    up = await startRampartUp({
-      ...project,
-      env: { ...definedEnv(), RAMPART_API: "", RAMPART_TOKEN: "", RAMPART_ALERTS_INTERVAL: "1s" },
-      timeoutMs: 90_000,
-    });
-    base = up.client.baseUrl;
+    ({ project, up, browser, base } = rig);
     await waitForRelease(up.client, await up.client.deploy("staging", "web"), 60_000);
     project.touchSource("2");
     await waitForRelease(up.client, await up.client.deploy("staging", "web"), 60_000);
     await waitForRelease(up.client, await up.client.deploy("production", "web"), 60_000);
     addUser(project.dataDir, ADMIN.user, ADMIN.password, [["admin", "*"]]);
     addUser(project.dataDir, DEVELOPER.user, DEVELOPER.password, [["developer", "staging"]]);
-    browser = await launchChromium();
     admin = await browser.newContext({ viewport: VIEWPORT });
     page = await admin.newPage();
   });
   after(async () => {
-    await browser?.close();
-    await killPlatform(project.dataDir, up);
+    await rig?.close();
     receiver.close();
   });
 
@@ -234,25 +228,16 @@ describe("the console in Chromium against a real rampart up", () => {
       ["light", views],
       ["dark", ["", "apps/staging/web", "alerts", "flags"]],
     ] as const) {
-      await page.evaluate((t) => localStorage.setItem("rampart.theme", t), theme);
+      await setTheme(page, theme);
       for (const view of checked) {
-        await page.goto(`${base}/#/${view}`);
-        await page.reload();
-        await page.locator("main h1").first().waitFor();
-        await page.getByText("Loading…").waitFor({ state: "detached" });
-        for (const v of await axeViolations(page))
-          if (v.impact === "serious" || v.impact === "critical")
-            found.push(`${theme} #/${view}: ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+        await openView(page, base, view);
+        found.push(...(await seriousViolations(page, `${theme} #/${view}`)));
       }
     }
     await page.goto(`${base}/#/`);
     await page.locator("table.grid tbody tr").first().waitFor();
     await shot(page, "home-dark");
-    await page.evaluate(() => localStorage.setItem("rampart.theme", "light"));
+    await setTheme(page, "light");
     assert.deepEqual(found, []);
   });
 });
-
-function definedEnv(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
-}

@@ -85,6 +85,7 @@ export function AppView(props: { session: Session; env: string; app: string }) {
       <nav class="subnav" aria-label={`${app} views`}>
         <a href={href("rollouts", env, app)}>Rollout</a>
         <a href={href("logs", env, app)}>Logs</a>
+        <a href={href("readiness", env, app)}>Readiness</a>
         {environment && <a href={environment.url}>Open {environment.url}</a>}
       </nav>
       <ErrorBox error={error} />

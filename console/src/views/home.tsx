@@ -185,4 +185,13 @@ const columns: Column<OverviewRow>[] = [
     label: "p99, 30 min",
     render: (r) => <Sparkline values={r.spark} label={`p99 latency of ${r.app} in ${r.env} over the last 30 minutes`} />,
   },
+  {
+    key: "readiness",
+    label: "Readiness",
+    render: (r) => (
+      <a href={href("readiness", r.env, r.app)} aria-label={`Readiness of ${r.app} in ${r.env}`}>
+        checklist
+      </a>
+    ),
+  },
 ];
