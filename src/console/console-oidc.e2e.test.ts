@@ -1,25 +1,19 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext } from "playwright-core";
 import { ApiClient } from "../client/api-client.ts";
 import { waitForRelease } from "../releases/release-wait.ts";
 import { waitFor } from "../shared/wait.ts";
-import { addUser, axeViolations, launchChromium, logIn } from "../testing/console-browser.ts";
 import { freePort } from "../testing/free-port.ts";
 import { startTestProvider, type TestProvider } from "../testing/oidc-provider.fixture.ts";
 import { killPlatform, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
 import { fileTexts, filesUnder, secretHits } from "../testing/secret-scan.ts";
 import { createTestProject, type TestProject } from "../testing/test-project.ts";
+import { addUser, definedEnv, launchChromium, logIn, seriousViolations, shot, VIEWPORT } from "./console-e2e-harness.ts";
 
-/** Every run keeps its screenshots in test-results/console/; RAMPART_UPDATE_SCREENSHOTS=1 writes them to docs/console/. */
-const SHOTS = fileURLToPath(
-  new URL(process.env.RAMPART_UPDATE_SCREENSHOTS === "1" ? "../../docs/console/" : "../../test-results/console/", import.meta.url),
-);
 const CLI = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
-const VIEWPORT = { width: 1366, height: 768 };
 const CLIENT_SECRET = `console-oidc-secret-${randomBytes(12).toString("hex")}`;
 /** The provider's user: in group staging-devs, which rampart.yaml maps to developer in staging, and nothing else. */
 const SSO_USER = "olga";
@@ -27,6 +21,10 @@ const ADMIN = { user: "ana", password: "correct horse battery" };
 /** A developer in both environments: production is protected, so standing access there stops at viewer. */
 const DEVELOPER = { user: "dev", password: "staple battery horse" };
 
+/**
+ * Not on startConsoleRig: the API's port must be known before rampart up starts, because the provider (started
+ * first) must know the callback it may redirect to, and rampart.yaml must know the provider's issuer.
+ */
 describe("the console in Chromium: OpenID Connect login, a home scoped to what one may read, a developer and an admin", () => {
   let provider: TestProvider;
   let project: TestProject;
@@ -38,20 +36,14 @@ describe("the console in Chromium: OpenID Connect login, a home scoped to what o
   let usedCallback = "";
   let ssoCookie = "";
   const texts: string[] = [];
-  const shot = (p: Page, name: string) => p.screenshot({ path: `${SHOTS}${name}.png` });
   const contexts: BrowserContext[] = [];
   const newPage = async () => {
     const context = await browser.newContext({ viewport: VIEWPORT });
     contexts.push(context);
     return { context, page: await context.newPage() };
   };
-  const seriousViolations = async (page: Page, where: string) =>
-    (await axeViolations(page))
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => `${where}: ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
 
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     // The API's port is chosen first: the provider must know the callback it may redirect to.
     const apiPort = await freePort();
     base = `http://127.0.0.1:${apiPort}`;
@@ -73,14 +65,13 @@ describe("the console in Chromium: OpenID Connect login, a home scoped to what o
         "      staging-devs: [{ role: developer, env: staging }]",
       ].join("\n"),
     });
-    const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
     up = await startRampartUp({
       ...project,
       command: {
         argv: [process.execPath, CLI, "up", "--config", project.manifestPath, "--data", project.dataDir, "--api", `127.0.0.1:${apiPort}`],
         cwd: null,
       },
-      env: { ...env, RAMPART_API: "", RAMPART_TOKEN: "", RAMPART_TEST_OIDC_SECRET: CLIENT_SECRET },
+      env: { ...definedEnv(), RAMPART_API: "", RAMPART_TOKEN: "", RAMPART_TEST_OIDC_SECRET: CLIENT_SECRET },
       timeoutMs: 90_000,
     });
     assert.equal(up.client.baseUrl, base);
