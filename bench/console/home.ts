@@ -18,7 +18,9 @@ import { addUser, launchChromium, logIn } from "../../src/testing/console-browse
 import { freePort } from "../../src/testing/free-port.ts";
 import { killPlatform, startRampartUp } from "../../src/testing/rampart-process.ts";
 
-const APPS = 20;
+/** `--apps N` shrinks the project for a quick check of the bench itself; the figures are for 20. */
+const appsArg = process.argv.indexOf("--apps");
+const APPS = appsArg === -1 ? 20 : Number(process.argv[appsArg + 1]);
 const ENVS = ["dev", "staging", "production"];
 const EVENTS = 10_000;
 const RUNS = 7;
@@ -39,7 +41,7 @@ for (const app of apps)
     `  ${app}:`,
     "    source: ./site",
     `    routes: ["/${app}"]`,
-    '    run: "exec python3 -m http.server $PORT --bind 127.0.0.1"',
+    '    run: "python3 -m http.server $PORT --bind 127.0.0.1"',
     "    instances: 1",
     "    health: { path: /, interval: 1s, timeout: 1s, start_timeout: 30s }",
   );

@@ -20,6 +20,8 @@ import { RolloutView } from "./views/rollout.tsx";
 import { TraceView } from "./views/trace.tsx";
 import { FlagDetailView } from "./views/flag-detail.tsx";
 import { MetricsView } from "./views/metrics.tsx";
+import { ParityView } from "./views/parity.tsx";
+import { ReadinessView } from "./views/readiness.tsx";
 
 type State = { kind: "loading" } | { kind: "anonymous" } | { kind: "in"; session: Session } | { kind: "failed"; error: unknown };
 
@@ -75,6 +77,8 @@ function Routes(props: { session: Session }) {
   if (view === "traces" && a) return <TraceView id={a} />;
   if (view === "flag" && a) return <FlagDetailView session={session} flagKey={a} />;
   if (view === "metrics" && a && b) return <MetricsView env={a} app={b} />;
+  if (view === "readiness" && a && b) return <ReadinessView session={session} env={a} app={b} />;
+  if (view === "parity") return <ParityView from={a} to={b} />;
   return <HomeView session={session} />;
 }
 
@@ -86,6 +90,7 @@ const NAV: [string, string][] = [
   ["access", "Access requests"],
   ["events", "Events"],
   ["audit", "Audit log"],
+  ["parity", "Parity"],
 ];
 
 function Shell(props: { session: Session; onLogout: () => void; children: ComponentChildren }) {

@@ -15,6 +15,8 @@ export interface OperationAccess {
   method: string;
   path: string;
   permission: string;
+  /** Answers with only the environments where the caller holds the permission (needed in at least one). */
+  filtered?: boolean;
 }
 
 export const MATRIX_HEADING = "## Permission matrix";
@@ -24,12 +26,16 @@ const OPERATIONS = "### Operations";
 
 /** The operations and their `x-rampart-permission`, in the document's order. */
 export function operationsOf(openApi: Record<string, unknown>): OperationAccess[] {
-  const paths = (openApi.paths ?? {}) as Record<string, Record<string, { "x-rampart-permission"?: unknown }>>;
+  const paths = (openApi.paths ?? {}) as Record<
+    string,
+    Record<string, { "x-rampart-permission"?: unknown; "x-rampart-permission-filtered"?: unknown }>
+  >;
   return Object.entries(paths).flatMap(([path, ops]) =>
     Object.entries(ops).map(([method, op]) => ({
       method: method.toUpperCase(),
       path,
       permission: typeof op["x-rampart-permission"] === "string" ? op["x-rampart-permission"] : "(none)",
+      ...(op["x-rampart-permission-filtered"] === true ? { filtered: true } : {}),
     })),
   );
 }
@@ -71,7 +77,7 @@ export function renderPermissionMatrix(operations: readonly OperationAccess[]): 
     operations.map((o) => [
       o.method,
       `\`${o.path}\``,
-      o.permission === "public" || o.permission === "own-token" ? o.permission : `\`${o.permission}\``,
+      o.permission === "public" || o.permission === "own-token" ? o.permission : `\`${o.permission}\`${o.filtered ? " (filtered)" : ""}`,
     ]),
   );
   return `${MATRIX_HEADING}
@@ -84,9 +90,13 @@ A role is granted per environment (\`rampart role grant USER ROLE --env ENV\`) o
 The roles are not a ladder: a deployer (what CI's service tokens get) deploys, rolls back and steers rollouts but
 reads no logs and changes no flags; only an admin manages people, reveals secrets and stops the platform. An
 operation checks its permission in the environment it names (its \`:env\`, the body's \`env\`, a promotion's \`to\`,
-or an \`env\` query that limits what it shows); an operation that names none (\`GET /api/v1/status\`, the event log
-unfiltered) needs the role in every environment. Platform permissions (marked "every environment") are only ever
-held through a role in every environment. The data dir's credentials file (\`local\`) has every permission.
+or an \`env\` query that limits what it shows); an operation that names none needs the role in every environment,
+except those marked _(filtered)_ (\`GET /api/v1/status\`, the event log and its stream, the console's
+\`GET /api/v1/overview\`): they need it in at least one environment and answer with only the environments where it is
+held, so a developer who may read staging alone sees staging alone (403 only when it is held nowhere; what names no
+environment, such as a user's role grant, only to a role in every environment). Platform permissions (marked
+"every environment") are only ever held through a role in every environment. The data dir's credentials file
+(\`local\`) has every permission.
 
 A denial is a 403 \`forbidden\` whose message names the permission, why it was refused, the roles granting it and the
 command that would: \`rampart access request --role ROLE --env ENV --for 1h --reason "…"\` (or, for a platform

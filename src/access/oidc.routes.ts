@@ -2,6 +2,7 @@ import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { ProtocolPlugin } from "../api/api-server.ts";
 import { defineRoute, type RouteDefinition } from "../api/route-definition.ts";
+import { RampartError } from "../shared/errors.ts";
 import type { OidcService, OidcSession } from "./oidc.service.ts";
 
 export const SESSION_COOKIE = "rampart_session";
@@ -21,8 +22,17 @@ export function oidcBrowserRoutes(service: OidcService, redirectUriOf: (request:
     });
     app.get(CALLBACK_PATH, async (request, reply) => {
       const query = z.record(z.string(), z.string()).safeParse(request.query);
-      const { session, forCli } = await service.callback(query.success ? query.data : {});
       reply.header("cache-control", "no-store");
+      let answer: Awaited<ReturnType<OidcService["callback"]>>;
+      try {
+        answer = await service.callback(query.success ? query.data : {});
+      } catch (error) {
+        // A person's browser lands here (a replayed or stale link, a provider's refusal): a page saying what went wrong
+        // and the way back, not a JSON body. Programs (no text/html in Accept) get the API's JSON error.
+        if (!(error instanceof RampartError) || !wantsHtml(request)) throw error;
+        return reply.code(error.status).type("text/html; charset=utf-8").send(refusalPage(error));
+      }
+      const { session, forCli } = answer;
       if (forCli) {
         return reply
           .code(200)
@@ -90,6 +100,22 @@ export function oidcCliRoutes(service: OidcService): RouteDefinition[] {
       },
     }),
   ];
+}
+
+function wantsHtml(request: FastifyRequest): boolean {
+  return (request.headers.accept ?? "").includes("text/html");
+}
+
+/** The refusal as a page: what was wrong, what to do (the error's hint), and a link back to the console's login. */
+function refusalPage(error: RampartError): string {
+  return [
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Rampart: login refused</title></head><body>',
+    "<main><h1>Single sign-on login refused</h1>",
+    `<p id="reason">${escapeHtml(error.message)}</p>`,
+    `<p id="hint">${escapeHtml(error.hint)}</p>`,
+    `<p><a href="/">Back to the console's login page</a> <small>(${escapeHtml(error.code)})</small></p>`,
+    "</main></body></html>",
+  ].join("");
 }
 
 function escapeHtml(text: string): string {

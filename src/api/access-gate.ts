@@ -38,6 +38,12 @@ export interface GateRequest {
   anyEnvironment?: boolean;
 }
 
+/**
+ * Whether a caller holds a permission in an environment (null: in every environment, as a route naming none needs),
+ * asked by a `filtered` route's handler.
+ */
+export type EnvPermit = (permission: Permission, env: string | null) => boolean;
+
 /** GETs reveal nothing worth a record, except these. */
 const revealing: ReadonlySet<Permission> = new Set(["secrets.reveal", "db.query"]);
 
@@ -118,7 +124,18 @@ export function createAccessGate(options: AccessGateOptions) {
     }
   };
 
+  /** Decides as `authorize` does, per environment, with the grants in force when asked. */
+  const permitOf =
+    (caller: Caller): EnvPermit =>
+    (permission, env) => {
+      const now = options.clock.now();
+      const principal = withTimedGrants(caller.principal, options.grants, now);
+      return decideTarget(principal, { permission, env, app: null }, options.protection, now).allowed;
+    };
+
   return {
+    permitOf,
+
     /** Authenticates and authorises; records the attempt when the request changes or reveals something. */
     async admit(request: FastifyRequest, gate: GateRequest): Promise<Caller> {
       let caller: Caller;

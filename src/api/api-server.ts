@@ -5,7 +5,7 @@ import type { Clock } from "../shared/clock.ts";
 import { type ErrorCode, errorCatalogue } from "../shared/error-catalogue.ts";
 import { RampartError } from "../shared/errors.ts";
 import { storageError } from "../shared/storage-errors.ts";
-import { type AccessGate, createAccessGate, type GateRequest } from "./access-gate.ts";
+import { type AccessGate, createAccessGate, type EnvPermit, type GateRequest } from "./access-gate.ts";
 import type { RouteAuth, RouteDefinition } from "./route-definition.ts";
 import type { SseSink, StreamRouteDefinition } from "./stream-route.ts";
 import { appSourceOf, envSourceOf, valueAt } from "./permission-scope.ts";
@@ -76,26 +76,37 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     gate.finish(request, reply.statusCode, errorCodes.get(request) ?? null);
   });
 
-  const admit = async (auth: RouteAuth | undefined, request: FastifyRequest, at: GateRequest): Promise<string> => {
-    if (auth === false) return "anonymous";
+  const nothing: EnvPermit = () => false;
+  const admit = async (
+    auth: RouteAuth | undefined,
+    request: FastifyRequest,
+    at: GateRequest,
+  ): Promise<{ actor: string; may: EnvPermit }> => {
+    if (auth === false) return { actor: "anonymous", may: nothing };
     if (typeof auth === "function") {
       const actor = await auth(request.headers.authorization);
       await gate.attempt(request, at, actor);
-      return actor;
+      return { actor, may: nothing };
     }
-    return (await gate.admit(request, at)).actor;
+    const caller = await gate.admit(request, at);
+    return { actor: caller.actor, may: gate.permitOf(caller) };
   };
   // The environment and app as sent (before validation, so that a caller without access learns nothing more).
   const gateFor = (route: RouteDefinition | StreamRouteDefinition) => {
     const envSource = envSourceOf(route);
     const appSource = appSourceOf(route);
-    return (request: FastifyRequest): GateRequest => ({
-      route: route.path,
-      permission: route.permission ?? null,
-      env: valueAt(request, envSource),
-      app: valueAt(request, appSource),
-      anyEnvironment: "method" in route ? route.anyEnvironment : undefined,
-    });
+    return (request: FastifyRequest): GateRequest => {
+      const env = valueAt(request, envSource);
+      return {
+        route: route.path,
+        permission: route.permission ?? null,
+        env,
+        app: valueAt(request, appSource),
+        // A filtered route asked about no environment is let in on the permission held anywhere; its handler keeps
+        // only where it is held.
+        anyEnvironment: ("method" in route && route.anyEnvironment) || (route.filtered === true && env === null) || undefined,
+      };
+    };
   };
 
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error, options.dataDir));
@@ -116,11 +127,11 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
       method: route.method,
       url: route.path,
       handler: async (request, reply) => {
-        const actor = await admit(route.auth, request, at(request));
+        const { actor, may } = await admit(route.auth, request, at(request));
         const params = route.params ? parseRequestPart(route.params, request.params, "params") : {};
         const query = route.query ? parseRequestPart(route.query, request.query, "query") : {};
         const body = route.body ? parseRequestPart(route.body, request.body ?? {}, "body") : {};
-        const result = await route.handler({ params, query, body, actor });
+        const result = await route.handler({ params, query, body, actor, may });
         reply.code(route.status ?? 200).send(result);
       },
     });
@@ -130,7 +141,7 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     const gateOf = gateFor(stream);
     app.get(stream.path, async (request, reply) => {
       const at = gateOf(request);
-      await admit(stream.auth, request, at);
+      const { may } = await admit(stream.auth, request, at);
       const params = stream.params ? parseRequestPart(stream.params, request.params, "params") : {};
       const query = stream.query ? parseRequestPart(stream.query, request.query, "query") : {};
       await stream.check?.({ params, query });
@@ -141,7 +152,7 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
       await serveEventStream(
         request,
         reply,
-        (sink) => stream.handler({ params, query, lastEventId: typeof lastEventId === "string" ? lastEventId : undefined }, sink),
+        (sink) => stream.handler({ params, query, lastEventId: typeof lastEventId === "string" ? lastEventId : undefined, may }, sink),
         watch,
       );
     });

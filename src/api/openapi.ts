@@ -14,7 +14,7 @@ export function buildOpenApiDocument(
   for (const stream of streams) {
     (paths[toOpenApiPath(stream.path)] ??= {}).get = {
       summary: stream.summary,
-      ...access(stream.auth, stream.permission, envSourceOf(stream)),
+      ...access(stream.auth, stream.permission, envSourceOf(stream), false, stream.filtered === true),
       tags: [stream.tag],
       parameters: [...parameters(stream.params, "path"), ...parameters(stream.query, "query")],
       responses: {
@@ -27,7 +27,7 @@ export function buildOpenApiDocument(
     const openApiPath = toOpenApiPath(route.path);
     const operation: Record<string, unknown> = {
       summary: route.summary,
-      ...access(route.auth, route.permission, envSourceOf(route), route.anyEnvironment === true),
+      ...access(route.auth, route.permission, envSourceOf(route), route.anyEnvironment === true, route.filtered === true),
       tags: [route.tag],
       parameters: [...parameters(route.params, "path"), ...parameters(route.query, "query")],
       responses: {
@@ -78,6 +78,7 @@ function access(
   permission: Permission | undefined,
   env: EnvSource | null,
   anyEnvironment = false,
+  filtered = false,
 ): Record<string, unknown> {
   if (auth === false) return { description: "Needs no token.", "x-rampart-permission": "public" };
   if (typeof auth === "function")
@@ -86,9 +87,13 @@ function access(
   return {
     description: `Needs permission \`${permission}\` (${permissionMeaning[permission]})${
       platformPermissions.has(permission) ? " in every environment" : ""
-    }${anyEnvironment ? " in any environment (the handler checks the rest: asking for access needs no role where it is asked)" : ""}: see docs/access.md.`,
+    }${anyEnvironment ? " in any environment (the handler checks the rest: asking for access needs no role where it is asked)" : ""}${
+      filtered ? " in at least one environment; the answer holds only the environments where it is held" : ""
+    }: see docs/access.md.`,
     "x-rampart-permission": permission,
     ...(anyEnvironment ? { "x-rampart-permission-any-environment": true } : {}),
+    // Let in on the permission held anywhere, answered with only the environments where it is held.
+    ...(filtered ? { "x-rampart-permission-filtered": true } : {}),
     // Where the environment it is checked in comes from (`params.env`, `body.to`, …); absent: every environment.
     ...(env && !platformPermissions.has(permission) ? { "x-rampart-permission-env": `${env.from}.${env.field}` } : {}),
   };

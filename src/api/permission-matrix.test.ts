@@ -18,6 +18,8 @@ interface Operation {
   envFrom: string | undefined;
   /** Held in any environment counts (asking for just-in-time access). */
   anyEnvironment: boolean;
+  /** Held in one environment counts; the answer keeps only the environments where it is held. */
+  filtered: boolean;
   actions: string[];
 }
 
@@ -45,6 +47,7 @@ function operationsOf(doc: { paths: Record<string, Record<string, Record<string,
         permission: typeof op["x-rampart-permission"] === "string" ? op["x-rampart-permission"] : undefined,
         envFrom: typeof op["x-rampart-permission-env"] === "string" ? op["x-rampart-permission-env"] : undefined,
         anyEnvironment: op["x-rampart-permission-any-environment"] === true,
+        filtered: op["x-rampart-permission-filtered"] === true,
         actions: params.find((p) => p.name === "action")?.schema?.enum ?? ["pause"],
       };
     }),
@@ -76,7 +79,11 @@ function documented() {
   const unprotected = rows(matrixHeadings.unprotected);
   const protectedEnv = rows(matrixHeadings.protected);
   const operations = rows(matrixHeadings.operations);
-  const strip = (cell: string) => cell.replace(/`/g, "").replace(/ \(every environment\)$/, "");
+  const strip = (cell: string) =>
+    cell
+      .replace(/`/g, "")
+      .replace(/ \(every environment\)$/, "")
+      .replace(/ \(filtered\)$/, "");
   const permissionOf = new Map(operations.body.map((r) => [`${r[0]} ${strip(r[1] ?? "")}`, strip(r[2] ?? "")]));
   const cell = (table: { header: string[]; body: string[][] }, permission: string, role: Role) => {
     const row = table.body.find((r) => strip(r[0] ?? "") === permission);
@@ -167,6 +174,25 @@ describe("the permission matrix", () => {
     for (const op of operations.filter((o) => o.envFrom !== undefined && !o.anyEnvironment && o.permission !== "own-token")) {
       const answer = await app.inject({ ...requestFor(op, "qa"), headers: { authorization: "Bearer staging-admin" } });
       assert.equal(answer.statusCode, 403, `${op.method} ${op.path} in qa with admin in staging only`);
+    }
+  });
+
+  it("a filtered operation lets in a role held in one environment, and refuses a caller with none", async () => {
+    const filtered = operations.filter((o) => o.filtered);
+    assert.deepEqual(filtered.map((o) => `${o.method} ${o.path}`).sort(), [
+      "GET /api/v1/events",
+      "GET /api/v1/events/stream",
+      "GET /api/v1/overview",
+      "GET /api/v1/status",
+    ]);
+    fake.set("staging-dev", { kind: "user", name: "dev", grants: [{ role: "developer", env: "staging" }], timed: [], apps: null });
+    fake.set("nobody", { kind: "user", name: "nobody", grants: [], timed: [], apps: null });
+    for (const op of filtered) {
+      const allowed = await app.inject({ method: "GET", url: op.path, headers: { authorization: "Bearer staging-dev" } });
+      assert.equal(allowed.statusCode, 200, `${op.path} for a staging-only developer: ${allowed.body}`);
+      const refused = await app.inject({ method: "GET", url: op.path, headers: { authorization: "Bearer nobody" } });
+      assert.equal(refused.statusCode, 403, `${op.path} for a user without roles`);
+      assert.match(refused.json().error.message, /nobody lacks permission read in any environment/);
     }
   });
 });

@@ -9,6 +9,13 @@ export interface RequestContext<P, Q, B> {
   body: B;
   /** Who is calling: a person's name, `svc:NAME` for a service token, `local` for the credentials file. */
   actor: string;
+  /**
+   * Whether the caller holds `permission` in `env` now (just-in-time grants and protection included), decided as
+   * the gate decides (env null: in every environment): for routes declared `filtered`, which answer only with the
+   * environments the caller may see.
+   * Always false for routes without a caller (`auth: false`, own tokens).
+   */
+  may: (permission: Permission, env: string | null) => boolean;
 }
 
 /**
@@ -48,6 +55,13 @@ export interface RouteDefinition<
    * must not need a role there already). The route's handler then checks what it must itself.
    */
   anyEnvironment?: boolean;
+  /**
+   * The route names no environment, and instead of needing the permission in every environment it needs it in at
+   * least one and answers with only the environments where the caller holds it (the handler filters with
+   * `ctx.may`): a staging-only developer's `status` and console home. 403 only when it is held nowhere. When the
+   * request names an environment after all (an `env` query), the permission is checked there as usual.
+   */
+  filtered?: boolean;
   /**
    * The body field naming the environment the permission is checked in, when it is not `:env` or the body's
    * `env` (a promotion deploys to its `to`).

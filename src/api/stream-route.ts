@@ -18,6 +18,8 @@ export interface StreamRouteDefinition<P extends z.ZodType = z.ZodType, Q extend
   auth?: RouteAuth;
   /** As RouteDefinition.permission. */
   permission?: Permission;
+  /** As RouteDefinition.filtered: the handler keeps only what `may` allows. */
+  filtered?: boolean;
   params?: P;
   query?: Q;
   /** Runs before the stream opens, so a bad request still gets a proper 4xx instead of an empty stream. */
@@ -26,7 +28,10 @@ export interface StreamRouteDefinition<P extends z.ZodType = z.ZodType, Q extend
    * `lastEventId` is the client's Last-Event-ID header: the `id` of the last event it received before it
    * reconnected. A stream that sends ids resumes after it, so a reconnecting client misses nothing.
    */
-  handler: (request: { params: z.infer<P>; query: z.infer<Q>; lastEventId?: string }, sink: SseSink) => Promise<void>;
+  handler: (
+    request: { params: z.infer<P>; query: z.infer<Q>; lastEventId?: string; may: (permission: Permission, env: string | null) => boolean },
+    sink: SseSink,
+  ) => Promise<void>;
 }
 
 export function defineStreamRoute<P extends z.ZodType, Q extends z.ZodType>(route: StreamRouteDefinition<P, Q>): StreamRouteDefinition {

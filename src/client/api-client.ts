@@ -57,7 +57,7 @@ import type {
   IncidentStatus,
   IncidentView,
   Postmortem,
-  PostmortemEdit,
+  PostmortemEditRequest,
   TimelineEntry,
 } from "../incidents/incident.types.ts";
 import type { Overview } from "../console/overview.types.ts";
@@ -408,7 +408,7 @@ export class ApiClient {
     return this.#call("GET", `/api/v1/incidents/${id}/postmortem`);
   }
 
-  editPostmortem(id: number, edit: PostmortemEdit): Promise<Postmortem> {
+  editPostmortem(id: number, edit: PostmortemEditRequest): Promise<Postmortem> {
     return this.#call("PUT", `/api/v1/incidents/${id}/postmortem`, edit);
   }
 

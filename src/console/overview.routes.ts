@@ -20,11 +20,12 @@ export function overviewRoutes(overview: Pick<OverviewService, "overview">, oidc
       method: "GET",
       path: "/api/v1/overview",
       summary:
-        "Production at a glance: per environment and app the live release, instances, req/s, error %, p99 and its sparkline, rollouts in progress; the latest changes, firing alerts, open incidents and who is on call",
+        "Production at a glance, in the environments the caller may read: per environment and app the live release, instances, req/s, error %, p99 and its sparkline, rollouts in progress; the latest changes, firing alerts, open incidents and who is on call",
       tag: "platform",
       permission: "read",
+      filtered: true,
       response: overviewSchema,
-      handler: () => overview.overview(),
+      handler: async ({ may }) => overview.overview((env) => may("read", env)),
     }),
   ];
 }

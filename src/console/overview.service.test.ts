@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { AlertView } from "../alerts/alert.view.ts";
 import type { RampartEvent } from "../events/event.types.ts";
 import type { PlatformStatus } from "../platform/status.types.ts";
 import type { RolloutView } from "../releases/rollout.view.ts";
@@ -170,4 +171,57 @@ test("a rollout that cannot be read leaves its row without one rather than faili
     { now: () => NOW },
   ).overview();
   assert.equal(overview.rows[0]?.rollout, null);
+});
+
+test("a caller who may read only staging gets staging's rows, changes, alerts and incidents, and production named as hidden", async () => {
+  const production = status.environments[0];
+  assert.ok(production);
+  const staging = { ...production, name: "staging", protected: false, url: "http://127.0.0.1:8081", port: 8081 };
+  const alert = (fingerprint: string, env: string | undefined): AlertView => ({
+    fingerprint,
+    rule: `Rule-${fingerprint}`,
+    state: "firing",
+    labels: env === undefined ? {} : { env },
+    annotations: {},
+    value: 1,
+    activeAt: NOW,
+    firedAt: NOW,
+    resolvedAt: null,
+  });
+  const inEnv = (id: number, env: string | null): RampartEvent => ({ ...event(id, "release.live"), env });
+  const incident = (id: number, env: string | null) =>
+    ({ id, env }) as unknown as Awaited<ReturnType<OverviewSources["openIncidents"]>>[number];
+  const service = new OverviewService(
+    sources({
+      status: async () => ({ ...status, environments: [production, staging] }),
+      alerts: async () => [alert("p", "production"), alert("s", "staging"), alert("none", undefined)],
+      openIncidents: async () => [incident(1, "production"), incident(2, "staging"), incident(3, null)],
+      events: async (query) => (query.type === "release." ? [inEnv(1, "production"), inEnv(2, "staging"), inEnv(3, null)] : []),
+    }),
+    { now: () => NOW },
+  );
+  const scoped = await service.overview((env) => env === "staging");
+  assert.deepEqual([...new Set(scoped.rows.map((r) => r.env))], ["staging"]);
+  assert.deepEqual(scoped.hidden, ["production"]);
+  assert.deepEqual(
+    scoped.changes.map((e) => e.id),
+    [2],
+    "production's and the environment-less changes are left out",
+  );
+  assert.deepEqual(
+    scoped.alerts.map((a) => a.fingerprint),
+    ["s"],
+  );
+  assert.deepEqual(
+    scoped.incidents.map((i) => i.id),
+    [2],
+  );
+  const everything = await service.overview();
+  assert.deepEqual(everything.hidden, []);
+  assert.deepEqual(
+    everything.changes.map((e) => e.id),
+    [3, 2, 1],
+  );
+  assert.deepEqual(everything.alerts.length, 3);
+  assert.deepEqual(everything.incidents.length, 3);
 });

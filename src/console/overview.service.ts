@@ -59,7 +59,11 @@ export class OverviewService {
     this.#clock = clock;
   }
 
-  async overview(): Promise<Overview> {
+  /**
+   * `visible`: the environments the caller may read. The others' rows, changes, alerts and incidents are left out
+   * (named in `hidden`); what names no environment is shown only to a caller who may read every one.
+   */
+  async overview(visible: (env: string) => boolean = () => true): Promise<Overview> {
     const now = this.#clock.now();
     const minute = 60_000;
     const to = Math.floor(now / minute) * minute;
@@ -71,41 +75,46 @@ export class OverviewService {
       this.#sources.onCall(),
       this.#changes(),
     ]);
+    const hidden = status.environments.filter((e) => !visible(e.name)).map((e) => e.name);
+    const shown = (env: string | null | undefined) => (env === null || env === undefined ? hidden.length === 0 : visible(env));
     const sparks = new Map(series.series.map((s) => [`${s.labels.env}\u0000${s.labels.app}`, s.points.map(([, v]) => roundMs(v))]));
     const rows = await Promise.all(
-      status.environments.flatMap((env) =>
-        env.apps.map(async (app): Promise<OverviewRow> => {
-          const [summary, rollout] = await Promise.all([
-            this.#sources.summary(env.name, app.name, minute),
-            app.deploying === null ? null : this.#sources.rollout(env.name, app.name).catch(() => null),
-          ]);
-          const serving = app.instances.filter((i) => i.health !== "stopped" && i.health !== "stopping");
-          return {
-            env: env.name,
-            app: app.name,
-            protected: env.protected,
-            url: env.url,
-            live: app.live,
-            deploying: app.deploying,
-            instances: serving.length,
-            healthy: serving.filter((i) => i.health === "healthy").length,
-            rps: summary.total.rps,
-            errorPercent: summary.total.errorPercent,
-            p99Ms: summary.total.p99Ms,
-            spark: sparks.get(`${env.name}\u0000${app.name}`) ?? [],
-            rollout: rollout !== null && rollout.finishedAt === null ? rollout : null,
-          };
-        }),
-      ),
+      status.environments
+        .filter((env) => visible(env.name))
+        .flatMap((env) =>
+          env.apps.map(async (app): Promise<OverviewRow> => {
+            const [summary, rollout] = await Promise.all([
+              this.#sources.summary(env.name, app.name, minute),
+              app.deploying === null ? null : this.#sources.rollout(env.name, app.name).catch(() => null),
+            ]);
+            const serving = app.instances.filter((i) => i.health !== "stopped" && i.health !== "stopping");
+            return {
+              env: env.name,
+              app: app.name,
+              protected: env.protected,
+              url: env.url,
+              live: app.live,
+              deploying: app.deploying,
+              instances: serving.length,
+              healthy: serving.filter((i) => i.health === "healthy").length,
+              rps: summary.total.rps,
+              errorPercent: summary.total.errorPercent,
+              p99Ms: summary.total.p99Ms,
+              spark: sparks.get(`${env.name}\u0000${app.name}`) ?? [],
+              rollout: rollout !== null && rollout.finishedAt === null ? rollout : null,
+            };
+          }),
+        ),
     );
     return {
       at: now,
       project: status.project,
       rows,
-      changes,
-      alerts: alerts.filter((a) => a.state === "firing"),
-      incidents,
+      changes: changes.filter((e) => shown(e.env)).slice(0, CHANGES),
+      alerts: alerts.filter((a) => a.state === "firing" && shown(a.labels.env)),
+      incidents: incidents.filter((i) => shown(i.env)),
       oncall,
+      hidden,
     };
   }
 
@@ -114,8 +123,7 @@ export class OverviewService {
     return batches
       .flat()
       .filter((e) => CHANGE_TYPES.has(e.type))
-      .sort((a, b) => b.id - a.id)
-      .slice(0, CHANGES);
+      .sort((a, b) => b.id - a.id);
   }
 }
 

@@ -30,5 +30,8 @@ export const overviewSchema = z.object({
   alerts: z.array(alertViewSchema).describe("alerts firing now"),
   incidents: z.array(incidentViewSchema).describe("incidents not resolved"),
   oncall: z.array(onCallViewSchema).describe("who is on call now, per schedule"),
+  hidden: z
+    .array(z.string())
+    .describe("environments left out because the caller may not read them (their rows, changes, alerts and incidents)"),
 });
 export type Overview = z.infer<typeof overviewSchema>;

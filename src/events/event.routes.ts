@@ -18,12 +18,14 @@ export function eventRoutes(events: EventLog): RouteDefinition[] {
     defineRoute({
       method: "GET",
       path: "/api/v1/events",
-      summary: "The event log: every state change, oldest first (the newest `limit` matching)",
+      summary:
+        "The event log: every state change, oldest first (the newest `limit` matching); without `env`, those of the environments the caller may read",
       tag: "events",
       permission: "read",
+      filtered: true,
       query: querySchema,
       response: z.object({ events: z.array(eventSchema) }),
-      handler: async ({ query }) => ({ events: await events.query(query) }),
+      handler: async ({ query, may }) => ({ events: (await events.query(query)).filter(readableBy(may)) }),
     }),
   ];
 }
@@ -33,15 +35,18 @@ export function eventStreams(events: EventLog): StreamRouteDefinition[] {
     defineStreamRoute({
       path: "/api/v1/events/stream",
       summary:
-        "Server-Sent Events: `event` for each new event, its id as the SSE id; with afterId (or a Last-Event-ID header, which wins), the missed ones first",
+        "Server-Sent Events: `event` for each new event, its id as the SSE id; with afterId (or a Last-Event-ID header, which wins), the missed ones first; without `env`, those of the environments the caller may read",
       tag: "events",
       permission: "read",
+      filtered: true,
       query: querySchema.omit({ limit: true, since: true }),
-      handler: async ({ query: asked, lastEventId }, sink) => {
+      handler: async ({ query: asked, lastEventId, may }, sink) => {
         // A reconnecting client resumes after the last event it saw (ids are what we sent: positive integers).
         const resumeAfter = lastEventId !== undefined && /^\d{1,15}$/.test(lastEventId.trim()) ? Number(lastEventId.trim()) : undefined;
         const query = resumeAfter === undefined ? asked : { ...asked, afterId: resumeAfter };
+        const readable = readableBy(may);
         const matches = (e: RampartEvent) =>
+          readable(e) &&
           (query.env === undefined || e.env === query.env) &&
           (query.app === undefined || e.app === query.app) &&
           (query.type === undefined || (query.type.endsWith(".") ? e.type.startsWith(query.type) : e.type === query.type));
@@ -69,4 +74,13 @@ export function eventStreams(events: EventLog): StreamRouteDefinition[] {
       },
     }),
   ];
+}
+
+/**
+ * The events a caller may see: those of the environments where they hold `read`, and those naming no environment
+ * only when they hold it in every one (as the unfiltered log needed before). Decided per event with the grants in
+ * force then, so an open stream stops showing an environment as soon as a just-in-time grant there ends.
+ */
+function readableBy(may: (permission: "read", env: string | null) => boolean): (event: RampartEvent) => boolean {
+  return (event) => may("read", event.env);
 }

@@ -204,7 +204,8 @@ export function registerIncidentCommands(program: Command, globals: () => Global
           );
         }
         const items = edit.data.actionItems?.filter((a) => a.text !== "WHAT");
-        const saved = await client.editPostmortem(id, { ...edit.data, actionItems: items });
+        // Someone may save while $EDITOR is open: their save is not overwritten (409 postmortem_changed).
+        const saved = await client.editPostmortem(id, { ...edit.data, actionItems: items, ifEditedAt: p.editedAt });
         process.stdout.write(`postmortem of incident ${id} saved (${saved.state})\n`);
       } finally {
         rmSync(dir, { recursive: true, force: true });

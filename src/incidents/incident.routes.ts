@@ -8,7 +8,7 @@ import {
   incidentRoleSchema,
   incidentStatusSchema,
   incidentViewSchema,
-  postmortemEditSchema,
+  postmortemEditRequestSchema,
   postmortemSchema,
   proposalSchema,
   severitySchema,
@@ -160,13 +160,14 @@ export function incidentRoutes(service: IncidentService): RouteDefinition[] {
     defineRoute({
       method: "PUT",
       path: "/api/v1/incidents/:id/postmortem",
-      summary: "Write over the postmortem draft: each field given replaces the saved one; written: true stops it being owed",
+      summary:
+        "Write over the postmortem draft: each field given replaces the saved one; written: true stops it being owed; ifEditedAt refuses a save over a newer one",
       tag: "incidents",
       permission: "rollout.steer",
       params: idParams,
-      body: postmortemEditSchema,
+      body: postmortemEditRequestSchema,
       response: postmortemSchema,
-      handler: ({ params, body, actor }) => service.editPostmortem(params.id, body, actor),
+      handler: ({ params, body: { ifEditedAt, ...edit }, actor }) => service.editPostmortem(params.id, edit, actor, ifEditedAt),
     }),
     defineRoute({
       method: "POST",

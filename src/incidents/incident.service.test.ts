@@ -157,6 +157,15 @@ describe("IncidentService", () => {
       "alice",
     );
     assert.equal(edited.state, "written");
+    // An edit begun on the draft, saved after alice's: refused, and alice's text stays.
+    await assert.rejects(
+      service.editPostmortem(incident.id, { summary: "bob's summary" }, "bob", null),
+      (e: unknown) => e instanceof RampartError && e.code === "postmortem_changed" && /saved by alice/.test(e.message),
+    );
+    assert.notEqual((await service.postmortem(incident.id)).summary, "bob's summary");
+    const onTop = await service.editPostmortem(incident.id, { summary: "bob's summary" }, "bob", edited.editedAt);
+    assert.equal(onTop.summary, "bob's summary");
+    assert.equal(onTop.actionItems.length, 1, "an edit of one field keeps the others");
     const done = await service.completeActionItem(incident.id, 1, "alice");
     assert.equal(done.actionItems[0]?.done, true);
     const dora = await service.dora({ env: "production", sinceMs: DAY });

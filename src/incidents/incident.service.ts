@@ -248,10 +248,22 @@ export class IncidentService {
     return draftPostmortem(record, analysis, await this.#store.postmortem(id));
   }
 
-  /** People's text over the draft: fields given replace the saved ones (lists whole), the rest stay. */
-  async editPostmortem(id: number, edit: PostmortemEdit, actor: string): Promise<Postmortem> {
+  /**
+   * People's text over the draft: fields given replace the saved ones (lists whole), the rest stay. With
+   * `ifEditedAt` (the editedAt the edit began from; null: the draft nobody saved yet) a save made since is not
+   * overwritten: two people editing at once each keep their text.
+   */
+  async editPostmortem(id: number, edit: PostmortemEdit, actor: string, ifEditedAt?: number | null): Promise<Postmortem> {
     const record = await this.#get(id);
     const saved = await this.#store.postmortem(id);
+    if (ifEditedAt !== undefined && (saved?.updatedAt ?? null) !== ifEditedAt) {
+      const when = saved ? new Date(saved.updatedAt).toISOString() : "never";
+      throw conflict(
+        "postmortem_changed",
+        `incident ${id}'s postmortem was saved by ${saved?.updatedBy ?? "nobody"} at ${when}, after this edit began (from ${ifEditedAt === null ? "the generated draft" : new Date(ifEditedAt).toISOString()}); nothing was saved`,
+        `read theirs with rampart postmortem show ${id}, then make the edit again on top of it`,
+      );
+    }
     const edits = { ...(saved?.edits ?? {}), ...edit };
     await this.#events.transact(async (trx, emit) => {
       await this.#store.savePostmortem(trx, id, edits, actor, this.#clock.now());

@@ -131,6 +131,20 @@ export const postmortemEditSchema = z.strictObject({
 });
 export type PostmortemEdit = z.infer<typeof postmortemEditSchema>;
 
+/**
+ * An edit as sent to the API: with the `editedAt` it was made on, a save over someone else's newer one is refused
+ * (409 postmortem_changed) instead of silently replacing their text. Left out, the edit is written as before.
+ */
+export const postmortemEditRequestSchema = postmortemEditSchema.extend({
+  ifEditedAt: z
+    .number()
+    .int()
+    .nullable()
+    .optional()
+    .describe("the postmortem's editedAt when the edit began (null: the untouched draft); 409 postmortem_changed if it moved since"),
+});
+export type PostmortemEditRequest = z.infer<typeof postmortemEditRequestSchema>;
+
 export const impactSchema = z.object({
   startedAt: z.number().nullable(),
   endedAt: z.number().nullable(),

@@ -35,11 +35,13 @@ export function platformRoutes(
     defineRoute({
       method: "GET",
       path: "/api/v1/status",
-      summary: "Every environment and app: live release, rollout in progress, instances with pid, port, release and health",
+      summary:
+        "Every environment the caller may read and its apps: live release, rollout in progress, instances with pid, port, release and health",
       tag: "platform",
       permission: "read",
+      filtered: true,
       response: platformStatusSchema,
-      handler: () => status.status(),
+      handler: async ({ may }) => status.status((env) => may("read", env)),
     }),
     defineRoute({
       method: "POST",

@@ -27,35 +27,41 @@ export class StatusService {
     this.#deps = deps;
   }
 
-  async status(): Promise<PlatformStatus> {
+  /**
+   * `visible`: the environments the caller may read (the route is `filtered`); the others, and their leftovers, are
+   * left out.
+   */
+  async status(visible: (env: string) => boolean = () => true): Promise<PlatformStatus> {
     const manifest = this.#deps.manifests.current;
     const active = await this.#deps.rollouts.active();
     const instances = this.#deps.supervisor.list();
     const edgeErrors = this.#deps.edge.lastResult?.errors ?? [];
     const environments = await Promise.all(
-      Object.entries(manifest.environments).map(async ([name, env]) => {
-        const error = edgeErrors.find((e) => e.env === name);
-        const apps = await Promise.all(
-          Object.keys(manifest.apps).map(async (app) => ({
-            name: app,
-            live: (await this.#deps.releases.findByStatus(name, app, "live"))?.number ?? null,
-            deploying: active.find((r) => r.env === name && r.app === app)?.release ?? null,
-            instances: instances
-              .filter((i) => i.env === name && i.app === app)
-              .map((i) => toInstanceView(i, this.#deps.supervisor.isRoutable(i))),
-          })),
-        );
-        return {
-          name,
-          url: environmentUrl(env),
-          port: env.port,
-          bind: env.bind,
-          protected: env.protected,
-          listening: !error,
-          error: error?.message ?? null,
-          apps,
-        };
-      }),
+      Object.entries(manifest.environments)
+        .filter(([name]) => visible(name))
+        .map(async ([name, env]) => {
+          const error = edgeErrors.find((e) => e.env === name);
+          const apps = await Promise.all(
+            Object.keys(manifest.apps).map(async (app) => ({
+              name: app,
+              live: (await this.#deps.releases.findByStatus(name, app, "live"))?.number ?? null,
+              deploying: active.find((r) => r.env === name && r.app === app)?.release ?? null,
+              instances: instances
+                .filter((i) => i.env === name && i.app === app)
+                .map((i) => toInstanceView(i, this.#deps.supervisor.isRoutable(i))),
+            })),
+          );
+          return {
+            name,
+            url: environmentUrl(env),
+            port: env.port,
+            bind: env.bind,
+            protected: env.protected,
+            listening: !error,
+            error: error?.message ?? null,
+            apps,
+          };
+        }),
     );
     return {
       project: manifest.name,
@@ -65,10 +71,12 @@ export class StatusService {
       controlPlane: { pid: process.pid, startedAt: this.#deps.startedAt },
       edge: { pid: this.#deps.edge.pid },
       environments,
-      leftovers: findLeftovers(manifest, instances).map((l) => ({
-        ...l,
-        instances: l.instances.map((i) => toInstanceView(i, this.#deps.supervisor.isRoutable(i))),
-      })),
+      leftovers: findLeftovers(manifest, instances)
+        .filter((l) => visible(l.env))
+        .map((l) => ({
+          ...l,
+          instances: l.instances.map((i) => toInstanceView(i, this.#deps.supervisor.isRoutable(i))),
+        })),
     };
   }
 }

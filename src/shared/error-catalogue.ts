@@ -670,6 +670,13 @@ export const errorCatalogue = {
     meaning: "The RUM beacon endpoint takes POST, its script GET.",
     hint: "send beacons with navigator.sendBeacon('/_rampart/rum', body)",
   },
+  // Issue 17 (console, postmortem editor): two people editing one postmortem at once.
+  postmortem_changed: {
+    status: 409,
+    origin: "api",
+    meaning: "Someone saved the postmortem after this edit began (the edit's ifEditedAt is not the saved one's time); nothing was saved.",
+    hint: "read theirs (rampart postmortem show ID, or reload the incident in the console) and make the edit again on top of it",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

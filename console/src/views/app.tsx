@@ -15,7 +15,7 @@ export function AppView(props: { session: Session; env: string; app: string }) {
     async () => {
       const [releases, status, byRelease, byRoute, traces] = await Promise.all([
         api.releases(env, app),
-        // The status needs read in every environment; without it the instances are left out, not the page.
+        // The status holds only the environments the caller may read; should it fail, the instances are left out, not the page.
         api.status().catch(() => null),
         api.metrics(env, app, { by: "release", since: "15m" }),
         api.metrics(env, app, { by: "route", since: "15m" }),
@@ -86,6 +86,7 @@ export function AppView(props: { session: Session; env: string; app: string }) {
         <a href={href("rollouts", env, app)}>Rollout</a>
         <a href={href("logs", env, app)}>Logs</a>
         <a href={href("metrics", env, app)}>Metrics</a>
+        <a href={href("readiness", env, app)}>Readiness</a>
         {environment && <a href={environment.url}>Open {environment.url}</a>}
       </nav>
       <ErrorBox error={error} />

@@ -5,13 +5,14 @@ import { api } from "../api.ts";
 import { useLiveData } from "../live.ts";
 import { href } from "../router.ts";
 import type { Session } from "../session.ts";
+import { HiddenEnvironments } from "./home-scope.tsx";
 import { type Column, ErrorBox, Loading, ms, Section, Sparkline, Table, ago } from "../ui.tsx";
 
 const WATCHED = ["release.", "rollout.", "instance.", "alert.", "incident.", "flag.", "secret", "role.", "access.", "oncall."];
 /** Request rates move without events: the figures are read again every few seconds too. */
 const REFRESH_MS = 5000;
 
-export function HomeView(_props: { session: Session }) {
+export function HomeView(props: { session: Session }) {
   const { data, error, reload } = useLiveData(
     () => api.overview(),
     (e) => WATCHED.some((p) => e.type.startsWith(p)),
@@ -35,7 +36,13 @@ export function HomeView(_props: { session: Session }) {
             updated {new Date(data.at).toLocaleTimeString(undefined, { hour12: false })}
           </span>
         </header>
-        <Table caption="Every app in every environment" columns={columns} rows={data.rows} rowKey={(r) => `${r.env}/${r.app}`} />
+        <Table
+          caption={data.hidden.length === 0 ? "Every app in every environment" : "Every app in the environments you may read"}
+          columns={columns}
+          rows={data.rows}
+          rowKey={(r) => `${r.env}/${r.app}`}
+        />
+        <HiddenEnvironments session={props.session} hidden={data.hidden} />
       </div>
       <aside class="home-side">
         <Section title={`Firing alerts (${data.alerts.length})`}>
@@ -187,5 +194,14 @@ const columns: Column<OverviewRow>[] = [
     key: "spark",
     label: "p99, 30 min",
     render: (r) => <Sparkline values={r.spark} label={`p99 latency of ${r.app} in ${r.env} over the last 30 minutes`} />,
+  },
+  {
+    key: "readiness",
+    label: "Readiness",
+    render: (r) => (
+      <a href={href("readiness", r.env, r.app)} aria-label={`Readiness checklist of ${r.app} in ${r.env}`}>
+        checklist
+      </a>
+    ),
   },
 ];

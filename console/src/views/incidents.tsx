@@ -4,6 +4,7 @@ import { href } from "../router.ts";
 import { permit, type Session } from "../session.ts";
 import { ActionButton, ago, clock, ErrorBox, Loading, Section, Table } from "../ui.tsx";
 import type { IncidentStatus } from "../../../src/incidents/incident.types.ts";
+import { PostmortemEditor } from "./postmortem.tsx";
 
 export function IncidentsView() {
   const { data, error } = useLiveData(
@@ -127,6 +128,7 @@ export function IncidentView(props: { session: Session; id: number }) {
           ))}
         </ol>
       </Section>
+      <PostmortemEditor key={incident.id} session={session} id={incident.id} />
     </div>
   );
 }
