@@ -25,10 +25,10 @@ function isHex(b: number): boolean {
 export const TOKEN = table((b) => isAlpha(b) || isDigit(b) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(b)));
 
 /**
- * Bytes of a request-target: visible ASCII, and obs-text (0x80-0xff) as llhttp takes it (clients do send raw
- * UTF-8 paths). No control character, space, tab or DEL: each would end the target for some other reader.
+ * Bytes of a request-target: visible ASCII only, as llhttp in node has it (raw UTF-8 must be percent-encoded).
+ * No control character, space, tab or DEL: each would end the target for some other reader.
  */
-export const TARGET = table((b) => (b >= 0x21 && b <= 0x7e) || b >= 0x80);
+export const TARGET = table((b) => b >= 0x21 && b <= 0x7e);
 
 /** field-vchar, SP and HTAB (RFC 9110 §5.5), obs-text included; no CR, LF, NUL, other controls or DEL. */
 export const FIELD_VALUE = table((b) => b === 0x09 || (b >= 0x20 && b <= 0x7e) || b >= 0x80);

@@ -170,10 +170,10 @@ test("Expect: 100-continue is flagged, case-insensitively; other expectations ar
   assert.equal(heads(whole("POST / HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\na"))[0]?.expectContinue, false);
 });
 
-test("absolute-form, asterisk-form for OPTIONS, raw UTF-8 in a path and the known methods are accepted", () => {
+test("absolute-form, asterisk-form for OPTIONS, a percent-encoded path and the known methods are accepted", () => {
   assert.equal(heads(whole("GET http://example.com/a?b HTTP/1.1\r\nHost: example.com\r\n\r\n"))[0]?.target, "http://example.com/a?b");
   assert.equal(heads(whole("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"))[0]?.target, "*");
-  assert.equal(heads(whole("GET /caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n"))[0]?.target, "/caf\xc3\xa9");
+  assert.equal(heads(whole("GET /caf%C3%A9 HTTP/1.1\r\nHost: x\r\n\r\n"))[0]?.target, "/caf%C3%A9");
   for (const method of ["DELETE", "PATCH", "QUERY", "M-SEARCH", "PROPFIND"]) {
     assert.equal(heads(whole(`${method} / HTTP/1.1\r\nHost: x\r\n\r\n`))[0]?.method, method);
   }
@@ -191,6 +191,7 @@ const ERRORS: readonly { code: string; status: number; raw: string; limits?: H1P
   { code: "invalid_request_line", status: 400, raw: "GET /\r\n\r\n" },
   { code: "invalid_target", status: 400, raw: "GET  / HTTP/1.1\r\nHost: x\r\n\r\n" },
   { code: "invalid_target", status: 400, raw: "GET /a\tb HTTP/1.1\r\nHost: x\r\n\r\n" },
+  { code: "invalid_target", status: 400, raw: "GET /caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n" },
   { code: "invalid_target", status: 400, raw: "GET * HTTP/1.1\r\nHost: x\r\n\r\n" },
   { code: "invalid_target", status: 400, raw: "GET a/b HTTP/1.1\r\nHost: x\r\n\r\n" },
   { code: "invalid_target", status: 400, raw: "GET http://u@x/ HTTP/1.1\r\nHost: x\r\n\r\n" },
@@ -201,7 +202,6 @@ const ERRORS: readonly { code: string; status: number; raw: string; limits?: H1P
   { code: "unsupported_version", status: 505, raw: "GET / HTTP/2.0\r\nHost: x\r\n\r\n" },
   { code: "lone_lf", status: 400, raw: "GET / HTTP/1.1\nHost: x\n\n" },
   { code: "lone_lf", status: 400, raw: "GET / HTTP/1.1\r\nHost: x\n\r\n" },
-  { code: "lone_lf", status: 400, raw: "\nGET / HTTP/1.1\r\nHost: x\r\n\r\n" },
   { code: "lone_cr", status: 400, raw: "GET / HTTP/1.1\rHost: x\r\n\r\n" },
   { code: "lone_cr", status: 400, raw: "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n" },
   { code: "obs_fold", status: 400, raw: "GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n 2\r\n\r\n" },
@@ -247,7 +247,7 @@ const ERRORS: readonly { code: string; status: number; raw: string; limits?: H1P
   },
   { code: "invalid_transfer_encoding", status: 400, raw: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n\r\n" },
   { code: "invalid_transfer_encoding", status: 400, raw: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked;q=1\r\n\r\n" },
-  { code: "invalid_transfer_encoding", status: 400, raw: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ,chunked\r\n\r\n" },
+  { code: "invalid_transfer_encoding", status: 400, raw: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked x\r\n\r\n" },
   { code: "chunked_not_last", status: 400, raw: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n" },
   { code: "chunked_not_last", status: 400, raw: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n" },
   { code: "unsupported_transfer_coding", status: 501, raw: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" },

@@ -117,6 +117,8 @@ export class H1RequestParser {
   private connUpgrade = false;
   private hasUpgrade = false;
   private expectContinue = false;
+  /** The last message did not keep the connection alive: only stray CR/LF may follow it (as llhttp has it). */
+  private closed = false;
 
   constructor(handler: H1ParserHandler, limits: H1ParserLimits) {
     this.handler = handler;
@@ -133,6 +135,7 @@ export class H1RequestParser {
     this.error = undefined;
     this.pendingLen = 0;
     this.remaining = 0;
+    this.closed = false;
     this.newMessage();
   }
 
@@ -162,6 +165,20 @@ export class H1RequestParser {
       at = take;
     }
     while (at < data.length) {
+      if (this.state === START && this.pendingLen === 0) {
+        // Stray CR and LF between messages are skipped, as llhttp does (RFC 9112 §2.2 asks for at least CRLF).
+        while (at < data.length && (data[at] === CR || data[at] === LF)) at++;
+        if (at === data.length) return at;
+        if (this.closed) {
+          return this.die(
+            fail(
+              "data_after_close",
+              400,
+              "bytes after a request that closes the connection (Connection: close, or HTTP/1.0): open a new connection",
+            ),
+          );
+        }
+      }
       switch (this.state) {
         case START:
         case HEAD:
@@ -321,6 +338,8 @@ export class H1RequestParser {
       );
     }
     const targetEnd = i++;
+    if (buf[i] === SP)
+      return fail("invalid_request_line", 400, "the request line has two spaces before the version: separate its parts with one space");
     // "HTTP/" DIGIT "." DIGIT and the end of the line.
     if (
       end - i !== 8 ||
@@ -384,7 +403,8 @@ export class H1RequestParser {
       return fail("too_many_headers", 431, `more than ${this.limits.maxHeaders} header lines: send fewer headers`);
     }
     const nameLength = nameEnd - start;
-    const special = nameLength >= 4 && nameLength <= 17 ? this.specialHeader(buf, start, nameLength, valueStart, valueEnd, trailer) : GO;
+    const special =
+      nameLength >= 4 && nameLength <= 17 ? this.specialHeader(buf, start, nameLength, valueStart, valueEnd, end, trailer) : GO;
     if (special !== GO) return special;
     if (trailer) return GO; // trailers are checked, then dropped: nothing forwards them
     headers.push(buf.toString("latin1", start, nameEnd), valueStart === valueEnd ? "" : buf.toString("latin1", valueStart, valueEnd));
@@ -392,7 +412,7 @@ export class H1RequestParser {
   }
 
   /** The headers that frame or route the request, recognised by length then bytes. */
-  private specialHeader(buf: Buffer, start: number, length: number, from: number, to: number, trailer: boolean): LineResult {
+  private specialHeader(buf: Buffer, start: number, length: number, from: number, to: number, end: number, trailer: boolean): LineResult {
     if (length === 14 && nameIs(buf, start, "content-length")) {
       if (trailer)
         return fail("framing_in_trailers", 400, "Content-Length may not be sent in trailers: it would frame a body already read");
@@ -401,6 +421,12 @@ export class H1RequestParser {
     if (length === 17 && nameIs(buf, start, "transfer-encoding")) {
       if (trailer)
         return fail("framing_in_trailers", 400, "Transfer-Encoding may not be sent in trailers: it would frame a body already read");
+      // llhttp reads `chunked<TAB>` as another coding where a reader trimming OWS reads chunked: a tab past the
+      // value's start is refused rather than guessed.
+      const tab = buf.indexOf(HTAB, from);
+      if (tab !== -1 && tab < end) {
+        return fail("invalid_transfer_encoding", 400, "a tab inside or after the Transfer-Encoding value: send Transfer-Encoding: chunked");
+      }
       return this.transferEncodingHeader(buf, from, to);
     }
     if (trailer) return GO;
@@ -440,31 +466,39 @@ export class H1RequestParser {
     if (++this.transferEncodings > 1) {
       return fail("duplicate_transfer_encoding", 400, "more than one Transfer-Encoding header: send one, with chunked as its only coding");
     }
-    // A comma-separated list of codings: chunked must be the last (RFC 9112 §6.3) and, here, the only one.
+    // A comma-separated list of codings (empty elements ignored, RFC 9110 §5.6.1): chunked must be the last
+    // (RFC 9112 §6.3) and, here, the only one.
     let i = from;
-    this.codings = 0;
+    let count = 0;
+    let chunkedLast = false;
+    let other = false;
     for (;;) {
+      while (i < to && (buf[i] === SP || buf[i] === HTAB)) i++;
       const codingStart = i;
       while (i < to && TOKEN[buf[i]!] === 1) i++;
       const codingEnd = i;
       while (i < to && (buf[i] === SP || buf[i] === HTAB)) i++;
-      if (codingStart === codingEnd || (i < to && buf[i] !== 0x2c)) {
+      if (i < to && buf[i] !== 0x2c) {
         return fail("invalid_transfer_encoding", 400, "Transfer-Encoding must be a list of coding names: send Transfer-Encoding: chunked");
       }
-      const chunked = codingEnd - codingStart === 7 && nameIs(buf, codingStart, "chunked");
-      if (i === to) {
-        // The last coding: chunked frames the body; any other would leave the body to the connection's end.
-        if (!chunked) this.codings = 2;
-        else if (this.codings === 0) this.codings = 1;
-        return GO;
+      // After chunked, anything (an empty element too: llhttp reads `chunked,` as not chunked) leaves the body unframed.
+      if (chunkedLast || codingEnd > codingStart) {
+        if (chunkedLast) {
+          return fail("chunked_not_last", 400, "chunked is not the last transfer coding, so the body has no framing (RFC 9112 §6.3)");
+        }
+        chunkedLast = codingEnd - codingStart === 7 && nameIs(buf, codingStart, "chunked");
+        if (!chunkedLast) other = true;
+        count++;
       }
-      if (chunked) {
-        return fail("chunked_not_last", 400, "chunked is not the last transfer coding, so the body has no framing (RFC 9112 §6.3)");
-      }
-      this.codings = 2;
+      if (i >= to) break;
       i++;
-      while (i < to && (buf[i] === SP || buf[i] === HTAB)) i++;
     }
+    if (count === 0) {
+      return fail("invalid_transfer_encoding", 400, "Transfer-Encoding is empty: send Transfer-Encoding: chunked");
+    }
+    // 1: chunked alone; 2: another coding, before chunked or instead of it (501: the edge would drop it).
+    this.codings = chunkedLast && !other ? 1 : 2;
+    return GO;
   }
 
   /** Connection: a list of tokens; close, keep-alive and upgrade matter here (case-insensitive). */
@@ -522,6 +556,7 @@ export class H1RequestParser {
       );
     }
     const keepAlive = !this.connClose && (minor === 1 || this.connKeepAlive);
+    this.closed = !keepAlive;
     this.handler.onHead({
       method: this.method,
       target: this.target,
