@@ -12,6 +12,13 @@ import { ALPHA, DIGIT, FIELD_VALUE, HEX_VALUE, HOST_LITERAL, HOST_NAME, LOWER, Q
  * copied (into `pending`), so a head that arrives whole is parsed without a copy and with one string per field.
  */
 
+declare global {
+  interface Buffer {
+    /** Node's own latin1 decoder (what toString("latin1") calls after checking its arguments), undocumented but stable. */
+    latin1Slice(start: number, end: number): string;
+  }
+}
+
 export interface H1ParserLimits {
   /** Bytes of request line + header lines + CRLFs; over it: 431 (request line alone over it: 414). */
   maxHeaderBytes: number;
@@ -61,6 +68,8 @@ const CR = 13;
 const LF = 10;
 const SP = 32;
 const HTAB = 9;
+
+const CRLF_CRLF = Buffer.from("\r\n\r\n");
 
 const KNOWN_METHODS: ReadonlySet<string> = new Set(METHODS);
 /** Node refuses more than 16 KiB of chunk extensions (CVE-2024-22019) with a 413; one chunk line may not exceed it here. */
@@ -117,6 +126,15 @@ export class H1RequestParser {
   private connUpgrade = false;
   private hasUpgrade = false;
   private expectContinue = false;
+  /**
+   * One string for the head's bytes in the current buffer, which fields are sliced from: a C++ call per head rather
+   * than one per field (V8 slices long strings without copying). Valid for one execute() call: the caller may reuse
+   * its buffer.
+   */
+  private textBuf: Buffer | undefined;
+  private textStart = 0;
+  private textEnd = 0;
+  private textString = "";
   /** The last message did not keep the connection alive: only stray CR/LF may follow it (as llhttp has it). */
   private closed = false;
 
@@ -146,6 +164,7 @@ export class H1RequestParser {
   }
 
   execute(data: Buffer): number | H1ParseError {
+    this.textBuf = undefined;
     if (this.state === DEAD) return this.error!;
     // After an upgrade head the bytes belong to the tunnel: reset() before parsing HTTP on this object again.
     if (this.state === UPGRADED) return 0;
@@ -227,6 +246,21 @@ export class H1RequestParser {
       }
     }
     return at;
+  }
+
+  /** latin1 of buf[start, end), sliced from one string of the head (see textBuf). */
+  private text(buf: Buffer, start: number, end: number): string {
+    if (buf !== this.textBuf || start < this.textStart || end > this.textEnd) {
+      // From here to the end of the head (or of the buffer, when the head is cut), at most maxHeaderBytes.
+      const headEnd = buf.indexOf(CRLF_CRLF, start);
+      const limit = Math.min(buf.length, start + this.limits.maxHeaderBytes);
+      const to = headEnd === -1 || headEnd + 4 > limit ? Math.max(limit, end) : headEnd + 4;
+      this.textBuf = buf;
+      this.textStart = start;
+      this.textEnd = to;
+      this.textString = buf.latin1Slice(start, to);
+    }
+    return this.textString.slice(start - this.textStart, end - this.textStart);
   }
 
   private die(error: H1ParseError): H1ParseError {
@@ -315,7 +349,7 @@ export class H1RequestParser {
     if (i === start || buf[i] !== SP) {
       return badByte(buf, i, end, "invalid_method", "the request line must start with a method token and one space (RFC 9112 §3)");
     }
-    const method = methodName(buf, start, i);
+    const method = methodName(buf, start, i) ?? this.text(buf, start, i);
     if (!KNOWN_METHODS.has(method)) {
       return fail("unknown_method", 501, `method "${method}" is not one the edge forwards: use a standard method such as GET or POST`);
     }
@@ -363,7 +397,7 @@ export class H1RequestParser {
     const problem = targetProblem(buf, targetStart, targetEnd, method);
     if (problem !== undefined) return problem;
     this.method = method;
-    this.target = buf.toString("latin1", targetStart, targetEnd);
+    this.target = this.text(buf, targetStart, targetEnd);
     this.minor = minor === 0 ? 0 : 1;
     return GO;
   }
@@ -391,13 +425,11 @@ export class H1RequestParser {
     const nameEnd = i++;
     while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
     const valueStart = i;
-    let valueEnd = valueStart;
-    for (; i < end; i++) {
-      const b = buf[i]!;
-      if (FIELD_VALUE[b] !== 1)
-        return badByte(buf, i, end, "invalid_header_value", "a header value has a control character (NUL, DEL or other): remove it");
-      if (b !== SP && b !== HTAB) valueEnd = i + 1;
-    }
+    while (i < end && FIELD_VALUE[buf[i]!] === 1) i++;
+    if (i < end)
+      return badByte(buf, i, end, "invalid_header_value", "a header value has a control character (NUL, DEL or other): remove it");
+    let valueEnd = end;
+    while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
     const headers = this.rawHeaders;
     if (headers.length >= this.limits.maxHeaders * 2) {
       return fail("too_many_headers", 431, `more than ${this.limits.maxHeaders} header lines: send fewer headers`);
@@ -407,7 +439,7 @@ export class H1RequestParser {
       nameLength >= 4 && nameLength <= 17 ? this.specialHeader(buf, start, nameLength, valueStart, valueEnd, end, trailer) : GO;
     if (special !== GO) return special;
     if (trailer) return GO; // trailers are checked, then dropped: nothing forwards them
-    headers.push(buf.toString("latin1", start, nameEnd), valueStart === valueEnd ? "" : buf.toString("latin1", valueStart, valueEnd));
+    headers.push(this.text(buf, start, nameEnd), valueStart === valueEnd ? "" : this.text(buf, valueStart, valueEnd));
     return GO;
   }
 
@@ -633,12 +665,12 @@ export class H1RequestParser {
   }
 }
 
-/** The method as a string: the common ones without allocating. */
-function methodName(buf: Buffer, start: number, end: number): string {
+/** The common methods as constant strings (no allocation); undefined for the others. */
+function methodName(buf: Buffer, start: number, end: number): string | undefined {
   const length = end - start;
   if (length === 3 && buf[start] === 0x47 && buf[start + 1] === 0x45 && buf[start + 2] === 0x54) return "GET";
   if (length === 4 && buf[start] === 0x50 && buf[start + 1] === 0x4f && buf[start + 2] === 0x53 && buf[start + 3] === 0x54) return "POST";
-  return buf.toString("latin1", start, end);
+  return undefined;
 }
 
 /** The bytes at `at` spell `lower` case-insensitively (`lower` is lower-case ASCII). */
