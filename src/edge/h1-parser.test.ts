@@ -357,6 +357,20 @@ test("valid inputs read the same whole, cut at every offset and a byte at a time
   }
 });
 
+test("a head of several KiB (fields sliced from more than one string window) reads every field exactly", () => {
+  const fields: string[] = [];
+  let text = "GET / HTTP/1.1\r\nHost: x\r\n";
+  for (let i = 0; i < 40; i++) {
+    const value = `${String(i).padStart(3, "0")}${"v".repeat(50 + i * 7)}`;
+    fields.push(`X-Field-${i}`, value);
+    text += `X-Field-${i}: ${value}\r\n`;
+  }
+  const outcome = whole(`${text}\r\n`);
+  assert.equal(outcome.error, undefined);
+  assert.deepEqual(heads(outcome)[0]?.rawHeaders, ["Host", "x", ...fields]);
+  assertSplitInvariant(`${text}\r\n`);
+});
+
 test("limits: a head exactly at maxHeaderBytes is accepted, one byte more is refused", () => {
   const text = "GET / HTTP/1.1\r\nHost: x\r\nX-A: 12345\r\n\r\n";
   assert.equal(whole(text, { maxHeaderBytes: text.length, maxHeaders: 10 }).error, undefined);

@@ -69,7 +69,8 @@ const LF = 10;
 const SP = 32;
 const HTAB = 9;
 
-const CRLF_CRLF = Buffer.from("\r\n\r\n");
+/** Bytes of a head turned into one string at a time (see H1RequestParser.text). */
+const TEXT_WINDOW = 2048;
 
 const KNOWN_METHODS: ReadonlySet<string> = new Set(METHODS);
 /** Node refuses more than 16 KiB of chunk extensions (CVE-2024-22019) with a 413; one chunk line may not exceed it here. */
@@ -203,6 +204,14 @@ export class H1RequestParser {
         case HEAD:
         case CHUNK_SIZE:
         case TRAILERS: {
+          if (this.state === HEAD) {
+            const next = this.fastHeaderLine(data, at);
+            if (typeof next !== "number") return this.die(next);
+            if (next !== -1) {
+              at = next;
+              break;
+            }
+          }
           const lf = data.indexOf(LF, at);
           const over = this.overLimit(lf === -1 ? data.length - at : lf + 1 - at);
           if (over !== undefined) return this.die(over);
@@ -251,10 +260,9 @@ export class H1RequestParser {
   /** latin1 of buf[start, end), sliced from one string of the head (see textBuf). */
   private text(buf: Buffer, start: number, end: number): string {
     if (buf !== this.textBuf || start < this.textStart || end > this.textEnd) {
-      // From here to the end of the head (or of the buffer, when the head is cut), at most maxHeaderBytes.
-      const headEnd = buf.indexOf(CRLF_CRLF, start);
-      const limit = Math.min(buf.length, start + this.limits.maxHeaderBytes);
-      const to = headEnd === -1 || headEnd + 4 > limit ? Math.max(limit, end) : headEnd + 4;
+      // A window from here: a typical head whole, at most TEXT_WINDOW bytes of a body after it (no search for
+      // the head's end, which costs more than copying those bytes); a field past the window starts a new one.
+      const to = Math.max(end, Math.min(buf.length, start + TEXT_WINDOW));
       this.textBuf = buf;
       this.textStart = start;
       this.textEnd = to;
@@ -428,6 +436,35 @@ export class H1RequestParser {
     while (i < end && FIELD_VALUE[buf[i]!] === 1) i++;
     if (i < end)
       return badByte(buf, i, end, "invalid_header_value", "a header value has a control character (NUL, DEL or other): remove it");
+    return this.field(buf, start, nameEnd, valueStart, end, trailer);
+  }
+
+  /**
+   * The common case of a header line, read in one pass without looking for its LF first: a token, a colon, value
+   * bytes, CRLF, all inside `data`. Returns the index after the LF, or -1 when the line is anything else (empty, cut,
+   * or malformed): the general path then reads it, so every refusal comes from one place.
+   */
+  private fastHeaderLine(data: Buffer, at: number): number | H1ParseError {
+    const n = data.length;
+    let i = at;
+    while (i < n && TOKEN[data[i]!] === 1) i++;
+    if (i === at || data[i] !== 0x3a) return -1;
+    const nameEnd = i++;
+    while (i < n && (data[i] === SP || data[i] === HTAB)) i++;
+    const valueStart = i;
+    while (i < n && FIELD_VALUE[data[i]!] === 1) i++;
+    if (data[i] !== CR || data[i + 1] !== LF) return -1;
+    const length = i + 2 - at;
+    const over = this.overLimit(length);
+    if (over !== undefined) return over;
+    this.headBytes += length;
+    const result = this.field(data, at, nameEnd, valueStart, i, false);
+    if (result === GO) return i + 2;
+    return result === STOP ? -1 : result;
+  }
+
+  /** A header or trailer line found valid: limits, the framing and routing fields, then the raw list. */
+  private field(buf: Buffer, start: number, nameEnd: number, valueStart: number, end: number, trailer: boolean): LineResult {
     let valueEnd = end;
     while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
     const headers = this.rawHeaders;
