@@ -1,5 +1,20 @@
 import { METHODS } from "node:http";
-import { ALPHA, DIGIT, FIELD_VALUE, HEX_VALUE, HOST_LITERAL, HOST_NAME, LOWER, QDTEXT, TARGET, TOKEN } from "./h1-chars.ts";
+import { CR, DIGIT, FIELD_VALUE, HTAB, LF, SP, TARGET, TOKEN } from "./h1-chars.ts";
+import {
+  badByte,
+  CONNECTION_CLOSE,
+  CONNECTION_KEEP_ALIVE,
+  CONNECTION_UPGRADE,
+  chunkSizeLine,
+  connectionFlags,
+  contentLengthValue,
+  fail,
+  methodName,
+  nameIs,
+  targetProblem,
+  transferCodings,
+  validHost,
+} from "./h1-fields.ts";
 
 /**
  * The edge's own strict HTTP/1.1 request parser (RFC 9112), in place of node:http's llhttp on the client side.
@@ -64,21 +79,12 @@ const TRAILERS = 7;
 const UPGRADED = 8;
 const DEAD = 9;
 
-const CR = 13;
-const LF = 10;
-const SP = 32;
-const HTAB = 9;
-
 /** Bytes of a head turned into one string at a time (see H1RequestParser.text). */
 const TEXT_WINDOW = 2048;
 
 const KNOWN_METHODS: ReadonlySet<string> = new Set(METHODS);
 /** Node refuses more than 16 KiB of chunk extensions (CVE-2024-22019) with a 413; one chunk line may not exceed it here. */
 const MAX_CHUNK_LINE = 16 * 1024;
-/** 15 decimal digits: every length below 10^15 is exact in a double; no body that large is real. */
-const MAX_LENGTH_DIGITS = 15;
-/** Chunk sizes are held exact in a double too (llhttp allows up to 2^64, but no chunk is a petabyte). */
-const MAX_CHUNK_SIZE = 2 ** 50;
 
 const BODY_NONE: H1Body = Object.freeze({ kind: "none" });
 const BODY_CHUNKED: H1Body = Object.freeze({ kind: "chunked" });
@@ -87,17 +93,6 @@ const BODY_CHUNKED: H1Body = Object.freeze({ kind: "chunked" });
 const GO = 0;
 const STOP = 1;
 type LineResult = H1ParseError | typeof GO | typeof STOP;
-
-function fail(code: string, status: H1ParseError["status"], reason: string): H1ParseError {
-  return { code, status, reason };
-}
-
-/** The error for the byte at `at` of a line whose content ends at `end` (its CR): a stray CR or LF, or `code`. */
-function badByte(buf: Buffer, at: number, end: number, code: string, reason: string): H1ParseError {
-  if (at < end && buf[at] === CR) return fail("lone_cr", 400, "a CR not followed by LF: every line must end with CRLF (RFC 9112 §2.2)");
-  if (at <= end && buf[at] === LF) return fail("lone_lf", 400, "a line ends with a bare LF: every line must end with CRLF (RFC 9112 §2.2)");
-  return fail(code, 400, reason);
-}
 
 export class H1RequestParser {
   private readonly handler: H1ParserHandler;
@@ -122,9 +117,8 @@ export class H1RequestParser {
   /** 0: no chunked; 1: chunked is the only coding; 2: another coding (501). */
   private codings = 0;
   private hosts = 0;
-  private connClose = false;
-  private connKeepAlive = false;
-  private connUpgrade = false;
+  /** CONNECTION_* flags from the Connection fields. */
+  private connection = 0;
   private hasUpgrade = false;
   private expectContinue = false;
   /**
@@ -292,9 +286,7 @@ export class H1RequestParser {
     this.transferEncodings = 0;
     this.codings = 0;
     this.hosts = 0;
-    this.connClose = false;
-    this.connKeepAlive = false;
-    this.connUpgrade = false;
+    this.connection = 0;
     this.hasUpgrade = false;
     this.expectContinue = false;
   }
@@ -340,7 +332,7 @@ export class H1RequestParser {
       case CHUNK_SIZE:
         // Chunk lines are not head bytes.
         this.headBytes -= lf + 1 - start;
-        return this.chunkSize(buf, start, end);
+        return this.chunkSize(chunkSizeLine(buf, start, end));
       default:
         // TRAILERS
         if (end === start) {
@@ -485,7 +477,13 @@ export class H1RequestParser {
     if (length === 14 && nameIs(buf, start, "content-length")) {
       if (trailer)
         return fail("framing_in_trailers", 400, "Content-Length may not be sent in trailers: it would frame a body already read");
-      return this.contentLengthHeader(buf, from, to);
+      if (this.contentLength !== -1) {
+        return fail("duplicate_content_length", 400, "more than one Content-Length header: send exactly one (RFC 9112 §6.3)");
+      }
+      const length = contentLengthValue(buf, from, to);
+      if (typeof length !== "number") return length;
+      this.contentLength = length;
+      return GO;
     }
     if (length === 17 && nameIs(buf, start, "transfer-encoding")) {
       if (trailer)
@@ -496,7 +494,17 @@ export class H1RequestParser {
       if (tab !== -1 && tab < end) {
         return fail("invalid_transfer_encoding", 400, "a tab inside or after the Transfer-Encoding value: send Transfer-Encoding: chunked");
       }
-      return this.transferEncodingHeader(buf, from, to);
+      if (++this.transferEncodings > 1) {
+        return fail(
+          "duplicate_transfer_encoding",
+          400,
+          "more than one Transfer-Encoding header: send one, with chunked as its only coding",
+        );
+      }
+      const codings = transferCodings(buf, from, to);
+      if (typeof codings !== "number") return codings;
+      this.codings = codings;
+      return GO;
     }
     if (trailer) return GO;
     if (length === 4 && nameIs(buf, start, "host")) {
@@ -504,7 +512,7 @@ export class H1RequestParser {
       if (!validHost(buf, from, to, false))
         return fail("invalid_host", 400, "the Host header is not a host name or address with an optional port");
     } else if (length === 10 && nameIs(buf, start, "connection")) {
-      this.connectionTokens(buf, from, to);
+      this.connection |= connectionFlags(buf, from, to);
     } else if (length === 7 && nameIs(buf, start, "upgrade")) {
       this.hasUpgrade = true;
     } else if (length === 6 && nameIs(buf, start, "expect")) {
@@ -513,77 +521,15 @@ export class H1RequestParser {
     return GO;
   }
 
-  private contentLengthHeader(buf: Buffer, from: number, to: number): LineResult {
-    if (this.contentLength !== -1) {
-      return fail("duplicate_content_length", 400, "more than one Content-Length header: send exactly one (RFC 9112 §6.3)");
+  private chunkSize(size: number | H1ParseError): LineResult {
+    if (typeof size !== "number") return size;
+    if (size === 0) {
+      this.state = TRAILERS;
+      return GO;
     }
-    if (from === to || to - from > MAX_LENGTH_DIGITS) {
-      return fail("invalid_content_length", 400, "Content-Length must be one decimal number of at most 15 digits");
-    }
-    let length = 0;
-    for (let i = from; i < to; i++) {
-      const b = buf[i]!;
-      if (DIGIT[b] !== 1)
-        return fail("invalid_content_length", 400, "Content-Length must be one decimal number, with no sign, list or space");
-      length = length * 10 + (b - 0x30);
-    }
-    this.contentLength = length;
+    this.remaining = size;
+    this.state = CHUNK_DATA;
     return GO;
-  }
-
-  private transferEncodingHeader(buf: Buffer, from: number, to: number): LineResult {
-    if (++this.transferEncodings > 1) {
-      return fail("duplicate_transfer_encoding", 400, "more than one Transfer-Encoding header: send one, with chunked as its only coding");
-    }
-    // A comma-separated list of codings (empty elements ignored, RFC 9110 §5.6.1): chunked must be the last
-    // (RFC 9112 §6.3) and, here, the only one.
-    let i = from;
-    let count = 0;
-    let chunkedLast = false;
-    let other = false;
-    for (;;) {
-      while (i < to && (buf[i] === SP || buf[i] === HTAB)) i++;
-      const codingStart = i;
-      while (i < to && TOKEN[buf[i]!] === 1) i++;
-      const codingEnd = i;
-      while (i < to && (buf[i] === SP || buf[i] === HTAB)) i++;
-      if (i < to && buf[i] !== 0x2c) {
-        return fail("invalid_transfer_encoding", 400, "Transfer-Encoding must be a list of coding names: send Transfer-Encoding: chunked");
-      }
-      // After chunked, anything (an empty element too: llhttp reads `chunked,` as not chunked) leaves the body unframed.
-      if (chunkedLast || codingEnd > codingStart) {
-        if (chunkedLast) {
-          return fail("chunked_not_last", 400, "chunked is not the last transfer coding, so the body has no framing (RFC 9112 §6.3)");
-        }
-        chunkedLast = codingEnd - codingStart === 7 && nameIs(buf, codingStart, "chunked");
-        if (!chunkedLast) other = true;
-        count++;
-      }
-      if (i >= to) break;
-      i++;
-    }
-    if (count === 0) {
-      return fail("invalid_transfer_encoding", 400, "Transfer-Encoding is empty: send Transfer-Encoding: chunked");
-    }
-    // 1: chunked alone; 2: another coding, before chunked or instead of it (501: the edge would drop it).
-    this.codings = chunkedLast && !other ? 1 : 2;
-    return GO;
-  }
-
-  /** Connection: a list of tokens; close, keep-alive and upgrade matter here (case-insensitive). */
-  private connectionTokens(buf: Buffer, from: number, to: number): void {
-    let i = from;
-    while (i < to) {
-      while (i < to && (buf[i] === SP || buf[i] === HTAB || buf[i] === 0x2c)) i++;
-      const tokenStart = i;
-      while (i < to && buf[i] !== 0x2c) i++;
-      let tokenEnd = i;
-      while (tokenEnd > tokenStart && (buf[tokenEnd - 1] === SP || buf[tokenEnd - 1] === HTAB)) tokenEnd--;
-      const length = tokenEnd - tokenStart;
-      if (length === 5 && nameIs(buf, tokenStart, "close")) this.connClose = true;
-      else if (length === 10 && nameIs(buf, tokenStart, "keep-alive")) this.connKeepAlive = true;
-      else if (length === 7 && nameIs(buf, tokenStart, "upgrade")) this.connUpgrade = true;
-    }
   }
 
   /** The empty line after the headers: the framing is decided, the head handed over. */
@@ -614,7 +560,7 @@ export class H1RequestParser {
       body = BODY_NONE;
     }
     const connect = this.method === "CONNECT";
-    const upgrade = connect || (this.connUpgrade && this.hasUpgrade);
+    const upgrade = connect || ((this.connection & CONNECTION_UPGRADE) !== 0 && this.hasUpgrade);
     const hasBody = body.kind === "chunked" || (body.kind === "length" && body.length > 0);
     // What follows an upgrade head is the new protocol to one reader and a body to another: neither is guessed.
     if (upgrade && hasBody) {
@@ -624,7 +570,7 @@ export class H1RequestParser {
         `${connect ? "a CONNECT" : "an Upgrade"} request with a body: send the upgrade request without one`,
       );
     }
-    const keepAlive = !this.connClose && (minor === 1 || this.connKeepAlive);
+    const keepAlive = (this.connection & CONNECTION_CLOSE) === 0 && (minor === 1 || (this.connection & CONNECTION_KEEP_ALIVE) !== 0);
     this.closed = !keepAlive;
     this.handler.onHead({
       method: this.method,
@@ -652,116 +598,4 @@ export class H1RequestParser {
     this.endMessage(0);
     return STOP;
   }
-
-  /** chunk-size [ chunk-ext ]: hex digits, then `;name`, `;name=token` or `;name="quoted"` (no whitespace). */
-  private chunkSize(buf: Buffer, start: number, end: number): LineResult {
-    let i = start;
-    let size = 0;
-    while (i < end) {
-      const v = HEX_VALUE[buf[i]!]!;
-      if (v === 255) break;
-      size = size * 16 + v;
-      if (size > MAX_CHUNK_SIZE) return fail("invalid_chunk_size", 400, "a chunk size is too large: send chunks under 1 PiB");
-      i++;
-    }
-    if (i === start) return badByte(buf, i, end, "invalid_chunk_size", "a chunk must start with its size in hexadecimal (RFC 9112 §7.1)");
-    while (i < end) {
-      if (buf[i] !== 0x3b) return badByte(buf, i, end, "invalid_chunk_size", "a chunk size has a character after its hexadecimal digits");
-      const nameStart = ++i;
-      while (i < end && TOKEN[buf[i]!] === 1) i++;
-      if (i === nameStart) return badByte(buf, i, end, "invalid_chunk_extension", "a chunk extension must be ;name or ;name=value");
-      if (i < end && buf[i] === 0x3d) {
-        i++;
-        if (buf[i] === 0x22) {
-          i++;
-          for (;;) {
-            if (i >= end) return fail("invalid_chunk_extension", 400, "a quoted chunk extension value is not closed");
-            const b = buf[i]!;
-            if (b === 0x22) break;
-            if (b === 0x5c) i++;
-            else if (QDTEXT[b] !== 1)
-              return badByte(buf, i, end, "invalid_chunk_extension", "a quoted chunk extension value has a control character");
-            i++;
-          }
-          i++;
-        } else {
-          const valueStart = i;
-          while (i < end && TOKEN[buf[i]!] === 1) i++;
-          if (i === valueStart)
-            return badByte(buf, i, end, "invalid_chunk_extension", "a chunk extension value must be a token or a quoted string");
-        }
-      }
-    }
-    if (size === 0) {
-      this.state = TRAILERS;
-      return GO;
-    }
-    this.remaining = size;
-    this.state = CHUNK_DATA;
-    return GO;
-  }
-}
-
-/** The common methods as constant strings (no allocation); undefined for the others. */
-function methodName(buf: Buffer, start: number, end: number): string | undefined {
-  const length = end - start;
-  if (length === 3 && buf[start] === 0x47 && buf[start + 1] === 0x45 && buf[start + 2] === 0x54) return "GET";
-  if (length === 4 && buf[start] === 0x50 && buf[start + 1] === 0x4f && buf[start + 2] === 0x53 && buf[start + 3] === 0x54) return "POST";
-  return undefined;
-}
-
-/** The bytes at `at` spell `lower` case-insensitively (`lower` is lower-case ASCII). */
-function nameIs(buf: Buffer, at: number, lower: string): boolean {
-  for (let k = 0; k < lower.length; k++) if (LOWER[buf[at + k]!] !== lower.charCodeAt(k)) return false;
-  return true;
-}
-
-/**
- * Host (and CONNECT's authority): an IP-literal in brackets or a reg-name, then an optional ":port" of up to five
- * digits; the same rule framingProblem applied, so no path, userinfo or second port reaches routing.
- */
-function validHost(buf: Buffer, from: number, to: number, portRequired: boolean): boolean {
-  let i = from;
-  if (buf[i] === 0x5b && i < to) {
-    i++;
-    const literalStart = i;
-    while (i < to && HOST_LITERAL[buf[i]!] === 1) i++;
-    if (i === literalStart || i >= to || buf[i] !== 0x5d) return false;
-    i++;
-  } else {
-    while (i < to && HOST_NAME[buf[i]!] === 1) i++;
-  }
-  if (i === to) return !portRequired;
-  if (buf[i] !== 0x3a) return false;
-  i++;
-  const portStart = i;
-  while (i < to && DIGIT[buf[i]!] === 1) i++;
-  return i === to && i - portStart <= 5 && (!portRequired || i > portStart);
-}
-
-/**
- * The request-target's form (RFC 9112 §3.2): origin-form ("/..."), absolute-form ("scheme://authority..."),
- * authority-form for CONNECT only, asterisk-form for OPTIONS only.
- */
-function targetProblem(buf: Buffer, start: number, end: number, method: string): H1ParseError | undefined {
-  const first = buf[start];
-  if (method === "CONNECT") {
-    if (validHost(buf, start, end, true)) return undefined;
-    return fail("invalid_target", 400, "a CONNECT target must be host:port (RFC 9112 §3.2.3)");
-  }
-  if (first === 0x2f) return undefined;
-  if (first === 0x2a && end - start === 1) {
-    if (method === "OPTIONS") return undefined;
-    return fail("invalid_target", 400, "the target * is only for OPTIONS (RFC 9112 §3.2.4): send a path starting with /");
-  }
-  // absolute-form: letters, "://", an authority (no userinfo), then a path, a query or nothing.
-  let i = start;
-  while (i < end && ALPHA[buf[i]!] === 1) i++;
-  if (i > start && buf[i] === 0x3a && buf[i + 1] === 0x2f && buf[i + 2] === 0x2f) {
-    i += 3;
-    let authorityEnd = i;
-    while (authorityEnd < end && buf[authorityEnd] !== 0x2f && buf[authorityEnd] !== 0x3f) authorityEnd++;
-    if (authorityEnd > i && validHost(buf, i, authorityEnd, false)) return undefined;
-  }
-  return fail("invalid_target", 400, "the request target must be a path starting with /, an absolute http URL, or * for OPTIONS");
 }
