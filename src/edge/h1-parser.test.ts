@@ -165,7 +165,8 @@ test("keep-alive: HTTP/1.1 unless Connection: close; HTTP/1.0 only with Connecti
   assert.equal(heads(whole("GET / HTTP/1.0\r\n\r\n"))[0]?.httpMinor, 0);
 });
 
-test("Expect: 100-continue is flagged, case-insensitively; other expectations are not", () => {
+test("Expect: 100-continue is flagged, case-insensitively, in HTTP/1.1 only; other expectations are not", () => {
+  assert.equal(heads(whole("POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\na"))[0]?.expectContinue, false);
   assert.equal(heads(whole("POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\na"))[0]?.expectContinue, true);
   assert.equal(heads(whole("POST / HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\na"))[0]?.expectContinue, false);
 });

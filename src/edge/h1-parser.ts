@@ -580,7 +580,8 @@ export class H1RequestParser {
       body,
       keepAlive,
       upgrade,
-      expectContinue: this.expectContinue,
+      // RFC 9110 §10.1.1: a 100-continue expectation in an HTTP/1.0 request is ignored (node ignores it too).
+      expectContinue: this.expectContinue && minor === 1,
     });
     if (upgrade) {
       this.state = UPGRADED;
