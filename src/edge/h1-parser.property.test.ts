@@ -498,6 +498,13 @@ const DELIBERATE: readonly { code: string; reason: string; when?: (text: string)
       /(?:^|[^A-Z-])(?:CONNECT|[A-Z-]+ (?!\/))/.test(text.replace(/\/second HTTP/g, "")) || /(?:^|[^A-Z-])[A-Z-]+ {2}/.test(text),
   },
   {
+    code: "header_too_large",
+    reason:
+      "the limit counts every byte of the head (request line, names, colons, OWS, CRLFs) where node counts the URL and the " +
+      "field names and values only: a head within a few hundred bytes of the limit can be refused here and read by node",
+    when: (text) => text.length < MAX_HEADER_BYTES + 1024,
+  },
+  {
     code: "lone_lf",
     reason: "an HTTP/0.9-style line (no version) ending in a bare LF: llhttp reads it as HTTP/0.9, which framingProblem refused",
     when: (text) => /(?:^|[^A-Z-])[A-Z-]+ [^ \r\n]+\n/.test(text),

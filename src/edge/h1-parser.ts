@@ -149,6 +149,7 @@ export class H1RequestParser {
     this.pendingLen = 0;
     this.remaining = 0;
     this.closed = false;
+    this.textBuf = undefined;
     this.newMessage();
   }
 
