@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import fc from "fast-check";
 import { H1RequestParser, type H1ParserLimits, type H1RequestHead } from "./h1-parser.ts";
 import { SMUGGLING_CORPUS } from "./smuggling-corpus.ts";
 
@@ -409,4 +410,20 @@ test("the request-side cases of the smuggling corpus get the corpus's verdict fr
       );
     }
   }
+});
+
+test("Host is judged exactly as framingProblem judged it (its pattern, on generated values)", () => {
+  // The pattern of src/edge/client-errors.ts, which the edge applied after llhttp until this parser.
+  const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(?::[0-9]{0,5})?$/;
+  const unit = fc.constantFrom(..."aZ09.-_~!$&'()*+,;=%:[]/@?#\"<> fF".split(""));
+  fc.assert(
+    fc.property(fc.string({ unit, maxLength: 12 }), (host) => {
+      const outcome = whole(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+      // Leading/trailing spaces are OWS, not part of the value (node trims them as well).
+      const expected = HOST.test(host.trim());
+      assert.equal(outcome.error === undefined, expected, JSON.stringify(host));
+      if (!expected) assert.equal(outcome.error, "invalid_host", JSON.stringify(host));
+    }),
+    { numRuns: 3000, seed: 18 },
+  );
 });
