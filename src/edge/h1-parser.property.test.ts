@@ -480,6 +480,12 @@ const DELIBERATE: readonly { code: string; reason: string; when?: (text: string)
     when: (text) => /\nTransfer-Encoding:[^\n]*\n(?:[^\r\n][^\n]*\n)*?Transfer-Encoding:/i.test(text),
   },
   {
+    code: "invalid_transfer_encoding",
+    reason:
+      "a bad Transfer-Encoding (a tab in it) that a second Transfer-Encoding field would have replaced for llhttp: two fields, servers differ on combining them (the corpus's 'duplicate Transfer-Encoding', a TE.TE desync)",
+    when: (text) => /\nTransfer-Encoding:[^\n]*\n(?:[^\r\n][^\n]*\n)*?Transfer-Encoding:/i.test(text),
+  },
+  {
     code: "upgrade_with_body",
     reason: "the bytes after an upgrade head are a body to one reader and the new protocol to another (smuggling risk)",
     when: (text) => /\nUpgrade:|^CONNECT |\nCONNECT /i.test(text),
