@@ -192,6 +192,7 @@ describe("the console's postmortem, readiness and parity views in Chromium", () 
       await save.click({ force: true });
       const why = (await editor.getByRole("note").filter({ hasText: "Not allowed" }).textContent()) ?? "";
       assert.match(why, /vic lacks rollout.steer.*To get access: .*rampart role grant vic \w+/s);
+      await editor.evaluate((section) => section.scrollIntoView({ block: "start" }));
       await shot(viewerPage, "postmortem-viewer");
     } finally {
       await viewer.close();
