@@ -105,7 +105,7 @@ describe("the console's postmortem, readiness and parity views in Chromium", () 
   it("shows the readiness checklist from the home table, with evidence and fixes, and overrides the gate with a reason", async () => {
     const { up, base } = rig;
     await page.goto(`${base}/#/`);
-    await page.getByRole("link", { name: "Readiness of web in production" }).click();
+    await page.getByRole("link", { name: "Readiness checklist of web in production" }).click();
     await page.getByRole("heading", { name: /Readiness of web in production/ }).waitFor();
     assert.match(
       (await page.getByTestId("readiness-verdict").textContent()) ?? "",

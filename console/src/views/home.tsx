@@ -182,7 +182,7 @@ const columns: Column<OverviewRow>[] = [
     key: "readiness",
     label: "Readiness",
     render: (r) => (
-      <a href={href("readiness", r.env, r.app)} aria-label={`Readiness of ${r.app} in ${r.env}`}>
+      <a href={href("readiness", r.env, r.app)} aria-label={`Readiness checklist of ${r.app} in ${r.env}`}>
         checklist
       </a>
     ),
