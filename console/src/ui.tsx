@@ -155,7 +155,9 @@ export function ActionButton(props: {
     setBusy(true);
     setError(null);
     try {
-      props.onDone?.(await props.run());
+      // Not `onDone?.(await run())`: an optional call skips its arguments, so without onDone nothing would run.
+      const result = await props.run();
+      props.onDone?.(result);
     } catch (failure) {
       setError(failure);
     } finally {

@@ -72,8 +72,11 @@ export async function startConsoleRig(options: { project?: TestProjectOptions; e
     base: up.client.baseUrl,
     browser,
     async close() {
-      await started.browser.close();
-      await killPlatform(project.dataDir, started.up);
+      try {
+        await started.browser.close();
+      } finally {
+        await killPlatform(project.dataDir, started.up);
+      }
     },
   };
 }

@@ -59,6 +59,7 @@ export function ParityView(props: { from?: string | undefined; to?: string | und
             from={report.from}
             to={report.to}
             rows={appRows(a.from, a.to)}
+            judged={a.from.release !== null && a.to.release !== null}
             drifts={report.drifts.filter((d) => d.app === a.app)}
           />
           {a.allow.length > 0 && <p class="muted small">Allowed to differ (rampart.yaml parity.allow): {a.allow.join(", ")}</p>}
@@ -77,6 +78,7 @@ export function ParityView(props: { from?: string | undefined; to?: string | und
               to: f.to === null ? null : `${f.to.enabled ? "ON" : "off"}, serves ${f.to.serving}`,
             }))}
             drifts={report.drifts.filter((d) => d.app === null && d.key.startsWith("flags."))}
+            judged
           />
         </Section>
       )}
@@ -199,7 +201,11 @@ function driftOf(key: string, drifts: Drift[]): Drift | null {
   return here[0] ?? null;
 }
 
-function SideBySide(props: { caption: string; from: string; to: string; rows: Row[]; drifts: Drift[] }) {
+/**
+ * `judged`: whether parity compared these rows at all. An app with no live release on one side is compared only on
+ * that ("deployed"), so its other rows say "not compared" rather than "same".
+ */
+function SideBySide(props: { caption: string; from: string; to: string; rows: Row[]; drifts: Drift[]; judged: boolean }) {
   const shown = new Set<string>();
   const body: ComponentChildren[] = props.rows.map((r) => {
     const drift = driftOf(r.key, props.drifts);
@@ -218,7 +224,9 @@ function SideBySide(props: { caption: string; from: string; to: string; rows: Ro
           {drift ? (
             <span title={drift.message}>{mark === "allowed" ? `${drift.severity}, allowed` : mark}</span>
           ) : (
-            <span class="muted">same</span>
+            <span class="muted">
+              {JSON.stringify(r.from) === JSON.stringify(r.to) ? "same" : props.judged ? "no drift" : "not compared"}
+            </span>
           )}
         </td>
       </tr>

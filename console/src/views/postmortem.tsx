@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { ActionItem, Postmortem, PostmortemEdit } from "../../../src/incidents/incident.types.ts";
 import { api } from "../api.ts";
 import { useEvents } from "../live.ts";
@@ -69,7 +69,10 @@ export function PostmortemEditor(props: { session: Session; id: number }) {
   const [draft, setDraft] = useState<Draft | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [elsewhere, setElsewhere] = useState<string | null>(null);
+  /** The editedAt of what this page last loaded or saved (read when an event's answer comes back, later). */
+  const heldAt = useRef<number | null>(null);
   const accept = (p: Postmortem) => {
+    heldAt.current = p.editedAt;
     setSaved(p);
     setDraft(draftOf(p));
     setElsewhere(null);
@@ -85,10 +88,16 @@ export function PostmortemEditor(props: { session: Session; id: number }) {
   const dirty = saved !== null && draft !== null && Object.keys(changedFields(saved, draft)).length > 0;
   useEvents(
     (e) => e.type.startsWith("postmortem.") && e.data.incident === id,
-    (e) => {
-      // Someone saved (maybe this page): follow them unless it would throw away what is being typed here.
-      if (dirty) setElsewhere(`${e.actor}: ${e.message} (${clock(e.at)})`);
-      else void load();
+    () => {
+      // Someone saved: follow them, unless that would throw away what is being typed here. This page's own save
+      // comes back as an event too; it is known by its time, the one the page already holds.
+      if (!dirty) return void load();
+      api.postmortem(id).then(
+        (now) => {
+          if (now.editedAt !== heldAt.current) setElsewhere(`saved by ${now.editedBy ?? "someone"} at ${clock(now.editedAt ?? 0)}`);
+        },
+        (failure: unknown) => setError(failure),
+      );
     },
   );
   if (!saved || !draft) return <Section title="Postmortem">{error ? <ErrorBox error={error} /> : <Loading />}</Section>;
@@ -128,7 +137,7 @@ export function PostmortemEditor(props: { session: Session; id: number }) {
         )}
         {elsewhere && (
           <div class="error" role="alert">
-            Saved elsewhere while you were editing — {elsewhere}. Saving now is refused so their text is not lost.{" "}
+            Someone else saved this postmortem while you were editing ({elsewhere}). Saving now is refused so their text is not lost.{" "}
             <button type="button" onClick={() => void load()}>
               Load the saved version (drops your edits)
             </button>
