@@ -166,6 +166,15 @@ describe("IncidentService", () => {
     const onTop = await service.editPostmortem(incident.id, { summary: "bob's summary" }, "bob", edited.editedAt);
     assert.equal(onTop.summary, "bob's summary");
     assert.equal(onTop.actionItems.length, 1, "an edit of one field keeps the others");
+    // Two edits begun on the same saved version and sent at once: the write itself checks, so exactly one lands.
+    clock.advance(1000);
+    const racing = await Promise.allSettled([
+      service.editPostmortem(incident.id, { summary: "carol's" }, "carol", onTop.editedAt),
+      service.editPostmortem(incident.id, { summary: "dave's" }, "dave", onTop.editedAt),
+    ]);
+    assert.deepEqual(racing.map((r) => r.status).sort(), ["fulfilled", "rejected"]);
+    const rejected = racing.find((r) => r.status === "rejected");
+    assert.equal(rejected?.status === "rejected" && rejected.reason instanceof RampartError && rejected.reason.code, "postmortem_changed");
     const done = await service.completeActionItem(incident.id, 1, "alice");
     assert.equal(done.actionItems[0]?.done, true);
     const dora = await service.dora({ env: "production", sinceMs: DAY });

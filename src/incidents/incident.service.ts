@@ -256,17 +256,13 @@ export class IncidentService {
   async editPostmortem(id: number, edit: PostmortemEdit, actor: string, ifEditedAt?: number | null): Promise<Postmortem> {
     const record = await this.#get(id);
     const saved = await this.#store.postmortem(id);
-    if (ifEditedAt !== undefined && (saved?.updatedAt ?? null) !== ifEditedAt) {
-      const when = saved ? new Date(saved.updatedAt).toISOString() : "never";
-      throw conflict(
-        "postmortem_changed",
-        `incident ${id}'s postmortem was saved by ${saved?.updatedBy ?? "nobody"} at ${when}, after this edit began (from ${ifEditedAt === null ? "the generated draft" : new Date(ifEditedAt).toISOString()}); nothing was saved`,
-        `read theirs with rampart postmortem show ${id}, then make the edit again on top of it`,
-      );
-    }
+    if (ifEditedAt !== undefined && (saved?.updatedAt ?? null) !== ifEditedAt) throw await this.#postmortemChanged(id, ifEditedAt);
     const edits = { ...(saved?.edits ?? {}), ...edit };
-    await this.#events.transact(async (trx, emit) => {
-      await this.#store.savePostmortem(trx, id, edits, actor, this.#clock.now());
+    // The saved version this edit was merged over: the write checks it is still the saved one (a save racing in
+    // between the read above and this write is refused, not overwritten).
+    const over = ifEditedAt === undefined ? undefined : (saved?.updatedAt ?? null);
+    const written = await this.#events.transact(async (trx, emit) => {
+      if (!(await this.#store.savePostmortem(trx, id, edits, actor, this.#clock.now(), over))) return false;
       await emit(
         this.#event(
           record,
@@ -278,8 +274,20 @@ export class IncidentService {
           },
         ),
       );
+      return true;
     });
+    if (!written) throw await this.#postmortemChanged(id, ifEditedAt ?? null);
     return this.postmortem(id);
+  }
+
+  async #postmortemChanged(id: number, ifEditedAt: number | null): Promise<RampartError> {
+    const saved = await this.#store.postmortem(id);
+    const when = saved ? new Date(saved.updatedAt).toISOString() : "never";
+    return conflict(
+      "postmortem_changed",
+      `incident ${id}'s postmortem was saved by ${saved?.updatedBy ?? "nobody"} at ${when}, after this edit began (from ${ifEditedAt === null ? "the generated draft" : new Date(ifEditedAt).toISOString()}); nothing was saved`,
+      `read theirs with rampart postmortem show ${id}, then make the edit again on top of it`,
+    );
   }
 
   async completeActionItem(id: number, index: number, actor: string): Promise<Postmortem> {

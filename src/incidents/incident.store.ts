@@ -93,13 +93,44 @@ export class IncidentStore {
     };
   }
 
-  async savePostmortem(trx: Db, id: number, edits: PostmortemEdit, actor: string, now: number): Promise<void> {
+  /**
+   * Writes the postmortem's edits. With `ifUpdatedAt` (the saved version's time the edit began from; null: none was
+   * saved) the write happens only if that is still the saved one, checked by the write itself so two saves racing
+   * cannot both pass: false when it did not.
+   */
+  async savePostmortem(
+    trx: Db,
+    id: number,
+    edits: PostmortemEdit,
+    actor: string,
+    now: number,
+    ifUpdatedAt?: number | null,
+  ): Promise<boolean> {
     const values = { incident_id: id, edits: JSON.stringify(edits), updated_at: now, updated_by: actor };
-    await incidentDb(trx)
-      .insertInto("postmortems")
-      .values(values)
-      .onConflict((oc) => oc.column("incident_id").doUpdateSet({ edits: values.edits, updated_at: now, updated_by: actor }))
-      .execute();
+    const db = incidentDb(trx);
+    if (ifUpdatedAt === undefined) {
+      await db
+        .insertInto("postmortems")
+        .values(values)
+        .onConflict((oc) => oc.column("incident_id").doUpdateSet({ edits: values.edits, updated_at: now, updated_by: actor }))
+        .execute();
+      return true;
+    }
+    if (ifUpdatedAt === null) {
+      const inserted = await db
+        .insertInto("postmortems")
+        .values(values)
+        .onConflict((oc) => oc.column("incident_id").doNothing())
+        .executeTakeFirst();
+      return Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1;
+    }
+    const updated = await db
+      .updateTable("postmortems")
+      .set({ edits: values.edits, updated_at: now, updated_by: actor })
+      .where("incident_id", "=", id)
+      .where("updated_at", "=", ifUpdatedAt)
+      .executeTakeFirst();
+    return Number(updated.numUpdatedRows) === 1;
   }
 }
 
