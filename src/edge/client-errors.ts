@@ -127,7 +127,9 @@ export interface FramingProblem {
  * coding other than chunked (dropped when the edge re-frames the body), Transfer-Encoding in HTTP/1.0,
  * and HTTP/0.9.
  */
-export function framingProblem(req: IncomingMessage): FramingProblem | undefined {
+export function framingProblem(
+  req: Pick<IncomingMessage, "httpVersionMajor" | "httpVersionMinor" | "httpVersion" | "headers" | "rawHeaders">,
+): FramingProblem | undefined {
   if (req.httpVersionMajor !== 1) return { status: 400, message: `HTTP/${req.httpVersion} is not supported` };
   // req.headers is already built: Node's server reads Host and Expect from it for every request.
   const te = req.headers["transfer-encoding"];

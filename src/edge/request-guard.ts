@@ -1,4 +1,6 @@
 import type { EdgeReply, EdgeRequest } from "./edge-request.types.ts";
+import type { Readable } from "node:stream";
+import { bodyStream } from "./h1-request.ts";
 import type { CompiledApp, CompiledTable } from "./compiled-table.ts";
 import { sendEdgeError } from "./proxy-error-response.ts";
 import { RateLimiter, sameLimit, type RateLimit } from "./rate-limiter.ts";
@@ -115,8 +117,9 @@ function countBody(req: EdgeRequest, max: number, target: BodyLimitTarget): void
   let seen = 0;
   // Counted where Node's parser hands each chunk to the stream, not with a 'data' listener: that would
   // start the flow before the upstream client is attached and lose the first chunks.
-  const push = req.push;
-  req.push = function countingPush(this: EdgeRequest, chunk: unknown, encoding?: BufferEncoding): boolean {
+  const body = bodyStream(req);
+  const push = body.push;
+  body.push = function countingPush(this: Readable, chunk: unknown, encoding?: BufferEncoding): boolean {
     if (chunk !== null && Buffer.isBuffer(chunk) && seen <= max) {
       seen += chunk.length;
       if (seen > max) target.bodyTooLarge(max);
