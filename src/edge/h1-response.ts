@@ -1,11 +1,17 @@
 import { EventEmitter } from "node:events";
 import { STATUS_CODES, type OutgoingHttpHeaders } from "node:http";
-import type { Socket } from "node:net";
 import { httpDate } from "./h1-date.ts";
 import type { EdgeResponse } from "./proxy-exchange.ts";
 
 /** The part of the client socket a response writes with (a Writable stands in for it in tests). */
-export type WireSocket = Pick<Socket, "write" | "cork" | "uncork" | "destroy" | "writableNeedDrain">;
+export interface WireSocket {
+  readonly writableNeedDrain: boolean;
+  write(chunk: Buffer | string, callback?: (error: Error | null | undefined) => void): boolean;
+  write(chunk: Buffer | string, encoding: BufferEncoding, callback?: (error: Error | null | undefined) => void): boolean;
+  cork(): void;
+  uncork(): void;
+  destroy(): unknown;
+}
 
 /** What a response needs from its connection (h1-server.ts). */
 export interface H1Wire {

@@ -85,7 +85,15 @@ export class RequestGuard {
       return false;
     }
     const max = policy.maxBodyBytes;
-    const declared = req.headers["content-length"];
+    // From the raw list: req.headers is built only when something needs it (the edge's own HTTP/1.x request).
+    const raw = req.rawHeaders;
+    let declared: string | undefined;
+    let chunked = false;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i] as string;
+      if (name.length === 14 && declared === undefined && name.toLowerCase() === "content-length") declared = raw[i + 1];
+      else if (name.length === 17 && name.toLowerCase() === "transfer-encoding") chunked = true;
+    }
     if (declared !== undefined) {
       // Node's parser has already refused anything but one plain decimal number.
       if (Number(declared) <= max) return true;
@@ -102,7 +110,7 @@ export class RequestGuard {
       );
       return false;
     }
-    if (req.headers["transfer-encoding"] !== undefined) countBody(req, max, target);
+    if (chunked) countBody(req, max, target);
     return true;
   }
 
