@@ -16,10 +16,10 @@ export class H1Request {
   readonly httpVersionMinor: 0 | 1;
   readonly httpVersion: "1.0" | "1.1";
   readonly socket: Socket;
-  readonly body: H1Body | undefined;
+  readonly body: H1BodyStream | undefined;
   private built: IncomingHttpHeaders | undefined;
 
-  constructor(method: string, url: string, httpMinor: 0 | 1, rawHeaders: string[], socket: Socket, body: H1Body | undefined) {
+  constructor(method: string, url: string, httpMinor: 0 | 1, rawHeaders: string[], socket: Socket, body: H1BodyStream | undefined) {
     this.method = method;
     this.url = url;
     this.httpVersionMinor = httpMinor;
@@ -40,7 +40,7 @@ export class H1Request {
  * A request body as the connection parses it. The connection pushes de-chunked bytes; when the consumer is slower
  * than the client (push returns false) the connection stops reading the socket until `_read` asks for more.
  */
-export class H1Body extends Readable {
+export class H1BodyStream extends Readable {
   private readonly wanted: () => void;
 
   constructor(wanted: () => void) {

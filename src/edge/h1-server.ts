@@ -2,7 +2,7 @@ import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import { rawResponse } from "./client-errors.ts";
 import { H1RequestParser, type H1ParseError, type H1ParserHandler, type H1RequestHead } from "./h1-parser.ts";
-import { H1Body, H1Request } from "./h1-request.ts";
+import { H1BodyStream, H1Request } from "./h1-request.ts";
 import { H1Response, type H1Wire } from "./h1-response.ts";
 
 export interface H1Limits {
@@ -112,7 +112,7 @@ class H1Connection implements H1ParserHandler, H1Wire {
   private since: number;
   private requestStart = 0;
   private res: H1Response | undefined;
-  private body: H1Body | undefined;
+  private body: H1BodyStream | undefined;
   private complete = false;
   /** Bytes received after a complete request, parsed once it is answered (pipelining). */
   private pending: Buffer | undefined;
@@ -223,7 +223,7 @@ class H1Connection implements H1ParserHandler, H1Wire {
     // A body exists whenever the head frames one (Content-Length: 0 included: the proxy reads the header, not the parser).
     // An upgrade served as a plain request has none: the parser stops reading after its head.
     const framed = head.body.kind !== "none" && !head.upgrade;
-    const body = framed ? new H1Body(this.resumeSocket) : undefined;
+    const body = framed ? new H1BodyStream(this.resumeSocket) : undefined;
     const req = new H1Request(head.method, head.target, head.httpMinor, head.rawHeaders, this.socket, body);
     const res = new H1Response(this, head.method, head.httpMinor, head.keepAlive && !head.upgrade && !server.closing);
     this.res = res;
