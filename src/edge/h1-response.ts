@@ -147,7 +147,7 @@ export class H1Response extends EventEmitter {
     if (this.partBytes >= COALESCE_BYTES) this.flush(undefined);
     else if (!this.flushQueued) {
       this.flushQueued = true;
-      process.nextTick(flushQueued, this);
+      queueFlush(this);
     }
     return !this.wire.socket.writableNeedDrain;
   }
@@ -185,8 +185,7 @@ export class H1Response extends EventEmitter {
 
   /** Writes what is pending: the head, the body pieces of this tick, the end. */
   flushPending(): void {
-    this.flushQueued = false;
-    this.flush(undefined);
+    if (this.flushQueued) this.flush(undefined);
   }
 
   private push(body: Buffer): void {
@@ -198,6 +197,7 @@ export class H1Response extends EventEmitter {
   }
 
   private flush(callback: ((error?: Error | null) => void) | undefined): void {
+    this.flushQueued = false;
     const head = this.head;
     const parts = this.parts;
     if (head === undefined && parts === undefined && callback === undefined) return;
@@ -232,8 +232,21 @@ export class H1Response extends EventEmitter {
   }
 }
 
-function flushQueued(res: H1Response): void {
-  res.flushPending();
+/**
+ * Responses written to in this turn of the event loop, flushed together in one microtask: usually the upstream's
+ * head, body and end arrive in one read and end() has flushed already, so the queue costs a push and a check.
+ */
+let queued: H1Response[] = [];
+
+function queueFlush(res: H1Response): void {
+  if (queued.length === 0) queueMicrotask(flushAll);
+  queued.push(res);
+}
+
+function flushAll(): void {
+  const batch = queued;
+  queued = [];
+  for (const res of batch) res.flushPending();
 }
 
 /** The header lines of a head and what the server must know of them. */
