@@ -3,6 +3,11 @@
  * what keeps the head loop free of regular expressions and string building.
  */
 
+export const CR = 13;
+export const LF = 10;
+export const SP = 32;
+export const HTAB = 9;
+
 function table(accepts: (byte: number) => boolean): Uint8Array {
   const t = new Uint8Array(256);
   for (let b = 0; b < 256; b++) t[b] = accepts(b) ? 1 : 0;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import fc from "fast-check";
 import { H1RequestParser, type H1ParserLimits, type H1RequestHead } from "./h1-parser.ts";
 import { SMUGGLING_CORPUS } from "./smuggling-corpus.ts";
 
@@ -165,7 +166,8 @@ test("keep-alive: HTTP/1.1 unless Connection: close; HTTP/1.0 only with Connecti
   assert.equal(heads(whole("GET / HTTP/1.0\r\n\r\n"))[0]?.httpMinor, 0);
 });
 
-test("Expect: 100-continue is flagged, case-insensitively; other expectations are not", () => {
+test("Expect: 100-continue is flagged, case-insensitively, in HTTP/1.1 only; other expectations are not", () => {
+  assert.equal(heads(whole("POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\na"))[0]?.expectContinue, false);
   assert.equal(heads(whole("POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\na"))[0]?.expectContinue, true);
   assert.equal(heads(whole("POST / HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\na"))[0]?.expectContinue, false);
 });
@@ -334,8 +336,8 @@ test("every error code: its status, and the same verdict whole, cut at every off
     // The big inputs are cut at every offset too, but not fed a byte at a time (quadratic in the assertion only).
     if (c.raw.length < 2048) assertSplitInvariant(c.raw, c.limits);
   }
-  // Every code the parser can return is in the table above (read from its source, so a new code needs a case).
-  const source = readFileSync(new URL("./h1-parser.ts", import.meta.url), "utf8");
+  // Every code the parser can return is in the table above (read from its sources, so a new code needs a case).
+  const source = ["./h1-parser.ts", "./h1-fields.ts"].map((file) => readFileSync(new URL(file, import.meta.url), "utf8")).join("\n");
   const codes = new Set([...source.matchAll(/(?:fail|badByte)\((?:[a-z]+, ){0,3}"([a-z0-9_]+)"/g)].map((m) => m[1] ?? ""));
   codes.add("lone_cr");
   assert.ok(codes.size > 25, `only ${codes.size} codes found in the source: the pattern above no longer matches it`);
@@ -355,6 +357,20 @@ test("valid inputs read the same whole, cut at every offset and a byte at a time
     assert.equal(whole(text).error, undefined, text);
     assertSplitInvariant(text);
   }
+});
+
+test("a head of several KiB (fields sliced from more than one string window) reads every field exactly", () => {
+  const fields: string[] = [];
+  let text = "GET / HTTP/1.1\r\nHost: x\r\n";
+  for (let i = 0; i < 40; i++) {
+    const value = `${String(i).padStart(3, "0")}${"v".repeat(50 + i * 7)}`;
+    fields.push(`X-Field-${i}`, value);
+    text += `X-Field-${i}: ${value}\r\n`;
+  }
+  const outcome = whole(`${text}\r\n`);
+  assert.equal(outcome.error, undefined);
+  assert.deepEqual(heads(outcome)[0]?.rawHeaders, ["Host", "x", ...fields]);
+  assertSplitInvariant(`${text}\r\n`);
 });
 
 test("limits: a head exactly at maxHeaderBytes is accepted, one byte more is refused", () => {
@@ -394,4 +410,20 @@ test("the request-side cases of the smuggling corpus get the corpus's verdict fr
       );
     }
   }
+});
+
+test("Host is judged exactly as framingProblem judged it (its pattern, on generated values)", () => {
+  // The pattern of src/edge/client-errors.ts, which the edge applied after llhttp until this parser.
+  const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(?::[0-9]{0,5})?$/;
+  const unit = fc.constantFrom(..."aZ09.-_~!$&'()*+,;=%:[]/@?#\"<> fF".split(""));
+  fc.assert(
+    fc.property(fc.string({ unit, maxLength: 12 }), (host) => {
+      const outcome = whole(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+      // Leading/trailing spaces are OWS, not part of the value (node trims them as well).
+      const expected = HOST.test(host.trim());
+      assert.equal(outcome.error === undefined, expected, JSON.stringify(host));
+      if (!expected) assert.equal(outcome.error, "invalid_host", JSON.stringify(host));
+    }),
+    { numRuns: 3000, seed: 18 },
+  );
 });

@@ -1,5 +1,20 @@
 import { METHODS } from "node:http";
-import { ALPHA, DIGIT, FIELD_VALUE, HEX_VALUE, HOST_LITERAL, HOST_NAME, LOWER, QDTEXT, TARGET, TOKEN } from "./h1-chars.ts";
+import { CR, DIGIT, FIELD_VALUE, HTAB, LF, SP, TARGET, TOKEN } from "./h1-chars.ts";
+import {
+  badByte,
+  CONNECTION_CLOSE,
+  CONNECTION_KEEP_ALIVE,
+  CONNECTION_UPGRADE,
+  chunkSizeLine,
+  connectionFlags,
+  contentLengthValue,
+  fail,
+  methodName,
+  nameIs,
+  targetProblem,
+  transferCodings,
+  validHost,
+} from "./h1-fields.ts";
 
 /**
  * The edge's own strict HTTP/1.1 request parser (RFC 9112), in place of node:http's llhttp on the client side.
@@ -11,6 +26,13 @@ import { ALPHA, DIGIT, FIELD_VALUE, HEX_VALUE, HOST_LITERAL, HOST_NAME, LOWER, Q
  * Heads are read a line at a time straight from the caller's buffer; only a line cut by the end of a buffer is
  * copied (into `pending`), so a head that arrives whole is parsed without a copy and with one string per field.
  */
+
+declare global {
+  interface Buffer {
+    /** Node's own latin1 decoder (what toString("latin1") calls after checking its arguments), undocumented but stable. */
+    latin1Slice(start: number, end: number): string;
+  }
+}
 
 export interface H1ParserLimits {
   /** Bytes of request line + header lines + CRLFs; over it: 431 (request line alone over it: 414). */
@@ -57,18 +79,12 @@ const TRAILERS = 7;
 const UPGRADED = 8;
 const DEAD = 9;
 
-const CR = 13;
-const LF = 10;
-const SP = 32;
-const HTAB = 9;
+/** Bytes of a head turned into one string at a time (see H1RequestParser.text). */
+const TEXT_WINDOW = 2048;
 
 const KNOWN_METHODS: ReadonlySet<string> = new Set(METHODS);
 /** Node refuses more than 16 KiB of chunk extensions (CVE-2024-22019) with a 413; one chunk line may not exceed it here. */
 const MAX_CHUNK_LINE = 16 * 1024;
-/** 15 decimal digits: every length below 10^15 is exact in a double; no body that large is real. */
-const MAX_LENGTH_DIGITS = 15;
-/** Chunk sizes are held exact in a double too (llhttp allows up to 2^64, but no chunk is a petabyte). */
-const MAX_CHUNK_SIZE = 2 ** 50;
 
 const BODY_NONE: H1Body = Object.freeze({ kind: "none" });
 const BODY_CHUNKED: H1Body = Object.freeze({ kind: "chunked" });
@@ -77,17 +93,6 @@ const BODY_CHUNKED: H1Body = Object.freeze({ kind: "chunked" });
 const GO = 0;
 const STOP = 1;
 type LineResult = H1ParseError | typeof GO | typeof STOP;
-
-function fail(code: string, status: H1ParseError["status"], reason: string): H1ParseError {
-  return { code, status, reason };
-}
-
-/** The error for the byte at `at` of a line whose content ends at `end` (its CR): a stray CR or LF, or `code`. */
-function badByte(buf: Buffer, at: number, end: number, code: string, reason: string): H1ParseError {
-  if (at < end && buf[at] === CR) return fail("lone_cr", 400, "a CR not followed by LF: every line must end with CRLF (RFC 9112 §2.2)");
-  if (at <= end && buf[at] === LF) return fail("lone_lf", 400, "a line ends with a bare LF: every line must end with CRLF (RFC 9112 §2.2)");
-  return fail(code, 400, reason);
-}
 
 export class H1RequestParser {
   private readonly handler: H1ParserHandler;
@@ -112,11 +117,19 @@ export class H1RequestParser {
   /** 0: no chunked; 1: chunked is the only coding; 2: another coding (501). */
   private codings = 0;
   private hosts = 0;
-  private connClose = false;
-  private connKeepAlive = false;
-  private connUpgrade = false;
+  /** CONNECTION_* flags from the Connection fields. */
+  private connection = 0;
   private hasUpgrade = false;
   private expectContinue = false;
+  /**
+   * One string for the head's bytes in the current buffer, which fields are sliced from: a C++ call per head rather
+   * than one per field (V8 slices long strings without copying). Valid for one execute() call: the caller may reuse
+   * its buffer.
+   */
+  private textBuf: Buffer | undefined;
+  private textStart = 0;
+  private textEnd = 0;
+  private textString = "";
   /** The last message did not keep the connection alive: only stray CR/LF may follow it (as llhttp has it). */
   private closed = false;
 
@@ -136,6 +149,7 @@ export class H1RequestParser {
     this.pendingLen = 0;
     this.remaining = 0;
     this.closed = false;
+    this.textBuf = undefined;
     this.newMessage();
   }
 
@@ -146,6 +160,7 @@ export class H1RequestParser {
   }
 
   execute(data: Buffer): number | H1ParseError {
+    this.textBuf = undefined;
     if (this.state === DEAD) return this.error!;
     // After an upgrade head the bytes belong to the tunnel: reset() before parsing HTTP on this object again.
     if (this.state === UPGRADED) return 0;
@@ -184,6 +199,14 @@ export class H1RequestParser {
         case HEAD:
         case CHUNK_SIZE:
         case TRAILERS: {
+          if (this.state === HEAD) {
+            const next = this.fastHeaderLine(data, at);
+            if (typeof next !== "number") return this.die(next);
+            if (next !== -1) {
+              at = next;
+              break;
+            }
+          }
           const lf = data.indexOf(LF, at);
           const over = this.overLimit(lf === -1 ? data.length - at : lf + 1 - at);
           if (over !== undefined) return this.die(over);
@@ -229,6 +252,20 @@ export class H1RequestParser {
     return at;
   }
 
+  /** latin1 of buf[start, end), sliced from one string of the head (see textBuf). */
+  private text(buf: Buffer, start: number, end: number): string {
+    if (buf !== this.textBuf || start < this.textStart || end > this.textEnd) {
+      // A window from here: a typical head whole, at most TEXT_WINDOW bytes of a body after it (no search for
+      // the head's end, which costs more than copying those bytes); a field past the window starts a new one.
+      const to = Math.max(end, Math.min(buf.length, start + TEXT_WINDOW));
+      this.textBuf = buf;
+      this.textStart = start;
+      this.textEnd = to;
+      this.textString = buf.latin1Slice(start, to);
+    }
+    return this.textString.slice(start - this.textStart, end - this.textStart);
+  }
+
   private die(error: H1ParseError): H1ParseError {
     this.state = DEAD;
     this.error = error;
@@ -250,9 +287,7 @@ export class H1RequestParser {
     this.transferEncodings = 0;
     this.codings = 0;
     this.hosts = 0;
-    this.connClose = false;
-    this.connKeepAlive = false;
-    this.connUpgrade = false;
+    this.connection = 0;
     this.hasUpgrade = false;
     this.expectContinue = false;
   }
@@ -298,7 +333,7 @@ export class H1RequestParser {
       case CHUNK_SIZE:
         // Chunk lines are not head bytes.
         this.headBytes -= lf + 1 - start;
-        return this.chunkSize(buf, start, end);
+        return this.chunkSize(chunkSizeLine(buf, start, end));
       default:
         // TRAILERS
         if (end === start) {
@@ -315,7 +350,7 @@ export class H1RequestParser {
     if (i === start || buf[i] !== SP) {
       return badByte(buf, i, end, "invalid_method", "the request line must start with a method token and one space (RFC 9112 §3)");
     }
-    const method = methodName(buf, start, i);
+    const method = methodName(buf, start, i) ?? this.text(buf, start, i);
     if (!KNOWN_METHODS.has(method)) {
       return fail("unknown_method", 501, `method "${method}" is not one the edge forwards: use a standard method such as GET or POST`);
     }
@@ -363,7 +398,7 @@ export class H1RequestParser {
     const problem = targetProblem(buf, targetStart, targetEnd, method);
     if (problem !== undefined) return problem;
     this.method = method;
-    this.target = buf.toString("latin1", targetStart, targetEnd);
+    this.target = this.text(buf, targetStart, targetEnd);
     this.minor = minor === 0 ? 0 : 1;
     return GO;
   }
@@ -391,13 +426,40 @@ export class H1RequestParser {
     const nameEnd = i++;
     while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
     const valueStart = i;
-    let valueEnd = valueStart;
-    for (; i < end; i++) {
-      const b = buf[i]!;
-      if (FIELD_VALUE[b] !== 1)
-        return badByte(buf, i, end, "invalid_header_value", "a header value has a control character (NUL, DEL or other): remove it");
-      if (b !== SP && b !== HTAB) valueEnd = i + 1;
-    }
+    while (i < end && FIELD_VALUE[buf[i]!] === 1) i++;
+    if (i < end)
+      return badByte(buf, i, end, "invalid_header_value", "a header value has a control character (NUL, DEL or other): remove it");
+    return this.field(buf, start, nameEnd, valueStart, end, trailer);
+  }
+
+  /**
+   * The common case of a header line, read in one pass without looking for its LF first: a token, a colon, value
+   * bytes, CRLF, all inside `data`. Returns the index after the LF, or -1 when the line is anything else (empty, cut,
+   * or malformed): the general path then reads it, so every refusal comes from one place.
+   */
+  private fastHeaderLine(data: Buffer, at: number): number | H1ParseError {
+    const n = data.length;
+    let i = at;
+    while (i < n && TOKEN[data[i]!] === 1) i++;
+    if (i === at || data[i] !== 0x3a) return -1;
+    const nameEnd = i++;
+    while (i < n && (data[i] === SP || data[i] === HTAB)) i++;
+    const valueStart = i;
+    while (i < n && FIELD_VALUE[data[i]!] === 1) i++;
+    if (data[i] !== CR || data[i + 1] !== LF) return -1;
+    const length = i + 2 - at;
+    const over = this.overLimit(length);
+    if (over !== undefined) return over;
+    this.headBytes += length;
+    const result = this.field(data, at, nameEnd, valueStart, i, false);
+    if (result === GO) return i + 2;
+    return result === STOP ? -1 : result;
+  }
+
+  /** A header or trailer line found valid: limits, the framing and routing fields, then the raw list. */
+  private field(buf: Buffer, start: number, nameEnd: number, valueStart: number, end: number, trailer: boolean): LineResult {
+    let valueEnd = end;
+    while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
     const headers = this.rawHeaders;
     if (headers.length >= this.limits.maxHeaders * 2) {
       return fail("too_many_headers", 431, `more than ${this.limits.maxHeaders} header lines: send fewer headers`);
@@ -407,7 +469,7 @@ export class H1RequestParser {
       nameLength >= 4 && nameLength <= 17 ? this.specialHeader(buf, start, nameLength, valueStart, valueEnd, end, trailer) : GO;
     if (special !== GO) return special;
     if (trailer) return GO; // trailers are checked, then dropped: nothing forwards them
-    headers.push(buf.toString("latin1", start, nameEnd), valueStart === valueEnd ? "" : buf.toString("latin1", valueStart, valueEnd));
+    headers.push(this.text(buf, start, nameEnd), valueStart === valueEnd ? "" : this.text(buf, valueStart, valueEnd));
     return GO;
   }
 
@@ -416,7 +478,13 @@ export class H1RequestParser {
     if (length === 14 && nameIs(buf, start, "content-length")) {
       if (trailer)
         return fail("framing_in_trailers", 400, "Content-Length may not be sent in trailers: it would frame a body already read");
-      return this.contentLengthHeader(buf, from, to);
+      if (this.contentLength !== -1) {
+        return fail("duplicate_content_length", 400, "more than one Content-Length header: send exactly one (RFC 9112 §6.3)");
+      }
+      const length = contentLengthValue(buf, from, to);
+      if (typeof length !== "number") return length;
+      this.contentLength = length;
+      return GO;
     }
     if (length === 17 && nameIs(buf, start, "transfer-encoding")) {
       if (trailer)
@@ -427,7 +495,17 @@ export class H1RequestParser {
       if (tab !== -1 && tab < end) {
         return fail("invalid_transfer_encoding", 400, "a tab inside or after the Transfer-Encoding value: send Transfer-Encoding: chunked");
       }
-      return this.transferEncodingHeader(buf, from, to);
+      if (++this.transferEncodings > 1) {
+        return fail(
+          "duplicate_transfer_encoding",
+          400,
+          "more than one Transfer-Encoding header: send one, with chunked as its only coding",
+        );
+      }
+      const codings = transferCodings(buf, from, to);
+      if (typeof codings !== "number") return codings;
+      this.codings = codings;
+      return GO;
     }
     if (trailer) return GO;
     if (length === 4 && nameIs(buf, start, "host")) {
@@ -435,7 +513,7 @@ export class H1RequestParser {
       if (!validHost(buf, from, to, false))
         return fail("invalid_host", 400, "the Host header is not a host name or address with an optional port");
     } else if (length === 10 && nameIs(buf, start, "connection")) {
-      this.connectionTokens(buf, from, to);
+      this.connection |= connectionFlags(buf, from, to);
     } else if (length === 7 && nameIs(buf, start, "upgrade")) {
       this.hasUpgrade = true;
     } else if (length === 6 && nameIs(buf, start, "expect")) {
@@ -444,77 +522,15 @@ export class H1RequestParser {
     return GO;
   }
 
-  private contentLengthHeader(buf: Buffer, from: number, to: number): LineResult {
-    if (this.contentLength !== -1) {
-      return fail("duplicate_content_length", 400, "more than one Content-Length header: send exactly one (RFC 9112 §6.3)");
+  private chunkSize(size: number | H1ParseError): LineResult {
+    if (typeof size !== "number") return size;
+    if (size === 0) {
+      this.state = TRAILERS;
+      return GO;
     }
-    if (from === to || to - from > MAX_LENGTH_DIGITS) {
-      return fail("invalid_content_length", 400, "Content-Length must be one decimal number of at most 15 digits");
-    }
-    let length = 0;
-    for (let i = from; i < to; i++) {
-      const b = buf[i]!;
-      if (DIGIT[b] !== 1)
-        return fail("invalid_content_length", 400, "Content-Length must be one decimal number, with no sign, list or space");
-      length = length * 10 + (b - 0x30);
-    }
-    this.contentLength = length;
+    this.remaining = size;
+    this.state = CHUNK_DATA;
     return GO;
-  }
-
-  private transferEncodingHeader(buf: Buffer, from: number, to: number): LineResult {
-    if (++this.transferEncodings > 1) {
-      return fail("duplicate_transfer_encoding", 400, "more than one Transfer-Encoding header: send one, with chunked as its only coding");
-    }
-    // A comma-separated list of codings (empty elements ignored, RFC 9110 §5.6.1): chunked must be the last
-    // (RFC 9112 §6.3) and, here, the only one.
-    let i = from;
-    let count = 0;
-    let chunkedLast = false;
-    let other = false;
-    for (;;) {
-      while (i < to && (buf[i] === SP || buf[i] === HTAB)) i++;
-      const codingStart = i;
-      while (i < to && TOKEN[buf[i]!] === 1) i++;
-      const codingEnd = i;
-      while (i < to && (buf[i] === SP || buf[i] === HTAB)) i++;
-      if (i < to && buf[i] !== 0x2c) {
-        return fail("invalid_transfer_encoding", 400, "Transfer-Encoding must be a list of coding names: send Transfer-Encoding: chunked");
-      }
-      // After chunked, anything (an empty element too: llhttp reads `chunked,` as not chunked) leaves the body unframed.
-      if (chunkedLast || codingEnd > codingStart) {
-        if (chunkedLast) {
-          return fail("chunked_not_last", 400, "chunked is not the last transfer coding, so the body has no framing (RFC 9112 §6.3)");
-        }
-        chunkedLast = codingEnd - codingStart === 7 && nameIs(buf, codingStart, "chunked");
-        if (!chunkedLast) other = true;
-        count++;
-      }
-      if (i >= to) break;
-      i++;
-    }
-    if (count === 0) {
-      return fail("invalid_transfer_encoding", 400, "Transfer-Encoding is empty: send Transfer-Encoding: chunked");
-    }
-    // 1: chunked alone; 2: another coding, before chunked or instead of it (501: the edge would drop it).
-    this.codings = chunkedLast && !other ? 1 : 2;
-    return GO;
-  }
-
-  /** Connection: a list of tokens; close, keep-alive and upgrade matter here (case-insensitive). */
-  private connectionTokens(buf: Buffer, from: number, to: number): void {
-    let i = from;
-    while (i < to) {
-      while (i < to && (buf[i] === SP || buf[i] === HTAB || buf[i] === 0x2c)) i++;
-      const tokenStart = i;
-      while (i < to && buf[i] !== 0x2c) i++;
-      let tokenEnd = i;
-      while (tokenEnd > tokenStart && (buf[tokenEnd - 1] === SP || buf[tokenEnd - 1] === HTAB)) tokenEnd--;
-      const length = tokenEnd - tokenStart;
-      if (length === 5 && nameIs(buf, tokenStart, "close")) this.connClose = true;
-      else if (length === 10 && nameIs(buf, tokenStart, "keep-alive")) this.connKeepAlive = true;
-      else if (length === 7 && nameIs(buf, tokenStart, "upgrade")) this.connUpgrade = true;
-    }
   }
 
   /** The empty line after the headers: the framing is decided, the head handed over. */
@@ -545,7 +561,7 @@ export class H1RequestParser {
       body = BODY_NONE;
     }
     const connect = this.method === "CONNECT";
-    const upgrade = connect || (this.connUpgrade && this.hasUpgrade);
+    const upgrade = connect || ((this.connection & CONNECTION_UPGRADE) !== 0 && this.hasUpgrade);
     const hasBody = body.kind === "chunked" || (body.kind === "length" && body.length > 0);
     // What follows an upgrade head is the new protocol to one reader and a body to another: neither is guessed.
     if (upgrade && hasBody) {
@@ -555,7 +571,7 @@ export class H1RequestParser {
         `${connect ? "a CONNECT" : "an Upgrade"} request with a body: send the upgrade request without one`,
       );
     }
-    const keepAlive = !this.connClose && (minor === 1 || this.connKeepAlive);
+    const keepAlive = (this.connection & CONNECTION_CLOSE) === 0 && (minor === 1 || (this.connection & CONNECTION_KEEP_ALIVE) !== 0);
     this.closed = !keepAlive;
     this.handler.onHead({
       method: this.method,
@@ -565,7 +581,8 @@ export class H1RequestParser {
       body,
       keepAlive,
       upgrade,
-      expectContinue: this.expectContinue,
+      // RFC 9110 §10.1.1: a 100-continue expectation in an HTTP/1.0 request is ignored (node ignores it too).
+      expectContinue: this.expectContinue && minor === 1,
     });
     if (upgrade) {
       this.state = UPGRADED;
@@ -583,116 +600,4 @@ export class H1RequestParser {
     this.endMessage(0);
     return STOP;
   }
-
-  /** chunk-size [ chunk-ext ]: hex digits, then `;name`, `;name=token` or `;name="quoted"` (no whitespace). */
-  private chunkSize(buf: Buffer, start: number, end: number): LineResult {
-    let i = start;
-    let size = 0;
-    while (i < end) {
-      const v = HEX_VALUE[buf[i]!]!;
-      if (v === 255) break;
-      size = size * 16 + v;
-      if (size > MAX_CHUNK_SIZE) return fail("invalid_chunk_size", 400, "a chunk size is too large: send chunks under 1 PiB");
-      i++;
-    }
-    if (i === start) return badByte(buf, i, end, "invalid_chunk_size", "a chunk must start with its size in hexadecimal (RFC 9112 §7.1)");
-    while (i < end) {
-      if (buf[i] !== 0x3b) return badByte(buf, i, end, "invalid_chunk_size", "a chunk size has a character after its hexadecimal digits");
-      const nameStart = ++i;
-      while (i < end && TOKEN[buf[i]!] === 1) i++;
-      if (i === nameStart) return badByte(buf, i, end, "invalid_chunk_extension", "a chunk extension must be ;name or ;name=value");
-      if (i < end && buf[i] === 0x3d) {
-        i++;
-        if (buf[i] === 0x22) {
-          i++;
-          for (;;) {
-            if (i >= end) return fail("invalid_chunk_extension", 400, "a quoted chunk extension value is not closed");
-            const b = buf[i]!;
-            if (b === 0x22) break;
-            if (b === 0x5c) i++;
-            else if (QDTEXT[b] !== 1)
-              return badByte(buf, i, end, "invalid_chunk_extension", "a quoted chunk extension value has a control character");
-            i++;
-          }
-          i++;
-        } else {
-          const valueStart = i;
-          while (i < end && TOKEN[buf[i]!] === 1) i++;
-          if (i === valueStart)
-            return badByte(buf, i, end, "invalid_chunk_extension", "a chunk extension value must be a token or a quoted string");
-        }
-      }
-    }
-    if (size === 0) {
-      this.state = TRAILERS;
-      return GO;
-    }
-    this.remaining = size;
-    this.state = CHUNK_DATA;
-    return GO;
-  }
-}
-
-/** The method as a string: the common ones without allocating. */
-function methodName(buf: Buffer, start: number, end: number): string {
-  const length = end - start;
-  if (length === 3 && buf[start] === 0x47 && buf[start + 1] === 0x45 && buf[start + 2] === 0x54) return "GET";
-  if (length === 4 && buf[start] === 0x50 && buf[start + 1] === 0x4f && buf[start + 2] === 0x53 && buf[start + 3] === 0x54) return "POST";
-  return buf.toString("latin1", start, end);
-}
-
-/** The bytes at `at` spell `lower` case-insensitively (`lower` is lower-case ASCII). */
-function nameIs(buf: Buffer, at: number, lower: string): boolean {
-  for (let k = 0; k < lower.length; k++) if (LOWER[buf[at + k]!] !== lower.charCodeAt(k)) return false;
-  return true;
-}
-
-/**
- * Host (and CONNECT's authority): an IP-literal in brackets or a reg-name, then an optional ":port" of up to five
- * digits; the same rule framingProblem applied, so no path, userinfo or second port reaches routing.
- */
-function validHost(buf: Buffer, from: number, to: number, portRequired: boolean): boolean {
-  let i = from;
-  if (buf[i] === 0x5b && i < to) {
-    i++;
-    const literalStart = i;
-    while (i < to && HOST_LITERAL[buf[i]!] === 1) i++;
-    if (i === literalStart || i >= to || buf[i] !== 0x5d) return false;
-    i++;
-  } else {
-    while (i < to && HOST_NAME[buf[i]!] === 1) i++;
-  }
-  if (i === to) return !portRequired;
-  if (buf[i] !== 0x3a) return false;
-  i++;
-  const portStart = i;
-  while (i < to && DIGIT[buf[i]!] === 1) i++;
-  return i === to && i - portStart <= 5 && (!portRequired || i > portStart);
-}
-
-/**
- * The request-target's form (RFC 9112 §3.2): origin-form ("/..."), absolute-form ("scheme://authority..."),
- * authority-form for CONNECT only, asterisk-form for OPTIONS only.
- */
-function targetProblem(buf: Buffer, start: number, end: number, method: string): H1ParseError | undefined {
-  const first = buf[start];
-  if (method === "CONNECT") {
-    if (validHost(buf, start, end, true)) return undefined;
-    return fail("invalid_target", 400, "a CONNECT target must be host:port (RFC 9112 §3.2.3)");
-  }
-  if (first === 0x2f) return undefined;
-  if (first === 0x2a && end - start === 1) {
-    if (method === "OPTIONS") return undefined;
-    return fail("invalid_target", 400, "the target * is only for OPTIONS (RFC 9112 §3.2.4): send a path starting with /");
-  }
-  // absolute-form: letters, "://", an authority (no userinfo), then a path, a query or nothing.
-  let i = start;
-  while (i < end && ALPHA[buf[i]!] === 1) i++;
-  if (i > start && buf[i] === 0x3a && buf[i + 1] === 0x2f && buf[i + 2] === 0x2f) {
-    i += 3;
-    let authorityEnd = i;
-    while (authorityEnd < end && buf[authorityEnd] !== 0x2f && buf[authorityEnd] !== 0x3f) authorityEnd++;
-    if (authorityEnd > i && validHost(buf, i, authorityEnd, false)) return undefined;
-  }
-  return fail("invalid_target", 400, "the request target must be a path starting with /, an absolute http URL, or * for OPTIONS");
 }
