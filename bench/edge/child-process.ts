@@ -10,9 +10,18 @@ export interface Started {
   match: string;
 }
 
-/** Spawns a process and resolves once its stdout matches `ready` (or rejects when it exits or times out). */
-export function startProcess(command: string, args: string[], ready: RegExp, timeoutMs = 10_000): Promise<Started> {
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * Spawns a process and resolves once its stdout matches `ready` (or rejects when it exits or times out). `env` is
+ * added to this process's environment.
+ */
+export function startProcess(
+  command: string,
+  args: string[],
+  ready: RegExp,
+  timeoutMs = 10_000,
+  env: Record<string, string> = {},
+): Promise<Started> {
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   children.add(child);
   child.once("exit", () => children.delete(child));
   let out = "";

@@ -46,12 +46,15 @@ async function startEdgeTarget(
   dataDir: string,
   upstreamPort: number,
   workers: number,
+  env: Record<string, string> = {},
 ): Promise<{ url: string; pid: number; client: ReturnType<typeof createEdgeClient> }> {
   const port = await freePort();
   const edge = await startProcess(
     NODE,
     [join(ROOT, "src/edge/edge-main.ts"), "--data", dataDir, "--workers", String(workers)],
     /edge ready pid=\d+ socket=(\S+)\n/,
+    10_000,
+    env,
   );
   const client = createEdgeClient(edge.match);
   await client.putTable({
@@ -95,6 +98,12 @@ async function main(): Promise<void> {
     targets.push({ name: `rampart (${availableParallelism()} workers)`, url: edge.url, pid: edge.pid });
     const single = availableParallelism() > 1 ? await startEdgeTarget(join(dir, "edge-1"), upstreamPort, 1) : undefined;
     if (single !== undefined) targets.push({ name: "rampart (1 worker)", url: single.url, pid: single.pid, saturationOnly: true });
+    // The same edge on node:http's server side (the RAMPART_EDGE_HTTP1=node fallback): what the edge's own HTTP/1.x
+    // server (src/edge/h1-server.ts) changes, in the same run.
+    const nodeHttp = await startEdgeTarget(join(dir, "edge-node-http"), upstreamPort, availableParallelism(), {
+      RAMPART_EDGE_HTTP1: "node",
+    });
+    targets.push({ name: "rampart (node:http)", url: nodeHttp.url, pid: nodeHttp.pid, saturationOnly: true });
     // Read the edge's measurements every second, as the control plane does, so that path is part of the run.
     let counted = 0;
     const poll = setInterval(() => {
@@ -245,7 +254,7 @@ Latest \`npm run bench:edge\` (bench/edge/run.ts), ${machine.date}.
 - Node ${machine.node}; nginx ${machine.nginx}; HAProxy ${peerVersion("haproxy") ?? "absent"}; Caddy ${peerVersion("caddy") ?? "absent"}; wrk ${wrkVersion()}.
 - nginx, HAProxy and Caddy as reverse proxies with keep-alive upstream connections, X-Forwarded-* and a request id both ways, no access log (bench/edge/nginx.ts, bench/edge/peers.ts).
 - Upstream: one node:http process answering a 30-byte body (bench/edge/upstream-server.ts); the same process behind every target.
-- Rampart: the real edge (src/edge/edge-main.ts, temp data dir, table pushed over its control socket) with one worker per core, and once more with \`--workers 1\` (saturation only).
+- Rampart: the real edge (src/edge/edge-main.ts, temp data dir, table pushed over its control socket) with one worker per core, and once more with \`--workers 1\` (saturation only); "rampart (node:http)" is the same edge with \`RAMPART_EDGE_HTTP1=node\` (node:http's server side instead of the edge's own, saturation only).
 - Saturation: \`wrk ${wrkArgs("URL", SATURATION_SECONDS, CONNECTIONS).join(" ")}\` after a ${WARMUP_SECONDS} s warm-up; ${ROUNDS} rounds over all targets in turn, the best per target.
 - Latency: \`node bench/edge/fixed-rate.ts --url URL --rate ${rate} --seconds ${FIXED_SECONDS} --warmup ${FIXED_WARMUP_SECONDS}\`, ${ROUNDS} rounds, the run with the lower p99 per target: open loop at ${GOAL_RATE} req/s (issue 18's goal; half the lowest saturation rate if a target cannot sustain twice that), the same rate for each, latency from each request's scheduled time (no coordinated omission).
 

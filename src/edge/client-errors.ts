@@ -127,22 +127,30 @@ export interface FramingProblem {
  * coding other than chunked (dropped when the edge re-frames the body), Transfer-Encoding in HTTP/1.0,
  * and HTTP/0.9.
  */
-export function framingProblem(req: IncomingMessage): FramingProblem | undefined {
+export function framingProblem(
+  req: Pick<IncomingMessage, "httpVersionMajor" | "httpVersionMinor" | "httpVersion" | "rawHeaders">,
+): FramingProblem | undefined {
   if (req.httpVersionMajor !== 1) return { status: 400, message: `HTTP/${req.httpVersion} is not supported` };
-  // req.headers is already built: Node's server reads Host and Expect from it for every request.
-  const te = req.headers["transfer-encoding"];
+  // One pass over the raw list: the edge's own server builds `req.headers` only when something reads it, and
+  // counting Host headers takes the raw list anyway (req.headers keeps the first).
+  const raw = req.rawHeaders;
+  let hosts = 0;
+  let hostProblem: FramingProblem | undefined;
+  let te: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 17 && name.toLowerCase() === "transfer-encoding") {
+      // Joined as req.headers joins repeated fields.
+      te = te === undefined ? (raw[i + 1] as string) : `${te}, ${raw[i + 1] as string}`;
+      continue;
+    }
+    if (name.length !== 4 || name.toLowerCase() !== "host" || hostProblem !== undefined) continue;
+    if (++hosts > 1) hostProblem = { status: 400, message: "more than one Host header" };
+    else if (!HOST.test(raw[i + 1] as string)) hostProblem = { status: 400, message: "invalid Host header" };
+  }
   if (te !== undefined) {
     if (req.httpVersionMinor === 0) return { status: 400, message: "Transfer-Encoding is not allowed in an HTTP/1.0 request" };
     if (te.trim().toLowerCase() !== "chunked") return { status: 501, message: `Transfer-Encoding "${te}" is not supported (only chunked)` };
   }
-  // req.headers keeps only the first Host: counting them takes the raw list.
-  const raw = req.rawHeaders;
-  let hosts = 0;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (name.length !== 4 || name.toLowerCase() !== "host") continue;
-    if (++hosts > 1) return { status: 400, message: "more than one Host header" };
-    if (!HOST.test(raw[i + 1] as string)) return { status: 400, message: "invalid Host header" };
-  }
-  return undefined;
+  return hostProblem;
 }

@@ -1,11 +1,13 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
+import type { H1Request } from "./h1-request.ts";
 
 /**
- * A client request as the proxy reads it: HTTP/1.x from node:http, or one HTTP/2 stream through node:http2's
- * compatibility API (edge-http2.ts), whose `rawHeaders` and `headers` are reshaped to HTTP/1.1's (h2-request.ts).
+ * A client request as the proxy reads it: HTTP/1.x from the edge's own server side (h1-server.ts) or node:http's
+ * (RAMPART_EDGE_HTTP1=node), or one HTTP/2 stream through node:http2's compatibility API (edge-http2.ts), whose
+ * `rawHeaders` and `headers` are reshaped to HTTP/1.1's (h2-request.ts). Its body, when read: bodyStream (h1-request.ts).
  */
-export type EdgeRequest = IncomingMessage | Http2ServerRequest;
+export type EdgeRequest = IncomingMessage | Http2ServerRequest | H1Request;
 
 /**
  * What answering an EdgeRequest needs, met by node:http's ServerResponse and by the edge's HTTP/2 response

@@ -39,11 +39,12 @@ export async function makeDataDir(): Promise<string> {
  * Spawns edge-main and resolves once it printed its ready line (10 s deadline). Two workers by default,
  * whatever the machine, so every end-to-end test also runs through the multi-worker path.
  */
-export async function startEdge(dataDir: string, options: { workers?: number } = {}): Promise<EdgeProcess> {
+export async function startEdge(dataDir: string, options: { workers?: number; env?: Record<string, string> } = {}): Promise<EdgeProcess> {
   const args = [EDGE_MAIN, "--data", dataDir, "--workers", String(options.workers ?? 2)];
   // Its own process group, as the control plane starts it: stopEdge kills the group, workers included (they
   // outlive a killed primary on purpose, waiting for a successor).
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const env = { ...process.env, ...options.env };
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], detached: true, env });
   started.add(child);
   let stdout = "";
   let stderr = "";

@@ -1,5 +1,6 @@
 import { createEdgeClient } from "./edge-client.ts";
 import { EdgeRuntime } from "./edge-runtime.ts";
+import { HTTP1_IMPLEMENTATION } from "./listener-set.ts";
 import type { PrimaryMessage, WorkerMessage } from "./edge-ipc.types.ts";
 import { errorMessage } from "../shared/errors.ts";
 
@@ -17,6 +18,9 @@ const ORPHAN_MAX_MS = 24 * 3600_000;
 const primaryPid = process.ppid;
 
 const runtime = new EdgeRuntime();
+// The fallback is an operator's choice: the log says it is in force.
+if (HTTP1_IMPLEMENTATION === "node")
+  process.stderr.write(`edge worker ${process.pid}: HTTP/1.x served by node:http's server side (RAMPART_EDGE_HTTP1=node)\n`);
 let stopping = false;
 
 function send(message: WorkerMessage): void {

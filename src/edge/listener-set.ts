@@ -1,12 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerOptions } from "node:http";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:https";
-import { Server as NetServer } from "node:net";
+import { Server as NetServer, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { createServer as createTlsOnlyServer, type SecureContextOptions } from "node:tls";
 import { framingProblem, onClientError } from "./client-errors.ts";
 import type { CompiledEnvironment, CompiledTable } from "./compiled-table.ts";
 import type { EdgeRequest } from "./edge-request.types.ts";
 import { Http2Front, routeAlpnH2, routePriorKnowledgeH2 } from "./edge-http2.ts";
+import type { H1Request } from "./h1-request.ts";
+import type { H1Response } from "./h1-response.ts";
+import { H1Server, type H1Limits } from "./h1-server.ts";
 import { EdgeResponse, type EdgeH2Response } from "./proxy-exchange.ts";
 import { sendEdgeError } from "./proxy-error-response.ts";
 import { answerPlainHttp, loadKeyPair, TlsWatcher, type TlsFiles } from "./tls-context.ts";
@@ -24,8 +28,15 @@ export interface ListenError {
   message: string;
 }
 
-export type RequestHandler = (env: CompiledEnvironment, req: EdgeRequest, res: EdgeResponse | EdgeH2Response) => void;
-export type UpgradeHandler = (env: CompiledEnvironment, req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+export type RequestHandler = (env: CompiledEnvironment, req: EdgeRequest, res: EdgeResponse | EdgeH2Response | H1Response) => void;
+export type UpgradeHandler = (env: CompiledEnvironment, req: IncomingMessage | H1Request, socket: Duplex, head: Buffer) => void;
+
+/**
+ * Which server side answers HTTP/1.x: the edge's own (h1-server.ts, the default) or node:http's, kept as a fallback an
+ * operator (or the benchmark) selects with RAMPART_EDGE_HTTP1=node. Read once, when the worker starts.
+ */
+export type Http1Implementation = "own" | "node";
+export const HTTP1_IMPLEMENTATION: Http1Implementation = process.env.RAMPART_EDGE_HTTP1 === "node" ? "node" : "own";
 
 export interface ListenerLimits {
   headerTimeoutMs: number;
@@ -54,8 +65,17 @@ const IDLE_GRACE_MS = 2_000;
 
 type EdgeServer = Server<typeof IncomingMessage, typeof EdgeResponse> | TlsServer<typeof IncomingMessage, typeof EdgeResponse>;
 
+/** A listener's server, its own HTTP/1.x side if it runs one, and the TLS server whose certificate reloads. */
+interface Built<S> {
+  server: S;
+  h1: H1Server | undefined;
+  tls: { setSecureContext(options: SecureContextOptions): void } | undefined;
+}
+
 interface Listener {
-  server: EdgeServer;
+  server: EdgeServer | NetServer;
+  /** The edge's own HTTP/1.x server side; undefined when node:http's serves (`server` is then an EdgeServer). */
+  h1: H1Server | undefined;
   /** Swapped synchronously for every listener when a table applies, so a request sees one table. */
   env: CompiledEnvironment;
   tlsKey: string;
@@ -77,11 +97,13 @@ export class ListenerSet {
   private readonly handler: RequestHandler;
   private readonly upgrade: UpgradeHandler | undefined;
   private readonly drainMs: number;
+  private readonly http1: Http1Implementation;
 
-  constructor(handler: RequestHandler, drainMs = 10_000, upgrade?: UpgradeHandler) {
+  constructor(handler: RequestHandler, drainMs = 10_000, upgrade?: UpgradeHandler, http1: Http1Implementation = HTTP1_IMPLEMENTATION) {
     this.handler = handler;
     this.drainMs = drainMs;
     this.upgrade = upgrade;
+    this.http1 = http1;
   }
 
   /** `settings` by environment name; an environment without an entry gets the defaults. */
@@ -103,7 +125,7 @@ export class ListenerSet {
         toOpen.push(env);
       } else {
         listener.env = env;
-        applyLimits(listener.server, wantedSettings.limits);
+        applyListenerLimits(listener, wantedSettings.limits);
         listener.h2?.setLimits(wantedSettings.limits);
       }
     }
@@ -146,43 +168,23 @@ export class ListenerSet {
 
   private open(env: CompiledEnvironment, settings: ListenerSettings): Promise<Listener> {
     const limits = settings.limits;
-    const options: ServerOptions<typeof IncomingMessage, typeof EdgeResponse> = {
-      ServerResponse: EdgeResponse,
-      maxHeaderSize: limits.maxHeaderBytes,
-      // Node checks header and request deadlines on this interval: it bounds how late a slowloris is cut.
-      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headerTimeoutMs / 2))),
-      // Only WebSocket upgrades are tunnelled; any other Upgrade is served as a plain request (and the header dropped).
-      shouldUpgradeCallback: (req) => this.upgrade !== undefined && isWebSocketUpgrade(req),
-    };
     let watcher: TlsWatcher | undefined;
-    let server: EdgeServer;
     let h2: Http2Front | undefined;
     const h2Request = (req: EdgeRequest, res: EdgeH2Response): void => this.handler(listener.env, req, res);
-    if (settings.tls === null) {
-      const http = createServer(options);
-      if (settings.http2.cleartext) {
-        h2 = new Http2Front(h2Request, limits);
-        routePriorKnowledgeH2(http, h2, () => http.headersTimeout);
-      }
-      server = http;
-    } else {
-      const tls = settings.tls;
-      const alpn = settings.http2.tls ? { ALPNProtocols: ["h2", "http/1.1"] } : {};
-      const https = createTlsServer({ ...options, ...loadKeyPair(tls), ...alpn });
-      answerPlainHttp(https, () => https.headersTimeout);
-      if (settings.http2.tls) {
-        h2 = new Http2Front(h2Request, limits);
-        routeAlpnH2(https, h2);
-      }
+    if (settings.http2.tls && settings.tls !== null) h2 = new Http2Front(h2Request, limits);
+    if (settings.http2.cleartext && settings.tls === null) h2 = new Http2Front(h2Request, limits);
+    const built = this.http1 === "node" ? this.nodeServer(settings, h2, () => listener) : this.ownServer(settings, h2, () => listener);
+    const server = built.server;
+    const tls = built.tls;
+    if (settings.tls !== null && tls !== undefined) {
       watcher = new TlsWatcher(
-        tls,
-        (pair) => https.setSecureContext(pair),
+        settings.tls,
+        (pair) => tls.setSecureContext(pair),
         (line) => process.stderr.write(`${line}\n`),
       );
-      server = https;
     }
-    applyLimits(server, limits);
-    const listener: Listener = { server, env, tlsKey: tlsKey(settings), watcher, h2, closing: false, open: 0 };
+    const listener: Listener = { server, h1: built.h1, env, tlsKey: tlsKey(settings), watcher, h2, closing: false, open: 0 };
+    applyListenerLimits(listener, limits);
     server.on("connection", (socket: Duplex) => {
       listener.open++;
       socket.once("close", () => {
@@ -190,32 +192,6 @@ export class ListenerSet {
         if (listener.closing) this.closedOpen--;
       });
     });
-    server.on("request", (req: IncomingMessage, res: EdgeResponse) => {
-      // A closing listener tells keep-alive clients to reconnect (to the new listener or edge).
-      if (listener.closing) res.shouldKeepAlive = false;
-      const problem = framingProblem(req);
-      if (problem !== undefined) {
-        // Framing the upstream could read differently: answer, and end the connection with it.
-        res.shouldKeepAlive = false;
-        return sendEdgeError(
-          req,
-          res,
-          problem.status,
-          problem.status === 501 ? "not_implemented" : "bad_request",
-          problem.message,
-          randomUUID(),
-          undefined,
-        );
-      }
-      // An Upgrade the edge does not tunnel (h2c) is served as a plain request, but Node's parser has stopped at
-      // the upgrade and will never read what follows: the connection ends with this answer instead of hanging.
-      if (req.headers.upgrade !== undefined) res.shouldKeepAlive = false;
-      this.handler(listener.env, req, res);
-    });
-    server.on("clientError", onClientError);
-    const upgrade = this.upgrade;
-    if (upgrade !== undefined)
-      server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(listener.env, req, socket, head));
     return new Promise((resolve, reject) => {
       const onError = (error: Error): void => {
         server.off("listening", onListening);
@@ -236,6 +212,87 @@ export class ListenerSet {
     });
   }
 
+  /** node:http's server side (RAMPART_EDGE_HTTP1=node). */
+  private nodeServer(settings: ListenerSettings, h2: Http2Front | undefined, listener: () => Listener): Built<EdgeServer> {
+    const limits = settings.limits;
+    const options: ServerOptions<typeof IncomingMessage, typeof EdgeResponse> = {
+      ServerResponse: EdgeResponse,
+      maxHeaderSize: limits.maxHeaderBytes,
+      // Node checks header and request deadlines on this interval: it bounds how late a slowloris is cut.
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headerTimeoutMs / 2))),
+      // Only WebSocket upgrades are tunnelled; any other Upgrade is served as a plain request (and the header dropped).
+      shouldUpgradeCallback: (req) => this.upgrade !== undefined && isWebSocketUpgrade(req),
+    };
+    if (settings.tls === null) {
+      const http = createServer(options);
+      if (h2 !== undefined) routePriorKnowledgeH2(http, h2, () => http.headersTimeout);
+      this.nodeEvents(http, listener);
+      return { server: http, h1: undefined, tls: undefined };
+    }
+    const alpn = settings.http2.tls ? { ALPNProtocols: ["h2", "http/1.1"] } : {};
+    const https = createTlsServer({ ...options, ...loadKeyPair(settings.tls), ...alpn });
+    answerPlainHttp(https, () => https.headersTimeout);
+    if (h2 !== undefined) routeAlpnH2(https, h2);
+    this.nodeEvents(https, listener);
+    return { server: https, h1: undefined, tls: https };
+  }
+
+  private nodeEvents(server: EdgeServer, listener: () => Listener): void {
+    server.on("request", (req: IncomingMessage, res: EdgeResponse) => this.serve(listener(), req, res));
+    server.on("clientError", onClientError);
+    const upgrade = this.upgrade;
+    if (upgrade !== undefined)
+      server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(listener().env, req, socket, head));
+  }
+
+  /** The edge's own server side (h1-server.ts) on a plain net or TLS server, with the same HTTP/2 hand-offs. */
+  private ownServer(settings: ListenerSettings, h2: Http2Front | undefined, listener: () => Listener): Built<NetServer> {
+    const upgrade = this.upgrade;
+    const h1 = new H1Server(
+      {
+        request: (req, res) => this.serve(listener(), req, res),
+        upgrade: upgrade === undefined ? undefined : (req, socket, head) => upgrade(listener().env, req, socket, head),
+      },
+      h1Limits(settings.limits),
+    );
+    if (settings.tls === null) {
+      const plain = new NetServer();
+      plain.on("connection", (socket: Socket) => h1.accept(socket));
+      if (h2 !== undefined) routePriorKnowledgeH2(plain, h2, () => h1.limits.headerTimeoutMs);
+      return { server: plain, h1, tls: undefined };
+    }
+    const alpn = settings.http2.tls ? { ALPNProtocols: ["h2", "http/1.1"] } : {};
+    const tls = createTlsOnlyServer({ ...loadKeyPair(settings.tls), ...alpn });
+    answerPlainHttp(tls, () => h1.limits.headerTimeoutMs);
+    tls.on("secureConnection", (socket: Socket) => h1.accept(socket));
+    if (h2 !== undefined) routeAlpnH2(tls, h2);
+    return { server: tls, h1, tls };
+  }
+
+  /** One HTTP/1.x request, from either server side: framing the edge refuses, a closing listener, then the proxy. */
+  private serve(listener: Listener, req: IncomingMessage | H1Request, res: EdgeResponse | H1Response): void {
+    // A closing listener tells keep-alive clients to reconnect (to the new listener or edge).
+    if (listener.closing) res.shouldKeepAlive = false;
+    const problem = framingProblem(req);
+    if (problem !== undefined) {
+      // Framing the upstream could read differently: answer, and end the connection with it.
+      res.shouldKeepAlive = false;
+      return sendEdgeError(
+        req,
+        res,
+        problem.status,
+        problem.status === 501 ? "not_implemented" : "bad_request",
+        problem.message,
+        randomUUID(),
+        undefined,
+      );
+    }
+    // An Upgrade the edge does not tunnel (h2c) is served as a plain request, but the parser has stopped at
+    // the upgrade and will never read what follows: the connection ends with this answer instead of hanging.
+    if (req.headers.upgrade !== undefined) res.shouldKeepAlive = false;
+    this.handler(listener.env, req, res);
+  }
+
   /** Connections still open on listeners that were closed (the caller of closeAll waits for them to end). */
   get lingering(): number {
     return this.closedOpen;
@@ -252,9 +309,22 @@ export class ListenerSet {
     NetServer.prototype.close.call(server);
     listener.h2?.close(this.drainMs);
     this.closedOpen += listener.open;
-    setTimeout(() => server.closeIdleConnections(), IDLE_GRACE_MS).unref();
-    setTimeout(() => server.closeAllConnections(), this.drainMs).unref();
+    const h1 = listener.h1;
+    if (h1 !== undefined) h1.closing = true;
+    const connections = h1 ?? (server as EdgeServer);
+    setTimeout(() => connections.closeIdleConnections(), IDLE_GRACE_MS).unref();
+    setTimeout(() => connections.closeAllConnections(), this.drainMs).unref();
   }
+}
+
+/** Limits that can change on a running listener, for whichever server side it runs. */
+function applyListenerLimits(listener: Listener, limits: ListenerLimits): void {
+  if (listener.h1 !== undefined) listener.h1.setLimits(h1Limits(limits));
+  else applyLimits(listener.server as EdgeServer, limits);
+}
+
+function h1Limits(limits: ListenerLimits): H1Limits {
+  return { ...limits, requestTimeoutMs: Math.max(REQUEST_TIMEOUT_MS, limits.headerTimeoutMs) };
 }
 
 /** Limits that can change on a running server: Node reads these properties per connection or per check. */

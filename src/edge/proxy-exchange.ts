@@ -9,6 +9,7 @@ import type { FailedUsers } from "./failed-users.ts";
 import type { EdgeReply, EdgeRequest } from "./edge-request.types.ts";
 import type { EdgeH2Request } from "./h2-request.ts";
 import type { FlagVariantStats } from "./flag-variant-stats.ts";
+import { bodyStream } from "./h1-request.ts";
 import { chooseInstance } from "./instance-choice.ts";
 import type { SpanRecorder } from "./span-recorder.ts";
 import {
@@ -165,7 +166,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
 
   start(): void {
     // An aborted upload emits 'error' on the request; the failure is handled through the response.
-    if (this.plan.hasBody) this.req.on("error", ignore);
+    if (this.plan.hasBody) bodyStream(this.req).on("error", ignore);
     if (this.env.rum && this.target.startsWith("/_rampart/")) {
       const path = this.target.split("?")[0] ?? "";
       if (handleRum(this.ctx.rum, this.env, this.req, this.res, path, this.plan.requestId)) return;
@@ -226,7 +227,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler, UpstreamExchange, Dra
       path: this.target,
       method,
       headers: this.plan.headers,
-      body: this.req,
+      body: bodyStream(this.req),
       headersTimeout: app.upstreamTimeoutMs,
       // A streaming body (SSE, downloads) may legitimately idle for long.
       bodyTimeout: 0,

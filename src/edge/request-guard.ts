@@ -1,4 +1,6 @@
 import type { EdgeReply, EdgeRequest } from "./edge-request.types.ts";
+import type { Readable } from "node:stream";
+import { bodyStream } from "./h1-request.ts";
 import type { CompiledApp, CompiledTable } from "./compiled-table.ts";
 import { sendEdgeError } from "./proxy-error-response.ts";
 import { RateLimiter, sameLimit, type RateLimit } from "./rate-limiter.ts";
@@ -83,7 +85,15 @@ export class RequestGuard {
       return false;
     }
     const max = policy.maxBodyBytes;
-    const declared = req.headers["content-length"];
+    // From the raw list: req.headers is built only when something needs it (the edge's own HTTP/1.x request).
+    const raw = req.rawHeaders;
+    let declared: string | undefined;
+    let chunked = false;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i] as string;
+      if (name.length === 14 && declared === undefined && name.toLowerCase() === "content-length") declared = raw[i + 1];
+      else if (name.length === 17 && name.toLowerCase() === "transfer-encoding") chunked = true;
+    }
     if (declared !== undefined) {
       // Node's parser has already refused anything but one plain decimal number.
       if (Number(declared) <= max) return true;
@@ -100,7 +110,7 @@ export class RequestGuard {
       );
       return false;
     }
-    if (req.headers["transfer-encoding"] !== undefined) countBody(req, max, target);
+    if (chunked) countBody(req, max, target);
     return true;
   }
 
@@ -115,8 +125,9 @@ function countBody(req: EdgeRequest, max: number, target: BodyLimitTarget): void
   let seen = 0;
   // Counted where Node's parser hands each chunk to the stream, not with a 'data' listener: that would
   // start the flow before the upstream client is attached and lose the first chunks.
-  const push = req.push;
-  req.push = function countingPush(this: EdgeRequest, chunk: unknown, encoding?: BufferEncoding): boolean {
+  const body = bodyStream(req);
+  const push = body.push;
+  body.push = function countingPush(this: Readable, chunk: unknown, encoding?: BufferEncoding): boolean {
     if (chunk !== null && Buffer.isBuffer(chunk) && seen <= max) {
       seen += chunk.length;
       if (seen > max) target.bodyTooLarge(max);

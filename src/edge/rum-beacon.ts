@@ -1,4 +1,5 @@
 import type { EdgeReply, EdgeRequest } from "./edge-request.types.ts";
+import { bodyStream } from "./h1-request.ts";
 import { z } from "zod";
 import type { CompiledEnvironment } from "./compiled-table.ts";
 import { sendEdgeError } from "./proxy-error-response.ts";
@@ -151,16 +152,17 @@ function readBody(req: EdgeRequest, done: (body: Buffer | null) => void): void {
     finished = true;
     done(body);
   };
-  req.on("data", (chunk: Buffer) => {
+  const body = bodyStream(req);
+  body.on("data", (chunk: Buffer) => {
     size += chunk.length;
     if (size > RUM_BEACON_MAX_BYTES) {
-      req.pause();
+      body.pause();
       return finish(null);
     }
     chunks.push(chunk);
   });
-  req.on("end", () => finish(Buffer.concat(chunks)));
-  req.on("error", () => {});
+  body.on("end", () => finish(Buffer.concat(chunks)));
+  body.on("error", () => {});
 }
 
 function sameOrigin(origin: string, host: string | undefined): boolean {

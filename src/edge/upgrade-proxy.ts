@@ -1,8 +1,8 @@
-import type { IncomingMessage } from "node:http";
 import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { rawResponse } from "./client-errors.ts";
 import type { CompiledEnvironment, CompiledInstance } from "./compiled-table.ts";
+import type { EdgeRequest } from "./edge-request.types.ts";
 import { chooseInstance } from "./instance-choice.ts";
 import { allowUnderscoreHeaders, planForwarding, requestHead } from "./proxy-headers.ts";
 import type { RequestGuard } from "./request-guard.ts";
@@ -38,7 +38,7 @@ const HEAD_END = Buffer.from("\r\n\r\n");
  * bytes go upstream only once the instance answered 101: an upstream that refuses the upgrade never
  * reads what the client sent after its head as further requests (the upgrade-smuggling pattern).
  */
-export function handleUpgrade(ctx: UpgradeContext, env: CompiledEnvironment, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+export function handleUpgrade(ctx: UpgradeContext, env: CompiledEnvironment, req: EdgeRequest, socket: Duplex, head: Buffer): void {
   socket.on("error", () => socket.destroy());
   const startedAt = performance.now();
   const plan = planForwarding(req, env);
