@@ -52,6 +52,7 @@ export class AlertEvaluator {
   #active = new Map<string, AlertInstance>();
   #loaded: Promise<void> | null = null;
   #running = false;
+  #stopping = new AbortController();
   #loop: Promise<void> | null = null;
   readonly #aborted = new Set<number>();
 
@@ -76,11 +77,13 @@ export class AlertEvaluator {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    this.#stopping = new AbortController();
     this.#loop = this.#run();
   }
 
   async stop(): Promise<void> {
     this.#running = false;
+    this.#stopping.abort();
     await this.#loop;
   }
 
@@ -95,7 +98,7 @@ export class AlertEvaluator {
         logger.warn({ err: error }, "alert evaluation round failed");
       }
       if (!this.#running) break;
-      await this.#deps.clock.sleep(Math.max(0, this.intervalMs - (this.#deps.clock.now() - started)));
+      await this.#deps.clock.sleep(Math.max(0, this.intervalMs - (this.#deps.clock.now() - started)), this.#stopping.signal);
     }
   }
 

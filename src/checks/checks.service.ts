@@ -76,6 +76,7 @@ export class ChecksService {
   readonly #tracked = new Map<string, Tracked>();
   readonly #inFlight = new Set<Promise<void>>();
   #running = false;
+  #stopping = new AbortController();
   /** env/app pairs that have been live and still have instances. */
   readonly #watched = new Set<string>();
   #loop: Promise<void> | null = null;
@@ -107,16 +108,18 @@ export class ChecksService {
 
   run(): void {
     this.#running = true;
+    this.#stopping = new AbortController();
     this.#loop = (async () => {
       while (this.#running) {
         await this.tick().catch(() => undefined);
-        await this.#deps.clock.sleep(TICK_MS);
+        await this.#deps.clock.sleep(TICK_MS, this.#stopping.signal);
       }
     })();
   }
 
   async stop(): Promise<void> {
     this.#running = false;
+    this.#stopping.abort();
     await this.#loop;
     await this.idle();
   }

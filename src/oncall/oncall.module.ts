@@ -79,6 +79,7 @@ export function createOncall(deps: {
 
   let running = false;
   let loop: Promise<void> | undefined;
+  let stopping = new AbortController();
   const run = async () => {
     while (running) {
       try {
@@ -86,7 +87,7 @@ export function createOncall(deps: {
       } catch (error) {
         logger.warn({ err: error }, "oncall: escalation tick failed; trying again next second");
       }
-      await deps.clock.sleep(TICK_MS);
+      await deps.clock.sleep(TICK_MS, stopping.signal);
     }
   };
   return {
@@ -98,10 +99,12 @@ export function createOncall(deps: {
     protocols: [actionLinkProtocol({ signer, uses, clock: deps.clock })],
     run: () => {
       running = true;
+      stopping = new AbortController();
       loop = run();
     },
     stop: async () => {
       running = false;
+      stopping.abort();
       await loop;
     },
   };

@@ -19,7 +19,8 @@ export class FakeClock implements TimerClock {
     this.#now += ms;
   }
 
-  async sleep(ms: number): Promise<void> {
+  /** The signal changes nothing here: a fake sleep never waits. */
+  async sleep(ms: number, _signal?: AbortSignal): Promise<void> {
     this.#now += ms;
     await new Promise<void>((resolve) => setImmediate(resolve));
   }

@@ -98,6 +98,7 @@ export function createAlertNotifier(deps: {
 
   let running = false;
   let loop: Promise<void> | undefined;
+  let stopping = new AbortController();
   const run = async () => {
     let lastPrune = 0;
     while (running) {
@@ -113,7 +114,7 @@ export function createAlertNotifier(deps: {
       } catch (error) {
         logger.warn({ err: error }, "alerts: notification tick failed; trying again next second");
       }
-      await deps.clock.sleep(TICK_MS);
+      await deps.clock.sleep(TICK_MS, stopping.signal);
     }
   };
 
@@ -137,10 +138,12 @@ export function createAlertNotifier(deps: {
     },
     run: () => {
       running = true;
+      stopping = new AbortController();
       loop = run();
     },
     stop: async () => {
       running = false;
+      stopping.abort();
       await loop;
       // Deliveries in flight get a moment to finish; a dead receiver's retries must not hold up shutdown.
       await Promise.race([idle(), new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
