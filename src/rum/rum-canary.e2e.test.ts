@@ -88,14 +88,23 @@ describe("a canary guarded by lcp_p75: 1.2x is rolled back when its pages paint 
     const checks = (rollout.verdict?.checks ?? []) as { metric: string; decision: string; samples: { canary: number } }[];
     const lcp = checks.find((c) => c.metric === "lcp_p75");
     assert.equal(lcp?.decision, "fail", JSON.stringify(checks));
-    assert.equal(lcp?.samples.canary, 120);
-    const summary = await up.client.rum("staging", "web", { since: "5m" });
-    assert.deepEqual(
-      summary.releases.map((r) => [r.release, r.lcp.count]),
-      [
-        [canary.number, 120],
-        [canary.number - 1, 120],
-      ],
+    // The sequential test may fail the canary before every beacon is in (a fail is valid at any count): the verdict
+    // counts the page views it had, whole beacons of 10, at most all 120.
+    const judged = lcp?.samples.canary ?? 0;
+    assert.ok(judged > 0 && judged <= 120 && judged % 10 === 0, `the verdict judged ${judged} of the canary's page views`);
+    // Every beacon was answered 204; the control plane files the edge's aggregates each second, so the last may lag.
+    const counts = async () =>
+      (await up.client.rum("staging", "web", { since: "5m" })).releases.map((r) => [r.release, r.lcp.count] as [number, number]);
+    const all = await waitFor(
+      async () => {
+        const c = await counts();
+        return c.length === 2 && c.every(([, n]) => n === 120) ? c : undefined;
+      },
+      { timeoutMs: 10_000, onTimeout: () => new Error("the RUM summary never counted 120 page views for each release") },
     );
+    assert.deepEqual(all, [
+      [canary.number, 120],
+      [canary.number - 1, 120],
+    ]);
   });
 });
