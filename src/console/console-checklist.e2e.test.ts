@@ -83,9 +83,21 @@ describe("the console's postmortem, readiness and parity views in Chromium", () 
     await page.goto(`${base}/#/incidents/${incident}`);
     const editor = page.getByRole("region", { name: "Postmortem" });
     await editor.getByLabel("Response").fill("ana took command and rolled back.");
-    // Someone saves from the CLI's client while ana types: the page says so, and her save is refused.
-    await up.client.editPostmortem(incident, { detection: "Found by a customer's report." });
-    await editor.getByText(/Someone else saved this postmortem while you were editing/).waitFor({ timeout: 10_000 });
+    // Someone saves from the CLI's client while ana types: the page says so, and her save is refused. The page hears
+    // of it over its event stream, which starts from when it connects: the other save is repeated (same text, one
+    // more event) until the page has heard of one, so a stream still connecting cannot miss the only event.
+    const notice = editor.getByText(/Someone else saved this postmortem while you were editing/);
+    await waitFor(
+      async () => {
+        await up.client.editPostmortem(incident, { detection: "Found by a customer's report." });
+        const seen = await notice.waitFor({ timeout: 1_000 }).then(
+          () => true,
+          () => undefined,
+        );
+        return seen;
+      },
+      { timeoutMs: 15_000, onTimeout: () => new Error("the editor never said that someone else saved the postmortem") },
+    );
     await editor.getByRole("button", { name: "Save postmortem" }).click();
     await editor
       .getByRole("alert")
