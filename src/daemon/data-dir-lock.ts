@@ -122,10 +122,8 @@ function parseHolder(content: string): Holder | null {
 
 function removeStale(path: string, seen: Seen): void {
   const marker = `${path}.takeover-${seen.identity}`;
-  try {
-    writeSynced(marker, String(process.pid), "wx");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  // Created as the lock is (a link of a written file), so no one ever reads it empty and takes its taker for dead.
+  if (!createExclusive(marker, String(process.pid))) {
     // Another process is removing this stale lock; its marker goes once the file is gone (or it died: see below).
     if (look(path)?.identity !== seen.identity) return;
     if (markerOwnerGone(marker)) {
@@ -152,7 +150,10 @@ function removeStale(path: string, seen: Seen): void {
 /** A marker whose owner died (killed in the microseconds of a takeover) would block the takeover for ever. */
 function markerOwnerGone(marker: string): boolean {
   try {
-    const pid = Number(readFileSync(marker, "utf8"));
+    const content = readFileSync(marker, "utf8");
+    // Empty only on a filesystem without hard links, between its create and write: its taker is alive at first.
+    if (content === "") return Date.now() - statSync(marker).mtimeMs >= EMPTY_GRACE_MS;
+    const pid = Number(content);
     return !(pid > 0) || readProcessStartTime(pid) === null;
   } catch {
     return false;
