@@ -1,7 +1,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, describeError } from "./api.ts";
-import { startLive, stopLive, useLiveStatus } from "./live.ts";
+import { liveStart, startLive, stopLive, useLiveStatus } from "./live.ts";
 import { href, useRoute } from "./router.ts";
 import type { Session } from "./session.ts";
 import { saveTheme, storedTheme } from "./theme.ts";
@@ -31,10 +31,10 @@ export function App() {
     try {
       const who = await api.whoami();
       // Which environments are protected: a standing role there stops at reading (the permission check needs it).
-      const status = await api.status().catch(() => null);
+      const [status, after] = await Promise.all([api.status().catch(() => null), liveStart()]);
       const protectedEnvs = new Set(status?.environments.filter((e) => e.protected).map((e) => e.name) ?? []);
       setState({ kind: "in", session: { who, protectedEnvs } });
-      startLive();
+      startLive(after);
     } catch (error) {
       setState(describeError(error).status === 401 ? { kind: "anonymous" } : { kind: "failed", error });
     }

@@ -14,16 +14,30 @@ function setStatus(next: typeof status): void {
 }
 
 /**
- * One event stream for the whole page (the API's SSE stream, through the typed client), reconnecting and resuming
- * after its last event; each view subscribes to what concerns it.
+ * The id the page's stream starts after: the newest event the caller may read, asked before any view loads. A view
+ * loads after it, so whatever changes after a view's load is in the stream, even if it happens while the stream is
+ * still connecting (a stream started from its connection missed those). 0 on an empty log: everything after it.
  */
-export function startLive(): void {
+export async function liveStart(): Promise<string> {
+  const [newest] = await api.events({ limit: 1 }).catch(() => []);
+  return String(newest?.id ?? 0);
+}
+
+/**
+ * One event stream for the whole page (the API's SSE stream, through the typed client), starting after `after`
+ * (see {@link liveStart}), reconnecting and resuming after its last event; each view subscribes to what concerns it.
+ */
+export function startLive(after: string): void {
   if (connection) return;
   const controller = new AbortController();
   connection = controller;
   void (async () => {
     try {
-      const follow = { onReconnecting: () => setStatus("reconnecting"), onReconnected: () => setStatus("live") };
+      const follow = {
+        lastEventId: after,
+        onReconnecting: () => setStatus("reconnecting"),
+        onReconnected: () => setStatus("live"),
+      };
       setStatus("live");
       for await (const event of api.streamEvents({}, controller.signal, follow)) {
         for (const l of listeners) l(event);

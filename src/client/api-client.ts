@@ -99,6 +99,8 @@ const errorEnvelopeSchema = z.object({ error: errorBodySchema });
 export interface EventFilter {
   since?: number;
   afterId?: number;
+  /** Only events with a smaller id: the next page back (lists only). */
+  beforeId?: number;
   env?: string;
   app?: string;
   type?: string;
@@ -231,7 +233,7 @@ export class ApiClient {
 
   /** New events as they are appended; with `follow`, across reconnects, none missed or repeated. */
   async *streamEvents(
-    filter: Omit<EventFilter, "since" | "limit">,
+    filter: Omit<EventFilter, "since" | "limit" | "beforeId">,
     signal?: AbortSignal,
     follow?: FollowHooks,
   ): AsyncGenerator<RampartEvent> {

@@ -2,11 +2,12 @@ import { z } from "zod";
 import { defineRoute, type RouteDefinition } from "../api/route-definition.ts";
 import { defineStreamRoute, type StreamRouteDefinition } from "../api/stream-route.ts";
 import type { EventLog } from "./event-log.ts";
-import { eventSchema, type RampartEvent } from "./event.types.ts";
+import { type EventQuery, eventSchema, type RampartEvent } from "./event.types.ts";
 
 const querySchema = z.strictObject({
   since: z.coerce.number().int().optional().describe("epoch ms"),
   afterId: z.coerce.number().int().optional(),
+  beforeId: z.coerce.number().int().optional().describe("only events with a smaller id: the next page back"),
   env: z.string().optional(),
   app: z.string().optional(),
   type: z.string().optional().describe("an event type, or a prefix ending in '.'"),
@@ -25,7 +26,7 @@ export function eventRoutes(events: EventLog): RouteDefinition[] {
       filtered: true,
       query: querySchema,
       response: z.object({ events: z.array(eventSchema) }),
-      handler: async ({ query, may }) => ({ events: (await events.query(query)).filter(readableBy(may)) }),
+      handler: async ({ query, may }) => ({ events: await readablePage(events, query, readableBy(may)) }),
     }),
   ];
 }
@@ -39,7 +40,7 @@ export function eventStreams(events: EventLog): StreamRouteDefinition[] {
       tag: "events",
       permission: "read",
       filtered: true,
-      query: querySchema.omit({ limit: true, since: true }),
+      query: querySchema.omit({ limit: true, since: true, beforeId: true }),
       handler: async ({ query: asked, lastEventId, may }, sink) => {
         // A reconnecting client resumes after the last event it saw (ids are what we sent: positive integers).
         const resumeAfter = lastEventId !== undefined && /^\d{1,15}$/.test(lastEventId.trim()) ? Number(lastEventId.trim()) : undefined;
@@ -74,6 +75,27 @@ export function eventStreams(events: EventLog): StreamRouteDefinition[] {
       },
     }),
   ];
+}
+
+/** How many pages of `limit` events a filtered list reads back at most before it answers with fewer. */
+const MAX_PAGES = 10;
+
+/**
+ * The newest `limit` matching events the caller may read. Filtering one page would hand a staging-only developer
+ * fewer than `limit` (or none) when production is busy: pages are read back until enough are found, up to
+ * {@link MAX_PAGES} (a bound on what one request costs; the answer is then shorter, oldest first as always).
+ */
+async function readablePage(events: EventLog, query: EventQuery, readable: (event: RampartEvent) => boolean): Promise<RampartEvent[]> {
+  let found: RampartEvent[] = [];
+  let beforeId = query.beforeId;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const batch = await events.query({ ...query, beforeId });
+    found = [...batch.filter(readable), ...found];
+    const oldest = batch[0];
+    if (found.length >= query.limit || batch.length < query.limit || oldest === undefined) break;
+    beforeId = oldest.id;
+  }
+  return found.slice(-query.limit);
 }
 
 /**

@@ -48,6 +48,7 @@ export class EventStore {
     let q = this.#db.selectFrom("events").selectAll();
     if (filter.since !== undefined) q = q.where("at", ">=", filter.since);
     if (filter.afterId !== undefined) q = q.where("id", ">", filter.afterId);
+    if (filter.beforeId !== undefined) q = q.where("id", "<", filter.beforeId);
     if (filter.env !== undefined) q = q.where("env", "=", filter.env);
     if (filter.app !== undefined) q = q.where("app", "=", filter.app);
     if (filter.type !== undefined) {

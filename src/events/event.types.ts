@@ -160,6 +160,7 @@ export interface NewEvent {
 export const eventQuerySchema = z.object({
   since: z.number().int().optional().describe("epoch ms: only events at or after"),
   afterId: z.number().int().optional().describe("only events with a greater id (for paging and resuming a stream)"),
+  beforeId: z.number().int().optional().describe("only events with a smaller id (for paging back)"),
   env: z.string().optional(),
   app: z.string().optional(),
   type: z.string().optional().describe("an event type, or a prefix ending in '.', e.g. 'release.'"),
