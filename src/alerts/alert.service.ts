@@ -9,6 +9,7 @@ import { evaluateRound, type Observation, type Transition } from "./alert-state.
 import type { AlertStore } from "./alert.store.ts";
 import type { AlertInstance, AlertNotifier } from "./alert.types.ts";
 import { canaryToAbort, type DeployContext, deployLabels } from "./deploy-context.ts";
+import { type PeriodicLoop, periodicLoop } from "../shared/periodic-loop.ts";
 
 export const DEFAULT_EVAL_INTERVAL_MS = 5000;
 
@@ -51,13 +52,21 @@ export class AlertEvaluator {
   readonly #deps: AlertEvaluatorDeps;
   #active = new Map<string, AlertInstance>();
   #loaded: Promise<void> | null = null;
-  #running = false;
-  #stopping = new AbortController();
-  #loop: Promise<void> | null = null;
+  readonly #loop: PeriodicLoop;
   readonly #aborted = new Set<number>();
 
   constructor(deps: AlertEvaluatorDeps) {
     this.#deps = deps;
+    // One failed round (a busy database) must not stop alerting: the next round tries again.
+    this.#loop = periodicLoop(
+      deps.clock,
+      () => this.intervalMs,
+      async () => {
+        await this.round();
+        await this.afterRound();
+      },
+      (error) => logger.warn({ err: error }, "alert evaluation round failed"),
+    );
   }
 
   get intervalMs(): number {
@@ -75,31 +84,11 @@ export class AlertEvaluator {
   }
 
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#stopping = new AbortController();
-    this.#loop = this.#run();
+    this.#loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.#running = false;
-    this.#stopping.abort();
-    await this.#loop;
-  }
-
-  async #run(): Promise<void> {
-    while (this.#running) {
-      const started = this.#deps.clock.now();
-      try {
-        await this.round();
-        await this.afterRound();
-      } catch (error) {
-        // One failed round (a busy database) must not stop alerting: the next round tries again.
-        logger.warn({ err: error }, "alert evaluation round failed");
-      }
-      if (!this.#running) break;
-      await this.#deps.clock.sleep(Math.max(0, this.intervalMs - (this.#deps.clock.now() - started)), this.#stopping.signal);
-    }
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** Outside a round's time budget: fetches the baselines the rules read (long windows, from the rollups). */

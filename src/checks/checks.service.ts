@@ -9,6 +9,7 @@ import type { ChecksStore } from "./checks.store.ts";
 import { CHECK_LATENCY, CHECK_RESULTS, CHECK_UP, type CheckKind, type CheckResult, type CheckView } from "./checks.types.ts";
 import type { BrowserProber } from "./browser-probe.ts";
 import type { Prober } from "./http-probe.ts";
+import { type PeriodicLoop, periodicLoop } from "../shared/periodic-loop.ts";
 
 const TICK_MS = 1000;
 const KEEP_RESULTS_MS = 24 * 3_600_000;
@@ -75,15 +76,20 @@ export class ChecksService {
   readonly #deps: ChecksServiceDeps;
   readonly #tracked = new Map<string, Tracked>();
   readonly #inFlight = new Set<Promise<void>>();
-  #running = false;
-  #stopping = new AbortController();
+  readonly #loop: PeriodicLoop;
   /** env/app pairs that have been live and still have instances. */
   readonly #watched = new Set<string>();
-  #loop: Promise<void> | null = null;
   #nextPruneAt = 0;
 
   constructor(deps: ChecksServiceDeps) {
     this.#deps = deps;
+    // A failed tick is tried again at the next one; a probe's own failure is a result, not an error.
+    this.#loop = periodicLoop(
+      deps.clock,
+      TICK_MS,
+      () => this.tick(),
+      () => undefined,
+    );
   }
 
   /** Resumes heartbeats from their last pings and each check's state from its last transition event. */
@@ -107,20 +113,11 @@ export class ChecksService {
   readonly #seedState = new Map<string, CheckState>();
 
   run(): void {
-    this.#running = true;
-    this.#stopping = new AbortController();
-    this.#loop = (async () => {
-      while (this.#running) {
-        await this.tick().catch(() => undefined);
-        await this.#deps.clock.sleep(TICK_MS, this.#stopping.signal);
-      }
-    })();
+    this.#loop.start();
   }
 
   async stop(): Promise<void> {
-    this.#running = false;
-    this.#stopping.abort();
-    await this.#loop;
+    await this.#loop.stop();
     await this.idle();
   }
 

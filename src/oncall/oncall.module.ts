@@ -18,6 +18,7 @@ import { type OncallFile, policiesOf } from "./oncall.schema.ts";
 import { OncallService } from "./oncall.service.ts";
 import { OverrideStore } from "./override.store.ts";
 import { createPager } from "./pager.ts";
+import { periodicLoop } from "../shared/periodic-loop.ts";
 
 /** Migrations on-call registers (name and order as released). */
 export const oncallMigrations = { "0015_oncall": oncallMigration };
@@ -77,19 +78,12 @@ export function createOncall(deps: {
       : {}),
   });
 
-  let running = false;
-  let loop: Promise<void> | undefined;
-  let stopping = new AbortController();
-  const run = async () => {
-    while (running) {
-      try {
-        await escalations.tick(deps.clock.now());
-      } catch (error) {
-        logger.warn({ err: error }, "oncall: escalation tick failed; trying again next second");
-      }
-      await deps.clock.sleep(TICK_MS, stopping.signal);
-    }
-  };
+  const loop = periodicLoop(
+    deps.clock,
+    TICK_MS,
+    () => escalations.tick(deps.clock.now()),
+    (error) => logger.warn({ err: error }, "oncall: escalation tick failed; trying again next second"),
+  );
   return {
     name: "oncall",
     service,
@@ -97,15 +91,7 @@ export function createOncall(deps: {
     signer,
     routes: oncallRoutes({ oncall: service, escalations }),
     protocols: [actionLinkProtocol({ signer, uses, clock: deps.clock })],
-    run: () => {
-      running = true;
-      stopping = new AbortController();
-      loop = run();
-    },
-    stop: async () => {
-      running = false;
-      stopping.abort();
-      await loop;
-    },
+    run: () => loop.start(),
+    stop: () => loop.stop(),
   };
 }

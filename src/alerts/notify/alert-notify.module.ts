@@ -18,6 +18,7 @@ import { alertNotifyMigration } from "./notify.migration.ts";
 import { notifyRoutes } from "./notify.routes.ts";
 import { SilenceService } from "./silence.service.ts";
 import { SilenceStore } from "./silence.store.ts";
+import { periodicLoop } from "../../shared/periodic-loop.ts";
 
 /** Migrations alert notification registers (name and order as released). */
 export const alertNotifyMigrations = { "0013_alert_notify": alertNotifyMigration };
@@ -96,27 +97,22 @@ export function createAlertNotifier(deps: {
     },
   };
 
-  let running = false;
-  let loop: Promise<void> | undefined;
-  let stopping = new AbortController();
-  const run = async () => {
-    let lastPrune = 0;
-    while (running) {
+  let lastPrune = 0;
+  const loop = periodicLoop(
+    deps.clock,
+    TICK_MS,
+    async () => {
       const now = deps.clock.now();
-      try {
-        tick(now);
-        if (now - lastPrune > 3_600_000) {
-          lastPrune = now;
-          await deliveries.prune(now - DELIVERY_RETENTION_MS);
-          await notifyLog.prune(now - DELIVERY_RETENTION_MS);
-          await silences.load(); // drops the silences that ended meanwhile
-        }
-      } catch (error) {
-        logger.warn({ err: error }, "alerts: notification tick failed; trying again next second");
+      tick(now);
+      if (now - lastPrune > 3_600_000) {
+        lastPrune = now;
+        await deliveries.prune(now - DELIVERY_RETENTION_MS);
+        await notifyLog.prune(now - DELIVERY_RETENTION_MS);
+        await silences.load(); // drops the silences that ended meanwhile
       }
-      await deps.clock.sleep(TICK_MS, stopping.signal);
-    }
-  };
+    },
+    (error) => logger.warn({ err: error }, "alerts: notification tick failed; trying again next second"),
+  );
 
   return {
     name: "alert-notify",
@@ -136,15 +132,9 @@ export function createAlertNotifier(deps: {
       await silences.load();
       await notifyLog.load();
     },
-    run: () => {
-      running = true;
-      stopping = new AbortController();
-      loop = run();
-    },
+    run: () => loop.start(),
     stop: async () => {
-      running = false;
-      stopping.abort();
-      await loop;
+      await loop.stop();
       // Deliveries in flight get a moment to finish; a dead receiver's retries must not hold up shutdown.
       await Promise.race([idle(), new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
     },
