@@ -1,6 +1,6 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { api, describeError } from "./api.ts";
+import { ApiError, api, describeError, onSessionLost } from "./api.ts";
 import { liveStart, startLive, stopLive, useLiveStatus } from "./live.ts";
 import { href, useRoute } from "./router.ts";
 import type { Session } from "./session.ts";
@@ -23,7 +23,17 @@ import { MetricsView } from "./views/metrics.tsx";
 import { ParityView } from "./views/parity.tsx";
 import { ReadinessView } from "./views/readiness.tsx";
 
-type State = { kind: "loading" } | { kind: "anonymous" } | { kind: "in"; session: Session } | { kind: "failed"; error: unknown };
+type State =
+  | { kind: "loading" }
+  | { kind: "anonymous"; notice?: string }
+  | { kind: "in"; session: Session }
+  | { kind: "failed"; error: unknown };
+
+/** What the sign-in page says about a session that ended under the user: the API's reason and what to do. */
+function endedNotice(error: unknown): string | undefined {
+  const { message, hint, status } = describeError(error);
+  return status === 401 ? `${message}${hint ? `. ${hint}` : ""}` : undefined;
+}
 
 export function App() {
   const [state, setState] = useState<State>({ kind: "loading" });
@@ -36,12 +46,31 @@ export function App() {
       setState({ kind: "in", session: { who, protectedEnvs } });
       startLive(after);
     } catch (error) {
-      setState(describeError(error).status === 401 ? { kind: "anonymous" } : { kind: "failed", error });
+      // A session ended on purpose says why even at a reload; no session at all is just the sign-in page.
+      const ended = error instanceof ApiError && error.code === "session_ended";
+      setState(
+        describeError(error).status === 401
+          ? { kind: "anonymous", notice: ended ? endedNotice(error) : undefined }
+          : { kind: "failed", error },
+      );
     }
   };
   useEffect(() => void load(), []);
+  // Any view's 401 while signed in (a just-in-time grant approved, a role changed, the session timed out): back to
+  // the sign-in page, saying why, instead of views that fail one by one.
+  useEffect(
+    () =>
+      onSessionLost((error) =>
+        setState((current) => {
+          if (current.kind !== "in") return current;
+          stopLive();
+          return { kind: "anonymous", notice: endedNotice(error) };
+        }),
+      ),
+    [],
+  );
   if (state.kind === "loading") return <Loading />;
-  if (state.kind === "anonymous") return <LoginView onLoggedIn={load} />;
+  if (state.kind === "anonymous") return <LoginView onLoggedIn={load} notice={state.notice} />;
   if (state.kind === "failed")
     return (
       <main id="main" class="narrow">
@@ -50,9 +79,10 @@ export function App() {
       </main>
     );
   const logout = async () => {
-    await api.logout().catch(() => undefined);
+    // Signed out first, so the 401s of requests still on their way are not taken for a session that ended.
     stopLive();
     setState({ kind: "anonymous" });
+    await api.logout().catch(() => undefined);
   };
   return (
     <Shell session={state.session} onLogout={logout}>

@@ -48,7 +48,7 @@ export interface AccessRequestDeps {
    * Ends the user's console sessions in the transaction of a grant taking effect (ADR 12: a new session id on every
    * privilege change, as a role grant does); returns how many ended. None given: sessions are left as they are.
    */
-  endSessions?: (trx: Db, user: string) => Promise<number>;
+  endSessions?: (trx: Db, user: string, reason: string) => Promise<number>;
 }
 
 /** How often the expiry timer looks at least: a grant ends within this (plus one write) of its time. */
@@ -336,7 +336,8 @@ export class AccessRequestService implements TimedGrantSource {
   }
 
   async #emitGranted(trx: Db, emit: Emit, r: AccessRequest): Promise<void> {
-    const sessionsEnded = (await this.#deps.endSessions?.(trx, r.requester)) ?? 0;
+    const reason = `your access request ${r.id} was granted (${r.role} in ${r.env} until ${new Date(r.until ?? 0).toISOString()}): a new session carries it`;
+    const sessionsEnded = (await this.#deps.endSessions?.(trx, r.requester, reason)) ?? 0;
     await emit({
       type: "access.granted",
       env: r.env,

@@ -31,7 +31,7 @@ export function createAccessRequests(deps: {
   manifests: ManifestSource;
   standing?: StandingAccess;
   /** Ends a user's console sessions when a grant of theirs takes effect (the identity store's sessions). */
-  endSessions?: (trx: Db, user: string) => Promise<number>;
+  endSessions?: (trx: Db, user: string, reason: string) => Promise<number>;
 }): AccessRequests {
   const store = new AccessRequestStore(deps.db);
   const service = new AccessRequestService({

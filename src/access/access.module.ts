@@ -6,6 +6,7 @@ import { authProtocol } from "./auth.protocol.ts";
 import type { ExternalUsers, SessionIssuer, TimedGrantSource } from "./caller.ts";
 import { IdentityAuthenticator, noTimedGrants } from "./identity-authenticator.ts";
 import { identityMigration } from "./identity.migration.ts";
+import { sessionEndingsMigration } from "./session-endings.migration.ts";
 import { identityRoutes } from "./identity.routes.ts";
 import { IdentityService } from "./identity.service.ts";
 import { IdentityStore } from "./identity.store.ts";
@@ -16,7 +17,7 @@ import { type SessionDeps, SessionService } from "./session.service.ts";
 import { TokenService } from "./token.service.ts";
 
 /** Migrations identity registers (name and order as released). */
-export const accessMigrations = { "0007_identities": identityMigration };
+export const accessMigrations = { "0007_identities": identityMigration, "0024_session_endings": sessionEndingsMigration };
 
 /** Tables identity writes without an event, each with why (src/platform/migrations.ts lists them). */
 export const accessEventlessTables = {

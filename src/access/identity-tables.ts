@@ -23,6 +23,8 @@ export type IdentityTables = {
   token_last_use: { token_id: number; at: number; address: string };
   sessions: { sha256: string; user: string; how: string; created_at: number };
   session_last_seen: { sha256: string; at: number };
+  /** Migration 0024_session_endings: why a session was ended on purpose, kept a week. */
+  session_endings: { sha256: string; user: string; reason: string; at: number };
 };
 
 export function identityDb(db: Db) {

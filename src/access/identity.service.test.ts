@@ -13,6 +13,8 @@ const PASSWORD = "correct horse battery staple";
 
 const unauthorized = (pattern: RegExp) => (e: unknown) =>
   e instanceof RampartError && e.code === "unauthorized" && e.status === 401 && pattern.test(e.message);
+const ended = (pattern: RegExp) => (e: unknown) =>
+  e instanceof RampartError && e.code === "session_ended" && e.status === 401 && pattern.test(e.message);
 
 describe("identity: users, tokens, sessions", () => {
   let f: AccessFixture;
@@ -112,10 +114,23 @@ describe("identity: users, tokens, sessions", () => {
     await assert.rejects(f.authenticator.authenticate(f.bearer(second.token)), unauthorized(/not valid/));
   });
 
-  it("a change of roles ends the user's sessions (a new id on every privilege change)", async () => {
+  it("a change of roles ends the user's sessions (a new id on every privilege change), and the next request says why", async () => {
     const session = await f.sessions.login({ user: "alice", password: PASSWORD, address: "10.0.0.1" });
     await f.users.grant("alice", { role: "viewer", env: "production" }, "local");
+    await assert.rejects(
+      f.authenticator.authenticate(f.bearer(session.token)),
+      ended(/^your session ended at \d{4}-.*Z: local made you viewer in production/),
+    );
+    const again = await f.sessions.login({ user: "alice", password: PASSWORD, address: "10.0.0.1" });
+    await f.users.revoke("alice", { role: "viewer", env: "production" }, "local");
+    await assert.rejects(f.authenticator.authenticate(f.bearer(again.token)), ended(/local revoked your role viewer in production/));
+    // Kept a week: an ending older than that is swept by the next one, and its session is then only "not valid".
+    const later = await f.sessions.login({ user: "alice", password: PASSWORD, address: "10.0.0.1" });
+    f.clock.advance(8 * 86_400_000);
+    await f.users.grant("alice", { role: "viewer", env: "production" }, "local");
+    await f.users.revoke("alice", { role: "viewer", env: "production" }, "local");
     await assert.rejects(f.authenticator.authenticate(f.bearer(session.token)), unauthorized(/not valid/));
+    await assert.rejects(f.authenticator.authenticate(f.bearer(later.token)), ended(/made you viewer in production/));
   });
 
   it("sessions time out when idle and at their absolute limit, on the server", async () => {
@@ -220,7 +235,7 @@ describe("identity: users, tokens, sessions", () => {
     const session = await f.sessions.login({ user: "erin", password: PASSWORD, address: "10.4.0.1" });
     await assert.rejects(f.users.update("erin", { password: "short" }, "local"), (e: RampartError) => e.code === "invalid_request");
     await f.users.update("erin", { password: "a brand new passphrase", email: "erin@example.com" }, "local");
-    await assert.rejects(f.authenticator.authenticate(f.bearer(session.token)), unauthorized(/not valid/));
+    await assert.rejects(f.authenticator.authenticate(f.bearer(session.token)), ended(/your password was changed by local/));
     await assert.rejects(f.sessions.login({ user: "erin", password: PASSWORD, address: "10.4.0.1" }), unauthorized(/wrong user name/));
     assert.equal((await f.sessions.login({ user: "erin", password: "a brand new passphrase", address: "10.4.0.1" })).user, "erin");
     assert.equal((await f.users.get("erin")).email, "erin@example.com");
@@ -238,7 +253,7 @@ describe("identity: users, tokens, sessions", () => {
     assert.equal((await f.users.get("dana")).source, "oidc");
     await assert.rejects(
       f.authenticator.authenticate(f.bearer(session.token)),
-      unauthorized(/not valid/),
+      ended(/your roles at the identity provider changed/),
       "a change of roles ends the session",
     );
     await assert.rejects(
@@ -252,7 +267,7 @@ describe("identity: users, tokens, sessions", () => {
     const session = await f.sessions.login({ user: "bob", password: PASSWORD, address: "10.2.0.1" });
     await f.users.remove("bob", "local");
     await assert.rejects(f.authenticator.authenticate(f.bearer(token)), unauthorized(/revoked/));
-    await assert.rejects(f.authenticator.authenticate(f.bearer(session.token)), unauthorized(/not valid/));
+    await assert.rejects(f.authenticator.authenticate(f.bearer(session.token)), ended(/your user was removed by local/));
     assert.deepEqual(f.database.audit?.violations, []);
     const all = JSON.stringify(await f.events.query({ limit: 10_000 }));
     for (const secret of [token, session.token, PASSWORD, "$argon2id$"])

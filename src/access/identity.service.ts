@@ -63,7 +63,13 @@ export class IdentityService implements ExternalUsers {
       const change = { ...(body.email !== undefined && { email: body.email }), ...(hash !== undefined && { password_hash: hash }) };
       if (Object.keys(change).length === 0) return;
       await this.#store.updateUser(trx, name, change);
-      const sessions = hash === undefined ? 0 : await this.#store.deleteSessionsOf(trx, name);
+      const sessions =
+        hash === undefined
+          ? 0
+          : await this.#store.deleteSessionsOf(trx, name, {
+              reason: `your password was ${hash === null ? "removed" : "changed"} by ${actor}`,
+              at: this.#clock.now(),
+            });
       const what = [
         body.email !== undefined && "e-mail",
         hash !== undefined && (hash === null ? "password removed" : "password changed"),
@@ -84,7 +90,7 @@ export class IdentityService implements ExternalUsers {
     await this.#events.transact(async (trx, emit) => {
       if (!(await this.#store.user(name, trx))) throw notFound(`user ${name}`, "rampart user list shows the users");
       const tokens = await this.#store.revokeTokensOf(trx, name, at, actor);
-      const sessions = await this.#store.deleteSessionsOf(trx, name);
+      const sessions = await this.#store.deleteSessionsOf(trx, name, { reason: `your user was removed by ${actor}`, at });
       await this.#store.deleteUser(trx, name);
       await emit({
         type: "user.removed",
@@ -99,7 +105,10 @@ export class IdentityService implements ExternalUsers {
     await this.#events.transact(async (trx, emit) => {
       if (!(await this.#store.user(user, trx))) throw notFound(`user ${user}`, "add the user first: rampart user add NAME");
       if (!(await this.#store.addGrant(trx, { kind: "user", name: user }, grant, this.#clock.now(), actor))) return;
-      const sessions = await this.#store.deleteSessionsOf(trx, user);
+      const sessions = await this.#store.deleteSessionsOf(trx, user, {
+        reason: `${actor} made you ${grant.role} in ${envText(grant.env)}: a new session carries the new role`,
+        at: this.#clock.now(),
+      });
       await emit({
         type: "role.granted",
         actor,
@@ -114,7 +123,10 @@ export class IdentityService implements ExternalUsers {
     await this.#events.transact(async (trx, emit) => {
       if (!(await this.#store.removeGrant(trx, { kind: "user", name: user }, grant)))
         throw notFound(`role ${grant.role} in ${envText(grant.env)} for ${user}`, "rampart role list shows the grants");
-      const sessions = await this.#store.deleteSessionsOf(trx, user);
+      const sessions = await this.#store.deleteSessionsOf(trx, user, {
+        reason: `${actor} revoked your role ${grant.role} in ${envText(grant.env)}`,
+        at: this.#clock.now(),
+      });
       await emit({
         type: "role.revoked",
         actor,
@@ -167,7 +179,8 @@ export class IdentityService implements ExternalUsers {
       const added = user.grants.filter((g) => !had.has(key(g)));
       for (const g of removed) await this.#store.removeGrant(trx, subject, g);
       for (const g of added) await this.#store.addGrant(trx, subject, g, at, actor);
-      if (existing && removed.length + added.length > 0) await this.#store.deleteSessionsOf(trx, user.name);
+      if (existing && removed.length + added.length > 0)
+        await this.#store.deleteSessionsOf(trx, user.name, { reason: "your roles at the identity provider changed", at });
       await emit({
         type: existing ? "user.updated" : "user.added",
         actor,

@@ -8,6 +8,12 @@ export type TokenRow = Selectable<IdentityTables["tokens"]>;
 export type SessionRow = Selectable<IdentityTables["sessions"]> & { lastSeenAt: number };
 export type GrantSubject = { kind: "user"; name: string } | { kind: "service"; tokenId: number };
 export type GrantRow = Selectable<IdentityTables["role_grants"]>;
+/** Why and when a user's sessions were ended on purpose; `reason` is said to the session's holder. */
+export interface SessionEnding {
+  reason: string;
+  at: number;
+}
+const SESSION_ENDING_KEPT_MS = 7 * 86_400_000;
 
 function subjectKey(subject: GrantSubject): { subject_kind: string; subject: string } {
   return subject.kind === "user"
@@ -168,10 +174,31 @@ export class IdentityStore {
     return Number(result.numDeletedRows) > 0;
   }
 
-  async deleteSessionsOf(trx: Db, user: string): Promise<number> {
-    const hashes = await identityDb(trx).selectFrom("sessions").select("sha256").where("user", "=", user).execute();
-    for (const { sha256 } of hashes) await this.deleteSession(trx, sha256);
+  /**
+   * Ends every session of the user, keeping why (`ending`) a week by each one's hash, so the next request with one
+   * is told why it ended; endings older than that go in the same write.
+   */
+  async deleteSessionsOf(trx: Db, user: string, ending: SessionEnding): Promise<number> {
+    const tables = identityDb(trx);
+    const hashes = await tables.selectFrom("sessions").select("sha256").where("user", "=", user).execute();
+    await tables
+      .deleteFrom("session_endings")
+      .where("at", "<", ending.at - SESSION_ENDING_KEPT_MS)
+      .execute();
+    for (const { sha256 } of hashes) {
+      await this.deleteSession(trx, sha256);
+      await tables
+        .insertInto("session_endings")
+        .values({ sha256, user, reason: ending.reason, at: ending.at })
+        .onConflict((oc) => oc.column("sha256").doUpdateSet({ reason: ending.reason, at: ending.at }))
+        .execute();
+    }
     return hashes.length;
+  }
+
+  /** Why the session with this hash was ended on purpose, if it was within the last week. */
+  sessionEnding(sha256: string): Promise<SessionEnding | undefined> {
+    return identityDb(this.#db).selectFrom("session_endings").select(["reason", "at"]).where("sha256", "=", sha256).executeTakeFirst();
   }
 
   /** Bookkeeping, no event: when the session was last used, for the idle timeout. */

@@ -105,13 +105,16 @@ export class SessionService implements SessionIssuer {
    * Ends every session of the user in the caller's transaction, whose event says so (a just-in-time grant taking
    * effect: a new session id on every privilege change). Returns how many ended.
    */
-  endSessionsOf(trx: Db, user: string): Promise<number> {
-    return this.#store.deleteSessionsOf(trx, user);
+  endSessionsOf(trx: Db, user: string, reason: string): Promise<number> {
+    return this.#store.deleteSessionsOf(trx, user, { reason, at: this.#clock.now() });
   }
 
   /** The live session with this secret, its last use recorded; throws `unauthorized` for an unknown or timed-out one. */
   async resume(secret: string): Promise<SessionRow & { expiresAt: number }> {
-    const session = await this.#store.session(hashSecret(secret));
+    const sha256 = hashSecret(secret);
+    const session = await this.#store.session(sha256);
+    const ended = session ? undefined : await this.#store.sessionEnding(sha256);
+    if (ended) throw new RampartError("session_ended", `your session ended at ${new Date(ended.at).toISOString()}: ${ended.reason}`);
     if (!session)
       throw new RampartError("unauthorized", "the session is not valid (logged out, replaced by a newer login, or never issued)", {
         hint: "log in again: rampart login",

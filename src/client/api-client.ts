@@ -134,15 +134,24 @@ export class ApiClient {
   readonly #token: string;
   readonly #locate: (() => string | undefined) | undefined;
   readonly #fetchImpl: FetchFunction;
+  readonly #onUnauthorized: ((error: ApiError) => void) | undefined;
 
   /**
    * `locate` finds the API again when a followed stream reconnects (a restarted `rampart up` may listen on
    * another port: the CLI re-reads the credentials file); without it, or when it finds nothing, `baseUrl`.
+   * `onUnauthorized` hears every 401 answer before it is thrown (the console goes back to its sign-in page with it).
    */
-  constructor(options: { baseUrl: string; token: string; locate?: () => string | undefined; tls?: TlsTrust }) {
+  constructor(options: {
+    baseUrl: string;
+    token: string;
+    locate?: () => string | undefined;
+    tls?: TlsTrust;
+    onUnauthorized?: (error: ApiError) => void;
+  }) {
     this.baseUrl = options.baseUrl.replace(/\/$/, "");
     this.#token = options.token;
     this.#locate = options.locate;
+    this.#onUnauthorized = options.onUnauthorized;
     // An https API with a certificate of its own CA (or self-signed) is trusted through `tls`; else the system's CAs.
     this.#fetchImpl = options.tls ? trustingFetch(options.tls) : defaultFetch;
   }
@@ -471,7 +480,7 @@ export class ApiClient {
       "content-type": SOURCE_BUNDLE_TYPE,
       "x-rampart-artifact-digest": digest,
     });
-    if (!response.ok) throw await toApiError(response);
+    if (!response.ok) throw await this.#failed(response);
     return (await response.json()) as UploadView;
   }
 
@@ -616,7 +625,7 @@ export class ApiClient {
   /** The archive's bytes as they arrive, and the sha256 the server announces for them. */
   async backupArchive(name: string): Promise<{ body: AsyncIterable<Uint8Array>; sha256: string | null }> {
     const response = await this.#fetch("GET", `/api/v1/backups/${encodeURIComponent(name)}`);
-    if (!response.ok) throw await toApiError(response);
+    if (!response.ok) throw await this.#failed(response);
     return { body: response.body ?? emptyBody(), sha256: response.headers.get("x-rampart-sha256") };
   }
 
@@ -731,16 +740,23 @@ export class ApiClient {
     const headers: Record<string, string> = lastEventId === undefined ? {} : { "last-event-id": lastEventId };
     const response = await this.#fetch("GET", path, undefined, signal, headers, baseUrl);
     if (!response.ok) {
-      const error = await toApiError(response);
+      const error = await this.#failed(response);
       // A 4xx (bad token, unknown app, bad filter) stays so however often it is asked; a 5xx or 503 at start-up may not.
       throw resuming && response.status < 500 && response.status !== 429 ? new StreamRefused(error) : error;
     }
     return response.body ?? emptyBody();
   }
 
+  /** The API's error for a non-2xx answer; a 401 is told to `onUnauthorized` first. */
+  async #failed(response: Response): Promise<ApiError> {
+    const error = await toApiError(response);
+    if (error.status === 401) this.#onUnauthorized?.(error);
+    return error;
+  }
+
   async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await this.#fetch(method, path, body);
-    if (!response.ok) throw await toApiError(response);
+    if (!response.ok) throw await this.#failed(response);
     return (await response.json()) as T;
   }
 

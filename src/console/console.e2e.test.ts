@@ -134,18 +134,31 @@ describe("the console in Chromium against a real rampart up", () => {
     await shot(page, "alerts");
   });
 
-  it("approves a just-in-time access request", async () => {
-    const anonymous = new ApiClient({ baseUrl: base, token: "" });
-    const session = await anonymous.login(DEVELOPER.user, DEVELOPER.password);
-    const dev = new ApiClient({ baseUrl: base, token: session.token });
-    const request = await dev.requestAccess({ role: "operator", env: "production", durationMs: 3_600_000, reason: "roll back web" });
-    await page.goto(`${base}/#/access`);
-    const row = page.locator("tbody tr", { hasText: `#${request.id}` });
-    await row.getByRole("button", { name: "Approve" }).click();
-    await page.getByRole("dialog").getByRole("button", { name: "Grant operator in production" }).click();
-    await row.getByText("approved").waitFor();
-    assert.equal((await up.client.accessRequest(request.id)).state, "approved");
-    await shot(page, "access");
+  it("approves a just-in-time access request; the requester's open console says their session ended and why", async () => {
+    const devContext = await browser.newContext({ viewport: VIEWPORT });
+    try {
+      const devPage = await devContext.newPage();
+      await logIn(devPage, base, DEVELOPER.user, DEVELOPER.password);
+      const anonymous = new ApiClient({ baseUrl: base, token: "" });
+      const session = await anonymous.login(DEVELOPER.user, DEVELOPER.password);
+      const dev = new ApiClient({ baseUrl: base, token: session.token });
+      const request = await dev.requestAccess({ role: "operator", env: "production", durationMs: 3_600_000, reason: "roll back web" });
+      await page.goto(`${base}/#/access`);
+      const row = page.locator("tbody tr", { hasText: `#${request.id}` });
+      await row.getByRole("button", { name: "Approve" }).click();
+      await page.getByRole("dialog").getByRole("button", { name: "Grant operator in production" }).click();
+      await row.getByText("approved").waitFor();
+      assert.equal((await up.client.accessRequest(request.id)).state, "approved");
+      await shot(page, "access");
+      // The grant is a privilege change: the developer's sessions end (a new id on each). Their next view says so.
+      await devPage.goto(`${base}/#/events`);
+      const notice = (await devPage.getByTestId("session-ended").textContent()) ?? "";
+      assert.match(notice, new RegExp(`your access request ${request.id} was granted \\(operator in production until`));
+      assert.match(notice, /log in again/);
+      await devPage.getByRole("button", { name: "Log in" }).waitFor();
+    } finally {
+      await devContext.close();
+    }
   });
 
   it("shows a developer why a button is not theirs, and the command that gets access", async () => {

@@ -253,7 +253,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     manifests,
     standing: standingFromUsers(access.users),
     // A grant taking effect is a privilege change: the requester's console sessions end (ADR 12).
-    endSessions: (trx, user) => access.sessions.endSessionsOf(trx, user),
+    endSessions: (trx, user, reason) => access.sessions.endSessionsOf(trx, user, reason),
   });
   // Who asked the platform to stop (the shutdown route's caller); "rampart" for a signal.
   let stoppingActor = "rampart";

@@ -38,6 +38,13 @@ export const errorCatalogue = {
     meaning: "The app's source directory cannot be snapshotted into an artifact (missing, unreadable or not a directory).",
     hint: "set apps.<app>.source in rampart.yaml, or pass --source DIR",
   },
+  session_ended: {
+    status: 401,
+    origin: "api",
+    meaning:
+      "The console session was ended on purpose: the user's roles changed (a role granted or revoked, a just-in-time request granted), their password changed or the user was removed. The message says which and when.",
+    hint: "log in again (the console's sign-in page, or rampart login): the new session carries the new roles",
+  },
   unauthorized: {
     status: 401,
     origin: "api",

@@ -3,7 +3,7 @@ import { api } from "../api.ts";
 import { ErrorBox } from "../ui.tsx";
 
 /** Password login (the session cookie is set by the API's answer) and, when configured, OpenID Connect. */
-export function LoginView(props: { onLoggedIn: () => void }) {
+export function LoginView(props: { onLoggedIn: () => void; notice?: string | undefined }) {
   const [user, setUser] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<unknown>(null);
@@ -32,6 +32,11 @@ export function LoginView(props: { onLoggedIn: () => void }) {
   return (
     <main id="main" class="login">
       <h1>Rampart</h1>
+      {props.notice && (
+        <p class="warn" role="status" data-testid="session-ended">
+          {props.notice}
+        </p>
+      )}
       <form onSubmit={submit} aria-label="Log in">
         <label>
           User
