@@ -142,7 +142,8 @@ export function createAccessGate(options: AccessGateOptions) {
       try {
         caller = await options.authenticator.authenticate(credentialsOf(request));
       } catch (error) {
-        if (error instanceof RampartError && error.code === "unauthorized") return deny(request, gate, "anonymous", error);
+        if (error instanceof RampartError && (error.code === "unauthorized" || error.code === "session_ended"))
+          return deny(request, gate, "anonymous", error);
         throw error;
       }
       const refused = authorize(caller, gate);

@@ -35,7 +35,7 @@ export function otlpAuth(ingestToken: string, access: ProtocolAccess): (request:
     try {
       return await access.require(request, { permission: "platform.manage" });
     } catch (error) {
-      if (!(error instanceof RampartError) || error.code !== "unauthorized") throw error;
+      if (!(error instanceof RampartError) || (error.code !== "unauthorized" && error.code !== "session_ended")) throw error;
       throw new RampartError("unauthorized", "missing or wrong bearer token for OTLP ingest", {
         hint: "instances get the ingest token in OTEL_EXPORTER_OTLP_HEADERS; it is also in <data>/otlp-ingest-token",
       });
