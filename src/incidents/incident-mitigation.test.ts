@@ -146,6 +146,31 @@ describe("incident mitigation by a flag change, and the postmortem of an inciden
     assert.notEqual(again?.id, first.id, "it resolved and fired again: a new incident");
   });
 
+  it("an alert pending since before the app's incident (opened by hand) was resolved opens no new one; a later episode does", async () => {
+    const alert = (activeAt: number, firedAt: number): AlertInstance => ({
+      fingerprint: "fp-api-1",
+      rule: "high_error_ratio",
+      labels: { alertname: "high_error_ratio", severity: "critical", env: "edge", app: "api" },
+      annotations: { summary: "api fails 9% of its requests" },
+      state: "firing",
+      value: 0.09,
+      activeAt,
+      firedAt,
+      resolvedAt: null,
+    });
+    const pendingSince = clock.now();
+    const byHand = await service.open({ title: "api answers 500s", severity: 2, env: "edge", app: "api" }, "erin");
+    clock.advance(5 * S);
+    await service.setStatus(byHand.id, "resolved", "erin");
+    clock.advance(15 * S);
+    // The one-minute window still holds the failures: the rule's `for` ends after the resolution.
+    assert.equal(await service.onAlertFiring(alert(pendingSince, clock.now())), null);
+    assert.equal((await service.list({ env: "edge", app: "api" })).length, 1);
+    clock.advance(10 * MIN);
+    const later = await service.onAlertFiring(alert(clock.now() - 20 * S, clock.now()));
+    assert.ok(later && later.id !== byHand.id, "a condition that began after the resolution is a new episode");
+  });
+
   it("opening a SEV-1 or SEV-2 pages with the commands to respond; a pager that throws does not undo the opening", async () => {
     pages.length = 0; // the alert-opened SEV-2s above paged too
     const incident = await service.open({ title: "everything is down", severity: 1, env: "production", app: "shop" }, "dave");

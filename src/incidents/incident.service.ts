@@ -206,9 +206,15 @@ export class IncidentService {
       return this.view(open.id);
     }
     // Still firing from before its incident was resolved (it joined it, or opened it): that episode was handled.
-    // The same alert firing again after it resolved has a later firedAt and opens a new incident.
+    // So is an alert whose condition already held (pending) when the app's incident was resolved: an error ratio
+    // over a minute still counts the failures of a release rolled back seconds ago, and firing 20 s later it would
+    // open a second incident (and page again) about what someone has just closed. It still notifies as any alert.
+    // The same alert firing again after it resolved has a later activeAt and firedAt and opens a new incident.
     const handled = (await this.#store.list({ env: env ?? undefined, app: app ?? undefined })).some(
-      (i) => i.alerts.includes(alert.fingerprint) && i.resolvedAt !== null && alert.firedAt !== null && i.resolvedAt >= alert.firedAt,
+      (i) =>
+        i.resolvedAt !== null &&
+        ((i.alerts.includes(alert.fingerprint) && alert.firedAt !== null && i.resolvedAt >= alert.firedAt) ||
+          (i.env === env && i.app === app && i.resolvedAt >= alert.activeAt)),
     );
     if (handled) return null;
     const asked = Number(alert.labels.incident_severity);
