@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { AlertInstance } from "../alerts/alert.types.ts";
 import { openDatabase, type OpenedDatabase } from "../db/database.ts";
 import { EventLog } from "../events/event-log.ts";
 import { platformMigrations } from "../platform/migrations.ts";
@@ -11,6 +10,7 @@ import { FakeClock } from "../shared/fake-clock.ts";
 import { RequestStatsStore } from "../traffic/request-stats.store.ts";
 import { IncidentService } from "./incident.service.ts";
 import type { IncidentView } from "./incident.types.ts";
+import { alertInstance } from "./alert-instance.fixture.ts";
 
 const S = 1000;
 const MIN = 60 * S;
@@ -122,17 +122,14 @@ describe("incident mitigation by a flag change, and the postmortem of an inciden
   });
 
   it("an alert still firing from before its incident was resolved opens no second incident; firing again later does", async () => {
-    const alert = (firedAt: number): AlertInstance => ({
-      fingerprint: "fp-web-3",
-      rule: "high_error_ratio",
-      labels: { alertname: "high_error_ratio", severity: "critical", env: "edge", app: "web", release: "3" },
-      annotations: { summary: "web fails 28% of its requests" },
-      state: "firing",
-      value: 0.28,
-      activeAt: firedAt - 2 * S,
-      firedAt,
-      resolvedAt: null,
-    });
+    const alert = (firedAt: number) =>
+      alertInstance({
+        fingerprint: "fp-web-3",
+        rule: "high_error_ratio",
+        labels: { alertname: "high_error_ratio", severity: "critical", env: "edge", app: "web", release: "3" },
+        activeAt: firedAt - 2 * S,
+        firedAt,
+      });
     const firedAt = clock.now();
     const first = await service.onAlertFiring(alert(firedAt));
     assert.ok(first);
@@ -147,17 +144,14 @@ describe("incident mitigation by a flag change, and the postmortem of an inciden
   });
 
   it("an alert pending since before the app's incident (opened by hand) was resolved opens no new one; a later episode does", async () => {
-    const alert = (activeAt: number, firedAt: number): AlertInstance => ({
-      fingerprint: "fp-api-1",
-      rule: "high_error_ratio",
-      labels: { alertname: "high_error_ratio", severity: "critical", env: "edge", app: "api" },
-      annotations: { summary: "api fails 9% of its requests" },
-      state: "firing",
-      value: 0.09,
-      activeAt,
-      firedAt,
-      resolvedAt: null,
-    });
+    const alert = (activeAt: number, firedAt: number) =>
+      alertInstance({
+        fingerprint: "fp-api-1",
+        rule: "high_error_ratio",
+        labels: { alertname: "high_error_ratio", severity: "critical", env: "edge", app: "api" },
+        activeAt,
+        firedAt,
+      });
     const pendingSince = clock.now();
     const byHand = await service.open({ title: "api answers 500s", severity: 2, env: "edge", app: "api" }, "erin");
     clock.advance(5 * S);

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { AlertInstance } from "../alerts/alert.types.ts";
 import { openDatabase, type OpenedDatabase } from "../db/database.ts";
 import { EventLog } from "../events/event-log.ts";
 import { platformMigrations } from "../platform/migrations.ts";
@@ -11,24 +10,12 @@ import { RampartError } from "../shared/errors.ts";
 import { FakeClock } from "../shared/fake-clock.ts";
 import { RequestStatsStore } from "../traffic/request-stats.store.ts";
 import { IncidentService, listenForRollbacks } from "./incident.service.ts";
+import { alertInstance } from "./alert-instance.fixture.ts";
 
 const S = 1000;
 const MIN = 60 * S;
 
-function alert(over: Partial<AlertInstance> = {}): AlertInstance {
-  return {
-    fingerprint: "f1",
-    rule: "HighErrorRate",
-    labels: { alertname: "HighErrorRate", severity: "critical", env: "production", app: "web" },
-    annotations: { summary: "web answers 5xx" },
-    state: "firing",
-    value: 0.3,
-    activeAt: 0,
-    firedAt: null,
-    resolvedAt: null,
-    ...over,
-  };
-}
+const alert = alertInstance;
 
 describe("IncidentService", () => {
   let dir: string;
