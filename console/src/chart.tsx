@@ -1,5 +1,6 @@
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
+import { useTheme } from "./theme.ts";
 
 export interface ChartSeries {
   label: string;
@@ -16,6 +17,8 @@ export function TimeChart(props: { title: string; times: number[]; series: Chart
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const shape = props.series.map((s) => s.label).join("|");
+  // uPlot takes its colours when it is made: a theme switch makes the chart again with the new theme's.
+  const theme = useTheme();
   useEffect(() => {
     const el = box.current;
     if (!el) return;
@@ -48,14 +51,19 @@ export function TimeChart(props: { title: string; times: number[]; series: Chart
       plot.current?.destroy();
       plot.current = null;
     };
-  }, [shape]);
+  }, [shape, theme]);
   useEffect(() => {
     plot.current?.setData([props.times, ...props.series.map((s) => s.values)]);
   }, [props.times, props.series]);
   return (
     <figure class="chart">
       <figcaption>{props.title}</figcaption>
-      <div ref={box} role="img" aria-label={`${props.title}: chart of ${props.series.map((s) => s.label).join(" and ")}`} />
+      <div
+        ref={box}
+        data-theme={theme}
+        role="img"
+        aria-label={`${props.title}: chart of ${props.series.map((s) => s.label).join(" and ")}`}
+      />
     </figure>
   );
 }

@@ -231,6 +231,13 @@ describe("the flag and metrics views in Chromium against a real rampart up", () 
       violations.push(...(await seriousViolations(page, `dark #/${view}`)));
     }
     await setTheme(page, "light");
+    // A switch with the header's button redraws the open charts in the new theme's colours, without a reload.
+    await openView(page, rig.base, "metrics/staging/web");
+    await page.locator('[data-testid="metrics-charts"] [role="img"][data-theme="light"]').first().waitFor();
+    await page.getByRole("button", { name: "Switch to dark theme" }).click();
+    await page.locator('[data-testid="metrics-charts"] [role="img"][data-theme="dark"]').first().waitFor();
+    assert.equal(await page.locator('[data-testid="metrics-charts"] [role="img"][data-theme="light"]').count(), 0);
+    await page.getByRole("button", { name: "Switch to light theme" }).click();
     assert.deepEqual(violations, []);
     seen.push(await page.content(), JSON.stringify(await rig.up.client.flagHistory("checkout")));
     assert.deepEqual(secretHits([sdkToken], seen), [], "the SDK token appears in no answer, page or event");
