@@ -5,6 +5,7 @@ import { ApiClient } from "../client/api-client.ts";
 import { waitForRelease } from "../releases/release-wait.ts";
 import { waitFor } from "../shared/wait.ts";
 import {
+  asUser,
   addUser,
   type ConsoleRig,
   logIn,
@@ -75,6 +76,21 @@ describe("the console's postmortem, readiness and parity views in Chromium", () 
       [["canary at 1% before 10% for checkout", "team-web", false]],
     );
     assert.equal(saved.editedBy, ADMIN.user);
+    // An item already done when it is written down is ticked in the draft and saved with it.
+    await editor.getByRole("button", { name: "Add an action item" }).click();
+    await editor.getByLabel("Action item 2: what").fill("page the owner of a rolled-back release");
+    await editor.getByLabel("Action item 2: owner").fill("team-sre");
+    await editor.getByLabel("Action item 2: done").check();
+    await editor.getByRole("button", { name: "Save postmortem" }).click();
+    await editor.getByText("No unsaved changes.").waitFor();
+    assert.deepEqual(
+      (await up.client.postmortem(incident)).actionItems.map((a) => [a.text, a.done]),
+      [
+        ["canary at 1% before 10% for checkout", false],
+        ["page the owner of a rolled-back release", true],
+      ],
+    );
+    await editor.getByTestId("action-item-2").getByText("done", { exact: true }).waitFor();
     await shot(page, "postmortem");
   });
 
@@ -190,10 +206,7 @@ describe("the console's postmortem, readiness and parity views in Chromium", () 
 
   it("shows a viewer the postmortem read-only, the save button disabled with the reason", async () => {
     const { base } = rig;
-    const viewer = await rig.browser.newContext({ viewport: VIEWPORT });
-    try {
-      const viewerPage = await viewer.newPage();
-      await logIn(viewerPage, base, VIEWER.user, VIEWER.password);
+    await asUser(rig.browser, base, VIEWER, async (viewerPage) => {
       await viewerPage.goto(`${base}/#/incidents/${incident}`);
       const editor = viewerPage.getByRole("region", { name: "Postmortem" });
       const save = editor.getByRole("button", { name: "Save postmortem" });
@@ -206,9 +219,7 @@ describe("the console's postmortem, readiness and parity views in Chromium", () 
       assert.match(why, /vic lacks rollout.steer.*To get access: .*rampart role grant vic \w+/s);
       await editor.evaluate((section) => section.scrollIntoView({ block: "start" }));
       await shot(viewerPage, "postmortem-viewer");
-    } finally {
-      await viewer.close();
-    }
+    });
   });
 
   it("has no serious accessibility violation in the three views, in the light and the dark theme", async () => {

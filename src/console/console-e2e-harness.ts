@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
-import { axeViolations, launchChromium } from "../testing/console-browser.ts";
+import { axeViolations, launchChromium, logIn } from "../testing/console-browser.ts";
 import { killPlatform, type RampartUp, startRampartUp } from "../testing/rampart-process.ts";
 import { createTestProject, type TestProject, type TestProjectOptions } from "../testing/test-project.ts";
 
@@ -22,6 +22,26 @@ export const SHOTS = fileURLToPath(
 
 /** The screen the issue asks the home view to fit (1366×768). */
 export const VIEWPORT = { width: 1366, height: 768 };
+
+/**
+ * `body` run on a page of a browser context of its own (its own session cookie), logged in as `user`; the context is
+ * closed after, whatever happens.
+ */
+export async function asUser(
+  browser: Browser,
+  base: string,
+  user: { user: string; password: string },
+  body: (page: Page) => Promise<void>,
+): Promise<void> {
+  const context = await browser.newContext({ viewport: VIEWPORT });
+  try {
+    const page = await context.newPage();
+    await logIn(page, base, user.user, user.password);
+    await body(page);
+  } finally {
+    await context.close();
+  }
+}
 
 /** A screenshot of the page as it is, named after the view, in SHOTS. */
 export async function shot(page: Page, name: string): Promise<void> {

@@ -10,6 +10,7 @@ import { startLoad } from "../testing/load-generator.ts";
 import type { RampartUp } from "../testing/rampart-process.ts";
 import type { TestProject } from "../testing/test-project.ts";
 import {
+  asUser,
   addUser,
   type ConsoleRig,
   logIn,
@@ -135,10 +136,7 @@ describe("the console in Chromium against a real rampart up", () => {
   });
 
   it("approves a just-in-time access request; the requester's open console says their session ended and why", async () => {
-    const devContext = await browser.newContext({ viewport: VIEWPORT });
-    try {
-      const devPage = await devContext.newPage();
-      await logIn(devPage, base, DEVELOPER.user, DEVELOPER.password);
+    await asUser(browser, base, DEVELOPER, async (devPage) => {
       const anonymous = new ApiClient({ baseUrl: base, token: "" });
       const session = await anonymous.login(DEVELOPER.user, DEVELOPER.password);
       const dev = new ApiClient({ baseUrl: base, token: session.token });
@@ -156,30 +154,20 @@ describe("the console in Chromium against a real rampart up", () => {
       assert.match(notice, new RegExp(`your access request ${request.id} was granted \\(operator in production until`));
       assert.match(notice, /log in again/);
       await devPage.getByRole("button", { name: "Log in" }).waitFor();
-    } finally {
-      await devContext.close();
-    }
+    });
   });
 
   it("shows a developer why a button is not theirs, and the command that gets access", async () => {
-    const context = await browser.newContext({ viewport: VIEWPORT });
-    try {
-      const devPage = await context.newPage();
-      await logIn(devPage, base, DEVELOPER.user, DEVELOPER.password);
+    await asUser(browser, base, DEVELOPER, async (devPage) => {
       await devPage.goto(`${base}/#/apps/staging/web`);
       const allowed = devPage.getByRole("button", { name: "Roll back to the previous release" });
       assert.equal(await allowed.getAttribute("aria-disabled"), "false", "a developer rolls back staging");
       // The approved request gave dev operator in production for an hour, so ask about something operator lacks.
       await devPage.goto(`${base}/#/audit`);
       await devPage.getByText("lacks audit.read").waitFor();
-    } finally {
-      await context.close();
-    }
-    const viewer = await browser.newContext({ viewport: VIEWPORT });
-    try {
-      addUser(project.dataDir, "vic", "viewer password 1", [["viewer", "*"]]);
-      const viewerPage = await viewer.newPage();
-      await logIn(viewerPage, base, "vic", "viewer password 1");
+    });
+    addUser(project.dataDir, "vic", "viewer password 1", [["viewer", "*"]]);
+    await asUser(browser, base, { user: "vic", password: "viewer password 1" }, async (viewerPage) => {
       await viewerPage.goto(`${base}/#/apps/production/web`);
       const rollback = viewerPage.getByRole("button", { name: "Roll back to the previous release" });
       assert.equal(await rollback.getAttribute("aria-disabled"), "true");
@@ -189,9 +177,7 @@ describe("the console in Chromium against a real rampart up", () => {
       assert.match(why, /rampart access request --role \w+ --env production/);
       assert.equal(await viewerPage.getByRole("dialog").count(), 0, "nothing to confirm: nothing was sent");
       await shot(viewerPage, "forbidden");
-    } finally {
-      await viewer.close();
-    }
+    });
   });
 
   it("follows a bad canary on its rollout chart until it is rolled back by itself", async () => {

@@ -297,12 +297,28 @@ function ActionItems(props: {
                 />
               </td>
               <td>
-                {a.done ? (
+                {i < props.savedCount && !props.dirty ? (
+                  // Saved and nothing pending: done at once, through the API's own action (postmortem.action_done).
+                  a.done ? (
+                    <span class="ok">done</span>
+                  ) : (
+                    <ActionButton label={`Mark item ${i + 1} done`} permit={props.permit} run={() => props.done(i + 1)} />
+                  )
+                ) : editable ? (
+                  // New or with unsaved edits: part of the draft, saved with the rest.
+                  <label class="check">
+                    <input
+                      type="checkbox"
+                      aria-label={`Action item ${i + 1}: done`}
+                      checked={a.done}
+                      onChange={(e) => props.onItem(i, { done: e.currentTarget.checked })}
+                    />{" "}
+                    done
+                  </label>
+                ) : a.done ? (
                   <span class="ok">done</span>
-                ) : i < props.savedCount && !props.dirty ? (
-                  <ActionButton label={`Mark item ${i + 1} done`} permit={props.permit} run={() => props.done(i + 1)} />
                 ) : (
-                  <span class="muted small">save first</span>
+                  <span class="muted small">open</span>
                 )}
               </td>
             </tr>
