@@ -17,17 +17,22 @@ function setStatus(next: typeof status): void {
  * The id the page's stream starts after: the newest event the caller may read, asked before any view loads. A view
  * loads after it, so whatever changes after a view's load is in the stream, even if it happens while the stream is
  * still connecting (a stream started from its connection missed those). 0 on an empty log: everything after it.
+ * Undefined when the log could not be read: the stream then starts from its connection, rather than replaying the
+ * whole log into the page.
  */
-export async function liveStart(): Promise<string> {
-  const [newest] = await api.events({ limit: 1 }).catch(() => []);
-  return String(newest?.id ?? 0);
+export async function liveStart(): Promise<string | undefined> {
+  const newest = await api.events({ limit: 1 }).then(
+    (events) => events[0]?.id ?? 0,
+    () => undefined,
+  );
+  return newest === undefined ? undefined : String(newest);
 }
 
 /**
  * One event stream for the whole page (the API's SSE stream, through the typed client), starting after `after`
  * (see {@link liveStart}), reconnecting and resuming after its last event; each view subscribes to what concerns it.
  */
-export function startLive(after: string): void {
+export function startLive(after: string | undefined): void {
   if (connection) return;
   const controller = new AbortController();
   connection = controller;
