@@ -517,8 +517,9 @@ const DELIBERATE: readonly { code: string; reason: string; when?: (text: string)
   },
   {
     code: "lone_lf",
-    reason: "an HTTP/0.9-style line (no version) ending in a bare LF: llhttp reads it as HTTP/0.9, which framingProblem refused",
-    when: (text) => /(?:^|[^A-Z-])[A-Z-]+ [^ \r\n]+\n/.test(text),
+    reason:
+      "a request line without a version (or with an empty target) ending in a bare LF: llhttp reads it as HTTP/0.9, which framingProblem refused, or reads on past it (RFC 9112 §2.2 allows a bare LF only where a line may end)",
+    when: (text) => /(?:^|[^A-Z-])[A-Z-]+ [^ \r\n]*\n/.test(text),
   },
   {
     code: "data_after_close",
