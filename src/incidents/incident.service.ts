@@ -205,16 +205,13 @@ export class IncidentService {
       });
       return this.view(open.id);
     }
-    // Still firing from before its incident was resolved (it joined it, or opened it): that episode was handled.
-    // So is an alert whose condition already held (pending) when the app's incident was resolved: an error ratio
-    // over a minute still counts the failures of a release rolled back seconds ago, and firing 20 s later it would
-    // open a second incident (and page again) about what someone has just closed. It still notifies as any alert.
-    // The same alert firing again after it resolved has a later activeAt and firedAt and opens a new incident.
+    // Handled already when its condition held (pending, or firing) when the app's last incident was resolved: still
+    // firing from before that incident's resolution (it joined it, or opened it), or an error ratio over a minute
+    // that still counts the failures of a release rolled back seconds ago, whose `for` ends after someone closed
+    // the incident by hand. It still notifies as any alert. The same alert firing again after it resolved has a
+    // later activeAt and opens a new incident. (An incident an alert joined or opened is of the alert's env and app.)
     const handled = (await this.#store.list({ env: env ?? undefined, app: app ?? undefined })).some(
-      (i) =>
-        i.resolvedAt !== null &&
-        ((i.alerts.includes(alert.fingerprint) && alert.firedAt !== null && i.resolvedAt >= alert.firedAt) ||
-          (i.env === env && i.app === app && i.resolvedAt >= alert.activeAt)),
+      (i) => i.resolvedAt !== null && i.env === env && i.app === app && i.resolvedAt >= alert.activeAt,
     );
     if (handled) return null;
     const asked = Number(alert.labels.incident_severity);
