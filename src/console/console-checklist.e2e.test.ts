@@ -98,22 +98,34 @@ describe("the console's postmortem, readiness and parity views in Chromium", () 
     const { up, base } = rig;
     await page.goto(`${base}/#/incidents/${incident}`);
     const editor = page.getByRole("region", { name: "Postmortem" });
-    await editor.getByLabel("Response").fill("ana took command and rolled back.");
-    // Someone saves from the CLI's client while ana types: the page says so, and her save is refused. The page hears
-    // of it over its event stream, which starts from when it connects: the other save is repeated (same text, one
-    // more event) until the page has heard of one, so a stream still connecting cannot miss the only event.
-    const notice = editor.getByText(/Someone else saved this postmortem while you were editing/);
-    await waitFor(
-      async () => {
-        await up.client.editPostmortem(incident, { detection: "Found by a customer's report." });
-        const seen = await notice.waitFor({ timeout: 1_000 }).then(
-          () => true,
-          () => undefined,
-        );
-        return seen;
-      },
-      { timeoutMs: 15_000, onTimeout: () => new Error("the editor never said that someone else saved the postmortem") },
-    );
+    await editor.getByText("No unsaved changes.").waitFor();
+    // Someone saves from the CLI's client just before ana starts typing. The page reads their save when it hears of
+    // it; that read is held back here until she has typed, so its answer comes while she has unsaved text, which it
+    // must not replace: the page says someone else saved instead (a read answered after typing began once wiped it).
+    const postmortemUrl = `${base}/api/v1/incidents/${incident}/postmortem`;
+    let readStarted = false;
+    let releaseRead = (): void => undefined;
+    const released = new Promise<void>((resolve) => {
+      releaseRead = resolve;
+    });
+    await page.route(postmortemUrl, async (route) => {
+      if (route.request().method() === "GET") {
+        readStarted = true;
+        await released;
+      }
+      await route.continue();
+    });
+    await up.client.editPostmortem(incident, { detection: "Found by a customer's report." });
+    await waitFor(() => readStarted || undefined, {
+      timeoutMs: 15_000,
+      onTimeout: () => new Error("the page never read the postmortem after someone else saved it"),
+    });
+    const response = editor.getByLabel("Response");
+    await response.fill("ana took command and rolled back.");
+    releaseRead();
+    await editor.getByText(/Someone else saved this postmortem while you were editing/).waitFor();
+    await page.unroute(postmortemUrl);
+    assert.equal(await response.inputValue(), "ana took command and rolled back.", "her text stays in the editor");
     await editor.getByRole("button", { name: "Save postmortem" }).click();
     await editor
       .getByRole("alert")

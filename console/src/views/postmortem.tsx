@@ -86,15 +86,19 @@ export function PostmortemEditor(props: { session: Session; id: number }) {
     void load();
   }, [id]);
   const dirty = saved !== null && draft !== null && Object.keys(changedFields(saved, draft)).length > 0;
+  /** Whether there are unsaved edits now, read when an event's answer comes back (typing may have begun meanwhile). */
+  const dirtyNow = useRef(dirty);
+  dirtyNow.current = dirty;
   useEvents(
     (e) => e.type.startsWith("postmortem.") && e.data.incident === id,
     () => {
-      // Someone saved: follow them, unless that would throw away what is being typed here. This page's own save
-      // comes back as an event too; it is known by its time, the one the page already holds.
-      if (!dirty) return void load();
+      // Someone saved: follow them, unless that would throw away what is being typed here, including typing that
+      // began while this read was on its way. This page's own save comes back as an event too; it is known by its
+      // time, the one the page already holds.
       api.postmortem(id).then(
         (now) => {
-          if (now.editedAt !== heldAt.current) setElsewhere(`saved by ${now.editedBy ?? "someone"} at ${clock(now.editedAt ?? 0)}`);
+          if (!dirtyNow.current) accept(now);
+          else if (now.editedAt !== heldAt.current) setElsewhere(`saved by ${now.editedBy ?? "someone"} at ${clock(now.editedAt ?? 0)}`);
         },
         (failure: unknown) => setError(failure),
       );
