@@ -12,13 +12,7 @@ import type { EdgeApp, EdgeEnvironment, EdgeRelease, EdgeRoute } from "./routing
 const EDGE_MAIN = new URL("./edge-main.ts", import.meta.url).pathname;
 
 /** A port that was free a moment ago (the table needs concrete ports). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((ok) => server.close(() => ok()));
-  return port;
-}
+export { freePort } from "../testing/free-port.ts";
 
 export interface EdgeProcess {
   readonly dataDir: string;

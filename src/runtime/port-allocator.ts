@@ -15,8 +15,9 @@ const REUSE_AFTER_MS = 60_000;
 const handedOut = new Map<number, number>();
 
 /**
- * A free TCP port for an instance, from {@link INSTANCE_PORT_RANGE}. Another process could still bind it before
- * the instance does; the supervisor treats a bind failure as a failed start and retries.
+ * A free TCP port from `range`: an instance's, from {@link INSTANCE_PORT_RANGE} (tests have a range of their own).
+ * Another process could still bind it before the instance does; the supervisor treats a bind failure as a failed
+ * start and retries.
  */
 export async function allocatePort(host = "127.0.0.1", range: { min: number; max: number } = INSTANCE_PORT_RANGE): Promise<number> {
   const now = Date.now();
@@ -29,9 +30,7 @@ export async function allocatePort(host = "127.0.0.1", range: { min: number; max
       return port;
     }
   }
-  throw new Error(
-    `no free port for an instance after ${ATTEMPTS} tries in ${range.min}–${range.max - 1} on ${host}: see what holds them with ss -ltnp`,
-  );
+  throw new Error(`no free port after ${ATTEMPTS} tries in ${range.min}–${range.max - 1} on ${host}: see what holds them with ss -ltnp`);
 }
 
 function isFree(host: string, port: number): Promise<boolean> {
