@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { createServer, request } from "node:http";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import { createEdgeClient } from "./edge-client.ts";
 import { parseRoutingTable } from "./routing-table.schema.ts";
 import type { RequestSeries } from "./edge-stats.types.ts";
@@ -21,32 +21,14 @@ import {
   stopEdge,
   type EdgeProcess,
   type Upstream,
+  edgeRig,
 } from "./edge-test-harness.ts";
 import { waitFor } from "../shared/wait.ts";
 
 describe("edge control API", () => {
-  let edge: EdgeProcess | undefined;
+  // Each test takes its own ports, and the suite numbers its tables itself: its assertions compare the versions.
+  const rig = edgeRig({ port: false });
   let version = 0;
-  const upstreams: Upstream[] = [];
-
-  before(async () => {
-    edge = await startEdge(await makeDataDir());
-  });
-  after(async () => {
-    await Promise.all(upstreams.map((u) => u.close()));
-    await stopEdge(edge);
-  });
-
-  function running(): EdgeProcess {
-    assert.ok(edge !== undefined);
-    return edge;
-  }
-
-  async function upstream(name: string): Promise<Upstream> {
-    const u = await startUpstream(name);
-    upstreams.push(u);
-    return u;
-  }
 
   function webTable(port: number, ups: Upstream[]): RoutingTable {
     return {
@@ -59,14 +41,14 @@ describe("edge control API", () => {
 
   test("stats count exactly the requests sent, then reset", async () => {
     const port = await freePort();
-    const up = await upstream("st");
-    await running().client.putTable({
+    const up = await rig.upstream("st");
+    await rig.edge.client.putTable({
       ...webTable(port, [up]),
       environments: [
         environment("prod", port, [route("web", "/web"), route("empty", "/empty")], [app("web", [release(1, 1, [up])]), app("empty", [])]),
       ],
     });
-    await running().client.stats();
+    await rig.edge.client.stats();
     for (let i = 0; i < 7; i++) assert.equal((await httpRequest(port, "/web")).status, 200);
     for (let i = 0; i < 3; i++) assert.equal((await httpRequest(port, "/nope")).status, 404);
     for (let i = 0; i < 2; i++) assert.equal((await httpRequest(port, "/empty")).status, 503);
@@ -76,7 +58,7 @@ describe("edge control API", () => {
     let fromMs = 0;
     await waitFor(
       async () => {
-        const stats = await running().client.stats();
+        const stats = await rig.edge.client.stats();
         if (stats.series.length > 0 && fromMs === 0) fromMs = stats.fromMs;
         if (stats.series.length > 0) assert.ok(stats.fromMs > 0 && stats.fromMs <= stats.toMs);
         series.push(...stats.series);
@@ -103,7 +85,7 @@ describe("edge control API", () => {
       assert.ok(s.sumMs > 0);
     }
     assert.ok(fromMs > 0);
-    const after = await running().client.stats();
+    const after = await rig.edge.client.stats();
     assert.deepEqual(after.series, []);
     assert.equal(after.fromMs, 0);
     assert.equal(after.tableVersion, version);
@@ -111,41 +93,41 @@ describe("edge control API", () => {
 
   test("inflight shows a slow request, also after its instance left the table", async () => {
     const port = await freePort();
-    const [slow, other] = await Promise.all([upstream("slow"), upstream("other")]);
+    const [slow, other] = await Promise.all([rig.upstream("slow"), rig.upstream("other")]);
     slow.hold = true;
-    await running().client.putTable(webTable(port, [slow]));
-    assert.equal((await running().client.stats()).inflight.slow, 0);
+    await rig.edge.client.putTable(webTable(port, [slow]));
+    assert.equal((await rig.edge.client.stats()).inflight.slow, 0);
     const pending = httpRequest(port, "/");
     await waitFor(() => (slow.held.length === 1 ? true : undefined), { timeoutMs: 5_000, intervalMs: 5 });
-    assert.equal((await running().client.stats()).inflight.slow, 1);
+    assert.equal((await rig.edge.client.stats()).inflight.slow, 1);
 
-    await running().client.putTable(webTable(port, [other]));
-    const draining = (await running().client.stats()).inflight;
+    await rig.edge.client.putTable(webTable(port, [other]));
+    const draining = (await rig.edge.client.stats()).inflight;
     assert.equal(draining.slow, 1);
     assert.equal(draining.other, 0);
     assert.equal(servedBy(await httpRequest(port, "/")), "other");
 
     slow.release();
     assert.equal((await pending).status, 200);
-    await waitFor(async () => ((await running().client.stats()).inflight.slow === undefined ? true : undefined), { timeoutMs: 5_000 });
+    await waitFor(async () => ((await rig.edge.client.stats()).inflight.slow === undefined ? true : undefined), { timeoutMs: 5_000 });
   });
 
   test("GET /inflight reads the counts in flight without collecting (and so resetting) the measurements", async () => {
     const port = await freePort();
-    const slow = await upstream("held");
-    await running().client.putTable(webTable(port, [slow]));
-    await running().client.stats();
+    const slow = await rig.upstream("held");
+    await rig.edge.client.putTable(webTable(port, [slow]));
+    await rig.edge.client.stats();
     assert.equal((await httpRequest(port, "/")).status, 200);
     slow.hold = true;
     const pending = httpRequest(port, "/");
     await waitFor(() => (slow.held.length === 1 ? true : undefined), { timeoutMs: 5_000, intervalMs: 5 });
-    for (let i = 0; i < 5; i++) assert.equal((await running().client.inflight()).inflight.held, 1);
+    for (let i = 0; i < 5; i++) assert.equal((await rig.edge.client.inflight()).inflight.held, 1);
     // The finished request is still there for the collections: the in-flight reads did not drain it.
     const series: RequestSeries[] = [];
     const served = () => series.filter((s) => s.instance === "held" && s.status === 200).reduce((n, s) => n + s.count, 0);
     await waitFor(
       async () => {
-        series.push(...(await running().client.stats()).series);
+        series.push(...(await rig.edge.client.stats()).series);
         return served() >= 1 ? true : undefined;
       },
       { timeoutMs: 5_000, intervalMs: 10 },
@@ -153,14 +135,14 @@ describe("edge control API", () => {
     assert.equal(served(), 1);
     slow.release();
     assert.equal((await pending).status, 200);
-    await waitFor(async () => ((await running().client.inflight()).inflight.held === 0 ? true : undefined), { timeoutMs: 5_000 });
+    await waitFor(async () => ((await rig.edge.client.inflight()).inflight.held === 0 ? true : undefined), { timeoutMs: 5_000 });
   });
 
   test("reconciles listeners: opens added environments, closes removed ones, reports a busy port", async () => {
     const [p1, p2] = [await freePort(), await freePort()];
-    const up = await upstream("rec");
+    const up = await rig.upstream("rec");
     const env = (name: string, port: number) => environment(name, port, [route("web", "/")], [app("web", [release(1, 1, [up])])]);
-    const client = running().client;
+    const client = rig.edge.client;
 
     let result = await client.putTable({ version: ++version, environments: [env("a", p1)] });
     assert.deepEqual(result.listening, [{ env: "a", bind: "127.0.0.1", port: p1 }]);
@@ -203,24 +185,24 @@ describe("edge control API", () => {
 
   test("ignores a table older than the current one", async () => {
     const port = await freePort();
-    const [now, old] = await Promise.all([upstream("now"), upstream("old")]);
+    const [now, old] = await Promise.all([rig.upstream("now"), rig.upstream("old")]);
     const current = webTable(port, [now]);
-    await running().client.putTable(current);
+    await rig.edge.client.putTable(current);
     const stale = { ...webTable(port, [old]), version: current.version - 1 };
-    const result = await running().client.putTable(stale);
+    const result = await rig.edge.client.putTable(stale);
     assert.equal(result.version, current.version);
     assert.equal(servedBy(await httpRequest(port, "/")), "now");
   });
 
   test("rejects a malformed table with 400 naming the field, and keeps running", async () => {
-    const client = running().client;
+    const client = rig.edge.client;
     const bad = { version: ++version, environments: [{ name: "x", bind: "127.0.0.1", port: "80", routes: [], apps: [] }] };
     await assert.rejects(client.putTable(bad as unknown as RoutingTable), /400 environments\[0\]\.port/);
     const unknownApp = { version, environments: [environment("x", 1, [route("ghost", "/")], [])] };
     await assert.rejects(client.putTable(unknownApp), /environments\[0\]\.routes\[0\]\.app: unknown app "ghost"/);
     await assert.rejects(client.putTable({ version: -1, environments: [] }), /400 version/);
     const raw = await new Promise<{ status: number; body: string }>((ok, fail) => {
-      const req = request({ socketPath: running().socketPath, method: "PUT", path: "/table", agent: false }, (res) => {
+      const req = request({ socketPath: rig.edge.socketPath, method: "PUT", path: "/table", agent: false }, (res) => {
         let body = "";
         res.on("data", (c: Buffer) => (body += c.toString()));
         res.on("end", () => ok({ status: res.statusCode ?? 0, body }));
@@ -230,12 +212,12 @@ describe("edge control API", () => {
     });
     assert.equal(raw.status, 400);
     assert.match(raw.body, /not valid JSON/);
-    assert.equal((await client.health()).pid, running().child.pid);
+    assert.equal((await client.health()).pid, rig.edge.child.pid);
   });
 
   test("the client names an absent socket clearly", async () => {
     await assert.rejects(
-      createEdgeClient(join(running().dataDir, "nope.sock")).health(),
+      createEdgeClient(join(rig.edge.dataDir, "nope.sock")).health(),
       /edge is not running: control socket .* is absent/,
     );
   });

@@ -1,20 +1,8 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import { after, before, describe, test } from "node:test";
-import type { EdgeEnvironment, RoutingTable } from "./routing-table.types.ts";
-import {
-  app,
-  environment,
-  freePort,
-  httpRequest,
-  makeDataDir,
-  release,
-  route,
-  startEdge,
-  startUpstream,
-  type EdgeProcess,
-  type Upstream,
-} from "./edge-test-harness.ts";
+import { before, describe, test } from "node:test";
+import type { EdgeEnvironment } from "./routing-table.types.ts";
+import { app, environment, httpRequest, release, route, edgeRig } from "./edge-test-harness.ts";
 import { stopGracefully } from "./edge-stream-harness.ts";
 import { runCorpus, sendRaw, SMUGGLED_PATH, SMUGGLING_CORPUS } from "./smuggling-corpus.ts";
 import { waitFor } from "../shared/wait.ts";
@@ -22,16 +10,12 @@ import { waitFor } from "../shared/wait.ts";
 const INNER = `GET ${SMUGGLED_PATH} HTTP/1.1\r\nHost: x\r\n\r\n`;
 
 describe("edge hardening", () => {
-  let edge: EdgeProcess | undefined;
-  let port = 0;
-  let up: Upstream | undefined;
+  const rig = edgeRig({ stop: stopGracefully });
   /** Every request target the upstream received, in order. */
   const seen: string[] = [];
 
   before(async () => {
-    edge = await startEdge(await makeDataDir());
-    port = await freePort();
-    up = await startUpstream("hard", (req, res) => {
+    const up = await rig.upstream("hard", (req, res) => {
       seen.push(req.url ?? "");
       let bytes = 0;
       req.on("data", (chunk: Buffer) => (bytes += chunk.length));
@@ -40,25 +24,20 @@ describe("edge hardening", () => {
     const main = { ...app("web", [release(1, 1, [up])]), maxBodyBytes: 1024 };
     const limited = { ...app("limited", [release(1, 1, [up])]), rateLimit: { perSecond: 0.01, burst: 2 } };
     const env: EdgeEnvironment = {
-      ...environment("test", port, [route("web", "/"), route("limited", "/limited")], [main, limited]),
+      ...environment("test", rig.port, [route("web", "/"), route("limited", "/limited")], [main, limited]),
       limits: { headerTimeoutMs: 1_000, idleTimeoutMs: 1_000, maxHeaderBytes: 8 * 1024 },
     };
-    const table: RoutingTable = { version: 1, environments: [env] };
-    assert.deepEqual((await edge.client.putTable(table)).errors, []);
-  });
-  after(async () => {
-    await up?.close();
-    await stopGracefully(edge);
+    await rig.pushTable([env]);
   });
 
   test("every malformed or smuggling request of the corpus gets its status and a closed connection", async () => {
-    const results = await runCorpus(port);
+    const results = await runCorpus(rig.port);
     const failed = results.filter((r) => !r.ok);
     assert.deepEqual(failed, [], JSON.stringify(failed, null, 1));
     assert.equal(results.length, SMUGGLING_CORPUS.length);
     assert.ok(!seen.includes(SMUGGLED_PATH), `the upstream saw a smuggled request: ${seen.join(" ")}`);
     // The declined upgrade held the instance while it lasted; nothing stays counted in flight.
-    await waitFor(async () => ((await edge?.client.stats())?.inflight.hard === 0 ? true : undefined), { timeoutMs: 5_000 });
+    await waitFor(async () => ((await rig.edge.client.stats()).inflight.hard === 0 ? true : undefined), { timeoutMs: 5_000 });
   });
 
   test("valid framing still passes: chunked, Chunked, tab before chunked, chunk extensions, GET with a body", async () => {
@@ -70,7 +49,7 @@ describe("edge hardening", () => {
       `GET /ok HTTP/1.1\r\nHost: x\r\nContent-Length: ${INNER.length}\r\nConnection: close\r\n\r\n${INNER}`,
     ];
     for (const raw of bodies) {
-      const reply = await sendRaw(port, "127.0.0.1", raw, 5_000);
+      const reply = await sendRaw(rig.port, "127.0.0.1", raw, 5_000);
       assert.equal(reply.status, 200, `${raw}\n→ ${reply.text}`);
     }
     assert.ok(!seen.includes(SMUGGLED_PATH));
@@ -78,38 +57,38 @@ describe("edge hardening", () => {
 
   test("413 for a declared body over the app's limit, before the upstream is contacted", async () => {
     const before = seen.length;
-    const reply = await httpRequest(port, "/big", { method: "POST", body: Buffer.alloc(4096) });
+    const reply = await httpRequest(rig.port, "/big", { method: "POST", body: Buffer.alloc(4096) });
     assert.equal(reply.status, 413);
     assert.equal(reply.headers.connection, "close");
     assert.equal((JSON.parse(reply.body) as { error: { code: string } }).error.code, "payload_too_large");
     assert.equal(seen.length, before);
-    const small = await httpRequest(port, "/small", { method: "POST", body: Buffer.alloc(1000) });
+    const small = await httpRequest(rig.port, "/small", { method: "POST", body: Buffer.alloc(1000) });
     assert.equal(small.status, 200);
   });
 
   test("413 and a closed connection for a chunked body that grows past the limit", async () => {
     const chunk = `400\r\n${"a".repeat(1024)}\r\n`;
     const raw = `POST /chunked-big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}${chunk}${chunk}0\r\n\r\n`;
-    const reply = await sendRaw(port, "127.0.0.1", raw, 5_000);
+    const reply = await sendRaw(rig.port, "127.0.0.1", raw, 5_000);
     assert.equal(reply.status, 413, reply.text);
     assert.ok(reply.closed);
   });
 
   test("431 for headers over the environment's maxHeaderBytes", async () => {
-    const reply = await sendRaw(port, "127.0.0.1", `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"b".repeat(10 * 1024)}\r\n\r\n`, 5_000);
+    const reply = await sendRaw(rig.port, "127.0.0.1", `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"b".repeat(10 * 1024)}\r\n\r\n`, 5_000);
     assert.equal(reply.status, 431);
     assert.ok(reply.closed);
   });
 
   test("408 and close for a client that does not finish its headers (slowloris)", async () => {
-    const reply = await sendRaw(port, "127.0.0.1", "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n", 10_000);
+    const reply = await sendRaw(rig.port, "127.0.0.1", "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n", 10_000);
     assert.equal(reply.status, 408, reply.text);
     assert.ok(reply.closed);
   });
 
   test("an idle keep-alive connection is closed after idleTimeoutMs", async () => {
     const closed = await new Promise<boolean>((resolve) => {
-      const socket = connect({ port, host: "127.0.0.1" });
+      const socket = connect({ port: rig.port, host: "127.0.0.1" });
       const timer = setTimeout(() => {
         socket.destroy();
         resolve(false);
@@ -130,7 +109,7 @@ describe("edge hardening", () => {
     let retryAfter: string | undefined;
     // Two workers with a burst of 2 each: at most 4 pass, however the kernel spreads the connections.
     for (let i = 0; i < 8; i++) {
-      const reply = await httpRequest(port, "/limited/x");
+      const reply = await httpRequest(rig.port, "/limited/x");
       statuses.push(reply.status);
       if (reply.status === 429) retryAfter = String(reply.headers["retry-after"]);
     }
@@ -138,6 +117,6 @@ describe("edge hardening", () => {
     assert.ok(statuses.filter((s) => s === 429).length >= 4, statuses.join(","));
     assert.ok(Number(retryAfter) >= 1, String(retryAfter));
     // Other apps are not limited.
-    assert.equal((await httpRequest(port, "/other")).status, 200);
+    assert.equal((await httpRequest(rig.port, "/other")).status, 200);
   });
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import type { RoutingTable } from "./routing-table.types.ts";
 import {
   app,
@@ -11,46 +11,23 @@ import {
   route,
   servedBy,
   startEdge,
-  startUpstream,
   stopEdge,
   type EchoBody,
-  type EdgeProcess,
-  type Upstream,
+  edgeRig,
 } from "./edge-test-harness.ts";
 import { waitFor } from "../shared/wait.ts";
 
 describe("edge proxy", () => {
-  let edge: EdgeProcess | undefined;
-  let port = 0;
-  let version = 0;
-  const upstreams: Upstream[] = [];
-
-  before(async () => {
-    edge = await startEdge(await makeDataDir());
-    port = await freePort();
-  });
-  after(async () => {
-    await Promise.all(upstreams.map((u) => u.close()));
-    await stopEdge(edge);
-  });
-
-  async function upstream(name: string, handler?: Parameters<typeof startUpstream>[1]): Promise<Upstream> {
-    const u = await startUpstream(name, handler);
-    upstreams.push(u);
-    return u;
-  }
+  const rig = edgeRig();
 
   async function push(env: Omit<RoutingTable["environments"][number], "name" | "bind" | "port">): Promise<void> {
-    assert.ok(edge !== undefined);
-    const table: RoutingTable = { version: ++version, environments: [environment("test", port, env.routes, env.apps)] };
-    const result = await edge.client.putTable(table);
-    assert.deepEqual(result.errors, []);
-    assert.equal(result.version, version);
+    const result = await rig.pushTable([environment("test", rig.port, env.routes, env.apps)]);
+    assert.equal(result.version, rig.version);
   }
 
   test("routes by longest prefix on segment boundaries, host-specific first at equal length", async () => {
     const names = ["root", "api", "v2", "shop", "admin"];
-    const ups = await Promise.all(names.map((n) => upstream(n)));
+    const ups = await Promise.all(names.map((n) => rig.upstream(n)));
     await push({
       routes: [
         route("root", "/"),
@@ -76,21 +53,21 @@ describe("edge proxy", () => {
       ["admin.example.com", "/api", "api"],
     ];
     for (const [host, path, expected] of cases) {
-      const reply = await httpRequest(port, path, { headers: host === undefined ? {} : { host } });
+      const reply = await httpRequest(rig.port, path, { headers: host === undefined ? {} : { host } });
       assert.equal(reply.status, 200, `${host} ${path}`);
       assert.equal(servedBy(reply), expected, `${host ?? ""}${path}`);
     }
-    const echoed = JSON.parse((await httpRequest(port, "/api/x?y=1&z=%20")).body) as EchoBody;
+    const echoed = JSON.parse((await httpRequest(rig.port, "/api/x?y=1&z=%20")).body) as EchoBody;
     assert.equal(echoed.url, "/api/x?y=1&z=%20");
   });
 
   test("splits traffic by release weight; weight 0 gets nothing", async () => {
-    const [a, b, c] = await Promise.all([upstream("w1"), upstream("w3"), upstream("w0")]);
+    const [a, b, c] = await Promise.all([rig.upstream("w1"), rig.upstream("w3"), rig.upstream("w0")]);
     assert.ok(a && b && c);
     await push({ routes: [route("web", "/")], apps: [app("web", [release(1, 1, [a]), release(2, 3, [b]), release(3, 0, [c])])] });
     const counts: Record<string, number> = {};
     for (let i = 0; i < 200; i++) {
-      const name = servedBy(await httpRequest(port, "/"));
+      const name = servedBy(await httpRequest(rig.port, "/"));
       counts[name] = (counts[name] ?? 0) + 1;
     }
     assert.ok(Math.abs((counts.w1 ?? 0) - 50) <= 10, JSON.stringify(counts));
@@ -99,7 +76,7 @@ describe("edge proxy", () => {
   });
 
   test("balances by fewest outstanding requests, round-robin on ties", async () => {
-    const [slow, fast] = await Promise.all([upstream("slow"), upstream("fast")]);
+    const [slow, fast] = await Promise.all([rig.upstream("slow"), rig.upstream("fast")]);
     assert.ok(slow && fast);
     // Balancing state (cursor, outstanding counts) is per worker: one worker makes the order observable.
     const single = await startEdge(await makeDataDir(), { workers: 1 });
@@ -130,7 +107,7 @@ describe("edge proxy", () => {
   });
 
   test("adds X-Forwarded-*, keeps Host, removes hop-by-hop headers both ways", async () => {
-    const up = await upstream("hdr", (req, res) => {
+    const up = await rig.upstream("hdr", (req, res) => {
       res.writeHead(200, {
         "content-type": "application/json",
         "x-upstream": "kept",
@@ -142,7 +119,7 @@ describe("edge proxy", () => {
       res.end(JSON.stringify({ name: "hdr", method: req.method, url: req.url, headers: req.headers, bodyBytes: 0 }));
     });
     await push({ routes: [route("hdr", "/")], apps: [app("hdr", [release(1, 1, [up])])] });
-    const reply = await httpRequest(port, "/h", {
+    const reply = await httpRequest(rig.port, "/h", {
       headers: {
         host: "shop.example.com:9999",
         connection: "close, X-Drop-Me",
@@ -173,23 +150,23 @@ describe("edge proxy", () => {
   });
 
   test("keeps a valid X-Request-Id, replaces an invalid or missing one", async () => {
-    const up = await upstream("rid");
+    const up = await rig.upstream("rid");
     await push({ routes: [route("rid", "/")], apps: [app("rid", [release(1, 1, [up])])] });
     const idSeenUpstream = (reply: { body: string }) => (JSON.parse(reply.body) as EchoBody).headers["x-request-id"];
-    const kept = await httpRequest(port, "/", { headers: { "x-request-id": "abc-123_x.Y" } });
+    const kept = await httpRequest(rig.port, "/", { headers: { "x-request-id": "abc-123_x.Y" } });
     assert.equal(kept.headers["x-request-id"], "abc-123_x.Y");
     assert.equal(idSeenUpstream(kept), "abc-123_x.Y");
     for (const bad of ["has space", "x".repeat(201), "semi;colon"]) {
-      const replaced = await httpRequest(port, "/", { headers: { "x-request-id": bad } });
+      const replaced = await httpRequest(rig.port, "/", { headers: { "x-request-id": bad } });
       assert.match(String(replaced.headers["x-request-id"]), /^[0-9a-f-]{36}$/);
       assert.equal(idSeenUpstream(replaced), replaced.headers["x-request-id"]);
     }
-    const generated = await httpRequest(port, "/");
+    const generated = await httpRequest(rig.port, "/");
     assert.match(String(generated.headers["x-request-id"]), /^[0-9a-f-]{36}$/);
   });
 
   test("answers 404, 503, 502 and 504 itself, as JSON or as HTML for browsers", async () => {
-    const never = await upstream("never", () => {});
+    const never = await rig.upstream("never", () => {});
     const closedPort = await freePort();
     await push({
       routes: [route("empty", "/empty"), route("gone", "/gone"), route("slow", "/slow")],
@@ -206,7 +183,7 @@ describe("edge proxy", () => {
       ["/slow", 504, "gateway_timeout"],
     ];
     for (const [path, status, code] of expected) {
-      const json = await httpRequest(port, path, { headers: { accept: "application/json" } });
+      const json = await httpRequest(rig.port, path, { headers: { accept: "application/json" } });
       assert.equal(json.status, status, path);
       assert.match(String(json.headers["content-type"]), /^application\/json/);
       const body = JSON.parse(json.body) as { error: { code: string; message: string; requestId: string } };
@@ -214,23 +191,23 @@ describe("edge proxy", () => {
       assert.ok(body.error.message.length > 0);
       assert.equal(body.error.requestId, json.headers["x-request-id"]);
 
-      const html = await httpRequest(port, path, { headers: { accept: "text/html,application/xhtml+xml,*/*;q=0.8" } });
+      const html = await httpRequest(rig.port, path, { headers: { accept: "text/html,application/xhtml+xml,*/*;q=0.8" } });
       assert.equal(html.status, status);
       assert.match(String(html.headers["content-type"]), /^text\/html/);
       assert.match(html.body, new RegExp(`<h1>${status} `));
     }
-    const head = await httpRequest(port, "/nothing", { method: "HEAD" });
+    const head = await httpRequest(rig.port, "/nothing", { method: "HEAD" });
     assert.equal(head.status, 404);
     assert.equal(head.body, "");
   });
 
   test("retries a failed GET once elsewhere: a closed instance costs no failed request", async () => {
-    const [a, b] = await Promise.all([upstream("ra"), upstream("rb")]);
+    const [a, b] = await Promise.all([rig.upstream("ra"), rig.upstream("rb")]);
     assert.ok(a && b);
     await push({ routes: [route("web", "/")], apps: [app("web", [release(1, 1, [a, b])])] });
     const statuses: number[] = [];
     const loop = async (n: number) => {
-      for (let i = 0; i < n; i++) statuses.push((await httpRequest(port, "/")).status);
+      for (let i = 0; i < n; i++) statuses.push((await httpRequest(rig.port, "/")).status);
     };
     const load = Promise.all([loop(40), loop(40), loop(40), loop(40)]);
     await waitFor(() => (a.count >= 10 ? true : undefined), { timeoutMs: 5_000, intervalMs: 2 });
@@ -241,11 +218,11 @@ describe("edge proxy", () => {
       statuses.filter((s) => s !== 200),
       [],
     );
-    for (let i = 0; i < 10; i++) assert.equal(servedBy(await httpRequest(port, "/")), "rb");
+    for (let i = 0; i < 10; i++) assert.equal(servedBy(await httpRequest(rig.port, "/")), "rb");
   });
 
   test("does not retry a request with a body", async () => {
-    const live = await upstream("live");
+    const live = await rig.upstream("live");
     const closedPort = await freePort();
     await push({
       routes: [route("web", "/")],
@@ -263,15 +240,15 @@ describe("edge proxy", () => {
       ],
     });
     // A fresh table starts its round-robin at the first instance: the dead one.
-    const post = await httpRequest(port, "/", { method: "POST", body: "payload", headers: { "content-type": "text/plain" } });
+    const post = await httpRequest(rig.port, "/", { method: "POST", body: "payload", headers: { "content-type": "text/plain" } });
     assert.equal(post.status, 502);
     assert.equal(live.count, 0);
-    assert.equal(servedBy(await httpRequest(port, "/")), "live");
+    assert.equal(servedBy(await httpRequest(rig.port, "/")), "live");
   });
 
   test("streams request and response bodies without buffering them", async () => {
     let finish: (() => void) | undefined;
-    const up = await upstream("stream", (req, res) => {
+    const up = await rig.upstream("stream", (req, res) => {
       let bytes = 0;
       req.on("data", (chunk: Buffer) => (bytes += chunk.length));
       req.on("end", () => {
@@ -284,7 +261,7 @@ describe("edge proxy", () => {
     const { request } = await import("node:http");
     const size = 2 * 1024 * 1024;
     const received = await new Promise<string>((ok, fail) => {
-      const req = request({ host: "127.0.0.1", port, method: "POST", path: "/up", agent: false }, (res) => {
+      const req = request({ host: "127.0.0.1", port: rig.port, method: "POST", path: "/up", agent: false }, (res) => {
         let text = "";
         res.setEncoding("utf8");
         res.on("data", (chunk: string) => {

@@ -1,21 +1,7 @@
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
-import { after, before, describe, test } from "node:test";
-import type { RoutingTable } from "./routing-table.types.ts";
-import {
-  app,
-  environment,
-  freePort,
-  httpRequest,
-  makeDataDir,
-  release,
-  route,
-  startEdge,
-  startUpstream,
-  stopEdge,
-  type EdgeProcess,
-  type Upstream,
-} from "./edge-test-harness.ts";
+import { before, describe, test } from "node:test";
+import { app, environment, httpRequest, release, route, edgeRig } from "./edge-test-harness.ts";
 import { RUM_BEACON_MAX_BYTES } from "./rum-beacon.ts";
 
 const PAGE = "<!doctype html><html><head><title>shop</title></head><body><h1>shop</h1></body></html>";
@@ -28,20 +14,16 @@ function tokenOf(body: string): string {
 }
 
 describe("edge RUM: the tag in HTML pages, the script and the hardened beacon", () => {
-  let edge: EdgeProcess | undefined;
-  let up: Upstream | undefined;
-  let port = 0;
+  const rig = edgeRig();
   const beacon = (body: unknown, headers: Record<string, string> = {}) =>
-    httpRequest(port, "/_rampart/rum", {
+    httpRequest(rig.port, "/_rampart/rum", {
       method: "POST",
       headers: { "content-type": "text/plain;charset=UTF-8", ...headers },
       body: typeof body === "string" ? body : JSON.stringify(body),
     });
 
   before(async () => {
-    edge = await startEdge(await makeDataDir());
-    port = await freePort();
-    up = await startUpstream("web-3", (req, res) => {
+    const up = await rig.upstream("web-3", (req, res) => {
       req.resume();
       req.on("end", () => {
         if (req.url === "/json") return res.writeHead(200, { "content-type": "application/json", "content-length": 7 }).end('{"a":1}');
@@ -57,19 +39,11 @@ describe("edge RUM: the tag in HTML pages, the script and the hardened beacon", 
     });
     const web = { ...app("web", [release(3, 1, [up])]), rum: true };
     const plain = app("plain", [release(1, 1, [up])]);
-    const table: RoutingTable = {
-      version: 1,
-      environments: [environment("production", port, [route("web", "/"), route("plain", "/plain/")], [web, plain])],
-    };
-    assert.deepEqual((await edge.client.putTable(table)).errors, []);
-  });
-  after(async () => {
-    await up?.close();
-    await stopEdge(edge);
+    await rig.pushTable([environment("production", rig.port, [route("web", "/"), route("plain", "/plain/")], [web, plain])]);
   });
 
   test("a page of a RUM app gets the tag after <head>, with the release that served it; the framing stays right", async () => {
-    const page = await httpRequest(port, "/");
+    const page = await httpRequest(rig.port, "/");
     assert.equal(page.status, 200);
     assert.match(
       page.body,
@@ -78,38 +52,38 @@ describe("edge RUM: the tag in HTML pages, the script and the hardened beacon", 
     assert.equal(page.body.split("<script").length, 2, "one tag");
     assert.equal(page.headers["content-length"], undefined, "the app's length no longer holds: chunked");
     assert.equal(page.headers.etag, 'W/"v1"');
-    const streamed = await httpRequest(port, "/chunked");
+    const streamed = await httpRequest(rig.port, "/chunked");
     assert.match(streamed.body, /<html><head><script [^>]+><\/script><title>x<\/title><\/head><body>streamed/);
     // A request with a body goes through undici, the other upstream path.
-    const posted = await httpRequest(port, "/form", { method: "POST", body: "a=1" });
+    const posted = await httpRequest(rig.port, "/form", { method: "POST", body: "a=1" });
     assert.match(posted.body, /<head><script src="\/_rampart\/rum.js"/);
   });
 
   test("compressed pages, non-HTML, HEAD and apps without rum pass untouched", async () => {
-    const gz = await httpRequest(port, "/gz");
+    const gz = await httpRequest(rig.port, "/gz");
     assert.equal(gz.headers["content-encoding"], "gzip");
     assert.ok(!gz.body.includes("rampart"));
-    const json = await httpRequest(port, "/json");
+    const json = await httpRequest(rig.port, "/json");
     assert.equal(json.body, '{"a":1}');
     assert.equal(json.headers["content-length"], "7");
-    const head = await httpRequest(port, "/", { method: "HEAD" });
+    const head = await httpRequest(rig.port, "/", { method: "HEAD" });
     assert.equal(head.headers["content-length"], String(Buffer.byteLength(PAGE)));
-    const plain = await httpRequest(port, "/plain/");
+    const plain = await httpRequest(rig.port, "/plain/");
     assert.equal(plain.body, PAGE);
   });
 
   test("the edge serves the reporter script with web-vitals bundled", async () => {
-    const script = await httpRequest(port, "/_rampart/rum.js");
+    const script = await httpRequest(rig.port, "/_rampart/rum.js");
     assert.equal(script.status, 200);
     assert.match(script.headers["content-type"] ?? "", /^text\/javascript/);
     assert.match(script.body, /webVitals/);
     assert.match(script.body, /onLCP/);
-    assert.equal((await httpRequest(port, "/_rampart/rum.js", { method: "POST" })).status, 405);
+    assert.equal((await httpRequest(rig.port, "/_rampart/rum.js", { method: "POST" })).status, 405);
   });
 
   test("a beacon with the page's token is counted under the release that served the page", async () => {
-    const token = tokenOf((await httpRequest(port, "/")).body);
-    await edge?.client.stats();
+    const token = tokenOf((await httpRequest(rig.port, "/")).body);
+    await rig.edge.client.stats();
     const ok = await beacon(
       {
         t: token,
@@ -121,10 +95,10 @@ describe("edge RUM: the tag in HTML pages, the script and the hardened beacon", 
         ],
         e: 2,
       },
-      { origin: `http://127.0.0.1:${port}` },
+      { origin: `http://127.0.0.1:${rig.port}` },
     );
     assert.equal(ok.status, 204);
-    const rum = (await edge?.client.stats())?.rum ?? [];
+    const rum = (await rig.edge.client.stats()).rum ?? [];
     const lcp = rum.find((s) => s.metric === "lcp");
     assert.deepEqual(
       { app: lcp?.app, env: lcp?.env, release: lcp?.release, count: lcp?.count, sum: lcp?.sum },
@@ -135,8 +109,8 @@ describe("edge RUM: the tag in HTML pages, the script and the hardened beacon", 
   });
 
   test("forged, foreign, oversized and malformed beacons get a 4xx, never a 5xx, and count nothing", async () => {
-    const token = tokenOf((await httpRequest(port, "/")).body);
-    await edge?.client.stats();
+    const token = tokenOf((await httpRequest(rig.port, "/")).body);
+    await rig.edge.client.stats();
     const forged = token.replace("web:3:", "web:4:");
     const cases: [string, Promise<{ status: number }>, number][] = [
       ["forged release", beacon({ t: forged, m: [{ n: "lcp", v: 1 }] }), 403],
@@ -151,7 +125,7 @@ describe("edge RUM: the tag in HTML pages, the script and the hardened beacon", 
       ["extra field", beacon({ t: token, m: [], x: 1 }), 400],
       ["too many metrics", beacon({ t: token, m: Array.from({ length: 11 }, () => ({ n: "fcp", v: 1 })) }), 400],
       ["oversized", beacon({ t: token, p: "x".repeat(RUM_BEACON_MAX_BYTES) }), 413],
-      ["GET", httpRequest(port, "/_rampart/rum"), 405],
+      ["GET", httpRequest(rig.port, "/_rampart/rum"), 405],
     ];
     for (const [name, reply, status] of cases) assert.equal((await reply).status, status, name);
     const fuzz = ["", "null", "{}", '{"t":1}', '{"t":"a","m":"x"}', '{"t":"a","e":-1}', "\u0000\u00ff", '{"__proto__":{"t":"x"}}'];
@@ -159,11 +133,11 @@ describe("edge RUM: the tag in HTML pages, the script and the hardened beacon", 
       const reply = await beacon(body);
       assert.ok(reply.status >= 400 && reply.status < 500, `${JSON.stringify(body)} → ${reply.status}`);
     }
-    assert.deepEqual((await edge?.client.stats())?.rum ?? [], [], "nothing refused was counted");
+    assert.deepEqual((await rig.edge.client.stats()).rum ?? [], [], "nothing refused was counted");
   });
 
   test("beacons over the rate from one address get 429", async () => {
-    const token = tokenOf((await httpRequest(port, "/")).body);
+    const token = tokenOf((await httpRequest(rig.port, "/")).body);
     const statuses: number[] = [];
     // 100 over two workers: one of them sees at least 50, past its burst of 30.
     for (let i = 0; i < 100; i++) statuses.push((await beacon({ t: token, m: [{ n: "fcp", v: 10 }] })).status);

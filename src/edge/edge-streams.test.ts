@@ -3,8 +3,8 @@ import { createServer, request, type IncomingHttpHeaders, type Server } from "no
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { WebSocket, WebSocketServer } from "ws";
-import type { EdgeApp, RoutingTable } from "./routing-table.types.ts";
-import { app, environment, freePort, makeDataDir, route, startEdge, type EdgeProcess } from "./edge-test-harness.ts";
+import type { EdgeApp } from "./routing-table.types.ts";
+import { app, environment, route, edgeRig } from "./edge-test-harness.ts";
 import { stopGracefully } from "./edge-stream-harness.ts";
 import { waitFor } from "../shared/wait.ts";
 
@@ -99,36 +99,30 @@ function readEvents(port: number, path = "/events"): Promise<{ status: number; e
 }
 
 describe("edge streams: WebSocket and SSE, drained cleanly", () => {
-  let edge: EdgeProcess | undefined;
-  let port = 0;
-  let version = 0;
   const instances: StreamInstance[] = [];
 
+  // Registered before the rig: node:test runs `after` hooks in that order, so the instances close before the edge stops.
   before(async () => {
-    edge = await startEdge(await makeDataDir());
-    port = await freePort();
     instances.push(await startStreamInstance("a"), await startStreamInstance("b"));
   });
   after(async () => {
     await Promise.all(instances.map((i) => i.close()));
-    await stopGracefully(edge);
   });
+  const rig = edgeRig({ stop: stopGracefully });
 
   async function serve(instance: StreamInstance, drainMs = 1_500): Promise<void> {
-    assert.ok(edge !== undefined);
     const web: EdgeApp = {
       ...app("web", [{ release: 1, weight: 1, instances: [{ id: instance.name, host: "127.0.0.1", port: instance.port }] }]),
       drainMs,
     };
-    const table: RoutingTable = { version: ++version, environments: [environment("test", port, [route("web", "/")], [web])] };
-    assert.deepEqual((await edge.client.putTable(table)).errors, []);
+    await rig.pushTable([environment("test", rig.port, [route("web", "/")], [web])]);
   }
 
   test("proxies a WebSocket both ways with the edge's forwarding headers, counted in flight", async () => {
     const [a] = instances;
-    assert.ok(a !== undefined && edge !== undefined);
+    assert.ok(a !== undefined);
     await serve(a);
-    const { ws, messages, closed } = await openSocket(port);
+    const { ws, messages, closed } = await openSocket(rig.port);
     ws.send("ping");
     await waitFor(() => (messages.includes("a: ping") ? true : undefined), { timeoutMs: 5_000 });
     const seen = a.upgrades.at(-1);
@@ -140,16 +134,16 @@ describe("edge streams: WebSocket and SSE, drained cleanly", () => {
     await waitFor(() => (messages.length >= 2 ? true : undefined), { timeoutMs: 5_000 });
     assert.equal(messages[1]?.length, big.length);
     // The open socket keeps the instance busy in the edge's in-flight counts (what the control plane drains on).
-    const stats = await edge.client.stats();
+    const stats = await rig.edge.client.stats();
     assert.equal(stats.inflight.a, 1);
     ws.close(1000, "done");
     assert.equal((await closed).code, 1000);
-    await waitFor(async () => ((await edge?.client.stats())?.inflight.a === 0 ? true : undefined), { timeoutMs: 5_000 });
+    await waitFor(async () => ((await rig.edge.client.stats()).inflight.a === 0 ? true : undefined), { timeoutMs: 5_000 });
   });
 
   test("a WebSocket follows X-Rampart-Release and the sticky split like a request", async () => {
     const [a, b] = instances;
-    assert.ok(a !== undefined && b !== undefined && edge !== undefined);
+    assert.ok(a !== undefined && b !== undefined);
     const web: EdgeApp = {
       ...app("web", [
         { release: 1, weight: 50, instances: [{ id: a.name, host: "127.0.0.1", port: a.port }] },
@@ -158,12 +152,9 @@ describe("edge streams: WebSocket and SSE, drained cleanly", () => {
       split: true,
       sticky: { kind: "header", name: "x-user" },
     };
-    assert.deepEqual(
-      (await edge.client.putTable({ version: ++version, environments: [environment("test", port, [route("web", "/")], [web])] })).errors,
-      [],
-    );
+    await rig.pushTable([environment("test", rig.port, [route("web", "/")], [web])]);
     const echo = async (headers: Record<string, string>): Promise<string> => {
-      const { ws, messages, closed } = await openSocket(port, "/ws", headers);
+      const { ws, messages, closed } = await openSocket(rig.port, "/ws", headers);
       ws.send("who");
       const reply = await waitFor(() => messages[0], { timeoutMs: 5_000 });
       ws.close(1000);
@@ -182,7 +173,7 @@ describe("edge streams: WebSocket and SSE, drained cleanly", () => {
     const [a, b] = instances;
     assert.ok(a !== undefined && b !== undefined);
     await serve(a);
-    const { ws, messages, closed } = await openSocket(port);
+    const { ws, messages, closed } = await openSocket(rig.port);
     ws.send("before");
     await waitFor(() => (messages.includes("a: before") ? true : undefined), { timeoutMs: 5_000 });
     const closesBefore = a.closes.length;
@@ -193,7 +184,7 @@ describe("edge streams: WebSocket and SSE, drained cleanly", () => {
     await waitFor(() => (a.closes.length > closesBefore ? true : undefined), { timeoutMs: 5_000 });
     assert.equal(a.closes.at(-1), 1001);
     // The client reconnects through the edge: to the instance now in the table.
-    const again = await openSocket(port);
+    const again = await openSocket(rig.port);
     again.ws.send("after");
     await waitFor(() => (again.messages.includes("b: after") ? true : undefined), { timeoutMs: 5_000 });
     again.ws.close();
@@ -204,27 +195,27 @@ describe("edge streams: WebSocket and SSE, drained cleanly", () => {
     const [a, b] = instances;
     assert.ok(a !== undefined && b !== undefined);
     await serve(a);
-    const stream = await readEvents(port);
+    const stream = await readEvents(rig.port);
     assert.equal(stream.status, 200);
     // The instance never ends its response: the first event can only arrive if the edge forwards per chunk.
     await waitFor(() => (stream.events.includes("hello from a") ? true : undefined), { timeoutMs: 5_000 });
     await serve(b, 1_500);
     assert.equal(await within(stream.ended, 10_000), "end");
-    const next = await readEvents(port);
+    const next = await readEvents(rig.port);
     await waitFor(() => (next.events.includes("hello from b") ? true : undefined), { timeoutMs: 5_000 });
   });
 
   test("edge shutdown closes WebSockets with 1001 and ends SSE cleanly instead of cutting them", async () => {
     const [, b] = instances;
-    assert.ok(b !== undefined && edge !== undefined);
+    assert.ok(b !== undefined);
     await serve(b);
-    const { closed } = await openSocket(port);
-    const stream = await readEvents(port);
+    const { closed } = await openSocket(rig.port);
+    const stream = await readEvents(rig.port);
     await waitFor(() => (stream.events.includes("hello from b") ? true : undefined), { timeoutMs: 5_000 });
-    edge.child.kill("SIGTERM");
+    rig.edge.child.kill("SIGTERM");
     const result = await within(closed, 10_000);
     assert.equal(result.code, 1001);
     assert.equal(await within(stream.ended, 10_000), "end");
-    await edge.exited;
+    await rig.edge.exited;
   });
 });

@@ -1,10 +1,14 @@
+import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
+import { freePort } from "../testing/free-port.ts";
 import { createEdgeClient, type EdgeClient } from "./edge-client.ts";
+import type { PutTableResult } from "./edge-control.types.ts";
 import type { EdgeApp, EdgeEnvironment, EdgeRelease, EdgeRoute } from "./routing-table.types.ts";
 
 /** Test helpers for the edge's end-to-end tests: a real edge process, tiny upstreams, plain HTTP calls. */
@@ -12,7 +16,7 @@ import type { EdgeApp, EdgeEnvironment, EdgeRelease, EdgeRoute } from "./routing
 const EDGE_MAIN = new URL("./edge-main.ts", import.meta.url).pathname;
 
 /** A port that was free a moment ago (the table needs concrete ports). */
-export { freePort } from "../testing/free-port.ts";
+export { freePort };
 
 export interface EdgeProcess {
   readonly dataDir: string;
@@ -192,4 +196,79 @@ export function route(appName: string, prefix: string, hosts: string[] | null = 
 
 export function environment(name: string, port: number, routes: EdgeRoute[], apps: EdgeApp[]): EdgeEnvironment {
   return { name, bind: "127.0.0.1", port, routes, apps };
+}
+
+export interface EdgeRigOptions {
+  /** startEdge's options for the suite's edge (workers, environment variables). */
+  edge?: Parameters<typeof startEdge>[1];
+  /** False when every test takes its own ports: the rig then allocates none and `port` throws. */
+  port?: boolean;
+  /** How `after` stops the edge; stopEdge (SIGKILL) unless the suite needs, say, stopGracefully's drain. */
+  stop?: (edge: EdgeProcess) => Promise<void>;
+}
+
+/** One edge shared by a suite's tests, with the upstreams they start and the tables they push. */
+export interface EdgeRig {
+  /** The suite's edge; throws when read before the rig's `before` ran (at describe time, say). */
+  readonly edge: EdgeProcess;
+  /** The port for the suite's environment, allocated in `before`. */
+  readonly port: number;
+  /** The version of the last table put through the rig (0 before the first). */
+  readonly version: number;
+  /** An upstream (startUpstream) that the rig closes in `after`, before it stops the edge. */
+  upstream(name: string, handler?: Parameters<typeof startUpstream>[1]): Promise<Upstream>;
+  /** Puts a table of these environments under the next version and returns the edge's answer, whatever it says. */
+  putTable(environments: EdgeEnvironment[]): Promise<PutTableResult>;
+  /** putTable, asserting the edge reported no errors. */
+  pushTable(environments: EdgeEnvironment[]): Promise<PutTableResult>;
+}
+
+/**
+ * Registers `before` (start an edge, allocate a port) and `after` (close the rig's upstreams, stop the edge) in the
+ * calling describe, so each suite does not repeat them. Call it inside a describe, not at a file's top level: there
+ * node:test starts each `before` without waiting for the previous one, so a suite's own `before` would find no edge.
+ * Hooks run in the order registered, so a suite's own `before` that follows the call sees the edge and port.
+ * The rig numbers table versions itself: an edge ignores a table not newer than its current one.
+ */
+export function edgeRig(options: EdgeRigOptions = {}): EdgeRig {
+  let edge: EdgeProcess | undefined;
+  let port: number | undefined;
+  let version = 0;
+  const upstreams: Upstream[] = [];
+
+  before(async () => {
+    edge = await startEdge(await makeDataDir(), options.edge);
+    if (options.port !== false) port = await freePort();
+  });
+  after(async () => {
+    await Promise.all(upstreams.map((u) => u.close()));
+    // Undefined when startEdge failed: nothing to stop.
+    if (edge !== undefined) await (options.stop ?? stopEdge)(edge);
+  });
+
+  const rig: EdgeRig = {
+    get edge() {
+      if (edge === undefined) throw new Error("edgeRig: the edge is not running (read it in a test or hook, after the rig's before)");
+      return edge;
+    },
+    get port() {
+      if (port === undefined) throw new Error("edgeRig: no port (read it after the rig's before, and without `port: false`)");
+      return port;
+    },
+    get version() {
+      return version;
+    },
+    async upstream(name, handler) {
+      const u = await startUpstream(name, handler);
+      upstreams.push(u);
+      return u;
+    },
+    putTable: (environments) => rig.edge.client.putTable({ version: ++version, environments }),
+    async pushTable(environments) {
+      const result = await rig.putTable(environments);
+      assert.deepEqual(result.errors, []);
+      return result;
+    },
+  };
+  return rig;
 }

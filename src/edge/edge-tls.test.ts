@@ -8,20 +8,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { connect } from "node:tls";
 import { WebSocket, WebSocketServer } from "ws";
-import type { RoutingTable } from "./routing-table.types.ts";
-import {
-  app,
-  environment,
-  freePort,
-  httpRequest,
-  makeDataDir,
-  release,
-  route,
-  startEdge,
-  startUpstream,
-  type EdgeProcess,
-  type Upstream,
-} from "./edge-test-harness.ts";
+import { app, environment, httpRequest, release, route, type Upstream, edgeRig } from "./edge-test-harness.ts";
 import { stopGracefully } from "./edge-stream-harness.ts";
 import { sendRaw } from "./smuggling-corpus.ts";
 import { waitFor } from "../shared/wait.ts";
@@ -40,9 +27,8 @@ function selfSigned(dir: string, name: string): { certFile: string; keyFile: str
 }
 
 describe("edge TLS termination", () => {
-  let edge: EdgeProcess | undefined;
+  const rig = edgeRig({ stop: stopGracefully });
   let up: Upstream | undefined;
-  let port = 0;
   const dir = mkdtempSync(join(tmpdir(), "rampart-tls-"));
   const live = { certFile: join(dir, "live.crt"), keyFile: join(dir, "live.key") };
   let first: { certFile: string; keyFile: string };
@@ -53,22 +39,17 @@ describe("edge TLS termination", () => {
     second = selfSigned(dir, "second.test");
     copyFileSync(first.certFile, live.certFile);
     copyFileSync(first.keyFile, live.keyFile);
-    edge = await startEdge(await makeDataDir());
-    port = await freePort();
-    up = await startUpstream("tls");
-    const env = { ...environment("secure", port, [route("web", "/")], [app("web", [release(1, 1, [up])])]), tls: live };
-    const table: RoutingTable = { version: 1, environments: [env] };
-    assert.deepEqual((await edge.client.putTable(table)).errors, []);
+    up = await rig.upstream("tls");
+    const env = { ...environment("secure", rig.port, [route("web", "/")], [app("web", [release(1, 1, [up])])]), tls: live };
+    await rig.pushTable([env]);
   });
-  after(async () => {
-    await up?.close();
-    await stopGracefully(edge);
+  after(() => {
     rmSync(dir, { recursive: true, force: true });
   });
 
   test("serves HTTPS with the configured pair and tells the upstream X-Forwarded-Proto: https", async () => {
-    assert.equal(await servedName(port), "first.test");
-    const socket = connect({ port, host: "127.0.0.1", rejectUnauthorized: false });
+    assert.equal(await servedName(rig.port), "first.test");
+    const socket = connect({ port: rig.port, host: "127.0.0.1", rejectUnauthorized: false });
     const reply = await requestOn(socket, "/hello");
     socket.destroy();
     assert.match(reply, /^200 /);
@@ -76,22 +57,22 @@ describe("edge TLS termination", () => {
   });
 
   test("a new pair on disk is picked up for new connections; an open connection keeps working", async () => {
-    const open = connect({ port, host: "127.0.0.1", rejectUnauthorized: false });
+    const open = connect({ port: rig.port, host: "127.0.0.1", rejectUnauthorized: false });
     assert.match(await requestOn(open, "/before"), /^200 /);
     assert.equal(open.getPeerCertificate().subject?.CN, "first.test");
     copyFileSync(second.keyFile, live.keyFile);
     copyFileSync(second.certFile, live.certFile);
-    await waitFor(async () => ((await servedName(port)) === "second.test" ? true : undefined), { timeoutMs: 10_000, intervalMs: 200 });
+    await waitFor(async () => ((await servedName(rig.port)) === "second.test" ? true : undefined), { timeoutMs: 10_000, intervalMs: 200 });
     // Every worker reloads on its own poll: each new connection now gets the new certificate.
     for (let i = 0; i < 4; i++) {
-      await waitFor(async () => ((await servedName(port)) === "second.test" ? true : undefined), { timeoutMs: 5_000, intervalMs: 200 });
+      await waitFor(async () => ((await servedName(rig.port)) === "second.test" ? true : undefined), { timeoutMs: 5_000, intervalMs: 200 });
     }
     assert.match(await requestOn(open, "/after"), /^200 /);
     open.destroy();
   });
 
   test("WebSockets work over TLS (wss) the same way", async () => {
-    assert.ok(edge !== undefined && up !== undefined);
+    assert.ok(up !== undefined);
     const server = createServer();
     const wss = new WebSocketServer({ server });
     wss.on("connection", (socket) => socket.on("message", (data) => socket.send(`echo ${String(data)}`)));
@@ -102,9 +83,9 @@ describe("edge TLS termination", () => {
         app("web", [release(1, 1, [up])]),
         app("ws", [{ release: 1, weight: 1, instances: [{ id: "ws-1", host: "127.0.0.1", port: wsPort }] }]),
       ];
-      const env = { ...environment("secure", port, [route("web", "/"), route("ws", "/ws")], apps), tls: live };
-      assert.deepEqual((await edge.client.putTable({ version: 2, environments: [env] })).errors, []);
-      const client = new WebSocket(`wss://127.0.0.1:${port}/ws`, { rejectUnauthorized: false });
+      const env = { ...environment("secure", rig.port, [route("web", "/"), route("ws", "/ws")], apps), tls: live };
+      await rig.pushTable([env]);
+      const client = new WebSocket(`wss://127.0.0.1:${rig.port}/ws`, { rejectUnauthorized: false });
       const reply = await new Promise<string>((ok, fail) => {
         client.once("open", () => client.send("hi"));
         client.once("message", (data) => ok(String(data)));
@@ -120,35 +101,34 @@ describe("edge TLS termination", () => {
   });
 
   test("a mismatched pair keeps the previous certificate and logs why", async () => {
-    assert.ok(edge !== undefined);
     copyFileSync(first.certFile, live.certFile);
     // live.key is still the second key: the pair does not match.
-    await waitFor(() => (edge?.stderr().includes("kept the previous TLS certificate") ? true : undefined), {
+    await waitFor(() => (rig.edge.stderr().includes("kept the previous TLS certificate") ? true : undefined), {
       timeoutMs: 10_000,
       intervalMs: 100,
     });
-    for (let i = 0; i < 4; i++) assert.equal(await servedName(port), "second.test");
+    for (let i = 0; i < 4; i++) assert.equal(await servedName(rig.port), "second.test");
   });
 
   test("plain HTTP sent to the TLS port gets a 400 saying so, then the connection closes", async () => {
-    const reply = await sendRaw(port, "127.0.0.1", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 5_000);
+    const reply = await sendRaw(rig.port, "127.0.0.1", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 5_000);
     assert.equal(reply.status, 400, reply.text);
     assert.ok(reply.closed);
     assert.match(reply.text, /plain HTTP request was sent to HTTPS port/);
     // TLS still works on the same port afterwards.
-    assert.equal(await servedName(port), "second.test");
+    assert.equal(await servedName(rig.port), "second.test");
   });
 
   test("a table can switch the environment to plain HTTP; a certificate that does not load is reported and the listener kept", async () => {
-    assert.ok(edge !== undefined && up !== undefined);
+    assert.ok(up !== undefined);
     const apps = [app("web", [release(1, 1, [up])])];
-    const plain = environment("secure", port, [route("web", "/")], apps);
-    assert.deepEqual((await edge.client.putTable({ version: 3, environments: [plain] })).errors, []);
-    assert.equal((await httpRequest(port, "/plain")).status, 200);
+    const plain = environment("secure", rig.port, [route("web", "/")], apps);
+    await rig.pushTable([plain]);
+    assert.equal((await httpRequest(rig.port, "/plain")).status, 200);
     const broken = { ...plain, tls: { certFile: join(dir, "missing.crt"), keyFile: live.keyFile } };
-    const result = await edge.client.putTable({ version: 4, environments: [broken] });
+    const result = await rig.putTable([broken]);
     assert.equal(result.errors.length, 1);
     assert.match(result.errors[0]?.message ?? "", /missing\.crt/);
-    assert.equal((await httpRequest(port, "/still-plain")).status, 200);
+    assert.equal((await httpRequest(rig.port, "/still-plain")).status, 200);
   });
 });

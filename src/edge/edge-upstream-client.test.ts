@@ -1,49 +1,17 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { connect as connectNet, createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
-import { after, before, describe, test } from "node:test";
-import type { RoutingTable } from "./routing-table.types.ts";
-import {
-  app,
-  environment,
-  freePort,
-  httpRequest,
-  makeDataDir,
-  release,
-  route,
-  startEdge,
-  startUpstream,
-  stopEdge,
-  type EdgeProcess,
-  type Upstream,
-} from "./edge-test-harness.ts";
+import { after, describe, test } from "node:test";
+import { app, environment, httpRequest, release, route, type startUpstream, type Upstream, edgeRig } from "./edge-test-harness.ts";
 import { waitFor } from "../shared/wait.ts";
 
 /** The edge's own upstream client (bodyless requests): streaming, backpressure, stale keep-alive, aborts. */
 describe("edge upstream client", () => {
-  let edge: EdgeProcess | undefined;
-  let port = 0;
-  let version = 0;
-  const upstreams: Upstream[] = [];
-
-  before(async () => {
-    edge = await startEdge(await makeDataDir());
-    port = await freePort();
-  });
-  after(async () => {
-    await Promise.all(upstreams.map((u) => u.close()));
-    await stopEdge(edge);
-  });
+  const rig = edgeRig();
 
   async function serve(name: string, handler: Parameters<typeof startUpstream>[1]): Promise<Upstream> {
-    const u = await startUpstream(name, handler);
-    upstreams.push(u);
-    assert.ok(edge !== undefined);
-    const table: RoutingTable = {
-      version: ++version,
-      environments: [environment("t", port, [route(name, "/")], [app(name, [release(1, 1, [u])])])],
-    };
-    assert.deepEqual((await edge.client.putTable(table)).errors, []);
+    const u = await rig.upstream(name, handler);
+    await rig.pushTable([environment("t", rig.port, [route(name, "/")], [app(name, [release(1, 1, [u])])])]);
     return u;
   }
 
@@ -55,7 +23,7 @@ describe("edge upstream client", () => {
       finish = () => res.end("data: last\n\n");
     });
     const text = await new Promise<string>((ok, fail) => {
-      const req = request({ host: "127.0.0.1", port, path: "/", agent: false }, (res) => {
+      const req = request({ host: "127.0.0.1", port: rig.port, path: "/", agent: false }, (res) => {
         let body = "";
         res.setEncoding("utf8");
         res.on("data", (chunk: string) => {
@@ -81,7 +49,7 @@ describe("edge upstream client", () => {
       res.end(Buffer.alloc(size, 7));
     });
     const received = await new Promise<number>((ok, fail) => {
-      const req = request({ host: "127.0.0.1", port, path: "/", agent: false }, (res) => {
+      const req = request({ host: "127.0.0.1", port: rig.port, path: "/", agent: false }, (res) => {
         let bytes = 0;
         res.on("data", (chunk: Buffer) => {
           bytes += chunk.length;
@@ -123,27 +91,22 @@ describe("edge upstream client", () => {
       return new Promise<void>((ok) => raw.close(() => ok()));
     });
     const rawPort = (raw.address() as AddressInfo).port;
-    assert.ok(edge !== undefined);
-    const table: RoutingTable = {
-      version: ++version,
-      environments: [
-        environment(
-          "t",
-          port,
-          [route("raw", "/")],
-          [app("raw", [{ release: 1, weight: 1, instances: [{ id: "raw-1", host: "127.0.0.1", port: rawPort }] }])],
-        ),
-      ],
-    };
-    await edge.client.putTable(table);
+    await rig.putTable([
+      environment(
+        "t",
+        rig.port,
+        [route("raw", "/")],
+        [app("raw", [{ release: 1, weight: 1, instances: [{ id: "raw-1", host: "127.0.0.1", port: rawPort }] }])],
+      ),
+    ]);
     const statuses: number[] = [];
-    for (let i = 0; i < 10; i++) statuses.push((await httpRequest(port, "/")).status);
+    for (let i = 0; i < 10; i++) statuses.push((await httpRequest(rig.port, "/")).status);
     assert.deepEqual(statuses, Array(10).fill(200));
     assert.ok(dropped >= 1, "no connection was reused");
     assert.equal(answered, 10);
     // A DELETE may have been processed before the connection died: it is not sent twice.
     let deleteStatus = 0;
-    for (let i = 0; i < 10 && deleteStatus !== 502; i++) deleteStatus = (await httpRequest(port, "/", { method: "DELETE" })).status;
+    for (let i = 0; i < 10 && deleteStatus !== 502; i++) deleteStatus = (await httpRequest(rig.port, "/", { method: "DELETE" })).status;
     assert.equal(deleteStatus, 502);
   });
 
@@ -154,7 +117,7 @@ describe("edge upstream client", () => {
       res.end("ok");
     });
     const reply = await new Promise<string>((ok, fail) => {
-      const socket = connectNet(port, "127.0.0.1", () => socket.write("GET /x HTTP/1.0\r\n\r\n"));
+      const socket = connectNet(rig.port, "127.0.0.1", () => socket.write("GET /x HTTP/1.0\r\n\r\n"));
       let text = "";
       socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
       socket.on("end", () => ok(text));
@@ -165,10 +128,9 @@ describe("edge upstream client", () => {
   });
 
   test("a client that leaves mid-response frees the instance's in-flight count", async () => {
-    assert.ok(edge !== undefined);
-    const client = edge.client;
+    const client = rig.edge.client;
     const u = await serve("held", () => {});
-    const req = request({ host: "127.0.0.1", port, path: "/", agent: false });
+    const req = request({ host: "127.0.0.1", port: rig.port, path: "/", agent: false });
     req.on("error", () => {});
     req.end();
     await waitFor(() => (u.count === 1 ? true : undefined), { timeoutMs: 5_000, intervalMs: 5 });
