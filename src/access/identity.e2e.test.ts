@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { auditEvents } from "../testing/event-audit.ts";
-import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
+import { describe, it } from "node:test";
+import { platformRig } from "../testing/platform-rig.ts";
+import { runCli } from "../testing/rampart-process.ts";
 import { filesUnder, fileTexts, secretHits, scannedCaller } from "../testing/secret-scan.ts";
-import { createTestProject, type TestProject } from "../testing/test-project.ts";
 
 const ALICE_PASSWORD = "alice-correct-horse-battery";
 const BOB_PASSWORD = "bob-correct-horse-battery";
@@ -15,33 +14,21 @@ const BOB_PASSWORD = "bob-correct-horse-battery";
  * no response body (other than the one that handed it out), event, file under the data dir or CLI error holds it.
  */
 describe("identity through a real `rampart up`", () => {
-  let project: TestProject;
-  let up: RampartUp;
-  let audit: ReturnType<typeof auditEvents>;
+  const rig = platformRig({ project: { instances: 1 } });
   const secrets = new Set<string>([ALICE_PASSWORD, BOB_PASSWORD]);
   const seen: string[] = [];
   const cli = (args: string[], options: { env?: Record<string, string>; input?: string } = {}) => {
-    const result = runCli([...args, "--data", project.dataDir], options);
+    const result = runCli([...args, "--data", rig.project.dataDir], options);
     seen.push(result.stderr);
     return result;
   };
   /** A request whose answer is scanned at the end, unless it is the one answer that hands a secret out. */
-  const call = scannedCaller(() => up.client.baseUrl, seen);
+  const call = scannedCaller(() => rig.up.client.baseUrl, seen);
   const login = async (user: string, password: string, cookie?: string) => {
     const answer = await call("POST", "/api/v1/auth/login", { body: { user, password }, cookie, handsOut: true });
     if (answer.status === 200) secrets.add(String(answer.json().token));
     return answer;
   };
-
-  before(async () => {
-    project = await createTestProject({ instances: 1 });
-    audit = auditEvents(join(project.dir, "event-audit.jsonl"));
-    up = await startRampartUp(project);
-  });
-  after(async () => {
-    audit.off();
-    await killPlatform(project.dataDir, up);
-  });
 
   it("rampart user add --password-stdin, role grant, list: the local credentials file acts as `local`", async () => {
     const added = cli(["user", "add", "alice", "--email", "alice@example.com", "--password-stdin"], { input: `${ALICE_PASSWORD}\n` });
@@ -59,7 +46,7 @@ describe("identity through a real `rampart up`", () => {
       roles.grants.map((g) => [g.subject, g.createdBy]),
       [["alice", "local"]],
     );
-    const events = await up.client.events({ type: "user.", limit: 10 });
+    const events = await rig.up.client.events({ type: "user.", limit: 10 });
     assert.deepEqual(
       events.map((e) => [e.type, e.actor]),
       [
@@ -209,7 +196,7 @@ describe("identity through a real `rampart up`", () => {
     const gone = cli(["user", "remove", "bob"]);
     assert.equal(gone.code, 1);
     assert.match(gone.stderr, /user bob not found[\s\S]*rampart user list/);
-    const types = (await up.client.events({ limit: 1000 })).map((e) => `${e.type}:${e.actor}`);
+    const types = (await rig.up.client.events({ limit: 1000 })).map((e) => `${e.type}:${e.actor}`);
     for (const expected of [
       "role.revoked:local",
       "user.removed:local",
@@ -224,17 +211,17 @@ describe("identity through a real `rampart up`", () => {
   it("no token, session id or password appears in any other answer, event, file under the data dir or CLI error", async () => {
     const events = await call("GET", "/api/v1/events?limit=10000", { token: localToken() });
     assert.equal(events.status, 200);
-    const files = filesUnder(project.dataDir).filter((f) => !f.endsWith("credentials.json"));
+    const files = filesUnder(rig.project.dataDir).filter((f) => !f.endsWith("credentials.json"));
     assert.ok(files.some((f) => f.endsWith("rampart.db")));
-    const haystacks = [...seen, events.text, ...fileTexts(files), up.output()];
+    const haystacks = [...seen, events.text, ...fileTexts(files), rig.up.output()];
     assert.ok(secrets.size >= 6, `${secrets.size} secrets handed out`);
     const hits = secretHits(secrets, haystacks);
     assert.deepEqual(hits, []);
     // And every change (users, roles, tokens, sessions) was written with its event.
-    audit.assertNoViolations();
+    rig.events.assertNoViolations();
   });
 
   function localToken(): string {
-    return (JSON.parse(readFileSync(join(project.dataDir, "credentials.json"), "utf8")) as { token: string }).token;
+    return (JSON.parse(readFileSync(join(rig.project.dataDir, "credentials.json"), "utf8")) as { token: string }).token;
   }
 });

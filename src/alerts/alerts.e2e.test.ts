@@ -1,32 +1,17 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { waitForRelease } from "../releases/release-wait.ts";
 import { waitFor } from "../shared/wait.ts";
-import { auditEvents } from "../testing/event-audit.ts";
 import { startLoad } from "../testing/load-generator.ts";
-import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
-import { createTestProject, type TestProject } from "../testing/test-project.ts";
+import { platformRig } from "../testing/platform-rig.ts";
+import { runCli } from "../testing/rampart-process.ts";
 
 describe("alerting through a real `rampart up`: default rules, no rule written", () => {
-  let project: TestProject;
-  let up: RampartUp;
-  let audit: ReturnType<typeof auditEvents>;
-
-  before(async () => {
-    project = await createTestProject({ instances: 2 });
-    audit = auditEvents(join(project.dir, "event-audit.jsonl"));
-    up = await startRampartUp(project);
-    await waitForRelease(up.client, await up.client.deploy("production", "web"), 60_000);
-  });
-  after(async () => {
-    await killPlatform(project.dataDir, up);
-    audit.off();
-  });
+  const rig = platformRig({ project: { instances: 2 }, deploy: { env: "production", timeoutMs: 60_000 } });
 
   it("a release that fails 20 % of its requests fires the default high_error_ratio within a minute of taking traffic", async () => {
     const cli = (...args: string[]) => {
-      const result = runCli([...args, "--data", project.dataDir, "--json"]);
+      const result = runCli([...args, "--data", rig.project.dataDir, "--json"]);
       assert.equal(result.code, 0, result.stderr);
       return JSON.parse(result.stdout) as Record<string, unknown>;
     };
@@ -42,29 +27,29 @@ describe("alerting through a real `rampart up`: default rules, no rule written",
         "high_client_error_ratio:default",
       ],
     );
-    const load = startLoad(`http://127.0.0.1:${project.ports.production}/`, { concurrency: 1, maxMs: 300_000 });
+    const load = startLoad(`http://127.0.0.1:${rig.project.ports.production}/`, { concurrency: 1, maxMs: 300_000 });
     try {
       // Steady state first: the rule's one-minute window full of healthy traffic, as it is before a real fault.
       const loadStarted = Date.now();
       await waitFor(
         async () =>
-          Date.now() - loadStarted >= 65_000 && (await up.client.metrics("production", "web", { since: "1m" })).total.requests > 60
+          Date.now() - loadStarted >= 65_000 && (await rig.up.client.metrics("production", "web", { since: "1m" })).total.requests > 60
             ? true
             : undefined,
         { timeoutMs: 90_000, intervalMs: 1000 },
       );
       assert.deepEqual(cli("alerts").alerts, [], "healthy traffic raises nothing");
 
-      project.writeManifest("    environments:\n      production: { env: { TEST_MODE: errors } }");
-      const release = await waitForRelease(up.client, await up.client.deploy("production", "web"), 60_000);
+      rig.project.writeManifest("    environments:\n      production: { env: { TEST_MODE: errors } }");
+      const release = await waitForRelease(rig.up.client, await rig.up.client.deploy("production", "web"), 60_000);
       const firing = await waitFor(
         async () => {
-          const { alerts } = await up.client.alerts();
+          const { alerts } = await rig.up.client.alerts();
           return alerts.find((a) => a.rule === "high_error_ratio" && a.state === "firing" && a.labels.release === String(release.number));
         },
         { timeoutMs: 120_000, intervalMs: 250 },
       );
-      const events = await up.client.events({ env: "production", app: "web", limit: 10_000 });
+      const events = await rig.up.client.events({ env: "production", app: "web", limit: 10_000 });
       const firstTraffic = events.find((e) => e.type === "traffic.changed" && e.release === release.number)?.at;
       const live = events.find((e) => e.type === "release.live" && e.release === release.number)?.at;
       assert.ok(firstTraffic && live && firing.firedAt);
@@ -87,6 +72,6 @@ describe("alerting through a real `rampart up`: default rules, no rule written",
     } finally {
       await load.stop();
     }
-    audit.assertNoViolations();
+    rig.events.assertNoViolations();
   });
 });

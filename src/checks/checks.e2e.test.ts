@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { readCredentials } from "../daemon/credentials.ts";
 import { waitFor } from "../shared/wait.ts";
-import { killPlatform, type RampartUp, runCli, startRampartUp } from "../testing/rampart-process.ts";
-import { auditEvents } from "../testing/event-audit.ts";
-import { createTestProject, type TestProject } from "../testing/test-project.ts";
+import { platformRig } from "../testing/platform-rig.ts";
+import { runCli } from "../testing/rampart-process.ts";
+import { createTestProject } from "../testing/test-project.ts";
 import type { CheckView } from "./checks.types.ts";
 import { fileTexts, filesUnder, secretHits } from "../testing/secret-scan.ts";
 
@@ -30,67 +30,58 @@ process.on("SIGTERM", () => server.close(() => process.exit(0)));
 `;
 
 describe("synthetic checks through a real rampart up", () => {
-  let project: TestProject;
-  let up: RampartUp;
   let failFile: string;
-  let audit: ReturnType<typeof auditEvents>;
-  const cli = (...args: string[]) => runCli([...args, "--data", project.dataDir], { cwd: project.dir });
+  // Every state change commits with its event; check results and pings are measurements (eventlessTables).
+  const rig = platformRig({
+    project: async () => {
+      const source = mkdtempSync(join(tmpdir(), "rampart-checks-app-"));
+      writeFileSync(join(source, "server.mjs"), APP);
+      const project = await createTestProject({ instances: 1, source });
+      rmSync(source, { recursive: true, force: true });
+      failFile = join(project.dir, "fail");
+      project.writeManifest(
+        [
+          `    env: { FAIL_FILE: ${JSON.stringify(failFile)} }`,
+          "    routes: [/]",
+          "    checks:",
+          '      - { name: orders, path: /api/orders, interval: 300ms, conditions: ["status == 200", "body.status == UP", "response_time < 2s"] }',
+          "    heartbeats:",
+          "      - { name: nightly, every: 1s, grace: 1s }",
+        ].join("\n"),
+      );
+      return project;
+    },
+    // Lets the test's check run every 300 ms instead of the 10 s minimum, so thresholds play out in seconds.
+    upEnv: { RAMPART_CHECK_MIN_INTERVAL: "100ms" },
+  });
+  const cli = (...args: string[]) => runCli([...args, "--data", rig.project.dataDir], { cwd: rig.project.dir });
   let lastSeen: CheckView[] = [];
   const checks = async () => {
-    lastSeen = await up.client.checks({ env: "staging", app: "web" });
+    lastSeen = await rig.up.client.checks({ env: "staging", app: "web" });
     return lastSeen;
   };
   const check = async (name: string): Promise<CheckView | undefined> => (await checks()).find((c) => c.name === name);
 
-  before(async () => {
-    const source = mkdtempSync(join(tmpdir(), "rampart-checks-app-"));
-    writeFileSync(join(source, "server.mjs"), APP);
-    project = await createTestProject({ instances: 1, source });
-    rmSync(source, { recursive: true, force: true });
-    failFile = join(project.dir, "fail");
-    project.writeManifest(
-      [
-        `    env: { FAIL_FILE: ${JSON.stringify(failFile)} }`,
-        "    routes: [/]",
-        "    checks:",
-        '      - { name: orders, path: /api/orders, interval: 300ms, conditions: ["status == 200", "body.status == UP", "response_time < 2s"] }',
-        "    heartbeats:",
-        "      - { name: nightly, every: 1s, grace: 1s }",
-      ].join("\n"),
-    );
-    // Every state change commits with its event; check results and pings are measurements (eventlessTables).
-    audit = auditEvents(join(project.dir, "event-audit.jsonl"));
-    const env: Record<string, string> = {};
-    for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
-    up = await startRampartUp({
-      manifestPath: project.manifestPath,
-      dataDir: project.dataDir,
-      // Lets the test's check run every 300 ms instead of the 10 s minimum, so thresholds play out in seconds.
-      env: { ...env, RAMPART_API: "", RAMPART_TOKEN: "", RAMPART_CHECK_MIN_INTERVAL: "100ms" },
-    });
+  before(() => {
     const deployed = cli("deploy", "web", "--env", "staging", "--wait");
     assert.equal(deployed.code, 0, deployed.stderr);
   });
-  after(async () => {
-    audit.off();
-    await killPlatform(project.dataDir, up);
-    rmSync(project.dir, { recursive: true, force: true });
-  });
+  after(() => rmSync(rig.project.dir, { recursive: true, force: true }));
 
   it("checks the health path by default and the custom route; goes failing after 3 failures and recovers after 2", async () => {
     await waitFor(async () => ((await check("orders"))?.state === "ok" ? true : undefined), {
       timeoutMs: 20_000,
-      onTimeout: () => new Error(`checks: ${JSON.stringify(lastSeen)}\n${up.output().slice(-2000)}`),
+      onTimeout: () => new Error(`checks: ${JSON.stringify(lastSeen)}\n${rig.up.output().slice(-2000)}`),
     });
     const health = await waitFor(
       async () => {
         const c = await check("health");
         return c?.state === "ok" ? c : undefined;
       },
-      { timeoutMs: 20_000, onTimeout: () => new Error(`checks: ${JSON.stringify(lastSeen)}\n${up.output().slice(-2000)}`) },
+      { timeoutMs: 20_000, onTimeout: () => new Error(`checks: ${JSON.stringify(lastSeen)}\n${rig.up.output().slice(-2000)}`) },
     );
     assert.equal(health.origin, "default");
-    assert.equal(health.target, `http://127.0.0.1:${project.ports.staging}/healthz`);
+    assert.equal(health.target, `http://127.0.0.1:${rig.project.ports.staging}/healthz`);
 
     writeFileSync(failFile, "");
     const failing = await waitFor(
@@ -98,7 +89,7 @@ describe("synthetic checks through a real rampart up", () => {
         const c = await check("orders");
         return c?.state === "failing" ? c : undefined;
       },
-      { timeoutMs: 20_000, onTimeout: () => new Error(`checks: ${JSON.stringify(lastSeen)}\n${up.output().slice(-2000)}`) },
+      { timeoutMs: 20_000, onTimeout: () => new Error(`checks: ${JSON.stringify(lastSeen)}\n${rig.up.output().slice(-2000)}`) },
     );
     assert.equal(failing.consecutiveFailures, 3);
     assert.match(failing.lastResult?.message ?? "", /status == 200: got 500; body.status == UP: got "DOWN"/);
@@ -106,9 +97,9 @@ describe("synthetic checks through a real rampart up", () => {
     unlinkSync(failFile);
     await waitFor(async () => ((await check("orders"))?.state === "ok" ? true : undefined), {
       timeoutMs: 20_000,
-      onTimeout: () => new Error(`checks: ${JSON.stringify(lastSeen)}\n${up.output().slice(-2000)}`),
+      onTimeout: () => new Error(`checks: ${JSON.stringify(lastSeen)}\n${rig.up.output().slice(-2000)}`),
     });
-    const events = (await up.client.events({ type: "check.", limit: 100 })).filter((e) => e.data.name === "orders");
+    const events = (await rig.up.client.events({ type: "check.", limit: 100 })).filter((e) => e.data.name === "orders");
     assert.deepEqual(
       events.map((e) => e.type),
       ["check.failed", "check.recovered"],
@@ -122,25 +113,25 @@ describe("synthetic checks through a real rampart up", () => {
     const json = JSON.parse(cli("checks", "--app", "web", "--json").stdout) as { checks: CheckView[] };
     assert.ok(json.checks.some((c) => c.name === "route-root" && c.origin === "default"));
 
-    const token = readCredentials(project.dataDir)?.token ?? assert.fail("credentials.json");
-    const metrics = await (await fetch(`${up.client.baseUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    const token = readCredentials(rig.project.dataDir)?.token ?? assert.fail("credentials.json");
+    const metrics = await (await fetch(`${rig.up.client.baseUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
     assert.match(metrics, /rampart_check_results_total\{[^}]*check="orders"[^}]*result="failure"[^}]*\} [3-9]/);
     assert.match(metrics, /rampart_check_up\{[^}]*check="orders"[^}]*\} 1/);
   });
 
   it("a heartbeat missed fails; a ping recovers it; an undeclared one is a 404 naming the declared ones", async () => {
-    const pinged = await up.client.heartbeat("staging", "web", "nightly");
+    const pinged = await rig.up.client.heartbeat("staging", "web", "nightly");
     assert.equal(pinged.state, "ok");
     await waitFor(async () => ((await check("nightly"))?.state === "failing" ? true : undefined), { timeoutMs: 15_000 });
-    assert.equal((await up.client.heartbeat("staging", "web", "nightly")).state, "ok");
-    const types = (await up.client.events({ type: "check.", limit: 100 })).filter((e) => e.data.name === "nightly").map((e) => e.type);
+    assert.equal((await rig.up.client.heartbeat("staging", "web", "nightly")).state, "ok");
+    const types = (await rig.up.client.events({ type: "check.", limit: 100 })).filter((e) => e.data.name === "nightly").map((e) => e.type);
     assert.deepEqual(types.slice(-2), ["check.failed", "check.recovered"]);
-    await assert.rejects(up.client.heartbeat("staging", "web", "weekly"), (error: unknown) => {
+    await assert.rejects(rig.up.client.heartbeat("staging", "web", "weekly"), (error: unknown) => {
       assert.ok(error instanceof Error && "status" in error && error.status === 404, String(error));
       assert.match(error.message, /heartbeat "weekly" of app "web"/);
       return true;
     });
-    audit.assertNoViolations();
+    rig.events.assertNoViolations();
   });
 
   it("a heartbeat's ping URL reports it in with no API token; a forged, altered or another heartbeat's URL is refused", async () => {
@@ -172,9 +163,9 @@ describe("synthetic checks through a real rampart up", () => {
     assert.ok(oversized.status >= 400 && oversized.status < 500, `an oversized token is a 4xx, not ${oversized.status}`);
     assert.match(await oversized.text(), /url_too_long/);
     // The token is a credential: it is in no answer but the one that hands it out, no event and no log.
-    const events = JSON.stringify(await up.client.events({ limit: 1000 }));
+    const events = JSON.stringify(await rig.up.client.events({ limit: 1000 }));
     assert.match(events, /heartbeat:nightly/, "the ping is recorded under the heartbeat");
-    assert.deepEqual(secretHits([token], [events, ...refused, ...fileTexts(filesUnder(join(project.dataDir, "logs")))]), []);
-    audit.assertNoViolations();
+    assert.deepEqual(secretHits([token], [events, ...refused, ...fileTexts(filesUnder(join(rig.project.dataDir, "logs")))]), []);
+    rig.events.assertNoViolations();
   });
 });

@@ -3,14 +3,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { waitForRelease } from "../releases/release-wait.ts";
+import { after, describe, it } from "node:test";
 import { waitFor } from "../shared/wait.ts";
-import { auditEvents } from "../testing/event-audit.ts";
 import { claimsFor, jwksOf, makeKey, signToken } from "../testing/jwt-fixtures.ts";
-import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
+import { platformRig } from "../testing/platform-rig.ts";
 import { fileTexts, filesUnder, secretHits } from "../testing/secret-scan.ts";
-import { createTestProject, type TestProject } from "../testing/test-project.ts";
+import { createTestProject } from "../testing/test-project.ts";
 
 /** An app that answers with the subject the edge passed it (and how often it was called). */
 const ECHO_APP = `
@@ -43,48 +41,42 @@ function get(
 }
 
 describe("gateway on a real platform: rampart.yaml auth, API keys from the CLI, the access log from rampart logs --edge", () => {
-  let project: TestProject;
-  let up: RampartUp;
-  let events: ReturnType<typeof auditEvents>;
   let sourceDir: string;
   const key = makeKey("ES256", "e2e-1");
-  const cli = (args: string[]) => runCli([...args, "--data", project.dataDir], { env: { RAMPART_API: "", RAMPART_TOKEN: "" } });
+  const rig = platformRig({
+    project: async () => {
+      sourceDir = mkdtempSync(join(tmpdir(), "rampart-gateway-app-"));
+      writeFileSync(join(sourceDir, "server.mjs"), ECHO_APP);
+      const project = await createTestProject({
+        instances: 1,
+        source: sourceDir,
+        appYaml: [
+          "    auth:",
+          "      jwt: { jwks: ./jwks.json, issuer: https://id.e2e.example/, audience: shop, required_claims: [tenant] }",
+          "      api_keys: true",
+          "      public: [/healthz, /assets]",
+        ].join("\n"),
+      });
+      writeFileSync(join(project.dir, "jwks.json"), JSON.stringify(jwksOf([key])));
+      // The access log is an environment setting: staging keeps one.
+      const manifest = readFileSync(project.manifestPath, "utf8").replace(
+        /(staging: \{ port: \d+, bind: 127\.0\.0\.1)/,
+        "$1, access_log: { max_size: 1mb, keep: 2 }",
+      );
+      writeFileSync(project.manifestPath, manifest);
+      mkdirSync(project.dataDir, { recursive: true });
+      return project;
+    },
+    deploy: { env: "staging", timeoutMs: 90_000 },
+  });
+  const { cli } = rig;
   const secrets: string[] = [];
   const responses: string[] = [];
 
-  before(async () => {
-    sourceDir = mkdtempSync(join(tmpdir(), "rampart-gateway-app-"));
-    writeFileSync(join(sourceDir, "server.mjs"), ECHO_APP);
-    project = await createTestProject({
-      instances: 1,
-      source: sourceDir,
-      appYaml: [
-        "    auth:",
-        "      jwt: { jwks: ./jwks.json, issuer: https://id.e2e.example/, audience: shop, required_claims: [tenant] }",
-        "      api_keys: true",
-        "      public: [/healthz, /assets]",
-      ].join("\n"),
-    });
-    writeFileSync(join(project.dir, "jwks.json"), JSON.stringify(jwksOf([key])));
-    // The access log is an environment setting: staging keeps one.
-    const manifest = readFileSync(project.manifestPath, "utf8").replace(
-      /(staging: \{ port: \d+, bind: 127\.0\.0\.1)/,
-      "$1, access_log: { max_size: 1mb, keep: 2 }",
-    );
-    writeFileSync(project.manifestPath, manifest);
-    mkdirSync(project.dataDir, { recursive: true });
-    events = auditEvents(join(project.dir, "event-audit.jsonl"));
-    up = await startRampartUp({ manifestPath: project.manifestPath, dataDir: project.dataDir });
-    await waitForRelease(up.client, await up.client.deploy("staging", "web"), 90_000);
-  });
-  after(async () => {
-    await killPlatform(project.dataDir, up);
-    events.off();
-    rmSync(sourceDir, { recursive: true, force: true });
-  });
+  after(() => rmSync(sourceDir, { recursive: true, force: true }));
 
   it("the edge refuses what the manifest does not let in, passes the verified subject, and takes and drops API keys as the CLI says", async () => {
-    const port = project.ports.staging ?? 0;
+    const port = rig.project.ports.staging ?? 0;
     const none = await get(port, "/orders");
     assert.equal(none.status, 401);
     assert.equal(none.headers["www-authenticate"], 'Bearer realm="web"');
@@ -137,7 +129,7 @@ describe("gateway on a real platform: rampart.yaml auth, API keys from the CLI, 
     assert.match(replay.body, /unknown or revoked/);
     responses.push(replay.body);
 
-    const recorded = (await up.client.events({ limit: 1000 })).filter((e) => e.type.startsWith("apikey."));
+    const recorded = (await rig.up.client.events({ limit: 1000 })).filter((e) => e.type.startsWith("apikey."));
     assert.deepEqual(
       recorded.map((e) => [e.type, e.env, e.app, e.actor]),
       [
@@ -146,7 +138,7 @@ describe("gateway on a real platform: rampart.yaml auth, API keys from the CLI, 
       ],
     );
     responses.push(JSON.stringify(recorded));
-    events.assertNoViolations();
+    rig.events.assertNoViolations();
   });
 
   it("rampart logs --edge shows the requests, with subject and status, and never a token, key or query string", async () => {
@@ -166,6 +158,6 @@ describe("gateway on a real platform: rampart.yaml auth, API keys from the CLI, 
     assert.match(human.stdout, /GET \S+\/orders 200 .* sub=alice/);
     responses.push(lines, human.stdout);
     // Neither the key nor the token is anywhere in the data dir (database, events, audit, edge logs), or in an answer.
-    assert.deepEqual(secretHits(secrets, [...fileTexts(filesUnder(project.dataDir)), ...responses]), []);
+    assert.deepEqual(secretHits(secrets, [...fileTexts(filesUnder(rig.project.dataDir)), ...responses]), []);
   });
 });

@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { waitForRelease } from "../releases/release-wait.ts";
 import { waitFor } from "../shared/wait.ts";
-import { auditEvents } from "../testing/event-audit.ts";
 import { type LoadResult, startLoad } from "../testing/load-generator.ts";
-import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
-import { createTestProject, type TestProject } from "../testing/test-project.ts";
+import { platformRig } from "../testing/platform-rig.ts";
+import { runCli } from "../testing/rampart-process.ts";
+import { createTestProject } from "../testing/test-project.ts";
 import type { IncidentView, Postmortem, TimelineEntry } from "./incident.types.ts";
 
 /**
@@ -40,12 +39,9 @@ interface WebhookBody {
 }
 
 describe("an incident opened by a real alert: bad rolling deploy → alert → incident → ack → rollback → resolved", () => {
-  let project: TestProject;
-  let up: RampartUp;
-  let audit: ReturnType<typeof auditEvents>;
   let receiver: Server;
+  let webhook: string;
   const received: WebhookBody[] = [];
-  const cli = (...args: string[]) => runCli(["--data", project.dataDir, ...args]);
 
   before(async () => {
     receiver = createServer((req, res) => {
@@ -57,25 +53,24 @@ describe("an incident opened by a real alert: bad rolling deploy → alert → i
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-    const webhook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-    project = await createTestProject({ instances: 1 });
-    project.writeManifest(manifestYaml(webhook, false));
-    audit = auditEvents(join(project.dir, "event-audit.jsonl"));
-    up = await startRampartUp({
-      ...project,
-      env: { ...process.env, RAMPART_API: "", RAMPART_TOKEN: "", RAMPART_ALERTS_INTERVAL: "500ms" } as Record<string, string>,
-    });
-    await waitForRelease(up.client, await up.client.deploy("production", "web"), 60_000);
-    project.writeManifest(manifestYaml(webhook, true));
+    webhook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   });
-  after(async () => {
-    audit.off();
-    await killPlatform(project.dataDir, up);
-    receiver.close();
+  const rig = platformRig({
+    project: async () => {
+      const project = await createTestProject({ instances: 1 });
+      project.writeManifest(manifestYaml(webhook, false));
+      return project;
+    },
+    upEnv: { RAMPART_ALERTS_INTERVAL: "500ms" },
+    deploy: { env: "production", timeoutMs: 60_000 },
   });
+  const cli = (...args: string[]) => runCli(["--data", rig.project.dataDir, ...args]);
+  // The next deploy is the bad release the alert must find.
+  before(() => rig.project.writeManifest(manifestYaml(webhook, true)));
+  after(() => receiver.close());
 
   it("opens the incident from the alert event, and its measures and postmortem match the events that produced them", async (t) => {
-    const load = startLoad(`http://127.0.0.1:${project.ports.production}/`, {
+    const load = startLoad(`http://127.0.0.1:${rig.project.ports.production}/`, {
       concurrency: 2,
       maxMs: 180_000,
       users: { header: "x-user", count: 40 },
@@ -86,13 +81,13 @@ describe("an incident opened by a real alert: bad rolling deploy → alert → i
     try {
       // A healthy baseline first: the impact start is where the error ratio leaves it.
       await waitFor(() => (load.current().ok >= 200 ? true : undefined), { timeoutMs: 30_000 });
-      const bad = await waitForRelease(up.client, await up.client.deploy("production", "web"), 60_000);
+      const bad = await waitForRelease(rig.up.client, await rig.up.client.deploy("production", "web"), 60_000);
       assert.equal(bad.status, "live", "a rolling deploy has no analysis: the bad release goes live");
       badNumber = bad.number;
 
       // The alert opens the incident by itself.
       const incident = await waitFor(
-        async () => (await up.client.incidents()).incidents.find((i) => i.openedBy === "rampart" && i.app === "web"),
+        async () => (await rig.up.client.incidents()).incidents.find((i) => i.openedBy === "rampart" && i.app === "web"),
         { timeoutMs: 90_000, intervalMs: 250 },
       );
       assert.equal(incident.severity, 2, "a critical alert opens a SEV-2");
@@ -105,7 +100,7 @@ describe("an incident opened by a real alert: bad rolling deploy → alert → i
       const rollback = cli("rollback", "web", "--env", "production", "--json");
       assert.equal(rollback.code, 0, rollback.stderr);
       const back = JSON.parse(rollback.stdout) as { number: number };
-      await waitForRelease(up.client, { ...bad, number: back.number }, 60_000);
+      await waitForRelease(rig.up.client, { ...bad, number: back.number }, 60_000);
       // Until the edge's one-second aggregates of the healthy release are in, so the impact's end is measured.
       const healthyFrom = load.current();
       await waitFor(() => (load.current().ok - healthyFrom.ok >= 100 ? true : undefined), { timeoutMs: 30_000 });
@@ -121,7 +116,7 @@ describe("an incident opened by a real alert: bad rolling deploy → alert → i
     const shown = cli("incident", "show", String(id), "--json");
     assert.equal(shown.code, 0, shown.stderr);
     const { incident: view, timeline } = JSON.parse(shown.stdout) as { incident: IncidentView; timeline: TimelineEntry[] };
-    const events = await up.client.events({ env: "production", limit: 10_000 });
+    const events = await rig.up.client.events({ env: "production", limit: 10_000 });
     const mine = (type: string) => events.filter((e) => e.type === type && e.data.incident === id);
     const trafficAt = events.find((e) => (e.type === "traffic.changed" || e.type === "release.deploying") && e.release === badNumber)?.at;
     const firing = events.find((e) => e.type === "alert.firing" && e.data.rule === "high_error_ratio");
@@ -144,7 +139,7 @@ describe("an incident opened by a real alert: bad rolling deploy → alert → i
     assert.equal(view.alerts[0], firing.data.fingerprint);
     // Alerts firing later for the app (the rule labels the serving release, so the rollback release's first minute
     // is a new alert) join this incident instead of opening a second one.
-    assert.equal((await up.client.incidents()).incidents.length, 1);
+    assert.equal((await rig.up.client.incidents()).incidents.length, 1);
     assert.equal(mine("incident.alert_joined").length, view.alerts.length - 1);
     assert.equal(view.timestamps.detected, firing.data.firedAt, "detected when the alert fired");
     assert.ok(Math.abs(view.timestamps.detected - firing.at) <= 1000, "the firing event was written with it");
@@ -215,7 +210,7 @@ describe("an incident opened by a real alert: bad rolling deploy → alert → i
       `load: ${sent.failed} failed of ${sent.sent}; postmortem: ${pm.impact.failedRequests} of ${pm.impact.totalRequests}; ` +
         `MTTD ${view.measures.mttdMs} ms, MTTA ${view.measures.mttaMs} ms, mitigate ${view.measures.mttmMs} ms, MTTR ${view.measures.mttrMs} ms`,
     );
-    audit.assertNoViolations();
+    rig.events.assertNoViolations();
   });
 });
 

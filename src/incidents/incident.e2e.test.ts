@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { waitForRelease } from "../releases/release-wait.ts";
 import { waitFor } from "../shared/wait.ts";
-import { auditEvents } from "../testing/event-audit.ts";
 import { startLoad } from "../testing/load-generator.ts";
-import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
-import { createTestProject, type TestProject } from "../testing/test-project.ts";
+import { platformRig } from "../testing/platform-rig.ts";
+import { runCli } from "../testing/rampart-process.ts";
 import type { DoraReport } from "./dora.ts";
 import type { IncidentView, Postmortem, TimelineEntry } from "./incident.types.ts";
 
@@ -17,33 +15,23 @@ const NO_ERROR_ALERT = "alerts: { defaults: { high_error_ratio: false } }";
 const CANARY = "    release: { strategy: canary, steps: [20, 50, 100], pause: 2s }";
 
 describe("an incident through a real `rampart up`: a bad deploy rolled back, its timeline, MTTR and postmortem", () => {
-  let project: TestProject;
-  let up: RampartUp;
-  let audit: ReturnType<typeof auditEvents>;
-  const cli = (...args: string[]) => runCli(["--data", project.dataDir, ...args]);
-
-  before(async () => {
-    project = await createTestProject({ instances: 1, appYaml: `${CANARY}\n${NO_ERROR_ALERT}` });
-    // Every incident write must commit with its event: the platform records any transaction that does not.
-    audit = auditEvents(join(project.dir, "event-audit.jsonl"));
-    up = await startRampartUp(project);
-    await waitForRelease(up.client, await up.client.deploy("production", "web"), 60_000);
+  // Every incident write must commit with its event: the platform records any transaction that does not.
+  const rig = platformRig({
+    project: { instances: 1, appYaml: `${CANARY}\n${NO_ERROR_ALERT}` },
+    deploy: { env: "production", timeoutMs: 60_000 },
   });
-  after(async () => {
-    audit.off();
-    await killPlatform(project.dataDir, up);
-  });
+  const cli = (...args: string[]) => runCli(["--data", rig.project.dataDir, ...args]);
 
   it("writes the incident's story from the events and the edge's measurements", async (t) => {
-    const load = startLoad(`http://127.0.0.1:${project.ports.production}/`, { concurrency: 2, maxMs: 90_000 });
+    const load = startLoad(`http://127.0.0.1:${rig.project.ports.production}/`, { concurrency: 2, maxMs: 90_000 });
     // A healthy baseline first: the impact start is where the error ratio leaves it.
     await waitFor(() => (load.current().ok >= 200 ? true : undefined), { timeoutMs: 30_000 });
-    project.writeManifest(
+    rig.project.writeManifest(
       `${CANARY}\n    environments:\n      production: { env: { TEST_MODE: errors, ERROR_RATE: "0.5" } }\n${NO_ERROR_ALERT}`,
     );
-    const bad = await up.client.deploy("production", "web");
-    await assert.rejects(waitForRelease(up.client, bad, 60_000), /rolled back/);
-    const proposal = await waitFor(async () => (await up.client.incidents()).proposals.find((p) => p.release === bad.number), {
+    const bad = await rig.up.client.deploy("production", "web");
+    await assert.rejects(waitForRelease(rig.up.client, bad, 60_000), /rolled back/);
+    const proposal = await waitFor(async () => (await rig.up.client.incidents()).proposals.find((p) => p.release === bad.number), {
       timeoutMs: 10_000,
     });
     assert.match(proposal.message, /rolled back automatically/);
@@ -61,7 +49,7 @@ describe("an incident through a real `rampart up`: a bad deploy rolled back, its
     const shown = cli("incident", "show", String(incident.id), "--json");
     assert.equal(shown.code, 0, shown.stderr);
     const { incident: view, timeline } = JSON.parse(shown.stdout) as { incident: IncidentView; timeline: TimelineEntry[] };
-    const events = await up.client.events({ env: "production", limit: 10_000 });
+    const events = await rig.up.client.events({ env: "production", limit: 10_000 });
     const of = (type: string) => events.filter((e) => e.type === type && e.release === bad.number);
     const trafficAt = Math.min(...[...of("release.deploying"), ...of("rollout.step")].map((e) => e.at));
     const rolledBack = of("rollout.rolled_back")[0];
@@ -118,7 +106,9 @@ describe("an incident through a real `rampart up`: a bad deploy rolled back, its
     assert.match(markdown.stdout, /## Timeline/);
     // `postmortem edit` through $EDITOR: the action-item template filled in and the postmortem marked written.
     const editor = `sed -i -e 's/"WHAT"/"alert on the 5xx ratio"/' -e 's/"WHO"/"alice"/' -e 's/YYYY-MM-DD/2026-12-31/' -e 's/"written": false/"written": true/'`;
-    const edited = runCli(["--data", project.dataDir, "postmortem", "edit", String(incident.id)], { env: { EDITOR: editor, VISUAL: "" } });
+    const edited = runCli(["--data", rig.project.dataDir, "postmortem", "edit", String(incident.id)], {
+      env: { EDITOR: editor, VISUAL: "" },
+    });
     assert.equal(edited.code, 0, edited.stderr);
     assert.equal(cli("postmortem", "done", String(incident.id), "1").code, 0);
     const written = JSON.parse(cli("postmortem", "show", String(incident.id), "--json").stdout) as Postmortem;
@@ -147,6 +137,6 @@ describe("an incident through a real `rampart up`: a bad deploy rolled back, its
     assert.match(doraText.stdout, /change failure rate\s+50\.0% \(1 of 2\)\s+low \(DORA 2024\)/);
     const listed = cli("incident", "list");
     assert.match(listed.stdout, /SEV-2\s+resolved/);
-    audit.assertNoViolations();
+    rig.events.assertNoViolations();
   });
 });

@@ -1,28 +1,11 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { waitForRelease } from "../releases/release-wait.ts";
-import { auditEvents } from "../testing/event-audit.ts";
-import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
-import { createTestProject, type TestProject } from "../testing/test-project.ts";
+import { describe, it } from "node:test";
+import { platformRig } from "../testing/platform-rig.ts";
 import type { LoadResult, LoadTestRecord } from "./loadtest.types.ts";
 
 describe("rampart loadtest through the edge: thresholds, exit status, stored and compared, protected environments refused", () => {
-  let project: TestProject;
-  let up: RampartUp;
-  let events: ReturnType<typeof auditEvents>;
-  const cli = (args: string[]) => runCli([...args, "--data", project.dataDir], { env: { RAMPART_API: "", RAMPART_TOKEN: "" } });
-
-  before(async () => {
-    project = await createTestProject({ instances: 1 });
-    events = auditEvents(join(project.dir, "event-audit.jsonl"));
-    up = await startRampartUp({ manifestPath: project.manifestPath, dataDir: project.dataDir });
-    await waitForRelease(up.client, await up.client.deploy("staging", "web"), 90_000);
-  });
-  after(async () => {
-    await killPlatform(project.dataDir, up);
-    events.off();
-  });
+  const rig = platformRig({ project: { instances: 1 }, deploy: { env: "staging", timeoutMs: 90_000 } });
+  const { cli } = rig;
 
   it("passes its thresholds at a modest rate, then fails an impossible one with exit 4 and the previous run to compare", (t) => {
     const first = cli(["loadtest", "web", "--env", "staging", "--rate", "50", "--duration", "3s", "--threshold", "errors<1%", "--json"]);
@@ -71,7 +54,7 @@ describe("rampart loadtest through the edge: thresholds, exit status, stored and
     // With --allow-production: allowed first (recorded with who allowed it), then run and recorded.
     const allowed = cli(["loadtest", "web", "--env", "production", "--rate", "5", "--duration", "1s", "--allow-production", "--json"]);
     assert.equal(allowed.code, 0, allowed.stderr);
-    const recorded = (await up.client.events({ limit: 1000 })).filter((e) => e.type.startsWith("loadtest."));
+    const recorded = (await rig.up.client.events({ limit: 1000 })).filter((e) => e.type.startsWith("loadtest."));
     assert.deepEqual(
       recorded.map((e) => [e.type, e.env, e.actor]),
       [
@@ -81,6 +64,6 @@ describe("rampart loadtest through the edge: thresholds, exit status, stored and
         ["loadtest.completed", "production", "local"],
       ],
     );
-    events.assertNoViolations();
+    rig.events.assertNoViolations();
   });
 });

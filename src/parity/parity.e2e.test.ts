@@ -1,16 +1,13 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import { readCredentials } from "../daemon/credentials.ts";
 import { waitForRelease } from "../releases/release-wait.ts";
 import { startPostgres, type TestPostgres } from "../secrets/postgres.fixture.ts";
-import { auditEvents } from "../testing/event-audit.ts";
-import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
+import { platformRig } from "../testing/platform-rig.ts";
 import { scannedCaller, secretHits } from "../testing/secret-scan.ts";
 import { waitFor } from "../shared/wait.ts";
-import { createTestProject, type TestProject } from "../testing/test-project.ts";
 import type { ParityReport } from "./parity.types.ts";
 
 // staging logs at debug and runs one instance (allowed: parity.allow); each environment has its own database.
@@ -24,9 +21,6 @@ const APP_YAML = `    env: { LOG_LEVEL: info }
 
 describe("rampart parity staging production through a real rampart up: drift injected and found", () => {
   let postgres: TestPostgres;
-  let project: TestProject;
-  let up: RampartUp;
-  let events: ReturnType<typeof auditEvents>;
   const urls: Record<string, string> = {};
   const tokens = [
     `tok_${randomBytes(16).toString("hex")}`,
@@ -36,7 +30,7 @@ describe("rampart parity staging production through a real rampart up: drift inj
   /** Every output and answer of this test, scanned for the secrets at the end. */
   const seen: string[] = [];
   const cli = (args: string[], input?: string) => {
-    const result = runCli([...args, "--data", project.dataDir], { env: { RAMPART_API: "", RAMPART_TOKEN: "" }, input });
+    const result = rig.cli(args, input);
     seen.push(result.stdout, result.stderr);
     return result;
   };
@@ -66,16 +60,16 @@ describe("rampart parity staging production through a real rampart up: drift inj
       "CREATE INDEX users_email_idx ON users (email)",
       "ANALYZE users",
     );
-    project = await createTestProject({ instances: 2, appYaml: APP_YAML });
-    events = auditEvents(join(project.dir, "event-audit.jsonl"));
-    up = await startRampartUp({ manifestPath: project.manifestPath, dataDir: project.dataDir });
+  });
+  const rig = platformRig({ project: { instances: 2, appYaml: APP_YAML } });
+  before(async () => {
     for (const [env, token] of [
       ["staging", tokens[0]],
       ["production", tokens[1]],
     ] as const) {
       assert.equal(cli(["secrets", "set", "web", "API_TOKEN", "--env", env], token).code, 0);
       assert.equal(cli(["secrets", "set", "web", "DATABASE_URL", "--env", env], urls[env]).code, 0);
-      await waitForRelease(up.client, await up.client.deploy(env, "web"), 90_000);
+      await waitForRelease(rig.up.client, await rig.up.client.deploy(env, "web"), 90_000);
     }
     // Rotated in production only: version 2 there (a secret change is a release).
     const before = await liveIn("production");
@@ -83,14 +77,10 @@ describe("rampart parity staging production through a real rampart up: drift inj
     assert.equal(rotated.code, 0, rotated.stderr);
     await waitForLiveAfter(before);
   });
-  after(async () => {
-    await killPlatform(project.dataDir, up);
-    events?.off();
-    postgres?.stop();
-  });
+  after(() => postgres?.stop());
 
   async function webIn(env: string) {
-    return (await up.client.status()).environments.find((e) => e.name === env)?.apps.find((a) => a.name === "web");
+    return (await rig.up.client.status()).environments.find((e) => e.name === env)?.apps.find((a) => a.name === "web");
   }
   async function liveIn(env: string): Promise<number> {
     return (await webIn(env))?.live ?? assert.fail(`nothing live in ${env}`);
@@ -150,10 +140,10 @@ describe("rampart parity staging production through a real rampart up: drift inj
     assert.match(result.stdout, /critical\s+web\s+databases\.main\.indexes\.users_email_idx/);
     assert.match(result.stdout, /warning \(allowed\)\s+web\s+instances/);
     assert.match(result.stdout, /1 critical, \d+ warning, \d+ info; 1 allowed .*exit 3/);
-    const call = scannedCaller(() => up.client.baseUrl, seen);
+    const call = scannedCaller(() => rig.up.client.baseUrl, seen);
     const started = performance.now();
     const answer = await call("GET", "/api/v1/parity?from=staging&to=production&app=web", {
-      token: readCredentials(project.dataDir)?.token ?? assert.fail("no credentials"),
+      token: readCredentials(rig.project.dataDir)?.token ?? assert.fail("no credentials"),
     });
     t.diagnostic(`GET /api/v1/parity (3 instances, 2 databases, versions cached): ${Math.round(performance.now() - started)} ms`);
     assert.equal(answer.status, 200, answer.text);
@@ -181,6 +171,6 @@ describe("rampart parity staging production through a real rampart up: drift inj
 
   it("no secret value (tokens, database URLs) in any output or answer, and no state written without its event", () => {
     assert.deepEqual(secretHits([...tokens, urls.staging ?? "", urls.production ?? ""], seen), []);
-    events.assertNoViolations();
+    rig.events.assertNoViolations();
   });
 });

@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
 import { copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { waitForRelease } from "../releases/release-wait.ts";
+import { describe, it } from "node:test";
 import type { RollbackDrill } from "../rollback-drills/rollback-drill.types.ts";
-import { auditEvents } from "../testing/event-audit.ts";
-import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
-import { createTestProject, type TestProject } from "../testing/test-project.ts";
+import { platformRig } from "../testing/platform-rig.ts";
 import { waitFor } from "../shared/wait.ts";
 import type { ApplyResult, Plan } from "./plan.types.ts";
 
@@ -22,30 +19,17 @@ const EDITED = [
 ].join("\n");
 
 describe("rampart plan / apply / export through a real rampart up (and a drill from the applied schedule)", () => {
-  let project: TestProject;
-  let up: RampartUp;
-  let events: ReturnType<typeof auditEvents>;
-  const cli = (args: string[]) => runCli([...args, "--data", project.dataDir], { env: { RAMPART_API: "", RAMPART_TOKEN: "" } });
+  const rig = platformRig({ project: { instances: 1 }, deploy: { env: "staging", timeoutMs: 90_000 } });
+  const { cli } = rig;
   const plan = (): Plan => {
     const run = cli(["plan", "--json"]);
     assert.equal(run.code, 0, run.stderr);
     return JSON.parse(run.stdout) as Plan;
   };
 
-  before(async () => {
-    project = await createTestProject({ instances: 1 });
-    events = auditEvents(join(project.dir, "event-audit.jsonl"));
-    up = await startRampartUp({ manifestPath: project.manifestPath, dataDir: project.dataDir });
-    await waitForRelease(up.client, await up.client.deploy("staging", "web"), 90_000);
-  });
-  after(async () => {
-    await killPlatform(project.dataDir, up);
-    events.off();
-  });
-
   it("shows a manifest edit as a diff, applies what needs no release, and names the deploy the rest needs", async () => {
     assert.deepEqual(plan().changes, [], "nothing changed yet");
-    project.writeManifest(EDITED);
+    rig.project.writeManifest(EDITED);
     const shown = cli(["plan"]);
     assert.equal(shown.code, 0, shown.stderr);
     assert.match(shown.stdout, /^~ apps\.web\[staging\]\.instances: 1 → 2 {2}\(needs a release: rampart deploy web --env staging\)$/m);
@@ -66,7 +50,7 @@ describe("rampart plan / apply / export through a real rampart up (and a drill f
       result.pending.map((c) => [c.path, c.command]),
       [["apps.web[staging].instances", "rampart deploy web --env staging"]],
     );
-    const recorded = (await up.client.events({ limit: 1000 })).filter((e) => e.type === "manifest.applied");
+    const recorded = (await rig.up.client.events({ limit: 1000 })).filter((e) => e.type === "manifest.applied");
     assert.equal(recorded.length, 1);
     assert.equal(recorded[0]?.actor, "local");
     assert.match(recorded[0]?.message ?? "", /local applied .*rampart\.yaml: \+ alerts, \+ drills; 1 change\(s\) wait for a release/);
@@ -82,7 +66,7 @@ describe("rampart plan / apply / export through a real rampart up (and a drill f
   it("runs the rollback drill the applied schedule asks for, from the control plane", async (t) => {
     const drill = await waitFor(
       async () => {
-        const [latest] = await up.client.rollbackDrills("staging", "web");
+        const [latest] = await rig.up.client.rollbackDrills("staging", "web");
         return latest && latest.status !== "running" ? latest : undefined;
       },
       { timeoutMs: 120_000, intervalMs: 500 },
@@ -95,14 +79,14 @@ describe("rampart plan / apply / export through a real rampart up (and a drill f
   });
 
   it("exports the running state as YAML that plan shows as no changes", () => {
-    const out = join(project.dir, "exported.yaml");
+    const out = join(rig.project.dir, "exported.yaml");
     const exported = cli(["export", "--out", out]);
     assert.equal(exported.code, 0, exported.stderr);
     const yaml = readFileSync(out, "utf8");
     assert.match(yaml, /^# exported by rampart export from the running platform at /);
     assert.match(yaml, /staging: \{ instances: 1 \}/, "the live release's instance count, not the applied file's");
-    copyFileSync(out, project.manifestPath);
+    copyFileSync(out, rig.project.manifestPath);
     assert.deepEqual(plan().changes, []);
-    events.assertNoViolations();
+    rig.events.assertNoViolations();
   });
 });

@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { waitForRelease } from "../releases/release-wait.ts";
 import type { ReleaseView } from "../releases/release.types.ts";
-import { auditEvents } from "../testing/event-audit.ts";
-import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
+import { platformRig } from "../testing/platform-rig.ts";
+import { runCli } from "../testing/rampart-process.ts";
 import { secretHits } from "../testing/secret-scan.ts";
 import { createTestProject, type TestProject } from "../testing/test-project.ts";
 import type { ReadinessReport } from "./readiness.types.ts";
@@ -37,36 +37,32 @@ function manifest(project: TestProject, owner: boolean): string {
 }
 
 describe("readiness through a real rampart up: the first production deploy is gated, fixed, overridden and audited", () => {
-  let project: TestProject;
-  let up: RampartUp;
-  let events: ReturnType<typeof auditEvents>;
-  /** Everything the CLI printed, scanned at the end for the planted secrets. */
-  const outputs: string[] = [];
-  const cli = (args: string[], input?: string) => {
-    const result = runCli([...args, "--data", project.dataDir], { env: { RAMPART_API: "", RAMPART_TOKEN: "" }, input });
-    outputs.push(result.stdout, result.stderr);
-    return result;
-  };
   // Planted at run time (this file carries none): a Stripe-format key and the app's own secret value.
   const token = `${"sk_"}live_${randomBytes(18).toString("hex")}`;
   const ownValue = `pw-${randomBytes(12).toString("hex")}`;
   const plantedForScan = [token, ownValue];
+  const rig = platformRig({
+    project: async () => {
+      const project = await createTestProject({ instances: 1 });
+      writeFileSync(project.manifestPath, manifest(project, false));
+      mkdirSync(join(project.dir, "web", "config"));
+      writeFileSync(join(project.dir, "web", "config", "payments.js"), `// payments\nexport const key = "${token}";\n`);
+      writeFileSync(join(project.dir, "web", "settings.js"), `export const db = {\n  password: "${ownValue}",\n};\n`);
+      return project;
+    },
+  });
+  /** Everything the CLI printed, scanned at the end for the planted secrets. */
+  const outputs: string[] = [];
+  const cli = (args: string[], input?: string) => {
+    const result = rig.cli(args, input);
+    outputs.push(result.stdout, result.stderr);
+    return result;
+  };
 
   before(async () => {
-    project = await createTestProject({ instances: 1 });
-    writeFileSync(project.manifestPath, manifest(project, false));
-    mkdirSync(join(project.dir, "web", "config"));
-    writeFileSync(join(project.dir, "web", "config", "payments.js"), `// payments\nexport const key = "${token}";\n`);
-    writeFileSync(join(project.dir, "web", "settings.js"), `export const db = {\n  password: "${ownValue}",\n};\n`);
-    events = auditEvents(join(project.dir, "event-audit.jsonl"));
-    up = await startRampartUp({ manifestPath: project.manifestPath, dataDir: project.dataDir });
     assert.equal(cli(["secrets", "set", "web", "DB_PASSWORD", "--env", "staging"], ownValue).code, 0);
     // Staging is not protected: never gated.
-    await waitForRelease(up.client, await up.client.deploy("staging", "web"), 90_000);
-  });
-  after(async () => {
-    await killPlatform(project.dataDir, up);
-    events.off();
+    await waitForRelease(rig.up.client, await rig.up.client.deploy("staging", "web"), 90_000);
   });
 
   it("shows the scorecard: the staging artifact's planted token and own secret by file and line, the missing owner, advice", () => {
@@ -104,29 +100,29 @@ describe("readiness through a real rampart up: the first production deploy is ga
     assert.match(promoted.stderr, /owner \(apps\.web names no owner\)/);
     assert.match(promoted.stderr, /hint: no_secrets: remove them from the source .* \| owner: add owner: TEAM to apps\.web/);
 
-    rmSync(join(project.dir, "web", "config"), { recursive: true });
-    rmSync(join(project.dir, "web", "settings.js"));
+    rmSync(join(rig.project.dir, "web", "config"), { recursive: true });
+    rmSync(join(rig.project.dir, "web", "settings.js"));
     const stillNoOwner = cli(["deploy", "web", "--env", "production"]);
     assert.equal(stillNoOwner.code, 1);
     assert.match(stillNoOwner.stderr, /failing: owner \(apps\.web names no owner\)/);
     assert.doesNotMatch(stillNoOwner.stderr, /no_secrets \(/, "the deploy's own snapshot is clean now");
 
-    writeFileSync(project.manifestPath, manifest(project, true));
+    writeFileSync(rig.project.manifestPath, manifest(rig.project, true));
     const deployed = cli(["deploy", "web", "--env", "production", "--wait"]);
     assert.equal(deployed.code, 0, deployed.stderr);
     const ready = cli(["readiness", "web", "--env", "production", "--json"]);
     assert.equal(ready.code, 0, ready.stderr);
     assert.equal((JSON.parse(ready.stdout) as ReadinessReport).gated, false, "already deployed: later deploys are not gated");
-    const passed = (await up.client.events({ type: "readiness.", limit: 100 })).map((e) => [e.type, e.app, e.actor]);
+    const passed = (await rig.up.client.events({ type: "readiness.", limit: 100 })).map((e) => [e.type, e.app, e.actor]);
     assert.deepEqual(passed, [["readiness.passed", "web", "local"]]);
   });
 
   it("lets an override through, recorded with actor and reason; --override-readiness needs --reason and its own permission", async () => {
     // CI's deployer token may deploy to production, but not override the gate.
-    const ci = (await up.client.createToken({ name: "ci", grants: [{ role: "deployer", env: "production" }] })).token;
+    const ci = (await rig.up.client.createToken({ name: "ci", grants: [{ role: "deployer", env: "production" }] })).token;
     plantedForScan.push(ci);
     const forbidden = runCli(
-      ["deploy", "worker", "--env", "production", "--override-readiness", "--reason", "ship it", "--data", project.dataDir],
+      ["deploy", "worker", "--env", "production", "--override-readiness", "--reason", "ship it", "--data", rig.project.dataDir],
       {
         env: { RAMPART_API: "", RAMPART_TOKEN: ci },
       },
@@ -155,7 +151,7 @@ describe("readiness through a real rampart up: the first production deploy is ga
       overridden.stderr,
       /readiness gate overridden for worker's first deploy to production by local \(recorded\); failing: no_secrets, owner/,
     );
-    const raw = await up.client.events({ type: "readiness.", app: "worker", limit: 100 });
+    const raw = await rig.up.client.events({ type: "readiness.", app: "worker", limit: 100 });
     const recorded = raw.map((e) => ({
       type: e.type,
       actor: e.actor,
@@ -179,11 +175,11 @@ describe("readiness through a real rampart up: the first production deploy is ga
     const second = JSON.parse(later.stdout) as ReleaseView;
     assert.equal(second.number, 2);
     // Live before the test ends, so no instance is half-started when the platform is stopped.
-    await waitForRelease(up.client, second, 90_000);
+    await waitForRelease(rig.up.client, second, 90_000);
 
     // Nothing the platform or the CLI said carries the planted token or the secret value.
-    const everything = [...outputs, up.output(), JSON.stringify(await up.client.events({ limit: 10_000 }))];
+    const everything = [...outputs, rig.up.output(), JSON.stringify(await rig.up.client.events({ limit: 10_000 }))];
     assert.deepEqual(secretHits(plantedForScan, everything), []);
-    events.assertNoViolations();
+    rig.events.assertNoViolations();
   });
 });

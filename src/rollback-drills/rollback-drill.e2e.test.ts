@@ -1,28 +1,11 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { waitForRelease } from "../releases/release-wait.ts";
-import { auditEvents } from "../testing/event-audit.ts";
-import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
-import { createTestProject, type TestProject } from "../testing/test-project.ts";
+import { describe, it } from "node:test";
+import { platformRig } from "../testing/platform-rig.ts";
 import type { RollbackDrill } from "./rollback-drill.types.ts";
 
 describe("rampart drill rollback through a real rampart up: measured under load, stored, shown; protected refused", () => {
-  let project: TestProject;
-  let up: RampartUp;
-  let events: ReturnType<typeof auditEvents>;
-  const cli = (args: string[]) => runCli([...args, "--data", project.dataDir], { env: { RAMPART_API: "", RAMPART_TOKEN: "" } });
-
-  before(async () => {
-    project = await createTestProject({ instances: 1 });
-    events = auditEvents(join(project.dir, "event-audit.jsonl"));
-    up = await startRampartUp({ manifestPath: project.manifestPath, dataDir: project.dataDir });
-    await waitForRelease(up.client, await up.client.deploy("staging", "web"), 90_000);
-  });
-  after(async () => {
-    await killPlatform(project.dataDir, up);
-    events.off();
-  });
+  const rig = platformRig({ project: { instances: 1 }, deploy: { env: "staging", timeoutMs: 90_000 } });
+  const { cli } = rig;
 
   it("deploys the live artifact again, rolls back, and measures the switch and the failed requests", async (t) => {
     const run = cli(["drill", "rollback", "web", "--env", "staging", "--rate", "20", "--json"]);
@@ -42,7 +25,7 @@ describe("rampart drill rollback through a real rampart up: measured under load,
     t.diagnostic(
       `deploy ${r.deployMs} ms; rollback to 100% in ${r.rollbackMs} ms, drained in ${r.drainedMs} ms; ${r.sent} requests at ${r.rate}/s, ${r.failed} failed`,
     );
-    const releases = await up.client.releases("staging", "web");
+    const releases = await rig.up.client.releases("staging", "web");
     const rollback = releases.find((x) => x.number === 3);
     assert.equal(rollback?.rollbackOf, 1);
     assert.equal(rollback?.artifact, releases.find((x) => x.number === 1)?.artifact);
@@ -50,7 +33,7 @@ describe("rampart drill rollback through a real rampart up: measured under load,
     const history = cli(["drill", "rollback", "web", "--env", "staging", "--history"]);
     assert.equal(history.code, 0, history.stderr);
     assert.match(history.stdout, new RegExp(`${drill.id}\\s+manual\\s+local\\s+passed`));
-    const recorded = (await up.client.events({ limit: 1000 })).filter((e) => e.type.startsWith("drill."));
+    const recorded = (await rig.up.client.events({ limit: 1000 })).filter((e) => e.type.startsWith("drill."));
     assert.deepEqual(
       recorded.map((e) => [e.type, e.actor, e.data.id]),
       [
@@ -69,6 +52,6 @@ describe("rampart drill rollback through a real rampart up: measured under load,
     assert.equal(nothing.code, 1);
     assert.match(nothing.stderr, /web has no live release in production/);
     assert.match(nothing.stderr, /rampart deploy web --env production --wait/);
-    events.assertNoViolations();
+    rig.events.assertNoViolations();
   });
 });

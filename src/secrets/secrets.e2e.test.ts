@@ -8,10 +8,10 @@ import { after, before, describe, it } from "node:test";
 import { ApiError, type ApiClient } from "../client/api-client.ts";
 import { waitForRelease } from "../releases/release-wait.ts";
 import type { ReleaseView } from "../releases/release.types.ts";
-import { auditEvents } from "../testing/event-audit.ts";
-import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
+import { platformRig } from "../testing/platform-rig.ts";
+import { runCli } from "../testing/rampart-process.ts";
 import { startSteadyLoad } from "../testing/steady-load.ts";
-import { createTestProject, type TestProject } from "../testing/test-project.ts";
+import { createTestProject } from "../testing/test-project.ts";
 import { waitFor } from "../shared/wait.ts";
 import { plaintextHits } from "./secret-scan.fixture.ts";
 
@@ -53,10 +53,18 @@ function cli(args: string[], dataDir: string, input?: string) {
 }
 
 describe("secrets end to end: set, refused deploy, injected, rotated under load, rolled back, never shown", () => {
-  let project: TestProject;
-  let up: RampartUp;
   let client: ApiClient;
   let keyFile: string;
+  const rig = platformRig({
+    project: async () => {
+      const project = await createTestProject({ instances: 2, appYaml: "    secrets: [API_TOKEN]" });
+      writeFileSync(join(project.dir, "web", "server.mjs"), LEAKY_APP);
+      keyFile = join(project.dir, "keys", "secrets.key");
+      // Inherited by rampart up: never the developer's own ~/.config/rampart/secrets.key.
+      process.env.RAMPART_SECRETS_KEY_FILE = keyFile;
+      return project;
+    },
+  });
   const v1 = newValue();
   const v2 = newValue();
   /** A value the app refuses: its release must fail while the old one keeps serving. */
@@ -68,9 +76,7 @@ describe("secrets end to end: set, refused deploy, injected, rotated under load,
     answers.push(JSON.stringify(value));
     return value;
   };
-  const audit = () => auditEvents(join(project.dir, "event-audit.jsonl"));
-  let events: ReturnType<typeof auditEvents>;
-  const edge = (path = "/") => `http://127.0.0.1:${project.ports.staging}${path}`;
+  const edge = (path = "/") => `http://127.0.0.1:${rig.project.ports.staging}${path}`;
   const get = async (path = "/") => {
     const text = await (await fetch(edge(path))).text();
     answers.push(text);
@@ -83,21 +89,12 @@ describe("secrets end to end: set, refused deploy, injected, rotated under load,
   };
   const live = async (release: ReleaseView) => keep(waitForRelease(client, release, 90_000));
 
-  before(async () => {
-    project = await createTestProject({ instances: 2, appYaml: "    secrets: [API_TOKEN]" });
-    writeFileSync(join(project.dir, "web", "server.mjs"), LEAKY_APP);
-    keyFile = join(project.dir, "keys", "secrets.key");
-    // Inherited by rampart up: never the developer's own ~/.config/rampart/secrets.key.
-    process.env.RAMPART_SECRETS_KEY_FILE = keyFile;
-    events = audit();
-    up = await startRampartUp({ manifestPath: project.manifestPath, dataDir: project.dataDir });
-    client = up.client;
+  before(() => {
+    client = rig.up.client;
   });
-  after(async () => {
+  after(() => {
     if (existsSync(`${keyFile}.away`)) renameSync(`${keyFile}.away`, keyFile);
-    await killPlatform(project.dataDir, up);
     delete process.env.RAMPART_SECRETS_KEY_FILE;
-    events.off();
   });
 
   it("refuses a deploy missing a declared secret, with the command to set it", async () => {
@@ -109,10 +106,10 @@ describe("secrets end to end: set, refused deploy, injected, rotated under load,
   });
 
   it("refuses a value on the command line, takes it from standard input", () => {
-    const refused = runCli(["secrets", "set", "web", "API_TOKEN", "oops-in-argv", "--env", "staging", "--data", project.dataDir]);
+    const refused = runCli(["secrets", "set", "web", "API_TOKEN", "oops-in-argv", "--env", "staging", "--data", rig.project.dataDir]);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /command line/);
-    const set = cli(["secrets", "set", "web", "API_TOKEN", "--env", "staging"], project.dataDir, `${v1}\n`);
+    const set = cli(["secrets", "set", "web", "API_TOKEN", "--env", "staging"], rig.project.dataDir, `${v1}\n`);
     assert.equal(set.code, 0, set.stderr);
     assert.match(set.stdout, /version 1.*no live release/);
     assert.equal(statSync(keyFile).mode & 0o777, 0o600);
@@ -135,7 +132,7 @@ describe("secrets end to end: set, refused deploy, injected, rotated under load,
       assert.equal(cmdline.includes(v1), false, `process ${pid}'s argv holds the secret`);
     }
     for (const instance of ready.instances) {
-      assert.equal(existsSync(join(project.dataDir, "instances", instance.id, "runner-spec.json")), false);
+      assert.equal(existsSync(join(rig.project.dataDir, "instances", instance.id, "runner-spec.json")), false);
     }
     await fetch(edge("/leak")).then((r) => r.text()); // a response body through the edge, which the app also logs
   });
@@ -192,7 +189,7 @@ describe("secrets end to end: set, refused deploy, injected, rotated under load,
 
   it("rotates the key-encryption key; values still open", async () => {
     const before = readFileSync(keyFile, "utf8");
-    const rotated = cli(["secrets", "rotate-key"], project.dataDir);
+    const rotated = cli(["secrets", "rotate-key"], rig.project.dataDir);
     assert.equal(rotated.code, 0, rotated.stderr);
     assert.notEqual(readFileSync(keyFile, "utf8"), before);
     assert.equal(existsSync(`${keyFile}.previous`), false);
@@ -200,18 +197,18 @@ describe("secrets end to end: set, refused deploy, injected, rotated under load,
   });
 
   it("injects as 0400 files in a 0700 directory outside the data dir when the manifest asks", async () => {
-    project.writeManifest("    secrets: [API_TOKEN]\n    secrets_as_files: true");
+    rig.project.writeManifest("    secrets: [API_TOKEN]\n    secrets_as_files: true");
     await live(await keep(client.deploy("staging", "web")));
     const answer = await get();
     assert.equal(answer.hash, sha(v2));
     assert.equal(answer.inEnv, false);
     assert.deepEqual([answer.files?.dirMode, answer.files?.fileMode], ["700", "400"]);
-    assert.equal(answer.files?.dir.startsWith(project.dataDir), false);
+    assert.equal(answer.files?.dir.startsWith(rig.project.dataDir), false);
   });
 
   it("a lost key: a clear error naming what cannot be decrypted; no deploy, no restart without the values", async () => {
     renameSync(keyFile, `${keyFile}.away`);
-    const reveal = cli(["secrets", "reveal", "web", "API_TOKEN", "--env", "staging"], project.dataDir);
+    const reveal = cli(["secrets", "reveal", "web", "API_TOKEN", "--env", "staging"], rig.project.dataDir);
     assert.equal(reveal.code, 1);
     assert.match(reveal.stderr, /cannot decrypt the secrets of staging.*no key at/);
     assert.match(reveal.stderr, /restore the key file/);
@@ -239,8 +236,8 @@ describe("secrets end to end: set, refused deploy, injected, rotated under load,
       logs.some((l) => l.text.includes("[redacted:API_TOKEN]")),
       "the app's output was not captured",
     );
-    const texts = [JSON.stringify(logs), JSON.stringify(await client.events({ limit: 10_000 })), ...answers, up.output()];
-    assert.deepEqual(plaintextHits([v1, v2, bad], texts, project.dataDir), []);
-    events.assertNoViolations();
+    const texts = [JSON.stringify(logs), JSON.stringify(await client.events({ limit: 10_000 })), ...answers, rig.up.output()];
+    assert.deepEqual(plaintextHits([v1, v2, bad], texts, rig.project.dataDir), []);
+    rig.events.assertNoViolations();
   });
 });
