@@ -60,11 +60,13 @@ describe("RUM in a real browser: a page served through rampart up's edge reports
     // The page goes to the background, as when the user switches tabs: web-vitals finalises LCP, CLS and INP then,
     // and the reporter sends its beacon.
     // A string: it runs in the page, whose DOM types this Node project does not compile against.
-    await page.evaluate(`(() => {
+    const hide = () =>
+      page.evaluate(`(() => {
       Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
       document.dispatchEvent(new Event("visibilitychange"));
       window.dispatchEvent(new Event("visibilitychange"));
     })()`);
+    await hide();
 
     let summary: RumSummary | undefined;
     await waitFor(
@@ -72,7 +74,16 @@ describe("RUM in a real browser: a page served through rampart up's edge reports
         summary = await up.client.rum("staging", "web", { since: "5m" });
         const row = summary.releases[0];
         const all =
-          row !== undefined && row.lcp.count > 0 && row.fcp.count > 0 && row.ttfb.count > 0 && row.cls.count > 0 && row.jsErrors > 0;
+          row !== undefined &&
+          row.lcp.count > 0 &&
+          row.fcp.count > 0 &&
+          row.ttfb.count > 0 &&
+          row.cls.count > 0 &&
+          row.inp.count > 0 &&
+          row.jsErrors > 0;
+        // The click's timing reaches web-vitals through a PerformanceObserver, after a paint: on a loaded machine that
+        // can come after the page was hidden, and its INP then goes with the next hide, as it would in a real tab.
+        if (!all && row !== undefined && row.inp.count === 0) await hide();
         return all ? true : undefined;
       },
       { timeoutMs: 30_000, onTimeout: () => new Error(`the page's beacon never arrived in full: ${JSON.stringify(summary)}`) },
