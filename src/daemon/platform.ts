@@ -261,9 +261,12 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     ...shared,
     clock,
     manifest: () => manifests.current,
+    // Live once the edge routes to a healthy instance, not the moment one turns healthy: the table naming it reaches
+    // the edge a little later, and a first probe sent in between failed on the edge's 503.
     serving: (env, app) => {
       const running = runtime.supervisor.list().filter((i) => i.env === env && i.app === app && i.status !== "stopped");
-      return running.some((i) => i.status === "healthy") ? "live" : running.length > 0 ? "starting" : "none";
+      if (running.some((i) => i.status === "healthy") && traffic.edge.routesTo(env, app)) return "live";
+      return running.length > 0 ? "starting" : "none";
     },
     assertApp,
     metrics: telemetry.metrics.store,

@@ -59,6 +59,8 @@ export class EdgeController implements TrafficPusher {
   #timer: NodeJS.Timeout | undefined;
   #inflight: Record<string, number> = {};
   #lastResult: PutTableResult | null = null;
+  /** The last table the edge took (its answer named that version): what it routes by now. */
+  #applied: RoutingTable | null = null;
   #respawning: Promise<void> | null = null;
   /** Set by stopEdge: the edge is going away on purpose and is not restarted. */
   #stopped = false;
@@ -76,6 +78,16 @@ export class EdgeController implements TrafficPusher {
 
   get lastResult(): PutTableResult | null {
     return this.#lastResult;
+  }
+
+  /**
+   * Whether the edge, by the last table it took, sends `app`'s requests in `env` to an instance (a release with a
+   * share of traffic). An instance turns healthy a moment before the table naming it reaches the edge; a request
+   * sent in between (a synthetic check's first probe) gets the edge's 503.
+   */
+  routesTo(env: string, app: string): boolean {
+    const routed = this.#applied?.environments.find((e) => e.name === env)?.apps.find((a) => a.name === app);
+    return routed?.releases.some((r) => r.weight > 0 && r.instances.length > 0) ?? false;
   }
 
   /** Adopts a live edge (so traffic never stops across control-plane restarts) or starts one. */
@@ -153,6 +165,7 @@ export class EdgeController implements TrafficPusher {
     const table = await this.#deps.buildTable(this.#version);
     const result = await this.#client.putTable(table);
     this.#version = result.version;
+    if (result.version === table.version) this.#applied = table;
     const before = this.#lastResult?.errors ?? [];
     const newErrors = result.errors.filter((e) => !before.some((o) => o.env === e.env && o.port === e.port));
     const cleared = before.filter((o) => result.listening.some((l) => l.env === o.env && l.port === o.port));
