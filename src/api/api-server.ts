@@ -210,12 +210,32 @@ function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown,
     const details = code === "body_too_large" ? undefined : [{ field: frameworkErrorField(fastifyError.code), message }];
     const { status, hint } = errorCatalogue[code];
     errorCodes.set(request, code);
+    if (code === "body_too_large") lingerAfterRefusedBody(request, reply);
     return reply.code(status).send({ error: { code, message, hint, details } });
   }
   logger.error({ err: error }, "api: internal error");
   errorCodes.set(request, "internal");
   const { status, hint } = errorCatalogue.internal;
   return reply.code(status).send({ error: { code: "internal", message: "internal error (a bug in Rampart; see its log)", hint } });
+}
+
+/** How long the rest of a refused body is read and dropped before the connection is cut (nginx lingers 30 s). */
+const LINGER_MS = 5_000;
+
+/**
+ * Fastify closes the connection after a body it refused, with the rest of the body unread: the kernel then resets
+ * it, and a client still writing can lose the 413 before it reads it. Instead the connection stays open and node
+ * reads the rest and drops it, as after any answer given before the body was read, for at most LINGER_MS.
+ */
+function lingerAfterRefusedBody(request: FastifyRequest, reply: FastifyReply): void {
+  reply.removeHeader("connection");
+  const raw = request.raw;
+  const socket = raw.socket;
+  const timer = setTimeout(() => {
+    if (!raw.complete) socket.destroy();
+  }, LINGER_MS);
+  timer.unref();
+  socket.once("close", () => clearTimeout(timer));
 }
 
 /** Our code for one of Fastify's own 4xx statuses; any other 4xx it may raise is a bad request. */

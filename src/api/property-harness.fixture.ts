@@ -50,7 +50,9 @@ const OVER_BODY_LIMIT = 1024 * 1024;
 
 /**
  * An oversized body on a raw connection of its own, as curl sends it: the answer is read even when the write then
- * fails (EPIPE, ECONNRESET), where undici and node:http's client fail on the write and read nothing.
+ * fails (EPIPE, ECONNRESET), where undici and node:http's client fail on the write and read nothing. Kept alive, as
+ * curl's is: the API then reads the rest of the body past its answer and discards it. With `Connection: close` it
+ * closed with the body's rest unread, and the kernel's reset could discard the answer before it was read.
  */
 function sendOversized(baseUrl: string, req: RawRequest): Promise<Answer> {
   const url = new URL(baseUrl);
@@ -58,7 +60,6 @@ function sendOversized(baseUrl: string, req: RawRequest): Promise<Answer> {
   const head = [
     `${req.method} ${req.url} HTTP/1.1`,
     `Host: ${url.host}`,
-    "Connection: close",
     `Content-Length: ${body.length}`,
     ...Object.entries(req.headers).map(([name, value]) => `${name}: ${value}`),
     "",
@@ -70,7 +71,14 @@ function sendOversized(baseUrl: string, req: RawRequest): Promise<Answer> {
       socket.write(head);
       socket.end(body);
     });
-    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.on("data", (chunk: Buffer) => {
+      chunks.push(chunk);
+      // A whole answer (head and Content-Length bytes) ends the exchange: the connection is kept alive otherwise.
+      const raw = Buffer.concat(chunks);
+      const end = raw.indexOf("\r\n\r\n");
+      const length = /\r\ncontent-length: *(\d+)/i.exec(raw.subarray(0, end).toString("latin1"))?.[1];
+      if (end >= 0 && length !== undefined && raw.length >= end + 4 + Number(length)) socket.destroy();
+    });
     socket.on("error", () => undefined); // the refused rest of the body; the answer is judged on close
     socket.on("close", () => {
       const raw = Buffer.concat(chunks).toString("latin1");

@@ -55,7 +55,12 @@ describe("an environment whose edge port cannot be bound", () => {
       { timeoutMs: 10_000, intervalMs: 100 },
     );
     process.stdout.write(`# port freed → staging serves: ${Date.now() - freedAt} ms\n`);
-    assert.ok((await up.client.status()).environments.every((e) => e.listening));
+    // The edge binds while it takes the table the control plane re-sent; the control plane records that from the
+    // edge's answer, which can come a moment after the first request was served.
+    await waitFor(async () => ((await up.client.status()).environments.every((e) => e.listening) ? true : undefined), {
+      timeoutMs: 10_000,
+      onTimeout: () => new Error("staging serves, but status still says an environment is not listening"),
+    });
     assert.equal((await up.client.events({ type: "edge.listening", env: "staging" })).length, 1);
     assert.doesNotMatch(cli("status").stdout, /NOT LISTENING/);
   });

@@ -251,7 +251,8 @@ export const errorCatalogue = {
   body_too_large: {
     status: 413,
     origin: "api",
-    meaning: "The request body is over the API's limit (1 MiB; OTLP ingest has its own larger limit).",
+    meaning:
+      "The request body is over the API's limit (1 MiB; OTLP ingest has its own larger limit). The rest of the body is read and dropped for up to 5 s, so a client still writing reads this answer; the connection stays open.",
     hint: "send a smaller body (split the batch)",
   },
   url_too_long: {
