@@ -10,6 +10,7 @@ import { createEvents } from "../events/events.module.ts";
 import { createAudit } from "../audit/audit.module.ts";
 import { createAlerts } from "../alerts/alerts.module.ts";
 import { deploymentsOf } from "../alerts/deploy-context.ts";
+import { appPresence } from "../checks/app-presence.ts";
 import { createChecks } from "../checks/checks.module.ts";
 import { createFlags } from "../flags/flags.module.ts";
 import { createAccess } from "../access/access.module.ts";
@@ -261,13 +262,12 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     ...shared,
     clock,
     manifest: () => manifests.current,
-    // Live once the edge routes to a healthy instance, not the moment one turns healthy: the table naming it reaches
-    // the edge a little later, and a first probe sent in between failed on the edge's 503.
-    serving: (env, app) => {
-      const running = runtime.supervisor.list().filter((i) => i.env === env && i.app === app && i.status !== "stopped");
-      if (running.some((i) => i.status === "healthy") && traffic.edge.routesTo(env, app)) return "live";
-      return running.length > 0 ? "starting" : "none";
-    },
+    serving: (env, app) =>
+      appPresence(
+        runtime.supervisor.list().filter((i) => i.env === env && i.app === app),
+        traffic.edge.routesTo(env, app),
+        clock.now(),
+      ),
     assertApp,
     metrics: telemetry.metrics.store,
     signingKey: () => loadActionLinkKey(process.env),
