@@ -49,11 +49,6 @@ export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${SHOTS}${name}.png` });
 }
 
-/** This process's environment without the unset keys (what `startRampartUp`'s `env` takes). */
-export function definedEnv(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
-}
-
 export interface ConsoleRig {
   project: TestProject;
   up: RampartUp;
@@ -77,7 +72,7 @@ export async function startConsoleRig(options: { project?: TestProjectOptions; e
   try {
     up = await startRampartUp({
       ...project,
-      env: { ...definedEnv(), RAMPART_API: "", RAMPART_TOKEN: "", ...options.env },
+      addEnv: options.env,
       timeoutMs: 90_000,
     });
     browser = await launchChromium();

@@ -11,7 +11,7 @@ import { startTestProvider, type TestProvider } from "../testing/oidc-provider.f
 import { killPlatform, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
 import { fileTexts, filesUnder, secretHits } from "../testing/secret-scan.ts";
 import { createTestProject, type TestProject } from "../testing/test-project.ts";
-import { addUser, definedEnv, launchChromium, logIn, seriousViolations, shot, VIEWPORT } from "./console-e2e-harness.ts";
+import { addUser, launchChromium, logIn, seriousViolations, shot, VIEWPORT } from "./console-e2e-harness.ts";
 
 const CLI = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
 const CLIENT_SECRET = `console-oidc-secret-${randomBytes(12).toString("hex")}`;
@@ -71,7 +71,7 @@ describe("the console in Chromium: OpenID Connect login, a home scoped to what o
         argv: [process.execPath, CLI, "up", "--config", project.manifestPath, "--data", project.dataDir, "--api", `127.0.0.1:${apiPort}`],
         cwd: null,
       },
-      env: { ...definedEnv(), RAMPART_API: "", RAMPART_TOKEN: "", RAMPART_TEST_OIDC_SECRET: CLIENT_SECRET },
+      addEnv: { RAMPART_TEST_OIDC_SECRET: CLIENT_SECRET },
       timeoutMs: 90_000,
     });
     assert.equal(up.client.baseUrl, base);

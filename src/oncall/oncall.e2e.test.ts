@@ -8,13 +8,6 @@ import { waitFor } from "../shared/wait.ts";
 import { killPlatform, runCli, startRampartUp, type RampartUp } from "../testing/rampart-process.ts";
 import { createTestProject, type TestProject } from "../testing/test-project.ts";
 
-/** This process's environment without its unset entries (what startRampartUp takes). */
-function definedEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  return env;
-}
-
 interface PageBody {
   user: string;
   text: string;
@@ -52,7 +45,7 @@ describe("on-call through a real `rampart up`: a critical alert pages whoever is
     });
     up = await startRampartUp({
       ...project,
-      env: { ...definedEnv(), RAMPART_API: "", RAMPART_TOKEN: "", RAMPART_ALERTS_INTERVAL: "1s" },
+      addEnv: { RAMPART_ALERTS_INTERVAL: "1s" },
     });
     await waitForRelease(up.client, await up.client.deploy("staging", "web"), 60_000);
   });

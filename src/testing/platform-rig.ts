@@ -50,7 +50,7 @@ export function platformRig(options: PlatformRigOptions = {}): PlatformRig {
     up = await startRampartUp({
       manifestPath: project.manifestPath,
       dataDir: project.dataDir,
-      env: options.upEnv && { ...definedEnv(), RAMPART_API: "", RAMPART_TOKEN: "", ...options.upEnv },
+      addEnv: options.upEnv,
     });
     const { deploy } = options;
     if (deploy) await waitForRelease(up.client, await up.client.deploy(deploy.env, deploy.app ?? "web"), deploy.timeoutMs);
@@ -77,10 +77,4 @@ export function platformRig(options: PlatformRigOptions = {}): PlatformRig {
     cli: (args, input) =>
       runCli([...args, "--data", ready(project, "project").dataDir], { env: { RAMPART_API: "", RAMPART_TOKEN: "" }, input }),
   };
-}
-
-function definedEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
-  return env;
 }

@@ -32,6 +32,8 @@ export async function startRampartUp(options: {
   command?: { argv: string[]; cwd: string | null };
   /** The whole environment instead of this process's (what systemd gives a service). */
   env?: Record<string, string>;
+  /** More environment over this process's own (without `env`), read when the platform starts. */
+  addEnv?: Record<string, string>;
   /** How long it may take to come up (default 30 s; a benchmark's large project on a loaded machine takes longer). */
   timeoutMs?: number;
 }): Promise<RampartUp> {
@@ -53,7 +55,7 @@ export async function startRampartUp(options: {
     env: {
       RAMPART_AUDIT_KEY_FILE: join(dirname(resolve(options.dataDir)), "audit-key"),
       RAMPART_SECRETS_KEY_FILE: join(dirname(resolve(options.dataDir)), "test-secrets.key"),
-      ...(options.env ?? { ...process.env, RAMPART_API: "", RAMPART_TOKEN: "" }),
+      ...(options.env ?? { ...process.env, RAMPART_API: "", RAMPART_TOKEN: "", ...options.addEnv }),
     },
     uid: options.uid,
     gid: options.gid,
